@@ -1,0 +1,98 @@
+//! Phone numbers in E.164, validated against libphonenumber's metadata.
+
+use crate::Invalid;
+use phonenumber::Mode;
+
+/// A phone number in E.164 form (`+12025550100`): a country code and a number that is valid
+/// in that country.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct E164(String);
+
+impl E164 {
+    /// Parses a number written with its country code; spaces, dots, dashes and brackets are
+    /// allowed (`+1 (202) 555-0100`).
+    pub fn parse(input: &str) -> Result<Self, Invalid> {
+        let trimmed = input.trim();
+        let invalid = |reason: String| Invalid::new("phone number", reason);
+        if trimmed.is_empty() {
+            return Err(invalid("it is empty".into()));
+        }
+        if !trimmed.starts_with('+') {
+            return Err(invalid(format!(
+                "'{trimmed}' has no country code: write it as +<country code><number>, e.g. +12025550100"
+            )));
+        }
+        let number = phonenumber::parse(None, trimmed)
+            .map_err(|e| invalid(format!("'{trimmed}' is not a phone number ({e})")))?;
+        if !phonenumber::is_valid(&number) {
+            return Err(invalid(format!(
+                "'{trimmed}' is not a valid number in its country"
+            )));
+        }
+        Ok(Self(number.format().mode(Mode::E164).to_string()))
+    }
+
+    /// Accepts a number read back from storage: it was validated when stored, so only its
+    /// shape is checked here (`+`, then 7 to 15 digits), not the numbering plan of the day.
+    pub fn from_stored(stored: &str) -> Result<Self, Invalid> {
+        let digits = stored.strip_prefix('+').unwrap_or("");
+        let shaped = (7..=15).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0');
+        if shaped {
+            Ok(Self(stored.to_owned()))
+        } else {
+            Err(Invalid::new("stored phone number", format!("'{stored}' is not E.164")))
+        }
+    }
+
+    /// The E.164 text, `+` and digits only.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for E164 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for E164 {
+    type Error = Invalid;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<E164> for String {
+    fn from(value: E164) -> Self {
+        value.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formatting_is_normalised_to_e164() {
+        assert_eq!(E164::parse("+1 (202) 555-0100").unwrap().as_str(), "+12025550100");
+        assert_eq!(E164::parse(" +44 20 7946 0958 ").unwrap().as_str(), "+442079460958");
+    }
+
+    #[test]
+    fn a_number_without_country_code_is_refused_with_a_hint() {
+        let err = E164::parse("202-555-0100").unwrap_err();
+        assert!(err.to_string().contains("no country code"), "{err}");
+    }
+
+    #[test]
+    fn letters_and_impossible_numbers_are_refused() {
+        assert!(E164::parse("+1 call me").is_err());
+        assert!(E164::parse("+1 555").is_err());
+        assert!(E164::parse("+999 1234567").is_err());
+        assert!(E164::parse("").is_err());
+    }
+}

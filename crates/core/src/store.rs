@@ -1,0 +1,158 @@
+//! The Store traits (ports): what the domain needs from storage, one trait per aggregate.
+//! Implementations live in `leadline-store`; every behaviour here is pinned down by its
+//! conformance suite, run on each engine.
+
+use crate::names::Slug;
+use crate::net::{DomainName, Email};
+use crate::site::SiteKey;
+use crate::tenant::{
+    ApiKey, Business, Destination, NewApiKey, NewBusiness, NewDestination, NewSite,
+    NewTrackingNumber, NewUser, Site, StoredApiKey, TrackingNumber, User, UserCredentials,
+};
+use crate::{ApiKeyId, BusinessId, E164, SiteId};
+use async_trait::async_trait;
+
+/// Why a store call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No such row, or it belongs to another business (the two are never told apart).
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule would be broken; the message says which, in words for a person.
+    #[error("{0}")]
+    Conflict(String),
+    /// The input breaks a rule of the domain (checked again here, whoever called).
+    #[error(transparent)]
+    Invalid(#[from] crate::Invalid),
+    /// The database failed or holds something unreadable.
+    #[error("database error: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Result of a store call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Businesses (tenants).
+#[async_trait]
+pub trait BusinessStore {
+    /// Creates a business; `Conflict` when the slug is taken.
+    async fn create_business(&self, new: &NewBusiness) -> StoreResult<Business>;
+    /// The business with this slug.
+    async fn business_by_slug(&self, slug: &Slug) -> StoreResult<Business>;
+    /// All businesses, oldest first.
+    async fn list_businesses(&self) -> StoreResult<Vec<Business>>;
+}
+
+/// Owners and operators.
+#[async_trait]
+pub trait UserStore {
+    /// Creates a user; `NotFound` for an unknown business, `Conflict` when the e-mail is
+    /// taken (by any business: e-mail is the login).
+    async fn create_user(&self, new: &NewUser) -> StoreResult<User>;
+    /// The user with this e-mail and the stored password hash, for logging in.
+    async fn user_credentials(&self, email: &Email) -> StoreResult<UserCredentials>;
+    /// The users of a business, oldest first.
+    async fn list_users(&self, business: BusinessId) -> StoreResult<Vec<User>>;
+}
+
+/// Sites and their domains.
+#[async_trait]
+pub trait SiteStore {
+    /// Creates a site with its domains in one transaction; `NotFound` for an unknown
+    /// business, `Conflict` naming the domain when one is already some site's.
+    async fn create_site(&self, new: &NewSite) -> StoreResult<Site>;
+    /// The site with this snippet key (public lookup).
+    async fn site_by_key(&self, key: &SiteKey) -> StoreResult<Site>;
+    /// The site that serves this domain (public lookup).
+    async fn site_by_domain(&self, domain: &DomainName) -> StoreResult<Site>;
+    /// A site of this business; `NotFound` when it is another business's.
+    async fn site(&self, business: BusinessId, id: SiteId) -> StoreResult<Site>;
+    /// The sites of a business, oldest first.
+    async fn list_sites(&self, business: BusinessId) -> StoreResult<Vec<Site>>;
+}
+
+/// Tracking numbers and the sites they serve.
+#[async_trait]
+pub trait NumberStore {
+    /// Creates a number serving the given sites; `Conflict` when the number exists,
+    /// `NotFound` when a site does not.
+    async fn create_number(&self, new: &NewTrackingNumber) -> StoreResult<TrackingNumber>;
+    /// The number with this E.164 text (the provider's `To`).
+    async fn number_by_e164(&self, number: &E164) -> StoreResult<TrackingNumber>;
+    /// The numbers serving at least one site of this business.
+    async fn list_numbers(&self, business: BusinessId) -> StoreResult<Vec<TrackingNumber>>;
+}
+
+/// Operators' and departments' numbers.
+#[async_trait]
+pub trait DestinationStore {
+    /// Creates a destination; `NotFound` for an unknown business or a user of another
+    /// business, `Conflict` when the business already has this number.
+    async fn create_destination(&self, new: &NewDestination) -> StoreResult<Destination>;
+    /// The destinations of a business, oldest first.
+    async fn list_destinations(&self, business: BusinessId) -> StoreResult<Vec<Destination>>;
+}
+
+/// API keys, stored hashed.
+#[async_trait]
+pub trait ApiKeyStore {
+    /// Stores a new key's hash; `NotFound` for an unknown business.
+    async fn create_api_key(&self, new: &NewApiKey) -> StoreResult<ApiKey>;
+    /// The live (not revoked) key with this prefix and its hash.
+    async fn api_key_by_prefix(&self, prefix: &str) -> StoreResult<StoredApiKey>;
+    /// The keys of a business, revoked ones included.
+    async fn list_api_keys(&self, business: BusinessId) -> StoreResult<Vec<ApiKey>>;
+    /// Revokes a key of this business; `NotFound` when it is another business's.
+    async fn revoke_api_key(&self, business: BusinessId, id: ApiKeyId) -> StoreResult<()>;
+}
+
+/// Connection pool figures for `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Open connections.
+    pub size: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// The pool's upper bound.
+    pub max: u32,
+}
+
+/// Liveness of the storage itself.
+#[async_trait]
+pub trait HealthStore {
+    /// Runs a trivial query; fails when the database does not answer.
+    async fn ping(&self) -> StoreResult<()>;
+    /// The pool's current figures.
+    fn pool_stats(&self) -> PoolStats;
+    /// The engine's name (`sqlite` or `postgres`).
+    fn engine(&self) -> &'static str;
+}
+
+/// Everything the server needs from storage.
+pub trait Store:
+    BusinessStore
+    + UserStore
+    + SiteStore
+    + NumberStore
+    + DestinationStore
+    + ApiKeyStore
+    + HealthStore
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<T> Store for T where
+    T: BusinessStore
+        + UserStore
+        + SiteStore
+        + NumberStore
+        + DestinationStore
+        + ApiKeyStore
+        + HealthStore
+        + Send
+        + Sync
+        + 'static
+{
+}

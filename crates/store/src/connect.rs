@@ -1,0 +1,257 @@
+//! Opening a database from its URL: the SQLite defaults done right (WAL, busy timeout,
+//! foreign keys, no database created from a mistyped path) and the migrations.
+
+use crate::{Engine, SqlStore};
+use leadline_core::Invalid;
+use sqlx::AnyConnection;
+use sqlx::any::AnyPoolOptions;
+use sqlx::migrate::Migrator;
+use sqlx::{Executor, Row};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Pragmas set on every SQLite connection: write-ahead log so readers never block the
+/// writer, a busy timeout so writers queue instead of failing, foreign keys enforced.
+const SQLITE_PRAGMAS: [&str; 4] = [
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA busy_timeout = 5000",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA synchronous = NORMAL",
+];
+
+/// Where the data lives: `sqlite://PATH` or `postgres://…` (`postgresql://` too).
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL (may hold a password).
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// Parses a database URL, saying what is wrong with a bad one.
+    pub fn parse(input: &str) -> Result<Self, Invalid> {
+        let invalid = |reason: String| Invalid::new("database_url", reason);
+        if let Some(path) = input.strip_prefix("sqlite://").or_else(|| input.strip_prefix("sqlite:")) {
+            if path.is_empty() || path.contains('?') || path == ":memory:" {
+                return Err(invalid(format!(
+                    "'{input}' must name a file, e.g. sqlite://data/leadline.db (no query, no :memory:)"
+                )));
+            }
+            return Ok(Self::Sqlite(PathBuf::from(path)));
+        }
+        if input.starts_with("postgres://") || input.starts_with("postgresql://") {
+            let url = url::Url::parse(input)
+                .map_err(|e| invalid(format!("not a valid PostgreSQL URL ({e})")))?;
+            if url.host_str().is_none() && !url.query_pairs().any(|(k, _)| k == "host") {
+                return Err(invalid("the PostgreSQL URL names no host".into()));
+            }
+            return Ok(Self::Postgres(input.to_owned()));
+        }
+        Err(invalid(format!(
+            "'{}' is neither sqlite://PATH nor postgres://…",
+            Self::redact(input)
+        )))
+    }
+
+    /// The URL with any password replaced by `***`, safe to print.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("sqlite://{}", path.display()),
+            Self::Postgres(url) => Self::redact(url),
+        }
+    }
+
+    fn redact(raw: &str) -> String {
+        match url::Url::parse(raw) {
+            Ok(mut url) if url.password().is_some() => {
+                let _ = url.set_password(Some("***"));
+                url.to_string()
+            }
+            Ok(url) => url.to_string(),
+            Err(_) => "<unparseable URL>".to_owned(),
+        }
+    }
+
+    /// The engine this URL selects.
+    pub fn engine(&self) -> Engine {
+        match self {
+            Self::Sqlite(_) => Engine::Sqlite,
+            Self::Postgres(_) => Engine::Postgres,
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// How to open a database.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// Upper bound of the connection pool.
+    pub max_connections: u32,
+    /// Create a missing SQLite file (and its directory). Off unless the path is the
+    /// default one under the data directory or creation was asked for explicitly.
+    pub create_if_missing: bool,
+    /// How long a caller waits for a free connection.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            create_if_missing: false,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Why a database could not be opened or migrated.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The SQLite file does not exist and creating it was not allowed.
+    #[error(
+        "the database file {0} does not exist. If the path is right, create it with `leadline migrate --create-database`; otherwise fix database_url"
+    )]
+    MissingFile(PathBuf),
+    /// The SQLite file's directory could not be created.
+    #[error("cannot create the directory {0}: {1}")]
+    Directory(PathBuf, #[source] std::io::Error),
+    /// The database refused the connection.
+    #[error("cannot connect to {url}: {source}")]
+    Connect {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    /// A migration failed.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl SqlStore {
+    /// Opens (and for SQLite, when allowed, creates) the database. Does not migrate.
+    pub async fn open(url: &DatabaseUrl, options: &OpenOptions) -> Result<Self, OpenError> {
+        sqlx::any::install_default_drivers();
+        let connect_url = match url {
+            DatabaseUrl::Sqlite(path) => sqlite_connect_url(path, options.create_if_missing)?,
+            DatabaseUrl::Postgres(raw) => raw.clone(),
+        };
+        let engine = url.engine();
+        let pool = AnyPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if engine == Engine::Sqlite {
+                        apply_sqlite_pragmas(conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&connect_url)
+            .await
+            .map_err(|source| OpenError::Connect {
+                url: url.redacted(),
+                source,
+            })?;
+        Ok(Self {
+            pool,
+            engine,
+            max_connections: options.max_connections,
+        })
+    }
+
+    /// Applies the migrations this database has not seen yet.
+    pub async fn migrate(&self) -> Result<(), OpenError> {
+        let migrator = match self.engine {
+            Engine::Sqlite => &SQLITE_MIGRATIONS,
+            Engine::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Opens the database and applies pending migrations: what every command does first.
+    pub async fn open_and_migrate(url: &DatabaseUrl, options: &OpenOptions) -> Result<Self, OpenError> {
+        let store = Self::open(url, options).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Reads a SQLite pragma (for tests and diagnostics); `None` on PostgreSQL.
+    pub async fn sqlite_pragma(&self, name: &str) -> Result<Option<String>, sqlx::Error> {
+        if self.engine != Engine::Sqlite || !name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+            return Ok(None);
+        }
+        let row = sqlx::query(&format!("PRAGMA {name}")).fetch_one(&self.pool).await?;
+        let value = row
+            .try_get::<String, _>(0)
+            .or_else(|_| row.try_get::<i64, _>(0).map(|v| v.to_string()))?;
+        Ok(Some(value))
+    }
+}
+
+fn sqlite_connect_url(path: &Path, create: bool) -> Result<String, OpenError> {
+    if !path.exists() {
+        if !create {
+            return Err(OpenError::MissingFile(path.to_owned()));
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| OpenError::Directory(dir.to_owned(), e))?;
+        }
+    }
+    let mode = if create { "rwc" } else { "rw" };
+    Ok(format!("sqlite://{}?mode={mode}", path.display()))
+}
+
+async fn apply_sqlite_pragmas(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    for pragma in SQLITE_PRAGMAS {
+        conn.execute(pragma).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_choose_the_engine() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/leadline.db").unwrap(),
+            DatabaseUrl::Sqlite(PathBuf::from("data/leadline.db"))
+        );
+        assert_eq!(DatabaseUrl::parse("sqlite:///var/x.db").unwrap().engine(), Engine::Sqlite);
+        assert_eq!(DatabaseUrl::parse("postgres://u@localhost/db").unwrap().engine(), Engine::Postgres);
+    }
+
+    #[test]
+    fn bad_urls_say_what_is_wrong() {
+        let err = DatabaseUrl::parse("mysql://u:hunter2@h/db").unwrap_err().to_string();
+        assert!(err.contains("neither"), "{err}");
+        assert!(!err.contains("hunter2"), "password leaked: {err}");
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+        assert!(DatabaseUrl::parse("sqlite://:memory:").is_err());
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        let url = DatabaseUrl::parse("postgres://leadline:hunter2@db.internal:5432/leadline").unwrap();
+        assert!(!url.redacted().contains("hunter2"));
+        assert!(!format!("{url:?} {url}").contains("hunter2"));
+    }
+}

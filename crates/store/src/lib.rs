@@ -1,0 +1,55 @@
+//! The Store traits of `leadline-core` on SQLite (the embedded default) and PostgreSQL.
+//!
+//! Both engines run the same SQL through sqlx's `any` driver; the few places where they
+//! differ ask [`Engine`]. Migrations live in `migrations/sqlite` and `migrations/postgres`
+//! and are applied by [`SqlStore::migrate`]. The conformance suite in `tests/` runs every
+//! Store behaviour against both.
+
+mod connect;
+mod errors;
+mod health;
+mod rows;
+mod tenants;
+
+pub use connect::{DatabaseUrl, OpenError, OpenOptions};
+
+use sqlx::AnyPool;
+
+/// The database engine behind a [`SqlStore`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// SQLite, one file under the data directory.
+    Sqlite,
+    /// PostgreSQL, shared by any number of servers.
+    Postgres,
+}
+
+impl Engine {
+    /// The engine's name as shown in metrics and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+/// A store on one database: implements every Store trait of `leadline-core`.
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+    engine: Engine,
+    max_connections: u32,
+}
+
+impl SqlStore {
+    /// The engine this store runs on.
+    pub fn engine_kind(&self) -> Engine {
+        self.engine
+    }
+
+    /// Closes every connection; waits for connections in use to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

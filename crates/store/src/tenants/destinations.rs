@@ -1,0 +1,59 @@
+use crate::SqlStore;
+use crate::errors::{backend, classify};
+use crate::rows::{col, now_millis, parsed, parsed_opt, time};
+use async_trait::async_trait;
+use leadline_core::names::Name;
+use leadline_core::store::{DestinationStore, StoreError, StoreResult};
+use leadline_core::tenant::{Destination, NewDestination};
+use leadline_core::{BusinessId, DestinationId, E164, UserId};
+use sqlx::any::AnyRow;
+
+const COLUMNS: &str = "id, business_id, name, number, department, user_id, created_at";
+
+fn destination(row: &AnyRow) -> StoreResult<Destination> {
+    Ok(Destination {
+        id: DestinationId(col(row, "id")?),
+        business_id: BusinessId(col(row, "business_id")?),
+        name: parsed(row, "name", |s| Name::parse_as("destination name", s))?,
+        number: parsed(row, "number", E164::from_stored)?,
+        department: parsed_opt(row, "department", |s| Name::parse_as("department", s))?,
+        user_id: col::<Option<i64>>(row, "user_id")?.map(UserId),
+        created_at: time(row, "created_at")?,
+    })
+}
+
+#[async_trait]
+impl DestinationStore for SqlStore {
+    async fn create_destination(&self, new: &NewDestination) -> StoreResult<Destination> {
+        // One statement: the row is written only when the user (if any) is of the same
+        // business, so no read can race the write.
+        let row = sqlx::query(&format!(
+            "INSERT INTO destinations (business_id, name, number, department, user_id, created_at)
+             SELECT $1, $2, $3, $4, $5, $6
+             WHERE $5 IS NULL OR EXISTS (SELECT 1 FROM users WHERE id = $5 AND business_id = $1)
+             RETURNING {COLUMNS}"
+        ))
+        .bind(new.business_id.0)
+        .bind(new.name.as_str())
+        .bind(new.number.as_str())
+        .bind(new.department.as_ref().map(|d| d.as_str().to_owned()))
+        .bind(new.user_id.map(|u| u.0))
+        .bind(now_millis())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| classify(e, || format!("the business already has a destination {}", new.number)))?
+        .ok_or(StoreError::NotFound)?;
+        destination(&row)
+    }
+
+    async fn list_destinations(&self, business: BusinessId) -> StoreResult<Vec<Destination>> {
+        sqlx::query(&format!("SELECT {COLUMNS} FROM destinations WHERE business_id = $1 ORDER BY id"))
+            .bind(business.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(destination)
+            .collect()
+    }
+}

@@ -1,0 +1,8 @@
+//! The tenancy tables: businesses, users, sites, tracking numbers, destinations, API keys.
+
+mod api_keys;
+mod businesses;
+mod destinations;
+mod numbers;
+mod sites;
+mod users;

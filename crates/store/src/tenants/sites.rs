@@ -1,0 +1,107 @@
+use crate::SqlStore;
+use crate::errors::{backend, classify, not_found_or_backend};
+use crate::rows::{col, now_millis, parsed, time};
+use async_trait::async_trait;
+use leadline_core::names::Name;
+use leadline_core::net::DomainName;
+use leadline_core::site::{Currency, SiteKey, SiteSettings, Timezone};
+use leadline_core::store::{SiteStore, StoreResult};
+use leadline_core::tenant::{NewSite, Site};
+use leadline_core::{BusinessId, SiteId};
+use sqlx::any::AnyRow;
+
+const COLUMNS: &str = "id, business_id, name, site_key, timezone, currency, settings, created_at";
+
+impl SqlStore {
+    /// Builds a site from its row and loads its domains.
+    async fn site_with_domains(&self, row: &AnyRow) -> StoreResult<Site> {
+        let id = SiteId(col(row, "id")?);
+        let domains = sqlx::query("SELECT domain FROM site_domains WHERE site_id = $1 ORDER BY domain")
+            .bind(id.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(|r| parsed(r, "domain", DomainName::parse))
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Site {
+            id,
+            business_id: BusinessId(col(row, "business_id")?),
+            name: parsed(row, "name", |s| Name::parse_as("site name", s))?,
+            key: parsed(row, "site_key", SiteKey::parse)?,
+            domains,
+            timezone: parsed(row, "timezone", Timezone::parse)?,
+            currency: parsed(row, "currency", Currency::parse)?,
+            settings: parsed(row, "settings", SiteSettings::from_json)?,
+            created_at: time(row, "created_at")?,
+        })
+    }
+
+    async fn one_site<'q>(&self, query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>) -> StoreResult<Site> {
+        let row = query.fetch_one(&self.pool).await.map_err(not_found_or_backend)?;
+        self.site_with_domains(&row).await
+    }
+}
+
+#[async_trait]
+impl SiteStore for SqlStore {
+    async fn create_site(&self, new: &NewSite) -> StoreResult<Site> {
+        new.validate()?;
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO sites (business_id, name, site_key, timezone, currency, settings, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(new.business_id.0)
+        .bind(new.name.as_str())
+        .bind(new.key.as_str())
+        .bind(new.timezone.name())
+        .bind(new.currency.code())
+        .bind(new.settings.to_json())
+        .bind(now_millis())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| classify(e, || "a site with this key already exists".to_owned()))?;
+        for domain in &new.domains {
+            sqlx::query("INSERT INTO site_domains (domain, site_id) VALUES ($1, $2)")
+                .bind(domain.as_str())
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| classify(e, || format!("the domain {domain} is already taken by another site")))?;
+        }
+        tx.commit().await.map_err(backend)?;
+        self.site(new.business_id, SiteId(id)).await
+    }
+
+    async fn site_by_key(&self, key: &SiteKey) -> StoreResult<Site> {
+        let sql = format!("SELECT {COLUMNS} FROM sites WHERE site_key = $1");
+        self.one_site(sqlx::query(&sql).bind(key.as_str())).await
+    }
+
+    async fn site_by_domain(&self, domain: &DomainName) -> StoreResult<Site> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM sites WHERE id = (SELECT site_id FROM site_domains WHERE domain = $1)"
+        );
+        self.one_site(sqlx::query(&sql).bind(domain.as_str())).await
+    }
+
+    async fn site(&self, business: BusinessId, id: SiteId) -> StoreResult<Site> {
+        let sql = format!("SELECT {COLUMNS} FROM sites WHERE id = $1 AND business_id = $2");
+        self.one_site(sqlx::query(&sql).bind(id.0).bind(business.0)).await
+    }
+
+    async fn list_sites(&self, business: BusinessId) -> StoreResult<Vec<Site>> {
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM sites WHERE business_id = $1 ORDER BY id"))
+            .bind(business.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        let mut sites = Vec::with_capacity(rows.len());
+        for row in &rows {
+            sites.push(self.site_with_domains(row).await?);
+        }
+        Ok(sites)
+    }
+}
+

@@ -1,0 +1,67 @@
+use crate::SqlStore;
+use crate::errors::{backend, classify, not_found_or_backend};
+use crate::rows::{col, now_millis, parsed, time};
+use async_trait::async_trait;
+use leadline_core::names::Name;
+use leadline_core::net::Email;
+use leadline_core::secret::Secret;
+use leadline_core::store::{StoreResult, UserStore};
+use leadline_core::tenant::{NewUser, Role, User, UserCredentials};
+use leadline_core::{BusinessId, UserId};
+use sqlx::any::AnyRow;
+
+const COLUMNS: &str = "id, business_id, email, name, role, created_at";
+
+fn user(row: &AnyRow) -> StoreResult<User> {
+    Ok(User {
+        id: UserId(col(row, "id")?),
+        business_id: BusinessId(col(row, "business_id")?),
+        email: parsed(row, "email", Email::parse)?,
+        name: parsed(row, "name", |s| Name::parse_as("user name", s))?,
+        role: parsed(row, "role", Role::parse)?,
+        created_at: time(row, "created_at")?,
+    })
+}
+
+#[async_trait]
+impl UserStore for SqlStore {
+    async fn create_user(&self, new: &NewUser) -> StoreResult<User> {
+        let row = sqlx::query(&format!(
+            "INSERT INTO users (business_id, email, name, role, password_hash, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
+        ))
+        .bind(new.business_id.0)
+        .bind(new.email.as_str())
+        .bind(new.name.as_str())
+        .bind(new.role.as_str())
+        .bind(new.password_hash.expose())
+        .bind(now_millis())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| classify(e, || format!("a user with e-mail {} already exists", new.email)))?;
+        user(&row)
+    }
+
+    async fn user_credentials(&self, email: &Email) -> StoreResult<UserCredentials> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS}, password_hash FROM users WHERE email = $1"))
+            .bind(email.as_str())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(not_found_or_backend)?;
+        Ok(UserCredentials {
+            user: user(&row)?,
+            password_hash: Secret::new(col::<String>(&row, "password_hash")?),
+        })
+    }
+
+    async fn list_users(&self, business: BusinessId) -> StoreResult<Vec<User>> {
+        sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE business_id = $1 ORDER BY id"))
+            .bind(business.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(user)
+            .collect()
+    }
+}

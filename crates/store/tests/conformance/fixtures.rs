@@ -1,0 +1,54 @@
+//! Small builders for the rows most tests need.
+
+use leadline_core::names::{Name, Slug};
+use leadline_core::net::{DomainName, Email};
+use leadline_core::secret::NewPassword;
+use leadline_core::site::{Currency, SiteKey, SiteSettings, Timezone};
+use leadline_core::store::{BusinessStore, SiteStore, UserStore};
+use leadline_core::tenant::{Business, NewBusiness, NewSite, NewUser, Role, Site, User};
+use leadline_core::BusinessId;
+use leadline_store::SqlStore;
+
+pub fn name(text: &str) -> Name {
+    Name::parse_as("name", text).unwrap()
+}
+
+pub async fn business(store: &SqlStore, slug: &str) -> Business {
+    store
+        .create_business(&NewBusiness {
+            slug: Slug::parse(slug).unwrap(),
+            name: name(&format!("Business {slug}")),
+        })
+        .await
+        .unwrap()
+}
+
+pub fn new_site(business: BusinessId, domains: &[&str]) -> NewSite {
+    NewSite {
+        business_id: business,
+        name: name("Main site"),
+        key: SiteKey::generate(),
+        domains: domains.iter().map(|d| DomainName::parse(d).unwrap()).collect(),
+        timezone: Timezone::parse("America/New_York").unwrap(),
+        currency: Currency::parse("USD").unwrap(),
+        settings: SiteSettings::default(),
+    }
+}
+
+pub async fn site(store: &SqlStore, business: BusinessId, domain: &str) -> Site {
+    store.create_site(&new_site(business, &[domain])).await.unwrap()
+}
+
+pub fn new_user(business: BusinessId, email: &str) -> NewUser {
+    NewUser {
+        business_id: business,
+        email: Email::parse(email).unwrap(),
+        name: name("Ann Operator"),
+        role: Role::Operator,
+        password_hash: NewPassword::parse("correct horse battery").unwrap().hash(),
+    }
+}
+
+pub async fn user(store: &SqlStore, business: BusinessId, email: &str) -> User {
+    store.create_user(&new_user(business, email)).await.unwrap()
+}

@@ -1,0 +1,14 @@
+//! The Store conformance suite: every behaviour of the Store traits, run against SQLite
+//! always and against PostgreSQL when `LEADLINE_TEST_POSTGRES_URL` is set. Each test gets a
+//! fresh database and removes it afterwards.
+
+mod harness;
+mod fixtures;
+
+mod api_keys;
+mod businesses;
+mod destinations;
+mod health;
+mod numbers;
+mod sites;
+mod users;
