@@ -22,8 +22,7 @@ impl DomainName {
                 "'{trimmed}' is not a bare host name: give only the host, e.g. example.com"
             )));
         }
-        let host = url::Host::parse(trimmed)
-            .map_err(|e| invalid(format!("'{trimmed}' is not a host name ({e})")))?;
+        let host = url::Host::parse(trimmed).map_err(|e| invalid(format!("'{trimmed}' is not a host name ({e})")))?;
         let ascii = match host {
             url::Host::Domain(domain) => domain,
             url::Host::Ipv4(ip) => return Ok(Self(ip.to_string())),
@@ -42,13 +41,9 @@ impl DomainName {
             )));
         }
         for label in ascii.split('.') {
-            let ok_chars = label
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            let ok_chars = label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
             if label.is_empty() || label.len() > 63 || !ok_chars || label.starts_with('-') || label.ends_with('-') {
-                return Err(invalid(format!(
-                    "'{trimmed}' has an invalid label '{label}'"
-                )));
+                return Err(invalid(format!("'{trimmed}' has an invalid label '{label}'")));
             }
         }
         Ok(Self(ascii))
@@ -133,7 +128,10 @@ mod tests {
 
     #[test]
     fn domains_are_lower_cased_and_punycoded() {
-        assert_eq!(DomainName::parse("WWW.Example.com.").unwrap().as_str(), "www.example.com");
+        assert_eq!(
+            DomainName::parse("WWW.Example.com.").unwrap().as_str(),
+            "www.example.com"
+        );
         assert_eq!(DomainName::parse("bücher.de").unwrap().as_str(), "xn--bcher-kva.de");
         assert_eq!(DomainName::parse("localhost").unwrap().as_str(), "localhost");
         assert_eq!(DomainName::parse("127.0.0.1").unwrap().as_str(), "127.0.0.1");
@@ -141,7 +139,16 @@ mod tests {
 
     #[test]
     fn urls_ports_and_junk_are_not_domains() {
-        for bad in ["https://example.com", "example.com/x", "example.com:8080", "exa mple.com", "examplecom", "-a.com", "a_b.com", ""] {
+        for bad in [
+            "https://example.com",
+            "example.com/x",
+            "example.com:8080",
+            "exa mple.com",
+            "examplecom",
+            "-a.com",
+            "a_b.com",
+            "",
+        ] {
             assert!(DomainName::parse(bad).is_err(), "{bad} was accepted");
         }
     }

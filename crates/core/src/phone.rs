@@ -26,9 +26,7 @@ impl E164 {
         let number = phonenumber::parse(None, trimmed)
             .map_err(|e| invalid(format!("'{trimmed}' is not a phone number ({e})")))?;
         if !phonenumber::is_valid(&number) {
-            return Err(invalid(format!(
-                "'{trimmed}' is not a valid number in its country"
-            )));
+            return Err(invalid(format!("'{trimmed}' is not a valid number in its country")));
         }
         Ok(Self(number.format().mode(Mode::E164).to_string()))
     }
@@ -37,9 +35,8 @@ impl E164 {
     /// shape is checked here (`+`, then 7 to 15 digits), not the numbering plan of the day.
     pub fn from_stored(stored: &str) -> Result<Self, Invalid> {
         let digits = stored.strip_prefix('+').unwrap_or("");
-        let shaped = (7..=15).contains(&digits.len())
-            && digits.bytes().all(|b| b.is_ascii_digit())
-            && !digits.starts_with('0');
+        let shaped =
+            (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0');
         if shaped {
             Ok(Self(stored.to_owned()))
         } else {

@@ -2,8 +2,8 @@
 //! business API keys (shown once, stored as a SHA-256 hash).
 
 use crate::Invalid;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::Rng;
 use rand::distr::Alphanumeric;
 use sha2::{Digest, Sha256};
@@ -95,11 +95,7 @@ impl NewPassword {
 /// Checks `candidate` against a stored argon2 PHC hash, in constant time.
 pub fn verify_password(stored_hash: &Secret, candidate: &str) -> bool {
     PasswordHash::new(stored_hash.expose())
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(candidate.as_bytes(), &parsed)
-                .is_ok()
-        })
+        .map(|parsed| Argon2::default().verify_password(candidate.as_bytes(), &parsed).is_ok())
         .unwrap_or(false)
 }
 
@@ -145,10 +141,7 @@ pub fn api_key_prefix(key: &str) -> Option<&str> {
 
 /// Whether a presented key matches a stored hash, compared in constant time.
 pub fn api_key_matches(key: &str, stored_hash: &str) -> bool {
-    api_key_hash(key)
-        .as_bytes()
-        .ct_eq(stored_hash.as_bytes())
-        .into()
+    api_key_hash(key).as_bytes().ct_eq(stored_hash.as_bytes()).into()
 }
 
 #[cfg(test)]

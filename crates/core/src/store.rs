@@ -6,8 +6,8 @@ use crate::names::Slug;
 use crate::net::{DomainName, Email};
 use crate::site::SiteKey;
 use crate::tenant::{
-    ApiKey, Business, Destination, NewApiKey, NewBusiness, NewDestination, NewSite,
-    NewTrackingNumber, NewUser, Site, StoredApiKey, TrackingNumber, User, UserCredentials,
+    ApiKey, Business, Destination, NewApiKey, NewBusiness, NewDestination, NewSite, NewTrackingNumber, NewUser, Site,
+    StoredApiKey, TrackingNumber, User, UserCredentials,
 };
 use crate::{ApiKeyId, BusinessId, E164, SiteId};
 use async_trait::async_trait;

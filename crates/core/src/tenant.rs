@@ -160,8 +160,7 @@ impl AccountSid {
     /// Parses an account id.
     pub fn parse(input: &str) -> Result<Self, Invalid> {
         let trimmed = input.trim();
-        let ok = (1..=64).contains(&trimmed.len())
-            && trimmed.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        let ok = (1..=64).contains(&trimmed.len()) && trimmed.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
         if ok {
             Ok(Self(trimmed.to_owned()))
         } else {

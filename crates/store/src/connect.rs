@@ -35,7 +35,10 @@ impl DatabaseUrl {
     /// Parses a database URL, saying what is wrong with a bad one.
     pub fn parse(input: &str) -> Result<Self, Invalid> {
         let invalid = |reason: String| Invalid::new("database_url", reason);
-        if let Some(path) = input.strip_prefix("sqlite://").or_else(|| input.strip_prefix("sqlite:")) {
+        if let Some(path) = input
+            .strip_prefix("sqlite://")
+            .or_else(|| input.strip_prefix("sqlite:"))
+        {
             if path.is_empty() || path.contains('?') || path == ":memory:" {
                 return Err(invalid(format!(
                     "'{input}' must name a file, e.g. sqlite://data/leadline.db (no query, no :memory:)"
@@ -44,8 +47,7 @@ impl DatabaseUrl {
             return Ok(Self::Sqlite(PathBuf::from(path)));
         }
         if input.starts_with("postgres://") || input.starts_with("postgresql://") {
-            let url = url::Url::parse(input)
-                .map_err(|e| invalid(format!("not a valid PostgreSQL URL ({e})")))?;
+            let url = url::Url::parse(input).map_err(|e| invalid(format!("not a valid PostgreSQL URL ({e})")))?;
             if url.host_str().is_none() && !url.query_pairs().any(|(k, _)| k == "host") {
                 return Err(invalid("the PostgreSQL URL names no host".into()));
             }
@@ -235,8 +237,14 @@ mod tests {
             DatabaseUrl::parse("sqlite://data/leadline.db").unwrap(),
             DatabaseUrl::Sqlite(PathBuf::from("data/leadline.db"))
         );
-        assert_eq!(DatabaseUrl::parse("sqlite:///var/x.db").unwrap().engine(), Engine::Sqlite);
-        assert_eq!(DatabaseUrl::parse("postgres://u@localhost/db").unwrap().engine(), Engine::Postgres);
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/x.db").unwrap().engine(),
+            Engine::Sqlite
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u@localhost/db").unwrap().engine(),
+            Engine::Postgres
+        );
     }
 
     #[test]

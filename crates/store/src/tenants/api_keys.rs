@@ -35,7 +35,11 @@ impl ApiKeyStore for SqlStore {
         .bind(now_millis())
         .fetch_one(&self.pool)
         .await
-        .map_err(|e| classify(e, || "an API key with this prefix exists; issue the key again".to_owned()))?;
+        .map_err(|e| {
+            classify(e, || {
+                "an API key with this prefix exists; issue the key again".to_owned()
+            })
+        })?;
         api_key(&row)
     }
 
@@ -54,26 +58,27 @@ impl ApiKeyStore for SqlStore {
     }
 
     async fn list_api_keys(&self, business: BusinessId) -> StoreResult<Vec<ApiKey>> {
-        sqlx::query(&format!("SELECT {COLUMNS} FROM api_keys WHERE business_id = $1 ORDER BY id"))
-            .bind(business.0)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?
-            .iter()
-            .map(api_key)
-            .collect()
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM api_keys WHERE business_id = $1 ORDER BY id"
+        ))
+        .bind(business.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(api_key)
+        .collect()
     }
 
     async fn revoke_api_key(&self, business: BusinessId, id: ApiKeyId) -> StoreResult<()> {
-        let done = sqlx::query(
-            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $3) WHERE id = $1 AND business_id = $2",
-        )
-        .bind(id.0)
-        .bind(business.0)
-        .bind(now_millis())
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
+        let done =
+            sqlx::query("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $3) WHERE id = $1 AND business_id = $2")
+                .bind(id.0)
+                .bind(business.0)
+                .bind(now_millis())
+                .execute(&self.pool)
+                .await
+                .map_err(backend)?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }

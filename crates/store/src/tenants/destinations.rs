@@ -47,13 +47,15 @@ impl DestinationStore for SqlStore {
     }
 
     async fn list_destinations(&self, business: BusinessId) -> StoreResult<Vec<Destination>> {
-        sqlx::query(&format!("SELECT {COLUMNS} FROM destinations WHERE business_id = $1 ORDER BY id"))
-            .bind(business.0)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?
-            .iter()
-            .map(destination)
-            .collect()
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM destinations WHERE business_id = $1 ORDER BY id"
+        ))
+        .bind(business.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(destination)
+        .collect()
     }
 }

@@ -13,16 +13,15 @@ const COLUMNS: &str = "n.id, n.number, n.provider, n.account_sid, n.auth_token, 
 impl SqlStore {
     async fn number_with_sites(&self, row: &AnyRow) -> StoreResult<TrackingNumber> {
         let id = NumberId(col(row, "id")?);
-        let site_ids = sqlx::query_scalar::<_, i64>(
-            "SELECT site_id FROM number_sites WHERE number_id = $1 ORDER BY site_id",
-        )
-        .bind(id.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?
-        .into_iter()
-        .map(SiteId)
-        .collect();
+        let site_ids =
+            sqlx::query_scalar::<_, i64>("SELECT site_id FROM number_sites WHERE number_id = $1 ORDER BY site_id")
+                .bind(id.0)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?
+                .into_iter()
+                .map(SiteId)
+                .collect();
         Ok(TrackingNumber {
             id,
             number: parsed(row, "number", E164::from_stored)?,

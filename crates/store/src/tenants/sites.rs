@@ -37,7 +37,10 @@ impl SqlStore {
         })
     }
 
-    async fn one_site<'q>(&self, query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>) -> StoreResult<Site> {
+    async fn one_site<'q>(
+        &self,
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> StoreResult<Site> {
         let row = query.fetch_one(&self.pool).await.map_err(not_found_or_backend)?;
         self.site_with_domains(&row).await
     }
@@ -80,9 +83,8 @@ impl SiteStore for SqlStore {
     }
 
     async fn site_by_domain(&self, domain: &DomainName) -> StoreResult<Site> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM sites WHERE id = (SELECT site_id FROM site_domains WHERE domain = $1)"
-        );
+        let sql =
+            format!("SELECT {COLUMNS} FROM sites WHERE id = (SELECT site_id FROM site_domains WHERE domain = $1)");
         self.one_site(sqlx::query(&sql).bind(domain.as_str())).await
     }
 
@@ -92,11 +94,13 @@ impl SiteStore for SqlStore {
     }
 
     async fn list_sites(&self, business: BusinessId) -> StoreResult<Vec<Site>> {
-        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM sites WHERE business_id = $1 ORDER BY id"))
-            .bind(business.0)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM sites WHERE business_id = $1 ORDER BY id"
+        ))
+        .bind(business.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
         let mut sites = Vec::with_capacity(rows.len());
         for row in &rows {
             sites.push(self.site_with_domains(row).await?);
@@ -104,4 +108,3 @@ impl SiteStore for SqlStore {
         Ok(sites)
     }
 }
-

@@ -55,13 +55,15 @@ impl UserStore for SqlStore {
     }
 
     async fn list_users(&self, business: BusinessId) -> StoreResult<Vec<User>> {
-        sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE business_id = $1 ORDER BY id"))
-            .bind(business.0)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?
-            .iter()
-            .map(user)
-            .collect()
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM users WHERE business_id = $1 ORDER BY id"
+        ))
+        .bind(business.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(user)
+        .collect()
     }
 }

@@ -15,7 +15,10 @@ async fn a_created_business_is_found_by_its_slug(store: SqlStore) {
 async fn a_taken_slug_is_a_conflict_that_changes_nothing(store: SqlStore) {
     let first = business(&store, "acme").await;
     let err = store
-        .create_business(&NewBusiness { slug: Slug::parse("acme").unwrap(), name: name("Other") })
+        .create_business(&NewBusiness {
+            slug: Slug::parse("acme").unwrap(),
+            name: name("Other"),
+        })
         .await
         .unwrap_err();
     match err {
@@ -26,7 +29,10 @@ async fn a_taken_slug_is_a_conflict_that_changes_nothing(store: SqlStore) {
 }
 
 async fn an_unknown_slug_is_not_found(store: SqlStore) {
-    let err = store.business_by_slug(&Slug::parse("nobody").unwrap()).await.unwrap_err();
+    let err = store
+        .business_by_slug(&Slug::parse("nobody").unwrap())
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::NotFound), "{err:?}");
 }
 
@@ -41,7 +47,10 @@ async fn concurrent_creations_of_one_slug_leave_exactly_one(store: SqlStore) {
         let store = store.clone();
         tokio::spawn(async move {
             store
-                .create_business(&NewBusiness { slug: Slug::parse("race").unwrap(), name: name(&format!("Racer {i}")) })
+                .create_business(&NewBusiness {
+                    slug: Slug::parse("race").unwrap(),
+                    name: name(&format!("Racer {i}")),
+                })
                 .await
         })
     });

@@ -18,11 +18,17 @@ fn new_destination(business: BusinessId, number: &str, user: Option<UserId>) -> 
 async fn a_destination_keeps_its_department_and_operator(store: SqlStore) {
     let acme = business(&store, "acme").await;
     let ann = user(&store, acme.id, "ann@example.com").await;
-    let created = store.create_destination(&new_destination(acme.id, "+12025550111", Some(ann.id))).await.unwrap();
+    let created = store
+        .create_destination(&new_destination(acme.id, "+12025550111", Some(ann.id)))
+        .await
+        .unwrap();
     assert_eq!(created.user_id, Some(ann.id));
     assert_eq!(created.department.as_ref().map(|d| d.as_str()), Some("Sales"));
     assert_eq!(store.list_destinations(acme.id).await.unwrap(), vec![created]);
-    let plain = NewDestination { department: None, ..new_destination(acme.id, "+12025550112", None) };
+    let plain = NewDestination {
+        department: None,
+        ..new_destination(acme.id, "+12025550112", None)
+    };
     let plain = store.create_destination(&plain).await.unwrap();
     assert_eq!((plain.department, plain.user_id), (None, None));
 }
@@ -31,7 +37,10 @@ async fn an_operator_of_another_business_is_refused(store: SqlStore) {
     let acme = business(&store, "acme").await;
     let other = business(&store, "other").await;
     let bob = user(&store, other.id, "bob@example.com").await;
-    let err = store.create_destination(&new_destination(acme.id, "+12025550111", Some(bob.id))).await.unwrap_err();
+    let err = store
+        .create_destination(&new_destination(acme.id, "+12025550111", Some(bob.id)))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::NotFound), "{err:?}");
     assert!(store.list_destinations(acme.id).await.unwrap().is_empty());
 }
@@ -39,15 +48,27 @@ async fn an_operator_of_another_business_is_refused(store: SqlStore) {
 async fn a_number_is_one_destination_per_business(store: SqlStore) {
     let acme = business(&store, "acme").await;
     let other = business(&store, "other").await;
-    store.create_destination(&new_destination(acme.id, "+12025550111", None)).await.unwrap();
-    let err = store.create_destination(&new_destination(acme.id, "+12025550111", None)).await.unwrap_err();
+    store
+        .create_destination(&new_destination(acme.id, "+12025550111", None))
+        .await
+        .unwrap();
+    let err = store
+        .create_destination(&new_destination(acme.id, "+12025550111", None))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
-    store.create_destination(&new_destination(other.id, "+12025550111", None)).await.unwrap();
+    store
+        .create_destination(&new_destination(other.id, "+12025550111", None))
+        .await
+        .unwrap();
     assert_eq!(store.list_destinations(acme.id).await.unwrap().len(), 1);
 }
 
 async fn a_destination_of_an_unknown_business_is_not_found(store: SqlStore) {
-    let err = store.create_destination(&new_destination(BusinessId(31337), "+12025550111", None)).await.unwrap_err();
+    let err = store
+        .create_destination(&new_destination(BusinessId(31337), "+12025550111", None))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::NotFound), "{err:?}");
 }
 

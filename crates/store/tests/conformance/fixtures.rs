@@ -1,12 +1,12 @@
 //! Small builders for the rows most tests need.
 
+use leadline_core::BusinessId;
 use leadline_core::names::{Name, Slug};
 use leadline_core::net::{DomainName, Email};
 use leadline_core::secret::NewPassword;
 use leadline_core::site::{Currency, SiteKey, SiteSettings, Timezone};
 use leadline_core::store::{BusinessStore, SiteStore, UserStore};
 use leadline_core::tenant::{Business, NewBusiness, NewSite, NewUser, Role, Site, User};
-use leadline_core::BusinessId;
 use leadline_store::SqlStore;
 
 pub fn name(text: &str) -> Name {

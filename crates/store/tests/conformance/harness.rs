@@ -40,7 +40,10 @@ where
         say_postgres_skipped();
         return;
     };
-    let name = format!("leadline_test_{}", leadline_core::secret::random_token(12).to_lowercase());
+    let name = format!(
+        "leadline_test_{}",
+        leadline_core::secret::random_token(12).to_lowercase()
+    );
     let mut admin = PgConnection::connect(&admin_url)
         .await
         .unwrap_or_else(|e| panic!("{POSTGRES_ENV} is set but PostgreSQL does not answer: {e}"));

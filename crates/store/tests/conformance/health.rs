@@ -15,17 +15,29 @@ async fn migrating_again_is_a_no_op(store: SqlStore) {
     store.ping().await.unwrap();
 }
 
-conformance!(a_migrated_database_answers_and_reports_its_pool, migrating_again_is_a_no_op);
+conformance!(
+    a_migrated_database_answers_and_reports_its_pool,
+    migrating_again_is_a_no_op
+);
 
 #[tokio::test]
 async fn sqlite_runs_with_wal_busy_timeout_and_foreign_keys() {
     let dir = tempfile::tempdir().unwrap();
     let url = DatabaseUrl::Sqlite(dir.path().join("leadline.db"));
-    let options = OpenOptions { create_if_missing: true, ..OpenOptions::default() };
+    let options = OpenOptions {
+        create_if_missing: true,
+        ..OpenOptions::default()
+    };
     let store = SqlStore::open_and_migrate(&url, &options).await.unwrap();
-    assert_eq!(store.sqlite_pragma("journal_mode").await.unwrap().as_deref(), Some("wal"));
+    assert_eq!(
+        store.sqlite_pragma("journal_mode").await.unwrap().as_deref(),
+        Some("wal")
+    );
     assert_eq!(store.sqlite_pragma("foreign_keys").await.unwrap().as_deref(), Some("1"));
-    assert_eq!(store.sqlite_pragma("busy_timeout").await.unwrap().as_deref(), Some("5000"));
+    assert_eq!(
+        store.sqlite_pragma("busy_timeout").await.unwrap().as_deref(),
+        Some("5000")
+    );
     store.close().await;
 }
 
@@ -33,7 +45,9 @@ async fn sqlite_runs_with_wal_busy_timeout_and_foreign_keys() {
 async fn sqlite_refuses_to_create_a_database_from_a_mistyped_path() {
     let dir = tempfile::tempdir().unwrap();
     let typo = dir.path().join("leadlnie.db");
-    let err = SqlStore::open(&DatabaseUrl::Sqlite(typo.clone()), &OpenOptions::default()).await.unwrap_err();
+    let err = SqlStore::open(&DatabaseUrl::Sqlite(typo.clone()), &OpenOptions::default())
+        .await
+        .unwrap_err();
     assert!(matches!(err, OpenError::MissingFile(_)), "{err:?}");
     assert!(err.to_string().contains("does not exist"), "{err}");
     assert!(!typo.exists(), "a database file was created anyway");
@@ -43,7 +57,10 @@ async fn sqlite_refuses_to_create_a_database_from_a_mistyped_path() {
 async fn an_existing_sqlite_file_opens_without_creation_rights() {
     let dir = tempfile::tempdir().unwrap();
     let url = DatabaseUrl::Sqlite(dir.path().join("leadline.db"));
-    let create = OpenOptions { create_if_missing: true, ..OpenOptions::default() };
+    let create = OpenOptions {
+        create_if_missing: true,
+        ..OpenOptions::default()
+    };
     SqlStore::open_and_migrate(&url, &create).await.unwrap().close().await;
     let reopened = SqlStore::open_and_migrate(&url, &OpenOptions::default()).await.unwrap();
     reopened.ping().await.unwrap();

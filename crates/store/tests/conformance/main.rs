@@ -2,8 +2,8 @@
 //! always and against PostgreSQL when `LEADLINE_TEST_POSTGRES_URL` is set. Each test gets a
 //! fresh database and removes it afterwards.
 
-mod harness;
 mod fixtures;
+mod harness;
 
 mod api_keys;
 mod businesses;

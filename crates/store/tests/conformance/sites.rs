@@ -1,20 +1,26 @@
 use crate::conformance;
 use crate::fixtures::{business, new_site, site};
+use leadline_core::BusinessId;
 use leadline_core::net::DomainName;
 use leadline_core::site::{ExtensionMode, SiteKey, SiteSettings};
 use leadline_core::store::{SiteStore, StoreError};
-use leadline_core::BusinessId;
 use leadline_store::SqlStore;
 
 async fn a_site_is_found_by_key_by_domain_and_by_its_business(store: SqlStore) {
     let acme = business(&store, "acme").await;
-    let created = store.create_site(&new_site(acme.id, &["www.acme.example", "acme.example"])).await.unwrap();
+    let created = store
+        .create_site(&new_site(acme.id, &["www.acme.example", "acme.example"]))
+        .await
+        .unwrap();
     let domains: Vec<&str> = created.domains.iter().map(DomainName::as_str).collect();
     assert_eq!(domains, ["acme.example", "www.acme.example"]);
     assert_eq!(created.timezone.name(), "America/New_York");
     assert_eq!(created.currency.code(), "USD");
     assert_eq!(store.site_by_key(&created.key).await.unwrap(), created);
-    let by_domain = store.site_by_domain(&DomainName::parse("www.acme.example").unwrap()).await.unwrap();
+    let by_domain = store
+        .site_by_domain(&DomainName::parse("www.acme.example").unwrap())
+        .await
+        .unwrap();
     assert_eq!(by_domain, created);
     assert_eq!(store.site(acme.id, created.id).await.unwrap(), created);
     assert_eq!(store.list_sites(acme.id).await.unwrap(), vec![created]);
@@ -31,9 +37,15 @@ async fn a_taken_domain_is_refused_and_nothing_is_written(store: SqlStore) {
         other => panic!("expected a conflict, got {other:?}"),
     }
     assert!(store.list_sites(other.id).await.unwrap().is_empty());
-    assert!(matches!(store.site_by_key(&attempt.key).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.site_by_key(&attempt.key).await,
+        Err(StoreError::NotFound)
+    ));
     let fresh = store.site_by_domain(&DomainName::parse("fresh.example").unwrap()).await;
-    assert!(matches!(fresh, Err(StoreError::NotFound)), "the first domain was left behind");
+    assert!(
+        matches!(fresh, Err(StoreError::NotFound)),
+        "the first domain was left behind"
+    );
 }
 
 async fn another_business_site_is_not_found(store: SqlStore) {
@@ -46,7 +58,10 @@ async fn another_business_site_is_not_found(store: SqlStore) {
 }
 
 async fn a_site_of_an_unknown_business_is_not_found(store: SqlStore) {
-    let err = store.create_site(&new_site(BusinessId(777), &["x.example"])).await.unwrap_err();
+    let err = store
+        .create_site(&new_site(BusinessId(777), &["x.example"]))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::NotFound), "{err:?}");
 }
 
@@ -59,7 +74,12 @@ async fn a_site_without_domains_is_invalid(store: SqlStore) {
 async fn settings_round_trip(store: SqlStore) {
     let acme = business(&store, "acme").await;
     let mut new = new_site(acme.id, &["acme.example"]);
-    new.settings = SiteSettings { mode: ExtensionMode::Click, idle_minutes: 45, check_digit: true, ..SiteSettings::default() };
+    new.settings = SiteSettings {
+        mode: ExtensionMode::Click,
+        idle_minutes: 45,
+        check_digit: true,
+        ..SiteSettings::default()
+    };
     let created = store.create_site(&new).await.unwrap();
     assert_eq!(created.settings, new.settings);
     let unknown = store.site_by_key(&SiteKey::generate()).await;

@@ -1,0 +1,255 @@
+//! The command line: global flags that feed the configuration, and one subcommand per job.
+
+use crate::config::{LogFormat, Overrides};
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use url::Url;
+
+/// Leadline: call and lead tracking with one phone number per business.
+#[derive(Debug, Parser)]
+#[command(name = "leadline", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command takes; each overrides the configuration key of the same name.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Configuration file (default: ./leadline.toml when it exists).
+    #[arg(long, global = true, env = "LEADLINE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Directory for the SQLite database and local data.
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// sqlite://PATH or postgres://… (default: sqlite://<data_dir>/leadline.db).
+    #[arg(long, global = true)]
+    pub database_url: Option<String>,
+    /// Log format.
+    #[arg(long, global = true, value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Log filter, e.g. info or leadline=debug.
+    #[arg(long, global = true)]
+    pub log_level: Option<String>,
+}
+
+impl GlobalArgs {
+    /// The configuration overrides these flags make.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            log_format: self.log_format,
+            log_level: self.log_level.clone(),
+            ..Overrides::default()
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Run a demo server with a demo business, site, number and operators; writes demo.json.
+    Demo(DemoArgs),
+    /// Apply pending database migrations.
+    Migrate(MigrateArgs),
+    /// Businesses (tenants).
+    #[command(subcommand)]
+    Business(BusinessCommand),
+    /// Owners and operators of a business.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Sites (websites running the snippet).
+    #[command(subcommand)]
+    Site(SiteCommand),
+    /// Tracking numbers.
+    #[command(subcommand)]
+    Number(NumberCommand),
+    /// Destinations: operators' and departments' numbers calls are forwarded to.
+    #[command(subcommand)]
+    Destination(DestinationCommand),
+    /// API keys of a business.
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on, e.g. 0.0.0.0:8080.
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// The URL the outside world reaches this server by.
+    #[arg(long)]
+    pub public_base_url: Option<Url>,
+    /// Print the effective configuration (secrets redacted) and exit.
+    #[arg(long)]
+    pub print_config: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Port on 127.0.0.1 (0 picks a free one; demo.json says which).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Create the SQLite file if it does not exist (needed for a non-default path).
+    #[arg(long)]
+    pub create_database: bool,
+}
+
+/// `--business SLUG`, shared by the commands that act within one business.
+#[derive(Debug, Args)]
+pub struct BusinessRef {
+    /// The business's slug (see `leadline business list`).
+    #[arg(long)]
+    pub business: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BusinessCommand {
+    /// Create a business.
+    Add {
+        /// Display name, e.g. "Acme Upholstery".
+        name: String,
+        /// Slug used on the command line (default: derived from the name).
+        #[arg(long)]
+        slug: Option<String>,
+    },
+    /// List businesses.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an owner or operator; prints a generated password unless one is given.
+    Add {
+        #[command(flatten)]
+        business: BusinessRef,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// owner or operator.
+        #[arg(long, default_value = "operator")]
+        role: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List a business's users.
+    List {
+        #[command(flatten)]
+        business: BusinessRef,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SiteCommand {
+    /// Create a site; prints its snippet key and tag.
+    Add {
+        #[command(flatten)]
+        business: BusinessRef,
+        #[arg(long)]
+        name: String,
+        /// A domain the site is served from (repeat for several).
+        #[arg(long = "domain", required = true)]
+        domains: Vec<String>,
+        /// IANA time zone.
+        #[arg(long, default_value = "UTC")]
+        timezone: String,
+        /// ISO 4217 currency.
+        #[arg(long, default_value = "USD")]
+        currency: String,
+    },
+    /// List a business's sites.
+    List {
+        #[command(flatten)]
+        business: BusinessRef,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NumberCommand {
+    /// Set up a tracking number held at a provider.
+    Add {
+        /// The number in E.164, e.g. +12025550100.
+        number: String,
+        /// Key of a site the number serves (repeat for several).
+        #[arg(long = "site", required = true)]
+        sites: Vec<String>,
+        /// twilio (or a Twilio-compatible provider).
+        #[arg(long, default_value = "twilio")]
+        provider: String,
+        /// The provider account the number belongs to.
+        #[arg(long)]
+        account_sid: String,
+        /// The account's auth token (prefer --auth-token-stdin: flags show in `ps`).
+        #[arg(long, conflicts_with = "auth_token_stdin")]
+        auth_token: Option<String>,
+        /// Read the auth token from the first line of standard input.
+        #[arg(long)]
+        auth_token_stdin: bool,
+    },
+    /// List the numbers serving a business's sites.
+    List {
+        #[command(flatten)]
+        business: BusinessRef,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DestinationCommand {
+    /// Add a number calls can be forwarded to.
+    Add {
+        #[command(flatten)]
+        business: BusinessRef,
+        #[arg(long)]
+        name: String,
+        /// The number in E.164.
+        #[arg(long)]
+        number: String,
+        /// Department this destination answers for, e.g. Sales.
+        #[arg(long)]
+        department: Option<String>,
+        /// E-mail of the operator who answers this number.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// List a business's destinations.
+    List {
+        #[command(flatten)]
+        business: BusinessRef,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Issue a key; it is shown once and stored only as a hash.
+    Create {
+        #[command(flatten)]
+        business: BusinessRef,
+        /// What the key is for, e.g. "CRM sync".
+        #[arg(long)]
+        name: String,
+    },
+    /// List a business's keys (prefixes only).
+    List {
+        #[command(flatten)]
+        business: BusinessRef,
+    },
+    /// Revoke a key.
+    Revoke {
+        #[command(flatten)]
+        business: BusinessRef,
+        /// The key's id (see `leadline api-key list`).
+        #[arg(long)]
+        id: i64,
+    },
+}

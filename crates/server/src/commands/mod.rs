@@ -1,0 +1,85 @@
+//! Runs one command line: loads the configuration, starts logging, opens the database and
+//! hands over to the command. Bad input exits 2 with a message saying what was wrong;
+//! other failures exit 1.
+
+mod demo;
+mod migrate;
+mod serve;
+mod tenants;
+
+use crate::cli::{Cli, Command};
+use crate::config::{Config, ConfigError};
+use leadline_core::Invalid;
+use leadline_store::{OpenError, OpenOptions, SqlStore};
+use std::process::ExitCode;
+
+/// Input the command cannot act on (unknown business, taken domain, …); nothing was changed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InputError(pub String);
+
+/// Parses arguments already done; runs the command and turns its outcome into an exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            if is_input_error(&err) {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+fn is_input_error(err: &anyhow::Error) -> bool {
+    err.downcast_ref::<InputError>().is_some()
+        || err.downcast_ref::<Invalid>().is_some()
+        || err.downcast_ref::<ConfigError>().is_some()
+        || matches!(err.downcast_ref::<OpenError>(), Some(OpenError::MissingFile(_)))
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let mut overrides = cli.global.overrides();
+    if let Command::Serve(args) = &cli.command {
+        overrides.listen = args.listen;
+        overrides.public_base_url = args.public_base_url.clone();
+    }
+    let config = Config::load(cli.global.config.as_deref(), &overrides)?;
+    crate::telemetry::init(config.log_format, &config.log_level);
+    match cli.command {
+        Command::Serve(args) if args.print_config => {
+            print!("{}", config.to_redacted_toml());
+            Ok(())
+        }
+        Command::Serve(_) => serve::run(&config).await,
+        Command::Demo(args) => demo::run(&config, args.port).await,
+        Command::Migrate(args) => migrate::run(&config, args.create_database).await,
+        Command::Business(cmd) => tenants::business(&open_store(&config, false).await?, cmd).await,
+        Command::User(cmd) => tenants::user(&open_store(&config, false).await?, cmd).await,
+        Command::Site(cmd) => tenants::site(&open_store(&config, false).await?, &config, cmd).await,
+        Command::Number(cmd) => tenants::number(&open_store(&config, false).await?, cmd).await,
+        Command::Destination(cmd) => tenants::destination(&open_store(&config, false).await?, cmd).await,
+        Command::ApiKey(cmd) => tenants::api_key(&open_store(&config, false).await?, cmd).await,
+    }
+}
+
+/// Opens the configured database and applies pending migrations. A missing SQLite file is
+/// created only at the default path under the data directory, or when `create` is set.
+pub async fn open_store(config: &Config, create: bool) -> anyhow::Result<SqlStore> {
+    let (url, is_default) = config.database()?;
+    let options = OpenOptions {
+        max_connections: config.database_max_connections,
+        create_if_missing: create || is_default,
+        ..OpenOptions::default()
+    };
+    Ok(SqlStore::open_and_migrate(&url, &options).await?)
+}

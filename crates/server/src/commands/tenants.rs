@@ -1,0 +1,321 @@
+//! The set-up commands: businesses, users, sites, numbers, destinations and API keys. Every
+//! input is parsed into its domain type before anything is written, so bad input changes
+//! nothing; each record is written in one transaction.
+
+use crate::cli::{
+    ApiKeyCommand, BusinessCommand, BusinessRef, DestinationCommand, NumberCommand, SiteCommand, UserCommand,
+};
+use crate::commands::InputError;
+use crate::config::Config;
+use leadline_core::names::{Name, Slug};
+use leadline_core::net::{DomainName, Email};
+use leadline_core::secret::{IssuedApiKey, NewPassword};
+use leadline_core::site::{Currency, SiteKey, SiteSettings, Timezone};
+use leadline_core::store::{Store, StoreError};
+use leadline_core::tenant::{
+    AccountSid, Business, NewApiKey, NewBusiness, NewDestination, NewSite, NewTrackingNumber, NewUser, Provider, Role,
+    parse_auth_token,
+};
+use leadline_core::{ApiKeyId, E164};
+use std::io::BufRead;
+
+/// A store error as the command line says it: conflicts are the user's to fix.
+fn said(err: StoreError) -> anyhow::Error {
+    match err {
+        StoreError::Conflict(message) => InputError(message).into(),
+        StoreError::Invalid(invalid) => invalid.into(),
+        other => other.into(),
+    }
+}
+
+/// The business named by `--business`, or an error naming the unknown slug.
+pub async fn find_business(store: &dyn Store, reference: &BusinessRef) -> anyhow::Result<Business> {
+    let slug = Slug::parse(&reference.business)?;
+    match store.business_by_slug(&slug).await {
+        Err(StoreError::NotFound) => {
+            Err(InputError(format!("unknown business '{slug}': see `leadline business list`")).into())
+        }
+        other => other.map_err(said),
+    }
+}
+
+fn read_stdin_line(what: &str) -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let line = line.trim_end_matches(['\r', '\n']).to_owned();
+    if line.is_empty() {
+        return Err(InputError(format!("no {what} on standard input")).into());
+    }
+    Ok(line)
+}
+
+/// `leadline business …`
+pub async fn business(store: &dyn Store, command: BusinessCommand) -> anyhow::Result<()> {
+    match command {
+        BusinessCommand::Add { name, slug } => {
+            let name = Name::parse_as("business name", &name)?;
+            let slug = match slug {
+                Some(slug) => Slug::parse(&slug)?,
+                None => Slug::from_name(&name)?,
+            };
+            let created = store.create_business(&NewBusiness { slug, name }).await.map_err(said)?;
+            println!("created business '{}' (slug: {})", created.name, created.slug);
+        }
+        BusinessCommand::List => {
+            for b in store.list_businesses().await? {
+                println!("{:<24} {}", b.slug, b.name);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `leadline user …`
+pub async fn user(store: &dyn Store, command: UserCommand) -> anyhow::Result<()> {
+    match command {
+        UserCommand::Add {
+            business,
+            email,
+            name,
+            role,
+            password_stdin,
+        } => {
+            let email = Email::parse(&email)?;
+            let name = Name::parse_as("user name", &name)?;
+            let role = Role::parse(&role)?;
+            let (password, generated) = if password_stdin {
+                (NewPassword::parse(&read_stdin_line("password")?)?, false)
+            } else {
+                (NewPassword::generate(), true)
+            };
+            let business = find_business(store, &business).await?;
+            let new = NewUser {
+                business_id: business.id,
+                email,
+                name,
+                role,
+                password_hash: password.hash(),
+            };
+            let created = store.create_user(&new).await.map_err(said)?;
+            println!(
+                "created {} {} in '{}'",
+                created.role.as_str(),
+                created.email,
+                business.slug
+            );
+            if generated {
+                println!("password (shown once): {}", password.expose());
+            }
+        }
+        UserCommand::List { business } => {
+            let business = find_business(store, &business).await?;
+            for u in store.list_users(business.id).await? {
+                println!("{:<32} {:<9} {}", u.email, u.role.as_str(), u.name);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `leadline site …`
+pub async fn site(store: &dyn Store, config: &Config, command: SiteCommand) -> anyhow::Result<()> {
+    match command {
+        SiteCommand::Add {
+            business,
+            name,
+            domains,
+            timezone,
+            currency,
+        } => {
+            let name = Name::parse_as("site name", &name)?;
+            let domains = domains
+                .iter()
+                .map(|d| DomainName::parse(d))
+                .collect::<Result<Vec<_>, _>>()?;
+            let timezone = Timezone::parse(&timezone)?;
+            let currency = Currency::parse(&currency)?;
+            let business = find_business(store, &business).await?;
+            let new = NewSite {
+                business_id: business.id,
+                name,
+                key: SiteKey::generate(),
+                domains,
+                timezone,
+                currency,
+                settings: SiteSettings::default(),
+            };
+            new.validate()?;
+            let created = store.create_site(&new).await.map_err(said)?;
+            println!("created site '{}' (key: {})", created.name, created.key);
+            println!(
+                "snippet: <script async src=\"{}/t.js\" data-site=\"{}\"></script>",
+                config.base_url(),
+                created.key
+            );
+        }
+        SiteCommand::List { business } => {
+            let business = find_business(store, &business).await?;
+            for s in store.list_sites(business.id).await? {
+                let domains: Vec<&str> = s.domains.iter().map(DomainName::as_str).collect();
+                println!(
+                    "{:<22} {:<24} {:<20} {} {}",
+                    s.key,
+                    s.name,
+                    s.timezone.name(),
+                    s.currency.code(),
+                    domains.join(",")
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `leadline number …`
+pub async fn number(store: &dyn Store, command: NumberCommand) -> anyhow::Result<()> {
+    match command {
+        NumberCommand::Add {
+            number,
+            sites,
+            provider,
+            account_sid,
+            auth_token,
+            auth_token_stdin,
+        } => {
+            let number = E164::parse(&number)?;
+            let provider = Provider::parse(&provider)?;
+            let account_sid = AccountSid::parse(&account_sid)?;
+            let token_text = match (auth_token, auth_token_stdin) {
+                (Some(token), _) => token,
+                (None, true) => read_stdin_line("auth token")?,
+                (None, false) => return Err(InputError("give --auth-token-stdin (or --auth-token)".into()).into()),
+            };
+            let auth_token = parse_auth_token(&token_text)?;
+            let keys = sites.iter().map(|k| SiteKey::parse(k)).collect::<Result<Vec<_>, _>>()?;
+            let mut site_ids = Vec::with_capacity(keys.len());
+            for key in &keys {
+                match store.site_by_key(key).await {
+                    Ok(site) => site_ids.push(site.id),
+                    Err(StoreError::NotFound) => {
+                        return Err(InputError(format!("unknown site key '{key}': see `leadline site list`")).into());
+                    }
+                    Err(other) => return Err(other.into()),
+                }
+            }
+            let new = NewTrackingNumber {
+                number,
+                provider,
+                account_sid,
+                auth_token,
+                site_ids,
+            };
+            new.validate()?;
+            let created = store.create_number(&new).await.map_err(said)?;
+            println!(
+                "created tracking number {} serving {} site(s)",
+                created.number,
+                created.site_ids.len()
+            );
+        }
+        NumberCommand::List { business } => {
+            let business = find_business(store, &business).await?;
+            for n in store.list_numbers(business.id).await? {
+                println!(
+                    "{:<16} {:<8} {} sites: {}",
+                    n.number,
+                    n.provider.as_str(),
+                    n.account_sid.as_str(),
+                    n.site_ids.len()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `leadline destination …`
+pub async fn destination(store: &dyn Store, command: DestinationCommand) -> anyhow::Result<()> {
+    match command {
+        DestinationCommand::Add {
+            business,
+            name,
+            number,
+            department,
+            user,
+        } => {
+            let name = Name::parse_as("destination name", &name)?;
+            let number = E164::parse(&number)?;
+            let department = department.map(|d| Name::parse_as("department", &d)).transpose()?;
+            let email = user.map(|u| Email::parse(&u)).transpose()?;
+            let business = find_business(store, &business).await?;
+            let user_id = match email {
+                None => None,
+                Some(email) => match store.user_credentials(&email).await {
+                    Ok(found) if found.user.business_id == business.id => Some(found.user.id),
+                    Ok(_) | Err(StoreError::NotFound) => {
+                        return Err(InputError(format!("'{}' has no user {email}", business.slug)).into());
+                    }
+                    Err(other) => return Err(other.into()),
+                },
+            };
+            let new = NewDestination {
+                business_id: business.id,
+                name,
+                number,
+                department,
+                user_id,
+            };
+            let created = store.create_destination(&new).await.map_err(said)?;
+            println!("created destination '{}' {}", created.name, created.number);
+        }
+        DestinationCommand::List { business } => {
+            let business = find_business(store, &business).await?;
+            for d in store.list_destinations(business.id).await? {
+                let department = d.department.as_ref().map_or("-", Name::as_str);
+                println!("{:<16} {:<24} {}", d.number, d.name, department);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `leadline api-key …`
+pub async fn api_key(store: &dyn Store, command: ApiKeyCommand) -> anyhow::Result<()> {
+    match command {
+        ApiKeyCommand::Create { business, name } => {
+            let name = Name::parse_as("API key name", &name)?;
+            let business = find_business(store, &business).await?;
+            let issued = IssuedApiKey::generate();
+            let new = NewApiKey {
+                business_id: business.id,
+                name,
+                prefix: issued.prefix.clone(),
+                hash: issued.hash,
+            };
+            let created = store.create_api_key(&new).await.map_err(said)?;
+            println!(
+                "created API key {} '{}' for '{}'",
+                created.id, created.name, business.slug
+            );
+            println!("key (shown once, stored only as a hash): {}", issued.key.expose());
+        }
+        ApiKeyCommand::List { business } => {
+            let business = find_business(store, &business).await?;
+            for k in store.list_api_keys(business.id).await? {
+                let state = if k.revoked_at.is_some() { "revoked" } else { "live" };
+                println!("{:<6} ll_{}_…  {:<8} {}", k.id, k.prefix, state, k.name);
+            }
+        }
+        ApiKeyCommand::Revoke { business, id } => {
+            let business = find_business(store, &business).await?;
+            match store.revoke_api_key(business.id, ApiKeyId(id)).await {
+                Ok(()) => println!("revoked API key {id}"),
+                Err(StoreError::NotFound) => {
+                    return Err(InputError(format!("'{}' has no API key {id}", business.slug)).into());
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,238 @@
+//! Configuration: built-in defaults, then `leadline.toml`, then `LEADLINE_*` variables, then
+//! command-line flags. Every key is documented in docs/configuration.md with its default.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use leadline_store::DatabaseUrl;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use url::Url;
+
+/// The file read when `--config` is not given (only if it exists).
+pub const DEFAULT_CONFIG_FILE: &str = "leadline.toml";
+
+/// Every configuration key; also the only `LEADLINE_*` variables read.
+pub const KEYS: [&str; 11] = [
+    "data_dir",
+    "database_url",
+    "database_max_connections",
+    "listen",
+    "public_base_url",
+    "log_format",
+    "log_level",
+    "shutdown_grace_seconds",
+    "request_timeout_seconds",
+    "max_body_bytes",
+    "rate_limit_per_second",
+];
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One readable line per event.
+    Human,
+    /// One JSON object per event.
+    Json,
+}
+
+/// The effective configuration of a `leadline` process.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Directory for the SQLite database and other local data.
+    pub data_dir: PathBuf,
+    /// `sqlite://PATH` or `postgres://…`; unset means `sqlite://<data_dir>/leadline.db`.
+    pub database_url: Option<String>,
+    /// Upper bound of the database connection pool.
+    pub database_max_connections: u32,
+    /// Address and port `leadline serve` listens on.
+    pub listen: SocketAddr,
+    /// The URL the outside world (providers, browsers) reaches this server by; provider
+    /// signatures are checked against it. Unset means `http://<listen>`.
+    pub public_base_url: Option<Url>,
+    /// `human` or `json`.
+    pub log_format: LogFormat,
+    /// A tracing filter (`info`, `leadline=debug,sqlx=warn`); `RUST_LOG` overrides it.
+    pub log_level: String,
+    /// How long a shutdown waits for requests in flight before exiting.
+    pub shutdown_grace_seconds: u64,
+    /// A request that takes longer is answered 408.
+    pub request_timeout_seconds: u64,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// Sustained requests per second allowed from one client address (bursts of twice that).
+    pub rate_limit_per_second: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            database_max_connections: 10,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_base_url: None,
+            log_format: LogFormat::Human,
+            log_level: "info".to_owned(),
+            shutdown_grace_seconds: 30,
+            request_timeout_seconds: 30,
+            max_body_bytes: 1024 * 1024,
+            rate_limit_per_second: 50,
+        }
+    }
+}
+
+/// Values given on the command line; `None` leaves the lower layers' value.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_base_url: Option<Url>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<LogFormat>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_level: Option<String>,
+}
+
+/// A configuration that cannot be used, with what is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("the config file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads the layers. `file` is `--config`; without it `leadline.toml` is read if present.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) if !path.exists() => return Err(ConfigError::MissingFile(path.to_owned())),
+            Some(path) => figment = figment.merge(Toml::file(path)),
+            None => figment = figment.merge(Toml::file(DEFAULT_CONFIG_FILE)),
+        }
+        let config: Config = figment
+            .merge(Env::prefixed("LEADLINE_").only(&KEYS))
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        self.database()?;
+        if self.database_max_connections == 0 {
+            return invalid("database_max_connections must be at least 1");
+        }
+        if self.rate_limit_per_second == 0 {
+            return invalid("rate_limit_per_second must be at least 1");
+        }
+        if self.max_body_bytes < 1024 {
+            return invalid("max_body_bytes must be at least 1024");
+        }
+        if let Some(url) = &self.public_base_url
+            && !matches!(url.scheme(), "http" | "https")
+        {
+            return invalid("public_base_url must be an http:// or https:// URL");
+        }
+        Ok(())
+    }
+
+    /// The database to use, and whether it is the default one under the data directory
+    /// (the only one created without being asked).
+    pub fn database(&self) -> Result<(DatabaseUrl, bool), ConfigError> {
+        match &self.database_url {
+            Some(raw) => DatabaseUrl::parse(raw)
+                .map(|url| (url, false))
+                .map_err(|e| ConfigError::Invalid(e.to_string())),
+            None => Ok((DatabaseUrl::Sqlite(self.data_dir.join("leadline.db")), true)),
+        }
+    }
+
+    /// The public base URL without a trailing slash.
+    pub fn base_url(&self) -> String {
+        match &self.public_base_url {
+            Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+
+    /// The effective configuration as TOML, secrets redacted, defaults filled in.
+    pub fn to_redacted_toml(&self) -> String {
+        let mut shown = self.clone();
+        if let Ok((url, _)) = self.database() {
+            shown.database_url = Some(url.redacted());
+        }
+        let mut text = toml::to_string(&shown).expect("the configuration always serialises");
+        if self.public_base_url.is_none() {
+            text.push_str(&format!("# public_base_url unset: {}\n", self.base_url()));
+        }
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_is_listed_for_the_environment() {
+        let table: toml::Table = toml::from_str(
+            &toml::to_string(&Config {
+                database_url: Some("sqlite://x.db".into()),
+                public_base_url: Some(Url::parse("https://x.example").unwrap()),
+                ..Config::default()
+            })
+            .unwrap(),
+        )
+        .unwrap();
+        let mut keys: Vec<&str> = table.keys().map(String::as_str).collect();
+        keys.sort();
+        let mut listed = KEYS.to_vec();
+        listed.sort();
+        assert_eq!(keys, listed);
+    }
+
+    #[test]
+    fn every_key_is_documented_with_its_default() {
+        let doc = include_str!("../../../docs/configuration.md");
+        for key in KEYS {
+            assert!(doc.contains(&format!("`{key}`")), "docs/configuration.md lacks {key}");
+            let variable = format!("`LEADLINE_{}`", key.to_uppercase());
+            assert!(doc.contains(&variable), "docs/configuration.md lacks {variable}");
+        }
+    }
+
+    #[test]
+    fn the_default_database_lives_in_the_data_directory() {
+        let config = Config {
+            data_dir: "/srv/leadline".into(),
+            ..Config::default()
+        };
+        let (url, is_default) = config.database().unwrap();
+        assert!(is_default);
+        assert_eq!(url.redacted(), "sqlite:///srv/leadline/leadline.db");
+    }
+
+    #[test]
+    fn printing_hides_the_database_password() {
+        let config = Config {
+            database_url: Some("postgres://leadline:hunter2@db:5432/leadline".into()),
+            ..Config::default()
+        };
+        let text = config.to_redacted_toml();
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("***"), "{text}");
+        assert!(text.contains("rate_limit_per_second = 50"), "{text}");
+    }
+}

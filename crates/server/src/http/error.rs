@@ -1,0 +1,61 @@
+//! The one error type of the HTTP layer, mapped to a status and a JSON body once.
+//! Causes of 5xx answers are logged, never shown to the client.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use leadline_core::store::StoreError;
+
+/// An error answered to an HTTP client as `{"error": "..."}`.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed or breaks a rule; the message says what.
+    #[error("{0}")]
+    BadRequest(String),
+    /// No such resource for this caller (missing or another tenant's: never told apart).
+    #[error("not found")]
+    NotFound,
+    /// Too many requests from this client.
+    #[error("too many requests: slow down")]
+    TooManyRequests,
+    /// The server or its database failed.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    /// The HTTP status of this error.
+    pub fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => Self::NotFound,
+            StoreError::Conflict(message) => Self::BadRequest(message),
+            StoreError::Invalid(invalid) => Self::BadRequest(invalid.to_string()),
+            backend @ StoreError::Backend(_) => Self::Internal(backend.into()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status_code();
+        let message = match &self {
+            Self::Internal(cause) => {
+                tracing::error!(error = ?cause, "request failed");
+                "internal error".to_owned()
+            }
+            other => other.to_string(),
+        };
+        (status, Json(serde_json::json!({ "error": message }))).into_response()
+    }
+}

@@ -1,0 +1,9 @@
+//! The `leadline` server: configuration, HTTP, background jobs and the command line. The
+//! binary in `main.rs` only parses arguments and calls [`commands::run`].
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod http;
+pub mod shutdown;
+pub mod telemetry;

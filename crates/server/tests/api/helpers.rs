@@ -1,0 +1,132 @@
+//! `spawn_app`: the real router and server loop on port 0, against a fresh SQLite file (or a
+//! fresh PostgreSQL database when asked and `LEADLINE_TEST_POSTGRES_URL` is set).
+
+use axum::Router;
+use leadline::config::Config;
+use leadline::http::{self, AppState, Limits};
+use leadline_store::{DatabaseUrl, OpenOptions, SqlStore};
+use sqlx::{Connection, Executor, PgConnection};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A running server and what a test needs to talk to it and stop it.
+pub struct TestApp {
+    pub base_url: String,
+    pub store: SqlStore,
+    pub client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+    _dir: tempfile::TempDir,
+    postgres_db: Option<(String, String)>,
+}
+
+/// Which database a test app runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL admin URL, or `None` (and a note on the terminal) when it is not set.
+pub fn postgres_admin_url() -> Option<String> {
+    let url = std::env::var("LEADLINE_TEST_POSTGRES_URL").ok();
+    if url.is_none() {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: PostgreSQL server test: LEADLINE_TEST_POSTGRES_URL is not set"
+        );
+    }
+    url
+}
+
+impl TestApp {
+    /// Starts the application on SQLite with the default configuration.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(Engine::Sqlite, Config::default(), Router::new()).await
+    }
+
+    /// Starts the application with `config`, plus `extra` routes, on `engine`.
+    pub async fn spawn_with(engine: Engine, config: Config, extra: Router<AppState>) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let (url, postgres_db) = match engine {
+            Engine::Sqlite => (DatabaseUrl::Sqlite(dir.path().join("leadline.db")), None),
+            Engine::Postgres => {
+                let admin = postgres_admin_url().expect("caller checks postgres_admin_url first");
+                let name = format!(
+                    "leadline_test_{}",
+                    leadline_core::secret::random_token(12).to_lowercase()
+                );
+                let mut conn = PgConnection::connect(&admin).await.unwrap();
+                conn.execute(format!("CREATE DATABASE \"{name}\"").as_str())
+                    .await
+                    .unwrap();
+                let mut db_url = url::Url::parse(&admin).unwrap();
+                db_url.set_path(&name);
+                (DatabaseUrl::parse(db_url.as_str()).unwrap(), Some((admin, name)))
+            }
+        };
+        let options = OpenOptions {
+            create_if_missing: true,
+            ..OpenOptions::default()
+        };
+        let store = SqlStore::open_and_migrate(&url, &options).await.unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let state = AppState::new(Arc::new(store.clone()), &config);
+        let app = http::finish(http::routes().merge(extra), state, Limits::from_config(&config));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(http::serve(
+            listener,
+            app,
+            async move {
+                let _ = stopped.await;
+            },
+            Duration::from_secs(config.shutdown_grace_seconds),
+        ));
+        Self {
+            base_url,
+            store,
+            client: reqwest::Client::new(),
+            stop: Some(stop),
+            server: Some(server),
+            _dir: dir,
+            postgres_db,
+        }
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base_url))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Sends the shutdown signal and waits for the server loop to return.
+    pub async fn shut_down(&mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.server.take() {
+            Some(server) => server.await.unwrap(),
+            None => Ok(()),
+        }
+    }
+
+    /// Stops the server and removes its database.
+    pub async fn finish(mut self) {
+        self.shut_down().await.unwrap();
+        self.store.close().await;
+        if let Some((admin, name)) = self.postgres_db.take() {
+            let mut conn = PgConnection::connect(&admin).await.unwrap();
+            conn.execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
+                .await
+                .unwrap();
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! HTTP tests against the real server loop on port 0.
+
+mod helpers;
+mod ops;

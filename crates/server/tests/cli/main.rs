@@ -1,0 +1,8 @@
+//! The `leadline` binary as an operator uses it: set-up commands and bad input,
+//! configuration and databases, the demo.
+
+mod harness;
+
+mod config;
+mod demo;
+mod setup;

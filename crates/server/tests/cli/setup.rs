@@ -1,0 +1,251 @@
+use crate::harness::Cli;
+
+#[test]
+fn a_business_is_set_up_step_by_step() {
+    let cli = Cli::new();
+    let key = cli.with_site();
+    assert_eq!(key.len(), 20);
+    let out = cli.ok(&[
+        "user",
+        "add",
+        "--business",
+        "acme-upholstery",
+        "--email",
+        "Ann@Example.com",
+        "--name",
+        "Ann",
+    ]);
+    assert!(out.contains("created operator ann@example.com"), "{out}");
+    assert!(out.contains("password (shown once): "), "{out}");
+    let out = cli.run_with_stdin(
+        &[
+            "number",
+            "add",
+            "+1 202 555 0100",
+            "--site",
+            &key,
+            "--account-sid",
+            "AC123",
+            "--auth-token-stdin",
+        ],
+        "0123456789abcdef0123456789abcdef\n",
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    cli.ok(&[
+        "destination",
+        "add",
+        "--business",
+        "acme-upholstery",
+        "--name",
+        "Ann",
+        "--number",
+        "+12025550111",
+        "--department",
+        "Sales",
+        "--user",
+        "ann@example.com",
+    ]);
+    let key_out = cli.ok(&["api-key", "create", "--business", "acme-upholstery", "--name", "CRM"]);
+    assert!(
+        key_out.contains("key (shown once, stored only as a hash): ll_"),
+        "{key_out}"
+    );
+    assert!(
+        cli.ok(&["number", "list", "--business", "acme-upholstery"])
+            .contains("+12025550100")
+    );
+    assert!(
+        cli.ok(&["destination", "list", "--business", "acme-upholstery"])
+            .contains("Sales")
+    );
+    assert!(
+        cli.ok(&["user", "list", "--business", "acme-upholstery"])
+            .contains("ann@example.com")
+    );
+    assert!(
+        cli.ok(&["api-key", "list", "--business", "acme-upholstery"])
+            .contains("live")
+    );
+    cli.ok(&["api-key", "revoke", "--business", "acme-upholstery", "--id", "1"]);
+    assert!(
+        cli.ok(&["api-key", "list", "--business", "acme-upholstery"])
+            .contains("revoked")
+    );
+}
+
+#[test]
+fn an_invalid_phone_number_is_refused_and_nothing_is_written() {
+    let cli = Cli::new();
+    let key = cli.with_site();
+    let err = cli.refused(&[
+        "number",
+        "add",
+        "+1 555",
+        "--site",
+        &key,
+        "--account-sid",
+        "AC1",
+        "--auth-token",
+        "0123456789abcdef0123",
+    ]);
+    assert!(err.contains("invalid phone number: '+1 555'"), "{err}");
+    let err = cli.refused(&[
+        "number",
+        "add",
+        "202-555-0100",
+        "--site",
+        &key,
+        "--account-sid",
+        "AC1",
+        "--auth-token",
+        "0123456789abcdef0123",
+    ]);
+    assert!(err.contains("no country code"), "{err}");
+    assert_eq!(cli.ok(&["number", "list", "--business", "acme-upholstery"]), "");
+}
+
+#[test]
+fn an_unknown_business_is_named_in_the_error() {
+    let cli = Cli::new();
+    let err = cli.refused(&[
+        "site",
+        "add",
+        "--business",
+        "nobody",
+        "--name",
+        "X",
+        "--domain",
+        "x.example",
+    ]);
+    assert!(err.contains("unknown business 'nobody'"), "{err}");
+    let err = cli.refused(&[
+        "user",
+        "add",
+        "--business",
+        "nobody",
+        "--email",
+        "a@example.com",
+        "--name",
+        "A",
+    ]);
+    assert!(err.contains("unknown business 'nobody'"), "{err}");
+}
+
+#[test]
+fn a_taken_domain_is_refused_and_the_site_is_not_created() {
+    let cli = Cli::new();
+    cli.with_site();
+    cli.ok(&["business", "add", "Rival", "--slug", "rival"]);
+    let err = cli.refused(&[
+        "site",
+        "add",
+        "--business",
+        "rival",
+        "--name",
+        "Copy",
+        "--domain",
+        "ACME.example",
+    ]);
+    assert!(err.contains("the domain acme.example is already taken"), "{err}");
+    assert_eq!(cli.ok(&["site", "list", "--business", "rival"]), "");
+}
+
+#[test]
+fn bad_fields_say_what_is_wrong() {
+    let cli = Cli::new();
+    cli.with_site();
+    let cases: [(&[&str], &str); 6] = [
+        (&["business", "add", "Acme", "--slug", "Acme!"], "invalid slug"),
+        (&["business", "add", "Acme Upholstery"], "already exists"),
+        (
+            &[
+                "user",
+                "add",
+                "--business",
+                "acme-upholstery",
+                "--email",
+                "not-an-email",
+                "--name",
+                "A",
+            ],
+            "invalid e-mail address",
+        ),
+        (
+            &[
+                "user",
+                "add",
+                "--business",
+                "acme-upholstery",
+                "--email",
+                "a@example.com",
+                "--name",
+                "A",
+                "--role",
+                "admin",
+            ],
+            "invalid role",
+        ),
+        (
+            &[
+                "site",
+                "add",
+                "--business",
+                "acme-upholstery",
+                "--name",
+                "B",
+                "--domain",
+                "b.example",
+                "--timezone",
+                "Mars/Base",
+            ],
+            "invalid time zone",
+        ),
+        (
+            &[
+                "site",
+                "add",
+                "--business",
+                "acme-upholstery",
+                "--name",
+                "B",
+                "--domain",
+                "https://b.example/",
+            ],
+            "invalid domain",
+        ),
+    ];
+    for (args, expected) in cases {
+        let err = cli.refused(args);
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+    assert_eq!(cli.ok(&["business", "list"]).lines().count(), 1);
+    assert_eq!(
+        cli.ok(&["site", "list", "--business", "acme-upholstery"])
+            .lines()
+            .count(),
+        1
+    );
+    assert_eq!(cli.ok(&["user", "list", "--business", "acme-upholstery"]), "");
+}
+
+#[test]
+fn a_short_password_on_stdin_is_refused() {
+    let cli = Cli::new();
+    cli.with_site();
+    let out = cli.run_with_stdin(
+        &[
+            "user",
+            "add",
+            "--business",
+            "acme-upholstery",
+            "--email",
+            "a@example.com",
+            "--name",
+            "A",
+            "--password-stdin",
+        ],
+        "short\n",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 12"));
+}
