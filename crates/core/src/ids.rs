@@ -28,4 +28,8 @@ id_type!(
     DestinationId,
     /// An API key of a business.
     ApiKeyId,
+    /// A visit (internal row id; the public one is a `VisitRef`).
+    VisitId,
+    /// A click on a call element.
+    IntentId,
 );

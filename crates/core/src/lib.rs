@@ -1,6 +1,8 @@
 //! Leadline's pure domain: types that validate on parse, the tenancy records and the Store
 //! traits (ports) that the storage crate implements. No HTTP, no SQL.
 
+pub mod channel;
+pub mod damm;
 pub mod error;
 pub mod ids;
 pub mod names;
@@ -10,7 +12,10 @@ pub mod secret;
 pub mod site;
 pub mod store;
 pub mod tenant;
+pub mod token;
+pub mod visit;
+pub mod visitor;
 
 pub use error::Invalid;
-pub use ids::{ApiKeyId, BusinessId, DestinationId, NumberId, SiteId, UserId};
+pub use ids::{ApiKeyId, BusinessId, DestinationId, IntentId, NumberId, SiteId, UserId, VisitId};
 pub use phone::E164;

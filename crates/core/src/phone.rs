@@ -44,6 +44,30 @@ impl E164 {
         }
     }
 
+    /// The country calling code (`1` for +1 202 555 0100).
+    pub fn country_code(&self) -> String {
+        self.parsed().map(|n| n.code().value().to_string()).unwrap_or_default()
+    }
+
+    /// The national significant number's digits (`2025550100`): what a page's text must
+    /// contain for the snippet to recognise the number.
+    pub fn national_digits(&self) -> String {
+        self.parsed()
+            .map(|n| n.national().value().to_string())
+            .unwrap_or_default()
+    }
+
+    /// The number as people in its country write it (`(202) 555-0100`).
+    pub fn national(&self) -> String {
+        self.parsed()
+            .map(|n| n.format().mode(Mode::National).to_string())
+            .unwrap_or_else(|| self.0.clone())
+    }
+
+    fn parsed(&self) -> Option<phonenumber::PhoneNumber> {
+        phonenumber::parse(None, &self.0).ok()
+    }
+
     /// The E.164 text, `+` and digits only.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -77,6 +101,17 @@ mod tests {
     fn formatting_is_normalised_to_e164() {
         assert_eq!(E164::parse("+1 (202) 555-0100").unwrap().as_str(), "+12025550100");
         assert_eq!(E164::parse(" +44 20 7946 0958 ").unwrap().as_str(), "+442079460958");
+    }
+
+    #[test]
+    fn national_forms_are_derived() {
+        let number = E164::parse("+12025550100").unwrap();
+        assert_eq!(number.national(), "(202) 555-0100");
+        assert_eq!(number.national_digits(), "2025550100");
+        assert_eq!(number.country_code(), "1");
+        let london = E164::parse("+442079460958").unwrap();
+        assert_eq!(london.national_digits(), "2079460958");
+        assert_eq!(london.country_code(), "44");
     }
 
     #[test]

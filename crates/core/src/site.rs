@@ -135,6 +135,12 @@ pub struct SiteSettings {
     pub cookieless: bool,
     /// Record calls to this site's numbers.
     pub record_calls: bool,
+    /// At most this many live codes at once; past it the longest idle code is evicted.
+    pub max_live_codes: u32,
+    /// Minutes a freed code rests before it is handed out again (0: at once).
+    pub reuse_quarantine_minutes: u32,
+    /// Click codes come from the number's `*` pool and are keyed as `*CODE`.
+    pub star_click_codes: bool,
 }
 
 impl Default for SiteSettings {
@@ -146,6 +152,9 @@ impl Default for SiteSettings {
             check_digit: false,
             cookieless: false,
             record_calls: true,
+            max_live_codes: 10_000,
+            reuse_quarantine_minutes: 0,
+            star_click_codes: false,
         }
     }
 }

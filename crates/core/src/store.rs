@@ -2,6 +2,7 @@
 //! Implementations live in `leadline-store`; every behaviour here is pinned down by its
 //! conformance suite, run on each engine.
 
+use crate::names::Name;
 use crate::names::Slug;
 use crate::net::{DomainName, Email};
 use crate::site::SiteKey;
@@ -9,6 +10,7 @@ use crate::tenant::{
     ApiKey, Business, Destination, NewApiKey, NewBusiness, NewDestination, NewSite, NewTrackingNumber, NewUser, Site,
     StoredApiKey, TrackingNumber, User, UserCredentials,
 };
+use crate::visit::{CallIntent, CodePlan, LiveCode, NewVisit, PageView, PoolKey, Touch, Visit, VisitRef, VisitState};
 use crate::{ApiKeyId, BusinessId, E164, SiteId};
 use async_trait::async_trait;
 
@@ -81,6 +83,43 @@ pub trait NumberStore {
     async fn number_by_e164(&self, number: &E164) -> StoreResult<TrackingNumber>;
     /// The numbers serving at least one site of this business.
     async fn list_numbers(&self, business: BusinessId) -> StoreResult<Vec<TrackingNumber>>;
+    /// The number a site shows its visitors: the oldest one serving it, if any.
+    async fn number_for_site(&self, site: SiteId) -> StoreResult<Option<TrackingNumber>>;
+}
+
+/// Visits and the extension codes they hold. Allocation is atomic per pool on every engine:
+/// no two live holders ever share a code of one pool.
+#[async_trait]
+pub trait VisitStore {
+    /// Records a new visit and its landing page; per `plan`, moves a returning visitor's live
+    /// code to it or allocates the smallest free code.
+    async fn register_visit(&self, new: &NewVisit, plan: CodePlan) -> StoreResult<VisitState>;
+    /// Records a page view, heartbeat, variables or click on a visit of `site`, and
+    /// refreshes or allocates its code per `plan`. `NotFound` for an unknown visit.
+    async fn touch_visit(
+        &self,
+        site: SiteId,
+        visit: &VisitRef,
+        touch: &Touch,
+        plan: CodePlan,
+    ) -> StoreResult<VisitState>;
+    /// A visit of `site`.
+    async fn visit(&self, site: SiteId, visit: &VisitRef) -> StoreResult<Visit>;
+    /// The pages of a visit of `site`, in order.
+    async fn visit_pages(&self, site: SiteId, visit: &VisitRef) -> StoreResult<Vec<PageView>>;
+    /// The call clicks of a visit of `site`, in order.
+    async fn visit_clicks(&self, site: SiteId, visit: &VisitRef) -> StoreResult<Vec<CallIntent>>;
+    /// Who holds a live code of a pool.
+    async fn live_code(&self, pool: PoolKey, code: u64) -> StoreResult<LiveCode>;
+    /// Frees a live code (its call ended); `false` when it was not live.
+    async fn free_code(&self, pool: PoolKey, code: u64) -> StoreResult<bool>;
+    /// Frees up to `limit` codes whose idle time had passed at `now_ms`; returns how many.
+    async fn sweep_expired(&self, now_ms: i64, limit: u32) -> StoreResult<u32>;
+    /// Reserves a code for an offline source, so that it is never handed to a visit.
+    /// `Conflict` when the code is live or already reserved.
+    async fn reserve_code(&self, pool: PoolKey, code: u64, label: &Name) -> StoreResult<()>;
+    /// How many codes of `site` are live.
+    async fn live_codes_of_site(&self, site: SiteId) -> StoreResult<u64>;
 }
 
 /// Operators' and departments' numbers.
@@ -136,6 +175,7 @@ pub trait Store:
     + NumberStore
     + DestinationStore
     + ApiKeyStore
+    + VisitStore
     + HealthStore
     + Send
     + Sync
@@ -150,6 +190,7 @@ impl<T> Store for T where
         + NumberStore
         + DestinationStore
         + ApiKeyStore
+        + VisitStore
         + HealthStore
         + Send
         + Sync

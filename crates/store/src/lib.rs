@@ -10,6 +10,7 @@ mod errors;
 mod health;
 mod rows;
 mod tenants;
+mod visits;
 
 pub use connect::{DatabaseUrl, OpenError, OpenOptions};
 

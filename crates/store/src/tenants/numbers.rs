@@ -89,4 +89,19 @@ impl NumberStore for SqlStore {
         }
         Ok(numbers)
     }
+
+    async fn number_for_site(&self, site: SiteId) -> StoreResult<Option<TrackingNumber>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM tracking_numbers n JOIN number_sites ns ON ns.number_id = n.id
+             WHERE ns.site_id = $1 ORDER BY n.id LIMIT 1"
+        ))
+        .bind(site.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        match row {
+            Some(row) => Ok(Some(self.number_with_sites(&row).await?)),
+            None => Ok(None),
+        }
+    }
 }

@@ -12,3 +12,4 @@ mod health;
 mod numbers;
 mod sites;
 mod users;
+mod visits;

@@ -1,0 +1,217 @@
+//! Extension allocation inside a transaction: the smallest free code of a pool that is
+//! neither live nor reserved, found through an index (never by scanning live codes).
+//!
+//! Every function that changes a pool first takes its lock with [`lock_pool`]: a write to the
+//! pool's row. On PostgreSQL that row lock serialises the pool; on SQLite the first write of a
+//! transaction takes the database's write lock (waiting under the busy timeout), so the read
+//! that follows can never race another writer.
+
+use crate::errors::backend;
+use leadline_core::store::StoreResult;
+use leadline_core::visit::{AllocationPolicy, PoolKey};
+use sqlx::AnyConnection;
+
+/// A pool locked for this transaction.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LockedPool {
+    pub id: i64,
+    high_water: i64,
+}
+
+/// Creates the pool on first use and locks it for the rest of the transaction.
+pub(crate) async fn lock_pool(conn: &mut AnyConnection, pool: PoolKey) -> StoreResult<LockedPool> {
+    sqlx::query(
+        "INSERT INTO pools (number_id, selector, high_water) VALUES ($1, $2, 0)
+         ON CONFLICT (number_id, selector) DO NOTHING",
+    )
+    .bind(pool.number.0)
+    .bind(pool.selector.as_str())
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
+    let (id, high_water): (i64, i64) = sqlx::query_as(
+        "UPDATE pools SET high_water = high_water WHERE number_id = $1 AND selector = $2 RETURNING id, high_water",
+    )
+    .bind(pool.number.0)
+    .bind(pool.selector.as_str())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(backend)?;
+    Ok(LockedPool { id, high_water })
+}
+
+/// Locks a pool known by its row id (the sweep works from live codes).
+pub(crate) async fn lock_pool_by_id(conn: &mut AnyConnection, pool_id: i64) -> StoreResult<LockedPool> {
+    let (id, high_water): (i64, i64) =
+        sqlx::query_as("UPDATE pools SET high_water = high_water WHERE id = $1 RETURNING id, high_water")
+            .bind(pool_id)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(backend)?;
+    Ok(LockedPool { id, high_water })
+}
+
+/// Who a new live code is for.
+#[derive(Clone, Copy)]
+pub(crate) struct Holder<'a> {
+    pub site_id: i64,
+    pub visit_id: i64,
+    pub intent_id: Option<i64>,
+    pub visitor_key: &'a str,
+}
+
+/// Takes the smallest free code for `holder` (evicting the site's longest idle code first
+/// when the site is at its cap) and records it live. Returns the code and whether a code
+/// was evicted.
+pub(crate) async fn allocate(
+    conn: &mut AnyConnection,
+    pool: &mut LockedPool,
+    holder: &Holder<'_>,
+    policy: &AllocationPolicy,
+    now: i64,
+) -> StoreResult<(u64, bool)> {
+    let evicted = evict_if_full(conn, pool, holder.site_id, policy, now).await?;
+    let code = match smallest_free(conn, pool, now - policy.quarantine_ms).await? {
+        Some(code) => code,
+        None => raise_high_water(conn, pool).await?,
+    };
+    sqlx::query(
+        "INSERT INTO live_codes (pool_id, code, site_id, visit_id, intent_id, visitor_key, last_activity_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(pool.id)
+    .bind(code)
+    .bind(holder.site_id)
+    .bind(holder.visit_id)
+    .bind(holder.intent_id)
+    .bind(holder.visitor_key)
+    .bind(now)
+    .bind(now + policy.idle_ms)
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
+    sqlx::query(
+        "INSERT INTO site_live_counts (site_id, live) VALUES ($1, 1)
+         ON CONFLICT (site_id) DO UPDATE SET live = site_live_counts.live + 1",
+    )
+    .bind(holder.site_id)
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
+    Ok((u64::try_from(code).unwrap_or_default(), evicted))
+}
+
+async fn evict_if_full(
+    conn: &mut AnyConnection,
+    pool: &LockedPool,
+    site_id: i64,
+    policy: &AllocationPolicy,
+    now: i64,
+) -> StoreResult<bool> {
+    let live: Option<i64> = sqlx::query_scalar("SELECT live FROM site_live_counts WHERE site_id = $1")
+        .bind(site_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(backend)?;
+    if live.unwrap_or(0) < i64::from(policy.max_live) {
+        return Ok(false);
+    }
+    let idlest: Option<i64> = sqlx::query_scalar(
+        "SELECT code FROM live_codes WHERE site_id = $1 AND pool_id = $2 ORDER BY last_activity_at, code LIMIT 1",
+    )
+    .bind(site_id)
+    .bind(pool.id)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(backend)?;
+    match idlest {
+        Some(code) => release(conn, pool, code, now, None).await,
+        None => Ok(false),
+    }
+}
+
+/// The smallest freed code that has rested past `rested_before`, taken off the free list.
+async fn smallest_free(conn: &mut AnyConnection, pool: &LockedPool, rested_before: i64) -> StoreResult<Option<i64>> {
+    let code: Option<i64> = sqlx::query_scalar("SELECT MIN(code) FROM pool_free WHERE pool_id = $1 AND free_at <= $2")
+        .bind(pool.id)
+        .bind(rested_before)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(backend)?;
+    if let Some(code) = code {
+        sqlx::query("DELETE FROM pool_free WHERE pool_id = $1 AND code = $2")
+            .bind(pool.id)
+            .bind(code)
+            .execute(&mut *conn)
+            .await
+            .map_err(backend)?;
+    }
+    Ok(code)
+}
+
+/// The next never-used code above the high-water mark, skipping reserved ones.
+async fn raise_high_water(conn: &mut AnyConnection, pool: &mut LockedPool) -> StoreResult<i64> {
+    let mut next = pool.high_water + 1;
+    while is_reserved(conn, pool.id, next).await? {
+        next += 1;
+    }
+    sqlx::query("UPDATE pools SET high_water = $1 WHERE id = $2")
+        .bind(next)
+        .bind(pool.id)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+    pool.high_water = next;
+    Ok(next)
+}
+
+pub(crate) async fn is_reserved(conn: &mut AnyConnection, pool_id: i64, code: i64) -> StoreResult<bool> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT code FROM reserved_codes WHERE pool_id = $1 AND code = $2")
+        .bind(pool_id)
+        .bind(code)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(backend)?;
+    Ok(found.is_some())
+}
+
+/// Frees a live code; with `expired_by`, only if its idle time had passed by then (a
+/// heartbeat may have refreshed it since the sweep looked). Returns whether it was freed.
+pub(crate) async fn release(
+    conn: &mut AnyConnection,
+    pool: &LockedPool,
+    code: i64,
+    now: i64,
+    expired_by: Option<i64>,
+) -> StoreResult<bool> {
+    let site: Option<i64> = sqlx::query_scalar(
+        "DELETE FROM live_codes WHERE pool_id = $1 AND code = $2 AND expires_at <= $3 RETURNING site_id",
+    )
+    .bind(pool.id)
+    .bind(code)
+    .bind(expired_by.unwrap_or(i64::MAX))
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(backend)?;
+    let Some(site) = site else {
+        return Ok(false);
+    };
+    sqlx::query("INSERT INTO pool_free (pool_id, code, free_at) VALUES ($1, $2, $3)")
+        .bind(pool.id)
+        .bind(code)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+    sqlx::query("UPDATE site_live_counts SET live = live - 1 WHERE site_id = $1")
+        .bind(site)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+    Ok(true)
+}
+
+/// Whether `code` is at or below the pool's high-water mark (it may be live or free).
+pub(crate) fn ever_handed_out(pool: &LockedPool, code: i64) -> bool {
+    code <= pool.high_water
+}

@@ -1,0 +1,258 @@
+//! Visits, page views, call clicks and the live codes they hold.
+
+mod allocation;
+mod codes;
+mod records;
+
+use crate::SqlStore;
+use crate::errors::{backend, not_found_or_backend};
+use crate::rows::now_millis;
+use allocation::{Holder, LockedPool, allocate, lock_pool};
+use async_trait::async_trait;
+use leadline_core::SiteId;
+use leadline_core::names::Name;
+use leadline_core::store::{StoreError, StoreResult, VisitStore};
+use leadline_core::visit::{
+    CallIntent, CodeOutcome, CodePlan, CodeRequest, LiveCode, NewVisit, PageView, PoolKey, Touch, Visit, VisitRef,
+    VisitState, apply_vars,
+};
+use sqlx::AnyConnection;
+use std::collections::BTreeMap;
+
+/// The visit a touch is about, as read at its start.
+struct Touched {
+    id: i64,
+    visitor_key: String,
+    custom: String,
+}
+
+#[async_trait]
+impl VisitStore for SqlStore {
+    async fn register_visit(&self, new: &NewVisit, plan: CodePlan) -> StoreResult<VisitState> {
+        let now = now_millis();
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        // The pool lock comes first: on SQLite the transaction's first statement must write.
+        let mut pool = match plan {
+            CodePlan::Visit(request) => Some((lock_pool(&mut tx, request.pool).await?, request)),
+            _ => None,
+        };
+        let visit_id = records::insert_visit(&mut tx, new, now).await?;
+        records::insert_page_view(&mut tx, visit_id, &new.landing_url, new.title.as_deref(), now).await?;
+        let mut state = VisitState {
+            visit: new.public_id.clone(),
+            code: None,
+            outcome: CodeOutcome::None,
+            evicted: false,
+        };
+        if let Some((locked, request)) = pool.as_mut() {
+            let key = new.visitor_key.as_str();
+            let site = new.site_id.0;
+            if let Some(code) = codes::adopt_returning(&mut tx, locked, site, key, visit_id, request, now).await? {
+                state.code = Some(code);
+                state.outcome = CodeOutcome::Returning;
+            } else {
+                let holder = Holder {
+                    site_id: site,
+                    visit_id,
+                    intent_id: None,
+                    visitor_key: key,
+                };
+                let (code, evicted) = allocate(&mut tx, locked, &holder, &request.policy, now).await?;
+                state = VisitState {
+                    code: Some(code),
+                    outcome: CodeOutcome::Allocated,
+                    evicted,
+                    ..state
+                };
+            }
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(state)
+    }
+
+    async fn touch_visit(
+        &self,
+        site: SiteId,
+        visit: &VisitRef,
+        touch: &Touch,
+        plan: CodePlan,
+    ) -> StoreResult<VisitState> {
+        let now = now_millis();
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let touched = mark_seen(&mut tx, site, visit, touch, now).await?;
+        let intent = record_touch(&mut tx, &touched, touch, now).await?;
+        let holder = Holder {
+            site_id: site.0,
+            visit_id: touched.id,
+            intent_id: intent,
+            visitor_key: &touched.visitor_key,
+        };
+        let (code, outcome, evicted) = match plan {
+            CodePlan::None => (None, CodeOutcome::None, false),
+            CodePlan::Peek => (codes::click_code(&mut tx, touched.id).await?, CodeOutcome::Kept, false),
+            CodePlan::Visit(request) => visit_code(&mut tx, &holder, &request, now).await?,
+            CodePlan::Click(request) => click_code(&mut tx, &holder, &request, now).await?,
+        };
+        tx.commit().await.map_err(backend)?;
+        let outcome = if code.is_none() { CodeOutcome::None } else { outcome };
+        Ok(VisitState {
+            visit: visit.clone(),
+            code,
+            outcome,
+            evicted,
+        })
+    }
+
+    async fn visit(&self, site: SiteId, visit: &VisitRef) -> StoreResult<Visit> {
+        records::visit(&self.pool, site, visit).await
+    }
+
+    async fn visit_pages(&self, site: SiteId, visit: &VisitRef) -> StoreResult<Vec<PageView>> {
+        records::pages(&self.pool, site, visit).await
+    }
+
+    async fn visit_clicks(&self, site: SiteId, visit: &VisitRef) -> StoreResult<Vec<CallIntent>> {
+        records::clicks(&self.pool, site, visit).await
+    }
+
+    async fn live_code(&self, pool: PoolKey, code: u64) -> StoreResult<LiveCode> {
+        codes::holder(&self.pool, pool, code).await
+    }
+
+    async fn free_code(&self, pool: PoolKey, code: u64) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let locked = lock_pool(&mut tx, pool).await?;
+        let freed = allocation::release(&mut tx, &locked, code_i64(code)?, now_millis(), None).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(freed)
+    }
+
+    async fn sweep_expired(&self, now_ms: i64, limit: u32) -> StoreResult<u32> {
+        let expired: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT pool_id, code FROM live_codes WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2")
+                .bind(now_ms)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+        let mut freed = 0;
+        for (pool_id, code) in expired {
+            let mut tx = self.pool.begin().await.map_err(backend)?;
+            let locked = allocation::lock_pool_by_id(&mut tx, pool_id).await?;
+            if allocation::release(&mut tx, &locked, code, now_millis(), Some(now_ms)).await? {
+                freed += 1;
+            }
+            tx.commit().await.map_err(backend)?;
+        }
+        Ok(freed)
+    }
+
+    async fn reserve_code(&self, pool: PoolKey, code: u64, label: &Name) -> StoreResult<()> {
+        let code = code_i64(code)?;
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let locked = lock_pool(&mut tx, pool).await?;
+        codes::reserve(&mut tx, &locked, code, label.as_str()).await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn live_codes_of_site(&self, site: SiteId) -> StoreResult<u64> {
+        let live: Option<i64> = sqlx::query_scalar("SELECT live FROM site_live_counts WHERE site_id = $1")
+            .bind(site.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(u64::try_from(live.unwrap_or(0)).unwrap_or(0))
+    }
+}
+
+fn code_i64(code: u64) -> StoreResult<i64> {
+    i64::try_from(code).map_err(|_| StoreError::NotFound)
+}
+
+/// Updates the visit's last activity (its first statement is a write, as SQLite needs) and
+/// reads what the touch needs; `NotFound` for a visit of another site.
+async fn mark_seen(
+    conn: &mut AnyConnection,
+    site: SiteId,
+    visit: &VisitRef,
+    touch: &Touch,
+    now: i64,
+) -> StoreResult<Touched> {
+    let page = i64::from(matches!(touch, Touch::PageView { .. }));
+    let (id, visitor_key, custom): (i64, String, String) = sqlx::query_as(
+        "UPDATE visits SET last_seen_at = $1, page_views = page_views + $2
+         WHERE public_id = $3 AND site_id = $4 RETURNING id, visitor_key, custom",
+    )
+    .bind(now)
+    .bind(page)
+    .bind(visit.as_str())
+    .bind(site.0)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(not_found_or_backend)?;
+    Ok(Touched {
+        id,
+        visitor_key,
+        custom,
+    })
+}
+
+/// Stores what the touch says; returns the new call intent's id for a click.
+async fn record_touch(
+    conn: &mut AnyConnection,
+    touched: &Touched,
+    touch: &Touch,
+    now: i64,
+) -> StoreResult<Option<i64>> {
+    match touch {
+        Touch::PageView { url, title } => {
+            records::insert_page_view(conn, touched.id, url, title.as_deref(), now).await?;
+        }
+        Touch::Heartbeat => {}
+        Touch::SetVars { vars, replace } => {
+            let current: BTreeMap<String, String> = serde_json::from_str(&touched.custom).unwrap_or_default();
+            let next = apply_vars(&current, vars, *replace)?;
+            records::set_custom(conn, touched.id, &next).await?;
+        }
+        Touch::Click { element, url } => {
+            return records::insert_click(conn, touched.id, element, url, now)
+                .await
+                .map(Some);
+        }
+    }
+    Ok(None)
+}
+
+/// Page-load mode: refresh the visit's code, or allocate one if it was freed meanwhile.
+async fn visit_code(
+    conn: &mut AnyConnection,
+    holder: &Holder<'_>,
+    request: &CodeRequest,
+    now: i64,
+) -> StoreResult<(Option<u64>, CodeOutcome, bool)> {
+    if let Some(code) = codes::refresh_visit_code(conn, holder.visit_id, request, now).await? {
+        return Ok((Some(code), CodeOutcome::Kept, false));
+    }
+    let mut pool: LockedPool = lock_pool(conn, request.pool).await?;
+    let visit_holder = Holder {
+        intent_id: None,
+        ..*holder
+    };
+    let (code, evicted) = allocate(conn, &mut pool, &visit_holder, &request.policy, now).await?;
+    Ok((Some(code), CodeOutcome::Allocated, evicted))
+}
+
+/// Click mode: the visit's live click code moves to the new click, else one is allocated.
+async fn click_code(
+    conn: &mut AnyConnection,
+    holder: &Holder<'_>,
+    request: &CodeRequest,
+    now: i64,
+) -> StoreResult<(Option<u64>, CodeOutcome, bool)> {
+    if let Some(code) = codes::move_click_code(conn, holder, request, now).await? {
+        return Ok((Some(code), CodeOutcome::Kept, false));
+    }
+    let mut pool = lock_pool(conn, request.pool).await?;
+    let (code, evicted) = allocate(conn, &mut pool, holder, &request.policy, now).await?;
+    Ok((Some(code), CodeOutcome::Allocated, evicted))
+}

@@ -1,0 +1,191 @@
+//! The visit rows: writing a visit, its pages and clicks; reading them back.
+
+use crate::errors::{backend, corrupt, not_found_or_backend};
+use crate::rows::{col, parsed, time};
+use leadline_core::channel::{Attribution, ClickIds};
+use leadline_core::store::StoreResult;
+use leadline_core::visit::{CallIntent, NewVisit, PageView, Visit, VisitRef};
+use leadline_core::visitor::{Device, VisitorKey};
+use leadline_core::{IntentId, Invalid, SiteId};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AnyPool};
+use std::collections::BTreeMap;
+
+pub(crate) async fn insert_visit(conn: &mut AnyConnection, new: &NewVisit, now: i64) -> StoreResult<i64> {
+    let a = &new.attribution;
+    let c = &new.click_ids;
+    sqlx::query_scalar(
+        "INSERT INTO visits (public_id, site_id, visitor_key, landing_url, referrer, source, medium, campaign, term,
+             content, gclid, gbraid, wbraid, msclkid, fbclid, ga_cookie, ga_streams, utma, device, started_at,
+             last_seen_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20)
+         RETURNING id",
+    )
+    .bind(new.public_id.as_str())
+    .bind(new.site_id.0)
+    .bind(new.visitor_key.as_str())
+    .bind(new.landing_url.as_str())
+    .bind(new.referrer.as_deref())
+    .bind(a.source.as_str())
+    .bind(a.medium.as_str())
+    .bind(a.campaign.as_deref())
+    .bind(a.term.as_deref())
+    .bind(a.content.as_deref())
+    .bind(c.gclid.as_deref())
+    .bind(c.gbraid.as_deref())
+    .bind(c.wbraid.as_deref())
+    .bind(c.msclkid.as_deref())
+    .bind(c.fbclid.as_deref())
+    .bind(new.ga_cookie.as_deref())
+    .bind(serde_json::to_string(&new.ga_streams).unwrap_or_else(|_| "{}".into()))
+    .bind(new.utma.as_deref())
+    .bind(new.device.as_str())
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(backend)
+}
+
+pub(crate) async fn insert_page_view(
+    conn: &mut AnyConnection,
+    visit_id: i64,
+    url: &str,
+    title: Option<&str>,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query("INSERT INTO page_views (visit_id, url, title, at) VALUES ($1, $2, $3, $4)")
+        .bind(visit_id)
+        .bind(url)
+        .bind(title)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+    Ok(())
+}
+
+pub(crate) async fn insert_click(
+    conn: &mut AnyConnection,
+    visit_id: i64,
+    element: &str,
+    url: &str,
+    now: i64,
+) -> StoreResult<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO call_intents (visit_id, element, page_url, at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(visit_id)
+    .bind(element)
+    .bind(url)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(backend)
+}
+
+pub(crate) async fn set_custom(
+    conn: &mut AnyConnection,
+    visit_id: i64,
+    vars: &BTreeMap<String, String>,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE visits SET custom = $1 WHERE id = $2")
+        .bind(serde_json::to_string(vars).unwrap_or_else(|_| "{}".into()))
+        .bind(visit_id)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+    Ok(())
+}
+
+fn json_map(row: &AnyRow, name: &str) -> StoreResult<BTreeMap<String, String>> {
+    let text: String = col(row, name)?;
+    serde_json::from_str(&text).map_err(|e| corrupt(Invalid::new("stored JSON", e.to_string())))
+}
+
+fn visit_from(row: &AnyRow) -> StoreResult<Visit> {
+    Ok(Visit {
+        public_id: parsed(row, "public_id", VisitRef::parse)?,
+        site_id: SiteId(col(row, "site_id")?),
+        visitor_key: parsed(row, "visitor_key", VisitorKey::from_stored)?,
+        landing_url: col(row, "landing_url")?,
+        referrer: col(row, "referrer")?,
+        attribution: Attribution {
+            source: col(row, "source")?,
+            medium: col(row, "medium")?,
+            campaign: col(row, "campaign")?,
+            term: col(row, "term")?,
+            content: col(row, "content")?,
+        },
+        click_ids: ClickIds {
+            gclid: col(row, "gclid")?,
+            gbraid: col(row, "gbraid")?,
+            wbraid: col(row, "wbraid")?,
+            msclkid: col(row, "msclkid")?,
+            fbclid: col(row, "fbclid")?,
+        },
+        ga_cookie: col(row, "ga_cookie")?,
+        ga_streams: json_map(row, "ga_streams")?,
+        utma: col(row, "utma")?,
+        device: parsed(row, "device", Device::parse)?,
+        custom: json_map(row, "custom")?,
+        page_views: u32::try_from(col::<i64>(row, "page_views")?).unwrap_or(u32::MAX),
+        started_at: time(row, "started_at")?,
+        last_seen_at: time(row, "last_seen_at")?,
+    })
+}
+
+pub(crate) async fn visit(pool: &AnyPool, site: SiteId, visit: &VisitRef) -> StoreResult<Visit> {
+    let row = sqlx::query("SELECT * FROM visits WHERE public_id = $1 AND site_id = $2")
+        .bind(visit.as_str())
+        .bind(site.0)
+        .fetch_one(pool)
+        .await
+        .map_err(not_found_or_backend)?;
+    visit_from(&row)
+}
+
+async fn visit_row_id(pool: &AnyPool, site: SiteId, visit: &VisitRef) -> StoreResult<i64> {
+    sqlx::query_scalar("SELECT id FROM visits WHERE public_id = $1 AND site_id = $2")
+        .bind(visit.as_str())
+        .bind(site.0)
+        .fetch_one(pool)
+        .await
+        .map_err(not_found_or_backend)
+}
+
+pub(crate) async fn pages(pool: &AnyPool, site: SiteId, visit: &VisitRef) -> StoreResult<Vec<PageView>> {
+    let id = visit_row_id(pool, site, visit).await?;
+    sqlx::query("SELECT url, title, at FROM page_views WHERE visit_id = $1 ORDER BY id")
+        .bind(id)
+        .fetch_all(pool)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(|row| {
+            Ok(PageView {
+                url: col(row, "url")?,
+                title: col(row, "title")?,
+                at: time(row, "at")?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn clicks(pool: &AnyPool, site: SiteId, visit: &VisitRef) -> StoreResult<Vec<CallIntent>> {
+    let id = visit_row_id(pool, site, visit).await?;
+    sqlx::query("SELECT id, element, page_url, at FROM call_intents WHERE visit_id = $1 ORDER BY id")
+        .bind(id)
+        .fetch_all(pool)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(|row| {
+            Ok(CallIntent {
+                id: IntentId(col(row, "id")?),
+                element: col(row, "element")?,
+                page_url: col(row, "page_url")?,
+                at: time(row, "at")?,
+            })
+        })
+        .collect()
+}
