@@ -3,6 +3,7 @@
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use leadline_core::secret::{Secret, random_token};
 use leadline_store::DatabaseUrl;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -13,7 +14,7 @@ use url::Url;
 pub const DEFAULT_CONFIG_FILE: &str = "leadline.toml";
 
 /// Every configuration key; also the only `LEADLINE_*` variables read.
-pub const KEYS: [&str; 11] = [
+pub const KEYS: [&str; 17] = [
     "data_dir",
     "database_url",
     "database_max_connections",
@@ -25,6 +26,12 @@ pub const KEYS: [&str; 11] = [
     "request_timeout_seconds",
     "max_body_bytes",
     "rate_limit_per_second",
+    "secret_key",
+    "client_ip_header",
+    "visit_registrations_per_ip_per_minute",
+    "visit_registrations_per_site_per_minute",
+    "visit_events_per_ip_per_minute",
+    "sweep_interval_seconds",
 ];
 
 /// How log lines are written.
@@ -64,6 +71,20 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Sustained requests per second allowed from one client address (bursts of twice that).
     pub rate_limit_per_second: u32,
+    /// The install secret that signs visit tokens (at least 32 characters). Unset: read from,
+    /// or generated into, `<data_dir>/secret.key`. Servers sharing a database share it.
+    pub secret_key: Option<String>,
+    /// A header set by a trusted proxy that names the client's address (`x-forwarded-for`,
+    /// whose last entry is taken, or `x-real-ip`, `cf-connecting-ip`). Unset: the TCP peer.
+    pub client_ip_header: Option<String>,
+    /// Visits one client address may register per minute.
+    pub visit_registrations_per_ip_per_minute: u32,
+    /// Visits one site may register per minute, from all addresses together.
+    pub visit_registrations_per_site_per_minute: u32,
+    /// Page views, heartbeats, variables and clicks one client address may send per minute.
+    pub visit_events_per_ip_per_minute: u32,
+    /// How often idle extension codes are freed.
+    pub sweep_interval_seconds: u64,
 }
 
 impl Default for Config {
@@ -80,6 +101,12 @@ impl Default for Config {
             request_timeout_seconds: 30,
             max_body_bytes: 1024 * 1024,
             rate_limit_per_second: 50,
+            secret_key: None,
+            client_ip_header: None,
+            visit_registrations_per_ip_per_minute: 60,
+            visit_registrations_per_site_per_minute: 6000,
+            visit_events_per_ip_per_minute: 600,
+            sweep_interval_seconds: 30,
         }
     }
 }
@@ -137,6 +164,24 @@ impl Config {
         if self.rate_limit_per_second == 0 {
             return invalid("rate_limit_per_second must be at least 1");
         }
+        if let Some(secret) = &self.secret_key
+            && secret.len() < 32
+        {
+            return invalid("secret_key must be at least 32 characters");
+        }
+        if let Some(header) = &self.client_ip_header
+            && axum::http::HeaderName::from_bytes(header.as_bytes()).is_err()
+        {
+            return invalid("client_ip_header must be a header name such as x-forwarded-for");
+        }
+        let limits = [
+            self.visit_registrations_per_ip_per_minute,
+            self.visit_registrations_per_site_per_minute,
+            self.visit_events_per_ip_per_minute,
+        ];
+        if limits.contains(&0) || self.sweep_interval_seconds == 0 {
+            return invalid("visit rate limits and sweep_interval_seconds must be at least 1");
+        }
         if self.max_body_bytes < 1024 {
             return invalid("max_body_bytes must be at least 1024");
         }
@@ -159,6 +204,41 @@ impl Config {
         }
     }
 
+    /// Where the generated install secret is kept when `secret_key` is unset.
+    pub fn secret_file(&self) -> PathBuf {
+        self.data_dir.join("secret.key")
+    }
+
+    /// The install secret: `secret_key`, else the secret file, generated on first use.
+    pub fn install_secret(&self) -> anyhow::Result<Secret> {
+        if let Some(secret) = &self.secret_key {
+            return Ok(Secret::new(secret.clone()));
+        }
+        let path = self.secret_file();
+        match std::fs::read_to_string(&path) {
+            Ok(text) if text.trim().len() >= 32 => return Ok(Secret::new(text.trim())),
+            Ok(_) => anyhow::bail!("{} holds less than 32 characters: delete it or fix it", path.display()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => anyhow::bail!("cannot read {}: {e}", path.display()),
+        }
+        std::fs::create_dir_all(&self.data_dir)?;
+        let secret = random_token(64);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&path) {
+            Ok(mut file) => {
+                std::io::Write::write_all(&mut file, secret.as_bytes())?;
+                file.sync_all()?;
+                Ok(Secret::new(secret))
+            }
+            // Another process created it first: use theirs.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => self.install_secret(),
+            Err(e) => anyhow::bail!("cannot create {}: {e}", path.display()),
+        }
+    }
+
     /// The public base URL without a trailing slash.
     pub fn base_url(&self) -> String {
         match &self.public_base_url {
@@ -173,7 +253,16 @@ impl Config {
         if let Ok((url, _)) = self.database() {
             shown.database_url = Some(url.redacted());
         }
+        if shown.secret_key.is_some() {
+            shown.secret_key = Some("[redacted]".to_owned());
+        }
         let mut text = toml::to_string(&shown).expect("the configuration always serialises");
+        if self.secret_key.is_none() {
+            text.push_str(&format!(
+                "# secret_key unset: kept in {}\n",
+                self.secret_file().display()
+            ));
+        }
         if self.public_base_url.is_none() {
             text.push_str(&format!("# public_base_url unset: {}\n", self.base_url()));
         }
@@ -225,13 +314,32 @@ mod tests {
     }
 
     #[test]
+    fn the_install_secret_is_generated_once_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            data_dir: dir.path().join("data"),
+            ..Config::default()
+        };
+        let first = config.install_secret().unwrap();
+        assert_eq!(first.expose().len(), 64);
+        assert_eq!(config.install_secret().unwrap(), first);
+        let given = Config {
+            secret_key: Some("k".repeat(40)),
+            ..config
+        };
+        assert_eq!(given.install_secret().unwrap().expose(), "k".repeat(40));
+    }
+
+    #[test]
     fn printing_hides_the_database_password() {
         let config = Config {
+            secret_key: Some("a-secret-that-is-long-enough-1234567890".into()),
             database_url: Some("postgres://leadline:hunter2@db:5432/leadline".into()),
             ..Config::default()
         };
         let text = config.to_redacted_toml();
         assert!(!text.contains("hunter2"), "{text}");
+        assert!(!text.contains("a-secret-that"), "{text}");
         assert!(text.contains("***"), "{text}");
         assert!(text.contains("rate_limit_per_second = 50"), "{text}");
     }

@@ -4,6 +4,7 @@
 
 use crate::commands::{InputError, open_store, serve::serve_on};
 use crate::config::Config;
+use crate::http::demo::DemoSite;
 use leadline_core::names::{Name, Slug};
 use leadline_core::net::{DomainName, Email};
 use leadline_core::secret::{IssuedApiKey, NewPassword, random_token};
@@ -66,7 +67,11 @@ pub async fn run(config: &Config, port: u16) -> anyhow::Result<()> {
     facts.base_url = base_url;
     write_facts(&facts_path, &facts)?;
     print_banner(&facts, &facts_path);
-    serve_on(listener, store, &config).await
+    let demo = DemoSite {
+        key: SiteKey::parse(&facts.site_key)?,
+        number: E164::parse(&facts.tracking_number)?,
+    };
+    serve_on(listener, store, &config, Some(demo)).await
 }
 
 async fn demo_exists(store: &dyn Store) -> anyhow::Result<bool> {
@@ -211,6 +216,10 @@ fn write_facts(path: &Path, facts: &DemoFacts) -> anyhow::Result<()> {
 
 fn print_banner(facts: &DemoFacts, facts_path: &Path) {
     println!("Leadline demo is running at {}", facts.base_url);
+    println!(
+        "  sample website:  {}/demo/  (open it to see your extension)",
+        facts.base_url
+    );
     println!("  business:        {} (Demo Upholstery)", facts.business);
     println!("  site key:        {} (domain {})", facts.site_key, facts.site_domain);
     println!(

@@ -2,7 +2,9 @@
 
 use crate::commands::open_store;
 use crate::config::Config;
+use crate::http::demo::DemoSite;
 use crate::http::{self, AppState, Limits};
+use crate::jobs;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -13,11 +15,17 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
-    serve_on(listener, store, config).await
+    serve_on(listener, store, config, None).await
 }
 
-/// Serves on an already bound listener (the demo binds first to learn its port).
-pub async fn serve_on(listener: TcpListener, store: leadline_store::SqlStore, config: &Config) -> anyhow::Result<()> {
+/// Serves on an already bound listener (the demo binds first to learn its port), with the
+/// demo pages when `demo` names a site.
+pub async fn serve_on(
+    listener: TcpListener,
+    store: leadline_store::SqlStore,
+    config: &Config,
+    demo: Option<DemoSite>,
+) -> anyhow::Result<()> {
     let (url, _) = config.database()?;
     tracing::info!(
         listen = %listener.local_addr()?,
@@ -25,8 +33,10 @@ pub async fn serve_on(listener: TcpListener, store: leadline_store::SqlStore, co
         database = %url,
         "leadline is serving"
     );
-    let state = AppState::new(Arc::new(store.clone()), config);
-    http::rate_limit::spawn_pruning(state.limiter.clone());
+    let mut state = AppState::new(Arc::new(store.clone()), config, config.install_secret()?);
+    state.demo = demo.map(Arc::new);
+    state.spawn_pruning();
+    jobs::spawn_sweeper(state.store.clone(), Duration::from_secs(config.sweep_interval_seconds));
     let app = http::app(state, Limits::from_config(config));
     let grace = Duration::from_secs(config.shutdown_grace_seconds);
     http::serve(listener, app, crate::shutdown::signal(), grace).await?;

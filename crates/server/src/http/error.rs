@@ -12,6 +12,12 @@ pub enum ApiError {
     /// The request is malformed or breaks a rule; the message says what.
     #[error("{0}")]
     BadRequest(String),
+    /// The caller may not do this (foreign origin, bad token); the message says why.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request body is larger than this endpoint takes.
+    #[error("the request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
     /// No such resource for this caller (missing or another tenant's: never told apart).
     #[error("not found")]
     NotFound,
@@ -28,6 +34,8 @@ impl ApiError {
     pub fn status_code(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

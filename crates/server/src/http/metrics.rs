@@ -29,6 +29,11 @@ struct RouteLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabels {
     state: &'static str,
 }
@@ -45,6 +50,8 @@ pub struct Metrics {
     latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
     pool_connections: Family<PoolLabels, Gauge>,
     pool_max: Gauge,
+    registrations: Family<OutcomeLabels, Counter>,
+    evictions: Counter,
 }
 
 impl Metrics {
@@ -75,12 +82,26 @@ impl Metrics {
             "Upper bound of the database pool",
             pool_max.clone(),
         );
+        let registrations = Family::<OutcomeLabels, Counter>::default();
+        let evictions = Counter::default();
+        registry.register(
+            "visit_registrations",
+            "Visit registrations by outcome (allocated, returning, no_code, or refused_<reason>)",
+            registrations.clone(),
+        );
+        registry.register(
+            "codes_evicted",
+            "Live codes evicted to keep a site within its cap",
+            evictions.clone(),
+        );
         Self {
             registry,
             requests,
             latency,
             pool_connections,
             pool_max,
+            registrations,
+            evictions,
         }
     }
 
@@ -96,6 +117,16 @@ impl Metrics {
         self.requests
             .get_or_create(&RequestLabels { method, route, status })
             .inc();
+    }
+
+    /// Counts one visit registration by its outcome.
+    pub fn visit_registration(&self, outcome: &'static str) {
+        self.registrations.get_or_create(&OutcomeLabels { outcome }).inc();
+    }
+
+    /// Counts one code evicted to respect a site's cap.
+    pub fn code_evicted(&self) {
+        self.evictions.inc();
     }
 
     /// The OpenMetrics text of every metric, with the pool figures as of now.

@@ -1,16 +1,20 @@
 //! HTTP: the application state, the router with its layers (applied once, here), and the
 //! server loop with graceful shutdown.
 
+pub mod demo;
 pub mod error;
 pub mod metrics;
 pub mod ops;
 pub mod rate_limit;
+pub mod snippet;
+pub mod visits;
 
 use crate::config::Config;
 use axum::Router;
 use axum::extract::FromRef;
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::middleware;
+use leadline_core::secret::Secret;
 use leadline_core::store::Store;
 use metrics::Metrics;
 use rate_limit::IpLimiter;
@@ -25,6 +29,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
+use visits::VisitLimiters;
 
 /// The header carrying each request's id (taken from the client when given, else made).
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -40,6 +45,14 @@ pub struct AppState {
     pub limiter: Arc<IpLimiter>,
     /// The URL the outside world reaches this server by, without a trailing slash.
     pub base_url: Arc<str>,
+    /// The install secret (visit tokens, cookie-less digests).
+    pub secret: Secret,
+    /// The visit API's own rate limits.
+    pub visit_limits: Arc<VisitLimiters>,
+    /// The header a trusted proxy names the client's address in, if any.
+    pub client_ip_header: Option<HeaderName>,
+    /// The site whose pages `/demo/` serves (set by `leadline demo`).
+    pub demo: Option<Arc<demo::DemoSite>>,
 }
 
 impl FromRef<AppState> for Arc<Metrics> {
@@ -54,15 +67,38 @@ impl FromRef<AppState> for Arc<IpLimiter> {
     }
 }
 
+impl FromRef<AppState> for Option<HeaderName> {
+    fn from_ref(state: &AppState) -> Self {
+        state.client_ip_header.clone()
+    }
+}
+
 impl AppState {
-    /// State for a server with this configuration on this store.
-    pub fn new(store: Arc<dyn Store>, config: &Config) -> Self {
+    /// State for a server with this configuration, store and install secret.
+    pub fn new(store: Arc<dyn Store>, config: &Config, secret: Secret) -> Self {
         Self {
             store,
             metrics: Arc::new(Metrics::new()),
             limiter: rate_limit::limiter(config.rate_limit_per_second),
             base_url: config.base_url().into(),
+            secret,
+            visit_limits: Arc::new(VisitLimiters::from_config(config)),
+            client_ip_header: config
+                .client_ip_header
+                .as_deref()
+                .and_then(|h| HeaderName::from_bytes(h.as_bytes()).ok()),
+            demo: None,
         }
+    }
+
+    /// Starts the limiters' pruning; call once per server.
+    pub fn spawn_pruning(&self) {
+        let (limiter, visits) = (self.limiter.clone(), self.visit_limits.clone());
+        rate_limit::spawn_pruning(move || {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+            visits.prune();
+        });
     }
 }
 
@@ -87,7 +123,11 @@ impl Limits {
 
 /// Every route, without the cross-cutting layers (tests may add routes before [`finish`]).
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(ops::router())
+    Router::new()
+        .merge(ops::router())
+        .merge(snippet::router())
+        .merge(visits::router())
+        .merge(demo::router())
 }
 
 /// Adds metrics, rate limiting, limits, request ids and tracing to `routes`.
@@ -107,6 +147,7 @@ pub fn finish(routes: Router<AppState>, state: AppState, limits: Limits) -> Rout
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(middleware::from_fn_with_state(state.clone(), rate_limit::resolve_client_ip))
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit::enforce))
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.request_timeout));

@@ -4,6 +4,7 @@
 use axum::Router;
 use leadline::config::Config;
 use leadline::http::{self, AppState, Limits};
+use leadline_core::secret::Secret;
 use leadline_store::{DatabaseUrl, OpenOptions, SqlStore};
 use sqlx::{Connection, Executor, PgConnection};
 use std::sync::Arc;
@@ -76,7 +77,8 @@ impl TestApp {
         let store = SqlStore::open_and_migrate(&url, &options).await.unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
-        let state = AppState::new(Arc::new(store.clone()), &config);
+        let secret = Secret::new("a test install secret that is long enough");
+        let state = AppState::new(Arc::new(store.clone()), &config, secret);
         let app = http::finish(http::routes().merge(extra), state, Limits::from_config(&config));
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(http::serve(

@@ -1,0 +1,128 @@
+/* Leadline tracking snippet. What it does and why: docs/visit-api.md */
+(() => {
+  'use strict';
+  const w = window, d = document, ua = navigator.userAgent;
+  if (w.leadline || /bot|crawl|spider|slurp|facebookexternalhit|embedly|preview|lighthouse/i.test(ua)) return;
+  const me = d.currentScript || d.querySelector('script[data-site]');
+  if (!me) return;
+  const site = me.getAttribute('data-site');
+  const base = me.src.replace(/\/t\.js([?#].*)?$/, '');
+  const KEY = '_ll_' + site;
+  const device = /iPad|Tablet|Android(?!.*Mobile)/i.test(ua) ? 'tablet' : /Mobi|iPhone|Android/i.test(ua) ? 'mobile' : 'desktop';
+  const phone = device != 'desktop';
+  let visit = null, token = null, beat = 0, ready;
+
+  const digits = s => String(s || '').replace(/\D/g, '');
+  const page = () => ({ url: location.href, title: d.title });
+  const telOf = st => {
+    const t = st && st.code && (phone ? st.tel : st.tel_ext);
+    return /^tel:/.test(t) ? t : null;
+  };
+  const cookies = () => {
+    const o = {};
+    try {
+      d.cookie.split(/; */).forEach(c => {
+        const i = c.indexOf('=');
+        if (i > 0) try { o[c.slice(0, i)] = decodeURIComponent(c.slice(i + 1)); } catch (e) {}
+      });
+    } catch (e) {}
+    return o;
+  };
+  // A "simple" CORS POST; resolves to the answered JSON, or null on any failure.
+  const post = (path, body) => fetch(base + path, {
+    method: 'POST', headers: { 'Content-Type': 'text/plain;charset=UTF-8' },
+    body: JSON.stringify(body), credentials: 'omit', keepalive: true
+  }).then(r => r.ok ? r.json() : null).catch(() => null);
+
+  const apply = st => {
+    if (!st || !st.code || !d.body) return;
+    const m = digits(st.match), cc = digits(st.country_code), tel = telOf(st), sep = '[\\s().-]*';
+    if (m) {
+      // [1]: the non-digit before the number; [2]: the number, maybe with a +country code.
+      const re = new RegExp('(^|\\D)(' + (cc ? '(?:\\+?' + cc + sep + ')?' : '') + '\\(?' + m.split('').join(sep) + ')(?!\\d)');
+      const tw = d.createTreeWalker(d.body, 4, { acceptNode: t => {
+        const p = t.parentNode;
+        return /^(SCRIPT|STYLE|TEXTAREA|INPUT|NOSCRIPT)$/.test(p.nodeName) || p.closest('[data-leadline-number]') ? 2 : 1;
+      } });
+      const found = [];
+      while (tw.nextNode()) found.push(tw.currentNode);
+      found.forEach(t => {
+        let x;
+        while ((x = re.exec(t.data))) {
+          const r = t.splitText(x.index + x[1].length), span = d.createElement('span');
+          t = r.splitText(x[2].length);
+          span.setAttribute('data-leadline-number', '');
+          r.parentNode.replaceChild(span, r);
+          span.appendChild(r);
+        }
+      });
+    }
+    if (st.display) d.querySelectorAll('[data-leadline-number]').forEach(e => { e.textContent = st.display; });
+    // Compare the digits before any ",code" or ";ext=code", so that re-applying replaces the code.
+    if (m && tel) d.querySelectorAll('a[href^="tel:"]').forEach(a => {
+      if (digits(a.getAttribute('href').split(/[,;]/)[0]).slice(-m.length) == m) a.href = tel;
+    });
+  };
+
+  // Takes an answered visit state (or null): remembers, stores and applies it.
+  const got = st => {
+    if (!st) return null;
+    if (st.visit) visit = st.visit;
+    if (st.token) token = st.token;
+    ll.state = st;
+    if (!st.cookieless) try {
+      sessionStorage.setItem(KEY, JSON.stringify({ visit, token }));
+      if (st.vid) d.cookie = '_ll_vid=' + encodeURIComponent(st.vid) + '; max-age=31536000; path=/; SameSite=Lax';
+    } catch (e) {}
+    if (d.readyState == 'loading') d.addEventListener('DOMContentLoaded', () => apply(st)); else apply(st);
+    if (!beat) beat = setInterval(() => {
+      if (visit && d.visibilityState == 'visible') emit('heartbeat');
+    }, (st.heartbeat || 60) * 1000);
+    return st;
+  };
+
+  const register = () => {
+    const c = cookies(), ga_streams = {};
+    Object.keys(c).forEach(k => { if (k.indexOf('_ga_') == 0) ga_streams[k] = c[k]; });
+    visit = token = null;
+    return post('/v1/visits', Object.assign(page(), {
+      site, referrer: d.referrer || null, ga: c._ga || null, ga_streams,
+      utma: c.__utma || null, vid: c._ll_vid || null, device
+    })).then(got);
+  };
+  const emit = (type, extra) =>
+    post('/v1/visits/' + encodeURIComponent(visit) + '/events', Object.assign({ site, token, type }, extra)).then(got);
+
+  // Requests queue on `ready`, so they reach the server in order and none goes out before the
+  // registration in flight answers. A page view on a refused visit registers a new one.
+  const queue = f => ready = ready.then(f).catch(() => null);
+  const view = () => queue(async () => visit && await emit('page_view', page()) || register());
+  const send = (type, extra) => queue(async () => (visit || await register()) && emit(type, extra));
+
+  const ll = w.leadline = { state: null, set: (vars, mode) => send('set', { vars, mode: mode || 'merge' }) };
+
+  try {
+    const s = JSON.parse(sessionStorage.getItem(KEY));
+    if (s && s.visit && s.token) { visit = s.visit; token = s.token; }
+  } catch (e) {}
+  ready = Promise.resolve();
+  view();
+
+  const push = history.pushState;
+  history.pushState = function () {
+    const r = push.apply(this, arguments);
+    view();
+    return r;
+  };
+
+  d.addEventListener('click', e => {
+    const el = e.target.closest && e.target.closest('[data-leadline-call]');
+    if (!el) return;
+    e.preventDefault();
+    send('click', { element: el.id || el.getAttribute('data-leadline-call'), url: location.href }).then(st => {
+      // Without an answer, dial what we showed last, else the plain number.
+      const s = st || ll.state, t = telOf(s) || (s && s.number && 'tel:' + s.number) || (/^tel:/.test(el.href) && el.href);
+      if (t) location.href = t;
+    });
+  });
+})();

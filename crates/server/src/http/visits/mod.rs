@@ -1,0 +1,254 @@
+//! The public visit API: `POST /v1/visits` registers a visit and answers its extension;
+//! `POST /v1/visits/{visit}/events` takes page views, heartbeats, variables and clicks.
+//! Every refusal is a 4xx with a JSON error and stores nothing.
+
+mod guard;
+mod plan;
+mod wire;
+
+pub use guard::{MAX_BODY_BYTES, VisitLimiters};
+
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::rate_limit::{ClientIp, too_many};
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Extension, Json, Router};
+use guard::{Limited, allowed_origin, cors_headers, parse_json, read_body};
+use leadline_core::channel::{ClickIds, classify};
+use leadline_core::site::SiteKey;
+use leadline_core::store::StoreError;
+use leadline_core::tenant::Site;
+use leadline_core::token::{anonymous_digest, verify_visit_token, visit_token};
+use leadline_core::visit::{CodeOutcome, NewVisit, VisitRef, VisitState};
+use leadline_core::visitor::{FirstPartyId, VisitorKey, is_bot};
+use plan::{Purpose, Sighting};
+use wire::{EventBody, RegisterBody};
+
+/// The visit API's routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/visits", post(register).options(preflight))
+        .route("/v1/visits/{visit}/events", post(event).options(preflight))
+}
+
+/// A refusal of a registration, counted by reason.
+struct Refused(&'static str, Response);
+
+impl From<(&'static str, ApiError)> for Refused {
+    fn from((reason, error): (&'static str, ApiError)) -> Self {
+        Self(reason, error.into_response())
+    }
+}
+
+async fn register(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match registration(&state, ip, &headers, body).await {
+        Ok(response) => response,
+        Err(Refused(reason, response)) => {
+            state.metrics.visit_registration(reason);
+            response
+        }
+    }
+}
+
+async fn registration(
+    state: &AppState,
+    ip: std::net::IpAddr,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, Refused> {
+    if state.visit_limits.registration_from(ip).is_err() {
+        return Err(Refused("refused_rate_address", too_many(10)));
+    }
+    let bytes = read_body(body).await.map_err(|e| ("refused_invalid", e))?;
+    let request: RegisterBody = parse_json(&bytes).map_err(|e| ("refused_invalid", e))?;
+    let site = find_site(state, &request.site)
+        .await
+        .map_err(|e| ("refused_site_key", e))?;
+    let origin = allowed_origin(headers, &site).map_err(|e| ("refused_origin", e))?;
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if is_bot(user_agent) {
+        return Err((
+            "refused_bot",
+            ApiError::Forbidden("automated clients are not tracked".into()),
+        )
+            .into());
+    }
+    if let Err(Limited::Site) = state.visit_limits.registration_for(site.id.0) {
+        return Err(Refused("refused_rate_site", too_many(10)));
+    }
+    let landing = wire::page_url(&request.url).map_err(|e| ("refused_invalid", e))?;
+    let referrer = wire::referrer(request.referrer.as_deref());
+    let (visitor_key, vid) = visitor(state, &site, &request, ip, user_agent);
+    let new = NewVisit {
+        site_id: site.id,
+        public_id: VisitRef::generate(),
+        visitor_key,
+        attribution: classify(&landing, referrer.as_ref(), &site.domains),
+        click_ids: ClickIds::from_url(&landing),
+        landing_url: landing.into(),
+        referrer: referrer.map(String::from),
+        title: wire::title(request.title.as_deref()),
+        ga_cookie: wire::cookie(request.ga.as_deref()),
+        ga_streams: wire::ga_streams(&request.ga_streams),
+        utma: wire::cookie(request.utma.as_deref()),
+        device: wire::device(request.device.as_deref()),
+    };
+    let sighting = Sighting::of(state, &site, Purpose::Register)
+        .await
+        .map_err(|e| ("refused_internal", e))?;
+    let visit = state
+        .store
+        .register_visit(&new, sighting.plan)
+        .await
+        .map_err(|e| ("refused_internal", e.into()))?;
+    state.metrics.visit_registration(match visit.outcome {
+        CodeOutcome::Returning => "returning",
+        CodeOutcome::None => "no_code",
+        _ => "allocated",
+    });
+    count_eviction(state, &visit);
+    let mut body = sighting.body(&visit, &site);
+    body.token = Some(visit_token(&state.secret, &site.key, &visit.visit));
+    body.vid = vid;
+    Ok((StatusCode::CREATED, cors_headers(&origin), Json(body)).into_response())
+}
+
+/// The visitor key, and the first-party id to hand back for the snippet to store.
+fn visitor(
+    state: &AppState,
+    site: &Site,
+    request: &RegisterBody,
+    ip: std::net::IpAddr,
+    user_agent: &str,
+) -> (VisitorKey, Option<String>) {
+    let ga = wire::cookie(request.ga.as_deref());
+    let utma = wire::cookie(request.utma.as_deref());
+    if site.settings.cookieless {
+        let key = VisitorKey::derive(ga.as_deref(), utma.as_deref(), None).unwrap_or_else(|| {
+            let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
+            VisitorKey::anonymous(&anonymous_digest(
+                &state.secret,
+                &site.key,
+                &ip.to_string(),
+                user_agent,
+                &day,
+            ))
+        });
+        return (key, None);
+    }
+    let first_party = request
+        .vid
+        .as_deref()
+        .and_then(|v| FirstPartyId::parse(v).ok())
+        .unwrap_or_else(FirstPartyId::generate);
+    let key = VisitorKey::derive(ga.as_deref(), utma.as_deref(), Some(&first_party))
+        .expect("a first-party id always gives a key");
+    (key, Some(first_party.as_str().to_owned()))
+}
+
+async fn event(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Path(visit): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if state.visit_limits.event_from(ip).is_err() {
+        return too_many(10);
+    }
+    match handle_event(&state, &visit, &headers, body).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn handle_event(state: &AppState, visit: &str, headers: &HeaderMap, body: Body) -> Result<Response, ApiError> {
+    let visit = VisitRef::parse(visit).map_err(|_| ApiError::NotFound)?;
+    let request: EventBody = parse_json(&read_body(body).await?)?;
+    let site = find_site(state, &request.site).await?;
+    let origin = allowed_origin(headers, &site)?;
+    if !verify_visit_token(&state.secret, &site.key, &visit, &request.token) {
+        return Err(ApiError::Forbidden("the token does not belong to this visit".into()));
+    }
+    let touch = wire::touch(&request)?;
+    let purpose = if matches!(touch, leadline_core::visit::Touch::Click { .. }) {
+        Purpose::Click
+    } else {
+        Purpose::Touch
+    };
+    let sighting = Sighting::of(state, &site, purpose).await?;
+    let touched = state.store.touch_visit(site.id, &visit, &touch, sighting.plan).await?;
+    count_eviction(state, &touched);
+    Ok((cors_headers(&origin), Json(sighting.body(&touched, &site))).into_response())
+}
+
+fn count_eviction(state: &AppState, visit: &VisitState) {
+    if visit.evicted {
+        state.metrics.code_evicted();
+    }
+}
+
+/// The site a public request names; an unknown or malformed key is 404.
+async fn find_site(state: &AppState, key: &str) -> Result<Site, ApiError> {
+    let key = SiteKey::parse(key).map_err(|_| ApiError::NotFound)?;
+    match state.store.site_by_key(&key).await {
+        Err(StoreError::NotFound) => Err(ApiError::NotFound),
+        other => Ok(other?),
+    }
+}
+
+/// CORS preflight, for clients that send JSON content types: allowed when the origin is a
+/// domain (or subdomain of a domain) of some site.
+async fn preflight(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let origin = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|o| url::Url::parse(o).ok());
+    let Some(origin) = origin else {
+        return ApiError::Forbidden("a preflight needs an Origin".into()).into_response();
+    };
+    let host = origin.host_str().unwrap_or_default();
+    let mut candidate = Some(host);
+    while let Some(name) = candidate {
+        if let Ok(domain) = leadline_core::net::DomainName::parse(name)
+            && state.store.site_by_domain(&domain).await.is_ok()
+        {
+            let allow = HeaderValue::from_str(&origin.origin().ascii_serialization())
+                .unwrap_or(HeaderValue::from_static("null"));
+            return (
+                StatusCode::NO_CONTENT,
+                cors_headers(&allow),
+                [
+                    (header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST")),
+                    (
+                        header::ACCESS_CONTROL_ALLOW_HEADERS,
+                        HeaderValue::from_static("content-type"),
+                    ),
+                    (header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600")),
+                ],
+            )
+                .into_response();
+        }
+        candidate = name
+            .split_once('.')
+            .map(|(_, parent)| parent)
+            .filter(|p| p.contains('.'));
+    }
+    ApiError::Forbidden(format!(
+        "{} is not a domain of any site",
+        origin.origin().ascii_serialization()
+    ))
+    .into_response()
+}

@@ -1,0 +1,216 @@
+//! The visit API's wire format: request bodies, checked into domain values, and the visit
+//! state it answers.
+
+use crate::http::error::ApiError;
+use leadline_core::E164;
+use leadline_core::damm;
+use leadline_core::site::ExtensionMode;
+use leadline_core::tenant::Site;
+use leadline_core::visit::{Selector, Touch, VisitState};
+use leadline_core::visitor::Device;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use url::Url;
+
+const MAX_URL: usize = 2048;
+const MAX_COOKIE: usize = 200;
+const MAX_TITLE_CHARS: usize = 300;
+
+/// `POST /v1/visits`.
+#[derive(Debug, Deserialize)]
+pub struct RegisterBody {
+    pub site: String,
+    pub url: String,
+    #[serde(default)]
+    pub referrer: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub ga: Option<String>,
+    #[serde(default)]
+    pub ga_streams: BTreeMap<String, String>,
+    #[serde(default)]
+    pub utma: Option<String>,
+    #[serde(default)]
+    pub vid: Option<String>,
+    #[serde(default)]
+    pub device: Option<String>,
+}
+
+/// `POST /v1/visits/{visit}/events`.
+#[derive(Debug, Deserialize)]
+pub struct EventBody {
+    pub site: String,
+    pub token: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub vars: BTreeMap<String, String>,
+    #[serde(default)]
+    pub mode: Option<String>,
+    #[serde(default)]
+    pub element: Option<String>,
+}
+
+/// A page URL: http or https, at most 2 KiB.
+pub fn page_url(raw: &str) -> Result<Url, ApiError> {
+    let url = Url::parse(raw).map_err(|e| ApiError::BadRequest(format!("url is not a URL: {e}")))?;
+    if raw.len() > MAX_URL || !matches!(url.scheme(), "http" | "https") {
+        return Err(ApiError::BadRequest(format!(
+            "url must be an http(s) URL of at most {MAX_URL} bytes"
+        )));
+    }
+    Ok(url)
+}
+
+/// An optional referrer: a malformed or empty one counts as none (browsers send "").
+pub fn referrer(raw: Option<&str>) -> Option<Url> {
+    raw.filter(|r| r.len() <= MAX_URL).and_then(|r| Url::parse(r).ok())
+}
+
+/// A cookie value kept only when it is short and printable.
+pub fn cookie(raw: Option<&str>) -> Option<String> {
+    raw.map(str::trim)
+        .filter(|v| !v.is_empty() && v.len() <= MAX_COOKIE && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+}
+
+/// The `_ga_<stream>` cookies worth keeping (at most ten).
+pub fn ga_streams(raw: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    raw.iter()
+        .filter(|(name, _)| name.starts_with("_ga_") && name.len() <= 40)
+        .filter_map(|(name, value)| cookie(Some(value)).map(|v| (name.clone(), v)))
+        .take(10)
+        .collect()
+}
+
+/// A page title, cut to 300 characters.
+pub fn title(raw: Option<&str>) -> Option<String> {
+    raw.map(|t| {
+        t.chars()
+            .filter(|c| !c.is_control())
+            .take(MAX_TITLE_CHARS)
+            .collect::<String>()
+    })
+    .filter(|t| !t.trim().is_empty())
+}
+
+/// The device class; unknown or missing counts as desktop.
+pub fn device(raw: Option<&str>) -> Device {
+    raw.and_then(|d| Device::parse(d).ok()).unwrap_or(Device::Desktop)
+}
+
+/// The touch an event body describes.
+pub fn touch(body: &EventBody) -> Result<Touch, ApiError> {
+    let url = || body.url.as_deref().map(page_url).transpose();
+    match body.kind.as_str() {
+        "page_view" => {
+            let url = url()?.ok_or_else(|| ApiError::BadRequest("a page_view needs url".into()))?;
+            Ok(Touch::PageView {
+                url: url.into(),
+                title: title(body.title.as_deref()),
+            })
+        }
+        "heartbeat" => Ok(Touch::Heartbeat),
+        "set" => {
+            let replace = match body.mode.as_deref() {
+                None | Some("merge") => false,
+                Some("replace") => true,
+                Some(other) => {
+                    return Err(ApiError::BadRequest(format!(
+                        "mode '{other}' is neither merge nor replace"
+                    )));
+                }
+            };
+            Ok(Touch::SetVars {
+                vars: body.vars.clone(),
+                replace,
+            })
+        }
+        "click" => {
+            let element: String = body.element.as_deref().unwrap_or("").chars().take(100).collect();
+            let url = url()?.map(String::from).unwrap_or_default();
+            Ok(Touch::Click { element, url })
+        }
+        other => Err(ApiError::BadRequest(format!(
+            "type '{other}' is not one of page_view, heartbeat, set, click"
+        ))),
+    }
+}
+
+/// The visit state the snippet applies.
+#[derive(Debug, Serialize)]
+pub struct StateBody {
+    pub visit: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    pub mode: ExtensionMode,
+    pub cookieless: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vid: Option<String>,
+    pub number: Option<String>,
+    pub national: Option<String>,
+    #[serde(rename = "match")]
+    pub match_digits: Option<String>,
+    pub country_code: Option<String>,
+    pub code: Option<String>,
+    pub display: Option<String>,
+    pub tel: Option<String>,
+    pub tel_ext: Option<String>,
+    pub heartbeat: u32,
+}
+
+/// Seconds between heartbeats: often enough that a visible page never goes idle.
+pub fn heartbeat_seconds(site: &Site) -> u32 {
+    (site.settings.idle_minutes * 60 / 3).clamp(15, 60)
+}
+
+/// What a caller keys for `code` on this site: with the check digit when the site uses one,
+/// after `*` for the star pool.
+pub fn keyed_code(code: u64, site: &Site, selector: Selector) -> String {
+    let digits = if site.settings.check_digit {
+        damm::append(code)
+    } else {
+        code.to_string()
+    };
+    format!("{}{digits}", selector.as_str())
+}
+
+impl StateBody {
+    /// The state of `visit` on `site`, whose number (if any) is `number`.
+    pub fn new(state: &VisitState, site: &Site, number: Option<&E164>, selector: Selector) -> Self {
+        let code = state.code.map(|c| keyed_code(c, site, selector));
+        let numbered = |f: &dyn Fn(&E164) -> String| number.map(f);
+        let with_code = |f: &dyn Fn(&E164, &str) -> String| match (number, &code) {
+            (Some(n), Some(c)) => Some(f(n, c)),
+            _ => None,
+        };
+        Self {
+            visit: state.visit.to_string(),
+            token: None,
+            mode: site.settings.mode,
+            cookieless: site.settings.cookieless,
+            vid: None,
+            number: numbered(&|n| n.to_string()),
+            national: numbered(&|n| n.national()),
+            match_digits: numbered(&|n| n.national_digits()),
+            country_code: numbered(&|n| n.country_code()),
+            display: with_code(&|n, c| format!("{} ext. {c}", n.national())),
+            tel: with_code(&|n, c| format!("tel:{n},{c}")),
+            // RFC 3966's ext takes digits only; a star code keeps the pause form.
+            tel_ext: with_code(&|n, c| {
+                if c.starts_with('*') {
+                    format!("tel:{n},{c}")
+                } else {
+                    format!("tel:{n};ext={c}")
+                }
+            }),
+            code,
+            heartbeat: heartbeat_seconds(site),
+        }
+    }
+}
