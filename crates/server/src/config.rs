@@ -280,6 +280,8 @@ mod tests {
             &toml::to_string(&Config {
                 database_url: Some("sqlite://x.db".into()),
                 public_base_url: Some(Url::parse("https://x.example").unwrap()),
+                secret_key: Some("s".repeat(32)),
+                client_ip_header: Some("x-real-ip".into()),
                 ..Config::default()
             })
             .unwrap(),
