@@ -3,8 +3,15 @@
 
 use axum::Router;
 use leadline::config::Config;
+use leadline::http::demo::DemoSite;
 use leadline::http::{self, AppState, Limits};
+use leadline_core::E164;
+use leadline_core::names::{Name, Slug};
+use leadline_core::net::DomainName;
 use leadline_core::secret::Secret;
+use leadline_core::site::{Currency, SiteKey, SiteSettings, Timezone};
+use leadline_core::store::{BusinessStore, NumberStore, SiteStore};
+use leadline_core::tenant::{AccountSid, NewBusiness, NewSite, NewTrackingNumber, Provider, Site};
 use leadline_store::{DatabaseUrl, OpenOptions, SqlStore};
 use sqlx::{Connection, Executor, PgConnection};
 use std::sync::Arc;
@@ -31,6 +38,81 @@ pub enum Engine {
     Postgres,
 }
 
+/// What `spawn_site` set up.
+pub struct Seeded {
+    pub site: Site,
+    pub number: E164,
+}
+
+/// A fresh, migrated database of `engine`, with what removes it afterwards.
+async fn open_store(engine: Engine) -> (SqlStore, tempfile::TempDir, Option<(String, String)>) {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, postgres_db) = match engine {
+        Engine::Sqlite => (DatabaseUrl::Sqlite(dir.path().join("leadline.db")), None),
+        Engine::Postgres => {
+            let admin = postgres_admin_url().expect("caller checks postgres_admin_url first");
+            let name = format!(
+                "leadline_test_{}",
+                leadline_core::secret::random_token(12).to_lowercase()
+            );
+            let mut conn = PgConnection::connect(&admin).await.unwrap();
+            conn.execute(format!("CREATE DATABASE \"{name}\"").as_str())
+                .await
+                .unwrap();
+            let mut db_url = url::Url::parse(&admin).unwrap();
+            db_url.set_path(&name);
+            (DatabaseUrl::parse(db_url.as_str()).unwrap(), Some((admin, name)))
+        }
+    };
+    let options = OpenOptions {
+        create_if_missing: true,
+        ..OpenOptions::default()
+    };
+    let store = SqlStore::open_and_migrate(&url, &options).await.unwrap();
+    (store, dir, postgres_db)
+}
+
+/// A business with one site and its tracking number.
+async fn seed_site(store: &SqlStore, settings: SiteSettings) -> Seeded {
+    let name = |n: &str| Name::parse_as("name", n).unwrap();
+    let business = store
+        .create_business(&NewBusiness {
+            slug: Slug::parse("acme").unwrap(),
+            name: name("Acme"),
+        })
+        .await
+        .unwrap();
+    let site = store
+        .create_site(&NewSite {
+            business_id: business.id,
+            name: name("Acme site"),
+            key: SiteKey::generate(),
+            domains: ["127.0.0.1", "localhost", "acme.example"]
+                .iter()
+                .map(|d| DomainName::parse(d).unwrap())
+                .collect(),
+            timezone: Timezone::parse("America/New_York").unwrap(),
+            currency: Currency::parse("USD").unwrap(),
+            settings,
+        })
+        .await
+        .unwrap();
+    let number = store
+        .create_number(&NewTrackingNumber {
+            number: E164::parse("+12025550100").unwrap(),
+            provider: Provider::Twilio,
+            account_sid: AccountSid::parse("AC1").unwrap(),
+            auth_token: Secret::new("0123456789abcdef0123"),
+            site_ids: vec![site.id],
+        })
+        .await
+        .unwrap();
+    Seeded {
+        site,
+        number: number.number,
+    }
+}
+
 /// The PostgreSQL admin URL, or `None` (and a note on the terminal) when it is not set.
 pub fn postgres_admin_url() -> Option<String> {
     let url = std::env::var("LEADLINE_TEST_POSTGRES_URL").ok();
@@ -52,33 +134,40 @@ impl TestApp {
 
     /// Starts the application with `config`, plus `extra` routes, on `engine`.
     pub async fn spawn_with(engine: Engine, config: Config, extra: Router<AppState>) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let (url, postgres_db) = match engine {
-            Engine::Sqlite => (DatabaseUrl::Sqlite(dir.path().join("leadline.db")), None),
-            Engine::Postgres => {
-                let admin = postgres_admin_url().expect("caller checks postgres_admin_url first");
-                let name = format!(
-                    "leadline_test_{}",
-                    leadline_core::secret::random_token(12).to_lowercase()
-                );
-                let mut conn = PgConnection::connect(&admin).await.unwrap();
-                conn.execute(format!("CREATE DATABASE \"{name}\"").as_str())
-                    .await
-                    .unwrap();
-                let mut db_url = url::Url::parse(&admin).unwrap();
-                db_url.set_path(&name);
-                (DatabaseUrl::parse(db_url.as_str()).unwrap(), Some((admin, name)))
-            }
+        let (store, dir, postgres_db) = open_store(engine).await;
+        Self::start(store, dir, postgres_db, config, extra, None).await
+    }
+
+    /// Starts the application with a seeded site (domains 127.0.0.1, localhost and
+    /// acme.example; tracking number +12025550100) whose pages `/demo/` serves.
+    pub async fn spawn_site(engine: Engine, config: Config, settings: SiteSettings) -> (Self, Seeded) {
+        let (store, dir, postgres_db) = open_store(engine).await;
+        let seeded = seed_site(&store, settings).await;
+        let demo = DemoSite {
+            key: seeded.site.key.clone(),
+            number: seeded.number.clone(),
         };
-        let options = OpenOptions {
-            create_if_missing: true,
-            ..OpenOptions::default()
-        };
-        let store = SqlStore::open_and_migrate(&url, &options).await.unwrap();
+        let app = Self::start(store, dir, postgres_db, config, Router::new(), Some(demo)).await;
+        (app, seeded)
+    }
+
+    async fn start(
+        store: SqlStore,
+        dir: tempfile::TempDir,
+        postgres_db: Option<(String, String)>,
+        config: Config,
+        extra: Router<AppState>,
+        demo: Option<DemoSite>,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let config = Config {
+            public_base_url: Some(url::Url::parse(&base_url).unwrap()),
+            ..config
+        };
         let secret = Secret::new("a test install secret that is long enough");
-        let state = AppState::new(Arc::new(store.clone()), &config, secret);
+        let mut state = AppState::new(Arc::new(store.clone()), &config, secret);
+        state.demo = demo.map(Arc::new);
         let app = http::finish(http::routes().merge(extra), state, Limits::from_config(&config));
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(http::serve(
