@@ -141,13 +141,23 @@ impl TestApp {
     /// Starts the application with a seeded site (domains 127.0.0.1, localhost and
     /// acme.example; tracking number +12025550100) whose pages `/demo/` serves.
     pub async fn spawn_site(engine: Engine, config: Config, settings: SiteSettings) -> (Self, Seeded) {
+        Self::spawn_site_with(engine, config, settings, Router::new()).await
+    }
+
+    /// [`TestApp::spawn_site`] with `extra` routes.
+    pub async fn spawn_site_with(
+        engine: Engine,
+        config: Config,
+        settings: SiteSettings,
+        extra: Router<AppState>,
+    ) -> (Self, Seeded) {
         let (store, dir, postgres_db) = open_store(engine).await;
         let seeded = seed_site(&store, settings).await;
         let demo = DemoSite {
             key: seeded.site.key.clone(),
             number: seeded.number.clone(),
         };
-        let app = Self::start(store, dir, postgres_db, config, Router::new(), Some(demo)).await;
+        let app = Self::start(store, dir, postgres_db, config, extra, Some(demo)).await;
         (app, seeded)
     }
 

@@ -1,5 +1,6 @@
 //! HTTP tests against the real server loop on port 0.
 
+mod browser;
 mod helpers;
 mod ops;
 mod snippet;
