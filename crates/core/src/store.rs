@@ -5,7 +5,7 @@
 use crate::names::Name;
 use crate::names::Slug;
 use crate::net::{DomainName, Email};
-use crate::site::SiteKey;
+use crate::site::{SiteKey, SiteSettings};
 use crate::tenant::{
     ApiKey, Business, Destination, NewApiKey, NewBusiness, NewDestination, NewSite, NewTrackingNumber, NewUser, Site,
     StoredApiKey, TrackingNumber, User, UserCredentials,
@@ -71,6 +71,13 @@ pub trait SiteStore {
     async fn site(&self, business: BusinessId, id: SiteId) -> StoreResult<Site>;
     /// The sites of a business, oldest first.
     async fn list_sites(&self, business: BusinessId) -> StoreResult<Vec<Site>>;
+    /// Replaces the settings of a site of this business; `NotFound` when it is another's.
+    async fn update_site_settings(
+        &self,
+        business: BusinessId,
+        id: SiteId,
+        settings: &SiteSettings,
+    ) -> StoreResult<Site>;
 }
 
 /// Tracking numbers and the sites they serve.

@@ -167,12 +167,56 @@ pub enum SiteCommand {
         /// ISO 4217 currency.
         #[arg(long, default_value = "USD")]
         currency: String,
+        #[command(flatten)]
+        settings: SiteSettingsArgs,
+    },
+    /// Change a site's settings; flags not given keep their value.
+    Configure {
+        #[command(flatten)]
+        business: BusinessRef,
+        /// The site's key.
+        #[arg(long)]
+        site: String,
+        #[command(flatten)]
+        settings: SiteSettingsArgs,
     },
     /// List a business's sites.
     List {
         #[command(flatten)]
         business: BusinessRef,
     },
+}
+
+/// How a site hands out extensions (see docs/setup.md); unset flags keep the current value.
+#[derive(Debug, Args)]
+pub struct SiteSettingsArgs {
+    /// page-load (every visit gets a code) or click (a click on a call button does).
+    #[arg(long, value_parser = ["page-load", "click"])]
+    pub mode: Option<String>,
+    /// Minutes after a visit's last activity before its code is freed.
+    #[arg(long)]
+    pub idle_minutes: Option<u32>,
+    /// Minutes after a click before its code is freed (click mode).
+    #[arg(long)]
+    pub click_idle_minutes: Option<u32>,
+    /// Append a Damm check digit to every code.
+    #[arg(long)]
+    pub check_digit: Option<bool>,
+    /// Store nothing on visitors' devices.
+    #[arg(long)]
+    pub cookieless: Option<bool>,
+    /// Most codes live at once; past it the longest idle is evicted.
+    #[arg(long)]
+    pub max_live_codes: Option<u32>,
+    /// Minutes a freed code rests before it is handed out again.
+    #[arg(long)]
+    pub reuse_quarantine_minutes: Option<u32>,
+    /// Key click codes after a `*`, in a pool of their own.
+    #[arg(long)]
+    pub star_click_codes: Option<bool>,
+    /// Record calls to this site's numbers.
+    #[arg(long)]
+    pub record_calls: Option<bool>,
 }
 
 #[derive(Debug, Subcommand)]

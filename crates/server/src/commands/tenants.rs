@@ -3,14 +3,16 @@
 //! nothing; each record is written in one transaction.
 
 use crate::cli::{
-    ApiKeyCommand, BusinessCommand, BusinessRef, DestinationCommand, NumberCommand, SiteCommand, UserCommand,
+    ApiKeyCommand, BusinessCommand, BusinessRef, DestinationCommand, NumberCommand, SiteCommand, SiteSettingsArgs,
+    UserCommand,
 };
 use crate::commands::InputError;
 use crate::config::Config;
+use leadline_core::Invalid;
 use leadline_core::names::{Name, Slug};
 use leadline_core::net::{DomainName, Email};
 use leadline_core::secret::{IssuedApiKey, NewPassword};
-use leadline_core::site::{Currency, SiteKey, SiteSettings, Timezone};
+use leadline_core::site::{Currency, ExtensionMode, SiteKey, SiteSettings, Timezone};
 use leadline_core::store::{Store, StoreError};
 use leadline_core::tenant::{
     AccountSid, Business, NewApiKey, NewBusiness, NewDestination, NewSite, NewTrackingNumber, NewUser, Provider, Role,
@@ -126,6 +128,7 @@ pub async fn site(store: &dyn Store, config: &Config, command: SiteCommand) -> a
             domains,
             timezone,
             currency,
+            settings,
         } => {
             let name = Name::parse_as("site name", &name)?;
             let domains = domains
@@ -142,7 +145,7 @@ pub async fn site(store: &dyn Store, config: &Config, command: SiteCommand) -> a
                 domains,
                 timezone,
                 currency,
-                settings: SiteSettings::default(),
+                settings: apply_settings(SiteSettings::default(), &settings)?,
             };
             new.validate()?;
             let created = store.create_site(&new).await.map_err(said)?;
@@ -152,6 +155,27 @@ pub async fn site(store: &dyn Store, config: &Config, command: SiteCommand) -> a
                 config.base_url(),
                 created.key
             );
+        }
+        SiteCommand::Configure {
+            business,
+            site,
+            settings,
+        } => {
+            let key = SiteKey::parse(&site)?;
+            let business = find_business(store, &business).await?;
+            let current = match store.site_by_key(&key).await {
+                Ok(found) if found.business_id == business.id => found,
+                Ok(_) | Err(StoreError::NotFound) => {
+                    return Err(InputError(format!("'{}' has no site {key}", business.slug)).into());
+                }
+                Err(other) => return Err(other.into()),
+            };
+            let next = apply_settings(current.settings.clone(), &settings)?;
+            let updated = store
+                .update_site_settings(business.id, current.id, &next)
+                .await
+                .map_err(said)?;
+            println!("site {} settings: {}", updated.key, updated.settings.to_json());
         }
         SiteCommand::List { business } => {
             let business = find_business(store, &business).await?;
@@ -169,6 +193,37 @@ pub async fn site(store: &dyn Store, config: &Config, command: SiteCommand) -> a
         }
     }
     Ok(())
+}
+
+/// The settings with the given flags applied, checked.
+fn apply_settings(mut settings: SiteSettings, args: &SiteSettingsArgs) -> anyhow::Result<SiteSettings> {
+    if let Some(mode) = &args.mode {
+        settings.mode = if mode == "click" {
+            ExtensionMode::Click
+        } else {
+            ExtensionMode::PageLoad
+        };
+    }
+    let positive = |what: &'static str, value: Option<u32>, current: u32| match value {
+        Some(0) => Err(Invalid::new(what, "it must be at least 1")),
+        Some(v) => Ok(v),
+        None => Ok(current),
+    };
+    settings.idle_minutes = positive("idle minutes", args.idle_minutes, settings.idle_minutes)?;
+    settings.click_idle_minutes = positive(
+        "click idle minutes",
+        args.click_idle_minutes,
+        settings.click_idle_minutes,
+    )?;
+    settings.max_live_codes = positive("max live codes", args.max_live_codes, settings.max_live_codes)?;
+    settings.reuse_quarantine_minutes = args
+        .reuse_quarantine_minutes
+        .unwrap_or(settings.reuse_quarantine_minutes);
+    settings.check_digit = args.check_digit.unwrap_or(settings.check_digit);
+    settings.cookieless = args.cookieless.unwrap_or(settings.cookieless);
+    settings.star_click_codes = args.star_click_codes.unwrap_or(settings.star_click_codes);
+    settings.record_calls = args.record_calls.unwrap_or(settings.record_calls);
+    Ok(settings)
 }
 
 /// `leadline number …`

@@ -249,3 +249,78 @@ fn a_short_password_on_stdin_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 12"));
 }
+
+#[test]
+fn site_settings_are_set_at_creation_and_changed_later() {
+    let cli = Cli::new();
+    cli.ok(&["business", "add", "Acme Upholstery"]);
+    let out = cli.ok(&[
+        "site",
+        "add",
+        "--business",
+        "acme-upholstery",
+        "--name",
+        "Main",
+        "--domain",
+        "acme.example",
+        "--mode",
+        "click",
+        "--check-digit",
+        "true",
+    ]);
+    let key = out
+        .split("(key: ")
+        .nth(1)
+        .unwrap()
+        .split(')')
+        .next()
+        .unwrap()
+        .to_owned();
+    let out = cli.ok(&[
+        "site",
+        "configure",
+        "--business",
+        "acme-upholstery",
+        "--site",
+        &key,
+        "--idle-minutes",
+        "45",
+    ]);
+    assert!(out.contains(r#""mode":"click""#), "{out}");
+    assert!(out.contains(r#""check_digit":true"#), "{out}");
+    assert!(out.contains(r#""idle_minutes":45"#), "{out}");
+    let err = cli.refused(&[
+        "site",
+        "configure",
+        "--business",
+        "acme-upholstery",
+        "--site",
+        &key,
+        "--idle-minutes",
+        "0",
+    ]);
+    assert!(err.contains("invalid idle minutes: it must be at least 1"), "{err}");
+    cli.ok(&["business", "add", "Rival", "--slug", "rival"]);
+    let err = cli.refused(&[
+        "site",
+        "configure",
+        "--business",
+        "rival",
+        "--site",
+        &key,
+        "--cookieless",
+        "true",
+    ]);
+    assert!(err.contains("'rival' has no site"), "{err}");
+    let err = cli.refused(&[
+        "site",
+        "configure",
+        "--business",
+        "acme-upholstery",
+        "--site",
+        &key,
+        "--mode",
+        "psychic",
+    ]);
+    assert!(err.contains("psychic"), "{err}");
+}

@@ -107,4 +107,23 @@ impl SiteStore for SqlStore {
         }
         Ok(sites)
     }
+
+    async fn update_site_settings(
+        &self,
+        business: BusinessId,
+        id: SiteId,
+        settings: &SiteSettings,
+    ) -> StoreResult<Site> {
+        let updated = sqlx::query("UPDATE sites SET settings = $1 WHERE id = $2 AND business_id = $3")
+            .bind(settings.to_json())
+            .bind(id.0)
+            .bind(business.0)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        if updated.rows_affected() == 0 {
+            return Err(leadline_core::store::StoreError::NotFound);
+        }
+        self.site(business, id).await
+    }
 }

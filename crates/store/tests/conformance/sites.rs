@@ -86,7 +86,31 @@ async fn settings_round_trip(store: SqlStore) {
     assert!(matches!(unknown, Err(StoreError::NotFound)));
 }
 
+async fn settings_change_only_for_the_owning_business(store: SqlStore) {
+    let acme = business(&store, "acme").await;
+    let other = business(&store, "other").await;
+    let created = site(&store, acme.id, "acme.example").await;
+    let click = SiteSettings {
+        mode: ExtensionMode::Click,
+        cookieless: true,
+        ..SiteSettings::default()
+    };
+    let err = store
+        .update_site_settings(other.id, created.id, &click)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+    assert_eq!(
+        store.site(acme.id, created.id).await.unwrap().settings,
+        SiteSettings::default()
+    );
+    let updated = store.update_site_settings(acme.id, created.id, &click).await.unwrap();
+    assert_eq!(updated.settings, click);
+    assert_eq!(store.site_by_key(&created.key).await.unwrap().settings, click);
+}
+
 conformance!(
+    settings_change_only_for_the_owning_business,
     a_site_is_found_by_key_by_domain_and_by_its_business,
     a_taken_domain_is_refused_and_nothing_is_written,
     another_business_site_is_not_found,
