@@ -18,8 +18,13 @@ pub(crate) struct LockedPool {
     high_water: i64,
 }
 
-/// Creates the pool on first use and locks it for the rest of the transaction.
+/// Locks the pool for the rest of the transaction, creating it on first use. (The insert
+/// comes only when the update finds nothing: on PostgreSQL every `ON CONFLICT` attempt would
+/// spend an identity value.)
 pub(crate) async fn lock_pool(conn: &mut AnyConnection, pool: PoolKey) -> StoreResult<LockedPool> {
+    if let Some(locked) = update_pool(conn, pool).await? {
+        return Ok(locked);
+    }
     sqlx::query(
         "INSERT INTO pools (number_id, selector, high_water) VALUES ($1, $2, 0)
          ON CONFLICT (number_id, selector) DO NOTHING",
@@ -29,15 +34,21 @@ pub(crate) async fn lock_pool(conn: &mut AnyConnection, pool: PoolKey) -> StoreR
     .execute(&mut *conn)
     .await
     .map_err(backend)?;
-    let (id, high_water): (i64, i64) = sqlx::query_as(
+    update_pool(conn, pool)
+        .await?
+        .ok_or(leadline_core::store::StoreError::NotFound)
+}
+
+async fn update_pool(conn: &mut AnyConnection, pool: PoolKey) -> StoreResult<Option<LockedPool>> {
+    let row: Option<(i64, i64)> = sqlx::query_as(
         "UPDATE pools SET high_water = high_water WHERE number_id = $1 AND selector = $2 RETURNING id, high_water",
     )
     .bind(pool.number.0)
     .bind(pool.selector.as_str())
-    .fetch_one(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await
     .map_err(backend)?;
-    Ok(LockedPool { id, high_water })
+    Ok(row.map(|(id, high_water)| LockedPool { id, high_water }))
 }
 
 /// Locks a pool known by its row id (the sweep works from live codes).
