@@ -5,6 +5,7 @@ pub mod channel;
 pub mod damm;
 pub mod error;
 pub mod ids;
+pub mod keypad;
 pub mod names;
 pub mod net;
 pub mod phone;
@@ -13,6 +14,7 @@ pub mod site;
 pub mod store;
 pub mod tenant;
 pub mod token;
+pub mod twilio;
 pub mod visit;
 pub mod visitor;
 
