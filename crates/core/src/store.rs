@@ -2,6 +2,7 @@
 //! Implementations live in `leadline-store`; every behaviour here is pinned down by its
 //! conformance suite, run on each engine.
 
+use crate::call::{Call, CallReport, NewCall};
 use crate::names::Name;
 use crate::names::Slug;
 use crate::net::{DomainName, Email};
@@ -127,6 +128,9 @@ pub trait VisitStore {
     async fn reserve_code(&self, pool: PoolKey, code: u64, label: &Name) -> StoreResult<()>;
     /// How many codes of `site` are live.
     async fn live_codes_of_site(&self, site: SiteId) -> StoreResult<u64>;
+    /// Frees a live code only if `visit` still holds it (its call ended; meanwhile the code
+    /// may have idled out and gone to someone else).
+    async fn free_code_of_visit(&self, pool: PoolKey, code: u64, visit: &VisitRef) -> StoreResult<bool>;
 }
 
 /// Operators' and departments' numbers.
@@ -150,6 +154,28 @@ pub trait ApiKeyStore {
     async fn list_api_keys(&self, business: BusinessId) -> StoreResult<Vec<ApiKey>>;
     /// Revokes a key of this business; `NotFound` when it is another business's.
     async fn revoke_api_key(&self, business: BusinessId, id: ApiKeyId) -> StoreResult<()>;
+}
+
+/// Calls and the leads they belong to.
+#[async_trait]
+pub trait CallStore {
+    /// Records a call, finding its lead (by the visit's visitor key, else the caller's number)
+    /// or creating one, and giving it the business's next record ref. A retried request with
+    /// the same provider call id answers the call already recorded.
+    async fn open_call(&self, new: &NewCall) -> StoreResult<Call>;
+    /// The call with this provider call id.
+    async fn call_by_sid(&self, provider_call_sid: &str) -> StoreResult<Call>;
+    /// The call of this business with this record ref.
+    async fn call_by_ref(&self, business: BusinessId, record_ref: u64) -> StoreResult<Call>;
+    /// Merges a provider report into the call: known values are kept, never erased, and an
+    /// ended call never becomes live again.
+    async fn report_call(&self, provider_call_sid: &str, report: &CallReport) -> StoreResult<Call>;
+    /// The visit of this caller's most recent call with a visit on the site since `since_ms`.
+    async fn recent_visit_of_caller(&self, site: SiteId, caller: &str, since_ms: i64) -> StoreResult<Option<VisitRef>>;
+    /// The label of a reserved code, if the code is reserved.
+    async fn reserved_label(&self, pool: PoolKey, code: u64) -> StoreResult<Option<String>>;
+    /// The smallest and largest live code of a pool, if any is live.
+    async fn live_code_span(&self, pool: PoolKey) -> StoreResult<Option<(u64, u64)>>;
 }
 
 /// Connection pool figures for `/metrics`.
@@ -183,6 +209,7 @@ pub trait Store:
     + DestinationStore
     + ApiKeyStore
     + VisitStore
+    + CallStore
     + HealthStore
     + Send
     + Sync
@@ -198,6 +225,7 @@ impl<T> Store for T where
         + DestinationStore
         + ApiKeyStore
         + VisitStore
+        + CallStore
         + HealthStore
         + Send
         + Sync

@@ -5,6 +5,7 @@
 //! and are applied by [`SqlStore::migrate`]. The conformance suite in `tests/` runs every
 //! Store behaviour against both.
 
+mod calls;
 mod connect;
 mod errors;
 mod health;

@@ -136,7 +136,7 @@ async fn evict_if_full(
     .await
     .map_err(backend)?;
     match idlest {
-        Some(code) => release(conn, pool, code, now, None).await,
+        Some(code) => release(conn, pool, code, now, Only::Any).await,
         None => Ok(false),
     }
 }
@@ -186,24 +186,37 @@ pub(crate) async fn is_reserved(conn: &mut AnyConnection, pool_id: i64, code: i6
     Ok(found.is_some())
 }
 
-/// Frees a live code; with `expired_by`, only if its idle time had passed by then (a
-/// heartbeat may have refreshed it since the sweep looked). Returns whether it was freed.
+/// Which live code a release may free.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Only<'a> {
+    /// Whoever holds it.
+    Any,
+    /// Only if its idle time had passed by then (a heartbeat may have refreshed it since the
+    /// sweep looked).
+    ExpiredBy(i64),
+    /// Only if this visit (public id) still holds it.
+    HeldBy(&'a str),
+}
+
+/// Frees a live code, on the condition given. Returns whether it was freed.
 pub(crate) async fn release(
     conn: &mut AnyConnection,
     pool: &LockedPool,
     code: i64,
     now: i64,
-    expired_by: Option<i64>,
+    only: Only<'_>,
 ) -> StoreResult<bool> {
-    let site: Option<i64> = sqlx::query_scalar(
-        "DELETE FROM live_codes WHERE pool_id = $1 AND code = $2 AND expires_at <= $3 RETURNING site_id",
-    )
-    .bind(pool.id)
-    .bind(code)
-    .bind(expired_by.unwrap_or(i64::MAX))
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(backend)?;
+    const ANY: &str = "DELETE FROM live_codes WHERE pool_id = $1 AND code = $2 RETURNING site_id";
+    const EXPIRED: &str =
+        "DELETE FROM live_codes WHERE pool_id = $1 AND code = $2 AND expires_at <= $3 RETURNING site_id";
+    const HELD: &str = "DELETE FROM live_codes WHERE pool_id = $1 AND code = $2
+         AND visit_id = (SELECT id FROM visits WHERE public_id = $3) RETURNING site_id";
+    let deleted = match only {
+        Only::Any => sqlx::query_scalar(ANY).bind(pool.id).bind(code),
+        Only::ExpiredBy(limit) => sqlx::query_scalar(EXPIRED).bind(pool.id).bind(code).bind(limit),
+        Only::HeldBy(visit) => sqlx::query_scalar(HELD).bind(pool.id).bind(code).bind(visit),
+    };
+    let site: Option<i64> = deleted.fetch_optional(&mut *conn).await.map_err(backend)?;
     let Some(site) = site else {
         return Ok(false);
     };

@@ -7,7 +7,7 @@ mod records;
 use crate::SqlStore;
 use crate::errors::{backend, not_found_or_backend};
 use crate::rows::now_millis;
-use allocation::{Holder, LockedPool, allocate, lock_pool};
+use allocation::{Holder, LockedPool, Only, allocate, lock_pool};
 use async_trait::async_trait;
 use leadline_core::SiteId;
 use leadline_core::names::Name;
@@ -122,7 +122,7 @@ impl VisitStore for SqlStore {
     async fn free_code(&self, pool: PoolKey, code: u64) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         let locked = lock_pool(&mut tx, pool).await?;
-        let freed = allocation::release(&mut tx, &locked, code_i64(code)?, now_millis(), None).await?;
+        let freed = allocation::release(&mut tx, &locked, code_i64(code)?, now_millis(), Only::Any).await?;
         tx.commit().await.map_err(backend)?;
         Ok(freed)
     }
@@ -139,11 +139,26 @@ impl VisitStore for SqlStore {
         for (pool_id, code) in expired {
             let mut tx = self.pool.begin().await.map_err(backend)?;
             let locked = allocation::lock_pool_by_id(&mut tx, pool_id).await?;
-            if allocation::release(&mut tx, &locked, code, now_millis(), Some(now_ms)).await? {
+            if allocation::release(&mut tx, &locked, code, now_millis(), Only::ExpiredBy(now_ms)).await? {
                 freed += 1;
             }
             tx.commit().await.map_err(backend)?;
         }
+        Ok(freed)
+    }
+
+    async fn free_code_of_visit(&self, pool: PoolKey, code: u64, visit: &VisitRef) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let locked = lock_pool(&mut tx, pool).await?;
+        let freed = allocation::release(
+            &mut tx,
+            &locked,
+            code_i64(code)?,
+            now_millis(),
+            Only::HeldBy(visit.as_str()),
+        )
+        .await?;
+        tx.commit().await.map_err(backend)?;
         Ok(freed)
     }
 

@@ -7,6 +7,7 @@ mod harness;
 
 mod api_keys;
 mod businesses;
+mod calls;
 mod destinations;
 mod health;
 mod numbers;

@@ -1,0 +1,150 @@
+//! Calls: how a call found its visit, and what the provider later reports about it.
+
+use crate::channel::Attribution;
+use crate::visit::{Selector, VisitRef};
+use crate::{BusinessId, IntentId, Invalid, NumberId, SiteId};
+use chrono::{DateTime, Utc};
+
+/// How a call was tied to its origin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchedBy {
+    /// A live page-load code named the visit.
+    Code,
+    /// A live click code named the click (and its visit).
+    Click,
+    /// A reserved code named an offline source.
+    Reserved,
+    /// No usable code; the caller's recent call named the visit.
+    Caller,
+    /// Nothing: the call is unattributed.
+    None,
+}
+
+impl MatchedBy {
+    /// The stored name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Code => "code",
+            Self::Click => "click",
+            Self::Reserved => "reserved",
+            Self::Caller => "caller",
+            Self::None => "none",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(input: &str) -> Result<Self, Invalid> {
+        Ok(match input {
+            "code" => Self::Code,
+            "click" => Self::Click,
+            "reserved" => Self::Reserved,
+            "caller" => Self::Caller,
+            "none" => Self::None,
+            other => return Err(Invalid::new("match", format!("'{other}' is not a way of matching"))),
+        })
+    }
+}
+
+/// How the forwarded leg ended, from the provider's `DialCallStatus` or `CallStatus`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallOutcome {
+    Answered,
+    Busy,
+    NoAnswer,
+    Failed,
+    Canceled,
+}
+
+impl CallOutcome {
+    /// Parses a provider status; `None` for statuses that are not an outcome (ringing, …).
+    pub fn from_provider(status: &str) -> Option<Self> {
+        Some(match status {
+            "completed" | "answered" => Self::Answered,
+            "busy" => Self::Busy,
+            "no-answer" => Self::NoAnswer,
+            "failed" => Self::Failed,
+            "canceled" => Self::Canceled,
+            _ => return None,
+        })
+    }
+
+    /// The stored name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Answered => "answered",
+            Self::Busy => "busy",
+            Self::NoAnswer => "no-answer",
+            Self::Failed => "failed",
+            Self::Canceled => "canceled",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(input: &str) -> Result<Self, Invalid> {
+        Self::from_provider(input).ok_or_else(|| Invalid::new("call outcome", format!("'{input}' is not an outcome")))
+    }
+}
+
+/// Where a call came from, as resolved when the code was keyed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallOrigin {
+    pub matched_by: MatchedBy,
+    pub visit: Option<VisitRef>,
+    pub intent: Option<IntentId>,
+    /// The offline source's label for a reserved code.
+    pub source_label: Option<String>,
+}
+
+/// A call the moment its code resolves.
+#[derive(Debug, Clone)]
+pub struct NewCall {
+    pub business_id: BusinessId,
+    pub site_id: SiteId,
+    pub number_id: NumberId,
+    pub provider_call_sid: String,
+    pub caller: String,
+    pub keyed: String,
+    pub code: Option<u64>,
+    pub selector: Selector,
+    pub extension: Option<String>,
+    pub origin: CallOrigin,
+}
+
+/// A call record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    pub record_ref: u64,
+    pub business_id: BusinessId,
+    pub site_id: SiteId,
+    pub number_id: NumberId,
+    pub lead_id: i64,
+    pub origin: CallOrigin,
+    /// The visit's attribution, when the call has a visit.
+    pub attribution: Option<Attribution>,
+    pub provider_call_sid: String,
+    pub caller: String,
+    pub keyed: String,
+    pub code: Option<u64>,
+    pub selector: Selector,
+    pub extension: Option<String>,
+    /// `in_call` until the provider says the call ended, then `completed`.
+    pub status: String,
+    pub outcome: Option<CallOutcome>,
+    pub answered_by: Option<String>,
+    pub duration_seconds: Option<u32>,
+    pub recording_url: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+/// What the provider reports after the forwarded leg: every field optional, since callbacks
+/// arrive in any order and more than once; what is known is never overwritten by nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallReport {
+    pub outcome: Option<CallOutcome>,
+    pub answered_by: Option<String>,
+    pub duration_seconds: Option<u32>,
+    pub recording_url: Option<String>,
+    /// The call as a whole has ended.
+    pub ended: bool,
+}

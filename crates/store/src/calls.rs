@@ -1,0 +1,288 @@
+//! Calls and their leads.
+
+use crate::SqlStore;
+use crate::errors::{backend, not_found_or_backend};
+use crate::rows::{col, now_millis, parsed, parsed_opt, time, time_opt};
+use async_trait::async_trait;
+use leadline_core::call::{Call, CallOrigin, CallOutcome, CallReport, MatchedBy, NewCall};
+use leadline_core::channel::Attribution;
+use leadline_core::store::{CallStore, StoreError, StoreResult};
+use leadline_core::visit::{PoolKey, Selector, VisitRef};
+use leadline_core::{BusinessId, IntentId, NumberId, SiteId};
+use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+
+/// Record refs start here, so that every ref is four digits or more and easy to say.
+const FIRST_REF: i64 = 1000;
+
+const SELECT: &str = "SELECT c.*, v.public_id AS visit_public_id, v.source, v.medium, v.campaign, v.term, v.content
+    FROM calls c LEFT JOIN visits v ON v.id = c.visit_id";
+
+fn call(row: &AnyRow) -> StoreResult<Call> {
+    let visit: Option<VisitRef> = parsed_opt(row, "visit_public_id", VisitRef::parse)?;
+    let attribution = match visit {
+        Some(_) => Some(Attribution {
+            source: col(row, "source")?,
+            medium: col(row, "medium")?,
+            campaign: col(row, "campaign")?,
+            term: col(row, "term")?,
+            content: col(row, "content")?,
+        }),
+        None => None,
+    };
+    let selector: Option<String> = col(row, "pool_selector")?;
+    Ok(Call {
+        record_ref: u64::try_from(col::<i64>(row, "record_ref")?).unwrap_or_default(),
+        business_id: BusinessId(col(row, "business_id")?),
+        site_id: SiteId(col(row, "site_id")?),
+        number_id: NumberId(col(row, "number_id")?),
+        lead_id: col(row, "lead_id")?,
+        origin: CallOrigin {
+            matched_by: parsed(row, "matched_by", MatchedBy::parse)?,
+            visit,
+            intent: col::<Option<i64>>(row, "intent_id")?.map(IntentId),
+            source_label: col(row, "source_label")?,
+        },
+        attribution,
+        provider_call_sid: col(row, "provider_call_sid")?,
+        caller: col(row, "caller")?,
+        keyed: col(row, "keyed")?,
+        code: col::<Option<i64>>(row, "code")?.and_then(|c| u64::try_from(c).ok()),
+        selector: if selector.as_deref() == Some("*") {
+            Selector::Star
+        } else {
+            Selector::Plain
+        },
+        extension: col(row, "extension")?,
+        status: col(row, "status")?,
+        outcome: parsed_opt(row, "outcome", CallOutcome::parse)?,
+        answered_by: col(row, "answered_by")?,
+        duration_seconds: col::<Option<i64>>(row, "duration_seconds")?.and_then(|d| u32::try_from(d).ok()),
+        recording_url: col(row, "recording_url")?,
+        started_at: time(row, "started_at")?,
+        ended_at: time_opt(row, "ended_at")?,
+    })
+}
+
+/// The next record ref of the business (the transaction's first statement: a write).
+async fn next_ref(conn: &mut AnyConnection, business: BusinessId) -> StoreResult<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO business_refs (business_id, next_ref) VALUES ($1, $2)
+         ON CONFLICT (business_id) DO UPDATE SET next_ref = business_refs.next_ref + 1
+         RETURNING next_ref - 1",
+    )
+    .bind(business.0)
+    .bind(FIRST_REF + 1)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(backend)
+}
+
+/// The lead of the visit's visitor, else of the caller's number, else a new one.
+async fn lead_for(conn: &mut AnyConnection, new: &NewCall, visit_key: Option<&str>, now: i64) -> StoreResult<i64> {
+    let by_visitor = match visit_key {
+        Some(key) => {
+            sqlx::query_scalar("SELECT id FROM leads WHERE business_id = $1 AND visitor_key = $2 ORDER BY id LIMIT 1")
+                .bind(new.business_id.0)
+                .bind(key)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(backend)?
+        }
+        None => None,
+    };
+    let found: Option<i64> = match by_visitor {
+        Some(id) => Some(id),
+        None => sqlx::query_scalar("SELECT id FROM leads WHERE business_id = $1 AND phone = $2 ORDER BY id LIMIT 1")
+            .bind(new.business_id.0)
+            .bind(new.caller.as_str())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(backend)?,
+    };
+    if let Some(id) = found {
+        sqlx::query(
+            "UPDATE leads SET phone = COALESCE(phone, $1), visitor_key = COALESCE(visitor_key, $2), updated_at = $3
+             WHERE id = $4",
+        )
+        .bind(new.caller.as_str())
+        .bind(visit_key)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+        return Ok(id);
+    }
+    sqlx::query_scalar(
+        "INSERT INTO leads (business_id, visitor_key, phone, status, created_at, updated_at)
+         VALUES ($1, $2, $3, 'new', $4, $4) RETURNING id",
+    )
+    .bind(new.business_id.0)
+    .bind(visit_key)
+    .bind(new.caller.as_str())
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(backend)
+}
+
+impl SqlStore {
+    async fn insert_call(&self, new: &NewCall) -> StoreResult<()> {
+        let now = now_millis();
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let record_ref = next_ref(&mut tx, new.business_id).await?;
+        let visit: Option<(i64, String)> = match &new.origin.visit {
+            Some(visit) => sqlx::query_as("SELECT id, visitor_key FROM visits WHERE public_id = $1 AND site_id = $2")
+                .bind(visit.as_str())
+                .bind(new.site_id.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?,
+            None => None,
+        };
+        let lead = lead_for(&mut tx, new, visit.as_ref().map(|(_, key)| key.as_str()), now).await?;
+        sqlx::query(
+            "INSERT INTO calls (business_id, record_ref, site_id, number_id, lead_id, visit_id, intent_id, source_label,
+                 provider_call_sid, caller, keyed, code, pool_selector, matched_by, extension, status, started_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'in_call', $16)",
+        )
+        .bind(new.business_id.0)
+        .bind(record_ref)
+        .bind(new.site_id.0)
+        .bind(new.number_id.0)
+        .bind(lead)
+        .bind(visit.map(|(id, _)| id))
+        .bind(new.origin.intent.map(|i| i.0))
+        .bind(new.origin.source_label.as_deref())
+        .bind(new.provider_call_sid.as_str())
+        .bind(new.caller.as_str())
+        .bind(new.keyed.as_str())
+        .bind(new.code.and_then(|c| i64::try_from(c).ok()))
+        .bind(new.selector.as_str())
+        .bind(new.origin.matched_by.as_str())
+        .bind(new.extension.as_deref())
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)
+    }
+}
+
+#[async_trait]
+impl CallStore for SqlStore {
+    async fn open_call(&self, new: &NewCall) -> StoreResult<Call> {
+        match self.call_by_sid(&new.provider_call_sid).await {
+            Err(StoreError::NotFound) => {}
+            other => return other,
+        }
+        match self.insert_call(new).await {
+            // A retry of the same request raced this one and won: answer its call.
+            Err(StoreError::Backend(e)) if is_unique_violation(e.as_ref()) => {
+                self.call_by_sid(&new.provider_call_sid).await
+            }
+            Err(e) => Err(e),
+            Ok(()) => self.call_by_sid(&new.provider_call_sid).await,
+        }
+    }
+
+    async fn call_by_sid(&self, provider_call_sid: &str) -> StoreResult<Call> {
+        let row = sqlx::query(&format!("{SELECT} WHERE c.provider_call_sid = $1"))
+            .bind(provider_call_sid)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(not_found_or_backend)?;
+        call(&row)
+    }
+
+    async fn call_by_ref(&self, business: BusinessId, record_ref: u64) -> StoreResult<Call> {
+        let row = sqlx::query(&format!("{SELECT} WHERE c.business_id = $1 AND c.record_ref = $2"))
+            .bind(business.0)
+            .bind(i64::try_from(record_ref).map_err(|_| StoreError::NotFound)?)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(not_found_or_backend)?;
+        call(&row)
+    }
+
+    async fn report_call(&self, provider_call_sid: &str, report: &CallReport) -> StoreResult<Call> {
+        let now = now_millis();
+        let ended = report.ended || report.outcome.is_some();
+        let updated = sqlx::query(
+            "UPDATE calls SET
+                 outcome = COALESCE($1, outcome),
+                 answered_by = COALESCE($2, answered_by),
+                 duration_seconds = COALESCE($3, duration_seconds),
+                 recording_url = COALESCE($4, recording_url),
+                 status = CASE WHEN $5 = 1 THEN 'completed' ELSE status END,
+                 ended_at = CASE WHEN $5 = 1 THEN COALESCE(ended_at, $6) ELSE ended_at END
+             WHERE provider_call_sid = $7",
+        )
+        .bind(report.outcome.map(|o| o.as_str()))
+        .bind(report.answered_by.as_deref())
+        .bind(report.duration_seconds.map(i64::from))
+        .bind(report.recording_url.as_deref())
+        .bind(i64::from(ended))
+        .bind(now)
+        .bind(provider_call_sid)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.call_by_sid(provider_call_sid).await
+    }
+
+    async fn recent_visit_of_caller(&self, site: SiteId, caller: &str, since_ms: i64) -> StoreResult<Option<VisitRef>> {
+        let found: Option<String> = sqlx::query_scalar(
+            "SELECT v.public_id FROM calls c JOIN visits v ON v.id = c.visit_id
+             WHERE c.site_id = $1 AND c.caller = $2 AND c.started_at >= $3
+             ORDER BY c.started_at DESC LIMIT 1",
+        )
+        .bind(site.0)
+        .bind(caller)
+        .bind(since_ms)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        found
+            .map(|v| VisitRef::parse(&v).map_err(|e| StoreError::Backend(Box::new(e))))
+            .transpose()
+    }
+
+    async fn reserved_label(&self, pool: PoolKey, code: u64) -> StoreResult<Option<String>> {
+        sqlx::query_scalar(
+            "SELECT r.label FROM reserved_codes r JOIN pools p ON p.id = r.pool_id
+             WHERE p.number_id = $1 AND p.selector = $2 AND r.code = $3",
+        )
+        .bind(pool.number.0)
+        .bind(pool.selector.as_str())
+        .bind(i64::try_from(code).map_err(|_| StoreError::NotFound)?)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)
+    }
+
+    async fn live_code_span(&self, pool: PoolKey) -> StoreResult<Option<(u64, u64)>> {
+        let (low, high): (Option<i64>, Option<i64>) = sqlx::query_as(
+            "SELECT MIN(lc.code), MAX(lc.code) FROM live_codes lc JOIN pools p ON p.id = lc.pool_id
+             WHERE p.number_id = $1 AND p.selector = $2",
+        )
+        .bind(pool.number.0)
+        .bind(pool.selector.as_str())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(low
+            .zip(high)
+            .map(|(l, h)| (u64::try_from(l).unwrap_or(0), u64::try_from(h).unwrap_or(0))))
+    }
+}
+
+fn is_unique_violation(err: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
+    err.downcast_ref::<sqlx::Error>()
+        .and_then(|e| e.as_database_error())
+        .is_some_and(|db| db.is_unique_violation())
+}

@@ -1,0 +1,289 @@
+use crate::conformance;
+use crate::fixtures::{business, name, site};
+use leadline_core::call::{CallOrigin, CallOutcome, CallReport, MatchedBy, NewCall};
+use leadline_core::channel::{Attribution, ClickIds};
+use leadline_core::secret::Secret;
+use leadline_core::store::{CallStore, NumberStore, StoreError, VisitStore};
+use leadline_core::tenant::{AccountSid, NewTrackingNumber, Provider};
+use leadline_core::visit::{AllocationPolicy, CodePlan, CodeRequest, NewVisit, PoolKey, Selector, VisitRef};
+use leadline_core::visitor::{Device, VisitorKey};
+use leadline_core::{BusinessId, E164, NumberId, SiteId};
+use leadline_store::SqlStore;
+use std::collections::BTreeMap;
+
+struct Setup {
+    business: BusinessId,
+    site: SiteId,
+    number: NumberId,
+}
+
+async fn setup(store: &SqlStore, slug: &str, domain: &str, number: &str) -> Setup {
+    let b = business(store, slug).await;
+    let s = site(store, b.id, domain).await;
+    let n = store
+        .create_number(&NewTrackingNumber {
+            number: E164::parse(number).unwrap(),
+            provider: Provider::Twilio,
+            account_sid: AccountSid::parse("AC1").unwrap(),
+            auth_token: Secret::new("0123456789abcdef0123"),
+            site_ids: vec![s.id],
+        })
+        .await
+        .unwrap();
+    Setup {
+        business: b.id,
+        site: s.id,
+        number: n.id,
+    }
+}
+
+fn pool(s: &Setup) -> PoolKey {
+    PoolKey {
+        number: s.number,
+        selector: Selector::Plain,
+    }
+}
+
+async fn visit(store: &SqlStore, s: &Setup, visitor: &str) -> (VisitRef, u64) {
+    let new = NewVisit {
+        site_id: s.site,
+        public_id: VisitRef::generate(),
+        visitor_key: VisitorKey::from_stored(visitor).unwrap(),
+        landing_url: "https://acme.example/?utm_source=flyer".into(),
+        referrer: None,
+        title: None,
+        attribution: Attribution {
+            source: "flyer".into(),
+            medium: "print".into(),
+            campaign: None,
+            term: Some("sofa".into()),
+            content: None,
+        },
+        click_ids: ClickIds::default(),
+        ga_cookie: None,
+        ga_streams: BTreeMap::new(),
+        utma: None,
+        device: Device::Mobile,
+    };
+    let policy = AllocationPolicy {
+        idle_ms: 1_800_000,
+        max_live: 100,
+        quarantine_ms: 0,
+    };
+    let state = store
+        .register_visit(&new, CodePlan::Visit(CodeRequest { pool: pool(s), policy }))
+        .await
+        .unwrap();
+    (new.public_id, state.code.unwrap())
+}
+
+fn new_call(s: &Setup, sid: &str, caller: &str, visit: Option<VisitRef>) -> NewCall {
+    let matched_by = if visit.is_some() {
+        MatchedBy::Code
+    } else {
+        MatchedBy::None
+    };
+    NewCall {
+        business_id: s.business,
+        site_id: s.site,
+        number_id: s.number,
+        provider_call_sid: sid.into(),
+        caller: caller.into(),
+        keyed: "1".into(),
+        code: Some(1),
+        selector: Selector::Plain,
+        extension: None,
+        origin: CallOrigin {
+            matched_by,
+            visit,
+            intent: None,
+            source_label: None,
+        },
+    }
+}
+
+async fn a_call_gets_a_ref_a_lead_and_its_visit_story(store: SqlStore) {
+    let s = setup(&store, "acme", "acme.example", "+12025550100").await;
+    let (v, _) = visit(&store, &s, "fp:caller-one").await;
+    let call = store
+        .open_call(&new_call(&s, "CA1", "+12025550169", Some(v.clone())))
+        .await
+        .unwrap();
+    assert_eq!(call.record_ref, 1000);
+    assert_eq!(call.status, "in_call");
+    assert_eq!(call.origin.visit.as_ref(), Some(&v));
+    let attribution = call.attribution.unwrap();
+    assert_eq!(
+        (attribution.source.as_str(), attribution.term.as_deref()),
+        ("flyer", Some("sofa"))
+    );
+    let second = store
+        .open_call(&new_call(&s, "CA2", "+12025550170", None))
+        .await
+        .unwrap();
+    assert_eq!(second.record_ref, 1001);
+    assert_ne!(second.lead_id, call.lead_id);
+    assert_eq!(
+        store.call_by_ref(s.business, 1000).await.unwrap().provider_call_sid,
+        "CA1"
+    );
+}
+
+async fn a_retried_request_answers_the_same_call(store: SqlStore) {
+    let s = setup(&store, "acme", "acme.example", "+12025550100").await;
+    let first = store
+        .open_call(&new_call(&s, "CA1", "+12025550169", None))
+        .await
+        .unwrap();
+    let again = store
+        .open_call(&new_call(&s, "CA1", "+12025550169", None))
+        .await
+        .unwrap();
+    assert_eq!(again, first);
+    let tasks: Vec<_> = (0..6)
+        .map(|_| {
+            let (store, new) = (store.clone(), new_call(&s, "CA9", "+12025550171", None));
+            tokio::spawn(async move { store.open_call(&new).await.unwrap().record_ref })
+        })
+        .collect();
+    let mut refs = Vec::new();
+    for task in tasks {
+        refs.push(task.await.unwrap());
+    }
+    assert!(refs.iter().all(|r| *r == refs[0]), "{refs:?}");
+}
+
+async fn one_person_is_one_lead(store: SqlStore) {
+    let s = setup(&store, "acme", "acme.example", "+12025550100").await;
+    let (v1, _) = visit(&store, &s, "ga:1.2").await;
+    let (v2, _) = visit(&store, &s, "ga:1.2").await;
+    let a = store
+        .open_call(&new_call(&s, "CA1", "+12025550169", Some(v1)))
+        .await
+        .unwrap();
+    let b = store
+        .open_call(&new_call(&s, "CA2", "+12025550999", Some(v2)))
+        .await
+        .unwrap();
+    assert_eq!(a.lead_id, b.lead_id, "same visitor key, same lead");
+    let c = store
+        .open_call(&new_call(&s, "CA3", "+12025550169", None))
+        .await
+        .unwrap();
+    assert_eq!(c.lead_id, a.lead_id, "same caller number, same lead");
+    let other = setup(&store, "rival", "rival.example", "+12025550101").await;
+    let d = store
+        .open_call(&new_call(&other, "CA4", "+12025550169", None))
+        .await
+        .unwrap();
+    assert_ne!(d.lead_id, a.lead_id, "leads never cross businesses");
+    assert!(matches!(store.call_by_ref(other.business, a.record_ref).await, Ok(ref x) if x.provider_call_sid == "CA4"));
+    assert!(matches!(
+        store.call_by_ref(other.business, 4242).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn reports_merge_in_any_order_and_never_revive_a_call(store: SqlStore) {
+    let s = setup(&store, "acme", "acme.example", "+12025550100").await;
+    store
+        .open_call(&new_call(&s, "CA1", "+12025550169", None))
+        .await
+        .unwrap();
+    let recording = CallReport {
+        recording_url: Some("https://rec.example/RE1".into()),
+        ..CallReport::default()
+    };
+    let after_rec = store.report_call("CA1", &recording).await.unwrap();
+    assert_eq!(after_rec.status, "in_call");
+    let dialled = CallReport {
+        outcome: Some(CallOutcome::Answered),
+        answered_by: Some("+12025550111".into()),
+        duration_seconds: Some(42),
+        ..CallReport::default()
+    };
+    let done = store.report_call("CA1", &dialled).await.unwrap();
+    assert_eq!(
+        (done.status.as_str(), done.outcome),
+        ("completed", Some(CallOutcome::Answered))
+    );
+    assert_eq!(done.recording_url.as_deref(), Some("https://rec.example/RE1"));
+    let late = CallReport {
+        ended: true,
+        duration_seconds: None,
+        ..CallReport::default()
+    };
+    let replay = store.report_call("CA1", &late).await.unwrap();
+    assert_eq!(
+        (replay.duration_seconds, replay.answered_by.as_deref()),
+        (Some(42), Some("+12025550111"))
+    );
+    assert_eq!(
+        replay.ended_at, done.ended_at,
+        "a replayed report does not move the end"
+    );
+    assert!(matches!(
+        store.report_call("CA404", &late).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn a_caller_number_finds_its_recent_visit(store: SqlStore) {
+    let s = setup(&store, "acme", "acme.example", "+12025550100").await;
+    let (v, _) = visit(&store, &s, "fp:returning").await;
+    store
+        .open_call(&new_call(&s, "CA1", "+12025550169", Some(v.clone())))
+        .await
+        .unwrap();
+    let since = chrono::Utc::now().timestamp_millis() - 60_000;
+    assert_eq!(
+        store
+            .recent_visit_of_caller(s.site, "+12025550169", since)
+            .await
+            .unwrap(),
+        Some(v)
+    );
+    assert_eq!(
+        store
+            .recent_visit_of_caller(s.site, "+12025550000", since)
+            .await
+            .unwrap(),
+        None
+    );
+    let future = chrono::Utc::now().timestamp_millis() + 60_000;
+    assert_eq!(
+        store
+            .recent_visit_of_caller(s.site, "+12025550169", future)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+async fn codes_are_freed_only_for_their_holder(store: SqlStore) {
+    let s = setup(&store, "acme", "acme.example", "+12025550100").await;
+    let (v1, c1) = visit(&store, &s, "fp:a").await;
+    let (v2, c2) = visit(&store, &s, "fp:b").await;
+    assert_eq!(store.live_code_span(pool(&s)).await.unwrap(), Some((1, 2)));
+    assert!(
+        !store.free_code_of_visit(pool(&s), c1, &v2).await.unwrap(),
+        "v2 does not hold code 1"
+    );
+    assert!(store.free_code_of_visit(pool(&s), c1, &v1).await.unwrap());
+    assert_eq!(store.live_code_span(pool(&s)).await.unwrap(), Some((c2, c2)));
+    store.reserve_code(pool(&s), 7, &name("Spring flyer")).await.unwrap();
+    assert_eq!(
+        store.reserved_label(pool(&s), 7).await.unwrap().as_deref(),
+        Some("Spring flyer")
+    );
+    assert_eq!(store.reserved_label(pool(&s), 8).await.unwrap(), None);
+}
+
+conformance!(
+    a_call_gets_a_ref_a_lead_and_its_visit_story,
+    a_retried_request_answers_the_same_call,
+    one_person_is_one_lead,
+    reports_merge_in_any_order_and_never_revive_a_call,
+    a_caller_number_finds_its_recent_visit,
+    codes_are_freed_only_for_their_holder,
+);
