@@ -68,6 +68,9 @@ pub trait SiteStore {
     async fn site_by_key(&self, key: &SiteKey) -> StoreResult<Site>;
     /// The site that serves this domain (public lookup).
     async fn site_by_domain(&self, domain: &DomainName) -> StoreResult<Site>;
+    /// A site by id, for server-internal lookups that follow an authenticated request (a
+    /// signed provider request names a number, the number its sites).
+    async fn site_by_id(&self, id: SiteId) -> StoreResult<Site>;
     /// A site of this business; `NotFound` when it is another business's.
     async fn site(&self, business: BusinessId, id: SiteId) -> StoreResult<Site>;
     /// The sites of a business, oldest first.

@@ -14,7 +14,7 @@ use url::Url;
 pub const DEFAULT_CONFIG_FILE: &str = "leadline.toml";
 
 /// Every configuration key; also the only `LEADLINE_*` variables read.
-pub const KEYS: [&str; 17] = [
+pub const KEYS: [&str; 18] = [
     "data_dir",
     "database_url",
     "database_max_connections",
@@ -32,6 +32,7 @@ pub const KEYS: [&str; 17] = [
     "visit_registrations_per_site_per_minute",
     "visit_events_per_ip_per_minute",
     "sweep_interval_seconds",
+    "telephony_fallback_number",
 ];
 
 /// How log lines are written.
@@ -85,6 +86,8 @@ pub struct Config {
     pub visit_events_per_ip_per_minute: u32,
     /// How often idle extension codes are freed.
     pub sweep_interval_seconds: u64,
+    /// The number calls are forwarded to, untracked, when the database cannot be reached.
+    pub telephony_fallback_number: Option<String>,
 }
 
 impl Default for Config {
@@ -107,6 +110,7 @@ impl Default for Config {
             visit_registrations_per_site_per_minute: 6000,
             visit_events_per_ip_per_minute: 600,
             sweep_interval_seconds: 30,
+            telephony_fallback_number: None,
         }
     }
 }
@@ -181,6 +185,10 @@ impl Config {
         ];
         if limits.contains(&0) || self.sweep_interval_seconds == 0 {
             return invalid("visit rate limits and sweep_interval_seconds must be at least 1");
+        }
+        if let Some(number) = &self.telephony_fallback_number {
+            leadline_core::E164::parse(number)
+                .map_err(|e| ConfigError::Invalid(format!("telephony_fallback_number: {e}")))?;
         }
         if self.max_body_bytes < 1024 {
             return invalid("max_body_bytes must be at least 1024");
@@ -282,6 +290,7 @@ mod tests {
                 public_base_url: Some(Url::parse("https://x.example").unwrap()),
                 secret_key: Some("s".repeat(32)),
                 client_ip_header: Some("x-real-ip".into()),
+                telephony_fallback_number: Some("+12025550100".into()),
                 ..Config::default()
             })
             .unwrap(),

@@ -8,3 +8,4 @@ pub mod http;
 pub mod jobs;
 pub mod shutdown;
 pub mod telemetry;
+pub mod telephony;

@@ -53,6 +53,8 @@ pub struct AppState {
     pub client_ip_header: Option<HeaderName>,
     /// The site whose pages `/demo/` serves (set by `leadline demo`).
     pub demo: Option<Arc<demo::DemoSite>>,
+    /// Where calls go, untracked, when the database cannot be reached.
+    pub telephony_fallback: Option<leadline_core::E164>,
 }
 
 impl FromRef<AppState> for Arc<Metrics> {
@@ -88,6 +90,10 @@ impl AppState {
                 .as_deref()
                 .and_then(|h| HeaderName::from_bytes(h.as_bytes()).ok()),
             demo: None,
+            telephony_fallback: config
+                .telephony_fallback_number
+                .as_deref()
+                .and_then(|n| leadline_core::E164::parse(n).ok()),
         }
     }
 
@@ -128,6 +134,7 @@ pub fn routes() -> Router<AppState> {
         .merge(snippet::router())
         .merge(visits::router())
         .merge(demo::router())
+        .merge(crate::telephony::router())
 }
 
 /// Adds metrics, rate limiting, limits, request ids and tracing to `routes`.

@@ -10,8 +10,8 @@ use leadline_core::names::{Name, Slug};
 use leadline_core::net::DomainName;
 use leadline_core::secret::Secret;
 use leadline_core::site::{Currency, SiteKey, SiteSettings, Timezone};
-use leadline_core::store::{BusinessStore, NumberStore, SiteStore};
-use leadline_core::tenant::{AccountSid, NewBusiness, NewSite, NewTrackingNumber, Provider, Site};
+use leadline_core::store::{BusinessStore, DestinationStore, NumberStore, SiteStore};
+use leadline_core::tenant::{AccountSid, NewBusiness, NewDestination, NewSite, NewTrackingNumber, Provider, Site};
 use leadline_store::{DatabaseUrl, OpenOptions, SqlStore};
 use sqlx::{Connection, Executor, PgConnection};
 use std::sync::Arc;
@@ -37,6 +37,9 @@ pub enum Engine {
     Sqlite,
     Postgres,
 }
+
+/// The auth token of the seeded tracking number.
+pub const AUTH_TOKEN: &str = "0123456789abcdef0123";
 
 /// What `spawn_site` set up.
 pub struct Seeded {
@@ -102,11 +105,21 @@ async fn seed_site(store: &SqlStore, settings: SiteSettings) -> Seeded {
             number: E164::parse("+12025550100").unwrap(),
             provider: Provider::Twilio,
             account_sid: AccountSid::parse("AC1").unwrap(),
-            auth_token: Secret::new("0123456789abcdef0123"),
+            auth_token: Secret::new(AUTH_TOKEN),
             site_ids: vec![site.id],
         })
         .await
         .unwrap();
+    for (person, phone) in [("Ann", "+12025550111"), ("Ben", "+12025550112")] {
+        let destination = NewDestination {
+            business_id: business.id,
+            name: name(person),
+            number: E164::parse(phone).unwrap(),
+            department: None,
+            user_id: None,
+        };
+        store.create_destination(&destination).await.unwrap();
+    }
     Seeded {
         site,
         number: number.number,

@@ -88,6 +88,11 @@ impl SiteStore for SqlStore {
         self.one_site(sqlx::query(&sql).bind(domain.as_str())).await
     }
 
+    async fn site_by_id(&self, id: SiteId) -> StoreResult<Site> {
+        let sql = format!("SELECT {COLUMNS} FROM sites WHERE id = $1");
+        self.one_site(sqlx::query(&sql).bind(id.0)).await
+    }
+
     async fn site(&self, business: BusinessId, id: SiteId) -> StoreResult<Site> {
         let sql = format!("SELECT {COLUMNS} FROM sites WHERE id = $1 AND business_id = $2");
         self.one_site(sqlx::query(&sql).bind(id.0).bind(business.0)).await

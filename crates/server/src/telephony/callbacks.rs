@@ -1,0 +1,102 @@
+//! What the provider reports after the forward: the dial's outcome, the call's status, the
+//! recording. Callbacks come more than once and in any order; each merges into the record,
+//! and the call's code is freed when the call ends.
+
+use super::signed::{Signed, verify};
+use super::twiml::Verb;
+use super::{callback_url, twiml_response};
+use crate::http::AppState;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
+use leadline_core::call::{Call, CallOutcome, CallReport, MatchedBy};
+use leadline_core::visit::PoolKey;
+
+/// `POST /twilio/dial`: the forwarded leg ended; voicemail unless someone answered.
+pub async fn dialled(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
+    let signed = match verify(&state, &uri, &headers, body).await {
+        Ok(signed) => signed,
+        Err(refusal) => return refusal.answer(None),
+    };
+    let outcome = signed.param("DialCallStatus").and_then(CallOutcome::from_provider);
+    let report = CallReport {
+        outcome,
+        duration_seconds: signed.param("DialCallDuration").and_then(|d| d.parse().ok()),
+        recording_url: signed.param("RecordingUrl").map(str::to_owned),
+        ..CallReport::default()
+    };
+    merge(&state, &signed, &report).await;
+    if outcome == Some(CallOutcome::Answered) {
+        return twiml_response(&[Verb::Hangup]);
+    }
+    twiml_response(&super::voice::voicemail(callback_url(
+        &state,
+        "/twilio/recording",
+        &signed.number.number,
+        &[],
+    )))
+}
+
+/// `POST /twilio/status`: the call's status callback (set on the number at the provider).
+pub async fn status(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
+    let signed = match verify(&state, &uri, &headers, body).await {
+        Ok(signed) => signed,
+        Err(refusal) => return refusal.answer(None),
+    };
+    let ended = matches!(
+        signed.param("CallStatus"),
+        Some("completed" | "busy" | "no-answer" | "failed" | "canceled")
+    );
+    let report = CallReport {
+        ended,
+        recording_url: signed.param("RecordingUrl").map(str::to_owned),
+        ..CallReport::default()
+    };
+    merge(&state, &signed, &report).await;
+    twiml_response(&[])
+}
+
+/// `POST /twilio/recording`: the recording is ready.
+pub async fn recording(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
+    let signed = match verify(&state, &uri, &headers, body).await {
+        Ok(signed) => signed,
+        Err(refusal) => return refusal.answer(None),
+    };
+    if signed.param("RecordingStatus").is_none_or(|s| s == "completed") {
+        let report = CallReport {
+            recording_url: signed.param("RecordingUrl").map(str::to_owned),
+            ..CallReport::default()
+        };
+        merge(&state, &signed, &report).await;
+    }
+    twiml_response(&[])
+}
+
+/// Merges a report into the call named by `CallSid` and frees its code once it ended.
+/// Failures are logged: the provider must still get its 200.
+async fn merge(state: &AppState, signed: &Signed, report: &CallReport) {
+    let Some(sid) = signed.param("CallSid") else { return };
+    match state.store.report_call(sid, report).await {
+        Ok(call) if call.ended_at.is_some() => free_code(state, &call).await,
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, call = sid, "a provider report could not be recorded"),
+    }
+}
+
+/// Frees the code the call was keyed with, if its visit still holds it.
+async fn free_code(state: &AppState, call: &Call) {
+    let (Some(code), Some(visit)) = (call.code, &call.origin.visit) else {
+        return;
+    };
+    if !matches!(call.origin.matched_by, MatchedBy::Code | MatchedBy::Click) {
+        return;
+    }
+    let pool = PoolKey {
+        number: call.number_id,
+        selector: call.selector,
+    };
+    if let Err(e) = state.store.free_code_of_visit(pool, code, visit).await {
+        tracing::warn!(error = %e, "the code of an ended call could not be freed; the sweep will");
+    }
+}

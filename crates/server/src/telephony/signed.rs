@@ -1,0 +1,92 @@
+//! Provider requests: the form body, the tracking number it is about, and the check of its
+//! `X-Twilio-Signature` over the public URL. A request that fails the check gets 403.
+
+use crate::http::AppState;
+use axum::body::Body;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use leadline_core::E164;
+use leadline_core::store::StoreError;
+use leadline_core::tenant::TrackingNumber;
+
+/// Largest provider request read.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// A provider request whose signature checked out.
+pub struct Signed {
+    /// The tracking number whose auth token signed it.
+    pub number: TrackingNumber,
+    params: Vec<(String, String)>,
+    query: Vec<(String, String)>,
+}
+
+impl Signed {
+    /// A form parameter.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// A query parameter of the URL Leadline gave the provider.
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Why a provider request is refused.
+pub enum Refusal {
+    /// Unsigned, wrongly signed, or about a number Leadline does not serve.
+    Forbidden(&'static str),
+    /// The database failed before the number was known: nothing can be verified.
+    Unavailable,
+}
+
+impl Refusal {
+    /// The answer: 403 for a bad request; for an unavailable database, TwiML that still
+    /// connects the caller to `fallback` (the configured fallback number), never a 5xx.
+    pub fn answer(self, fallback: Option<&E164>) -> Response {
+        match self {
+            Self::Forbidden(why) => (StatusCode::FORBIDDEN, why).into_response(),
+            Self::Unavailable => {
+                super::twiml_response(&super::fallback_verbs(fallback.map(E164::to_string).into_iter()))
+            }
+        }
+    }
+}
+
+/// Reads and verifies a provider request. The number is the one named by the `number` query
+/// parameter of a URL Leadline generated, else the request's `To`.
+pub async fn verify(state: &AppState, uri: &Uri, headers: &HeaderMap, body: Body) -> Result<Signed, Refusal> {
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| Refusal::Forbidden("body too large"))?;
+    let params: Vec<(String, String)> = form_urlencoded::parse(&bytes).into_owned().collect();
+    let query: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .into_owned()
+        .collect();
+    let named = query
+        .iter()
+        .chain(params.iter().filter(|(k, _)| k == "To"))
+        .find(|(k, _)| k == "number" || k == "To");
+    let number = named
+        .and_then(|(_, v)| E164::parse(v).ok())
+        .ok_or(Refusal::Forbidden("no tracking number"))?;
+    let number = match state.store.number_by_e164(&number).await {
+        Ok(found) => found,
+        Err(StoreError::NotFound) => return Err(Refusal::Forbidden("not a tracking number of this server")),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot load the tracking number of a provider request");
+            return Err(Refusal::Unavailable);
+        }
+    };
+    let signature = headers
+        .get("x-twilio-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let url = format!("{}{path_and_query}", state.base_url);
+    if !leadline_core::twilio::verify(number.auth_token.expose(), &url, &params, signature) {
+        tracing::warn!(url, "provider request with a missing or wrong signature refused");
+        return Err(Refusal::Forbidden("bad signature"));
+    }
+    Ok(Signed { number, params, query })
+}
