@@ -12,6 +12,7 @@ pub mod net;
 pub mod phone;
 pub mod secret;
 pub mod site;
+pub mod source;
 pub mod store;
 pub mod tenant;
 pub mod token;

@@ -7,6 +7,7 @@ use crate::names::Name;
 use crate::names::Slug;
 use crate::net::{DomainName, Email};
 use crate::site::{SiteKey, SiteSettings};
+use crate::source::{NewSource, Source, SourceKey};
 use crate::tenant::{
     ApiKey, Business, Destination, NewApiKey, NewBusiness, NewDestination, NewSite, NewTrackingNumber, NewUser, Site,
     StoredApiKey, TrackingNumber, User, UserCredentials,
@@ -181,6 +182,18 @@ pub trait CallStore {
     async fn live_code_span(&self, pool: PoolKey) -> StoreResult<Option<(u64, u64)>>;
 }
 
+/// Offline and foreign-domain sources.
+#[async_trait]
+pub trait SourceStore {
+    /// Creates a source; with a reserved code, reserves it in `pool` in the same transaction
+    /// (`Conflict` when the code is live or already reserved).
+    async fn create_source(&self, new: &NewSource, pool: Option<PoolKey>) -> StoreResult<Source>;
+    /// The source with this public key.
+    async fn source_by_key(&self, key: &SourceKey) -> StoreResult<Source>;
+    /// The sources of a business, oldest first.
+    async fn list_sources(&self, business: BusinessId) -> StoreResult<Vec<Source>>;
+}
+
 /// Connection pool figures for `/metrics`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolStats {
@@ -213,6 +226,7 @@ pub trait Store:
     + ApiKeyStore
     + VisitStore
     + CallStore
+    + SourceStore
     + HealthStore
     + Send
     + Sync
@@ -229,6 +243,7 @@ impl<T> Store for T where
         + ApiKeyStore
         + VisitStore
         + CallStore
+        + SourceStore
         + HealthStore
         + Send
         + Sync

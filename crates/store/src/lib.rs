@@ -10,6 +10,7 @@ mod connect;
 mod errors;
 mod health;
 mod rows;
+mod sources;
 mod tenants;
 mod visits;
 

@@ -1,7 +1,7 @@
 //! Visits, page views, call clicks and the live codes they hold.
 
-mod allocation;
-mod codes;
+pub(crate) mod allocation;
+pub(crate) mod codes;
 mod records;
 
 use crate::SqlStore;

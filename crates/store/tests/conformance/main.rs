@@ -12,5 +12,6 @@ mod destinations;
 mod health;
 mod numbers;
 mod sites;
+mod sources;
 mod users;
 mod visits;

@@ -1,0 +1,92 @@
+//! Offline and foreign-domain sources.
+
+use crate::SqlStore;
+use crate::errors::{backend, classify, not_found_or_backend};
+use crate::rows::{col, now_millis, parsed, parsed_opt, time};
+use crate::visits::{allocation, codes};
+use async_trait::async_trait;
+use leadline_core::names::Name;
+use leadline_core::net::DomainName;
+use leadline_core::source::{NewSource, Source, SourceKey, SourceUtm};
+use leadline_core::store::{SourceStore, StoreError, StoreResult};
+use leadline_core::visit::PoolKey;
+use leadline_core::{BusinessId, SiteId};
+use sqlx::any::AnyRow;
+
+const COLUMNS: &str = "business_id, site_id, public_key, name, domain, utm_source, utm_medium, utm_campaign, utm_term,
+    utm_content, reserved_code, created_at";
+
+fn source(row: &AnyRow) -> StoreResult<Source> {
+    Ok(Source {
+        business_id: BusinessId(col(row, "business_id")?),
+        site_id: SiteId(col(row, "site_id")?),
+        key: parsed(row, "public_key", SourceKey::parse)?,
+        name: parsed(row, "name", |s| Name::parse_as("source name", s))?,
+        domain: parsed_opt(row, "domain", DomainName::parse)?,
+        utm: SourceUtm {
+            source: col(row, "utm_source")?,
+            medium: col(row, "utm_medium")?,
+            campaign: col(row, "utm_campaign")?,
+            term: col(row, "utm_term")?,
+            content: col(row, "utm_content")?,
+        },
+        reserved_code: col::<Option<i64>>(row, "reserved_code")?.and_then(|c| u64::try_from(c).ok()),
+        created_at: time(row, "created_at")?,
+    })
+}
+
+#[async_trait]
+impl SourceStore for SqlStore {
+    async fn create_source(&self, new: &NewSource, pool: Option<PoolKey>) -> StoreResult<Source> {
+        new.utm.validate()?;
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        if let (Some(code), Some(pool)) = (new.reserved_code, pool) {
+            let locked = allocation::lock_pool(&mut tx, pool).await?;
+            let code = i64::try_from(code).map_err(|_| StoreError::Conflict("the code is too large".into()))?;
+            codes::reserve(&mut tx, &locked, code, new.name.as_str()).await?;
+        }
+        let row = sqlx::query(&format!(
+            "INSERT INTO sources ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {COLUMNS}"
+        ))
+        .bind(new.business_id.0)
+        .bind(new.site_id.0)
+        .bind(new.key.as_str())
+        .bind(new.name.as_str())
+        .bind(new.domain.as_ref().map(|d| d.as_str().to_owned()))
+        .bind(new.utm.source.as_str())
+        .bind(new.utm.medium.as_str())
+        .bind(new.utm.campaign.as_deref())
+        .bind(new.utm.term.as_deref())
+        .bind(new.utm.content.as_deref())
+        .bind(new.reserved_code.and_then(|c| i64::try_from(c).ok()))
+        .bind(now_millis())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| classify(e, || "a source with this key exists; try again".to_owned()))?;
+        let created = source(&row)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(created)
+    }
+
+    async fn source_by_key(&self, key: &SourceKey) -> StoreResult<Source> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM sources WHERE public_key = $1"))
+            .bind(key.as_str())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(not_found_or_backend)?;
+        source(&row)
+    }
+
+    async fn list_sources(&self, business: BusinessId) -> StoreResult<Vec<Source>> {
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM sources WHERE business_id = $1 ORDER BY id"
+        ))
+        .bind(business.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(source)
+        .collect()
+    }
+}
