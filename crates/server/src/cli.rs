@@ -75,6 +75,88 @@ pub enum Command {
     /// API keys of a business.
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
+    /// Offline and foreign-domain sources: click-to-call links and QR codes for print.
+    #[command(subcommand)]
+    Source(SourceCommand),
+    /// The sandbox phone: plays the telephony provider against a Leadline server.
+    #[command(subcommand)]
+    Sim(SimCommand),
+}
+
+// Parsed once per process: the size of the larger variant does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum SourceCommand {
+    /// Create a source; prints its click-to-call URL and QR code URLs.
+    Add {
+        #[command(flatten)]
+        business: BusinessRef,
+        /// Key of the site whose number the source's calls reach.
+        #[arg(long)]
+        site: String,
+        /// What the source is, e.g. "Herald, spring print ad".
+        #[arg(long)]
+        name: String,
+        /// The foreign domain the link is placed on (its referrer is checked); none for print.
+        #[arg(long)]
+        domain: Option<String>,
+        #[arg(long)]
+        utm_source: String,
+        #[arg(long, default_value = "offline")]
+        utm_medium: String,
+        #[arg(long)]
+        utm_campaign: Option<String>,
+        #[arg(long)]
+        utm_term: Option<String>,
+        #[arg(long)]
+        utm_content: Option<String>,
+        /// A code printed in the ad: reserved, never handed to a visit.
+        #[arg(long)]
+        reserve_code: Option<u64>,
+    },
+    /// List a business's sources.
+    List {
+        #[command(flatten)]
+        business: BusinessRef,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// Place a call: signs every request as the provider does, follows the TwiML, prints the
+    /// transcript as JSON.
+    Call(SimCallArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimCallArgs {
+    /// The Leadline server's public base URL (default: base_url of --demo).
+    #[arg(long)]
+    pub server: Option<String>,
+    /// The tracking number called (default: tracking_number of --demo).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// The caller's number.
+    #[arg(long, default_value = "+12025550169")]
+    pub from: String,
+    /// Digits keyed at the prompt (none: the caller keys nothing).
+    #[arg(long)]
+    pub digits: Option<String>,
+    /// Seconds the operator's phone rings before it is answered.
+    #[arg(long, default_value_t = 0)]
+    pub answer_after: u32,
+    /// Seconds of conversation (reported as the call's duration).
+    #[arg(long, default_value_t = 30)]
+    pub talk: u32,
+    /// Nobody answers: the call goes to voicemail.
+    #[arg(long)]
+    pub no_answer: bool,
+    /// The auth token that signs the requests (default: auth_token of --demo).
+    #[arg(long, env = "LEADLINE_SIM_AUTH_TOKEN")]
+    pub auth_token: Option<String>,
+    /// A demo.json to take the server, number and auth token from.
+    #[arg(long)]
+    pub demo: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,8 @@
 mod demo;
 mod migrate;
 mod serve;
+mod sim;
+mod sources;
 mod tenants;
 
 use crate::cli::{Cli, Command};
@@ -53,6 +55,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         overrides.listen = args.listen;
         overrides.public_base_url = args.public_base_url.clone();
     }
+    // The sandbox phone is a client: it needs no configuration and touches no database.
+    if let Command::Sim(crate::cli::SimCommand::Call(args)) = &cli.command {
+        return sim::call(args).await;
+    }
     let config = Config::load(cli.global.config.as_deref(), &overrides)?;
     crate::telemetry::init(config.log_format, &config.log_level);
     match cli.command {
@@ -69,6 +75,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Number(cmd) => tenants::number(&open_store(&config, false).await?, cmd).await,
         Command::Destination(cmd) => tenants::destination(&open_store(&config, false).await?, cmd).await,
         Command::ApiKey(cmd) => tenants::api_key(&open_store(&config, false).await?, cmd).await,
+        Command::Source(cmd) => sources::source(&open_store(&config, false).await?, &config, cmd).await,
+        Command::Sim(_) => unreachable!("handled before the configuration is loaded"),
     }
 }
 

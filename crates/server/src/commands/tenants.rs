@@ -22,7 +22,7 @@ use leadline_core::{ApiKeyId, E164};
 use std::io::BufRead;
 
 /// A store error as the command line says it: conflicts are the user's to fix.
-fn said(err: StoreError) -> anyhow::Error {
+pub fn said(err: StoreError) -> anyhow::Error {
     match err {
         StoreError::Conflict(message) => InputError(message).into(),
         StoreError::Invalid(invalid) => invalid.into(),

@@ -1,12 +1,14 @@
 //! HTTP: the application state, the router with its layers (applied once, here), and the
 //! server loop with graceful shutdown.
 
+pub mod api_key;
 pub mod demo;
 pub mod error;
 pub mod metrics;
 pub mod ops;
 pub mod rate_limit;
 pub mod snippet;
+pub mod sources;
 pub mod visits;
 
 use crate::config::Config;
@@ -134,6 +136,7 @@ pub fn routes() -> Router<AppState> {
         .merge(snippet::router())
         .merge(visits::router())
         .merge(demo::router())
+        .merge(sources::router())
         .merge(crate::telephony::router())
 }
 

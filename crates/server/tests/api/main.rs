@@ -4,5 +4,7 @@ mod browser;
 mod calls;
 mod helpers;
 mod ops;
+mod pbx;
 mod snippet;
+mod sources;
 mod visits;

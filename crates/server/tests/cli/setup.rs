@@ -324,3 +324,75 @@ fn site_settings_are_set_at_creation_and_changed_later() {
     ]);
     assert!(err.contains("psychic"), "{err}");
 }
+
+#[test]
+fn a_print_source_gets_a_link_a_qr_code_and_its_reserved_code() {
+    let cli = Cli::new();
+    let key = cli.with_site();
+    let out = cli.run_with_stdin(
+        &[
+            "number",
+            "add",
+            "+12025550100",
+            "--site",
+            &key,
+            "--account-sid",
+            "AC1",
+            "--auth-token-stdin",
+        ],
+        "0123456789abcdef0123\n",
+    );
+    assert!(out.status.success());
+    let out = cli.ok(&[
+        "source",
+        "add",
+        "--business",
+        "acme-upholstery",
+        "--site",
+        &key,
+        "--name",
+        "Herald spring ad",
+        "--utm-source",
+        "herald",
+        "--utm-medium",
+        "print",
+        "--reserve-code",
+        "42",
+    ]);
+    assert!(out.contains("click-to-call: http://127.0.0.1:8080/c/"), "{out}");
+    assert!(out.contains("/qr.svg"), "{out}");
+    assert!(out.contains("printed code:  42 (reserved)"), "{out}");
+    let err = cli.refused(&[
+        "source",
+        "add",
+        "--business",
+        "acme-upholstery",
+        "--site",
+        &key,
+        "--name",
+        "Copy",
+        "--utm-source",
+        "x",
+        "--reserve-code",
+        "42",
+    ]);
+    assert!(err.contains("already reserved"), "{err}");
+    let err = cli.refused(&[
+        "source",
+        "add",
+        "--business",
+        "acme-upholstery",
+        "--site",
+        &key,
+        "--name",
+        "Bad",
+        "--utm-source",
+        "x",
+        "--domain",
+        "https://craigslist.org/",
+    ]);
+    assert!(err.contains("invalid domain"), "{err}");
+    let listed = cli.ok(&["source", "list", "--business", "acme-upholstery"]);
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    assert!(listed.contains("Herald spring ad"));
+}

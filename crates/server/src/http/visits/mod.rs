@@ -3,8 +3,8 @@
 //! Every refusal is a 4xx with a JSON error and stores nothing.
 
 mod guard;
-mod plan;
-mod wire;
+pub(crate) mod plan;
+pub(crate) mod wire;
 
 pub use guard::{MAX_BODY_BYTES, VisitLimiters};
 
