@@ -12,6 +12,9 @@ pub enum ApiError {
     /// The request is malformed or breaks a rule; the message says what.
     #[error("{0}")]
     BadRequest(String),
+    /// No valid credentials: the message says what is expected.
+    #[error("{0}")]
+    Unauthorized(String),
     /// The caller may not do this (foreign origin, bad token); the message says why.
     #[error("{0}")]
     Forbidden(String),
@@ -35,6 +38,7 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,

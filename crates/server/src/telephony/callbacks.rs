@@ -4,7 +4,7 @@
 
 use super::signed::{Signed, verify};
 use super::twiml::Verb;
-use super::{callback_url, twiml_response};
+use super::twiml_response;
 use crate::http::AppState;
 use axum::body::Body;
 use axum::extract::State;
@@ -30,12 +30,7 @@ pub async fn dialled(State(state): State<AppState>, uri: Uri, headers: HeaderMap
     if outcome == Some(CallOutcome::Answered) {
         return twiml_response(&[Verb::Hangup]);
     }
-    twiml_response(&super::voice::voicemail(callback_url(
-        &state,
-        "/twilio/recording",
-        &signed.number.number,
-        &[],
-    )))
+    twiml_response(&super::voice::voicemail(&state, &signed.number.number))
 }
 
 /// `POST /twilio/status`: the call's status callback (set on the number at the provider).
@@ -85,7 +80,7 @@ async fn merge(state: &AppState, signed: &Signed, report: &CallReport) {
 }
 
 /// Frees the code the call was keyed with, if its visit still holds it.
-async fn free_code(state: &AppState, call: &Call) {
+pub(crate) async fn free_code(state: &AppState, call: &Call) {
     let (Some(code), Some(visit)) = (call.code, &call.origin.visit) else {
         return;
     };

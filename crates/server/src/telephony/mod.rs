@@ -3,6 +3,8 @@
 //! is still connected to the business.
 
 mod callbacks;
+mod pbx;
+pub mod resolve;
 mod signed;
 pub mod twiml;
 mod voice;
@@ -23,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/twilio/dial", post(callbacks::dialled))
         .route("/twilio/status", post(callbacks::status))
         .route("/twilio/recording", post(callbacks::recording))
+        .merge(pbx::router())
 }
 
 /// A TwiML document as an HTTP answer.

@@ -35,8 +35,10 @@ pub enum Verb {
         recording_callback: String,
         numbers: Vec<DialNumber>,
     },
-    /// Record a message (voicemail).
+    /// Record a message (voicemail). `action` is requested when the recording ends and its
+    /// answer ends the call (without one the provider would run this document again).
     Record {
+        action: String,
         max_length_seconds: u32,
         recording_callback: String,
     },
@@ -106,11 +108,14 @@ pub fn render(verbs: &[Verb]) -> String {
                 out(Event::End(BytesEnd::new("Dial")));
             }
             Verb::Record {
+                action,
                 max_length_seconds,
                 recording_callback,
             } => {
                 let length = max_length_seconds.to_string();
                 let attrs = [
+                    ("action", action.as_str()),
+                    ("method", "POST"),
                     ("maxLength", length.as_str()),
                     ("playBeep", "true"),
                     ("recordingStatusCallback", recording_callback.as_str()),

@@ -1,6 +1,7 @@
 //! The call as it comes in: the prompt for the code, the keyed code resolved to its visit,
 //! click or offline source, the call record, the forwarded `<Dial>` and the whisper.
 
+use super::resolve::{Incoming, announcement, record_call};
 use super::signed::{Signed, verify};
 use super::twiml::{DialNumber, Verb};
 use super::{callback_url, fallback_verbs, twiml_response};
@@ -9,15 +10,12 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
-use leadline_core::call::{Call, CallOrigin, CallReport, MatchedBy, NewCall};
-use leadline_core::keypad::{self, Keyed};
+use leadline_core::call::CallReport;
 use leadline_core::site::SiteKey;
 use leadline_core::store::StoreError;
 use leadline_core::tenant::Site;
 use leadline_core::visit::{PoolKey, Selector};
 
-/// How far back a caller's earlier call names their visit when they key no code.
-const CALLER_MEMORY_MS: i64 = 7 * 24 * 3_600_000;
 /// Seconds the operators' phones ring before voicemail.
 const RING_SECONDS: u32 = 20;
 
@@ -96,30 +94,20 @@ pub async fn keyed(State(state): State<AppState>, uri: Uri, headers: HeaderMap, 
 
 async fn forward(state: &AppState, signed: &Signed, destinations: &[String]) -> Result<Vec<Verb>, StoreError> {
     let site = site_of(state, signed).await?;
-    let digits = signed.param("Digits").unwrap_or("");
-    let keyed = keypad::read(digits, site.settings.check_digit);
-    let caller = signed.param("From").unwrap_or("anonymous").to_owned();
-    let (site, origin) = resolve(state, signed, site, &keyed, &caller).await?;
     let sid = signed.param("CallSid").ok_or(StoreError::NotFound)?.to_owned();
-    let call = state
-        .store
-        .open_call(&NewCall {
-            business_id: site.business_id,
-            site_id: site.id,
-            number_id: signed.number.id,
-            provider_call_sid: sid.clone(),
-            caller,
-            keyed: digits.chars().take(40).collect(),
-            code: keyed.code,
-            selector: keyed.selector,
-            extension: keyed.extension.clone(),
-            origin,
-        })
-        .await?;
-    let recording = callback_url(state, "/twilio/recording", &signed.number.number, &[]);
+    let record = site.settings.record_calls;
+    let incoming = Incoming {
+        number: &signed.number,
+        site,
+        digits: signed.param("Digits").unwrap_or(""),
+        caller: signed.param("From").unwrap_or("anonymous"),
+        call_id: sid.clone(),
+    };
+    let call = record_call(state, incoming).await?;
     if destinations.is_empty() {
-        return Ok(voicemail(recording));
+        return Ok(voicemail(state, &signed.number.number));
     }
+    let recording = callback_url(state, "/twilio/recording", &signed.number.number, &[]);
     let whisper = callback_url(state, "/twilio/whisper", &signed.number.number, &[("call", &sid)]);
     let numbers = destinations
         .iter()
@@ -132,88 +120,23 @@ async fn forward(state: &AppState, signed: &Signed, destinations: &[String]) -> 
     Ok(vec![Verb::Dial {
         action: Some(callback_url(state, "/twilio/dial", &signed.number.number, &[])),
         timeout_seconds: RING_SECONDS,
-        record: site.settings.record_calls,
+        record,
         recording_callback: recording,
         numbers,
     }])
 }
 
-/// The verbs of a voicemail: a prompt and a recording.
-pub fn voicemail(recording_callback: String) -> Vec<Verb> {
+/// The verbs of a voicemail: a prompt, a recording, and the end of the call.
+pub fn voicemail(state: &AppState, number: &leadline_core::E164) -> Vec<Verb> {
     vec![
         Verb::Say("Sorry, nobody can take your call right now. Please leave a message after the tone.".into()),
         Verb::Record {
+            action: callback_url(state, "/twilio/status", number, &[]),
             max_length_seconds: 120,
-            recording_callback,
+            recording_callback: callback_url(state, "/twilio/recording", number, &[]),
         },
         Verb::Hangup,
     ]
-}
-
-/// The origin of the call: a live code's visit or click, a reserved code's source, else the
-/// caller's recent visit, else none. A live code of another site on the same number moves
-/// the call to that site.
-async fn resolve(
-    state: &AppState,
-    signed: &Signed,
-    site: Site,
-    keyed: &Keyed,
-    caller: &str,
-) -> Result<(Site, CallOrigin), StoreError> {
-    if let Some(code) = keyed.code {
-        let pool = PoolKey {
-            number: signed.number.id,
-            selector: keyed.selector,
-        };
-        match state.store.live_code(pool, code).await {
-            Ok(live) => {
-                let site = if live.site_id == site.id {
-                    site
-                } else {
-                    state.store.site_by_id(live.site_id).await?
-                };
-                let matched_by = if live.intent.is_some() {
-                    MatchedBy::Click
-                } else {
-                    MatchedBy::Code
-                };
-                let origin = CallOrigin {
-                    matched_by,
-                    visit: Some(live.visit),
-                    intent: live.intent,
-                    source_label: None,
-                };
-                return Ok((site, origin));
-            }
-            Err(StoreError::NotFound) => {}
-            Err(e) => return Err(e),
-        }
-        if let Some(label) = state.store.reserved_label(pool, code).await? {
-            let origin = CallOrigin {
-                matched_by: MatchedBy::Reserved,
-                visit: None,
-                intent: None,
-                source_label: Some(label),
-            };
-            return Ok((site, origin));
-        }
-    }
-    let since = chrono::Utc::now().timestamp_millis() - CALLER_MEMORY_MS;
-    let origin = match state.store.recent_visit_of_caller(site.id, caller, since).await? {
-        Some(visit) => CallOrigin {
-            matched_by: MatchedBy::Caller,
-            visit: Some(visit),
-            intent: None,
-            source_label: None,
-        },
-        None => CallOrigin {
-            matched_by: MatchedBy::None,
-            visit: None,
-            intent: None,
-            source_label: None,
-        },
-    };
-    Ok((site, origin))
 }
 
 /// `POST /twilio/whisper`: on the answering operator's leg, say whose call it is. The
@@ -237,24 +160,4 @@ pub async fn whisper(State(state): State<AppState>, uri: Uri, headers: HeaderMap
             twiml_response(&[])
         }
     }
-}
-
-/// "Call 1042 from google cpc, keyword sofa upholstery."
-pub fn announcement(call: &Call) -> String {
-    let mut text = format!("Call {}", call.record_ref);
-    match (&call.attribution, &call.origin.source_label) {
-        (Some(a), _) => {
-            text.push_str(&format!(" from {} {}", a.source, a.medium));
-            if let Some(campaign) = &a.campaign {
-                text.push_str(&format!(", campaign {campaign}"));
-            }
-            if let Some(term) = &a.term {
-                text.push_str(&format!(", keyword {term}"));
-            }
-        }
-        (None, Some(label)) => text.push_str(&format!(" from {label}")),
-        (None, None) => text.push_str(", source unknown"),
-    }
-    text.push('.');
-    text
 }

@@ -6,3 +6,4 @@ mod harness;
 mod config;
 mod demo;
 mod setup;
+mod sim;

@@ -1,0 +1,37 @@
+//! Authentication of a business's own systems: `Authorization: Bearer ll_…` with one of its
+//! API keys (stored hashed; compared in constant time).
+
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use leadline_core::BusinessId;
+use leadline_core::secret::{api_key_matches, api_key_prefix};
+use leadline_core::store::StoreError;
+
+/// The business whose API key the request carried.
+#[derive(Debug, Clone, Copy)]
+pub struct BusinessKey(pub BusinessId);
+
+const EXPECTED: &str = "a valid API key is needed: Authorization: Bearer ll_…";
+
+impl FromRequestParts<AppState> for BusinessKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let presented = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(|| ApiError::Unauthorized(EXPECTED.into()))?;
+        let prefix = api_key_prefix(presented).ok_or_else(|| ApiError::Unauthorized(EXPECTED.into()))?;
+        match state.store.api_key_by_prefix(prefix).await {
+            Ok(stored) if api_key_matches(presented, &stored.hash) => Ok(Self(stored.key.business_id)),
+            Ok(_) | Err(StoreError::NotFound) => Err(ApiError::Unauthorized(EXPECTED.into())),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
