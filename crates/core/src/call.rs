@@ -16,6 +16,8 @@ pub enum MatchedBy {
     Reserved,
     /// No usable code; the caller's recent call named the visit.
     Caller,
+    /// The visitor asked to be called back from the page (call-me).
+    CallMe,
     /// Nothing: the call is unattributed.
     None,
 }
@@ -28,6 +30,7 @@ impl MatchedBy {
             Self::Click => "click",
             Self::Reserved => "reserved",
             Self::Caller => "caller",
+            Self::CallMe => "call_me",
             Self::None => "none",
         }
     }
@@ -39,6 +42,7 @@ impl MatchedBy {
             "click" => Self::Click,
             "reserved" => Self::Reserved,
             "caller" => Self::Caller,
+            "call_me" => Self::CallMe,
             "none" => Self::None,
             other => return Err(Invalid::new("match", format!("'{other}' is not a way of matching"))),
         })

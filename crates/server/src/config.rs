@@ -14,7 +14,7 @@ use url::Url;
 pub const DEFAULT_CONFIG_FILE: &str = "leadline.toml";
 
 /// Every configuration key; also the only `LEADLINE_*` variables read.
-pub const KEYS: [&str; 18] = [
+pub const KEYS: [&str; 19] = [
     "data_dir",
     "database_url",
     "database_max_connections",
@@ -33,6 +33,7 @@ pub const KEYS: [&str; 18] = [
     "visit_events_per_ip_per_minute",
     "sweep_interval_seconds",
     "telephony_fallback_number",
+    "telephony_api_base_url",
 ];
 
 /// How log lines are written.
@@ -88,6 +89,8 @@ pub struct Config {
     pub sweep_interval_seconds: u64,
     /// The number calls are forwarded to, untracked, when the database cannot be reached.
     pub telephony_fallback_number: Option<String>,
+    /// The provider's REST API (outbound calls for call-me).
+    pub telephony_api_base_url: Url,
 }
 
 impl Default for Config {
@@ -111,6 +114,7 @@ impl Default for Config {
             visit_events_per_ip_per_minute: 600,
             sweep_interval_seconds: 30,
             telephony_fallback_number: None,
+            telephony_api_base_url: Url::parse("https://api.twilio.com").expect("a valid URL"),
         }
     }
 }

@@ -24,6 +24,9 @@ pub enum ApiError {
     /// No such resource for this caller (missing or another tenant's: never told apart).
     #[error("not found")]
     NotFound,
+    /// A remote system this request needs is down; the message says what to do instead.
+    #[error("{0}")]
+    Unavailable(String),
     /// Too many requests from this client.
     #[error("too many requests: slow down")]
     TooManyRequests,
@@ -42,6 +45,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -57,6 +57,8 @@ pub struct AppState {
     pub demo: Option<Arc<demo::DemoSite>>,
     /// Where calls go, untracked, when the database cannot be reached.
     pub telephony_fallback: Option<leadline_core::E164>,
+    /// The provider's REST API client.
+    pub provider_api: Arc<crate::telephony::rest::ProviderApi>,
 }
 
 impl FromRef<AppState> for Arc<Metrics> {
@@ -92,6 +94,9 @@ impl AppState {
                 .as_deref()
                 .and_then(|h| HeaderName::from_bytes(h.as_bytes()).ok()),
             demo: None,
+            provider_api: Arc::new(crate::telephony::rest::ProviderApi::new(
+                config.telephony_api_base_url.clone(),
+            )),
             telephony_fallback: config
                 .telephony_fallback_number
                 .as_deref()

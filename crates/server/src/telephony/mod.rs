@@ -3,8 +3,10 @@
 //! is still connected to the business.
 
 mod callbacks;
+mod callme;
 mod pbx;
 pub mod resolve;
+pub mod rest;
 mod signed;
 pub mod twiml;
 mod voice;
@@ -26,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/twilio/status", post(callbacks::status))
         .route("/twilio/recording", post(callbacks::recording))
         .merge(pbx::router())
+        .merge(callme::router())
 }
 
 /// A TwiML document as an HTTP answer.

@@ -10,7 +10,8 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
-use leadline_core::call::CallReport;
+use leadline_core::E164;
+use leadline_core::call::{Call, CallReport};
 use leadline_core::site::SiteKey;
 use leadline_core::store::StoreError;
 use leadline_core::tenant::Site;
@@ -32,7 +33,7 @@ async fn site_of(state: &AppState, signed: &Signed) -> Result<Site, StoreError> 
 }
 
 /// The numbers of the business's destinations (at most ten are rung).
-async fn destinations(state: &AppState, signed: &Signed) -> Result<Vec<String>, StoreError> {
+pub(crate) async fn destinations(state: &AppState, signed: &Signed) -> Result<Vec<String>, StoreError> {
     let site = site_of(state, signed).await?;
     let all = state.store.list_destinations(site.business_id).await?;
     Ok(all.into_iter().map(|d| d.number.to_string()).collect())
@@ -107,23 +108,34 @@ async fn forward(state: &AppState, signed: &Signed, destinations: &[String]) -> 
     if destinations.is_empty() {
         return Ok(voicemail(state, &signed.number.number));
     }
-    let recording = callback_url(state, "/twilio/recording", &signed.number.number, &[]);
-    let whisper = callback_url(state, "/twilio/whisper", &signed.number.number, &[("call", &sid)]);
+    Ok(vec![ring_operators(
+        state,
+        &signed.number.number,
+        &call,
+        destinations,
+        record,
+    )])
+}
+
+/// The `<Dial>` that rings the business's operators at once for `call`, with the whisper,
+/// the business extension, recording as the site wants, and the dial callback.
+pub fn ring_operators(state: &AppState, number: &E164, call: &Call, destinations: &[String], record: bool) -> Verb {
+    let whisper = callback_url(state, "/twilio/whisper", number, &[("call", &call.provider_call_sid)]);
     let numbers = destinations
         .iter()
-        .map(|number| DialNumber {
-            number: number.clone(),
+        .map(|to| DialNumber {
+            number: to.clone(),
             whisper_url: Some(whisper.clone()),
             send_digits: call.extension.clone(),
         })
         .collect();
-    Ok(vec![Verb::Dial {
-        action: Some(callback_url(state, "/twilio/dial", &signed.number.number, &[])),
+    Verb::Dial {
+        action: Some(callback_url(state, "/twilio/dial", number, &[])),
         timeout_seconds: RING_SECONDS,
         record,
-        recording_callback: recording,
+        recording_callback: callback_url(state, "/twilio/recording", number, &[]),
         numbers,
-    }])
+    }
 }
 
 /// The verbs of a voicemail: a prompt, a recording, and the end of the call.

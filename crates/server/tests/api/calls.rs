@@ -340,7 +340,10 @@ async fn nobody_answering_leads_to_voicemail() {
         )
         .await;
     let record = after.find("Record").expect("voicemail");
-    assert!(record.attr("action").unwrap().contains("/twilio/status"), "the recording's end ends the call");
+    assert!(
+        record.attr("action").unwrap().contains("/twilio/status"),
+        "the recording's end ends the call"
+    );
     assert!(
         record
             .attr("recordingStatusCallback")

@@ -1,6 +1,7 @@
 //! HTTP tests against the real server loop on port 0.
 
 mod browser;
+mod callme;
 mod calls;
 mod helpers;
 mod ops;

@@ -2,7 +2,7 @@
 //! `POST /v1/visits/{visit}/events` takes page views, heartbeats, variables and clicks.
 //! Every refusal is a 4xx with a JSON error and stores nothing.
 
-mod guard;
+pub(crate) mod guard;
 pub(crate) mod plan;
 pub(crate) mod wire;
 
@@ -201,7 +201,7 @@ fn count_eviction(state: &AppState, visit: &VisitState) {
 }
 
 /// The site a public request names; an unknown or malformed key is 404.
-async fn find_site(state: &AppState, key: &str) -> Result<Site, ApiError> {
+pub(crate) async fn find_site(state: &AppState, key: &str) -> Result<Site, ApiError> {
     let key = SiteKey::parse(key).map_err(|_| ApiError::NotFound)?;
     match state.store.site_by_key(&key).await {
         Err(StoreError::NotFound) => Err(ApiError::NotFound),

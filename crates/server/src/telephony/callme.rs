@@ -1,0 +1,163 @@
+//! Call-me: a visitor leaves their number on the page; Leadline calls them through the
+//! provider's REST API and, once they answer, rings the operators and bridges the first to
+//! answer, under the call's record ref.
+
+use super::resolve::announcement;
+use super::signed::verify;
+use super::twiml::Verb;
+use super::voice::{destinations, ring_operators};
+use super::{callback_url, twiml_response};
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::rate_limit::{ClientIp, too_many};
+use crate::http::visits::find_site;
+use crate::http::visits::guard::{allowed_origin, cors_headers, parse_json, read_body};
+use crate::telephony::rest::OutboundCall;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Extension, Json, Router};
+use leadline_core::E164;
+use leadline_core::call::{Call, CallOrigin, MatchedBy, NewCall};
+use leadline_core::site::SiteKey;
+use leadline_core::store::StoreError;
+use leadline_core::tenant::{Site, TrackingNumber};
+use leadline_core::token::verify_visit_token;
+use leadline_core::visit::{Selector, VisitRef};
+use serde::Deserialize;
+use serde_json::json;
+
+/// The call-me routes: the visitor's request and the provider's webhook.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/visits/{visit}/call-me", post(request))
+        .route("/twilio/call-me", post(answered))
+}
+
+#[derive(Debug, Deserialize)]
+struct CallMeBody {
+    site: String,
+    token: String,
+    phone: String,
+}
+
+async fn request(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Path(visit): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    // Every call-me costs a call: it shares the tight registration quota.
+    if state.visit_limits.registration_from(ip).is_err() {
+        return too_many(30);
+    }
+    match call_visitor(&state, &visit, &headers, body).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn call_visitor(state: &AppState, visit: &str, headers: &HeaderMap, body: Body) -> Result<Response, ApiError> {
+    let visit = VisitRef::parse(visit).map_err(|_| ApiError::NotFound)?;
+    let request: CallMeBody = parse_json(&read_body(body).await?)?;
+    let site = find_site(state, &request.site).await?;
+    let origin = allowed_origin(headers, &site)?;
+    if !verify_visit_token(&state.secret, &site.key, &visit, &request.token) {
+        return Err(ApiError::Forbidden("the token does not belong to this visit".into()));
+    }
+    let phone = E164::parse(&request.phone).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    state.store.visit(site.id, &visit).await?;
+    let number = state.store.number_for_site(site.id).await?.ok_or(ApiError::NotFound)?;
+    let outbound = OutboundCall {
+        to: phone.as_str(),
+        answer_url: &callback_url(
+            state,
+            "/twilio/call-me",
+            &number.number,
+            &[("visit", visit.as_str()), ("site", site.key.as_str())],
+        ),
+        status_callback: &callback_url(state, "/twilio/status", &number.number, &[]),
+    };
+    let sid = state.provider_api.place_call(&number, &outbound).await.map_err(|e| {
+        tracing::error!(error = %e, "call-me: the provider did not place the call");
+        ApiError::Unavailable("the call could not be placed right now: please call us instead".into())
+    })?;
+    let call = open(state, &number, &site, &visit, &sid, phone.as_str()).await?;
+    let body = json!({ "record_ref": call.record_ref, "status": "calling" });
+    Ok((StatusCode::CREATED, cors_headers(&origin), Json(body)).into_response())
+}
+
+/// Records the call-me call (once per provider call id).
+async fn open(
+    state: &AppState,
+    number: &TrackingNumber,
+    site: &Site,
+    visit: &VisitRef,
+    sid: &str,
+    phone: &str,
+) -> Result<Call, StoreError> {
+    state
+        .store
+        .open_call(&NewCall {
+            business_id: site.business_id,
+            site_id: site.id,
+            number_id: number.id,
+            provider_call_sid: sid.to_owned(),
+            caller: phone.to_owned(),
+            keyed: String::new(),
+            code: None,
+            selector: Selector::Plain,
+            extension: None,
+            origin: CallOrigin {
+                matched_by: MatchedBy::CallMe,
+                visit: Some(visit.clone()),
+                intent: None,
+                source_label: None,
+            },
+        })
+        .await
+}
+
+/// `POST /twilio/call-me`: the visitor answered; ring the operators and bridge the first.
+async fn answered(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
+    let signed = match verify(&state, &uri, &headers, body).await {
+        Ok(signed) => signed,
+        Err(refusal) => return refusal.answer(state.telephony_fallback.as_ref()),
+    };
+    let operators = destinations(&state, &signed).await.unwrap_or_default();
+    let call = async {
+        let key = SiteKey::parse(signed.query("site").unwrap_or("")).map_err(|_| StoreError::NotFound)?;
+        let site = state.store.site_by_key(&key).await?;
+        let visit = VisitRef::parse(signed.query("visit").unwrap_or("")).map_err(|_| StoreError::NotFound)?;
+        let sid = signed.param("CallSid").ok_or(StoreError::NotFound)?;
+        let phone = signed.param("To").unwrap_or("unknown");
+        let call = open(&state, &signed.number, &site, &visit, sid, phone).await?;
+        Ok::<_, StoreError>((call, site.settings.record_calls))
+    };
+    match call.await {
+        Ok((call, _)) if operators.is_empty() => {
+            tracing::warn!(
+                record_ref = call.record_ref,
+                "call-me: the business has no destinations"
+            );
+            twiml_response(&[
+                Verb::Say("Sorry, nobody can take your call right now.".into()),
+                Verb::Hangup,
+            ])
+        }
+        Ok((call, record)) => {
+            tracing::info!(record_ref = call.record_ref, announce = %announcement(&call), "call-me answered");
+            twiml_response(&[
+                Verb::Say("Thank you for your request. Connecting you now.".into()),
+                ring_operators(&state, &signed.number.number, &call, &operators, record),
+            ])
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "call-me: the call could not be tracked; connecting it untracked");
+            twiml_response(&super::fallback_verbs(operators.into_iter()))
+        }
+    }
+}

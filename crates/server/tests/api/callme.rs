@@ -1,0 +1,196 @@
+//! Call-me: the visitor leaves a number, Leadline calls them through the provider's REST API
+//! (a local fake here that checks what it receives) and bridges them to the operators.
+
+use crate::helpers::{AUTH_TOKEN, Engine, Seeded, TestApp};
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use leadline::config::Config;
+use leadline_core::call::MatchedBy;
+use leadline_core::site::SiteSettings;
+use leadline_core::store::CallStore;
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+
+/// What the fake provider received: the Authorization header and the form.
+type Received = Arc<Mutex<Vec<(String, Vec<(String, String)>)>>>;
+
+/// A fake provider REST API on port 0 answering `status` with a call sid.
+async fn fake_provider(status: StatusCode) -> (String, Received) {
+    let received: Received = Arc::default();
+    let app = Router::new()
+        .route(
+            "/2010-04-01/Accounts/{account}/Calls.json",
+            post(
+                move |State(seen): State<Received>, headers: HeaderMap, body: String| async move {
+                    let auth = headers
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_owned();
+                    seen.lock()
+                        .unwrap()
+                        .push((auth, form_urlencoded::parse(body.as_bytes()).into_owned().collect()));
+                    (
+                        status,
+                        axum::Json(json!({ "sid": "CAfake0123456789", "message": "provider says no" })),
+                    )
+                },
+            ),
+        )
+        .with_state(received.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, received)
+}
+
+async fn spawn_with_provider(status: StatusCode) -> (TestApp, Seeded, Received) {
+    let (provider, received) = fake_provider(status).await;
+    let config = Config {
+        telephony_api_base_url: url::Url::parse(&provider).unwrap(),
+        ..Config::default()
+    };
+    let (app, seeded) = TestApp::spawn_site(Engine::Sqlite, config, SiteSettings::default()).await;
+    (app, seeded, received)
+}
+
+async fn visit(app: &TestApp, seeded: &Seeded) -> Value {
+    let body =
+        json!({ "site": seeded.site.key.as_str(), "url": "http://localhost/?utm_source=newsletter&utm_medium=email" });
+    app.client
+        .post(format!("{}/v1/visits", app.base_url))
+        .header("origin", "http://localhost")
+        .header("user-agent", "Mozilla/5.0 Chrome/156")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn call_me(app: &TestApp, seeded: &Seeded, state: &Value, token: &Value, phone: &str) -> reqwest::Response {
+    let body = json!({ "site": seeded.site.key.as_str(), "token": token, "phone": phone });
+    app.client
+        .post(format!(
+            "{}/v1/visits/{}/call-me",
+            app.base_url,
+            state["visit"].as_str().unwrap()
+        ))
+        .header("origin", "http://localhost")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+}
+
+fn sign(url: &str, params: &[(&str, &str)]) -> String {
+    let owned: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    leadline_core::twilio::signature(AUTH_TOKEN, url, &owned)
+}
+
+#[tokio::test]
+async fn the_visitor_is_called_and_bridged_to_the_operators() {
+    let (app, seeded, received) = spawn_with_provider(StatusCode::CREATED).await;
+    let state = visit(&app, &seeded).await;
+    let response = call_me(&app, &seeded, &state, &state["token"], "+1 202 555 0199").await;
+    assert_eq!(response.status(), 201);
+    assert_eq!(response.headers()["access-control-allow-origin"], "http://localhost");
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(
+        (answer["record_ref"].as_u64(), answer["status"].as_str()),
+        (Some(1000), Some("calling"))
+    );
+
+    let (auth, form) = received.lock().unwrap()[0].clone();
+    use base64::Engine as _;
+    let credentials = base64::engine::general_purpose::STANDARD.encode(format!("AC1:{AUTH_TOKEN}"));
+    assert_eq!(auth, format!("Basic {credentials}"));
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap();
+    assert_eq!(
+        (field("To").as_str(), field("From").as_str()),
+        ("+12025550199", "+12025550100")
+    );
+    assert!(field("StatusCallback").contains("/twilio/status"));
+    let answer_url = field("Url");
+    assert!(
+        answer_url.starts_with(&format!("{}/twilio/call-me?", app.base_url)),
+        "{answer_url}"
+    );
+
+    let params = [
+        ("CallSid", "CAfake0123456789"),
+        ("From", "+12025550100"),
+        ("To", "+12025550199"),
+        ("CallStatus", "in-progress"),
+    ];
+    let twiml = app
+        .client
+        .post(&answer_url)
+        .header("x-twilio-signature", sign(&answer_url, &params))
+        .form(&params)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(twiml.status(), 200);
+    let xml = twiml.text().await.unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let numbers: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("Number"))
+        .filter_map(|n| n.text())
+        .collect();
+    assert_eq!(numbers, ["+12025550111", "+12025550112"]);
+    let call = app.store.call_by_sid("CAfake0123456789").await.unwrap();
+    assert_eq!(
+        (call.record_ref, call.origin.matched_by, call.caller.as_str()),
+        (1000, MatchedBy::CallMe, "+12025550199")
+    );
+    assert_eq!(call.attribution.unwrap().source, "newsletter");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn bad_requests_place_no_call() {
+    let (app, seeded, received) = spawn_with_provider(StatusCode::CREATED).await;
+    let state = visit(&app, &seeded).await;
+    let other = visit(&app, &seeded).await;
+    assert_eq!(
+        call_me(&app, &seeded, &state, &other["token"], "+12025550199")
+            .await
+            .status(),
+        403
+    );
+    let bad_phone = call_me(&app, &seeded, &state, &state["token"], "call me maybe").await;
+    assert_eq!(bad_phone.status(), 400);
+    assert!(
+        bad_phone.json::<Value>().await.unwrap()["error"]
+            .as_str()
+            .unwrap()
+            .contains("phone number")
+    );
+    assert!(received.lock().unwrap().is_empty(), "no call was placed");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_provider_that_refuses_gets_the_visitor_a_clear_answer() {
+    let (app, seeded, _received) = spawn_with_provider(StatusCode::INTERNAL_SERVER_ERROR).await;
+    let state = visit(&app, &seeded).await;
+    let response = call_me(&app, &seeded, &state, &state["token"], "+12025550199").await;
+    assert_eq!(response.status(), 503);
+    assert!(
+        response.json::<Value>().await.unwrap()["error"]
+            .as_str()
+            .unwrap()
+            .contains("please call us")
+    );
+    assert!(
+        app.store.call_by_ref(seeded.site.business_id, 1000).await.is_err(),
+        "nothing recorded"
+    );
+    app.finish().await;
+}
