@@ -10,6 +10,7 @@ pub mod keypad;
 pub mod names;
 pub mod net;
 pub mod phone;
+pub mod routing;
 pub mod secret;
 pub mod site;
 pub mod source;

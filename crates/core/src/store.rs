@@ -6,6 +6,7 @@ use crate::call::{Call, CallReport, NewCall};
 use crate::names::Name;
 use crate::names::Slug;
 use crate::net::{DomainName, Email};
+use crate::routing::Rule;
 use crate::site::{SiteKey, SiteSettings};
 use crate::source::{NewSource, Source, SourceKey};
 use crate::tenant::{
@@ -194,6 +195,15 @@ pub trait SourceStore {
     async fn list_sources(&self, business: BusinessId) -> StoreResult<Vec<Source>>;
 }
 
+/// Per-site routing rules.
+#[async_trait]
+pub trait RoutingStore {
+    /// Appends a rule to the site's list; `NotFound` when the site is another business's.
+    async fn add_routing_rule(&self, business: BusinessId, site: SiteId, rule: &Rule) -> StoreResult<()>;
+    /// The site's rules, in the order they are tried.
+    async fn routing_rules(&self, site: SiteId) -> StoreResult<Vec<Rule>>;
+}
+
 /// Connection pool figures for `/metrics`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolStats {
@@ -227,6 +237,7 @@ pub trait Store:
     + VisitStore
     + CallStore
     + SourceStore
+    + RoutingStore
     + HealthStore
     + Send
     + Sync
@@ -244,6 +255,7 @@ impl<T> Store for T where
         + VisitStore
         + CallStore
         + SourceStore
+        + RoutingStore
         + HealthStore
         + Send
         + Sync

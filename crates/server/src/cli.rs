@@ -75,12 +75,63 @@ pub enum Command {
     /// API keys of a business.
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
+    /// Routing rules: which operators a site's calls ring.
+    #[command(subcommand)]
+    Route(RouteCommand),
     /// Offline and foreign-domain sources: click-to-call links and QR codes for print.
     #[command(subcommand)]
     Source(SourceCommand),
     /// The sandbox phone: plays the telephony provider against a Leadline server.
     #[command(subcommand)]
     Sim(SimCommand),
+}
+
+// Parsed once per process: the size of the larger variant does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum RouteCommand {
+    /// Append a rule: when every condition given holds, ring these destinations.
+    Add {
+        #[command(flatten)]
+        business: BusinessRef,
+        /// The site's key.
+        #[arg(long)]
+        site: String,
+        /// The visit's source, e.g. google.
+        #[arg(long)]
+        source: Option<String>,
+        /// The visit's medium, e.g. cpc.
+        #[arg(long)]
+        medium: Option<String>,
+        /// The visit's campaign.
+        #[arg(long)]
+        campaign: Option<String>,
+        /// Text the visit's keyword contains.
+        #[arg(long)]
+        keyword: Option<String>,
+        /// A custom variable, NAME=VALUE (e.g. language=es).
+        #[arg(long)]
+        var: Option<String>,
+        /// The business extension keyed after `*`.
+        #[arg(long)]
+        extension: Option<String>,
+        /// Business hours in the site's time zone, e.g. "mon-fri 09:00-17:00".
+        #[arg(long)]
+        hours: Option<String>,
+        /// Destinations to ring, comma-separated E.164 numbers (at most ten).
+        #[arg(long, value_delimiter = ',', required = true)]
+        ring: Vec<String>,
+        /// Ring them one after the other instead of all at once.
+        #[arg(long)]
+        in_turn: bool,
+    },
+    /// List a site's rules in the order they are tried.
+    List {
+        #[command(flatten)]
+        business: BusinessRef,
+        #[arg(long)]
+        site: String,
+    },
 }
 
 // Parsed once per process: the size of the larger variant does not matter.

@@ -4,6 +4,7 @@
 
 mod demo;
 mod migrate;
+mod routes;
 mod serve;
 mod sim;
 mod sources;
@@ -75,6 +76,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Number(cmd) => tenants::number(&open_store(&config, false).await?, cmd).await,
         Command::Destination(cmd) => tenants::destination(&open_store(&config, false).await?, cmd).await,
         Command::ApiKey(cmd) => tenants::api_key(&open_store(&config, false).await?, cmd).await,
+        Command::Route(cmd) => routes::route(&open_store(&config, false).await?, cmd).await,
         Command::Source(cmd) => sources::source(&open_store(&config, false).await?, &config, cmd).await,
         Command::Sim(_) => unreachable!("handled before the configuration is loaded"),
     }

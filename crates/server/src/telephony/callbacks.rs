@@ -2,6 +2,7 @@
 //! recording. Callbacks come more than once and in any order; each merges into the record,
 //! and the call's code is freed when the call ends.
 
+use super::route::Ringing;
 use super::signed::{Signed, verify};
 use super::twiml::Verb;
 use super::twiml_response;
@@ -26,11 +27,43 @@ pub async fn dialled(State(state): State<AppState>, uri: Uri, headers: HeaderMap
         recording_url: signed.param("RecordingUrl").map(str::to_owned),
         ..CallReport::default()
     };
+    let then: Vec<String> = signed
+        .query("then")
+        .map(|t| t.split(',').map(str::to_owned).collect())
+        .unwrap_or_default();
+    if outcome != Some(CallOutcome::Answered)
+        && let Some(next) = ring_next(&state, &signed, &then).await
+    {
+        return twiml_response(&[next]);
+    }
     merge(&state, &signed, &report).await;
     if outcome == Some(CallOutcome::Answered) {
         return twiml_response(&[Verb::Hangup]);
     }
     twiml_response(&super::voice::voicemail(&state, &signed.number.number))
+}
+
+/// In-turn routing: the next operator of the list, if any is left and the call is known.
+async fn ring_next(state: &AppState, signed: &Signed, then: &[String]) -> Option<Verb> {
+    let (first, rest) = then.split_first()?;
+    let call = state.store.call_by_sid(signed.param("CallSid")?).await.ok()?;
+    let record = state
+        .store
+        .site_by_id(call.site_id)
+        .await
+        .map(|s| s.settings.record_calls)
+        .unwrap_or(false);
+    let ringing = Ringing {
+        now: vec![first.clone()],
+        then: rest.to_vec(),
+    };
+    Some(super::voice::ring_operators(
+        state,
+        &signed.number.number,
+        &call,
+        &ringing,
+        record,
+    ))
 }
 
 /// `POST /twilio/status`: the call's status callback (set on the number at the provider).

@@ -3,6 +3,7 @@
 //! answer, under the call's record ref.
 
 use super::resolve::announcement;
+use super::route::{Ringing, route};
 use super::signed::verify;
 use super::twiml::Verb;
 use super::voice::{destinations, ring_operators};
@@ -152,7 +153,13 @@ async fn answered(State(state): State<AppState>, uri: Uri, headers: HeaderMap, b
             tracing::info!(record_ref = call.record_ref, announce = %announcement(&call), "call-me answered");
             twiml_response(&[
                 Verb::Say("Thank you for your request. Connecting you now.".into()),
-                ring_operators(&state, &signed.number.number, &call, &operators, record),
+                ring_operators(
+                    &state,
+                    &signed.number.number,
+                    &call,
+                    &ringing(&state, &call, &operators).await,
+                    record,
+                ),
             ])
         }
         Err(e) => {
@@ -160,4 +167,11 @@ async fn answered(State(state): State<AppState>, uri: Uri, headers: HeaderMap, b
             twiml_response(&super::fallback_verbs(operators.into_iter()))
         }
     }
+}
+
+async fn ringing(state: &AppState, call: &Call, operators: &[String]) -> Ringing {
+    route(state, call, operators).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "routing rules could not be read; ringing everyone");
+        Ringing::all(operators)
+    })
 }

@@ -7,6 +7,7 @@ mod callme;
 mod pbx;
 pub mod resolve;
 pub mod rest;
+mod route;
 mod signed;
 pub mod twiml;
 mod voice;

@@ -24,7 +24,8 @@ pub struct Incoming<'a> {
 
 /// Resolves the digits and records the call (once per call id).
 pub async fn record_call(state: &AppState, incoming: Incoming<'_>) -> Result<Call, StoreError> {
-    let keyed = keypad::read(incoming.digits, incoming.site.settings.check_digit);
+    let settings = &incoming.site.settings;
+    let keyed = keypad::read(incoming.digits, settings.check_digit, settings.star_click_codes);
     let (site, origin) = resolve(state, incoming.number, incoming.site, &keyed, incoming.caller).await?;
     state
         .store

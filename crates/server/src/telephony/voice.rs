@@ -2,6 +2,7 @@
 //! click or offline source, the call record, the forwarded `<Dial>` and the whisper.
 
 use super::resolve::{Incoming, announcement, record_call};
+use super::route::{Ringing, route};
 use super::signed::{Signed, verify};
 use super::twiml::{DialNumber, Verb};
 use super::{callback_url, fallback_verbs, twiml_response};
@@ -108,20 +109,26 @@ async fn forward(state: &AppState, signed: &Signed, destinations: &[String]) -> 
     if destinations.is_empty() {
         return Ok(voicemail(state, &signed.number.number));
     }
+    let ringing = route(state, &call, destinations).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "routing rules could not be read; ringing everyone");
+        Ringing::all(destinations)
+    });
     Ok(vec![ring_operators(
         state,
         &signed.number.number,
         &call,
-        destinations,
+        &ringing,
         record,
     )])
 }
 
-/// The `<Dial>` that rings the business's operators at once for `call`, with the whisper,
-/// the business extension, recording as the site wants, and the dial callback.
-pub fn ring_operators(state: &AppState, number: &E164, call: &Call, destinations: &[String], record: bool) -> Verb {
+/// The `<Dial>` that rings `ringing.now` for `call`, with the whisper, the business
+/// extension, recording as the site wants, and the dial callback (which rings `ringing.then`,
+/// one by one, if nobody answers).
+pub fn ring_operators(state: &AppState, number: &E164, call: &Call, ringing: &Ringing, record: bool) -> Verb {
     let whisper = callback_url(state, "/twilio/whisper", number, &[("call", &call.provider_call_sid)]);
-    let numbers = destinations
+    let numbers = ringing
+        .now
         .iter()
         .map(|to| DialNumber {
             number: to.clone(),
@@ -129,8 +136,14 @@ pub fn ring_operators(state: &AppState, number: &E164, call: &Call, destinations
             send_digits: call.extension.clone(),
         })
         .collect();
+    let then = ringing.then.join(",");
+    let action = if then.is_empty() {
+        Vec::new()
+    } else {
+        vec![("then", then.as_str())]
+    };
     Verb::Dial {
-        action: Some(callback_url(state, "/twilio/dial", number, &[])),
+        action: Some(callback_url(state, "/twilio/dial", number, &action)),
         timeout_seconds: RING_SECONDS,
         record,
         recording_callback: callback_url(state, "/twilio/recording", number, &[]),

@@ -6,6 +6,7 @@ mod calls;
 mod helpers;
 mod ops;
 mod pbx;
+mod routing;
 mod snippet;
 mod sources;
 mod visits;

@@ -396,3 +396,77 @@ fn a_print_source_gets_a_link_a_qr_code_and_its_reserved_code() {
     assert_eq!(listed.lines().count(), 1, "{listed}");
     assert!(listed.contains("Herald spring ad"));
 }
+
+#[test]
+fn routing_rules_ring_only_the_business_destinations() {
+    let cli = Cli::new();
+    let key = cli.with_site();
+    cli.ok(&[
+        "destination",
+        "add",
+        "--business",
+        "acme-upholstery",
+        "--name",
+        "Ana",
+        "--number",
+        "+12025550111",
+    ]);
+    cli.ok(&[
+        "destination",
+        "add",
+        "--business",
+        "acme-upholstery",
+        "--name",
+        "Ben",
+        "--number",
+        "+12025550112",
+    ]);
+    let out = cli.ok(&[
+        "route",
+        "add",
+        "--business",
+        "acme-upholstery",
+        "--site",
+        &key,
+        "--var",
+        "language=es",
+        "--hours",
+        "mon-fri 09:00-17:00",
+        "--ring",
+        "+12025550111,+12025550112",
+        "--in-turn",
+    ]);
+    assert!(
+        out.contains("when language=es and hours 09:00-17:00, ring +12025550111 then +12025550112"),
+        "{out}"
+    );
+    let err = cli.refused(&[
+        "route",
+        "add",
+        "--business",
+        "acme-upholstery",
+        "--site",
+        &key,
+        "--ring",
+        "+12025550199",
+    ]);
+    assert!(
+        err.contains("+12025550199 is not a destination of the business"),
+        "{err}"
+    );
+    let err = cli.refused(&[
+        "route",
+        "add",
+        "--business",
+        "acme-upholstery",
+        "--site",
+        &key,
+        "--hours",
+        "9-5",
+        "--ring",
+        "+12025550111",
+    ]);
+    assert!(err.contains("invalid hours"), "{err}");
+    let listed = cli.ok(&["route", "list", "--business", "acme-upholstery", "--site", &key]);
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+}

@@ -4,5 +4,6 @@ mod api_keys;
 mod businesses;
 mod destinations;
 mod numbers;
+mod routing;
 mod sites;
 mod users;

@@ -118,3 +118,53 @@ conformance!(
     a_site_without_domains_is_invalid,
     settings_round_trip,
 );
+
+mod routing_rules {
+    use crate::conformance;
+    use crate::fixtures::{business, site};
+    use leadline_core::E164;
+    use leadline_core::routing::{Condition, Hours, Rule};
+    use leadline_core::store::{RoutingStore, StoreError};
+    use leadline_store::SqlStore;
+
+    async fn rules_come_back_in_order_for_their_site_only(store: SqlStore) {
+        let acme = business(&store, "acme").await;
+        let other = business(&store, "other").await;
+        let s = site(&store, acme.id, "acme.example").await;
+        let spanish = Rule {
+            conditions: vec![Condition::Var {
+                name: "language".into(),
+                value: "es".into(),
+            }],
+            destinations: vec![E164::parse("+12025550111").unwrap()],
+            in_turn: false,
+        };
+        let office = Rule {
+            conditions: vec![
+                Condition::Hours(Hours::parse("mon-fri 09:00-17:00").unwrap()),
+                Condition::Source("google".into()),
+            ],
+            destinations: vec![
+                E164::parse("+12025550112").unwrap(),
+                E164::parse("+12025550113").unwrap(),
+            ],
+            in_turn: true,
+        };
+        store.add_routing_rule(acme.id, s.id, &spanish).await.unwrap();
+        store.add_routing_rule(acme.id, s.id, &office).await.unwrap();
+        assert_eq!(store.routing_rules(s.id).await.unwrap(), vec![spanish.clone(), office]);
+        let err = store.add_routing_rule(other.id, s.id, &spanish).await.unwrap_err();
+        assert!(matches!(err, StoreError::NotFound), "{err:?}");
+        let empty = Rule {
+            destinations: vec![],
+            ..spanish
+        };
+        assert!(matches!(
+            store.add_routing_rule(acme.id, s.id, &empty).await,
+            Err(StoreError::Invalid(_))
+        ));
+        assert_eq!(store.routing_rules(s.id).await.unwrap().len(), 2);
+    }
+
+    conformance!(rules_come_back_in_order_for_their_site_only);
+}
