@@ -175,6 +175,8 @@ pub trait CallStore {
     /// Merges a provider report into the call: known values are kept, never erased, and an
     /// ended call never becomes live again.
     async fn report_call(&self, provider_call_sid: &str, report: &CallReport) -> StoreResult<Call>;
+    /// The business's most recent calls, newest first.
+    async fn recent_calls(&self, business: BusinessId, limit: u32) -> StoreResult<Vec<Call>>;
     /// The visit of this caller's most recent call with a visit on the site since `since_ms`.
     async fn recent_visit_of_caller(&self, site: SiteId, caller: &str, since_ms: i64) -> StoreResult<Option<VisitRef>>;
     /// The label of a reserved code, if the code is reserved.

@@ -235,6 +235,20 @@ impl CallStore for SqlStore {
         self.call_by_sid(provider_call_sid).await
     }
 
+    async fn recent_calls(&self, business: BusinessId, limit: u32) -> StoreResult<Vec<Call>> {
+        sqlx::query(&format!(
+            "{SELECT} WHERE c.business_id = $1 ORDER BY c.started_at DESC, c.id DESC LIMIT $2"
+        ))
+        .bind(business.0)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(call)
+        .collect()
+    }
+
     async fn recent_visit_of_caller(&self, site: SiteId, caller: &str, since_ms: i64) -> StoreResult<Option<VisitRef>> {
         let found: Option<String> = sqlx::query_scalar(
             "SELECT v.public_id FROM calls c JOIN visits v ON v.id = c.visit_id

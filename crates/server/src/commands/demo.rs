@@ -70,6 +70,7 @@ pub async fn run(config: &Config, port: u16) -> anyhow::Result<()> {
     let demo = DemoSite {
         key: SiteKey::parse(&facts.site_key)?,
         number: E164::parse(&facts.tracking_number)?,
+        auth_token: leadline_core::secret::Secret::new(facts.auth_token.clone()),
     };
     serve_on(listener, store, &config, Some(demo)).await
 }

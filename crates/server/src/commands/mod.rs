@@ -6,7 +6,7 @@ mod demo;
 mod migrate;
 mod routes;
 mod serve;
-mod sim;
+pub(crate) mod sim;
 mod sources;
 mod tenants;
 

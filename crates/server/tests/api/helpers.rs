@@ -169,6 +169,7 @@ impl TestApp {
         let demo = DemoSite {
             key: seeded.site.key.clone(),
             number: seeded.number.clone(),
+            auth_token: Secret::new(AUTH_TOKEN),
         };
         let app = Self::start(store, dir, postgres_db, config, extra, Some(demo)).await;
         (app, seeded)

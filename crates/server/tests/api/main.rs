@@ -3,6 +3,7 @@
 mod browser;
 mod callme;
 mod calls;
+mod demo_phone;
 mod helpers;
 mod ops;
 mod pbx;

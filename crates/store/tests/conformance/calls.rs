@@ -129,6 +129,29 @@ async fn a_call_gets_a_ref_a_lead_and_its_visit_story(store: SqlStore) {
     );
 }
 
+async fn recent_calls_are_the_business_own_newest_first(store: SqlStore) {
+    let s = setup(&store, "acme", "acme.example", "+12025550100").await;
+    let other = setup(&store, "rival", "rival.example", "+12025550101").await;
+    store
+        .open_call(&new_call(&s, "CA1", "+12025550169", None))
+        .await
+        .unwrap();
+    store
+        .open_call(&new_call(&s, "CA2", "+12025550170", None))
+        .await
+        .unwrap();
+    store
+        .open_call(&new_call(&other, "CA3", "+12025550171", None))
+        .await
+        .unwrap();
+    let recent = store.recent_calls(s.business, 10).await.unwrap();
+    assert_eq!(
+        recent.iter().map(|c| c.provider_call_sid.as_str()).collect::<Vec<_>>(),
+        ["CA2", "CA1"]
+    );
+    assert_eq!(store.recent_calls(s.business, 1).await.unwrap().len(), 1);
+}
+
 async fn a_retried_request_answers_the_same_call(store: SqlStore) {
     let s = setup(&store, "acme", "acme.example", "+12025550100").await;
     let first = store
@@ -280,6 +303,7 @@ async fn codes_are_freed_only_for_their_holder(store: SqlStore) {
 }
 
 conformance!(
+    recent_calls_are_the_business_own_newest_first,
     a_call_gets_a_ref_a_lead_and_its_visit_story,
     a_retried_request_answers_the_same_call,
     one_person_is_one_lead,

@@ -6,6 +6,7 @@
 //! its token, given as flags or read from the `demo.json` that `leadline demo` writes.
 
 mod phone;
+pub(crate) use phone::place;
 mod transcript;
 mod twiml;
 mod wire;
