@@ -129,7 +129,9 @@ async fn live_calls(State(state): State<AppState>) -> Response {
     // Short keep-alives notice a closed page quickly (a shutdown waits for open streams); the
     // stream ends after five minutes and the browser's EventSource reconnects.
     let stream = futures::StreamExt::take_until(stream, tokio::time::sleep(Duration::from_secs(300)));
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(2))).into_response()
+    Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(2)))
+        .into_response()
 }
 
 /// The latest calls as the JSON the page shows (an empty list if they cannot be read).

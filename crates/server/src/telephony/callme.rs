@@ -11,8 +11,7 @@ use super::{callback_url, twiml_response};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::rate_limit::{ClientIp, too_many};
-use crate::http::visits::find_site;
-use crate::http::visits::guard::{allowed_origin, cors_headers, parse_json, read_body};
+use crate::http::visits::guard::{VisitBody, VisitRequest, cors_headers, visit_request};
 use crate::telephony::rest::OutboundCall;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -25,7 +24,6 @@ use leadline_core::call::{Call, CallOrigin, MatchedBy, NewCall};
 use leadline_core::site::SiteKey;
 use leadline_core::store::StoreError;
 use leadline_core::tenant::{Site, TrackingNumber};
-use leadline_core::token::verify_visit_token;
 use leadline_core::visit::{Selector, VisitRef};
 use serde::Deserialize;
 use serde_json::json;
@@ -61,14 +59,22 @@ async fn request(
     }
 }
 
-async fn call_visitor(state: &AppState, visit: &str, headers: &HeaderMap, body: Body) -> Result<Response, ApiError> {
-    let visit = VisitRef::parse(visit).map_err(|_| ApiError::NotFound)?;
-    let request: CallMeBody = parse_json(&read_body(body).await?)?;
-    let site = find_site(state, &request.site).await?;
-    let origin = allowed_origin(headers, &site)?;
-    if !verify_visit_token(&state.secret, &site.key, &visit, &request.token) {
-        return Err(ApiError::Forbidden("the token does not belong to this visit".into()));
+impl VisitBody for CallMeBody {
+    fn site(&self) -> &str {
+        &self.site
     }
+    fn token(&self) -> &str {
+        &self.token
+    }
+}
+
+async fn call_visitor(state: &AppState, visit: &str, headers: &HeaderMap, body: Body) -> Result<Response, ApiError> {
+    let VisitRequest {
+        visit,
+        site,
+        origin,
+        body: request,
+    } = visit_request::<CallMeBody>(state, visit, headers, body).await?;
     let phone = E164::parse(&request.phone).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     state.store.visit(site.id, &visit).await?;
     let number = state.store.number_for_site(site.id).await?.ok_or(ApiError::NotFound)?;

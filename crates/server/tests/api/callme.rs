@@ -57,19 +57,8 @@ async fn spawn_with_provider(status: StatusCode) -> (TestApp, Seeded, Received) 
 }
 
 async fn visit(app: &TestApp, seeded: &Seeded) -> Value {
-    let body =
-        json!({ "site": seeded.site.key.as_str(), "url": "http://localhost/?utm_source=newsletter&utm_medium=email" });
-    app.client
-        .post(format!("{}/v1/visits", app.base_url))
-        .header("origin", "http://localhost")
-        .header("user-agent", "Mozilla/5.0 Chrome/156")
-        .body(body.to_string())
-        .send()
+    app.register_visit(seeded, "http://localhost/?utm_source=newsletter&utm_medium=email")
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 async fn call_me(app: &TestApp, seeded: &Seeded, state: &Value, token: &Value, phone: &str) -> reqwest::Response {

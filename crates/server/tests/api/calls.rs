@@ -8,7 +8,6 @@ use leadline_core::names::Name;
 use leadline_core::site::SiteSettings;
 use leadline_core::store::{CallStore, VisitStore};
 use leadline_core::visit::{PoolKey, Selector};
-use serde_json::{Value, json};
 
 const CALLER: &str = "+12025550169";
 const TRACKING: &str = "+12025550100";
@@ -85,20 +84,10 @@ impl TestApp {
 
     /// A visit registered as the snippet would, with its code.
     async fn visit_with_code(&self, seeded: &Seeded, url: &str) -> String {
-        let body = json!({ "site": seeded.site.key.as_str(), "url": url });
-        let state: Value = self
-            .client
-            .post(format!("{}/v1/visits", self.base_url))
-            .header("origin", "http://localhost")
-            .header("user-agent", "Mozilla/5.0 Chrome/156")
-            .body(body.to_string())
-            .send()
-            .await
+        self.register_visit(seeded, url).await["code"]
+            .as_str()
             .unwrap()
-            .json()
-            .await
-            .unwrap();
-        state["code"].as_str().unwrap().to_owned()
+            .to_owned()
     }
 
     /// The call from ringing to the `<Dial>` answer: voice, then gather with `digits`.

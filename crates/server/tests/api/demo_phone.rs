@@ -10,19 +10,12 @@ async fn the_browser_phone_places_a_call_that_the_live_list_shows() {
     let (app, seeded) = TestApp::spawn_site(Engine::Sqlite, Config::default(), SiteSettings::default()).await;
     let page = app.get("/demo/calls.html").await.text().await.unwrap();
     assert!(page.contains("Call (202) 555-0100"), "{page}");
-    let visit = json!({ "site": seeded.site.key.as_str(), "url": "http://localhost/?utm_source=google&utm_medium=cpc&utm_term=sofa" });
-    let state: Value = app
-        .client
-        .post(format!("{}/v1/visits", app.base_url))
-        .header("origin", "http://localhost")
-        .header("user-agent", "Mozilla/5.0 Chrome/156")
-        .body(visit.to_string())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let state = app
+        .register_visit(
+            &seeded,
+            "http://localhost/?utm_source=google&utm_medium=cpc&utm_term=sofa",
+        )
+        .await;
     let call = json!({ "from": "+12025550169", "digits": state["code"], "no_answer": false });
     let response = app
         .client

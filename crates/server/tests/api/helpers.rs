@@ -213,6 +213,23 @@ impl TestApp {
         }
     }
 
+    /// Registers a visit on the seeded site as the snippet does (from `http://localhost`,
+    /// with a browser's user agent) and answers the visit state.
+    pub async fn register_visit(&self, seeded: &Seeded, page_url: &str) -> serde_json::Value {
+        let body = serde_json::json!({ "site": seeded.site.key.as_str(), "url": page_url });
+        let response = self
+            .client
+            .post(format!("{}/v1/visits", self.base_url))
+            .header("origin", "http://localhost")
+            .header("user-agent", "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        response.json().await.unwrap()
+    }
+
     /// `GET path`.
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client

@@ -34,19 +34,12 @@ async fn post(app: &TestApp, path: &str, key: Option<&str>, body: Value) -> reqw
 }
 
 async fn with_visit(app: &TestApp, seeded: &Seeded) -> String {
-    let body = json!({ "site": seeded.site.key.as_str(), "url": "http://localhost/?utm_source=bing&utm_medium=cpc&utm_term=chair" });
-    let state: Value = app
-        .client
-        .post(format!("{}/v1/visits", app.base_url))
-        .header("origin", "http://localhost")
-        .header("user-agent", "Mozilla/5.0 Chrome/156")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let state = app
+        .register_visit(
+            seeded,
+            "http://localhost/?utm_source=bing&utm_medium=cpc&utm_term=chair",
+        )
+        .await;
     state["code"].as_str().unwrap().to_owned()
 }
 

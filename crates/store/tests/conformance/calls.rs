@@ -1,13 +1,11 @@
 use crate::conformance;
-use crate::fixtures::{business, name, site};
+use crate::fixtures::{business, name, site, tracking_number};
 use leadline_core::call::{CallOrigin, CallOutcome, CallReport, MatchedBy, NewCall};
 use leadline_core::channel::{Attribution, ClickIds};
-use leadline_core::secret::Secret;
-use leadline_core::store::{CallStore, NumberStore, StoreError, VisitStore};
-use leadline_core::tenant::{AccountSid, NewTrackingNumber, Provider};
+use leadline_core::store::{CallStore, StoreError, VisitStore};
 use leadline_core::visit::{AllocationPolicy, CodePlan, CodeRequest, NewVisit, PoolKey, Selector, VisitRef};
 use leadline_core::visitor::{Device, VisitorKey};
-use leadline_core::{BusinessId, E164, NumberId, SiteId};
+use leadline_core::{BusinessId, NumberId, SiteId};
 use leadline_store::SqlStore;
 use std::collections::BTreeMap;
 
@@ -20,20 +18,10 @@ struct Setup {
 async fn setup(store: &SqlStore, slug: &str, domain: &str, number: &str) -> Setup {
     let b = business(store, slug).await;
     let s = site(store, b.id, domain).await;
-    let n = store
-        .create_number(&NewTrackingNumber {
-            number: E164::parse(number).unwrap(),
-            provider: Provider::Twilio,
-            account_sid: AccountSid::parse("AC1").unwrap(),
-            auth_token: Secret::new("0123456789abcdef0123"),
-            site_ids: vec![s.id],
-        })
-        .await
-        .unwrap();
     Setup {
         business: b.id,
         site: s.id,
-        number: n.id,
+        number: tracking_number(store, s.id, number).await.number,
     }
 }
 

@@ -52,3 +52,27 @@ pub fn new_user(business: BusinessId, email: &str) -> NewUser {
 pub async fn user(store: &SqlStore, business: BusinessId, email: &str) -> User {
     store.create_user(&new_user(business, email)).await.unwrap()
 }
+
+/// A tracking number serving `site`, and its plain pool.
+pub async fn tracking_number(
+    store: &SqlStore,
+    site: leadline_core::SiteId,
+    number: &str,
+) -> leadline_core::visit::PoolKey {
+    use leadline_core::store::NumberStore;
+    use leadline_core::tenant::{AccountSid, NewTrackingNumber, Provider};
+    let created = store
+        .create_number(&NewTrackingNumber {
+            number: leadline_core::E164::parse(number).unwrap(),
+            provider: Provider::Twilio,
+            account_sid: AccountSid::parse("AC1").unwrap(),
+            auth_token: leadline_core::secret::Secret::new("0123456789abcdef0123"),
+            site_ids: vec![site],
+        })
+        .await
+        .unwrap();
+    leadline_core::visit::PoolKey {
+        number: created.id,
+        selector: leadline_core::visit::Selector::Plain,
+    }
+}

@@ -1,35 +1,18 @@
 use crate::conformance;
-use crate::fixtures::{business, name, site};
+use crate::fixtures::{business, name, site, tracking_number};
+use leadline_core::BusinessId;
 use leadline_core::net::DomainName;
-use leadline_core::secret::Secret;
 use leadline_core::source::{NewSource, SourceKey, SourceUtm};
-use leadline_core::store::{CallStore, NumberStore, SourceStore, StoreError, VisitStore};
-use leadline_core::tenant::{AccountSid, NewTrackingNumber, Provider, Site};
-use leadline_core::visit::{PoolKey, Selector};
-use leadline_core::{BusinessId, E164};
+use leadline_core::store::{CallStore, SourceStore, StoreError, VisitStore};
+use leadline_core::tenant::Site;
+use leadline_core::visit::PoolKey;
 use leadline_store::SqlStore;
 
 async fn setup(store: &SqlStore) -> (BusinessId, Site, PoolKey) {
     let b = business(store, "acme").await;
     let s = site(store, b.id, "acme.example").await;
-    let number = store
-        .create_number(&NewTrackingNumber {
-            number: E164::parse("+12025550100").unwrap(),
-            provider: Provider::Twilio,
-            account_sid: AccountSid::parse("AC1").unwrap(),
-            auth_token: Secret::new("0123456789abcdef0123"),
-            site_ids: vec![s.id],
-        })
-        .await
-        .unwrap();
-    (
-        b.id,
-        s,
-        PoolKey {
-            number: number.id,
-            selector: Selector::Plain,
-        },
-    )
+    let pool = tracking_number(store, s.id, "+12025550100").await;
+    (b.id, s, pool)
 }
 
 fn new_source(business: BusinessId, site: &Site, label: &str, code: Option<u64>) -> NewSource {

@@ -1,14 +1,12 @@
 use crate::conformance;
-use crate::fixtures::{business, name, site};
+use crate::fixtures::{business, name, site, tracking_number};
+use leadline_core::SiteId;
 use leadline_core::channel::{Attribution, ClickIds};
-use leadline_core::secret::Secret;
 use leadline_core::store::{NumberStore, StoreError, VisitStore};
-use leadline_core::tenant::{AccountSid, NewTrackingNumber, Provider};
 use leadline_core::visit::{
     AllocationPolicy, CodeOutcome, CodePlan, CodeRequest, NewVisit, PoolKey, Selector, Touch, VisitRef,
 };
 use leadline_core::visitor::{Device, VisitorKey};
-use leadline_core::{E164, SiteId};
 use leadline_store::SqlStore;
 use std::collections::{BTreeMap, HashSet};
 
@@ -47,22 +45,9 @@ fn policy() -> AllocationPolicy {
 async fn setup(store: &SqlStore) -> Setup {
     let acme = business(store, "acme").await;
     let s = site(store, acme.id, "acme.example").await;
-    let number = store
-        .create_number(&NewTrackingNumber {
-            number: E164::parse("+12025550100").unwrap(),
-            provider: Provider::Twilio,
-            account_sid: AccountSid::parse("AC1").unwrap(),
-            auth_token: Secret::new("0123456789abcdef0123"),
-            site_ids: vec![s.id],
-        })
-        .await
-        .unwrap();
     Setup {
         site: s.id,
-        pool: PoolKey {
-            number: number.id,
-            selector: Selector::Plain,
-        },
+        pool: tracking_number(store, s.id, "+12025550100").await,
     }
 }
 

@@ -105,3 +105,43 @@ pub fn cors_headers(origin: &HeaderValue) -> [(header::HeaderName, HeaderValue);
         (header::VARY, HeaderValue::from_static("Origin")),
     ]
 }
+
+/// A body that names its site and carries its visit's token.
+pub trait VisitBody: serde::de::DeserializeOwned {
+    /// The site key.
+    fn site(&self) -> &str;
+    /// The token issued with the visit.
+    fn token(&self) -> &str;
+}
+
+/// A request about an existing visit, checked: body parsed, site found, origin allowed,
+/// token verified.
+pub struct VisitRequest<T> {
+    pub visit: leadline_core::visit::VisitRef,
+    pub site: Site,
+    /// The origin to answer CORS with.
+    pub origin: HeaderValue,
+    pub body: T,
+}
+
+/// Reads and checks a request about the visit `visit` (a 404 for a malformed id).
+pub async fn visit_request<T: VisitBody>(
+    state: &crate::http::AppState,
+    visit: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<VisitRequest<T>, ApiError> {
+    let visit = leadline_core::visit::VisitRef::parse(visit).map_err(|_| ApiError::NotFound)?;
+    let body: T = parse_json(&read_body(body).await?)?;
+    let site = super::find_site(state, body.site()).await?;
+    let origin = allowed_origin(headers, &site)?;
+    if !leadline_core::token::verify_visit_token(&state.secret, &site.key, &visit, body.token()) {
+        return Err(ApiError::Forbidden("the token does not belong to this visit".into()));
+    }
+    Ok(VisitRequest {
+        visit,
+        site,
+        origin,
+        body,
+    })
+}

@@ -17,12 +17,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
-use guard::{Limited, allowed_origin, cors_headers, parse_json, read_body};
+use guard::{Limited, VisitRequest, allowed_origin, cors_headers, parse_json, read_body, visit_request};
 use leadline_core::channel::{ClickIds, classify};
 use leadline_core::site::SiteKey;
 use leadline_core::store::StoreError;
 use leadline_core::tenant::Site;
-use leadline_core::token::{anonymous_digest, verify_visit_token, visit_token};
+use leadline_core::token::{anonymous_digest, visit_token};
 use leadline_core::visit::{CodeOutcome, NewVisit, VisitRef, VisitState};
 use leadline_core::visitor::{FirstPartyId, VisitorKey, is_bot};
 use plan::{Purpose, Sighting};
@@ -175,13 +175,12 @@ async fn event(
 }
 
 async fn handle_event(state: &AppState, visit: &str, headers: &HeaderMap, body: Body) -> Result<Response, ApiError> {
-    let visit = VisitRef::parse(visit).map_err(|_| ApiError::NotFound)?;
-    let request: EventBody = parse_json(&read_body(body).await?)?;
-    let site = find_site(state, &request.site).await?;
-    let origin = allowed_origin(headers, &site)?;
-    if !verify_visit_token(&state.secret, &site.key, &visit, &request.token) {
-        return Err(ApiError::Forbidden("the token does not belong to this visit".into()));
-    }
+    let VisitRequest {
+        visit,
+        site,
+        origin,
+        body: request,
+    } = visit_request::<EventBody>(state, visit, headers, body).await?;
     let touch = wire::touch(&request)?;
     let purpose = if matches!(touch, leadline_core::visit::Touch::Click { .. }) {
         Purpose::Click

@@ -56,6 +56,15 @@ pub struct EventBody {
     pub element: Option<String>,
 }
 
+impl super::guard::VisitBody for EventBody {
+    fn site(&self) -> &str {
+        &self.site
+    }
+    fn token(&self) -> &str {
+        &self.token
+    }
+}
+
 /// A page URL: http or https, at most 2 KiB.
 pub fn page_url(raw: &str) -> Result<Url, ApiError> {
     let url = Url::parse(raw).map_err(|e| ApiError::BadRequest(format!("url is not a URL: {e}")))?;
