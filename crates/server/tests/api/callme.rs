@@ -46,13 +46,13 @@ async fn fake_provider(status: StatusCode) -> (String, Received) {
     (url, received)
 }
 
-async fn spawn_with_provider(status: StatusCode) -> (TestApp, Seeded, Received) {
+async fn spawn_with_provider(engine: Engine, status: StatusCode) -> (TestApp, Seeded, Received) {
     let (provider, received) = fake_provider(status).await;
     let config = Config {
         telephony_api_base_url: url::Url::parse(&provider).unwrap(),
         ..Config::default()
     };
-    let (app, seeded) = TestApp::spawn_site(Engine::Sqlite, config, SiteSettings::default()).await;
+    let (app, seeded) = TestApp::spawn_site(engine, config, SiteSettings::default()).await;
     (app, seeded, received)
 }
 
@@ -81,9 +81,8 @@ fn sign(url: &str, params: &[(&str, &str)]) -> String {
     leadline_core::twilio::signature(AUTH_TOKEN, url, &owned)
 }
 
-#[tokio::test]
-async fn the_visitor_is_called_and_bridged_to_the_operators() {
-    let (app, seeded, received) = spawn_with_provider(StatusCode::CREATED).await;
+async fn the_visitor_is_called_and_bridged_to_the_operators(engine: Engine) {
+    let (app, seeded, received) = spawn_with_provider(engine, StatusCode::CREATED).await;
     let state = visit(&app, &seeded).await;
     let response = call_me(&app, &seeded, &state, &state["token"], "+1 202 555 0199").await;
     assert_eq!(response.status(), 201);
@@ -142,9 +141,8 @@ async fn the_visitor_is_called_and_bridged_to_the_operators() {
     app.finish().await;
 }
 
-#[tokio::test]
-async fn bad_requests_place_no_call() {
-    let (app, seeded, received) = spawn_with_provider(StatusCode::CREATED).await;
+async fn bad_requests_place_no_call(engine: Engine) {
+    let (app, seeded, received) = spawn_with_provider(engine, StatusCode::CREATED).await;
     let state = visit(&app, &seeded).await;
     let other = visit(&app, &seeded).await;
     assert_eq!(
@@ -165,9 +163,8 @@ async fn bad_requests_place_no_call() {
     app.finish().await;
 }
 
-#[tokio::test]
-async fn a_provider_that_refuses_gets_the_visitor_a_clear_answer() {
-    let (app, seeded, _received) = spawn_with_provider(StatusCode::INTERNAL_SERVER_ERROR).await;
+async fn a_provider_that_refuses_gets_the_visitor_a_clear_answer(engine: Engine) {
+    let (app, seeded, _received) = spawn_with_provider(engine, StatusCode::INTERNAL_SERVER_ERROR).await;
     let state = visit(&app, &seeded).await;
     let response = call_me(&app, &seeded, &state, &state["token"], "+12025550199").await;
     assert_eq!(response.status(), 503);
@@ -183,3 +180,9 @@ async fn a_provider_that_refuses_gets_the_visitor_a_clear_answer() {
     );
     app.finish().await;
 }
+
+crate::on_both_engines!(
+    a_provider_that_refuses_gets_the_visitor_a_clear_answer,
+    bad_requests_place_no_call,
+    the_visitor_is_called_and_bridged_to_the_operators,
+);

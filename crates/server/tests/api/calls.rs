@@ -1,7 +1,7 @@
 //! Whole calls through the voice webhooks, the test playing the provider: it signs every
 //! request as Twilio does and follows the TwiML it gets, read structurally.
 
-use crate::helpers::{AUTH_TOKEN, Engine, Seeded, TestApp, postgres_admin_url};
+use crate::helpers::{AUTH_TOKEN, Engine, Seeded, TestApp};
 use leadline::config::Config;
 use leadline_core::call::{CallOutcome, MatchedBy};
 use leadline_core::names::Name;
@@ -194,21 +194,8 @@ async fn a_call_with_the_visit_code_ends_attributed_and_frees_the_code(engine: E
     app.finish().await;
 }
 
-#[tokio::test]
-async fn a_call_with_the_visit_code_ends_attributed_and_frees_the_code_on_sqlite() {
-    a_call_with_the_visit_code_ends_attributed_and_frees_the_code(Engine::Sqlite).await;
-}
-
-#[tokio::test]
-async fn a_call_with_the_visit_code_ends_attributed_and_frees_the_code_on_postgres() {
-    if postgres_admin_url().is_some() {
-        a_call_with_the_visit_code_ends_attributed_and_frees_the_code(Engine::Postgres).await;
-    }
-}
-
-#[tokio::test]
-async fn unsigned_or_forged_provider_requests_are_refused() {
-    let (app, _seeded) = TestApp::spawn_site(Engine::Sqlite, Config::default(), SiteSettings::default()).await;
+async fn unsigned_or_forged_provider_requests_are_refused(engine: Engine) {
+    let (app, _seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
     let url = format!("{}/twilio/gather", app.base_url);
     let params = [("CallSid", "CA9"), ("From", CALLER), ("To", TRACKING), ("Digits", "1")];
     let unsigned = app.client.post(&url).form(&params).send().await.unwrap();
@@ -228,9 +215,8 @@ async fn unsigned_or_forged_provider_requests_are_refused() {
     app.finish().await;
 }
 
-#[tokio::test]
-async fn without_a_usable_code_the_call_is_unattributed_or_found_by_its_caller() {
-    let (app, seeded) = TestApp::spawn_site(Engine::Sqlite, Config::default(), SiteSettings::default()).await;
+async fn without_a_usable_code_the_call_is_unattributed_or_found_by_its_caller(engine: Engine) {
+    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
     let code = app.visit_with_code(&seeded, "http://localhost/?gclid=xyz").await;
     app.call_until_dial("CA1", CALLER, &code).await;
     let unknown = app.call_until_dial("CA2", "+12025550170", "77").await;
@@ -251,13 +237,12 @@ async fn without_a_usable_code_the_call_is_unattributed_or_found_by_its_caller()
     app.finish().await;
 }
 
-#[tokio::test]
-async fn a_mistyped_check_digit_is_never_a_neighbours_visit() {
+async fn a_mistyped_check_digit_is_never_a_neighbours_visit(engine: Engine) {
     let settings = SiteSettings {
         check_digit: true,
         ..SiteSettings::default()
     };
-    let (app, seeded) = TestApp::spawn_site(Engine::Sqlite, Config::default(), settings).await;
+    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), settings).await;
     let first = app.visit_with_code(&seeded, "http://localhost/a").await;
     let second = app.visit_with_code(&seeded, "http://localhost/b").await;
     let typo = format!("{}{}", &second[..1], (second[1..].parse::<u32>().unwrap() + 1) % 10);
@@ -273,9 +258,8 @@ async fn a_mistyped_check_digit_is_never_a_neighbours_visit() {
     app.finish().await;
 }
 
-#[tokio::test]
-async fn a_business_extension_after_the_star_is_passed_on() {
-    let (app, seeded) = TestApp::spawn_site(Engine::Sqlite, Config::default(), SiteSettings::default()).await;
+async fn a_business_extension_after_the_star_is_passed_on(engine: Engine) {
+    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
     let code = app.visit_with_code(&seeded, "http://localhost/").await;
     let answer = app.call_until_dial("CA1", CALLER, &format!("{code}*305")).await;
     for number in answer.all("Number") {
@@ -289,9 +273,8 @@ async fn a_business_extension_after_the_star_is_passed_on() {
     app.finish().await;
 }
 
-#[tokio::test]
-async fn a_reserved_code_names_its_offline_source() {
-    let (app, seeded) = TestApp::spawn_site(Engine::Sqlite, Config::default(), SiteSettings::default()).await;
+async fn a_reserved_code_names_its_offline_source(engine: Engine) {
+    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
     let pool_number = leadline_core::store::NumberStore::number_for_site(&app.store, seeded.site.id)
         .await
         .unwrap()
@@ -317,9 +300,8 @@ async fn a_reserved_code_names_its_offline_source() {
     app.finish().await;
 }
 
-#[tokio::test]
-async fn nobody_answering_leads_to_voicemail() {
-    let (app, _seeded) = TestApp::spawn_site(Engine::Sqlite, Config::default(), SiteSettings::default()).await;
+async fn nobody_answering_leads_to_voicemail(engine: Engine) {
+    let (app, _seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
     let answer = app.call_until_dial("CA1", CALLER, "").await;
     let action = answer.find("Dial").unwrap().attr("action").unwrap().to_owned();
     let after = app
@@ -358,13 +340,12 @@ async fn nobody_answering_leads_to_voicemail() {
     app.finish().await;
 }
 
-#[tokio::test]
-async fn with_the_database_down_the_caller_still_reaches_the_business() {
+async fn with_the_database_down_the_caller_still_reaches_the_business(engine: Engine) {
     let config = Config {
         telephony_fallback_number: Some("+12025550111".into()),
         ..Config::default()
     };
-    let (app, _seeded) = TestApp::spawn_site(Engine::Sqlite, config, SiteSettings::default()).await;
+    let (app, _seeded) = TestApp::spawn_site(engine, config, SiteSettings::default()).await;
     app.store.close().await;
     let response = app
         .provider(
@@ -424,3 +405,14 @@ async fn the_official_twilio_library_signs_requests_the_server_accepts() {
     assert_eq!(response.status(), 200);
     app.finish().await;
 }
+
+crate::on_both_engines!(
+    a_call_with_the_visit_code_ends_attributed_and_frees_the_code,
+    unsigned_or_forged_provider_requests_are_refused,
+    without_a_usable_code_the_call_is_unattributed_or_found_by_its_caller,
+    a_mistyped_check_digit_is_never_a_neighbours_visit,
+    a_business_extension_after_the_star_is_passed_on,
+    a_reserved_code_names_its_offline_source,
+    nobody_answering_leads_to_voicemail,
+    with_the_database_down_the_caller_still_reaches_the_business,
+);

@@ -262,3 +262,24 @@ impl TestApp {
         }
     }
 }
+
+/// Turns each named `async fn NAME(engine: Engine)` into the tests `NAME::sqlite` and
+/// `NAME::postgres` (the latter skipped, saying so, without `LEADLINE_TEST_POSTGRES_URL`).
+#[macro_export]
+macro_rules! on_both_engines {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::Engine::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if $crate::helpers::postgres_admin_url().is_some() {
+                    super::$name($crate::helpers::Engine::Postgres).await;
+                }
+            }
+        }
+    )*};
+}

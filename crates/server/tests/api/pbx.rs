@@ -43,9 +43,8 @@ async fn with_visit(app: &TestApp, seeded: &Seeded) -> String {
     state["code"].as_str().unwrap().to_owned()
 }
 
-#[tokio::test]
-async fn a_pbx_learns_the_visit_behind_the_digits_and_reports_the_call() {
-    let (app, seeded) = TestApp::spawn_site(Engine::Sqlite, Config::default(), SiteSettings::default()).await;
+async fn a_pbx_learns_the_visit_behind_the_digits_and_reports_the_call(engine: Engine) {
+    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
     let key = key_for(&app, seeded.site.business_id).await;
     let code = with_visit(&app, &seeded).await;
     let lookup = json!({ "number": "+12025550100", "digits": format!("{code}*12"), "caller": "+12025550169", "call_id": "1700000000.42" });
@@ -105,9 +104,8 @@ async fn a_pbx_learns_the_visit_behind_the_digits_and_reports_the_call() {
     app.finish().await;
 }
 
-#[tokio::test]
-async fn only_the_numbers_own_business_may_ask() {
-    let (app, seeded) = TestApp::spawn_site(Engine::Sqlite, Config::default(), SiteSettings::default()).await;
+async fn only_the_numbers_own_business_may_ask(engine: Engine) {
+    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
     let lookup = json!({ "number": "+12025550100", "digits": "1", "caller": "+12025550169", "call_id": "x1" });
     let missing = post(&app, "/v1/pbx/lookup", None, lookup.clone()).await;
     assert_eq!(missing.status(), 401);
@@ -166,3 +164,8 @@ async fn only_the_numbers_own_business_may_ask() {
     assert_eq!(garbage.status(), 400);
     app.finish().await;
 }
+
+crate::on_both_engines!(
+    a_pbx_learns_the_visit_behind_the_digits_and_reports_the_call,
+    only_the_numbers_own_business_may_ask,
+);

@@ -97,9 +97,8 @@ async fn call_from_visit(
     .await
 }
 
-#[tokio::test]
-async fn a_spanish_speaking_visitor_reaches_the_spanish_operator() {
-    let (app, seeded) = TestApp::spawn_site(Engine::Sqlite, Config::default(), SiteSettings::default()).await;
+async fn a_spanish_speaking_visitor_reaches_the_spanish_operator(engine: Engine) {
+    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
     add_rule(
         &app,
         &seeded,
@@ -122,9 +121,8 @@ async fn a_spanish_speaking_visitor_reaches_the_spanish_operator() {
     app.finish().await;
 }
 
-#[tokio::test]
-async fn operators_in_turn_ring_one_after_the_other_then_voicemail() {
-    let (app, seeded) = TestApp::spawn_site(Engine::Sqlite, Config::default(), SiteSettings::default()).await;
+async fn operators_in_turn_ring_one_after_the_other_then_voicemail(engine: Engine) {
+    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
     add_rule(
         &app,
         &seeded,
@@ -147,9 +145,8 @@ async fn operators_in_turn_ring_one_after_the_other_then_voicemail() {
     app.finish().await;
 }
 
-#[tokio::test]
-async fn a_business_extension_picks_its_department() {
-    let (app, seeded) = TestApp::spawn_site(Engine::Sqlite, Config::default(), SiteSettings::default()).await;
+async fn a_business_extension_picks_its_department(engine: Engine) {
+    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
     add_rule(
         &app,
         &seeded,
@@ -183,3 +180,9 @@ async fn a_business_extension_picks_its_department() {
     assert_eq!(rung(&answer), ["+12025550111"]);
     app.finish().await;
 }
+
+crate::on_both_engines!(
+    a_spanish_speaking_visitor_reaches_the_spanish_operator,
+    operators_in_turn_ring_one_after_the_other_then_voicemail,
+    a_business_extension_picks_its_department,
+);

@@ -47,13 +47,12 @@ async fn open(app: &TestApp, source: &Source, referrer: Option<&str>) -> reqwest
     request.send().await.unwrap()
 }
 
-#[tokio::test]
-async fn a_link_on_its_domain_dials_a_fresh_code_attributed_to_the_source() {
+async fn a_link_on_its_domain_dials_a_fresh_code_attributed_to_the_source(engine: Engine) {
     let settings = SiteSettings {
         mode: ExtensionMode::Click,
         ..SiteSettings::default()
     };
-    let (app, seeded) = TestApp::spawn_site(Engine::Sqlite, Config::default(), settings).await;
+    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), settings).await;
     let ad = source(&app, &seeded, Some("craigslist.org"), None).await;
     let response = open(&app, &ad, Some("https://sfbay.craigslist.org/fuo/d/sofa/123.html")).await;
     assert_eq!(response.status(), 200);
@@ -82,9 +81,8 @@ async fn a_link_on_its_domain_dials_a_fresh_code_attributed_to_the_source() {
     app.finish().await;
 }
 
-#[tokio::test]
-async fn a_link_copied_to_another_domain_is_refused() {
-    let (app, seeded) = TestApp::spawn_site(Engine::Sqlite, Config::default(), SiteSettings::default()).await;
+async fn a_link_copied_to_another_domain_is_refused(engine: Engine) {
+    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
     let ad = source(&app, &seeded, Some("craigslist.org"), None).await;
     for referrer in [
         Some("https://evil.example/"),
@@ -103,9 +101,8 @@ async fn a_link_copied_to_another_domain_is_refused() {
     app.finish().await;
 }
 
-#[tokio::test]
-async fn a_printed_qr_code_scans_to_a_call_and_its_reserved_code_names_the_source() {
-    let (app, seeded) = TestApp::spawn_site(Engine::Sqlite, Config::default(), SiteSettings::default()).await;
+async fn a_printed_qr_code_scans_to_a_call_and_its_reserved_code_names_the_source(engine: Engine) {
+    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
     let print = source(&app, &seeded, None, Some(77)).await;
     let svg = app.get(&format!("/c/{}/qr.svg", print.key)).await;
     assert_eq!(svg.headers()["content-type"], "image/svg+xml");
@@ -193,3 +190,9 @@ async fn a_printed_qr_code_scans_to_a_call_and_its_reserved_code_names_the_sourc
     );
     app.finish().await;
 }
+
+crate::on_both_engines!(
+    a_link_on_its_domain_dials_a_fresh_code_attributed_to_the_source,
+    a_link_copied_to_another_domain_is_refused,
+    a_printed_qr_code_scans_to_a_call_and_its_reserved_code_names_the_source,
+);
