@@ -35,7 +35,10 @@ async fn site_of(state: &AppState, signed: &Signed) -> Result<Site, StoreError> 
 
 /// The numbers of the business's destinations (at most ten are rung).
 pub(crate) async fn destinations(state: &AppState, signed: &Signed) -> Result<Vec<String>, StoreError> {
-    let site = site_of(state, signed).await?;
+    business_destinations(state, &site_of(state, signed).await?).await
+}
+
+async fn business_destinations(state: &AppState, site: &Site) -> Result<Vec<String>, StoreError> {
     let all = state.store.list_destinations(site.business_id).await?;
     Ok(all.into_iter().map(|d| d.number.to_string()).collect())
 }
@@ -81,11 +84,22 @@ pub async fn keyed(State(state): State<AppState>, uri: Uri, headers: HeaderMap, 
         Ok(signed) => signed,
         Err(refusal) => return refusal.answer(state.telephony_fallback.as_ref()),
     };
-    let destinations = destinations(&state, &signed).await.unwrap_or_else(|e| {
-        tracing::error!(error = %e, "cannot load the destinations of a call");
-        Vec::new()
-    });
-    match forward(&state, &signed, &destinations).await {
+    // The site is read once: its business gives the destinations, its settings the call.
+    let (site, destinations) = match site_of(&state, &signed).await {
+        Ok(site) => {
+            let destinations = business_destinations(&state, &site).await.unwrap_or_else(|e| {
+                tracing::error!(error = %e, "cannot load the destinations of a call");
+                Vec::new()
+            });
+            (Ok(site), destinations)
+        }
+        Err(e) => (Err(e), Vec::new()),
+    };
+    let tracked = match site {
+        Ok(site) => forward(&state, &signed, site, &destinations).await,
+        Err(e) => Err(e),
+    };
+    match tracked {
         Ok(verbs) => twiml_response(&verbs),
         Err(e) => {
             tracing::error!(error = %e, "the call could not be tracked; forwarding it untracked");
@@ -94,8 +108,12 @@ pub async fn keyed(State(state): State<AppState>, uri: Uri, headers: HeaderMap, 
     }
 }
 
-async fn forward(state: &AppState, signed: &Signed, destinations: &[String]) -> Result<Vec<Verb>, StoreError> {
-    let site = site_of(state, signed).await?;
+async fn forward(
+    state: &AppState,
+    signed: &Signed,
+    site: Site,
+    destinations: &[String],
+) -> Result<Vec<Verb>, StoreError> {
     let sid = signed.param("CallSid").ok_or(StoreError::NotFound)?.to_owned();
     let record = site.settings.record_calls;
     let incoming = Incoming {
