@@ -137,6 +137,8 @@ pub struct Call {
     pub answered_by: Option<String>,
     pub duration_seconds: Option<u32>,
     pub recording_url: Option<String>,
+    /// Labels put on the call (by a PBX, later by operators), each once, sorted.
+    pub tags: Vec<String>,
     pub started_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
 }
@@ -151,4 +153,23 @@ pub struct CallReport {
     pub recording_url: Option<String>,
     /// The call as a whole has ended.
     pub ended: bool,
+    /// Tags to add (tags already on the call are kept).
+    pub tags: Vec<String>,
+}
+
+/// Checks tags: at most 20, each 1 to 40 printable characters.
+pub fn validate_tags(tags: &[String]) -> Result<(), Invalid> {
+    if tags.len() > 20 {
+        return Err(Invalid::new("tags", "at most 20 at a time"));
+    }
+    match tags
+        .iter()
+        .find(|t| t.trim().is_empty() || t.chars().count() > 40 || t.chars().any(char::is_control))
+    {
+        Some(bad) => Err(Invalid::new(
+            "tags",
+            format!("'{bad}' is not a tag (1 to 40 printable characters)"),
+        )),
+        None => Ok(()),
+    }
 }

@@ -59,6 +59,7 @@ fn call(row: &AnyRow) -> StoreResult<Call> {
         answered_by: col(row, "answered_by")?,
         duration_seconds: col::<Option<i64>>(row, "duration_seconds")?.and_then(|d| u32::try_from(d).ok()),
         recording_url: col(row, "recording_url")?,
+        tags: serde_json::from_str(&col::<String>(row, "tags")?).unwrap_or_default(),
         started_at: time(row, "started_at")?,
         ended_at: time_opt(row, "ended_at")?,
     })
@@ -207,8 +208,10 @@ impl CallStore for SqlStore {
     }
 
     async fn report_call(&self, provider_call_sid: &str, report: &CallReport) -> StoreResult<Call> {
+        leadline_core::call::validate_tags(&report.tags)?;
         let now = now_millis();
         let ended = report.ended || report.outcome.is_some();
+        let mut tx = self.pool.begin().await.map_err(backend)?;
         let updated = sqlx::query(
             "UPDATE calls SET
                  outcome = COALESCE($1, outcome),
@@ -226,12 +229,16 @@ impl CallStore for SqlStore {
         .bind(i64::from(ended))
         .bind(now)
         .bind(provider_call_sid)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(backend)?;
         if updated.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        if !report.tags.is_empty() {
+            merge_tags(&mut tx, provider_call_sid, &report.tags).await?;
+        }
+        tx.commit().await.map_err(backend)?;
         self.call_by_sid(provider_call_sid).await
     }
 
@@ -293,6 +300,25 @@ impl CallStore for SqlStore {
             .zip(high)
             .map(|(l, h)| (u64::try_from(l).unwrap_or(0), u64::try_from(h).unwrap_or(0))))
     }
+}
+
+/// Adds `tags` to the call's, as a sorted set (the row is already locked by this transaction).
+async fn merge_tags(conn: &mut AnyConnection, provider_call_sid: &str, tags: &[String]) -> StoreResult<()> {
+    let stored: String = sqlx::query_scalar("SELECT tags FROM calls WHERE provider_call_sid = $1")
+        .bind(provider_call_sid)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(backend)?;
+    let mut merged: std::collections::BTreeSet<String> = serde_json::from_str(&stored).unwrap_or_default();
+    merged.extend(tags.iter().map(|t| t.trim().to_owned()));
+    let json = serde_json::to_string(&merged).unwrap_or_else(|_| "[]".into());
+    sqlx::query("UPDATE calls SET tags = $1 WHERE provider_call_sid = $2")
+        .bind(json)
+        .bind(provider_call_sid)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+    Ok(())
 }
 
 fn is_unique_violation(err: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {

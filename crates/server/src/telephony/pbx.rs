@@ -164,6 +164,9 @@ struct EventBody {
     duration_seconds: Option<u32>,
     #[serde(default)]
     recording_url: Option<String>,
+    /// Labels for the call, added to those it has.
+    #[serde(default)]
+    tags: Vec<String>,
 }
 
 async fn event(
@@ -196,6 +199,7 @@ async fn event(
         "answered" => CallReport {
             answered_by,
             recording_url,
+            tags: request.tags,
             ..CallReport::default()
         },
         "ended" => CallReport {
@@ -204,6 +208,7 @@ async fn event(
             duration_seconds: request.duration_seconds,
             recording_url,
             ended: true,
+            tags: request.tags,
         },
         other => {
             return Err(ApiError::BadRequest(format!(
@@ -222,5 +227,6 @@ async fn event(
         "answered_by": updated.answered_by,
         "duration_seconds": updated.duration_seconds,
         "recording_url": updated.recording_url,
+        "tags": updated.tags,
     })))
 }

@@ -75,8 +75,7 @@ async fn a_pbx_learns_the_visit_behind_the_digits_and_reports_the_call(engine: E
             .status(),
         200
     );
-    let ended =
-        json!({ "event": "ended", "duration_seconds": 95, "recording_url": "https://pbx.acme.example/rec/42.wav" });
+    let ended = json!({ "event": "ended", "duration_seconds": 95, "recording_url": "https://pbx.acme.example/rec/42.wav", "tags": ["quote", "sofa"] });
     let done: Value = post(&app, "/v1/pbx/calls/1000/events", Some(&key), ended)
         .await
         .json()
@@ -90,6 +89,7 @@ async fn a_pbx_learns_the_visit_behind_the_digits_and_reports_the_call(engine: E
         (done["answered_by"].as_str(), done["duration_seconds"].as_u64()),
         (Some("+12025550111"), Some(95))
     );
+    assert_eq!(done["tags"], json!(["quote", "sofa"]));
     let call = app.store.call_by_ref(seeded.site.business_id, 1000).await.unwrap();
     assert_eq!(call.origin.matched_by, MatchedBy::Code);
     let number = app.store.number_for_site(seeded.site.id).await.unwrap().unwrap();
