@@ -53,10 +53,10 @@ pub async fn run(config: &Config, port: u16) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)?;
     let store = open_store(&config, true).await?;
     let facts_path = config.data_dir.join("demo.json");
-    let mut facts = match read_facts(&facts_path)? {
-        Some(facts) if demo_exists(&store).await? => facts,
-        Some(_) | None if !demo_exists(&store).await? => seed(&store).await?,
-        _ => {
+    let mut facts = match (read_facts(&facts_path)?, demo_exists(&store).await?) {
+        (Some(facts), true) => facts,
+        (_, false) => seed(&store).await?,
+        (None, true) => {
             return Err(InputError(format!(
                 "the demo business exists but {} is missing; use another --data-dir",
                 facts_path.display()

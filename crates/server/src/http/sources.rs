@@ -81,10 +81,11 @@ async fn call_page(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let register = Sighting::of(state, &site, Purpose::Register).await?;
-    let number = state.store.number_for_site(site.id).await?.ok_or(ApiError::NotFound)?;
+    let sighting = Sighting::of(state, &site).await?;
+    let number = sighting.number().cloned().ok_or(ApiError::NotFound)?;
+    let plain = || page(&number.national(), &format!("tel:{number}"));
     if is_bot(user_agent) {
-        return Ok(page(&number.number.national(), &format!("tel:{}", number.number)));
+        return Ok(plain());
     }
     let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let new = NewVisit {
@@ -111,22 +112,23 @@ async fn call_page(
             Device::Desktop
         },
     };
-    let visit = state.store.register_visit(&new, register.plan).await?;
+    let visit = state
+        .store
+        .register_visit(&new, sighting.plan(Purpose::Register))
+        .await?;
     let click = Touch::Click {
         element: format!("source:{}", source.key),
         url: new.landing_url.clone(),
     };
-    let clicked = Sighting::of(state, &site, Purpose::Click).await?;
     let touched = state
         .store
-        .touch_visit(site.id, &visit.visit, &click, clicked.plan)
+        .touch_visit(site.id, &visit.visit, &click, sighting.plan(Purpose::Click))
         .await?;
-    let body = clicked.body(&touched, &site);
-    let (display, tel) = match (body.display, body.tel) {
-        (Some(display), Some(tel)) => (display, tel),
-        _ => (number.number.national(), format!("tel:{}", number.number)),
-    };
-    Ok(page(&display, &tel))
+    let body = sighting.body(&touched, &site);
+    Ok(match (body.display, body.tel) {
+        (Some(display), Some(tel)) => page(&display, &tel),
+        _ => plain(),
+    })
 }
 
 /// The page that starts the call: the `tel:` link, followed at once by script, and shown.

@@ -1,6 +1,6 @@
 //! The public visit API as the snippet and an attacker use it.
 
-use crate::helpers::{Engine, Seeded, TestApp, postgres_admin_url};
+use crate::helpers::{Engine, Seeded, TestApp};
 use leadline::config::Config;
 use leadline_core::site::{ExtensionMode, SiteSettings};
 use leadline_core::store::VisitStore;
@@ -97,18 +97,6 @@ async fn registration_answers_the_code_and_later_events_keep_it(engine: Engine) 
     assert_eq!(stored.click_ids.gclid.as_deref(), Some("abc123"));
     assert_eq!(stored.page_views, 2);
     app.finish().await;
-}
-
-#[tokio::test]
-async fn registration_answers_the_code_and_later_events_keep_it_on_sqlite() {
-    registration_answers_the_code_and_later_events_keep_it(Engine::Sqlite).await;
-}
-
-#[tokio::test]
-async fn registration_answers_the_code_and_later_events_keep_it_on_postgres() {
-    if postgres_admin_url().is_some() {
-        registration_answers_the_code_and_later_events_keep_it(Engine::Postgres).await;
-    }
 }
 
 #[tokio::test]
@@ -440,18 +428,6 @@ async fn parallel_registrations_never_share_a_code(engine: Engine) {
     app.finish().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn parallel_registrations_never_share_a_code_on_sqlite() {
-    parallel_registrations_never_share_a_code(Engine::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn parallel_registrations_never_share_a_code_on_postgres() {
-    if postgres_admin_url().is_some() {
-        parallel_registrations_never_share_a_code(Engine::Postgres).await;
-    }
-}
-
 #[tokio::test]
 async fn preflight_is_answered_for_site_domains_only() {
     let (app, _seeded) = spawn(Config::default(), SiteSettings::default()).await;
@@ -471,3 +447,8 @@ async fn preflight_is_answered_for_site_domains_only() {
     assert_eq!(ask("https://evil.example").await.unwrap().status(), 403);
     app.finish().await;
 }
+
+crate::on_both_engines!(
+    registration_answers_the_code_and_later_events_keep_it,
+    parallel_registrations_never_share_a_code,
+);

@@ -85,12 +85,17 @@ impl Cli {
             "--domain",
             "acme.example",
         ]);
-        out.split("(key: ")
-            .nth(1)
-            .unwrap()
-            .split(')')
-            .next()
-            .unwrap()
-            .to_owned()
+        site_key_in(&out)
     }
+}
+
+/// The site key that `leadline site add` printed.
+pub fn site_key_in(out: &str) -> String {
+    out.split("(key: ")
+        .nth(1)
+        .unwrap()
+        .split(')')
+        .next()
+        .unwrap()
+        .to_owned()
 }

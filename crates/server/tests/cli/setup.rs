@@ -1,4 +1,4 @@
-use crate::harness::Cli;
+use crate::harness::{Cli, site_key_in};
 
 #[test]
 fn a_business_is_set_up_step_by_step() {
@@ -268,14 +268,7 @@ fn site_settings_are_set_at_creation_and_changed_later() {
         "--check-digit",
         "true",
     ]);
-    let key = out
-        .split("(key: ")
-        .nth(1)
-        .unwrap()
-        .split(')')
-        .next()
-        .unwrap()
-        .to_owned();
+    let key = site_key_in(&out);
     let out = cli.ok(&[
         "site",
         "configure",

@@ -105,12 +105,10 @@ async fn registration(
         utma: wire::cookie(request.utma.as_deref()),
         device: wire::device(request.device.as_deref()),
     };
-    let sighting = Sighting::of(state, &site, Purpose::Register)
-        .await
-        .map_err(|e| ("refused_internal", e))?;
+    let sighting = Sighting::of(state, &site).await.map_err(|e| ("refused_internal", e))?;
     let visit = state
         .store
-        .register_visit(&new, sighting.plan)
+        .register_visit(&new, sighting.plan(Purpose::Register))
         .await
         .map_err(|e| ("refused_internal", e.into()))?;
     state.metrics.visit_registration(match visit.outcome {
@@ -187,8 +185,11 @@ async fn handle_event(state: &AppState, visit: &str, headers: &HeaderMap, body: 
     } else {
         Purpose::Touch
     };
-    let sighting = Sighting::of(state, &site, purpose).await?;
-    let touched = state.store.touch_visit(site.id, &visit, &touch, sighting.plan).await?;
+    let sighting = Sighting::of(state, &site).await?;
+    let touched = state
+        .store
+        .touch_visit(site.id, &visit, &touch, sighting.plan(purpose))
+        .await?;
     count_eviction(state, &touched);
     Ok((cors_headers(&origin), Json(sighting.body(&touched, &site))).into_response())
 }

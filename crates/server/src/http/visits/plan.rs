@@ -19,16 +19,17 @@ pub enum Purpose {
     Click,
 }
 
-/// The site's number as seen by one request, and the code plan that follows.
+/// The site's number as seen by one request, and the code plans that follow from it.
 pub struct Sighting {
     number: Option<E164>,
     selector: Selector,
-    pub plan: CodePlan,
+    click_mode: bool,
+    request: Option<CodeRequest>,
 }
 
 impl Sighting {
-    /// Looks up the site's number and decides the plan.
-    pub async fn of(state: &AppState, site: &Site, purpose: Purpose) -> Result<Self, ApiError> {
+    /// Looks up the site's number (once per request) and the pool and policy of its codes.
+    pub async fn of(state: &AppState, site: &Site) -> Result<Self, ApiError> {
         let number = state.store.number_for_site(site.id).await?;
         let settings = &site.settings;
         let click_mode = settings.mode == ExtensionMode::Click;
@@ -42,33 +43,39 @@ impl Sighting {
         } else {
             settings.idle_minutes
         };
-        let plan = match &number {
-            None => CodePlan::None,
-            Some(number) => {
-                let request = CodeRequest {
-                    pool: PoolKey {
-                        number: number.id,
-                        selector,
-                    },
-                    policy: AllocationPolicy {
-                        idle_ms: i64::from(idle_minutes) * 60_000,
-                        max_live: settings.max_live_codes,
-                        quarantine_ms: i64::from(settings.reuse_quarantine_minutes) * 60_000,
-                    },
-                };
-                match (click_mode, purpose) {
-                    (false, _) => CodePlan::Visit(request),
-                    (true, Purpose::Click) => CodePlan::Click(request),
-                    (true, Purpose::Register) => CodePlan::None,
-                    (true, Purpose::Touch) => CodePlan::Peek,
-                }
-            }
-        };
+        let request = number.as_ref().map(|number| CodeRequest {
+            pool: PoolKey {
+                number: number.id,
+                selector,
+            },
+            policy: AllocationPolicy {
+                idle_ms: i64::from(idle_minutes) * 60_000,
+                max_live: settings.max_live_codes,
+                quarantine_ms: i64::from(settings.reuse_quarantine_minutes) * 60_000,
+            },
+        });
         Ok(Self {
             number: number.map(|n| n.number),
             selector,
-            plan,
+            click_mode,
+            request,
         })
+    }
+
+    /// What a request of this purpose may do about the visit's code.
+    pub fn plan(&self, purpose: Purpose) -> CodePlan {
+        match (self.request, self.click_mode, purpose) {
+            (None, _, _) => CodePlan::None,
+            (Some(request), false, _) => CodePlan::Visit(request),
+            (Some(request), true, Purpose::Click) => CodePlan::Click(request),
+            (Some(_), true, Purpose::Register) => CodePlan::None,
+            (Some(_), true, Purpose::Touch) => CodePlan::Peek,
+        }
+    }
+
+    /// The site's number, if it has one.
+    pub fn number(&self) -> Option<&E164> {
+        self.number.as_ref()
     }
 
     /// The state body for `visit`.
