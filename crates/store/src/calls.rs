@@ -59,7 +59,7 @@ fn call(row: &AnyRow) -> StoreResult<Call> {
         answered_by: col(row, "answered_by")?,
         duration_seconds: col::<Option<i64>>(row, "duration_seconds")?.and_then(|d| u32::try_from(d).ok()),
         recording_url: col(row, "recording_url")?,
-        tags: serde_json::from_str(&col::<String>(row, "tags")?).unwrap_or_default(),
+        tags: stored_json(&col::<String>(row, "tags")?)?,
         started_at: time(row, "started_at")?,
         ended_at: time_opt(row, "ended_at")?,
     })
@@ -309,7 +309,7 @@ async fn merge_tags(conn: &mut AnyConnection, provider_call_sid: &str, tags: &[S
         .fetch_one(&mut *conn)
         .await
         .map_err(backend)?;
-    let mut merged: std::collections::BTreeSet<String> = serde_json::from_str(&stored).unwrap_or_default();
+    let mut merged: std::collections::BTreeSet<String> = stored_json(&stored)?;
     merged.extend(tags.iter().map(|t| t.trim().to_owned()));
     let json = serde_json::to_string(&merged).unwrap_or_else(|_| "[]".into());
     sqlx::query("UPDATE calls SET tags = $1 WHERE provider_call_sid = $2")
@@ -319,6 +319,12 @@ async fn merge_tags(conn: &mut AnyConnection, provider_call_sid: &str, tags: &[S
         .await
         .map_err(backend)?;
     Ok(())
+}
+
+/// A stored JSON column; unreadable content is reported, never taken as empty.
+fn stored_json<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
+    serde_json::from_str(text)
+        .map_err(|e| crate::errors::corrupt(leadline_core::Invalid::new("stored JSON", e.to_string())))
 }
 
 fn is_unique_violation(err: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {

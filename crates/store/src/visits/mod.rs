@@ -225,7 +225,8 @@ async fn record_touch(
         }
         Touch::Heartbeat => {}
         Touch::SetVars { vars, replace } => {
-            let current: BTreeMap<String, String> = serde_json::from_str(&touched.custom).unwrap_or_default();
+            let current: BTreeMap<String, String> = serde_json::from_str(&touched.custom)
+                .map_err(|e| crate::errors::corrupt(leadline_core::Invalid::new("stored variables", e.to_string())))?;
             let next = apply_vars(&current, vars, *replace)?;
             records::set_custom(conn, touched.id, &next).await?;
         }
