@@ -44,6 +44,8 @@ pub struct DemoFacts {
 
 /// Binds 127.0.0.1:`port`, seeds or reuses the demo data, writes demo.json and serves.
 pub async fn run(config: &Config, port: u16) -> anyhow::Result<()> {
+    // Before demo.json exists: a script that reads it may signal at once.
+    let shutdown = crate::shutdown::signal();
     let listener = TcpListener::bind(("127.0.0.1", port))
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on 127.0.0.1:{port}: {e} (try --port)"))?;
@@ -72,7 +74,7 @@ pub async fn run(config: &Config, port: u16) -> anyhow::Result<()> {
         number: E164::parse(&facts.tracking_number)?,
         auth_token: leadline_core::secret::Secret::new(facts.auth_token.clone()),
     };
-    serve_on(listener, store, &config, Some(demo)).await
+    serve_on(listener, store, &config, Some(demo), shutdown).await
 }
 
 async fn demo_exists(store: &dyn Store) -> anyhow::Result<bool> {

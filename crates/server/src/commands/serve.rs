@@ -11,20 +11,22 @@ use tokio::net::TcpListener;
 
 /// Opens and migrates the database, binds the configured address and serves.
 pub async fn run(config: &Config) -> anyhow::Result<()> {
+    let shutdown = crate::shutdown::signal();
     let store = open_store(config, false).await?;
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
-    serve_on(listener, store, config, None).await
+    serve_on(listener, store, config, None, shutdown).await
 }
 
 /// Serves on an already bound listener (the demo binds first to learn its port), with the
-/// demo pages when `demo` names a site.
+/// demo pages when `demo` names a site, until `shutdown` resolves.
 pub async fn serve_on(
     listener: TcpListener,
     store: leadline_store::SqlStore,
     config: &Config,
     demo: Option<DemoSite>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (url, _) = config.database()?;
     tracing::info!(
@@ -39,7 +41,7 @@ pub async fn serve_on(
     jobs::spawn_sweeper(state.store.clone(), Duration::from_secs(config.sweep_interval_seconds));
     let app = http::app(state, Limits::from_config(config));
     let grace = Duration::from_secs(config.shutdown_grace_seconds);
-    http::serve(listener, app, crate::shutdown::signal(), grace).await?;
+    http::serve(listener, app, shutdown, grace).await?;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
