@@ -32,4 +32,6 @@ id_type!(
     VisitId,
     /// A click on a call element.
     IntentId,
+    /// A lead (a person); its public handle is its record ref.
+    LeadId,
 );

@@ -5,8 +5,11 @@ pub mod call;
 pub mod channel;
 pub mod damm;
 pub mod error;
+pub mod fields;
+pub mod form;
 pub mod ids;
 pub mod keypad;
+pub mod lead;
 pub mod names;
 pub mod net;
 pub mod phone;
@@ -22,5 +25,5 @@ pub mod visit;
 pub mod visitor;
 
 pub use error::Invalid;
-pub use ids::{ApiKeyId, BusinessId, DestinationId, IntentId, NumberId, SiteId, UserId, VisitId};
+pub use ids::{ApiKeyId, BusinessId, DestinationId, IntentId, LeadId, NumberId, SiteId, UserId, VisitId};
 pub use phone::E164;

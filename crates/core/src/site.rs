@@ -141,6 +141,9 @@ pub struct SiteSettings {
     pub reuse_quarantine_minutes: u32,
     /// Click codes come from the number's `*` pool and are keyed as `*CODE`.
     pub star_click_codes: bool,
+    /// What a minute of a call costs, in the site currency's minor units (0: not set); a
+    /// sale may take its cost from the lead's call minutes at this rate.
+    pub cost_per_minute_minor: u64,
 }
 
 impl Default for SiteSettings {
@@ -155,6 +158,7 @@ impl Default for SiteSettings {
             max_live_codes: 10_000,
             reuse_quarantine_minutes: 0,
             star_click_codes: false,
+            cost_per_minute_minor: 0,
         }
     }
 }

@@ -3,6 +3,9 @@
 //! conformance suite, run on each engine.
 
 use crate::call::{Call, CallReport, NewCall};
+use crate::fields::FieldDef;
+use crate::form::{Attachment, NewSubmission, StoredName, Submission, TempId};
+use crate::lead::{Activity, Author, Lead, LeadChange, LeadFilter, LeadPage};
 use crate::names::Name;
 use crate::names::Slug;
 use crate::net::{DomainName, Email};
@@ -14,7 +17,7 @@ use crate::tenant::{
     StoredApiKey, TrackingNumber, User, UserCredentials,
 };
 use crate::visit::{CallIntent, CodePlan, LiveCode, NewVisit, PageView, PoolKey, Touch, Visit, VisitRef, VisitState};
-use crate::{ApiKeyId, BusinessId, E164, SiteId};
+use crate::{ApiKeyId, BusinessId, E164, LeadId, SiteId, UserId};
 use async_trait::async_trait;
 
 /// Why a store call failed.
@@ -58,6 +61,12 @@ pub trait UserStore {
     async fn user_credentials(&self, email: &Email) -> StoreResult<UserCredentials>;
     /// The users of a business, oldest first.
     async fn list_users(&self, business: BusinessId) -> StoreResult<Vec<User>>;
+    /// Starts a login session: `token_hash` is the SHA-256 of the cookie's value.
+    async fn create_session(&self, user: UserId, token_hash: &str, expires_at_ms: i64) -> StoreResult<()>;
+    /// The user of an unexpired session; `NotFound` otherwise.
+    async fn session_user(&self, token_hash: &str, now_ms: i64) -> StoreResult<User>;
+    /// Ends a session (logging out); ending an unknown one is not an error.
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
 }
 
 /// Sites and their domains.
@@ -77,6 +86,11 @@ pub trait SiteStore {
     async fn site(&self, business: BusinessId, id: SiteId) -> StoreResult<Site>;
     /// The sites of a business, oldest first.
     async fn list_sites(&self, business: BusinessId) -> StoreResult<Vec<Site>>;
+    /// Sets the hash of the site's secret (for the returning-visitor lookup), replacing any
+    /// earlier one; `NotFound` when the site is another business's.
+    async fn set_site_secret(&self, business: BusinessId, id: SiteId, secret_hash: &str) -> StoreResult<()>;
+    /// The hash of the site's secret; `NotFound` when none was issued.
+    async fn site_secret_hash(&self, id: SiteId) -> StoreResult<String>;
     /// Replaces the settings of a site of this business; `NotFound` when it is another's.
     async fn update_site_settings(
         &self,
@@ -136,6 +150,8 @@ pub trait VisitStore {
     /// Frees a live code only if `visit` still holds it (its call ended; meanwhile the code
     /// may have idled out and gone to someone else).
     async fn free_code_of_visit(&self, pool: PoolKey, code: u64, visit: &VisitRef) -> StoreResult<bool>;
+    /// The visit a page registered with this temporary id, if any.
+    async fn visit_by_temp_id(&self, site: SiteId, temp: &TempId) -> StoreResult<Option<VisitRef>>;
 }
 
 /// Operators' and departments' numbers.
@@ -206,6 +222,52 @@ pub trait RoutingStore {
     async fn routing_rules(&self, site: SiteId) -> StoreResult<Vec<Rule>>;
 }
 
+/// Leads, their submissions, activities and sales. Every lookup is scoped to a business:
+/// another business's lead is `NotFound`, exactly like a missing one.
+#[async_trait]
+pub trait LeadStore {
+    /// Records a submission on its lead in one transaction. The lead is the one of the
+    /// visit's visitor key (or the key the form carried when the visit is unknown), else of
+    /// the e-mail, else of the phone, else a new one; contact details it lacks are filled in.
+    async fn add_submission(&self, new: &NewSubmission) -> StoreResult<Submission>;
+    /// The submission with this message id.
+    async fn submission(&self, business: BusinessId, message: &crate::form::MessageId) -> StoreResult<Submission>;
+    /// The lead with this record ref, or the lead of the call with this ref.
+    async fn lead(&self, business: BusinessId, record_ref: u64) -> StoreResult<Lead>;
+    /// A lead by id.
+    async fn lead_by_id(&self, business: BusinessId, id: LeadId) -> StoreResult<Lead>;
+    /// The lead of a visitor key among the leads of the site's business.
+    async fn lead_by_visitor(&self, site: SiteId, visitor_key: &str) -> StoreResult<Lead>;
+    /// One page of the business's leads, newest first.
+    async fn list_leads(&self, business: BusinessId, filter: &LeadFilter) -> StoreResult<LeadPage>;
+    /// Applies a change and records it as an activity by `author`, in one transaction.
+    /// Custom fields are checked against the business's definitions; a sale's `call_ref`
+    /// must name a call of this lead. Returns the lead as changed.
+    async fn change_lead(
+        &self,
+        business: BusinessId,
+        lead: LeadId,
+        author: &Author,
+        change: &LeadChange,
+    ) -> StoreResult<Lead>;
+    /// The lead's activities, oldest first.
+    async fn lead_activities(&self, business: BusinessId, lead: LeadId) -> StoreResult<Vec<Activity>>;
+    /// The lead's submissions with their attachments, oldest first.
+    async fn lead_submissions(&self, business: BusinessId, lead: LeadId) -> StoreResult<Vec<Submission>>;
+    /// The lead's calls, oldest first.
+    async fn lead_calls(&self, business: BusinessId, lead: LeadId) -> StoreResult<Vec<Call>>;
+    /// The visits of the lead (its visitor key's, and those its calls and submissions came
+    /// from), oldest first, at most `limit`.
+    async fn lead_visits(&self, business: BusinessId, lead: LeadId, limit: u32) -> StoreResult<Vec<Visit>>;
+    /// The attachment stored under this name, whichever business it belongs to (the caller
+    /// has proved the right to it with a signed link or checks `business_id` itself).
+    async fn attachment(&self, stored: &StoredName) -> StoreResult<Attachment>;
+    /// Defines a custom field; `Conflict` when the name is taken.
+    async fn define_field(&self, business: BusinessId, def: &FieldDef) -> StoreResult<()>;
+    /// The business's custom fields, in the order they were defined.
+    async fn fields(&self, business: BusinessId) -> StoreResult<Vec<FieldDef>>;
+}
+
 /// Connection pool figures for `/metrics`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolStats {
@@ -240,6 +302,7 @@ pub trait Store:
     + CallStore
     + SourceStore
     + RoutingStore
+    + LeadStore
     + HealthStore
     + Send
     + Sync
@@ -258,6 +321,7 @@ impl<T> Store for T where
         + CallStore
         + SourceStore
         + RoutingStore
+        + LeadStore
         + HealthStore
         + Send
         + Sync

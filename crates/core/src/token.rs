@@ -12,7 +12,7 @@ use subtle::ConstantTimeEq;
 
 type HmacSha256 = Hmac<Sha256>;
 
-fn mac(secret: &Secret, parts: &[&str]) -> Vec<u8> {
+pub(crate) fn mac(secret: &Secret, parts: &[&str]) -> Vec<u8> {
     let mut mac = HmacSha256::new_from_slice(secret.expose().as_bytes()).expect("HMAC takes keys of any length");
     for part in parts {
         mac.update(part.as_bytes());

@@ -128,6 +128,8 @@ pub struct NewVisit {
     pub ga_streams: BTreeMap<String, String>,
     pub utma: Option<String>,
     pub device: Device,
+    /// The id the page used for the visit before registration answered.
+    pub temp_id: Option<crate::form::TempId>,
 }
 
 /// Something a page tells about a visit after registration.

@@ -318,5 +318,6 @@ fn new_visit(site: SiteId, visitor: u64) -> NewVisit {
         ga_streams: BTreeMap::new(),
         utma: None,
         device: Device::Desktop,
+        temp_id: None,
     }
 }

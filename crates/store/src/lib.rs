@@ -9,6 +9,7 @@ mod calls;
 mod connect;
 mod errors;
 mod health;
+mod leads;
 mod rows;
 mod sources;
 mod tenants;

@@ -111,6 +111,7 @@ async fn call_page(
         } else {
             Device::Desktop
         },
+        temp_id: None,
     };
     let visit = state
         .store

@@ -131,4 +131,27 @@ impl SiteStore for SqlStore {
         }
         self.site(business, id).await
     }
+
+    async fn set_site_secret(&self, business: BusinessId, id: SiteId, secret_hash: &str) -> StoreResult<()> {
+        let updated = sqlx::query("UPDATE sites SET secret_hash = $1 WHERE id = $2 AND business_id = $3")
+            .bind(secret_hash)
+            .bind(id.0)
+            .bind(business.0)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        if updated.rows_affected() == 0 {
+            return Err(leadline_core::store::StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn site_secret_hash(&self, id: SiteId) -> StoreResult<String> {
+        let hash: Option<String> = sqlx::query_scalar("SELECT secret_hash FROM sites WHERE id = $1")
+            .bind(id.0)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(crate::errors::not_found_or_backend)?;
+        hash.ok_or(leadline_core::store::StoreError::NotFound)
+    }
 }

@@ -66,4 +66,38 @@ impl UserStore for SqlStore {
         .map(user)
         .collect()
     }
+
+    async fn create_session(&self, user_id: UserId, token_hash: &str, expires_at_ms: i64) -> StoreResult<()> {
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)")
+            .bind(token_hash)
+            .bind(user_id.0)
+            .bind(expires_at_ms)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| classify(e, || "that session exists already".to_owned()))?;
+        Ok(())
+    }
+
+    async fn session_user(&self, token_hash: &str, now_ms: i64) -> StoreResult<User> {
+        let row = sqlx::query(
+            "SELECT u.id, u.business_id, u.email, u.name, u.role, u.created_at
+             FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.token_hash = $1 AND s.expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now_ms)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(not_found_or_backend)?;
+        user(&row)
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
 }

@@ -147,6 +147,23 @@ impl VisitStore for SqlStore {
         Ok(freed)
     }
 
+    async fn visit_by_temp_id(
+        &self,
+        site: SiteId,
+        temp: &leadline_core::form::TempId,
+    ) -> StoreResult<Option<VisitRef>> {
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT public_id FROM visits WHERE site_id = $1 AND temp_id = $2 ORDER BY id LIMIT 1")
+                .bind(site.0)
+                .bind(temp.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+        found
+            .map(|v| VisitRef::parse(&v).map_err(|e| StoreError::Backend(Box::new(e))))
+            .transpose()
+    }
+
     async fn free_code_of_visit(&self, pool: PoolKey, code: u64, visit: &VisitRef) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         let locked = lock_pool(&mut tx, pool).await?;

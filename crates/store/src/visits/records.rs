@@ -17,8 +17,8 @@ pub(crate) async fn insert_visit(conn: &mut AnyConnection, new: &NewVisit, now: 
     sqlx::query_scalar(
         "INSERT INTO visits (public_id, site_id, visitor_key, landing_url, referrer, source, medium, campaign, term,
              content, gclid, gbraid, wbraid, msclkid, fbclid, ga_cookie, ga_streams, utma, device, started_at,
-             last_seen_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20)
+             last_seen_at, temp_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20, $21)
          RETURNING id",
     )
     .bind(new.public_id.as_str())
@@ -41,6 +41,7 @@ pub(crate) async fn insert_visit(conn: &mut AnyConnection, new: &NewVisit, now: 
     .bind(new.utma.as_deref())
     .bind(new.device.as_str())
     .bind(now)
+    .bind(new.temp_id.as_ref().map(|t| t.as_str()))
     .fetch_one(&mut *conn)
     .await
     .map_err(backend)

@@ -52,6 +52,7 @@ async fn visit(store: &SqlStore, s: &Setup, visitor: &str) -> (VisitRef, u64) {
         ga_streams: BTreeMap::new(),
         utma: None,
         device: Device::Mobile,
+        temp_id: None,
     };
     let policy = AllocationPolicy {
         idle_ms: 1_800_000,

@@ -77,6 +77,7 @@ fn new_visit(site: SiteId, visitor: &str) -> NewVisit {
         ga_streams: BTreeMap::from([("_ga_X1".to_owned(), "GS1.1.1700000000.1.1.1700000000.0.0.0".to_owned())]),
         utma: None,
         device: Device::Desktop,
+        temp_id: None,
     }
 }
 

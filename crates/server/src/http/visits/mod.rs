@@ -19,6 +19,7 @@ use axum::routing::post;
 use axum::{Extension, Json, Router};
 use guard::{Limited, VisitRequest, allowed_origin, cors_headers, parse_json, read_body, visit_request};
 use leadline_core::channel::{ClickIds, classify};
+use leadline_core::form::TempId;
 use leadline_core::site::SiteKey;
 use leadline_core::store::StoreError;
 use leadline_core::tenant::Site;
@@ -89,6 +90,10 @@ async fn registration(
         return Err(Refused("refused_rate_site", too_many(10)));
     }
     let landing = wire::page_url(&request.url).map_err(|e| ("refused_invalid", e))?;
+    let temp_id = match request.temp.as_deref() {
+        Some(temp) => Some(TempId::parse(temp).map_err(|e| ("refused_invalid", ApiError::BadRequest(e.to_string())))?),
+        None => None,
+    };
     let referrer = wire::referrer(request.referrer.as_deref());
     let (visitor_key, vid) = visitor(state, &site, &request, ip, user_agent);
     let new = NewVisit {
@@ -104,6 +109,7 @@ async fn registration(
         ga_streams: wire::ga_streams(&request.ga_streams),
         utma: wire::cookie(request.utma.as_deref()),
         device: wire::device(request.device.as_deref()),
+        temp_id,
     };
     let sighting = Sighting::of(state, &site).await.map_err(|e| ("refused_internal", e))?;
     let visit = state

@@ -35,6 +35,9 @@ pub struct RegisterBody {
     pub vid: Option<String>,
     #[serde(default)]
     pub device: Option<String>,
+    /// The temporary id the page put on its forms before this answer arrives.
+    #[serde(default)]
+    pub temp: Option<String>,
 }
 
 /// `POST /v1/visits/{visit}/events`.
