@@ -110,7 +110,7 @@ async fn run(url: DatabaseUrl, plan: Phases) -> Vec<String> {
     let store = SqlStore::open_and_migrate(&url, &options).await.expect("open");
     let site = seed(&store).await;
     let secret = Secret::new("a benchmark install secret, long enough");
-    let state = AppState::new(Arc::new(store.clone()), &config, secret);
+    let state = AppState::new(Arc::new(store.clone()), &config, secret).expect("state");
     let app = http::finish(http::routes(), state, Limits::from_config(&config));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let grace = Duration::from_secs(config.shutdown_grace_seconds);

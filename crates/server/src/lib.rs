@@ -1,6 +1,7 @@
 //! The `leadline` server: configuration, HTTP, background jobs and the command line. The
 //! binary in `main.rs` only parses arguments and calls [`commands::run`].
 
+pub mod attachments;
 pub mod cli;
 pub mod commands;
 pub mod config;

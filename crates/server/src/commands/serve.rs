@@ -35,7 +35,7 @@ pub async fn serve_on(
         database = %url,
         "leadline is serving"
     );
-    let mut state = AppState::new(Arc::new(store.clone()), config, config.install_secret()?);
+    let mut state = AppState::new(Arc::new(store.clone()), config, config.install_secret()?)?;
     state.demo = demo.map(Arc::new);
     state.spawn_pruning();
     jobs::spawn_sweeper(state.store.clone(), Duration::from_secs(config.sweep_interval_seconds));

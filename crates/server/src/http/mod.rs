@@ -59,6 +59,8 @@ pub struct AppState {
     pub telephony_fallback: Option<leadline_core::E164>,
     /// The provider's REST API client.
     pub provider_api: Arc<crate::telephony::rest::ProviderApi>,
+    /// Where form attachments are stored, and their limits.
+    pub attachments: Arc<crate::attachments::Attachments>,
 }
 
 impl FromRef<AppState> for Arc<Metrics> {
@@ -81,8 +83,9 @@ impl FromRef<AppState> for Option<HeaderName> {
 
 impl AppState {
     /// State for a server with this configuration, store and install secret.
-    pub fn new(store: Arc<dyn Store>, config: &Config, secret: Secret) -> Self {
-        Self {
+    pub fn new(store: Arc<dyn Store>, config: &Config, secret: Secret) -> anyhow::Result<Self> {
+        Ok(Self {
+            attachments: Arc::new(crate::attachments::Attachments::from_config(config, secret.clone())?),
             store,
             metrics: Arc::new(Metrics::new()),
             limiter: rate_limit::limiter(config.rate_limit_per_second),
@@ -101,7 +104,7 @@ impl AppState {
                 .telephony_fallback_number
                 .as_deref()
                 .and_then(|n| leadline_core::E164::parse(n).ok()),
-        }
+        })
     }
 
     /// Starts the limiters' pruning; call once per server.

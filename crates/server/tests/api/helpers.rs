@@ -190,7 +190,7 @@ impl TestApp {
             ..config
         };
         let secret = Secret::new("a test install secret that is long enough");
-        let mut state = AppState::new(Arc::new(store.clone()), &config, secret);
+        let mut state = AppState::new(Arc::new(store.clone()), &config, secret).unwrap();
         state.demo = demo.map(Arc::new);
         let app = http::finish(http::routes().merge(extra), state, Limits::from_config(&config));
         let (stop, stopped) = oneshot::channel::<()>();
