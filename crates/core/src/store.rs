@@ -49,6 +49,14 @@ pub trait BusinessStore {
     async fn business_by_slug(&self, slug: &Slug) -> StoreResult<Business>;
     /// All businesses, oldest first.
     async fn list_businesses(&self) -> StoreResult<Vec<Business>>;
+    /// Sets where the business's attachments are stored (the business's own hosting), as the
+    /// server's JSON description (which may hold a bucket's secret key, kept like provider
+    /// auth tokens are); `None` returns it to the server's default storage. `NotFound` for an
+    /// unknown business.
+    async fn set_attachment_storage(&self, business: BusinessId, storage: Option<&str>) -> StoreResult<()>;
+    /// The business's own attachment storage as set, or `None` for the server's default.
+    /// `NotFound` for an unknown business.
+    async fn attachment_storage(&self, business: BusinessId) -> StoreResult<Option<String>>;
 }
 
 /// Owners and operators.

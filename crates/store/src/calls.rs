@@ -1,24 +1,27 @@
 //! Calls and their leads.
 
 use crate::SqlStore;
-use crate::errors::{backend, not_found_or_backend};
+use crate::errors::{backend, classify, not_found_or_backend};
 use crate::rows::{col, now_millis, parsed, parsed_opt, time, time_opt};
 use async_trait::async_trait;
 use leadline_core::call::{Call, CallOrigin, CallOutcome, CallReport, MatchedBy, NewCall};
 use leadline_core::channel::Attribution;
 use leadline_core::store::{CallStore, StoreError, StoreResult};
 use leadline_core::visit::{PoolKey, Selector, VisitRef};
-use leadline_core::{BusinessId, IntentId, NumberId, SiteId};
+use leadline_core::{BusinessId, E164, IntentId, NumberId, SiteId};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
 /// Record refs start here, so that every ref is four digits or more and easy to say.
 const FIRST_REF: i64 = 1000;
 
-const SELECT: &str = "SELECT c.*, v.public_id AS visit_public_id, v.source, v.medium, v.campaign, v.term, v.content
+/// The columns of a call with its visit's story; `call` reads a row of it.
+pub(crate) const SELECT: &str =
+    "SELECT c.*, v.public_id AS visit_public_id, v.source, v.medium, v.campaign, v.term, v.content
     FROM calls c LEFT JOIN visits v ON v.id = c.visit_id";
 
-fn call(row: &AnyRow) -> StoreResult<Call> {
+/// A row of [`SELECT`] as a call.
+pub(crate) fn call(row: &AnyRow) -> StoreResult<Call> {
     let visit: Option<VisitRef> = parsed_opt(row, "visit_public_id", VisitRef::parse)?;
     let attribution = match visit {
         Some(_) => Some(Attribution {
@@ -65,8 +68,10 @@ fn call(row: &AnyRow) -> StoreResult<Call> {
     })
 }
 
-/// The next record ref of the business (the transaction's first statement: a write).
-async fn next_ref(conn: &mut AnyConnection, business: BusinessId) -> StoreResult<i64> {
+/// The next record ref of the business (the transaction's first statement: a write). Calls
+/// and leads share the counter, so a ref names one call, one lead, or a call and the lead it
+/// created.
+pub(crate) async fn next_ref(conn: &mut AnyConnection, business: BusinessId) -> StoreResult<i64> {
     sqlx::query_scalar(
         "INSERT INTO business_refs (business_id, next_ref) VALUES ($1, $2)
          ON CONFLICT (business_id) DO UPDATE SET next_ref = business_refs.next_ref + 1
@@ -79,9 +84,58 @@ async fn next_ref(conn: &mut AnyConnection, business: BusinessId) -> StoreResult
     .map_err(backend)
 }
 
-/// The lead of the visit's visitor, else of the caller's number, else a new one.
-async fn lead_for(conn: &mut AnyConnection, new: &NewCall, visit_key: Option<&str>, now: i64) -> StoreResult<i64> {
-    let by_visitor = match visit_key {
+/// Takes the business's ref counter row without taking a ref: a write (so it can open a
+/// SQLite transaction) that also serialises lead matching per business on PostgreSQL.
+/// `NotFound` for an unknown business.
+pub(crate) async fn lock_refs(conn: &mut AnyConnection, business: BusinessId) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO business_refs (business_id, next_ref) VALUES ($1, $2)
+         ON CONFLICT (business_id) DO UPDATE SET next_ref = business_refs.next_ref",
+    )
+    .bind(business.0)
+    .bind(FIRST_REF)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| classify(e, || "the record ref counter is taken".to_owned()))?;
+    Ok(())
+}
+
+/// The visit a call came from, as its lead needs it.
+struct CallVisit {
+    id: i64,
+    visitor_key: String,
+    source: String,
+    medium: String,
+}
+
+/// What a call tells about its lead.
+struct CallLead<'a> {
+    record_ref: i64,
+    /// The caller, when it is an E.164 number (providers send words for hidden callers).
+    phone: Option<&'a str>,
+    visitor_key: Option<&'a str>,
+    source: Option<String>,
+}
+
+impl<'a> CallLead<'a> {
+    fn of(new: &'a NewCall, visit: Option<&'a CallVisit>, record_ref: i64) -> Self {
+        let source = match visit {
+            Some(v) => Some(format!("{} / {}", v.source, v.medium)),
+            None => new.origin.source_label.clone(),
+        };
+        Self {
+            record_ref,
+            phone: E164::from_stored(&new.caller).ok().map(|_| new.caller.as_str()),
+            visitor_key: visit.map(|v| v.visitor_key.as_str()),
+            source,
+        }
+    }
+}
+
+/// The lead of the visit's visitor, else of the caller's number, else a new one sharing the
+/// call's ref.
+async fn lead_for(conn: &mut AnyConnection, new: &NewCall, lead: &CallLead<'_>, now: i64) -> StoreResult<i64> {
+    let by_visitor = match lead.visitor_key {
         Some(key) => {
             sqlx::query_scalar("SELECT id FROM leads WHERE business_id = $1 AND visitor_key = $2 ORDER BY id LIMIT 1")
                 .bind(new.business_id.0)
@@ -92,36 +146,56 @@ async fn lead_for(conn: &mut AnyConnection, new: &NewCall, visit_key: Option<&st
         }
         None => None,
     };
-    let found: Option<i64> = match by_visitor {
-        Some(id) => Some(id),
-        None => sqlx::query_scalar("SELECT id FROM leads WHERE business_id = $1 AND phone = $2 ORDER BY id LIMIT 1")
-            .bind(new.business_id.0)
-            .bind(new.caller.as_str())
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(backend)?,
+    let found: Option<i64> = match (by_visitor, lead.phone) {
+        (Some(id), _) => Some(id),
+        (None, Some(phone)) => {
+            sqlx::query_scalar("SELECT id FROM leads WHERE business_id = $1 AND phone = $2 ORDER BY id LIMIT 1")
+                .bind(new.business_id.0)
+                .bind(phone)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(backend)?
+        }
+        (None, None) => None,
     };
-    if let Some(id) = found {
-        sqlx::query(
-            "UPDATE leads SET phone = COALESCE(phone, $1), visitor_key = COALESCE(visitor_key, $2), updated_at = $3
-             WHERE id = $4",
-        )
-        .bind(new.caller.as_str())
-        .bind(visit_key)
-        .bind(now)
-        .bind(id)
-        .execute(&mut *conn)
-        .await
-        .map_err(backend)?;
-        return Ok(id);
+    match found {
+        Some(id) => fill_lead(conn, id, new, lead, now).await.map(|()| id),
+        None => insert_lead(conn, new, lead, now).await,
     }
+}
+
+/// Gives a found lead what it lacks; what it has is kept.
+async fn fill_lead(conn: &mut AnyConnection, id: i64, new: &NewCall, lead: &CallLead<'_>, now: i64) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE leads SET phone = COALESCE(phone, $1), visitor_key = COALESCE(visitor_key, $2),
+             site_id = COALESCE(site_id, $3), source = COALESCE(source, $4), updated_at = $5
+         WHERE id = $6",
+    )
+    .bind(lead.phone)
+    .bind(lead.visitor_key)
+    .bind(new.site_id.0)
+    .bind(lead.source.as_deref())
+    .bind(now)
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
+
+/// A new lead, sharing the call's ref.
+async fn insert_lead(conn: &mut AnyConnection, new: &NewCall, lead: &CallLead<'_>, now: i64) -> StoreResult<i64> {
     sqlx::query_scalar(
-        "INSERT INTO leads (business_id, visitor_key, phone, status, created_at, updated_at)
-         VALUES ($1, $2, $3, 'new', $4, $4) RETURNING id",
+        "INSERT INTO leads (business_id, record_ref, site_id, visitor_key, phone, source, status, created_at,
+             updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'new', $7, $7) RETURNING id",
     )
     .bind(new.business_id.0)
-    .bind(visit_key)
-    .bind(new.caller.as_str())
+    .bind(lead.record_ref)
+    .bind(new.site_id.0)
+    .bind(lead.visitor_key)
+    .bind(lead.phone)
+    .bind(lead.source.as_deref())
     .bind(now)
     .fetch_one(&mut *conn)
     .await
@@ -133,16 +207,8 @@ impl SqlStore {
         let now = now_millis();
         let mut tx = self.pool.begin().await.map_err(backend)?;
         let record_ref = next_ref(&mut tx, new.business_id).await?;
-        let visit: Option<(i64, String)> = match &new.origin.visit {
-            Some(visit) => sqlx::query_as("SELECT id, visitor_key FROM visits WHERE public_id = $1 AND site_id = $2")
-                .bind(visit.as_str())
-                .bind(new.site_id.0)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(backend)?,
-            None => None,
-        };
-        let lead = lead_for(&mut tx, new, visit.as_ref().map(|(_, key)| key.as_str()), now).await?;
+        let visit = call_visit(&mut tx, new).await?;
+        let lead = lead_for(&mut tx, new, &CallLead::of(new, visit.as_ref(), record_ref), now).await?;
         sqlx::query(
             "INSERT INTO calls (business_id, record_ref, site_id, number_id, lead_id, visit_id, intent_id, source_label,
                  provider_call_sid, caller, keyed, code, pool_selector, matched_by, extension, status, started_at)
@@ -153,7 +219,7 @@ impl SqlStore {
         .bind(new.site_id.0)
         .bind(new.number_id.0)
         .bind(lead)
-        .bind(visit.map(|(id, _)| id))
+        .bind(visit.map(|v| v.id))
         .bind(new.origin.intent.map(|i| i.0))
         .bind(new.origin.source_label.as_deref())
         .bind(new.provider_call_sid.as_str())
@@ -169,6 +235,26 @@ impl SqlStore {
         .map_err(backend)?;
         tx.commit().await.map_err(backend)
     }
+}
+
+/// The call's visit, when it names one of the call's site.
+async fn call_visit(conn: &mut AnyConnection, new: &NewCall) -> StoreResult<Option<CallVisit>> {
+    let Some(visit) = &new.origin.visit else {
+        return Ok(None);
+    };
+    let found: Option<(i64, String, String, String)> =
+        sqlx::query_as("SELECT id, visitor_key, source, medium FROM visits WHERE public_id = $1 AND site_id = $2")
+            .bind(visit.as_str())
+            .bind(new.site_id.0)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(backend)?;
+    Ok(found.map(|(id, visitor_key, source, medium)| CallVisit {
+        id,
+        visitor_key,
+        source,
+        medium,
+    }))
 }
 
 #[async_trait]
@@ -322,7 +408,7 @@ async fn merge_tags(conn: &mut AnyConnection, provider_call_sid: &str, tags: &[S
 }
 
 /// A stored JSON column; unreadable content is reported, never taken as empty.
-fn stored_json<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
+pub(crate) fn stored_json<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
     serde_json::from_str(text)
         .map_err(|e| crate::errors::corrupt(leadline_core::Invalid::new("stored JSON", e.to_string())))
 }

@@ -10,6 +10,8 @@ ALTER TABLE leads ADD COLUMN custom TEXT NOT NULL DEFAULT '{}';
 ALTER TABLE leads ADD COLUMN source TEXT;
 UPDATE leads SET record_ref = (SELECT MIN(c.record_ref) FROM calls c WHERE c.lead_id = leads.id);
 UPDATE leads SET site_id = (SELECT MIN(c.site_id) FROM calls c WHERE c.lead_id = leads.id);
+-- Calls from hidden numbers once put the provider's word ("anonymous") in leads.phone.
+UPDATE leads SET phone = NULL WHERE phone NOT LIKE '+%';
 CREATE UNIQUE INDEX leads_business_ref ON leads (business_id, record_ref);
 CREATE INDEX leads_business_email ON leads (business_id, email);
 CREATE INDEX leads_business_created ON leads (business_id, id);

@@ -2,7 +2,7 @@
 
 pub(crate) mod allocation;
 pub(crate) mod codes;
-mod records;
+pub(crate) mod records;
 
 use crate::SqlStore;
 use crate::errors::{backend, not_found_or_backend};

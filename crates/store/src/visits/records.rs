@@ -103,7 +103,8 @@ fn json_map(row: &AnyRow, name: &str) -> StoreResult<BTreeMap<String, String>> {
     serde_json::from_str(&text).map_err(|e| corrupt(Invalid::new("stored JSON", e.to_string())))
 }
 
-fn visit_from(row: &AnyRow) -> StoreResult<Visit> {
+/// A `visits` row (all its columns) as a visit.
+pub(crate) fn visit_from(row: &AnyRow) -> StoreResult<Visit> {
     Ok(Visit {
         public_id: parsed(row, "public_id", VisitRef::parse)?,
         site_id: SiteId(col(row, "site_id")?),

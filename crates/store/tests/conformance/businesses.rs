@@ -66,7 +66,29 @@ async fn concurrent_creations_of_one_slug_leave_exactly_one(store: SqlStore) {
     assert_eq!(store.list_businesses().await.unwrap().len(), 1);
 }
 
+async fn a_business_keeps_its_own_attachment_storage_until_reset(store: SqlStore) {
+    let acme = business(&store, "acme").await;
+    let other = business(&store, "other").await;
+    assert_eq!(store.attachment_storage(acme.id).await.unwrap(), None);
+    let spec = r#"{"kind":"dir","path":"/mnt/acme"}"#;
+    store.set_attachment_storage(acme.id, Some(spec)).await.unwrap();
+    assert_eq!(store.attachment_storage(acme.id).await.unwrap().as_deref(), Some(spec));
+    assert_eq!(store.attachment_storage(other.id).await.unwrap(), None);
+    store.set_attachment_storage(acme.id, None).await.unwrap();
+    assert_eq!(store.attachment_storage(acme.id).await.unwrap(), None);
+}
+
+async fn the_attachment_storage_of_an_unknown_business_is_not_found(store: SqlStore) {
+    let missing = leadline_core::BusinessId(999_999);
+    let err = store.set_attachment_storage(missing, Some("{}")).await.unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+    let err = store.attachment_storage(missing).await.unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+}
+
 conformance!(
+    a_business_keeps_its_own_attachment_storage_until_reset,
+    the_attachment_storage_of_an_unknown_business_is_not_found,
     a_created_business_is_found_by_its_slug,
     a_taken_slug_is_a_conflict_that_changes_nothing,
     an_unknown_slug_is_not_found,
