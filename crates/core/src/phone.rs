@@ -31,6 +31,25 @@ impl E164 {
         Ok(Self(number.format().mode(Mode::E164).to_string()))
     }
 
+    /// Parses a number as a person in `like`'s country writes it: with a country code
+    /// (`+1 202 555 0169`) or in that country's national form (`(202) 555-0169`).
+    pub fn parse_like(input: &str, like: &E164) -> Result<Self, Invalid> {
+        let trimmed = input.trim();
+        if trimmed.starts_with('+') {
+            return Self::parse(trimmed);
+        }
+        let region = like.parsed().and_then(|n| n.country().id());
+        let number = phonenumber::parse(region, trimmed)
+            .map_err(|e| Invalid::new("phone number", format!("'{trimmed}' is not a phone number ({e})")))?;
+        if !phonenumber::is_valid(&number) {
+            return Err(Invalid::new(
+                "phone number",
+                format!("'{trimmed}' is not a valid number"),
+            ));
+        }
+        Ok(Self(number.format().mode(Mode::E164).to_string()))
+    }
+
     /// Accepts a number read back from storage: it was validated when stored, so only its
     /// shape is checked here (`+`, then 7 to 15 digits), not the numbering plan of the day.
     pub fn from_stored(stored: &str) -> Result<Self, Invalid> {
@@ -96,6 +115,25 @@ impl From<E164> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn national_numbers_are_read_in_the_reference_country() {
+        let us = E164::parse("+12025550100").unwrap();
+        assert_eq!(
+            E164::parse_like("(202) 555-0169", &us).unwrap().as_str(),
+            "+12025550169"
+        );
+        assert_eq!(
+            E164::parse_like("+44 20 7946 0000", &us).unwrap().as_str(),
+            "+442079460000"
+        );
+        let uk = E164::parse("+442079460000").unwrap();
+        assert_eq!(
+            E164::parse_like("020 7946 0001", &uk).unwrap().as_str(),
+            "+442079460001"
+        );
+        assert!(E164::parse_like("12", &us).is_err());
+    }
 
     #[test]
     fn formatting_is_normalised_to_e164() {

@@ -39,6 +39,11 @@ impl std::fmt::Display for Secret {
     }
 }
 
+/// Whether two secrets are equal, in time that does not depend on where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && bool::from(subtle::ConstantTimeEq::ct_eq(a.as_bytes(), b.as_bytes()))
+}
+
 /// A random string of `len` ASCII letters and digits from the OS-seeded CSPRNG.
 pub fn random_token(len: usize) -> String {
     rand::rng()

@@ -14,7 +14,7 @@ use url::Url;
 pub const DEFAULT_CONFIG_FILE: &str = "leadline.toml";
 
 /// Every configuration key; also the only `LEADLINE_*` variables read.
-pub const KEYS: [&str; 19] = [
+pub const KEYS: [&str; 31] = [
     "data_dir",
     "database_url",
     "database_max_connections",
@@ -34,6 +34,18 @@ pub const KEYS: [&str; 19] = [
     "sweep_interval_seconds",
     "telephony_fallback_number",
     "telephony_api_base_url",
+    "attachments_dir",
+    "attachments_s3_url",
+    "attachments_s3_endpoint",
+    "attachments_s3_region",
+    "attachments_s3_access_key_id",
+    "attachments_s3_secret_access_key",
+    "attachments_s3_allow_http",
+    "attachments_s3_virtual_hosted_style",
+    "attachments_max_file_bytes",
+    "attachments_max_files",
+    "attachments_types",
+    "attachments_link_ttl_seconds",
 ];
 
 /// How log lines are written.
@@ -91,6 +103,31 @@ pub struct Config {
     pub telephony_fallback_number: Option<String>,
     /// The provider's REST API (outbound calls for call-me).
     pub telephony_api_base_url: Url,
+    /// Directory form attachments are stored in when no bucket is set. Unset:
+    /// `<data_dir>/attachments`. Businesses may have storage of their own.
+    pub attachments_dir: Option<PathBuf>,
+    /// `s3://BUCKET[/PREFIX]`: store attachments in an S3-compatible bucket instead.
+    pub attachments_s3_url: Option<String>,
+    /// The S3-compatible service's endpoint; unset means Amazon S3.
+    pub attachments_s3_endpoint: Option<Url>,
+    /// The bucket's region.
+    pub attachments_s3_region: String,
+    /// The access key id; unset (with the secret) uses the machine's own credentials.
+    pub attachments_s3_access_key_id: Option<String>,
+    /// The secret access key (never printed).
+    pub attachments_s3_secret_access_key: Option<String>,
+    /// Allow a plain `http://` endpoint that is not on a loopback address.
+    pub attachments_s3_allow_http: bool,
+    /// Address the bucket as a host name (`BUCKET.ENDPOINT`) instead of a path.
+    pub attachments_s3_virtual_hosted_style: bool,
+    /// Largest accepted attachment, in bytes.
+    pub attachments_max_file_bytes: u64,
+    /// Most files one form submission may carry.
+    pub attachments_max_files: usize,
+    /// MIME types accepted, as found from each file's content.
+    pub attachments_types: Vec<String>,
+    /// How long a signed download link works.
+    pub attachments_link_ttl_seconds: u64,
 }
 
 impl Default for Config {
@@ -115,6 +152,21 @@ impl Default for Config {
             sweep_interval_seconds: 30,
             telephony_fallback_number: None,
             telephony_api_base_url: Url::parse("https://api.twilio.com").expect("a valid URL"),
+            attachments_dir: None,
+            attachments_s3_url: None,
+            attachments_s3_endpoint: None,
+            attachments_s3_region: "us-east-1".to_owned(),
+            attachments_s3_access_key_id: None,
+            attachments_s3_secret_access_key: None,
+            attachments_s3_allow_http: false,
+            attachments_s3_virtual_hosted_style: false,
+            attachments_max_file_bytes: 10 * 1024 * 1024,
+            attachments_max_files: 5,
+            attachments_types: crate::attachments::types::DEFAULT_TYPES
+                .iter()
+                .map(|t| (*t).to_owned())
+                .collect(),
+            attachments_link_ttl_seconds: 900,
         }
     }
 }
@@ -202,6 +254,21 @@ impl Config {
         {
             return invalid("public_base_url must be an http:// or https:// URL");
         }
+        if self.attachments_max_file_bytes == 0 || self.attachments_max_files == 0 {
+            return invalid("attachments_max_file_bytes and attachments_max_files must be at least 1");
+        }
+        if self.attachments_link_ttl_seconds == 0 {
+            return invalid("attachments_link_ttl_seconds must be at least 1");
+        }
+        if self.attachments_types.is_empty() {
+            return invalid("attachments_types must name at least one type");
+        }
+        for kind in &self.attachments_types {
+            crate::attachments::types::parse_type(kind)
+                .map_err(|e| ConfigError::Invalid(format!("attachments_types: {e}")))?;
+        }
+        crate::attachments::storage::StorageSpec::from_config(self)
+            .map_err(|e| ConfigError::Invalid(format!("attachment storage: {e}")))?;
         Ok(())
     }
 
@@ -268,6 +335,9 @@ impl Config {
         if shown.secret_key.is_some() {
             shown.secret_key = Some("[redacted]".to_owned());
         }
+        if shown.attachments_s3_secret_access_key.is_some() {
+            shown.attachments_s3_secret_access_key = Some("[redacted]".to_owned());
+        }
         let mut text = toml::to_string(&shown).expect("the configuration always serialises");
         if self.secret_key.is_none() {
             text.push_str(&format!(
@@ -295,6 +365,11 @@ mod tests {
                 secret_key: Some("s".repeat(32)),
                 client_ip_header: Some("x-real-ip".into()),
                 telephony_fallback_number: Some("+12025550100".into()),
+                attachments_dir: Some("/srv/files".into()),
+                attachments_s3_url: Some("s3://bucket".into()),
+                attachments_s3_endpoint: Some(Url::parse("https://s3.example.net").unwrap()),
+                attachments_s3_access_key_id: Some("AKID".into()),
+                attachments_s3_secret_access_key: Some("secret".into()),
                 ..Config::default()
             })
             .unwrap(),
@@ -357,5 +432,67 @@ mod tests {
         assert!(!text.contains("a-secret-that"), "{text}");
         assert!(text.contains("***"), "{text}");
         assert!(text.contains("rate_limit_per_second = 50"), "{text}");
+    }
+
+    #[test]
+    fn printing_hides_the_bucket_secret() {
+        let config = Config {
+            attachments_s3_url: Some("s3://acme-files".into()),
+            attachments_s3_access_key_id: Some("AKIDEXAMPLE".into()),
+            attachments_s3_secret_access_key: Some("wJalrXUtnFEMI".into()),
+            ..Config::default()
+        };
+        config.validate().unwrap();
+        let text = config.to_redacted_toml();
+        assert!(!text.contains("wJalrXUtnFEMI"), "{text}");
+        assert!(
+            text.contains("attachments_s3_access_key_id = \"AKIDEXAMPLE\""),
+            "{text}"
+        );
+        assert!(text.contains("attachments_max_file_bytes = 10485760"), "{text}");
+    }
+
+    #[test]
+    fn attachment_settings_are_checked() {
+        let bad = [
+            Config {
+                attachments_max_files: 0,
+                ..Config::default()
+            },
+            Config {
+                attachments_types: vec!["pdf".into()],
+                ..Config::default()
+            },
+            Config {
+                attachments_types: vec![],
+                ..Config::default()
+            },
+            Config {
+                attachments_s3_url: Some("acme-files".into()),
+                ..Config::default()
+            },
+            Config {
+                attachments_s3_url: Some("s3://acme-files".into()),
+                attachments_s3_endpoint: Some(Url::parse("http://objects.example.net").unwrap()),
+                ..Config::default()
+            },
+        ];
+        for config in bad {
+            assert!(config.validate().is_err(), "{config:?}");
+        }
+    }
+
+    #[test]
+    // `Jail`'s closure must answer figment's own (large) error type.
+    #[allow(clippy::result_large_err)]
+    fn attachment_types_may_be_given_in_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("LEADLINE_ATTACHMENTS_TYPES", "[application/pdf, image/png]");
+            let config: Config = Figment::from(Serialized::defaults(Config::default()))
+                .merge(Env::prefixed("LEADLINE_").only(&KEYS))
+                .extract()?;
+            assert_eq!(config.attachments_types, ["application/pdf", "image/png"]);
+            Ok(())
+        });
     }
 }
