@@ -11,6 +11,7 @@
   const device = /iPad|Tablet|Android(?!.*Mobile)/i.test(ua) ? 'tablet' : /Mobi|iPhone|Android/i.test(ua) ? 'mobile' : 'desktop';
   const phone = device != 'desktop';
   let visit = null, token = null, beat = 0, ready;
+  const clickIds = {}, tempId = 't_' + crypto.getRandomValues(new Uint8Array(22)).map(b => b % 10).join('');
 
   const digits = s => String(s || '').replace(/\D/g, '');
   const page = () => ({ url: location.href, title: d.title });
@@ -71,7 +72,7 @@
     if (st.token) token = st.token;
     ll.state = st;
     if (!st.cookieless) try {
-      sessionStorage.setItem(KEY, JSON.stringify({ visit, token }));
+      sessionStorage.setItem(KEY, JSON.stringify({ visit, token, clickIds }));
       if (st.vid) d.cookie = '_ll_vid=' + encodeURIComponent(st.vid) + '; max-age=31536000; path=/; SameSite=Lax';
     } catch (e) {}
     if (d.readyState == 'loading') d.addEventListener('DOMContentLoaded', () => apply(st)); else apply(st);
@@ -87,7 +88,7 @@
     visit = token = null;
     return post('/v1/visits', Object.assign(page(), {
       site, referrer: d.referrer || null, ga: c._ga || null, ga_streams,
-      utma: c.__utma || null, vid: c._ll_vid || null, device
+      utma: c.__utma || null, vid: c._ll_vid || null, device, temp: tempId
     })).then(got);
   };
   const emit = (type, extra) =>
@@ -104,7 +105,9 @@
   try {
     const s = JSON.parse(sessionStorage.getItem(KEY));
     if (s && s.visit && s.token) { visit = s.visit; token = s.token; }
+    Object.assign(clickIds, s && s.clickIds);
   } catch (e) {}
+  new URLSearchParams(location.search).forEach((v, k) => { if (v && /^(gclid|[gw]braid|msclkid|fbclid)$/.test(k)) clickIds[k] = v; });
   ready = Promise.resolve();
   view();
 
@@ -125,4 +128,18 @@
       if (t) location.href = t;
     });
   });
+
+  // Hidden fields on every form as it is submitted (docs/forms.md).
+  d.addEventListener('submit', e => {
+    const f = e.target, c = cookies(), [ga] = /\d+\.\d+$/.exec(c._ga) || [], own = !(f.action + '').indexOf(base + '/');
+    if (!f.closest('[data-leadline-ignore]')) Object.entries(Object.assign({
+      visit, temp: !visit && tempId, visitor: ga ? 'ga:' + ga : c._ll_vid && 'fp:' + c._ll_vid,
+      ga, page: location.href
+    }, own && { site, token }, clickIds)).forEach(([k, v]) => {
+      let i = f.querySelector('[name=leadline_' + k + ']');
+      if (!v) return i && i.remove();
+      i = i || f.appendChild(Object.assign(d.createElement('input'), { type: 'hidden', name: 'leadline_' + k }));
+      i.value = v;
+    });
+  }, true);
 })();

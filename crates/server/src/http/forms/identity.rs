@@ -1,0 +1,241 @@
+//! What a form says beyond the visitor's own data: the snippet's hidden `leadline_*` fields
+//! (the visit, the temporary id, the visitor key, click ids, the GA client id) and the
+//! contact details read from the visitor's fields.
+
+use crate::http::error::ApiError;
+use leadline_core::E164;
+use leadline_core::channel::ClickIds;
+use leadline_core::form::{FormIdentity, TempId};
+use leadline_core::lead::{Contact, contact_text};
+use leadline_core::net::Email;
+use leadline_core::visit::VisitRef;
+use leadline_core::visitor::VisitorKey;
+
+/// The prefix of the snippet's own fields; they are never stored as the visitor's data.
+pub const PREFIX: &str = "leadline_";
+
+/// The snippet's fields of one form, read but not yet trusted.
+#[derive(Debug, Default, Clone)]
+pub struct Hidden {
+    pub site: Option<String>,
+    pub token: Option<String>,
+    pub visit: Option<VisitRef>,
+    pub temp: Option<TempId>,
+    pub visitor: Option<String>,
+    pub click_ids: ClickIds,
+    pub ga_client_id: Option<String>,
+    pub page: Option<String>,
+    pub next: Option<String>,
+}
+
+/// Splits the snippet's fields from the visitor's. A malformed identifier is a 400 that
+/// names the field (the snippet never sends one, so it is a forgery or a broken page).
+pub fn split(fields: Vec<(String, String)>) -> Result<(Hidden, Vec<(String, String)>), ApiError> {
+    let mut hidden = Hidden::default();
+    let mut own = Vec::new();
+    for (name, value) in fields {
+        let Some(key) = name.strip_prefix(PREFIX) else {
+            own.push((name, value));
+            continue;
+        };
+        let value = value.trim().to_owned();
+        if value.is_empty() {
+            continue;
+        }
+        let bad = |e: leadline_core::Invalid| ApiError::BadRequest(format!("field {name}: {e}"));
+        match key {
+            "site" => hidden.site = Some(value),
+            "token" => hidden.token = Some(value),
+            "visit" => hidden.visit = Some(VisitRef::parse(&value).map_err(bad)?),
+            "temp" => hidden.temp = Some(TempId::parse(&value).map_err(bad)?),
+            "visitor" => hidden.visitor = Some(visitor_key(&name, &value)?),
+            "gclid" => hidden.click_ids.gclid = Some(click_id(&name, value)?),
+            "gbraid" => hidden.click_ids.gbraid = Some(click_id(&name, value)?),
+            "wbraid" => hidden.click_ids.wbraid = Some(click_id(&name, value)?),
+            "msclkid" => hidden.click_ids.msclkid = Some(click_id(&name, value)?),
+            "fbclid" => hidden.click_ids.fbclid = Some(click_id(&name, value)?),
+            "ga" => hidden.ga_client_id = Some(ga_client_id(&name, &value)?),
+            "page" => hidden.page = Some(short(&name, value, 2048)?),
+            "next" => hidden.next = Some(short(&name, value, 2048)?),
+            _ => {
+                return Err(ApiError::BadRequest(format!(
+                    "unknown field {name}: names starting {PREFIX} are Leadline's"
+                )));
+            }
+        }
+    }
+    Ok((hidden, own))
+}
+
+fn short(name: &str, value: String, max: usize) -> Result<String, ApiError> {
+    if value.len() > max || value.chars().any(char::is_control) {
+        return Err(ApiError::BadRequest(format!(
+            "field {name} must be at most {max} bytes without control characters"
+        )));
+    }
+    Ok(value)
+}
+
+fn click_id(name: &str, value: String) -> Result<String, ApiError> {
+    let ok = value.len() <= 512 && value.bytes().all(|b| b.is_ascii_graphic());
+    if ok {
+        Ok(value)
+    } else {
+        Err(ApiError::BadRequest(format!("field {name} is not a click id")))
+    }
+}
+
+fn ga_client_id(name: &str, value: &str) -> Result<String, ApiError> {
+    let parts: Vec<&str> = value.split('.').collect();
+    let ok = parts.len() == 2
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 20 && p.bytes().all(|b| b.is_ascii_digit()));
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err(ApiError::BadRequest(format!(
+            "field {name} is not a GA client id like 123456789.1700000000"
+        )))
+    }
+}
+
+fn visitor_key(name: &str, value: &str) -> Result<String, ApiError> {
+    let known = ["ga:", "utma:", "fp:", "anon:"].iter().any(|p| value.starts_with(p));
+    let ok = known && value.len() <= VisitorKey::MAX_CHARS && value.bytes().all(|b| b.is_ascii_graphic());
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err(ApiError::BadRequest(format!("field {name} is not a visitor key")))
+    }
+}
+
+impl Hidden {
+    /// The identity to record; `visit` is the visit Leadline vouches for (or `None`), and
+    /// the form's own visitor key is kept only when `trust_visitor` (a form processor with
+    /// the business's key; a browser's claim alone could tie a stranger to a lead).
+    pub fn identity(&self, visit: Option<VisitRef>, trust_visitor: bool) -> FormIdentity {
+        FormIdentity {
+            visit,
+            temp_id: self.temp.clone(),
+            visitor_key: self.visitor.clone().filter(|_| trust_visitor),
+            click_ids: self.click_ids.clone(),
+            ga_client_id: self.ga_client_id.clone(),
+        }
+    }
+}
+
+/// Reads the contact details from the visitor's fields by their usual names. A value that
+/// does not parse (a mistyped e-mail) is left in the fields and not used for matching: the
+/// submission is still kept.
+pub fn contact(fields: &[(String, String)], like: Option<&E164>) -> Contact {
+    let mut contact = Contact::default();
+    let mut first_last = (None, None);
+    for (name, value) in fields {
+        let key: String = name
+            .to_ascii_lowercase()
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect();
+        if contact.email.is_none() && key.contains("email") {
+            contact.email = Email::parse(value.trim()).ok();
+        } else if contact.phone.is_none() && ["phone", "tel", "mobile", "cell"].iter().any(|k| key.contains(k)) {
+            contact.phone = match like {
+                Some(like) => E164::parse_like(value, like).ok(),
+                None => E164::parse(value).ok(),
+            };
+        } else if contact.company.is_none()
+            && ["company", "organisation", "organization", "business"]
+                .iter()
+                .any(|k| key.contains(k))
+        {
+            contact.company = contact_text("company", value).ok().flatten();
+        } else if matches!(key.as_str(), "firstname" | "givenname" | "fname") {
+            first_last.0 = contact_text("name", value).ok().flatten();
+        } else if matches!(key.as_str(), "lastname" | "surname" | "familyname" | "lname") {
+            first_last.1 = contact_text("name", value).ok().flatten();
+        } else if contact.name.is_none() && matches!(key.as_str(), "name" | "fullname" | "yourname" | "contactname") {
+            contact.name = contact_text("name", value).ok().flatten();
+        }
+    }
+    if contact.name.is_none() {
+        contact.name = match first_last {
+            (Some(first), Some(last)) => Some(format!("{first} {last}")),
+            (first, last) => first.or(last),
+        };
+    }
+    contact
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+        items.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn hidden_fields_are_split_from_the_visitors_own() {
+        let visit = VisitRef::generate();
+        let (hidden, own) = split(pairs(&[
+            ("leadline_visit", visit.as_str()),
+            ("leadline_gclid", "Cj0KCQ"),
+            ("leadline_ga", "123456789.1700000000"),
+            ("leadline_temp", ""),
+            ("email", "ann@example.com"),
+        ]))
+        .unwrap();
+        assert_eq!(hidden.visit, Some(visit));
+        assert_eq!(hidden.click_ids.gclid.as_deref(), Some("Cj0KCQ"));
+        assert_eq!(hidden.temp, None);
+        assert_eq!(own, pairs(&[("email", "ann@example.com")]));
+    }
+
+    #[test]
+    fn malformed_identifiers_are_named() {
+        for (name, value) in [
+            ("leadline_visit", "../x"),
+            ("leadline_temp", "t_short"),
+            ("leadline_ga", "GA1.1.x"),
+            ("leadline_visitor", "someone"),
+            ("leadline_colour", "red"),
+        ] {
+            let err = split(pairs(&[(name, value)])).unwrap_err().to_string();
+            assert!(err.contains(name), "{name}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_browsers_visitor_claim_is_not_trusted() {
+        let (hidden, _) = split(pairs(&[("leadline_visitor", "ga:1.2")])).unwrap();
+        assert_eq!(hidden.identity(None, false).visitor_key, None);
+        assert_eq!(hidden.identity(None, true).visitor_key.as_deref(), Some("ga:1.2"));
+    }
+
+    #[test]
+    fn contact_details_come_from_the_usual_field_names() {
+        let us = E164::parse("+12025550100").unwrap();
+        let contact = contact(
+            &pairs(&[
+                ("First-Name", "Ann"),
+                ("last_name", "Lee"),
+                ("your-email", " Ann@Example.com "),
+                ("Phone Number", "(202) 555-0169"),
+                ("company", "Lee Sofas"),
+            ]),
+            Some(&us),
+        );
+        assert_eq!(contact.name.as_deref(), Some("Ann Lee"));
+        assert_eq!(contact.email.unwrap().as_str(), "ann@example.com");
+        assert_eq!(contact.phone.unwrap().as_str(), "+12025550169");
+        assert_eq!(contact.company.as_deref(), Some("Lee Sofas"));
+    }
+
+    #[test]
+    fn unparseable_contact_values_are_not_used() {
+        let contact = contact(&pairs(&[("email", "not an address"), ("phone", "call me")]), None);
+        assert_eq!(contact.email, None);
+        assert_eq!(contact.phone, None);
+    }
+}
