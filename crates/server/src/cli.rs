@@ -1,7 +1,7 @@
 //! The command line: global flags that feed the configuration, and one subcommand per job.
 
 use crate::config::{LogFormat, Overrides};
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use url::Url;
@@ -257,6 +257,46 @@ pub enum BusinessCommand {
     },
     /// List businesses.
     List,
+    /// Where the business's form attachments are stored: a directory (such as a volume its
+    /// own hosting is mounted on), an S3-compatible bucket, or the server's default. Without
+    /// --dir, --s3 or --default, shows the current storage.
+    Storage(StorageArgs),
+}
+
+/// `leadline business storage`: one of --dir, --s3 (with its --s3-* flags) or --default.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("target").args(["dir", "s3", "default"]).multiple(false)))]
+pub struct StorageArgs {
+    #[command(flatten)]
+    pub business: BusinessRef,
+    /// An existing directory the server can write to, e.g. /mnt/acme-hosting/leadline.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// An S3-compatible bucket and optional folder: s3://BUCKET[/FOLDER].
+    #[arg(long)]
+    pub s3: Option<String>,
+    /// The S3-compatible service's endpoint URL (default: Amazon S3).
+    #[arg(long, requires = "s3")]
+    pub s3_endpoint: Option<String>,
+    /// The bucket's region.
+    #[arg(long, requires = "s3", default_value = "us-east-1")]
+    pub s3_region: String,
+    /// The access key id.
+    #[arg(long, requires = "s3")]
+    pub s3_access_key_id: Option<String>,
+    /// A file whose first line is the secret access key (kept in the database, as provider
+    /// auth tokens are).
+    #[arg(long, requires = "s3")]
+    pub s3_secret_access_key_file: Option<PathBuf>,
+    /// Allow a plain http:// endpoint that is not on this machine.
+    #[arg(long, requires = "s3")]
+    pub s3_allow_http: bool,
+    /// Address the bucket as BUCKET.ENDPOINT instead of ENDPOINT/BUCKET.
+    #[arg(long, requires = "s3")]
+    pub s3_virtual_hosted_style: bool,
+    /// Store the business's attachments in the server's default storage again.
+    #[arg(long)]
+    pub default: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -318,6 +358,13 @@ pub enum SiteCommand {
         #[command(flatten)]
         business: BusinessRef,
     },
+    /// Issue the site's secret for the returning-visitor lookup, replacing any earlier one;
+    /// it is shown once and stored only as a hash.
+    Secret {
+        /// The site's key.
+        #[arg(long)]
+        site: String,
+    },
 }
 
 /// How a site hands out extensions (see docs/setup.md); unset flags keep the current value.
@@ -350,6 +397,10 @@ pub struct SiteSettingsArgs {
     /// Record calls to this site's numbers.
     #[arg(long)]
     pub record_calls: Option<bool>,
+    /// What a minute of a call costs, in the site currency's minor units (50 = 0.50 USD);
+    /// a sale may take its cost from call minutes at this rate. 0 unsets it.
+    #[arg(long)]
+    pub cost_per_minute_minor: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]

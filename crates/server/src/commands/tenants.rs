@@ -2,16 +2,17 @@
 //! input is parsed into its domain type before anything is written, so bad input changes
 //! nothing; each record is written in one transaction.
 
+use crate::attachments::storage::{S3Spec, StorageSpec, parse_s3_url, writable_dir};
 use crate::cli::{
     ApiKeyCommand, BusinessCommand, BusinessRef, DestinationCommand, NumberCommand, SiteCommand, SiteSettingsArgs,
-    UserCommand,
+    StorageArgs, UserCommand,
 };
 use crate::commands::InputError;
 use crate::config::Config;
 use leadline_core::Invalid;
 use leadline_core::names::{Name, Slug};
 use leadline_core::net::{DomainName, Email};
-use leadline_core::secret::{IssuedApiKey, NewPassword};
+use leadline_core::secret::{IssuedApiKey, NewPassword, Secret};
 use leadline_core::site::{Currency, ExtensionMode, SiteKey, SiteSettings, Timezone};
 use leadline_core::store::{Store, StoreError};
 use leadline_core::tenant::{
@@ -68,7 +69,83 @@ pub async fn business(store: &dyn Store, command: BusinessCommand) -> anyhow::Re
                 println!("{:<24} {}", b.slug, b.name);
             }
         }
+        BusinessCommand::Storage(args) => storage(store, args).await?,
     }
+    Ok(())
+}
+
+/// `leadline business storage …`: every input is checked (the directory written to, the
+/// bucket written to and cleaned) before the description is saved.
+async fn storage(store: &dyn Store, args: StorageArgs) -> anyhow::Result<()> {
+    let wanted = if let Some(dir) = &args.dir {
+        Some(Some(StorageSpec::Dir {
+            path: writable_dir(dir)?,
+        }))
+    } else if let Some(location) = &args.s3 {
+        Some(Some(s3_storage(location, &args)?))
+    } else if args.default {
+        Some(None)
+    } else {
+        None
+    };
+    let business = find_business(store, &args.business).await?;
+    let Some(wanted) = wanted else {
+        let shown = match store.attachment_storage(business.id).await.map_err(said)? {
+            Some(text) => StorageSpec::from_json(&text)?.describe(),
+            None => "the server's default storage".to_owned(),
+        };
+        println!("business '{}' stores attachments in {shown}", business.slug);
+        return Ok(());
+    };
+    if let Some(spec @ StorageSpec::S3(_)) = &wanted {
+        probe(spec).await?;
+    }
+    let json = wanted.as_ref().map(StorageSpec::to_json);
+    store
+        .set_attachment_storage(business.id, json.as_deref())
+        .await
+        .map_err(said)?;
+    let shown = wanted.map_or("the server's default storage".to_owned(), |spec| spec.describe());
+    println!("business '{}' now stores attachments in {shown}", business.slug);
+    Ok(())
+}
+
+fn s3_storage(location: &str, args: &StorageArgs) -> anyhow::Result<StorageSpec> {
+    let (bucket, prefix) = parse_s3_url(location)?;
+    let (Some(access_key_id), Some(secret_file)) = (&args.s3_access_key_id, &args.s3_secret_access_key_file) else {
+        return Err(InputError("--s3 needs --s3-access-key-id and --s3-secret-access-key-file".into()).into());
+    };
+    let secret = std::fs::read_to_string(secret_file)
+        .map_err(|e| InputError(format!("cannot read {}: {e}", secret_file.display())))?;
+    let secret = secret.lines().next().unwrap_or("").trim().to_owned();
+    if secret.is_empty() {
+        return Err(InputError(format!("{} holds no secret access key", secret_file.display())).into());
+    }
+    let spec = S3Spec {
+        bucket,
+        prefix,
+        endpoint: args.s3_endpoint.as_ref().map(|e| e.trim_end_matches('/').to_owned()),
+        region: args.s3_region.clone(),
+        access_key_id: Some(access_key_id.trim().to_owned()),
+        secret_access_key: Some(Secret::new(secret)),
+        allow_http: args.s3_allow_http,
+        virtual_hosted_style: args.s3_virtual_hosted_style,
+    };
+    spec.validate()?;
+    Ok(StorageSpec::S3(spec))
+}
+
+/// Writes and removes a small object, so a wrong bucket, endpoint or key is found now.
+async fn probe(spec: &StorageSpec) -> anyhow::Result<()> {
+    use object_store::ObjectStoreExt;
+    let refused = |e: &dyn std::fmt::Display| InputError(format!("cannot write to {}: {e}", spec.describe()));
+    let bucket = spec.build(false).map_err(|e| refused(&e))?;
+    let path = object_store::path::Path::from(format!(".leadline-probe-{}", leadline_core::secret::random_token(12)));
+    bucket
+        .put(&path, object_store::PutPayload::from_static(b"probe"))
+        .await
+        .map_err(|e| refused(&e))?;
+    bucket.delete(&path).await.map_err(|e| refused(&e))?;
     Ok(())
 }
 
@@ -177,6 +254,23 @@ pub async fn site(store: &dyn Store, config: &Config, command: SiteCommand) -> a
                 .map_err(said)?;
             println!("site {} settings: {}", updated.key, updated.settings.to_json());
         }
+        SiteCommand::Secret { site } => {
+            let key = SiteKey::parse(&site)?;
+            let site = match store.site_by_key(&key).await {
+                Ok(found) => found,
+                Err(StoreError::NotFound) => {
+                    return Err(InputError(format!("unknown site key '{key}': see `leadline site list`")).into());
+                }
+                Err(other) => return Err(other.into()),
+            };
+            let (secret, hash) = crate::http::leads::issue_secret();
+            store
+                .set_site_secret(site.business_id, site.id, &hash)
+                .await
+                .map_err(said)?;
+            println!("issued a new secret for site {key} (any earlier one no longer works)");
+            println!("secret (shown once, stored only as a hash): {secret}");
+        }
         SiteCommand::List { business } => {
             let business = find_business(store, &business).await?;
             for s in store.list_sites(business.id).await? {
@@ -223,6 +317,7 @@ fn apply_settings(mut settings: SiteSettings, args: &SiteSettingsArgs) -> anyhow
     settings.cookieless = args.cookieless.unwrap_or(settings.cookieless);
     settings.star_click_codes = args.star_click_codes.unwrap_or(settings.star_click_codes);
     settings.record_calls = args.record_calls.unwrap_or(settings.record_calls);
+    settings.cost_per_minute_minor = args.cost_per_minute_minor.unwrap_or(settings.cost_per_minute_minor);
     Ok(settings)
 }
 

@@ -7,3 +7,4 @@ mod config;
 mod demo;
 mod setup;
 mod sim;
+mod storage;

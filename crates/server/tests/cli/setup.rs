@@ -463,3 +463,35 @@ fn routing_rules_ring_only_the_business_destinations() {
     let listed = cli.ok(&["route", "list", "--business", "acme-upholstery", "--site", &key]);
     assert_eq!(listed.lines().count(), 1, "{listed}");
 }
+
+#[test]
+fn a_site_secret_is_shown_once_and_a_new_one_replaces_it() {
+    let cli = Cli::new();
+    let key = cli.with_site();
+    let secret_in = |out: &str| {
+        out.split("secret (shown once, stored only as a hash): ")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{out}"))
+            .trim()
+            .to_owned()
+    };
+    let first = secret_in(&cli.ok(&["site", "secret", "--site", &key]));
+    assert!(first.starts_with("lls_") && first.len() == 44, "{first}");
+    let second = secret_in(&cli.ok(&["site", "secret", "--site", &key]));
+    assert_ne!(first, second, "each run issues a new secret");
+    let err = cli.refused(&["site", "secret", "--site", "AAAAAAAAAAAAAAAAAAAA"]);
+    assert!(err.contains("unknown site key"), "{err}");
+    let err = cli.refused(&["site", "secret", "--site", "short"]);
+    assert!(err.contains("site key"), "{err}");
+    let out = cli.ok(&[
+        "site",
+        "configure",
+        "--business",
+        "acme-upholstery",
+        "--site",
+        &key,
+        "--cost-per-minute-minor",
+        "50",
+    ]);
+    assert!(out.contains(r#""cost_per_minute_minor":50"#), "{out}");
+}

@@ -1,0 +1,57 @@
+//! Custom field definitions of a business: `GET /v1/fields` lists them, `POST /v1/fields`
+//! defines one (name, type, required). Leads' values are set with `PATCH /v1/leads/{ref}`.
+
+use super::wire::{bad, json_body};
+use crate::http::AppState;
+use crate::http::api_key::BusinessKey;
+use crate::http::error::ApiError;
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use leadline_core::fields::{FieldDef, FieldKind, FieldName};
+use leadline_core::store::StoreError;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+fn field_json(def: &FieldDef) -> Value {
+    json!({ "name": def.name.as_str(), "type": def.kind.as_str(), "required": def.required })
+}
+
+pub async fn list(State(state): State<AppState>, BusinessKey(business): BusinessKey) -> Result<Json<Value>, ApiError> {
+    let fields = state.store.fields(business).await?;
+    Ok(Json(
+        json!({ "fields": fields.iter().map(field_json).collect::<Vec<_>>() }),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DefineBody {
+    name: String,
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    required: bool,
+}
+
+pub async fn define(
+    State(state): State<AppState>,
+    BusinessKey(business): BusinessKey,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let body: DefineBody = json_body(body).await?;
+    let def = FieldDef {
+        name: FieldName::parse(body.name.trim()).map_err(bad)?,
+        kind: FieldKind::parse(&body.kind).map_err(bad)?,
+        required: body.required,
+    };
+    match state.store.define_field(business, &def).await {
+        Ok(()) => Ok((StatusCode::CREATED, Json(field_json(&def))).into_response()),
+        Err(StoreError::Conflict(message)) => {
+            Ok((StatusCode::CONFLICT, Json(json!({ "error": message }))).into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
