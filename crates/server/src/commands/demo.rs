@@ -230,7 +230,14 @@ fn print_banner(facts: &DemoFacts, facts_path: &Path) {
         facts.tracking_number,
         facts.destinations.join(", ")
     );
-    println!("  owner login:     {} / {}", facts.owner_email, facts.owner_password);
+    println!(
+        "  owner login:     {} / {}  at {}/app/login",
+        facts.owner_email, facts.owner_password, facts.base_url
+    );
+    println!(
+        "  calls and leads: {}/demo/calls.html  (each ref opens its lead)",
+        facts.base_url
+    );
     println!(
         "  health:          {0}/healthz  {0}/readyz  {0}/metrics",
         facts.base_url

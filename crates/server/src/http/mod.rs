@@ -2,9 +2,13 @@
 //! server loop with graceful shutdown.
 
 pub mod api_key;
+pub mod attachments;
 pub mod demo;
 pub mod error;
+pub mod forms;
+pub mod leads;
 pub mod metrics;
+pub mod operator;
 pub mod ops;
 pub mod rate_limit;
 pub mod snippet;
@@ -85,7 +89,9 @@ impl AppState {
     /// State for a server with this configuration, store and install secret.
     pub fn new(store: Arc<dyn Store>, config: &Config, secret: Secret) -> anyhow::Result<Self> {
         Ok(Self {
-            attachments: Arc::new(crate::attachments::Attachments::from_config(config, secret.clone())?),
+            attachments: Arc::new(
+                crate::attachments::Attachments::from_config(config, secret.clone())?.with_store(store.clone()),
+            ),
             store,
             metrics: Arc::new(Metrics::new()),
             limiter: rate_limit::limiter(config.rate_limit_per_second),
@@ -145,6 +151,9 @@ pub fn routes() -> Router<AppState> {
         .merge(visits::router())
         .merge(demo::router())
         .merge(sources::router())
+        .merge(operator::router())
+        .merge(leads::router())
+        .merge(attachments::router())
         .merge(crate::telephony::router())
 }
 
@@ -167,9 +176,12 @@ pub fn finish(routes: Router<AppState>, state: AppState, limits: Limits) -> Rout
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit::resolve_client_ip))
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit::enforce))
-        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.request_timeout));
+    // Form posts carry files, so they get the attachment limits instead of the global one.
+    let uploads = forms::router().layer(RequestBodyLimitLayer::new(forms::max_body_bytes(&state)));
     routes
+        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+        .merge(uploads)
         .route_layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .fallback(|| async { error::ApiError::NotFound })
         .with_state(state)

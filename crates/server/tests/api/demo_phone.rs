@@ -10,6 +10,10 @@ async fn the_browser_phone_places_a_call_that_the_live_list_shows() {
     let (app, seeded) = TestApp::spawn_site(Engine::Sqlite, Config::default(), SiteSettings::default()).await;
     let page = app.get("/demo/calls.html").await.text().await.unwrap();
     assert!(page.contains("Call (202) 555-0100"), "{page}");
+    assert!(
+        page.contains("'/app/leads/' + encodeURIComponent(c.record_ref)"),
+        "each call links to its lead's page"
+    );
     let state = app
         .register_visit(
             &seeded,

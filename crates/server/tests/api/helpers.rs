@@ -185,8 +185,15 @@ impl TestApp {
     ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
+        // Files the app writes (attachments) go to the test's own directory, never the crate's.
+        let data_dir = if config.data_dir == Config::default().data_dir {
+            dir.path().join("data")
+        } else {
+            config.data_dir.clone()
+        };
         let config = Config {
             public_base_url: Some(url::Url::parse(&base_url).unwrap()),
+            data_dir,
             ..config
         };
         let secret = Secret::new("a test install secret that is long enough");

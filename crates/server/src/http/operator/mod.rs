@@ -1,0 +1,24 @@
+//! The operator's pages in the browser: login, and a lead with its timeline where notes,
+//! status changes and sales are recorded. Server-rendered with escaping templates.
+
+mod pages;
+mod session;
+mod view;
+
+use crate::http::AppState;
+use axum::Router;
+use axum::routing::{get, post};
+
+/// The operator routes, under `/app/`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/app/login", get(pages::show_login).post(session::log_in))
+        .route("/app/logout", post(session::log_out))
+        .route("/app/", get(pages::home))
+        .route("/app/leads", get(pages::home))
+        .route("/app/leads/{record_ref}", get(pages::show_lead))
+        .route("/app/leads/{record_ref}/notes", post(pages::add_note))
+        .route("/app/leads/{record_ref}/status", post(pages::change_status))
+        .route("/app/leads/{record_ref}/sales", post(pages::record_sale))
+        .route("/app/attachments/{name}", get(pages::attachment))
+}

@@ -1,0 +1,263 @@
+//! The operator's pages: the login form and a lead with its timeline, where a note, a status
+//! change or a sale is recorded as an activity by the logged-in user.
+
+use super::session::{Operator, safe_next};
+use super::view::{self, Entry};
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::leads::sales::{SaleBody, new_sale};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use leadline_core::lead::{Author, Lead, LeadChange, LeadStatus};
+use leadline_core::tenant::Site;
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    next: &'a str,
+    error: Option<&'a str>,
+}
+
+/// The login page, with an error after a failed attempt.
+pub fn login_page(next: &str, error: Option<&str>) -> Response {
+    let page = LoginPage {
+        next: safe_next(next),
+        error,
+    };
+    let status = if error.is_some() {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::OK
+    };
+    (status, render(&page)).into_response()
+}
+
+fn render(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => ApiError::Internal(e.into()).into_response(),
+    }
+}
+
+/// `?next=` of the login page.
+#[derive(Deserialize)]
+pub struct Next {
+    #[serde(default)]
+    next: String,
+}
+
+/// `GET /app/login`.
+pub async fn show_login(Query(query): Query<Next>) -> Response {
+    login_page(&query.next, None)
+}
+
+#[derive(Template)]
+#[template(path = "lead.html")]
+struct LeadPage {
+    lead_ref: u64,
+    user_name: String,
+    name: Option<String>,
+    status: &'static str,
+    /// (status, whether it is the lead's).
+    statuses: Vec<(&'static str, bool)>,
+    details: Vec<(&'static str, String)>,
+    totals: Vec<String>,
+    currency: String,
+    csrf: String,
+    error: Option<String>,
+    timeline: Vec<Entry>,
+}
+
+async fn lead_of(state: &AppState, operator: &Operator, record_ref: &str) -> Result<Lead, ApiError> {
+    let record_ref: u64 = record_ref.parse().map_err(|_| ApiError::NotFound)?;
+    Ok(state.store.lead(operator.user.business_id, record_ref).await?)
+}
+
+/// The site whose currency and call rate a lead's money uses: its own, else the business's first.
+async fn site_of(state: &AppState, lead: &Lead) -> Result<Option<Site>, ApiError> {
+    if let Some(site) = lead.site_id {
+        return Ok(Some(state.store.site(lead.business_id, site).await?));
+    }
+    Ok(state.store.list_sites(lead.business_id).await?.into_iter().next())
+}
+
+async fn render_lead(
+    state: &AppState,
+    operator: &Operator,
+    lead: &Lead,
+    error: Option<String>,
+) -> Result<Response, ApiError> {
+    let site = site_of(state, lead).await?;
+    let c = &lead.contact;
+    let mut details = Vec::new();
+    details.extend(c.email.as_ref().map(|e| ("E-mail", e.as_str().to_owned())));
+    details.extend(c.phone.as_ref().map(|p| ("Phone", p.as_str().to_owned())));
+    details.extend(c.company.clone().map(|co| ("Company", co)));
+    details.extend(lead.source.clone().map(|s| ("Source", s)));
+    if !lead.tags.is_empty() {
+        details.push(("Tags", lead.tags.join(", ")));
+    }
+    details.push(("First seen", lead.created_at.format("%Y-%m-%d %H:%M UTC").to_string()));
+    let page = LeadPage {
+        lead_ref: lead.record_ref,
+        user_name: operator.user.name.to_string(),
+        name: c.name.clone(),
+        status: lead.status.as_str(),
+        statuses: LeadStatus::ALL
+            .iter()
+            .map(|s| (s.as_str(), *s == lead.status))
+            .collect(),
+        details,
+        totals: view::totals(lead),
+        currency: site
+            .map(|s| s.currency.code().to_owned())
+            .unwrap_or_else(|| "USD".into()),
+        csrf: operator.csrf.clone(),
+        timeline: view::timeline(state, lead).await?,
+        error: error.clone(),
+    };
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, render(&page)).into_response())
+}
+
+/// `GET /app/leads/{ref}`: a lead of the operator's business (404 for any other).
+pub async fn show_lead(
+    State(state): State<AppState>,
+    operator: Operator,
+    Path(record_ref): Path<String>,
+) -> Result<Response, ApiError> {
+    let lead = lead_of(&state, &operator, &record_ref).await?;
+    render_lead(&state, &operator, &lead, None).await
+}
+
+/// A note's form.
+#[derive(Deserialize)]
+pub struct NoteForm {
+    csrf: String,
+    text: String,
+}
+
+/// A status change's form.
+#[derive(Deserialize)]
+pub struct StatusForm {
+    csrf: String,
+    status: String,
+}
+
+/// A sale's form: amounts as people write them.
+#[derive(Deserialize)]
+pub struct SaleForm {
+    csrf: String,
+    revenue: String,
+    #[serde(default)]
+    cost: String,
+    #[serde(default)]
+    cost_from_calls: Option<String>,
+    #[serde(default)]
+    profit: String,
+}
+
+/// Applies an operator's change, then shows the lead again (or the page with the error).
+async fn apply(
+    state: &AppState,
+    operator: &Operator,
+    lead: &Lead,
+    change: Result<LeadChange, String>,
+) -> Result<Response, ApiError> {
+    let change = match change {
+        Ok(change) => change,
+        Err(message) => return render_lead(state, operator, lead, Some(message)).await,
+    };
+    let author = Author::user(&operator.user.email);
+    match state
+        .store
+        .change_lead(lead.business_id, lead.id, &author, &change)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/app/leads/{}", lead.record_ref)).into_response()),
+        Err(leadline_core::store::StoreError::Invalid(e)) => {
+            render_lead(state, operator, lead, Some(e.to_string())).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /app/leads/{ref}/notes`.
+pub async fn add_note(
+    State(state): State<AppState>,
+    operator: Operator,
+    Path(record_ref): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<NoteForm>,
+) -> Result<Response, ApiError> {
+    operator.check_post(&state, &headers, &form.csrf)?;
+    let lead = lead_of(&state, &operator, &record_ref).await?;
+    let change = LeadChange::Note(form.text.trim().to_owned());
+    let change = change.validate().map(|()| change).map_err(|e| e.to_string());
+    apply(&state, &operator, &lead, change).await
+}
+
+/// `POST /app/leads/{ref}/status`.
+pub async fn change_status(
+    State(state): State<AppState>,
+    operator: Operator,
+    Path(record_ref): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<StatusForm>,
+) -> Result<Response, ApiError> {
+    operator.check_post(&state, &headers, &form.csrf)?;
+    let lead = lead_of(&state, &operator, &record_ref).await?;
+    let change = LeadStatus::parse(&form.status)
+        .map(LeadChange::Status)
+        .map_err(|e| e.to_string());
+    apply(&state, &operator, &lead, change).await
+}
+
+/// `POST /app/leads/{ref}/sales`.
+pub async fn record_sale(
+    State(state): State<AppState>,
+    operator: Operator,
+    Path(record_ref): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<SaleForm>,
+) -> Result<Response, ApiError> {
+    operator.check_post(&state, &headers, &form.csrf)?;
+    let lead = lead_of(&state, &operator, &record_ref).await?;
+    let change = match new_sale(&state, &lead, &sale_body(&form)).await {
+        Ok(sale) => Ok(LeadChange::Sale(sale)),
+        Err(ApiError::BadRequest(reason)) => Err(reason),
+        Err(other) => return Err(other),
+    };
+    apply(&state, &operator, &lead, change).await
+}
+
+/// The form as the API's sale body: the same rules and the same words when refused.
+fn sale_body(form: &SaleForm) -> SaleBody {
+    let text = |t: &str| (!t.trim().is_empty()).then(|| Value::String(t.to_owned()));
+    SaleBody {
+        revenue: Value::String(form.revenue.clone()),
+        cost: text(&form.cost),
+        cost_from_calls: form.cost_from_calls.is_some(),
+        profit: text(&form.profit),
+        ..SaleBody::default()
+    }
+}
+
+/// `GET /app/attachments/{name}`: a file of a submission of the operator's business.
+pub async fn attachment(State(state): State<AppState>, operator: Operator, Path(name): Path<String>) -> Response {
+    crate::http::attachments::download(&state, operator.user.business_id, &name).await
+}
+
+/// `GET /app/` and `/app/leads`: until the dashboard exists, the demo's call list.
+pub async fn home(_operator: Operator) -> Redirect {
+    Redirect::to("/demo/calls.html")
+}

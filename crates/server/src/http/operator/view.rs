@@ -1,0 +1,150 @@
+//! What an operator sees of a lead: its details and one timeline of visits (with their
+//! pages), calls, submissions (with download links) and activities, oldest first.
+
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::leads::money::{format_minor, minor_digits};
+use chrono::{DateTime, Utc};
+use leadline_core::call::Call;
+use leadline_core::form::Submission;
+use leadline_core::lead::{Activity, Lead};
+use leadline_core::store::Store;
+
+/// One entry of the timeline.
+pub struct Entry {
+    pub at: DateTime<Utc>,
+    /// `visit`, `call`, `submission` or the activity's kind.
+    pub kind: &'static str,
+    pub title: String,
+    pub lines: Vec<String>,
+    /// (label, href) pairs, e.g. attachments and recordings.
+    pub links: Vec<(String, String)>,
+}
+
+impl Entry {
+    /// The time, as shown.
+    pub fn when(&self) -> String {
+        self.at.format("%Y-%m-%d %H:%M UTC").to_string()
+    }
+}
+
+/// The whole timeline of a lead.
+pub async fn timeline(state: &AppState, lead: &Lead) -> Result<Vec<Entry>, ApiError> {
+    let store: &dyn Store = state.store.as_ref();
+    let (business, id) = (lead.business_id, lead.id);
+    let mut entries = Vec::new();
+    for visit in store.lead_visits(business, id, 50).await? {
+        let pages = store.visit_pages(visit.site_id, &visit.public_id).await?;
+        let a = &visit.attribution;
+        let mut lines = vec![format!("Landed on {}", visit.landing_url)];
+        lines.extend(a.term.as_ref().map(|t| format!("Keyword: {t}")));
+        lines.extend(a.campaign.as_ref().map(|c| format!("Campaign: {c}")));
+        lines.extend(pages.iter().skip(1).map(|p| format!("Then {}", p.url)));
+        entries.push(Entry {
+            at: visit.started_at,
+            kind: "visit",
+            title: format!("Visit from {} / {}", a.source, a.medium),
+            lines,
+            links: Vec::new(),
+        });
+    }
+    entries.extend(store.lead_calls(business, id).await?.iter().map(call_entry));
+    for submission in store.lead_submissions(business, id).await? {
+        entries.push(submission_entry(&submission));
+    }
+    entries.extend(store.lead_activities(business, id).await?.iter().map(activity_entry));
+    entries.sort_by_key(|e| e.at);
+    Ok(entries)
+}
+
+fn call_entry(call: &Call) -> Entry {
+    let mut lines = vec![format!(
+        "From {} · matched by {}",
+        call.caller,
+        call.origin.matched_by.as_str()
+    )];
+    lines.extend(call.outcome.map(|o| format!("Outcome: {}", o.as_str())));
+    lines.extend(call.answered_by.as_ref().map(|a| format!("Answered by {a}")));
+    lines.extend(call.duration_seconds.map(|d| format!("Talked {d} s")));
+    Entry {
+        at: call.started_at,
+        kind: "call",
+        title: format!("Call {}", call.record_ref),
+        lines,
+        links: call
+            .recording_url
+            .iter()
+            .map(|url| ("Recording".to_owned(), url.clone()))
+            .collect(),
+    }
+}
+
+fn submission_entry(submission: &Submission) -> Entry {
+    Entry {
+        at: submission.created_at,
+        kind: "submission",
+        title: "Form submitted".to_owned(),
+        lines: submission
+            .fields
+            .iter()
+            .map(|(name, value)| format!("{name}: {value}"))
+            .collect(),
+        links: submission
+            .attachments
+            .iter()
+            .map(|a| {
+                (
+                    a.original_name.clone(),
+                    format!("/app/attachments/{}", a.stored_name.as_str()),
+                )
+            })
+            .collect(),
+    }
+}
+
+fn activity_entry(activity: &Activity) -> Entry {
+    let detail = &activity.detail;
+    let text = |key: &str| detail.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+    let (title, lines) = match activity.kind.as_str() {
+        "note" => ("Note".to_owned(), vec![text("text")]),
+        "status" => (format!("Status {} → {}", text("from"), text("to")), vec![]),
+        "sale" => ("Sale".to_owned(), vec![sale_line(detail)]),
+        other => (format!("Changed {other}"), vec![detail.to_string()]),
+    };
+    Entry {
+        at: activity.at,
+        kind: activity.kind.as_str(),
+        title: format!("{title} · by {}", activity.author.as_str()),
+        lines,
+        links: Vec::new(),
+    }
+}
+
+fn sale_line(detail: &serde_json::Value) -> String {
+    let currency = detail["currency"].as_str().unwrap_or("USD");
+    let digits = minor_digits(currency);
+    let amount = |key: &str| format_minor(detail[key].as_i64().unwrap_or(0), digits);
+    format!(
+        "Revenue {} · cost {} · profit {} {currency}",
+        amount("revenue_minor"),
+        amount("cost_minor"),
+        amount("profit_minor")
+    )
+}
+
+/// The lead's money, one line per currency.
+pub fn totals(lead: &Lead) -> Vec<String> {
+    lead.totals
+        .iter()
+        .map(|t| {
+            let digits = minor_digits(&t.currency);
+            format!(
+                "Revenue {} · cost {} · profit {} {}",
+                format_minor(t.revenue_minor, digits),
+                format_minor(t.cost_minor, digits),
+                format_minor(t.profit_minor, digits),
+                t.currency
+            )
+        })
+        .collect()
+}
