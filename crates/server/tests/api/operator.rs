@@ -262,7 +262,85 @@ async fn an_operator_never_sees_another_business_lead(engine: Engine) {
     app.finish().await;
 }
 
+/// Posts the demo-like contact form with a file, as a browser does.
+async fn form_with_file(app: &TestApp, seeded: &Seeded, name: &str, bytes: Vec<u8>) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new()
+        .text("leadline_site", seeded.site.key.as_str().to_owned())
+        .text("email", "ann@example.com")
+        .part(
+            "photo",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+        );
+    app.client
+        .post(format!("{}/v1/forms", app.base_url))
+        .header("origin", "http://localhost")
+        .header("accept", "application/json")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+const PDF: &[u8] = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n%%EOF\n";
+
+async fn an_operator_downloads_a_form_attachment_from_the_lead_page(engine: Engine) {
+    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
+    operator(&app, seeded.site.business_id, "ann@example.com").await;
+    let refused = form_with_file(&app, &seeded, "setup.exe", b"MZ\x90\x00\x03\x00\x00\x00".to_vec()).await;
+    assert_eq!(refused.status(), 400);
+    assert!(
+        refused.text().await.unwrap().contains("setup.exe"),
+        "the refusal names the file"
+    );
+    let sent = form_with_file(&app, &seeded, "quote.pdf", PDF.to_vec()).await;
+    assert_eq!(sent.status(), 201);
+    let cookie = log_in(&app, "ann@example.com", PASSWORD).await.unwrap();
+    let (status, html) = page(&app, &cookie, "/app/leads/1000").await;
+    assert_eq!(status, 200, "{html}");
+    let start = html.find("/app/attachments/").expect("a download link on the page");
+    let link = html[start..].split('"').next().unwrap().to_owned();
+    let download = client()
+        .get(format!("{}{link}", app.base_url))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), 200);
+    assert_eq!(download.headers()["content-type"], "application/pdf");
+    assert_eq!(download.bytes().await.unwrap().as_ref(), PDF);
+    assert_eq!(
+        client()
+            .get(format!("{}{link}", app.base_url))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303,
+        "login first"
+    );
+
+    let other = app
+        .store
+        .create_business(&NewBusiness {
+            slug: Slug::parse("other").unwrap(),
+            name: Name::parse_as("n", "Other").unwrap(),
+        })
+        .await
+        .unwrap();
+    operator(&app, other.id, "mallory@example.com").await;
+    let foreign = log_in(&app, "mallory@example.com", PASSWORD).await.unwrap();
+    let stolen = client()
+        .get(format!("{}{link}", app.base_url))
+        .header("cookie", &foreign)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stolen.status(), 404);
+    app.finish().await;
+}
+
 crate::on_both_engines!(
+    an_operator_downloads_a_form_attachment_from_the_lead_page,
     an_operator_logs_in_and_works_a_lead_from_its_page,
     bad_operator_posts_change_nothing,
     an_operator_never_sees_another_business_lead,
