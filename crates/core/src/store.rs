@@ -276,6 +276,79 @@ pub trait LeadStore {
     async fn fields(&self, business: BusinessId) -> StoreResult<Vec<FieldDef>>;
 }
 
+/// The outbox: integrations, and the deliveries of events to them. Events are recorded by
+/// the other stores inside the transaction of the change that causes them; one delivery per
+/// subscribed, enabled integration of the business (and site) is written with the event.
+#[async_trait]
+pub trait OutboxStore {
+    /// Creates an integration; `NotFound` when the site is not the business's.
+    async fn add_integration(&self, new: &crate::outbox::NewIntegration) -> StoreResult<crate::outbox::Integration>;
+    /// The business's integrations, oldest first.
+    async fn integrations(&self, business: BusinessId) -> StoreResult<Vec<crate::outbox::Integration>>;
+    /// Turns an integration on or off (off: no new deliveries; pending ones wait).
+    async fn set_integration_enabled(
+        &self,
+        business: BusinessId,
+        id: crate::outbox::IntegrationId,
+        enabled: bool,
+    ) -> StoreResult<()>;
+    /// Claims up to `limit` due deliveries (pending, or in flight with an expired lease) for
+    /// `lease_ms`, counting the attempt; several workers never claim the same row
+    /// (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the single writer on SQLite). Each comes with
+    /// its event assembled from the current rows.
+    async fn claim_deliveries(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::outbox::ClaimedDelivery>>;
+    /// Records an attempt's outcome; ignored (`Ok(false)`) when the lease token is no longer
+    /// the row's (another worker took it over after the lease ran out).
+    async fn finish_delivery(
+        &self,
+        id: i64,
+        lease_token: &str,
+        outcome: &crate::outbox::DeliveryOutcome,
+    ) -> StoreResult<bool>;
+    /// Deliveries, newest first: of one business (or all, for operators of the install),
+    /// optionally only in one status.
+    async fn list_deliveries(
+        &self,
+        business: Option<BusinessId>,
+        status: Option<crate::outbox::DeliveryStatus>,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::outbox::Delivery>>;
+    /// The deliveries of a lead's events, oldest first.
+    async fn lead_deliveries(&self, business: BusinessId, lead: LeadId) -> StoreResult<Vec<crate::outbox::Delivery>>;
+    /// Makes a dead (or pending) delivery due now with its attempts reset; `NotFound` when it
+    /// is not the business's (any business's when `None`).
+    async fn retry_delivery(&self, business: Option<BusinessId>, id: i64, now_ms: i64) -> StoreResult<()>;
+    /// How many deliveries are in each status, for `/metrics`.
+    async fn delivery_counts(&self) -> StoreResult<Vec<(crate::outbox::DeliveryStatus, u64)>>;
+    /// The id a lead has in an integration's system (a Salesforce Lead id, a HubSpot contact id).
+    async fn external_id(&self, integration: crate::outbox::IntegrationId, lead: LeadId)
+    -> StoreResult<Option<String>>;
+    /// Remembers the id a lead has in an integration's system.
+    async fn set_external_id(
+        &self,
+        integration: crate::outbox::IntegrationId,
+        lead: LeadId,
+        external_id: &str,
+    ) -> StoreResult<()>;
+    /// The lead with this id in an integration's system.
+    async fn lead_by_external_id(
+        &self,
+        integration: crate::outbox::IntegrationId,
+        external_id: &str,
+    ) -> StoreResult<LeadId>;
+    /// Where the last pull from an integration's system stopped.
+    async fn pull_cursor(&self, integration: crate::outbox::IntegrationId) -> StoreResult<Option<String>>;
+    /// Remembers where a pull stopped.
+    async fn set_pull_cursor(&self, integration: crate::outbox::IntegrationId, cursor: &str) -> StoreResult<()>;
+    /// Every enabled integration of every business, for the pullers.
+    async fn all_integrations(&self) -> StoreResult<Vec<crate::outbox::Integration>>;
+}
+
 /// Connection pool figures for `/metrics`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolStats {
@@ -311,6 +384,7 @@ pub trait Store:
     + SourceStore
     + RoutingStore
     + LeadStore
+    + OutboxStore
     + HealthStore
     + Send
     + Sync
@@ -330,6 +404,7 @@ impl<T> Store for T where
         + SourceStore
         + RoutingStore
         + LeadStore
+        + OutboxStore
         + HealthStore
         + Send
         + Sync

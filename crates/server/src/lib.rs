@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod http;
 pub mod jobs;
+pub mod outbox;
 pub mod shutdown;
 pub mod telemetry;
 pub mod telephony;

@@ -10,6 +10,7 @@ mod connect;
 mod errors;
 mod health;
 mod leads;
+mod outbox;
 mod rows;
 mod sources;
 mod tenants;

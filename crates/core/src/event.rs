@@ -1,0 +1,161 @@
+//! Events: what happened to a lead, a call or a form, recorded in the same transaction as
+//! the change and delivered from the outbox to every outside system that subscribes.
+
+use crate::channel::{Attribution, ClickIds};
+use crate::{BusinessId, Invalid, LeadId, SiteId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The kinds of event, with their wire names (`call.completed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EventKind {
+    /// A call element was clicked (click mode): a code was handed out.
+    #[serde(rename = "call.initiated")]
+    CallInitiated,
+    /// A call came in and its digits resolved (or did not): the call record exists.
+    #[serde(rename = "call.dialed")]
+    CallDialed,
+    /// An operator answered.
+    #[serde(rename = "call.connected")]
+    CallConnected,
+    /// The call ended; data has `duration_seconds`, `answered`, `outcome`.
+    #[serde(rename = "call.completed")]
+    CallCompleted,
+    /// A form was submitted; data has `message_id`, `matched_by`.
+    #[serde(rename = "form.completed")]
+    FormCompleted,
+    /// The lead's status changed; data has `from`, `to`.
+    #[serde(rename = "lead.status_changed")]
+    LeadStatusChanged,
+    /// A sale was recorded; data has `currency`, `revenue_minor`, `cost_minor`,
+    /// `profit_minor`, `call_ref`.
+    #[serde(rename = "sale.recorded")]
+    SaleRecorded,
+    /// A note was added; data has `text`.
+    #[serde(rename = "note.added")]
+    NoteAdded,
+    /// Contact fields, custom fields or tags changed; data says what changed.
+    #[serde(rename = "lead.updated")]
+    LeadUpdated,
+}
+
+impl EventKind {
+    /// Every kind.
+    pub const ALL: [EventKind; 9] = [
+        Self::CallInitiated,
+        Self::CallDialed,
+        Self::CallConnected,
+        Self::CallCompleted,
+        Self::FormCompleted,
+        Self::LeadStatusChanged,
+        Self::SaleRecorded,
+        Self::NoteAdded,
+        Self::LeadUpdated,
+    ];
+
+    /// The stored and wire name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::CallInitiated => "call.initiated",
+            Self::CallDialed => "call.dialed",
+            Self::CallConnected => "call.connected",
+            Self::CallCompleted => "call.completed",
+            Self::FormCompleted => "form.completed",
+            Self::LeadStatusChanged => "lead.status_changed",
+            Self::SaleRecorded => "sale.recorded",
+            Self::NoteAdded => "note.added",
+            Self::LeadUpdated => "lead.updated",
+        }
+    }
+
+    /// Parses a stored or wire name.
+    pub fn parse(input: &str) -> Result<Self, Invalid> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == input)
+            .ok_or_else(|| Invalid::new("event kind", format!("'{input}' is unknown")))
+    }
+}
+
+/// What identifies the person in analytics and ad platforms: taken from the visit the
+/// record came from (else the lead's latest visit), when there is one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitorIds {
+    pub visitor_key: Option<String>,
+    /// The raw `_ga` cookie.
+    pub ga_cookie: Option<String>,
+    /// The raw `_ga_<STREAM>` cookies by stream id.
+    pub ga_streams: BTreeMap<String, String>,
+    pub click_ids: ClickIds,
+    /// Where the visit came from; for an offline (print) source, its UTM fields.
+    pub attribution: Option<Attribution>,
+    /// When the visit began.
+    pub visit_started_at: Option<DateTime<Utc>>,
+    /// The page the visitor landed on.
+    pub landing_url: Option<String>,
+}
+
+/// The lead as it is when the event is delivered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeadSnapshot {
+    pub id: LeadId,
+    pub record_ref: u64,
+    pub status: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    pub source: Option<String>,
+    pub tags: Vec<String>,
+}
+
+/// One event, assembled for delivery.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// `ev_` and 22 random characters; with the integration's id it is the idempotency key.
+    pub id: String,
+    pub kind: EventKind,
+    pub occurred_at: DateTime<Utc>,
+    pub business_id: BusinessId,
+    pub site_id: Option<SiteId>,
+    /// The ref the event is labelled with: the call's for call events, else the lead's.
+    pub record_ref: Option<u64>,
+    pub lead: Option<LeadSnapshot>,
+    pub visitor: VisitorIds,
+    /// What is particular to the kind (see [`EventKind`]).
+    pub data: serde_json::Value,
+}
+
+/// An event to record with a change, in the change's own transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub kind: EventKind,
+    pub business_id: BusinessId,
+    pub site_id: Option<SiteId>,
+    pub lead_id: Option<LeadId>,
+    /// The call's row id, for call events.
+    pub call_id: Option<i64>,
+    /// The submission's row id, for form events.
+    pub submission_id: Option<i64>,
+    pub data: serde_json::Value,
+}
+
+/// A fresh event id.
+pub fn new_event_id() -> String {
+    format!("ev_{}", crate::secret::random_token(22))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip_through_their_names() {
+        for kind in EventKind::ALL {
+            assert_eq!(EventKind::parse(kind.as_str()).unwrap(), kind);
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
+        assert!(EventKind::parse("call.exploded").is_err());
+    }
+}

@@ -1,0 +1,105 @@
+//! Delivering the outbox: a worker claims due deliveries, hands each to the adapter of its
+//! integration's kind (GA4, Matomo, Salesforce, HubSpot, signed webhook) and records the
+//! outcome: delivered, retried later with backoff, or dead.
+
+pub mod ga4;
+pub mod hubspot;
+pub mod matomo;
+pub mod salesforce;
+pub mod webhook;
+pub mod worker;
+
+use async_trait::async_trait;
+use leadline_core::outbox::{ClaimedDelivery, IntegrationConfig};
+use leadline_core::store::Store;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Why an attempt failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// Worth trying again (a timeout, a 5xx, a 429, a refused connection).
+    Retry(String),
+    /// Trying again cannot help (the target refused the data, a 4xx); the delivery is dead.
+    Permanent(String),
+}
+
+/// A successful attempt; `response` is kept on the delivery when worth showing (GA4's
+/// validation messages in debug mode, the id a CRM gave the record).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sent {
+    pub response: Option<String>,
+}
+
+/// Short-lived values adapters keep between deliveries (OAuth access tokens), by key.
+#[derive(Default)]
+pub struct Cache(Mutex<HashMap<String, (String, Instant)>>);
+
+impl Cache {
+    /// The value under `key`, when it has not expired.
+    pub fn get(&self, key: &str) -> Option<String> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(key)
+            .filter(|(_, until)| *until > Instant::now())
+            .map(|(v, _)| v.clone())
+    }
+
+    /// Keeps `value` under `key` for `ttl`.
+    pub fn put(&self, key: &str, value: String, ttl: Duration) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.insert(key.to_owned(), (value, Instant::now() + ttl));
+    }
+
+    /// Forgets `key` (a token the target refused).
+    pub fn forget(&self, key: &str) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+    }
+}
+
+/// What an adapter works with.
+pub struct Context<'a> {
+    /// The HTTP client (rustls; one per worker, with connection reuse).
+    pub http: &'a reqwest::Client,
+    /// The database, for CRM ids (`external_id`) and the like.
+    pub store: &'a dyn Store,
+    pub delivery: &'a ClaimedDelivery,
+    /// How long one request may take.
+    pub timeout: Duration,
+    pub cache: &'a Cache,
+}
+
+/// Delivers one event to one kind of target.
+#[async_trait]
+pub trait Adapter: Send + Sync {
+    /// Sends the delivery's event; the same idempotency key on every attempt.
+    async fn deliver(&self, ctx: &Context<'_>) -> Result<Sent, Failure>;
+}
+
+/// The adapter of an integration's kind.
+pub fn adapter_for(config: &IntegrationConfig) -> &'static dyn Adapter {
+    match config {
+        IntegrationConfig::Ga4 { .. } => &ga4::Ga4,
+        IntegrationConfig::Matomo { .. } => &matomo::Matomo,
+        IntegrationConfig::Salesforce { .. } => &salesforce::Salesforce,
+        IntegrationConfig::Hubspot { .. } => &hubspot::Hubspot,
+        IntegrationConfig::Webhook { .. } => &webhook::Webhook,
+    }
+}
+
+/// How an HTTP answer other than 2xx counts: 408, 425, 429 and 5xx are worth retrying,
+/// other 4xx are not. `body` is shortened into the message.
+pub fn http_failure(status: reqwest::StatusCode, body: &str) -> Failure {
+    let message = format!("HTTP {status}: {}", body.chars().take(500).collect::<String>());
+    let retryable = status.is_server_error() || matches!(status.as_u16(), 408 | 425 | 429);
+    if retryable {
+        Failure::Retry(message)
+    } else {
+        Failure::Permanent(message)
+    }
+}
+
+/// A transport error (timeout, refused connection) is always worth retrying.
+pub fn transport_failure(error: &reqwest::Error) -> Failure {
+    Failure::Retry(format!("{error}"))
+}

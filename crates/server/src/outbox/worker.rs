@@ -1,0 +1,1 @@
+//! The outbox worker. PLACEHOLDER (issue 6): being written.
