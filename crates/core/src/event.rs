@@ -138,6 +138,8 @@ pub struct NewEvent {
     pub call_id: Option<i64>,
     /// The submission's row id, for form events.
     pub submission_id: Option<i64>,
+    /// The visit's row id, when the event comes from a visit (a click) rather than a record.
+    pub visit_id: Option<i64>,
     pub data: serde_json::Value,
 }
 

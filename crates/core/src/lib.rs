@@ -3,6 +3,7 @@
 
 pub mod call;
 pub mod channel;
+pub mod conversion;
 pub mod damm;
 pub mod error;
 pub mod event;

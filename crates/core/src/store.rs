@@ -385,6 +385,7 @@ pub trait Store:
     + RoutingStore
     + LeadStore
     + OutboxStore
+    + crate::conversion::ConversionStore
     + HealthStore
     + Send
     + Sync
@@ -405,6 +406,7 @@ impl<T> Store for T where
         + RoutingStore
         + LeadStore
         + OutboxStore
+        + crate::conversion::ConversionStore
         + HealthStore
         + Send
         + Sync

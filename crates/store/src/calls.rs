@@ -209,10 +209,10 @@ impl SqlStore {
         let record_ref = next_ref(&mut tx, new.business_id).await?;
         let visit = call_visit(&mut tx, new).await?;
         let lead = lead_for(&mut tx, new, &CallLead::of(new, visit.as_ref(), record_ref), now).await?;
-        sqlx::query(
+        let call_id: i64 = sqlx::query_scalar(
             "INSERT INTO calls (business_id, record_ref, site_id, number_id, lead_id, visit_id, intent_id, source_label,
                  provider_call_sid, caller, keyed, code, pool_selector, matched_by, extension, status, started_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'in_call', $16)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'in_call', $16) RETURNING id",
         )
         .bind(new.business_id.0)
         .bind(record_ref)
@@ -230,9 +230,10 @@ impl SqlStore {
         .bind(new.origin.matched_by.as_str())
         .bind(new.extension.as_deref())
         .bind(now)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await
         .map_err(backend)?;
+        crate::call_events::dialed(&mut tx, new, call_id, lead, now).await?;
         tx.commit().await.map_err(backend)
     }
 }
@@ -324,6 +325,7 @@ impl CallStore for SqlStore {
         if !report.tags.is_empty() {
             merge_tags(&mut tx, provider_call_sid, &report.tags).await?;
         }
+        crate::call_events::progressed(&mut tx, provider_call_sid, now).await?;
         tx.commit().await.map_err(backend)?;
         self.call_by_sid(provider_call_sid).await
     }

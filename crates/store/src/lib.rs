@@ -5,11 +5,13 @@
 //! and are applied by [`SqlStore::migrate`]. The conformance suite in `tests/` runs every
 //! Store behaviour against both.
 
+mod call_events;
 mod calls;
 mod connect;
+mod conversions;
 mod errors;
 mod health;
-mod leads;
+pub(crate) mod leads;
 mod outbox;
 mod rows;
 mod sources;

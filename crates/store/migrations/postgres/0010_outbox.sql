@@ -23,6 +23,7 @@ CREATE TABLE events (
     lead_id       BIGINT REFERENCES leads (id) ON DELETE CASCADE,
     call_id       BIGINT REFERENCES calls (id) ON DELETE SET NULL,
     submission_id BIGINT REFERENCES submissions (id) ON DELETE SET NULL,
+    visit_id      BIGINT REFERENCES visits (id) ON DELETE SET NULL,
     kind          TEXT    NOT NULL,
     data          TEXT    NOT NULL,
     occurred_at   BIGINT NOT NULL
@@ -65,3 +66,8 @@ CREATE TABLE pull_cursors (
     cursor         TEXT    NOT NULL,
     updated_at     BIGINT NOT NULL
 );
+
+-- When a call's connected and completed events were recorded: each is recorded once, however
+-- often and in whatever order the provider's callbacks arrive.
+ALTER TABLE calls ADD COLUMN connected_event_at BIGINT;
+ALTER TABLE calls ADD COLUMN completed_event_at BIGINT;

@@ -52,6 +52,7 @@ pub(crate) async fn change(
     if let (LeadChange::Sale(sale), Some((call, currency))) = (change, &applied.sale) {
         insert_sale(&mut tx, &current, activity, *call, currency, sale, now).await?;
     }
+    super::events::changed(&mut tx, &current, author, change, &applied.detail, now).await?;
     tx.commit().await.map_err(backend)
 }
 

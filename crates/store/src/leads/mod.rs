@@ -1,9 +1,10 @@
 //! Leads, submissions, activities, sales and custom fields.
 
 mod changes;
+mod events;
 mod fields;
 mod queries;
-mod rows;
+pub(crate) mod rows;
 mod submissions;
 
 use crate::SqlStore;

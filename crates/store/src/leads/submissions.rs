@@ -46,6 +46,7 @@ pub(crate) async fn add(pool: &AnyPool, new: &NewSubmission) -> StoreResult<i64>
     };
     let id = insert_submission(&mut tx, new, lead, visit.map(|v| v.id), matched, now).await?;
     insert_attachments(&mut tx, new, id).await?;
+    super::events::submitted(&mut tx, new, id, lead, matched, now).await?;
     tx.commit().await.map_err(backend)?;
     Ok(id)
 }

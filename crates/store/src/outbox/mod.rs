@@ -1,68 +1,286 @@
-//! The outbox in SQL. PLACEHOLDER (issue 6): the bodies are being written.
+//! The outbox in SQL: integrations, claiming due deliveries under a lease, recording their
+//! outcomes, and the ids leads have in other systems.
 
-use crate::SqlStore;
+mod assemble;
+pub(crate) mod enqueue;
+mod rows;
+
+use crate::errors::{backend, classify, not_found_or_backend};
+use crate::rows::now_millis;
+use crate::{Engine, SqlStore};
 use async_trait::async_trait;
 use leadline_core::outbox::{
     ClaimedDelivery, Delivery, DeliveryOutcome, DeliveryStatus, Integration, IntegrationId, NewIntegration,
 };
-use leadline_core::store::{OutboxStore, StoreResult};
+use leadline_core::secret::random_token;
+use leadline_core::store::{OutboxStore, StoreError, StoreResult};
 use leadline_core::{BusinessId, LeadId};
+use rows::{DELIVERY, INTEGRATION, delivery, integration};
+
+/// The kinds an integration subscribes to, as stored: `,call.dialed,call.completed,`.
+fn subscriptions(new: &NewIntegration) -> String {
+    let kinds: Vec<&str> = new.config.subscribes_to().iter().map(|k| k.as_str()).collect();
+    format!(",{},", kinds.join(","))
+}
+
+impl SqlStore {
+    /// Due rows, locked for this claim where the engine can skip rows others hold.
+    fn claim_sql(&self) -> String {
+        let skip_locked = match self.engine_kind() {
+            Engine::Postgres => " FOR UPDATE SKIP LOCKED",
+            Engine::Sqlite => "",
+        };
+        format!(
+            "UPDATE deliveries SET status = 'in_flight', attempts = attempts + 1, lease_until = $1, lease_token = $2
+             WHERE id IN (
+                 SELECT id FROM deliveries
+                 WHERE ((status = 'pending' AND next_attempt_at <= $3) OR (status = 'in_flight' AND lease_until < $3))
+                   AND integration_id IN (SELECT id FROM integrations WHERE enabled = 1)
+                 ORDER BY next_attempt_at, id LIMIT $4{skip_locked})
+             RETURNING id, attempts, event_id, integration_id"
+        )
+    }
+}
 
 #[async_trait]
 impl OutboxStore for SqlStore {
-    async fn add_integration(&self, _new: &NewIntegration) -> StoreResult<Integration> {
-        todo!()
+    async fn add_integration(&self, new: &NewIntegration) -> StoreResult<Integration> {
+        if let Some(site) = new.site_id {
+            leadline_core::store::SiteStore::site(self, new.business_id, site).await?;
+        }
+        let row = sqlx::query(&format!(
+            "INSERT INTO integrations (business_id, site_id, name, kind, events, config, enabled, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 1, $7) RETURNING {INTEGRATION}"
+        ))
+        .bind(new.business_id.0)
+        .bind(new.site_id.map(|s| s.0))
+        .bind(new.name.as_str())
+        .bind(new.config.kind())
+        .bind(subscriptions(new))
+        .bind(new.config.to_json())
+        .bind(now_millis())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| classify(e, || "that integration exists already".to_owned()))?;
+        integration(&row)
     }
-    async fn integrations(&self, _business: BusinessId) -> StoreResult<Vec<Integration>> {
-        todo!()
+
+    async fn integrations(&self, business: BusinessId) -> StoreResult<Vec<Integration>> {
+        sqlx::query(&format!(
+            "SELECT {INTEGRATION} FROM integrations WHERE business_id = $1 ORDER BY id"
+        ))
+        .bind(business.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(integration)
+        .collect()
     }
-    async fn set_integration_enabled(
-        &self,
-        _business: BusinessId,
-        _id: IntegrationId,
-        _enabled: bool,
-    ) -> StoreResult<()> {
-        todo!()
+
+    async fn set_integration_enabled(&self, business: BusinessId, id: IntegrationId, enabled: bool) -> StoreResult<()> {
+        let updated = sqlx::query("UPDATE integrations SET enabled = $1 WHERE id = $2 AND business_id = $3")
+            .bind(i64::from(enabled))
+            .bind(id.0)
+            .bind(business.0)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
-    async fn claim_deliveries(&self, _now_ms: i64, _lease_ms: i64, _limit: u32) -> StoreResult<Vec<ClaimedDelivery>> {
-        todo!()
+
+    async fn claim_deliveries(&self, now_ms: i64, lease_ms: i64, limit: u32) -> StoreResult<Vec<ClaimedDelivery>> {
+        let token = random_token(24);
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let claimed: Vec<(i64, i64, i64, i64)> = sqlx::query_as(&self.claim_sql())
+            .bind(now_ms.saturating_add(lease_ms))
+            .bind(token.as_str())
+            .bind(now_ms)
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let mut deliveries = Vec::with_capacity(claimed.len());
+        for (id, attempts, event_id, integration_id) in claimed {
+            let row = sqlx::query(&format!("SELECT {INTEGRATION} FROM integrations WHERE id = $1"))
+                .bind(integration_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend)?;
+            deliveries.push(ClaimedDelivery {
+                id,
+                lease_token: token.clone(),
+                attempt: u32::try_from(attempts).unwrap_or(u32::MAX),
+                integration: integration(&row)?,
+                event: assemble::event(&mut tx, event_id).await?,
+            });
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(deliveries)
     }
-    async fn finish_delivery(&self, _id: i64, _lease_token: &str, _outcome: &DeliveryOutcome) -> StoreResult<bool> {
-        todo!()
+
+    async fn finish_delivery(&self, id: i64, lease_token: &str, outcome: &DeliveryOutcome) -> StoreResult<bool> {
+        let now = now_millis();
+        let (status, next, error, response, delivered) = match outcome {
+            DeliveryOutcome::Delivered { response } => ("delivered", now, None, response.as_deref(), Some(now)),
+            DeliveryOutcome::Retry { at, error } => {
+                ("pending", at.timestamp_millis(), Some(error.as_str()), None, None)
+            }
+            DeliveryOutcome::Dead { error } => ("dead", now, Some(error.as_str()), None, None),
+        };
+        let updated = sqlx::query(
+            "UPDATE deliveries SET status = $1, next_attempt_at = $2, last_error = COALESCE($3, last_error),
+                 response = COALESCE($4, response), delivered_at = $5, lease_until = NULL, lease_token = NULL
+             WHERE id = $6 AND lease_token = $7 AND status = 'in_flight'",
+        )
+        .bind(status)
+        .bind(next)
+        .bind(error)
+        .bind(response)
+        .bind(delivered)
+        .bind(id)
+        .bind(lease_token)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(updated.rows_affected() == 1)
     }
+
     async fn list_deliveries(
         &self,
-        _business: Option<BusinessId>,
-        _status: Option<DeliveryStatus>,
-        _limit: u32,
+        business: Option<BusinessId>,
+        status: Option<DeliveryStatus>,
+        limit: u32,
     ) -> StoreResult<Vec<Delivery>> {
-        todo!()
+        sqlx::query(&format!(
+            "{DELIVERY} WHERE ($1 IS NULL OR d.business_id = $1) AND ($2 IS NULL OR d.status = $2)
+             ORDER BY d.id DESC LIMIT $3"
+        ))
+        .bind(business.map(|b| b.0))
+        .bind(status.map(|s| s.as_str()))
+        .bind(i64::from(limit.clamp(1, 10_000)))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(delivery)
+        .collect()
     }
-    async fn lead_deliveries(&self, _business: BusinessId, _lead: LeadId) -> StoreResult<Vec<Delivery>> {
-        todo!()
+
+    async fn lead_deliveries(&self, business: BusinessId, lead: LeadId) -> StoreResult<Vec<Delivery>> {
+        sqlx::query(&format!(
+            "{DELIVERY} WHERE d.business_id = $1 AND d.lead_id = $2 ORDER BY d.id"
+        ))
+        .bind(business.0)
+        .bind(lead.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(delivery)
+        .collect()
     }
-    async fn retry_delivery(&self, _business: Option<BusinessId>, _id: i64, _now_ms: i64) -> StoreResult<()> {
-        todo!()
+
+    async fn retry_delivery(&self, business: Option<BusinessId>, id: i64, now_ms: i64) -> StoreResult<()> {
+        let updated = sqlx::query(
+            "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $1, lease_until = NULL,
+                 lease_token = NULL
+             WHERE id = $2 AND ($3 IS NULL OR business_id = $3) AND status IN ('dead', 'pending')",
+        )
+        .bind(now_ms)
+        .bind(id)
+        .bind(business.map(|b| b.0))
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
+
     async fn delivery_counts(&self) -> StoreResult<Vec<(DeliveryStatus, u64)>> {
-        todo!()
+        let rows: Vec<(String, i64)> = sqlx::query_as("SELECT status, COUNT(*) FROM deliveries GROUP BY status")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        let mut counts: Vec<(DeliveryStatus, u64)> = DeliveryStatus::ALL.iter().map(|s| (*s, 0)).collect();
+        for (status, count) in rows {
+            let status = DeliveryStatus::parse(&status).map_err(crate::errors::corrupt)?;
+            if let Some(entry) = counts.iter_mut().find(|(s, _)| *s == status) {
+                entry.1 = u64::try_from(count).unwrap_or(0);
+            }
+        }
+        Ok(counts)
     }
-    async fn external_id(&self, _integration: IntegrationId, _lead: LeadId) -> StoreResult<Option<String>> {
-        todo!()
+
+    async fn external_id(&self, integration: IntegrationId, lead: LeadId) -> StoreResult<Option<String>> {
+        sqlx::query_scalar("SELECT external_id FROM external_ids WHERE integration_id = $1 AND lead_id = $2")
+            .bind(integration.0)
+            .bind(lead.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)
     }
-    async fn set_external_id(&self, _integration: IntegrationId, _lead: LeadId, _external_id: &str) -> StoreResult<()> {
-        todo!()
+
+    async fn set_external_id(&self, integration: IntegrationId, lead: LeadId, external_id: &str) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO external_ids (integration_id, lead_id, external_id) VALUES ($1, $2, $3)
+             ON CONFLICT (integration_id, lead_id) DO UPDATE SET external_id = excluded.external_id",
+        )
+        .bind(integration.0)
+        .bind(lead.0)
+        .bind(external_id)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| classify(e, || format!("another lead has the external id {external_id}")))?;
+        Ok(())
     }
-    async fn lead_by_external_id(&self, _integration: IntegrationId, _external_id: &str) -> StoreResult<LeadId> {
-        todo!()
+
+    async fn lead_by_external_id(&self, integration: IntegrationId, external_id: &str) -> StoreResult<LeadId> {
+        sqlx::query_scalar("SELECT lead_id FROM external_ids WHERE integration_id = $1 AND external_id = $2")
+            .bind(integration.0)
+            .bind(external_id)
+            .fetch_one(&self.pool)
+            .await
+            .map(LeadId)
+            .map_err(not_found_or_backend)
     }
-    async fn pull_cursor(&self, _integration: IntegrationId) -> StoreResult<Option<String>> {
-        todo!()
+
+    async fn pull_cursor(&self, integration: IntegrationId) -> StoreResult<Option<String>> {
+        sqlx::query_scalar("SELECT cursor FROM pull_cursors WHERE integration_id = $1")
+            .bind(integration.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)
     }
-    async fn set_pull_cursor(&self, _integration: IntegrationId, _cursor: &str) -> StoreResult<()> {
-        todo!()
+
+    async fn set_pull_cursor(&self, integration: IntegrationId, cursor: &str) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO pull_cursors (integration_id, cursor, updated_at) VALUES ($1, $2, $3)
+             ON CONFLICT (integration_id) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+        )
+        .bind(integration.0)
+        .bind(cursor)
+        .bind(now_millis())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
     }
+
     async fn all_integrations(&self) -> StoreResult<Vec<Integration>> {
-        todo!()
+        sqlx::query(&format!(
+            "SELECT {INTEGRATION} FROM integrations WHERE enabled = 1 ORDER BY id"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(integration)
+        .collect()
     }
 }

@@ -248,9 +248,9 @@ async fn record_touch(
             records::set_custom(conn, touched.id, &next).await?;
         }
         Touch::Click { element, url } => {
-            return records::insert_click(conn, touched.id, element, url, now)
-                .await
-                .map(Some);
+            let intent = records::insert_click(conn, touched.id, element, url, now).await?;
+            records::clicked(conn, touched.id, element, url, now).await?;
+            return Ok(Some(intent));
         }
     }
     Ok(None)

@@ -84,6 +84,33 @@ pub(crate) async fn insert_click(
     .map_err(backend)
 }
 
+/// `call.initiated`: a call element was clicked during the visit.
+pub(crate) async fn clicked(
+    conn: &mut AnyConnection,
+    visit_id: i64,
+    element: &str,
+    url: &str,
+    now: i64,
+) -> StoreResult<()> {
+    let (business, site): (i64, i64) =
+        sqlx::query_as("SELECT s.business_id, s.id FROM visits v JOIN sites s ON s.id = v.site_id WHERE v.id = $1")
+            .bind(visit_id)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(backend)?;
+    let event = leadline_core::event::NewEvent {
+        kind: leadline_core::event::EventKind::CallInitiated,
+        business_id: leadline_core::BusinessId(business),
+        site_id: Some(SiteId(site)),
+        lead_id: None,
+        call_id: None,
+        submission_id: None,
+        visit_id: Some(visit_id),
+        data: serde_json::json!({ "element": element, "page_url": url }),
+    };
+    crate::outbox::enqueue::enqueue(conn, &event, now).await
+}
+
 pub(crate) async fn set_custom(
     conn: &mut AnyConnection,
     visit_id: i64,

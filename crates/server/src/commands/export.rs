@@ -1,0 +1,176 @@
+//! `leadline conversion …` and `leadline export …`: marking calls and form submissions as
+//! conversions, and writing the Google Ads and Microsoft Advertising import files.
+
+use crate::cli::{ConversionCommand, ExportArgs, RecordArgs};
+use crate::commands::InputError;
+use crate::commands::tenants::{find_business, said};
+use crate::export::{self, Bound, Export, Format, MarkError, MarkInput, Request, SiteError};
+use crate::http::leads::money::format_minor;
+use leadline_core::conversion::{Conversion, ConversionRecord};
+use leadline_core::form::MessageId;
+use leadline_core::lead::Author;
+use leadline_core::store::{Store, StoreError};
+use std::io::Write;
+
+/// Who marks from the command line (shown as the mark's author).
+const CLI_AUTHOR: &str = "cli";
+
+/// Runs a conversion command.
+pub async fn conversion(store: &dyn Store, command: ConversionCommand) -> anyhow::Result<()> {
+    match command {
+        ConversionCommand::Mark(args) => {
+            let business = find_business(store, &args.business).await?;
+            let record = record(&args.record)?;
+            let value = args.value.map(serde_json::Value::String);
+            let input = MarkInput {
+                name: args.name.as_deref(),
+                value: value.as_ref(),
+                currency: args.currency.as_deref(),
+            };
+            let author = Author::from_stored(CLI_AUTHOR);
+            let marked = export::mark(store, business.id, &record, &input, &author)
+                .await
+                .map_err(|err| match err {
+                    MarkError::Invalid(invalid) => invalid.into(),
+                    MarkError::Store(store) => missing(store, &record),
+                })?;
+            println!("{}", describe(&marked));
+        }
+        ConversionCommand::Unmark { business, record: args } => {
+            let business = find_business(store, &business).await?;
+            let record = record(&args)?;
+            let removed = export::unmark(store, business.id, &record)
+                .await
+                .map_err(|err| missing(err, &record))?;
+            let what = name(&record);
+            if removed {
+                println!("unmarked {what}");
+            } else {
+                println!("{what} was not marked");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The record `--call` or `--submission` names (clap makes sure exactly one is given).
+fn record(args: &RecordArgs) -> anyhow::Result<ConversionRecord> {
+    match (&args.call, &args.submission) {
+        (Some(record_ref), _) => Ok(ConversionRecord::Call {
+            record_ref: *record_ref,
+        }),
+        (None, Some(message)) => Ok(ConversionRecord::Submission {
+            message_id: MessageId::parse(message)?,
+        }),
+        (None, None) => Err(InputError("give --call REF or --submission MESSAGE_ID".into()).into()),
+    }
+}
+
+fn name(record: &ConversionRecord) -> String {
+    match record {
+        ConversionRecord::Call { record_ref } => format!("call {record_ref}"),
+        ConversionRecord::Submission { message_id } => format!("submission {}", message_id.as_str()),
+    }
+}
+
+/// A missing record as bad input naming it; other store errors as they are.
+fn missing(err: StoreError, record: &ConversionRecord) -> anyhow::Error {
+    match err {
+        StoreError::NotFound => InputError(format!("the business has no {}", name(record))).into(),
+        other => said(other),
+    }
+}
+
+/// "marked call 1042 as 'Phone Call' (1200.50 USD)".
+fn describe(conversion: &Conversion) -> String {
+    let value = match conversion.value {
+        Some(v) => format!(
+            "{} {}",
+            format_minor(v.minor, v.currency.minor_digits()),
+            v.currency.code()
+        ),
+        None => "value from the lead's sales".to_owned(),
+    };
+    format!(
+        "marked {} as '{}' ({value})",
+        name(&conversion.record),
+        conversion.name.as_str()
+    )
+}
+
+/// Writes an export to `--output` or standard output.
+pub async fn export(store: &dyn Store, args: ExportArgs) -> anyhow::Result<()> {
+    let export = Export::ALL
+        .into_iter()
+        .find(|e| e.name() == args.platform)
+        .ok_or_else(|| InputError(format!("unknown export '{}'", args.platform)))?;
+    let format = if args.format == "xlsx" {
+        Format::Xlsx
+    } else {
+        Format::Csv
+    };
+    if format == Format::Xlsx && args.output.is_none() {
+        return Err(InputError("an xlsx export needs --output FILE".into()).into());
+    }
+    let business = find_business(store, &args.business).await?;
+    let site = export::choose_site(store, business.id, args.site.as_deref())
+        .await
+        .map_err(|err| -> anyhow::Error {
+            match err {
+                SiteError::Unknown(key) => InputError(format!(
+                    "'{}' has no site {key}: see `leadline site list`",
+                    business.slug
+                ))
+                .into(),
+                SiteError::Several(_) => InputError(format!("{err}: give --site KEY")).into(),
+                SiteError::None => InputError(err.to_string()).into(),
+                SiteError::Store(store) => said(store),
+            }
+        })?;
+    let bound = |text: &Option<String>, end| {
+        text.as_deref()
+            .map(|t| export::parse_bound(t, site.timezone, end))
+            .transpose()
+    };
+    let request = Request {
+        export,
+        from: bound(&args.from, Bound::From)?,
+        to: bound(&args.to, Bound::To)?,
+        include_unmarked: args.include_unmarked,
+    };
+    if let (Some(from), Some(to)) = (request.from, request.to)
+        && from >= to
+    {
+        return Err(InputError("--from is not before --to".into()).into());
+    }
+    let sheet = export::build(store, business.id, &site, &request).await?;
+    let bytes = match format {
+        Format::Csv => export::csv(&sheet),
+        Format::Xlsx => export::xlsx(&sheet)?,
+    };
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, &bytes).map_err(|e| InputError(format!("cannot write {}: {e}", path.display())))?;
+            eprintln!(
+                "wrote {} conversion{} to {}",
+                sheet.rows.len(),
+                if sheet.rows.len() == 1 { "" } else { "s" },
+                path.display()
+            );
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&bytes)?;
+            stdout.flush()?;
+        }
+    }
+    if sheet.skipped > 0 {
+        eprintln!(
+            "left out {} marked record{} without {}",
+            sheet.skipped,
+            if sheet.skipped == 1 { "" } else { "s" },
+            export.needs()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,172 @@
+//! Marking a call or a submission as a conversion, as the API and the command line ask for
+//! it: a name (else the default), a value as people write it, in a currency (else the
+//! site's).
+
+use crate::http::leads::money::parse_amount;
+use leadline_core::conversion::{Conversion, ConversionMark, ConversionName, ConversionRecord, ConversionValue};
+use leadline_core::lead::Author;
+use leadline_core::site::Currency;
+use leadline_core::store::{Store, StoreError};
+use leadline_core::{BusinessId, Invalid};
+use serde_json::Value;
+
+/// A mark as asked for; every part optional.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MarkInput<'a> {
+    pub name: Option<&'a str>,
+    /// An amount as a JSON string or number ("1,200.50", 1200.5); null is none.
+    pub value: Option<&'a Value>,
+    pub currency: Option<&'a str>,
+}
+
+/// Why a mark was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum MarkError {
+    /// The input breaks a rule; nothing was changed.
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// `NotFound` for a record that is missing or another business's.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The mark `input` asks for on `record`, whose site's currency is the default one.
+pub fn parse_mark(
+    input: &MarkInput<'_>,
+    record: &ConversionRecord,
+    site_currency: Currency,
+) -> Result<ConversionMark, Invalid> {
+    let name = match input.name {
+        Some(name) => ConversionName::parse(name)?,
+        None => ConversionName::default_for(record),
+    };
+    let value = match (input.value.filter(|v| !v.is_null()), input.currency) {
+        (None, None) => None,
+        (None, Some(_)) => return Err(Invalid::new("currency", "is given without a value")),
+        (Some(amount), currency) => {
+            let currency = match currency {
+                Some(code) => Currency::parse(code)?,
+                None => site_currency,
+            };
+            let minor = parse_amount("conversion value", amount, currency)?;
+            Some(ConversionValue::new(minor, currency)?)
+        }
+    };
+    Ok(ConversionMark { name, value })
+}
+
+/// Marks the business's `record` as `author` asked; replaces any earlier mark.
+pub async fn mark(
+    store: &dyn Store,
+    business: BusinessId,
+    record: &ConversionRecord,
+    input: &MarkInput<'_>,
+    author: &Author,
+) -> Result<Conversion, MarkError> {
+    let site = match record {
+        ConversionRecord::Call { record_ref } => store.call_by_ref(business, *record_ref).await?.site_id,
+        ConversionRecord::Submission { message_id } => store.submission(business, message_id).await?.site_id,
+    };
+    let currency = store.site(business, site).await?.currency;
+    let mark = parse_mark(input, record, currency)?;
+    Ok(match record {
+        ConversionRecord::Call { record_ref } => {
+            store.mark_call_conversion(business, *record_ref, &mark, author).await?
+        }
+        ConversionRecord::Submission { message_id } => {
+            store
+                .mark_submission_conversion(business, message_id, &mark, author)
+                .await?
+        }
+    })
+}
+
+/// Removes the mark of the business's `record`; `false` when it had none.
+pub async fn unmark(store: &dyn Store, business: BusinessId, record: &ConversionRecord) -> Result<bool, StoreError> {
+    match record {
+        ConversionRecord::Call { record_ref } => store.unmark_call_conversion(business, *record_ref).await,
+        ConversionRecord::Submission { message_id } => store.unmark_submission_conversion(business, message_id).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_mark_takes_defaults_and_checks_what_is_given() {
+        let usd = Currency::parse("USD").unwrap();
+        let call = ConversionRecord::Call { record_ref: 1000 };
+        let mark = parse_mark(&MarkInput::default(), &call, usd).unwrap();
+        assert_eq!((mark.name.as_str(), mark.value), ("Phone Call", None));
+        let amount = json!("1,200.50");
+        let input = MarkInput {
+            name: Some("Booked"),
+            value: Some(&amount),
+            currency: None,
+        };
+        let mark = parse_mark(&input, &call, usd).unwrap();
+        assert_eq!(mark.name.as_str(), "Booked");
+        assert_eq!(mark.value, Some(ConversionValue::new(120_050, usd).unwrap()));
+        let yen = json!(15000);
+        let input = MarkInput {
+            value: Some(&yen),
+            currency: Some("jpy"),
+            ..MarkInput::default()
+        };
+        assert_eq!(
+            parse_mark(&input, &call, usd).unwrap().value.unwrap().currency.code(),
+            "JPY"
+        );
+        let null = Value::Null;
+        let input = MarkInput {
+            value: Some(&null),
+            ..MarkInput::default()
+        };
+        assert_eq!(parse_mark(&input, &call, usd).unwrap().value, None);
+
+        let (negative, precise) = (json!("-5"), json!("1.005"));
+        for (input, says) in [
+            (
+                MarkInput {
+                    currency: Some("USD"),
+                    ..MarkInput::default()
+                },
+                "without a value",
+            ),
+            (
+                MarkInput {
+                    value: Some(&negative),
+                    ..MarkInput::default()
+                },
+                "negative",
+            ),
+            (
+                MarkInput {
+                    value: Some(&precise),
+                    ..MarkInput::default()
+                },
+                "more decimals",
+            ),
+            (
+                MarkInput {
+                    name: Some(" "),
+                    ..MarkInput::default()
+                },
+                "empty",
+            ),
+            (
+                MarkInput {
+                    value: Some(&yen),
+                    currency: Some("XYZ1"),
+                    ..MarkInput::default()
+                },
+                "ISO 4217",
+            ),
+        ] {
+            let err = parse_mark(&input, &call, usd).unwrap_err().to_string();
+            assert!(err.contains(says), "{err}");
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! Recording an event inside the transaction of the change that causes it, with one
+//! delivery per enabled integration of the business (and site) that subscribes to its kind.
+
+use crate::errors::backend;
+use leadline_core::event::{NewEvent, new_event_id};
+use leadline_core::store::StoreResult;
+use sqlx::AnyConnection;
+
+/// Writes the event and its deliveries on `conn` (an open transaction).
+pub(crate) async fn enqueue(conn: &mut AnyConnection, event: &NewEvent, now: i64) -> StoreResult<()> {
+    let data = serde_json::to_string(&event.data).unwrap_or_else(|_| "{}".into());
+    let event_id: i64 = sqlx::query_scalar(
+        "INSERT INTO events (public_id, business_id, site_id, lead_id, call_id, submission_id, visit_id, kind, data,
+             occurred_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(new_event_id())
+    .bind(event.business_id.0)
+    .bind(event.site_id.map(|s| s.0))
+    .bind(event.lead_id.map(|l| l.0))
+    .bind(event.call_id)
+    .bind(event.submission_id)
+    .bind(event.visit_id)
+    .bind(event.kind.as_str())
+    .bind(data)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(backend)?;
+    sqlx::query(
+        "INSERT INTO deliveries (event_id, integration_id, business_id, lead_id, status, attempts, next_attempt_at,
+             created_at)
+         SELECT $1, i.id, i.business_id, $2, 'pending', 0, $3, $3 FROM integrations i
+         WHERE i.business_id = $4 AND i.enabled = 1 AND (i.site_id IS NULL OR i.site_id = $5) AND i.events LIKE $6",
+    )
+    .bind(event_id)
+    .bind(event.lead_id.map(|l| l.0))
+    .bind(now)
+    .bind(event.business_id.0)
+    .bind(event.site_id.map(|s| s.0))
+    .bind(format!("%,{},%", event.kind.as_str()))
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
