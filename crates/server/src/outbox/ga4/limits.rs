@@ -1,0 +1,421 @@
+//! GA4's documented Measurement Protocol limits, checked before anything is sent: GA4 answers
+//! 2xx even to data it drops, so a payload that breaks a limit is never sent and its delivery
+//! is dead with every violation listed.
+
+use super::payload::Payload;
+use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::Value;
+
+/// Events in one request.
+pub const MAX_EVENTS: usize = 25;
+/// Parameters of one event.
+pub const MAX_PARAMS: usize = 25;
+/// Characters of an event or parameter name.
+pub const MAX_NAME_CHARS: usize = 40;
+/// Characters of a parameter value.
+pub const MAX_VALUE_CHARS: usize = 100;
+/// Items of one event.
+pub const MAX_ITEMS: usize = 200;
+/// Bytes of the request body ("smaller than 130 kB", taken as 130,000 to be safe).
+pub const MAX_BODY_BYTES: usize = 130_000;
+
+/// How far back `timestamp_micros` may go.
+pub fn backdating_window() -> TimeDelta {
+    TimeDelta::hours(72)
+}
+
+/// Name prefixes GA4 reserves.
+pub const RESERVED_PREFIXES: [&str; 4] = ["_", "firebase_", "ga_", "google_"];
+
+/// Event names GA4 reserves.
+pub const RESERVED_EVENT_NAMES: [&str; 33] = [
+    "ad_activeview",
+    "ad_click",
+    "ad_exposure",
+    "ad_impression",
+    "ad_query",
+    "ad_reward",
+    "adunit_exposure",
+    "app_background",
+    "app_clear_data",
+    "app_exception",
+    "app_remove",
+    "app_store_refund",
+    "app_store_subscription_cancel",
+    "app_store_subscription_convert",
+    "app_store_subscription_renew",
+    "app_update",
+    "app_upgrade",
+    "dynamic_link_app_open",
+    "dynamic_link_app_update",
+    "dynamic_link_first_open",
+    "error",
+    "first_open",
+    "first_visit",
+    "in_app_purchase",
+    "notification_dismiss",
+    "notification_foreground",
+    "notification_open",
+    "notification_receive",
+    "os_update",
+    "session_start",
+    "session_start_with_rollout",
+    "screen_view",
+    "user_engagement",
+];
+
+/// One broken limit: where (`events[0].params.outcome`) and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub path: String,
+    pub problem: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.problem)
+    }
+}
+
+/// The violations, as one message for the delivery's error.
+pub fn describe(violations: &[Violation]) -> String {
+    let list: Vec<String> = violations.iter().map(ToString::to_string).collect();
+    format!("not sent: the payload breaks GA4's limits: {}", list.join("; "))
+}
+
+/// What is wrong with a name (of an event when `event` is set, else of a parameter).
+pub fn name_problem(name: &str, event: bool) -> Option<String> {
+    let chars = name.chars().count();
+    if chars == 0 {
+        return Some("the name is empty".into());
+    }
+    if chars > MAX_NAME_CHARS {
+        return Some(format!("the name has {chars} characters; at most {MAX_NAME_CHARS}"));
+    }
+    if let Some(prefix) = RESERVED_PREFIXES.iter().find(|p| name.starts_with(*p)) {
+        return Some(format!("the prefix '{prefix}' is reserved"));
+    }
+    let mut bytes = name.bytes();
+    let first_is_letter = bytes.next().is_some_and(|b| b.is_ascii_alphabetic());
+    if !first_is_letter || !bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Some("a name is a letter, then letters, digits or '_'".into());
+    }
+    if event && RESERVED_EVENT_NAMES.contains(&name) {
+        return Some(format!("'{name}' is a reserved event name"));
+    }
+    None
+}
+
+/// Every limit `payload` breaks as of `now`; empty when it may be sent.
+pub fn validate(payload: &Payload, now: DateTime<Utc>) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let mut flag = |path: String, problem: String| out.push(Violation { path, problem });
+
+    if payload.client_id.trim().is_empty() {
+        flag("client_id".into(), "a client id is required".into());
+    }
+    if let Some(micros) = payload.timestamp_micros {
+        match DateTime::<Utc>::from_timestamp_micros(micros) {
+            Some(at) if now.signed_duration_since(at) > backdating_window() => flag(
+                "timestamp_micros".into(),
+                format!("the event happened at {at}, older than GA4's 72-hour backdating window"),
+            ),
+            Some(at) if at.signed_duration_since(now) > TimeDelta::minutes(1) => {
+                flag("timestamp_micros".into(), format!("{at} is in the future"))
+            }
+            Some(_) => {}
+            None => flag("timestamp_micros".into(), "not a time".into()),
+        }
+    }
+    match payload.events.len() {
+        0 => flag("events".into(), "at least one event is required".into()),
+        n if n > MAX_EVENTS => flag("events".into(), format!("{n} events; at most {MAX_EVENTS}")),
+        _ => {}
+    }
+    for (i, event) in payload.events.iter().enumerate() {
+        let at = format!("events[{i}]");
+        if let Some(problem) = name_problem(&event.name, true) {
+            flag(format!("{at}.name"), problem);
+        }
+        if event.params.len() > MAX_PARAMS {
+            flag(
+                format!("{at}.params"),
+                format!("{} parameters; at most {MAX_PARAMS}", event.params.len()),
+            );
+        }
+        for (name, value) in &event.params {
+            let path = format!("{at}.params.{name}");
+            if let Some(problem) = name_problem(name, false) {
+                flag(path.clone(), problem);
+            }
+            if name == "items" {
+                check_items(&path, value, &mut flag);
+            } else {
+                check_scalar(&path, value, &mut flag);
+            }
+        }
+        if event.params.contains_key("value") {
+            match event.params.get("currency").and_then(Value::as_str) {
+                Some(c) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) => {}
+                Some(c) => flag(
+                    format!("{at}.params.currency"),
+                    format!("'{c}' is not a three-letter ISO 4217 code"),
+                ),
+                None => flag(
+                    format!("{at}.params.currency"),
+                    "a currency is required when a value is set".into(),
+                ),
+            }
+        }
+    }
+    match serde_json::to_vec(payload) {
+        Ok(body) if body.len() > MAX_BODY_BYTES => {
+            flag("body".into(), format!("{} bytes; at most {MAX_BODY_BYTES}", body.len()))
+        }
+        Ok(_) => {}
+        Err(e) => flag("body".into(), format!("does not serialise: {e}")),
+    }
+    out
+}
+
+/// A parameter value: text of at most 100 characters or a number.
+fn check_scalar(path: &str, value: &Value, flag: &mut impl FnMut(String, String)) {
+    match value {
+        Value::String(s) if s.chars().count() > MAX_VALUE_CHARS => flag(
+            path.into(),
+            format!(
+                "the value has {} characters; at most {MAX_VALUE_CHARS}",
+                s.chars().count()
+            ),
+        ),
+        Value::String(_) | Value::Number(_) => {}
+        _ => flag(path.into(), "a value is text or a number".into()),
+    }
+}
+
+/// `items`: a list of objects with an `item_id` or `item_name`, each value a scalar.
+fn check_items(path: &str, value: &Value, flag: &mut impl FnMut(String, String)) {
+    let Some(items) = value.as_array() else {
+        return flag(path.into(), "items is a list".into());
+    };
+    if items.len() > MAX_ITEMS {
+        flag(path.into(), format!("{} items; at most {MAX_ITEMS}", items.len()));
+    }
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("{path}[{i}]");
+        let Some(fields) = item.as_object() else {
+            flag(at, "an item is an object".into());
+            continue;
+        };
+        if !fields.contains_key("item_id") && !fields.contains_key("item_name") {
+            flag(at.clone(), "an item needs item_id or item_name".into());
+        }
+        for (name, value) in fields {
+            let path = format!("{at}.{name}");
+            if let Some(problem) = name_problem(name, false) {
+                flag(path.clone(), problem);
+            }
+            check_scalar(&path, value, flag);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outbox::ga4::payload::tests::{at, event};
+    use crate::outbox::ga4::payload::{Built, Ga4Event, build};
+    use leadline_core::event::EventKind;
+    use serde_json::{Map, json};
+
+    fn now() -> DateTime<Utc> {
+        at("2026-03-02T11:00:00Z")
+    }
+
+    fn one(name: &str, params: Value) -> Payload {
+        Payload {
+            client_id: "1.2".into(),
+            timestamp_micros: Some(now().timestamp_micros()),
+            events: vec![Ga4Event {
+                name: name.into(),
+                params: params.as_object().cloned().unwrap_or_default(),
+            }],
+        }
+    }
+
+    fn problems(payload: &Payload) -> Vec<String> {
+        validate(payload, now()).iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn every_event_the_builder_makes_is_valid() {
+        let cases = [
+            (EventKind::CallInitiated, json!({})),
+            (EventKind::CallDialed, json!({"matched_by": "code"})),
+            (EventKind::CallConnected, json!({})),
+            (
+                EventKind::CallCompleted,
+                json!({"duration_seconds": 5, "answered": true, "outcome": "x".repeat(500)}),
+            ),
+            (EventKind::FormCompleted, json!({"matched_by": "new"})),
+            (EventKind::LeadStatusChanged, json!({"from": "new", "to": "converted"})),
+            (
+                EventKind::SaleRecorded,
+                json!({"currency": "EUR", "revenue_minor": 999, "cost_minor": 1, "profit_minor": 998}),
+            ),
+        ];
+        for (kind, data) in cases {
+            let Built::Send(payload) = build(&event(kind, data), "ev_x.1", "G-ABC123", now()) else {
+                panic!("{kind:?} sends");
+            };
+            assert_eq!(problems(&payload), Vec::<String>::new(), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn events_are_1_to_25() {
+        let mut p = one("call_completed", json!({}));
+        p.events = vec![p.events[0].clone(); 26];
+        assert_eq!(problems(&p), ["events: 26 events; at most 25"]);
+        p.events.truncate(25);
+        assert!(problems(&p).is_empty());
+        p.events.clear();
+        assert_eq!(problems(&p), ["events: at least one event is required"]);
+    }
+
+    #[test]
+    fn an_event_has_at_most_25_params() {
+        let params: Map<String, Value> = (0..26).map(|i| (format!("p{i}"), json!(i))).collect();
+        let mut p = one("call_completed", Value::Object(params));
+        assert_eq!(problems(&p), ["events[0].params: 26 parameters; at most 25"]);
+        p.events[0].params.remove("p0");
+        assert!(problems(&p).is_empty());
+    }
+
+    #[test]
+    fn names_are_short_letter_first_and_not_reserved() {
+        let forty = format!("a{}", "b".repeat(39));
+        assert_eq!(name_problem(&forty, true), None);
+        assert!(
+            name_problem(&format!("{forty}c"), true)
+                .unwrap()
+                .contains("41 characters")
+        );
+        assert!(name_problem("1call", true).is_some());
+        assert!(name_problem("call-completed", true).is_some());
+        assert!(name_problem("call completed", false).is_some());
+        assert!(name_problem("", false).is_some());
+        for reserved in ["_x", "firebase_x", "ga_x", "google_x"] {
+            assert!(
+                name_problem(reserved, false).unwrap().contains("reserved"),
+                "{reserved}"
+            );
+        }
+        for reserved in [
+            "session_start",
+            "first_visit",
+            "user_engagement",
+            "screen_view",
+            "error",
+        ] {
+            assert!(name_problem(reserved, true).unwrap().contains("reserved"), "{reserved}");
+            assert_eq!(name_problem(reserved, false), None, "only event names are reserved");
+        }
+        let p = one("session_start", json!({"ga_thing": 1}));
+        assert_eq!(
+            problems(&p),
+            [
+                "events[0].name: 'session_start' is a reserved event name",
+                "events[0].params.ga_thing: the prefix 'ga_' is reserved",
+            ]
+        );
+    }
+
+    #[test]
+    fn values_are_at_most_100_characters_of_text_or_numbers() {
+        assert!(problems(&one("e", json!({"note": "é".repeat(100)}))).is_empty());
+        assert_eq!(
+            problems(&one("e", json!({"note": "é".repeat(101)}))),
+            ["events[0].params.note: the value has 101 characters; at most 100"]
+        );
+        assert_eq!(
+            problems(&one("e", json!({"flag": true, "nested": {"a": 1}}))),
+            [
+                "events[0].params.flag: a value is text or a number",
+                "events[0].params.nested: a value is text or a number",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_value_needs_a_currency() {
+        assert_eq!(
+            problems(&one("purchase", json!({"value": 1.5}))),
+            ["events[0].params.currency: a currency is required when a value is set"]
+        );
+        assert_eq!(
+            problems(&one("purchase", json!({"value": 1.5, "currency": "usd"}))),
+            ["events[0].params.currency: 'usd' is not a three-letter ISO 4217 code"]
+        );
+        assert!(problems(&one("purchase", json!({"value": 1.5, "currency": "USD"}))).is_empty());
+    }
+
+    #[test]
+    fn items_are_checked_like_params() {
+        let p = one(
+            "purchase",
+            json!({"value": 1, "currency": "USD",
+                   "items": [{"price": 1}, {"item_id": "x".repeat(101)}, "bare"]}),
+        );
+        assert_eq!(
+            problems(&p),
+            [
+                "events[0].params.items[0]: an item needs item_id or item_name",
+                "events[0].params.items[1].item_id: the value has 101 characters; at most 100",
+                "events[0].params.items[2]: an item is an object",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_body_is_at_most_130_kb() {
+        let events: Vec<Ga4Event> = (0..25)
+            .map(|i| Ga4Event {
+                name: format!("e{i}"),
+                params: (0..25).map(|j| (format!("p{j}"), json!("x".repeat(100)))).collect(),
+            })
+            .collect();
+        let mut p = one("e", json!({}));
+        p.events = events;
+        assert!(problems(&p).is_empty(), "25 × 25 × 100 characters fit");
+        let mut big = p.clone();
+        big.client_id = "1".repeat(MAX_BODY_BYTES);
+        assert_eq!(problems(&big).len(), 1);
+        assert!(problems(&big)[0].starts_with("body: "));
+    }
+
+    #[test]
+    fn an_event_more_than_72_hours_old_cannot_be_backdated() {
+        let mut p = one("call_completed", json!({}));
+        p.timestamp_micros = Some((now() - TimeDelta::hours(72)).timestamp_micros());
+        assert!(problems(&p).is_empty());
+        p.timestamp_micros = Some((now() - TimeDelta::hours(72) - TimeDelta::seconds(1)).timestamp_micros());
+        let problems = problems(&p);
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].contains("older than GA4's 72-hour backdating window"),
+            "{problems:?}"
+        );
+        p.timestamp_micros = Some((now() + TimeDelta::hours(1)).timestamp_micros());
+        assert!(validate(&p, now())[0].problem.contains("future"));
+    }
+
+    #[test]
+    fn the_message_lists_every_violation() {
+        let p = one("_bad", json!({"value": 1}));
+        let message = describe(&validate(&p, now()));
+        assert!(message.starts_with("not sent: the payload breaks GA4's limits: "));
+        assert!(message.contains("events[0].name: the prefix '_' is reserved"));
+        assert!(message.contains("; events[0].params.currency"));
+    }
+}

@@ -1,0 +1,768 @@
+//! The lead managers: the Salesforce and HubSpot adapters deliver real outbox deliveries to
+//! local fakes that check every request (crm_fakes.rs), and the pull brings status changes made
+//! there back as Leadline status changes, which the analytics integrations then receive.
+
+use crate::crm_fakes::{FakeHubspot, FakeSalesforce, HS_TOKEN, SF_CLIENT_ID, SF_CLIENT_SECRET, SF_VERSION};
+use crate::helpers::{Engine, Seeded, TestApp};
+use crate::leads::{activities, call, submit, visit};
+use axum::http::Method;
+use chrono::Utc;
+use leadline::config::Config;
+use leadline::outbox::pull::pull_once;
+use leadline::outbox::{Cache, Context, Failure, Sent, adapter_for};
+use leadline_core::event::EventKind;
+use leadline_core::form::FormIdentity;
+use leadline_core::lead::{Author, FieldsPatch, Lead, LeadChange, LeadStatus, NewSale};
+use leadline_core::net::Email;
+use leadline_core::outbox::{DeliveryOutcome, Integration, IntegrationConfig, NewIntegration};
+use leadline_core::site::SiteSettings;
+use leadline_core::store::{LeadStore, OutboxStore};
+use leadline_core::{BusinessId, E164};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const TIMEOUT: Duration = Duration::from_secs(5);
+const CAMPAIGN: &str = "7015g000000FakeAAA";
+
+async fn spawn(engine: Engine) -> (TestApp, Seeded) {
+    TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await
+}
+
+async fn add(app: &TestApp, business: BusinessId, name: &str, config: IntegrationConfig) -> Integration {
+    let new = NewIntegration {
+        business_id: business,
+        site_id: None,
+        name: name.into(),
+        config,
+    };
+    app.store.add_integration(&new).await.unwrap()
+}
+
+async fn add_salesforce(app: &TestApp, business: BusinessId, fake: &FakeSalesforce) -> Integration {
+    let config = IntegrationConfig::Salesforce {
+        login_url: format!("{}/", fake.url),
+        client_id: SF_CLIENT_ID.into(),
+        client_secret: SF_CLIENT_SECRET.into(),
+        api_version: SF_VERSION.into(),
+        campaigns: [("google / cpc".to_owned(), CAMPAIGN.to_owned())].into(),
+    };
+    add(app, business, "Sales org", config).await
+}
+
+async fn add_hubspot(app: &TestApp, business: BusinessId, fake: &FakeHubspot) -> Integration {
+    let config = IntegrationConfig::Hubspot {
+        endpoint: Some(fake.url.clone()),
+        token: HS_TOKEN.into(),
+    };
+    add(app, business, "HubSpot portal", config).await
+}
+
+/// Claims every due delivery and hands those of `integration` to its adapter, oldest event
+/// first, recording each outcome as the worker does (a retry is due again at once); the
+/// deliveries of other integrations are put off for a day.
+async fn deliver(
+    app: &TestApp,
+    cache: &Cache,
+    integration: &Integration,
+    timeout: Duration,
+) -> Vec<(EventKind, Result<Sent, Failure>)> {
+    let now = Utc::now().timestamp_millis();
+    let mut claimed = app.store.claim_deliveries(now, 60_000, 100).await.unwrap();
+    claimed.sort_by_key(|d| d.id);
+    let http = reqwest::Client::new();
+    let mut outcomes = Vec::new();
+    for delivery in claimed {
+        let outcome = if delivery.integration.id != integration.id {
+            DeliveryOutcome::Retry {
+                at: Utc::now() + chrono::Duration::days(1),
+                error: "not this test's".into(),
+            }
+        } else {
+            let ctx = Context {
+                http: &http,
+                store: &app.store,
+                delivery: &delivery,
+                timeout,
+                cache,
+            };
+            let result = adapter_for(&delivery.integration.config).deliver(&ctx).await;
+            let outcome = match &result {
+                Ok(sent) => DeliveryOutcome::Delivered {
+                    response: sent.response.clone(),
+                },
+                Err(Failure::Retry(error)) => DeliveryOutcome::Retry {
+                    at: Utc::now(),
+                    error: error.clone(),
+                },
+                Err(Failure::Permanent(error)) => DeliveryOutcome::Dead { error: error.clone() },
+            };
+            outcomes.push((delivery.event.kind, result));
+            outcome
+        };
+        assert!(
+            app.store
+                .finish_delivery(delivery.id, &delivery.lease_token, &outcome)
+                .await
+                .unwrap()
+        );
+    }
+    outcomes
+}
+
+fn kinds(outcomes: &[(EventKind, Result<Sent, Failure>)]) -> Vec<EventKind> {
+    outcomes.iter().map(|(kind, _)| *kind).collect()
+}
+
+fn assert_all_sent(outcomes: &[(EventKind, Result<Sent, Failure>)]) {
+    assert!(outcomes.iter().all(|(_, r)| r.is_ok()), "{outcomes:#?}");
+}
+
+async fn change(app: &TestApp, lead: &Lead, change: LeadChange) {
+    app.store
+        .change_lead(lead.business_id, lead.id, &Author::system(), &change)
+        .await
+        .unwrap();
+}
+
+/// The description's lines without their time stamps.
+fn lines(description: &Value) -> Vec<String> {
+    description
+        .as_str()
+        .unwrap_or("")
+        .lines()
+        .map(|line| {
+            let (stamp, text) = line.split_once(" · ").expect("stamped lines");
+            assert!(stamp.ends_with(" UTC"), "{line}");
+            text.to_owned()
+        })
+        .collect()
+}
+
+async fn a_call_becomes_a_salesforce_lead_that_follows_the_lead_and_joins_its_campaign(engine: Engine) {
+    let (app, seeded) = spawn(engine).await;
+    let business = seeded.site.business_id;
+    let sf = FakeSalesforce::start().await;
+    let integration = add_salesforce(&app, business, &sf).await;
+    let cache = Cache::default();
+    let from_ads = visit(&app, seeded.site.id, "ga:111.222").await;
+    let call = call(&app, &seeded, "CA-sf-1", Some(from_ads), 170).await;
+
+    let outcomes = deliver(&app, &cache, &integration, TIMEOUT).await;
+    assert_eq!(kinds(&outcomes), [EventKind::CallDialed, EventKind::CallCompleted]);
+    assert_all_sent(&outcomes);
+    let (id, lead) = sf.only_lead();
+    let ours = app.store.lead(business, call.record_ref).await.unwrap();
+    assert_eq!(
+        app.store.external_id(integration.id, ours.id).await.unwrap(),
+        Some(id.clone())
+    );
+    let fields = &lead.fields;
+    assert_eq!(fields["LastName"], "Unknown", "required; the caller gave no name");
+    assert_eq!(fields["Company"], "[not provided]", "required");
+    assert_eq!(fields["Phone"], "+12025550169");
+    assert_eq!(fields["LeadSource"], "google / cpc");
+    assert!(!fields.contains_key("FirstName") && !fields.contains_key("Email"));
+    let r = call.record_ref;
+    assert_eq!(
+        lines(&fields["Description"]),
+        [
+            format!("Call {r} from google / cpc came in"),
+            format!("Call {r} from google / cpc, 3 min, answered")
+        ]
+    );
+    let lookups = sf.requests(Method::GET, "/query");
+    let lookup = lookups[0].query.as_deref().unwrap();
+    let soql: String = form_urlencoded::parse(lookup.as_bytes())
+        .find(|(k, _)| k == "q")
+        .unwrap()
+        .1
+        .into_owned();
+    assert_eq!(
+        soql,
+        "SELECT Id FROM Lead WHERE IsConverted = false AND Phone = '+12025550169' ORDER BY CreatedDate DESC LIMIT 1",
+        "looked for before creating"
+    );
+    assert_eq!(
+        sf.state().members,
+        [(CAMPAIGN.to_owned(), id.clone(), "Responded".to_owned())]
+    );
+    let joins = sf.requests(Method::POST, "/sobjects/CampaignMember/");
+    assert_eq!(
+        joins.iter().map(|r| r.status).collect::<Vec<_>>(),
+        [201, 400],
+        "the completed call asks again; DUPLICATE_VALUE counts as done"
+    );
+    {
+        let state = sf.state();
+        assert_eq!(state.tokens_issued.len(), 1, "one token for every request");
+        let api: Vec<_> = state
+            .requests
+            .iter()
+            .filter(|r| r.path.starts_with("/services/data/"))
+            .collect();
+        assert!(
+            api.iter()
+                .all(|r| r.bearer.as_deref() == Some(state.tokens_issued[0].as_str()))
+        );
+    }
+
+    change(&app, &ours, LeadChange::Status(LeadStatus::Qualified)).await;
+    let contact = FieldsPatch {
+        name: Some(Some("Ann Marie Lee".into())),
+        email: Some(Some(Email::parse("ann@example.com").unwrap())),
+        ..FieldsPatch::default()
+    };
+    change(&app, &ours, LeadChange::Fields(contact)).await;
+    change(&app, &ours, LeadChange::Note("Call back Tuesday".into())).await;
+    let sale = NewSale {
+        currency: "USD".into(),
+        revenue_minor: 12_050,
+        cost_minor: 2_000,
+        profit_minor: 10_050,
+        call_ref: Some(r),
+        cost_basis: None,
+    };
+    change(&app, &ours, LeadChange::Sale(sale)).await;
+    change(
+        &app,
+        &ours,
+        LeadChange::Tags {
+            add: vec!["vip".into()],
+            remove: vec![],
+        },
+    )
+    .await;
+    let outcomes = deliver(&app, &cache, &integration, TIMEOUT).await;
+    assert_eq!(
+        kinds(&outcomes),
+        [
+            EventKind::LeadStatusChanged,
+            EventKind::LeadUpdated,
+            EventKind::NoteAdded,
+            EventKind::SaleRecorded,
+            EventKind::LeadUpdated
+        ]
+    );
+    assert_all_sent(&outcomes);
+    let (_, lead) = sf.only_lead();
+    let fields = &lead.fields;
+    assert_eq!(
+        fields["Status"], "Working - Contacted",
+        "qualified has no value of its own"
+    );
+    assert_eq!(
+        (&fields["FirstName"], &fields["LastName"], &fields["Email"]),
+        (&json!("Ann Marie"), &json!("Lee"), &json!("ann@example.com"))
+    );
+    assert_eq!(
+        lines(&fields["Description"])[2..],
+        [
+            "Note: Call back Tuesday".to_owned(),
+            format!("Sale of 120.50 USD (cost 20.00, profit 100.50), call {r}")
+        ]
+    );
+    let patches = sf.requests(Method::PATCH, &format!("/sobjects/Lead/{id}"));
+    assert_eq!(
+        patches.len(),
+        5,
+        "the completed call's line, then status, contact, note, sale; tags are not sent"
+    );
+    assert_eq!(patches[1].body, json!({"Status": "Working - Contacted"}));
+    assert_eq!(
+        patches[2].body,
+        json!({"FirstName": "Ann Marie", "LastName": "Lee", "Email": "ann@example.com"}),
+        "only what changed"
+    );
+    sf.assert_no_problems();
+    app.finish().await;
+}
+
+async fn a_salesforce_create_that_timed_out_links_the_lead_it_made_instead_of_making_another(engine: Engine) {
+    let (app, seeded) = spawn(engine).await;
+    let business = seeded.site.business_id;
+    let sf = FakeSalesforce::start().await;
+    let integration = add_salesforce(&app, business, &sf).await;
+    let cache = Cache::default();
+    sf.state().slow_creates = 1;
+    let submission = submit(
+        &app,
+        business,
+        seeded.site.id,
+        "Ann Lee",
+        "ann@example.com",
+        FormIdentity::default(),
+    )
+    .await;
+
+    let first = deliver(&app, &cache, &integration, Duration::from_millis(800)).await;
+    assert_eq!(kinds(&first), [EventKind::FormCompleted]);
+    assert!(matches!(&first[0].1, Err(Failure::Retry(_))), "{first:?}");
+    assert_eq!(sf.state().leads.len(), 1, "Salesforce made the Lead all the same");
+
+    let second = deliver(&app, &cache, &integration, TIMEOUT).await;
+    assert_eq!(kinds(&second), [EventKind::FormCompleted]);
+    assert_all_sent(&second);
+    let (id, lead) = sf.only_lead();
+    assert_eq!(
+        app.store.external_id(integration.id, submission.lead_id).await.unwrap(),
+        Some(id.clone())
+    );
+    assert_eq!(
+        sf.requests(Method::POST, "/sobjects/Lead/").len(),
+        1,
+        "the retry found the Lead by its e-mail"
+    );
+    assert_eq!(
+        lines(&lead.fields["Description"]),
+        ["Form submitted"],
+        "the line is not appended twice"
+    );
+    assert_eq!(
+        (&lead.fields["FirstName"], &lead.fields["LastName"]),
+        (&json!("Ann"), &json!("Lee"))
+    );
+    sf.assert_no_problems();
+    app.finish().await;
+}
+
+async fn an_expired_salesforce_token_is_replaced_and_the_request_sent_again(engine: Engine) {
+    let (app, seeded) = spawn(engine).await;
+    let business = seeded.site.business_id;
+    let sf = FakeSalesforce::start().await;
+    let integration = add_salesforce(&app, business, &sf).await;
+    let cache = Cache::default();
+    let submission = submit(
+        &app,
+        business,
+        seeded.site.id,
+        "Ann Lee",
+        "ann@example.com",
+        FormIdentity::default(),
+    )
+    .await;
+    assert_all_sent(&deliver(&app, &cache, &integration, TIMEOUT).await);
+    sf.expire_tokens();
+    let lead = app.store.lead_by_id(business, submission.lead_id).await.unwrap();
+    change(&app, &lead, LeadChange::Note("Wants a quote".into())).await;
+
+    let outcomes = deliver(&app, &cache, &integration, TIMEOUT).await;
+    assert_eq!(kinds(&outcomes), [EventKind::NoteAdded]);
+    assert_all_sent(&outcomes);
+    {
+        let state = sf.state();
+        assert_eq!(state.tokens_issued.len(), 2);
+        let reads: Vec<_> = state
+            .requests
+            .iter()
+            .filter(|r| r.method == Method::GET && r.path.contains("/sobjects/Lead/"))
+            .collect();
+        assert_eq!(reads.len(), 2, "refused once, then sent again");
+        assert_eq!((reads[0].status, reads[1].status), (401, 200));
+        assert_eq!(reads[0].bearer.as_deref(), Some(state.tokens_issued[0].as_str()));
+        assert_eq!(reads[1].bearer.as_deref(), Some(state.tokens_issued[1].as_str()));
+    }
+    let (_, lead) = sf.only_lead();
+    assert_eq!(
+        lines(&lead.fields["Description"]),
+        ["Form submitted", "Note: Wants a quote"]
+    );
+    sf.assert_no_problems();
+    app.finish().await;
+}
+
+async fn salesforce_refusals_are_final_with_its_words_and_outages_are_retried(engine: Engine) {
+    let (app, seeded) = spawn(engine).await;
+    let business = seeded.site.business_id;
+    let sf = FakeSalesforce::start().await;
+    let integration = add_salesforce(&app, business, &sf).await;
+    let cache = Cache::default();
+    let refusal =
+        json!([{"message": "Company: data value too large", "errorCode": "STRING_TOO_LONG", "fields": ["Company"]}]);
+    sf.state().refuse_creates = Some((400, refusal));
+    submit(
+        &app,
+        business,
+        seeded.site.id,
+        "Ann Lee",
+        "ann@example.com",
+        FormIdentity::default(),
+    )
+    .await;
+    let outcomes = deliver(&app, &cache, &integration, TIMEOUT).await;
+    assert_eq!(
+        outcomes[0].1,
+        Err(Failure::Permanent(
+            "Salesforce Lead create: HTTP 400 Bad Request: STRING_TOO_LONG: Company: data value too large (fields: Company)"
+                .into()
+        ))
+    );
+    let dead = app.store.list_deliveries(Some(business), None, 10).await.unwrap();
+    assert!(dead[0].last_error.as_deref().unwrap().contains("STRING_TOO_LONG"));
+
+    sf.state().refuse_creates = Some((
+        503,
+        json!([{"message": "down for maintenance", "errorCode": "SERVER_UNAVAILABLE"}]),
+    ));
+    app.store
+        .retry_delivery(Some(business), dead[0].id, Utc::now().timestamp_millis())
+        .await
+        .unwrap();
+    let outcomes = deliver(&app, &cache, &integration, TIMEOUT).await;
+    assert!(
+        matches!(&outcomes[0].1, Err(Failure::Retry(m)) if m.contains("SERVER_UNAVAILABLE")),
+        "{outcomes:?}"
+    );
+
+    // Wrong credentials are refused at the token endpoint, for good.
+    let wrong = IntegrationConfig::Salesforce {
+        login_url: sf.url.clone(),
+        client_id: SF_CLIENT_ID.into(),
+        client_secret: "not-the-secret".into(),
+        api_version: SF_VERSION.into(),
+        campaigns: Default::default(),
+    };
+    let wrong = add(&app, business, "Wrong org", wrong).await;
+    sf.state().refuse_creates = None;
+    submit(
+        &app,
+        business,
+        seeded.site.id,
+        "Ben Ode",
+        "ben@example.com",
+        FormIdentity::default(),
+    )
+    .await;
+    let outcomes = deliver(&app, &cache, &wrong, TIMEOUT).await;
+    assert_eq!(
+        outcomes[0].1,
+        Err(Failure::Permanent(
+            "Salesforce token: HTTP 400 Bad Request: invalid_client: invalid client credentials".into()
+        ))
+    );
+    sf.assert_no_problems();
+    app.finish().await;
+}
+
+async fn a_lead_converted_in_salesforce_becomes_converted_in_leadline_and_reaches_ga4(engine: Engine) {
+    let (app, seeded) = spawn(engine).await;
+    let business = seeded.site.business_id;
+    let sf = FakeSalesforce::start().await;
+    let integration = add_salesforce(&app, business, &sf).await;
+    let cache = Cache::default();
+    let http = reqwest::Client::new();
+    let from_ads = visit(&app, seeded.site.id, "ga:111.222").await;
+    let call = call(&app, &seeded, "CA-sf-2", Some(from_ads), 95).await;
+    assert_all_sent(&deliver(&app, &cache, &integration, TIMEOUT).await);
+    let (id, _) = sf.only_lead();
+    let ga4 = IntegrationConfig::Ga4 {
+        measurement_id: "G-TEST123".into(),
+        api_secret: "ga4-secret".into(),
+        endpoint: Some("http://127.0.0.1:9".into()),
+        debug: false,
+    };
+    add(&app, business, "GA4", ga4).await;
+    sf.salesperson_sets_status(&id, "Closed - Converted");
+
+    let changed = pull_once(&app.store, &http, &cache, TIMEOUT).await.unwrap();
+    assert_eq!(changed, 1);
+    let lead = app.store.lead(business, call.record_ref).await.unwrap();
+    assert_eq!(lead.status, LeadStatus::Converted);
+    let recorded = activities(&app, business, call.record_ref).await;
+    let (kind, author, detail) = recorded.last().unwrap();
+    assert_eq!((kind.as_str(), author.as_str()), ("status", "salesforce"));
+    assert_eq!(detail["to"], "converted");
+    let deliveries = app.store.lead_deliveries(business, lead.id).await.unwrap();
+    assert!(
+        deliveries
+            .iter()
+            .any(|d| d.integration_kind == "ga4" && d.event_kind == EventKind::LeadStatusChanged),
+        "{deliveries:#?}"
+    );
+    let since = sf.state().pulls_since[0];
+    assert!(since <= integration.created_at - chrono::Duration::seconds(60));
+    assert!(since > integration.created_at - chrono::Duration::seconds(62));
+    let cursor = app.store.pull_cursor(integration.id).await.unwrap().unwrap();
+    assert_eq!(
+        leadline::outbox::salesforce::parse_time(&cursor).map(|t| t.timestamp_millis()),
+        Some(sf.only_lead().1.modified.timestamp_millis()),
+        "the cursor is the latest change seen"
+    );
+
+    // The change goes back out as nothing: Salesforce made it.
+    let patched = sf.requests(Method::PATCH, &id).len();
+    let outcomes = deliver(&app, &cache, &integration, TIMEOUT).await;
+    assert_eq!(kinds(&outcomes), [EventKind::LeadStatusChanged]);
+    assert_all_sent(&outcomes);
+    assert_eq!(sf.requests(Method::PATCH, &id).len(), patched, "no echo to Salesforce");
+    // And a second round changes nothing more.
+    assert_eq!(pull_once(&app.store, &http, &cache, TIMEOUT).await.unwrap(), 0);
+    assert_eq!(activities(&app, business, call.record_ref).await.len(), recorded.len());
+    sf.assert_no_problems();
+    app.finish().await;
+}
+
+async fn a_status_leadline_sent_or_changed_later_is_not_undone_by_the_pull(engine: Engine) {
+    let (app, seeded) = spawn(engine).await;
+    let business = seeded.site.business_id;
+    let sf = FakeSalesforce::start().await;
+    sf.state().batch = 1;
+    let integration = add_salesforce(&app, business, &sf).await;
+    let cache = Cache::default();
+    let http = reqwest::Client::new();
+    let ann = submit(
+        &app,
+        business,
+        seeded.site.id,
+        "Ann Lee",
+        "ann@example.com",
+        FormIdentity::default(),
+    )
+    .await;
+    let ben = submit(
+        &app,
+        business,
+        seeded.site.id,
+        "Ben Ode",
+        "ben@example.com",
+        FormIdentity::default(),
+    )
+    .await;
+    assert_all_sent(&deliver(&app, &cache, &integration, TIMEOUT).await);
+    let ann = app.store.lead_by_id(business, ann.lead_id).await.unwrap();
+    let ben = app.store.lead_by_id(business, ben.lead_id).await.unwrap();
+    let ben_id = app.store.external_id(integration.id, ben.id).await.unwrap().unwrap();
+
+    // Ann is qualified in Leadline: Salesforce gets "Working - Contacted", which comes back.
+    change(&app, &ann, LeadChange::Status(LeadStatus::Qualified)).await;
+    assert_all_sent(&deliver(&app, &cache, &integration, TIMEOUT).await);
+    // Ben is given up on in Salesforce, then qualified in Leadline before the pull runs.
+    sf.salesperson_sets_status(&ben_id, "Closed - Not Converted");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    change(&app, &ben, LeadChange::Status(LeadStatus::Qualified)).await;
+
+    assert_eq!(pull_once(&app.store, &http, &cache, TIMEOUT).await.unwrap(), 0);
+    for lead in [&ann, &ben] {
+        let now = app.store.lead_by_id(business, lead.id).await.unwrap();
+        assert_eq!(now.status, LeadStatus::Qualified);
+    }
+    let batches = sf
+        .state()
+        .requests
+        .iter()
+        .filter(|r| r.path.contains("/query/01g"))
+        .count();
+    assert_eq!(
+        batches, 1,
+        "two changed Leads, one a batch: the second behind nextRecordsUrl"
+    );
+    sf.assert_no_problems();
+    app.finish().await;
+}
+
+async fn a_form_becomes_a_hubspot_contact_with_notes_and_its_lead_status(engine: Engine) {
+    let (app, seeded) = spawn(engine).await;
+    let business = seeded.site.business_id;
+    let hs = FakeHubspot::start().await;
+    let integration = add_hubspot(&app, business, &hs).await;
+    let cache = Cache::default();
+    let submission = submit(
+        &app,
+        business,
+        seeded.site.id,
+        "Ann Marie Lee",
+        "ann@example.com",
+        FormIdentity::default(),
+    )
+    .await;
+    let outcomes = deliver(&app, &cache, &integration, TIMEOUT).await;
+    assert_eq!(kinds(&outcomes), [EventKind::FormCompleted]);
+    assert_all_sent(&outcomes);
+    let (id, contact) = {
+        let state = hs.state();
+        assert_eq!(state.contacts.len(), 1);
+        let (id, contact) = state.contacts.iter().next().unwrap();
+        (id.clone(), contact.clone())
+    };
+    assert_eq!(
+        Value::Object(contact.properties.clone()),
+        json!({"email": "ann@example.com", "firstname": "Ann Marie", "lastname": "Lee", "hs_lead_status": "NEW"})
+    );
+    assert_eq!(
+        app.store.external_id(integration.id, submission.lead_id).await.unwrap(),
+        Some(id.clone())
+    );
+
+    let lead = app.store.lead_by_id(business, submission.lead_id).await.unwrap();
+    change(&app, &lead, LeadChange::Status(LeadStatus::Contacted)).await;
+    change(&app, &lead, LeadChange::Note("Wants <two> sofas & a chair".into())).await;
+    let phone = FieldsPatch {
+        phone: Some(Some(E164::parse("+12025550169").unwrap())),
+        ..FieldsPatch::default()
+    };
+    change(&app, &lead, LeadChange::Fields(phone)).await;
+    let outcomes = deliver(&app, &cache, &integration, TIMEOUT).await;
+    assert_eq!(
+        kinds(&outcomes),
+        [
+            EventKind::LeadStatusChanged,
+            EventKind::NoteAdded,
+            EventKind::LeadUpdated
+        ]
+    );
+    assert_all_sent(&outcomes);
+    {
+        let state = hs.state();
+        let contact = &state.contacts[&id];
+        assert_eq!(contact.properties["hs_lead_status"], "CONNECTED");
+        assert_eq!(contact.properties["phone"], "+12025550169");
+        let notes: Vec<(&str, &str)> = state
+            .notes
+            .iter()
+            .map(|n| (n.contact.as_str(), n.body.as_str()))
+            .collect();
+        assert_eq!(
+            notes,
+            [
+                (id.as_str(), "Form submitted"),
+                (id.as_str(), "Note: Wants &lt;two&gt; sofas &amp; a chair")
+            ]
+        );
+        let patches: Vec<Value> = state
+            .requests
+            .iter()
+            .filter(|r| r.method == Method::PATCH)
+            .map(|r| r.body.clone())
+            .collect();
+        assert_eq!(
+            patches,
+            [
+                json!({"properties": {"hs_lead_status": "CONNECTED"}}),
+                json!({"properties": {"phone": "+12025550169"}})
+            ]
+        );
+        assert!(state.requests.iter().all(|r| r.bearer.as_deref() == Some(HS_TOKEN)));
+    }
+    hs.assert_no_problems();
+    app.finish().await;
+}
+
+async fn a_contact_hubspot_already_has_is_linked_and_a_retried_note_is_not_posted_twice(engine: Engine) {
+    let (app, seeded) = spawn(engine).await;
+    let business = seeded.site.business_id;
+    let hs = FakeHubspot::start().await;
+    let existing = hs.add_contact(json!({"email": "ann@example.com", "firstname": "Ann"}));
+    let integration = add_hubspot(&app, business, &hs).await;
+    let cache = Cache::default();
+    hs.state().slow_notes = 1;
+    let submission = submit(
+        &app,
+        business,
+        seeded.site.id,
+        "Ann Lee",
+        "ann@example.com",
+        FormIdentity::default(),
+    )
+    .await;
+
+    let first = deliver(&app, &cache, &integration, Duration::from_millis(800)).await;
+    assert!(matches!(&first[0].1, Err(Failure::Retry(_))), "{first:?}");
+    assert_eq!(
+        app.store.external_id(integration.id, submission.lead_id).await.unwrap(),
+        Some(existing.clone()),
+        "the 409 named the contact"
+    );
+    let second = deliver(&app, &cache, &integration, TIMEOUT).await;
+    assert_all_sent(&second);
+    {
+        let state = hs.state();
+        assert_eq!(state.contacts.len(), 1, "no second contact");
+        assert_eq!(state.notes.len(), 1, "the note the timed-out attempt made was found");
+        assert_eq!(state.notes[0].contact, existing);
+    }
+    assert_eq!(hs.requests(Method::POST, "/crm/v3/objects/contacts").len(), 1);
+    assert_eq!(hs.requests(Method::POST, "/crm/v3/objects/notes/search").len(), 1);
+
+    // A token HubSpot does not know is refused for good.
+    let wrong = IntegrationConfig::Hubspot {
+        endpoint: Some(hs.url.clone()),
+        token: "pat-na1-revoked".into(),
+    };
+    let wrong = add(&app, business, "Old portal", wrong).await;
+    submit(
+        &app,
+        business,
+        seeded.site.id,
+        "Ben Ode",
+        "ben@example.com",
+        FormIdentity::default(),
+    )
+    .await;
+    let outcomes = deliver(&app, &cache, &wrong, TIMEOUT).await;
+    assert!(
+        matches!(&outcomes[0].1, Err(Failure::Permanent(m)) if m.contains("401") && m.contains("INVALID_AUTHENTICATION")),
+        "{outcomes:?}"
+    );
+    hs.assert_no_problems();
+    app.finish().await;
+}
+
+async fn a_contact_disqualified_in_hubspot_makes_the_lead_lost(engine: Engine) {
+    let (app, seeded) = spawn(engine).await;
+    let business = seeded.site.business_id;
+    let hs = FakeHubspot::start().await;
+    let integration = add_hubspot(&app, business, &hs).await;
+    let cache = Cache::default();
+    let http = reqwest::Client::new();
+    let submission = submit(
+        &app,
+        business,
+        seeded.site.id,
+        "Ann Lee",
+        "ann@example.com",
+        FormIdentity::default(),
+    )
+    .await;
+    assert_all_sent(&deliver(&app, &cache, &integration, TIMEOUT).await);
+    let id = app
+        .store
+        .external_id(integration.id, submission.lead_id)
+        .await
+        .unwrap()
+        .unwrap();
+    hs.add_contact(json!({"email": "stranger@example.com", "hs_lead_status": "UNQUALIFIED"}));
+    hs.salesperson_sets_status(&id, "UNQUALIFIED");
+
+    assert_eq!(pull_once(&app.store, &http, &cache, TIMEOUT).await.unwrap(), 1);
+    let lead = app.store.lead_by_id(business, submission.lead_id).await.unwrap();
+    assert_eq!(lead.status, LeadStatus::Lost);
+    let recorded = activities(&app, business, lead.record_ref).await;
+    let (kind, author, _) = recorded.last().unwrap();
+    assert_eq!((kind.as_str(), author.as_str()), ("status", "hubspot"));
+    let searches = hs.requests(Method::POST, "/crm/v3/objects/contacts/search");
+    let filter = &searches.last().unwrap().body["filterGroups"][0]["filters"][0];
+    assert_eq!(
+        (filter["propertyName"].as_str(), filter["operator"].as_str()),
+        (Some("lastmodifieddate"), Some("GT"))
+    );
+    let from: i64 = filter["value"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        from,
+        (integration.created_at - chrono::Duration::seconds(60)).timestamp_millis()
+    );
+    assert!(app.store.pull_cursor(integration.id).await.unwrap().is_some());
+    assert_eq!(pull_once(&app.store, &http, &cache, TIMEOUT).await.unwrap(), 0);
+    hs.assert_no_problems();
+    app.finish().await;
+}
+
+crate::on_both_engines!(
+    a_call_becomes_a_salesforce_lead_that_follows_the_lead_and_joins_its_campaign,
+    a_salesforce_create_that_timed_out_links_the_lead_it_made_instead_of_making_another,
+    an_expired_salesforce_token_is_replaced_and_the_request_sent_again,
+    salesforce_refusals_are_final_with_its_words_and_outages_are_retried,
+    a_lead_converted_in_salesforce_becomes_converted_in_leadline_and_reaches_ga4,
+    a_status_leadline_sent_or_changed_later_is_not_undone_by_the_pull,
+    a_form_becomes_a_hubspot_contact_with_notes_and_its_lead_status,
+    a_contact_hubspot_already_has_is_linked_and_a_retried_note_is_not_posted_twice,
+    a_contact_disqualified_in_hubspot_makes_the_lead_lost,
+);

@@ -1,0 +1,589 @@
+//! The GA4 adapter against a local fake of the Measurement Protocol that checks every request
+//! it gets against GA4's documented limits (query, body shape, names, parameter counts, value
+//! lengths, the 72-hour backdating window) and records it. The adapter is called directly with
+//! a hand-built claimed delivery, as the outbox worker calls it.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use chrono::{DateTime, TimeDelta, Utc};
+use leadline::outbox::ga4::Ga4;
+use leadline::outbox::{Adapter, Cache, Context, Failure, Sent};
+use leadline_core::channel::Attribution;
+use leadline_core::event::{Event, EventKind, LeadSnapshot, VisitorIds};
+use leadline_core::outbox::{ClaimedDelivery, Integration, IntegrationConfig, IntegrationId};
+use leadline_core::{BusinessId, LeadId, SiteId};
+use leadline_store::{DatabaseUrl, OpenOptions, SqlStore};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const SECRET: &str = "mp-secret-do-not-log";
+const MEASUREMENT_ID: &str = "G-ABC123";
+
+/// One request the fake received, and what was wrong with it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub path: String,
+    pub query: HashMap<String, String>,
+    pub body: Value,
+    pub problems: Vec<String>,
+}
+
+#[derive(Clone)]
+struct Fake {
+    received: Arc<Mutex<Vec<Received>>>,
+    status: StatusCode,
+    validation_messages: Value,
+}
+
+/// A fake GA4 on port 0: `/mp/collect` answers `status` (204 by default, as GA4 does, even to
+/// bad data); `/debug/mp/collect` answers `validation_messages`.
+async fn fake_ga4(status: StatusCode, validation_messages: Value) -> (String, Arc<Mutex<Vec<Received>>>) {
+    let fake = Fake {
+        received: Arc::default(),
+        status,
+        validation_messages,
+    };
+    let received = fake.received.clone();
+    let app = Router::new()
+        .route("/mp/collect", post(collect))
+        .route("/debug/mp/collect", post(collect))
+        .with_state(fake);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, received)
+}
+
+async fn collect(
+    State(fake): State<Fake>,
+    uri: Uri,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (body, problems) = check(&query, &headers, &body);
+    let debug = uri.path().starts_with("/debug/");
+    fake.received.lock().unwrap().push(Received {
+        path: uri.path().to_owned(),
+        query,
+        body,
+        problems,
+    });
+    if debug {
+        return axum::Json(json!({ "validationMessages": fake.validation_messages })).into_response();
+    }
+    (fake.status, "").into_response()
+}
+
+const RESERVED_EVENTS: [&str; 12] = [
+    "ad_click",
+    "ad_exposure",
+    "app_remove",
+    "error",
+    "first_open",
+    "first_visit",
+    "in_app_purchase",
+    "notification_open",
+    "os_update",
+    "screen_view",
+    "session_start",
+    "user_engagement",
+];
+const RESERVED_PREFIXES: [&str; 4] = ["_", "firebase_", "ga_", "google_"];
+const TOP_LEVEL: [&str; 7] = [
+    "client_id",
+    "user_id",
+    "timestamp_micros",
+    "user_properties",
+    "consent",
+    "events",
+    "non_personalized_ads",
+];
+
+fn name_ok(name: &str) -> bool {
+    let mut chars = name.chars();
+    name.chars().count() <= 40
+        && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !RESERVED_PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
+fn scalar_problem(path: &str, value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) if s.chars().count() > 100 => Some(format!("{path}: value longer than 100 characters")),
+        Value::String(_) | Value::Number(_) => None,
+        other => Some(format!("{path}: {other} is not text or a number")),
+    }
+}
+
+/// Everything GA4 documents about a request, checked independently of the adapter's own
+/// validator.
+fn check(query: &HashMap<String, String>, headers: &HeaderMap, raw: &[u8]) -> (Value, Vec<String>) {
+    let mut problems = Vec::new();
+    let measurement = query.get("measurement_id").map(String::as_str).unwrap_or("");
+    let stream_ok = measurement
+        .strip_prefix("G-")
+        .is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
+    if !stream_ok {
+        problems.push(format!("measurement_id '{measurement}' is not G-…"));
+    }
+    if query.get("api_secret").is_none_or(|s| s.is_empty()) {
+        problems.push("no api_secret".into());
+    }
+    if headers.get("content-type").and_then(|v| v.to_str().ok()) != Some("application/json") {
+        problems.push("not application/json".into());
+    }
+    if raw.len() >= 130_000 {
+        problems.push(format!("body of {} bytes", raw.len()));
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(raw) else {
+        problems.push("body is not JSON".into());
+        return (Value::Null, problems);
+    };
+    let Some(top) = body.as_object() else {
+        problems.push("body is not an object".into());
+        return (body, problems);
+    };
+    for key in top.keys() {
+        if !TOP_LEVEL.contains(&key.as_str()) {
+            problems.push(format!("unknown top-level field {key}"));
+        }
+    }
+    if body["client_id"].as_str().is_none_or(str::is_empty) {
+        problems.push("client_id missing".into());
+    }
+    if let Some(ts) = top.get("timestamp_micros") {
+        let at = ts.as_i64().and_then(DateTime::<Utc>::from_timestamp_micros);
+        match at {
+            Some(at) if Utc::now() - at > TimeDelta::hours(72) => problems.push("timestamp older than 72 h".into()),
+            Some(at) if at > Utc::now() + TimeDelta::minutes(1) => problems.push("timestamp in the future".into()),
+            Some(_) => {}
+            None => problems.push("timestamp_micros is not an integer time".into()),
+        }
+    }
+    let events = body["events"].as_array().cloned().unwrap_or_default();
+    if events.is_empty() || events.len() > 25 {
+        problems.push(format!("{} events", events.len()));
+    }
+    for (i, event) in events.iter().enumerate() {
+        let name = event["name"].as_str().unwrap_or("");
+        if !name_ok(name) || RESERVED_EVENTS.contains(&name) {
+            problems.push(format!("events[{i}]: bad name '{name}'"));
+        }
+        let Some(fields) = event.as_object() else {
+            problems.push(format!("events[{i}] is not an object"));
+            continue;
+        };
+        if fields.keys().any(|k| k != "name" && k != "params") {
+            problems.push(format!("events[{i}] has fields other than name and params"));
+        }
+        let params = event["params"].as_object().cloned().unwrap_or_default();
+        if params.len() > 25 {
+            problems.push(format!("events[{i}]: {} params", params.len()));
+        }
+        for (key, value) in &params {
+            let path = format!("events[{i}].params.{key}");
+            if !name_ok(key) {
+                problems.push(format!("{path}: bad name"));
+            }
+            if key == "items" {
+                for (j, item) in value.as_array().cloned().unwrap_or_default().iter().enumerate() {
+                    let item = item.as_object().cloned().unwrap_or_default();
+                    if !item.contains_key("item_id") && !item.contains_key("item_name") {
+                        problems.push(format!("{path}[{j}]: no item_id or item_name"));
+                    }
+                    for (k, v) in &item {
+                        problems.extend(scalar_problem(&format!("{path}[{j}].{k}"), v));
+                    }
+                }
+            } else {
+                problems.extend(scalar_problem(&path, value));
+            }
+        }
+        if params.contains_key("value")
+            && params
+                .get("currency")
+                .and_then(Value::as_str)
+                .is_none_or(|c| c.len() != 3)
+        {
+            problems.push(format!("events[{i}]: value without currency"));
+        }
+        if params.contains_key("session_id") != params.contains_key("engagement_time_msec") {
+            problems.push(format!("events[{i}]: session_id without engagement_time_msec"));
+        }
+    }
+    (body, problems)
+}
+
+/// The requests received, after asserting that every one of them was valid.
+pub fn valid(received: &Arc<Mutex<Vec<Received>>>) -> Vec<Received> {
+    let all = received.lock().unwrap().clone();
+    for r in &all {
+        assert!(
+            r.problems.is_empty(),
+            "the fake GA4 found {:?} in {}",
+            r.problems,
+            r.body
+        );
+    }
+    all
+}
+
+/// A claimed delivery of `event` to `config`.
+pub fn claimed(config: IntegrationConfig, event: Event) -> ClaimedDelivery {
+    ClaimedDelivery {
+        id: 11,
+        lease_token: "lease".into(),
+        attempt: 1,
+        integration: Integration {
+            id: IntegrationId(7),
+            business_id: BusinessId(1),
+            site_id: Some(SiteId(1)),
+            name: "analytics".into(),
+            config,
+            enabled: true,
+            created_at: Utc::now(),
+        },
+        event,
+    }
+}
+
+/// Calls `adapter` as the worker does, with a fresh store it does not need.
+pub async fn deliver(adapter: &dyn Adapter, delivery: &ClaimedDelivery) -> Result<Sent, Failure> {
+    let dir = tempfile::tempdir().unwrap();
+    let options = OpenOptions {
+        create_if_missing: true,
+        ..OpenOptions::default()
+    };
+    let store = SqlStore::open_and_migrate(&DatabaseUrl::Sqlite(dir.path().join("t.db")), &options)
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let cache = Cache::default();
+    let ctx = Context {
+        http: &http,
+        store: &store,
+        delivery,
+        timeout: Duration::from_secs(5),
+        cache: &cache,
+    };
+    let outcome = adapter.deliver(&ctx).await;
+    store.close().await;
+    outcome
+}
+
+/// An event that happened ten minutes ago in a session that began five minutes before it,
+/// from a visitor with GA cookies, for lead 42 (ref 1040); labelled with ref 1042.
+pub fn event(kind: EventKind, data: Value) -> Event {
+    let occurred_at = DateTime::from_timestamp(Utc::now().timestamp() - 600, 0).unwrap();
+    let session_start = occurred_at.timestamp() - 300;
+    Event {
+        id: format!("ev_{}", leadline_core::secret::random_token(22)),
+        kind,
+        occurred_at,
+        business_id: BusinessId(1),
+        site_id: Some(SiteId(1)),
+        record_ref: Some(1042),
+        lead: Some(LeadSnapshot {
+            id: LeadId(42),
+            record_ref: 1040,
+            status: "new".into(),
+            name: Some("Ada Lovelace".into()),
+            email: Some("ada@example.com".into()),
+            phone: None,
+            company: None,
+            source: Some("google / cpc".into()),
+            tags: vec![],
+        }),
+        visitor: VisitorIds {
+            visitor_key: Some("ga:1234567890.1700000000".into()),
+            ga_cookie: Some("GA1.1.1234567890.1700000000".into()),
+            ga_streams: BTreeMap::from([
+                (
+                    "_ga_ABC123".into(),
+                    format!("GS2.1.s{session_start}$o2$g1$t{session_start}$j0$l0$h0"),
+                ),
+                ("_ga_OTHER9".into(), "GS2.1.s1600000000$o1".into()),
+            ]),
+            visit_started_at: DateTime::from_timestamp(session_start, 0),
+            landing_url: Some("https://acme.example/plumbing?utm_source=google&utm_medium=cpc".into()),
+            ..VisitorIds::default()
+        },
+        data,
+    }
+}
+
+/// The same event from a print ad's number: no cookie, no visit, the source's UTM fields.
+pub fn offline(mut event: Event) -> Event {
+    event.visitor = VisitorIds {
+        attribution: Some(Attribution {
+            source: "gazette".into(),
+            medium: "print".into(),
+            campaign: Some("spring-flyer".into()),
+            term: Some("plumber".into()),
+            content: None,
+        }),
+        ..VisitorIds::default()
+    };
+    event
+}
+
+fn ga4(endpoint: &str, debug: bool) -> IntegrationConfig {
+    IntegrationConfig::Ga4 {
+        measurement_id: MEASUREMENT_ID.into(),
+        api_secret: SECRET.into(),
+        endpoint: Some(endpoint.into()),
+        debug,
+    }
+}
+
+#[tokio::test]
+async fn a_completed_call_reaches_ga4_on_the_visitors_client_and_session() {
+    let (url, received) = fake_ga4(StatusCode::NO_CONTENT, json!([])).await;
+    let e = event(
+        EventKind::CallCompleted,
+        json!({"duration_seconds": 95, "answered": true, "outcome": "answered"}),
+    );
+    let delivery = claimed(ga4(&url, false), e.clone());
+    let sent = deliver(&Ga4, &delivery).await.unwrap();
+    assert_eq!(sent.response.as_deref(), Some("sent call_completed (HTTP 204)"));
+
+    let all = valid(&received);
+    assert_eq!(all.len(), 1);
+    let r = &all[0];
+    assert_eq!(r.path, "/mp/collect");
+    assert_eq!(r.query["measurement_id"], MEASUREMENT_ID);
+    assert_eq!(r.query["api_secret"], SECRET);
+    assert_eq!(r.body["client_id"], "1234567890.1700000000");
+    assert_eq!(r.body["timestamp_micros"], e.occurred_at.timestamp_micros());
+    let params = &r.body["events"][0]["params"];
+    assert_eq!(r.body["events"][0]["name"], "call_completed");
+    assert_eq!(params["record_ref"], "1042");
+    assert_eq!(params["leadline_event_id"], delivery.idempotency_key());
+    assert_eq!(params["session_id"], (e.occurred_at.timestamp() - 300).to_string());
+    assert_eq!(params["engagement_time_msec"], 1);
+    assert_eq!(params["duration_seconds"], 95);
+    assert_eq!(params["answered"], 1);
+    assert_eq!(params["outcome"], "answered");
+}
+
+#[tokio::test]
+async fn every_kind_ga4_receives_arrives_valid_and_labelled() {
+    let (url, received) = fake_ga4(StatusCode::NO_CONTENT, json!([])).await;
+    let cases = [
+        (EventKind::CallInitiated, json!({}), vec!["call_initiated"]),
+        (
+            EventKind::CallDialed,
+            json!({"matched_by": "code"}),
+            vec!["call_dialed"],
+        ),
+        (EventKind::CallConnected, json!({}), vec!["call_connected"]),
+        (
+            EventKind::FormCompleted,
+            json!({"message_id": "m1", "matched_by": "new"}),
+            vec!["form_completed", "generate_lead"],
+        ),
+        (
+            EventKind::LeadStatusChanged,
+            json!({"from": "new", "to": "contacted"}),
+            vec!["working_lead"],
+        ),
+        (
+            EventKind::LeadStatusChanged,
+            json!({"from": "qualified", "to": "converted"}),
+            vec!["close_convert_lead"],
+        ),
+        (
+            EventKind::LeadStatusChanged,
+            json!({"from": "contacted", "to": "lost"}),
+            vec!["close_unconvert_lead"],
+        ),
+    ];
+    for (kind, data, _) in &cases {
+        deliver(&Ga4, &claimed(ga4(&url, false), event(*kind, data.clone())))
+            .await
+            .unwrap();
+    }
+    let all = valid(&received);
+    assert_eq!(all.len(), cases.len());
+    for (r, (_, _, names)) in all.iter().zip(&cases) {
+        let got: Vec<&str> = r.body["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(&got, names);
+        for e in r.body["events"].as_array().unwrap() {
+            assert_eq!(e["params"]["record_ref"], "1042");
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_offline_lead_is_sent_on_the_leads_client_with_its_utm_fields() {
+    let (url, received) = fake_ga4(StatusCode::NO_CONTENT, json!([])).await;
+    let e = offline(event(
+        EventKind::LeadStatusChanged,
+        json!({"from": "contacted", "to": "qualified"}),
+    ));
+    deliver(&Ga4, &claimed(ga4(&url, false), e)).await.unwrap();
+    let all = valid(&received);
+    let body = &all[0].body;
+    assert_eq!(body["client_id"], "42.1040");
+    let params = &body["events"][0]["params"];
+    assert_eq!(body["events"][0]["name"], "qualify_lead");
+    assert_eq!(params["campaign_source"], "gazette");
+    assert_eq!(params["campaign_medium"], "print");
+    assert_eq!(params["campaign_name"], "spring-flyer");
+    assert_eq!(params["campaign_term"], "plumber");
+    assert!(params.get("session_id").is_none());
+}
+
+#[tokio::test]
+async fn a_sale_is_a_purchase_with_its_amounts() {
+    let (url, received) = fake_ga4(StatusCode::NO_CONTENT, json!([])).await;
+    let e = event(
+        EventKind::SaleRecorded,
+        json!({"currency": "USD", "revenue_minor": 120_050, "cost_minor": 20_000,
+               "profit_minor": 100_050, "call_ref": 1042}),
+    );
+    deliver(&Ga4, &claimed(ga4(&url, false), e)).await.unwrap();
+    let all = valid(&received);
+    let event = &all[0].body["events"][0];
+    assert_eq!(event["name"], "purchase");
+    let p = &event["params"];
+    assert_eq!(
+        (
+            &p["transaction_id"],
+            &p["value"],
+            &p["currency"],
+            &p["revenue"],
+            &p["cost"],
+            &p["profit"]
+        ),
+        (
+            &json!("1042"),
+            &json!(1200.5),
+            &json!("USD"),
+            &json!(1200.5),
+            &json!(200.0),
+            &json!(1000.5)
+        )
+    );
+    assert_eq!(p["items"][0]["item_id"], "1042");
+    assert_eq!(p["items"][0]["quantity"], 1);
+}
+
+#[tokio::test]
+async fn long_free_text_arrives_cut_to_100_characters() {
+    let (url, received) = fake_ga4(StatusCode::NO_CONTENT, json!([])).await;
+    let e = event(
+        EventKind::CallCompleted,
+        json!({"duration_seconds": 1, "answered": true, "outcome": "ü".repeat(400)}),
+    );
+    deliver(&Ga4, &claimed(ga4(&url, false), e)).await.unwrap();
+    let all = valid(&received);
+    let outcome = all[0].body["events"][0]["params"]["outcome"].as_str().unwrap();
+    assert_eq!(outcome.chars().count(), 100);
+}
+
+#[tokio::test]
+async fn an_event_older_than_72_hours_is_dead_and_never_sent() {
+    let (url, received) = fake_ga4(StatusCode::NO_CONTENT, json!([])).await;
+    let mut e = event(
+        EventKind::CallCompleted,
+        json!({"duration_seconds": 10, "answered": true}),
+    );
+    e.occurred_at = Utc::now() - TimeDelta::hours(73);
+    let outcome = deliver(&Ga4, &claimed(ga4(&url, false), e)).await;
+    match outcome {
+        Err(Failure::Permanent(message)) => {
+            assert!(
+                message.contains("older than GA4's 72-hour backdating window"),
+                "{message}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(received.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_status_without_a_ga4_event_is_done_without_a_request() {
+    let (url, received) = fake_ga4(StatusCode::NO_CONTENT, json!([])).await;
+    for to in ["new", "in_call"] {
+        let e = event(EventKind::LeadStatusChanged, json!({"from": "contacted", "to": to}));
+        let sent = deliver(&Ga4, &claimed(ga4(&url, false), e)).await.unwrap();
+        assert!(
+            sent.response.as_deref().unwrap().starts_with("nothing to send"),
+            "{sent:?}"
+        );
+    }
+    assert!(received.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn debug_mode_posts_to_the_validation_server_and_keeps_its_answer() {
+    let (url, received) = fake_ga4(StatusCode::NO_CONTENT, json!([])).await;
+    let e = event(EventKind::CallConnected, json!({}));
+    let sent = deliver(&Ga4, &claimed(ga4(&url, true), e)).await.unwrap();
+    assert_eq!(
+        sent.response.as_deref(),
+        Some(r#"GA4 validation: no messages {"validationMessages":[]}"#)
+    );
+    let all = valid(&received);
+    assert_eq!(all[0].path, "/debug/mp/collect");
+    assert_eq!(all[0].query["api_secret"], SECRET);
+}
+
+#[tokio::test]
+async fn validation_messages_in_debug_mode_make_the_delivery_dead_with_them() {
+    let messages = json!([
+        {"fieldPath": "events[0].params.outcome", "description": "Value is too long.",
+         "validationCode": "VALUE_INVALID"},
+        {"fieldPath": "client_id", "description": "Client id is odd.", "validationCode": "VALUE_INVALID"}
+    ]);
+    let (url, received) = fake_ga4(StatusCode::NO_CONTENT, messages).await;
+    let e = event(EventKind::CallConnected, json!({}));
+    let outcome = deliver(&Ga4, &claimed(ga4(&url, true), e)).await;
+    assert_eq!(
+        outcome,
+        Err(Failure::Permanent(
+            "GA4's validation server reported 2: events[0].params.outcome: Value is too long. (VALUE_INVALID); \
+             client_id: Client id is odd. (VALUE_INVALID)"
+                .into()
+        ))
+    );
+    assert_eq!(valid(&received).len(), 1);
+}
+
+#[tokio::test]
+async fn server_errors_retry_refusals_are_final_and_the_secret_never_shows() {
+    let (url, _) = fake_ga4(StatusCode::SERVICE_UNAVAILABLE, json!([])).await;
+    let e = event(EventKind::CallInitiated, json!({}));
+    match deliver(&Ga4, &claimed(ga4(&url, false), e.clone())).await {
+        Err(Failure::Retry(message)) => assert!(message.contains("503") && !message.contains(SECRET)),
+        other => panic!("{other:?}"),
+    }
+    let (url, _) = fake_ga4(StatusCode::FORBIDDEN, json!([])).await;
+    assert!(matches!(
+        deliver(&Ga4, &claimed(ga4(&url, false), e.clone())).await,
+        Err(Failure::Permanent(_))
+    ));
+
+    // Nothing listens here: a transport error, retried, recorded without the URL's secret.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    match deliver(&Ga4, &claimed(ga4(&url, false), e)).await {
+        Err(Failure::Retry(message)) => assert!(!message.contains(SECRET), "{message}"),
+        other => panic!("{other:?}"),
+    }
+}
