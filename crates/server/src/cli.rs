@@ -84,6 +84,18 @@ pub enum Command {
     /// The sandbox phone: plays the telephony provider against a Leadline server.
     #[command(subcommand)]
     Sim(SimCommand),
+    /// Mark calls and form submissions as conversions for the ad platform exports.
+    #[command(subcommand)]
+    Conversion(ConversionCommand),
+    /// Offline conversions for Google Ads or Microsoft Advertising, as CSV or XLSX.
+    Export(ExportArgs),
+    /// Integrations: where a business's events are delivered (GA4, Matomo, Salesforce,
+    /// HubSpot, signed webhooks).
+    #[command(subcommand)]
+    Integration(IntegrationCommand),
+    /// The outbox: every event's delivery to each integration, with its state.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
 }
 
 // Parsed once per process: the size of the larger variant does not matter.
@@ -480,4 +492,226 @@ pub enum ApiKeyCommand {
         #[arg(long)]
         id: i64,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IntegrationCommand {
+    /// Add an integration; its secret is read from a file (or standard input with `-`),
+    /// never from the command line. A webhook without --secret-file gets a generated
+    /// secret, shown once.
+    Add(IntegrationAddArgs),
+    /// List a business's integrations (secrets are never shown).
+    List {
+        #[command(flatten)]
+        business: BusinessRef,
+    },
+    /// Stop delivering to an integration: no new deliveries; pending ones wait.
+    Disable {
+        #[command(flatten)]
+        business: BusinessRef,
+        /// The integration's id (see `leadline integration list`).
+        #[arg(long)]
+        id: i64,
+    },
+    /// Deliver to an integration again.
+    Enable {
+        #[command(flatten)]
+        business: BusinessRef,
+        /// The integration's id (see `leadline integration list`).
+        #[arg(long)]
+        id: i64,
+    },
+}
+
+/// `leadline integration add --business SLUG [--site KEY] --name NAME <KIND> …`
+#[derive(Debug, Args)]
+pub struct IntegrationAddArgs {
+    #[command(flatten)]
+    pub business: BusinessRef,
+    /// Only this site's events (default: every site of the business).
+    #[arg(long)]
+    pub site: Option<String>,
+    /// What the integration is, e.g. "Data warehouse".
+    #[arg(long)]
+    pub name: String,
+    #[command(subcommand)]
+    pub target: IntegrationTarget,
+}
+
+/// Where an integration delivers, with what it needs.
+#[derive(Debug, Subcommand)]
+pub enum IntegrationTarget {
+    /// GA4 Measurement Protocol for one web stream.
+    Ga4 {
+        /// The stream's measurement id, G-XXXXXXX.
+        #[arg(long)]
+        measurement_id: String,
+        /// A file whose first line is the stream's Measurement Protocol API secret (`-`:
+        /// standard input).
+        #[arg(long)]
+        api_secret_file: PathBuf,
+        /// Another collection endpoint (default: https://www.google-analytics.com).
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// Send to the validation endpoint and keep GA4's messages on each delivery.
+        #[arg(long)]
+        debug: bool,
+    },
+    /// Matomo HTTP Tracking API (self-hosted analytics).
+    Matomo {
+        /// The Matomo base URL, e.g. https://analytics.example/.
+        #[arg(long)]
+        url: String,
+        /// The Matomo site id.
+        #[arg(long)]
+        site_id: u32,
+        /// A file whose first line is a token_auth (needed to backdate hits and to send the
+        /// visitor's address; `-`: standard input).
+        #[arg(long)]
+        token_auth_file: Option<PathBuf>,
+        /// The goal a completed form or call counts for.
+        #[arg(long)]
+        goal_id: Option<u32>,
+    },
+    /// Salesforce REST API (an external client app with the client-credentials flow).
+    Salesforce {
+        /// https://login.salesforce.com or the org's My Domain URL.
+        #[arg(long)]
+        login_url: String,
+        /// The app's consumer key.
+        #[arg(long)]
+        client_id: String,
+        /// A file whose first line is the app's consumer secret (`-`: standard input).
+        #[arg(long)]
+        client_secret_file: PathBuf,
+        /// The REST API version.
+        #[arg(long, default_value = "v60.0")]
+        api_version: String,
+        /// SOURCE=CAMPAIGN_ID: leads from this source join this Campaign (repeat for several).
+        #[arg(long = "campaign")]
+        campaigns: Vec<String>,
+    },
+    /// HubSpot CRM with a private-app token.
+    Hubspot {
+        /// A file whose first line is the private app's access token (`-`: standard input).
+        #[arg(long)]
+        token_file: PathBuf,
+        /// Another API endpoint (default: https://api.hubapi.com).
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
+    /// A signed webhook: every event's JSON POSTed to a URL (see docs/webhooks.md).
+    Webhook {
+        /// The https:// URL to POST to (http:// only on this machine).
+        #[arg(long)]
+        url: String,
+        /// A file whose first line is the signing secret (`-`: standard input); without it a
+        /// secret is generated and shown once.
+        #[arg(long)]
+        secret_file: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// List deliveries, newest first.
+    List {
+        /// Only this business's deliveries (default: every business's).
+        #[arg(long)]
+        business: Option<String>,
+        /// Only deliveries in this state.
+        #[arg(long, value_parser = ["pending", "in_flight", "delivered", "dead"])]
+        status: Option<String>,
+        /// At most this many (1 to 10000).
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Deliver a dead (or pending) delivery again now, with its attempts counted afresh.
+    #[command(group(ArgGroup::new("which").args(["id", "all_dead"]).required(true).multiple(false)))]
+    Retry {
+        /// The delivery's id (see `leadline outbox list`).
+        #[arg(long)]
+        id: Option<i64>,
+        /// Every dead delivery (of --business, when given).
+        #[arg(long)]
+        all_dead: bool,
+        /// Only within this business.
+        #[arg(long)]
+        business: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConversionCommand {
+    /// Mark a call or a form submission as a conversion (marking again replaces the mark).
+    Mark(MarkArgs),
+    /// Remove a call's or a submission's mark.
+    Unmark {
+        #[command(flatten)]
+        business: BusinessRef,
+        #[command(flatten)]
+        record: RecordArgs,
+    },
+}
+
+/// `--call REF` or `--submission MESSAGE_ID`: the record a conversion is.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct RecordArgs {
+    /// The call's record ref, e.g. 1042.
+    #[arg(long)]
+    pub call: Option<u64>,
+    /// The submission's message id (m_…).
+    #[arg(long)]
+    pub submission: Option<String>,
+}
+
+/// `leadline conversion mark`.
+#[derive(Debug, Args)]
+pub struct MarkArgs {
+    #[command(flatten)]
+    pub business: BusinessRef,
+    #[command(flatten)]
+    pub record: RecordArgs,
+    /// The conversion action's name in the ad account (default: "Phone Call" for a call,
+    /// "Form" for a submission).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// What the conversion is worth, e.g. 1200.50 (default: the lead's sales when exported).
+    #[arg(long)]
+    pub value: Option<String>,
+    /// The value's ISO 4217 currency (default: the site's).
+    #[arg(long, requires = "value")]
+    pub currency: Option<String>,
+}
+
+/// `leadline export PLATFORM`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// google-ads (gclid, gbraid or wbraid), microsoft-ads (msclkid) or google-ads-calls
+    /// (caller's number and call start).
+    #[arg(value_parser = ["google-ads", "microsoft-ads", "google-ads-calls"])]
+    pub platform: String,
+    #[command(flatten)]
+    pub business: BusinessRef,
+    /// The site's key; needed when the business has several (an export is in one site's
+    /// time zone).
+    #[arg(long)]
+    pub site: Option<String>,
+    /// First day, YYYY-MM-DD in the site's time zone (or an RFC 3339 time).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day, included, YYYY-MM-DD in the site's time zone (or an RFC 3339 time, excluded).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Also list calls and forms nobody marked (with an ad click id, for click exports),
+    /// under the default name and without a value.
+    #[arg(long)]
+    pub include_unmarked: bool,
+    /// csv or xlsx.
+    #[arg(long, value_parser = ["csv", "xlsx"], default_value = "csv")]
+    pub format: String,
+    /// The file to write (default: standard output, for csv only).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
 }

@@ -14,7 +14,7 @@ use url::Url;
 pub const DEFAULT_CONFIG_FILE: &str = "leadline.toml";
 
 /// Every configuration key; also the only `LEADLINE_*` variables read.
-pub const KEYS: [&str; 31] = [
+pub const KEYS: [&str; 38] = [
     "data_dir",
     "database_url",
     "database_max_connections",
@@ -46,6 +46,13 @@ pub const KEYS: [&str; 31] = [
     "attachments_max_files",
     "attachments_types",
     "attachments_link_ttl_seconds",
+    "outbox_poll_ms",
+    "outbox_batch",
+    "outbox_lease_seconds",
+    "outbox_timeout_seconds",
+    "outbox_max_attempts",
+    "outbox_backoff_base_ms",
+    "crm_pull_interval_seconds",
 ];
 
 /// How log lines are written.
@@ -128,6 +135,21 @@ pub struct Config {
     pub attachments_types: Vec<String>,
     /// How long a signed download link works.
     pub attachments_link_ttl_seconds: u64,
+    /// How often the outbox worker looks for due deliveries.
+    pub outbox_poll_ms: u64,
+    /// Most deliveries one worker sends at once.
+    pub outbox_batch: u32,
+    /// How long a claimed delivery is a worker's before another may take it over (at least
+    /// twice `outbox_timeout_seconds`).
+    pub outbox_lease_seconds: u64,
+    /// How long one delivery request may take.
+    pub outbox_timeout_seconds: u64,
+    /// Attempts before a delivery is dead-lettered.
+    pub outbox_max_attempts: u32,
+    /// The first retry's delay; each further one doubles (up to an hour), with jitter.
+    pub outbox_backoff_base_ms: u64,
+    /// How often status changes are pulled from Salesforce and HubSpot (0: never).
+    pub crm_pull_interval_seconds: u64,
 }
 
 impl Default for Config {
@@ -167,6 +189,13 @@ impl Default for Config {
                 .map(|t| (*t).to_owned())
                 .collect(),
             attachments_link_ttl_seconds: 900,
+            outbox_poll_ms: 250,
+            outbox_batch: 32,
+            outbox_lease_seconds: 60,
+            outbox_timeout_seconds: 10,
+            outbox_max_attempts: 8,
+            outbox_backoff_base_ms: 2000,
+            crm_pull_interval_seconds: 300,
         }
     }
 }
@@ -267,6 +296,12 @@ impl Config {
             crate::attachments::types::parse_type(kind)
                 .map_err(|e| ConfigError::Invalid(format!("attachments_types: {e}")))?;
         }
+        if self.outbox_poll_ms == 0 || self.outbox_batch == 0 || self.outbox_max_attempts == 0 {
+            return invalid("outbox_poll_ms, outbox_batch and outbox_max_attempts must be at least 1");
+        }
+        if self.outbox_timeout_seconds == 0 || self.outbox_lease_seconds < 2 * self.outbox_timeout_seconds {
+            return invalid("outbox_lease_seconds must be at least twice outbox_timeout_seconds (at least 1)");
+        }
         crate::attachments::storage::StorageSpec::from_config(self)
             .map_err(|e| ConfigError::Invalid(format!("attachment storage: {e}")))?;
         Ok(())
@@ -353,146 +388,5 @@ impl Config {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_key_is_listed_for_the_environment() {
-        let table: toml::Table = toml::from_str(
-            &toml::to_string(&Config {
-                database_url: Some("sqlite://x.db".into()),
-                public_base_url: Some(Url::parse("https://x.example").unwrap()),
-                secret_key: Some("s".repeat(32)),
-                client_ip_header: Some("x-real-ip".into()),
-                telephony_fallback_number: Some("+12025550100".into()),
-                attachments_dir: Some("/srv/files".into()),
-                attachments_s3_url: Some("s3://bucket".into()),
-                attachments_s3_endpoint: Some(Url::parse("https://s3.example.net").unwrap()),
-                attachments_s3_access_key_id: Some("AKID".into()),
-                attachments_s3_secret_access_key: Some("secret".into()),
-                ..Config::default()
-            })
-            .unwrap(),
-        )
-        .unwrap();
-        let mut keys: Vec<&str> = table.keys().map(String::as_str).collect();
-        keys.sort();
-        let mut listed = KEYS.to_vec();
-        listed.sort();
-        assert_eq!(keys, listed);
-    }
-
-    #[test]
-    fn every_key_is_documented_with_its_default() {
-        let doc = include_str!("../../../docs/configuration.md");
-        for key in KEYS {
-            assert!(doc.contains(&format!("`{key}`")), "docs/configuration.md lacks {key}");
-            let variable = format!("`LEADLINE_{}`", key.to_uppercase());
-            assert!(doc.contains(&variable), "docs/configuration.md lacks {variable}");
-        }
-    }
-
-    #[test]
-    fn the_default_database_lives_in_the_data_directory() {
-        let config = Config {
-            data_dir: "/srv/leadline".into(),
-            ..Config::default()
-        };
-        let (url, is_default) = config.database().unwrap();
-        assert!(is_default);
-        assert_eq!(url.redacted(), "sqlite:///srv/leadline/leadline.db");
-    }
-
-    #[test]
-    fn the_install_secret_is_generated_once_and_kept() {
-        let dir = tempfile::tempdir().unwrap();
-        let config = Config {
-            data_dir: dir.path().join("data"),
-            ..Config::default()
-        };
-        let first = config.install_secret().unwrap();
-        assert_eq!(first.expose().len(), 64);
-        assert_eq!(config.install_secret().unwrap(), first);
-        let given = Config {
-            secret_key: Some("k".repeat(40)),
-            ..config
-        };
-        assert_eq!(given.install_secret().unwrap().expose(), "k".repeat(40));
-    }
-
-    #[test]
-    fn printing_hides_the_database_password() {
-        let config = Config {
-            secret_key: Some("a-secret-that-is-long-enough-1234567890".into()),
-            database_url: Some("postgres://leadline:hunter2@db:5432/leadline".into()),
-            ..Config::default()
-        };
-        let text = config.to_redacted_toml();
-        assert!(!text.contains("hunter2"), "{text}");
-        assert!(!text.contains("a-secret-that"), "{text}");
-        assert!(text.contains("***"), "{text}");
-        assert!(text.contains("rate_limit_per_second = 50"), "{text}");
-    }
-
-    #[test]
-    fn printing_hides_the_bucket_secret() {
-        let config = Config {
-            attachments_s3_url: Some("s3://acme-files".into()),
-            attachments_s3_access_key_id: Some("AKIDEXAMPLE".into()),
-            attachments_s3_secret_access_key: Some("wJalrXUtnFEMI".into()),
-            ..Config::default()
-        };
-        config.validate().unwrap();
-        let text = config.to_redacted_toml();
-        assert!(!text.contains("wJalrXUtnFEMI"), "{text}");
-        assert!(
-            text.contains("attachments_s3_access_key_id = \"AKIDEXAMPLE\""),
-            "{text}"
-        );
-        assert!(text.contains("attachments_max_file_bytes = 10485760"), "{text}");
-    }
-
-    #[test]
-    fn attachment_settings_are_checked() {
-        let bad = [
-            Config {
-                attachments_max_files: 0,
-                ..Config::default()
-            },
-            Config {
-                attachments_types: vec!["pdf".into()],
-                ..Config::default()
-            },
-            Config {
-                attachments_types: vec![],
-                ..Config::default()
-            },
-            Config {
-                attachments_s3_url: Some("acme-files".into()),
-                ..Config::default()
-            },
-            Config {
-                attachments_s3_url: Some("s3://acme-files".into()),
-                attachments_s3_endpoint: Some(Url::parse("http://objects.example.net").unwrap()),
-                ..Config::default()
-            },
-        ];
-        for config in bad {
-            assert!(config.validate().is_err(), "{config:?}");
-        }
-    }
-
-    #[test]
-    // `Jail`'s closure must answer figment's own (large) error type.
-    #[allow(clippy::result_large_err)]
-    fn attachment_types_may_be_given_in_the_environment() {
-        figment::Jail::expect_with(|jail| {
-            jail.set_env("LEADLINE_ATTACHMENTS_TYPES", "[application/pdf, image/png]");
-            let config: Config = Figment::from(Serialized::defaults(Config::default()))
-                .merge(Env::prefixed("LEADLINE_").only(&KEYS))
-                .extract()?;
-            assert_eq!(config.attachments_types, ["application/pdf", "image/png"]);
-            Ok(())
-        });
-    }
-}
+#[path = "config_tests.rs"]
+mod tests;

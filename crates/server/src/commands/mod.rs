@@ -3,7 +3,10 @@
 //! other failures exit 1.
 
 mod demo;
+mod export;
+mod integrations;
 mod migrate;
+mod outbox;
 mod routes;
 mod serve;
 pub(crate) mod sim;
@@ -79,6 +82,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::ApiKey(cmd) => tenants::api_key(&open_store(&config, false).await?, cmd).await,
         Command::Route(cmd) => routes::route(&open_store(&config, false).await?, cmd).await,
         Command::Source(cmd) => sources::source(&open_store(&config, false).await?, &config, cmd).await,
+        Command::Conversion(cmd) => export::conversion(&open_store(&config, false).await?, cmd).await,
+        Command::Export(args) => export::export(&open_store(&config, false).await?, args).await,
+        Command::Integration(cmd) => integrations::integration(&open_store(&config, false).await?, cmd).await,
+        Command::Outbox(cmd) => outbox::outbox(&open_store(&config, false).await?, cmd).await,
         // Placed above, before any configuration is read.
         Command::Sim(_) => Ok(()),
     }

@@ -39,6 +39,12 @@ pub async fn serve_on(
     state.demo = demo.map(Arc::new);
     state.spawn_pruning();
     jobs::spawn_sweeper(state.store.clone(), Duration::from_secs(config.sweep_interval_seconds));
+    let settings = crate::outbox::worker::Settings::from_config(config);
+    let worker = crate::outbox::worker::Worker::new(state.store.clone(), state.metrics.clone(), settings)?;
+    if config.crm_pull_interval_seconds > 0 {
+        worker.spawn_puller(Duration::from_secs(config.crm_pull_interval_seconds));
+    }
+    worker.spawn();
     let app = http::app(state, Limits::from_config(config));
     let grace = Duration::from_secs(config.shutdown_grace_seconds);
     http::serve(listener, app, shutdown, grace).await?;

@@ -34,6 +34,17 @@ struct OutcomeLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AttemptLabels {
+    target: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabels {
+    status: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabels {
     state: &'static str,
 }
@@ -52,6 +63,9 @@ pub struct Metrics {
     pool_max: Gauge,
     registrations: Family<OutcomeLabels, Counter>,
     evictions: Counter,
+    outbox_attempts: Family<AttemptLabels, Counter>,
+    outbox_deliveries: Family<StatusLabels, Gauge>,
+    outbox_lag: Histogram,
 }
 
 impl Metrics {
@@ -94,6 +108,24 @@ impl Metrics {
             "Live codes evicted to keep a site within its cap",
             evictions.clone(),
         );
+        let outbox_attempts = Family::<AttemptLabels, Counter>::default();
+        let outbox_deliveries = Family::<StatusLabels, Gauge>::default();
+        let outbox_lag = Histogram::new(exponential_buckets(0.05, 2.0, 16));
+        registry.register(
+            "outbox_attempts",
+            "Delivery attempts by target and outcome (delivered, retry, dead)",
+            outbox_attempts.clone(),
+        );
+        registry.register(
+            "outbox_deliveries",
+            "Deliveries by status (pending, in_flight, delivered, dead), read at scrape time",
+            outbox_deliveries.clone(),
+        );
+        registry.register(
+            "outbox_delivery_lag_seconds",
+            "Time from an event to its successful delivery",
+            outbox_lag.clone(),
+        );
         Self {
             registry,
             requests,
@@ -102,6 +134,32 @@ impl Metrics {
             pool_max,
             registrations,
             evictions,
+            outbox_attempts,
+            outbox_deliveries,
+            outbox_lag,
+        }
+    }
+
+    /// Counts one delivery attempt to `target` ("ga4", "webhook"…) by its outcome.
+    pub fn outbox_attempt(&self, target: &'static str, outcome: &'static str) {
+        self.outbox_attempts
+            .get_or_create(&AttemptLabels { target, outcome })
+            .inc();
+    }
+
+    /// Records how long an event took to be delivered.
+    pub fn outbox_delivered_after(&self, seconds: f64) {
+        self.outbox_lag.observe(seconds);
+    }
+
+    /// Sets the deliveries in each status, as the database counts them now.
+    pub fn outbox_counts(&self, counts: &[(leadline_core::outbox::DeliveryStatus, u64)]) {
+        for (status, count) in counts {
+            self.outbox_deliveries
+                .get_or_create(&StatusLabels {
+                    status: status.as_str(),
+                })
+                .set(i64::try_from(*count).unwrap_or(i64::MAX));
         }
     }
 

@@ -5,6 +5,7 @@ pub mod api_key;
 pub mod attachments;
 pub mod demo;
 pub mod error;
+pub mod exports;
 pub mod forms;
 pub mod leads;
 pub mod metrics;
@@ -154,6 +155,7 @@ pub fn routes() -> Router<AppState> {
         .merge(operator::router())
         .merge(leads::router())
         .merge(attachments::router())
+        .merge(exports::router())
         .merge(crate::telephony::router())
 }
 

@@ -50,6 +50,14 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 
 /// Prometheus scrape endpoint (OpenMetrics text).
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    // The delivery counts are read at scrape time; a database that does not answer leaves
+    // the last figures (and /readyz reports it).
+    let counts = tokio::time::timeout(std::time::Duration::from_secs(2), state.store.delivery_counts()).await;
+    match counts {
+        Ok(Ok(counts)) => state.metrics.outbox_counts(&counts),
+        Ok(Err(e)) => tracing::warn!(error = %e, "metrics: cannot count deliveries"),
+        Err(_) => tracing::warn!("metrics: counting deliveries timed out"),
+    }
     let body = state.metrics.render(state.store.pool_stats());
     (
         [(

@@ -5,6 +5,7 @@
 pub mod ga4;
 pub mod hubspot;
 pub mod matomo;
+pub mod pull;
 pub mod salesforce;
 pub mod webhook;
 pub mod worker;

@@ -1,1 +1,171 @@
-//! The outbox worker. PLACEHOLDER (issue 6): being written.
+//! The outbox worker: every `outbox_poll_ms` it claims a batch of due deliveries under a
+//! lease, sends them side by side through their adapters, and records each outcome. Safe to
+//! run on every server sharing a database: a claim is exclusive, and a lease that runs out
+//! (a crash) makes the delivery due again, with the same idempotency key.
+
+use super::{Cache, Context, Failure, Sent, adapter_for};
+use crate::config::Config;
+use crate::http::metrics::Metrics;
+use chrono::Utc;
+use leadline_core::outbox::{ClaimedDelivery, DeliveryOutcome, backoff};
+use leadline_core::store::Store;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The worker's settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub poll: Duration,
+    pub batch: u32,
+    pub lease: Duration,
+    pub timeout: Duration,
+    pub max_attempts: u32,
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+}
+
+impl Settings {
+    /// The settings a configuration gives.
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            poll: Duration::from_millis(config.outbox_poll_ms),
+            batch: config.outbox_batch,
+            lease: Duration::from_secs(config.outbox_lease_seconds),
+            timeout: Duration::from_secs(config.outbox_timeout_seconds),
+            max_attempts: config.outbox_max_attempts,
+            backoff_base: Duration::from_millis(config.outbox_backoff_base_ms),
+            backoff_max: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// What the worker sends with.
+pub struct Worker {
+    store: Arc<dyn Store>,
+    metrics: Arc<Metrics>,
+    http: reqwest::Client,
+    cache: Arc<Cache>,
+    settings: Settings,
+}
+
+impl Worker {
+    /// A worker over `store`.
+    pub fn new(store: Arc<dyn Store>, metrics: Arc<Metrics>, settings: Settings) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("Leadline/", env!("CARGO_PKG_VERSION")))
+            .timeout(settings.timeout)
+            .build()?;
+        Ok(Self {
+            store,
+            metrics,
+            http,
+            cache: Arc::new(Cache::default()),
+            settings,
+        })
+    }
+
+    /// Starts pulling status changes from the lead managers every `interval`, sharing this
+    /// worker's HTTP client and OAuth tokens.
+    pub fn spawn_puller(&self, interval: Duration) -> tokio::task::JoinHandle<()> {
+        let store = self.store.clone();
+        super::pull::spawn_puller(
+            store,
+            self.http.clone(),
+            self.cache.clone(),
+            interval,
+            self.settings.timeout,
+        )
+    }
+
+    /// Runs until the process ends; a failing database is logged and retried next round.
+    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(self.settings.poll);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticker.tick().await;
+                match self.run_once().await {
+                    Ok(n) if n == self.settings.batch as usize => ticker.reset_immediately(),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "outbox: cannot claim deliveries"),
+                }
+            }
+        })
+    }
+
+    /// Claims one batch and delivers it; answers how many were claimed.
+    pub async fn run_once(&self) -> anyhow::Result<usize> {
+        let now = Utc::now().timestamp_millis();
+        let lease = i64::try_from(self.settings.lease.as_millis()).unwrap_or(i64::MAX);
+        let claimed = self.store.claim_deliveries(now, lease, self.settings.batch).await?;
+        let count = claimed.len();
+        futures::future::join_all(claimed.iter().map(|delivery| self.deliver(delivery))).await;
+        Ok(count)
+    }
+
+    async fn deliver(&self, delivery: &ClaimedDelivery) {
+        let context = Context {
+            http: &self.http,
+            store: self.store.as_ref(),
+            delivery,
+            timeout: self.settings.timeout,
+            cache: &self.cache,
+        };
+        let adapter = adapter_for(&delivery.integration.config);
+        let result = match tokio::time::timeout(self.settings.timeout * 2, adapter.deliver(&context)).await {
+            Ok(result) => result,
+            Err(_) => Err(Failure::Retry("timed out".into())),
+        };
+        let outcome = self.outcome(delivery, result);
+        let target = delivery.integration.config.kind();
+        let label = match &outcome {
+            DeliveryOutcome::Delivered { .. } => "delivered",
+            DeliveryOutcome::Retry { .. } => "retry",
+            DeliveryOutcome::Dead { .. } => "dead",
+        };
+        self.metrics.outbox_attempt(target, label);
+        if let DeliveryOutcome::Delivered { .. } = outcome {
+            let lag = (Utc::now() - delivery.event.occurred_at).to_std().unwrap_or_default();
+            self.metrics.outbox_delivered_after(lag.as_secs_f64());
+        }
+        if let DeliveryOutcome::Retry { error, .. } | DeliveryOutcome::Dead { error } = &outcome {
+            tracing::warn!(delivery = delivery.id, target, attempt = delivery.attempt, %error, outcome = label, "outbox: delivery failed");
+        }
+        match self
+            .store
+            .finish_delivery(delivery.id, &delivery.lease_token, &outcome)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => tracing::info!(
+                delivery = delivery.id,
+                "outbox: the lease ran out first; another worker has it"
+            ),
+            // The lease will run out and the delivery be retried with the same key.
+            Err(e) => tracing::warn!(delivery = delivery.id, error = %e, "outbox: cannot record an outcome"),
+        }
+    }
+
+    /// Delivered, retried after a backoff, or dead (refused for good, or out of attempts).
+    fn outcome(&self, delivery: &ClaimedDelivery, result: Result<Sent, Failure>) -> DeliveryOutcome {
+        match result {
+            Ok(sent) => DeliveryOutcome::Delivered {
+                response: sent.response,
+            },
+            Err(Failure::Permanent(error)) => DeliveryOutcome::Dead { error },
+            Err(Failure::Retry(error)) if delivery.attempt >= self.settings.max_attempts => DeliveryOutcome::Dead {
+                error: format!("gave up after {} attempts: {error}", delivery.attempt),
+            },
+            Err(Failure::Retry(error)) => {
+                let wait = backoff(
+                    delivery.attempt,
+                    self.settings.backoff_base,
+                    self.settings.backoff_max,
+                    rand::random(),
+                );
+                let at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+                DeliveryOutcome::Retry { at, error }
+            }
+        }
+    }
+}

@@ -4,7 +4,10 @@
 mod harness;
 
 mod config;
+mod crash;
 mod demo;
+mod export;
+mod outbox;
 mod setup;
 mod sim;
 mod storage;

@@ -30,8 +30,8 @@ pub async fn read(
     let timeline = timeline(&state, business, &lead).await?;
     let mut body = lead_json(&lead);
     body["timeline"] = Value::Array(timeline);
-    // Deliveries to outside systems (analytics, ads, CRM) come with the outbox; none yet.
-    body["deliveries"] = json!([]);
+    let deliveries = state.store.lead_deliveries(business, lead.id).await?;
+    body["deliveries"] = Value::Array(deliveries.iter().map(delivery_json).collect());
     Ok(Json(body))
 }
 
@@ -162,5 +162,24 @@ fn activity_entry(activity: &Activity) -> Value {
         "kind": activity.kind.as_str(),
         "author": activity.author.as_str(),
         "detail": activity.detail,
+    })
+}
+
+/// A delivery of one of the lead's events to an outside system, as the API shows it.
+pub fn delivery_json(d: &leadline_core::outbox::Delivery) -> Value {
+    json!({
+        "id": d.id,
+        "target": d.integration_kind,
+        "integration": d.integration_id.0,
+        "event": d.event_kind.as_str(),
+        "event_id": d.event_id,
+        "idempotency_key": d.idempotency_key(),
+        "status": d.status.as_str(),
+        "attempts": d.attempts,
+        "next_attempt_at": d.next_attempt_at.to_rfc3339(),
+        "last_error": d.last_error,
+        "response": d.response,
+        "created_at": d.created_at.to_rfc3339(),
+        "delivered_at": d.delivered_at.map(|t| t.to_rfc3339()),
     })
 }

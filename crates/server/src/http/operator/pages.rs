@@ -71,6 +71,8 @@ struct LeadPage {
     csrf: String,
     error: Option<String>,
     timeline: Vec<Entry>,
+    /// (target, event, status, attempts, last error) of each delivery of the lead's events.
+    deliveries: Vec<(String, &'static str, &'static str, u32, String)>,
 }
 
 async fn lead_of(state: &AppState, operator: &Operator, record_ref: &str) -> Result<Lead, ApiError> {
@@ -119,6 +121,21 @@ async fn render_lead(
             .unwrap_or_else(|| "USD".into()),
         csrf: operator.csrf.clone(),
         timeline: view::timeline(state, lead).await?,
+        deliveries: state
+            .store
+            .lead_deliveries(lead.business_id, lead.id)
+            .await?
+            .into_iter()
+            .map(|d| {
+                (
+                    d.integration_kind,
+                    d.event_kind.as_str(),
+                    d.status.as_str(),
+                    d.attempts,
+                    d.last_error.unwrap_or_default(),
+                )
+            })
+            .collect(),
         error: error.clone(),
     };
     let status = if error.is_some() {

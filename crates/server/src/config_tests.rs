@@ -1,0 +1,142 @@
+//! Tests of the configuration layers, keys and checks.
+use super::*;
+
+#[test]
+fn every_key_is_listed_for_the_environment() {
+    let table: toml::Table = toml::from_str(
+        &toml::to_string(&Config {
+            database_url: Some("sqlite://x.db".into()),
+            public_base_url: Some(Url::parse("https://x.example").unwrap()),
+            secret_key: Some("s".repeat(32)),
+            client_ip_header: Some("x-real-ip".into()),
+            telephony_fallback_number: Some("+12025550100".into()),
+            attachments_dir: Some("/srv/files".into()),
+            attachments_s3_url: Some("s3://bucket".into()),
+            attachments_s3_endpoint: Some(Url::parse("https://s3.example.net").unwrap()),
+            attachments_s3_access_key_id: Some("AKID".into()),
+            attachments_s3_secret_access_key: Some("secret".into()),
+            ..Config::default()
+        })
+        .unwrap(),
+    )
+    .unwrap();
+    let mut keys: Vec<&str> = table.keys().map(String::as_str).collect();
+    keys.sort();
+    let mut listed = KEYS.to_vec();
+    listed.sort();
+    assert_eq!(keys, listed);
+}
+
+#[test]
+fn every_key_is_documented_with_its_default() {
+    let doc = include_str!("../../../docs/configuration.md");
+    for key in KEYS {
+        assert!(doc.contains(&format!("`{key}`")), "docs/configuration.md lacks {key}");
+        let variable = format!("`LEADLINE_{}`", key.to_uppercase());
+        assert!(doc.contains(&variable), "docs/configuration.md lacks {variable}");
+    }
+}
+
+#[test]
+fn the_default_database_lives_in_the_data_directory() {
+    let config = Config {
+        data_dir: "/srv/leadline".into(),
+        ..Config::default()
+    };
+    let (url, is_default) = config.database().unwrap();
+    assert!(is_default);
+    assert_eq!(url.redacted(), "sqlite:///srv/leadline/leadline.db");
+}
+
+#[test]
+fn the_install_secret_is_generated_once_and_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        data_dir: dir.path().join("data"),
+        ..Config::default()
+    };
+    let first = config.install_secret().unwrap();
+    assert_eq!(first.expose().len(), 64);
+    assert_eq!(config.install_secret().unwrap(), first);
+    let given = Config {
+        secret_key: Some("k".repeat(40)),
+        ..config
+    };
+    assert_eq!(given.install_secret().unwrap().expose(), "k".repeat(40));
+}
+
+#[test]
+fn printing_hides_the_database_password() {
+    let config = Config {
+        secret_key: Some("a-secret-that-is-long-enough-1234567890".into()),
+        database_url: Some("postgres://leadline:hunter2@db:5432/leadline".into()),
+        ..Config::default()
+    };
+    let text = config.to_redacted_toml();
+    assert!(!text.contains("hunter2"), "{text}");
+    assert!(!text.contains("a-secret-that"), "{text}");
+    assert!(text.contains("***"), "{text}");
+    assert!(text.contains("rate_limit_per_second = 50"), "{text}");
+}
+
+#[test]
+fn printing_hides_the_bucket_secret() {
+    let config = Config {
+        attachments_s3_url: Some("s3://acme-files".into()),
+        attachments_s3_access_key_id: Some("AKIDEXAMPLE".into()),
+        attachments_s3_secret_access_key: Some("wJalrXUtnFEMI".into()),
+        ..Config::default()
+    };
+    config.validate().unwrap();
+    let text = config.to_redacted_toml();
+    assert!(!text.contains("wJalrXUtnFEMI"), "{text}");
+    assert!(
+        text.contains("attachments_s3_access_key_id = \"AKIDEXAMPLE\""),
+        "{text}"
+    );
+    assert!(text.contains("attachments_max_file_bytes = 10485760"), "{text}");
+}
+
+#[test]
+fn attachment_settings_are_checked() {
+    let bad = [
+        Config {
+            attachments_max_files: 0,
+            ..Config::default()
+        },
+        Config {
+            attachments_types: vec!["pdf".into()],
+            ..Config::default()
+        },
+        Config {
+            attachments_types: vec![],
+            ..Config::default()
+        },
+        Config {
+            attachments_s3_url: Some("acme-files".into()),
+            ..Config::default()
+        },
+        Config {
+            attachments_s3_url: Some("s3://acme-files".into()),
+            attachments_s3_endpoint: Some(Url::parse("http://objects.example.net").unwrap()),
+            ..Config::default()
+        },
+    ];
+    for config in bad {
+        assert!(config.validate().is_err(), "{config:?}");
+    }
+}
+
+#[test]
+// `Jail`'s closure must answer figment's own (large) error type.
+#[allow(clippy::result_large_err)]
+fn attachment_types_may_be_given_in_the_environment() {
+    figment::Jail::expect_with(|jail| {
+        jail.set_env("LEADLINE_ATTACHMENTS_TYPES", "[application/pdf, image/png]");
+        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Env::prefixed("LEADLINE_").only(&KEYS))
+            .extract()?;
+        assert_eq!(config.attachments_types, ["application/pdf", "image/png"]);
+        Ok(())
+    });
+}
