@@ -16,6 +16,7 @@ pub mod names;
 pub mod net;
 pub mod outbox;
 pub mod phone;
+pub mod reply;
 pub mod routing;
 pub mod secret;
 pub mod site;
