@@ -14,7 +14,7 @@ use url::Url;
 pub const DEFAULT_CONFIG_FILE: &str = "leadline.toml";
 
 /// Every configuration key; also the only `LEADLINE_*` variables read.
-pub const KEYS: [&str; 38] = [
+pub const KEYS: [&str; 45] = [
     "data_dir",
     "database_url",
     "database_max_connections",
@@ -53,6 +53,13 @@ pub const KEYS: [&str; 38] = [
     "outbox_max_attempts",
     "outbox_backoff_base_ms",
     "crm_pull_interval_seconds",
+    "smtp_relay_url",
+    "mail_from",
+    "reply_address",
+    "smtp_listen",
+    "inbound_max_message_bytes",
+    "inbound_email_token",
+    "mailgun_signing_key",
 ];
 
 /// How log lines are written.
@@ -150,6 +157,25 @@ pub struct Config {
     pub outbox_backoff_base_ms: u64,
     /// How often status changes are pulled from Salesforce and HubSpot (0: never).
     pub crm_pull_interval_seconds: u64,
+    /// The relay mail to operators goes through: `smtp://user:pass@host:587` (STARTTLS
+    /// required) or `smtps://…:465`; `smtp://host:25?tls=none` only for a local relay. Unset:
+    /// no mail is sent.
+    pub smtp_relay_url: Option<String>,
+    /// The sender of mail to operators (`Leadline <calls@example.com>`).
+    pub mail_from: Option<String>,
+    /// The address operators reply to (the inbox Leadline reads: the SMTP listener, or a
+    /// SendGrid or Mailgun route). Unset: `mail_from`.
+    pub reply_address: Option<String>,
+    /// Where the built-in SMTP listener (the "scripted inbox") listens, e.g. `0.0.0.0:2525`.
+    /// Unset: no listener.
+    pub smtp_listen: Option<SocketAddr>,
+    /// The largest inbound e-mail or SMS accepted, in bytes.
+    pub inbound_max_message_bytes: usize,
+    /// The secret path segment of the SendGrid and Mailgun inbound URLs
+    /// (`/inbound/sendgrid/<token>`). Unset: those endpoints answer 404.
+    pub inbound_email_token: Option<String>,
+    /// Mailgun's webhook signing key; Mailgun posts are refused without a valid signature.
+    pub mailgun_signing_key: Option<String>,
 }
 
 impl Default for Config {
@@ -196,6 +222,13 @@ impl Default for Config {
             outbox_max_attempts: 8,
             outbox_backoff_base_ms: 2000,
             crm_pull_interval_seconds: 300,
+            smtp_relay_url: None,
+            mail_from: None,
+            reply_address: None,
+            smtp_listen: None,
+            inbound_max_message_bytes: 1024 * 1024,
+            inbound_email_token: None,
+            mailgun_signing_key: None,
         }
     }
 }
@@ -302,6 +335,19 @@ impl Config {
         if self.outbox_timeout_seconds == 0 || self.outbox_lease_seconds < 2 * self.outbox_timeout_seconds {
             return invalid("outbox_lease_seconds must be at least twice outbox_timeout_seconds (at least 1)");
         }
+        if self.inbound_max_message_bytes < 1024 {
+            return invalid("inbound_max_message_bytes must be at least 1024");
+        }
+        if let Some(token) = &self.inbound_email_token
+            && (token.len() < 16 || !token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+        {
+            return invalid("inbound_email_token must be at least 16 letters, digits, '_' or '-'");
+        }
+        if let Some(url) = &self.smtp_relay_url
+            && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
+        {
+            return invalid("smtp_relay_url must start with smtp:// or smtps://");
+        }
         crate::attachments::storage::StorageSpec::from_config(self)
             .map_err(|e| ConfigError::Invalid(format!("attachment storage: {e}")))?;
         Ok(())
@@ -369,6 +415,15 @@ impl Config {
         }
         if shown.secret_key.is_some() {
             shown.secret_key = Some("[redacted]".to_owned());
+        }
+        for secret in [
+            &mut shown.smtp_relay_url,
+            &mut shown.inbound_email_token,
+            &mut shown.mailgun_signing_key,
+        ] {
+            if secret.is_some() {
+                *secret = Some("[redacted]".to_owned());
+            }
         }
         if shown.attachments_s3_secret_access_key.is_some() {
             shown.attachments_s3_secret_access_key = Some("[redacted]".to_owned());

@@ -15,6 +15,12 @@ fn every_key_is_listed_for_the_environment() {
             attachments_s3_endpoint: Some(Url::parse("https://s3.example.net").unwrap()),
             attachments_s3_access_key_id: Some("AKID".into()),
             attachments_s3_secret_access_key: Some("secret".into()),
+            smtp_relay_url: Some("smtp://relay.example:587".into()),
+            mail_from: Some("calls@example.com".into()),
+            reply_address: Some("replies@example.com".into()),
+            smtp_listen: Some("127.0.0.1:2525".parse().unwrap()),
+            inbound_email_token: Some("t".repeat(16)),
+            mailgun_signing_key: Some("key".into()),
             ..Config::default()
         })
         .unwrap(),

@@ -8,6 +8,7 @@ pub mod config;
 pub mod export;
 pub mod http;
 pub mod jobs;
+pub mod mail;
 pub mod outbox;
 pub mod shutdown;
 pub mod telemetry;

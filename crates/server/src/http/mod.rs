@@ -64,6 +64,8 @@ pub struct AppState {
     pub telephony_fallback: Option<leadline_core::E164>,
     /// The provider's REST API client.
     pub provider_api: Arc<crate::telephony::rest::ProviderApi>,
+    /// The SMTP relay for mail to operators, when one is configured.
+    pub mailer: Option<Arc<crate::mail::Mailer>>,
     /// Where form attachments are stored, and their limits.
     pub attachments: Arc<crate::attachments::Attachments>,
 }
@@ -90,6 +92,7 @@ impl AppState {
     /// State for a server with this configuration, store and install secret.
     pub fn new(store: Arc<dyn Store>, config: &Config, secret: Secret) -> anyhow::Result<Self> {
         Ok(Self {
+            mailer: crate::mail::Mailer::from_config(config)?.map(Arc::new),
             attachments: Arc::new(
                 crate::attachments::Attachments::from_config(config, secret.clone())?.with_store(store.clone()),
             ),
