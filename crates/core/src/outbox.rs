@@ -70,6 +70,40 @@ pub enum IntegrationConfig {
     },
     /// A signed webhook to any HTTPS endpoint.
     Webhook { url: String, secret: String },
+    /// After an answered call, a text or an e-mail to the operator who answered, asking for
+    /// notes. Scoped to a site, it is that site's post-call prompt setting.
+    OperatorPrompt { channel: PromptChannel },
+}
+
+/// How a post-call prompt reaches the operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PromptChannel {
+    /// An SMS from the call's tracking number, through the provider's REST API.
+    Sms,
+    /// An e-mail to the operator's user, through the SMTP relay.
+    Email,
+}
+
+impl PromptChannel {
+    /// Both channels.
+    pub const ALL: [PromptChannel; 2] = [Self::Sms, Self::Email];
+
+    /// The stored name: `sms` or `email`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Sms => "sms",
+            Self::Email => "email",
+        }
+    }
+
+    /// Parses `sms` or `email`.
+    pub fn parse(input: &str) -> Result<Self, Invalid> {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str() == input)
+            .ok_or_else(|| Invalid::new("prompt channel", format!("'{input}' is not one of sms, email")))
+    }
 }
 
 fn default_sf_version() -> String {
@@ -83,7 +117,8 @@ impl std::fmt::Debug for IntegrationConfig {
 }
 
 impl IntegrationConfig {
-    /// The kind's name: `ga4`, `matomo`, `salesforce`, `hubspot`, `webhook`.
+    /// The kind's name: `ga4`, `matomo`, `salesforce`, `hubspot`, `webhook`,
+    /// `operator_prompt`.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Ga4 { .. } => "ga4",
@@ -91,6 +126,7 @@ impl IntegrationConfig {
             Self::Salesforce { .. } => "salesforce",
             Self::Hubspot { .. } => "hubspot",
             Self::Webhook { .. } => "webhook",
+            Self::OperatorPrompt { .. } => "operator_prompt",
         }
     }
 
@@ -117,6 +153,7 @@ impl IntegrationConfig {
                 LeadUpdated,
             ],
             Self::Webhook { .. } => &EventKind::ALL,
+            Self::OperatorPrompt { .. } => &[CallCompleted],
         }
     }
 
@@ -296,6 +333,25 @@ mod tests {
         let ga4 = IntegrationConfig::from_json(r#"{"kind":"ga4","measurement_id":"G-ABC","api_secret":"s"}"#).unwrap();
         assert_eq!(ga4.kind(), "ga4");
         assert!(IntegrationConfig::from_json(r#"{"kind":"fax"}"#).is_err());
+    }
+
+    #[test]
+    fn an_operator_prompt_round_trips_and_hears_only_of_completed_calls() {
+        let config = IntegrationConfig::from_json(r#"{"kind":"operator_prompt","channel":"sms"}"#).unwrap();
+        assert_eq!(
+            config,
+            IntegrationConfig::OperatorPrompt {
+                channel: PromptChannel::Sms
+            }
+        );
+        assert_eq!(config.kind(), "operator_prompt");
+        assert_eq!(config.subscribes_to(), &[EventKind::CallCompleted]);
+        assert_eq!(IntegrationConfig::from_json(&config.to_json()).unwrap(), config);
+        for channel in PromptChannel::ALL {
+            assert_eq!(PromptChannel::parse(channel.as_str()).unwrap(), channel);
+        }
+        assert!(PromptChannel::parse("fax").is_err());
+        assert!(IntegrationConfig::from_json(r#"{"kind":"operator_prompt","channel":"fax"}"#).is_err());
     }
 
     #[test]

@@ -364,6 +364,11 @@ pub enum SiteCommand {
         site: String,
         #[command(flatten)]
         settings: SiteSettingsArgs,
+        /// After an answered call, ask the operator who answered for notes by sms (from the
+        /// tracking number) or email (to their user's address, through the SMTP relay); off
+        /// stops it.
+        #[arg(long, value_parser = ["sms", "email", "off"])]
+        post_call_prompt: Option<String>,
     },
     /// List a business's sites.
     List {

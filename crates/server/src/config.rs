@@ -339,7 +339,10 @@ impl Config {
             return invalid("inbound_max_message_bytes must be at least 1024");
         }
         if let Some(token) = &self.inbound_email_token
-            && (token.len() < 16 || !token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+            && (token.len() < 16
+                || !token
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
         {
             return invalid("inbound_email_token must be at least 16 letters, digits, '_' or '-'");
         }

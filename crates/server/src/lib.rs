@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod export;
 pub mod http;
+pub mod inbound;
 pub mod jobs;
 pub mod mail;
 pub mod outbox;

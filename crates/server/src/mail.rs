@@ -36,7 +36,11 @@ impl Mailer {
             Some(address) => address.parse().map_err(|e| anyhow::anyhow!("reply_address: {e}"))?,
             None => from.clone(),
         };
-        Ok(Some(Self { transport, from, reply_to }))
+        Ok(Some(Self {
+            transport,
+            from,
+            reply_to,
+        }))
     }
 
     /// The address replies go to.
@@ -46,7 +50,10 @@ impl Mailer {
 
     /// Sends one message; an error says what failed (an unknown address, a relay refusal).
     pub async fn send(&self, mail: &Mail) -> anyhow::Result<()> {
-        let to: Mailbox = mail.to.parse().map_err(|e| anyhow::anyhow!("recipient {}: {e}", mail.to))?;
+        let to: Mailbox = mail
+            .to
+            .parse()
+            .map_err(|e| anyhow::anyhow!("recipient {}: {e}", mail.to))?;
         let mut builder = Message::builder()
             .from(self.from.clone())
             .reply_to(self.reply_to.clone())

@@ -350,6 +350,9 @@ pub fn describe(config: &IntegrationConfig) -> String {
             shown_url(endpoint.as_deref().unwrap_or("https://api.hubapi.com"))
         ),
         IntegrationConfig::Webhook { url, .. } => format!("POST {} (signed)", shown_url(url)),
+        IntegrationConfig::OperatorPrompt { channel } => {
+            format!("post-call prompt to the operator by {}", channel.as_str())
+        }
     }
 }
 

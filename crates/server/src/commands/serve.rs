@@ -40,11 +40,17 @@ pub async fn serve_on(
     state.spawn_pruning();
     jobs::spawn_sweeper(state.store.clone(), Duration::from_secs(config.sweep_interval_seconds));
     let settings = crate::outbox::worker::Settings::from_config(config);
-    let worker = crate::outbox::worker::Worker::new(state.store.clone(), state.metrics.clone(), settings)?;
+    let worker = crate::outbox::worker::Worker::new(state.store.clone(), state.metrics.clone(), settings)?
+        .with_mailer(state.mailer.clone());
     if config.crm_pull_interval_seconds > 0 {
         worker.spawn_puller(Duration::from_secs(config.crm_pull_interval_seconds));
     }
     worker.spawn();
+    if let Some(address) = config.smtp_listen {
+        let smtp = tokio::net::TcpListener::bind(address).await?;
+        tracing::info!(listen = %smtp.local_addr()?, "SMTP listener for operators' replies");
+        tokio::spawn(crate::inbound::serve_smtp(smtp, state.clone()));
+    }
     let app = http::app(state, Limits::from_config(config));
     let grace = Duration::from_secs(config.shutdown_grace_seconds);
     http::serve(listener, app, shutdown, grace).await?;

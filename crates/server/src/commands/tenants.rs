@@ -12,12 +12,13 @@ use crate::config::Config;
 use leadline_core::Invalid;
 use leadline_core::names::{Name, Slug};
 use leadline_core::net::{DomainName, Email};
+use leadline_core::outbox::{IntegrationConfig, NewIntegration, PromptChannel};
 use leadline_core::secret::{IssuedApiKey, NewPassword, Secret};
 use leadline_core::site::{Currency, ExtensionMode, SiteKey, SiteSettings, Timezone};
 use leadline_core::store::{Store, StoreError};
 use leadline_core::tenant::{
     AccountSid, Business, NewApiKey, NewBusiness, NewDestination, NewSite, NewTrackingNumber, NewUser, Provider, Role,
-    parse_auth_token,
+    Site, parse_auth_token,
 };
 use leadline_core::{ApiKeyId, E164};
 use std::io::BufRead;
@@ -237,6 +238,7 @@ pub async fn site(store: &dyn Store, config: &Config, command: SiteCommand) -> a
             business,
             site,
             settings,
+            post_call_prompt,
         } => {
             let key = SiteKey::parse(&site)?;
             let business = find_business(store, &business).await?;
@@ -253,6 +255,13 @@ pub async fn site(store: &dyn Store, config: &Config, command: SiteCommand) -> a
                 .await
                 .map_err(said)?;
             println!("site {} settings: {}", updated.key, updated.settings.to_json());
+            if let Some(prompt) = post_call_prompt {
+                let channel = match prompt.as_str() {
+                    "off" => None,
+                    other => Some(PromptChannel::parse(other)?),
+                };
+                set_post_call_prompt(store, &updated, channel).await?;
+            }
         }
         SiteCommand::Secret { site } => {
             let key = SiteKey::parse(&site)?;
@@ -285,6 +294,55 @@ pub async fn site(store: &dyn Store, config: &Config, command: SiteCommand) -> a
                 );
             }
         }
+    }
+    Ok(())
+}
+
+/// Makes the site's post-call prompt integration send by `channel`, or turns it off: an
+/// enabled prompt by another channel is disabled and a new one added (configurations are
+/// never edited in place, so pending deliveries keep the one they were written for).
+async fn set_post_call_prompt(store: &dyn Store, site: &Site, channel: Option<PromptChannel>) -> anyhow::Result<()> {
+    let mut kept = false;
+    for integration in store.integrations(site.business_id).await? {
+        let IntegrationConfig::OperatorPrompt { channel: current } = integration.config else {
+            continue;
+        };
+        if integration.site_id != Some(site.id) || !integration.enabled {
+            continue;
+        }
+        if Some(current) == channel && !kept {
+            kept = true;
+            continue;
+        }
+        store
+            .set_integration_enabled(site.business_id, integration.id, false)
+            .await
+            .map_err(said)?;
+        println!(
+            "site {} post-call prompt by {}: off (integration {})",
+            site.key,
+            current.as_str(),
+            integration.id
+        );
+    }
+    match channel {
+        Some(channel) if kept => println!("site {} post-call prompt by {}: unchanged", site.key, channel.as_str()),
+        Some(channel) => {
+            let new = NewIntegration {
+                business_id: site.business_id,
+                site_id: Some(site.id),
+                name: format!("Post-call prompt ({})", channel.as_str()),
+                config: IntegrationConfig::OperatorPrompt { channel },
+            };
+            let created = store.add_integration(&new).await.map_err(said)?;
+            println!(
+                "site {} post-call prompt by {}: on (integration {})",
+                site.key,
+                channel.as_str(),
+                created.id
+            );
+        }
+        None => println!("site {} post-call prompt: off", site.key),
     }
     Ok(())
 }

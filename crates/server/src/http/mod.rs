@@ -68,6 +68,8 @@ pub struct AppState {
     pub mailer: Option<Arc<crate::mail::Mailer>>,
     /// Where form attachments are stored, and their limits.
     pub attachments: Arc<crate::attachments::Attachments>,
+    /// Limits and secrets of the inbound reply channels (SMS, e-mail, SMTP).
+    pub inbound: Arc<crate::inbound::Settings>,
 }
 
 impl FromRef<AppState> for Arc<Metrics> {
@@ -96,6 +98,7 @@ impl AppState {
             attachments: Arc::new(
                 crate::attachments::Attachments::from_config(config, secret.clone())?.with_store(store.clone()),
             ),
+            inbound: Arc::new(crate::inbound::Settings::from_config(config)),
             store,
             metrics: Arc::new(Metrics::new()),
             limiter: rate_limit::limiter(config.rate_limit_per_second),
@@ -160,6 +163,7 @@ pub fn routes() -> Router<AppState> {
         .merge(attachments::router())
         .merge(exports::router())
         .merge(crate::telephony::router())
+        .merge(crate::inbound::router())
 }
 
 /// Adds metrics, rate limiting, limits, request ids and tracing to `routes`.

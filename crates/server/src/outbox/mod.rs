@@ -1,10 +1,11 @@
 //! Delivering the outbox: a worker claims due deliveries, hands each to the adapter of its
-//! integration's kind (GA4, Matomo, Salesforce, HubSpot, signed webhook) and records the
-//! outcome: delivered, retried later with backoff, or dead.
+//! integration's kind (GA4, Matomo, Salesforce, HubSpot, signed webhook, post-call prompt)
+//! and records the outcome: delivered, retried later with backoff, or dead.
 
 pub mod ga4;
 pub mod hubspot;
 pub mod matomo;
+pub mod prompt;
 pub mod pull;
 pub mod salesforce;
 pub mod webhook;
@@ -68,6 +69,10 @@ pub struct Context<'a> {
     /// How long one request may take.
     pub timeout: Duration,
     pub cache: &'a Cache,
+    /// The provider's REST API base URL (`telephony_api_base_url`), for SMS prompts.
+    pub provider_api_base: &'a str,
+    /// The SMTP relay, when one is configured, for e-mail prompts.
+    pub mailer: Option<&'a crate::mail::Mailer>,
 }
 
 /// Delivers one event to one kind of target.
@@ -85,6 +90,7 @@ pub fn adapter_for(config: &IntegrationConfig) -> &'static dyn Adapter {
         IntegrationConfig::Salesforce { .. } => &salesforce::Salesforce,
         IntegrationConfig::Hubspot { .. } => &hubspot::Hubspot,
         IntegrationConfig::Webhook { .. } => &webhook::Webhook,
+        IntegrationConfig::OperatorPrompt { .. } => &prompt::OperatorPrompt,
     }
 }
 

@@ -274,6 +274,8 @@ mod tests {
             delivery: &delivery,
             timeout: Duration::from_secs(5),
             cache: &cache,
+            provider_api_base: "https://api.twilio.com",
+            mailer: None,
         };
         Webhook.deliver(&ctx).await
     }

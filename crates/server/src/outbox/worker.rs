@@ -6,6 +6,7 @@
 use super::{Cache, Context, Failure, Sent, adapter_for};
 use crate::config::Config;
 use crate::http::metrics::Metrics;
+use crate::mail::Mailer;
 use chrono::Utc;
 use leadline_core::outbox::{ClaimedDelivery, DeliveryOutcome, backoff};
 use leadline_core::store::Store;
@@ -13,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The worker's settings.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub poll: Duration,
     pub batch: u32,
@@ -22,6 +23,8 @@ pub struct Settings {
     pub max_attempts: u32,
     pub backoff_base: Duration,
     pub backoff_max: Duration,
+    /// The provider's REST API (`telephony_api_base_url`), where SMS prompts are sent.
+    pub provider_api_base: String,
 }
 
 impl Settings {
@@ -35,6 +38,7 @@ impl Settings {
             max_attempts: config.outbox_max_attempts,
             backoff_base: Duration::from_millis(config.outbox_backoff_base_ms),
             backoff_max: Duration::from_secs(3600),
+            provider_api_base: config.telephony_api_base_url.to_string(),
         }
     }
 }
@@ -46,6 +50,7 @@ pub struct Worker {
     http: reqwest::Client,
     cache: Arc<Cache>,
     settings: Settings,
+    mailer: Option<Arc<Mailer>>,
 }
 
 impl Worker {
@@ -61,7 +66,15 @@ impl Worker {
             http,
             cache: Arc::new(Cache::default()),
             settings,
+            mailer: None,
         })
+    }
+
+    /// The worker with the SMTP relay e-mail prompts go through (without one they fail,
+    /// saying so).
+    pub fn with_mailer(mut self, mailer: Option<Arc<Mailer>>) -> Self {
+        self.mailer = mailer;
+        self
     }
 
     /// Starts pulling status changes from the lead managers every `interval`, sharing this
@@ -110,6 +123,8 @@ impl Worker {
             delivery,
             timeout: self.settings.timeout,
             cache: &self.cache,
+            provider_api_base: &self.settings.provider_api_base,
+            mailer: self.mailer.as_deref(),
         };
         let adapter = adapter_for(&delivery.integration.config);
         let result = match tokio::time::timeout(self.settings.timeout * 2, adapter.deliver(&context)).await {

@@ -8,7 +8,7 @@ mod pbx;
 pub mod resolve;
 pub mod rest;
 mod route;
-mod signed;
+pub(crate) mod signed;
 pub mod twiml;
 mod voice;
 

@@ -84,6 +84,8 @@ async fn deliver(
                 delivery: &delivery,
                 timeout,
                 cache,
+                provider_api_base: "https://api.twilio.com",
+                mailer: None,
             };
             let result = adapter_for(&delivery.integration.config).deliver(&ctx).await;
             let outcome = match &result {

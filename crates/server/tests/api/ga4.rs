@@ -272,6 +272,8 @@ pub async fn deliver(adapter: &dyn Adapter, delivery: &ClaimedDelivery) -> Resul
         delivery,
         timeout: Duration::from_secs(5),
         cache: &cache,
+        provider_api_base: "https://api.twilio.com",
+        mailer: None,
     };
     let outcome = adapter.deliver(&ctx).await;
     store.close().await;

@@ -4,6 +4,8 @@
 use crate::helpers::{Engine, Seeded, TestApp};
 use leadline::config::Config;
 use leadline_core::BusinessId;
+use leadline_core::conversion::ConversionStore;
+use leadline_core::conversion::{ConversionKind, ConversionQuery, ConversionRecord};
 use leadline_core::lead::{ActivityKind, LeadStatus};
 use leadline_core::names::{Name, Slug};
 use leadline_core::net::Email;
@@ -339,7 +341,61 @@ async fn an_operator_downloads_a_form_attachment_from_the_lead_page(engine: Engi
     app.finish().await;
 }
 
+async fn an_operator_marks_a_call_as_an_ad_conversion_from_the_lead_page(engine: Engine) {
+    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
+    operator(&app, seeded.site.business_id, "ann@example.com").await;
+    seeded_lead(&app, &seeded).await;
+    let cookie = log_in(&app, "ann@example.com", PASSWORD).await.unwrap();
+    let (_, html) = page(&app, &cookie, "/app/leads/1000").await;
+    assert!(html.contains(r#"name="record" value="call:1000""#), "{html}");
+    let csrf = csrf_of(&html);
+    let path = "/app/leads/1000/conversions";
+    let foreign = "call:99999".to_owned();
+    let stolen = post(
+        &app,
+        &cookie,
+        path,
+        &[("csrf", &csrf), ("record", &foreign), ("name", "")],
+    )
+    .await;
+    assert_eq!(
+        stolen.status(),
+        404,
+        "another lead's call cannot be marked from this page"
+    );
+    let marked = post(
+        &app,
+        &cookie,
+        path,
+        &[("csrf", &csrf), ("record", "call:1000"), ("name", "Qualified call")],
+    )
+    .await;
+    assert_eq!(marked.status(), 200);
+    assert!(
+        marked
+            .text()
+            .await
+            .unwrap()
+            .contains("Call 1000 is marked as the ad conversion &#34;Qualified call&#34;"),
+        "a notice says so"
+    );
+    let query = ConversionQuery {
+        business: seeded.site.business_id,
+        site: None,
+        kind: ConversionKind::Call,
+        from: None,
+        to: None,
+        include_unmarked: false,
+    };
+    let rows = app.store.conversion_rows(&query).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].record, ConversionRecord::Call { record_ref: 1000 });
+    assert_eq!(rows[0].name.as_str(), "Qualified call");
+    app.finish().await;
+}
+
 crate::on_both_engines!(
+    an_operator_marks_a_call_as_an_ad_conversion_from_the_lead_page,
     an_operator_downloads_a_form_attachment_from_the_lead_page,
     an_operator_logs_in_and_works_a_lead_from_its_page,
     bad_operator_posts_change_nothing,

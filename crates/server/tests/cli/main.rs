@@ -8,6 +8,7 @@ mod crash;
 mod demo;
 mod export;
 mod outbox;
+mod prompts;
 mod setup;
 mod sim;
 mod storage;

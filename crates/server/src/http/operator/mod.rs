@@ -20,5 +20,6 @@ pub fn router() -> Router<AppState> {
         .route("/app/leads/{record_ref}/notes", post(pages::add_note))
         .route("/app/leads/{record_ref}/status", post(pages::change_status))
         .route("/app/leads/{record_ref}/sales", post(pages::record_sale))
+        .route("/app/leads/{record_ref}/conversions", post(pages::mark_conversion))
         .route("/app/attachments/{name}", get(pages::attachment))
 }

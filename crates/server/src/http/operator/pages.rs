@@ -11,6 +11,8 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use leadline_core::conversion::{ConversionMark, ConversionName, ConversionRecord};
+use leadline_core::form::MessageId;
 use leadline_core::lead::{Author, Lead, LeadChange, LeadStatus};
 use leadline_core::tenant::Site;
 use serde::Deserialize;
@@ -70,6 +72,8 @@ struct LeadPage {
     currency: String,
     csrf: String,
     error: Option<String>,
+    /// What the last action did ("Call 1042 marked as an ad conversion").
+    notice: Option<String>,
     timeline: Vec<Entry>,
     /// (target, event, status, attempts, last error) of each delivery of the lead's events.
     deliveries: Vec<(String, &'static str, &'static str, u32, String)>,
@@ -93,6 +97,16 @@ async fn render_lead(
     operator: &Operator,
     lead: &Lead,
     error: Option<String>,
+) -> Result<Response, ApiError> {
+    render_lead_with(state, operator, lead, error, None).await
+}
+
+async fn render_lead_with(
+    state: &AppState,
+    operator: &Operator,
+    lead: &Lead,
+    error: Option<String>,
+    notice: Option<String>,
 ) -> Result<Response, ApiError> {
     let site = site_of(state, lead).await?;
     let c = &lead.contact;
@@ -137,6 +151,7 @@ async fn render_lead(
             })
             .collect(),
         error: error.clone(),
+        notice,
     };
     let status = if error.is_some() {
         StatusCode::BAD_REQUEST
@@ -267,6 +282,80 @@ fn sale_body(form: &SaleForm) -> SaleBody {
         profit: text(&form.profit),
         ..SaleBody::default()
     }
+}
+
+/// A conversion mark's form: `record` is `call:REF` or `submission:MESSAGE_ID`.
+#[derive(Deserialize)]
+pub struct ConversionForm {
+    csrf: String,
+    record: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// `POST /app/leads/{ref}/conversions`: marks one of the lead's calls or forms as a
+/// conversion for the ad platforms' offline imports (its value comes from the lead's sales).
+pub async fn mark_conversion(
+    State(state): State<AppState>,
+    operator: Operator,
+    Path(record_ref): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<ConversionForm>,
+) -> Result<Response, ApiError> {
+    operator.check_post(&state, &headers, &form.csrf)?;
+    let lead = lead_of(&state, &operator, &record_ref).await?;
+    let author = Author::user(&operator.user.email);
+    let business = lead.business_id;
+    let record = match form.record.split_once(':') {
+        Some(("call", r)) => r.parse().map(|record_ref| ConversionRecord::Call { record_ref }).ok(),
+        Some(("submission", m)) => MessageId::parse(m)
+            .ok()
+            .map(|message_id| ConversionRecord::Submission { message_id }),
+        _ => None,
+    };
+    let Some(record) = record else {
+        return render_lead(&state, &operator, &lead, Some("that record cannot be marked".into())).await;
+    };
+    let name = match form.name.trim() {
+        "" => Ok(ConversionName::default_for(&record)),
+        typed => ConversionName::parse(typed),
+    };
+    let name = match name {
+        Ok(name) => name,
+        Err(e) => return render_lead(&state, &operator, &lead, Some(e.to_string())).await,
+    };
+    let mark = ConversionMark { name, value: None };
+    // Only the lead's own records: a ref or message id of another lead is refused.
+    let (marked, what) = match &record {
+        ConversionRecord::Call { record_ref } => {
+            let calls = state.store.lead_calls(business, lead.id).await?;
+            if !calls.iter().any(|c| c.record_ref == *record_ref) {
+                return Err(ApiError::NotFound);
+            }
+            (
+                state
+                    .store
+                    .mark_call_conversion(business, *record_ref, &mark, &author)
+                    .await?,
+                format!("Call {record_ref}"),
+            )
+        }
+        ConversionRecord::Submission { message_id } => {
+            let submission = state.store.submission(business, message_id).await?;
+            if submission.lead_id != lead.id {
+                return Err(ApiError::NotFound);
+            }
+            (
+                state
+                    .store
+                    .mark_submission_conversion(business, message_id, &mark, &author)
+                    .await?,
+                "The form".to_owned(),
+            )
+        }
+    };
+    let notice = format!("{what} is marked as the ad conversion \"{}\".", marked.name.as_str());
+    render_lead_with(&state, &operator, &lead, None, Some(notice)).await
 }
 
 /// `GET /app/attachments/{name}`: a file of a submission of the operator's business.

@@ -19,6 +19,9 @@ pub struct Entry {
     pub lines: Vec<String>,
     /// (label, href) pairs, e.g. attachments and recordings.
     pub links: Vec<(String, String)>,
+    /// For calls and submissions: the record to mark as an ad conversion
+    /// (`call:1042` or `submission:m_…`).
+    pub conversion: Option<String>,
 }
 
 impl Entry {
@@ -46,6 +49,7 @@ pub async fn timeline(state: &AppState, lead: &Lead) -> Result<Vec<Entry>, ApiEr
             title: format!("Visit from {} / {}", a.source, a.medium),
             lines,
             links: Vec::new(),
+            conversion: None,
         });
     }
     entries.extend(store.lead_calls(business, id).await?.iter().map(call_entry));
@@ -76,6 +80,7 @@ fn call_entry(call: &Call) -> Entry {
             .iter()
             .map(|url| ("Recording".to_owned(), url.clone()))
             .collect(),
+        conversion: Some(format!("call:{}", call.record_ref)),
     }
 }
 
@@ -99,6 +104,7 @@ fn submission_entry(submission: &Submission) -> Entry {
                 )
             })
             .collect(),
+        conversion: Some(format!("submission:{}", submission.message_id.as_str())),
     }
 }
 
@@ -117,6 +123,7 @@ fn activity_entry(activity: &Activity) -> Entry {
         title: format!("{title} · by {}", activity.author.as_str()),
         lines,
         links: Vec::new(),
+        conversion: None,
     }
 }
 
