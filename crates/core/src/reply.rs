@@ -9,10 +9,10 @@
 //! its subject and the note from its body (below).
 //!
 //! **A sale**, the keyword form: `[PHONE] 202-555-0169 [REVENUE] 1,000 [PROFIT] 500`.
-//! - Keywords are a word of letters in square brackets, any case, spaces allowed inside
-//!   (`[ Sale ]`): `[PHONE]` (the caller's number), `[ID]` (a record ref), `[REVENUE]` or its
-//!   synonym `[SALE]`, `[COST]`, `[PROFIT]`. Any order; each at most once (`[SALE]` and
-//!   `[REVENUE]` together count as a repeat).
+//! - Keywords are a word of letters in square brackets, any case, whitespace (line breaks
+//!   too) allowed around the word inside (`[ Sale ]`): `[PHONE]` (the caller's number), `[ID]`
+//!   (a record ref), `[REVENUE]` or its synonym `[SALE]`, `[COST]`, `[PROFIT]`. Any order; each
+//!   at most once (`[SALE]` and `[REVENUE]` together count as a repeat).
 //! - A message with any bracketed word of 2 to 16 letters is in the keyword form, so a typo
 //!   such as `[REVNUE]` is refused with the known keywords listed rather than saved as a note.
 //!   (An e-mail *subject* is in the keyword form only with a known keyword: tags like
@@ -134,10 +134,7 @@ pub fn parse_email(subject: &str, body: &str) -> Result<Command, Invalid> {
                 "the e-mail has no note for {record_ref}: write it above the quoted message"
             )));
         }
-        Command::Note {
-            record_ref,
-            text: note,
-        }
+        Command::Note { record_ref, text: note }
     };
     finish(command)
 }

@@ -174,7 +174,10 @@ fn standing_alone(subject: &str) -> Option<&str> {
             Some(c) => "([<\"'".contains(c),
         };
         let after = &subject[at + len..];
-        let right_ok = ends_number(after) && !after.strip_prefix(' ').is_some_and(|a| a.starts_with(|c: char| c.is_ascii_digit()));
+        let right_ok = ends_number(after)
+            && !after
+                .strip_prefix(' ')
+                .is_some_and(|a| a.starts_with(|c: char| c.is_ascii_digit()));
         if len >= 4 && !digits.starts_with('0') && left_ok && right_ok {
             return Some(digits);
         }
@@ -207,7 +210,10 @@ pub(super) fn strip_subject_prefix(subject: &str) -> &str {
     loop {
         let before = rest.len();
         for prefix in PREFIXES {
-            if rest.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix)) {
+            if rest
+                .get(..prefix.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+            {
                 rest = rest[prefix.len()..].trim_start();
             }
         }
@@ -288,7 +294,9 @@ fn is_attribution(line: &str, next: Option<&str>) -> bool {
             return false;
         }
         let lower = text.to_lowercase();
-        FORMS.iter().any(|(open, verb)| lower.starts_with(open) && lower.contains(verb))
+        FORMS
+            .iter()
+            .any(|(open, verb)| lower.starts_with(open) && lower.contains(verb))
     };
     if line.is_empty() {
         return false;
@@ -331,7 +339,10 @@ fn is_mobile_signature(line: &str) -> bool {
 /// Why an e-mail note looks undecoded, if it does: HTML, raw MIME, base64 or quoted-printable.
 pub(super) fn undecoded(note: &str) -> Option<&'static str> {
     let lower = note.to_lowercase();
-    if ["<html", "<body", "<div", "<!doctype"].iter().any(|tag| lower.contains(tag)) {
+    if ["<html", "<body", "<div", "<!doctype"]
+        .iter()
+        .any(|tag| lower.contains(tag))
+    {
         return Some("the e-mail is HTML: send it again as plain text");
     }
     if lower

@@ -7,8 +7,9 @@ use crate::Invalid;
 /// The fewest and most letters of a bracketed word that reads as a keyword.
 const LETTERS: std::ops::RangeInclusive<usize> = 2..=16;
 
-/// The most spaces allowed between a bracket and the keyword (`[ SALE ]`).
-const INNER_SPACES: usize = 3;
+/// The whitespace allowed around the word inside the brackets (`[ SALE ]`). Line breaks count,
+/// so that joining a value's lines never makes a keyword out of its text.
+const INSIDE: [char; 3] = [' ', '\t', '\n'];
 
 /// A bracketed word of letters: where it starts and ends in the text, and its name upper-cased.
 struct Token {
@@ -51,16 +52,15 @@ pub(super) fn has_known_token(text: &str) -> bool {
 }
 
 fn tokens(text: &str) -> Vec<Token> {
-    text.match_indices('[').filter_map(|(at, _)| token_at(text, at)).collect()
+    text.match_indices('[')
+        .filter_map(|(at, _)| token_at(text, at))
+        .collect()
 }
 
 /// The token opening at `open` (a `[`), if the brackets hold a word of letters.
 fn token_at(text: &str, open: usize) -> Option<Token> {
     let inside = &text[open + 1..];
-    let lead = inside.bytes().take(INNER_SPACES + 1).take_while(|b| *b == b' ').count();
-    if lead > INNER_SPACES {
-        return None;
-    }
+    let lead = inside.len() - inside.trim_start_matches(INSIDE).len();
     let mut name = String::new();
     let mut letters = 0;
     let mut word_end = lead;
@@ -78,8 +78,9 @@ fn token_at(text: &str, open: usize) -> Option<Token> {
     if !LETTERS.contains(&letters) {
         return None;
     }
-    let trail = inside[word_end..].bytes().take(INNER_SPACES + 1).take_while(|b| *b == b' ').count();
-    if trail > INNER_SPACES || inside.as_bytes().get(word_end + trail) != Some(&b']') {
+    let after = &inside[word_end..];
+    let trail = after.len() - after.trim_start_matches(INSIDE).len();
+    if inside.as_bytes().get(word_end + trail) != Some(&b']') {
         return None;
     }
     Some(Token {
@@ -122,7 +123,11 @@ pub(super) fn parse(text: &str, implied_ref: Option<u64>) -> Result<Command, Inv
     for (i, token) in tokens.iter().enumerate() {
         let span = &text[token.end..tokens.get(i + 1).map_or(text.len(), |next| next.start)];
         let value = if i + 1 == tokens.len() {
-            span.lines().map(str::trim).find(|line| !line.is_empty()).unwrap_or("").to_owned()
+            span.lines()
+                .map(str::trim)
+                .find(|line| !line.is_empty())
+                .unwrap_or("")
+                .to_owned()
         } else {
             let lines: Vec<&str> = span.lines().map(str::trim).filter(|line| !line.is_empty()).collect();
             lines.join(" ")
@@ -184,7 +189,9 @@ fn check_ref(value: &str) -> Result<u64, Invalid> {
 
 fn check_phone(value: String) -> Result<String, Invalid> {
     if value.is_empty() {
-        return Err(invalid("[PHONE] needs the caller's number after it: [PHONE] 202-555-0169"));
+        return Err(invalid(
+            "[PHONE] needs the caller's number after it: [PHONE] 202-555-0169",
+        ));
     }
     if !value.bytes().any(|b| b.is_ascii_digit()) {
         return Err(invalid(format!(
@@ -203,7 +210,9 @@ fn check_phone(value: String) -> Result<String, Invalid> {
 
 fn check_amount((keyword, value): (&str, String)) -> Result<String, Invalid> {
     if value.is_empty() {
-        return Err(invalid(format!("[{keyword}] needs an amount after it: [{keyword}] 1,000")));
+        return Err(invalid(format!(
+            "[{keyword}] needs an amount after it: [{keyword}] 1,000"
+        )));
     }
     if !value.bytes().any(|b| b.is_ascii_digit()) {
         return Err(invalid(format!(
@@ -212,7 +221,10 @@ fn check_amount((keyword, value): (&str, String)) -> Result<String, Invalid> {
         )));
     }
     if value.chars().count() > MAX_VALUE_CHARS {
-        return Err(invalid(format!("[{keyword}] \"{}\" is too long for an amount", shown(&value))));
+        return Err(invalid(format!(
+            "[{keyword}] \"{}\" is too long for an amount",
+            shown(&value)
+        )));
     }
     Ok(value)
 }

@@ -39,7 +39,8 @@ fn check(result: &Result<Command, Invalid>) -> Result<(), TestCaseError> {
                 "control character in {:?}",
                 text
             );
-            prop_assert!(!text.contains(['\r', '\u{a0}', '\u{feff}', '\u{202e}', char::REPLACEMENT_CHARACTER]));
+            let cleaned = ['\r', '\u{a0}', '\u{feff}', '\u{202e}', char::REPLACEMENT_CHARACTER];
+            prop_assert!(!text.contains(cleaned), "uncleaned character in {:?}", text);
         }
         Ok(Command::Sale {
             target,
@@ -57,7 +58,8 @@ fn check(result: &Result<Command, Invalid>) -> Result<(), TestCaseError> {
                 prop_assert!(value.bytes().any(|b| b.is_ascii_digit()), "no digit in {:?}", value);
                 prop_assert_eq!(value.trim(), value.as_str());
                 prop_assert!(value.chars().count() <= MAX_VALUE_CHARS);
-                prop_assert!(!value.contains(['\n', '\r', '[']) || value.contains('['));
+                let cleaned = ['\n', '\r', char::REPLACEMENT_CHARACTER];
+                prop_assert!(!value.contains(cleaned), "uncleaned character in {:?}", value);
             }
         }
     }
@@ -116,7 +118,8 @@ fn note_text() -> impl Strategy<Value = String> {
 
 /// An e-mail note: lines of words, none of them a quote, rule or signature.
 fn email_note() -> impl Strategy<Value = String> {
-    proptest::collection::vec("[A-Za-z][A-Za-z0-9é€$,.!?' ]{0,30}[A-Za-z0-9.!?]", 1..6).prop_map(|lines| lines.join("\n"))
+    proptest::collection::vec("[A-Za-z][A-Za-z0-9é€$,.!?' ]{0,30}[A-Za-z0-9.!?]", 1..6)
+        .prop_map(|lines| lines.join("\n"))
 }
 
 fn amount() -> impl Strategy<Value = String> {
@@ -135,14 +138,18 @@ fn target() -> impl Strategy<Value = SaleTarget> {
 }
 
 fn sale() -> impl Strategy<Value = Command> {
-    (target(), amount(), proptest::option::of(amount()), proptest::option::of(amount())).prop_map(
-        |(target, revenue, cost, profit)| Command::Sale {
+    (
+        target(),
+        amount(),
+        proptest::option::of(amount()),
+        proptest::option::of(amount()),
+    )
+        .prop_map(|(target, revenue, cost, profit)| Command::Sale {
             target,
             revenue,
             cost,
             profit,
-        },
-    )
+        })
 }
 
 /// The keyword form of a sale with its parts shuffled, keywords in random case and
@@ -167,7 +174,11 @@ fn shuffled(command: &Command, order: &[usize], upper: &[bool], gaps: &[&str]) -
     let mut text = String::from(gaps[4]);
     for (n, &i) in order.iter().filter(|&&i| i < parts.len()).enumerate() {
         let (keyword, value) = &parts[i];
-        let keyword = if upper[n] { keyword.to_uppercase() } else { keyword.to_string() };
+        let keyword = if upper[n] {
+            keyword.to_uppercase()
+        } else {
+            keyword.to_string()
+        };
         text.push_str(&format!("[{keyword}]{}{value}{}", gaps[n], gaps[n + 1]));
     }
     text
@@ -262,10 +273,11 @@ proptest! {
     fn inputs_at_the_limit_are_read(fill in "[a-z ]{1,8}", record_ref in 1000u64..100_000) {
         let head = format!("{record_ref} ");
         let room = MAX_REPLY_BYTES - head.len() - 1;
-        let body = format!("{head}{}x", fill.repeat(room / fill.len() + 1)[..room].to_owned());
+        let body = format!("{head}{}x", &fill.repeat(room / fill.len() + 1)[..room]);
         prop_assert_eq!(body.len(), MAX_REPLY_BYTES);
         check(&parse_sms(&body))?;
         prop_assert!(parse_sms(&body).is_ok());
-        prop_assert!(parse_sms(&format!("{body}y")).is_err());
+        let over = format!("{body}y");
+        prop_assert!(parse_sms(&over).is_err(), "one byte over the limit was read");
     }
 }

@@ -43,7 +43,10 @@ fn a_ref_as_the_first_word_of_an_sms_makes_the_rest_a_note() {
     // The patent's own example.
     assert_eq!(
         parse_sms("1042 John Doe JD Corp johndoe@gmail.com 212 555 7889 Wants 500SF office"),
-        Ok(note(1042, "John Doe JD Corp johndoe@gmail.com 212 555 7889 Wants 500SF office"))
+        Ok(note(
+            1042,
+            "John Doe JD Corp johndoe@gmail.com 212 555 7889 Wants 500SF office"
+        ))
     );
 }
 
@@ -147,7 +150,10 @@ fn keywords_are_read_in_any_case_and_any_order() {
 fn a_keyword_given_twice_is_refused() {
     assert!(sms_error("[ID] 1042 [PROFIT] 1 [REVENUE] 5 [profit] 2").contains("[PROFIT] is given twice"));
     let reason = sms_error("[ID] 1042 [SALE] 1 [REVENUE] 2");
-    assert!(reason.contains("[SALE] and [REVENUE] both give the revenue"), "{reason}");
+    assert!(
+        reason.contains("[SALE] and [REVENUE] both give the revenue"),
+        "{reason}"
+    );
 }
 
 #[test]
@@ -177,6 +183,17 @@ fn an_unknown_keyword_is_named_with_the_known_ones() {
     assert!(reason.contains(KEYWORDS), "{reason}");
     // Any bracketed word makes the keyword form, so a note with one is refused too.
     assert!(sms_error("1042 He said [sic] blue").contains("[SIC] is not a keyword"));
+}
+
+#[test]
+fn a_bracketed_word_split_over_lines_is_still_a_keyword() {
+    // Found by cargo-fuzz: joining the value's lines made "[ le ]" of it, which read back
+    // as a keyword.
+    assert!(sms_error("[SALE] $.50 [ \r\nle ][ID] 1042").contains("[LE] is not a keyword"));
+    assert_eq!(
+        parse_sms("[\n  sale\n] 5 [ID] 1042"),
+        Ok(sale(SaleTarget::Ref(1042), "5", None, None))
+    );
 }
 
 #[test]
@@ -233,6 +250,7 @@ fn a_malformed_id_or_phone_is_refused() {
 fn an_email_takes_the_ref_from_the_subject_and_the_note_from_the_body() {
     for (subject, record_ref) in [
         ("Re: Call 1042 from Google Ads", 1042),
+        ("Re: Call 1042 from +1 202-555-0169: reply with notes", 1042),
         ("RE: [Leadline] 1042", 1042),
         ("Fwd: 1042", 1042),
         ("Fwd:1042", 1042),
@@ -262,7 +280,10 @@ fn a_subject_ref_is_not_taken_from_a_phone_number_a_date_or_an_amount() {
         "Re: quote for 0123",
         "Re: Recall 55",
     ] {
-        assert!(email_error(subject, "a note").contains("no record ref in the subject"), "{subject}");
+        assert!(
+            email_error(subject, "a note").contains("no record ref in the subject"),
+            "{subject}"
+        );
     }
 }
 
@@ -291,10 +312,16 @@ fn outlook_reply_quoting_is_left_out_of_the_note() {
     let original = "Wants blue velvet\r\n\r\n-----Original Message-----\r\n\
                     From: Leadline <calls@leadline.example>\r\nSent: Monday, May 4, 2026 10:02 AM\r\n\
                     Subject: Call 1042 from Google Ads\r\n\r\nCall 1042 from Google Ads\r\n";
-    assert_eq!(parse_email("RE: Call 1042", original), Ok(note(1042, "Wants blue velvet")));
+    assert_eq!(
+        parse_email("RE: Call 1042", original),
+        Ok(note(1042, "Wants blue velvet"))
+    );
     let header_block = "Wants blue velvet\r\n\r\nFrom: Leadline <calls@leadline.example>\r\n\
                         Sent: Monday, May 4, 2026 10:02 AM\r\nTo: Bob\r\n\r\nCall 1042\r\n";
-    assert_eq!(parse_email("RE: Call 1042", header_block), Ok(note(1042, "Wants blue velvet")));
+    assert_eq!(
+        parse_email("RE: Call 1042", header_block),
+        Ok(note(1042, "Wants blue velvet"))
+    );
     let rule = "Wants blue velvet\r\n\r\n________________________________\r\nFrom: Leadline\r\nCall 1042\r\n";
     assert_eq!(parse_email("RE: Call 1042", rule), Ok(note(1042, "Wants blue velvet")));
 }
@@ -302,13 +329,19 @@ fn outlook_reply_quoting_is_left_out_of_the_note() {
 #[test]
 fn lines_quoted_with_a_chevron_are_left_out_wherever_they_are() {
     let body = "> Call 1042 from Google Ads\n> Caller: 202-555-0169\n\nWants blue velvet\n>> older\nFriday";
-    assert_eq!(parse_email("Re: Call 1042", body), Ok(note(1042, "Wants blue velvet\nFriday")));
+    assert_eq!(
+        parse_email("Re: Call 1042", body),
+        Ok(note(1042, "Wants blue velvet\nFriday"))
+    );
 }
 
 #[test]
 fn a_signature_a_forwarded_message_and_a_phones_closing_line_are_left_out() {
     let body = "Wants blue velvet\n\n\n\nFriday\n-- \nBob Smith\nSales, 202-555-0100\n";
-    assert_eq!(parse_email("Re: Call 1042", body), Ok(note(1042, "Wants blue velvet\n\nFriday")));
+    assert_eq!(
+        parse_email("Re: Call 1042", body),
+        Ok(note(1042, "Wants blue velvet\n\nFriday"))
+    );
     let body = "Wants blue velvet\n\nSent from my iPhone\n";
     assert_eq!(parse_email("Re: Call 1042", body), Ok(note(1042, "Wants blue velvet")));
     let body = "Over to you\n\n---------- Forwarded message ---------\nFrom: Leadline\nCall 1042\n";
@@ -369,7 +402,10 @@ fn a_reply_over_the_size_limit_is_refused_saying_the_limit() {
 #[test]
 fn a_ref_over_18_digits_is_refused() {
     let longest = "9".repeat(MAX_REF_DIGITS);
-    assert_eq!(parse_sms(&format!("{longest} hi")), Ok(note(999_999_999_999_999_999, "hi")));
+    assert_eq!(
+        parse_sms(&format!("{longest} hi")),
+        Ok(note(999_999_999_999_999_999, "hi"))
+    );
     let too_long = "1".repeat(MAX_REF_DIGITS + 1);
     for reason in [
         sms_error(&format!("{too_long} hi")),
@@ -409,7 +445,12 @@ fn to_sms_writes_what_parse_sms_reads_back() {
         sale(phone("202-555-0169"), "1,000", None, Some("500")),
         sale(SaleTarget::Ref(1042), "$1,200.50", Some("USD 12"), Some("9")),
     ] {
-        assert_eq!(parse_sms(&command.to_sms()), Ok(command.clone()), "{}", command.to_sms());
+        assert_eq!(
+            parse_sms(&command.to_sms()),
+            Ok(command.clone()),
+            "{}",
+            command.to_sms()
+        );
     }
     assert_eq!(
         sale(phone("202-555-0169"), "1,000", None, Some("500")).to_sms(),
