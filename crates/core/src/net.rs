@@ -122,9 +122,33 @@ impl From<Email> for String {
     }
 }
 
+/// Whether a URL names this machine (`localhost`, 127.0.0.0/8, `::1`): plain `http://` is
+/// accepted there, for local relays, buckets and test servers, and nowhere else.
+pub fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(host)) => host.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_urls_are_this_machine_only() {
+        for (url, local) in [
+            ("http://localhost:9000/", true),
+            ("http://127.0.0.2/", true),
+            ("http://[::1]:8080/", true),
+            ("http://localhost.evil.example/", false),
+            ("http://10.0.0.1/", false),
+        ] {
+            assert_eq!(is_loopback(&url::Url::parse(url).unwrap()), local, "{url}");
+        }
+    }
 
     #[test]
     fn domains_are_lower_cased_and_punycoded() {

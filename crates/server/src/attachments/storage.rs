@@ -4,13 +4,13 @@
 
 use crate::config::Config;
 use leadline_core::Invalid;
+use leadline_core::net::is_loopback;
 use leadline_core::secret::Secret;
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::prefix::PrefixStore;
 use object_store::{ClientOptions, ObjectStore, RetryConfig};
 use serde::{Deserialize, Serialize, Serializer};
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -103,15 +103,6 @@ fn check_bucket(bucket: &str) -> Result<(), Invalid> {
             "bucket name",
             format!("'{bucket}' is not 3 to 63 lower-case letters, digits, dots and hyphens"),
         ))
-    }
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(host)) => host.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
     }
 }
 

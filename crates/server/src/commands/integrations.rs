@@ -8,12 +8,12 @@ use crate::commands::InputError;
 use crate::commands::tenants::{find_business, said};
 use leadline_core::Invalid;
 use leadline_core::names::Name;
+use leadline_core::net::is_loopback;
 use leadline_core::outbox::{Integration, IntegrationConfig, IntegrationId, NewIntegration};
 use leadline_core::site::SiteKey;
 use leadline_core::store::{Store, StoreError};
 use std::collections::BTreeMap;
 use std::io::BufRead;
-use std::net::IpAddr;
 use std::path::Path;
 use url::Url;
 
@@ -167,15 +167,6 @@ fn http_url(what: &'static str, input: &str) -> Result<Url, Invalid> {
             format!("'{input}' is plain http: use https (http is allowed only on this machine)"),
         )),
         other => Err(Invalid::new(what, format!("'{other}:' is not http or https"))),
-    }
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(host)) => host.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
     }
 }
 
