@@ -3,27 +3,13 @@
 
 use crate::helpers::{Engine, Seeded, TestApp};
 use leadline::config::Config;
-use leadline_core::BusinessId;
 use leadline_core::form::{MessageId, TempId};
 use leadline_core::lead::{LeadFilter, LeadMatch};
 use leadline_core::names::{Name, Slug};
-use leadline_core::secret::IssuedApiKey;
 use leadline_core::site::SiteSettings;
-use leadline_core::store::{ApiKeyStore, BusinessStore, LeadStore};
-use leadline_core::tenant::{NewApiKey, NewBusiness};
+use leadline_core::store::{BusinessStore, LeadStore};
+use leadline_core::tenant::NewBusiness;
 use serde_json::{Value, json};
-
-async fn key_for(app: &TestApp, business: BusinessId) -> String {
-    let issued = IssuedApiKey::generate();
-    let new = NewApiKey {
-        business_id: business,
-        name: Name::parse_as("n", "Form processor").unwrap(),
-        prefix: issued.prefix.clone(),
-        hash: issued.hash.clone(),
-    };
-    app.store.create_api_key(&new).await.unwrap();
-    issued.key.expose().to_owned()
-}
 
 /// A browser's form post, urlencoded, from the site's origin.
 async fn browser_form(app: &TestApp, fields: &[(&str, &str)], origin: &str) -> reqwest::Response {
@@ -115,7 +101,7 @@ async fn a_browser_form_with_its_visit_token_lands_on_the_lead_of_that_visit(eng
 
 async fn a_form_processor_matches_by_visitor_key_then_email_then_phone(engine: Engine) {
     let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
-    let key = key_for(&app, seeded.site.business_id).await;
+    let key = crate::helpers::key_for(&app, seeded.site.business_id).await.key;
     let site = seeded.site.key.as_str();
     let post = |fields: Value| forward(&app, Some(&key), json!({ "site": site, "fields": fields }));
     let ann = message(
@@ -228,7 +214,7 @@ type BadCase<'a> = (&'a [(&'a str, &'a str)], &'a str, u16, &'a str);
 
 async fn bad_forms_are_refused_with_a_reason_and_store_nothing(engine: Engine) {
     let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
-    let key = key_for(&app, seeded.site.business_id).await;
+    let key = crate::helpers::key_for(&app, seeded.site.business_id).await.key;
     let site = seeded.site.key.as_str();
     let browser_cases: [BadCase; 5] = [
         (&[("email", "a@example.com")], "http://localhost", 400, "leadline_site"),
@@ -282,7 +268,7 @@ async fn bad_forms_are_refused_with_a_reason_and_store_nothing(engine: Engine) {
         })
         .await
         .unwrap();
-    let other_key = key_for(&app, other.id).await;
+    let other_key = crate::helpers::key_for(&app, other.id).await.key;
     let processor_cases = [
         (None, json!({"site": site, "fields": {}}), 401),
         (
@@ -315,7 +301,7 @@ async fn bad_forms_are_refused_with_a_reason_and_store_nothing(engine: Engine) {
 
 async fn a_later_call_from_the_number_on_a_form_joins_the_same_lead(engine: Engine) {
     let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
-    let key = key_for(&app, seeded.site.business_id).await;
+    let key = crate::helpers::key_for(&app, seeded.site.business_id).await.key;
     let body = json!({ "site": seeded.site.key.as_str(), "fields": {"name": "Ann Lee", "phone": "(202) 555-0169"} });
     let sent = message(forward(&app, Some(&key), body).await).await;
     let business = seeded.site.business_id;

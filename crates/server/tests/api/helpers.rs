@@ -290,3 +290,27 @@ macro_rules! on_both_engines {
         }
     )*};
 }
+
+/// A business API key and its public prefix.
+pub struct Key {
+    pub key: String,
+    pub prefix: String,
+}
+
+/// Issues an API key of `business` (as `leadline api-key add` does).
+pub async fn key_for(app: &TestApp, business: leadline_core::BusinessId) -> Key {
+    let issued = leadline_core::secret::IssuedApiKey::generate();
+    let new = leadline_core::tenant::NewApiKey {
+        business_id: business,
+        name: leadline_core::names::Name::parse_as("n", "test key").unwrap(),
+        prefix: issued.prefix.clone(),
+        hash: issued.hash.clone(),
+    };
+    leadline_core::store::ApiKeyStore::create_api_key(&app.store, &new)
+        .await
+        .unwrap();
+    Key {
+        key: issued.key.expose().to_owned(),
+        prefix: issued.prefix,
+    }
+}

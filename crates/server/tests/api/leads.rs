@@ -10,12 +10,10 @@ use leadline_core::form::{
     FormIdentity, MessageId, NewAttachment, NewSubmission, StoredName, Submission, SubmissionVia,
 };
 use leadline_core::lead::Contact;
-use leadline_core::names::Name;
 use leadline_core::net::Email;
-use leadline_core::secret::{IssuedApiKey, Secret};
+use leadline_core::secret::Secret;
 use leadline_core::site::SiteSettings;
-use leadline_core::store::{ApiKeyStore, CallStore, LeadStore, NumberStore, VisitStore};
-use leadline_core::tenant::NewApiKey;
+use leadline_core::store::{CallStore, LeadStore, NumberStore, VisitStore};
 use leadline_core::visit::{CodePlan, NewVisit, Selector, VisitRef};
 use leadline_core::visitor::{Device, VisitorKey};
 use leadline_core::{BusinessId, E164, SiteId};
@@ -23,26 +21,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-/// A business API key and its public prefix.
-pub struct Key {
-    pub key: String,
-    pub prefix: String,
-}
-
-pub async fn key_for(app: &TestApp, business: BusinessId) -> Key {
-    let issued = IssuedApiKey::generate();
-    let new = NewApiKey {
-        business_id: business,
-        name: Name::parse_as("n", "CRM sync").unwrap(),
-        prefix: issued.prefix.clone(),
-        hash: issued.hash.clone(),
-    };
-    app.store.create_api_key(&new).await.unwrap();
-    Key {
-        key: issued.key.expose().to_owned(),
-        prefix: issued.prefix,
-    }
-}
+pub use crate::helpers::{Key, key_for};
 
 /// The seeded site at 0.50 USD a call minute, and a key of its business.
 pub async fn spawn(engine: Engine) -> (TestApp, Seeded, Key) {

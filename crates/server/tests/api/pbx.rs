@@ -3,27 +3,13 @@
 
 use crate::helpers::{Engine, Seeded, TestApp};
 use leadline::config::Config;
-use leadline_core::BusinessId;
 use leadline_core::call::MatchedBy;
 use leadline_core::names::{Name, Slug};
-use leadline_core::secret::IssuedApiKey;
 use leadline_core::site::SiteSettings;
-use leadline_core::store::{ApiKeyStore, BusinessStore, CallStore, NumberStore, VisitStore};
-use leadline_core::tenant::{NewApiKey, NewBusiness};
+use leadline_core::store::{BusinessStore, CallStore, NumberStore, VisitStore};
+use leadline_core::tenant::NewBusiness;
 use leadline_core::visit::{PoolKey, Selector};
 use serde_json::{Value, json};
-
-async fn key_for(app: &TestApp, business: BusinessId) -> String {
-    let issued = IssuedApiKey::generate();
-    let new = NewApiKey {
-        business_id: business,
-        name: Name::parse_as("n", "PBX").unwrap(),
-        prefix: issued.prefix.clone(),
-        hash: issued.hash.clone(),
-    };
-    app.store.create_api_key(&new).await.unwrap();
-    issued.key.expose().to_owned()
-}
 
 async fn post(app: &TestApp, path: &str, key: Option<&str>, body: Value) -> reqwest::Response {
     let mut request = app.client.post(format!("{}{path}", app.base_url)).json(&body);
@@ -45,7 +31,7 @@ async fn with_visit(app: &TestApp, seeded: &Seeded) -> String {
 
 async fn a_pbx_learns_the_visit_behind_the_digits_and_reports_the_call(engine: Engine) {
     let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
-    let key = key_for(&app, seeded.site.business_id).await;
+    let key = crate::helpers::key_for(&app, seeded.site.business_id).await.key;
     let code = with_visit(&app, &seeded).await;
     let lookup = json!({ "number": "+12025550100", "digits": format!("{code}*12"), "caller": "+12025550169", "call_id": "1700000000.42" });
     let response = post(&app, "/v1/pbx/lookup", Some(&key), lookup.clone()).await;
@@ -130,12 +116,12 @@ async fn only_the_numbers_own_business_may_ask(engine: Engine) {
         })
         .await
         .unwrap();
-    let rival_key = key_for(&app, rival.id).await;
+    let rival_key = crate::helpers::key_for(&app, rival.id).await.key;
     assert_eq!(
         post(&app, "/v1/pbx/lookup", Some(&rival_key), lookup).await.status(),
         404
     );
-    let own_key = key_for(&app, seeded.site.business_id).await;
+    let own_key = crate::helpers::key_for(&app, seeded.site.business_id).await.key;
     let call = json!({ "number": "+12025550100", "digits": "", "caller": "+12025550169", "call_id": "x2" });
     assert_eq!(post(&app, "/v1/pbx/lookup", Some(&own_key), call).await.status(), 200);
     let peek = json!({ "event": "ended" });
