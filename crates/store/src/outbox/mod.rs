@@ -33,14 +33,31 @@ impl SqlStore {
         format!(
             "UPDATE deliveries SET status = 'in_flight', attempts = attempts + 1, lease_until = $1, lease_token = $2
              WHERE id IN (
-                 SELECT id FROM deliveries
-                 WHERE ((status = 'pending' AND next_attempt_at <= $3) OR (status = 'in_flight' AND lease_until < $3))
-                   AND integration_id IN (SELECT id FROM integrations WHERE enabled = 1)
+                 SELECT id FROM deliveries WHERE {DUE}
                  ORDER BY next_attempt_at, id LIMIT $4{skip_locked})
              RETURNING id, attempts, event_id, integration_id"
         )
     }
+
+    /// Whether any delivery is due: a read, so that an idle outbox polled several times a
+    /// second never takes SQLite's write lock away from calls and visits.
+    async fn any_due(&self, now_ms: i64) -> StoreResult<bool> {
+        let due: Option<i64> = sqlx::query_scalar(&format!(
+            "SELECT id FROM deliveries WHERE {} LIMIT 1",
+            DUE.replace("$3", "$1")
+        ))
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(due.is_some())
+    }
 }
+
+/// A delivery that is due at `$3`: pending and its time has come, or in flight with an
+/// expired lease; and its integration is enabled.
+const DUE: &str = "((status = 'pending' AND next_attempt_at <= $3) OR (status = 'in_flight' AND lease_until < $3))
+                   AND integration_id IN (SELECT id FROM integrations WHERE enabled = 1)";
 
 #[async_trait]
 impl OutboxStore for SqlStore {
@@ -93,6 +110,9 @@ impl OutboxStore for SqlStore {
     }
 
     async fn claim_deliveries(&self, now_ms: i64, lease_ms: i64, limit: u32) -> StoreResult<Vec<ClaimedDelivery>> {
+        if !self.any_due(now_ms).await? {
+            return Ok(Vec::new());
+        }
         let token = random_token(24);
         let mut tx = self.pool.begin().await.map_err(backend)?;
         let claimed: Vec<(i64, i64, i64, i64)> = sqlx::query_as(&self.claim_sql())
