@@ -36,36 +36,32 @@ pub(crate) async fn dialed(
     enqueue(conn, &event, now).await
 }
 
-/// `call.connected` and `call.completed` when the call has reached them and they were not
-/// recorded yet.
-pub(crate) async fn progressed(conn: &mut AnyConnection, provider_call_sid: &str, now: i64) -> StoreResult<()> {
-    let connected = "UPDATE calls SET connected_event_at = $1
-         WHERE provider_call_sid = $2 AND connected_event_at IS NULL
-           AND (answered_by IS NOT NULL OR outcome = 'answered')
-         RETURNING id, business_id, site_id, lead_id, outcome, answered_by, duration_seconds";
-    if let Some(row) = transition(conn, connected, provider_call_sid, now).await? {
-        let data = json!({ "answered_by": row.answered_by });
-        enqueue(conn, &row.event(EventKind::CallConnected, data), now).await?;
+/// `call.connected` and `call.completed` when the call (as the report left it) has reached
+/// them and they were not recorded yet. Most reports reach neither, and cost nothing more.
+pub(crate) async fn progressed(conn: &mut AnyConnection, call: &Reached, now: i64) -> StoreResult<()> {
+    let answered = call.answered_by.is_some() || call.outcome.as_deref() == Some("answered");
+    if answered && call.connected_event_at.is_none() && mark(conn, "connected_event_at", call.id, now).await? {
+        let data = json!({ "answered_by": call.answered_by });
+        enqueue(conn, &call.event(EventKind::CallConnected, data), now).await?;
     }
-    let completed = "UPDATE calls SET completed_event_at = $1
-         WHERE provider_call_sid = $2 AND completed_event_at IS NULL AND ended_at IS NOT NULL
-         RETURNING id, business_id, site_id, lead_id, outcome, answered_by, duration_seconds";
-    if let Some(row) = transition(conn, completed, provider_call_sid, now).await? {
-        let answered = row.outcome.as_deref() == Some("answered") || row.answered_by.is_some();
+    if call.ended_at.is_some()
+        && call.completed_event_at.is_none()
+        && mark(conn, "completed_event_at", call.id, now).await?
+    {
         let data = json!({
-            "duration_seconds": row.duration_seconds.unwrap_or(0),
+            "duration_seconds": call.duration_seconds.unwrap_or(0),
             "answered": answered,
-            "outcome": row.outcome,
-            "answered_by": row.answered_by,
+            "outcome": call.outcome,
+            "answered_by": call.answered_by,
         });
-        enqueue(conn, &row.event(EventKind::CallCompleted, data), now).await?;
+        enqueue(conn, &call.event(EventKind::CallCompleted, data), now).await?;
     }
     Ok(())
 }
 
-/// The call as a transition found it.
+/// The call as a report left it (the `RETURNING` of its update).
 #[derive(sqlx::FromRow)]
-struct Reached {
+pub(crate) struct Reached {
     id: i64,
     business_id: i64,
     site_id: i64,
@@ -73,6 +69,9 @@ struct Reached {
     outcome: Option<String>,
     answered_by: Option<String>,
     duration_seconds: Option<i64>,
+    ended_at: Option<i64>,
+    connected_event_at: Option<i64>,
+    completed_event_at: Option<i64>,
 }
 
 impl Reached {
@@ -90,11 +89,14 @@ impl Reached {
     }
 }
 
-async fn transition(conn: &mut AnyConnection, sql: &str, sid: &str, now: i64) -> StoreResult<Option<Reached>> {
-    sqlx::query_as(sql)
+/// Records that an event of the call was written; `false` when a concurrent report did it first.
+async fn mark(conn: &mut AnyConnection, column: &str, call: i64, now: i64) -> StoreResult<bool> {
+    let sql = format!("UPDATE calls SET {column} = $1 WHERE id = $2 AND {column} IS NULL");
+    let updated = sqlx::query(&sql)
         .bind(now)
-        .bind(sid)
-        .fetch_optional(&mut *conn)
+        .bind(call)
+        .execute(&mut *conn)
         .await
-        .map_err(backend)
+        .map_err(backend)?;
+    Ok(updated.rows_affected() == 1)
 }

@@ -299,7 +299,7 @@ impl CallStore for SqlStore {
         let now = now_millis();
         let ended = report.ended || report.outcome.is_some();
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        let updated = sqlx::query(
+        let reached: Option<crate::call_events::Reached> = sqlx::query_as(
             "UPDATE calls SET
                  outcome = COALESCE($1, outcome),
                  answered_by = COALESCE($2, answered_by),
@@ -307,7 +307,9 @@ impl CallStore for SqlStore {
                  recording_url = COALESCE($4, recording_url),
                  status = CASE WHEN $5 = 1 THEN 'completed' ELSE status END,
                  ended_at = CASE WHEN $5 = 1 THEN COALESCE(ended_at, $6) ELSE ended_at END
-             WHERE provider_call_sid = $7",
+             WHERE provider_call_sid = $7
+             RETURNING id, business_id, site_id, lead_id, outcome, answered_by, duration_seconds, ended_at,
+                 connected_event_at, completed_event_at",
         )
         .bind(report.outcome.map(|o| o.as_str()))
         .bind(report.answered_by.as_deref())
@@ -316,16 +318,16 @@ impl CallStore for SqlStore {
         .bind(i64::from(ended))
         .bind(now)
         .bind(provider_call_sid)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(backend)?;
-        if updated.rows_affected() == 0 {
+        let Some(reached) = reached else {
             return Err(StoreError::NotFound);
-        }
+        };
         if !report.tags.is_empty() {
             merge_tags(&mut tx, provider_call_sid, &report.tags).await?;
         }
-        crate::call_events::progressed(&mut tx, provider_call_sid, now).await?;
+        crate::call_events::progressed(&mut tx, &reached, now).await?;
         tx.commit().await.map_err(backend)?;
         self.call_by_sid(provider_call_sid).await
     }
