@@ -175,11 +175,9 @@ async fn outcome(state: &AppState, incoming: &Incoming) -> Response {
 
 /// Checks the token and the size, and reads a urlencoded or multipart form.
 async fn read_form(state: &AppState, token: &str, headers: &HeaderMap, body: Body) -> Result<Form, Response> {
-    let expected = state.inbound.email_token.as_deref().unwrap_or("");
-    if expected.is_empty() || !bool::from(expected.as_bytes().ct_eq(token.as_bytes())) {
-        return Err(crate::http::error::ApiError::NotFound.into_response());
-    }
     let max = state.inbound.max_message_bytes;
+    // The (bounded) body is read before the token is checked: answering while the client is
+    // still sending makes it see a broken connection instead of the 404.
     let bytes = axum::body::to_bytes(body, max).await.map_err(|_| {
         (
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -187,6 +185,10 @@ async fn read_form(state: &AppState, token: &str, headers: &HeaderMap, body: Bod
         )
             .into_response()
     })?;
+    let expected = state.inbound.email_token.as_deref().unwrap_or("");
+    if expected.is_empty() || !bool::from(expected.as_bytes().ct_eq(token.as_bytes())) {
+        return Err(crate::http::error::ApiError::NotFound.into_response());
+    }
     let content_type = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
