@@ -1,6 +1,7 @@
 //! Calls: how a call found its visit, and what the provider later reports about it.
 
 use crate::channel::Attribution;
+use crate::provider::{CallSid, Caller, WebLink};
 use crate::visit::{Selector, VisitRef};
 use crate::{BusinessId, IntentId, Invalid, NumberId, SiteId};
 use chrono::{DateTime, Utc};
@@ -105,13 +106,23 @@ pub struct NewCall {
     pub business_id: BusinessId,
     pub site_id: SiteId,
     pub number_id: NumberId,
-    pub provider_call_sid: String,
-    pub caller: String,
+    pub provider_call_sid: CallSid,
+    pub caller: Caller,
     pub keyed: String,
     pub code: Option<u64>,
     pub selector: Selector,
     pub extension: Option<String>,
     pub origin: CallOrigin,
+}
+
+/// Names one call, always inside the tenant that asks: a provider request can reach only the
+/// calls of the tracking number whose token signed it, a business only its own calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallKey<'a> {
+    /// The provider's call id, on the tracking number that signed the request.
+    Provider { number: NumberId, sid: &'a CallSid },
+    /// A record ref of a business (the PBX API, operators, replies).
+    Ref { business: BusinessId, record_ref: u64 },
 }
 
 /// A call record.
@@ -148,9 +159,10 @@ pub struct Call {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CallReport {
     pub outcome: Option<CallOutcome>,
+    /// The operator's number (or client identity) that answered.
     pub answered_by: Option<String>,
     pub duration_seconds: Option<u32>,
-    pub recording_url: Option<String>,
+    pub recording_url: Option<WebLink>,
     /// The call as a whole has ended.
     pub ended: bool,
     /// Tags to add (tags already on the call are kept).

@@ -55,9 +55,66 @@ pub fn read(digits: &str, check_digit: bool, star_pool: bool) -> Keyed {
     keyed
 }
 
+/// What a caller keys for `code`: its digits, with the Damm check digit when the site uses
+/// one, after `*` in the star pool. [`read`] turns it back into the code.
+pub fn keyed_form(code: u64, check_digit: bool, selector: Selector) -> String {
+    let digits = if check_digit {
+        damm::append(code)
+    } else {
+        code.to_string()
+    };
+    format!("{}{digits}", selector.as_str())
+}
+
+/// The smallest and largest code (live or reserved) of one pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeSpan {
+    pub low: u64,
+    pub high: u64,
+}
+
+/// What can be keyed on a tracking number, as the site reading the digits sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyableCodes {
+    /// The plain pool's live and reserved codes, if any.
+    pub plain: Option<CodeSpan>,
+    /// The star pool's live and reserved codes, if any.
+    pub star: Option<CodeSpan>,
+    /// Codes end in a Damm check digit.
+    pub check_digit: bool,
+    /// A leading `*` selects the star pool.
+    pub star_pool: bool,
+    /// Callers may key `*EXTENSION` after the code (the site routes on extensions).
+    pub extensions: bool,
+}
+
+/// How many keys the prompt for the code may wait for before it answers: `Some(n)` only when
+/// every code that can be keyed on the number (live and reserved, both pools, check digit
+/// included) takes exactly `n` keys, so that nobody is cut short; `None` (the prompt ends on
+/// `#` or a pause) when lengths differ, when nothing can be keyed, or when an extension may
+/// follow the code.
+pub fn gather_length(codes: &KeyableCodes) -> Option<usize> {
+    if codes.extensions {
+        return None;
+    }
+    let keys = |span: CodeSpan, selector: Selector| {
+        [span.low, span.high].map(|code| keyed_form(code, codes.check_digit, selector).len())
+    };
+    // Star codes count only where a leading `*` selects their pool; elsewhere they cannot be keyed.
+    let star = codes.star.filter(|_| codes.star_pool);
+    let lengths: Vec<usize> = [(codes.plain, Selector::Plain), (star, Selector::Star)]
+        .into_iter()
+        .filter_map(|(span, selector)| Some(keys(span?, selector)))
+        .flatten()
+        .collect();
+    let first = *lengths.first()?;
+    lengths.iter().all(|l| *l == first).then_some(first)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn a_code_and_a_business_extension_are_split_at_the_star() {
@@ -103,5 +160,93 @@ mod tests {
         let typo = format!("{}{}", &good[..good.len() - 1], (last + 1) % 10);
         let keyed = read(&typo, true, false);
         assert_eq!((keyed.code, keyed.check_failed), (None, true));
+    }
+
+    #[test]
+    fn a_printed_two_digit_code_is_not_cut_short_by_one_digit_live_codes() {
+        let codes = KeyableCodes {
+            plain: Some(CodeSpan { low: 1, high: 42 }),
+            star: None,
+            check_digit: false,
+            star_pool: false,
+            extensions: false,
+        };
+        assert_eq!(gather_length(&codes), None);
+        let uniform = KeyableCodes {
+            plain: Some(CodeSpan { low: 1, high: 3 }),
+            ..codes
+        };
+        assert_eq!(gather_length(&uniform), Some(1));
+        assert_eq!(
+            gather_length(&KeyableCodes {
+                check_digit: true,
+                ..uniform
+            }),
+            Some(2)
+        );
+        assert_eq!(
+            gather_length(&KeyableCodes {
+                extensions: true,
+                ..uniform
+            }),
+            None
+        );
+        assert_eq!(gather_length(&KeyableCodes { plain: None, ..uniform }), None);
+    }
+
+    #[test]
+    fn star_codes_count_their_star() {
+        let codes = KeyableCodes {
+            plain: Some(CodeSpan { low: 10, high: 99 }),
+            star: Some(CodeSpan { low: 1, high: 9 }),
+            check_digit: false,
+            star_pool: true,
+            extensions: false,
+        };
+        assert_eq!(gather_length(&codes), Some(2));
+        let longer = KeyableCodes {
+            star: Some(CodeSpan { low: 10, high: 10 }),
+            ..codes
+        };
+        assert_eq!(gather_length(&longer), None);
+    }
+
+    fn span() -> impl Strategy<Value = Option<CodeSpan>> {
+        proptest::option::of(
+            (1u64..100_000, 0u64..100_000).prop_map(|(low, extra)| CodeSpan { low, high: low + extra }),
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn every_keyable_code_fits_the_gather(
+            plain in span(),
+            star in span(),
+            check_digit: bool,
+            star_pool: bool,
+            extensions: bool,
+            pick in 0.0f64..=1.0,
+        ) {
+            let codes = KeyableCodes { plain, star, check_digit, star_pool, extensions };
+            if let Some(n) = gather_length(&codes) {
+                let pools = [(plain, Selector::Plain), (star.filter(|_| star_pool), Selector::Star)];
+                for (span, selector) in pools {
+                    let Some(span) = span else { continue };
+                    // Any code of the span, not only its ends.
+                    let code = span.low + ((span.high - span.low) as f64 * pick) as u64;
+                    let keyed = keyed_form(code, check_digit, selector);
+                    prop_assert_eq!(keyed.len(), n, "{} cut short or padded", keyed);
+                    let read_back = read(&keyed, check_digit, star_pool);
+                    prop_assert_eq!((read_back.code, read_back.selector), (Some(code), selector));
+                }
+            }
+        }
+
+        #[test]
+        fn a_keyed_code_reads_back_as_itself(code in 1u64..10_000_000_000, check_digit: bool, star: bool) {
+            let selector = if star { Selector::Star } else { Selector::Plain };
+            let keyed = read(&keyed_form(code, check_digit, selector), check_digit, true);
+            prop_assert_eq!((keyed.code, keyed.selector, keyed.check_failed), (Some(code), selector, false));
+        }
     }
 }

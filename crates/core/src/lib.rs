@@ -2,6 +2,7 @@
 //! traits (ports) that the storage crate implements. No HTTP, no SQL.
 
 pub mod call;
+pub mod callme;
 pub mod channel;
 pub mod conversion;
 pub mod damm;
@@ -16,6 +17,7 @@ pub mod names;
 pub mod net;
 pub mod outbox;
 pub mod phone;
+pub mod provider;
 pub mod reply;
 pub mod routing;
 pub mod secret;

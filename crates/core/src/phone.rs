@@ -83,6 +83,26 @@ impl E164 {
             .unwrap_or_else(|| self.0.clone())
     }
 
+    /// The ISO 3166 region the number belongs to (`US` for +1 202 555 0100), when the
+    /// numbering plan names one.
+    pub fn region(&self) -> Option<String> {
+        self.parsed()
+            .and_then(|n| n.country().id())
+            .map(|id| id.as_ref().to_owned())
+    }
+
+    /// What kind of line the number is, by libphonenumber's metadata.
+    pub fn kind(&self) -> LineKind {
+        use phonenumber::Type;
+        match self.parsed().map(|n| n.number_type(&phonenumber::metadata::DATABASE)) {
+            Some(Type::FixedLine | Type::Mobile | Type::FixedLineOrMobile) => LineKind::Subscriber,
+            Some(Type::TollFree) => LineKind::TollFree,
+            Some(Type::PremiumRate) => LineKind::PremiumRate,
+            Some(Type::SharedCost) => LineKind::SharedCost,
+            _ => LineKind::Special,
+        }
+    }
+
     fn parsed(&self) -> Option<phonenumber::PhoneNumber> {
         phonenumber::parse(None, &self.0).ok()
     }
@@ -90,6 +110,34 @@ impl E164 {
     /// The E.164 text, `+` and digits only.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// The kinds of line that matter when Leadline pays for a call to a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    /// A fixed line or a mobile: an ordinary subscriber.
+    Subscriber,
+    /// Free to call.
+    TollFree,
+    /// Premium rate: the caller pays the callee's price.
+    PremiumRate,
+    /// Shared cost.
+    SharedCost,
+    /// Anything else: VoIP, personal, pager, UAN, voicemail access, or unknown to the plan.
+    Special,
+}
+
+impl LineKind {
+    /// The name used in messages and metrics.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Subscriber => "subscriber",
+            Self::TollFree => "toll_free",
+            Self::PremiumRate => "premium_rate",
+            Self::SharedCost => "shared_cost",
+            Self::Special => "special",
+        }
     }
 }
 

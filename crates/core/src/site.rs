@@ -144,6 +144,12 @@ pub struct SiteSettings {
     /// What a minute of a call costs, in the site currency's minor units (0: not set); a
     /// sale may take its cost from the lead's call minutes at this rate.
     pub cost_per_minute_minor: u64,
+    /// Countries call-me may ring (empty: the tracking number's own).
+    pub call_me_countries: Vec<crate::callme::Region>,
+    /// Call-me calls one visit may ask for.
+    pub call_me_per_visit: u32,
+    /// Call-me calls the site places in a day (its time zone), at most.
+    pub call_me_per_day: u32,
 }
 
 impl Default for SiteSettings {
@@ -159,6 +165,9 @@ impl Default for SiteSettings {
             reuse_quarantine_minutes: 0,
             star_click_codes: false,
             cost_per_minute_minor: 0,
+            call_me_countries: Vec::new(),
+            call_me_per_visit: 3,
+            call_me_per_day: 100,
         }
     }
 }

@@ -2,7 +2,7 @@
 //! Implementations live in `leadline-store`; every behaviour here is pinned down by its
 //! conformance suite, run on each engine.
 
-use crate::call::{Call, CallReport, NewCall};
+use crate::call::{Call, CallKey, CallReport, NewCall};
 use crate::fields::FieldDef;
 use crate::form::{Attachment, NewSubmission, StoredName, Submission, TempId};
 use crate::lead::{Activity, Author, Lead, LeadChange, LeadFilter, LeadPage};
@@ -17,7 +17,7 @@ use crate::tenant::{
     StoredApiKey, TrackingNumber, User, UserCredentials,
 };
 use crate::visit::{CallIntent, CodePlan, LiveCode, NewVisit, PageView, PoolKey, Touch, Visit, VisitRef, VisitState};
-use crate::{ApiKeyId, BusinessId, E164, LeadId, SiteId, UserId};
+use crate::{ApiKeyId, BusinessId, E164, LeadId, NumberId, SiteId, UserId};
 use async_trait::async_trait;
 
 /// Why a store call failed.
@@ -192,21 +192,53 @@ pub trait CallStore {
     /// or creating one, and giving it the business's next record ref. A retried request with
     /// the same provider call id answers the call already recorded.
     async fn open_call(&self, new: &NewCall) -> StoreResult<Call>;
-    /// The call with this provider call id.
-    async fn call_by_sid(&self, provider_call_sid: &str) -> StoreResult<Call>;
+    /// The call `key` names; `NotFound` also when it belongs to another number or business.
+    async fn call(&self, key: CallKey<'_>) -> StoreResult<Call>;
     /// The call of this business with this record ref.
-    async fn call_by_ref(&self, business: BusinessId, record_ref: u64) -> StoreResult<Call>;
-    /// Merges a provider report into the call: known values are kept, never erased, and an
-    /// ended call never becomes live again.
-    async fn report_call(&self, provider_call_sid: &str, report: &CallReport) -> StoreResult<Call>;
+    async fn call_by_ref(&self, business: BusinessId, record_ref: u64) -> StoreResult<Call> {
+        self.call(CallKey::Ref { business, record_ref }).await
+    }
+    /// Merges a report into the call `key` names: known values are kept, never erased, and an
+    /// ended call never becomes live again. `NotFound`, and nothing changed, for a call of
+    /// another number or business.
+    async fn report_call(&self, key: CallKey<'_>, report: &CallReport) -> StoreResult<Call>;
     /// The business's most recent calls, newest first.
     async fn recent_calls(&self, business: BusinessId, limit: u32) -> StoreResult<Vec<Call>>;
     /// The visit of this caller's most recent call with a visit on the site since `since_ms`.
     async fn recent_visit_of_caller(&self, site: SiteId, caller: &str, since_ms: i64) -> StoreResult<Option<VisitRef>>;
     /// The label of a reserved code, if the code is reserved.
     async fn reserved_label(&self, pool: PoolKey, code: u64) -> StoreResult<Option<String>>;
-    /// The smallest and largest live code of a pool, if any is live.
-    async fn live_code_span(&self, pool: PoolKey) -> StoreResult<Option<(u64, u64)>>;
+    /// The smallest and largest code (live or reserved) of the number's plain and star pools.
+    async fn keyable_code_spans(&self, number: NumberId) -> StoreResult<CodeSpans>;
+    /// Takes one call-me call from the visit's and the site's daily allowance, atomically:
+    /// `Granted` (and counted), or which cap is reached (and nothing counted).
+    async fn claim_call_me(&self, claim: &CallMeClaim<'_>) -> StoreResult<CallMeGrant>;
+}
+
+/// The code spans of a number's two pools.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CodeSpans {
+    pub plain: Option<crate::keypad::CodeSpan>,
+    pub star: Option<crate::keypad::CodeSpan>,
+}
+
+/// A call-me request counted against its caps.
+#[derive(Debug, Clone, Copy)]
+pub struct CallMeClaim<'a> {
+    pub site: SiteId,
+    pub visit: &'a VisitRef,
+    /// The site's local date, `YYYY-MM-DD`.
+    pub day: &'a str,
+    pub per_visit: u32,
+    pub per_day: u32,
+}
+
+/// The answer to a [`CallMeClaim`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallMeGrant {
+    Granted,
+    VisitCapReached,
+    DayCapReached,
 }
 
 /// Offline and foreign-domain sources.

@@ -9,9 +9,10 @@
 use leadline::config::Config;
 use leadline::http::{self, AppState, Limits};
 use leadline_core::E164;
-use leadline_core::call::{Call, CallOutcome, MatchedBy};
+use leadline_core::call::{Call, CallKey, CallOutcome, MatchedBy};
 use leadline_core::names::{Name, Slug};
 use leadline_core::net::DomainName;
+use leadline_core::provider::CallSid;
 use leadline_core::secret::{Secret, random_token};
 use leadline_core::site::{Currency, SiteKey, SiteSettings, Timezone};
 use leadline_core::store::{BusinessStore, CallStore, DestinationStore, NumberStore, SiteStore, VisitStore};
@@ -133,15 +134,24 @@ async fn run(url: DatabaseUrl, plan: Phases) -> Vec<String> {
     let rates = [calls[1] as f64 / one_wall, calls[2] as f64 / wall];
 
     // Cannot lie: every call ended in the store, attributed to its code, and no code is live.
+    let number = store
+        .number_by_e164(&E164::parse(TRACKING).expect("number"))
+        .await
+        .expect("tracking number")
+        .id;
     for i in 0..codes.len() {
-        let call = store.call_by_sid(&sid(i)).await.map_err(|e| e.to_string());
+        let sid = CallSid::parse(&sid(i)).expect("a provider call id");
+        let call = store
+            .call(CallKey::Provider { number, sid: &sid })
+            .await
+            .map_err(|e| e.to_string());
         let code = Some(codes[i].clone());
         let right = |c: &Call| {
             (c.status.as_str(), c.ended_at.is_some(), c.outcome) == ("completed", true, Some(CallOutcome::Answered))
                 && (c.origin.matched_by, c.code.map(|n| n.to_string())) == (MatchedBy::Code, code)
         };
         if !call.as_ref().is_ok_and(right) {
-            failures.push(format!("{}: not stored as completed with its code: {call:?}", sid(i)));
+            failures.push(format!("{sid}: not stored as completed with its code: {call:?}"));
         }
     }
     let live = store.live_codes_of_site(site.id).await.expect("live codes");

@@ -29,7 +29,7 @@ pub(crate) async fn dialed(
         visit_id: None,
         data: json!({
             "matched_by": new.origin.matched_by.as_str(),
-            "caller": new.caller,
+            "caller": new.caller.as_stored(),
             "source_label": new.origin.source_label,
         }),
     };
@@ -62,7 +62,7 @@ pub(crate) async fn progressed(conn: &mut AnyConnection, call: &Reached, now: i6
 /// The call as a report left it (the `RETURNING` of its update).
 #[derive(sqlx::FromRow)]
 pub(crate) struct Reached {
-    id: i64,
+    pub(crate) id: i64,
     business_id: i64,
     site_id: i64,
     lead_id: i64,

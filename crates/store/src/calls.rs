@@ -4,9 +4,11 @@ use crate::SqlStore;
 use crate::errors::{backend, classify, not_found_or_backend};
 use crate::rows::{col, now_millis, parsed, parsed_opt, time, time_opt};
 use async_trait::async_trait;
-use leadline_core::call::{Call, CallOrigin, CallOutcome, CallReport, MatchedBy, NewCall};
+use leadline_core::call::{Call, CallKey, CallOrigin, CallOutcome, CallReport, MatchedBy, NewCall};
 use leadline_core::channel::Attribution;
-use leadline_core::store::{CallStore, StoreError, StoreResult};
+use leadline_core::keypad::CodeSpan;
+use leadline_core::provider::WebLink;
+use leadline_core::store::{CallMeClaim, CallMeGrant, CallStore, CodeSpans, StoreError, StoreResult};
 use leadline_core::visit::{PoolKey, Selector, VisitRef};
 use leadline_core::{BusinessId, E164, IntentId, NumberId, SiteId};
 use sqlx::AnyConnection;
@@ -125,7 +127,7 @@ impl<'a> CallLead<'a> {
         };
         Self {
             record_ref,
-            phone: E164::from_stored(&new.caller).ok().map(|_| new.caller.as_str()),
+            phone: new.caller.number().map(E164::as_str),
             visitor_key: visit.map(|v| v.visitor_key.as_str()),
             source,
         }
@@ -223,7 +225,7 @@ impl SqlStore {
         .bind(new.origin.intent.map(|i| i.0))
         .bind(new.origin.source_label.as_deref())
         .bind(new.provider_call_sid.as_str())
-        .bind(new.caller.as_str())
+        .bind(new.caller.as_stored())
         .bind(new.keyed.as_str())
         .bind(new.code.and_then(|c| i64::try_from(c).ok()))
         .bind(new.selector.as_str())
@@ -261,45 +263,39 @@ async fn call_visit(conn: &mut AnyConnection, new: &NewCall) -> StoreResult<Opti
 #[async_trait]
 impl CallStore for SqlStore {
     async fn open_call(&self, new: &NewCall) -> StoreResult<Call> {
-        match self.call_by_sid(&new.provider_call_sid).await {
+        let key = CallKey::Provider {
+            number: new.number_id,
+            sid: &new.provider_call_sid,
+        };
+        match self.call(key).await {
             Err(StoreError::NotFound) => {}
             other => return other,
         }
         match self.insert_call(new).await {
-            // A retry of the same request raced this one and won: answer its call.
-            Err(StoreError::Backend(e)) if is_unique_violation(e.as_ref()) => {
-                self.call_by_sid(&new.provider_call_sid).await
-            }
+            // A retry of the same request raced this one and won: answer its call. (An id
+            // taken on another number stays NotFound: that call is not this number's.)
+            Err(StoreError::Backend(e)) if is_unique_violation(e.as_ref()) => self.call(key).await,
             Err(e) => Err(e),
-            Ok(()) => self.call_by_sid(&new.provider_call_sid).await,
+            Ok(()) => self.call(key).await,
         }
     }
 
-    async fn call_by_sid(&self, provider_call_sid: &str) -> StoreResult<Call> {
-        let row = sqlx::query(&format!("{SELECT} WHERE c.provider_call_sid = $1"))
-            .bind(provider_call_sid)
+    async fn call(&self, key: CallKey<'_>) -> StoreResult<Call> {
+        let sql = format!("{SELECT} WHERE c.id = {}", key_subquery(&key, 1));
+        let row = bind_key(sqlx::query(&sql), key)?
             .fetch_one(&self.pool)
             .await
             .map_err(not_found_or_backend)?;
         call(&row)
     }
 
-    async fn call_by_ref(&self, business: BusinessId, record_ref: u64) -> StoreResult<Call> {
-        let row = sqlx::query(&format!("{SELECT} WHERE c.business_id = $1 AND c.record_ref = $2"))
-            .bind(business.0)
-            .bind(i64::try_from(record_ref).map_err(|_| StoreError::NotFound)?)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(not_found_or_backend)?;
-        call(&row)
-    }
-
-    async fn report_call(&self, provider_call_sid: &str, report: &CallReport) -> StoreResult<Call> {
+    async fn report_call(&self, key: CallKey<'_>, report: &CallReport) -> StoreResult<Call> {
         leadline_core::call::validate_tags(&report.tags)?;
         let now = now_millis();
         let ended = report.ended || report.outcome.is_some();
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        let reached: Option<crate::call_events::Reached> = sqlx::query_as(
+        // One statement finds and updates the call, so SQLite takes its write lock at once.
+        let sql = format!(
             "UPDATE calls SET
                  outcome = COALESCE($1, outcome),
                  answered_by = COALESCE($2, answered_by),
@@ -307,29 +303,31 @@ impl CallStore for SqlStore {
                  recording_url = COALESCE($4, recording_url),
                  status = CASE WHEN $5 = 1 THEN 'completed' ELSE status END,
                  ended_at = CASE WHEN $5 = 1 THEN COALESCE(ended_at, $6) ELSE ended_at END
-             WHERE provider_call_sid = $7
+             WHERE id = {}
              RETURNING id, business_id, site_id, lead_id, outcome, answered_by, duration_seconds, ended_at,
                  connected_event_at, completed_event_at",
-        )
-        .bind(report.outcome.map(|o| o.as_str()))
-        .bind(report.answered_by.as_deref())
-        .bind(report.duration_seconds.map(i64::from))
-        .bind(report.recording_url.as_deref())
-        .bind(i64::from(ended))
-        .bind(now)
-        .bind(provider_call_sid)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(backend)?;
-        let Some(reached) = reached else {
+            key_subquery(&key, 7)
+        );
+        let query = sqlx::query_as::<_, crate::call_events::Reached>(&sql)
+            .bind(report.outcome.map(|o| o.as_str()))
+            .bind(report.answered_by.as_deref())
+            .bind(report.duration_seconds.map(i64::from))
+            .bind(report.recording_url.as_ref().map(WebLink::as_str))
+            .bind(i64::from(ended))
+            .bind(now);
+        let query = match key {
+            CallKey::Provider { number, sid } => query.bind(number.0).bind(sid.as_str().to_owned()),
+            CallKey::Ref { business, record_ref } => query.bind(business.0).bind(ref_param(record_ref)?),
+        };
+        let Some(reached) = query.fetch_optional(&mut *tx).await.map_err(backend)? else {
             return Err(StoreError::NotFound);
         };
         if !report.tags.is_empty() {
-            merge_tags(&mut tx, provider_call_sid, &report.tags).await?;
+            merge_tags(&mut tx, reached.id, &report.tags).await?;
         }
         crate::call_events::progressed(&mut tx, &reached, now).await?;
         tx.commit().await.map_err(backend)?;
-        self.call_by_sid(provider_call_sid).await
+        self.call_by_id(reached.id).await
     }
 
     async fn recent_calls(&self, business: BusinessId, limit: u32) -> StoreResult<Vec<Call>> {
@@ -376,39 +374,131 @@ impl CallStore for SqlStore {
         .map_err(backend)
     }
 
-    async fn live_code_span(&self, pool: PoolKey) -> StoreResult<Option<(u64, u64)>> {
-        let (low, high): (Option<i64>, Option<i64>) = sqlx::query_as(
-            "SELECT MIN(lc.code), MAX(lc.code) FROM live_codes lc JOIN pools p ON p.id = lc.pool_id
-             WHERE p.number_id = $1 AND p.selector = $2",
+    async fn keyable_code_spans(&self, number: NumberId) -> StoreResult<CodeSpans> {
+        // Scalar subqueries, so each MIN and MAX is one step down a (pool_id, code) key.
+        let rows: Vec<(String, Option<i64>, Option<i64>, Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT p.selector,
+                 (SELECT MIN(code) FROM live_codes WHERE pool_id = p.id),
+                 (SELECT MAX(code) FROM live_codes WHERE pool_id = p.id),
+                 (SELECT MIN(code) FROM reserved_codes WHERE pool_id = p.id),
+                 (SELECT MAX(code) FROM reserved_codes WHERE pool_id = p.id)
+             FROM pools p WHERE p.number_id = $1",
         )
-        .bind(pool.number.0)
-        .bind(pool.selector.as_str())
-        .fetch_one(&self.pool)
+        .bind(number.0)
+        .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(low
-            .zip(high)
-            .map(|(l, h)| (u64::try_from(l).unwrap_or(0), u64::try_from(h).unwrap_or(0))))
+        let mut spans = CodeSpans::default();
+        for (selector, live_low, live_high, reserved_low, reserved_high) in rows {
+            let low = live_low.into_iter().chain(reserved_low).min();
+            let high = live_high.into_iter().chain(reserved_high).max();
+            let span = low.zip(high).map(|(low, high)| CodeSpan {
+                low: u64::try_from(low).unwrap_or(0),
+                high: u64::try_from(high).unwrap_or(0),
+            });
+            match selector.as_str() {
+                "*" => spans.star = span,
+                _ => spans.plain = span,
+            }
+        }
+        Ok(spans)
+    }
+
+    async fn claim_call_me(&self, claim: &CallMeClaim<'_>) -> StoreResult<CallMeGrant> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        // Conditional increments: two requests cannot both take the last place.
+        let visit: Option<i64> = sqlx::query_scalar(
+            "UPDATE visits SET call_me_count = call_me_count + 1
+             WHERE site_id = $1 AND public_id = $2 AND call_me_count < $3 RETURNING call_me_count",
+        )
+        .bind(claim.site.0)
+        .bind(claim.visit.as_str())
+        .bind(i64::from(claim.per_visit))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if visit.is_none() {
+            return Ok(CallMeGrant::VisitCapReached);
+        }
+        let day: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO call_me_days (site_id, day, placed) SELECT $1, $2, 1 WHERE $3 > 0
+             ON CONFLICT (site_id, day) DO UPDATE SET placed = call_me_days.placed + 1
+                 WHERE call_me_days.placed < $3
+             RETURNING placed",
+        )
+        .bind(claim.site.0)
+        .bind(claim.day)
+        .bind(i64::from(claim.per_day))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if day.is_none() {
+            return Ok(CallMeGrant::DayCapReached);
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(CallMeGrant::Granted)
     }
 }
 
 /// Adds `tags` to the call's, as a sorted set (the row is already locked by this transaction).
-async fn merge_tags(conn: &mut AnyConnection, provider_call_sid: &str, tags: &[String]) -> StoreResult<()> {
-    let stored: String = sqlx::query_scalar("SELECT tags FROM calls WHERE provider_call_sid = $1")
-        .bind(provider_call_sid)
+async fn merge_tags(conn: &mut AnyConnection, call: i64, tags: &[String]) -> StoreResult<()> {
+    let stored: String = sqlx::query_scalar("SELECT tags FROM calls WHERE id = $1")
+        .bind(call)
         .fetch_one(&mut *conn)
         .await
         .map_err(backend)?;
     let mut merged: std::collections::BTreeSet<String> = stored_json(&stored)?;
     merged.extend(tags.iter().map(|t| t.trim().to_owned()));
     let json = serde_json::to_string(&merged).unwrap_or_else(|_| "[]".into());
-    sqlx::query("UPDATE calls SET tags = $1 WHERE provider_call_sid = $2")
+    sqlx::query("UPDATE calls SET tags = $1 WHERE id = $2")
         .bind(json)
-        .bind(provider_call_sid)
+        .bind(call)
         .execute(&mut *conn)
         .await
         .map_err(backend)?;
     Ok(())
+}
+
+/// The id of the call `key` names, as a subquery over the statement's parameters `$first` and
+/// `$first + 1` (bound by [`bind_key`] or in the same order).
+fn key_subquery(key: &CallKey<'_>, first: usize) -> String {
+    let second = first + 1;
+    match key {
+        CallKey::Provider { .. } => {
+            format!("(SELECT id FROM calls WHERE number_id = ${first} AND provider_call_sid = ${second})")
+        }
+        CallKey::Ref { .. } => {
+            format!("(SELECT id FROM calls WHERE business_id = ${first} AND record_ref = ${second})")
+        }
+    }
+}
+
+/// Binds `key`'s two parameters to a query built with [`key_subquery`].
+fn bind_key<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    key: CallKey<'_>,
+) -> StoreResult<sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>> {
+    Ok(match key {
+        CallKey::Provider { number, sid } => query.bind(number.0).bind(sid.as_str().to_owned()),
+        CallKey::Ref { business, record_ref } => query.bind(business.0).bind(ref_param(record_ref)?),
+    })
+}
+
+/// A record ref as an SQL integer; refs past `i64::MAX` name no call.
+fn ref_param(record_ref: u64) -> StoreResult<i64> {
+    i64::try_from(record_ref).map_err(|_| StoreError::NotFound)
+}
+
+impl SqlStore {
+    /// The call with this row id.
+    async fn call_by_id(&self, id: i64) -> StoreResult<Call> {
+        let row = sqlx::query(&format!("{SELECT} WHERE c.id = $1"))
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(not_found_or_backend)?;
+        call(&row)
+    }
 }
 
 /// A stored JSON column; unreadable content is reported, never taken as empty.

@@ -66,6 +66,12 @@ pub struct Metrics {
     outbox_attempts: Family<AttemptLabels, Counter>,
     outbox_deliveries: Family<StatusLabels, Gauge>,
     outbox_lag: Histogram,
+    call_me_refusals: Family<ReasonLabels, Counter>,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: &'static str,
 }
 
 impl Metrics {
@@ -126,6 +132,12 @@ impl Metrics {
             "Time from an event to its successful delivery",
             outbox_lag.clone(),
         );
+        let call_me_refusals = Family::<ReasonLabels, Counter>::default();
+        registry.register(
+            "call_me_refusals",
+            "Call-me requests refused by the toll-fraud rules, by reason (country, line_kind, visit_cap, day_cap)",
+            call_me_refusals.clone(),
+        );
         Self {
             registry,
             requests,
@@ -137,7 +149,13 @@ impl Metrics {
             outbox_attempts,
             outbox_deliveries,
             outbox_lag,
+            call_me_refusals,
         }
+    }
+
+    /// Counts one call-me request refused, by its reason.
+    pub fn call_me_refused(&self, reason: &'static str) {
+        self.call_me_refusals.get_or_create(&ReasonLabels { reason }).inc();
     }
 
     /// Counts one delivery attempt to `target` ("ga4", "webhook"…) by its outcome.

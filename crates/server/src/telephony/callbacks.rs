@@ -24,12 +24,18 @@ pub async fn dialled(State(state): State<AppState>, uri: Uri, headers: HeaderMap
     let report = CallReport {
         outcome,
         duration_seconds: signed.param("DialCallDuration").and_then(|d| d.parse().ok()),
-        recording_url: signed.param("RecordingUrl").map(str::to_owned),
+        recording_url: signed.link("RecordingUrl"),
         ..CallReport::default()
     };
     let then: Vec<String> = signed
         .query("then")
-        .map(|t| t.split(',').map(str::to_owned).collect())
+        .map(|t| {
+            t.split(',')
+                .filter_map(|n| leadline_core::E164::parse(n).ok())
+                .take(10)
+                .map(String::from)
+                .collect()
+        })
         .unwrap_or_default();
     if outcome != Some(CallOutcome::Answered)
         && let Some(next) = ring_next(&state, &signed, &then).await
@@ -46,7 +52,8 @@ pub async fn dialled(State(state): State<AppState>, uri: Uri, headers: HeaderMap
 /// In-turn routing: the next operator of the list, if any is left and the call is known.
 async fn ring_next(state: &AppState, signed: &Signed, then: &[String]) -> Option<Verb> {
     let (first, rest) = then.split_first()?;
-    let call = state.store.call_by_sid(signed.param("CallSid")?).await.ok()?;
+    let sid = signed.call_sid()?;
+    let call = state.store.call(signed.call_key(&sid)).await.ok()?;
     let record = state
         .store
         .site_by_id(call.site_id)
@@ -78,7 +85,7 @@ pub async fn status(State(state): State<AppState>, uri: Uri, headers: HeaderMap,
     );
     let report = CallReport {
         ended,
-        recording_url: signed.param("RecordingUrl").map(str::to_owned),
+        recording_url: signed.link("RecordingUrl"),
         ..CallReport::default()
     };
     merge(&state, &signed, &report).await;
@@ -93,7 +100,7 @@ pub async fn recording(State(state): State<AppState>, uri: Uri, headers: HeaderM
     };
     if signed.param("RecordingStatus").is_none_or(|s| s == "completed") {
         let report = CallReport {
-            recording_url: signed.param("RecordingUrl").map(str::to_owned),
+            recording_url: signed.link("RecordingUrl"),
             ..CallReport::default()
         };
         merge(&state, &signed, &report).await;
@@ -101,14 +108,15 @@ pub async fn recording(State(state): State<AppState>, uri: Uri, headers: HeaderM
     twiml_response(&[])
 }
 
-/// Merges a report into the call named by `CallSid` and frees its code once it ended.
-/// Failures are logged: the provider must still get its 200.
+/// Merges a report into the call named by `CallSid` on the signing number, and frees its code
+/// once it ended. Failures (a call of another number among them) are logged: the provider
+/// must still get its 200.
 async fn merge(state: &AppState, signed: &Signed, report: &CallReport) {
-    let Some(sid) = signed.param("CallSid") else { return };
-    match state.store.report_call(sid, report).await {
+    let Some(sid) = signed.call_sid() else { return };
+    match state.store.report_call(signed.call_key(&sid), report).await {
         Ok(call) if call.ended_at.is_some() => free_code(state, &call).await,
         Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, call = sid, "a provider report could not be recorded"),
+        Err(e) => tracing::warn!(error = %e, call = %sid, "a provider report could not be recorded"),
     }
 }
 

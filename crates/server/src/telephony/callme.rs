@@ -4,7 +4,7 @@
 
 use super::resolve::announcement;
 use super::route::{Ringing, route};
-use super::signed::verify;
+use super::signed::{Signed, verify};
 use super::twiml::Verb;
 use super::voice::{destinations, ring_operators};
 use super::{callback_url, twiml_response};
@@ -21,8 +21,11 @@ use axum::routing::post;
 use axum::{Extension, Json, Router};
 use leadline_core::E164;
 use leadline_core::call::{Call, CallOrigin, MatchedBy, NewCall};
+use leadline_core::callme::{Refusal, check_destination};
+use leadline_core::provider::{CallSid, Caller};
 use leadline_core::site::SiteKey;
 use leadline_core::store::StoreError;
+use leadline_core::store::{CallMeClaim, CallMeGrant};
 use leadline_core::tenant::{Site, TrackingNumber};
 use leadline_core::visit::{Selector, VisitRef};
 use serde::Deserialize;
@@ -78,6 +81,7 @@ async fn call_visitor(state: &AppState, visit: &str, headers: &HeaderMap, body: 
     let phone = E164::parse(&request.phone).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     state.store.visit(site.id, &visit).await?;
     let number = state.store.number_for_site(site.id).await?.ok_or(ApiError::NotFound)?;
+    allow(state, &site, &visit, &phone, &number).await?;
     let outbound = OutboundCall {
         to: phone.as_str(),
         answer_url: &callback_url(
@@ -88,13 +92,55 @@ async fn call_visitor(state: &AppState, visit: &str, headers: &HeaderMap, body: 
         ),
         status_callback: &callback_url(state, "/twilio/status", &number.number, &[]),
     };
-    let sid = state.provider_api.place_call(&number, &outbound).await.map_err(|e| {
+    let unavailable = |e: &dyn std::fmt::Display| {
         tracing::error!(error = %e, "call-me: the provider did not place the call");
         ApiError::Unavailable("the call could not be placed right now: please call us instead".into())
-    })?;
-    let call = open(state, &number, &site, &visit, &sid, phone.as_str()).await?;
+    };
+    let placed = state
+        .provider_api
+        .place_call(&number, &outbound)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    let sid = CallSid::parse(&placed).map_err(|e| unavailable(&e))?;
+    let call = open(state, &number, &site, &visit, sid, Caller::Number(phone)).await?;
     let body = json!({ "record_ref": call.record_ref, "status": "calling" });
     Ok((StatusCode::CREATED, cors_headers(&origin), Json(body)).into_response())
+}
+
+/// The toll-fraud rules: the number must be a landline or mobile in a country the site calls,
+/// and the visit and the site's day must have call-me calls left (taken here, atomically).
+/// Each refusal is counted in `leadline_call_me_refusals`.
+async fn allow(
+    state: &AppState,
+    site: &Site,
+    visit: &VisitRef,
+    phone: &E164,
+    number: &TrackingNumber,
+) -> Result<(), ApiError> {
+    let refused = |refusal: Refusal| {
+        state.metrics.call_me_refused(refusal.reason());
+        tracing::info!(reason = refusal.reason(), site = %site.key, "call-me refused");
+        refusal
+    };
+    check_destination(phone, &site.settings.call_me_countries, &number.number)
+        .map_err(|r| ApiError::BadRequest(refused(r).message()))?;
+    let day = chrono::Utc::now()
+        .with_timezone(&site.timezone.tz())
+        .format("%Y-%m-%d")
+        .to_string();
+    let claim = CallMeClaim {
+        site: site.id,
+        visit,
+        day: &day,
+        per_visit: site.settings.call_me_per_visit,
+        per_day: site.settings.call_me_per_day,
+    };
+    let refusal = match state.store.claim_call_me(&claim).await? {
+        CallMeGrant::Granted => return Ok(()),
+        CallMeGrant::VisitCapReached => Refusal::VisitCap(claim.per_visit),
+        CallMeGrant::DayCapReached => Refusal::DayCap(claim.per_day),
+    };
+    Err(ApiError::Forbidden(refused(refusal).message()))
 }
 
 /// Records the call-me call (once per provider call id).
@@ -103,8 +149,8 @@ async fn open(
     number: &TrackingNumber,
     site: &Site,
     visit: &VisitRef,
-    sid: &str,
-    phone: &str,
+    sid: CallSid,
+    phone: Caller,
 ) -> Result<Call, StoreError> {
     state
         .store
@@ -112,8 +158,8 @@ async fn open(
             business_id: site.business_id,
             site_id: site.id,
             number_id: number.id,
-            provider_call_sid: sid.to_owned(),
-            caller: phone.to_owned(),
+            provider_call_sid: sid,
+            caller: phone,
             keyed: String::new(),
             code: None,
             selector: Selector::Plain,
@@ -128,6 +174,20 @@ async fn open(
         .await
 }
 
+/// The site and visit a call-me answer names, when the signing number serves that site and
+/// the visit is the site's: another tenant's signed request reaches nothing.
+async fn named_visit(state: &AppState, signed: &Signed) -> Result<(Site, VisitRef), StoreError> {
+    let key = SiteKey::parse(signed.query("site").unwrap_or("")).map_err(|_| StoreError::NotFound)?;
+    let site = state.store.site_by_key(&key).await?;
+    if !signed.number.site_ids.contains(&site.id) {
+        tracing::warn!(site = %site.key, "call-me: a number signed for a site it does not serve");
+        return Err(StoreError::NotFound);
+    }
+    let visit = VisitRef::parse(signed.query("visit").unwrap_or("")).map_err(|_| StoreError::NotFound)?;
+    state.store.visit(site.id, &visit).await?;
+    Ok((site, visit))
+}
+
 /// `POST /twilio/call-me`: the visitor answered; ring the operators and bridge the first.
 async fn answered(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
     let signed = match verify(&state, &uri, &headers, body).await {
@@ -136,12 +196,9 @@ async fn answered(State(state): State<AppState>, uri: Uri, headers: HeaderMap, b
     };
     let operators = destinations(&state, &signed).await.unwrap_or_default();
     let call = async {
-        let key = SiteKey::parse(signed.query("site").unwrap_or("")).map_err(|_| StoreError::NotFound)?;
-        let site = state.store.site_by_key(&key).await?;
-        let visit = VisitRef::parse(signed.query("visit").unwrap_or("")).map_err(|_| StoreError::NotFound)?;
-        let sid = signed.param("CallSid").ok_or(StoreError::NotFound)?;
-        let phone = signed.param("To").unwrap_or("unknown");
-        let call = open(&state, &signed.number, &site, &visit, sid, phone).await?;
+        let (site, visit) = named_visit(&state, &signed).await?;
+        let sid = signed.call_sid().ok_or(StoreError::NotFound)?;
+        let call = open(&state, &signed.number, &site, &visit, sid, signed.caller("To")).await?;
         Ok::<_, StoreError>((call, site.settings.record_calls))
     };
     match call.await {

@@ -13,7 +13,8 @@ use axum::extract::{Path, State};
 use axum::routing::post;
 use axum::{Json, Router};
 use leadline_core::E164;
-use leadline_core::call::{Call, CallOutcome, CallReport};
+use leadline_core::call::{Call, CallKey, CallOutcome, CallReport};
+use leadline_core::provider::{CallSid, Caller, WebLink};
 use leadline_core::site::SiteKey;
 use leadline_core::store::StoreError;
 use leadline_core::tenant::Site;
@@ -88,9 +89,7 @@ async fn lookup(
 ) -> Result<Json<LookupAnswer>, ApiError> {
     let request: LookupBody = body(request).await?;
     let number = E164::parse(&request.number).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let caller = E164::parse(&request.caller)
-        .map(|c| c.to_string())
-        .unwrap_or(request.caller.chars().take(40).collect());
+    let caller = Caller::parse(&request.caller);
     if request.call_id.is_empty() || request.call_id.len() > 100 {
         return Err(ApiError::BadRequest("call_id must be 1 to 100 characters".into()));
     }
@@ -103,8 +102,8 @@ async fn lookup(
         number: &number,
         site,
         digits: &request.digits,
-        caller: &caller,
-        call_id: format!("pbx:{}:{}", business.0, request.call_id),
+        caller,
+        call_id: CallSid::for_pbx(&state.secret, business.0, &request.call_id),
     };
     let call = record_call(&state, incoming).await?;
     let destinations = state.store.list_destinations(business.0).await?;
@@ -176,7 +175,6 @@ async fn event(
     request: Body,
 ) -> Result<Json<Value>, ApiError> {
     let request: EventBody = body(request).await?;
-    let call = state.store.call_by_ref(business.0, record_ref).await?;
     let outcome = match request.outcome.as_deref() {
         None => None,
         Some(o) => Some(CallOutcome::from_provider(o).ok_or_else(|| {
@@ -187,9 +185,9 @@ async fn event(
     };
     let recording_url = request
         .recording_url
-        .map(|u| url::Url::parse(&u).map(String::from))
+        .map(|u| WebLink::parse(&u))
         .transpose()
-        .map_err(|e| ApiError::BadRequest(format!("recording_url: {e}")))?;
+        .map_err(|e| ApiError::BadRequest(format!("recording_url: {}", e.reason)))?;
     let answered_by = request
         .answered_by
         .map(|n| E164::parse(&n).map(|n| n.to_string()))
@@ -216,7 +214,11 @@ async fn event(
             )));
         }
     };
-    let updated = state.store.report_call(&call.provider_call_sid, &report).await?;
+    let key = CallKey::Ref {
+        business: business.0,
+        record_ref,
+    };
+    let updated = state.store.report_call(key, &report).await?;
     if updated.ended_at.is_some() {
         free_code(&state, &updated).await;
     }

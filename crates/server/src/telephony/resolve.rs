@@ -5,6 +5,7 @@
 use crate::http::AppState;
 use leadline_core::call::{Call, CallOrigin, MatchedBy, NewCall};
 use leadline_core::keypad::{self, Keyed};
+use leadline_core::provider::{CallSid, Caller};
 use leadline_core::store::StoreError;
 use leadline_core::tenant::{Site, TrackingNumber};
 use leadline_core::visit::PoolKey;
@@ -17,16 +18,16 @@ pub struct Incoming<'a> {
     pub number: &'a TrackingNumber,
     pub site: Site,
     pub digits: &'a str,
-    pub caller: &'a str,
+    pub caller: Caller,
     /// The provider's (or PBX's) id of the call: retries with it answer the same record.
-    pub call_id: String,
+    pub call_id: CallSid,
 }
 
 /// Resolves the digits and records the call (once per call id).
 pub async fn record_call(state: &AppState, incoming: Incoming<'_>) -> Result<Call, StoreError> {
     let settings = &incoming.site.settings;
     let keyed = keypad::read(incoming.digits, settings.check_digit, settings.star_click_codes);
-    let (site, origin) = resolve(state, incoming.number, incoming.site, &keyed, incoming.caller).await?;
+    let (site, origin) = resolve(state, incoming.number, incoming.site, &keyed, &incoming.caller).await?;
     state
         .store
         .open_call(&NewCall {
@@ -34,8 +35,8 @@ pub async fn record_call(state: &AppState, incoming: Incoming<'_>) -> Result<Cal
             site_id: site.id,
             number_id: incoming.number.id,
             provider_call_sid: incoming.call_id,
-            caller: incoming.caller.to_owned(),
-            keyed: incoming.digits.chars().take(40).collect(),
+            caller: incoming.caller,
+            keyed: keyed_text(incoming.digits),
             code: keyed.code,
             selector: keyed.selector,
             extension: keyed.extension.clone(),
@@ -52,7 +53,7 @@ async fn resolve(
     number: &TrackingNumber,
     site: Site,
     keyed: &Keyed,
-    caller: &str,
+    caller: &Caller,
 ) -> Result<(Site, CallOrigin), StoreError> {
     if let Some(code) = keyed.code {
         let pool = PoolKey {
@@ -93,7 +94,17 @@ async fn resolve(
         }
     }
     let since = chrono::Utc::now().timestamp_millis() - CALLER_MEMORY_MS;
-    let origin = match state.store.recent_visit_of_caller(site.id, caller, since).await? {
+    // Only a number names a caller: withheld callers are many people, not one.
+    let recent = match caller.number() {
+        Some(number) => {
+            state
+                .store
+                .recent_visit_of_caller(site.id, number.as_str(), since)
+                .await?
+        }
+        None => None,
+    };
+    let origin = match recent {
         Some(visit) => CallOrigin {
             matched_by: MatchedBy::Caller,
             visit: Some(visit),
@@ -108,6 +119,15 @@ async fn resolve(
         },
     };
     Ok((site, origin))
+}
+
+/// What was keyed, as stored: keypad keys only (digits, `*`, `#`), at most 40.
+fn keyed_text(digits: &str) -> String {
+    digits
+        .chars()
+        .filter(|c| c.is_ascii_digit() || matches!(c, '*' | '#'))
+        .take(40)
+        .collect()
 }
 
 /// "Call 1042 from google cpc, keyword sofa upholstery."

@@ -6,6 +6,8 @@ use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use leadline_core::E164;
+use leadline_core::call::CallKey;
+use leadline_core::provider::{CallSid, Caller, WebLink};
 use leadline_core::store::StoreError;
 use leadline_core::tenant::TrackingNumber;
 
@@ -29,6 +31,35 @@ impl Signed {
     /// A query parameter of the URL Leadline gave the provider.
     pub fn query(&self, name: &str) -> Option<&str> {
         self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The provider's id of the call (`CallSid`), when present and well-formed.
+    pub fn call_sid(&self) -> Option<CallSid> {
+        let raw = self.param("CallSid")?;
+        CallSid::parse(raw)
+            .inspect_err(|e| tracing::warn!(error = %e, "a provider request with an unusable CallSid"))
+            .ok()
+    }
+
+    /// The key of the call this request is about: its `CallSid` on the signing number only.
+    pub fn call_key<'a>(&self, sid: &'a CallSid) -> CallKey<'a> {
+        CallKey::Provider {
+            number: self.number.id,
+            sid,
+        }
+    }
+
+    /// A caller (or answerer) parameter, such as `From` or `To`.
+    pub fn caller(&self, name: &str) -> Caller {
+        Caller::parse(self.param(name).unwrap_or(""))
+    }
+
+    /// A link parameter (`RecordingUrl`): only https (or loopback http) links are kept.
+    pub fn link(&self, name: &str) -> Option<WebLink> {
+        let raw = self.param(name)?;
+        WebLink::parse(raw)
+            .inspect_err(|e| tracing::warn!(error = %e, param = name, "a provider link was refused"))
+            .ok()
     }
 }
 

@@ -13,10 +13,12 @@ use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use leadline_core::E164;
 use leadline_core::call::{Call, CallReport};
+use leadline_core::keypad::{self, KeyableCodes};
+use leadline_core::provider::{CallSid, Caller};
+use leadline_core::routing::Condition;
 use leadline_core::site::SiteKey;
 use leadline_core::store::StoreError;
 use leadline_core::tenant::Site;
-use leadline_core::visit::{PoolKey, Selector};
 
 /// Seconds the operators' phones ring before voicemail.
 const RING_SECONDS: u32 = 20;
@@ -49,14 +51,23 @@ pub async fn incoming(State(state): State<AppState>, uri: Uri, headers: HeaderMa
         Ok(signed) => signed,
         Err(refusal) => return refusal.answer(state.telephony_fallback.as_ref()),
     };
-    let site_query: Vec<(&str, &str)> = signed.query("site").map(|s| ("site", s)).into_iter().collect();
-    let num_digits = match site_of(&state, &signed).await {
-        Ok(site) => uniform_code_length(&state, &signed, &site).await,
+    let (num_digits, site_query) = match site_of(&state, &signed).await {
+        // The site is passed on only when the number serves it (`site_of` checked).
+        Ok(site) => {
+            let named = signed.query("site") == Some(site.key.as_str());
+            let query = if named {
+                vec![("site", site.key.to_string())]
+            } else {
+                Vec::new()
+            };
+            (gather_length(&state, &signed, &site).await, query)
+        }
         Err(e) => {
             tracing::warn!(error = %e, "incoming call: no site; gathering anyway");
-            None
+            (None, Vec::new())
         }
     };
+    let site_query: Vec<(&str, &str)> = site_query.iter().map(|(k, v)| (*k, v.as_str())).collect();
     twiml_response(&[Verb::Gather {
         action: callback_url(&state, "/twilio/gather", &signed.number.number, &site_query),
         num_digits,
@@ -65,17 +76,28 @@ pub async fn incoming(State(state): State<AppState>, uri: Uri, headers: HeaderMa
     }])
 }
 
-/// The number of digits every live code of the plain pool is keyed with, when they agree:
-/// the gather then ends the moment the last digit is keyed.
-async fn uniform_code_length(state: &AppState, signed: &Signed, site: &Site) -> Option<usize> {
-    let pool = PoolKey {
-        number: signed.number.id,
-        selector: Selector::Plain,
-    };
-    let (low, high) = state.store.live_code_span(pool).await.ok()??;
-    let check = usize::from(site.settings.check_digit);
-    let (low, high) = (low.to_string().len() + check, high.to_string().len() + check);
-    (low == high).then_some(low)
+/// The number of keys every code that can be keyed on the number takes, when they agree: the
+/// gather then ends the moment the last key is pressed. Reserved (printed) codes, the star
+/// pool, the check digit and business extensions all count, so no caller is cut short.
+async fn gather_length(state: &AppState, signed: &Signed, site: &Site) -> Option<usize> {
+    let spans = state
+        .store
+        .keyable_code_spans(signed.number.id)
+        .await
+        .inspect_err(|e| tracing::warn!(error = %e, "incoming call: codes unknown; gathering without a length"))
+        .ok()?;
+    let rules = state.store.routing_rules(site.id).await.ok()?;
+    let extensions = rules
+        .iter()
+        .flat_map(|rule| &rule.conditions)
+        .any(|c| matches!(c, Condition::Extension(_)));
+    keypad::gather_length(&KeyableCodes {
+        plain: spans.plain,
+        star: spans.star,
+        check_digit: site.settings.check_digit,
+        star_pool: site.settings.star_click_codes,
+        extensions,
+    })
 }
 
 /// `POST /twilio/gather`: resolve the keyed code, record the call, forward it.
@@ -114,14 +136,14 @@ async fn forward(
     site: Site,
     destinations: &[String],
 ) -> Result<Vec<Verb>, StoreError> {
-    let sid = signed.param("CallSid").ok_or(StoreError::NotFound)?.to_owned();
+    let sid = signed.call_sid().ok_or(StoreError::NotFound)?;
     let record = site.settings.record_calls;
     let incoming = Incoming {
         number: &signed.number,
         site,
         digits: signed.param("Digits").unwrap_or(""),
-        caller: signed.param("From").unwrap_or("anonymous"),
-        call_id: sid.clone(),
+        caller: signed.caller("From"),
+        call_id: sid,
     };
     let call = record_call(state, incoming).await?;
     if destinations.is_empty() {
@@ -189,14 +211,19 @@ pub async fn whisper(State(state): State<AppState>, uri: Uri, headers: HeaderMap
         Ok(signed) => signed,
         Err(refusal) => return refusal.answer(None),
     };
-    let Some(sid) = signed.query("call").map(str::to_owned) else {
+    let Some(sid) = signed.query("call").and_then(|sid| CallSid::parse(sid).ok()) else {
         return twiml_response(&[]);
     };
+    let answered_by = match signed.caller("To") {
+        Caller::Anonymous => None,
+        known => Some(known.as_stored().to_owned()),
+    };
     let report = CallReport {
-        answered_by: signed.param("To").map(str::to_owned),
+        answered_by,
         ..CallReport::default()
     };
-    match state.store.report_call(&sid, &report).await {
+    // Only a call of the signing number: another tenant's signed whisper learns nothing.
+    match state.store.report_call(signed.call_key(&sid), &report).await {
         Ok(call) => twiml_response(&[Verb::Say(announcement(&call))]),
         Err(e) => {
             tracing::warn!(error = %e, "whisper: unknown call; bridging without an announcement");

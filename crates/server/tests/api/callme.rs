@@ -47,12 +47,22 @@ async fn fake_provider(status: StatusCode) -> (String, Received) {
 }
 
 async fn spawn_with_provider(engine: Engine, status: StatusCode) -> (TestApp, Seeded, Received) {
+    spawn_with_settings(engine, status, SiteSettings::default()).await
+}
+
+async fn spawn_with_settings(
+    engine: Engine,
+    status: StatusCode,
+    settings: SiteSettings,
+) -> (TestApp, Seeded, Received) {
     let (provider, received) = fake_provider(status).await;
     let config = Config {
         telephony_api_base_url: url::Url::parse(&provider).unwrap(),
+        // The caps under test, not the per-address burst, must be what refuses.
+        visit_registrations_per_ip_per_minute: 1_000_000,
         ..Config::default()
     };
-    let (app, seeded) = TestApp::spawn_site(engine, config, SiteSettings::default()).await;
+    let (app, seeded) = TestApp::spawn_site(engine, config, settings).await;
     (app, seeded, received)
 }
 
@@ -132,7 +142,7 @@ async fn the_visitor_is_called_and_bridged_to_the_operators(engine: Engine) {
         .filter_map(|n| n.text())
         .collect();
     assert_eq!(numbers, ["+12025550111", "+12025550112"]);
-    let call = app.store.call_by_sid("CAfake0123456789").await.unwrap();
+    let call = app.call_by_sid("CAfake0123456789").await.unwrap();
     assert_eq!(
         (call.record_ref, call.origin.matched_by, call.caller.as_str()),
         (1000, MatchedBy::CallMe, "+12025550199")
@@ -181,7 +191,86 @@ async fn a_provider_that_refuses_gets_the_visitor_a_clear_answer(engine: Engine)
     app.finish().await;
 }
 
+async fn error_of(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    (status, body["error"].as_str().unwrap_or_default().to_owned())
+}
+
+async fn call_me_calls_only_home_subscriber_lines_within_the_caps(engine: Engine) {
+    let settings = SiteSettings {
+        call_me_per_day: 4,
+        ..SiteSettings::default()
+    };
+    let (app, seeded, received) = spawn_with_settings(engine, StatusCode::CREATED, settings).await;
+    let state = visit(&app, &seeded).await;
+    let token = &state["token"];
+    for (phone, says) in [
+        ("+2693123456", "KM"),
+        ("+37281234567", "EE"),
+        ("+19005550199", "premium rate"),
+    ] {
+        let (status, error) = error_of(call_me(&app, &seeded, &state, token, phone).await).await;
+        assert_eq!(status, 400, "{phone}: {error}");
+        assert!(error.contains(says), "{phone}: {error}");
+    }
+    assert!(received.lock().unwrap().is_empty(), "no call was placed");
+    for _ in 0..3 {
+        assert_eq!(
+            call_me(&app, &seeded, &state, token, "+12025550199").await.status(),
+            201
+        );
+    }
+    let (status, error) = error_of(call_me(&app, &seeded, &state, token, "+12025550199").await).await;
+    assert_eq!(
+        (status, error.contains("already called you 3 times")),
+        (403, true),
+        "{error}"
+    );
+    let second = visit(&app, &seeded).await;
+    assert_eq!(
+        call_me(&app, &seeded, &second, &second["token"], "+12025550198")
+            .await
+            .status(),
+        201
+    );
+    let (status, error) = error_of(call_me(&app, &seeded, &second, &second["token"], "+12025550198").await).await;
+    assert_eq!((status, error.contains("more calls today")), (403, true), "{error}");
+    assert_eq!(
+        received.lock().unwrap().len(),
+        4,
+        "exactly the allowed calls were placed"
+    );
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    for (reason, count) in [("country", 2), ("line_kind", 1), ("visit_cap", 1), ("day_cap", 1)] {
+        let line = format!("leadline_call_me_refusals_total{{reason=\"{reason}\"}} {count}");
+        assert!(metrics.contains(&line), "missing {line} in\n{metrics}");
+    }
+    app.finish().await;
+}
+
+async fn a_site_may_open_call_me_to_other_countries(engine: Engine) {
+    let settings = SiteSettings {
+        call_me_countries: vec![leadline_core::callme::Region::parse("EE").unwrap()],
+        ..SiteSettings::default()
+    };
+    let (app, seeded, received) = spawn_with_settings(engine, StatusCode::CREATED, settings).await;
+    let state = visit(&app, &seeded).await;
+    assert_eq!(
+        call_me(&app, &seeded, &state, &state["token"], "+37251234567")
+            .await
+            .status(),
+        201
+    );
+    let (status, error) = error_of(call_me(&app, &seeded, &state, &state["token"], "+12025550199").await).await;
+    assert_eq!((status, error.contains("US")), (400, true), "{error}");
+    assert_eq!(received.lock().unwrap().len(), 1);
+    app.finish().await;
+}
+
 crate::on_both_engines!(
+    call_me_calls_only_home_subscriber_lines_within_the_caps,
+    a_site_may_open_call_me_to_other_countries,
     a_provider_that_refuses_gets_the_visitor_a_clear_answer,
     bad_requests_place_no_call,
     the_visitor_is_called_and_bridged_to_the_operators,

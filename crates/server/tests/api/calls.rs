@@ -6,7 +6,7 @@ use leadline::config::Config;
 use leadline_core::call::{CallOutcome, MatchedBy};
 use leadline_core::names::Name;
 use leadline_core::site::SiteSettings;
-use leadline_core::store::{CallStore, VisitStore};
+use leadline_core::store::VisitStore;
 use leadline_core::visit::{PoolKey, Selector};
 
 const CALLER: &str = "+12025550169";
@@ -133,7 +133,7 @@ async fn a_call_with_the_visit_code_ends_attributed_and_frees_the_code(engine: E
         numbers.iter().map(|n| n.text.as_str()).collect::<Vec<_>>(),
         ["+12025550111", "+12025550112"]
     );
-    let call = app.store.call_by_sid("CA1").await.unwrap();
+    let call = app.call_by_sid("CA1").await.unwrap();
     assert_eq!(
         (call.record_ref, call.status.as_str(), call.origin.matched_by),
         (1000, "in_call", MatchedBy::Code)
@@ -167,7 +167,7 @@ async fn a_call_with_the_visit_code_ends_attributed_and_frees_the_code(engine: E
         ("CallDuration", "50"),
     ];
     app.twiml(&format!("{}/twilio/status", app.base_url), &ended).await;
-    let done = app.store.call_by_sid("CA1").await.unwrap();
+    let done = app.call_by_sid("CA1").await.unwrap();
     assert_eq!(
         (done.status.as_str(), done.outcome),
         ("completed", Some(CallOutcome::Answered))
@@ -190,7 +190,7 @@ async fn a_call_with_the_visit_code_ends_attributed_and_frees_the_code(engine: E
     // The provider retries: the record stays as it was.
     app.twiml(dial.attr("action").unwrap(), &dialled).await;
     app.twiml(&format!("{}/twilio/status", app.base_url), &ended).await;
-    assert_eq!(app.store.call_by_sid("CA1").await.unwrap(), done);
+    assert_eq!(app.call_by_sid("CA1").await.unwrap(), done);
     app.finish().await;
 }
 
@@ -211,7 +211,7 @@ async fn unsigned_or_forged_provider_requests_are_refused(engine: Engine) {
     assert_eq!(forged.status(), 403);
     let stranger = [("CallSid", "CA9"), ("From", CALLER), ("To", "+12025550199")];
     assert_eq!(app.provider(&url, &stranger).await.status(), 403);
-    assert!(app.store.call_by_sid("CA9").await.is_err(), "nothing was recorded");
+    assert!(app.call_by_sid("CA9").await.is_err(), "nothing was recorded");
     app.finish().await;
 }
 
@@ -221,19 +221,16 @@ async fn without_a_usable_code_the_call_is_unattributed_or_found_by_its_caller(e
     app.call_until_dial("CA1", CALLER, &code).await;
     let unknown = app.call_until_dial("CA2", "+12025550170", "77").await;
     assert!(unknown.find("Dial").is_some(), "an unknown code is still forwarded");
-    assert_eq!(
-        app.store.call_by_sid("CA2").await.unwrap().origin.matched_by,
-        MatchedBy::None
-    );
+    assert_eq!(app.call_by_sid("CA2").await.unwrap().origin.matched_by, MatchedBy::None);
     let again = app.call_until_dial("CA3", CALLER, "").await;
     assert!(again.find("Dial").is_some());
-    let returning = app.store.call_by_sid("CA3").await.unwrap();
+    let returning = app.call_by_sid("CA3").await.unwrap();
     assert_eq!(returning.origin.matched_by, MatchedBy::Caller);
     assert_eq!(
         returning.origin.visit,
-        app.store.call_by_sid("CA1").await.unwrap().origin.visit
+        app.call_by_sid("CA1").await.unwrap().origin.visit
     );
-    assert_eq!(returning.lead_id, app.store.call_by_sid("CA1").await.unwrap().lead_id);
+    assert_eq!(returning.lead_id, app.call_by_sid("CA1").await.unwrap().lead_id);
     app.finish().await;
 }
 
@@ -248,13 +245,10 @@ async fn a_mistyped_check_digit_is_never_a_neighbours_visit(engine: Engine) {
     let typo = format!("{}{}", &second[..1], (second[1..].parse::<u32>().unwrap() + 1) % 10);
     assert_ne!(typo, first);
     app.call_until_dial("CA1", CALLER, &typo).await;
-    let call = app.store.call_by_sid("CA1").await.unwrap();
+    let call = app.call_by_sid("CA1").await.unwrap();
     assert_eq!((call.origin.matched_by, call.origin.visit), (MatchedBy::None, None));
     app.call_until_dial("CA2", "+12025550170", &second).await;
-    assert_eq!(
-        app.store.call_by_sid("CA2").await.unwrap().origin.matched_by,
-        MatchedBy::Code
-    );
+    assert_eq!(app.call_by_sid("CA2").await.unwrap().origin.matched_by, MatchedBy::Code);
     app.finish().await;
 }
 
@@ -265,7 +259,7 @@ async fn a_business_extension_after_the_star_is_passed_on(engine: Engine) {
     for number in answer.all("Number") {
         assert_eq!(number.attr("sendDigits"), Some("305"));
     }
-    let call = app.store.call_by_sid("CA1").await.unwrap();
+    let call = app.call_by_sid("CA1").await.unwrap();
     assert_eq!(
         (call.origin.matched_by, call.extension.as_deref()),
         (MatchedBy::Code, Some("305"))
@@ -294,8 +288,43 @@ async fn a_reserved_code_names_its_offline_source(engine: Engine) {
         .await;
     assert_eq!(whisper.find("Say").unwrap().text, "Call 1000 from Spring flyer.");
     assert_eq!(
-        app.store.call_by_sid("CA1").await.unwrap().origin.matched_by,
+        app.call_by_sid("CA1").await.unwrap().origin.matched_by,
         MatchedBy::Reserved
+    );
+    app.finish().await;
+}
+
+async fn a_printed_code_is_not_cut_short_by_shorter_live_codes(engine: Engine) {
+    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
+    for _ in 0..3 {
+        app.visit_with_code(&seeded, "http://localhost/?utm_source=google&utm_medium=cpc")
+            .await;
+    }
+    let number = leadline_core::store::NumberStore::number_for_site(&app.store, seeded.site.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let pool = PoolKey {
+        number: number.id,
+        selector: Selector::Plain,
+    };
+    app.store
+        .reserve_code(pool, 42, &Name::parse_as("label", "Herald ad").unwrap())
+        .await
+        .unwrap();
+    let voice = app
+        .twiml(
+            &format!("{}/twilio/voice", app.base_url),
+            &[("CallSid", "CA1"), ("From", CALLER), ("To", TRACKING)],
+        )
+        .await;
+    let gather = voice.find("Gather").unwrap();
+    assert_eq!(gather.attr("numDigits"), None, "a one-digit gather would cut 42 to 4");
+    app.call_until_dial("CA1", CALLER, "42").await;
+    let call = app.call_by_sid("CA1").await.unwrap();
+    assert_eq!(
+        (call.origin.matched_by, call.origin.source_label.as_deref()),
+        (MatchedBy::Reserved, Some("Herald ad"))
     );
     app.finish().await;
 }
@@ -329,7 +358,7 @@ async fn nobody_answering_leads_to_voicemail(engine: Engine) {
     ];
     app.twiml(record.attr("recordingStatusCallback").unwrap(), &recording)
         .await;
-    let call = app.store.call_by_sid("CA1").await.unwrap();
+    let call = app.call_by_sid("CA1").await.unwrap();
     assert_eq!(
         (call.outcome, call.recording_url.as_deref()),
         (
@@ -413,6 +442,7 @@ crate::on_both_engines!(
     a_mistyped_check_digit_is_never_a_neighbours_visit,
     a_business_extension_after_the_star_is_passed_on,
     a_reserved_code_names_its_offline_source,
+    a_printed_code_is_not_cut_short_by_shorter_live_codes,
     nobody_answering_leads_to_voicemail,
     with_the_database_down_the_caller_still_reaches_the_business,
 );

@@ -237,6 +237,19 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
+    /// The call with provider call id `sid` on the seeded tracking number (+12025550100).
+    pub async fn call_by_sid(&self, sid: &str) -> leadline_core::store::StoreResult<leadline_core::call::Call> {
+        use leadline_core::store::{CallStore, NumberStore};
+        let number = self.store.number_by_e164(&E164::parse("+12025550100").unwrap()).await?;
+        let sid = leadline_core::provider::CallSid::parse(sid).unwrap();
+        self.store
+            .call(leadline_core::call::CallKey::Provider {
+                number: number.id,
+                sid: &sid,
+            })
+            .await
+    }
+
     /// `GET path`.
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client

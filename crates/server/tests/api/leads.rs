@@ -4,13 +4,14 @@
 
 use crate::helpers::{Engine, Seeded, TestApp};
 use leadline::config::Config;
-use leadline_core::call::{Call, CallOrigin, CallOutcome, CallReport, MatchedBy, NewCall};
+use leadline_core::call::{Call, CallKey, CallOrigin, CallOutcome, CallReport, MatchedBy, NewCall};
 use leadline_core::channel::{Attribution, ClickIds};
 use leadline_core::form::{
     FormIdentity, MessageId, NewAttachment, NewSubmission, StoredName, Submission, SubmissionVia,
 };
 use leadline_core::lead::Contact;
 use leadline_core::net::Email;
+use leadline_core::provider::{CallSid, Caller, WebLink};
 use leadline_core::secret::Secret;
 use leadline_core::site::SiteSettings;
 use leadline_core::store::{CallStore, LeadStore, NumberStore, VisitStore};
@@ -99,8 +100,8 @@ pub async fn call(app: &TestApp, seeded: &Seeded, sid: &str, visit: Option<Visit
         business_id: seeded.site.business_id,
         site_id: seeded.site.id,
         number_id: number.id,
-        provider_call_sid: sid.into(),
-        caller: "+12025550169".into(),
+        provider_call_sid: CallSid::parse(sid).unwrap(),
+        caller: Caller::parse("+12025550169"),
         keyed: String::new(),
         code: None,
         selector: Selector::Plain,
@@ -121,11 +122,16 @@ pub async fn call(app: &TestApp, seeded: &Seeded, sid: &str, visit: Option<Visit
         outcome: Some(CallOutcome::Answered),
         answered_by: Some("+12025550111".into()),
         duration_seconds: Some(seconds),
-        recording_url: Some(format!("https://api.twilio.example/rec/{sid}.wav")),
+        recording_url: Some(WebLink::parse(&format!("https://api.twilio.example/rec/{sid}.wav")).unwrap()),
         ended: true,
         tags: vec![],
     };
-    app.store.report_call(sid, &report).await.unwrap()
+    let sid = CallSid::parse(sid).unwrap();
+    let key = CallKey::Provider {
+        number: number.id,
+        sid: &sid,
+    };
+    app.store.report_call(key, &report).await.unwrap()
 }
 
 /// A form submission on `site` of `business` from a person with this name and e-mail.

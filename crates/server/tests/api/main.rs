@@ -26,4 +26,5 @@ mod routing;
 mod sandbox_ga4;
 mod snippet;
 mod sources;
+mod telephony_tenancy;
 mod visits;

@@ -7,7 +7,7 @@ use leadline_core::names::Name;
 use leadline_core::net::DomainName;
 use leadline_core::site::{ExtensionMode, SiteSettings};
 use leadline_core::source::{NewSource, Source, SourceKey, SourceUtm};
-use leadline_core::store::{CallStore, NumberStore, SourceStore, VisitStore};
+use leadline_core::store::{NumberStore, SourceStore, VisitStore};
 use leadline_core::visit::{PoolKey, Selector};
 
 const PHONE: &str = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/156.0 Mobile Safari/537.36";
@@ -183,7 +183,7 @@ async fn a_printed_qr_code_scans_to_a_call_and_its_reserved_code_names_the_sourc
             .status(),
         200
     );
-    let call = app.store.call_by_sid("CA1").await.unwrap();
+    let call = app.call_by_sid("CA1").await.unwrap();
     assert_eq!(
         (call.origin.matched_by, call.origin.source_label.as_deref()),
         (MatchedBy::Reserved, Some("Craigslist sofa ad"))

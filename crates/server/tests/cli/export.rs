@@ -3,11 +3,12 @@
 
 use crate::harness::{Cli, site_key_in};
 use leadline_core::E164;
-use leadline_core::call::{CallOrigin, CallReport, MatchedBy, NewCall};
+use leadline_core::call::{CallKey, CallOrigin, CallReport, MatchedBy, NewCall};
 use leadline_core::channel::{Attribution, ClickIds};
 use leadline_core::form::{FormIdentity, MessageId, NewSubmission, SubmissionVia};
 use leadline_core::lead::Contact;
 use leadline_core::names::Slug;
+use leadline_core::provider::{CallSid, Caller};
 use leadline_core::site::{SiteKey, Timezone};
 use leadline_core::store::{BusinessStore, CallStore, LeadStore, NumberStore, SiteStore, VisitStore};
 use leadline_core::visit::{CodePlan, NewVisit, Selector, VisitRef};
@@ -110,8 +111,8 @@ async fn record(cli: &Cli, key: &str) -> Recorded {
             business_id: business.id,
             site_id: site.id,
             number_id: number.id,
-            provider_call_sid: "CA1".into(),
-            caller: "+12025550169".into(),
+            provider_call_sid: CallSid::parse("CA1").unwrap(),
+            caller: Caller::parse("+12025550169"),
             keyed: String::new(),
             code: None,
             selector: Selector::Plain,
@@ -130,7 +131,11 @@ async fn record(cli: &Cli, key: &str) -> Recorded {
         duration_seconds: Some(60),
         ..CallReport::default()
     };
-    let ended = store.report_call("CA1", &report).await.unwrap();
+    let key = CallKey::Ref {
+        business: business.id,
+        record_ref: opened.record_ref,
+    };
+    let ended = store.report_call(key, &report).await.unwrap();
     let form = store
         .add_submission(&NewSubmission {
             business_id: business.id,

@@ -1,8 +1,10 @@
 use crate::conformance;
 use crate::fixtures::{business, name, site, tracking_number};
-use leadline_core::call::{CallOrigin, CallOutcome, CallReport, MatchedBy, NewCall};
+use leadline_core::call::{CallKey, CallOrigin, CallOutcome, CallReport, MatchedBy, NewCall};
 use leadline_core::channel::{Attribution, ClickIds};
-use leadline_core::store::{CallStore, StoreError, VisitStore};
+use leadline_core::keypad::CodeSpan;
+use leadline_core::provider::{CallSid, WebLink};
+use leadline_core::store::{CallMeClaim, CallMeGrant, CallStore, CodeSpans, StoreError, VisitStore};
 use leadline_core::visit::{AllocationPolicy, CodePlan, CodeRequest, NewVisit, PoolKey, Selector, VisitRef};
 use leadline_core::visitor::{Device, VisitorKey};
 use leadline_core::{BusinessId, NumberId, SiteId};
@@ -76,8 +78,8 @@ fn new_call(s: &Setup, sid: &str, caller: &str, visit: Option<VisitRef>) -> NewC
         business_id: s.business,
         site_id: s.site,
         number_id: s.number,
-        provider_call_sid: sid.into(),
-        caller: caller.into(),
+        provider_call_sid: leadline_core::provider::CallSid::parse(sid).unwrap(),
+        caller: leadline_core::provider::Caller::parse(caller),
         keyed: "1".into(),
         code: Some(1),
         selector: Selector::Plain,
@@ -203,10 +205,12 @@ async fn reports_merge_in_any_order_and_never_revive_a_call(store: SqlStore) {
         .await
         .unwrap();
     let recording = CallReport {
-        recording_url: Some("https://rec.example/RE1".into()),
+        recording_url: Some(WebLink::parse("https://rec.example/RE1").unwrap()),
         ..CallReport::default()
     };
-    let after_rec = store.report_call("CA1", &recording).await.unwrap();
+    let after_rec = crate::fixtures::report(&store, s.number, "CA1", &recording)
+        .await
+        .unwrap();
     assert_eq!(after_rec.status, "in_call");
     let dialled = CallReport {
         outcome: Some(CallOutcome::Answered),
@@ -214,7 +218,9 @@ async fn reports_merge_in_any_order_and_never_revive_a_call(store: SqlStore) {
         duration_seconds: Some(42),
         ..CallReport::default()
     };
-    let done = store.report_call("CA1", &dialled).await.unwrap();
+    let done = crate::fixtures::report(&store, s.number, "CA1", &dialled)
+        .await
+        .unwrap();
     assert_eq!(
         (done.status.as_str(), done.outcome),
         ("completed", Some(CallOutcome::Answered))
@@ -225,7 +231,7 @@ async fn reports_merge_in_any_order_and_never_revive_a_call(store: SqlStore) {
         duration_seconds: None,
         ..CallReport::default()
     };
-    let replay = store.report_call("CA1", &late).await.unwrap();
+    let replay = crate::fixtures::report(&store, s.number, "CA1", &late).await.unwrap();
     assert_eq!(
         (replay.duration_seconds, replay.answered_by.as_deref()),
         (Some(42), Some("+12025550111"))
@@ -235,7 +241,7 @@ async fn reports_merge_in_any_order_and_never_revive_a_call(store: SqlStore) {
         "a replayed report does not move the end"
     );
     assert!(matches!(
-        store.report_call("CA404", &late).await,
+        crate::fixtures::report(&store, s.number, "CA404", &late).await,
         Err(StoreError::NotFound)
     ));
 }
@@ -276,13 +282,13 @@ async fn codes_are_freed_only_for_their_holder(store: SqlStore) {
     let s = setup(&store, "acme", "acme.example", "+12025550100").await;
     let (v1, c1) = visit(&store, &s, "fp:a").await;
     let (v2, c2) = visit(&store, &s, "fp:b").await;
-    assert_eq!(store.live_code_span(pool(&s)).await.unwrap(), Some((1, 2)));
+    assert_eq!(plain_span(&store, &s).await, Some((1, 2)));
     assert!(
         !store.free_code_of_visit(pool(&s), c1, &v2).await.unwrap(),
         "v2 does not hold code 1"
     );
     assert!(store.free_code_of_visit(pool(&s), c1, &v1).await.unwrap());
-    assert_eq!(store.live_code_span(pool(&s)).await.unwrap(), Some((c2, c2)));
+    assert_eq!(plain_span(&store, &s).await, Some((c2, c2)));
     store.reserve_code(pool(&s), 7, &name("Spring flyer")).await.unwrap();
     assert_eq!(
         store.reserved_label(pool(&s), 7).await.unwrap().as_deref(),
@@ -291,7 +297,139 @@ async fn codes_are_freed_only_for_their_holder(store: SqlStore) {
     assert_eq!(store.reserved_label(pool(&s), 8).await.unwrap(), None);
 }
 
+async fn plain_span(store: &SqlStore, s: &Setup) -> Option<(u64, u64)> {
+    let spans = store.keyable_code_spans(s.number).await.unwrap();
+    spans.plain.map(|span| (span.low, span.high))
+}
+
+async fn reserved_and_star_codes_count_in_the_keyable_spans(store: SqlStore) {
+    let s = setup(&store, "acme", "acme.example", "+12025550100").await;
+    assert_eq!(store.keyable_code_spans(s.number).await.unwrap(), CodeSpans::default());
+    visit(&store, &s, "fp:a").await;
+    store.reserve_code(pool(&s), 42, &name("Herald ad")).await.unwrap();
+    let star = PoolKey {
+        number: s.number,
+        selector: Selector::Star,
+    };
+    store.reserve_code(star, 7, &name("Flyer")).await.unwrap();
+    let spans = store.keyable_code_spans(s.number).await.unwrap();
+    assert_eq!(spans.plain, Some(CodeSpan { low: 1, high: 42 }));
+    assert_eq!(spans.star, Some(CodeSpan { low: 7, high: 7 }));
+    let other = setup(&store, "rival", "rival.example", "+12025550101").await;
+    assert_eq!(
+        store.keyable_code_spans(other.number).await.unwrap(),
+        CodeSpans::default()
+    );
+}
+
+async fn a_report_reaches_only_a_call_of_the_number_or_business_that_names_it(store: SqlStore) {
+    let a = setup(&store, "acme", "acme.example", "+12025550100").await;
+    let b = setup(&store, "rival", "rival.example", "+12025550101").await;
+    let call = store
+        .open_call(&new_call(&a, "CA1", "+12025550169", None))
+        .await
+        .unwrap();
+    let hostile = CallReport {
+        ended: true,
+        recording_url: Some(WebLink::parse("https://evil.example/r.wav").unwrap()),
+        answered_by: Some("+12025550199".into()),
+        ..CallReport::default()
+    };
+    assert!(matches!(
+        crate::fixtures::report(&store, b.number, "CA1", &hostile).await,
+        Err(StoreError::NotFound)
+    ));
+    let by_ref = CallKey::Ref {
+        business: b.business,
+        record_ref: call.record_ref,
+    };
+    assert!(matches!(
+        store.report_call(by_ref, &hostile).await,
+        Err(StoreError::NotFound)
+    ));
+    let sid = CallSid::parse("CA1").unwrap();
+    assert!(matches!(
+        store
+            .call(CallKey::Provider {
+                number: b.number,
+                sid: &sid
+            })
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store.call_by_ref(a.business, call.record_ref).await.unwrap(),
+        call,
+        "unchanged"
+    );
+    // The same provider id on another number is not this call either: opening it there fails
+    // rather than answering A's call.
+    assert!(
+        store
+            .open_call(&new_call(&b, "CA1", "+12025550169", None))
+            .await
+            .is_err()
+    );
+    assert_eq!(store.recent_calls(b.business, 10).await.unwrap(), []);
+}
+
+async fn call_me_claims_stop_at_each_cap_even_when_racing(store: SqlStore) {
+    let s = setup(&store, "acme", "acme.example", "+12025550100").await;
+    let (v1, _) = visit(&store, &s, "fp:a").await;
+    let (v2, _) = visit(&store, &s, "fp:b").await;
+    let grants = |visit: VisitRef, day: &'static str, per_day: u32| {
+        let tasks: Vec<_> = (0..6)
+            .map(|_| {
+                let (store, visit) = (store.clone(), visit.clone());
+                let site = s.site;
+                tokio::spawn(async move {
+                    let claim = CallMeClaim {
+                        site,
+                        visit: &visit,
+                        day,
+                        per_visit: 2,
+                        per_day,
+                    };
+                    store.claim_call_me(&claim).await.unwrap()
+                })
+            })
+            .collect();
+        async move {
+            let mut all = Vec::new();
+            for task in tasks {
+                all.push(task.await.unwrap());
+            }
+            all
+        }
+    };
+    let first = grants(v1.clone(), "2026-12-04", 3).await;
+    assert_eq!(
+        first.iter().filter(|g| **g == CallMeGrant::Granted).count(),
+        2,
+        "{first:?}"
+    );
+    assert!(first.contains(&CallMeGrant::VisitCapReached));
+    let second = grants(v2.clone(), "2026-12-04", 3).await;
+    assert_eq!(
+        second.iter().filter(|g| **g == CallMeGrant::Granted).count(),
+        1,
+        "{second:?}"
+    );
+    assert!(second.contains(&CallMeGrant::DayCapReached));
+    let third = grants(v2, "2026-12-05", 3).await;
+    // The day refusals gave their visit places back: v2 has the one place left on a new day.
+    assert_eq!(
+        third.iter().filter(|g| **g == CallMeGrant::Granted).count(),
+        1,
+        "{third:?}"
+    );
+    assert!(third.iter().all(|g| *g != CallMeGrant::DayCapReached), "{third:?}");
+}
+
 conformance!(
+    reserved_and_star_codes_count_in_the_keyable_spans,
+    a_report_reaches_only_a_call_of_the_number_or_business_that_names_it,
+    call_me_claims_stop_at_each_cap_even_when_racing,
     recent_calls_are_the_business_own_newest_first,
     a_call_gets_a_ref_a_lead_and_its_visit_story,
     a_retried_request_answers_the_same_call,

@@ -15,7 +15,7 @@ use leadline_core::form::{FormIdentity, MessageId};
 use leadline_core::lead::{Author, LeadChange, NewSale};
 use leadline_core::net::Email;
 use leadline_core::site::Currency;
-use leadline_core::store::{CallStore, LeadStore, StoreError, StoreResult, VisitStore};
+use leadline_core::store::{LeadStore, StoreError, StoreResult, VisitStore};
 use leadline_core::visit::{CodePlan, NewVisit, VisitRef};
 use leadline_core::visitor::{Device, VisitorKey};
 use leadline_core::{BusinessId, LeadId, SiteId};
@@ -91,7 +91,7 @@ async fn ended_call(store: &SqlStore, s: &Setup, sid: &str, caller: &str, visit:
         duration_seconds: Some(75),
         ..CallReport::default()
     };
-    store.report_call(sid, &report).await.unwrap();
+    crate::fixtures::report(store, s.number, sid, &report).await.unwrap();
     opened.record_ref
 }
 

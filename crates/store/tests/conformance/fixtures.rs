@@ -76,3 +76,17 @@ pub async fn tracking_number(
         selector: leadline_core::visit::Selector::Plain,
     }
 }
+
+/// Merges `report` into the call with provider id `sid` on tracking number `number`.
+pub async fn report(
+    store: &SqlStore,
+    number: leadline_core::NumberId,
+    sid: &str,
+    report: &leadline_core::call::CallReport,
+) -> leadline_core::store::StoreResult<leadline_core::call::Call> {
+    use leadline_core::store::CallStore;
+    let sid = leadline_core::provider::CallSid::parse(sid).unwrap();
+    store
+        .report_call(leadline_core::call::CallKey::Provider { number, sid: &sid }, report)
+        .await
+}

@@ -8,7 +8,7 @@ use leadline_core::call::{CallOutcome, CallReport};
 use leadline_core::event::EventKind;
 use leadline_core::lead::{Author, LeadChange, LeadStatus};
 use leadline_core::outbox::{DeliveryOutcome, DeliveryStatus, IntegrationConfig, IntegrationId, NewIntegration};
-use leadline_core::store::{CallStore, LeadStore, OutboxStore, StoreError};
+use leadline_core::store::{LeadStore, OutboxStore, StoreError};
 use leadline_store::SqlStore;
 
 fn webhook() -> IntegrationConfig {
@@ -238,7 +238,7 @@ async fn each_call_event_happens_once_whatever_the_callbacks(store: SqlStore) {
         ..answered.clone()
     };
     for report in [&answered, &answered, &ended, &answered, &ended] {
-        store.report_call("CA1", report).await.unwrap();
+        crate::fixtures::report(&store, s.number, "CA1", report).await.unwrap();
     }
     let kinds: Vec<EventKind> = fanned(&store, &s).await.into_iter().map(|(_, k)| k).collect();
     assert_eq!(
@@ -276,7 +276,7 @@ async fn an_unanswered_call_completes_without_connecting(store: SqlStore) {
         ended: true,
         tags: vec![],
     };
-    store.report_call("CA1", &missed).await.unwrap();
+    crate::fixtures::report(&store, s.number, "CA1", &missed).await.unwrap();
     let kinds: Vec<EventKind> = fanned(&store, &s).await.into_iter().map(|(_, k)| k).collect();
     assert_eq!(kinds, [EventKind::CallDialed, EventKind::CallCompleted]);
 }

@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use leadline_core::call::Call;
 use leadline_core::form::Submission;
 use leadline_core::lead::{Activity, Lead};
+use leadline_core::provider::WebLink;
 use leadline_core::visit::Visit;
 use leadline_core::{BusinessId, SiteId};
 use serde_json::{Value, json};
@@ -111,7 +112,7 @@ fn call_entry(call: &Call, site: Option<String>) -> Value {
         "outcome": call.outcome.map(|o| o.as_str()),
         "duration_seconds": call.duration_seconds,
         "answered_by": call.answered_by,
-        "recording_url": call.recording_url,
+        "recording_url": call.recording_url.as_deref().and_then(|u| WebLink::parse(u).ok()).map(|l| l.to_string()),
         "matched_by": call.origin.matched_by.as_str(),
         "source": call_source(call),
         "attribution": call.attribution,

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use leadline_core::call::Call;
 use leadline_core::form::Submission;
 use leadline_core::lead::{Activity, Lead};
+use leadline_core::provider::WebLink;
 use leadline_core::store::Store;
 
 /// One entry of the timeline.
@@ -75,10 +76,13 @@ fn call_entry(call: &Call) -> Entry {
         kind: "call",
         title: format!("Call {}", call.record_ref),
         lines,
+        // A stored link is shown only if it is still an http(s) link: rows written before links
+        // were checked could hold any scheme.
         links: call
             .recording_url
             .iter()
-            .map(|url| ("Recording".to_owned(), url.clone()))
+            .filter_map(|url| WebLink::parse(url).ok())
+            .map(|link| ("Recording".to_owned(), link.to_string()))
             .collect(),
         conversion: Some(format!("call:{}", call.record_ref)),
     }
