@@ -6,7 +6,6 @@ use crate::rows::{col, now_millis, parsed, parsed_opt, time, time_opt};
 use async_trait::async_trait;
 use leadline_core::call::{Call, CallKey, CallOrigin, CallOutcome, CallReport, MatchedBy, NewCall};
 use leadline_core::channel::Attribution;
-use leadline_core::keypad::CodeSpan;
 use leadline_core::provider::WebLink;
 use leadline_core::store::{CallMeClaim, CallMeGrant, CallStore, CodeSpans, StoreError, StoreResult};
 use leadline_core::visit::{PoolKey, Selector, VisitRef};
@@ -375,68 +374,11 @@ impl CallStore for SqlStore {
     }
 
     async fn keyable_code_spans(&self, number: NumberId) -> StoreResult<CodeSpans> {
-        // Scalar subqueries, so each MIN and MAX is one step down a (pool_id, code) key.
-        let rows: Vec<(String, Option<i64>, Option<i64>, Option<i64>, Option<i64>)> = sqlx::query_as(
-            "SELECT p.selector,
-                 (SELECT MIN(code) FROM live_codes WHERE pool_id = p.id),
-                 (SELECT MAX(code) FROM live_codes WHERE pool_id = p.id),
-                 (SELECT MIN(code) FROM reserved_codes WHERE pool_id = p.id),
-                 (SELECT MAX(code) FROM reserved_codes WHERE pool_id = p.id)
-             FROM pools p WHERE p.number_id = $1",
-        )
-        .bind(number.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?;
-        let mut spans = CodeSpans::default();
-        for (selector, live_low, live_high, reserved_low, reserved_high) in rows {
-            let low = live_low.into_iter().chain(reserved_low).min();
-            let high = live_high.into_iter().chain(reserved_high).max();
-            let span = low.zip(high).map(|(low, high)| CodeSpan {
-                low: u64::try_from(low).unwrap_or(0),
-                high: u64::try_from(high).unwrap_or(0),
-            });
-            match selector.as_str() {
-                "*" => spans.star = span,
-                _ => spans.plain = span,
-            }
-        }
-        Ok(spans)
+        crate::call_me::keyable_code_spans(&self.pool, number).await
     }
 
     async fn claim_call_me(&self, claim: &CallMeClaim<'_>) -> StoreResult<CallMeGrant> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        // Conditional increments: two requests cannot both take the last place.
-        let visit: Option<i64> = sqlx::query_scalar(
-            "UPDATE visits SET call_me_count = call_me_count + 1
-             WHERE site_id = $1 AND public_id = $2 AND call_me_count < $3 RETURNING call_me_count",
-        )
-        .bind(claim.site.0)
-        .bind(claim.visit.as_str())
-        .bind(i64::from(claim.per_visit))
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(backend)?;
-        if visit.is_none() {
-            return Ok(CallMeGrant::VisitCapReached);
-        }
-        let day: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO call_me_days (site_id, day, placed) SELECT $1, $2, 1 WHERE $3 > 0
-             ON CONFLICT (site_id, day) DO UPDATE SET placed = call_me_days.placed + 1
-                 WHERE call_me_days.placed < $3
-             RETURNING placed",
-        )
-        .bind(claim.site.0)
-        .bind(claim.day)
-        .bind(i64::from(claim.per_day))
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(backend)?;
-        if day.is_none() {
-            return Ok(CallMeGrant::DayCapReached);
-        }
-        tx.commit().await.map_err(backend)?;
-        Ok(CallMeGrant::Granted)
+        crate::call_me::claim(&self.pool, claim).await
     }
 }
 

@@ -6,6 +6,7 @@
 //! Store behaviour against both.
 
 mod call_events;
+mod call_me;
 mod calls;
 mod connect;
 mod conversions;
