@@ -418,6 +418,16 @@ pub struct SiteSettingsArgs {
     /// a sale may take its cost from call minutes at this rate. 0 unsets it.
     #[arg(long)]
     pub cost_per_minute_minor: Option<u64>,
+    /// Countries call-me may ring, as two-letter codes (`US,CA`); `home` for only the
+    /// tracking number's country (the default).
+    #[arg(long, value_delimiter = ',')]
+    pub call_me_countries: Option<Vec<String>>,
+    /// Call-me calls one visit may ask for (0 turns call-me off).
+    #[arg(long)]
+    pub call_me_per_visit: Option<u32>,
+    /// Call-me calls the site places in a day, in its time zone (0 turns call-me off).
+    #[arg(long)]
+    pub call_me_per_day: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,6 +10,7 @@ use crate::cli::{
 use crate::commands::InputError;
 use crate::config::Config;
 use leadline_core::Invalid;
+use leadline_core::callme::Region;
 use leadline_core::names::{Name, Slug};
 use leadline_core::net::{DomainName, Email};
 use leadline_core::outbox::{IntegrationConfig, NewIntegration, PromptChannel};
@@ -376,7 +377,20 @@ fn apply_settings(mut settings: SiteSettings, args: &SiteSettingsArgs) -> anyhow
     settings.star_click_codes = args.star_click_codes.unwrap_or(settings.star_click_codes);
     settings.record_calls = args.record_calls.unwrap_or(settings.record_calls);
     settings.cost_per_minute_minor = args.cost_per_minute_minor.unwrap_or(settings.cost_per_minute_minor);
+    if let Some(countries) = &args.call_me_countries {
+        settings.call_me_countries = call_me_countries(countries)?;
+    }
+    settings.call_me_per_visit = args.call_me_per_visit.unwrap_or(settings.call_me_per_visit);
+    settings.call_me_per_day = args.call_me_per_day.unwrap_or(settings.call_me_per_day);
     Ok(settings)
+}
+
+/// `home` (the tracking number's country only), else two-letter country codes.
+fn call_me_countries(given: &[String]) -> Result<Vec<Region>, Invalid> {
+    if given.len() == 1 && given[0].trim().eq_ignore_ascii_case("home") {
+        return Ok(Vec::new());
+    }
+    given.iter().map(|c| Region::parse(c)).collect()
 }
 
 /// `leadline number …`

@@ -495,3 +495,42 @@ fn a_site_secret_is_shown_once_and_a_new_one_replaces_it() {
     ]);
     assert!(out.contains(r#""cost_per_minute_minor":50"#), "{out}");
 }
+
+#[test]
+fn call_me_countries_and_caps_are_set_per_site_and_checked() {
+    let cli = Cli::new();
+    cli.ok(&["business", "add", "Acme Upholstery"]);
+    let out = cli.ok(&[
+        "site",
+        "add",
+        "--business",
+        "acme-upholstery",
+        "--name",
+        "Main",
+        "--domain",
+        "acme.example",
+    ]);
+    let key = site_key_in(&out);
+    let configure = |extra: &[&str]| {
+        let mut args = vec!["site", "configure", "--business", "acme-upholstery", "--site", &key];
+        args.extend_from_slice(extra);
+        args.into_iter().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let args = configure(&[
+        "--call-me-countries",
+        "us,ca",
+        "--call-me-per-visit",
+        "1",
+        "--call-me-per-day",
+        "20",
+    ]);
+    let out = cli.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out.contains(r#""call_me_countries":["US","CA"]"#), "{out}");
+    assert!(out.contains(r#""call_me_per_visit":1,"call_me_per_day":20"#), "{out}");
+    let args = configure(&["--call-me-countries", "home"]);
+    let out = cli.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out.contains(r#""call_me_countries":[]"#), "{out}");
+    let args = configure(&["--call-me-countries", "US,Atlantis"]);
+    let err = cli.refused(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(err.contains("'Atlantis' is not a two-letter country code"), "{err}");
+}
