@@ -75,7 +75,7 @@ async fn open(url: &DatabaseUrl) -> SqlStore {
         .expect("open and migrate the test database")
 }
 
-fn say_postgres_skipped() {
+pub fn say_postgres_skipped() {
     static ONCE: Once = Once::new();
     // Written to the real stderr, past the test harness's capture, so it is always seen.
     ONCE.call_once(|| {

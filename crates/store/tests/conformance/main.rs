@@ -14,6 +14,7 @@ mod health;
 mod leads;
 mod numbers;
 mod outbox;
+mod schema;
 mod sessions;
 mod sites;
 mod sources;
