@@ -4,6 +4,7 @@
 pub mod call;
 pub mod callme;
 pub mod channel;
+pub mod codeplan;
 pub mod conversion;
 pub mod damm;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod form;
 pub mod ids;
 pub mod keypad;
 pub mod lead;
+pub mod matching;
 pub mod names;
 pub mod net;
 pub mod outbox;

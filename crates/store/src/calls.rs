@@ -6,6 +6,7 @@ use crate::rows::{col, now_millis, parsed, parsed_opt, time, time_opt};
 use async_trait::async_trait;
 use leadline_core::call::{Call, CallKey, CallOrigin, CallOutcome, CallReport, MatchedBy, NewCall};
 use leadline_core::channel::Attribution;
+use leadline_core::matching::{PersonKeys, lead_lookups};
 use leadline_core::provider::WebLink;
 use leadline_core::store::{CallMeClaim, CallMeGrant, CallStore, CodeSpans, StoreError, StoreResult};
 use leadline_core::visit::{PoolKey, Selector, VisitRef};
@@ -133,34 +134,16 @@ impl<'a> CallLead<'a> {
     }
 }
 
-/// The lead of the visit's visitor, else of the caller's number, else a new one sharing the
-/// call's ref.
+/// The lead of this person (in the one order calls and forms share), else a new one sharing
+/// the call's ref.
 async fn lead_for(conn: &mut AnyConnection, new: &NewCall, lead: &CallLead<'_>, now: i64) -> StoreResult<i64> {
-    let by_visitor = match lead.visitor_key {
-        Some(key) => {
-            sqlx::query_scalar("SELECT id FROM leads WHERE business_id = $1 AND visitor_key = $2 ORDER BY id LIMIT 1")
-                .bind(new.business_id.0)
-                .bind(key)
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(backend)?
-        }
-        None => None,
+    let keys = PersonKeys {
+        visitor_key: lead.visitor_key,
+        email: None,
+        phone: new.caller.number(),
     };
-    let found: Option<i64> = match (by_visitor, lead.phone) {
-        (Some(id), _) => Some(id),
-        (None, Some(phone)) => {
-            sqlx::query_scalar("SELECT id FROM leads WHERE business_id = $1 AND phone = $2 ORDER BY id LIMIT 1")
-                .bind(new.business_id.0)
-                .bind(phone)
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(backend)?
-        }
-        (None, None) => None,
-    };
-    match found {
-        Some(id) => fill_lead(conn, id, new, lead, now).await.map(|()| id),
+    match crate::leads::person::find(conn, new.business_id, &lead_lookups(&keys)).await? {
+        Some((id, _)) => fill_lead(conn, id, new, lead, now).await.map(|()| id),
         None => insert_lead(conn, new, lead, now).await,
     }
 }

@@ -3,12 +3,12 @@
 //! PBX API.
 
 use crate::http::AppState;
-use leadline_core::call::{Call, CallOrigin, MatchedBy, NewCall};
+use leadline_core::call::{Call, CallOrigin, NewCall};
 use leadline_core::keypad::{self, Keyed};
+use leadline_core::matching::{self, CallFound, CallLookup};
 use leadline_core::provider::{CallSid, Caller};
 use leadline_core::store::StoreError;
 use leadline_core::tenant::{Site, TrackingNumber};
-use leadline_core::visit::PoolKey;
 
 /// How far back a caller's earlier call names their visit when they key no code.
 const CALLER_MEMORY_MS: i64 = 7 * 24 * 3_600_000;
@@ -45,9 +45,9 @@ pub async fn record_call(state: &AppState, incoming: Incoming<'_>) -> Result<Cal
         .await
 }
 
-/// The origin of the call: a live code's visit or click, a reserved code's source, else the
-/// caller's recent visit, else none. A live code of another site on the same number moves
-/// the call to that site.
+/// The origin of the call: the answer of the first of core's lookups that finds something
+/// (`matching::call_lookups`). A live code of another site on the same number moves the call
+/// to that site.
 async fn resolve(
     state: &AppState,
     number: &TrackingNumber,
@@ -55,70 +55,41 @@ async fn resolve(
     keyed: &Keyed,
     caller: &Caller,
 ) -> Result<(Site, CallOrigin), StoreError> {
-    if let Some(code) = keyed.code {
-        let pool = PoolKey {
-            number: number.id,
-            selector: keyed.selector,
+    for lookup in matching::call_lookups(keyed, number.id, caller.number()) {
+        let Some(found) = look_up(state, &site, lookup).await? else {
+            continue;
         };
-        match state.store.live_code(pool, code).await {
-            Ok(live) => {
-                let site = if live.site_id == site.id {
-                    site
-                } else {
-                    state.store.site_by_id(live.site_id).await?
-                };
-                let matched_by = if live.intent.is_some() {
-                    MatchedBy::Click
-                } else {
-                    MatchedBy::Code
-                };
-                let origin = CallOrigin {
-                    matched_by,
-                    visit: Some(live.visit),
-                    intent: live.intent,
-                    source_label: None,
-                };
-                return Ok((site, origin));
-            }
-            Err(StoreError::NotFound) => {}
-            Err(e) => return Err(e),
-        }
-        if let Some(label) = state.store.reserved_label(pool, code).await? {
-            let origin = CallOrigin {
-                matched_by: MatchedBy::Reserved,
-                visit: None,
-                intent: None,
-                source_label: Some(label),
-            };
-            return Ok((site, origin));
-        }
+        let site = match &found {
+            CallFound::Live(live) if live.site_id != site.id => state.store.site_by_id(live.site_id).await?,
+            _ => site,
+        };
+        return Ok((site, matching::origin(Some(found))));
     }
-    let since = chrono::Utc::now().timestamp_millis() - CALLER_MEMORY_MS;
-    // Only a number names a caller: withheld callers are many people, not one.
-    let recent = match caller.number() {
-        Some(number) => {
+    Ok((site, matching::origin(None)))
+}
+
+/// Asks the store one of the matcher's questions.
+async fn look_up(state: &AppState, site: &Site, lookup: CallLookup) -> Result<Option<CallFound>, StoreError> {
+    Ok(match lookup {
+        CallLookup::LiveCode(pool, code) => match state.store.live_code(pool, code).await {
+            Ok(live) => Some(CallFound::Live(live)),
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(e),
+        },
+        CallLookup::ReservedCode(pool, code) => state
+            .store
+            .reserved_label(pool, code)
+            .await?
+            .map(|label| CallFound::Reserved { label }),
+        CallLookup::RecentVisitOf(caller) => {
+            let since = chrono::Utc::now().timestamp_millis() - CALLER_MEMORY_MS;
             state
                 .store
-                .recent_visit_of_caller(site.id, number.as_str(), since)
+                .recent_visit_of_caller(site.id, caller.as_str(), since)
                 .await?
+                .map(CallFound::RecentVisit)
         }
-        None => None,
-    };
-    let origin = match recent {
-        Some(visit) => CallOrigin {
-            matched_by: MatchedBy::Caller,
-            visit: Some(visit),
-            intent: None,
-            source_label: None,
-        },
-        None => CallOrigin {
-            matched_by: MatchedBy::None,
-            visit: None,
-            intent: None,
-            source_label: None,
-        },
-    };
-    Ok((site, origin))
+    })
 }
 
 /// What was keyed, as stored: keypad keys only (digits, `*`, `#`), at most 40.

@@ -3,6 +3,7 @@
 mod changes;
 mod events;
 mod fields;
+pub(crate) mod person;
 mod queries;
 pub(crate) mod rows;
 mod submissions;

@@ -6,6 +6,7 @@ use crate::errors::{backend, classify, not_found_or_backend};
 use crate::rows::now_millis;
 use leadline_core::form::{Attachment, MessageId, NewSubmission, StoredName, Submission};
 use leadline_core::lead::{LeadMatch, contact_text};
+use leadline_core::matching::{PersonKeys, lead_lookups};
 use leadline_core::store::StoreResult;
 use leadline_core::visitor::VisitorKey;
 use leadline_core::{BusinessId, LeadId};
@@ -120,38 +121,18 @@ fn form_lead(new: &NewSubmission, visit: Option<&FormVisit>) -> StoreResult<Form
     })
 }
 
-/// The business's lead of the visitor key, else of the e-mail, else of the phone.
+/// The business's lead of this person, in the one order calls and forms share.
 async fn find_lead(
     conn: &mut AnyConnection,
     new: &NewSubmission,
     visitor_key: Option<&str>,
 ) -> StoreResult<Option<(i64, LeadMatch)>> {
-    let email = new.contact.email.as_ref().map(|e| e.as_str().to_lowercase());
-    let rules = [
-        ("visitor_key", visitor_key.map(str::to_owned), LeadMatch::VisitorKey),
-        ("email", email, LeadMatch::Email),
-        (
-            "phone",
-            new.contact.phone.as_ref().map(|p| p.as_str().to_owned()),
-            LeadMatch::Phone,
-        ),
-    ];
-    for (column, value, matched) in rules {
-        let Some(value) = value else { continue };
-        // E-mails are stored lower-case (as `Email` gives them), so equality ignores case.
-        let found: Option<i64> = sqlx::query_scalar(&format!(
-            "SELECT id FROM leads WHERE business_id = $1 AND {column} = $2 ORDER BY id LIMIT 1"
-        ))
-        .bind(new.business_id.0)
-        .bind(value)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(backend)?;
-        if let Some(id) = found {
-            return Ok(Some((id, matched)));
-        }
-    }
-    Ok(None)
+    let keys = PersonKeys {
+        visitor_key,
+        email: new.contact.email.as_ref(),
+        phone: new.contact.phone.as_ref(),
+    };
+    super::person::find(conn, new.business_id, &lead_lookups(&keys)).await
 }
 
 /// Gives a found lead the details it lacks; what it has is kept.

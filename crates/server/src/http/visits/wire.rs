@@ -3,7 +3,6 @@
 
 use crate::http::error::ApiError;
 use leadline_core::E164;
-use leadline_core::damm;
 use leadline_core::site::ExtensionMode;
 use leadline_core::tenant::Site;
 use leadline_core::visit::{Selector, Touch, VisitState};
@@ -184,12 +183,7 @@ pub fn heartbeat_seconds(site: &Site) -> u32 {
 /// What a caller keys for `code` on this site: with the check digit when the site uses one,
 /// after `*` for the star pool.
 pub fn keyed_code(code: u64, site: &Site, selector: Selector) -> String {
-    let digits = if site.settings.check_digit {
-        damm::append(code)
-    } else {
-        code.to_string()
-    };
-    format!("{}{digits}", selector.as_str())
+    leadline_core::keypad::keyed_form(code, site.settings.check_digit, selector)
 }
 
 impl StateBody {
