@@ -24,6 +24,9 @@ pub enum ApiError {
     /// No such resource for this caller (missing or another tenant's: never told apart).
     #[error("not found")]
     NotFound,
+    /// The request clashes with what exists (a name or code already taken); the message says what.
+    #[error("{0}")]
+    Conflict(String),
     /// A remote system this request needs is down; the message says what to do instead.
     #[error("{0}")]
     Unavailable(String),
@@ -44,6 +47,7 @@ impl ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -55,7 +59,7 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound => Self::NotFound,
-            StoreError::Conflict(message) => Self::BadRequest(message),
+            StoreError::Conflict(message) => Self::Conflict(message),
             StoreError::Invalid(invalid) => Self::BadRequest(invalid.to_string()),
             backend @ StoreError::Backend(_) => Self::Internal(backend.into()),
         }
@@ -73,5 +77,19 @@ impl IntoResponse for ApiError {
             other => other.to_string(),
         };
         (status, Json(serde_json::json!({ "error": message }))).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_store_error_answers_its_status() {
+        let status = |e: StoreError| ApiError::from(e).status_code();
+        assert_eq!(status(StoreError::NotFound), StatusCode::NOT_FOUND);
+        assert_eq!(status(StoreError::Conflict("taken".into())), StatusCode::CONFLICT);
+        let invalid = leadline_core::Invalid::new("tag", "too long");
+        assert_eq!(status(StoreError::Invalid(invalid)), StatusCode::BAD_REQUEST);
     }
 }

@@ -84,7 +84,7 @@ impl From<StoreError> for Refusal {
 impl From<ApiError> for Refusal {
     fn from(error: ApiError) -> Self {
         match error {
-            ApiError::BadRequest(why) => Self::new(RefusalKind::Invalid, why),
+            ApiError::BadRequest(why) | ApiError::Conflict(why) => Self::new(RefusalKind::Invalid, why),
             ApiError::NotFound => Self::new(RefusalKind::Unknown, "No such record."),
             other => Self::internal(&other),
         }

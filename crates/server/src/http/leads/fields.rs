@@ -11,7 +11,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use leadline_core::fields::{FieldDef, FieldKind, FieldName};
-use leadline_core::store::StoreError;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -47,11 +46,7 @@ pub async fn define(
         kind: FieldKind::parse(&body.kind).map_err(bad)?,
         required: body.required,
     };
-    match state.store.define_field(business, &def).await {
-        Ok(()) => Ok((StatusCode::CREATED, Json(field_json(&def))).into_response()),
-        Err(StoreError::Conflict(message)) => {
-            Ok((StatusCode::CONFLICT, Json(json!({ "error": message }))).into_response())
-        }
-        Err(other) => Err(other.into()),
-    }
+    // A name already defined is a conflict (409), mapped once in `ApiError`.
+    state.store.define_field(business, &def).await?;
+    Ok((StatusCode::CREATED, Json(field_json(&def))).into_response())
 }
