@@ -311,6 +311,7 @@ impl Config {
         if self.max_body_bytes < 1024 {
             return invalid("max_body_bytes must be at least 1024");
         }
+        check_provider_api(&self.telephony_api_base_url)?;
         if let Some(url) = &self.public_base_url
             && !matches!(url.scheme(), "http" | "https")
         {
@@ -443,6 +444,26 @@ impl Config {
         }
         text
     }
+}
+
+/// The provider's API receives each account's auth token (HTTP Basic): https only, plain
+/// http only to this machine (a local fake), and no credentials of its own in the URL.
+fn check_provider_api(url: &Url) -> Result<(), ConfigError> {
+    let refused = |why: String| Err(ConfigError::Invalid(format!("telephony_api_base_url {why}")));
+    match url.scheme() {
+        "https" if url.host().is_some() => {}
+        "http" if leadline_core::net::is_loopback(url) => {}
+        "http" => {
+            return refused(
+                "is plain http: use https, as the auth token is sent to it (http only on this machine)".into(),
+            );
+        }
+        other => return refused(format!("must be an https:// URL, not {other}:")),
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return refused("must not carry a user name or password".into());
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -146,3 +146,34 @@ fn attachment_types_may_be_given_in_the_environment() {
         Ok(())
     });
 }
+
+#[test]
+fn the_provider_api_must_be_https_except_on_this_machine() {
+    for good in [
+        "https://api.twilio.com",
+        "https://api.provider.example:8443/base",
+        "http://127.0.0.1:9000",
+        "http://localhost:9000",
+        "http://[::1]:9000",
+    ] {
+        let config = Config {
+            telephony_api_base_url: Url::parse(good).unwrap(),
+            ..Config::default()
+        };
+        assert!(config.validate().is_ok(), "{good} was refused");
+    }
+    for bad in [
+        "http://api.twilio.com",
+        "http://10.0.0.5:8080",
+        "ftp://api.twilio.com",
+        "file:///etc/passwd",
+        "https://user:pass@api.twilio.com",
+    ] {
+        let config = Config {
+            telephony_api_base_url: Url::parse(bad).unwrap(),
+            ..Config::default()
+        };
+        let error = config.validate().expect_err(bad).to_string();
+        assert!(error.contains("telephony_api_base_url"), "{bad}: {error}");
+    }
+}
