@@ -7,6 +7,7 @@ mod calls;
 mod crm;
 mod crm_fakes;
 mod demo_phone;
+mod egress;
 mod exports;
 mod forms;
 mod forms_browser;
