@@ -198,6 +198,16 @@ pub fn may_connect(name: Option<&str>, ip: IpAddr) -> bool {
     is_public(ip) || (ip.is_loopback() && name.is_none_or(|name| name.eq_ignore_ascii_case("localhost")))
 }
 
+/// The network a client address stands for when clients are counted per address: an IPv4
+/// address itself, and for IPv6 its /64, which one subscriber usually holds whole (so counting
+/// single IPv6 addresses would let one sender pass as many).
+pub fn client_network(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !(u128::MAX >> 64))),
+        v4 => v4,
+    }
+}
+
 /// The IPv4 address inside an IPv4-mapped (::ffff:0:0/96), NAT64 (64:ff9b::/96) or 6to4
 /// (2002::/16) address.
 fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
@@ -331,6 +341,20 @@ mod tests {
             if name != "localhost" {
                 prop_assert_eq!(may_connect(Some(&name), ip), is_public(ip));
             }
+        }
+
+        #[test]
+        fn clients_in_one_ipv6_64_are_one_network_and_ipv4_clients_are_their_own(
+            a in any::<u128>(),
+            b in any::<u64>(),
+            v4 in any::<u32>(),
+        ) {
+            let same_64 = (a & !u128::from(u64::MAX)) | u128::from(b);
+            let (a, same_64) = (IpAddr::V6(Ipv6Addr::from(a)), IpAddr::V6(Ipv6Addr::from(same_64)));
+            prop_assert_eq!(client_network(a), client_network(same_64));
+            let v4 = Ipv4Addr::from(v4);
+            prop_assert_eq!(client_network(IpAddr::V4(v4)), IpAddr::V4(v4));
+            prop_assert_eq!(client_network(IpAddr::V6(v4.to_ipv6_mapped())), IpAddr::V4(v4));
         }
 
         #[test]

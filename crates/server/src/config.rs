@@ -14,7 +14,7 @@ use url::Url;
 pub const DEFAULT_CONFIG_FILE: &str = "leadline.toml";
 
 /// Every configuration key; also the only `LEADLINE_*` variables read.
-pub const KEYS: [&str; 45] = [
+pub const KEYS: [&str; 47] = [
     "data_dir",
     "database_url",
     "database_max_connections",
@@ -57,6 +57,8 @@ pub const KEYS: [&str; 45] = [
     "mail_from",
     "reply_address",
     "smtp_listen",
+    "smtp_idle_timeout_seconds",
+    "smtp_sessions_per_address",
     "inbound_max_message_bytes",
     "inbound_email_token",
     "mailgun_signing_key",
@@ -169,6 +171,11 @@ pub struct Config {
     /// Where the built-in SMTP listener (the "scripted inbox") listens, e.g. `0.0.0.0:2525`.
     /// Unset: no listener.
     pub smtp_listen: Option<SocketAddr>,
+    /// How long the SMTP listener waits for a client's next command or line before closing
+    /// the session (well below RFC 5321's minutes: see docs/replies.md).
+    pub smtp_idle_timeout_seconds: u64,
+    /// Most SMTP sessions open at once from one client address (one IPv6 /64).
+    pub smtp_sessions_per_address: usize,
     /// The largest inbound e-mail or SMS accepted, in bytes.
     pub inbound_max_message_bytes: usize,
     /// The secret path segment of the SendGrid and Mailgun inbound URLs
@@ -226,6 +233,8 @@ impl Default for Config {
             mail_from: None,
             reply_address: None,
             smtp_listen: None,
+            smtp_idle_timeout_seconds: 30,
+            smtp_sessions_per_address: 8,
             inbound_max_message_bytes: 1024 * 1024,
             inbound_email_token: None,
             mailgun_signing_key: None,
@@ -335,6 +344,9 @@ impl Config {
         }
         if self.outbox_timeout_seconds == 0 || self.outbox_lease_seconds < 2 * self.outbox_timeout_seconds {
             return invalid("outbox_lease_seconds must be at least twice outbox_timeout_seconds (at least 1)");
+        }
+        if self.smtp_idle_timeout_seconds == 0 || self.smtp_sessions_per_address == 0 {
+            return invalid("smtp_idle_timeout_seconds and smtp_sessions_per_address must be at least 1");
         }
         if self.inbound_max_message_bytes < 1024 {
             return invalid("inbound_max_message_bytes must be at least 1024");

@@ -25,6 +25,7 @@ mod pbx;
 mod prompts;
 mod routing;
 mod sandbox_ga4;
+mod smtp;
 mod snippet;
 mod sources;
 mod visits;
