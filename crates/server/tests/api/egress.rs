@@ -169,28 +169,33 @@ async fn a_name_for_this_machine() -> Option<String> {
     inside.then_some(name)
 }
 
+/// Delivers a lead to a webhook on `host` (a server on every address of this machine); the
+/// errors recorded, after checking that nothing was received and every delivery is dead.
+async fn refused_errors(engine: Engine, host: &str) -> Vec<String> {
+    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
+    let (addr, seen) = recorder("0.0.0.0:0", StatusCode::OK, None).await;
+    add(&app, &seeded, webhook(format!("http://{host}:{}/hook", addr.port()))).await;
+    let deliveries = deliver_a_lead(&app, &seeded).await;
+    assert!(seen.lock().unwrap().is_empty(), "{host} was reached");
+    assert!(
+        !deliveries.is_empty() && deliveries.iter().all(|d| d.status == DeliveryStatus::Dead),
+        "{deliveries:#?}"
+    );
+    app.finish().await;
+    errors(&deliveries)
+}
+
 async fn a_host_name_that_resolves_inside_the_network_is_refused_at_delivery(engine: Engine) {
     let Some(name) = a_name_for_this_machine().await else {
         println!("SKIPPED: this machine's name does not resolve to a private or loopback address");
         return;
     };
-    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
-    let (addr, seen) = recorder("0.0.0.0:0", StatusCode::OK, None).await;
-    add(&app, &seeded, webhook(format!("http://{name}:{}/hook", addr.port()))).await;
-
-    let deliveries = deliver_a_lead(&app, &seeded).await;
-    assert!(seen.lock().unwrap().is_empty(), "the internal address was reached");
-    for error in errors(&deliveries) {
+    for error in refused_errors(engine, &name).await {
         assert!(
             error.contains(&format!("{name} resolves to")) && error.contains("not a public address"),
             "{error}"
         );
     }
-    assert!(
-        deliveries.iter().all(|d| d.status == DeliveryStatus::Dead),
-        "{deliveries:#?}"
-    );
-    app.finish().await;
 }
 
 /// An address of this machine's network interface that is not public, if it has one.
@@ -207,16 +212,9 @@ async fn an_address_on_a_private_network_is_refused_at_delivery(engine: Engine) 
         println!("SKIPPED: this machine has no private, non-loopback address");
         return;
     };
-    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
-    let (addr, seen) = recorder("0.0.0.0:0", StatusCode::OK, None).await;
-    add(&app, &seeded, webhook(format!("http://{ip}:{}/hook", addr.port()))).await;
-
-    let deliveries = deliver_a_lead(&app, &seeded).await;
-    assert!(seen.lock().unwrap().is_empty(), "the private address was reached");
-    for error in errors(&deliveries) {
+    for error in refused_errors(engine, &ip.to_string()).await {
         assert!(error.contains(&format!("{ip} is not a public address")), "{error}");
     }
-    app.finish().await;
 }
 
 crate::on_both_engines!(
