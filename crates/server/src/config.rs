@@ -14,7 +14,7 @@ use url::Url;
 pub const DEFAULT_CONFIG_FILE: &str = "leadline.toml";
 
 /// Every configuration key; also the only `LEADLINE_*` variables read.
-pub const KEYS: [&str; 45] = [
+pub const KEYS: [&str; 47] = [
     "data_dir",
     "database_url",
     "database_max_connections",
@@ -57,6 +57,8 @@ pub const KEYS: [&str; 45] = [
     "mail_from",
     "reply_address",
     "smtp_listen",
+    "smtp_idle_timeout_seconds",
+    "smtp_sessions_per_address",
     "inbound_max_message_bytes",
     "inbound_email_token",
     "mailgun_signing_key",
@@ -169,6 +171,11 @@ pub struct Config {
     /// Where the built-in SMTP listener (the "scripted inbox") listens, e.g. `0.0.0.0:2525`.
     /// Unset: no listener.
     pub smtp_listen: Option<SocketAddr>,
+    /// How long the SMTP listener waits for a client's next command or line before closing
+    /// the session (well below RFC 5321's minutes: see docs/replies.md).
+    pub smtp_idle_timeout_seconds: u64,
+    /// Most SMTP sessions open at once from one client address (one IPv6 /64).
+    pub smtp_sessions_per_address: usize,
     /// The largest inbound e-mail or SMS accepted, in bytes.
     pub inbound_max_message_bytes: usize,
     /// The secret path segment of the SendGrid and Mailgun inbound URLs
@@ -226,6 +233,8 @@ impl Default for Config {
             mail_from: None,
             reply_address: None,
             smtp_listen: None,
+            smtp_idle_timeout_seconds: 30,
+            smtp_sessions_per_address: 8,
             inbound_max_message_bytes: 1024 * 1024,
             inbound_email_token: None,
             mailgun_signing_key: None,
@@ -311,6 +320,7 @@ impl Config {
         if self.max_body_bytes < 1024 {
             return invalid("max_body_bytes must be at least 1024");
         }
+        check_provider_api(&self.telephony_api_base_url)?;
         if let Some(url) = &self.public_base_url
             && !matches!(url.scheme(), "http" | "https")
         {
@@ -334,6 +344,9 @@ impl Config {
         }
         if self.outbox_timeout_seconds == 0 || self.outbox_lease_seconds < 2 * self.outbox_timeout_seconds {
             return invalid("outbox_lease_seconds must be at least twice outbox_timeout_seconds (at least 1)");
+        }
+        if self.smtp_idle_timeout_seconds == 0 || self.smtp_sessions_per_address == 0 {
+            return invalid("smtp_idle_timeout_seconds and smtp_sessions_per_address must be at least 1");
         }
         if self.inbound_max_message_bytes < 1024 {
             return invalid("inbound_max_message_bytes must be at least 1024");
@@ -443,6 +456,26 @@ impl Config {
         }
         text
     }
+}
+
+/// The provider's API receives each account's auth token (HTTP Basic): https only, plain
+/// http only to this machine (a local fake), and no credentials of its own in the URL.
+fn check_provider_api(url: &Url) -> Result<(), ConfigError> {
+    let refused = |why: String| Err(ConfigError::Invalid(format!("telephony_api_base_url {why}")));
+    match url.scheme() {
+        "https" if url.host().is_some() => {}
+        "http" if leadline_core::net::is_loopback(url) => {}
+        "http" => {
+            return refused(
+                "is plain http: use https, as the auth token is sent to it (http only on this machine)".into(),
+            );
+        }
+        other => return refused(format!("must be an https:// URL, not {other}:")),
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return refused("must not carry a user name or password".into());
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -146,3 +146,31 @@ fn attachment_types_may_be_given_in_the_environment() {
         Ok(())
     });
 }
+
+#[test]
+fn the_provider_api_must_be_https_except_on_this_machine() {
+    let with_api = |url: &str| Config {
+        telephony_api_base_url: Url::parse(url).unwrap(),
+        ..Config::default()
+    };
+    for good in [
+        "https://api.twilio.com",
+        "https://api.provider.example:8443/base",
+        "http://127.0.0.1:9000",
+        "http://localhost:9000",
+        "http://[::1]:9000",
+    ] {
+        assert!(with_api(good).validate().is_ok(), "{good} was refused");
+    }
+    for bad in [
+        "http://api.twilio.com",
+        "http://10.0.0.5:8080",
+        "ftp://api.twilio.com",
+        "file:///etc/passwd",
+        "https://user:pass@api.twilio.com",
+    ] {
+        let error = with_api(bad).validate().expect_err(bad).to_string();
+        assert!(error.contains("telephony_api_base_url"), "{bad}: {error}");
+        assert!(!error.contains("pass@"), "{error}");
+    }
+}

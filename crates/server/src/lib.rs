@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod egress;
 pub mod export;
 pub mod http;
 pub mod inbound;

@@ -7,6 +7,7 @@ pub mod apply;
 pub mod email;
 mod http;
 pub mod mime;
+mod slots;
 mod sms;
 pub mod smtp;
 
@@ -14,6 +15,7 @@ use crate::config::Config;
 use crate::http::AppState;
 use axum::Router;
 use axum::routing::post;
+use std::time::Duration;
 
 pub use apply::{Refusal, RefusalKind, Sender, apply};
 pub use smtp::serve_smtp;
@@ -26,6 +28,10 @@ pub struct Settings {
     pub email_token: Option<String>,
     /// Mailgun's webhook signing key; set, every Mailgun post must be signed.
     pub mailgun_signing_key: Option<String>,
+    /// How long the SMTP listener waits for the client's next line.
+    pub smtp_idle: Duration,
+    /// Most SMTP sessions at once from one client address.
+    pub smtp_sessions_per_address: usize,
 }
 
 impl Settings {
@@ -35,6 +41,8 @@ impl Settings {
             max_message_bytes: config.inbound_max_message_bytes,
             email_token: config.inbound_email_token.clone(),
             mailgun_signing_key: config.mailgun_signing_key.clone(),
+            smtp_idle: Duration::from_secs(config.smtp_idle_timeout_seconds),
+            smtp_sessions_per_address: config.smtp_sessions_per_address,
         }
     }
 }

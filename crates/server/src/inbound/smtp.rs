@@ -1,22 +1,25 @@
 //! The built-in SMTP listener (the patent's "scripted inbox"): a small RFC 5321 server on
 //! tokio for EHLO/HELO, MAIL FROM, RCPT TO, DATA, RSET, NOOP, VRFY and QUIT, with limits on
-//! line length, recipients, message size, sessions and idle time. Written here rather than
-//! taken from a crate: the maintained servers (`mailin-embedded`, `samotop`) bring their own
-//! threads or runtimes and TLS stacks, and a receive-only inbox needs a few states.
+//! line length, recipients, message size, sessions (in all and per client address), idle time
+//! and session length. Written here rather than taken from a crate: the maintained servers
+//! (`mailin-embedded`, `samotop`) bring their own threads or runtimes and TLS stacks, and a
+//! receive-only inbox needs a few states.
 //!
-//! Each accepted message is read as MIME, its reply applied, and the SMTP answer carries the
-//! outcome so the sender's mail client shows it: 250 recorded, 550 refused (a stranger or an
-//! unknown record), 554 unreadable, 451 try again. The confirmation is also mailed back when a
-//! relay is configured.
+//! Each accepted message is read as MIME, its reply applied, and the SMTP answer says whether
+//! it was recorded: 250 recorded, 451 try again, 554 unreadable, and one and the same 550 for
+//! every refusal, whoever sent it, so that a stranger cannot learn which addresses are
+//! operators' from the answers. Why a reply was refused is mailed back when a relay is
+//! configured, to the sender's address (where only its owner reads it).
 
 use super::apply::RefusalKind;
+use super::slots::{Full, Slot, Slots};
 use super::{email, mime};
 use crate::http::AppState;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::time::Instant;
 
 /// Longest command line (RFC 5321 §4.5.3.1.4: 512 octets with CRLF).
 const MAX_COMMAND_LINE: usize = 512;
@@ -24,16 +27,17 @@ const MAX_COMMAND_LINE: usize = 512;
 const MAX_TEXT_LINE: usize = 1000;
 /// Most recipients of one message.
 const MAX_RECIPIENTS: usize = 100;
-/// Most sessions at once; more wait for a free one.
-const MAX_SESSIONS: usize = 64;
-/// Longest wait for the client's next line.
-const IDLE: Duration = Duration::from_secs(120);
+/// Most sessions at once; a client beyond them is answered 421 at once.
+pub const MAX_SESSIONS: usize = 64;
+/// The longest a session may last, however busy: a client that sends a line just before each
+/// idle timeout cannot keep a slot for ever. A reply is a few kilobytes, sent in seconds.
+const MAX_SESSION: Duration = Duration::from_secs(600);
 /// Errors after which a session is closed.
 const MAX_ERRORS: u32 = 10;
 
 /// Serves SMTP on `listener` until the task is dropped.
 pub async fn serve_smtp(listener: TcpListener, state: AppState) {
-    let sessions = Arc::new(Semaphore::new(MAX_SESSIONS));
+    let slots = Slots::new(MAX_SESSIONS, state.inbound.smtp_sessions_per_address);
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -43,17 +47,31 @@ pub async fn serve_smtp(listener: TcpListener, state: AppState) {
                 continue;
             }
         };
-        let Ok(permit) = sessions.clone().acquire_owned().await else {
-            return;
-        };
-        let state = state.clone();
-        tokio::spawn(async move {
-            if let Err(e) = session(stream, &state).await {
-                tracing::debug!(%peer, error = %e, "SMTP session ended");
+        match slots.take(peer.ip()) {
+            Ok(slot) => {
+                let state = state.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = session(stream, &state, slot).await {
+                        tracing::debug!(%peer, error = %e, "SMTP session ended");
+                    }
+                });
             }
-            drop(permit);
-        });
+            Err(full) => {
+                tracing::info!(%peer, ?full, "SMTP: no session slot, client turned away");
+                turn_away(&stream, full);
+            }
+        }
     }
+}
+
+/// Tells a client there is no slot for it; the connection closes as `stream` is dropped. A
+/// fresh connection's send buffer takes the line at once, so the accept loop never waits.
+fn turn_away(stream: &TcpStream, full: Full) {
+    let line: &[u8] = match full {
+        Full::Listener => b"421 4.3.2 leadline is busy, try again later\r\n",
+        Full::Address => b"421 4.7.0 too many sessions from your address, try again later\r\n",
+    };
+    let _ = stream.try_write(line);
 }
 
 /// A line as read: its bytes without CRLF, or too long (the rest was skipped).
@@ -63,19 +81,14 @@ enum Line {
 }
 
 /// Reads one line of at most `max` bytes (CRLF included), skipping the rest of a longer one.
-/// `None` at the end of the stream or after the idle time.
+/// `None` at the end of the stream.
 async fn read_line<R: AsyncRead + Unpin>(reader: &mut BufReader<R>, max: usize) -> std::io::Result<Option<Line>> {
     let mut line = Vec::new();
     let mut too_long = false;
     loop {
         let mut chunk = Vec::new();
         let limit = (max + 1).saturating_sub(line.len()).max(1) as u64;
-        let read = tokio::time::timeout(IDLE, (&mut *reader).take(limit).read_until(b'\n', &mut chunk)).await;
-        let n = match read {
-            Ok(result) => result?,
-            Err(_) => return Ok(None),
-        };
-        if n == 0 {
+        if (&mut *reader).take(limit).read_until(b'\n', &mut chunk).await? == 0 {
             return Ok(None);
         }
         let ended = chunk.ends_with(b"\n");
@@ -99,17 +112,71 @@ async fn read_line<R: AsyncRead + Unpin>(reader: &mut BufReader<R>, max: usize) 
     Ok(Some(Line::Text(line)))
 }
 
-async fn session(stream: TcpStream, state: &AppState) -> std::io::Result<()> {
+/// A client's connection: each line must arrive, and each reply be taken, within the idle
+/// time, and the whole session end within [`MAX_SESSION`].
+struct Conn {
+    /// First, so that the slot is free again before the client sees the connection close.
+    _slot: Slot,
+    reader: BufReader<OwnedReadHalf>,
+    writer: OwnedWriteHalf,
+    idle: Duration,
+    ends: Instant,
+}
+
+impl Conn {
+    fn new(stream: TcpStream, slot: Slot, idle: Duration) -> Self {
+        let (read, writer) = stream.into_split();
+        Self {
+            _slot: slot,
+            reader: BufReader::new(read),
+            writer,
+            idle,
+            ends: Instant::now() + MAX_SESSION,
+        }
+    }
+
+    fn deadline(&self) -> Instant {
+        (Instant::now() + self.idle).min(self.ends)
+    }
+
+    /// The next line; `None` when the client left or was too slow (it is told so with 421).
+    async fn next_line(&mut self, max: usize) -> std::io::Result<Option<Line>> {
+        match tokio::time::timeout_at(self.deadline(), read_line(&mut self.reader, max)).await {
+            Ok(line) => line,
+            Err(_) => {
+                let why = if Instant::now() >= self.ends {
+                    "421 4.4.2 session too long, closing".to_owned()
+                } else {
+                    format!(
+                        "421 4.4.2 nothing received for {} seconds, closing",
+                        self.idle.as_secs()
+                    )
+                };
+                self.reply(&why).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Sends one reply (CRLF added); a client that does not take it in time is dropped.
+    async fn reply(&mut self, text: &str) -> std::io::Result<()> {
+        let bytes = format!("{text}\r\n");
+        tokio::time::timeout_at(self.deadline(), self.writer.write_all(bytes.as_bytes()))
+            .await
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))?
+    }
+}
+
+async fn session(stream: TcpStream, state: &AppState, slot: Slot) -> std::io::Result<()> {
     let max = state.inbound.max_message_bytes;
-    let (read, mut write) = stream.into_split();
-    let mut reader = BufReader::new(read);
-    write.write_all(b"220 leadline ESMTP ready\r\n").await?;
+    let mut conn = Conn::new(stream, slot, state.inbound.smtp_idle);
+    conn.reply("220 leadline ESMTP ready").await?;
     let (mut greeted, mut from, mut recipients, mut errors) = (false, None::<String>, 0usize, 0u32);
     loop {
-        let line = match read_line(&mut reader, MAX_COMMAND_LINE).await? {
+        let line = match conn.next_line(MAX_COMMAND_LINE).await? {
             None => return Ok(()),
             Some(Line::TooLong) => {
-                write.write_all(b"500 5.5.2 line too long\r\n").await?;
+                conn.reply("500 5.5.2 line too long").await?;
                 errors += 1;
                 continue;
             }
@@ -144,10 +211,8 @@ async fn session(stream: TcpStream, state: &AppState) -> std::io::Result<()> {
             }
             "DATA" if recipients == 0 => "503 5.5.1 RCPT TO first".into(),
             "DATA" => {
-                write
-                    .write_all(b"354 end the message with a line holding only .\r\n")
-                    .await?;
-                let Some(message) = read_data(&mut reader, max).await? else {
+                conn.reply("354 end the message with a line holding only .").await?;
+                let Some(message) = read_data(&mut conn, max).await? else {
                     return Ok(());
                 };
                 (from, recipients) = (None, 0);
@@ -163,7 +228,7 @@ async fn session(stream: TcpStream, state: &AppState) -> std::io::Result<()> {
             "NOOP" => "250 2.0.0 OK".into(),
             "VRFY" => "252 2.1.5 cannot verify, send the message".into(),
             "QUIT" => {
-                write.write_all(b"221 2.0.0 bye\r\n").await?;
+                conn.reply("221 2.0.0 bye").await?;
                 return Ok(());
             }
             _ => {
@@ -174,10 +239,9 @@ async fn session(stream: TcpStream, state: &AppState) -> std::io::Result<()> {
         if answer.starts_with('5') && !answer.starts_with("55") {
             errors += 1;
         }
-        write.write_all(answer.as_bytes()).await?;
-        write.write_all(b"\r\n").await?;
+        conn.reply(&answer).await?;
         if errors >= MAX_ERRORS {
-            write.write_all(b"421 4.7.0 too many errors\r\n").await?;
+            conn.reply("421 4.7.0 too many errors").await?;
             return Ok(());
         }
     }
@@ -203,13 +267,10 @@ fn mail_from(argument: &str, max: usize) -> Result<String, String> {
 
 /// The message after DATA up to the lone `.`, dot-unstuffed; `Err(answer)` when it is too
 /// large or has an overlong line (read to its end all the same). `None`: the client left.
-async fn read_data<R: AsyncRead + Unpin>(
-    reader: &mut BufReader<R>,
-    max: usize,
-) -> std::io::Result<Option<Result<Vec<u8>, String>>> {
+async fn read_data(conn: &mut Conn, max: usize) -> std::io::Result<Option<Result<Vec<u8>, String>>> {
     let (mut raw, mut problem) = (Vec::new(), None);
     loop {
-        let line = match read_line(reader, MAX_TEXT_LINE).await? {
+        let line = match conn.next_line(MAX_TEXT_LINE).await? {
             None => return Ok(None),
             Some(Line::TooLong) => {
                 problem.get_or_insert_with(|| format!("554 5.6.0 a line is longer than {MAX_TEXT_LINE} bytes"));
@@ -242,15 +303,22 @@ async fn deliver(state: &AppState, raw: &[u8], max: usize) -> String {
     };
     match email::handle(state, &incoming).await {
         Ok(text) => format!("250 2.0.0 {}", one_line(&text)),
+        Err(refusal) if refusal.kind == RefusalKind::Internal => format!("451 4.3.0 {}", one_line(&refusal.reason)),
         Err(refusal) => {
-            let code = match refusal.kind {
-                RefusalKind::NotOperator => "550 5.7.1",
-                RefusalKind::Unknown => "550 5.1.1",
-                RefusalKind::Invalid => "554 5.6.0",
-                RefusalKind::Internal => "451 4.3.0",
-            };
-            format!("{code} {}", one_line(&refusal.reason))
+            tracing::info!(kind = ?refusal.kind, reason = %refusal.reason, "SMTP: a reply was refused");
+            refused(state).to_owned()
         }
+    }
+}
+
+/// The one answer to a refused reply (from a stranger, or an operator's unknown record or
+/// unreadable command): the same code and text whoever sent it, or the answers would tell a
+/// stranger which addresses are operators'. The reason goes to the sender's address by mail.
+fn refused(state: &AppState) -> &'static str {
+    if state.mailer.is_some() {
+        "550 5.7.1 the reply was not recorded: the reason was mailed to the sender"
+    } else {
+        "550 5.7.1 the reply was not recorded"
     }
 }
 

@@ -61,7 +61,8 @@ impl Cache {
 
 /// What an adapter works with.
 pub struct Context<'a> {
-    /// The HTTP client (rustls; one per worker, with connection reuse).
+    /// The HTTP client ([`crate::egress::client`]: no redirects, public addresses only; one
+    /// per worker, with connection reuse).
     pub http: &'a reqwest::Client,
     /// The database, for CRM ids (`external_id`) and the like.
     pub store: &'a dyn Store,
@@ -106,7 +107,12 @@ pub fn http_failure(status: reqwest::StatusCode, body: &str) -> Failure {
     }
 }
 
-/// A transport error (timeout, refused connection) is always worth retrying.
+/// A transport error (timeout, refused connection) is worth retrying; a redirect or an
+/// address that is not public ([`crate::egress::Refused`]) is not: the target's URL or DNS
+/// must change first.
 pub fn transport_failure(error: &reqwest::Error) -> Failure {
-    Failure::Retry(format!("{error}"))
+    match crate::egress::refusal(error) {
+        Some(refused) => Failure::Permanent(refused.to_string()),
+        None => Failure::Retry(format!("{error}")),
+    }
 }

@@ -266,7 +266,7 @@ mod tests {
             .await
             .unwrap();
         let delivery = claimed(url);
-        let http = reqwest::Client::new();
+        let http = crate::egress::client(Duration::from_secs(5));
         let cache = Cache::default();
         let ctx = Context {
             http: &http,

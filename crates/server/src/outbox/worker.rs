@@ -56,14 +56,10 @@ pub struct Worker {
 impl Worker {
     /// A worker over `store`.
     pub fn new(store: Arc<dyn Store>, metrics: Arc<Metrics>, settings: Settings) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("Leadline/", env!("CARGO_PKG_VERSION")))
-            .timeout(settings.timeout)
-            .build()?;
         Ok(Self {
             store,
             metrics,
-            http,
+            http: crate::egress::client(settings.timeout),
             cache: Arc::new(Cache::default()),
             settings,
             mailer: None,

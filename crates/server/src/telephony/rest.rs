@@ -1,6 +1,8 @@
 //! The provider's REST API (Twilio-compatible): placing outbound calls. HTTP Basic with the
 //! account id and auth token, form-encoded, with a timeout; the base URL is configurable so
-//! that tests and other providers can stand in.
+//! that tests and other providers can stand in (https only, checked when the configuration is
+//! loaded). The client is [`crate::egress::client`]: a redirect is not followed, so the auth
+//! token and the form go to the configured API and nowhere else.
 
 use leadline_core::tenant::TrackingNumber;
 use std::time::Duration;
@@ -25,11 +27,10 @@ pub struct OutboundCall<'a> {
 impl ProviderApi {
     /// A client of the API at `base` (e.g. `https://api.twilio.com`).
     pub fn new(base: Url) -> Self {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .expect("a client with a timeout builds");
-        Self { base, client }
+        Self {
+            base,
+            client: crate::egress::client(Duration::from_secs(10)),
+        }
     }
 
     /// Places a call from the tracking number; returns the provider's call id.
@@ -51,7 +52,11 @@ impl ProviderApi {
             .basic_auth(account, Some(from.auth_token.expose()))
             .form(&form)
             .send()
-            .await?;
+            .await
+            .map_err(|e| match crate::egress::refusal(&e) {
+                Some(refused) => anyhow::anyhow!("the provider's API: {refused}"),
+                None => e.into(),
+            })?;
         let status = response.status();
         let body: serde_json::Value = response.json().await.unwrap_or_default();
         if !status.is_success() {

@@ -268,9 +268,29 @@ async fn a_site_may_open_call_me_to_other_countries(engine: Engine) {
     app.finish().await;
 }
 
+async fn a_provider_redirect_is_not_followed_with_the_auth_token(engine: Engine) {
+    let (provider, seen, stolen) = crate::egress::redirecting(StatusCode::TEMPORARY_REDIRECT).await;
+    let config = Config {
+        telephony_api_base_url: url::Url::parse(&provider).unwrap(),
+        ..Config::default()
+    };
+    let (app, seeded) = TestApp::spawn_site(engine, config, SiteSettings::default()).await;
+    let state = visit(&app, &seeded).await;
+    let response = call_me(&app, &seeded, &state, &state["token"], "+12025550199").await;
+    assert_eq!(response.status(), 503);
+    assert_eq!(seen.lock().unwrap().len(), 1, "the provider was asked once");
+    assert!(stolen.lock().unwrap().is_empty(), "the redirect was followed");
+    assert!(
+        app.store.call_by_ref(seeded.site.business_id, 1000).await.is_err(),
+        "nothing recorded"
+    );
+    app.finish().await;
+}
+
 crate::on_both_engines!(
     call_me_calls_only_home_subscriber_lines_within_the_caps,
     a_site_may_open_call_me_to_other_countries,
+    a_provider_redirect_is_not_followed_with_the_auth_token,
     a_provider_that_refuses_gets_the_visitor_a_clear_answer,
     bad_requests_place_no_call,
     the_visitor_is_called_and_bridged_to_the_operators,

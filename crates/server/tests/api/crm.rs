@@ -69,7 +69,7 @@ async fn deliver(
     let now = Utc::now().timestamp_millis();
     let mut claimed = app.store.claim_deliveries(now, 60_000, 100).await.unwrap();
     claimed.sort_by_key(|d| d.id);
-    let http = reqwest::Client::new();
+    let http = leadline::egress::client(TIMEOUT);
     let mut outcomes = Vec::new();
     for delivery in claimed {
         let outcome = if delivery.integration.id != integration.id {
@@ -451,7 +451,7 @@ async fn a_lead_converted_in_salesforce_becomes_converted_in_leadline_and_reache
     let sf = FakeSalesforce::start().await;
     let integration = add_salesforce(&app, business, &sf).await;
     let cache = Cache::default();
-    let http = reqwest::Client::new();
+    let http = leadline::egress::client(TIMEOUT);
     let from_ads = visit(&app, seeded.site.id, "ga:111.222").await;
     let call = call(&app, &seeded, "CA-sf-2", Some(from_ads), 95).await;
     assert_all_sent(&deliver(&app, &cache, &integration, TIMEOUT).await);
@@ -510,7 +510,7 @@ async fn a_status_leadline_sent_or_changed_later_is_not_undone_by_the_pull(engin
     sf.state().batch = 1;
     let integration = add_salesforce(&app, business, &sf).await;
     let cache = Cache::default();
-    let http = reqwest::Client::new();
+    let http = leadline::egress::client(TIMEOUT);
     let ann = submit(
         &app,
         business,
@@ -714,7 +714,7 @@ async fn a_contact_disqualified_in_hubspot_makes_the_lead_lost(engine: Engine) {
     let hs = FakeHubspot::start().await;
     let integration = add_hubspot(&app, business, &hs).await;
     let cache = Cache::default();
-    let http = reqwest::Client::new();
+    let http = leadline::egress::client(TIMEOUT);
     let submission = submit(
         &app,
         business,

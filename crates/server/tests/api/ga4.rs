@@ -264,7 +264,7 @@ pub async fn deliver(adapter: &dyn Adapter, delivery: &ClaimedDelivery) -> Resul
     let store = SqlStore::open_and_migrate(&DatabaseUrl::Sqlite(dir.path().join("t.db")), &options)
         .await
         .unwrap();
-    let http = reqwest::Client::new();
+    let http = leadline::egress::client(Duration::from_secs(5));
     let cache = Cache::default();
     let ctx = Context {
         http: &http,

@@ -112,3 +112,22 @@ fn commands_honour_a_postgres_database_url() {
         "SQLite was used instead of PostgreSQL"
     );
 }
+
+#[test]
+fn a_provider_api_over_plain_http_is_refused_at_load() {
+    let cli = Cli::new();
+    let out = cli
+        .command(&["serve", "--print-config"])
+        .env("LEADLINE_TELEPHONY_API_BASE_URL", "http://api.twilio.com")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("telephony_api_base_url") && err.contains("https"), "{err}");
+    let out = cli
+        .command(&["serve", "--print-config"])
+        .env("LEADLINE_TELEPHONY_API_BASE_URL", "http://127.0.0.1:9000")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
