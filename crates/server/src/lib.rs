@@ -12,6 +12,7 @@ pub mod inbound;
 pub mod jobs;
 pub mod mail;
 pub mod outbox;
+pub mod sandbox;
 pub mod shutdown;
 pub mod telemetry;
 pub mod telephony;

@@ -4,7 +4,7 @@
 
 use crate::commands::{InputError, open_store, serve::serve_on};
 use crate::config::Config;
-use crate::http::demo::DemoSite;
+use crate::sandbox::DemoSite;
 use leadline_core::names::{Name, Slug};
 use leadline_core::net::{DomainName, Email};
 use leadline_core::secret::{IssuedApiKey, NewPassword, random_token};

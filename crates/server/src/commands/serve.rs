@@ -2,9 +2,9 @@
 
 use crate::commands::open_store;
 use crate::config::Config;
-use crate::http::demo::DemoSite;
 use crate::http::{self, AppState, Limits};
 use crate::jobs;
+use crate::sandbox::DemoSite;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;

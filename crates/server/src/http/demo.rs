@@ -1,9 +1,9 @@
 //! `/demo/`: a small sample business website with the snippet on every page, served by
 //! `leadline demo` so that a newcomer sees an extension within a minute.
 
-use crate::commands::sim;
 use crate::http::AppState;
 use crate::http::error::ApiError;
+use crate::sandbox::{self as sim, DemoSite};
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -12,20 +12,9 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use leadline_core::E164;
-use leadline_core::secret::Secret;
-use leadline_core::site::SiteKey;
 use serde::Deserialize;
 use serde_json::json;
 use std::time::Duration;
-
-/// The demo site: whose snippet key and number the pages carry.
-#[derive(Debug, Clone)]
-pub struct DemoSite {
-    pub key: SiteKey,
-    pub number: E164,
-    /// The number's auth token, with which the in-browser phone signs its requests.
-    pub auth_token: Secret,
-}
 
 const PAGES: [(&str, &str, &str); 5] = [
     (

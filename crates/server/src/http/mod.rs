@@ -59,7 +59,7 @@ pub struct AppState {
     /// The header a trusted proxy names the client's address in, if any.
     pub client_ip_header: Option<HeaderName>,
     /// The site whose pages `/demo/` serves (set by `leadline demo`).
-    pub demo: Option<Arc<demo::DemoSite>>,
+    pub demo: Option<Arc<crate::sandbox::DemoSite>>,
     /// Where calls go, untracked, when the database cannot be reached.
     pub telephony_fallback: Option<leadline_core::E164>,
     /// The provider's REST API client.

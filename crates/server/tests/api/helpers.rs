@@ -3,8 +3,8 @@
 
 use axum::Router;
 use leadline::config::Config;
-use leadline::http::demo::DemoSite;
 use leadline::http::{self, AppState, Limits};
+use leadline::sandbox::DemoSite;
 use leadline_core::E164;
 use leadline_core::names::{Name, Slug};
 use leadline_core::net::DomainName;

@@ -1,35 +1,14 @@
-//! `leadline sim call`: the sandbox phone. It plays the telephony provider against any
-//! Leadline server, the way Twilio would: it signs every request with the tracking number's
-//! auth token, follows the TwiML it gets, keys the caller's digits, answers as an operator
-//! (or lets the call go to voicemail) and posts the callbacks. The transcript is printed as
-//! JSON. It needs no configuration and no database: only the server's URL, the number and
-//! its token, given as flags or read from the `demo.json` that `leadline demo` writes.
-
-mod phone;
-pub(crate) use phone::place;
-mod transcript;
-mod twiml;
-mod wire;
+//! `leadline sim call`: places a call with the sandbox phone ([`crate::sandbox`]) and prints
+//! its transcript as JSON. It needs no configuration and no database: only the server's URL,
+//! the number and its token, given as flags or read from the `demo.json` that `leadline demo`
+//! writes.
 
 use crate::cli::SimCallArgs;
 use crate::commands::InputError;
+use crate::sandbox::{self, Settings};
 use leadline_core::E164;
 use serde::Deserialize;
 use std::path::Path;
-
-/// What the call is placed with, flags and demo.json combined and checked.
-#[derive(Debug)]
-pub struct Settings {
-    /// The server's public base URL, without a trailing slash.
-    pub server: String,
-    pub to: String,
-    pub from: String,
-    pub digits: Option<String>,
-    pub answer_after: u32,
-    pub talk: u32,
-    pub no_answer: bool,
-    pub auth_token: String,
-}
 
 /// The part of demo.json the sandbox reads.
 #[derive(Debug, Deserialize)]
@@ -42,7 +21,7 @@ struct DemoFile {
 /// Places a simulated call and prints its transcript.
 pub async fn call(args: &SimCallArgs) -> anyhow::Result<()> {
     let settings = settings(args)?;
-    let transcript = phone::place(&settings).await?;
+    let transcript = sandbox::place(&settings).await?;
     println!("{}", serde_json::to_string_pretty(&transcript)?);
     Ok(())
 }
