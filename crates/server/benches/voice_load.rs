@@ -7,7 +7,7 @@
 //! it only runs a few calls and checks them.
 
 use leadline::config::Config;
-use leadline::http::{self, AppState, Limits};
+use leadline::launch::{Application, Options};
 use leadline_core::E164;
 use leadline_core::call::{Call, CallKey, CallOutcome, MatchedBy};
 use leadline_core::names::{Name, Slug};
@@ -110,12 +110,16 @@ async fn run(url: DatabaseUrl, plan: Phases) -> Vec<String> {
     };
     let store = SqlStore::open_and_migrate(&url, &options).await.expect("open");
     let site = seed(&store).await;
-    let secret = Secret::new("a benchmark install secret, long enough");
-    let state = AppState::new(Arc::new(store.clone()), &config, secret).expect("state");
-    let app = http::finish(http::routes(), state, Limits::from_config(&config));
+    let config = Config {
+        secret_key: Some("a benchmark install secret, long enough".into()),
+        ..config
+    };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let grace = Duration::from_secs(config.shutdown_grace_seconds);
-    let server = tokio::spawn(http::serve(listener, app, async { _ = stopped.await }, grace));
+    let shutdown = async { _ = stopped.await };
+    let application = Application::build(&config, store.clone(), listener, Options::default(), shutdown)
+        .await
+        .expect("server");
+    let server = tokio::spawn(application.wait());
     let client = reqwest::Client::builder().pool_max_idle_per_host(1024).build();
     let provider = Arc::new(Provider {
         client: client.expect("client"),
@@ -166,7 +170,7 @@ async fn run(url: DatabaseUrl, plan: Phases) -> Vec<String> {
     );
     drop(provider);
     let _ = stop.send(());
-    server.await.expect("server task").expect("server loop");
+    server.await.expect("server task").expect("server and jobs");
     store.close().await;
     failures
 }

@@ -1,6 +1,7 @@
 //! Configuration: built-in defaults, then `leadline.toml`, then `LEADLINE_*` variables, then
 //! command-line flags. Every key is documented in docs/configuration.md with its default.
 
+use crate::attachments::storage::{S3Spec, StorageSpec, parse_s3_url};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use leadline_core::secret::{Secret, random_token};
@@ -14,7 +15,7 @@ use url::Url;
 pub const DEFAULT_CONFIG_FILE: &str = "leadline.toml";
 
 /// Every configuration key; also the only `LEADLINE_*` variables read.
-pub const KEYS: [&str; 47] = [
+pub const KEYS: [&str; 48] = [
     "data_dir",
     "database_url",
     "database_max_connections",
@@ -46,6 +47,7 @@ pub const KEYS: [&str; 47] = [
     "attachments_max_files",
     "attachments_types",
     "attachments_link_ttl_seconds",
+    "outbox_worker",
     "outbox_poll_ms",
     "outbox_batch",
     "outbox_lease_seconds",
@@ -144,6 +146,9 @@ pub struct Config {
     pub attachments_types: Vec<String>,
     /// How long a signed download link works.
     pub attachments_link_ttl_seconds: u64,
+    /// Whether this server delivers the outbox (off for a web-only node; another server with
+    /// it on delivers).
+    pub outbox_worker: bool,
     /// How often the outbox worker looks for due deliveries.
     pub outbox_poll_ms: u64,
     /// Most deliveries one worker sends at once.
@@ -222,6 +227,7 @@ impl Default for Config {
                 .map(|t| (*t).to_owned())
                 .collect(),
             attachments_link_ttl_seconds: 900,
+            outbox_worker: true,
             outbox_poll_ms: 250,
             outbox_batch: 32,
             outbox_lease_seconds: 60,
@@ -364,9 +370,46 @@ impl Config {
         {
             return invalid("smtp_relay_url must start with smtp:// or smtps://");
         }
-        crate::attachments::storage::StorageSpec::from_config(self)
+        self.attachment_storage()
             .map_err(|e| ConfigError::Invalid(format!("attachment storage: {e}")))?;
         Ok(())
+    }
+
+    /// The server's default storage: the bucket of `attachments_s3_url` when set, else the
+    /// directory `attachments_dir` (default `<data_dir>/attachments`).
+    pub fn attachment_storage(&self) -> Result<StorageSpec, leadline_core::Invalid> {
+        let Some(url) = &self.attachments_s3_url else {
+            let s3_keys_set = self.attachments_s3_endpoint.is_some()
+                || self.attachments_s3_access_key_id.is_some()
+                || self.attachments_s3_secret_access_key.is_some();
+            if s3_keys_set {
+                return Err(leadline_core::Invalid::new(
+                    "attachments_s3_url",
+                    "other attachments_s3_* keys are set but the bucket (attachments_s3_url) is not",
+                ));
+            }
+            let path = self
+                .attachments_dir
+                .clone()
+                .unwrap_or_else(|| self.data_dir.join("attachments"));
+            return Ok(StorageSpec::Dir { path });
+        };
+        let (bucket, prefix) = parse_s3_url(url)?;
+        let spec = S3Spec {
+            bucket,
+            prefix,
+            endpoint: self
+                .attachments_s3_endpoint
+                .as_ref()
+                .map(|u| u.as_str().trim_end_matches('/').to_owned()),
+            region: self.attachments_s3_region.clone(),
+            access_key_id: self.attachments_s3_access_key_id.clone(),
+            secret_access_key: self.attachments_s3_secret_access_key.clone().map(Secret::new),
+            allow_http: self.attachments_s3_allow_http,
+            virtual_hosted_style: self.attachments_s3_virtual_hosted_style,
+        };
+        spec.validate()?;
+        Ok(StorageSpec::S3(spec))
     }
 
     /// The database to use, and whether it is the default one under the data directory

@@ -1,21 +1,41 @@
 //! Background jobs every server runs; each is safe to run on several servers at once.
 
 use leadline_core::store::Store;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 /// Codes freed per sweep round; rounds repeat while they come back full.
 const SWEEP_BATCH: u32 = 1000;
 
-/// Frees extension codes whose idle time has passed, every `interval`.
-pub fn spawn_sweeper(store: Arc<dyn Store>, interval: Duration) {
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(interval);
-        loop {
-            every.tick().await;
-            sweep_once(store.as_ref()).await;
+/// Runs `round` every `interval` until `stop` is cancelled; a round in progress is finished
+/// first. A round that answers `true` had more to do and is run again at once.
+pub async fn every<F, Fut>(interval: Duration, stop: CancellationToken, mut round: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = ticker.tick() => {}
         }
-    });
+        if round().await {
+            ticker.reset_immediately();
+        }
+    }
+}
+
+/// Frees extension codes whose idle time has passed, every `interval`, until `stop`.
+pub async fn sweep(store: Arc<dyn Store>, interval: Duration, stop: CancellationToken) {
+    every(interval, stop, || async {
+        sweep_once(store.as_ref()).await;
+        false
+    })
+    .await;
 }
 
 /// One sweep: frees every code expired by now, in batches.

@@ -90,7 +90,7 @@ impl Attachments {
             max_files: config.attachments_max_files,
             types,
             link_ttl: Duration::from_secs(config.attachments_link_ttl_seconds),
-            global_spec: StorageSpec::from_config(config)?,
+            global_spec: config.attachment_storage()?,
             global: Mutex::new(None),
             store: None,
             per_business: Mutex::new(HashMap::new()),

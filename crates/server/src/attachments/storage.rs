@@ -2,7 +2,6 @@
 //! mounted on) or an S3-compatible bucket. A business's own storage is kept in the database
 //! as the JSON of a [`StorageSpec`]; the server's default one comes from the configuration.
 
-use crate::config::Config;
 use leadline_core::Invalid;
 use leadline_core::net::is_loopback;
 use leadline_core::secret::Secret;
@@ -209,43 +208,6 @@ impl S3Spec {
 }
 
 impl StorageSpec {
-    /// The server's default storage: the bucket of `attachments_s3_url` when set, else the
-    /// directory `attachments_dir` (default `<data_dir>/attachments`).
-    pub fn from_config(config: &Config) -> Result<Self, Invalid> {
-        let Some(url) = &config.attachments_s3_url else {
-            let s3_keys_set = config.attachments_s3_endpoint.is_some()
-                || config.attachments_s3_access_key_id.is_some()
-                || config.attachments_s3_secret_access_key.is_some();
-            if s3_keys_set {
-                return Err(Invalid::new(
-                    "attachments_s3_url",
-                    "other attachments_s3_* keys are set but the bucket (attachments_s3_url) is not",
-                ));
-            }
-            let path = config
-                .attachments_dir
-                .clone()
-                .unwrap_or_else(|| config.data_dir.join("attachments"));
-            return Ok(Self::Dir { path });
-        };
-        let (bucket, prefix) = parse_s3_url(url)?;
-        let spec = S3Spec {
-            bucket,
-            prefix,
-            endpoint: config
-                .attachments_s3_endpoint
-                .as_ref()
-                .map(|u| u.as_str().trim_end_matches('/').to_owned()),
-            region: config.attachments_s3_region.clone(),
-            access_key_id: config.attachments_s3_access_key_id.clone(),
-            secret_access_key: config.attachments_s3_secret_access_key.clone().map(Secret::new),
-            allow_http: config.attachments_s3_allow_http,
-            virtual_hosted_style: config.attachments_s3_virtual_hosted_style,
-        };
-        spec.validate()?;
-        Ok(Self::S3(spec))
-    }
-
     /// The JSON kept in the database for a business's own storage.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("a storage description always serialises")
@@ -309,6 +271,7 @@ pub fn writable_dir(path: &Path) -> Result<PathBuf, Invalid> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
 
     fn s3() -> S3Spec {
         S3Spec {
@@ -405,7 +368,7 @@ mod tests {
             ..Config::default()
         };
         assert_eq!(
-            StorageSpec::from_config(&config).unwrap(),
+            config.attachment_storage().unwrap(),
             StorageSpec::Dir {
                 path: "/srv/leadline/attachments".into()
             }
@@ -414,7 +377,7 @@ mod tests {
             attachments_s3_access_key_id: Some("AKID".into()),
             ..Config::default()
         };
-        assert!(StorageSpec::from_config(&half).is_err());
+        assert!(half.attachment_storage().is_err());
     }
 
     #[test]

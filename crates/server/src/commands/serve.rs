@@ -2,11 +2,8 @@
 
 use crate::commands::open_store;
 use crate::config::Config;
-use crate::http::{self, AppState, Limits};
-use crate::jobs;
+use crate::launch::{Application, Options};
 use crate::sandbox::DemoSite;
-use std::sync::Arc;
-use std::time::Duration;
 use tokio::net::TcpListener;
 
 /// Opens and migrates the database, binds the configured address and serves.
@@ -35,26 +32,14 @@ pub async fn serve_on(
         database = %url,
         "leadline is serving"
     );
-    let mut state = AppState::new(Arc::new(store.clone()), config, config.install_secret()?)?;
-    state.demo = demo.map(Arc::new);
-    state.spawn_pruning();
-    jobs::spawn_sweeper(state.store.clone(), Duration::from_secs(config.sweep_interval_seconds));
-    let settings = crate::outbox::worker::Settings::from_config(config);
-    let worker = crate::outbox::worker::Worker::new(state.store.clone(), state.metrics.clone(), settings)?
-        .with_mailer(state.mailer.clone());
-    if config.crm_pull_interval_seconds > 0 {
-        worker.spawn_puller(Duration::from_secs(config.crm_pull_interval_seconds));
-    }
-    worker.spawn();
-    if let Some(address) = config.smtp_listen {
-        let smtp = tokio::net::TcpListener::bind(address).await?;
-        tracing::info!(listen = %smtp.local_addr()?, "SMTP listener for operators' replies");
-        tokio::spawn(crate::inbound::serve_smtp(smtp, state.clone()));
-    }
-    let app = http::app(state, Limits::from_config(config));
-    let grace = Duration::from_secs(config.shutdown_grace_seconds);
-    http::serve(listener, app, shutdown, grace).await?;
-    store.close().await;
+    let options = Options {
+        demo,
+        extra_routes: None,
+    };
+    Application::build(config, store, listener, options, shutdown)
+        .await?
+        .wait()
+        .await?;
     tracing::info!("stopped");
     Ok(())
 }

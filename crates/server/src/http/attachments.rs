@@ -3,8 +3,8 @@
 //! already authorised for a business. A malformed, guessed or tampered name, a bad signature,
 //! an expired link, another business's file and a file gone from storage all get the same 404.
 
-use crate::http::AppState;
-use crate::http::error::ApiError;
+use crate::app::AppState;
+use crate::web::error::ApiError;
 use axum::Router;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};

@@ -1,9 +1,9 @@
 //! `/demo/`: a small sample business website with the snippet on every page, served by
 //! `leadline demo` so that a newcomer sees an extension within a minute.
 
-use crate::http::AppState;
-use crate::http::error::ApiError;
+use crate::app::AppState;
 use crate::sandbox::{self as sim, DemoSite};
+use crate::web::error::ApiError;
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};

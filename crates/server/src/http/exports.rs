@@ -3,11 +3,11 @@
 //! Advertising import files as CSV or XLSX. Another business's call, submission or site is
 //! the same 404 as a missing one. See docs/ads-exports.md.
 
+use crate::app::AppState;
 use crate::export::{self, Bound, Export, Format, MarkError, MarkInput, Request, SiteError};
-use crate::http::AppState;
-use crate::http::api_key::{ApiCaller, BusinessKey};
-use crate::http::error::ApiError;
 use crate::http::leads::money::format_minor;
+use crate::web::api_key::{ApiCaller, BusinessKey};
+use crate::web::error::ApiError;
 use axum::Json;
 use axum::Router;
 use axum::body::Body;

@@ -1,6 +1,6 @@
 //! Operations endpoints: liveness, readiness and metrics.
 
-use crate::http::AppState;
+use crate::app::AppState;
 use axum::Json;
 use axum::Router;
 use axum::extract::State;

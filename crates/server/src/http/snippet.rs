@@ -1,7 +1,7 @@
 //! `GET /t.js`: the tracking snippet, cacheable (strong ETag, five minutes) and gzipped for
 //! clients that accept it.
 
-use crate::http::AppState;
+use crate::app::AppState;
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -2,10 +2,10 @@
 //! against the source's domain, creates the visit, click and code, and sends the phone to the
 //! `tel:` link; `/c/{key}/qr.svg` and `/qr.png` print that URL as a QR code ("scan to call").
 
-use crate::http::AppState;
-use crate::http::error::ApiError;
-use crate::http::rate_limit::{ClientIp, too_many};
+use crate::app::AppState;
 use crate::http::visits::plan::{Purpose, Sighting};
+use crate::web::client::{ClientIp, too_many};
+use crate::web::error::ApiError;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};

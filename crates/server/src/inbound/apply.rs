@@ -2,10 +2,10 @@
 //! of the business, the record must exist; then the note or sale is recorded with the sender
 //! as its author, and a short confirmation is answered. Anything refused changes nothing.
 
-use crate::http::AppState;
-use crate::http::error::ApiError;
+use crate::app::AppState;
 use crate::http::leads::money::format_minor;
 use crate::http::leads::sales::{SaleBody, new_sale};
+use crate::web::error::ApiError;
 use leadline_core::E164;
 use leadline_core::call::Call;
 use leadline_core::ids::BusinessId;

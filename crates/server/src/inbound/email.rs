@@ -4,7 +4,7 @@
 
 use super::apply::{Refusal, RefusalKind, Sender, apply};
 use super::mime::Incoming;
-use crate::http::AppState;
+use crate::app::AppState;
 use crate::mail::Mail;
 use leadline_core::net::Email;
 use leadline_core::store::StoreError;

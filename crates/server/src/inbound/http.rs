@@ -6,7 +6,7 @@
 
 use super::email::handle;
 use super::mime::{self, Incoming, bare_address};
-use crate::http::AppState;
+use crate::app::AppState;
 use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Path, State};
 use axum::http::header::CONTENT_TYPE;
@@ -187,7 +187,7 @@ async fn read_form(state: &AppState, token: &str, headers: &HeaderMap, body: Bod
     })?;
     let expected = state.inbound.email_token.as_deref().unwrap_or("");
     if expected.is_empty() || !bool::from(expected.as_bytes().ct_eq(token.as_bytes())) {
-        return Err(crate::http::error::ApiError::NotFound.into_response());
+        return Err(crate::web::error::ApiError::NotFound.into_response());
     }
     let content_type = headers
         .get(CONTENT_TYPE)

@@ -4,7 +4,7 @@
 
 use super::apply::{Refusal, RefusalKind, Sender, apply};
 use super::email::capitalized;
-use crate::http::AppState;
+use crate::app::AppState;
 use crate::telephony::signed::{self, Signed};
 use axum::body::Body;
 use axum::extract::State;

@@ -14,12 +14,13 @@
 use super::apply::RefusalKind;
 use super::slots::{Full, Slot, Slots};
 use super::{email, mime};
-use crate::http::AppState;
+use crate::app::AppState;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 /// Longest command line (RFC 5321 §4.5.3.1.4: 512 octets with CRLF).
 const MAX_COMMAND_LINE: usize = 512;
@@ -37,9 +38,19 @@ const MAX_ERRORS: u32 = 10;
 
 /// Serves SMTP on `listener` until the task is dropped.
 pub async fn serve_smtp(listener: TcpListener, state: AppState) {
+    serve_smtp_until(listener, state, CancellationToken::new()).await;
+}
+
+/// Serves SMTP on `listener` until `stop`: no new session is taken after it; sessions in
+/// progress end by their own time limits.
+pub async fn serve_smtp_until(listener: TcpListener, state: AppState, stop: CancellationToken) {
     let slots = Slots::new(MAX_SESSIONS, state.inbound.smtp_sessions_per_address);
     loop {
-        let (stream, peer) = match listener.accept().await {
+        let accepted = tokio::select! {
+            () = stop.cancelled() => return,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
             Ok(accepted) => accepted,
             Err(e) => {
                 tracing::warn!(error = %e, "SMTP accept failed");

@@ -84,26 +84,23 @@ pub async fn pull_once(
     Ok(changed)
 }
 
-/// Pulls `pull_once` every `interval` until the task is aborted.
-pub fn spawn_puller(
+/// Pulls `pull_once` every `interval` (with `timeout` per request) until `stop`.
+pub async fn run_puller(
     store: Arc<dyn Store>,
     http: reqwest::Client,
     cache: Arc<Cache>,
-    interval: Duration,
-    timeout: Duration,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(interval);
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            every.tick().await;
-            match pull_once(store.as_ref(), &http, &cache, timeout).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(changed = n, "lead statuses pulled from lead managers"),
-                Err(e) => tracing::warn!(error = %format!("{e:#}"), "pulling from lead managers failed"),
-            }
+    (interval, timeout): (Duration, Duration),
+    stop: tokio_util::sync::CancellationToken,
+) {
+    crate::jobs::every(interval, stop, || async {
+        match pull_once(store.as_ref(), &http, &cache, timeout).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(changed = n, "lead statuses pulled from lead managers"),
+            Err(e) => tracing::warn!(error = %format!("{e:#}"), "pulling from lead managers failed"),
         }
+        false
     })
+    .await;
 }
 
 /// One round for one integration; the cursor moves only when every record was applied.

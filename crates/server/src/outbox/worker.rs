@@ -5,13 +5,15 @@
 
 use super::{Cache, Context, Failure, Sent, adapter_for};
 use crate::config::Config;
-use crate::http::metrics::Metrics;
 use crate::mail::Mailer;
+use crate::metrics::Metrics;
 use chrono::Utc;
 use leadline_core::outbox::{ClaimedDelivery, DeliveryOutcome, backoff};
 use leadline_core::store::Store;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 /// The worker's settings.
 #[derive(Debug, Clone)]
@@ -76,30 +78,39 @@ impl Worker {
     /// Starts pulling status changes from the lead managers every `interval`, sharing this
     /// worker's HTTP client and OAuth tokens.
     pub fn spawn_puller(&self, interval: Duration) -> tokio::task::JoinHandle<()> {
-        let store = self.store.clone();
-        super::pull::spawn_puller(
-            store,
+        tokio::spawn(self.puller(interval, CancellationToken::new()))
+    }
+
+    /// Pulls status changes every `interval` until `stop`, as [`Worker::spawn_puller`] does.
+    pub fn puller(&self, interval: Duration, stop: CancellationToken) -> impl Future<Output = ()> + Send + use<> {
+        super::pull::run_puller(
+            self.store.clone(),
             self.http.clone(),
             self.cache.clone(),
-            interval,
-            self.settings.timeout,
+            (interval, self.settings.timeout),
+            stop,
         )
     }
 
     /// Runs until the process ends; a failing database is logged and retried next round.
     pub fn spawn(self) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(self.settings.poll);
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticker.tick().await;
-                match self.run_once().await {
-                    Ok(n) if n == self.settings.batch as usize => ticker.reset_immediately(),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "outbox: cannot claim deliveries"),
+        tokio::spawn(self.run(CancellationToken::new()))
+    }
+
+    /// Delivers every `poll` until `stop`, finishing the batch in hand; a full batch is
+    /// followed by the next at once.
+    pub async fn run(self, stop: CancellationToken) {
+        let (poll, batch) = (self.settings.poll, self.settings.batch as usize);
+        crate::jobs::every(poll, stop, || async {
+            match self.run_once().await {
+                Ok(n) => n == batch,
+                Err(e) => {
+                    tracing::warn!(error = %e, "outbox: cannot claim deliveries");
+                    false
                 }
             }
         })
+        .await;
     }
 
     /// Claims one batch and delivers it; answers how many were claimed.

@@ -6,7 +6,7 @@ use super::route::Ringing;
 use super::signed::{Signed, verify};
 use super::twiml::Verb;
 use super::twiml_response;
-use crate::http::AppState;
+use crate::app::AppState;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};

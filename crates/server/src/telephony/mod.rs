@@ -6,13 +6,13 @@ mod callbacks;
 mod callme;
 mod pbx;
 pub mod resolve;
-pub mod rest;
+
 mod route;
 pub(crate) mod signed;
 pub mod twiml;
 mod voice;
 
-use crate::http::AppState;
+use crate::app::AppState;
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};

@@ -4,10 +4,10 @@
 
 use super::callbacks::free_code;
 use super::resolve::{Incoming, announcement, record_call};
-use crate::http::AppState;
-use crate::http::api_key::BusinessKey;
-use crate::http::error::ApiError;
-use crate::http::visits::MAX_BODY_BYTES;
+use crate::app::AppState;
+use crate::web::api_key::BusinessKey;
+use crate::web::error::ApiError;
+use crate::web::visit_guard::MAX_BODY_BYTES;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::routing::post;

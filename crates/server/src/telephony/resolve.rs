@@ -2,7 +2,7 @@
 //! source, else the caller's recent visit, else none; shared by the provider webhooks and the
 //! PBX API.
 
-use crate::http::AppState;
+use crate::app::AppState;
 use leadline_core::call::{Call, CallOrigin, NewCall};
 use leadline_core::keypad::{self, Keyed};
 use leadline_core::matching::{self, CallFound, CallLookup};

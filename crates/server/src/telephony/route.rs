@@ -2,7 +2,7 @@
 //! campaign, keyword, custom variable, business extension and business hours), else every
 //! destination at once.
 
-use crate::http::AppState;
+use crate::app::AppState;
 use chrono::{Datelike, Utc};
 use leadline_core::call::Call;
 use leadline_core::routing::{Facts, choose};

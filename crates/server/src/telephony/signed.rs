@@ -1,7 +1,7 @@
 //! Provider requests: the form body, the tracking number it is about, and the check of its
 //! `X-Twilio-Signature` over the public URL. A request that fails the check gets 403.
 
-use crate::http::AppState;
+use crate::app::AppState;
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};

@@ -6,7 +6,7 @@ use super::route::{Ringing, route};
 use super::signed::{Signed, verify};
 use super::twiml::{DialNumber, Verb};
 use super::{callback_url, fallback_verbs, twiml_response};
-use crate::http::AppState;
+use crate::app::AppState;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};

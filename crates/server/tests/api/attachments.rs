@@ -5,10 +5,10 @@
 use crate::helpers::{Engine, TestApp};
 use crate::on_both_engines;
 use bytes::Bytes;
+use leadline::app::AppState;
 use leadline::attachments::Attachments;
 use leadline::attachments::storage::{S3Spec, StorageSpec};
 use leadline::config::Config;
-use leadline::http::AppState;
 use leadline_core::BusinessId;
 use leadline_core::form::{FormIdentity, MessageId, NewAttachment, NewSubmission, StoredName, SubmissionVia};
 use leadline_core::lead::Contact;

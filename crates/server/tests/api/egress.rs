@@ -10,7 +10,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use leadline::config::Config;
-use leadline::http::metrics::Metrics;
+use leadline::metrics::Metrics;
 use leadline::outbox::worker::{Settings, Worker};
 use leadline_core::form::FormIdentity;
 use leadline_core::outbox::{Delivery, DeliveryStatus, IntegrationConfig, NewIntegration};

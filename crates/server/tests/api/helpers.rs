@@ -2,8 +2,9 @@
 //! fresh PostgreSQL database when asked and `LEADLINE_TEST_POSTGRES_URL` is set).
 
 use axum::Router;
+use leadline::app::AppState;
 use leadline::config::Config;
-use leadline::http::{self, AppState, Limits};
+use leadline::launch::{Application, Options};
 use leadline::sandbox::DemoSite;
 use leadline_core::E164;
 use leadline_core::names::{Name, Slug};
@@ -14,8 +15,6 @@ use leadline_core::store::{BusinessStore, DestinationStore, NumberStore, SiteSto
 use leadline_core::tenant::{AccountSid, NewBusiness, NewDestination, NewSite, NewTrackingNumber, Provider, Site};
 use leadline_store::{DatabaseUrl, OpenOptions, SqlStore};
 use sqlx::{Connection, Executor, PgConnection};
-use std::sync::Arc;
-use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -26,7 +25,7 @@ pub struct TestApp {
     pub store: SqlStore,
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<std::io::Result<()>>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
     _dir: tempfile::TempDir,
     postgres_db: Option<(String, String)>,
 }
@@ -196,19 +195,22 @@ impl TestApp {
             data_dir,
             ..config
         };
-        let secret = Secret::new("a test install secret that is long enough");
-        let mut state = AppState::new(Arc::new(store.clone()), &config, secret).unwrap();
-        state.demo = demo.map(Arc::new);
-        let app = http::finish(http::routes().merge(extra), state, Limits::from_config(&config));
+        let config = Config {
+            secret_key: Some("a test install secret that is long enough".into()),
+            ..config
+        };
+        let options = Options {
+            demo,
+            extra_routes: Some(extra),
+        };
         let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(http::serve(
-            listener,
-            app,
-            async move {
-                let _ = stopped.await;
-            },
-            Duration::from_secs(config.shutdown_grace_seconds),
-        ));
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        let application = Application::build(&config, store.clone(), listener, options, shutdown)
+            .await
+            .unwrap();
+        let server = tokio::spawn(application.wait());
         Self {
             base_url,
             store,
@@ -259,8 +261,8 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Sends the shutdown signal and waits for the server loop to return.
-    pub async fn shut_down(&mut self) -> std::io::Result<()> {
+    /// Sends the shutdown signal and waits for the server and its jobs to stop.
+    pub async fn shut_down(&mut self) -> anyhow::Result<()> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

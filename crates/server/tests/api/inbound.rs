@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::post;
 use leadline::config::Config;
-use leadline::http::metrics::Metrics;
+use leadline::metrics::Metrics;
 use leadline::outbox::worker::{Settings, Worker};
 use leadline_core::BusinessId;
 use leadline_core::lead::{Activity, ActivityKind};

@@ -6,8 +6,8 @@
 use crate::helpers::{Engine, Seeded, TestApp};
 use crate::inbound::{ANN_EMAIL, place_call, replies, seed_operator};
 use hmac::{Hmac, Mac};
+use leadline::app::AppState;
 use leadline::config::Config;
-use leadline::http::AppState;
 use leadline_core::secret::Secret;
 use leadline_core::site::SiteSettings;
 use serde_json::{Value, json};

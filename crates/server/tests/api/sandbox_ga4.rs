@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::post;
 use leadline::config::Config;
-use leadline::http::metrics::Metrics;
+use leadline::metrics::Metrics;
 use leadline::outbox::worker::{Settings, Worker};
 use leadline_core::outbox::{IntegrationConfig, NewIntegration};
 use leadline_core::site::SiteSettings;

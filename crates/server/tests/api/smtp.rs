@@ -5,8 +5,8 @@
 
 use crate::helpers::{Engine, Seeded, TestApp};
 use crate::inbound::{ANN_EMAIL, place_call, replies, seed_operator};
+use leadline::app::AppState;
 use leadline::config::Config;
-use leadline::http::AppState;
 use leadline_core::secret::Secret;
 use leadline_core::site::SiteSettings;
 use std::net::{IpAddr, Ipv4Addr};

@@ -2,7 +2,7 @@
 //! (the visit, the temporary id, the visitor key, click ids, the GA client id) and the
 //! contact details read from the visitor's fields.
 
-use crate::http::error::ApiError;
+use crate::web::error::ApiError;
 use leadline_core::E164;
 use leadline_core::channel::ClickIds;
 use leadline_core::form::{FormIdentity, TempId};

@@ -4,8 +4,8 @@
 
 use super::identity::{self, Hidden};
 use super::payload::Upload;
-use crate::http::AppState;
-use crate::http::error::ApiError;
+use crate::app::AppState;
+use crate::web::error::ApiError;
 use leadline_core::form::{MessageId, NewAttachment, NewSubmission, StoredName, Submission, SubmissionVia};
 use leadline_core::tenant::Site;
 use leadline_core::visit::VisitRef;

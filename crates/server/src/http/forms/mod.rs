@@ -6,11 +6,11 @@ mod identity;
 mod intake;
 mod payload;
 
-use crate::http::AppState;
-use crate::http::api_key::BusinessKey;
-use crate::http::error::ApiError;
-use crate::http::rate_limit::{ClientIp, too_many};
-use crate::http::visits::guard::{allowed_origin, cors_headers};
+use crate::app::AppState;
+use crate::web::api_key::BusinessKey;
+use crate::web::client::{ClientIp, too_many};
+use crate::web::error::ApiError;
+use crate::web::visit_guard::{allowed_origin, cors_headers};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -81,7 +81,7 @@ async fn receive_from_browser(
         .site
         .as_deref()
         .ok_or_else(|| ApiError::BadRequest("the form carries no leadline_site field".into()))?;
-    let site = crate::http::visits::find_site(state, key).await?;
+    let site = crate::web::visit_guard::find_site(state, key).await?;
     let origin = allowed_origin(headers, &site)?;
     let visit = vouched_visit(state, &site, &hidden);
     let intake = Intake {
@@ -184,7 +184,7 @@ async fn processor_post(
         .site
         .as_deref()
         .ok_or_else(|| ApiError::BadRequest("name the site: a 'site' key (JSON) or a leadline_site field".into()))?;
-    let site = crate::http::visits::find_site(&state, key).await?;
+    let site = crate::web::visit_guard::find_site(&state, key).await?;
     if site.business_id != business {
         return Err(ApiError::NotFound);
     }

@@ -2,7 +2,7 @@
 //! files) or, from a site's form processor, JSON. Every path applies the same limits, so a
 //! body that breaks one is refused before anything is stored.
 
-use crate::http::error::ApiError;
+use crate::web::error::ApiError;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header;

@@ -3,9 +3,9 @@
 
 use super::find_lead;
 use super::wire::{bad, json_body, lead_json};
-use crate::http::AppState;
-use crate::http::api_key::ApiCaller;
-use crate::http::error::ApiError;
+use crate::app::AppState;
+use crate::web::api_key::ApiCaller;
+use crate::web::error::ApiError;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};

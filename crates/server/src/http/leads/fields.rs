@@ -2,9 +2,9 @@
 //! defines one (name, type, required). Leads' values are set with `PATCH /v1/leads/{ref}`.
 
 use super::wire::{bad, json_body};
-use crate::http::AppState;
-use crate::http::api_key::BusinessKey;
-use crate::http::error::ApiError;
+use crate::app::AppState;
+use crate::web::api_key::BusinessKey;
+use crate::web::error::ApiError;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;

@@ -1,9 +1,9 @@
 //! `GET /v1/leads`: one page of the business's leads, newest first, with filters.
 
 use super::wire::lead_json;
-use crate::http::AppState;
-use crate::http::api_key::BusinessKey;
-use crate::http::error::ApiError;
+use crate::app::AppState;
+use crate::web::api_key::BusinessKey;
+use crate::web::error::ApiError;
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use chrono::{DateTime, Days, NaiveDate, Utc};

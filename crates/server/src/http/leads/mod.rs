@@ -13,8 +13,8 @@ pub mod sales;
 mod visitors;
 mod wire;
 
-use crate::http::AppState;
-use crate::http::error::ApiError;
+use crate::app::AppState;
+use crate::web::error::ApiError;
 use axum::Router;
 use axum::routing::{MethodRouter, get, post};
 use leadline_core::BusinessId;

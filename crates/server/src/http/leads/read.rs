@@ -4,9 +4,9 @@
 
 use super::find_lead;
 use super::wire::lead_json;
-use crate::http::AppState;
-use crate::http::api_key::BusinessKey;
-use crate::http::error::ApiError;
+use crate::app::AppState;
+use crate::web::api_key::BusinessKey;
+use crate::web::error::ApiError;
 use axum::Json;
 use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};

@@ -3,8 +3,8 @@
 //! Server to server: no CORS, and no contact details in the answer.
 
 use super::wire::totals_json;
-use crate::http::AppState;
-use crate::http::error::ApiError;
+use crate::app::AppState;
+use crate::web::error::ApiError;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};

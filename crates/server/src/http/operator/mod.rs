@@ -5,7 +5,7 @@ mod pages;
 mod session;
 mod view;
 
-use crate::http::AppState;
+use crate::app::AppState;
 use axum::Router;
 use axum::routing::{get, post};
 

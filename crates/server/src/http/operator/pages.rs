@@ -3,9 +3,9 @@
 
 use super::session::{Operator, safe_next};
 use super::view::{self, Entry};
-use crate::http::AppState;
-use crate::http::error::ApiError;
+use crate::app::AppState;
 use crate::http::leads::sales::{SaleBody, new_sale};
+use crate::web::error::ApiError;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};

@@ -2,8 +2,8 @@
 //! lives in an HttpOnly, SameSite=Strict cookie; only its SHA-256 is stored. Every form an
 //! operator posts carries a token derived from the session, and its Origin must be ours.
 
-use crate::http::AppState;
-use crate::http::error::ApiError;
+use crate::app::AppState;
+use crate::web::error::ApiError;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
@@ -106,13 +106,13 @@ pub fn safe_next(next: &str) -> &str {
 /// `POST /app/login`.
 pub async fn log_in(
     State(state): State<AppState>,
-    Extension(crate::http::rate_limit::ClientIp(ip)): Extension<crate::http::rate_limit::ClientIp>,
+    Extension(crate::web::client::ClientIp(ip)): Extension<crate::web::client::ClientIp>,
     jar: CookieJar,
     Form(form): Form<LoginForm>,
 ) -> Response {
     // Password guessing shares the per-address quota of visit registrations.
     if state.visit_limits.registration_from(ip).is_err() {
-        return crate::http::rate_limit::too_many(60);
+        return crate::web::client::too_many(60);
     }
     let refused =
         || super::pages::login_page(&form.next, Some("That e-mail and password do not match.")).into_response();

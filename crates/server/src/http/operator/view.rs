@@ -1,9 +1,9 @@
 //! What an operator sees of a lead: its details and one timeline of visits (with their
 //! pages), calls, submissions (with download links) and activities, oldest first.
 
-use crate::http::AppState;
-use crate::http::error::ApiError;
+use crate::app::AppState;
 use crate::http::leads::money::{format_minor, minor_digits};
+use crate::web::error::ApiError;
 use chrono::{DateTime, Utc};
 use leadline_core::call::Call;
 use leadline_core::form::Submission;

@@ -2,26 +2,24 @@
 //! `POST /v1/visits/{visit}/events` takes page views, heartbeats, variables and clicks.
 //! Every refusal is a 4xx with a JSON error and stores nothing.
 
-pub(crate) mod guard;
 pub(crate) mod plan;
 pub(crate) mod wire;
 
-pub use guard::{MAX_BODY_BYTES, VisitLimiters};
-
-use crate::http::AppState;
-use crate::http::error::ApiError;
-use crate::http::rate_limit::{ClientIp, too_many};
+use crate::app::AppState;
+use crate::limits::Limited;
+use crate::web::client::{ClientIp, too_many};
+use crate::web::error::ApiError;
+use crate::web::visit_guard::{
+    VisitRequest, allowed_origin, cors_headers, find_site, parse_json, read_body, visit_request,
+};
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
-use guard::{Limited, VisitRequest, allowed_origin, cors_headers, parse_json, read_body, visit_request};
 use leadline_core::channel::{ClickIds, classify};
 use leadline_core::form::TempId;
-use leadline_core::site::SiteKey;
-use leadline_core::store::StoreError;
 use leadline_core::tenant::Site;
 use leadline_core::token::{anonymous_digest, visit_token};
 use leadline_core::visit::{CodeOutcome, NewVisit, VisitRef, VisitState};
@@ -203,15 +201,6 @@ async fn handle_event(state: &AppState, visit: &str, headers: &HeaderMap, body: 
 fn count_eviction(state: &AppState, visit: &VisitState) {
     if visit.evicted {
         state.metrics.code_evicted();
-    }
-}
-
-/// The site a public request names; an unknown or malformed key is 404.
-pub(crate) async fn find_site(state: &AppState, key: &str) -> Result<Site, ApiError> {
-    let key = SiteKey::parse(key).map_err(|_| ApiError::NotFound)?;
-    match state.store.site_by_key(&key).await {
-        Err(StoreError::NotFound) => Err(ApiError::NotFound),
-        other => Ok(other?),
     }
 }
 

@@ -1,8 +1,8 @@
 //! What a request may do about a visit's code, from the site's mode and number.
 
-use crate::http::AppState;
-use crate::http::error::ApiError;
+use crate::app::AppState;
 use crate::http::visits::wire::StateBody;
+use crate::web::error::ApiError;
 use leadline_core::E164;
 pub use leadline_core::codeplan::Purpose;
 use leadline_core::codeplan::SiteCodes;

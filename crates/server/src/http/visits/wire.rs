@@ -1,7 +1,7 @@
 //! The visit API's wire format: request bodies, checked into domain values, and the visit
 //! state it answers.
 
-use crate::http::error::ApiError;
+use crate::web::error::ApiError;
 use leadline_core::E164;
 use leadline_core::site::ExtensionMode;
 use leadline_core::tenant::Site;
@@ -58,7 +58,7 @@ pub struct EventBody {
     pub element: Option<String>,
 }
 
-impl super::guard::VisitBody for EventBody {
+impl crate::web::visit_guard::VisitBody for EventBody {
     fn site(&self) -> &str {
         &self.site
     }

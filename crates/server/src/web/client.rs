@@ -1,50 +1,14 @@
-//! Rate limiting (GCRA, via governor): per client address in front of every route, and the
-//! keyed limiters the visit API adds. The client address comes from [`ClientIp`].
+//! The client's address (the TCP peer, or what a trusted proxy says), the 429 answer, and the
+//! middleware that holds every address to its quota ([`crate::limits`]).
 
-use crate::http::error::ApiError;
+use crate::limits::IpLimiter;
+use crate::web::error::ApiError;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use governor::clock::DefaultClock;
-use governor::state::keyed::DefaultKeyedStateStore;
-use governor::{Quota, RateLimiter};
-use std::hash::Hash;
 use std::net::{IpAddr, SocketAddr};
-use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::time::Duration;
-
-/// A rate limiter keyed by `K` (a client address, a site).
-pub type KeyedLimiter<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock>;
-
-/// A rate limiter keyed by client IP address.
-pub type IpLimiter = KeyedLimiter<IpAddr>;
-
-/// `per_second` sustained requests per address, with bursts of twice that.
-pub fn limiter(per_second: u32) -> Arc<IpLimiter> {
-    let rate = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
-    let burst = rate.saturating_mul(NonZeroU32::new(2).expect("2 is not zero"));
-    Arc::new(RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)))
-}
-
-/// `per_minute` sustained requests per key, with bursts of a tenth of that (at least 5).
-pub fn per_minute<K: Hash + Eq + Clone>(per_minute: u32) -> KeyedLimiter<K> {
-    let rate = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
-    let burst = NonZeroU32::new((per_minute / 10).clamp(5, per_minute.max(5))).unwrap_or(NonZeroU32::MIN);
-    RateLimiter::keyed(Quota::per_minute(rate).allow_burst(burst))
-}
-
-/// Runs `prune` every minute, so limiters forget quiet keys and their memory stays bounded.
-pub fn spawn_pruning(prune: impl Fn() + Send + 'static) {
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(60));
-        loop {
-            every.tick().await;
-            prune();
-        }
-    });
-}
 
 /// The client's address: the TCP peer, or what a trusted proxy says in `client_ip_header`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,64 +1,14 @@
 //! What stands between the public and the visit API: the body limit, the site's origins
 //! (and the CORS answer that follows from them), tokens and rate limits.
 
-use crate::config::Config;
-use crate::http::error::ApiError;
-use crate::http::rate_limit::{KeyedLimiter, per_minute};
+use crate::web::error::ApiError;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, header};
 use leadline_core::channel::host_matches;
 use leadline_core::tenant::Site;
-use std::net::IpAddr;
 
 /// Largest body the visit API reads.
 pub const MAX_BODY_BYTES: usize = 8 * 1024;
-
-/// The visit API's rate limits.
-pub struct VisitLimiters {
-    registrations_per_ip: KeyedLimiter<IpAddr>,
-    registrations_per_site: KeyedLimiter<i64>,
-    events_per_ip: KeyedLimiter<IpAddr>,
-}
-
-/// Which limit a request ran into.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Limited {
-    Address,
-    Site,
-}
-
-impl VisitLimiters {
-    /// The limits a configuration sets.
-    pub fn from_config(config: &Config) -> Self {
-        Self {
-            registrations_per_ip: per_minute(config.visit_registrations_per_ip_per_minute),
-            registrations_per_site: per_minute(config.visit_registrations_per_site_per_minute),
-            events_per_ip: per_minute(config.visit_events_per_ip_per_minute),
-        }
-    }
-
-    /// Takes one registration from the address's quota.
-    pub fn registration_from(&self, ip: IpAddr) -> Result<(), Limited> {
-        self.registrations_per_ip.check_key(&ip).map_err(|_| Limited::Address)
-    }
-
-    /// Takes one registration from the site's quota.
-    pub fn registration_for(&self, site: i64) -> Result<(), Limited> {
-        self.registrations_per_site.check_key(&site).map_err(|_| Limited::Site)
-    }
-
-    /// Takes one event from the address's quota.
-    pub fn event_from(&self, ip: IpAddr) -> Result<(), Limited> {
-        self.events_per_ip.check_key(&ip).map_err(|_| Limited::Address)
-    }
-
-    /// Forgets quiet keys.
-    pub fn prune(&self) {
-        self.registrations_per_ip.retain_recent();
-        self.registrations_per_site.retain_recent();
-        self.events_per_ip.retain_recent();
-    }
-}
 
 /// Reads the body, refusing more than [`MAX_BODY_BYTES`].
 pub async fn read_body(body: Body) -> Result<Bytes, ApiError> {
@@ -126,14 +76,14 @@ pub struct VisitRequest<T> {
 
 /// Reads and checks a request about the visit `visit` (a 404 for a malformed id).
 pub async fn visit_request<T: VisitBody>(
-    state: &crate::http::AppState,
+    state: &crate::app::AppState,
     visit: &str,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<VisitRequest<T>, ApiError> {
     let visit = leadline_core::visit::VisitRef::parse(visit).map_err(|_| ApiError::NotFound)?;
     let body: T = parse_json(&read_body(body).await?)?;
-    let site = super::find_site(state, body.site()).await?;
+    let site = find_site(state, body.site()).await?;
     let origin = allowed_origin(headers, &site)?;
     if !leadline_core::token::verify_visit_token(&state.secret, &site.key, &visit, body.token()) {
         return Err(ApiError::Forbidden("the token does not belong to this visit".into()));
@@ -144,4 +94,13 @@ pub async fn visit_request<T: VisitBody>(
         origin,
         body,
     })
+}
+
+/// The site with this key; a malformed or unknown key is 404.
+pub async fn find_site(state: &crate::app::AppState, key: &str) -> Result<Site, ApiError> {
+    let key = leadline_core::site::SiteKey::parse(key).map_err(|_| ApiError::NotFound)?;
+    match state.store.site_by_key(&key).await {
+        Err(leadline_core::store::StoreError::NotFound) => Err(ApiError::NotFound),
+        other => Ok(other?),
+    }
 }

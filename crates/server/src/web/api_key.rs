@@ -1,8 +1,8 @@
 //! Authentication of a business's own systems: `Authorization: Bearer ll_…` with one of its
 //! API keys (stored hashed; compared in constant time).
 
-use crate::http::AppState;
-use crate::http::error::ApiError;
+use crate::app::AppState;
+use crate::web::error::ApiError;
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;

@@ -1,0 +1,151 @@
+//! The composition root: the one place that builds a running Leadline from its configuration
+//! and a database. `serve`, `demo`, the tests and the benchmarks all start through
+//! [`Application::build`], so each runs the same HTTP routes and layers and the same background
+//! jobs (the outbox worker and its CRM pull, the code sweeper, the limiters' pruning, the SMTP
+//! listener), stopped together by one shutdown.
+
+use crate::app::AppState;
+use crate::config::Config;
+use crate::sandbox::DemoSite;
+use crate::web::server::{self, Limits};
+use axum::Router;
+use leadline_store::SqlStore;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_util::sync::CancellationToken;
+use tower_http::limit::RequestBodyLimitLayer;
+
+/// How long background jobs get to finish their round once the HTTP server has stopped.
+const JOBS_GRACE: Duration = Duration::from_secs(10);
+
+/// What a server is started with besides its configuration.
+#[derive(Default)]
+pub struct Options {
+    /// The site whose pages `/demo/` serves (`leadline demo`).
+    pub demo: Option<DemoSite>,
+    /// Routes added to the application's (tests serve pages of their own with them).
+    pub extra_routes: Option<Router<AppState>>,
+}
+
+/// A running server: its HTTP and SMTP addresses, its state, and the tasks to wait for.
+pub struct Application {
+    address: SocketAddr,
+    smtp_address: Option<SocketAddr>,
+    state: AppState,
+    store: SqlStore,
+    http: JoinHandle<std::io::Result<()>>,
+    jobs: JoinSet<()>,
+    stop: CancellationToken,
+}
+
+/// Every route of every surface, without the layers: the browser and API pages, the provider
+/// webhooks and the reply channels.
+pub fn routes() -> Router<AppState> {
+    crate::http::router()
+        .merge(crate::telephony::router())
+        .merge(crate::inbound::router())
+}
+
+/// The routes with the layers applied once, and form posts with the attachment limits.
+pub fn router(state: AppState, limits: Limits, extra: Option<Router<AppState>>) -> Router {
+    let routes = match extra {
+        Some(extra) => routes().merge(extra),
+        None => routes(),
+    };
+    let max_upload = crate::http::forms::max_body_bytes(&state);
+    let uploads = crate::http::forms::router().layer(RequestBodyLimitLayer::new(max_upload));
+    server::finish(routes, uploads, state, limits)
+}
+
+impl Application {
+    /// Starts HTTP on `listener`, and the background jobs, until `shutdown` resolves. The SMTP
+    /// listener is bound here when the configuration names one.
+    pub async fn build(
+        config: &Config,
+        store: SqlStore,
+        listener: TcpListener,
+        options: Options,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<Self> {
+        let address = listener.local_addr()?;
+        let mut state = AppState::new(Arc::new(store.clone()), config, config.install_secret()?)?;
+        state.demo = options.demo.map(Arc::new);
+        let stop = CancellationToken::new();
+        let mut jobs = JoinSet::new();
+        jobs.spawn(state.clone().prune_limits(stop.clone()));
+        let sweep = Duration::from_secs(config.sweep_interval_seconds);
+        jobs.spawn(crate::jobs::sweep(state.store.clone(), sweep, stop.clone()));
+        if config.outbox_worker {
+            let settings = crate::outbox::worker::Settings::from_config(config);
+            let worker = crate::outbox::worker::Worker::new(state.store.clone(), state.metrics.clone(), settings)?
+                .with_mailer(state.mailer.clone());
+            if config.crm_pull_interval_seconds > 0 {
+                let interval = Duration::from_secs(config.crm_pull_interval_seconds);
+                jobs.spawn(worker.puller(interval, stop.clone()));
+            }
+            jobs.spawn(worker.run(stop.clone()));
+        }
+        let smtp_address = match config.smtp_listen {
+            Some(at) => {
+                let smtp = TcpListener::bind(at)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot listen for SMTP on {at}: {e}"))?;
+                let bound = smtp.local_addr()?;
+                tracing::info!(listen = %bound, "SMTP listener for operators' replies");
+                jobs.spawn(crate::inbound::smtp::serve_smtp_until(
+                    smtp,
+                    state.clone(),
+                    stop.clone(),
+                ));
+                Some(bound)
+            }
+            None => None,
+        };
+        let app = router(state.clone(), Limits::from_config(config), options.extra_routes);
+        let grace = Duration::from_secs(config.shutdown_grace_seconds);
+        let http = tokio::spawn(server::serve(listener, app, shutdown, grace));
+        Ok(Self {
+            address,
+            smtp_address,
+            state,
+            store,
+            http,
+            jobs,
+            stop,
+        })
+    }
+
+    /// Where HTTP is served.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Where SMTP is served, when it is.
+    pub fn smtp_address(&self) -> Option<SocketAddr> {
+        self.smtp_address
+    }
+
+    /// The application state the server runs with.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Waits for the shutdown: HTTP drains its requests (within the grace period), then every
+    /// background job finishes its round and stops, then the database is closed.
+    pub async fn wait(mut self) -> anyhow::Result<()> {
+        let served = self.http.await;
+        self.stop.cancel();
+        let jobs = async { while self.jobs.join_next().await.is_some() {} };
+        if tokio::time::timeout(JOBS_GRACE, jobs).await.is_err() {
+            tracing::warn!("background jobs still busy after the grace period; stopping them");
+            self.jobs.abort_all();
+        }
+        self.store.close().await;
+        served.map_err(std::io::Error::other)??;
+        Ok(())
+    }
+}

@@ -1,0 +1,9 @@
+//! What every HTTP surface shares (the browser and API pages, the provider webhooks, the
+//! reply channels): the one error type, authentication by API key, the client's address and
+//! rate limit, and the checks that stand between the public and a site's visits.
+
+pub mod api_key;
+pub mod client;
+pub mod error;
+pub mod server;
+pub mod visit_guard;

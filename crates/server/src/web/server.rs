@@ -1,0 +1,105 @@
+//! The HTTP server every surface is served by: the layers applied once to every route
+//! (request ids, tracing, the client's address and rate limit, body limits, timeouts,
+//! metrics) and the server loop with graceful shutdown.
+
+use crate::app::AppState;
+use crate::config::Config;
+use crate::metrics;
+use axum::Router;
+use axum::http::{HeaderName, Request, StatusCode};
+use axum::middleware;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+/// The header carrying each request's id (taken from the client when given, else made).
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Limits applied to every request.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest request body.
+    pub max_body_bytes: usize,
+    /// Longest time to answer.
+    pub request_timeout: Duration,
+}
+
+impl Limits {
+    /// The limits a configuration sets.
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            max_body_bytes: config.max_body_bytes,
+            request_timeout: Duration::from_secs(config.request_timeout_seconds),
+        }
+    }
+}
+
+/// Adds metrics, rate limiting, limits, request ids and tracing to `routes` (whose bodies are
+/// held to `limits.max_body_bytes`) and to `uploads` (which bring their own body limit).
+pub fn finish(routes: Router<AppState>, uploads: Router<AppState>, state: AppState, limits: Limits) -> Router {
+    let layers = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<_>| {
+                    let id = request
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(middleware::from_fn_with_state(state.clone(), super::client::resolve_client_ip))
+        .layer(middleware::from_fn_with_state(state.clone(), super::client::enforce))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.request_timeout));
+    routes
+        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+        .merge(uploads)
+        .route_layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .fallback(|| async { super::error::ApiError::NotFound })
+        .with_state(state)
+        .layer(layers)
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then lets requests in flight finish
+/// for up to `grace`.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> std::io::Result<()> {
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(
+        async move {
+            let _ = stop_rx.changed().await;
+        },
+    );
+    let mut server = tokio::spawn(server.into_future());
+    tokio::select! {
+        finished = &mut server => return finished.map_err(std::io::Error::other)?,
+        () = shutdown => {}
+    }
+    let _ = stop_tx.send(true);
+    match tokio::time::timeout(grace, &mut server).await {
+        Ok(finished) => finished.map_err(std::io::Error::other)?,
+        Err(_) => {
+            tracing::warn!(
+                grace_seconds = grace.as_secs(),
+                "requests still in flight after the grace period; exiting"
+            );
+            server.abort();
+            Ok(())
+        }
+    }
+}
