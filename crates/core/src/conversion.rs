@@ -193,10 +193,16 @@ pub trait ConversionStore {
         author: &Author,
     ) -> StoreResult<Conversion>;
     /// Removes the call's mark; `false` when it had none. `NotFound` for an unknown call.
-    async fn unmark_call_conversion(&self, business: BusinessId, record_ref: u64) -> StoreResult<bool>;
+    async fn unmark_call_conversion(&self, business: BusinessId, record_ref: u64, author: &Author)
+    -> StoreResult<bool>;
     /// Removes the submission's mark; `false` when it had none. `NotFound` for an unknown
     /// submission.
-    async fn unmark_submission_conversion(&self, business: BusinessId, message: &MessageId) -> StoreResult<bool>;
+    async fn unmark_submission_conversion(
+        &self,
+        business: BusinessId,
+        message: &MessageId,
+        author: &Author,
+    ) -> StoreResult<bool>;
     /// The rows of an export, oldest conversion first. Marked records come with the mark's
     /// name and value (or the value from the lead's sales, see [`default_value`]); with
     /// `include_unmarked`, records nobody marked come with the default name and no value.

@@ -232,6 +232,8 @@ pub enum ActivityKind {
     Sale,
     Fields,
     Tags,
+    /// One of the lead's calls or forms was marked (or unmarked) as an ad conversion.
+    Conversion,
 }
 
 impl ActivityKind {
@@ -243,15 +245,23 @@ impl ActivityKind {
             Self::Sale => "sale",
             Self::Fields => "fields",
             Self::Tags => "tags",
+            Self::Conversion => "conversion",
         }
     }
 
     /// Parses a stored name.
     pub fn parse(input: &str) -> Result<Self, Invalid> {
-        [Self::Note, Self::Status, Self::Sale, Self::Fields, Self::Tags]
-            .into_iter()
-            .find(|k| k.as_str() == input)
-            .ok_or_else(|| Invalid::new("activity kind", format!("'{input}' is unknown")))
+        [
+            Self::Note,
+            Self::Status,
+            Self::Sale,
+            Self::Fields,
+            Self::Tags,
+            Self::Conversion,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == input)
+        .ok_or_else(|| Invalid::new("activity kind", format!("'{input}' is unknown")))
     }
 }
 

@@ -15,6 +15,7 @@ pub mod ids;
 pub mod keypad;
 pub mod lead;
 pub mod matching;
+pub mod money;
 pub mod names;
 pub mod net;
 pub mod outbox;

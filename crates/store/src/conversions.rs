@@ -11,11 +11,12 @@ use leadline_core::conversion::{
     ConversionStore, ConversionValue, default_value,
 };
 use leadline_core::form::MessageId;
-use leadline_core::lead::Author;
+use leadline_core::lead::{ActivityKind, Author};
 use leadline_core::site::{Currency, Timezone};
 use leadline_core::store::{StoreError, StoreResult};
 use leadline_core::{BusinessId, SiteId};
 use serde::Deserialize;
+use serde_json::{Value, json};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool};
 use std::collections::BTreeMap;
@@ -40,20 +41,26 @@ impl ConversionStore for SqlStore {
         author: &Author,
     ) -> StoreResult<Conversion> {
         let record_ref_i64 = i64::try_from(record_ref).map_err(|_| StoreError::NotFound)?;
-        // One statement, so no transaction: no call of this business, no row inserted.
+        // The upsert writes first, so SQLite takes its write lock at once; no call of this
+        // business, no row.
         let sql = format!(
             "INSERT INTO conversions (business_id, call_id, name, value_minor, currency, marked_by, marked_at)
              SELECT c.business_id, c.id, $3, $4, $5, $6, $7 FROM calls c
              WHERE c.business_id = $1 AND c.record_ref = $2
              ON CONFLICT (call_id) {ON_CONFLICT_SET}
-             RETURNING {MARK_COLUMNS}"
+             RETURNING {MARK_COLUMNS}, call_id"
         );
+        let mut tx = self.pool.begin().await.map_err(backend)?;
         let row = bind_mark(sqlx::query(&sql).bind(business.0).bind(record_ref_i64), mark, author)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(backend)?
             .ok_or(StoreError::NotFound)?;
-        conversion(&row, ConversionRecord::Call { record_ref })
+        let marked = conversion(&row, ConversionRecord::Call { record_ref })?;
+        let call: i64 = col(&row, "call_id")?;
+        record_activity(&mut tx, "calls", call, author, &mark_detail(&marked)).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(marked)
     }
 
     async fn mark_submission_conversion(
@@ -68,40 +75,55 @@ impl ConversionStore for SqlStore {
              SELECT s.business_id, s.id, $3, $4, $5, $6, $7 FROM submissions s
              WHERE s.business_id = $1 AND s.message_id = $2
              ON CONFLICT (submission_id) {ON_CONFLICT_SET}
-             RETURNING {MARK_COLUMNS}"
+             RETURNING {MARK_COLUMNS}, submission_id"
         );
+        let mut tx = self.pool.begin().await.map_err(backend)?;
         let row = bind_mark(sqlx::query(&sql).bind(business.0).bind(message.as_str()), mark, author)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(backend)?
             .ok_or(StoreError::NotFound)?;
-        conversion(
-            &row,
-            ConversionRecord::Submission {
-                message_id: message.clone(),
-            },
-        )
+        let record = ConversionRecord::Submission {
+            message_id: message.clone(),
+        };
+        let marked = conversion(&row, record)?;
+        let submission: i64 = col(&row, "submission_id")?;
+        record_activity(&mut tx, "submissions", submission, author, &mark_detail(&marked)).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(marked)
     }
 
-    async fn unmark_call_conversion(&self, business: BusinessId, record_ref: u64) -> StoreResult<bool> {
-        let record_ref = i64::try_from(record_ref).map_err(|_| StoreError::NotFound)?;
+    async fn unmark_call_conversion(
+        &self,
+        business: BusinessId,
+        record_ref: u64,
+        author: &Author,
+    ) -> StoreResult<bool> {
+        let ref_i64 = i64::try_from(record_ref).map_err(|_| StoreError::NotFound)?;
         let id: i64 = sqlx::query_scalar("SELECT id FROM calls WHERE business_id = $1 AND record_ref = $2")
             .bind(business.0)
-            .bind(record_ref)
+            .bind(ref_i64)
             .fetch_one(&self.pool)
             .await
             .map_err(not_found_or_backend)?;
-        delete_mark(&self.pool, "call_id", id).await
+        let detail = json!({ "record": format!("call:{record_ref}"), "unmarked": true });
+        unmark(&self.pool, ("calls", "call_id", id), author, &detail).await
     }
 
-    async fn unmark_submission_conversion(&self, business: BusinessId, message: &MessageId) -> StoreResult<bool> {
+    async fn unmark_submission_conversion(
+        &self,
+        business: BusinessId,
+        message: &MessageId,
+        author: &Author,
+    ) -> StoreResult<bool> {
         let id: i64 = sqlx::query_scalar("SELECT id FROM submissions WHERE business_id = $1 AND message_id = $2")
             .bind(business.0)
             .bind(message.as_str())
             .fetch_one(&self.pool)
             .await
             .map_err(not_found_or_backend)?;
-        delete_mark(&self.pool, "submission_id", id).await
+        let detail = json!({ "record": format!("submission:{}", message.as_str()), "unmarked": true });
+        unmark(&self.pool, ("submissions", "submission_id", id), author, &detail).await
     }
 
     async fn conversion_rows(&self, query: &ConversionQuery) -> StoreResult<Vec<ConversionRow>> {
@@ -160,13 +182,63 @@ fn stored_value(row: &AnyRow, minor: &str, currency: &str) -> StoreResult<Option
     }
 }
 
-async fn delete_mark(pool: &AnyPool, column: &str, id: i64) -> StoreResult<bool> {
+/// Removes the mark of the record (`table`'s row `id`, named by `column` in conversions) and,
+/// when there was one, records the unmarking on the record's lead, in one transaction.
+async fn unmark(
+    pool: &AnyPool,
+    (table, column, id): (&'static str, &'static str, i64),
+    author: &Author,
+    detail: &Value,
+) -> StoreResult<bool> {
+    let mut tx = pool.begin().await.map_err(backend)?;
     let deleted = sqlx::query(&format!("DELETE FROM conversions WHERE {column} = $1"))
         .bind(id)
-        .execute(pool)
+        .execute(&mut *tx)
         .await
         .map_err(backend)?;
-    Ok(deleted.rows_affected() > 0)
+    let had_mark = deleted.rows_affected() > 0;
+    if had_mark {
+        record_activity(&mut tx, table, id, author, detail).await?;
+    }
+    tx.commit().await.map_err(backend)?;
+    Ok(had_mark)
+}
+
+/// What a mark's activity says: the record, the conversion's name, and its value if set.
+fn mark_detail(marked: &Conversion) -> Value {
+    let record = match &marked.record {
+        ConversionRecord::Call { record_ref } => format!("call:{record_ref}"),
+        ConversionRecord::Submission { message_id } => format!("submission:{}", message_id.as_str()),
+    };
+    json!({
+        "record": record,
+        "name": marked.name.as_str(),
+        "value_minor": marked.value.map(|v| v.minor),
+        "currency": marked.value.map(|v| v.currency.code()),
+    })
+}
+
+/// Records a conversion activity on the lead of `table`'s row `id` (a call or a submission).
+async fn record_activity(
+    conn: &mut AnyConnection,
+    table: &'static str,
+    id: i64,
+    author: &Author,
+    detail: &Value,
+) -> StoreResult<()> {
+    sqlx::query(&format!(
+        "INSERT INTO activities (business_id, lead_id, kind, author, detail, created_at)
+         SELECT business_id, lead_id, $1, $2, $3, $4 FROM {table} WHERE id = $5"
+    ))
+    .bind(ActivityKind::Conversion.as_str())
+    .bind(author.as_str())
+    .bind(detail.to_string())
+    .bind(now_millis())
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
+    Ok(())
 }
 
 /// `NotFound` unless the site is the business's.

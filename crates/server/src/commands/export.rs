@@ -1,15 +1,17 @@
 //! `leadline conversion …` and `leadline export …`: marking calls and form submissions as
 //! conversions, and writing the Google Ads and Microsoft Advertising import files.
 
+use crate::app::AppError;
+use crate::app::conversions::{self, MarkInput};
 use crate::cli::{ConversionCommand, ExportArgs, RecordArgs};
 use crate::commands::InputError;
 use crate::commands::tenants::{find_business, said};
-use crate::export::{self, Bound, Export, Format, MarkError, MarkInput, Request, SiteError};
-use crate::http::leads::money::format_minor;
+use crate::export::{self, Bound, Export, Format, Request, SiteError};
 use leadline_core::conversion::{Conversion, ConversionRecord};
 use leadline_core::form::MessageId;
 use leadline_core::lead::Author;
-use leadline_core::store::{Store, StoreError};
+use leadline_core::money::format_minor;
+use leadline_core::store::Store;
 use std::io::Write;
 
 /// Who marks from the command line (shown as the mark's author).
@@ -21,25 +23,22 @@ pub async fn conversion(store: &dyn Store, command: ConversionCommand) -> anyhow
         ConversionCommand::Mark(args) => {
             let business = find_business(store, &args.business).await?;
             let record = record(&args.record)?;
-            let value = args.value.map(serde_json::Value::String);
             let input = MarkInput {
                 name: args.name.as_deref(),
-                value: value.as_ref(),
+                value: args.value.as_deref(),
                 currency: args.currency.as_deref(),
             };
             let author = Author::from_stored(CLI_AUTHOR);
-            let marked = export::mark(store, business.id, &record, &input, &author)
+            let marked = conversions::mark(store, business.id, &record, &input, &author)
                 .await
-                .map_err(|err| match err {
-                    MarkError::Invalid(invalid) => invalid.into(),
-                    MarkError::Store(store) => missing(store, &record),
-                })?;
+                .map_err(|err| missing(err, &record))?;
             println!("{}", describe(&marked));
         }
         ConversionCommand::Unmark { business, record: args } => {
             let business = find_business(store, &business).await?;
             let record = record(&args)?;
-            let removed = export::unmark(store, business.id, &record)
+            let author = Author::from_stored(CLI_AUTHOR);
+            let removed = conversions::unmark(store, business.id, &record, &author)
                 .await
                 .map_err(|err| missing(err, &record))?;
             let what = name(&record);
@@ -74,10 +73,11 @@ fn name(record: &ConversionRecord) -> String {
 }
 
 /// A missing record as bad input naming it; other store errors as they are.
-fn missing(err: StoreError, record: &ConversionRecord) -> anyhow::Error {
+fn missing(err: AppError, record: &ConversionRecord) -> anyhow::Error {
     match err {
-        StoreError::NotFound => InputError(format!("the business has no {}", name(record))).into(),
-        other => said(other),
+        AppError::NotFound => InputError(format!("the business has no {}", name(record))).into(),
+        AppError::Invalid(why) | AppError::Conflict(why) => InputError(why).into(),
+        AppError::Internal(cause) => cause,
     }
 }
 

@@ -5,16 +5,14 @@
 //! Building the table is pure ([`sheet`]); [`csv`] and [`xlsx`] write the same table.
 
 mod delimited;
-mod marks;
 mod workbook;
 
 pub use delimited::csv;
-pub use marks::{MarkError, MarkInput, mark, parse_mark, unmark};
 pub use workbook::xlsx;
 
-use crate::http::leads::money::format_minor;
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
 use leadline_core::conversion::{ConversionKind, ConversionQuery, ConversionRecord, ConversionRow};
+use leadline_core::money::format_minor;
 use leadline_core::site::{SiteKey, Timezone};
 use leadline_core::store::{Store, StoreError, StoreResult};
 use leadline_core::tenant::Site;

@@ -4,8 +4,8 @@
 //! the same 404 as a missing one. See docs/ads-exports.md.
 
 use crate::app::AppState;
-use crate::export::{self, Bound, Export, Format, MarkError, MarkInput, Request, SiteError};
-use crate::http::leads::money::format_minor;
+use crate::app::conversions::{self, MarkInput};
+use crate::export::{self, Bound, Export, Format, Request, SiteError};
 use crate::web::api_key::{ApiCaller, BusinessKey};
 use crate::web::error::ApiError;
 use axum::Json;
@@ -18,6 +18,7 @@ use axum::routing::{MethodRouter, get, post};
 use leadline_core::BusinessId;
 use leadline_core::conversion::{Conversion, ConversionRecord};
 use leadline_core::form::MessageId;
+use leadline_core::money::{format_minor, json_amount};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -88,20 +89,13 @@ async fn mark_body(body: Body) -> Result<MarkBody, ApiError> {
 }
 
 impl MarkBody {
-    fn input(&self) -> MarkInput<'_> {
-        MarkInput {
-            name: self.name.as_deref(),
-            value: self.value.as_ref(),
-            currency: self.currency.as_deref(),
-        }
-    }
-}
-
-impl From<MarkError> for ApiError {
-    fn from(err: MarkError) -> Self {
-        match err {
-            MarkError::Invalid(invalid) => ApiError::BadRequest(invalid.to_string()),
-            MarkError::Store(store) => store.into(),
+    /// The value as text (a JSON number or string; null is none).
+    fn value(&self) -> Result<Option<String>, ApiError> {
+        match &self.value {
+            None | Some(Value::Null) => Ok(None),
+            Some(value) => json_amount("value", value)
+                .map(Some)
+                .map_err(|e| ApiError::BadRequest(e.to_string())),
         }
     }
 }
@@ -147,14 +141,13 @@ async fn mark(
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
     let body = mark_body(body).await?;
-    let marked = export::mark(
-        state.store.as_ref(),
-        caller.business,
-        &record,
-        &body.input(),
-        &caller.author(),
-    )
-    .await?;
+    let value = body.value()?;
+    let input = MarkInput {
+        name: body.name.as_deref(),
+        value: value.as_deref(),
+        currency: body.currency.as_deref(),
+    };
+    let marked = conversions::mark(state.store.as_ref(), caller.business, &record, &input, &caller.author()).await?;
     Ok(Json(conversion_json(&marked)))
 }
 
@@ -183,26 +176,26 @@ async fn mark_submission(
 /// `DELETE /v1/calls/{ref}/conversion`: 204 whether or not the call was marked.
 async fn unmark_call(
     State(state): State<AppState>,
-    BusinessKey(business): BusinessKey,
+    caller: ApiCaller,
     Path(record_ref): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let record = ConversionRecord::Call {
         record_ref: call_ref(&record_ref)?,
     };
-    export::unmark(state.store.as_ref(), business, &record).await?;
+    conversions::unmark(state.store.as_ref(), caller.business, &record, &caller.author()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `DELETE /v1/submissions/{message_id}/conversion`: 204 whether or not it was marked.
 async fn unmark_submission(
     State(state): State<AppState>,
-    BusinessKey(business): BusinessKey,
+    caller: ApiCaller,
     Path(message): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let record = ConversionRecord::Submission {
         message_id: message_id(&message)?,
     };
-    export::unmark(state.store.as_ref(), business, &record).await?;
+    conversions::unmark(state.store.as_ref(), caller.business, &record, &caller.author()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -2,9 +2,9 @@
 //! one of the user with the sender's address, the subject and text become a command, and the
 //! answer is mailed back to the sender when a relay is configured.
 
-use super::apply::{Refusal, RefusalKind, Sender, apply};
 use super::mime::Incoming;
 use crate::app::AppState;
+use crate::app::replies::{Refusal, RefusalKind, Sender, apply};
 use crate::mail::Mail;
 use leadline_core::net::Email;
 use leadline_core::store::StoreError;

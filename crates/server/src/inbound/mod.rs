@@ -1,9 +1,8 @@
 //! Operators' replies by SMS and e-mail (issue 7): the Twilio Messaging webhook, SendGrid
 //! Inbound Parse, Mailgun routes and a built-in SMTP listener (the patent's "scripted inbox").
 //! Each channel reads its message, `leadline_core::reply` turns the text into a command, and
-//! [`apply::apply`] checks the sender and records a note or a sale.
+//! [`crate::app::replies::apply`] checks the sender and records a note or a sale.
 
-pub mod apply;
 pub mod email;
 mod http;
 pub mod mime;
@@ -15,7 +14,7 @@ use crate::app::AppState;
 use axum::Router;
 use axum::routing::post;
 
-pub use apply::{Refusal, RefusalKind, Sender, apply};
+pub use crate::app::replies::{Refusal, RefusalKind, Sender, apply};
 pub use smtp::serve_smtp;
 
 /// The inbound routes: `POST /twilio/sms`, `/inbound/sendgrid/{token}`, `/inbound/mailgun/{token}`.

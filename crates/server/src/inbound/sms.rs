@@ -2,9 +2,9 @@
 //! The request must be signed with the number's auth token (403 and nothing changed when it
 //! is not); the answer is TwiML `<Response><Message>…</Message></Response>`, never a 5xx.
 
-use super::apply::{Refusal, RefusalKind, Sender, apply};
 use super::email::capitalized;
 use crate::app::AppState;
+use crate::app::replies::{Refusal, RefusalKind, Sender, apply};
 use crate::telephony::signed::{self, Signed};
 use axum::body::Body;
 use axum::extract::State;

@@ -20,6 +20,7 @@
 use super::hubspot::{self, from_hubspot, to_hubspot};
 use super::salesforce::{self, from_salesforce, parse_time, to_salesforce};
 use super::{Cache, Failure};
+use crate::app::{AppError, leads};
 use anyhow::Context as _;
 use chrono::{DateTime, SecondsFormat, Utc};
 use leadline_core::lead::{ActivityKind, Author, LeadChange, LeadStatus};
@@ -174,15 +175,12 @@ async fn apply(
         if record.modified <= last_change {
             continue;
         }
-        match store
-            .change_lead(business, lead.id, author, &LeadChange::Status(wanted))
-            .await
-        {
+        match leads::change_lead(store, &lead, author, &LeadChange::Status(wanted)).await {
             Ok(_) => changed += 1,
-            Err(e @ (StoreError::NotFound | StoreError::Invalid(_) | StoreError::Conflict(_))) => {
+            Err(e @ (AppError::NotFound | AppError::Invalid(_) | AppError::Conflict(_))) => {
                 tracing::warn!(lead = %lead.id, error = %e, "a pulled status change was refused");
             }
-            Err(e) => return Err(e.into()),
+            Err(AppError::Internal(e)) => return Err(e),
         }
     }
     Ok(changed)

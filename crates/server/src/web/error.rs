@@ -1,6 +1,7 @@
 //! The one error type of the HTTP layer, mapped to a status and a JSON body once.
 //! Causes of 5xx answers are logged, never shown to the client.
 
+use crate::app::AppError;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -62,6 +63,17 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(message) => Self::Conflict(message),
             StoreError::Invalid(invalid) => Self::BadRequest(invalid.to_string()),
             backend @ StoreError::Backend(_) => Self::Internal(backend.into()),
+        }
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(err: AppError) -> Self {
+        match err {
+            AppError::NotFound => Self::NotFound,
+            AppError::Invalid(why) => Self::BadRequest(why),
+            AppError::Conflict(why) => Self::Conflict(why),
+            AppError::Internal(cause) => Self::Internal(cause),
         }
     }
 }

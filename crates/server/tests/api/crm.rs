@@ -7,7 +7,6 @@ use crate::helpers::{Engine, Seeded, TestApp};
 use crate::leads::{activities, call, submit, visit};
 use axum::http::Method;
 use chrono::Utc;
-use leadline::config::Config;
 use leadline::outbox::pull::pull_once;
 use leadline::outbox::{Cache, Context, Failure, Sent, adapter_for};
 use leadline_core::event::EventKind;
@@ -25,7 +24,7 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 const CAMPAIGN: &str = "7015g000000FakeAAA";
 
 async fn spawn(engine: Engine) -> (TestApp, Seeded) {
-    TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await
+    TestApp::spawn_site(engine, crate::helpers::delivering_by_hand(), SiteSettings::default()).await
 }
 
 async fn add(app: &TestApp, business: BusinessId, name: &str, config: IntegrationConfig) -> Integration {

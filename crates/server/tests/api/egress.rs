@@ -106,7 +106,8 @@ fn errors(deliveries: &[Delivery]) -> Vec<String> {
 
 async fn a_webhook_redirect_is_not_followed_and_the_body_goes_nowhere_else(engine: Engine) {
     for status in [StatusCode::FOUND, StatusCode::TEMPORARY_REDIRECT] {
-        let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
+        let (app, seeded) =
+            TestApp::spawn_site(engine, crate::helpers::delivering_by_hand(), SiteSettings::default()).await;
         let (url, seen, stolen) = redirecting(status).await;
         add(&app, &seeded, webhook(format!("{url}/hooks/leadline"))).await;
 
@@ -134,7 +135,8 @@ async fn a_webhook_redirect_is_not_followed_and_the_body_goes_nowhere_else(engin
 }
 
 async fn a_ga4_redirect_is_not_followed_and_its_secret_stays_home(engine: Engine) {
-    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
+    let (app, seeded) =
+        TestApp::spawn_site(engine, crate::helpers::delivering_by_hand(), SiteSettings::default()).await;
     let (url, seen, stolen) = redirecting(StatusCode::MOVED_PERMANENTLY).await;
     let ga4 = IntegrationConfig::Ga4 {
         measurement_id: "G-REDIRECT1".into(),
@@ -172,7 +174,8 @@ async fn a_name_for_this_machine() -> Option<String> {
 /// Delivers a lead to a webhook on `host` (a server on every address of this machine); the
 /// errors recorded, after checking that nothing was received and every delivery is dead.
 async fn refused_errors(engine: Engine, host: &str) -> Vec<String> {
-    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
+    let (app, seeded) =
+        TestApp::spawn_site(engine, crate::helpers::delivering_by_hand(), SiteSettings::default()).await;
     let (addr, seen) = recorder("0.0.0.0:0", StatusCode::OK, None).await;
     add(&app, &seeded, webhook(format!("http://{host}:{}/hook", addr.port()))).await;
     let deliveries = deliver_a_lead(&app, &seeded).await;

@@ -30,6 +30,15 @@ pub struct TestApp {
     postgres_db: Option<(String, String)>,
 }
 
+/// The configuration of a test that delivers the outbox itself, round by round: no background
+/// worker races it for the deliveries.
+pub fn delivering_by_hand() -> Config {
+    Config {
+        outbox_worker: false,
+        ..Config::default()
+    }
+}
+
 /// Which database a test app runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {

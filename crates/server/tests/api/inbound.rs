@@ -125,7 +125,8 @@ async fn sms(app: &TestApp, from: &str, body: &str, token: &str) -> (u16, String
 }
 
 async fn an_sms_note_lands_on_the_record(engine: Engine) {
-    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
+    let (app, seeded) =
+        TestApp::spawn_site(engine, crate::helpers::delivering_by_hand(), SiteSettings::default()).await;
     let business = seeded.site.business_id;
     let record = place_call(&app, &seeded, "+12025550169").await;
 
@@ -144,7 +145,8 @@ async fn an_sms_note_lands_on_the_record(engine: Engine) {
 }
 
 async fn refused_sms_change_nothing(engine: Engine) {
-    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
+    let (app, seeded) =
+        TestApp::spawn_site(engine, crate::helpers::delivering_by_hand(), SiteSettings::default()).await;
     let business = seeded.site.business_id;
     let record = place_call(&app, &seeded, "+12025550169").await;
 
@@ -180,7 +182,8 @@ async fn collect(State(ga4): State<Ga4>, body: String) -> &'static str {
 }
 
 async fn an_sms_sale_lands_on_the_newest_call_and_reaches_ga4_as_purchase(engine: Engine) {
-    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
+    let (app, seeded) =
+        TestApp::spawn_site(engine, crate::helpers::delivering_by_hand(), SiteSettings::default()).await;
     let business = seeded.site.business_id;
     let ga4 = Ga4::default();
     let fake = Router::new()

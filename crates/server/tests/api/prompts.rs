@@ -260,7 +260,8 @@ fn expected_body(text: &str) {
 }
 
 async fn an_answered_call_texts_the_operator_who_answered_from_the_tracking_number(engine: Engine) {
-    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
+    let (app, seeded) =
+        TestApp::spawn_site(engine, crate::helpers::delivering_by_hand(), SiteSettings::default()).await;
     let (provider, base) = start_provider().await;
     let integration = add_prompt(&app, &seeded, PromptChannel::Sms).await;
     let worker = worker(&app, &base, None);
@@ -288,7 +289,7 @@ async fn an_answered_call_e_mails_the_operator_s_user_with_replies_going_to_the_
         smtp_relay_url: Some(format!("smtp://127.0.0.1:{port}")),
         mail_from: Some("Leadline <calls@leadline.example>".into()),
         reply_address: Some("replies@leadline.example".into()),
-        ..Config::default()
+        ..crate::helpers::delivering_by_hand()
     };
     let (app, seeded) = TestApp::spawn_site(engine, config.clone(), SiteSettings::default()).await;
     // Cy, a user of the business, answers this site's calls.
@@ -358,7 +359,8 @@ async fn an_answered_call_e_mails_the_operator_s_user_with_replies_going_to_the_
 }
 
 async fn an_unanswered_call_prompts_nobody(engine: Engine) {
-    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
+    let (app, seeded) =
+        TestApp::spawn_site(engine, crate::helpers::delivering_by_hand(), SiteSettings::default()).await;
     let (provider, base) = start_provider().await;
     let integration = add_prompt(&app, &seeded, PromptChannel::Sms).await;
     let worker = worker(&app, &base, None);
@@ -373,7 +375,8 @@ async fn an_unanswered_call_prompts_nobody(engine: Engine) {
 }
 
 async fn an_e_mail_prompt_without_a_relay_fails_saying_so(engine: Engine) {
-    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
+    let (app, seeded) =
+        TestApp::spawn_site(engine, crate::helpers::delivering_by_hand(), SiteSettings::default()).await;
     let integration = add_prompt(&app, &seeded, PromptChannel::Email).await;
     let worker = worker(&app, "http://127.0.0.1:9", None);
     call_from_google(&app, &seeded, false).await;

@@ -48,7 +48,8 @@ async fn start_ga4() -> (Ga4, String) {
 }
 
 async fn a_sandbox_call_reaches_ga4_as_call_completed_soon_after_hang_up(engine: Engine) {
-    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
+    let (app, seeded) =
+        TestApp::spawn_site(engine, crate::helpers::delivering_by_hand(), SiteSettings::default()).await;
     let (ga4, endpoint) = start_ga4().await;
     let config = IntegrationConfig::Ga4 {
         measurement_id: "G-DEMO123".into(),

@@ -12,7 +12,7 @@ use leadline_core::conversion::{
     ConversionValue,
 };
 use leadline_core::form::{FormIdentity, MessageId};
-use leadline_core::lead::{Author, LeadChange, NewSale};
+use leadline_core::lead::{ActivityKind, Author, LeadChange, NewSale};
 use leadline_core::net::Email;
 use leadline_core::site::Currency;
 use leadline_core::store::{LeadStore, StoreError, StoreResult, VisitStore};
@@ -20,6 +20,7 @@ use leadline_core::visit::{CodePlan, NewVisit, VisitRef};
 use leadline_core::visitor::{Device, VisitorKey};
 use leadline_core::{BusinessId, LeadId, SiteId};
 use leadline_store::SqlStore;
+use serde_json::json;
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 
@@ -340,13 +341,31 @@ async fn marking_again_replaces_the_mark_and_unmarking_removes_it(store: SqlStor
         .mark_submission_conversion(s.business, &message, &named("Form"), &ann())
         .await
         .unwrap();
-    assert!(store.unmark_call_conversion(s.business, record_ref).await.unwrap());
     assert!(
-        !store.unmark_call_conversion(s.business, record_ref).await.unwrap(),
+        store
+            .unmark_call_conversion(s.business, record_ref, &Author::system())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .unmark_call_conversion(s.business, record_ref, &Author::system())
+            .await
+            .unwrap(),
         "already unmarked"
     );
-    assert!(store.unmark_submission_conversion(s.business, &message).await.unwrap());
-    assert!(!store.unmark_submission_conversion(s.business, &message).await.unwrap());
+    assert!(
+        store
+            .unmark_submission_conversion(s.business, &message, &Author::system())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .unmark_submission_conversion(s.business, &message, &Author::system())
+            .await
+            .unwrap()
+    );
     assert!(
         store
             .conversion_rows(&query(s.business, ConversionKind::Click, false))
@@ -374,7 +393,9 @@ async fn marking_again_replaces_the_mark_and_unmarking_removes_it(store: SqlStor
     );
     not_found(
         "unmark an unknown call",
-        store.unmark_call_conversion(s.business, 999_999).await,
+        store
+            .unmark_call_conversion(s.business, 999_999, &Author::system())
+            .await,
     );
 }
 
@@ -453,11 +474,15 @@ async fn another_business_can_neither_mark_nor_export_the_records(store: SqlStor
     );
     not_found(
         "unmark another's call",
-        store.unmark_call_conversion(b.business, a_call).await,
+        store
+            .unmark_call_conversion(b.business, a_call, &Author::system())
+            .await,
     );
     not_found(
         "unmark another's submission",
-        store.unmark_submission_conversion(b.business, &a_form).await,
+        store
+            .unmark_submission_conversion(b.business, &a_form, &Author::system())
+            .await,
     );
     let mut q = query(b.business, ConversionKind::Click, true);
     q.site = Some(a.site);
@@ -476,7 +501,65 @@ async fn another_business_can_neither_mark_nor_export_the_records(store: SqlStor
     assert!(rows.iter().all(|r| r.name.as_str() != "Stolen"));
 }
 
+async fn each_mark_and_unmark_is_an_activity_on_the_records_lead(store: SqlStore) {
+    let s = setup(&store, "acme", "+12025550100").await;
+    let v = ad_visit(&store, s.site, "ga:1.1", gclid("g1")).await;
+    let record_ref = ended_call(&store, &s, "CA1", "+12025550161", Some(v)).await;
+    let (message, form_lead) = clicked_form(&store, &s, "ann@example.com", gclid("g2")).await;
+    let call_lead = store.lead(s.business, record_ref).await.unwrap().id;
+    let conversions = |lead| {
+        let store = store.clone();
+        async move {
+            let all = store.lead_activities(s.business, lead).await.unwrap();
+            all.into_iter()
+                .filter(|a| a.kind == ActivityKind::Conversion)
+                .collect::<Vec<_>>()
+        }
+    };
+    store
+        .mark_call_conversion(s.business, record_ref, &worth("Booked visit", 9_900, "EUR"), &ann())
+        .await
+        .unwrap();
+    let marked = conversions(call_lead).await;
+    assert_eq!(marked.len(), 1);
+    assert_eq!(marked[0].author, ann());
+    assert_eq!(marked[0].detail["record"], format!("call:{record_ref}"));
+    assert_eq!(
+        (
+            &marked[0].detail["name"],
+            &marked[0].detail["value_minor"],
+            &marked[0].detail["currency"]
+        ),
+        (&json!("Booked visit"), &json!(9_900), &json!("EUR"))
+    );
+    store
+        .unmark_call_conversion(s.business, record_ref, &ann())
+        .await
+        .unwrap();
+    store
+        .unmark_call_conversion(s.business, record_ref, &ann())
+        .await
+        .unwrap();
+    let after = conversions(call_lead).await;
+    assert_eq!(after.len(), 2, "an unmark of an unmarked record records nothing");
+    assert_eq!(after[1].detail["unmarked"], true);
+    store
+        .mark_submission_conversion(s.business, &message, &named("Form"), &ann())
+        .await
+        .unwrap();
+    assert_eq!(conversions(form_lead).await.len(), 1);
+    let rival = setup(&store, "rival", "+12025550101").await;
+    assert!(
+        store
+            .mark_call_conversion(rival.business, record_ref, &named("Stolen"), &ann())
+            .await
+            .is_err()
+    );
+    assert_eq!(conversions(call_lead).await.len(), 2, "a refused mark records nothing");
+}
+
 conformance!(
+    each_mark_and_unmark_is_an_activity_on_the_records_lead,
     only_marked_records_are_listed_unless_unmarked_ones_are_asked_for,
     a_mark_without_a_value_takes_the_sales_of_its_call_else_of_its_lead,
     marking_again_replaces_the_mark_and_unmarking_removes_it,

@@ -3,31 +3,26 @@
 
 use super::find_lead;
 use super::wire::{bad, json_body, lead_json};
-use crate::app::AppState;
+use crate::app::{AppState, leads};
 use crate::web::api_key::ApiCaller;
 use crate::web::error::ApiError;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use leadline_core::E164;
-use leadline_core::fields::apply_custom;
 use leadline_core::lead::{FieldsPatch, Lead, LeadChange, LeadStatus, contact_text};
 use leadline_core::net::Email;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-/// Validates `change`, applies it as `caller`, and answers the lead as changed.
+/// Applies `change` as `caller` through the one lead use case, and answers the lead as changed.
 pub(super) async fn apply(
     state: &AppState,
     caller: &ApiCaller,
     lead: &Lead,
     change: LeadChange,
 ) -> Result<Json<Value>, ApiError> {
-    change.validate().map_err(bad)?;
-    let changed = state
-        .store
-        .change_lead(caller.business, lead.id, &caller.author(), &change)
-        .await?;
+    let changed = leads::change_lead(state.store.as_ref(), lead, &caller.author(), &change).await?;
     Ok(Json(lead_json(&changed)))
 }
 
@@ -104,11 +99,6 @@ pub async fn patch(
 ) -> Result<Json<Value>, ApiError> {
     let lead = find_lead(&state, caller.business, &record_ref).await?;
     let patch = parse_patch(json_body(body).await?)?;
-    if !patch.custom.is_empty() {
-        // Checked here to answer early; the store checks again in its transaction.
-        let defs = state.store.fields(caller.business).await?;
-        apply_custom(&defs, &lead.custom, &patch.custom).map_err(bad)?;
-    }
     apply(&state, &caller, &lead, LeadChange::Fields(patch)).await
 }
 
@@ -127,12 +117,6 @@ pub async fn status(
     let lead = find_lead(&state, caller.business, &record_ref).await?;
     let body: StatusBody = json_body(body).await?;
     let status = LeadStatus::parse(&body.status).map_err(bad)?;
-    if status == LeadStatus::InCall {
-        return Err(ApiError::BadRequest(
-            "in_call is set by Leadline while a call is in progress: choose new, contacted, qualified, converted or lost"
-                .into(),
-        ));
-    }
     apply(&state, &caller, &lead, LeadChange::Status(status)).await
 }
 

@@ -6,10 +6,9 @@
 mod change;
 mod fields;
 mod list;
-pub mod money;
 mod openapi;
 mod read;
-pub mod sales;
+mod sale;
 mod visitors;
 mod wire;
 
@@ -30,7 +29,7 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/v1/leads/{ref}/status", post(change::status)),
         ("/v1/leads/{ref}/tags", post(change::tags)),
         ("/v1/leads/{ref}/notes", post(change::note)),
-        ("/v1/leads/{ref}/sales", post(sales::sale)),
+        ("/v1/leads/{ref}/sales", post(sale::sale)),
         ("/v1/fields", get(fields::list).post(fields::define)),
         ("/v1/sites/{site_key}/visitors/{visitor_key}", get(visitors::lookup)),
         ("/api/openapi.json", get(openapi::document)),
@@ -48,7 +47,7 @@ pub fn router() -> Router<AppState> {
 /// business's lead, a missing one and a malformed ref are the same 404.
 async fn find_lead(state: &AppState, business: BusinessId, record_ref: &str) -> Result<Lead, ApiError> {
     let record_ref: u64 = record_ref.parse().map_err(|_| ApiError::NotFound)?;
-    Ok(state.store.lead(business, record_ref).await?)
+    Ok(crate::app::leads::find_lead(state.store.as_ref(), business, record_ref).await?)
 }
 
 #[cfg(test)]

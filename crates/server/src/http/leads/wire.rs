@@ -1,10 +1,10 @@
 //! The JSON shapes of the leads API: a lead, its money, and the bodies it reads.
 
-use super::money::{format_minor, minor_digits};
 use crate::web::error::ApiError;
 use axum::body::Body;
 use leadline_core::Invalid;
 use leadline_core::lead::{Lead, Totals};
+use leadline_core::money::{format_minor, minor_digits};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 

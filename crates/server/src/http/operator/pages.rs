@@ -3,20 +3,22 @@
 
 use super::session::{Operator, safe_next};
 use super::view::{self, Entry};
+use crate::app::AppError;
 use crate::app::AppState;
-use crate::http::leads::sales::{SaleBody, new_sale};
+use crate::app::conversions::{self, MarkInput};
+use crate::app::leads;
+use crate::app::sales::{Cost, SaleRequest, new_sale};
 use crate::web::error::ApiError;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use leadline_core::conversion::{ConversionMark, ConversionName, ConversionRecord};
+use leadline_core::conversion::ConversionRecord;
 use leadline_core::form::MessageId;
 use leadline_core::lead::{Author, Lead, LeadChange, LeadStatus};
 use leadline_core::tenant::Site;
 use serde::Deserialize;
-use serde_json::Value;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -124,9 +126,8 @@ async fn render_lead_with(
         user_name: operator.user.name.to_string(),
         name: c.name.clone(),
         status: lead.status.as_str(),
-        statuses: LeadStatus::ALL
-            .iter()
-            .map(|s| (s.as_str(), *s == lead.status))
+        statuses: leads::choosable_statuses()
+            .map(|s| (s.as_str(), s == lead.status))
             .collect(),
         details,
         totals: view::totals(lead),
@@ -198,29 +199,29 @@ pub struct SaleForm {
     profit: String,
 }
 
-/// Applies an operator's change, then shows the lead again (or the page with the error).
-async fn apply(
+/// Shows the lead again after a change was made, or the page with the reason it was refused
+/// (nothing changed); other failures are the page's error.
+async fn after(
     state: &AppState,
     operator: &Operator,
     lead: &Lead,
-    change: Result<LeadChange, String>,
+    outcome: Result<Option<String>, AppError>,
 ) -> Result<Response, ApiError> {
-    let change = match change {
-        Ok(change) => change,
-        Err(message) => return render_lead(state, operator, lead, Some(message)).await,
-    };
-    let author = Author::user(&operator.user.email);
-    match state
-        .store
-        .change_lead(lead.business_id, lead.id, &author, &change)
-        .await
-    {
-        Ok(_) => Ok(Redirect::to(&format!("/app/leads/{}", lead.record_ref)).into_response()),
-        Err(leadline_core::store::StoreError::Invalid(e)) => {
-            render_lead(state, operator, lead, Some(e.to_string())).await
+    match outcome {
+        Ok(None) => Ok(Redirect::to(&format!("/app/leads/{}", lead.record_ref)).into_response()),
+        Ok(Some(notice)) => render_lead_with(state, operator, lead, None, Some(notice)).await,
+        Err(AppError::Invalid(reason) | AppError::Conflict(reason)) => {
+            render_lead(state, operator, lead, Some(reason)).await
         }
-        Err(e) => Err(e.into()),
+        Err(other) => Err(other.into()),
     }
+}
+
+/// Applies an operator's change through the one lead use case.
+async fn apply(state: &AppState, operator: &Operator, lead: &Lead, change: LeadChange) -> Result<Response, ApiError> {
+    let author = Author::user(&operator.user.email);
+    let outcome = leads::change_lead(state.store.as_ref(), lead, &author, &change).await;
+    after(state, operator, lead, outcome.map(|_| None)).await
 }
 
 /// `POST /app/leads/{ref}/notes`.
@@ -233,9 +234,7 @@ pub async fn add_note(
 ) -> Result<Response, ApiError> {
     operator.check_post(&state, &headers, &form.csrf)?;
     let lead = lead_of(&state, &operator, &record_ref).await?;
-    let change = LeadChange::Note(form.text.trim().to_owned());
-    let change = change.validate().map(|()| change).map_err(|e| e.to_string());
-    apply(&state, &operator, &lead, change).await
+    apply(&state, &operator, &lead, LeadChange::Note(form.text.trim().to_owned())).await
 }
 
 /// `POST /app/leads/{ref}/status`.
@@ -248,10 +247,10 @@ pub async fn change_status(
 ) -> Result<Response, ApiError> {
     operator.check_post(&state, &headers, &form.csrf)?;
     let lead = lead_of(&state, &operator, &record_ref).await?;
-    let change = LeadStatus::parse(&form.status)
-        .map(LeadChange::Status)
-        .map_err(|e| e.to_string());
-    apply(&state, &operator, &lead, change).await
+    match LeadStatus::parse(&form.status) {
+        Ok(status) => apply(&state, &operator, &lead, LeadChange::Status(status)).await,
+        Err(e) => render_lead(&state, &operator, &lead, Some(e.to_string())).await,
+    }
 }
 
 /// `POST /app/leads/{ref}/sales`.
@@ -264,23 +263,25 @@ pub async fn record_sale(
 ) -> Result<Response, ApiError> {
     operator.check_post(&state, &headers, &form.csrf)?;
     let lead = lead_of(&state, &operator, &record_ref).await?;
-    let change = match new_sale(&state, &lead, &sale_body(&form)).await {
-        Ok(sale) => Ok(LeadChange::Sale(sale)),
-        Err(ApiError::BadRequest(reason)) => Err(reason),
-        Err(other) => return Err(other),
-    };
-    apply(&state, &operator, &lead, change).await
+    match new_sale(state.store.as_ref(), &lead, &sale_request(&form)).await {
+        Ok(sale) => apply(&state, &operator, &lead, LeadChange::Sale(sale)).await,
+        Err(refused) => after(&state, &operator, &lead, Err(refused)).await,
+    }
 }
 
-/// The form as the API's sale body: the same rules and the same words when refused.
-fn sale_body(form: &SaleForm) -> SaleBody {
-    let text = |t: &str| (!t.trim().is_empty()).then(|| Value::String(t.to_owned()));
-    SaleBody {
-        revenue: Value::String(form.revenue.clone()),
-        cost: text(&form.cost),
-        cost_from_calls: form.cost_from_calls.is_some(),
+/// The form as a sale request: the same rules and the same words when refused as the API's.
+fn sale_request(form: &SaleForm) -> SaleRequest {
+    let text = |t: &str| (!t.trim().is_empty()).then(|| t.to_owned());
+    let cost = match (text(&form.cost), form.cost_from_calls.is_some()) {
+        (Some(cost), _) => Cost::Given(cost),
+        (None, true) => Cost::FromCalls,
+        (None, false) => Cost::None,
+    };
+    SaleRequest {
+        revenue: form.revenue.clone(),
+        cost,
         profit: text(&form.profit),
-        ..SaleBody::default()
+        ..SaleRequest::default()
     }
 }
 
@@ -305,7 +306,6 @@ pub async fn mark_conversion(
     operator.check_post(&state, &headers, &form.csrf)?;
     let lead = lead_of(&state, &operator, &record_ref).await?;
     let author = Author::user(&operator.user.email);
-    let business = lead.business_id;
     let record = match form.record.split_once(':') {
         Some(("call", r)) => r.parse().map(|record_ref| ConversionRecord::Call { record_ref }).ok(),
         Some(("submission", m)) => MessageId::parse(m)
@@ -316,46 +316,23 @@ pub async fn mark_conversion(
     let Some(record) = record else {
         return render_lead(&state, &operator, &lead, Some("that record cannot be marked".into())).await;
     };
-    let name = match form.name.trim() {
-        "" => Ok(ConversionName::default_for(&record)),
-        typed => ConversionName::parse(typed),
+    let input = MarkInput {
+        name: Some(form.name.trim()).filter(|n| !n.is_empty()),
+        ..MarkInput::default()
     };
-    let name = match name {
-        Ok(name) => name,
-        Err(e) => return render_lead(&state, &operator, &lead, Some(e.to_string())).await,
-    };
-    let mark = ConversionMark { name, value: None };
-    // Only the lead's own records: a ref or message id of another lead is refused.
-    let (marked, what) = match &record {
-        ConversionRecord::Call { record_ref } => {
-            let calls = state.store.lead_calls(business, lead.id).await?;
-            if !calls.iter().any(|c| c.record_ref == *record_ref) {
-                return Err(ApiError::NotFound);
-            }
-            (
-                state
-                    .store
-                    .mark_call_conversion(business, *record_ref, &mark, &author)
-                    .await?,
-                format!("Call {record_ref}"),
-            )
-        }
-        ConversionRecord::Submission { message_id } => {
-            let submission = state.store.submission(business, message_id).await?;
-            if submission.lead_id != lead.id {
-                return Err(ApiError::NotFound);
-            }
-            (
-                state
-                    .store
-                    .mark_submission_conversion(business, message_id, &mark, &author)
-                    .await?,
-                "The form".to_owned(),
-            )
-        }
-    };
-    let notice = format!("{what} is marked as the ad conversion \"{}\".", marked.name.as_str());
-    render_lead_with(&state, &operator, &lead, None, Some(notice)).await
+    // Only the lead's own records: a ref or message id of another lead is not found.
+    let marked = conversions::mark_on_lead(state.store.as_ref(), &lead, &record, &input, &author).await;
+    let notice = marked.map(|marked| {
+        let what = match &record {
+            ConversionRecord::Call { record_ref } => format!("Call {record_ref}"),
+            ConversionRecord::Submission { .. } => "The form".to_owned(),
+        };
+        Some(format!(
+            "{what} is marked as the ad conversion \"{}\".",
+            marked.name.as_str()
+        ))
+    });
+    after(&state, &operator, &lead, notice).await
 }
 
 /// `GET /app/attachments/{name}`: a file of a submission of the operator's business.

@@ -2,12 +2,12 @@
 //! pages), calls, submissions (with download links) and activities, oldest first.
 
 use crate::app::AppState;
-use crate::http::leads::money::{format_minor, minor_digits};
 use crate::web::error::ApiError;
 use chrono::{DateTime, Utc};
 use leadline_core::call::Call;
 use leadline_core::form::Submission;
 use leadline_core::lead::{Activity, Lead};
+use leadline_core::money::{format_minor, minor_digits};
 use leadline_core::provider::WebLink;
 use leadline_core::store::Store;
 

@@ -2,18 +2,18 @@
 //! of the business, the record must exist; then the note or sale is recorded with the sender
 //! as its author, and a short confirmation is answered. Anything refused changes nothing.
 
+use super::error::AppError;
+use super::leads;
+use super::sales::{Cost, SaleRequest, new_sale};
 use crate::app::AppState;
-use crate::http::leads::money::format_minor;
-use crate::http::leads::sales::{SaleBody, new_sale};
-use crate::web::error::ApiError;
 use leadline_core::E164;
 use leadline_core::call::Call;
 use leadline_core::ids::BusinessId;
 use leadline_core::lead::{Author, Lead, LeadChange};
+use leadline_core::money::format_minor;
 use leadline_core::reply::{Command, SaleTarget};
 use leadline_core::site::Currency;
 use leadline_core::store::StoreError;
-use serde_json::Value;
 
 /// Who sent a reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,12 +81,12 @@ impl From<StoreError> for Refusal {
     }
 }
 
-impl From<ApiError> for Refusal {
-    fn from(error: ApiError) -> Self {
+impl From<AppError> for Refusal {
+    fn from(error: AppError) -> Self {
         match error {
-            ApiError::BadRequest(why) | ApiError::Conflict(why) => Self::new(RefusalKind::Invalid, why),
-            ApiError::NotFound => Self::new(RefusalKind::Unknown, "No such record."),
-            other => Self::internal(&other),
+            AppError::Invalid(why) | AppError::Conflict(why) => Self::new(RefusalKind::Invalid, why),
+            AppError::NotFound => Self::new(RefusalKind::Unknown, "No such record."),
+            AppError::Internal(cause) => Self::internal(&cause),
         }
     }
 }
@@ -107,11 +107,7 @@ pub async fn apply(
     match command {
         Command::Note { record_ref, text } => {
             let lead = find(state, business, record_ref).await?;
-            let change = LeadChange::Note(text);
-            change
-                .validate()
-                .map_err(|e| Refusal::new(RefusalKind::Invalid, e.reason))?;
-            state.store.change_lead(business, lead.id, &author, &change).await?;
+            leads::change_lead(state.store.as_ref(), &lead, &author, &LeadChange::Note(text)).await?;
             Ok(format!("Note added to {record_ref}."))
         }
         Command::Sale {
@@ -131,21 +127,21 @@ pub async fn apply(
                     (find(state, business, call.record_ref).await?, Some(call))
                 }
             };
-            let cost_from_calls = cost.is_none() && has_rate(state, &lead, call.as_ref()).await?;
-            let body = SaleBody {
-                revenue: Value::String(revenue),
-                cost: cost.map(Value::String),
-                cost_from_calls,
-                profit: profit.map(Value::String),
+            let cost = match cost {
+                Some(cost) => Cost::Given(cost),
+                None if has_rate(state, &lead, call.as_ref()).await? => Cost::FromCalls,
+                None => Cost::None,
+            };
+            let request = SaleRequest {
+                revenue,
+                cost,
+                profit,
                 currency: None,
                 call: call.as_ref().map(|c| c.record_ref),
             };
-            let sale = new_sale(state, &lead, &body).await?;
+            let sale = new_sale(state.store.as_ref(), &lead, &request).await?;
             let change = LeadChange::Sale(sale.clone());
-            change
-                .validate()
-                .map_err(|e| Refusal::new(RefusalKind::Invalid, e.reason))?;
-            state.store.change_lead(business, lead.id, &author, &change).await?;
+            leads::change_lead(state.store.as_ref(), &lead, &author, &change).await?;
             let digits = Currency::parse(&sale.currency).map(|c| c.minor_digits()).unwrap_or(2);
             let amount = group_thousands(&format_minor(sale.revenue_minor, digits));
             let on = match &call {

@@ -1,8 +1,8 @@
 //! Money on the wire: amounts as people write them ("1,200.50", "$1200", 1200.5) read into
 //! integer minor units of a currency, and minor units written back as decimal text.
 
-use leadline_core::Invalid;
-use leadline_core::site::Currency;
+use crate::Invalid;
+use crate::site::Currency;
 use serde_json::Value;
 
 /// Symbols accepted before or after an amount; which one does not matter, the currency is
@@ -30,12 +30,12 @@ pub fn format_minor(minor: i64, digits: u16) -> String {
     )
 }
 
-/// Reads an amount of `currency` from a JSON string or number into minor units. `what`
-/// names the field in errors.
-pub fn parse_amount(what: &'static str, value: &Value, currency: Currency) -> Result<i64, Invalid> {
+/// An amount from JSON, as text: a string as written, or a number (`1200.5`). `what` names
+/// the field in errors.
+pub fn json_amount(what: &'static str, value: &Value) -> Result<String, Invalid> {
     match value {
-        Value::String(text) => parse_text(what, text, currency),
-        Value::Number(number) => parse_text(what, &number.to_string(), currency),
+        Value::String(text) => Ok(text.clone()),
+        Value::Number(number) => Ok(number.to_string()),
         other => Err(Invalid::new(
             what,
             format!("{other} is not an amount: give a number or text such as \"1,200.50\""),
@@ -43,7 +43,9 @@ pub fn parse_amount(what: &'static str, value: &Value, currency: Currency) -> Re
     }
 }
 
-fn parse_text(what: &'static str, input: &str, currency: Currency) -> Result<i64, Invalid> {
+/// Reads an amount of `currency` as people write it ("1,200.50", "$1200", "1200.5 USD") into
+/// minor units. `what` names the field in errors.
+pub fn parse_amount(what: &'static str, input: &str, currency: Currency) -> Result<i64, Invalid> {
     let bad = || {
         Invalid::new(
             what,
@@ -136,7 +138,7 @@ mod tests {
     }
 
     fn amount(value: Value) -> Result<i64, Invalid> {
-        parse_amount("revenue", &value, usd())
+        parse_amount("revenue", &json_amount("revenue", &value)?, usd())
     }
 
     #[test]
@@ -162,8 +164,8 @@ mod tests {
         let err = amount(json!("1.005")).unwrap_err().to_string();
         assert!(err.contains("more decimals than USD has (2)"), "{err}");
         let yen = Currency::parse("JPY").unwrap();
-        assert!(parse_amount("revenue", &json!("1200.5"), yen).is_err());
-        assert_eq!(parse_amount("revenue", &json!(1200.0), yen).unwrap(), 1200);
+        assert!(parse_amount("revenue", "1200.5", yen).is_err());
+        assert_eq!(parse_amount("revenue", "1200.0", yen).unwrap(), 1200);
     }
 
     #[test]

@@ -1,69 +1,49 @@
-//! `POST /v1/leads/{ref}/sales`: records a sale (revenue, cost, profit) on a lead, the cost
-//! optionally computed from its call minutes at the site's cost per minute.
+//! A sale as an operator, a reply or a program asks for it, read into a [`NewSale`]: its
+//! currency is the one asked for, else the site's; the cost is given, or computed from the
+//! lead's call minutes at the site's cost per minute; profit is revenue − cost unless given.
 
-use super::change::apply;
-use super::find_lead;
-use super::money::{format_minor, parse_amount};
-use super::wire::{bad, json_body};
-use crate::app::AppState;
-use crate::web::api_key::ApiCaller;
-use crate::web::error::ApiError;
-use axum::Json;
-use axum::body::Body;
-use axum::extract::{Path, State};
+use super::error::{AppError, AppResult};
 use leadline_core::call::Call;
-use leadline_core::lead::{Lead, LeadChange, NewSale};
+use leadline_core::lead::{Lead, NewSale};
+use leadline_core::money::{format_minor, parse_amount};
 use leadline_core::site::Currency;
+use leadline_core::store::Store;
 use leadline_core::tenant::Site;
-use serde::Deserialize;
-use serde_json::Value;
 
-/// A sale as asked for: amounts as JSON numbers or text people write ("1,200.50").
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SaleBody {
-    pub revenue: Value,
-    #[serde(default)]
-    pub cost: Option<Value>,
-    #[serde(default)]
-    pub cost_from_calls: bool,
-    #[serde(default)]
-    pub profit: Option<Value>,
-    #[serde(default)]
+/// A sale as asked for: amounts as people write them ("1,200.50", "$1200").
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SaleRequest {
+    pub revenue: String,
+    pub cost: Cost,
+    pub profit: Option<String>,
+    /// A currency code; the site's when not given.
     pub currency: Option<String>,
     /// The call the sale came from, by record ref.
-    #[serde(default)]
     pub call: Option<u64>,
 }
 
-/// `POST /v1/leads/{ref}/sales`.
-pub async fn sale(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    Path(record_ref): Path<String>,
-    body: Body,
-) -> Result<Json<Value>, ApiError> {
-    let lead = find_lead(&state, caller.business, &record_ref).await?;
-    let body: SaleBody = json_body(body).await?;
-    let sale = new_sale(&state, &lead, &body).await?;
-    apply(&state, &caller, &lead, LeadChange::Sale(sale)).await
+/// Where a sale's cost comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Cost {
+    /// No cost (0).
+    #[default]
+    None,
+    /// As given.
+    Given(String),
+    /// The lead's (or the named call's) billed minutes at the site's cost per minute.
+    FromCalls,
 }
 
-/// Reads a sale of `lead`: its currency is the one asked for, else the site's; the cost is
-/// given, or computed from call minutes; profit is revenue − cost unless given. A 400 says
-/// what is wrong (the operator's page shows the same words).
-pub async fn new_sale(state: &AppState, lead: &Lead, body: &SaleBody) -> Result<NewSale, ApiError> {
-    if body.cost.is_some() && body.cost_from_calls {
-        return Err(ApiError::BadRequest("give cost or cost_from_calls, not both".into()));
-    }
-    let calls = state.store.lead_calls(lead.business_id, lead.id).await?;
-    let named = match body.call {
+/// Reads `request` as a sale of `lead`; what is wrong is said in words an operator reads.
+pub async fn new_sale(store: &dyn Store, lead: &Lead, request: &SaleRequest) -> AppResult<NewSale> {
+    let calls = store.lead_calls(lead.business_id, lead.id).await?;
+    let named = match request.call {
         None => None,
         Some(call_ref) => Some(
             calls
                 .iter()
                 .find(|c| c.record_ref == call_ref)
-                .ok_or_else(|| ApiError::BadRequest(format!("call {call_ref} is not a call of this lead")))?,
+                .ok_or_else(|| AppError::Invalid(format!("call {call_ref} is not a call of this lead")))?,
         ),
     };
     // The site whose currency and rate apply: the named call's, else the lead's, else that of
@@ -73,22 +53,22 @@ pub async fn new_sale(state: &AppState, lead: &Lead, body: &SaleBody) -> Result<
         .or(lead.site_id)
         .or_else(|| calls.first().map(|c| c.site_id));
     let site = match site_id {
-        Some(id) => Some(state.store.site(lead.business_id, id).await?),
+        Some(id) => Some(store.site(lead.business_id, id).await?),
         None => None,
     };
-    let currency = match (&body.currency, &site) {
-        (Some(code), _) => Currency::parse(code).map_err(bad)?,
+    let currency = match (&request.currency, &site) {
+        (Some(code), _) => Currency::parse(code)?,
         (None, Some(site)) => site.currency,
         (None, None) => {
-            return Err(ApiError::BadRequest(
+            return Err(AppError::Invalid(
                 "currency is needed: this lead has no site to take it from".into(),
             ));
         }
     };
-    let revenue = parse_amount("revenue", &body.revenue, currency).map_err(bad)?;
-    let (cost, cost_basis) = match (&body.cost, body.cost_from_calls) {
-        (Some(cost), _) => (parse_amount("cost", cost, currency).map_err(bad)?, None),
-        (None, true) => {
+    let revenue = parse_amount("revenue", &request.revenue, currency)?;
+    let (cost, cost_basis) = match &request.cost {
+        Cost::Given(cost) => (parse_amount("cost", cost, currency)?, None),
+        Cost::FromCalls => {
             let timed: Vec<&Call> = match named {
                 Some(call) => vec![call],
                 None => calls.iter().collect(),
@@ -96,20 +76,20 @@ pub async fn new_sale(state: &AppState, lead: &Lead, body: &SaleBody) -> Result<
             let (cost, basis) = cost_from_calls(site.as_ref(), currency, &timed)?;
             (cost, Some(basis))
         }
-        (None, false) => (0, None),
+        Cost::None => (0, None),
     };
-    let profit = match &body.profit {
-        Some(profit) => parse_amount("profit", profit, currency).map_err(bad)?,
+    let profit = match &request.profit {
+        Some(profit) => parse_amount("profit", profit, currency)?,
         None => revenue
             .checked_sub(cost)
-            .ok_or_else(|| ApiError::BadRequest("revenue and cost are too large".into()))?,
+            .ok_or_else(|| AppError::Invalid("revenue and cost are too large".into()))?,
     };
     Ok(NewSale {
         currency: currency.code().to_owned(),
         revenue_minor: revenue,
         cost_minor: cost,
         profit_minor: profit,
-        call_ref: body.call,
+        call_ref: request.call,
         cost_basis,
     })
 }
@@ -125,17 +105,17 @@ pub fn billed_minutes(calls: &[&Call]) -> u64 {
 
 /// The cost of `calls` at the site's cost per minute, and how it was found
 /// ("7 call minutes × 0.50 USD").
-fn cost_from_calls(site: Option<&Site>, currency: Currency, calls: &[&Call]) -> Result<(i64, String), ApiError> {
-    let site = site.ok_or_else(|| ApiError::BadRequest("cost_from_calls: this lead has no calls".into()))?;
+fn cost_from_calls(site: Option<&Site>, currency: Currency, calls: &[&Call]) -> AppResult<(i64, String)> {
+    let site = site.ok_or_else(|| AppError::Invalid("cost_from_calls: this lead has no calls".into()))?;
     let rate = site.settings.cost_per_minute_minor;
     if rate == 0 {
-        return Err(ApiError::BadRequest(format!(
+        return Err(AppError::Invalid(format!(
             "cost_from_calls: site {} has no cost per minute set (leadline site configure --cost-per-minute-minor)",
             site.key
         )));
     }
     if site.currency != currency {
-        return Err(ApiError::BadRequest(format!(
+        return Err(AppError::Invalid(format!(
             "cost_from_calls: the site's cost per minute is in {}, the sale in {}",
             site.currency.code(),
             currency.code()
@@ -145,7 +125,7 @@ fn cost_from_calls(site: Option<&Site>, currency: Currency, calls: &[&Call]) -> 
     let cost = minutes
         .checked_mul(rate)
         .and_then(|c| i64::try_from(c).ok())
-        .ok_or_else(|| ApiError::BadRequest("cost_from_calls: the cost is too large".into()))?;
+        .ok_or_else(|| AppError::Invalid("cost_from_calls: the cost is too large".into()))?;
     let rate_text = format_minor(i64::try_from(rate).unwrap_or(i64::MAX), currency.minor_digits());
     let unit = if minutes == 1 { "minute" } else { "minutes" };
     Ok((cost, format!("{minutes} call {unit} × {rate_text} {}", currency.code())))

@@ -1,33 +1,23 @@
-//! Marking a call or a submission as a conversion, as the API and the command line ask for
-//! it: a name (else the default), a value as people write it, in a currency (else the
-//! site's).
+//! Marking a call or a submission as an ad conversion, as the API, the operator's page and
+//! the command line ask for it: a name (else the default), a value as people write it, in a
+//! currency (else the site's). Each mark and unmark is also an activity on the record's lead.
 
-use crate::http::leads::money::parse_amount;
+use super::error::{AppError, AppResult};
 use leadline_core::conversion::{Conversion, ConversionMark, ConversionName, ConversionRecord, ConversionValue};
 use leadline_core::lead::Author;
+use leadline_core::lead::Lead;
+use leadline_core::money::parse_amount;
 use leadline_core::site::Currency;
-use leadline_core::store::{Store, StoreError};
+use leadline_core::store::Store;
 use leadline_core::{BusinessId, Invalid};
-use serde_json::Value;
 
 /// A mark as asked for; every part optional.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MarkInput<'a> {
     pub name: Option<&'a str>,
-    /// An amount as a JSON string or number ("1,200.50", 1200.5); null is none.
-    pub value: Option<&'a Value>,
+    /// An amount as people write it ("1,200.50").
+    pub value: Option<&'a str>,
     pub currency: Option<&'a str>,
-}
-
-/// Why a mark was not made.
-#[derive(Debug, thiserror::Error)]
-pub enum MarkError {
-    /// The input breaks a rule; nothing was changed.
-    #[error(transparent)]
-    Invalid(#[from] Invalid),
-    /// `NotFound` for a record that is missing or another business's.
-    #[error(transparent)]
-    Store(#[from] StoreError),
 }
 
 /// The mark `input` asks for on `record`, whose site's currency is the default one.
@@ -40,7 +30,7 @@ pub fn parse_mark(
         Some(name) => ConversionName::parse(name)?,
         None => ConversionName::default_for(record),
     };
-    let value = match (input.value.filter(|v| !v.is_null()), input.currency) {
+    let value = match (input.value.map(str::trim).filter(|v| !v.is_empty()), input.currency) {
         (None, None) => None,
         (None, Some(_)) => return Err(Invalid::new("currency", "is given without a value")),
         (Some(amount), currency) => {
@@ -62,7 +52,7 @@ pub async fn mark(
     record: &ConversionRecord,
     input: &MarkInput<'_>,
     author: &Author,
-) -> Result<Conversion, MarkError> {
+) -> AppResult<Conversion> {
     let site = match record {
         ConversionRecord::Call { record_ref } => store.call_by_ref(business, *record_ref).await?.site_id,
         ConversionRecord::Submission { message_id } => store.submission(business, message_id).await?.site_id,
@@ -81,18 +71,49 @@ pub async fn mark(
     })
 }
 
-/// Removes the mark of the business's `record`; `false` when it had none.
-pub async fn unmark(store: &dyn Store, business: BusinessId, record: &ConversionRecord) -> Result<bool, StoreError> {
-    match record {
-        ConversionRecord::Call { record_ref } => store.unmark_call_conversion(business, *record_ref).await,
-        ConversionRecord::Submission { message_id } => store.unmark_submission_conversion(business, message_id).await,
+/// Marks `record` as `mark` asks when it is one of `lead`'s own calls or forms (an operator on
+/// the lead's page); a record of another lead is not found.
+pub async fn mark_on_lead(
+    store: &dyn Store,
+    lead: &Lead,
+    record: &ConversionRecord,
+    input: &MarkInput<'_>,
+    author: &Author,
+) -> AppResult<Conversion> {
+    let own = match record {
+        ConversionRecord::Call { record_ref } => store
+            .lead_calls(lead.business_id, lead.id)
+            .await?
+            .iter()
+            .any(|c| c.record_ref == *record_ref),
+        ConversionRecord::Submission { message_id } => {
+            store.submission(lead.business_id, message_id).await?.lead_id == lead.id
+        }
+    };
+    if !own {
+        return Err(AppError::NotFound);
     }
+    mark(store, lead.business_id, record, input, author).await
+}
+
+/// Removes the mark of the business's `record` as `author`; `false` when it had none.
+pub async fn unmark(
+    store: &dyn Store,
+    business: BusinessId,
+    record: &ConversionRecord,
+    author: &Author,
+) -> AppResult<bool> {
+    Ok(match record {
+        ConversionRecord::Call { record_ref } => store.unmark_call_conversion(business, *record_ref, author).await?,
+        ConversionRecord::Submission { message_id } => {
+            store.unmark_submission_conversion(business, message_id, author).await?
+        }
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn a_mark_takes_defaults_and_checks_what_is_given() {
@@ -100,18 +121,18 @@ mod tests {
         let call = ConversionRecord::Call { record_ref: 1000 };
         let mark = parse_mark(&MarkInput::default(), &call, usd).unwrap();
         assert_eq!((mark.name.as_str(), mark.value), ("Phone Call", None));
-        let amount = json!("1,200.50");
+        let amount = "1,200.50";
         let input = MarkInput {
             name: Some("Booked"),
-            value: Some(&amount),
+            value: Some(amount),
             currency: None,
         };
         let mark = parse_mark(&input, &call, usd).unwrap();
         assert_eq!(mark.name.as_str(), "Booked");
         assert_eq!(mark.value, Some(ConversionValue::new(120_050, usd).unwrap()));
-        let yen = json!(15000);
+        let yen = "15000";
         let input = MarkInput {
-            value: Some(&yen),
+            value: Some(yen),
             currency: Some("jpy"),
             ..MarkInput::default()
         };
@@ -119,14 +140,13 @@ mod tests {
             parse_mark(&input, &call, usd).unwrap().value.unwrap().currency.code(),
             "JPY"
         );
-        let null = Value::Null;
         let input = MarkInput {
-            value: Some(&null),
+            value: Some(" "),
             ..MarkInput::default()
         };
         assert_eq!(parse_mark(&input, &call, usd).unwrap().value, None);
 
-        let (negative, precise) = (json!("-5"), json!("1.005"));
+        let (negative, precise) = ("-5", "1.005");
         for (input, says) in [
             (
                 MarkInput {
@@ -137,14 +157,14 @@ mod tests {
             ),
             (
                 MarkInput {
-                    value: Some(&negative),
+                    value: Some(negative),
                     ..MarkInput::default()
                 },
                 "negative",
             ),
             (
                 MarkInput {
-                    value: Some(&precise),
+                    value: Some(precise),
                     ..MarkInput::default()
                 },
                 "more decimals",
@@ -158,7 +178,7 @@ mod tests {
             ),
             (
                 MarkInput {
-                    value: Some(&yen),
+                    value: Some(yen),
                     currency: Some("XYZ1"),
                     ..MarkInput::default()
                 },

@@ -1,0 +1,67 @@
+//! Changing a lead: its contact and custom fields, status, tags, notes, sales. Every writer
+//! (the leads API, the operator's pages, operators' replies, the CRM pull, the command line)
+//! goes through [`change_lead`], so each rule is enforced once, here, and every change is an
+//! activity by its author, written with its outbox events in one transaction.
+
+use super::error::{AppError, AppResult};
+use leadline_core::BusinessId;
+use leadline_core::fields::apply_custom;
+use leadline_core::lead::{Author, Lead, LeadChange, LeadStatus};
+use leadline_core::store::Store;
+
+/// The business's lead with this record ref (or the lead of the call with it); another
+/// business's lead is not found, as a missing one.
+pub async fn find_lead(store: &dyn Store, business: BusinessId, record_ref: u64) -> AppResult<Lead> {
+    Ok(store.lead(business, record_ref).await?)
+}
+
+/// Applies `change` to `lead` as `author`, and answers the lead as changed. Refused, with the
+/// reason and nothing changed: anything `LeadChange::validate` refuses, custom values that do
+/// not fit the business's fields, and `in_call` (Leadline sets it while a call is in progress,
+/// and clears it after; nobody else may).
+pub async fn change_lead(store: &dyn Store, lead: &Lead, author: &Author, change: &LeadChange) -> AppResult<Lead> {
+    check(change)?;
+    if let LeadChange::Fields(patch) = change
+        && !patch.custom.is_empty()
+    {
+        // Checked here to answer with the field's rule; the store checks again in its transaction.
+        let defs = store.fields(lead.business_id).await?;
+        apply_custom(&defs, &lead.custom, &patch.custom)?;
+    }
+    Ok(store.change_lead(lead.business_id, lead.id, author, change).await?)
+}
+
+/// The rules a change must keep whoever makes it (a pure check, before any lookup).
+pub fn check(change: &LeadChange) -> AppResult<()> {
+    change.validate()?;
+    if *change == LeadChange::Status(LeadStatus::InCall) {
+        return Err(AppError::Invalid(
+            "in_call is set by Leadline while a call is in progress: choose new, contacted, qualified, converted or lost"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The statuses a person may choose (every one but `in_call`).
+pub fn choosable_statuses() -> impl Iterator<Item = LeadStatus> {
+    LeadStatus::ALL.into_iter().filter(|s| *s != LeadStatus::InCall)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nobody_may_set_in_call_by_hand() {
+        let err = check(&LeadChange::Status(LeadStatus::InCall)).unwrap_err();
+        assert!(err.to_string().contains("set by Leadline"), "{err}");
+        assert!(check(&LeadChange::Status(LeadStatus::Qualified)).is_ok());
+        assert!(choosable_statuses().all(|s| s != LeadStatus::InCall));
+    }
+
+    #[test]
+    fn an_empty_note_is_refused() {
+        assert!(check(&LeadChange::Note("  ".into())).is_err());
+    }
+}

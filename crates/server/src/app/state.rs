@@ -1,0 +1,132 @@
+//! The application's state: what every surface and use case works with (the store, metrics,
+//! limits, secrets, the clients of outside systems), built once from the configuration.
+
+use crate::config::Config;
+use crate::limits::{self, IpLimiter, VisitLimiters};
+use crate::metrics::Metrics;
+use axum::extract::FromRef;
+use axum::http::HeaderName;
+use leadline_core::secret::Secret;
+use leadline_core::store::Store;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// This server's metrics registry.
+    pub metrics: Arc<Metrics>,
+    /// The per-address rate limiter.
+    pub limiter: Arc<IpLimiter>,
+    /// The URL the outside world reaches this server by, without a trailing slash.
+    pub base_url: Arc<str>,
+    /// The install secret (visit tokens, cookie-less digests).
+    pub secret: Secret,
+    /// The visit API's own rate limits.
+    pub visit_limits: Arc<VisitLimiters>,
+    /// The header a trusted proxy names the client's address in, if any.
+    pub client_ip_header: Option<HeaderName>,
+    /// The site whose pages `/demo/` serves (set by `leadline demo`).
+    pub demo: Option<Arc<crate::sandbox::DemoSite>>,
+    /// Where calls go, untracked, when the database cannot be reached.
+    pub telephony_fallback: Option<leadline_core::E164>,
+    /// The provider's REST API client.
+    pub provider_api: Arc<crate::provider_api::ProviderApi>,
+    /// The SMTP relay for mail to operators, when one is configured.
+    pub mailer: Option<Arc<crate::mail::Mailer>>,
+    /// Where form attachments are stored, and their limits.
+    pub attachments: Arc<crate::attachments::Attachments>,
+    /// Limits and secrets of the inbound reply channels (SMS, e-mail, SMTP).
+    pub inbound: Arc<InboundSettings>,
+}
+
+impl FromRef<AppState> for Arc<Metrics> {
+    fn from_ref(state: &AppState) -> Self {
+        state.metrics.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<IpLimiter> {
+    fn from_ref(state: &AppState) -> Self {
+        state.limiter.clone()
+    }
+}
+
+impl FromRef<AppState> for Option<HeaderName> {
+    fn from_ref(state: &AppState) -> Self {
+        state.client_ip_header.clone()
+    }
+}
+
+impl AppState {
+    /// State for a server with this configuration, store and install secret.
+    pub fn new(store: Arc<dyn Store>, config: &Config, secret: Secret) -> anyhow::Result<Self> {
+        Ok(Self {
+            mailer: crate::mail::Mailer::from_config(config)?.map(Arc::new),
+            attachments: Arc::new(
+                crate::attachments::Attachments::from_config(config, secret.clone())?.with_store(store.clone()),
+            ),
+            inbound: Arc::new(InboundSettings::from_config(config)),
+            store,
+            metrics: Arc::new(Metrics::new()),
+            limiter: limits::limiter(config.rate_limit_per_second),
+            base_url: config.base_url().into(),
+            secret,
+            visit_limits: Arc::new(VisitLimiters::from_config(config)),
+            client_ip_header: config
+                .client_ip_header
+                .as_deref()
+                .and_then(|h| HeaderName::from_bytes(h.as_bytes()).ok()),
+            demo: None,
+            provider_api: Arc::new(crate::provider_api::ProviderApi::new(
+                config.telephony_api_base_url.clone(),
+            )),
+            telephony_fallback: config
+                .telephony_fallback_number
+                .as_deref()
+                .and_then(|n| leadline_core::E164::parse(n).ok()),
+        })
+    }
+
+    /// Makes the rate limiters forget quiet keys every minute, so their memory stays bounded,
+    /// until `stop`.
+    pub async fn prune_limits(self, stop: CancellationToken) {
+        crate::jobs::every(Duration::from_secs(60), stop, || async {
+            self.limiter.retain_recent();
+            self.limiter.shrink_to_fit();
+            self.visit_limits.prune();
+            false
+        })
+        .await;
+    }
+}
+
+/// What the inbound channels need from the configuration. No `Debug`: it holds secrets.
+pub struct InboundSettings {
+    /// The largest message taken (an HTTP body, an SMTP `DATA`).
+    pub max_message_bytes: usize,
+    /// The secret path segment of the e-mail webhooks; unset, they answer 404.
+    pub email_token: Option<String>,
+    /// Mailgun's webhook signing key; set, every Mailgun post must be signed.
+    pub mailgun_signing_key: Option<String>,
+    /// How long the SMTP listener waits for the client's next line.
+    pub smtp_idle: Duration,
+    /// Most SMTP sessions at once from one client address.
+    pub smtp_sessions_per_address: usize,
+}
+
+impl InboundSettings {
+    /// The settings a configuration sets.
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            max_message_bytes: config.inbound_max_message_bytes,
+            email_token: config.inbound_email_token.clone(),
+            mailgun_signing_key: config.mailgun_signing_key.clone(),
+            smtp_idle: Duration::from_secs(config.smtp_idle_timeout_seconds),
+            smtp_sessions_per_address: config.smtp_sessions_per_address,
+        }
+    }
+}
