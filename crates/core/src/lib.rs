@@ -3,6 +3,7 @@
 
 pub mod call;
 pub mod channel;
+pub mod click_id;
 pub mod conversion;
 pub mod damm;
 pub mod error;

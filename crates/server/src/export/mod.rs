@@ -177,16 +177,16 @@ fn export_row(export: Export, zone: Timezone, row: &ConversionRow) -> Option<Vec
         Export::GoogleAds => {
             let ids = &row.click_ids;
             if let Some(gclid) = &ids.gclid {
-                vec![text(gclid), empty(), empty()]
+                vec![text(gclid.as_str()), empty(), empty()]
             } else if let Some(gbraid) = &ids.gbraid {
-                vec![empty(), text(gbraid), empty()]
+                vec![empty(), text(gbraid.as_str()), empty()]
             } else if let Some(wbraid) = &ids.wbraid {
-                vec![empty(), empty(), text(wbraid)]
+                vec![empty(), empty(), text(wbraid.as_str())]
             } else {
                 return None;
             }
         }
-        Export::MicrosoftAds => vec![text(row.click_ids.msclkid.as_deref()?)],
+        Export::MicrosoftAds => vec![text(row.click_ids.msclkid.as_ref()?.as_str())],
         Export::GoogleAdsCalls => {
             if !matches!(row.record, ConversionRecord::Call { .. }) {
                 return None;

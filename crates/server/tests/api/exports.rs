@@ -7,6 +7,7 @@ use crate::leads::{Key, call, key_for, post, send, spawn, submit, visit};
 use calamine::{Data, Reader, Xlsx};
 use leadline_core::BusinessId;
 use leadline_core::channel::ClickIds;
+use leadline_core::click_id::{ClickId, ClickKind};
 use leadline_core::form::FormIdentity;
 use leadline_core::names::{Name, Slug};
 use leadline_core::net::DomainName;
@@ -89,7 +90,7 @@ async fn an_api_key_marks_calls_and_forms_and_downloads_the_ad_files(engine: Eng
     let unmarked = call(&app, &seeded, "CA2", Some(unmarked_visit), 30).await;
     let identity = FormIdentity {
         click_ids: ClickIds {
-            gbraid: Some("gbraid-form".into()),
+            gbraid: Some(ClickId::parse(ClickKind::Gbraid, "gbraid-form").unwrap()),
             ..ClickIds::default()
         },
         ..FormIdentity::default()

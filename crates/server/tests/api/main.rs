@@ -4,6 +4,7 @@ mod attachments;
 mod browser;
 mod callme;
 mod calls;
+mod click_ids;
 mod crm;
 mod crm_fakes;
 mod demo_phone;
