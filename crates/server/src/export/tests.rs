@@ -184,7 +184,7 @@ fn the_spreadsheet_has_the_csv_cells_under_the_parameters_line() {
                 .iter()
                 .map(|cell| match cell {
                     Cell::Text(text) if text.is_empty() => Data::Empty,
-                    Cell::Text(text) => Data::String(text.clone()),
+                    Cell::Text(_) | Cell::Phone(_) => Data::String(cell.text().to_owned()),
                     Cell::Amount { text, .. } => Data::Float(text.parse().unwrap()),
                 })
                 .collect();
