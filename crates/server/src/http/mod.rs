@@ -18,7 +18,7 @@ pub mod visits;
 
 use crate::config::Config;
 use axum::Router;
-use axum::extract::FromRef;
+use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::middleware;
 use leadline_core::secret::Secret;
@@ -186,8 +186,10 @@ pub fn finish(routes: Router<AppState>, state: AppState, limits: Limits) -> Rout
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit::resolve_client_ip))
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit::enforce))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.request_timeout));
-    // Form posts carry files, so they get the attachment limits instead of the global one.
-    let uploads = forms::router().layer(RequestBodyLimitLayer::new(forms::max_body_bytes(&state)));
+    // Form posts carry files, so they get the attachment limits instead of the global one. It
+    // is axum's own body limit (2 MiB unless set) that the multipart reader obeys, so it is the
+    // one raised to the attachment limits; the form reader answers each breach in words.
+    let uploads = forms::router().layer(DefaultBodyLimit::max(forms::max_body_bytes(&state)));
     routes
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         .merge(uploads)

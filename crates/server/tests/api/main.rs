@@ -27,4 +27,5 @@ mod routing;
 mod sandbox_ga4;
 mod snippet;
 mod sources;
+mod uploads;
 mod visits;
