@@ -2,6 +2,7 @@
 //! names the file, its field and the limit; the whole body stays bounded by the limits.
 
 use crate::helpers::{Engine, Seeded, TestApp};
+use crate::operator::form_with_file;
 use leadline::config::Config;
 use leadline_core::lead::LeadFilter;
 use leadline_core::site::SiteSettings;
@@ -9,28 +10,6 @@ use leadline_core::store::LeadStore;
 use serde_json::Value;
 
 const MIB: usize = 1024 * 1024;
-
-/// A browser's multipart form with `files` as (field, file name, size) of plain text.
-async fn post_files(
-    app: &TestApp,
-    seeded: &Seeded,
-    files: &[(&str, &str, usize)],
-) -> reqwest::Result<reqwest::Response> {
-    let mut form = reqwest::multipart::Form::new()
-        .text("leadline_site", seeded.site.key.as_str().to_owned())
-        .text("email", "ann@example.com");
-    for (field, name, size) in files {
-        let part = reqwest::multipart::Part::bytes(vec![b'x'; *size]).file_name(name.to_string());
-        form = form.part(field.to_string(), part);
-    }
-    app.client
-        .post(format!("{}/v1/forms", app.base_url))
-        .header("origin", "http://localhost")
-        .header("accept", "application/json")
-        .multipart(form)
-        .send()
-        .await
-}
 
 async fn leads_of(app: &TestApp, seeded: &Seeded) -> usize {
     let filter = LeadFilter {
@@ -43,9 +22,7 @@ async fn leads_of(app: &TestApp, seeded: &Seeded) -> usize {
 
 async fn a_file_under_the_configured_limit_is_taken_whole(engine: Engine) {
     let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
-    let response = post_files(&app, &seeded, &[("plan", "floor-plan.txt", 3 * MIB)])
-        .await
-        .unwrap();
+    let response = form_with_file(&app, &seeded, "floor-plan.txt", vec![b'x'; 3 * MIB]).await;
     let status = response.status();
     let body: Value = response.json().await.unwrap();
     assert_eq!(status, 201, "3 MiB is under the default 10 MiB: {body}");
@@ -72,15 +49,13 @@ async fn a_file_under_the_configured_limit_is_taken_whole(engine: Engine) {
 
 async fn a_file_over_the_limit_is_refused_with_413_naming_it_and_the_limit(engine: Engine) {
     let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
-    let response = post_files(&app, &seeded, &[("plan", "floor-plan.txt", 11 * MIB)])
-        .await
-        .expect("the answer reaches a client that is still uploading");
+    let response = form_with_file(&app, &seeded, "floor-plan.txt", vec![b'x'; 11 * MIB]).await;
     assert_eq!(response.status(), 413);
     let error = response.json::<Value>().await.unwrap()["error"]
         .as_str()
         .unwrap()
         .to_owned();
-    for words in ["file too large", "'floor-plan.txt'", "field 'plan'", "max 10 MiB"] {
+    for words in ["file too large", "'floor-plan.txt'", "field 'photo'", "max 10 MiB"] {
         assert!(error.contains(words), "{words:?} in {error}");
     }
     assert_eq!(leads_of(&app, &seeded).await, 0, "nothing is stored");

@@ -3,7 +3,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub fn wait_for_demo_json(path: &Path, child: &mut std::process::Child) -> serde_json::Value {
+fn wait_for_demo_json(path: &Path, child: &mut std::process::Child) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Ok(text) = std::fs::read_to_string(path)
@@ -17,7 +17,7 @@ pub fn wait_for_demo_json(path: &Path, child: &mut std::process::Child) -> serde
     }
 }
 
-pub fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
+fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

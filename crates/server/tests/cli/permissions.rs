@@ -2,11 +2,10 @@
 //! secret, demo.json, attachments) holds leads, recordings' links and secrets: only the user
 //! the server runs as may read it, whatever the umask it was started with.
 
-use crate::demo::{terminate, wait_for_demo_json};
 use crate::harness::Cli;
+use crate::sim::Demo;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::Stdio;
 
 /// The permission bits of `path`, in octal.
 fn mode(path: &Path) -> String {
@@ -59,16 +58,9 @@ fn tree(dir: &Path) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn the_demo_keeps_its_data_directory_readable_by_its_owner_only() {
-    let cli = Cli::new();
-    let data = cli.path("data");
-    let mut demo = cli
-        .command(&["demo", "--port", "0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let facts = wait_for_demo_json(&data.join("demo.json"), &mut demo);
-    post_form_with_file(&facts);
+    let demo = Demo::start();
+    let data = demo.cli.path("data");
+    post_form_with_file(&demo.facts);
     // While the server runs, SQLite's write-ahead log and shared memory exist too.
     let expected = [
         ("", "700"),
@@ -88,7 +80,6 @@ fn the_demo_keeps_its_data_directory_readable_by_its_owner_only() {
         let bits = if path.is_dir() { "700" } else { "600" };
         assert_eq!(mode(&path), bits, "{}", path.display());
     }
-    assert!(terminate(&mut demo).success());
 }
 
 #[test]

@@ -390,30 +390,22 @@ fn a_print_source_gets_a_link_a_qr_code_and_its_reserved_code() {
     assert!(listed.contains("Herald spring ad"));
 }
 
+fn add_destination(cli: &Cli, name: &str, number: &str) {
+    let business = ["--business", "acme-upholstery"];
+    cli.ok(&[
+        &["destination", "add"],
+        &business[..],
+        &["--name", name, "--number", number],
+    ]
+    .concat());
+}
+
 #[test]
 fn routing_rules_ring_only_the_business_destinations() {
     let cli = Cli::new();
     let key = cli.with_site();
-    cli.ok(&[
-        "destination",
-        "add",
-        "--business",
-        "acme-upholstery",
-        "--name",
-        "Ana",
-        "--number",
-        "+12025550111",
-    ]);
-    cli.ok(&[
-        "destination",
-        "add",
-        "--business",
-        "acme-upholstery",
-        "--name",
-        "Ben",
-        "--number",
-        "+12025550112",
-    ]);
+    add_destination(&cli, "Ana", "+12025550111");
+    add_destination(&cli, "Ben", "+12025550112");
     let out = cli.ok(&[
         "route",
         "add",
@@ -468,16 +460,7 @@ fn routing_rules_ring_only_the_business_destinations() {
 fn route_list_shows_the_days_of_each_rules_hours() {
     let cli = Cli::new();
     let key = cli.with_site();
-    cli.ok(&[
-        "destination",
-        "add",
-        "--business",
-        "acme-upholstery",
-        "--name",
-        "Ana",
-        "--number",
-        "+12025550111",
-    ]);
+    add_destination(&cli, "Ana", "+12025550111");
     for hours in ["mon-sat 07:00-19:00", "sat,sun 10:00-14:00", "mon,wed-fri 08:30-12:00"] {
         let args = ["route", "add", "--business", "acme-upholstery", "--site", &key];
         cli.ok(&[&args[..], &["--hours", hours, "--ring", "+12025550111"]].concat());
