@@ -9,9 +9,10 @@
 //!   `A-Z a-z 0-9 -`.
 //!
 //! Neither alphabet has `=`, `+`, `@`, `|`, a quote, a space or a control character, so no
-//! click id can be a spreadsheet formula.
+//! click id can be a spreadsheet formula. [`ClickIds`] holds a visit's or a form's ids.
 
 use crate::Invalid;
+use url::Url;
 
 /// The longest click id kept, in characters (Google's run to about 100).
 pub const MAX_CLICK_ID_CHARS: usize = 200;
@@ -110,10 +111,191 @@ impl serde::Serialize for ClickId {
     }
 }
 
+/// The ad platforms' click ids of a visit or a form. Each is a checked [`ClickId`]; stored
+/// or queued copies that are not (kept before capture checked them) are left out when read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(from = "StoredClickIds")]
+pub struct ClickIds {
+    /// Google Ads click id.
+    pub gclid: Option<ClickId>,
+    /// Google Ads click id for app-to-web clicks on iOS.
+    pub gbraid: Option<ClickId>,
+    /// Google Ads click id for web-to-app clicks on iOS.
+    pub wbraid: Option<ClickId>,
+    /// Microsoft Advertising click id.
+    pub msclkid: Option<ClickId>,
+    /// Meta (Facebook, Instagram) click id.
+    pub fbclid: Option<ClickId>,
+}
+
+/// Click ids found in a landing page's query, and the parameters that carried something
+/// that is not a click id (dropped: counted by the caller, never stored).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Captured {
+    pub ids: ClickIds,
+    pub dropped: Vec<ClickKind>,
+}
+
+impl ClickIds {
+    /// The click ids in `url`'s query. When a parameter repeats, the first click id wins; a
+    /// parameter whose every value is not a click id is reported as dropped (an empty one is
+    /// just absent).
+    pub fn from_url(url: &Url) -> Captured {
+        let mut captured = Captured::default();
+        for kind in ClickKind::ALL {
+            let mut seen = false;
+            let found = url
+                .query_pairs()
+                .filter(|(key, value)| key == kind.param() && !value.trim().is_empty())
+                .find_map(|(_, value)| {
+                    seen = true;
+                    ClickId::parse(kind, &value).ok()
+                });
+            match found {
+                Some(id) => *captured.ids.slot(kind) = Some(id),
+                None if seen => captured.dropped.push(kind),
+                None => {}
+            }
+        }
+        captured
+    }
+
+    /// The click id of `kind`, if any.
+    pub fn get(&self, kind: ClickKind) -> Option<&ClickId> {
+        match kind {
+            ClickKind::Gclid => self.gclid.as_ref(),
+            ClickKind::Gbraid => self.gbraid.as_ref(),
+            ClickKind::Wbraid => self.wbraid.as_ref(),
+            ClickKind::Msclkid => self.msclkid.as_ref(),
+            ClickKind::Fbclid => self.fbclid.as_ref(),
+        }
+    }
+
+    /// The place of the click id of `kind`.
+    pub fn slot(&mut self, kind: ClickKind) -> &mut Option<ClickId> {
+        match kind {
+            ClickKind::Gclid => &mut self.gclid,
+            ClickKind::Gbraid => &mut self.gbraid,
+            ClickKind::Wbraid => &mut self.wbraid,
+            ClickKind::Msclkid => &mut self.msclkid,
+            ClickKind::Fbclid => &mut self.fbclid,
+        }
+    }
+
+    /// Click ids read back from storage, `read` giving each kind's stored text: a value that
+    /// is not a click id (kept before capture checked them) is left out rather than trusted.
+    pub fn from_stored<E>(mut read: impl FnMut(ClickKind) -> Result<Option<String>, E>) -> Result<Self, E> {
+        let mut ids = Self::default();
+        for kind in ClickKind::ALL {
+            *ids.slot(kind) = ClickId::from_stored(kind, read(kind)?);
+        }
+        Ok(ids)
+    }
+
+    /// Whether no click id was found.
+    pub fn is_empty(&self) -> bool {
+        *self == ClickIds::default()
+    }
+}
+
+/// Click ids as JSON keeps them (a submission's identity, a queued event): plain text, checked
+/// on the way in.
+#[derive(serde::Deserialize)]
+struct StoredClickIds {
+    #[serde(default)]
+    gclid: Option<String>,
+    #[serde(default)]
+    gbraid: Option<String>,
+    #[serde(default)]
+    wbraid: Option<String>,
+    #[serde(default)]
+    msclkid: Option<String>,
+    #[serde(default)]
+    fbclid: Option<String>,
+}
+
+impl From<StoredClickIds> for ClickIds {
+    fn from(stored: StoredClickIds) -> Self {
+        Self {
+            gclid: ClickId::from_stored(ClickKind::Gclid, stored.gclid),
+            gbraid: ClickId::from_stored(ClickKind::Gbraid, stored.gbraid),
+            wbraid: ClickId::from_stored(ClickKind::Wbraid, stored.wbraid),
+            msclkid: ClickId::from_stored(ClickKind::Msclkid, stored.msclkid),
+            fbclid: ClickId::from_stored(ClickKind::Fbclid, stored.fbclid),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    fn url(text: &str) -> Url {
+        Url::parse(text).unwrap()
+    }
+
+    fn id(kind: ClickKind, text: &str) -> Option<ClickId> {
+        Some(ClickId::parse(kind, text).unwrap())
+    }
+
+    #[test]
+    fn click_ids_are_read_trimmed_and_junk_is_dropped_and_reported() {
+        let long = "g".repeat(201);
+        let captured = ClickIds::from_url(&url(&format!(
+            "https://example.com/?gclid=%20abc%20&gbraid=&wbraid={long}&msclkid=a%0Ab&fbclid=IwAR1"
+        )));
+        assert_eq!(
+            captured.ids,
+            ClickIds {
+                gclid: id(ClickKind::Gclid, "abc"),
+                gbraid: None,
+                wbraid: None,
+                msclkid: None,
+                fbclid: id(ClickKind::Fbclid, "IwAR1"),
+            }
+        );
+        assert_eq!(
+            captured.dropped,
+            [ClickKind::Wbraid, ClickKind::Msclkid],
+            "an empty gbraid is absent, not dropped"
+        );
+        assert!(ClickIds::from_url(&url("https://example.com/?q=1")).ids.is_empty());
+        let exactly_200 = "w".repeat(200);
+        let captured = ClickIds::from_url(&url(&format!(
+            "https://example.com/?wbraid=&wbraid=%3D1%2B1&wbraid={exactly_200}"
+        )));
+        assert_eq!(
+            captured.ids.wbraid,
+            id(ClickKind::Wbraid, &exactly_200),
+            "the first click id wins"
+        );
+        assert!(captured.dropped.is_empty());
+    }
+
+    #[test]
+    fn a_formula_in_a_click_id_is_dropped() {
+        let captured = ClickIds::from_url(&url(
+            "https://example.com/?gclid=%3Dcmd%7C'%2FC%20calc'!A0&msclkid=%2Bx",
+        ));
+        assert!(captured.ids.is_empty());
+        assert_eq!(captured.dropped, [ClickKind::Gclid, ClickKind::Msclkid]);
+    }
+
+    #[test]
+    fn stored_click_ids_that_are_not_click_ids_are_left_out_when_read() {
+        let read: ClickIds = serde_json::from_str(r#"{"gclid":"=cmd|'/C calc'!A0","msclkid":"abc"}"#).unwrap();
+        assert_eq!(
+            read,
+            ClickIds {
+                msclkid: id(ClickKind::Msclkid, "abc"),
+                ..ClickIds::default()
+            }
+        );
+        let written = serde_json::to_value(&read).unwrap();
+        assert_eq!(written["msclkid"], "abc");
+        assert!(written["gclid"].is_null());
+    }
 
     #[test]
     fn real_click_ids_are_kept_trimmed() {
