@@ -1,59 +1,19 @@
-//! Where a visit came from: the ad click ids on the landing page and the source / medium /
-//! campaign classification of the landing page and referrer.
+//! Where a visit came from: the source / medium / campaign classification of the landing page
+//! and referrer. The ad click ids on the landing page live in [`crate::click_id`]; they are
+//! re-exported here, where the rest of the code has always found them.
 
+pub use crate::click_id::{Captured, ClickIds};
 use crate::net::DomainName;
 use url::Url;
 
-/// The longest value kept in any attribution field or click id, in characters.
+/// The longest value kept in any attribution field, in characters.
 const MAX_FIELD_CHARS: usize = 200;
-
-/// The ad platforms' click ids found on a landing page's query string.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ClickIds {
-    /// Google Ads click id.
-    pub gclid: Option<String>,
-    /// Google Ads click id for app-to-web clicks on iOS.
-    pub gbraid: Option<String>,
-    /// Google Ads click id for web-to-app clicks on iOS.
-    pub wbraid: Option<String>,
-    /// Microsoft Advertising click id.
-    pub msclkid: Option<String>,
-    /// Meta (Facebook, Instagram) click id.
-    pub fbclid: Option<String>,
-}
-
-impl ClickIds {
-    /// The click ids in `url`'s query. A value is trimmed; an empty one, one longer than 200
-    /// characters or one holding control characters is dropped. When a parameter repeats, the
-    /// first usable value wins.
-    pub fn from_url(url: &Url) -> ClickIds {
-        let id = |name: &str| query_value(url, name, clean_click_id);
-        ClickIds {
-            gclid: id("gclid"),
-            gbraid: id("gbraid"),
-            wbraid: id("wbraid"),
-            msclkid: id("msclkid"),
-            fbclid: id("fbclid"),
-        }
-    }
-
-    /// Whether no click id was found.
-    pub fn is_empty(&self) -> bool {
-        *self == ClickIds::default()
-    }
-}
 
 /// The first value of query parameter `name` in `url` that `clean` accepts.
 fn query_value(url: &Url, name: &str, clean: fn(&str) -> Option<String>) -> Option<String> {
     url.query_pairs()
         .filter(|(key, _)| key == name)
         .find_map(|(_, value)| clean(&value))
-}
-
-fn clean_click_id(value: &str) -> Option<String> {
-    let value = value.trim();
-    let usable = !value.is_empty() && value.chars().count() <= MAX_FIELD_CHARS && !value.chars().any(char::is_control);
-    usable.then(|| value.to_owned())
 }
 
 /// A free-text field: control characters removed, trimmed, cut to 200 characters; `None` when
@@ -202,7 +162,8 @@ pub fn classify(landing: &Url, referrer: Option<&Url>, own_domains: &[DomainName
             ..Attribution::channel(&source, &medium)
         };
     }
-    let ids = ClickIds::from_url(landing);
+    // Only real click ids count: a junk `gclid=` is no evidence of an ad click.
+    let ids = ClickIds::from_url(landing).ids;
     let paid = if ids.gclid.is_some() || ids.gbraid.is_some() || ids.wbraid.is_some() {
         Some(("google", "cpc"))
     } else if ids.msclkid.is_some() {
@@ -255,28 +216,6 @@ mod tests {
         let referrer = referrer.map(url);
         let attribution = classify(&url(landing), referrer.as_ref(), &own());
         (attribution.source, attribution.medium)
-    }
-
-    #[test]
-    fn click_ids_are_read_trimmed_and_junk_is_dropped() {
-        let long = "g".repeat(201);
-        let ids = ClickIds::from_url(&url(&format!(
-            "https://example.com/?gclid=%20abc%20&gbraid=&wbraid={long}&msclkid=a%0Ab&fbclid=IwAR1"
-        )));
-        assert_eq!(
-            ids,
-            ClickIds {
-                gclid: Some("abc".into()),
-                gbraid: None,
-                wbraid: None,
-                msclkid: None,
-                fbclid: Some("IwAR1".into()),
-            }
-        );
-        assert!(ClickIds::from_url(&url("https://example.com/?q=1")).is_empty());
-        let exactly_200 = "w".repeat(200);
-        let ids = ClickIds::from_url(&url(&format!("https://example.com/?wbraid=&wbraid={exactly_200}")));
-        assert_eq!(ids.wbraid, Some(exactly_200));
     }
 
     #[test]
@@ -341,6 +280,7 @@ mod tests {
             ("https://example.com/?fbclid=x", "facebook", "paid_social"),
             ("https://example.com/?msclkid=x&gclid=y", "google", "cpc"),
             ("https://example.com/?gclid=", "(direct)", "(none)"),
+            ("https://example.com/?gclid=%3D1%2B1", "(direct)", "(none)"),
         ] {
             assert_eq!(channel_of(landing, None), (source.into(), medium.into()), "{landing}");
         }

@@ -4,6 +4,7 @@
 pub mod call;
 pub mod callme;
 pub mod channel;
+pub mod click_id;
 pub mod codeplan;
 pub mod conversion;
 pub mod damm;

@@ -69,10 +69,42 @@ impl Hours {
     }
 }
 
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
 fn day(text: &str) -> Option<usize> {
-    ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-        .iter()
-        .position(|d| *d == text.trim().to_ascii_lowercase())
+    DAYS.iter().position(|d| *d == text.trim().to_ascii_lowercase())
+}
+
+/// As [`Hours::parse`] reads it: runs of days as ranges, joined by commas
+/// (`mon,wed-fri 08:30-12:00`).
+impl std::fmt::Display for Hours {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut runs = Vec::new();
+        let mut first = 0;
+        while first < DAYS.len() {
+            if !self.days[first] {
+                first += 1;
+                continue;
+            }
+            let last = (first..DAYS.len())
+                .take_while(|&d| self.days[d])
+                .last()
+                .unwrap_or(first);
+            runs.push(if first == last {
+                DAYS[first].to_owned()
+            } else {
+                format!("{}-{}", DAYS[first], DAYS[last])
+            });
+            first = last + 1;
+        }
+        write!(
+            f,
+            "{} {}-{}",
+            runs.join(","),
+            self.from.format("%H:%M"),
+            self.to.format("%H:%M")
+        )
+    }
 }
 
 /// A routing rule: when every condition holds, ring `destinations`, at once or in turn.
@@ -127,6 +159,7 @@ pub fn choose<'r>(rules: &'r [Rule], facts: &Facts<'_>) -> Option<&'r Rule> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn at(day: Weekday, time: &str) -> (Weekday, NaiveTime) {
         (day, NaiveTime::parse_from_str(time, "%H:%M").unwrap())
@@ -203,6 +236,36 @@ mod tests {
         assert!(Hours::parse("sat,sun 10:00-14:00").unwrap().days[5]);
         for bad in ["weekdays 9-5", "mon-fri", "fri-mon 09:00-17:00", "mon 17:00-09:00"] {
             assert!(Hours::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn hours_are_written_as_they_are_read() {
+        for text in [
+            "mon-sat 07:00-19:00",
+            "sat-sun 10:00-14:00",
+            "mon,wed-fri 08:30-12:00",
+            "sun 00:00-23:59",
+        ] {
+            assert_eq!(Hours::parse(text).unwrap().to_string(), text);
+        }
+        assert_eq!(
+            Hours::parse("sat,sun 10:00-14:00").unwrap().to_string(),
+            "sat-sun 10:00-14:00"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn written_hours_read_back_the_same(
+            days in proptest::array::uniform7(any::<bool>()).prop_filter("at least one day", |d| d.contains(&true)),
+            from in 0u32..1439,
+            length in 1u32..1440,
+        ) {
+            let minute = |m: u32| NaiveTime::from_hms_opt(m / 60, m % 60, 0).unwrap();
+            let hours = Hours { days, from: minute(from), to: minute((from + length).min(1439)) };
+            prop_assume!(hours.from < hours.to);
+            prop_assert_eq!(Hours::parse(&hours.to_string()).unwrap(), hours);
         }
     }
 

@@ -440,7 +440,7 @@ impl Config {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => anyhow::bail!("cannot read {}: {e}", path.display()),
         }
-        std::fs::create_dir_all(&self.data_dir)?;
+        leadline_store::private_dir(&self.data_dir)?;
         let secret = random_token(64);
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);

@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::sandbox::DemoSite;
 use crate::web::server::{self, Limits};
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use leadline_store::SqlStore;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -17,7 +18,6 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
-use tower_http::limit::RequestBodyLimitLayer;
 
 /// How long background jobs get to finish their round once the HTTP server has stopped.
 const JOBS_GRACE: Duration = Duration::from_secs(10);
@@ -56,8 +56,11 @@ pub fn router(state: AppState, limits: Limits, extra: Option<Router<AppState>>) 
         Some(extra) => routes().merge(extra),
         None => routes(),
     };
+    // Form posts carry files, so they get the attachment limits instead of the global one. It
+    // is axum's own body limit (2 MiB unless set) that the multipart reader obeys, so it is the
+    // one raised to the attachment limits; the form reader answers each breach in words.
     let max_upload = crate::http::forms::max_body_bytes(&state);
-    let uploads = crate::http::forms::router().layer(RequestBodyLimitLayer::new(max_upload));
+    let uploads = crate::http::forms::router().layer(DefaultBodyLimit::max(max_upload));
     server::finish(routes, uploads, state, limits)
 }
 

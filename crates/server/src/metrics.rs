@@ -45,6 +45,11 @@ struct StatusLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ParamLabels {
+    param: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabels {
     state: &'static str,
 }
@@ -63,6 +68,7 @@ pub struct Metrics {
     pool_max: Gauge,
     registrations: Family<OutcomeLabels, Counter>,
     evictions: Counter,
+    dropped_click_ids: Family<ParamLabels, Counter>,
     outbox_attempts: Family<AttemptLabels, Counter>,
     outbox_deliveries: Family<StatusLabels, Gauge>,
     outbox_lag: Histogram,
@@ -114,6 +120,12 @@ impl Metrics {
             "Live codes evicted to keep a site within its cap",
             evictions.clone(),
         );
+        let dropped_click_ids = Family::<ParamLabels, Counter>::default();
+        registry.register(
+            "click_ids_dropped",
+            "Click ids dropped where captured (a page's query, a form's field) for not having a click id's shape, by parameter",
+            dropped_click_ids.clone(),
+        );
         let outbox_attempts = Family::<AttemptLabels, Counter>::default();
         let outbox_deliveries = Family::<StatusLabels, Gauge>::default();
         let outbox_lag = Histogram::new(exponential_buckets(0.05, 2.0, 16));
@@ -146,6 +158,7 @@ impl Metrics {
             pool_max,
             registrations,
             evictions,
+            dropped_click_ids,
             outbox_attempts,
             outbox_deliveries,
             outbox_lag,
@@ -203,6 +216,11 @@ impl Metrics {
     /// Counts one code evicted to respect a site's cap.
     pub fn code_evicted(&self) {
         self.evictions.inc();
+    }
+
+    /// Counts one click id dropped at capture, by its parameter (`gclid`).
+    pub fn click_id_dropped(&self, param: &'static str) {
+        self.dropped_click_ids.get_or_create(&ParamLabels { param }).inc();
     }
 
     /// The OpenMetrics text of every metric, with the pool figures as of now.

@@ -132,6 +132,9 @@ pub enum OpenError {
     /// The SQLite file's directory could not be created.
     #[error("cannot create the directory {0}: {1}")]
     Directory(PathBuf, #[source] std::io::Error),
+    /// The SQLite file could not be created.
+    #[error("cannot create the database file {0}: {1}")]
+    File(PathBuf, #[source] std::io::Error),
     /// The database refused the connection.
     #[error("cannot connect to {url}: {source}")]
     Connect {
@@ -213,11 +216,54 @@ fn sqlite_connect_url(path: &Path, create: bool) -> Result<String, OpenError> {
             return Err(OpenError::MissingFile(path.to_owned()));
         }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| OpenError::Directory(dir.to_owned(), e))?;
+            private_dir(dir).map_err(|e| OpenError::Directory(dir.to_owned(), e))?;
         }
+        create_private_file(path).map_err(|e| OpenError::File(path.to_owned(), e))?;
     }
+    warn_if_others_can_read(path);
     let mode = if create { "rwc" } else { "rw" };
     Ok(format!("sqlite://{}?mode={mode}", path.display()))
+}
+
+/// Creates `dir` and its missing parents so that only their owner may enter them (0700 on
+/// Unix): the data directory holds the database, the install secret and attachments. An
+/// existing directory is left as it is.
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates the empty database file readable and writable by its owner only (0600), before
+/// SQLite opens it: SQLite gives the `-wal` and `-shm` files it makes later the database
+/// file's permissions, so they are private too. Another process creating it first is fine.
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Logs a warning when a database made by an older version (or by hand) can be read by other
+/// users; it is not changed behind the operator's back.
+fn warn_if_others_can_read(path: &Path) {
+    #[cfg(unix)]
+    if let Ok(meta) = std::fs::metadata(path) {
+        let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o777;
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                path = %path.display(),
+                mode = format!("{mode:o}"),
+                "the database can be read by other users: `chmod 600` it and its -wal and -shm files"
+            );
+        }
+    }
 }
 
 async fn apply_sqlite_pragmas(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {

@@ -6,6 +6,7 @@ use crate::errors::{backend, corrupt, not_found_or_backend};
 use crate::rows::{col, now_millis, parsed, time};
 use async_trait::async_trait;
 use leadline_core::channel::ClickIds;
+use leadline_core::click_id::ClickKind;
 use leadline_core::conversion::{
     Conversion, ConversionKind, ConversionMark, ConversionName, ConversionQuery, ConversionRecord, ConversionRow,
     ConversionStore, ConversionValue, default_value,
@@ -388,12 +389,9 @@ struct StoredIdentity {
 
 /// The click ids of the row's visit (none without a visit).
 fn visit_click_ids(row: &AnyRow) -> StoreResult<ClickIds> {
-    Ok(ClickIds {
-        gclid: col(row, "gclid")?,
-        gbraid: col(row, "gbraid")?,
-        wbraid: col(row, "wbraid")?,
-        msclkid: col(row, "msclkid")?,
-        fbclid: None,
+    ClickIds::from_stored(|kind| match kind {
+        ClickKind::Fbclid => Ok(None),
+        other => col(row, other.param()),
     })
 }
 

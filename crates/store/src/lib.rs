@@ -19,7 +19,7 @@ mod sources;
 mod tenants;
 mod visits;
 
-pub use connect::{DatabaseUrl, OpenError, OpenOptions};
+pub use connect::{DatabaseUrl, OpenError, OpenOptions, private_dir};
 
 use sqlx::AnyPool;
 

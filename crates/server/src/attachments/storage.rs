@@ -240,7 +240,7 @@ impl StorageSpec {
         match self {
             Self::Dir { path } => {
                 if create_dir {
-                    std::fs::create_dir_all(path)
+                    leadline_store::private_dir(path)
                         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
                 }
                 let local = LocalFileSystem::new_with_prefix(path)

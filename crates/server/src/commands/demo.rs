@@ -52,7 +52,7 @@ pub async fn run(config: &Config, port: u16) -> anyhow::Result<()> {
     let mut config = config.clone();
     config.listen = listener.local_addr()?;
     let base_url = config.base_url();
-    std::fs::create_dir_all(&config.data_dir)?;
+    leadline_store::private_dir(&config.data_dir)?;
     let store = open_store(&config, true).await?;
     let facts_path = config.data_dir.join("demo.json");
     let mut facts = match (read_facts(&facts_path)?, demo_exists(&store).await?) {

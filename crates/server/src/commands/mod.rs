@@ -26,6 +26,7 @@ pub struct InputError(pub String);
 
 /// Parses arguments already done; runs the command and turns its outcome into an exit code.
 pub fn run(cli: Cli) -> ExitCode {
+    keep_created_files_private();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -44,6 +45,16 @@ pub fn run(cli: Cli) -> ExitCode {
             }
         }
     }
+}
+
+/// Sets the file creation mask to 077 before anything is written: the database and the
+/// `-wal` and `-shm` files SQLite adds, the install secret, demo.json, attachments and exports
+/// hold leads and secrets, so whatever umask the server was started with (often 022), what it
+/// creates is readable by its own user only. Directories Leadline makes are 0700 explicitly
+/// too; this also covers the files libraries create on its behalf.
+fn keep_created_files_private() {
+    #[cfg(unix)]
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
 }
 
 fn is_input_error(err: &anyhow::Error) -> bool {

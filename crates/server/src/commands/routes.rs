@@ -101,7 +101,7 @@ fn describe(rule: &Rule) -> String {
             Condition::Keyword(v) => format!("keyword~{v}"),
             Condition::Var { name, value } => format!("{name}={value}"),
             Condition::Extension(v) => format!("extension={v}"),
-            Condition::Hours(h) => format!("hours {}-{}", h.from.format("%H:%M"), h.to.format("%H:%M")),
+            Condition::Hours(h) => format!("hours {h}"),
         })
         .collect();
     let when = if conditions.is_empty() {

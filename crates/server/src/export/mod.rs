@@ -118,18 +118,23 @@ impl Format {
 /// One cell of an export.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cell {
-    /// Text, written as it is (empty: a blank cell).
+    /// Text (empty: a blank cell). It may come from a visitor or an operator, so the CSV
+    /// writer keeps a spreadsheet from reading it as a formula.
     Text(String),
-    /// An amount as decimal text with its currency's digits ("1200.50"); a spreadsheet gets
-    /// it as a number shown with those digits.
+    /// A phone number in E.164 (`+12025550169`): `+` and digits only, written as it is
+    /// because the call import wants the `+`.
+    Phone(E164),
+    /// An amount as decimal text with its currency's digits ("1200.50"), made by Leadline
+    /// from an integer; a spreadsheet gets it as a number shown with those digits.
     Amount { text: String, digits: u16 },
 }
 
 impl Cell {
-    /// The cell as CSV text.
+    /// The cell's text as the product made it (before any CSV escaping).
     pub fn text(&self) -> &str {
         match self {
             Self::Text(text) | Self::Amount { text, .. } => text,
+            Self::Phone(number) => number.as_str(),
         }
     }
 }
@@ -175,25 +180,22 @@ fn export_row(export: Export, zone: Timezone, row: &ConversionRow) -> Option<Vec
         Export::GoogleAds => {
             let ids = &row.click_ids;
             if let Some(gclid) = &ids.gclid {
-                vec![text(gclid), empty(), empty()]
+                vec![text(gclid.as_str()), empty(), empty()]
             } else if let Some(gbraid) = &ids.gbraid {
-                vec![empty(), text(gbraid), empty()]
+                vec![empty(), text(gbraid.as_str()), empty()]
             } else if let Some(wbraid) = &ids.wbraid {
-                vec![empty(), empty(), text(wbraid)]
+                vec![empty(), empty(), text(wbraid.as_str())]
             } else {
                 return None;
             }
         }
-        Export::MicrosoftAds => vec![text(row.click_ids.msclkid.as_deref()?)],
+        Export::MicrosoftAds => vec![text(row.click_ids.msclkid.as_ref()?.as_str())],
         Export::GoogleAdsCalls => {
             if !matches!(row.record, ConversionRecord::Call { .. }) {
                 return None;
             }
             let caller = E164::parse(row.caller.as_deref()?).ok()?;
-            vec![
-                text(caller.as_str()),
-                Cell::Text(local_time(row.call_started_at?, zone)),
-            ]
+            vec![Cell::Phone(caller), Cell::Text(local_time(row.call_started_at?, zone))]
         }
     };
     cells.push(text(row.name.as_str()));

@@ -10,6 +10,7 @@ use super::*;
 use chrono::TimeZone;
 use leadline_core::SiteId;
 use leadline_core::channel::ClickIds;
+use leadline_core::click_id::{ClickId, ClickKind};
 use leadline_core::conversion::{ConversionName, ConversionValue};
 use leadline_core::form::MessageId;
 use leadline_core::site::Currency;
@@ -58,11 +59,12 @@ fn form(at: DateTime<Utc>, name: &str) -> ConversionRow {
 
 /// The rows behind every fixture, oldest conversion first.
 fn rows() -> Vec<ConversionRow> {
-    let ids = |gclid: Option<&str>, gbraid: Option<&str>, wbraid: Option<&str>, msclkid: Option<&str>| ClickIds {
-        gclid: gclid.map(Into::into),
-        gbraid: gbraid.map(Into::into),
-        wbraid: wbraid.map(Into::into),
-        msclkid: msclkid.map(Into::into),
+    let id = |kind, text: Option<&str>| text.map(|t| ClickId::parse(kind, t).unwrap());
+    let ids = |gclid, gbraid, wbraid, msclkid| ClickIds {
+        gclid: id(ClickKind::Gclid, gclid),
+        gbraid: id(ClickKind::Gbraid, gbraid),
+        wbraid: id(ClickKind::Wbraid, wbraid),
+        msclkid: id(ClickKind::Msclkid, msclkid),
         fbclid: None,
     };
     vec![
@@ -182,7 +184,7 @@ fn the_spreadsheet_has_the_csv_cells_under_the_parameters_line() {
                 .iter()
                 .map(|cell| match cell {
                     Cell::Text(text) if text.is_empty() => Data::Empty,
-                    Cell::Text(text) => Data::String(text.clone()),
+                    Cell::Text(_) | Cell::Phone(_) => Data::String(cell.text().to_owned()),
                     Cell::Amount { text, .. } => Data::Float(text.parse().unwrap()),
                 })
                 .collect();

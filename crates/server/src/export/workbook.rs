@@ -1,7 +1,8 @@
 //! An export as a spreadsheet (.xlsx), laid out as Google Ads' template: the parameters line
 //! in A1, the header in row 2, then one row per conversion. Every cell is text (click ids and
 //! times stay exactly as in the CSV) except the value, a number shown with its currency's
-//! digits.
+//! digits. A text cell is stored as a string, which a spreadsheet never evaluates, so unlike
+//! the CSV it needs no `'` in front of a leading `=`: it keeps the text exactly.
 
 use super::{Cell, Sheet};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
@@ -20,8 +21,8 @@ pub fn xlsx(sheet: &Sheet) -> Result<Vec<u8>, XlsxError> {
         for (col, cell) in (0u16..).zip(cells) {
             match cell {
                 Cell::Text(text) if text.is_empty() => {}
-                Cell::Text(text) => {
-                    worksheet.write_string(row, col, text)?;
+                Cell::Text(_) | Cell::Phone(_) => {
+                    worksheet.write_string(row, col, cell.text())?;
                 }
                 Cell::Amount { text, digits } => {
                     // The decimal text read as the nearest double, as a person typing it gets.

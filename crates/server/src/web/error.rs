@@ -22,6 +22,9 @@ pub enum ApiError {
     /// The request body is larger than this endpoint takes.
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
+    /// The body, or a file in it, is larger than its limit; the message names it and the limit.
+    #[error("{0}")]
+    TooLarge(String),
     /// No such resource for this caller (missing or another tenant's: never told apart).
     #[error("not found")]
     NotFound,
@@ -46,7 +49,7 @@ impl ApiError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge(_) | Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,

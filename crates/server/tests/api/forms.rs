@@ -3,6 +3,7 @@
 
 use crate::helpers::{Engine, Seeded, TestApp};
 use leadline::config::Config;
+use leadline_core::click_id::ClickId;
 use leadline_core::form::{MessageId, TempId};
 use leadline_core::lead::{LeadFilter, LeadMatch};
 use leadline_core::names::{Name, Slug};
@@ -81,7 +82,10 @@ async fn a_browser_form_with_its_visit_token_lands_on_the_lead_of_that_visit(eng
     assert_eq!(one.matched_by, LeadMatch::New);
     assert_eq!(two.matched_by, LeadMatch::VisitorKey);
     assert_eq!(one.lead_id, two.lead_id, "one visitor, one lead");
-    assert_eq!(one.identity.click_ids.gclid.as_deref(), Some("Cj0KCQ"));
+    assert_eq!(
+        one.identity.click_ids.gclid.as_ref().map(ClickId::as_str),
+        Some("Cj0KCQ")
+    );
     assert_eq!(
         one.fields,
         vec![

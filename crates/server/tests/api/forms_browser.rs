@@ -10,6 +10,7 @@ use crate::on_both_engines;
 use fantoccini::{Client, ClientBuilder, Locator};
 use futures::FutureExt;
 use leadline::config::Config;
+use leadline_core::click_id::ClickId;
 use leadline_core::form::{Submission, SubmissionVia, TempId};
 use leadline_core::site::SiteSettings;
 use leadline_core::store::{LeadStore, VisitStore};
@@ -367,7 +368,10 @@ async fn a_form_sent_from_the_demo_page_lands_on_the_lead_of_its_visit(engine: E
 
         let submission = submission_on_lead_of(&app, &seeded, &visit, &email).await;
         assert_eq!(submission.visit.as_ref(), Some(&visit));
-        assert_eq!(submission.identity.click_ids.gclid.as_deref(), Some("TEST123"));
+        assert_eq!(
+            submission.identity.click_ids.gclid.as_ref().map(ClickId::as_str),
+            Some("TEST123")
+        );
         assert_eq!(
             submission.identity.ga_client_id.as_deref(),
             Some("123456789.1700000000")
@@ -436,7 +440,10 @@ async fn a_form_sent_before_registration_answers_lands_on_the_visit_by_its_tempo
             "exchanged through the temporary id"
         );
         assert_eq!(submission.identity.temp_id.as_ref(), Some(&temp));
-        assert_eq!(submission.identity.click_ids.gclid.as_deref(), Some("TEMP456"));
+        assert_eq!(
+            submission.identity.click_ids.gclid.as_ref().map(ClickId::as_str),
+            Some("TEMP456")
+        );
         assert!(submission.attachments.is_empty());
     })
     .catch_unwind()
@@ -497,7 +504,10 @@ async fn on_a_cookieless_site_a_form_lands_on_its_visit_and_nothing_is_kept_on_t
 
         let submission = submission_on_lead_of(&app, &seeded, &visit, &email).await;
         assert_eq!(submission.visit.as_ref(), Some(&visit));
-        assert_eq!(submission.identity.click_ids.msclkid.as_deref(), Some("NOCOOKIE"));
+        assert_eq!(
+            submission.identity.click_ids.msclkid.as_ref().map(ClickId::as_str),
+            Some("NOCOOKIE")
+        );
         let stored = app.store.visit(seeded.site.id, &visit).await.unwrap();
         assert!(
             stored.visitor_key.as_str().starts_with("anon:"),

@@ -6,6 +6,7 @@ use crate::helpers::{Engine, Seeded, TestApp};
 use leadline::config::Config;
 use leadline_core::call::{Call, CallKey, CallOrigin, CallOutcome, CallReport, MatchedBy, NewCall};
 use leadline_core::channel::{Attribution, ClickIds};
+use leadline_core::click_id::{ClickId, ClickKind};
 use leadline_core::form::{
     FormIdentity, MessageId, NewAttachment, NewSubmission, StoredName, Submission, SubmissionVia,
 };
@@ -80,7 +81,7 @@ pub async fn visit(app: &TestApp, site: SiteId, visitor: &str) -> VisitRef {
             content: None,
         },
         click_ids: ClickIds {
-            gclid: Some("abc".into()),
+            gclid: Some(ClickId::parse(ClickKind::Gclid, "abc").unwrap()),
             ..ClickIds::default()
         },
         ga_cookie: None,

@@ -265,7 +265,7 @@ async fn an_operator_never_sees_another_business_lead(engine: Engine) {
 }
 
 /// Posts the demo-like contact form with a file, as a browser does.
-async fn form_with_file(app: &TestApp, seeded: &Seeded, name: &str, bytes: Vec<u8>) -> reqwest::Response {
+pub(crate) async fn form_with_file(app: &TestApp, seeded: &Seeded, name: &str, bytes: Vec<u8>) -> reqwest::Response {
     let form = reqwest::multipart::Form::new()
         .text("leadline_site", seeded.site.key.as_str().to_owned())
         .text("email", "ann@example.com")

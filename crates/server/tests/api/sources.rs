@@ -188,6 +188,18 @@ async fn a_printed_qr_code_scans_to_a_call_and_its_reserved_code_names_the_sourc
         (call.origin.matched_by, call.origin.source_label.as_deref()),
         (MatchedBy::Reserved, Some("Craigslist sofa ad"))
     );
+    // The leads API answers the source's name as the lead's source (docs/leads-api.md).
+    let key = crate::helpers::key_for(&app, seeded.site.business_id).await.key;
+    let (status, page) = crate::leads::send(
+        &app,
+        reqwest::Method::GET,
+        "/v1/leads?source=Craigslist%20sofa%20ad",
+        Some(&key),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["leads"][0]["source"], "Craigslist sofa ad", "{page}");
     app.finish().await;
 }
 

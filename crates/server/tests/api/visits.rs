@@ -2,6 +2,7 @@
 
 use crate::helpers::{Engine, Seeded, TestApp};
 use leadline::config::Config;
+use leadline_core::click_id::ClickId;
 use leadline_core::site::{ExtensionMode, SiteSettings};
 use leadline_core::store::VisitStore;
 use serde_json::{Value, json};
@@ -94,7 +95,7 @@ async fn registration_answers_the_code_and_later_events_keep_it(engine: Engine) 
         (stored.attribution.source.as_str(), stored.attribution.medium.as_str()),
         ("google", "cpc")
     );
-    assert_eq!(stored.click_ids.gclid.as_deref(), Some("abc123"));
+    assert_eq!(stored.click_ids.gclid.as_ref().map(ClickId::as_str), Some("abc123"));
     assert_eq!(stored.page_views, 2);
     app.finish().await;
 }

@@ -8,6 +8,7 @@ use crate::harness::Cli;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use leadline::outbox::webhook::{TOLERANCE, verify};
+use leadline_core::click_id::ClickId;
 use leadline_core::event::Event;
 use leadline_core::outbox::{Delivery, DeliveryStatus};
 use leadline_core::store::OutboxStore;
@@ -489,7 +490,7 @@ fn scenario(cli: &Cli, database: &Database, runtime: &tokio::runtime::Runtime) {
         );
         assert_eq!(event.visitor.ga_cookie.as_deref(), Some(ga.as_str()), "{key}");
         assert_eq!(
-            event.visitor.click_ids.gclid.as_deref(),
+            event.visitor.click_ids.gclid.as_ref().map(ClickId::as_str),
             Some(format!("click-{i}").as_str()),
             "{key}"
         );

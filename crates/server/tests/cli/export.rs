@@ -5,6 +5,7 @@ use crate::harness::{Cli, site_key_in};
 use leadline_core::E164;
 use leadline_core::call::{CallKey, CallOrigin, CallReport, MatchedBy, NewCall};
 use leadline_core::channel::{Attribution, ClickIds};
+use leadline_core::click_id::{ClickId, ClickKind};
 use leadline_core::form::{FormIdentity, MessageId, NewSubmission, SubmissionVia};
 use leadline_core::lead::Contact;
 use leadline_core::names::Slug;
@@ -96,7 +97,7 @@ async fn record(cli: &Cli, key: &str) -> Recorded {
             content: None,
         },
         click_ids: ClickIds {
-            gclid: Some("Cj0KCQiA-cli".into()),
+            gclid: Some(ClickId::parse(ClickKind::Gclid, "Cj0KCQiA-cli").unwrap()),
             ..ClickIds::default()
         },
         ga_cookie: None,
@@ -144,7 +145,7 @@ async fn record(cli: &Cli, key: &str) -> Recorded {
             via: SubmissionVia::Processor,
             identity: FormIdentity {
                 click_ids: ClickIds {
-                    msclkid: Some("msclkid-cli".into()),
+                    msclkid: Some(ClickId::parse(ClickKind::Msclkid, "msclkid-cli").unwrap()),
                     ..ClickIds::default()
                 },
                 ..FormIdentity::default()

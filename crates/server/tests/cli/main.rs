@@ -8,6 +8,8 @@ mod crash;
 mod demo;
 mod export;
 mod outbox;
+#[cfg(unix)]
+mod permissions;
 mod prompts;
 mod setup;
 mod sim;

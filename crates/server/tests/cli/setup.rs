@@ -390,30 +390,22 @@ fn a_print_source_gets_a_link_a_qr_code_and_its_reserved_code() {
     assert!(listed.contains("Herald spring ad"));
 }
 
+fn add_destination(cli: &Cli, name: &str, number: &str) {
+    let business = ["--business", "acme-upholstery"];
+    cli.ok(&[
+        &["destination", "add"],
+        &business[..],
+        &["--name", name, "--number", number],
+    ]
+    .concat());
+}
+
 #[test]
 fn routing_rules_ring_only_the_business_destinations() {
     let cli = Cli::new();
     let key = cli.with_site();
-    cli.ok(&[
-        "destination",
-        "add",
-        "--business",
-        "acme-upholstery",
-        "--name",
-        "Ana",
-        "--number",
-        "+12025550111",
-    ]);
-    cli.ok(&[
-        "destination",
-        "add",
-        "--business",
-        "acme-upholstery",
-        "--name",
-        "Ben",
-        "--number",
-        "+12025550112",
-    ]);
+    add_destination(&cli, "Ana", "+12025550111");
+    add_destination(&cli, "Ben", "+12025550112");
     let out = cli.ok(&[
         "route",
         "add",
@@ -430,7 +422,7 @@ fn routing_rules_ring_only_the_business_destinations() {
         "--in-turn",
     ]);
     assert!(
-        out.contains("when language=es and hours 09:00-17:00, ring +12025550111 then +12025550112"),
+        out.contains("when language=es and hours mon-fri 09:00-17:00, ring +12025550111 then +12025550112"),
         "{out}"
     );
     let err = cli.refused(&[
@@ -462,6 +454,24 @@ fn routing_rules_ring_only_the_business_destinations() {
     assert!(err.contains("invalid hours"), "{err}");
     let listed = cli.ok(&["route", "list", "--business", "acme-upholstery", "--site", &key]);
     assert_eq!(listed.lines().count(), 1, "{listed}");
+}
+
+#[test]
+fn route_list_shows_the_days_of_each_rules_hours() {
+    let cli = Cli::new();
+    let key = cli.with_site();
+    add_destination(&cli, "Ana", "+12025550111");
+    for hours in ["mon-sat 07:00-19:00", "sat,sun 10:00-14:00", "mon,wed-fri 08:30-12:00"] {
+        let args = ["route", "add", "--business", "acme-upholstery", "--site", &key];
+        cli.ok(&[&args[..], &["--hours", hours, "--ring", "+12025550111"]].concat());
+    }
+    let listed = cli.ok(&["route", "list", "--business", "acme-upholstery", "--site", &key]);
+    assert_eq!(
+        listed,
+        "  1. when hours mon-sat 07:00-19:00, ring +12025550111\n\
+         \x20 2. when hours sat-sun 10:00-14:00, ring +12025550111\n\
+         \x20 3. when hours mon,wed-fri 08:30-12:00, ring +12025550111\n"
+    );
 }
 
 #[test]

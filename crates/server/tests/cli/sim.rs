@@ -9,14 +9,14 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// `leadline demo --port 0` running in a directory of its own; stopped when dropped.
-struct Demo {
-    cli: Cli,
+pub(crate) struct Demo {
+    pub(crate) cli: Cli,
     child: Child,
-    facts: Value,
+    pub(crate) facts: Value,
 }
 
 impl Demo {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let cli = Cli::new();
         let mut child = cli
             .command(&["demo", "--port", "0"])

@@ -3,6 +3,7 @@
 use crate::errors::{backend, corrupt, not_found_or_backend};
 use crate::rows::{col, parsed, time};
 use leadline_core::channel::{Attribution, ClickIds};
+use leadline_core::click_id::{ClickId, ClickKind};
 use leadline_core::store::StoreResult;
 use leadline_core::visit::{CallIntent, NewVisit, PageView, Visit, VisitRef};
 use leadline_core::visitor::{Device, VisitorKey};
@@ -13,7 +14,7 @@ use std::collections::BTreeMap;
 
 pub(crate) async fn insert_visit(conn: &mut AnyConnection, new: &NewVisit, now: i64) -> StoreResult<i64> {
     let a = &new.attribution;
-    let c = &new.click_ids;
+    let click_id = |kind| new.click_ids.get(kind).map(ClickId::as_str);
     sqlx::query_scalar(
         "INSERT INTO visits (public_id, site_id, visitor_key, landing_url, referrer, source, medium, campaign, term,
              content, gclid, gbraid, wbraid, msclkid, fbclid, ga_cookie, ga_streams, utma, device, started_at,
@@ -31,11 +32,11 @@ pub(crate) async fn insert_visit(conn: &mut AnyConnection, new: &NewVisit, now: 
     .bind(a.campaign.as_deref())
     .bind(a.term.as_deref())
     .bind(a.content.as_deref())
-    .bind(c.gclid.as_deref())
-    .bind(c.gbraid.as_deref())
-    .bind(c.wbraid.as_deref())
-    .bind(c.msclkid.as_deref())
-    .bind(c.fbclid.as_deref())
+    .bind(click_id(ClickKind::Gclid))
+    .bind(click_id(ClickKind::Gbraid))
+    .bind(click_id(ClickKind::Wbraid))
+    .bind(click_id(ClickKind::Msclkid))
+    .bind(click_id(ClickKind::Fbclid))
     .bind(new.ga_cookie.as_deref())
     .bind(serde_json::to_string(&new.ga_streams).unwrap_or_else(|_| "{}".into()))
     .bind(new.utma.as_deref())
@@ -145,13 +146,7 @@ pub(crate) fn visit_from(row: &AnyRow) -> StoreResult<Visit> {
             term: col(row, "term")?,
             content: col(row, "content")?,
         },
-        click_ids: ClickIds {
-            gclid: col(row, "gclid")?,
-            gbraid: col(row, "gbraid")?,
-            wbraid: col(row, "wbraid")?,
-            msclkid: col(row, "msclkid")?,
-            fbclid: col(row, "fbclid")?,
-        },
+        click_ids: ClickIds::from_stored(|kind| col(row, kind.param()))?,
         ga_cookie: col(row, "ga_cookie")?,
         ga_streams: json_map(row, "ga_streams")?,
         utma: col(row, "utma")?,

@@ -7,6 +7,7 @@ use crate::leads::{Setup, call, contact, form, setup};
 use chrono::{Duration, Utc};
 use leadline_core::call::CallReport;
 use leadline_core::channel::{Attribution, ClickIds};
+use leadline_core::click_id::{ClickId, ClickKind};
 use leadline_core::conversion::{
     ConversionKind, ConversionMark, ConversionName, ConversionQuery, ConversionRecord, ConversionRow, ConversionStore,
     ConversionValue,
@@ -79,7 +80,7 @@ async fn ad_visit(store: &SqlStore, site: SiteId, visitor: &str, click_ids: Clic
 
 fn gclid(id: &str) -> ClickIds {
     ClickIds {
-        gclid: Some(id.into()),
+        gclid: Some(ClickId::parse(ClickKind::Gclid, id).unwrap()),
         ..ClickIds::default()
     }
 }
@@ -147,12 +148,12 @@ async fn only_marked_records_are_listed_unless_unmarked_ones_are_asked_for(store
     let unmarked_call = ended_call(&store, &s, "CA2", "+12025550162", Some(v2)).await;
     let plain_call = ended_call(&store, &s, "CA3", "+12025550163", None).await;
     let gbraid = ClickIds {
-        gbraid: Some("gbraid-form".into()),
+        gbraid: Some(ClickId::parse(ClickKind::Gbraid, "gbraid-form").unwrap()),
         ..ClickIds::default()
     };
     let (marked_form, _) = clicked_form(&store, &s, "ann@example.com", gbraid).await;
     let msclkid = ClickIds {
-        msclkid: Some("msclkid-form".into()),
+        msclkid: Some(ClickId::parse(ClickKind::Msclkid, "msclkid-form").unwrap()),
         ..ClickIds::default()
     };
     let (unmarked_form, _) = clicked_form(&store, &s, "ben@example.com", msclkid).await;
@@ -189,14 +190,20 @@ async fn only_marked_records_are_listed_unless_unmarked_ones_are_asked_for(store
     );
     let rows = store.conversion_rows(&clicks).await.unwrap();
     let by_call = rows.iter().find(|r| label(r) == call(marked_call)).unwrap();
-    assert_eq!(by_call.click_ids.gclid.as_deref(), Some("gclid-marked"));
+    assert_eq!(
+        by_call.click_ids.gclid.as_ref().map(ClickId::as_str),
+        Some("gclid-marked")
+    );
     assert_eq!(by_call.name.as_str(), "Phone Call");
     assert_eq!(by_call.caller.as_deref(), Some("+12025550161"));
     assert!(by_call.call_started_at.unwrap() <= by_call.conversion_time);
     assert_eq!(by_call.timezone.name(), "America/New_York");
     assert!(by_call.marked);
     let by_form = rows.iter().find(|r| label(r) == form(&marked_form)).unwrap();
-    assert_eq!(by_form.click_ids.gbraid.as_deref(), Some("gbraid-form"));
+    assert_eq!(
+        by_form.click_ids.gbraid.as_ref().map(ClickId::as_str),
+        Some("gbraid-form")
+    );
     assert_eq!(by_form.name.as_str(), "Quote, signed");
     assert_eq!(by_form.value, Some(ConversionValue::new(120_050, usd()).unwrap()));
     assert_eq!((by_form.caller.as_ref(), by_form.call_started_at), (None, None));
@@ -218,7 +225,10 @@ async fn only_marked_records_are_listed_unless_unmarked_ones_are_asked_for(store
         (unmarked.name.as_str(), unmarked.value, unmarked.marked),
         ("Form", None, false)
     );
-    assert_eq!(unmarked.click_ids.msclkid.as_deref(), Some("msclkid-form"));
+    assert_eq!(
+        unmarked.click_ids.msclkid.as_ref().map(ClickId::as_str),
+        Some("msclkid-form")
+    );
     let unmarked = rows.iter().find(|r| label(r) == call(unmarked_call)).unwrap();
     assert_eq!(
         (unmarked.name.as_str(), unmarked.value, unmarked.marked),

@@ -41,6 +41,38 @@ async fn sqlite_runs_with_wal_busy_timeout_and_foreign_keys() {
     store.close().await;
 }
 
+/// The permission bits of `path`, in octal.
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    format!("{:o}", std::fs::metadata(path).unwrap().permissions().mode() & 0o777)
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_new_sqlite_database_and_its_directory_are_its_owners_alone_whatever_the_umask() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data/nested");
+    let url = DatabaseUrl::Sqlite(data.join("leadline.db"));
+    let options = OpenOptions {
+        create_if_missing: true,
+        ..OpenOptions::default()
+    };
+    // The test runs with the caller's umask (usually 022), not the binary's 077.
+    let store = SqlStore::open_and_migrate(&url, &options).await.unwrap();
+    store.ping().await.unwrap();
+    for (path, expected) in [
+        (dir.path().join("data"), "700"),
+        (data.clone(), "700"),
+        (data.join("leadline.db"), "600"),
+        (data.join("leadline.db-wal"), "600"),
+        (data.join("leadline.db-shm"), "600"),
+    ] {
+        assert_eq!(mode(&path), expected, "{}", path.display());
+    }
+    store.close().await;
+}
+
 #[tokio::test]
 async fn sqlite_refuses_to_create_a_database_from_a_mistyped_path() {
     let dir = tempfile::tempdir().unwrap();

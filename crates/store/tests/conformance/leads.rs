@@ -9,6 +9,7 @@ use crate::conformance;
 use crate::fixtures::{business, site, tracking_number};
 use leadline_core::call::{Call, CallOrigin, MatchedBy, NewCall};
 use leadline_core::channel::{Attribution, ClickIds};
+use leadline_core::click_id::{ClickId, ClickKind};
 use leadline_core::form::{FormIdentity, MessageId, NewAttachment, NewSubmission, StoredName, SubmissionVia, TempId};
 use leadline_core::lead::{Contact, LeadMatch};
 use leadline_core::net::Email;
@@ -427,7 +428,7 @@ async fn a_submission_keeps_its_fields_identity_and_attachments(store: SqlStore)
     let v = visit(&store, s.site, "ga:5.5").await;
     let mut new = form(&s, contact(None, Some("ann@example.com"), None), from_visit(&v, None));
     new.via = SubmissionVia::Processor;
-    new.identity.click_ids.gclid = Some("Cj0KCQ".into());
+    new.identity.click_ids.gclid = Some(ClickId::parse(ClickKind::Gclid, "Cj0KCQ").unwrap());
     new.identity.ga_client_id = Some("123.456".into());
     new.fields = vec![
         ("z_last".into(), "1".into()),

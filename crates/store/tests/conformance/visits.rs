@@ -2,6 +2,7 @@ use crate::conformance;
 use crate::fixtures::{business, name, site, tracking_number};
 use leadline_core::SiteId;
 use leadline_core::channel::{Attribution, ClickIds};
+use leadline_core::click_id::{ClickId, ClickKind};
 use leadline_core::store::{NumberStore, StoreError, VisitStore};
 use leadline_core::visit::{
     AllocationPolicy, CodeOutcome, CodePlan, CodeRequest, NewVisit, PoolKey, Selector, Touch, VisitRef,
@@ -67,7 +68,7 @@ fn new_visit(site: SiteId, visitor: &str) -> NewVisit {
             content: None,
         },
         click_ids: ClickIds {
-            gclid: Some("abc".into()),
+            gclid: Some(ClickId::parse(ClickKind::Gclid, "abc").unwrap()),
             gbraid: None,
             wbraid: None,
             msclkid: None,

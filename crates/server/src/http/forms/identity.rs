@@ -5,6 +5,7 @@
 use crate::web::error::ApiError;
 use leadline_core::E164;
 use leadline_core::channel::ClickIds;
+use leadline_core::click_id::{ClickId, ClickKind};
 use leadline_core::form::{FormIdentity, TempId};
 use leadline_core::lead::{Contact, contact_text};
 use leadline_core::net::Email;
@@ -23,13 +24,17 @@ pub struct Hidden {
     pub temp: Option<TempId>,
     pub visitor: Option<String>,
     pub click_ids: ClickIds,
+    /// Click id fields that held something else: dropped, for the caller to count.
+    pub dropped_click_ids: Vec<ClickKind>,
     pub ga_client_id: Option<String>,
     pub page: Option<String>,
     pub next: Option<String>,
 }
 
 /// Splits the snippet's fields from the visitor's. A malformed identifier is a 400 that
-/// names the field (the snippet never sends one, so it is a forgery or a broken page).
+/// names the field (the snippet never sends one, so it is a forgery or a broken page). A
+/// click id field is the exception: its value came from the landing page's URL, which anyone
+/// can write, so one that is not a click id is dropped and the form kept.
 pub fn split(fields: Vec<(String, String)>) -> Result<(Hidden, Vec<(String, String)>), ApiError> {
     let mut hidden = Hidden::default();
     let mut own = Vec::new();
@@ -42,6 +47,10 @@ pub fn split(fields: Vec<(String, String)>) -> Result<(Hidden, Vec<(String, Stri
         if value.is_empty() {
             continue;
         }
+        if let Some(kind) = ClickKind::from_param(key) {
+            hidden.click_id(kind, &value);
+            continue;
+        }
         let bad = |e: leadline_core::Invalid| ApiError::BadRequest(format!("field {name}: {e}"));
         match key {
             "site" => hidden.site = Some(value),
@@ -49,11 +58,6 @@ pub fn split(fields: Vec<(String, String)>) -> Result<(Hidden, Vec<(String, Stri
             "visit" => hidden.visit = Some(VisitRef::parse(&value).map_err(bad)?),
             "temp" => hidden.temp = Some(TempId::parse(&value).map_err(bad)?),
             "visitor" => hidden.visitor = Some(visitor_key(&name, &value)?),
-            "gclid" => hidden.click_ids.gclid = Some(click_id(&name, value)?),
-            "gbraid" => hidden.click_ids.gbraid = Some(click_id(&name, value)?),
-            "wbraid" => hidden.click_ids.wbraid = Some(click_id(&name, value)?),
-            "msclkid" => hidden.click_ids.msclkid = Some(click_id(&name, value)?),
-            "fbclid" => hidden.click_ids.fbclid = Some(click_id(&name, value)?),
             "ga" => hidden.ga_client_id = Some(ga_client_id(&name, &value)?),
             "page" => hidden.page = Some(short(&name, value, 2048)?),
             "next" => hidden.next = Some(short(&name, value, 2048)?),
@@ -74,15 +78,6 @@ fn short(name: &str, value: String, max: usize) -> Result<String, ApiError> {
         )));
     }
     Ok(value)
-}
-
-fn click_id(name: &str, value: String) -> Result<String, ApiError> {
-    let ok = value.len() <= 512 && value.bytes().all(|b| b.is_ascii_graphic());
-    if ok {
-        Ok(value)
-    } else {
-        Err(ApiError::BadRequest(format!("field {name} is not a click id")))
-    }
 }
 
 fn ga_client_id(name: &str, value: &str) -> Result<String, ApiError> {
@@ -111,6 +106,14 @@ fn visitor_key(name: &str, value: &str) -> Result<String, ApiError> {
 }
 
 impl Hidden {
+    /// Keeps a click id field's value when it is one, else notes the field as dropped.
+    fn click_id(&mut self, kind: ClickKind, value: &str) {
+        match ClickId::parse(kind, value) {
+            Ok(id) => *self.click_ids.slot(kind) = Some(id),
+            Err(_) => self.dropped_click_ids.push(kind),
+        }
+    }
+
     /// The identity to record; `visit` is the visit Leadline vouches for (or `None`), and
     /// the form's own visitor key is kept only when `trust_visitor` (a form processor with
     /// the business's key; a browser's claim alone could tie a stranger to a lead).
@@ -187,7 +190,7 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(hidden.visit, Some(visit));
-        assert_eq!(hidden.click_ids.gclid.as_deref(), Some("Cj0KCQ"));
+        assert_eq!(hidden.click_ids.gclid.as_ref().map(ClickId::as_str), Some("Cj0KCQ"));
         assert_eq!(hidden.temp, None);
         assert_eq!(own, pairs(&[("email", "ann@example.com")]));
     }
@@ -204,6 +207,20 @@ mod tests {
             let err = split(pairs(&[(name, value)])).unwrap_err().to_string();
             assert!(err.contains(name), "{name}: {err}");
         }
+    }
+
+    #[test]
+    fn a_field_that_is_not_a_click_id_is_dropped_and_reported() {
+        let (hidden, own) = split(pairs(&[
+            ("leadline_gclid", "=cmd|'/C calc'!A0"),
+            ("leadline_msclkid", "5f2b8c1e"),
+            ("leadline_wbraid", "+1"),
+        ]))
+        .unwrap();
+        assert_eq!(hidden.click_ids.gclid, None);
+        assert_eq!(hidden.click_ids.msclkid.as_ref().map(ClickId::as_str), Some("5f2b8c1e"));
+        assert_eq!(hidden.dropped_click_ids, [ClickKind::Gclid, ClickKind::Wbraid]);
+        assert!(own.is_empty());
     }
 
     #[test]

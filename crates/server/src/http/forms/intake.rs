@@ -32,6 +32,7 @@ pub async fn record(state: &AppState, intake: Intake) -> Result<Submission, ApiE
         files,
         visit,
     } = intake;
+    crate::http::visits::count_dropped_click_ids(state, &site, &hidden.dropped_click_ids, "a form");
     let files = distinct_names(files);
     let mut types = Vec::with_capacity(files.len());
     for file in &files {

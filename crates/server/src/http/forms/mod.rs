@@ -36,10 +36,7 @@ pub fn router() -> Router<AppState> {
 
 /// The largest body a form route reads: every file at its limit, and the text.
 pub fn max_body_bytes(state: &AppState) -> usize {
-    let files = state.attachments.max_files() as u64 * state.attachments.max_file_bytes();
-    usize::try_from(files)
-        .unwrap_or(usize::MAX)
-        .saturating_add(payload::MAX_TEXT_BYTES + 64 * 1024)
+    limits(state).max_body_bytes()
 }
 
 fn limits(state: &AppState) -> FileLimits {

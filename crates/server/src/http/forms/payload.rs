@@ -4,8 +4,9 @@
 
 use crate::web::error::ApiError;
 use axum::body::Bytes;
+use axum::extract::multipart::MultipartError;
 use axum::extract::{FromRequest, Multipart, Request};
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use serde_json::Value;
 
 /// Most fields in one form.
@@ -38,6 +39,53 @@ pub struct FileLimits {
     pub max_file_bytes: u64,
 }
 
+/// Room for multipart boundaries and part headers besides the files and the text.
+const MULTIPART_OVERHEAD_BYTES: usize = 64 * 1024;
+
+impl FileLimits {
+    /// The largest body a form may be: every file at its limit, the text, the framing.
+    pub fn max_body_bytes(&self) -> usize {
+        let files = self.max_files as u64 * self.max_file_bytes;
+        usize::try_from(files)
+            .unwrap_or(usize::MAX)
+            .saturating_add(MAX_TEXT_BYTES + MULTIPART_OVERHEAD_BYTES)
+    }
+
+    /// The refusal of a body over [`Self::max_body_bytes`].
+    fn body_too_large(&self) -> ApiError {
+        ApiError::TooLarge(format!(
+            "the form is too large (max {}: at most {} files of {} each, and {} of text)",
+            size(self.max_body_bytes() as u64),
+            self.max_files,
+            size(self.max_file_bytes),
+            size(MAX_TEXT_BYTES as u64)
+        ))
+    }
+
+    /// The refusal of file `file` of field `field`, over the per-file limit.
+    fn file_too_large(&self, field: &str, file: &str) -> ApiError {
+        ApiError::TooLarge(format!(
+            "file too large: '{file}' in field '{field}' (max {} per file)",
+            size(self.max_file_bytes)
+        ))
+    }
+}
+
+/// A size as people read it: `10 MiB`, `2.3 MiB`, `256 KiB`, `100 bytes`.
+fn size(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * KIB;
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else if bytes >= MIB {
+        format!("{:.1} MiB", bytes as f64 / MIB as f64)
+    } else if bytes >= KIB && bytes.is_multiple_of(KIB) {
+        format!("{} KiB", bytes / KIB)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
 impl Payload {
     fn push_field(&mut self, name: String, value: String) -> Result<(), ApiError> {
         if name.is_empty() || name.len() > MAX_NAME_BYTES {
@@ -64,8 +112,17 @@ impl Payload {
         self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
-    /// Reads the body by its content type.
+    /// Reads the body by its content type. A body that says it is over the limits is refused
+    /// before a byte of it is read.
     pub async fn read(request: Request, limits: FileLimits) -> Result<Self, ApiError> {
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|length| length > limits.max_body_bytes() as u64) {
+            return Err(limits.body_too_large());
+        }
         let content_type = request
             .headers()
             .get(header::CONTENT_TYPE)
@@ -140,8 +197,12 @@ impl Payload {
 
     async fn from_multipart(mut multipart: Multipart, limits: FileLimits) -> Result<Self, ApiError> {
         let mut payload = Self::default();
-        let bad = |e: axum::extract::multipart::MultipartError| {
-            ApiError::BadRequest(format!("the multipart body cannot be read: {e}"))
+        let bad = |e: MultipartError| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                limits.body_too_large()
+            } else {
+                ApiError::BadRequest(format!("the multipart body cannot be read: {e}"))
+            }
         };
         while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
             let name = field.name().unwrap_or_default().to_owned();
@@ -154,10 +215,7 @@ impl Payload {
             while let Some(chunk) = field.chunk().await.map_err(bad)? {
                 bytes.extend_from_slice(&chunk);
                 if bytes.len() as u64 > limits.max_file_bytes {
-                    return Err(ApiError::BadRequest(format!(
-                        "the file '{file_name}' is larger than {} bytes",
-                        limits.max_file_bytes
-                    )));
+                    return Err(limits.file_too_large(&name, &file_name));
                 }
             }
             // A file input left empty is sent with no name and no bytes: not an attachment.
@@ -268,6 +326,14 @@ mod tests {
         ] {
             assert!(Payload::from_json(bad.as_bytes()).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(size(10 * 1024 * 1024), "10 MiB");
+        assert_eq!(size(2_424_832), "2.3 MiB");
+        assert_eq!(size(256 * 1024), "256 KiB");
+        assert_eq!(size(1000), "1000 bytes");
     }
 
     #[test]

@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
 use leadline_core::channel::{ClickIds, classify};
+use leadline_core::click_id::ClickKind;
 use leadline_core::form::TempId;
 use leadline_core::tenant::Site;
 use leadline_core::token::{anonymous_digest, visit_token};
@@ -94,12 +95,14 @@ async fn registration(
     };
     let referrer = wire::referrer(request.referrer.as_deref());
     let (visitor_key, vid) = visitor(state, &site, &request, ip, user_agent);
+    let captured = ClickIds::from_url(&landing);
+    count_dropped_click_ids(state, &site, &captured.dropped, "the landing page");
     let new = NewVisit {
         site_id: site.id,
         public_id: VisitRef::generate(),
         visitor_key,
         attribution: classify(&landing, referrer.as_ref(), &site.domains),
-        click_ids: ClickIds::from_url(&landing),
+        click_ids: captured.ids,
         landing_url: landing.into(),
         referrer: referrer.map(String::from),
         title: wire::title(request.title.as_deref()),
@@ -196,6 +199,15 @@ async fn handle_event(state: &AppState, visit: &str, headers: &HeaderMap, body: 
         .await?;
     count_eviction(state, &touched);
     Ok((cors_headers(&origin), Json(sighting.body(&touched, &site))).into_response())
+}
+
+/// Counts and logs click ids dropped at capture. The visitor is not at fault (a link can be
+/// mangled on its way), so nothing is refused; the value is not logged, being a stranger's text.
+pub(crate) fn count_dropped_click_ids(state: &AppState, site: &Site, dropped: &[ClickKind], from: &str) {
+    for kind in dropped {
+        state.metrics.click_id_dropped(kind.param());
+        tracing::info!(site = %site.key.as_str(), param = kind.param(), "{from} carried a {} that is not a click id; dropped", kind.param());
+    }
 }
 
 fn count_eviction(state: &AppState, visit: &VisitState) {
