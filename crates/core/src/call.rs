@@ -154,6 +154,30 @@ pub struct Call {
     pub ended_at: Option<DateTime<Utc>>,
 }
 
+impl Call {
+    /// What the answering operator hears before the caller is bridged: "Call 1042 from
+    /// google cpc, keyword sofa upholstery." (the record ref, then the source).
+    pub fn announcement(&self) -> String {
+        let call = self;
+        let mut text = format!("Call {}", call.record_ref);
+        match (&call.attribution, &call.origin.source_label) {
+            (Some(a), _) => {
+                text.push_str(&format!(" from {} {}", a.source, a.medium));
+                if let Some(campaign) = &a.campaign {
+                    text.push_str(&format!(", campaign {campaign}"));
+                }
+                if let Some(term) = &a.term {
+                    text.push_str(&format!(", keyword {term}"));
+                }
+            }
+            (None, Some(label)) => text.push_str(&format!(" from {label}")),
+            (None, None) => text.push_str(", source unknown"),
+        }
+        text.push('.');
+        text
+    }
+}
+
 /// What the provider reports after the forwarded leg: every field optional, since callbacks
 /// arrive in any order and more than once; what is known is never overwritten by nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

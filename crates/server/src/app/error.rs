@@ -16,6 +16,12 @@ pub enum AppError {
     /// The request clashes with what exists (a name or code already taken).
     #[error("{0}")]
     Conflict(String),
+    /// The request is understood but not allowed (a cap reached, a rule of the site).
+    #[error("{0}")]
+    Refused(String),
+    /// An outside system this request needs is down; the message says what to do instead.
+    #[error("{0}")]
+    Unavailable(String),
     /// The database (or another part of Leadline) failed: the surface logs it and says so.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),

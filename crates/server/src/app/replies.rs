@@ -84,8 +84,11 @@ impl From<StoreError> for Refusal {
 impl From<AppError> for Refusal {
     fn from(error: AppError) -> Self {
         match error {
-            AppError::Invalid(why) | AppError::Conflict(why) => Self::new(RefusalKind::Invalid, why),
+            AppError::Invalid(why) | AppError::Conflict(why) | AppError::Refused(why) => {
+                Self::new(RefusalKind::Invalid, why)
+            }
             AppError::NotFound => Self::new(RefusalKind::Unknown, "No such record."),
+            AppError::Unavailable(why) => Self::internal(&why),
             AppError::Internal(cause) => Self::internal(&cause),
         }
     }

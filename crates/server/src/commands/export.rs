@@ -76,7 +76,8 @@ fn name(record: &ConversionRecord) -> String {
 fn missing(err: AppError, record: &ConversionRecord) -> anyhow::Error {
     match err {
         AppError::NotFound => InputError(format!("the business has no {}", name(record))).into(),
-        AppError::Invalid(why) | AppError::Conflict(why) => InputError(why).into(),
+        AppError::Invalid(why) | AppError::Conflict(why) | AppError::Refused(why) => InputError(why).into(),
+        AppError::Unavailable(why) => anyhow::anyhow!(why),
         AppError::Internal(cause) => cause,
     }
 }

@@ -180,6 +180,9 @@ async fn apply(
             Err(e @ (AppError::NotFound | AppError::Invalid(_) | AppError::Conflict(_))) => {
                 tracing::warn!(lead = %lead.id, error = %e, "a pulled status change was refused");
             }
+            Err(e @ (AppError::Refused(_) | AppError::Unavailable(_))) => {
+                tracing::warn!(lead = %lead.id, error = %e, "a pulled status change was refused");
+            }
             Err(AppError::Internal(e)) => return Err(e),
         }
     }

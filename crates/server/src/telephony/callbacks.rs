@@ -2,17 +2,17 @@
 //! recording. Callbacks come more than once and in any order; each merges into the record,
 //! and the call's code is freed when the call ends.
 
-use super::route::Ringing;
 use super::signed::{Signed, verify};
 use super::twiml::Verb;
 use super::twiml_response;
 use crate::app::AppState;
+use crate::app::calls;
+use crate::app::routing::Ringing;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
-use leadline_core::call::{Call, CallOutcome, CallReport, MatchedBy};
-use leadline_core::visit::PoolKey;
+use leadline_core::call::{CallOutcome, CallReport};
 
 /// `POST /twilio/dial`: the forwarded leg ended; voicemail unless someone answered.
 pub async fn dialled(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
@@ -113,26 +113,7 @@ pub async fn recording(State(state): State<AppState>, uri: Uri, headers: HeaderM
 /// must still get its 200.
 async fn merge(state: &AppState, signed: &Signed, report: &CallReport) {
     let Some(sid) = signed.call_sid() else { return };
-    match state.store.report_call(signed.call_key(&sid), report).await {
-        Ok(call) if call.ended_at.is_some() => free_code(state, &call).await,
-        Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, call = %sid, "a provider report could not be recorded"),
-    }
-}
-
-/// Frees the code the call was keyed with, if its visit still holds it.
-pub(crate) async fn free_code(state: &AppState, call: &Call) {
-    let (Some(code), Some(visit)) = (call.code, &call.origin.visit) else {
-        return;
-    };
-    if !matches!(call.origin.matched_by, MatchedBy::Code | MatchedBy::Click) {
-        return;
-    }
-    let pool = PoolKey {
-        number: call.number_id,
-        selector: call.selector,
-    };
-    if let Err(e) = state.store.free_code_of_visit(pool, code, visit).await {
-        tracing::warn!(error = %e, "the code of an ended call could not be freed; the sweep will");
+    if let Err(e) = calls::report_call(state.store.as_ref(), signed.call_key(&sid), report).await {
+        tracing::warn!(error = %e, call = %sid, "a provider report could not be recorded");
     }
 }

@@ -5,9 +5,7 @@
 mod callbacks;
 mod callme;
 mod pbx;
-pub mod resolve;
 
-mod route;
 pub(crate) mod signed;
 pub mod twiml;
 mod voice;

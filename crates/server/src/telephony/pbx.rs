@@ -2,9 +2,8 @@
 //! the digits itself and asks Leadline what they mean, then reports the call's events. JSON,
 //! authenticated with one of the business's API keys. See docs/pbx.md.
 
-use super::callbacks::free_code;
-use super::resolve::{Incoming, announcement, record_call};
 use crate::app::AppState;
+use crate::app::calls::{self, Incoming};
 use crate::web::api_key::BusinessKey;
 use crate::web::error::ApiError;
 use crate::web::visit_guard::MAX_BODY_BYTES;
@@ -105,12 +104,12 @@ async fn lookup(
         caller,
         call_id: CallSid::for_pbx(&state.secret, business.0, &request.call_id),
     };
-    let call = record_call(&state, incoming).await?;
+    let call = calls::open_call(state.store.as_ref(), incoming).await?;
     let destinations = state.store.list_destinations(business.0).await?;
     Ok(Json(LookupAnswer {
         record_ref: call.record_ref,
         matched_by: call.origin.matched_by.as_str(),
-        announce: announcement(&call),
+        announce: call.announcement(),
         source_label: call.origin.source_label.clone(),
         visit: story(&state, &call).await?,
         routing: json!({
@@ -218,10 +217,7 @@ async fn event(
         business: business.0,
         record_ref,
     };
-    let updated = state.store.report_call(key, &report).await?;
-    if updated.ended_at.is_some() {
-        free_code(&state, &updated).await;
-    }
+    let updated = calls::report_call(state.store.as_ref(), key, &report).await?;
     Ok(Json(json!({
         "record_ref": updated.record_ref,
         "status": updated.status,

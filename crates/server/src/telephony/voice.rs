@@ -1,12 +1,13 @@
 //! The call as it comes in: the prompt for the code, the keyed code resolved to its visit,
 //! click or offline source, the call record, the forwarded `<Dial>` and the whisper.
 
-use super::resolve::{Incoming, announcement, record_call};
-use super::route::{Ringing, route};
 use super::signed::{Signed, verify};
 use super::twiml::{DialNumber, Verb};
 use super::{callback_url, fallback_verbs, twiml_response};
+use crate::app::AppError;
 use crate::app::AppState;
+use crate::app::calls::{self, Incoming};
+use crate::app::routing::{Ringing, route};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
@@ -115,7 +116,7 @@ pub async fn keyed(State(state): State<AppState>, uri: Uri, headers: HeaderMap, 
             });
             (Ok(site), destinations)
         }
-        Err(e) => (Err(e), Vec::new()),
+        Err(e) => (Err(AppError::from(e)), Vec::new()),
     };
     let tracked = match site {
         Ok(site) => forward(&state, &signed, site, &destinations).await,
@@ -135,8 +136,8 @@ async fn forward(
     signed: &Signed,
     site: Site,
     destinations: &[String],
-) -> Result<Vec<Verb>, StoreError> {
-    let sid = signed.call_sid().ok_or(StoreError::NotFound)?;
+) -> Result<Vec<Verb>, AppError> {
+    let sid = signed.call_sid().ok_or(AppError::NotFound)?;
     let record = site.settings.record_calls;
     let incoming = Incoming {
         number: &signed.number,
@@ -145,14 +146,16 @@ async fn forward(
         caller: signed.caller("From"),
         call_id: sid,
     };
-    let call = record_call(state, incoming).await?;
+    let call = calls::open_call(state.store.as_ref(), incoming).await?;
     if destinations.is_empty() {
         return Ok(voicemail(state, &signed.number.number));
     }
-    let ringing = route(state, &call, destinations).await.unwrap_or_else(|e| {
-        tracing::warn!(error = %e, "routing rules could not be read; ringing everyone");
-        Ringing::all(destinations)
-    });
+    let ringing = route(state.store.as_ref(), &call, destinations)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "routing rules could not be read; ringing everyone");
+            Ringing::all(destinations)
+        });
     Ok(vec![ring_operators(
         state,
         &signed.number.number,
@@ -223,8 +226,8 @@ pub async fn whisper(State(state): State<AppState>, uri: Uri, headers: HeaderMap
         ..CallReport::default()
     };
     // Only a call of the signing number: another tenant's signed whisper learns nothing.
-    match state.store.report_call(signed.call_key(&sid), &report).await {
-        Ok(call) => twiml_response(&[Verb::Say(announcement(&call))]),
+    match calls::report_call(state.store.as_ref(), signed.call_key(&sid), &report).await {
+        Ok(call) => twiml_response(&[Verb::Say(call.announcement())]),
         Err(e) => {
             tracing::warn!(error = %e, "whisper: unknown call; bridging without an announcement");
             twiml_response(&[])

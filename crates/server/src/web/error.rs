@@ -76,6 +76,8 @@ impl From<AppError> for ApiError {
             AppError::NotFound => Self::NotFound,
             AppError::Invalid(why) => Self::BadRequest(why),
             AppError::Conflict(why) => Self::Conflict(why),
+            AppError::Refused(why) => Self::Forbidden(why),
+            AppError::Unavailable(why) => Self::Unavailable(why),
             AppError::Internal(cause) => Self::Internal(cause),
         }
     }

@@ -210,7 +210,7 @@ async fn after(
     match outcome {
         Ok(None) => Ok(Redirect::to(&format!("/app/leads/{}", lead.record_ref)).into_response()),
         Ok(Some(notice)) => render_lead_with(state, operator, lead, None, Some(notice)).await,
-        Err(AppError::Invalid(reason) | AppError::Conflict(reason)) => {
+        Err(AppError::Invalid(reason) | AppError::Conflict(reason) | AppError::Refused(reason)) => {
             render_lead(state, operator, lead, Some(reason)).await
         }
         Err(other) => Err(other.into()),

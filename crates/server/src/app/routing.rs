@@ -2,11 +2,11 @@
 //! campaign, keyword, custom variable, business extension and business hours), else every
 //! destination at once.
 
-use crate::app::AppState;
+use super::error::AppResult;
 use chrono::{Datelike, Utc};
 use leadline_core::call::Call;
 use leadline_core::routing::{Facts, choose};
-use leadline_core::store::StoreError;
+use leadline_core::store::Store;
 use std::collections::BTreeMap;
 
 /// The numbers to ring now (at once), and those to ring after them, one by one, if nobody
@@ -29,14 +29,14 @@ impl Ringing {
 
 /// Chooses whom `call` rings among the business's `destinations`. A rule's numbers that are
 /// no longer destinations are skipped; a rule left with nobody falls back to everyone.
-pub async fn route(state: &AppState, call: &Call, destinations: &[String]) -> Result<Ringing, StoreError> {
-    let rules = state.store.routing_rules(call.site_id).await?;
+pub async fn route(store: &dyn Store, call: &Call, destinations: &[String]) -> AppResult<Ringing> {
+    let rules = store.routing_rules(call.site_id).await?;
     if rules.is_empty() {
         return Ok(Ringing::all(destinations));
     }
-    let site = state.store.site_by_id(call.site_id).await?;
+    let site = store.site_by_id(call.site_id).await?;
     let custom = match &call.origin.visit {
-        Some(visit) => state.store.visit(call.site_id, visit).await?.custom,
+        Some(visit) => store.visit(call.site_id, visit).await?.custom,
         None => BTreeMap::new(),
     };
     let local = Utc::now().with_timezone(&site.timezone.tz());

@@ -1,14 +1,16 @@
-//! From keyed digits to a call record: the code resolved to its visit, click or offline
-//! source, else the caller's recent visit, else none; shared by the provider webhooks and the
-//! PBX API.
+//! Calls, whoever reports them (the provider's webhooks, a business's PBX): opening one from
+//! what was keyed (the code resolved to its visit, click or offline source, else the caller's
+//! recent visit, else none), merging what is reported later, and freeing the call's code
+//! once it ends.
 
-use crate::app::AppState;
-use leadline_core::call::{Call, CallOrigin, NewCall};
+use super::error::AppResult;
+use leadline_core::call::{Call, CallKey, CallOrigin, CallReport, MatchedBy, NewCall};
 use leadline_core::keypad::{self, Keyed};
 use leadline_core::matching::{self, CallFound, CallLookup};
 use leadline_core::provider::{CallSid, Caller};
-use leadline_core::store::StoreError;
+use leadline_core::store::{Store, StoreError};
 use leadline_core::tenant::{Site, TrackingNumber};
+use leadline_core::visit::PoolKey;
 
 /// How far back a caller's earlier call names their visit when they key no code.
 const CALLER_MEMORY_MS: i64 = 7 * 24 * 3_600_000;
@@ -23,13 +25,13 @@ pub struct Incoming<'a> {
     pub call_id: CallSid,
 }
 
-/// Resolves the digits and records the call (once per call id).
-pub async fn record_call(state: &AppState, incoming: Incoming<'_>) -> Result<Call, StoreError> {
+/// Resolves the digits and records the call (once per call id), on the lead of its visitor
+/// or caller.
+pub async fn open_call(store: &dyn Store, incoming: Incoming<'_>) -> AppResult<Call> {
     let settings = &incoming.site.settings;
     let keyed = keypad::read(incoming.digits, settings.check_digit, settings.star_click_codes);
-    let (site, origin) = resolve(state, incoming.number, incoming.site, &keyed, &incoming.caller).await?;
-    state
-        .store
+    let (site, origin) = resolve(store, incoming.number, incoming.site, &keyed, &incoming.caller).await?;
+    let call = store
         .open_call(&NewCall {
             business_id: site.business_id,
             site_id: site.id,
@@ -42,25 +44,54 @@ pub async fn record_call(state: &AppState, incoming: Incoming<'_>) -> Result<Cal
             extension: keyed.extension.clone(),
             origin,
         })
-        .await
+        .await?;
+    Ok(call)
+}
+
+/// Merges a report into the call `key` names, and frees its code once it has ended. A call of
+/// another number or business is not found, and nothing changes.
+pub async fn report_call(store: &dyn Store, key: CallKey<'_>, report: &CallReport) -> AppResult<Call> {
+    let call = store.report_call(key, report).await?;
+    if call.ended_at.is_some() {
+        free_code(store, &call).await;
+    }
+    Ok(call)
+}
+
+/// Frees the code the call was keyed with, if its visit still holds it (a failure is left to
+/// the sweep, which frees idle codes anyway).
+async fn free_code(store: &dyn Store, call: &Call) {
+    let (Some(code), Some(visit)) = (call.code, &call.origin.visit) else {
+        return;
+    };
+    if !matches!(call.origin.matched_by, MatchedBy::Code | MatchedBy::Click) {
+        return;
+    }
+    let pool = PoolKey {
+        number: call.number_id,
+        selector: call.selector,
+    };
+    if let Err(e) = store.free_code_of_visit(pool, code, visit).await {
+        tracing::warn!(error = %e, "the code of an ended call could not be freed; the sweep will");
+    }
 }
 
 /// The origin of the call: the answer of the first of core's lookups that finds something
 /// (`matching::call_lookups`). A live code of another site on the same number moves the call
 /// to that site.
 async fn resolve(
-    state: &AppState,
+    store: &dyn Store,
     number: &TrackingNumber,
     site: Site,
     keyed: &Keyed,
     caller: &Caller,
 ) -> Result<(Site, CallOrigin), StoreError> {
     for lookup in matching::call_lookups(keyed, number.id, caller.number()) {
-        let Some(found) = look_up(state, &site, lookup).await? else {
+        let Some(found) = look_up(store, &site, lookup).await? else {
             continue;
         };
         let site = match &found {
-            CallFound::Live(live) if live.site_id != site.id => state.store.site_by_id(live.site_id).await?,
+            CallFound::Live(live) if live.site_id != site.id => store.site_by_id(live.site_id).await?,
             _ => site,
         };
         return Ok((site, matching::origin(Some(found))));
@@ -69,22 +100,20 @@ async fn resolve(
 }
 
 /// Asks the store one of the matcher's questions.
-async fn look_up(state: &AppState, site: &Site, lookup: CallLookup) -> Result<Option<CallFound>, StoreError> {
+async fn look_up(store: &dyn Store, site: &Site, lookup: CallLookup) -> Result<Option<CallFound>, StoreError> {
     Ok(match lookup {
-        CallLookup::LiveCode(pool, code) => match state.store.live_code(pool, code).await {
+        CallLookup::LiveCode(pool, code) => match store.live_code(pool, code).await {
             Ok(live) => Some(CallFound::Live(live)),
             Err(StoreError::NotFound) => None,
             Err(e) => return Err(e),
         },
-        CallLookup::ReservedCode(pool, code) => state
-            .store
+        CallLookup::ReservedCode(pool, code) => store
             .reserved_label(pool, code)
             .await?
             .map(|label| CallFound::Reserved { label }),
         CallLookup::RecentVisitOf(caller) => {
             let since = chrono::Utc::now().timestamp_millis() - CALLER_MEMORY_MS;
-            state
-                .store
+            store
                 .recent_visit_of_caller(site.id, caller.as_str(), since)
                 .await?
                 .map(CallFound::RecentVisit)
@@ -99,24 +128,4 @@ fn keyed_text(digits: &str) -> String {
         .filter(|c| c.is_ascii_digit() || matches!(c, '*' | '#'))
         .take(40)
         .collect()
-}
-
-/// "Call 1042 from google cpc, keyword sofa upholstery."
-pub fn announcement(call: &Call) -> String {
-    let mut text = format!("Call {}", call.record_ref);
-    match (&call.attribution, &call.origin.source_label) {
-        (Some(a), _) => {
-            text.push_str(&format!(" from {} {}", a.source, a.medium));
-            if let Some(campaign) = &a.campaign {
-                text.push_str(&format!(", campaign {campaign}"));
-            }
-            if let Some(term) = &a.term {
-                text.push_str(&format!(", keyword {term}"));
-            }
-        }
-        (None, Some(label)) => text.push_str(&format!(" from {label}")),
-        (None, None) => text.push_str(", source unknown"),
-    }
-    text.push('.');
-    text
 }
