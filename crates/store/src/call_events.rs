@@ -65,11 +65,11 @@ pub(crate) struct Reached {
     pub(crate) id: i64,
     business_id: i64,
     site_id: i64,
-    lead_id: i64,
+    pub(crate) lead_id: i64,
     outcome: Option<String>,
     answered_by: Option<String>,
     duration_seconds: Option<i64>,
-    ended_at: Option<i64>,
+    pub(crate) ended_at: Option<i64>,
     connected_event_at: Option<i64>,
     completed_event_at: Option<i64>,
 }

@@ -218,8 +218,44 @@ impl SqlStore {
         .await
         .map_err(backend)?;
         crate::call_events::dialed(&mut tx, new, call_id, lead, now).await?;
+        mark_in_call(&mut tx, lead, now).await?;
         tx.commit().await.map_err(backend)
     }
+}
+
+/// Sets the lead `in_call` while a call is in progress, keeping the status it had (a lead
+/// already in a call keeps the one it had before the first). No activity or event: the call's
+/// own events say it.
+async fn mark_in_call(conn: &mut AnyConnection, lead: i64, now: i64) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE leads SET
+             status_before_call = CASE WHEN status = 'in_call' THEN status_before_call ELSE status END,
+             status = 'in_call', updated_at = $2
+         WHERE id = $1",
+    )
+    .bind(lead)
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
+
+/// When the lead's last call in progress has ended, gives it back the status it had before
+/// (a status someone chose during the call is kept).
+async fn end_in_call(conn: &mut AnyConnection, lead: i64, now: i64) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE leads SET
+             status = CASE WHEN status = 'in_call' THEN COALESCE(status_before_call, 'new') ELSE status END,
+             status_before_call = NULL, updated_at = $2
+         WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM calls WHERE lead_id = $1 AND ended_at IS NULL)",
+    )
+    .bind(lead)
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
+    Ok(())
 }
 
 /// The call's visit, when it names one of the call's site.
@@ -308,6 +344,9 @@ impl CallStore for SqlStore {
             merge_tags(&mut tx, reached.id, &report.tags).await?;
         }
         crate::call_events::progressed(&mut tx, &reached, now).await?;
+        if reached.ended_at.is_some() {
+            end_in_call(&mut tx, reached.lead_id, now).await?;
+        }
         tx.commit().await.map_err(backend)?;
         self.call_by_id(reached.id).await
     }

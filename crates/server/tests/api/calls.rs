@@ -4,6 +4,7 @@
 use crate::helpers::{AUTH_TOKEN, Engine, Seeded, TestApp};
 use leadline::config::Config;
 use leadline_core::call::{CallOutcome, MatchedBy};
+use leadline_core::lead::LeadStatus;
 use leadline_core::names::Name;
 use leadline_core::site::SiteSettings;
 use leadline_core::store::VisitStore;
@@ -329,6 +330,30 @@ async fn a_printed_code_is_not_cut_short_by_shorter_live_codes(engine: Engine) {
     app.finish().await;
 }
 
+async fn the_lead_is_in_call_from_the_first_webhook_until_the_call_ends(engine: Engine) {
+    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
+    app.call_until_dial("CA1", CALLER, "").await;
+    let business = seeded.site.business_id;
+    let lead = || async {
+        leadline_core::store::LeadStore::lead(&app.store, business, 1000)
+            .await
+            .unwrap()
+    };
+    assert_eq!(lead().await.status, LeadStatus::InCall);
+    let status = format!("{}/twilio/status?number=%2B12025550100", app.base_url);
+    app.twiml(
+        &status,
+        &[("CallSid", "CA1"), ("To", TRACKING), ("CallStatus", "completed")],
+    )
+    .await;
+    assert_eq!(
+        lead().await.status,
+        LeadStatus::New,
+        "the status it had before the call"
+    );
+    app.finish().await;
+}
+
 async fn nobody_answering_leads_to_voicemail(engine: Engine) {
     let (app, _seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
     let answer = app.call_until_dial("CA1", CALLER, "").await;
@@ -444,5 +469,6 @@ crate::on_both_engines!(
     a_reserved_code_names_its_offline_source,
     a_printed_code_is_not_cut_short_by_shorter_live_codes,
     nobody_answering_leads_to_voicemail,
+    the_lead_is_in_call_from_the_first_webhook_until_the_call_ends,
     with_the_database_down_the_caller_still_reaches_the_business,
 );

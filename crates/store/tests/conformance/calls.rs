@@ -3,8 +3,9 @@ use crate::fixtures::{business, name, site, tracking_number};
 use leadline_core::call::{CallKey, CallOrigin, CallOutcome, CallReport, MatchedBy, NewCall};
 use leadline_core::channel::{Attribution, ClickIds};
 use leadline_core::keypad::CodeSpan;
+use leadline_core::lead::{Author, LeadChange, LeadStatus};
 use leadline_core::provider::{CallSid, WebLink};
-use leadline_core::store::{CallMeClaim, CallMeGrant, CallStore, CodeSpans, StoreError, VisitStore};
+use leadline_core::store::{CallMeClaim, CallMeGrant, CallStore, CodeSpans, LeadStore, StoreError, VisitStore};
 use leadline_core::visit::{AllocationPolicy, CodePlan, CodeRequest, NewVisit, PoolKey, Selector, VisitRef};
 use leadline_core::visitor::{Device, VisitorKey};
 use leadline_core::{BusinessId, NumberId, SiteId};
@@ -426,7 +427,59 @@ async fn call_me_claims_stop_at_each_cap_even_when_racing(store: SqlStore) {
     assert!(third.iter().all(|g| *g != CallMeGrant::DayCapReached), "{third:?}");
 }
 
+async fn a_lead_is_in_call_while_a_call_is_in_progress_and_gets_its_status_back(store: SqlStore) {
+    let s = setup(&store, "acme", "acme.example", "+12025550100").await;
+    let first = store
+        .open_call(&new_call(&s, "CA1", "+12025550169", None))
+        .await
+        .unwrap();
+    let status = |record_ref| {
+        let store = store.clone();
+        async move { store.lead(s.business, record_ref).await.unwrap().status }
+    };
+    assert_eq!(status(first.record_ref).await, LeadStatus::InCall);
+    let ended = CallReport {
+        ended: true,
+        ..CallReport::default()
+    };
+    crate::fixtures::report(&store, s.number, "CA1", &ended).await.unwrap();
+    assert_eq!(status(first.record_ref).await, LeadStatus::New);
+    let lead = store.lead(s.business, first.record_ref).await.unwrap();
+    let contacted = LeadChange::Status(LeadStatus::Contacted);
+    store
+        .change_lead(s.business, lead.id, &Author::system(), &contacted)
+        .await
+        .unwrap();
+    // Two calls of the same caller at once: the lead stays in_call until both have ended.
+    store
+        .open_call(&new_call(&s, "CA2", "+12025550169", None))
+        .await
+        .unwrap();
+    store
+        .open_call(&new_call(&s, "CA3", "+12025550169", None))
+        .await
+        .unwrap();
+    assert_eq!(status(first.record_ref).await, LeadStatus::InCall);
+    crate::fixtures::report(&store, s.number, "CA2", &ended).await.unwrap();
+    assert_eq!(status(first.record_ref).await, LeadStatus::InCall);
+    crate::fixtures::report(&store, s.number, "CA3", &ended).await.unwrap();
+    assert_eq!(status(first.record_ref).await, LeadStatus::Contacted);
+    // A status chosen during a call is kept when it ends.
+    store
+        .open_call(&new_call(&s, "CA4", "+12025550169", None))
+        .await
+        .unwrap();
+    let qualified = LeadChange::Status(LeadStatus::Qualified);
+    store
+        .change_lead(s.business, lead.id, &Author::system(), &qualified)
+        .await
+        .unwrap();
+    crate::fixtures::report(&store, s.number, "CA4", &ended).await.unwrap();
+    assert_eq!(status(first.record_ref).await, LeadStatus::Qualified);
+}
+
 conformance!(
+    a_lead_is_in_call_while_a_call_is_in_progress_and_gets_its_status_back,
     reserved_and_star_codes_count_in_the_keyable_spans,
     a_report_reaches_only_a_call_of_the_number_or_business_that_names_it,
     call_me_claims_stop_at_each_cap_even_when_racing,

@@ -309,9 +309,10 @@ async fn lead_changes_are_events_and_refused_changes_are_not(store: SqlStore) {
         .iter()
         .find(|d| d.event.kind == EventKind::LeadStatusChanged)
         .unwrap();
+    // The call is still in progress, so the lead was in_call when it was qualified.
     assert_eq!(
         (status.event.data["from"].as_str(), status.event.data["to"].as_str()),
-        (Some("new"), Some("qualified"))
+        (Some("in_call"), Some("qualified"))
     );
     assert_eq!(status.event.data["author"], "api-key:ab12cd34");
 }
