@@ -78,14 +78,7 @@ struct MarkBody {
 
 /// Reads a mark body of at most [`MAX_BODY_BYTES`]; an empty body is `{}`.
 async fn mark_body(body: Body) -> Result<MarkBody, ApiError> {
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge(MAX_BODY_BYTES))?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(MarkBody::default());
-    }
-    serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON for this endpoint: {e}")))
+    crate::web::json::read_or_default(body, MAX_BODY_BYTES).await
 }
 
 impl MarkBody {

@@ -54,11 +54,7 @@ struct LookupAnswer {
 }
 
 async fn body<T: serde::de::DeserializeOwned>(body: Body) -> Result<T, ApiError> {
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge(MAX_BODY_BYTES))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON for this endpoint: {e}")))
+    crate::web::json::read(body, MAX_BODY_BYTES).await
 }
 
 /// The site of the business that the number serves (the one named, else the first).

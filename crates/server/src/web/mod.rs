@@ -5,5 +5,6 @@
 pub mod api_key;
 pub mod client;
 pub mod error;
+pub mod json;
 pub mod server;
 pub mod visit_guard;

@@ -12,16 +12,10 @@ pub const MAX_BODY_BYTES: usize = 8 * 1024;
 
 /// Reads the body, refusing more than [`MAX_BODY_BYTES`].
 pub async fn read_body(body: Body) -> Result<Bytes, ApiError> {
-    axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge(MAX_BODY_BYTES))
+    super::json::read_bytes(body, MAX_BODY_BYTES).await
 }
 
-/// Parses a JSON body, saying what is wrong with it.
-pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON for this endpoint: {e}")))
-}
+pub use super::json::parse as parse_json;
 
 /// The host of the page the request comes from: `Origin`, else `Referer`.
 fn requesting_origin(headers: &HeaderMap) -> Option<(String, url::Url)> {

@@ -13,11 +13,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Reads a JSON body of at most [`MAX_BODY_BYTES`] into `T` (whose unknown keys are refused).
 pub async fn json_body<T: DeserializeOwned>(body: Body) -> Result<T, ApiError> {
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge(MAX_BODY_BYTES))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON for this endpoint: {e}")))
+    crate::web::json::read(body, MAX_BODY_BYTES).await
 }
 
 /// A domain rule broken by the input: a 400 saying which.
