@@ -1,0 +1,152 @@
+//! `leadline integration …` and `leadline outbox …`: where events go, and their deliveries.
+
+use super::BusinessRef;
+use clap::{ArgGroup, Args, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Subcommand)]
+pub enum IntegrationCommand {
+    /// Add an integration; its secret is read from a file (or standard input with `-`),
+    /// never from the command line. A webhook without --secret-file gets a generated
+    /// secret, shown once.
+    Add(IntegrationAddArgs),
+    /// List a business's integrations (secrets are never shown).
+    List {
+        #[command(flatten)]
+        business: BusinessRef,
+    },
+    /// Stop delivering to an integration: no new deliveries; pending ones wait.
+    Disable {
+        #[command(flatten)]
+        business: BusinessRef,
+        /// The integration's id (see `leadline integration list`).
+        #[arg(long)]
+        id: i64,
+    },
+    /// Deliver to an integration again.
+    Enable {
+        #[command(flatten)]
+        business: BusinessRef,
+        /// The integration's id (see `leadline integration list`).
+        #[arg(long)]
+        id: i64,
+    },
+}
+
+/// `leadline integration add --business SLUG [--site KEY] --name NAME <KIND> …`
+#[derive(Debug, Args)]
+pub struct IntegrationAddArgs {
+    #[command(flatten)]
+    pub business: BusinessRef,
+    /// Only this site's events (default: every site of the business).
+    #[arg(long)]
+    pub site: Option<String>,
+    /// What the integration is, e.g. "Data warehouse".
+    #[arg(long)]
+    pub name: String,
+    #[command(subcommand)]
+    pub target: IntegrationTarget,
+}
+
+/// Where an integration delivers, with what it needs.
+#[derive(Debug, Subcommand)]
+pub enum IntegrationTarget {
+    /// GA4 Measurement Protocol for one web stream.
+    Ga4 {
+        /// The stream's measurement id, G-XXXXXXX.
+        #[arg(long)]
+        measurement_id: String,
+        /// A file whose first line is the stream's Measurement Protocol API secret (`-`:
+        /// standard input).
+        #[arg(long)]
+        api_secret_file: PathBuf,
+        /// Another collection endpoint (default: https://www.google-analytics.com).
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// Send to the validation endpoint and keep GA4's messages on each delivery.
+        #[arg(long)]
+        debug: bool,
+    },
+    /// Matomo HTTP Tracking API (self-hosted analytics).
+    Matomo {
+        /// The Matomo base URL, e.g. https://analytics.example/.
+        #[arg(long)]
+        url: String,
+        /// The Matomo site id.
+        #[arg(long)]
+        site_id: u32,
+        /// A file whose first line is a token_auth (needed to backdate hits and to send the
+        /// visitor's address; `-`: standard input).
+        #[arg(long)]
+        token_auth_file: Option<PathBuf>,
+        /// The goal a completed form or call counts for.
+        #[arg(long)]
+        goal_id: Option<u32>,
+    },
+    /// Salesforce REST API (an external client app with the client-credentials flow).
+    Salesforce {
+        /// https://login.salesforce.com or the org's My Domain URL.
+        #[arg(long)]
+        login_url: String,
+        /// The app's consumer key.
+        #[arg(long)]
+        client_id: String,
+        /// A file whose first line is the app's consumer secret (`-`: standard input).
+        #[arg(long)]
+        client_secret_file: PathBuf,
+        /// The REST API version.
+        #[arg(long, default_value = "v60.0")]
+        api_version: String,
+        /// SOURCE=CAMPAIGN_ID: leads from this source join this Campaign (repeat for several).
+        #[arg(long = "campaign")]
+        campaigns: Vec<String>,
+    },
+    /// HubSpot CRM with a private-app token.
+    Hubspot {
+        /// A file whose first line is the private app's access token (`-`: standard input).
+        #[arg(long)]
+        token_file: PathBuf,
+        /// Another API endpoint (default: https://api.hubapi.com).
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
+    /// A signed webhook: every event's JSON POSTed to a URL (see docs/webhooks.md).
+    Webhook {
+        /// The https:// URL to POST to (http:// only on this machine).
+        #[arg(long)]
+        url: String,
+        /// A file whose first line is the signing secret (`-`: standard input); without it a
+        /// secret is generated and shown once.
+        #[arg(long)]
+        secret_file: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// List deliveries, newest first.
+    List {
+        /// Only this business's deliveries (default: every business's).
+        #[arg(long)]
+        business: Option<String>,
+        /// Only deliveries in this state.
+        #[arg(long, value_parser = ["pending", "in_flight", "delivered", "dead"])]
+        status: Option<String>,
+        /// At most this many (1 to 10000).
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Deliver a dead (or pending) delivery again now, with its attempts counted afresh.
+    #[command(group(ArgGroup::new("which").args(["id", "all_dead"]).required(true).multiple(false)))]
+    Retry {
+        /// The delivery's id (see `leadline outbox list`).
+        #[arg(long)]
+        id: Option<i64>,
+        /// Every dead delivery (of --business, when given).
+        #[arg(long)]
+        all_dead: bool,
+        /// Only within this business.
+        #[arg(long)]
+        business: Option<String>,
+    },
+}

@@ -1,0 +1,182 @@
+//! The command line: global flags that feed the configuration, and one subcommand per job.
+
+use crate::config::{LogFormat, Overrides};
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use url::Url;
+
+mod exports;
+mod integrations;
+mod routing;
+mod tenants;
+
+pub use exports::*;
+pub use integrations::*;
+pub use routing::*;
+pub use tenants::*;
+
+/// Leadline: call and lead tracking with one phone number per business.
+#[derive(Debug, Parser)]
+#[command(name = "leadline", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command takes; each overrides the configuration key of the same name.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Configuration file (default: ./leadline.toml when it exists).
+    #[arg(long, global = true, env = "LEADLINE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Directory for the SQLite database and local data.
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// sqlite://PATH or postgres://… (default: sqlite://<data_dir>/leadline.db).
+    #[arg(long, global = true)]
+    pub database_url: Option<String>,
+    /// Log format.
+    #[arg(long, global = true, value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Log filter, e.g. info or leadline=debug.
+    #[arg(long, global = true)]
+    pub log_level: Option<String>,
+}
+
+impl GlobalArgs {
+    /// The configuration overrides these flags make.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            log_format: self.log_format,
+            log_level: self.log_level.clone(),
+            ..Overrides::default()
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Run a demo server with a demo business, site, number and operators; writes demo.json.
+    Demo(DemoArgs),
+    /// Apply pending database migrations.
+    Migrate(MigrateArgs),
+    /// Businesses (tenants).
+    #[command(subcommand)]
+    Business(BusinessCommand),
+    /// Owners and operators of a business.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Sites (websites running the snippet).
+    #[command(subcommand)]
+    Site(SiteCommand),
+    /// Tracking numbers.
+    #[command(subcommand)]
+    Number(NumberCommand),
+    /// Destinations: operators' and departments' numbers calls are forwarded to.
+    #[command(subcommand)]
+    Destination(DestinationCommand),
+    /// API keys of a business.
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
+    /// Routing rules: which operators a site's calls ring.
+    #[command(subcommand)]
+    Route(RouteCommand),
+    /// Offline and foreign-domain sources: click-to-call links and QR codes for print.
+    #[command(subcommand)]
+    Source(SourceCommand),
+    /// The sandbox phone: plays the telephony provider against a Leadline server.
+    #[command(subcommand)]
+    Sim(SimCommand),
+    /// Mark calls and form submissions as conversions for the ad platform exports.
+    #[command(subcommand)]
+    Conversion(ConversionCommand),
+    /// Offline conversions for Google Ads or Microsoft Advertising, as CSV or XLSX.
+    Export(ExportArgs),
+    /// Integrations: where a business's events are delivered (GA4, Matomo, Salesforce,
+    /// HubSpot, signed webhooks).
+    #[command(subcommand)]
+    Integration(IntegrationCommand),
+    /// The outbox: every event's delivery to each integration, with its state.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// Place a call: signs every request as the provider does, follows the TwiML, prints the
+    /// transcript as JSON.
+    Call(SimCallArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimCallArgs {
+    /// The Leadline server's public base URL (default: base_url of --demo).
+    #[arg(long)]
+    pub server: Option<String>,
+    /// The tracking number called (default: tracking_number of --demo).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// The caller's number.
+    #[arg(long, default_value = "+12025550169")]
+    pub from: String,
+    /// Digits keyed at the prompt (none: the caller keys nothing).
+    #[arg(long)]
+    pub digits: Option<String>,
+    /// Seconds the operator's phone rings before it is answered.
+    #[arg(long, default_value_t = 0)]
+    pub answer_after: u32,
+    /// Seconds of conversation (reported as the call's duration).
+    #[arg(long, default_value_t = 30)]
+    pub talk: u32,
+    /// Nobody answers: the call goes to voicemail.
+    #[arg(long)]
+    pub no_answer: bool,
+    /// The auth token that signs the requests (default: auth_token of --demo).
+    #[arg(long, env = "LEADLINE_SIM_AUTH_TOKEN")]
+    pub auth_token: Option<String>,
+    /// A demo.json to take the server, number and auth token from.
+    #[arg(long)]
+    pub demo: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on, e.g. 0.0.0.0:8080.
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// The URL the outside world reaches this server by.
+    #[arg(long)]
+    pub public_base_url: Option<Url>,
+    /// Print the effective configuration (secrets redacted) and exit.
+    #[arg(long)]
+    pub print_config: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Port on 127.0.0.1 (0 picks a free one; demo.json says which).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Create the SQLite file if it does not exist (needed for a non-default path).
+    #[arg(long)]
+    pub create_database: bool,
+}
+
+/// `--business SLUG`, shared by the commands that act within one business.
+#[derive(Debug, Args)]
+pub struct BusinessRef {
+    /// The business's slug (see `leadline business list`).
+    #[arg(long)]
+    pub business: String,
+}
