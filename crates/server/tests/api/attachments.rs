@@ -284,10 +284,8 @@ impl Moto {
             let _ = child.kill();
             let _ = child.wait();
         }
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED: moto_server not installed (python3 -m pip install 'moto[server]'): S3 attachment storage test"
+        leadline_testkit::skip(
+            "moto_server not installed (python3 -m pip install 'moto[server]'): S3 attachment storage test",
         );
         None
     }

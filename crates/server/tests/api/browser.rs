@@ -12,7 +12,6 @@ use leadline::app::AppState;
 use leadline::config::Config;
 use leadline_core::site::{ExtensionMode, SiteSettings};
 use leadline_core::store::VisitStore;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -27,10 +26,7 @@ fn chromium() -> Option<PathBuf> {
                 .find(|p| p.is_file())
         });
     if found.is_none() {
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED: browser tests: no chromium on PATH (apt-get install chromium)"
-        );
+        leadline_testkit::skip("browser tests: no chromium on PATH (apt-get install chromium)");
     }
     found
 }

@@ -421,11 +421,7 @@ async fn the_official_twilio_library_signs_requests_the_server_accepts() {
         .args(["-c", "import twilio"])
         .output();
     if !probe.is_ok_and(|o| o.status.success()) {
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED: cross-check with the twilio package: python3 -m pip install twilio"
-        );
+        leadline_testkit::skip("cross-check with the twilio package: python3 -m pip install twilio");
         return;
     }
     let (app, _seeded) = TestApp::spawn_site(Engine::Sqlite, Config::default(), SiteSettings::default()).await;

@@ -190,7 +190,7 @@ async fn refused_errors(engine: Engine, host: &str) -> Vec<String> {
 
 async fn a_host_name_that_resolves_inside_the_network_is_refused_at_delivery(engine: Engine) {
     let Some(name) = a_name_for_this_machine().await else {
-        println!("SKIPPED: this machine's name does not resolve to a private or loopback address");
+        leadline_testkit::skip("this machine's name does not resolve to a private or loopback address");
         return;
     };
     for error in refused_errors(engine, &name).await {
@@ -212,7 +212,7 @@ fn a_private_address_of_this_machine() -> Option<IpAddr> {
 
 async fn an_address_on_a_private_network_is_refused_at_delivery(engine: Engine) {
     let Some(ip) = a_private_address_of_this_machine() else {
-        println!("SKIPPED: this machine has no private, non-loopback address");
+        leadline_testkit::skip("this machine has no private, non-loopback address");
         return;
     };
     for error in refused_errors(engine, &ip.to_string()).await {

@@ -17,7 +17,6 @@ use leadline_core::store::{LeadStore, VisitStore};
 use leadline_core::visit::VisitRef;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -43,10 +42,9 @@ fn tools() -> Option<Tools> {
         (Some(chromium), Some(chromedriver)) => Some(Tools { chromium, chromedriver }),
         (chromium, _) => {
             let missing = if chromium.is_none() { "chromium" } else { "chromedriver" };
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED: form browser tests: no {missing} on PATH (apt-get install chromium chromium-driver)"
-            );
+            leadline_testkit::skip(&format!(
+                "form browser tests: no {missing} on PATH (apt-get install chromium chromium-driver)"
+            ));
             None
         }
     }

@@ -138,11 +138,7 @@ async fn seed_site(store: &SqlStore, settings: SiteSettings) -> Seeded {
 pub fn postgres_admin_url() -> Option<String> {
     let url = std::env::var("LEADLINE_TEST_POSTGRES_URL").ok();
     if url.is_none() {
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED: PostgreSQL server test: LEADLINE_TEST_POSTGRES_URL is not set"
-        );
+        leadline_testkit::skip("PostgreSQL server test: LEADLINE_TEST_POSTGRES_URL is not set");
     }
     url
 }

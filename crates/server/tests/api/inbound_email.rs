@@ -64,7 +64,7 @@ finally:
         .output();
     match output {
         Err(e) => {
-            println!("SKIPPED: python3 is not available ({e})");
+            leadline_testkit::skip(&format!("python3 is not available ({e})"));
             None
         }
         Ok(output) => {

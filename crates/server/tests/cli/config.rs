@@ -70,11 +70,7 @@ fn an_unknown_key_in_the_config_file_is_an_error() {
 #[test]
 fn commands_honour_a_postgres_database_url() {
     let Ok(admin) = std::env::var("LEADLINE_TEST_POSTGRES_URL") else {
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED: CLI on PostgreSQL: LEADLINE_TEST_POSTGRES_URL is not set"
-        );
+        leadline_testkit::skip("CLI on PostgreSQL: LEADLINE_TEST_POSTGRES_URL is not set");
         return;
     };
     let name = format!("leadline_cli_{}", std::process::id());

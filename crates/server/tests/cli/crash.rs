@@ -539,11 +539,7 @@ fn a_server_killed_mid_delivery_loses_nothing_and_sends_each_event_once_per_key(
 #[test]
 fn the_same_holds_on_postgres() {
     let Ok(admin) = std::env::var("LEADLINE_TEST_POSTGRES_URL") else {
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED: outbox crash test on PostgreSQL: LEADLINE_TEST_POSTGRES_URL is not set"
-        );
+        leadline_testkit::skip("outbox crash test on PostgreSQL: LEADLINE_TEST_POSTGRES_URL is not set");
         return;
     };
     let cli = Cli::new();
