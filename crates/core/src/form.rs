@@ -3,11 +3,12 @@
 //! one can guess: the message id and a keyed hash of (message id, site, original name).
 
 use crate::channel::ClickIds;
-use crate::lead::{Contact, LeadMatch};
+use crate::lead::{Contact, LeadMatch, contact_text};
+use crate::net::Email;
 use crate::secret::Secret;
 use crate::token::mac;
 use crate::visit::VisitRef;
-use crate::{BusinessId, Invalid, LeadId, SiteId};
+use crate::{BusinessId, E164, Invalid, LeadId, SiteId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
@@ -251,6 +252,48 @@ pub struct Submission {
     pub created_at: DateTime<Utc>,
 }
 
+/// Reads the contact details from the visitor's fields by their usual names. A value that
+/// does not parse (a mistyped e-mail) is left in the fields and not used for matching: the
+/// submission is still kept.
+pub fn contact_from_fields(fields: &[(String, String)], like: Option<&E164>) -> Contact {
+    let mut contact = Contact::default();
+    let mut first_last = (None, None);
+    for (name, value) in fields {
+        let key: String = name
+            .to_ascii_lowercase()
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect();
+        if contact.email.is_none() && key.contains("email") {
+            contact.email = Email::parse(value.trim()).ok();
+        } else if contact.phone.is_none() && ["phone", "tel", "mobile", "cell"].iter().any(|k| key.contains(k)) {
+            contact.phone = match like {
+                Some(like) => E164::parse_like(value, like).ok(),
+                None => E164::parse(value).ok(),
+            };
+        } else if contact.company.is_none()
+            && ["company", "organisation", "organization", "business"]
+                .iter()
+                .any(|k| key.contains(k))
+        {
+            contact.company = contact_text("company", value).ok().flatten();
+        } else if matches!(key.as_str(), "firstname" | "givenname" | "fname") {
+            first_last.0 = contact_text("name", value).ok().flatten();
+        } else if matches!(key.as_str(), "lastname" | "surname" | "familyname" | "lname") {
+            first_last.1 = contact_text("name", value).ok().flatten();
+        } else if contact.name.is_none() && matches!(key.as_str(), "name" | "fullname" | "yourname" | "contactname") {
+            contact.name = contact_text("name", value).ok().flatten();
+        }
+    }
+    if contact.name.is_none() {
+        contact.name = match first_last {
+            (Some(first), Some(last)) => Some(format!("{first} {last}")),
+            (first, last) => first.or(last),
+        };
+    }
+    contact
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,5 +352,35 @@ mod tests {
         assert!(TempId::parse(TempId::generate().as_str()).is_ok());
         assert!(TempId::parse("m_aaaaaaaaaaaaaaaaaaaaaa").is_err());
         assert!(MessageId::parse("m_short").is_err());
+    }
+
+    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+        items.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn contact_details_come_from_the_usual_field_names() {
+        let us = E164::parse("+12025550100").unwrap();
+        let contact = contact_from_fields(
+            &pairs(&[
+                ("First-Name", "Ann"),
+                ("last_name", "Lee"),
+                ("your-email", " Ann@Example.com "),
+                ("Phone Number", "(202) 555-0169"),
+                ("company", "Lee Sofas"),
+            ]),
+            Some(&us),
+        );
+        assert_eq!(contact.name.as_deref(), Some("Ann Lee"));
+        assert_eq!(contact.email.unwrap().as_str(), "ann@example.com");
+        assert_eq!(contact.phone.unwrap().as_str(), "+12025550169");
+        assert_eq!(contact.company.as_deref(), Some("Lee Sofas"));
+    }
+
+    #[test]
+    fn unparseable_contact_values_are_not_used() {
+        let contact = contact_from_fields(&pairs(&[("email", "not an address"), ("phone", "call me")]), None);
+        assert_eq!(contact.email, None);
+        assert_eq!(contact.phone, None);
     }
 }

@@ -12,6 +12,8 @@ pub mod replies;
 pub mod routing;
 pub mod sales;
 mod state;
+pub mod submissions;
+pub mod visits;
 
 pub use error::{AppError, AppResult};
 pub use state::{AppState, InboundSettings};

@@ -3,7 +3,8 @@
 //! `tel:` link; `/c/{key}/qr.svg` and `/qr.png` print that URL as a QR code ("scan to call").
 
 use crate::app::AppState;
-use crate::http::visits::plan::{Purpose, Sighting};
+use crate::app::visits;
+use crate::http::visits::wire::StateBody;
 use crate::web::client::{ClientIp, too_many};
 use crate::web::error::ApiError;
 use axum::extract::{Path, State};
@@ -81,8 +82,12 @@ async fn call_page(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let sighting = Sighting::of(state, &site).await?;
-    let number = sighting.number().cloned().ok_or(ApiError::NotFound)?;
+    let number = state
+        .store
+        .number_for_site(site.id)
+        .await?
+        .ok_or(ApiError::NotFound)?
+        .number;
     let plain = || page(&number.national(), &format!("tel:{number}"));
     if is_bot(user_agent) {
         return Ok(plain());
@@ -113,19 +118,13 @@ async fn call_page(
         },
         temp_id: None,
     };
-    let visit = state
-        .store
-        .register_visit(&new, sighting.plan(Purpose::Register))
-        .await?;
+    let (registered, _) = visits::register_visit(state, &site, &new).await?;
     let click = Touch::Click {
         element: format!("source:{}", source.key),
         url: new.landing_url.clone(),
     };
-    let touched = state
-        .store
-        .touch_visit(site.id, &visit.visit, &click, sighting.plan(Purpose::Click))
-        .await?;
-    let body = sighting.body(&touched, &site);
+    let clicked = visits::record_event(state, &site, &registered.visit.visit, &click).await?;
+    let body = StateBody::new(&clicked, &site);
     Ok(match (body.display, body.tel) {
         (Some(display), Some(tel)) => page(&display, &tel),
         _ => plain(),

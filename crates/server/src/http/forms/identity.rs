@@ -2,13 +2,13 @@
 //! (the visit, the temporary id, the visitor key, click ids, the GA client id) and the
 //! contact details read from the visitor's fields.
 
+use crate::app::submissions::{Form, Upload};
 use crate::web::error::ApiError;
-use leadline_core::E164;
 use leadline_core::channel::ClickIds;
 use leadline_core::click_id::{ClickId, ClickKind};
+use leadline_core::form::SubmissionVia;
 use leadline_core::form::{FormIdentity, TempId};
-use leadline_core::lead::{Contact, contact_text};
-use leadline_core::net::Email;
+use leadline_core::tenant::Site;
 use leadline_core::visit::VisitRef;
 use leadline_core::visitor::VisitorKey;
 
@@ -126,48 +126,26 @@ impl Hidden {
             ga_client_id: self.ga_client_id.clone(),
         }
     }
-}
 
-/// Reads the contact details from the visitor's fields by their usual names. A value that
-/// does not parse (a mistyped e-mail) is left in the fields and not used for matching: the
-/// submission is still kept.
-pub fn contact(fields: &[(String, String)], like: Option<&E164>) -> Contact {
-    let mut contact = Contact::default();
-    let mut first_last = (None, None);
-    for (name, value) in fields {
-        let key: String = name
-            .to_ascii_lowercase()
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .collect();
-        if contact.email.is_none() && key.contains("email") {
-            contact.email = Email::parse(value.trim()).ok();
-        } else if contact.phone.is_none() && ["phone", "tel", "mobile", "cell"].iter().any(|k| key.contains(k)) {
-            contact.phone = match like {
-                Some(like) => E164::parse_like(value, like).ok(),
-                None => E164::parse(value).ok(),
-            };
-        } else if contact.company.is_none()
-            && ["company", "organisation", "organization", "business"]
-                .iter()
-                .any(|k| key.contains(k))
-        {
-            contact.company = contact_text("company", value).ok().flatten();
-        } else if matches!(key.as_str(), "firstname" | "givenname" | "fname") {
-            first_last.0 = contact_text("name", value).ok().flatten();
-        } else if matches!(key.as_str(), "lastname" | "surname" | "familyname" | "lname") {
-            first_last.1 = contact_text("name", value).ok().flatten();
-        } else if contact.name.is_none() && matches!(key.as_str(), "name" | "fullname" | "yourname" | "contactname") {
-            contact.name = contact_text("name", value).ok().flatten();
+    /// The form these fields make, for the submission use case.
+    pub fn form(
+        &self,
+        site: Site,
+        via: SubmissionVia,
+        visit: Option<VisitRef>,
+        fields: Vec<(String, String)>,
+        files: Vec<Upload>,
+    ) -> Form {
+        Form {
+            site,
+            via,
+            identity: self.identity(visit, via == SubmissionVia::Processor),
+            dropped_click_ids: self.dropped_click_ids.clone(),
+            page_url: self.page.clone(),
+            fields,
+            files,
         }
     }
-    if contact.name.is_none() {
-        contact.name = match first_last {
-            (Some(first), Some(last)) => Some(format!("{first} {last}")),
-            (first, last) => first.or(last),
-        };
-    }
-    contact
 }
 
 #[cfg(test)]
@@ -228,31 +206,5 @@ mod tests {
         let (hidden, _) = split(pairs(&[("leadline_visitor", "ga:1.2")])).unwrap();
         assert_eq!(hidden.identity(None, false).visitor_key, None);
         assert_eq!(hidden.identity(None, true).visitor_key.as_deref(), Some("ga:1.2"));
-    }
-
-    #[test]
-    fn contact_details_come_from_the_usual_field_names() {
-        let us = E164::parse("+12025550100").unwrap();
-        let contact = contact(
-            &pairs(&[
-                ("First-Name", "Ann"),
-                ("last_name", "Lee"),
-                ("your-email", " Ann@Example.com "),
-                ("Phone Number", "(202) 555-0169"),
-                ("company", "Lee Sofas"),
-            ]),
-            Some(&us),
-        );
-        assert_eq!(contact.name.as_deref(), Some("Ann Lee"));
-        assert_eq!(contact.email.unwrap().as_str(), "ann@example.com");
-        assert_eq!(contact.phone.unwrap().as_str(), "+12025550169");
-        assert_eq!(contact.company.as_deref(), Some("Lee Sofas"));
-    }
-
-    #[test]
-    fn unparseable_contact_values_are_not_used() {
-        let contact = contact(&pairs(&[("email", "not an address"), ("phone", "call me")]), None);
-        assert_eq!(contact.email, None);
-        assert_eq!(contact.phone, None);
     }
 }

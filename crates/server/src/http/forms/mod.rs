@@ -3,10 +3,10 @@
 //! (`POST /v1/submissions`, with the business's API key). Both become a submission on a lead.
 
 mod identity;
-mod intake;
 mod payload;
 
 use crate::app::AppState;
+use crate::app::submissions;
 use crate::web::api_key::BusinessKey;
 use crate::web::client::{ClientIp, too_many};
 use crate::web::error::ApiError;
@@ -17,7 +17,6 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
 use identity::Hidden;
-use intake::Intake;
 use leadline_core::channel::host_matches;
 use leadline_core::form::{Submission, SubmissionVia};
 use leadline_core::tenant::Site;
@@ -81,15 +80,8 @@ async fn receive_from_browser(
     let site = crate::web::visit_guard::find_site(state, key).await?;
     let origin = allowed_origin(headers, &site)?;
     let visit = vouched_visit(state, &site, &hidden);
-    let intake = Intake {
-        site: site.clone(),
-        via: SubmissionVia::Browser,
-        hidden: hidden.clone(),
-        fields,
-        files: payload.files,
-        visit,
-    };
-    let submission = intake::record(state, intake).await?;
+    let form = hidden.form(site.clone(), SubmissionVia::Browser, visit, fields, payload.files);
+    let submission = submissions::record_submission(state, form).await?;
     Ok((submission, site, hidden, origin))
 }
 
@@ -185,15 +177,9 @@ async fn processor_post(
     if site.business_id != business {
         return Err(ApiError::NotFound);
     }
-    let intake = Intake {
-        site,
-        via: SubmissionVia::Processor,
-        visit: hidden.visit.clone(),
-        hidden,
-        fields,
-        files: payload.files,
-    };
-    let submission = intake::record(&state, intake).await?;
+    let visit = hidden.visit.clone();
+    let form = hidden.form(site, SubmissionVia::Processor, visit, fields, payload.files);
+    let submission = submissions::record_submission(&state, form).await?;
     let lead = state.store.lead_by_id(business, submission.lead_id).await?;
     Ok((StatusCode::CREATED, Json(receipt(&submission, lead.record_ref))).into_response())
 }

@@ -2,6 +2,7 @@
 //! files) or, from a site's form processor, JSON. Every path applies the same limits, so a
 //! body that breaks one is refused before anything is stored.
 
+pub use crate::app::submissions::Upload;
 use crate::web::error::ApiError;
 use axum::body::Bytes;
 use axum::extract::multipart::MultipartError;
@@ -15,14 +16,6 @@ pub const MAX_FIELDS: usize = 200;
 pub const MAX_NAME_BYTES: usize = 200;
 /// Largest text of all fields together, in bytes.
 pub const MAX_TEXT_BYTES: usize = 256 * 1024;
-
-/// A file as uploaded.
-#[derive(Debug, Clone)]
-pub struct Upload {
-    /// The file name the browser gave, cleaned for display.
-    pub name: String,
-    pub bytes: Bytes,
-}
 
 /// A form's fields in order, and its files.
 #[derive(Debug, Default)]

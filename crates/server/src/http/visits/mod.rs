@@ -2,10 +2,10 @@
 //! `POST /v1/visits/{visit}/events` takes page views, heartbeats, variables and clicks.
 //! Every refusal is a 4xx with a JSON error and stores nothing.
 
-pub(crate) mod plan;
 pub(crate) mod wire;
 
 use crate::app::AppState;
+use crate::app::visits::{self, Refusal};
 use crate::limits::Limited;
 use crate::web::client::{ClientIp, too_many};
 use crate::web::error::ApiError;
@@ -19,14 +19,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
 use leadline_core::channel::{ClickIds, classify};
-use leadline_core::click_id::ClickKind;
 use leadline_core::form::TempId;
 use leadline_core::tenant::Site;
-use leadline_core::token::{anonymous_digest, visit_token};
-use leadline_core::visit::{CodeOutcome, NewVisit, VisitRef, VisitState};
+use leadline_core::token::anonymous_digest;
+use leadline_core::visit::{NewVisit, VisitRef};
 use leadline_core::visitor::{FirstPartyId, VisitorKey, is_bot};
-use plan::{Purpose, Sighting};
-use wire::{EventBody, RegisterBody};
+use wire::{EventBody, RegisterBody, StateBody};
 
 /// The visit API's routes.
 pub fn router() -> Router<AppState> {
@@ -36,10 +34,10 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A refusal of a registration, counted by reason.
-struct Refused(&'static str, Response);
+struct Refused(Refusal, Response);
 
-impl From<(&'static str, ApiError)> for Refused {
-    fn from((reason, error): (&'static str, ApiError)) -> Self {
+impl From<(Refusal, ApiError)> for Refused {
+    fn from((reason, error): (Refusal, ApiError)) -> Self {
         Self(reason, error.into_response())
     }
 }
@@ -53,7 +51,7 @@ async fn register(
     match registration(&state, ip, &headers, body).await {
         Ok(response) => response,
         Err(Refused(reason, response)) => {
-            state.metrics.visit_registration(reason);
+            state.metrics.visit_registration(reason.as_str());
             response
         }
     }
@@ -66,37 +64,37 @@ async fn registration(
     body: Body,
 ) -> Result<Response, Refused> {
     if state.visit_limits.registration_from(ip).is_err() {
-        return Err(Refused("refused_rate_address", too_many(10)));
+        return Err(Refused(Refusal::RateAddress, too_many(10)));
     }
-    let bytes = read_body(body).await.map_err(|e| ("refused_invalid", e))?;
-    let request: RegisterBody = parse_json(&bytes).map_err(|e| ("refused_invalid", e))?;
+    let bytes = read_body(body).await.map_err(|e| (Refusal::Invalid, e))?;
+    let request: RegisterBody = parse_json(&bytes).map_err(|e| (Refusal::Invalid, e))?;
     let site = find_site(state, &request.site)
         .await
-        .map_err(|e| ("refused_site_key", e))?;
-    let origin = allowed_origin(headers, &site).map_err(|e| ("refused_origin", e))?;
+        .map_err(|e| (Refusal::SiteKey, e))?;
+    let origin = allowed_origin(headers, &site).map_err(|e| (Refusal::Origin, e))?;
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if is_bot(user_agent) {
         return Err((
-            "refused_bot",
+            Refusal::Bot,
             ApiError::Forbidden("automated clients are not tracked".into()),
         )
             .into());
     }
     if let Err(Limited::Site) = state.visit_limits.registration_for(site.id.0) {
-        return Err(Refused("refused_rate_site", too_many(10)));
+        return Err(Refused(Refusal::RateSite, too_many(10)));
     }
-    let landing = wire::page_url(&request.url).map_err(|e| ("refused_invalid", e))?;
+    let landing = wire::page_url(&request.url).map_err(|e| (Refusal::Invalid, e))?;
     let temp_id = match request.temp.as_deref() {
-        Some(temp) => Some(TempId::parse(temp).map_err(|e| ("refused_invalid", ApiError::BadRequest(e.to_string())))?),
+        Some(temp) => Some(TempId::parse(temp).map_err(|e| (Refusal::Invalid, ApiError::BadRequest(e.to_string())))?),
         None => None,
     };
     let referrer = wire::referrer(request.referrer.as_deref());
     let (visitor_key, vid) = visitor(state, &site, &request, ip, user_agent);
     let captured = ClickIds::from_url(&landing);
-    count_dropped_click_ids(state, &site, &captured.dropped, "the landing page");
+    visits::count_dropped_click_ids(state, &site, &captured.dropped, "the landing page");
     let new = NewVisit {
         site_id: site.id,
         public_id: VisitRef::generate(),
@@ -112,20 +110,11 @@ async fn registration(
         device: wire::device(request.device.as_deref()),
         temp_id,
     };
-    let sighting = Sighting::of(state, &site).await.map_err(|e| ("refused_internal", e))?;
-    let visit = state
-        .store
-        .register_visit(&new, sighting.plan(Purpose::Register))
+    let (seen, token) = visits::register_visit(state, &site, &new)
         .await
-        .map_err(|e| ("refused_internal", e.into()))?;
-    state.metrics.visit_registration(match visit.outcome {
-        CodeOutcome::Returning => "returning",
-        CodeOutcome::None => "no_code",
-        _ => "allocated",
-    });
-    count_eviction(state, &visit);
-    let mut body = sighting.body(&visit, &site);
-    body.token = Some(visit_token(&state.secret, &site.key, &visit.visit));
+        .map_err(|e| (Refusal::Internal, e.into()))?;
+    let mut body = StateBody::new(&seen, &site);
+    body.token = Some(token);
     body.vid = vid;
     Ok((StatusCode::CREATED, cors_headers(&origin), Json(body)).into_response())
 }
@@ -187,33 +176,8 @@ async fn handle_event(state: &AppState, visit: &str, headers: &HeaderMap, body: 
         body: request,
     } = visit_request::<EventBody>(state, visit, headers, body).await?;
     let touch = wire::touch(&request)?;
-    let purpose = if matches!(touch, leadline_core::visit::Touch::Click { .. }) {
-        Purpose::Click
-    } else {
-        Purpose::Touch
-    };
-    let sighting = Sighting::of(state, &site).await?;
-    let touched = state
-        .store
-        .touch_visit(site.id, &visit, &touch, sighting.plan(purpose))
-        .await?;
-    count_eviction(state, &touched);
-    Ok((cors_headers(&origin), Json(sighting.body(&touched, &site))).into_response())
-}
-
-/// Counts and logs click ids dropped at capture. The visitor is not at fault (a link can be
-/// mangled on its way), so nothing is refused; the value is not logged, being a stranger's text.
-pub(crate) fn count_dropped_click_ids(state: &AppState, site: &Site, dropped: &[ClickKind], from: &str) {
-    for kind in dropped {
-        state.metrics.click_id_dropped(kind.param());
-        tracing::info!(site = %site.key.as_str(), param = kind.param(), "{from} carried a {} that is not a click id; dropped", kind.param());
-    }
-}
-
-fn count_eviction(state: &AppState, visit: &VisitState) {
-    if visit.evicted {
-        state.metrics.code_evicted();
-    }
+    let seen = visits::record_event(state, &site, &visit, &touch).await?;
+    Ok((cors_headers(&origin), Json(StateBody::new(&seen, &site))).into_response())
 }
 
 /// CORS preflight, for clients that send JSON content types: allowed when the origin is a

@@ -1,11 +1,12 @@
 //! The visit API's wire format: request bodies, checked into domain values, and the visit
 //! state it answers.
 
+use crate::app::visits::Seen;
 use crate::web::error::ApiError;
 use leadline_core::E164;
 use leadline_core::site::ExtensionMode;
 use leadline_core::tenant::Site;
-use leadline_core::visit::{Selector, Touch, VisitState};
+use leadline_core::visit::{Selector, Touch};
 use leadline_core::visitor::Device;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -187,8 +188,9 @@ pub fn keyed_code(code: u64, site: &Site, selector: Selector) -> String {
 }
 
 impl StateBody {
-    /// The state of `visit` on `site`, whose number (if any) is `number`.
-    pub fn new(state: &VisitState, site: &Site, number: Option<&E164>, selector: Selector) -> Self {
+    /// The state of a visit on `site`, as a request left it.
+    pub fn new(seen: &Seen, site: &Site) -> Self {
+        let (state, number, selector) = (&seen.visit, seen.number.as_ref(), seen.selector);
         let code = state.code.map(|c| keyed_code(c, site, selector));
         let numbered = |f: &dyn Fn(&E164) -> String| number.map(f);
         let with_code = |f: &dyn Fn(&E164, &str) -> String| match (number, &code) {

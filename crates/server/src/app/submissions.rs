@@ -1,53 +1,72 @@
-//! Turning a read form into a stored submission: the files are checked and written under
-//! their derived names, the contact details read, and the submission recorded on its lead
-//! in one transaction. Nothing is acknowledged before that transaction commits.
+//! Form submissions, from a browser or the business's own form processor: the files are
+//! checked and written under their derived names, the contact details read, and the
+//! submission recorded on its lead in one transaction. Nothing is acknowledged before that
+//! transaction commits.
 
-use super::identity::{self, Hidden};
-use super::payload::Upload;
+use super::error::{AppError, AppResult};
 use crate::app::AppState;
-use crate::web::error::ApiError;
-use leadline_core::form::{MessageId, NewAttachment, NewSubmission, StoredName, Submission, SubmissionVia};
+use axum::body::Bytes;
+use leadline_core::click_id::ClickKind;
+use leadline_core::form::{
+    FormIdentity, MessageId, NewAttachment, NewSubmission, StoredName, Submission, SubmissionVia, contact_from_fields,
+};
 use leadline_core::tenant::Site;
-use leadline_core::visit::VisitRef;
+
+/// A file of a form.
+#[derive(Debug)]
+pub struct Upload {
+    /// The file name the browser gave, cleaned for display.
+    pub name: String,
+    pub bytes: Bytes,
+}
 
 /// A form, read and split, on its way to the store.
-pub struct Intake {
+pub struct Form {
     pub site: Site,
     pub via: SubmissionVia,
-    pub hidden: Hidden,
+    /// Who sent it: the visit Leadline vouches for (token checked, or named by the business's
+    /// processor), else the page's temporary id, and the visitor's identifiers.
+    pub identity: FormIdentity,
+    /// Click id fields that held something else, dropped when the form was read.
+    pub dropped_click_ids: Vec<ClickKind>,
+    /// The page the form was on.
+    pub page_url: Option<String>,
     /// The visitor's own fields.
     pub fields: Vec<(String, String)>,
     pub files: Vec<Upload>,
-    /// The visit Leadline vouches for (token checked, or named by the business's processor).
-    pub visit: Option<VisitRef>,
 }
 
-/// Records the submission and answers it as stored.
-pub async fn record(state: &AppState, intake: Intake) -> Result<Submission, ApiError> {
-    let Intake {
+/// Records the submission on its lead and answers it as stored. A file of a refused type is
+/// refused with the reason, and nothing is stored.
+pub async fn record_submission(state: &AppState, form: Form) -> AppResult<Submission> {
+    let Form {
         site,
         via,
-        hidden,
+        mut identity,
+        dropped_click_ids,
+        page_url,
         fields,
         files,
-        visit,
-    } = intake;
-    crate::http::visits::count_dropped_click_ids(state, &site, &hidden.dropped_click_ids, "a form");
+    } = form;
+    super::visits::count_dropped_click_ids(state, &site, &dropped_click_ids, "a form");
     let files = distinct_names(files);
     let mut types = Vec::with_capacity(files.len());
     for file in &files {
         let content_type = state
             .attachments
             .check(&file.name, &file.bytes)
-            .map_err(|refused| ApiError::BadRequest(refused.to_string()))?;
+            .map_err(|refused| AppError::Invalid(refused.to_string()))?;
         types.push(content_type);
     }
-    let visit = match visit {
-        Some(visit) => Some(visit),
-        None => exchange_temp_id(state, &site, &hidden).await?,
-    };
+    // A form sent before the registration's answer came back names its visit by the page's
+    // temporary id.
+    if identity.visit.is_none()
+        && let Some(temp) = &identity.temp_id
+    {
+        identity.visit = state.store.visit_by_temp_id(site.id, temp).await?;
+    }
     let like = state.store.number_for_site(site.id).await?.map(|n| n.number);
-    let contact = identity::contact(&fields, like.as_ref());
+    let contact = contact_from_fields(&fields, like.as_ref());
     let message_id = MessageId::generate();
     let mut attachments = Vec::with_capacity(files.len());
     for (file, content_type) in files.into_iter().zip(types) {
@@ -56,8 +75,7 @@ pub async fn record(state: &AppState, intake: Intake) -> Result<Submission, ApiE
         state
             .attachments
             .put(site.business_id, &stored_name, file.bytes)
-            .await
-            .map_err(ApiError::Internal)?;
+            .await?;
         attachments.push(NewAttachment {
             original_name: file.name,
             stored_name,
@@ -70,22 +88,13 @@ pub async fn record(state: &AppState, intake: Intake) -> Result<Submission, ApiE
         site_id: site.id,
         message_id,
         via,
-        identity: hidden.identity(visit, via == SubmissionVia::Processor),
+        identity,
         contact,
         fields,
-        page_url: hidden.page.clone(),
+        page_url,
         attachments,
     };
     Ok(state.store.add_submission(&new).await?)
-}
-
-/// The visit a page registered under the form's temporary id, when the form went off
-/// before the registration's answer came back.
-async fn exchange_temp_id(state: &AppState, site: &Site, hidden: &Hidden) -> Result<Option<VisitRef>, ApiError> {
-    match &hidden.temp {
-        Some(temp) => Ok(state.store.visit_by_temp_id(site.id, temp).await?),
-        None => Ok(None),
-    }
 }
 
 /// Files with the same name in one form get " (2)", " (3)"… so that each keeps its own
