@@ -227,34 +227,41 @@ impl SqlStore {
 /// already in a call keeps the one it had before the first). No activity or event: the call's
 /// own events say it.
 async fn mark_in_call(conn: &mut AnyConnection, lead: i64, now: i64) -> StoreResult<()> {
-    sqlx::query(
+    update_lead(
+        conn,
         "UPDATE leads SET
              status_before_call = CASE WHEN status = 'in_call' THEN status_before_call ELSE status END,
              status = 'in_call', updated_at = $2
          WHERE id = $1",
+        lead,
+        now,
     )
-    .bind(lead)
-    .bind(now)
-    .execute(&mut *conn)
     .await
-    .map_err(backend)?;
-    Ok(())
 }
 
 /// When the lead's last call in progress has ended, gives it back the status it had before
 /// (a status someone chose during the call is kept).
 async fn end_in_call(conn: &mut AnyConnection, lead: i64, now: i64) -> StoreResult<()> {
-    sqlx::query(
+    update_lead(
+        conn,
         "UPDATE leads SET
              status = CASE WHEN status = 'in_call' THEN COALESCE(status_before_call, 'new') ELSE status END,
              status_before_call = NULL, updated_at = $2
          WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM calls WHERE lead_id = $1 AND ended_at IS NULL)",
+        lead,
+        now,
     )
-    .bind(lead)
-    .bind(now)
-    .execute(&mut *conn)
     .await
-    .map_err(backend)?;
+}
+
+/// Runs an update of the lead `$1` at time `$2`.
+async fn update_lead(conn: &mut AnyConnection, sql: &str, lead: i64, now: i64) -> StoreResult<()> {
+    sqlx::query(sql)
+        .bind(lead)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
     Ok(())
 }
 

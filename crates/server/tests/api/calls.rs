@@ -268,20 +268,23 @@ async fn a_business_extension_after_the_star_is_passed_on(engine: Engine) {
     app.finish().await;
 }
 
-async fn a_reserved_code_names_its_offline_source(engine: Engine) {
-    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
-    let pool_number = leadline_core::store::NumberStore::number_for_site(&app.store, seeded.site.id)
+/// Reserves `code` of the seeded number's plain pool for the offline source `label`.
+async fn reserve(app: &TestApp, seeded: &Seeded, code: u64, label: &str) {
+    let number = leadline_core::store::NumberStore::number_for_site(&app.store, seeded.site.id)
         .await
         .unwrap()
         .unwrap();
     let pool = PoolKey {
-        number: pool_number.id,
+        number: number.id,
         selector: Selector::Plain,
     };
-    app.store
-        .reserve_code(pool, 50, &Name::parse_as("label", "Spring flyer").unwrap())
-        .await
-        .unwrap();
+    let label = Name::parse_as("label", label).unwrap();
+    app.store.reserve_code(pool, code, &label).await.unwrap();
+}
+
+async fn a_reserved_code_names_its_offline_source(engine: Engine) {
+    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
+    reserve(&app, &seeded, 50, "Spring flyer").await;
     let answer = app.call_until_dial("CA1", CALLER, "50").await;
     let whisper_url = answer.all("Number")[0].attr("url").unwrap().to_owned();
     let whisper = app
@@ -301,18 +304,7 @@ async fn a_printed_code_is_not_cut_short_by_shorter_live_codes(engine: Engine) {
         app.visit_with_code(&seeded, "http://localhost/?utm_source=google&utm_medium=cpc")
             .await;
     }
-    let number = leadline_core::store::NumberStore::number_for_site(&app.store, seeded.site.id)
-        .await
-        .unwrap()
-        .unwrap();
-    let pool = PoolKey {
-        number: number.id,
-        selector: Selector::Plain,
-    };
-    app.store
-        .reserve_code(pool, 42, &Name::parse_as("label", "Herald ad").unwrap())
-        .await
-        .unwrap();
+    reserve(&app, &seeded, 42, "Herald ad").await;
     let voice = app
         .twiml(
             &format!("{}/twilio/voice", app.base_url),

@@ -509,18 +509,7 @@ fn a_site_secret_is_shown_once_and_a_new_one_replaces_it() {
 #[test]
 fn call_me_countries_and_caps_are_set_per_site_and_checked() {
     let cli = Cli::new();
-    cli.ok(&["business", "add", "Acme Upholstery"]);
-    let out = cli.ok(&[
-        "site",
-        "add",
-        "--business",
-        "acme-upholstery",
-        "--name",
-        "Main",
-        "--domain",
-        "acme.example",
-    ]);
-    let key = site_key_in(&out);
+    let key = cli.with_site();
     let configure = |extra: &[&str]| {
         let mut args = vec!["site", "configure", "--business", "acme-upholstery", "--site", &key];
         args.extend_from_slice(extra);
