@@ -160,4 +160,73 @@ mod tests {
         }
         assert!(EventKind::parse("call.exploded").is_err());
     }
+
+    fn delivered() -> Event {
+        Event {
+            id: "ev_SHEvmCvCbRoNNaHxcjAoeh".into(),
+            kind: EventKind::FormCompleted,
+            occurred_at: "2026-11-28T18:16:06.170Z".parse().unwrap(),
+            business_id: BusinessId(1),
+            site_id: Some(SiteId(1)),
+            record_ref: Some(1002),
+            lead: Some(LeadSnapshot {
+                id: LeadId(3),
+                record_ref: 1002,
+                status: "new".into(),
+                name: None,
+                email: Some("ann@example.com".into()),
+                phone: None,
+                company: None,
+                source: Some("google / cpc".into()),
+                tags: vec!["vip".into()],
+            }),
+            visitor: VisitorIds {
+                visitor_key: Some("ga:1000002.1700000000".into()),
+                ga_cookie: Some("GA1.1.1000002.1700000000".into()),
+                ga_streams: BTreeMap::from([("_ga_ABC123".into(), "GS2.1.s1764353766$o1".into())]),
+                click_ids: ClickIds {
+                    gclid: Some("Cj0KCQ".into()),
+                    ..ClickIds::default()
+                },
+                attribution: Some(Attribution {
+                    source: "google".into(),
+                    medium: "cpc".into(),
+                    campaign: None,
+                    term: None,
+                    content: None,
+                }),
+                visit_started_at: Some("2026-11-28T18:16:06.157Z".parse().unwrap()),
+                landing_url: Some("https://acme.example/contact?gclid=Cj0KCQ".into()),
+            },
+            data: serde_json::json!({
+                "message_id": "m_GeHw4o3Vo7YNTZMfyhXaw8",
+                "matched_by": "new",
+                "via": "processor",
+                "page_url": null,
+                "fields": [["email", "ann@example.com"], ["message", "Please call me back"]],
+            }),
+        }
+    }
+
+    /// The body a signed webhook sends, byte for byte (receivers verify the signature over it).
+    const WEBHOOK_BODY: &str = concat!(
+        r#"{"id":"ev_SHEvmCvCbRoNNaHxcjAoeh","kind":"form.completed","occurred_at":"2026-11-28T18:16:06.170Z","#,
+        r#""business_id":1,"site_id":1,"record_ref":1002,"#,
+        r#""lead":{"id":3,"record_ref":1002,"status":"new","name":null,"email":"ann@example.com","phone":null,"#,
+        r#""company":null,"source":"google / cpc","tags":["vip"]},"#,
+        r#""visitor":{"visitor_key":"ga:1000002.1700000000","ga_cookie":"GA1.1.1000002.1700000000","#,
+        r#""ga_streams":{"_ga_ABC123":"GS2.1.s1764353766$o1"},"#,
+        r#""click_ids":{"gclid":"Cj0KCQ","gbraid":null,"wbraid":null,"msclkid":null,"fbclid":null},"#,
+        r#""attribution":{"source":"google","medium":"cpc","campaign":null,"term":null,"content":null},"#,
+        r#""visit_started_at":"2026-11-28T18:16:06.157Z","landing_url":"https://acme.example/contact?gclid=Cj0KCQ"},"#,
+        r#""data":{"fields":[["email","ann@example.com"],["message","Please call me back"]],"matched_by":"new","#,
+        r#""message_id":"m_GeHw4o3Vo7YNTZMfyhXaw8","page_url":null,"via":"processor"}}"#,
+    );
+
+    #[test]
+    fn a_webhook_body_keeps_its_exact_bytes_and_reads_back() {
+        let body = serde_json::to_string(&delivered()).unwrap();
+        assert_eq!(body, WEBHOOK_BODY);
+        assert_eq!(serde_json::from_str::<Event>(&body).unwrap(), delivered());
+    }
 }
