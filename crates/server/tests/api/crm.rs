@@ -98,7 +98,7 @@ async fn deliver(
                 },
                 Err(Failure::Permanent(error)) => DeliveryOutcome::Dead { error: error.clone() },
             };
-            outcomes.push((delivery.event.kind, result));
+            outcomes.push((delivery.event.kind(), result));
             outcome
         };
         assert!(

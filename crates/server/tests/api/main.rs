@@ -21,6 +21,7 @@ mod leads_tenancy;
 mod matomo;
 mod operator;
 mod ops;
+mod outbox_events;
 mod pbx;
 mod prompts;
 mod routing;

@@ -2,7 +2,7 @@
 //! every tracking request in it (site, visitor id, URL, events, goals, ecommerce orders,
 //! backdating only with a token) and records them.
 
-use crate::ga4::{claimed, deliver, event, offline};
+use crate::outbox_events::{claimed, data, deliver, event, offline};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -12,7 +12,8 @@ use axum::routing::post;
 use chrono::Utc;
 use leadline::outbox::Failure;
 use leadline::outbox::matomo::Matomo;
-use leadline_core::event::EventKind;
+use leadline_core::call::CallOutcome;
+use leadline_core::lead::{LeadMatch, LeadStatus};
 use leadline_core::outbox::IntegrationConfig;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -214,10 +215,7 @@ fn matomo(url: &str, token: Option<&str>, goal: Option<u32>) -> IntegrationConfi
 #[tokio::test]
 async fn an_answered_call_is_a_backdated_event_and_a_goal_conversion() {
     let (url, received) = fake_matomo(StatusCode::OK, 0).await;
-    let e = event(
-        EventKind::CallCompleted,
-        json!({"duration_seconds": 95, "answered": true, "outcome": "answered"}),
-    );
+    let e = event(data::completed(95, true, Some(CallOutcome::Answered)));
     let delivery = claimed(matomo(&url, Some(TOKEN), Some(4)), e.clone());
     let sent = deliver(&Matomo, &delivery).await.unwrap();
     assert_eq!(
@@ -252,12 +250,8 @@ async fn an_answered_call_is_a_backdated_event_and_a_goal_conversion() {
 #[tokio::test]
 async fn without_a_token_nothing_is_backdated_and_no_token_is_sent() {
     let (url, received) = fake_matomo(StatusCode::OK, 0).await;
-    for kind in [
-        EventKind::CallInitiated,
-        EventKind::CallDialed,
-        EventKind::CallConnected,
-    ] {
-        deliver(&Matomo, &claimed(matomo(&url, None, Some(4)), event(kind, json!({}))))
+    for data in [data::initiated(), data::dialed(), data::connected()] {
+        deliver(&Matomo, &claimed(matomo(&url, None, Some(4)), event(data)))
             .await
             .unwrap();
     }
@@ -278,11 +272,8 @@ async fn without_a_token_nothing_is_backdated_and_no_token_is_sent() {
 #[tokio::test]
 async fn the_same_visitor_carries_a_leads_events_across_deliveries() {
     let (url, received) = fake_matomo(StatusCode::OK, 0).await;
-    let form = offline(event(EventKind::FormCompleted, json!({"matched_by": "new"})));
-    let status = offline(event(
-        EventKind::LeadStatusChanged,
-        json!({"from": "new", "to": "qualified"}),
-    ));
+    let form = offline(event(data::form(LeadMatch::New)));
+    let status = offline(event(data::status(LeadStatus::New, LeadStatus::Qualified)));
     deliver(&Matomo, &claimed(matomo(&url, Some(TOKEN), Some(4)), form))
         .await
         .unwrap();
@@ -306,10 +297,7 @@ async fn the_same_visitor_carries_a_leads_events_across_deliveries() {
 #[tokio::test]
 async fn a_sale_is_an_ecommerce_order() {
     let (url, received) = fake_matomo(StatusCode::OK, 0).await;
-    let e = event(
-        EventKind::SaleRecorded,
-        json!({"currency": "EUR", "revenue_minor": 49_990, "cost_minor": 10_000, "profit_minor": 39_990}),
-    );
+    let e = event(data::sale("EUR", 49_990, 10_000, None));
     deliver(&Matomo, &claimed(matomo(&url, Some(TOKEN), None), e))
         .await
         .unwrap();
@@ -325,19 +313,19 @@ async fn a_sale_is_an_ecommerce_order() {
 #[tokio::test]
 async fn statuses_without_an_event_send_nothing() {
     let (url, received) = fake_matomo(StatusCode::OK, 0).await;
-    let e = event(
-        EventKind::LeadStatusChanged,
-        json!({"from": "contacted", "to": "in_call"}),
-    );
+    let e = event(data::status(LeadStatus::Contacted, LeadStatus::InCall));
     let sent = deliver(&Matomo, &claimed(matomo(&url, None, None), e)).await.unwrap();
-    assert!(sent.response.unwrap().starts_with("nothing to send"));
+    assert_eq!(
+        sent.response.as_deref(),
+        Some("nothing to send: Matomo receives no event for the status 'in_call'")
+    );
     assert!(received.lock().unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn invalid_requests_are_final_and_server_errors_retry() {
     let (url, received) = fake_matomo(StatusCode::OK, 1).await;
-    let e = event(EventKind::FormCompleted, json!({}));
+    let e = event(data::form(LeadMatch::Email));
     match deliver(&Matomo, &claimed(matomo(&url, Some(TOKEN), Some(4)), e.clone())).await {
         Err(Failure::Permanent(message)) => assert!(message.contains("1 of 2"), "{message}"),
         other => panic!("{other:?}"),

@@ -120,7 +120,7 @@ async fn every_kind_of_event_keeps_its_exact_json(store: SqlStore) {
     let claimed = store.claim_deliveries(now, 30_000, 100).await.unwrap();
     let mut seen: Vec<(&str, String)> = claimed
         .iter()
-        .map(|d| (d.event.kind.as_str(), serde_json::to_string(&d.event.data).unwrap()))
+        .map(|d| (d.event.kind().as_str(), serde_json::to_string(&d.event.data).unwrap()))
         .collect();
     seen.sort();
     let by = r#""author":"api-key:ab12cd34""#;
