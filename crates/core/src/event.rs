@@ -2,6 +2,8 @@
 //! the change and delivered from the outbox to every outside system that subscribes.
 
 mod data;
+#[cfg(any(test, feature = "test-support"))]
+pub mod samples;
 
 pub use data::{
     Authored, CallCompleted, CallConnected, CallDialed, CallInitiated, EventData, FieldChange, FormCompleted,
@@ -272,13 +274,7 @@ mod tests {
                     gclid: Some("Cj0KCQ".into()),
                     ..ClickIds::default()
                 },
-                attribution: Some(Attribution {
-                    source: "google".into(),
-                    medium: "cpc".into(),
-                    campaign: None,
-                    term: None,
-                    content: None,
-                }),
+                attribution: Some(samples::google_cpc()),
                 visit_started_at: Some("2026-11-28T18:16:06.157Z".parse().unwrap()),
                 landing_url: Some("https://acme.example/contact?gclid=Cj0KCQ".into()),
             },

@@ -3,14 +3,40 @@
 //! change came from the CRM itself, and the guard that keeps two deliveries of one lead from
 //! creating two records.
 
-use super::{Cache, Failure, decimal};
+use super::{Cache, Failure, decimal, transport_failure};
 use leadline_core::event::{Event, EventData, LeadSnapshot};
 use leadline_core::store::StoreError;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
 use std::time::Duration;
 
 /// Why a store call failed, as a failure worth retrying.
 pub(crate) fn store_failure(error: StoreError) -> Failure {
     Failure::Retry(format!("database: {error}"))
+}
+
+/// Sends `method url` to a CRM's REST API with the bearer `token` and, when given, a JSON
+/// body, asking for JSON back; answers the status and the body. Only a transport error fails.
+pub(crate) async fn send_json(
+    http: &reqwest::Client,
+    timeout: Duration,
+    token: &str,
+    method: Method,
+    url: String,
+    body: Option<&Value>,
+) -> Result<(StatusCode, String), Failure> {
+    let mut request = http
+        .request(method, url)
+        .timeout(timeout)
+        .bearer_auth(token)
+        .header(reqwest::header::ACCEPT, "application/json");
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let response = request.send().await.map_err(|e| transport_failure(&e))?;
+    let status = response.status();
+    let body = response.text().await.map_err(|e| transport_failure(&e))?;
+    Ok((status, body))
 }
 
 /// `text` cut to at most `max` characters.
@@ -163,9 +189,8 @@ impl Drop for Creating<'_> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::outbox::ga4::payload::tests::data;
     use leadline_core::call::CallOutcome;
-    use leadline_core::channel::Attribution;
+    use leadline_core::event::samples as data;
     use leadline_core::event::{Authored, FieldChange, LeadUpdate, VisitorIds};
     use leadline_core::lead::{Author, LeadMatch, LeadStatus};
     use leadline_core::{BusinessId, LeadId};
@@ -180,13 +205,7 @@ pub(crate) mod tests {
             record_ref: Some(1042),
             lead: Some(snapshot()),
             visitor: VisitorIds {
-                attribution: Some(Attribution {
-                    source: "google".into(),
-                    medium: "cpc".into(),
-                    campaign: None,
-                    term: None,
-                    content: None,
-                }),
+                attribution: Some(data::google_cpc()),
                 ..VisitorIds::default()
             },
             data,
@@ -197,13 +216,10 @@ pub(crate) mod tests {
         LeadSnapshot {
             id: LeadId(5),
             record_ref: 1000,
-            status: "new".into(),
             name: Some("Ann Marie Lee".into()),
             email: Some("ann@example.com".into()),
             phone: Some("+12025550169".into()),
-            company: None,
-            source: Some("google / cpc".into()),
-            tags: vec![],
+            ..data::lead()
         }
     }
 

@@ -14,8 +14,8 @@
 //! - A status change `PATCH`es `hs_lead_status` ([`to_hubspot`]); a form or a contact change
 //!   `PATCH`es the contact fields.
 
-use super::crm::{ContactValues, Creating, authored_by, clip, store_failure, summary};
-use super::{Adapter, Context, Failure, Sent, http_failure, transport_failure};
+use super::crm::{ContactValues, Creating, authored_by, clip, send_json, store_failure, summary};
+use super::{Adapter, Context, Failure, Sent, http_failure};
 use async_trait::async_trait;
 use chrono::SecondsFormat;
 use leadline_core::event::{EventData, EventKind, LeadSnapshot};
@@ -169,18 +169,8 @@ impl<'a> Api<'a> {
 
     /// Sends `method path` with the token and a JSON body.
     pub(crate) async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Reply, Failure> {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .timeout(self.timeout)
-            .bearer_auth(self.token)
-            .header(reqwest::header::ACCEPT, "application/json");
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request.send().await.map_err(|e| transport_failure(&e))?;
-        let status = response.status();
-        let body = response.text().await.map_err(|e| transport_failure(&e))?;
+        let url = format!("{}{path}", self.base);
+        let (status, body) = send_json(self.http, self.timeout, self.token, method, url, body).await?;
         Ok(Reply { status, body })
     }
 

@@ -15,7 +15,7 @@
 //!   event twice; an ecommerce order is not, since Matomo discards an order id it has already
 //!   recorded (unless its "anonymize order IDs" privacy setting is on).
 
-use super::ga4::payload::{Refusal, sale_ref};
+use super::ga4::payload::{self, sale_ref};
 use super::{Adapter, Context, Failure, Sent, decimal, http_failure, transport_failure};
 use async_trait::async_trait;
 use leadline_core::event::{Event, EventData, EventKind};
@@ -34,15 +34,8 @@ pub const SYNTHETIC_HOST: &str = "https://leadline.invalid";
 /// One tracking request's parameters, in order.
 pub type Hit = Vec<(&'static str, String)>;
 
-/// What an event becomes.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Built {
-    Send(Vec<Hit>),
-    /// Nothing for Matomo in this event; the delivery is done, with the reason as its response.
-    Skip(Skip),
-    /// The event cannot be sent as it is; the delivery is dead.
-    Refuse(Refusal),
-}
+/// What an event becomes: hits to send, or why none are.
+pub type Built = payload::Built<Vec<Hit>, Skip>;
 
 /// Why Matomo is sent nothing for an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -307,8 +300,10 @@ fn bulk_answer(status: u16, body: &str, sent: usize) -> Result<Sent, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outbox::ga4::payload::tests::{data, event, offline};
+    use crate::outbox::ga4::payload::Refusal;
+    use crate::outbox::ga4::payload::tests::{event, offline};
     use leadline_core::call::CallOutcome;
+    use leadline_core::event::samples as data;
     use leadline_core::lead::LeadMatch;
 
     const KEY: &str = "ev_0123456789abcdefghijkl.7";

@@ -327,7 +327,7 @@ pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
 mod tests {
     use super::*;
     use crate::outbox::crm::tests::{event, snapshot};
-    use crate::outbox::ga4::payload::tests::data;
+    use leadline_core::event::samples as data;
     use serde_json::json;
 
     #[test]

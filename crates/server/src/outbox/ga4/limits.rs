@@ -287,9 +287,10 @@ fn check_items(path: &str, value: &Value, flag: &mut impl FnMut(String, Problem)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outbox::ga4::payload::tests::{at, data, event};
+    use crate::outbox::ga4::payload::tests::{at, event};
     use crate::outbox::ga4::payload::{Built, Ga4Event, build};
     use leadline_core::call::CallOutcome;
+    use leadline_core::event::samples as data;
     use leadline_core::lead::{LeadMatch, LeadStatus};
     use serde_json::{Map, json};
 

@@ -63,13 +63,13 @@ pub struct Ga4Event {
     pub params: Map<String, Value>,
 }
 
-/// What an event becomes.
+/// What an event becomes for an analytics tool (GA4's body, or Matomo's hits).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Built {
-    /// A body to validate and send.
-    Send(Payload),
+pub enum Built<T = Payload, S = Skip> {
+    /// What to send.
+    Send(T),
     /// Nothing is sent; the delivery is done, with the reason as its response.
-    Skip(Skip),
+    Skip(S),
     /// The event cannot be sent as it is; the delivery is dead.
     Refuse(Refusal),
 }

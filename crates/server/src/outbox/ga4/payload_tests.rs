@@ -1,14 +1,9 @@
 use super::*;
-use leadline_core::call::{CallOutcome, MatchedBy};
+use leadline_core::call::CallOutcome;
 use leadline_core::channel::Attribution;
-use leadline_core::event::{
-    Authored, CallCompleted, CallConnected, CallDialed, CallInitiated, FormCompleted, LeadSnapshot, LeadUpdate, Note,
-    StatusChange, VisitorIds,
-};
-use leadline_core::form::{MessageId, SubmissionVia};
-use leadline_core::lead::Author;
-use leadline_core::site::Currency;
-use leadline_core::{BusinessId, LeadId, SiteId};
+use leadline_core::event::VisitorIds;
+use leadline_core::event::samples as data;
+use leadline_core::{BusinessId, SiteId};
 use std::collections::BTreeMap;
 
 pub(crate) fn at(rfc3339: &str) -> DateTime<Utc> {
@@ -18,90 +13,6 @@ pub(crate) fn at(rfc3339: &str) -> DateTime<Utc> {
 /// A session that started at 2026-03-02T10:00:00Z (1772445600).
 pub(crate) const SESSION: &str = "GS2.1.s1772445600$o3$g1$t1772445700$j0$l0$h0";
 
-/// The data of each kind, as the adapters' tests need it.
-pub(crate) mod data {
-    use super::*;
-
-    pub(crate) fn initiated() -> EventData {
-        EventData::CallInitiated(CallInitiated {
-            element: "call-now".into(),
-            page_url: "https://acme.example/".into(),
-        })
-    }
-
-    pub(crate) fn dialed() -> EventData {
-        EventData::CallDialed(CallDialed {
-            caller: "+12025550199".into(),
-            matched_by: MatchedBy::Code,
-            source_label: None,
-        })
-    }
-
-    pub(crate) fn connected() -> EventData {
-        EventData::CallConnected(CallConnected {
-            answered_by: Some("+12025550111".into()),
-        })
-    }
-
-    pub(crate) fn completed(duration_seconds: u32, answered: bool, outcome: Option<CallOutcome>) -> EventData {
-        EventData::CallCompleted(CallCompleted {
-            answered,
-            answered_by: answered.then(|| "+12025550111".into()),
-            duration_seconds,
-            outcome,
-        })
-    }
-
-    pub(crate) fn form(matched_by: LeadMatch) -> EventData {
-        EventData::FormCompleted(FormCompleted {
-            fields: vec![("message".into(), "Call me back".into())],
-            matched_by,
-            message_id: MessageId::parse("m_0123456789abcdefghijkl").unwrap(),
-            page_url: Some("https://acme.example/contact".into()),
-            via: SubmissionVia::Browser,
-        })
-    }
-
-    pub(crate) fn status(from: LeadStatus, to: LeadStatus) -> EventData {
-        EventData::LeadStatusChanged(Authored {
-            author: Author::system(),
-            change: StatusChange { from, to },
-        })
-    }
-
-    /// A sale whose profit is revenue less cost.
-    pub(crate) fn sale(currency: &str, revenue_minor: i64, cost_minor: i64, call_ref: Option<u64>) -> EventData {
-        EventData::SaleRecorded(Authored {
-            author: Author::system(),
-            change: Sale {
-                call_ref,
-                cost_basis: None,
-                cost_minor,
-                currency: Currency::parse(currency).unwrap(),
-                profit_minor: revenue_minor - cost_minor,
-                revenue_minor,
-            },
-        })
-    }
-
-    pub(crate) fn note(text: &str) -> EventData {
-        EventData::NoteAdded(Authored {
-            author: Author::system(),
-            change: Note { text: text.into() },
-        })
-    }
-
-    pub(crate) fn tagged() -> EventData {
-        EventData::LeadUpdated(Authored {
-            author: Author::system(),
-            change: LeadUpdate::Tags {
-                added: vec!["vip".into()],
-                removed: vec![],
-            },
-        })
-    }
-}
-
 pub(crate) fn event(data: EventData) -> Event {
     Event {
         id: "ev_0123456789abcdefghijkl".into(),
@@ -109,17 +20,7 @@ pub(crate) fn event(data: EventData) -> Event {
         business_id: BusinessId(1),
         site_id: Some(SiteId(1)),
         record_ref: Some(1042),
-        lead: Some(LeadSnapshot {
-            id: LeadId(42),
-            record_ref: 1040,
-            status: "new".into(),
-            name: Some("Ada".into()),
-            email: None,
-            phone: Some("+12025550199".into()),
-            company: None,
-            source: Some("google / cpc".into()),
-            tags: vec![],
-        }),
+        lead: Some(data::lead()),
         visitor: VisitorIds {
             visitor_key: Some("ga:1234567890.1700000000".into()),
             ga_cookie: Some("GA1.1.1234567890.1700000000".into()),

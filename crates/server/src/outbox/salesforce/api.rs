@@ -3,6 +3,7 @@
 //! adapter makes. Errors keep Salesforce's own words.
 
 use super::TOKEN_TTL;
+use crate::outbox::crm::send_json;
 use crate::outbox::{Cache, Failure, http_failure, transport_failure};
 use leadline_core::event::LeadSnapshot;
 use leadline_core::outbox::{Integration, IntegrationConfig};
@@ -211,18 +212,8 @@ impl<'a> Api<'a> {
         loop {
             let token = self.token().await?;
             let url = format!("{}{path_and_query}", token.instance_url.trim_end_matches('/'));
-            let mut request = self
-                .http
-                .request(method.clone(), url)
-                .timeout(self.timeout)
-                .bearer_auth(&token.access_token)
-                .header(reqwest::header::ACCEPT, "application/json");
-            if let Some(body) = body {
-                request = request.json(body);
-            }
-            let response = request.send().await.map_err(|e| transport_failure(&e))?;
-            let status = response.status();
-            let body = response.text().await.map_err(|e| transport_failure(&e))?;
+            let (status, body) =
+                send_json(self.http, self.timeout, &token.access_token, method.clone(), url, body).await?;
             if status == StatusCode::UNAUTHORIZED && !refreshed {
                 self.cache.forget(&self.key);
                 refreshed = true;
