@@ -1,13 +1,24 @@
 //! Events: what happened to a lead, a call or a form, recorded in the same transaction as
 //! the change and delivered from the outbox to every outside system that subscribes.
 
+mod data;
+#[cfg(any(test, feature = "test-support"))]
+pub mod samples;
+
+pub use data::{
+    Authored, CallCompleted, CallConnected, CallDialed, CallInitiated, EventData, FieldChange, FormCompleted,
+    LeadUpdate, Note, Sale, StatusChange,
+};
+
 use crate::channel::{Attribution, ClickIds};
 use crate::{BusinessId, Invalid, LeadId, SiteId};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
 
-/// The kinds of event, with their wire names (`call.completed`).
+/// The kinds of event, with their wire names (`call.completed`); what each carries is its
+/// [`EventData`] variant of the same name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EventKind {
     /// A call element was clicked (click mode): a code was handed out.
@@ -19,23 +30,22 @@ pub enum EventKind {
     /// An operator answered.
     #[serde(rename = "call.connected")]
     CallConnected,
-    /// The call ended; data has `duration_seconds`, `answered`, `outcome`.
+    /// The call ended.
     #[serde(rename = "call.completed")]
     CallCompleted,
-    /// A form was submitted; data has `message_id`, `matched_by`.
+    /// A form was submitted.
     #[serde(rename = "form.completed")]
     FormCompleted,
-    /// The lead's status changed; data has `from`, `to`.
+    /// The lead's status changed.
     #[serde(rename = "lead.status_changed")]
     LeadStatusChanged,
-    /// A sale was recorded; data has `currency`, `revenue_minor`, `cost_minor`,
-    /// `profit_minor`, `call_ref`.
+    /// A sale was recorded.
     #[serde(rename = "sale.recorded")]
     SaleRecorded,
-    /// A note was added; data has `text`.
+    /// A note was added.
     #[serde(rename = "note.added")]
     NoteAdded,
-    /// Contact fields, custom fields or tags changed; data says what changed.
+    /// Contact fields, custom fields or tags changed.
     #[serde(rename = "lead.updated")]
     LeadUpdated,
 }
@@ -110,12 +120,12 @@ pub struct LeadSnapshot {
     pub tags: Vec<String>,
 }
 
-/// One event, assembled for delivery.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One event, assembled for delivery. As JSON (a webhook's body) it is an object with its
+/// fields in this order and `kind` second, before `occurred_at`.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     /// `ev_` and 22 random characters; with the integration's id it is the idempotency key.
     pub id: String,
-    pub kind: EventKind,
     pub occurred_at: DateTime<Utc>,
     pub business_id: BusinessId,
     pub site_id: Option<SiteId>,
@@ -123,14 +133,81 @@ pub struct Event {
     pub record_ref: Option<u64>,
     pub lead: Option<LeadSnapshot>,
     pub visitor: VisitorIds,
-    /// What is particular to the kind (see [`EventKind`]).
-    pub data: serde_json::Value,
+    /// What is particular to the kind, which it names.
+    pub data: EventData,
+}
+
+impl Event {
+    /// The event's kind: its data's.
+    pub fn kind(&self) -> EventKind {
+        self.data.kind()
+    }
+}
+
+/// An event as JSON has it, to be written.
+#[derive(Serialize)]
+struct WireOut<'a> {
+    id: &'a str,
+    kind: EventKind,
+    occurred_at: &'a DateTime<Utc>,
+    business_id: BusinessId,
+    site_id: Option<SiteId>,
+    record_ref: Option<u64>,
+    lead: &'a Option<LeadSnapshot>,
+    visitor: &'a VisitorIds,
+    data: &'a EventData,
+}
+
+/// An event as JSON has it, read: the data is read as its kind's.
+#[derive(Deserialize)]
+struct WireIn {
+    id: String,
+    kind: EventKind,
+    occurred_at: DateTime<Utc>,
+    business_id: BusinessId,
+    site_id: Option<SiteId>,
+    record_ref: Option<u64>,
+    lead: Option<LeadSnapshot>,
+    visitor: VisitorIds,
+    data: serde_json::Value,
+}
+
+impl Serialize for Event {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        WireOut {
+            id: &self.id,
+            kind: self.kind(),
+            occurred_at: &self.occurred_at,
+            business_id: self.business_id,
+            site_id: self.site_id,
+            record_ref: self.record_ref,
+            lead: &self.lead,
+            visitor: &self.visitor,
+            data: &self.data,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let wire = WireIn::deserialize(deserializer)?;
+        Ok(Self {
+            id: wire.id,
+            occurred_at: wire.occurred_at,
+            business_id: wire.business_id,
+            site_id: wire.site_id,
+            record_ref: wire.record_ref,
+            lead: wire.lead,
+            visitor: wire.visitor,
+            data: EventData::from_json(wire.kind, wire.data).map_err(D::Error::custom)?,
+        })
+    }
 }
 
 /// An event to record with a change, in the change's own transaction.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
-    pub kind: EventKind,
     pub business_id: BusinessId,
     pub site_id: Option<SiteId>,
     pub lead_id: Option<LeadId>,
@@ -140,7 +217,15 @@ pub struct NewEvent {
     pub submission_id: Option<i64>,
     /// The visit's row id, when the event comes from a visit (a click) rather than a record.
     pub visit_id: Option<i64>,
-    pub data: serde_json::Value,
+    /// What is particular to the kind, which it names.
+    pub data: EventData,
+}
+
+impl NewEvent {
+    /// The event's kind: its data's.
+    pub fn kind(&self) -> EventKind {
+        self.data.kind()
+    }
 }
 
 /// A fresh event id.
@@ -151,6 +236,8 @@ pub fn new_event_id() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::form::{MessageId, SubmissionVia};
+    use crate::lead::LeadMatch;
 
     #[test]
     fn kinds_round_trip_through_their_names() {
@@ -159,5 +246,70 @@ mod tests {
             assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
         }
         assert!(EventKind::parse("call.exploded").is_err());
+    }
+
+    fn delivered() -> Event {
+        Event {
+            id: "ev_SHEvmCvCbRoNNaHxcjAoeh".into(),
+            occurred_at: "2026-11-28T18:16:06.170Z".parse().unwrap(),
+            business_id: BusinessId(1),
+            site_id: Some(SiteId(1)),
+            record_ref: Some(1002),
+            lead: Some(LeadSnapshot {
+                id: LeadId(3),
+                record_ref: 1002,
+                status: "new".into(),
+                name: None,
+                email: Some("ann@example.com".into()),
+                phone: None,
+                company: None,
+                source: Some("google / cpc".into()),
+                tags: vec!["vip".into()],
+            }),
+            visitor: VisitorIds {
+                visitor_key: Some("ga:1000002.1700000000".into()),
+                ga_cookie: Some("GA1.1.1000002.1700000000".into()),
+                ga_streams: BTreeMap::from([("_ga_ABC123".into(), "GS2.1.s1764353766$o1".into())]),
+                click_ids: ClickIds {
+                    gclid: Some(crate::click_id::ClickId::parse(crate::click_id::ClickKind::Gclid, "Cj0KCQ").unwrap()),
+                    ..ClickIds::default()
+                },
+                attribution: Some(samples::google_cpc()),
+                visit_started_at: Some("2026-11-28T18:16:06.157Z".parse().unwrap()),
+                landing_url: Some("https://acme.example/contact?gclid=Cj0KCQ".into()),
+            },
+            data: EventData::FormCompleted(FormCompleted {
+                fields: vec![
+                    ("email".into(), "ann@example.com".into()),
+                    ("message".into(), "Please call me back".into()),
+                ],
+                matched_by: LeadMatch::New,
+                message_id: MessageId::parse("m_GeHw4o3Vo7YNTZMfyhXaw8").unwrap(),
+                page_url: None,
+                via: SubmissionVia::Processor,
+            }),
+        }
+    }
+
+    /// The body a signed webhook sends, byte for byte (receivers verify the signature over it).
+    const WEBHOOK_BODY: &str = concat!(
+        r#"{"id":"ev_SHEvmCvCbRoNNaHxcjAoeh","kind":"form.completed","occurred_at":"2026-11-28T18:16:06.170Z","#,
+        r#""business_id":1,"site_id":1,"record_ref":1002,"#,
+        r#""lead":{"id":3,"record_ref":1002,"status":"new","name":null,"email":"ann@example.com","phone":null,"#,
+        r#""company":null,"source":"google / cpc","tags":["vip"]},"#,
+        r#""visitor":{"visitor_key":"ga:1000002.1700000000","ga_cookie":"GA1.1.1000002.1700000000","#,
+        r#""ga_streams":{"_ga_ABC123":"GS2.1.s1764353766$o1"},"#,
+        r#""click_ids":{"gclid":"Cj0KCQ","gbraid":null,"wbraid":null,"msclkid":null,"fbclid":null},"#,
+        r#""attribution":{"source":"google","medium":"cpc","campaign":null,"term":null,"content":null},"#,
+        r#""visit_started_at":"2026-11-28T18:16:06.157Z","landing_url":"https://acme.example/contact?gclid=Cj0KCQ"},"#,
+        r#""data":{"fields":[["email","ann@example.com"],["message","Please call me back"]],"matched_by":"new","#,
+        r#""message_id":"m_GeHw4o3Vo7YNTZMfyhXaw8","page_url":null,"via":"processor"}}"#,
+    );
+
+    #[test]
+    fn a_webhook_body_keeps_its_exact_bytes_and_reads_back() {
+        let body = serde_json::to_string(&delivered()).unwrap();
+        assert_eq!(body, WEBHOOK_BODY);
+        assert_eq!(serde_json::from_str::<Event>(&body).unwrap(), delivered());
     }
 }

@@ -287,6 +287,18 @@ pub enum LeadMatch {
     New,
 }
 
+impl LeadMatch {
+    /// The stored and wire name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::VisitorKey => "visitor_key",
+            Self::Email => "email",
+            Self::Phone => "phone",
+            Self::New => "new",
+        }
+    }
+}
+
 /// Filters for listing leads; every one is optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LeadFilter {
@@ -317,6 +329,18 @@ pub struct LeadPage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lead_matches_are_named_as_they_are_serialised() {
+        for matched in [
+            LeadMatch::VisitorKey,
+            LeadMatch::Email,
+            LeadMatch::Phone,
+            LeadMatch::New,
+        ] {
+            assert_eq!(serde_json::to_value(matched).unwrap(), matched.as_str());
+        }
+    }
 
     #[test]
     fn statuses_round_trip_and_unknown_ones_are_named() {

@@ -2,13 +2,12 @@
 //! created, connected when an operator answers, completed when it ends. Each is recorded
 //! once: the call row remembers it, so retried or reordered callbacks add nothing.
 
-use crate::errors::backend;
+use crate::errors::{backend, corrupt};
 use crate::outbox::enqueue::enqueue;
-use leadline_core::call::NewCall;
-use leadline_core::event::{EventKind, NewEvent};
+use leadline_core::call::{CallOutcome, NewCall};
+use leadline_core::event::{CallCompleted, CallConnected, CallDialed, EventData, NewEvent};
 use leadline_core::store::StoreResult;
 use leadline_core::{BusinessId, LeadId, SiteId};
-use serde_json::json;
 use sqlx::AnyConnection;
 
 /// `call.dialed` for a call just created.
@@ -20,17 +19,16 @@ pub(crate) async fn dialed(
     now: i64,
 ) -> StoreResult<()> {
     let event = NewEvent {
-        kind: EventKind::CallDialed,
         business_id: new.business_id,
         site_id: Some(new.site_id),
         lead_id: Some(LeadId(lead)),
         call_id: Some(call_id),
         submission_id: None,
         visit_id: None,
-        data: json!({
-            "matched_by": new.origin.matched_by.as_str(),
-            "caller": new.caller.as_stored(),
-            "source_label": new.origin.source_label,
+        data: EventData::CallDialed(CallDialed {
+            caller: new.caller.as_stored().to_owned(),
+            matched_by: new.origin.matched_by,
+            source_label: new.origin.source_label.clone(),
         }),
     };
     enqueue(conn, &event, now).await
@@ -39,22 +37,30 @@ pub(crate) async fn dialed(
 /// `call.connected` and `call.completed` when the call (as the report left it) has reached
 /// them and they were not recorded yet. Most reports reach neither, and cost nothing more.
 pub(crate) async fn progressed(conn: &mut AnyConnection, call: &Reached, now: i64) -> StoreResult<()> {
-    let answered = call.answered_by.is_some() || call.outcome.as_deref() == Some("answered");
+    let outcome = call
+        .outcome
+        .as_deref()
+        .map(CallOutcome::parse)
+        .transpose()
+        .map_err(corrupt)?;
+    let answered = call.answered_by.is_some() || outcome == Some(CallOutcome::Answered);
     if answered && call.connected_event_at.is_none() && mark(conn, "connected_event_at", call.id, now).await? {
-        let data = json!({ "answered_by": call.answered_by });
-        enqueue(conn, &call.event(EventKind::CallConnected, data), now).await?;
+        let data = EventData::CallConnected(CallConnected {
+            answered_by: call.answered_by.clone(),
+        });
+        enqueue(conn, &call.event(data), now).await?;
     }
     if call.ended_at.is_some()
         && call.completed_event_at.is_none()
         && mark(conn, "completed_event_at", call.id, now).await?
     {
-        let data = json!({
-            "duration_seconds": call.duration_seconds.unwrap_or(0),
-            "answered": answered,
-            "outcome": call.outcome,
-            "answered_by": call.answered_by,
+        let data = EventData::CallCompleted(CallCompleted {
+            answered,
+            answered_by: call.answered_by.clone(),
+            duration_seconds: call.duration_seconds.and_then(|d| u32::try_from(d).ok()).unwrap_or(0),
+            outcome,
         });
-        enqueue(conn, &call.event(EventKind::CallCompleted, data), now).await?;
+        enqueue(conn, &call.event(data), now).await?;
     }
     Ok(())
 }
@@ -75,9 +81,8 @@ pub(crate) struct Reached {
 }
 
 impl Reached {
-    fn event(&self, kind: EventKind, data: serde_json::Value) -> NewEvent {
+    fn event(&self, data: EventData) -> NewEvent {
         NewEvent {
-            kind,
             business_id: BusinessId(self.business_id),
             site_id: Some(SiteId(self.site_id)),
             lead_id: Some(LeadId(self.lead_id)),

@@ -49,7 +49,9 @@ impl Adapter for Ga4 {
             Built::Send(payload) => payload,
             Built::Skip(reason) => {
                 tracing::debug!(idempotency_key = %key, %reason, "GA4: nothing to send");
-                return Ok(Sent { response: Some(reason) });
+                return Ok(Sent {
+                    response: Some(reason.to_string()),
+                });
             }
             Built::Refuse(reason) => return Err(Failure::Permanent(format!("not sent: {reason}"))),
         };

@@ -14,11 +14,11 @@
 //! - A status change `PATCH`es `hs_lead_status` ([`to_hubspot`]); a form or a contact change
 //!   `PATCH`es the contact fields.
 
-use super::salesforce::{Creating, authored_by, changed_fields, clip, split_name, store_failure, summary};
-use super::{Adapter, Context, Failure, Sent, http_failure, transport_failure};
+use super::crm::{ContactValues, Creating, authored_by, clip, send_json, store_failure, summary};
+use super::{Adapter, Context, Failure, Sent, http_failure};
 use async_trait::async_trait;
 use chrono::SecondsFormat;
-use leadline_core::event::{EventKind, LeadSnapshot};
+use leadline_core::event::{EventData, EventKind, LeadSnapshot};
 use leadline_core::lead::LeadStatus;
 use leadline_core::outbox::{Integration, IntegrationConfig};
 use reqwest::{Method, StatusCode};
@@ -61,31 +61,19 @@ pub fn from_hubspot(status: &str) -> Option<LeadStatus> {
     })
 }
 
-/// The contact's properties from the lead (`None` values left out); `only` limits them to
-/// the Leadline fields named (`name`, `email`, `phone`, `company`).
-fn contact_properties(lead: &LeadSnapshot, only: Option<&[String]>) -> Map<String, Value> {
-    let wanted = |field: &str| only.is_none_or(|only| only.iter().any(|f| f == field));
-    let mut properties = Map::new();
-    let mut put = |key: &str, value: Option<String>| {
-        if let Some(value) = value.filter(|v| !v.trim().is_empty()) {
-            properties.insert(key.into(), Value::String(value.trim().to_owned()));
-        }
-    };
-    if wanted("name") {
-        let (first, last) = split_name(lead.name.as_deref());
-        put("firstname", first);
-        put("lastname", last);
-    }
-    if wanted("email") {
-        put("email", lead.email.clone());
-    }
-    if wanted("phone") {
-        put("phone", lead.phone.clone());
-    }
-    if wanted("company") {
-        put("company", lead.company.clone());
-    }
+/// The contact's properties (`None` values left out).
+fn contact_properties(values: ContactValues) -> Map<String, Value> {
+    let properties = [
+        ("firstname", values.first_name),
+        ("lastname", values.last_name),
+        ("email", values.email),
+        ("phone", values.phone),
+        ("company", values.company),
+    ];
     properties
+        .into_iter()
+        .filter_map(|(key, value)| Some((key.to_owned(), Value::String(value?))))
+        .collect()
 }
 
 /// Text made safe for `hs_note_body`, which HubSpot shows as HTML.
@@ -181,18 +169,8 @@ impl<'a> Api<'a> {
 
     /// Sends `method path` with the token and a JSON body.
     pub(crate) async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Reply, Failure> {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .timeout(self.timeout)
-            .bearer_auth(self.token)
-            .header(reqwest::header::ACCEPT, "application/json");
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request.send().await.map_err(|e| transport_failure(&e))?;
-        let status = response.status();
-        let body = response.text().await.map_err(|e| transport_failure(&e))?;
+        let url = format!("{}{path}", self.base);
+        let (status, body) = send_json(self.http, self.timeout, self.token, method, url, body).await?;
         Ok(Reply { status, body })
     }
 
@@ -225,7 +203,7 @@ impl<'a> Api<'a> {
     /// Creates the contact, or finds the one HubSpot already has with its e-mail; answers the
     /// id and whether it was created.
     async fn create_contact(&self, lead: &LeadSnapshot) -> Result<(String, bool), Failure> {
-        let mut properties = contact_properties(lead, None);
+        let mut properties = contact_properties(ContactValues::of(lead, None));
         if let Ok(status) = LeadStatus::parse(&lead.status) {
             properties.insert("hs_lead_status".into(), Value::String(to_hubspot(status).into()));
         }
@@ -322,21 +300,20 @@ impl Adapter for Hubspot {
                 }
             }
         };
-        let properties = match event.kind {
+        let properties = match &event.data {
             // The pull made this change from HubSpot's own status; sending it back could only
             // replace a value Leadline has no word for with its nearest one.
-            EventKind::LeadStatusChanged if authored_by(event, AUTHOR) => Map::new(),
-            EventKind::LeadStatusChanged => {
+            EventData::LeadStatusChanged(_) if authored_by(event, AUTHOR) => Map::new(),
+            EventData::LeadStatusChanged(_) => {
                 let mut properties = Map::new();
                 if let Ok(status) = LeadStatus::parse(&lead.status) {
                     properties.insert("hs_lead_status".into(), Value::String(to_hubspot(status).into()));
                 }
                 properties
             }
-            EventKind::LeadUpdated => changed_fields(&event.data)
-                .map(|only| contact_properties(lead, Some(&only)))
-                .unwrap_or_default(),
-            EventKind::FormCompleted => contact_properties(lead, None),
+            EventData::LeadUpdated(_) | EventData::FormCompleted(_) => {
+                contact_properties(ContactValues::changed_by(event, lead))
+            }
             _ => Map::new(),
         };
         if !properties.is_empty() && !done.contains(&"created") {
@@ -358,7 +335,7 @@ impl Adapter for Hubspot {
             }
             done.push("updated");
         }
-        if let Some(line) = summary(event).filter(|_| makes_a_note(event.kind)) {
+        if let Some(line) = summary(event).filter(|_| makes_a_note(event.kind())) {
             let millis = event.occurred_at.timestamp_millis();
             if delivery.attempt <= 1 || !api.has_note_at(&contact, millis).await? {
                 let body = json!({

@@ -15,12 +15,14 @@
 //!   event twice; an ecommerce order is not, since Matomo discards an order id it has already
 //!   recorded (unless its "anonymize order IDs" privacy setting is on).
 
-use super::ga4::payload::{SaleAmounts, sale_ref};
-use super::{Adapter, Context, Failure, Sent, http_failure, transport_failure};
+use super::ga4::payload::{self, sale_ref};
+use super::{Adapter, Context, Failure, Sent, decimal, http_failure, transport_failure};
 use async_trait::async_trait;
-use leadline_core::event::{Event, EventKind};
+use leadline_core::event::{Event, EventData, EventKind};
+use leadline_core::lead::LeadStatus;
 use leadline_core::outbox::IntegrationConfig;
 use serde_json::{Value, json};
+use std::fmt;
 
 /// The Matomo adapter.
 pub struct Matomo;
@@ -32,14 +34,29 @@ pub const SYNTHETIC_HOST: &str = "https://leadline.invalid";
 /// One tracking request's parameters, in order.
 pub type Hit = Vec<(&'static str, String)>;
 
-/// What an event becomes.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Built {
-    Send(Vec<Hit>),
-    /// Nothing for Matomo in this event; the delivery is done.
-    Skip(String),
-    /// The event cannot be sent as it is; the delivery is dead.
-    Refuse(String),
+/// What an event becomes: hits to send, or why none are.
+pub type Built = payload::Built<Vec<Hit>, Skip>;
+
+/// Why Matomo is sent nothing for an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    /// Matomo has no event for this kind (a note, a lead update).
+    NoEvent(EventKind),
+    /// Matomo has no lead event for the status the lead moved to (`new`, `in_call`).
+    NoLeadEvent(LeadStatus),
+}
+
+impl fmt::Display for Skip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoEvent(kind) => write!(f, "nothing to send: Matomo receives no event for {}", kind.as_str()),
+            Self::NoLeadEvent(status) => write!(
+                f,
+                "nothing to send: Matomo receives no event for the status '{}'",
+                status.as_str()
+            ),
+        }
+    }
 }
 
 /// What the integration adds to every hit.
@@ -87,23 +104,6 @@ fn page_url(event: &Event) -> String {
     }
 }
 
-/// An amount in minor units as a decimal (`120050`, 2 digits → `1200.50`).
-fn decimal(minor: i64, digits: u16) -> String {
-    if digits == 0 {
-        return minor.to_string();
-    }
-    let scale = 10i64.pow(u32::from(digits));
-    let sign = if minor < 0 { "-" } else { "" };
-    let abs = minor.unsigned_abs();
-    let scale = scale.unsigned_abs();
-    format!(
-        "{sign}{}.{:0width$}",
-        abs / scale,
-        abs % scale,
-        width = usize::from(digits)
-    )
-}
-
 /// The hits for `event`, delivered under `idempotency_key`.
 pub fn build(event: &Event, idempotency_key: &str, target: Target) -> Built {
     let reference = record_ref(event).map(|r| r.to_string());
@@ -143,41 +143,34 @@ pub fn build(event: &Event, idempotency_key: &str, target: Target) -> Built {
     };
     let goal = || target.goal_id.map(|id| hit(vec![("idgoal", id.to_string())]));
 
-    let data = &event.data;
-    let hits = match event.kind {
-        EventKind::CallInitiated => vec![matomo_event("Calls", "initiated", None)],
-        EventKind::CallDialed => vec![matomo_event("Calls", "dialed", None)],
-        EventKind::CallConnected => vec![matomo_event("Calls", "connected", None)],
-        EventKind::CallCompleted => {
-            let duration = data["duration_seconds"].as_u64().unwrap_or(0);
-            let answered = data["answered"].as_bool().unwrap_or(duration > 0);
-            let mut hits = vec![matomo_event("Calls", "completed", Some(duration.to_string()))];
-            if answered {
+    let hits = match &event.data {
+        EventData::CallInitiated(_) => vec![matomo_event("Calls", "initiated", None)],
+        EventData::CallDialed(_) => vec![matomo_event("Calls", "dialed", None)],
+        EventData::CallConnected(_) => vec![matomo_event("Calls", "connected", None)],
+        EventData::CallCompleted(call) => {
+            let duration = call.duration_seconds.to_string();
+            let mut hits = vec![matomo_event("Calls", "completed", Some(duration))];
+            if call.answered {
                 hits.extend(goal());
             }
             hits
         }
-        EventKind::FormCompleted => {
+        EventData::FormCompleted(_) => {
             let mut hits = vec![matomo_event("Forms", "completed", None)];
             hits.extend(goal());
             hits
         }
-        EventKind::LeadStatusChanged => match data["to"].as_str() {
-            Some(to @ ("contacted" | "qualified" | "converted" | "lost")) => vec![matomo_event("Leads", to, None)],
-            other => {
-                return Built::Skip(format!(
-                    "nothing to send: Matomo receives no event for the status '{}'",
-                    other.unwrap_or("unknown")
-                ));
+        EventData::LeadStatusChanged(changed) => match changed.change.to {
+            to @ (LeadStatus::Contacted | LeadStatus::Qualified | LeadStatus::Converted | LeadStatus::Lost) => {
+                vec![matomo_event("Leads", to.as_str(), None)]
             }
+            to @ (LeadStatus::New | LeadStatus::InCall) => return Built::Skip(Skip::NoLeadEvent(to)),
         },
-        EventKind::SaleRecorded => {
-            let sale = match SaleAmounts::from_data(data) {
-                Ok(sale) => sale,
-                Err(reason) => return Built::Refuse(reason),
-            };
-            let Some(order) = sale_ref(event).map(|r| r.to_string()) else {
-                return Built::Refuse("the sale names no record ref".into());
+        EventData::SaleRecorded(recorded) => {
+            let sale = &recorded.change;
+            let order = match sale_ref(event, sale) {
+                Ok(order) => order.to_string(),
+                Err(refusal) => return Built::Refuse(refusal),
             };
             let digits = sale.currency.minor_digits();
             let revenue = decimal(sale.revenue_minor, digits);
@@ -197,12 +190,7 @@ pub fn build(event: &Event, idempotency_key: &str, target: Target) -> Built {
                 ("ec_items", items.to_string()),
             ])]
         }
-        EventKind::NoteAdded | EventKind::LeadUpdated => {
-            return Built::Skip(format!(
-                "nothing to send: Matomo receives no event for {}",
-                event.kind.as_str()
-            ));
-        }
+        data @ (EventData::NoteAdded(_) | EventData::LeadUpdated(_)) => return Built::Skip(Skip::NoEvent(data.kind())),
     };
     Built::Send(hits)
 }
@@ -261,7 +249,11 @@ impl Adapter for Matomo {
         };
         let hits = match build(&ctx.delivery.event, &key, target) {
             Built::Send(hits) => hits,
-            Built::Skip(reason) => return Ok(Sent { response: Some(reason) }),
+            Built::Skip(reason) => {
+                return Ok(Sent {
+                    response: Some(reason.to_string()),
+                });
+            }
             Built::Refuse(reason) => return Err(Failure::Permanent(format!("not sent: {reason}"))),
         };
         // Recorded without the URL, which may hold credentials (`https://user:pass@…`).
@@ -308,7 +300,11 @@ fn bulk_answer(status: u16, body: &str, sent: usize) -> Result<Sent, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outbox::ga4::payload::Refusal;
     use crate::outbox::ga4::payload::tests::{event, offline};
+    use leadline_core::call::CallOutcome;
+    use leadline_core::event::samples as data;
+    use leadline_core::lead::LeadMatch;
 
     const KEY: &str = "ev_0123456789abcdefghijkl.7";
 
@@ -333,10 +329,7 @@ mod tests {
 
     #[test]
     fn an_answered_call_is_an_event_and_a_goal_on_the_visitor() {
-        let e = event(
-            EventKind::CallCompleted,
-            json!({"duration_seconds": 95, "answered": true, "outcome": "answered"}),
-        );
+        let e = event(data::completed(95, true, Some(CallOutcome::Answered)));
         let hits = hits(&e, target());
         assert_eq!(hits.len(), 2);
         let (call, goal) = (&hits[0], &hits[1]);
@@ -365,12 +358,9 @@ mod tests {
 
     #[test]
     fn an_unanswered_call_converts_no_goal_and_no_goal_id_means_no_goal() {
-        let e = event(
-            EventKind::CallCompleted,
-            json!({"duration_seconds": 0, "answered": false}),
-        );
+        let e = event(data::completed(0, false, None));
         assert_eq!(hits(&e, target()).len(), 1);
-        let form = event(EventKind::FormCompleted, json!({"matched_by": "new"}));
+        let form = event(data::form(LeadMatch::New));
         assert_eq!(hits(&form, target()).len(), 2);
         let no_goal = Target {
             goal_id: None,
@@ -383,7 +373,7 @@ mod tests {
 
     #[test]
     fn without_a_token_nothing_is_backdated() {
-        let e = event(EventKind::CallDialed, json!({}));
+        let e = event(data::dialed());
         let hits = hits(
             &e,
             Target {
@@ -397,11 +387,11 @@ mod tests {
 
     #[test]
     fn the_visitor_id_is_stable_and_falls_back_on_the_lead() {
-        let e = event(EventKind::CallInitiated, json!({}));
+        let e = event(data::initiated());
         assert_eq!(visitor_id(&e), visitor_id(&e.clone()));
         let cookie_less = offline(e.clone());
         assert_ne!(visitor_id(&cookie_less), visitor_id(&e));
-        let mut later = offline(event(EventKind::LeadStatusChanged, json!({"to": "lost"})));
+        let mut later = offline(event(data::status(LeadStatus::New, LeadStatus::Lost)));
         later.id = "ev_another".into();
         assert_eq!(
             visitor_id(&later),
@@ -415,7 +405,7 @@ mod tests {
 
     #[test]
     fn an_offline_source_has_a_synthetic_url_and_its_campaign() {
-        let e = offline(event(EventKind::FormCompleted, json!({})));
+        let e = offline(event(data::form(LeadMatch::Email)));
         let hit = &hits(&e, target())[0];
         assert_eq!(param(hit, "url"), Some("https://leadline.invalid/lead/1042"));
         assert_eq!(param(hit, "_rcn"), Some("spring"));
@@ -423,24 +413,42 @@ mod tests {
     }
 
     #[test]
-    fn statuses_are_lead_events_and_new_or_in_call_are_not_sent() {
-        for to in ["contacted", "qualified", "converted", "lost"] {
-            let e = event(EventKind::LeadStatusChanged, json!({"from": "new", "to": to}));
+    fn statuses_are_lead_events_and_new_in_call_or_a_note_send_nothing() {
+        for to in [
+            LeadStatus::Contacted,
+            LeadStatus::Qualified,
+            LeadStatus::Converted,
+            LeadStatus::Lost,
+        ] {
+            let e = event(data::status(LeadStatus::New, to));
             let hit = &hits(&e, target())[0];
-            assert_eq!((param(hit, "e_c"), param(hit, "e_a")), (Some("Leads"), Some(to)));
+            assert_eq!(
+                (param(hit, "e_c"), param(hit, "e_a")),
+                (Some("Leads"), Some(to.as_str()))
+            );
         }
-        for to in ["new", "in_call"] {
-            let e = event(EventKind::LeadStatusChanged, json!({"from": "contacted", "to": to}));
-            assert!(matches!(build(&e, KEY, target()), Built::Skip(r) if r.starts_with("nothing to send")));
+        for to in [LeadStatus::New, LeadStatus::InCall] {
+            let e = event(data::status(LeadStatus::Contacted, to));
+            assert_eq!(build(&e, KEY, target()), Built::Skip(Skip::NoLeadEvent(to)));
         }
+        assert_eq!(
+            Skip::NoLeadEvent(LeadStatus::InCall).to_string(),
+            "nothing to send: Matomo receives no event for the status 'in_call'"
+        );
+        let note = event(data::note("hi"));
+        assert_eq!(
+            build(&note, KEY, target()),
+            Built::Skip(Skip::NoEvent(EventKind::NoteAdded))
+        );
+        assert_eq!(
+            Skip::NoEvent(EventKind::LeadUpdated).to_string(),
+            "nothing to send: Matomo receives no event for lead.updated"
+        );
     }
 
     #[test]
     fn a_sale_is_an_ecommerce_order_on_the_ref() {
-        let e = event(
-            EventKind::SaleRecorded,
-            json!({"currency": "USD", "revenue_minor": 120_005, "cost_minor": 0, "call_ref": 1042}),
-        );
+        let e = event(data::sale("USD", 120_005, 0, Some(1042)));
         let hits = hits(&e, target());
         assert_eq!(hits.len(), 1);
         let order = &hits[0];
@@ -448,17 +456,13 @@ mod tests {
         assert_eq!(param(order, "ec_id"), Some("1042"));
         assert_eq!(param(order, "revenue"), Some("1200.05"));
         assert_eq!(param(order, "ec_items"), Some(r#"[["1042","Lead 1042","",1200.05,1]]"#));
-        let broken = event(EventKind::SaleRecorded, json!({"revenue_minor": 1}));
-        assert!(matches!(build(&broken, KEY, target()), Built::Refuse(_)));
-    }
-
-    #[test]
-    fn decimals_are_exact() {
-        assert_eq!(decimal(120_050, 2), "1200.50");
-        assert_eq!(decimal(5, 2), "0.05");
-        assert_eq!(decimal(-150, 2), "-1.50");
-        assert_eq!(decimal(5000, 0), "5000");
-        assert_eq!(decimal(1234, 3), "1.234");
+        let mut unlabelled = event(data::sale("USD", 1, 0, None));
+        unlabelled.lead = None;
+        unlabelled.record_ref = None;
+        assert_eq!(
+            build(&unlabelled, KEY, target()),
+            Built::Refuse(Refusal::SaleWithoutRef)
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use leadline_core::BusinessId;
 use leadline_core::E164;
 use leadline_core::call::Call;
-use leadline_core::event::EventKind;
+use leadline_core::event::EventData;
 use leadline_core::outbox::{IntegrationConfig, PromptChannel};
 use leadline_core::store::StoreError;
 use leadline_core::tenant::TrackingNumber;
@@ -81,16 +81,16 @@ impl Adapter for OperatorPrompt {
             )));
         };
         let event = &delivery.event;
-        if event.kind != EventKind::CallCompleted {
+        let EventData::CallCompleted(completed) = &event.data else {
             return Ok(Sent {
                 response: Some(format!(
                     "nothing to send: prompts follow call.completed, not {}",
-                    event.kind.as_str()
+                    event.kind().as_str()
                 )),
             });
-        }
-        let answered_by = event.data["answered_by"].as_str().filter(|a| !a.is_empty());
-        let (true, Some(answered_by)) = (event.data["answered"].as_bool().unwrap_or(false), answered_by) else {
+        };
+        let answered_by = completed.answered_by.as_deref().filter(|a| !a.is_empty());
+        let (true, Some(answered_by)) = (completed.answered, answered_by) else {
             return Ok(Sent {
                 response: Some("nothing to send: nobody answered".into()),
             });
@@ -106,11 +106,7 @@ impl Adapter for OperatorPrompt {
             .call_by_ref(business, record_ref)
             .await
             .map_err(|e| store_failure(&format!("call {record_ref}"), e))?;
-        let seconds = event.data["duration_seconds"]
-            .as_u64()
-            .or(call.duration_seconds.map(u64::from))
-            .unwrap_or(0);
-        let prompt = prompt(&call, seconds);
+        let prompt = prompt(&call, u64::from(completed.duration_seconds));
         match channel {
             PromptChannel::Sms => send_sms(ctx, business, &call, &operator, &prompt).await,
             PromptChannel::Email => send_email(ctx, business, &operator, &prompt).await,

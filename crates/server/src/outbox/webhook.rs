@@ -107,7 +107,7 @@ impl Adapter for Webhook {
                 concat!("Leadline/", env!("CARGO_PKG_VERSION")),
             )
             .header(SIGNATURE_HEADER, sign(secret, timestamp, &body))
-            .header(EVENT_HEADER, delivery.event.kind.as_str())
+            .header(EVENT_HEADER, delivery.event.kind().as_str())
             .header(IDEMPOTENCY_HEADER, delivery.idempotency_key())
             .body(body)
             .send()
@@ -126,7 +126,9 @@ impl Adapter for Webhook {
 mod tests {
     use super::*;
     use crate::outbox::Cache;
-    use leadline_core::event::{Event, EventKind, VisitorIds};
+    use leadline_core::event::{Event, EventData, FormCompleted, VisitorIds};
+    use leadline_core::form::{MessageId, SubmissionVia};
+    use leadline_core::lead::LeadMatch;
     use leadline_core::outbox::{ClaimedDelivery, Integration, IntegrationId};
     use leadline_core::{BusinessId, SiteId};
     use std::sync::{Arc, Mutex};
@@ -238,7 +240,6 @@ mod tests {
             },
             event: Event {
                 id: "ev_0123456789abcdefghijkl".into(),
-                kind: EventKind::FormCompleted,
                 occurred_at: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
                 business_id: BusinessId(1),
                 site_id: Some(SiteId(2)),
@@ -249,7 +250,13 @@ mod tests {
                     ga_cookie: Some("GA1.1.123.456".into()),
                     ..VisitorIds::default()
                 },
-                data: serde_json::json!({"message_id": "m1", "matched_by": "visit"}),
+                data: EventData::FormCompleted(FormCompleted {
+                    fields: vec![("message".into(), "Call me back".into())],
+                    matched_by: LeadMatch::VisitorKey,
+                    message_id: MessageId::parse("m_0123456789abcdefghijkl").unwrap(),
+                    page_url: None,
+                    via: SubmissionVia::Browser,
+                }),
             },
         }
     }

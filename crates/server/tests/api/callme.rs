@@ -1,63 +1,35 @@
 //! Call-me: the visitor leaves a number, Leadline calls them through the provider's REST API
 //! (a local fake here that checks what it receives) and bridges them to the operators.
 
+use crate::fakes::FakeApi;
 use crate::helpers::{AUTH_TOKEN, Engine, Seeded, TestApp};
 use axum::Router;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::post;
 use leadline::config::Config;
 use leadline_core::call::MatchedBy;
 use leadline_core::site::SiteSettings;
 use leadline_core::store::CallStore;
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
 
-/// What the fake provider received: the Authorization header and the form.
-type Received = Arc<Mutex<Vec<(String, Vec<(String, String)>)>>>;
-
-/// A fake provider REST API on port 0 answering `status` with a call sid.
-async fn fake_provider(status: StatusCode) -> (String, Received) {
-    let received: Received = Arc::default();
-    let app = Router::new()
-        .route(
-            "/2010-04-01/Accounts/{account}/Calls.json",
-            post(
-                move |State(seen): State<Received>, headers: HeaderMap, body: String| async move {
-                    let auth = headers
-                        .get("authorization")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("")
-                        .to_owned();
-                    seen.lock()
-                        .unwrap()
-                        .push((auth, form_urlencoded::parse(body.as_bytes()).into_owned().collect()));
-                    (
-                        status,
-                        axum::Json(json!({ "sid": "CAfake0123456789", "message": "provider says no" })),
-                    )
-                },
-            ),
-        )
-        .with_state(received.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, received)
+/// A fake provider REST API answering `status` to `Calls.json`, with a call sid.
+async fn fake_provider(status: StatusCode) -> FakeApi {
+    let calls = move || async move {
+        let answer = json!({ "sid": "CAfake0123456789", "message": "provider says no" });
+        (status, axum::Json(answer))
+    };
+    let router = Router::new().route("/2010-04-01/Accounts/{account}/Calls.json", post(calls));
+    FakeApi::start(router).await
 }
 
-async fn spawn_with_provider(engine: Engine, status: StatusCode) -> (TestApp, Seeded, Received) {
+async fn spawn_with_provider(engine: Engine, status: StatusCode) -> (TestApp, Seeded, FakeApi) {
     spawn_with_settings(engine, status, SiteSettings::default()).await
 }
 
-async fn spawn_with_settings(
-    engine: Engine,
-    status: StatusCode,
-    settings: SiteSettings,
-) -> (TestApp, Seeded, Received) {
-    let (provider, received) = fake_provider(status).await;
+async fn spawn_with_settings(engine: Engine, status: StatusCode, settings: SiteSettings) -> (TestApp, Seeded, FakeApi) {
+    let received = fake_provider(status).await;
     let config = Config {
-        telephony_api_base_url: url::Url::parse(&provider).unwrap(),
+        telephony_api_base_url: url::Url::parse(&received.url).unwrap(),
         // The caps under test, not the per-address burst, must be what refuses.
         visit_registrations_per_ip_per_minute: 1_000_000,
         ..Config::default()
@@ -103,7 +75,8 @@ async fn the_visitor_is_called_and_bridged_to_the_operators(engine: Engine) {
         (Some(1000), Some("calling"))
     );
 
-    let (auth, form) = received.lock().unwrap()[0].clone();
+    let call = &received.requests()[0];
+    let (auth, form) = (call.header("authorization").unwrap_or_default(), call.form());
     use base64::Engine as _;
     let credentials = base64::engine::general_purpose::STANDARD.encode(format!("AC1:{AUTH_TOKEN}"));
     assert_eq!(auth, format!("Basic {credentials}"));
@@ -169,7 +142,7 @@ async fn bad_requests_place_no_call(engine: Engine) {
             .unwrap()
             .contains("phone number")
     );
-    assert!(received.lock().unwrap().is_empty(), "no call was placed");
+    assert!(received.requests().is_empty(), "no call was placed");
     app.finish().await;
 }
 
@@ -214,7 +187,7 @@ async fn call_me_calls_only_home_subscriber_lines_within_the_caps(engine: Engine
         assert_eq!(status, 400, "{phone}: {error}");
         assert!(error.contains(says), "{phone}: {error}");
     }
-    assert!(received.lock().unwrap().is_empty(), "no call was placed");
+    assert!(received.requests().is_empty(), "no call was placed");
     for _ in 0..3 {
         assert_eq!(
             call_me(&app, &seeded, &state, token, "+12025550199").await.status(),
@@ -236,11 +209,7 @@ async fn call_me_calls_only_home_subscriber_lines_within_the_caps(engine: Engine
     );
     let (status, error) = error_of(call_me(&app, &seeded, &second, &second["token"], "+12025550198").await).await;
     assert_eq!((status, error.contains("more calls today")), (403, true), "{error}");
-    assert_eq!(
-        received.lock().unwrap().len(),
-        4,
-        "exactly the allowed calls were placed"
-    );
+    assert_eq!(received.requests().len(), 4, "exactly the allowed calls were placed");
     let metrics = app.get("/metrics").await.text().await.unwrap();
     for (reason, count) in [("country", 2), ("line_kind", 1), ("visit_cap", 1), ("day_cap", 1)] {
         let line = format!("leadline_call_me_refusals_total{{reason=\"{reason}\"}} {count}");
@@ -264,22 +233,22 @@ async fn a_site_may_open_call_me_to_other_countries(engine: Engine) {
     );
     let (status, error) = error_of(call_me(&app, &seeded, &state, &state["token"], "+12025550199").await).await;
     assert_eq!((status, error.contains("US")), (400, true), "{error}");
-    assert_eq!(received.lock().unwrap().len(), 1);
+    assert_eq!(received.requests().len(), 1);
     app.finish().await;
 }
 
 async fn a_provider_redirect_is_not_followed_with_the_auth_token(engine: Engine) {
-    let (provider, seen, stolen) = crate::egress::redirecting(StatusCode::TEMPORARY_REDIRECT).await;
+    let (seen, stolen) = crate::egress::redirecting(StatusCode::TEMPORARY_REDIRECT).await;
     let config = Config {
-        telephony_api_base_url: url::Url::parse(&provider).unwrap(),
+        telephony_api_base_url: url::Url::parse(&seen.url).unwrap(),
         ..Config::default()
     };
     let (app, seeded) = TestApp::spawn_site(engine, config, SiteSettings::default()).await;
     let state = visit(&app, &seeded).await;
     let response = call_me(&app, &seeded, &state, &state["token"], "+12025550199").await;
     assert_eq!(response.status(), 503);
-    assert_eq!(seen.lock().unwrap().len(), 1, "the provider was asked once");
-    assert!(stolen.lock().unwrap().is_empty(), "the redirect was followed");
+    assert_eq!(seen.requests().len(), 1, "the provider was asked once");
+    assert!(stolen.requests().is_empty(), "the redirect was followed");
     assert!(
         app.store.call_by_ref(seeded.site.business_id, 1000).await.is_err(),
         "nothing recorded"

@@ -3,11 +3,11 @@
 //! `Referer`, no secret), and to a host name or an address that is not public (refused when
 //! the delivery is made, not only when the integration is added).
 
+use crate::fakes::FakeApi;
 use crate::helpers::{Engine, Seeded, TestApp};
 use crate::leads::submit;
 use axum::Router;
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, Uri, header};
 use axum::response::IntoResponse;
 use leadline::config::Config;
 use leadline::metrics::Metrics;
@@ -16,50 +16,30 @@ use leadline_core::form::FormIdentity;
 use leadline_core::outbox::{Delivery, DeliveryStatus, IntegrationConfig, NewIntegration};
 use leadline_core::site::SiteSettings;
 use leadline_core::store::OutboxStore;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::net::IpAddr;
+use std::sync::Arc;
 
 const GA4_SECRET: &str = "ga4-api-secret-never-leaves";
 const WEBHOOK_SECRET: &str = "whsec_redirect_test_secret";
 
-/// What a fake received: the method, the path and query, the headers and the body.
-pub type Seen = Arc<Mutex<Vec<(String, String, HeaderMap, String)>>>;
-
-/// A server on `bind` that records every request and answers `status`, with `location`
-/// (and the request's path and query appended) when given.
-pub async fn recorder(bind: &str, status: StatusCode, location: Option<String>) -> (SocketAddr, Seen) {
-    let seen: Seen = Arc::default();
-    let app = Router::new()
-        .fallback(move |State(seen): State<Seen>, request: Request| {
-            let location = location.clone();
-            async move {
-                let (parts, body) = request.into_parts();
-                let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
-                let target = parts.uri.path_and_query().map(|p| p.to_string()).unwrap_or_default();
-                seen.lock().unwrap().push((
-                    parts.method.to_string(),
-                    target.clone(),
-                    parts.headers,
-                    String::from_utf8_lossy(&body).into_owned(),
-                ));
-                match location {
-                    Some(to) => (status, [(header::LOCATION, format!("{to}{target}"))]).into_response(),
-                    None => status.into_response(),
-                }
-            }
-        })
-        .with_state(seen.clone());
-    let listener = tokio::net::TcpListener::bind(bind).await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (addr, seen)
+/// A server on `bind` that answers every request `status`, with `location` (and the
+/// request's path and query appended) when given.
+pub async fn recorder(bind: &str, status: StatusCode, location: Option<String>) -> FakeApi {
+    let answer = move |uri: Uri| async move {
+        let target = uri.path_and_query().map(|p| p.to_string()).unwrap_or_default();
+        match location {
+            Some(to) => (status, [(header::LOCATION, format!("{to}{target}"))]).into_response(),
+            None => status.into_response(),
+        }
+    };
+    FakeApi::bind(bind, Router::new().fallback(answer)).await
 }
 
 /// A fake answering `status` with a redirect to a second recording server, and that server.
-pub async fn redirecting(status: StatusCode) -> (String, Seen, Seen) {
-    let (second, stolen) = recorder("127.0.0.1:0", StatusCode::OK, None).await;
-    let (first, seen) = recorder("127.0.0.1:0", status, Some(format!("http://{second}"))).await;
-    (format!("http://{first}"), seen, stolen)
+pub async fn redirecting(status: StatusCode) -> (FakeApi, FakeApi) {
+    let second = recorder("127.0.0.1:0", StatusCode::OK, None).await;
+    let first = recorder("127.0.0.1:0", status, Some(second.url.clone())).await;
+    (first, second)
 }
 
 async fn add(app: &TestApp, seeded: &Seeded, config: IntegrationConfig) {
@@ -108,8 +88,8 @@ async fn a_webhook_redirect_is_not_followed_and_the_body_goes_nowhere_else(engin
     for status in [StatusCode::FOUND, StatusCode::TEMPORARY_REDIRECT] {
         let (app, seeded) =
             TestApp::spawn_site(engine, crate::helpers::delivering_by_hand(), SiteSettings::default()).await;
-        let (url, seen, stolen) = redirecting(status).await;
-        add(&app, &seeded, webhook(format!("{url}/hooks/leadline"))).await;
+        let (seen, stolen) = redirecting(status).await;
+        add(&app, &seeded, webhook(format!("{}/hooks/leadline", seen.url))).await;
 
         let deliveries = deliver_a_lead(&app, &seeded).await;
         assert!(!deliveries.is_empty());
@@ -123,12 +103,10 @@ async fn a_webhook_redirect_is_not_followed_and_the_body_goes_nowhere_else(engin
             deliveries.iter().all(|d| d.status == DeliveryStatus::Dead),
             "{deliveries:#?}"
         );
-        assert!(stolen.lock().unwrap().is_empty(), "{status}: the redirect was followed");
-        let requests = seen.lock().unwrap().clone();
+        assert!(stolen.requests().is_empty(), "{status}: the redirect was followed");
+        let requests = seen.requests();
         assert_eq!(requests.len(), deliveries.len(), "one request per delivery");
-        let referers = requests
-            .iter()
-            .filter(|(_, _, headers, _)| headers.contains_key(header::REFERER));
+        let referers = requests.iter().filter(|r| r.headers.contains_key(header::REFERER));
         assert_eq!(referers.count(), 0, "a Referer was sent");
         app.finish().await;
     }
@@ -137,18 +115,18 @@ async fn a_webhook_redirect_is_not_followed_and_the_body_goes_nowhere_else(engin
 async fn a_ga4_redirect_is_not_followed_and_its_secret_stays_home(engine: Engine) {
     let (app, seeded) =
         TestApp::spawn_site(engine, crate::helpers::delivering_by_hand(), SiteSettings::default()).await;
-    let (url, seen, stolen) = redirecting(StatusCode::MOVED_PERMANENTLY).await;
+    let (seen, stolen) = redirecting(StatusCode::MOVED_PERMANENTLY).await;
     let ga4 = IntegrationConfig::Ga4 {
         measurement_id: "G-REDIRECT1".into(),
         api_secret: GA4_SECRET.into(),
-        endpoint: Some(url),
+        endpoint: Some(seen.url.clone()),
         debug: false,
     };
     add(&app, &seeded, ga4).await;
 
     let deliveries = deliver_a_lead(&app, &seeded).await;
-    assert!(!seen.lock().unwrap().is_empty(), "GA4 was not asked: {deliveries:#?}");
-    assert!(stolen.lock().unwrap().is_empty(), "the redirect was followed");
+    assert!(!seen.requests().is_empty(), "GA4 was not asked: {deliveries:#?}");
+    assert!(stolen.requests().is_empty(), "the redirect was followed");
     for error in errors(&deliveries) {
         assert!(error.contains("not followed") && !error.contains(GA4_SECRET), "{error}");
     }
@@ -176,10 +154,15 @@ async fn a_name_for_this_machine() -> Option<String> {
 async fn refused_errors(engine: Engine, host: &str) -> Vec<String> {
     let (app, seeded) =
         TestApp::spawn_site(engine, crate::helpers::delivering_by_hand(), SiteSettings::default()).await;
-    let (addr, seen) = recorder("0.0.0.0:0", StatusCode::OK, None).await;
-    add(&app, &seeded, webhook(format!("http://{host}:{}/hook", addr.port()))).await;
+    let seen = recorder("0.0.0.0:0", StatusCode::OK, None).await;
+    add(
+        &app,
+        &seeded,
+        webhook(format!("http://{host}:{}/hook", seen.addr.port())),
+    )
+    .await;
     let deliveries = deliver_a_lead(&app, &seeded).await;
-    assert!(seen.lock().unwrap().is_empty(), "{host} was reached");
+    assert!(seen.requests().is_empty(), "{host} was reached");
     assert!(
         !deliveries.is_empty() && deliveries.iter().all(|d| d.status == DeliveryStatus::Dead),
         "{deliveries:#?}"

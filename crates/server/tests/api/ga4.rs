@@ -3,82 +3,42 @@
 //! lengths, the 72-hour backdating window) and records it. The adapter is called directly with
 //! a hand-built claimed delivery, as the outbox worker calls it.
 
+use crate::fakes::FakeApi;
+use crate::outbox_events::{claimed, deliver, event, offline};
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use chrono::{DateTime, TimeDelta, Utc};
+use leadline::outbox::Failure;
 use leadline::outbox::ga4::Ga4;
-use leadline::outbox::{Adapter, Cache, Context, Failure, Sent};
-use leadline_core::channel::Attribution;
-use leadline_core::event::{Event, EventKind, LeadSnapshot, VisitorIds};
-use leadline_core::outbox::{ClaimedDelivery, Integration, IntegrationConfig, IntegrationId};
-use leadline_core::{BusinessId, LeadId, SiteId};
-use leadline_store::{DatabaseUrl, OpenOptions, SqlStore};
+use leadline_core::call::CallOutcome;
+use leadline_core::event::samples as data;
+use leadline_core::lead::{LeadMatch, LeadStatus};
+use leadline_core::outbox::IntegrationConfig;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 const SECRET: &str = "mp-secret-do-not-log";
 const MEASUREMENT_ID: &str = "G-ABC123";
 
-/// One request the fake received, and what was wrong with it.
+/// One request the fake received, its body read as JSON.
 #[derive(Debug, Clone)]
 pub struct Received {
     pub path: String,
     pub query: HashMap<String, String>,
     pub body: Value,
-    pub problems: Vec<String>,
+    pub received_at: Instant,
 }
 
-#[derive(Clone)]
-struct Fake {
-    received: Arc<Mutex<Vec<Received>>>,
-    status: StatusCode,
-    validation_messages: Value,
-}
-
-/// A fake GA4 on port 0: `/mp/collect` answers `status` (204 by default, as GA4 does, even to
-/// bad data); `/debug/mp/collect` answers `validation_messages`.
-async fn fake_ga4(status: StatusCode, validation_messages: Value) -> (String, Arc<Mutex<Vec<Received>>>) {
-    let fake = Fake {
-        received: Arc::default(),
-        status,
-        validation_messages,
-    };
-    let received = fake.received.clone();
-    let app = Router::new()
-        .route("/mp/collect", post(collect))
-        .route("/debug/mp/collect", post(collect))
-        .with_state(fake);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, received)
-}
-
-async fn collect(
-    State(fake): State<Fake>,
-    uri: Uri,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let (body, problems) = check(&query, &headers, &body);
-    let debug = uri.path().starts_with("/debug/");
-    fake.received.lock().unwrap().push(Received {
-        path: uri.path().to_owned(),
-        query,
-        body,
-        problems,
-    });
-    if debug {
-        return axum::Json(json!({ "validationMessages": fake.validation_messages })).into_response();
-    }
-    (fake.status, "").into_response()
+/// A fake GA4: `/mp/collect` answers `status` (204 by default, as GA4 does, even to bad
+/// data); `/debug/mp/collect` answers `validation_messages`.
+pub async fn fake_ga4(status: StatusCode, validation_messages: Value) -> FakeApi {
+    let answer = json!({ "validationMessages": validation_messages });
+    let router = Router::new()
+        .route("/mp/collect", post(move || async move { status }))
+        .route("/debug/mp/collect", post(move || async move { axum::Json(answer) }));
+    FakeApi::start(router).await
 }
 
 const RESERVED_EVENTS: [&str; 12] = [
@@ -222,118 +182,46 @@ fn check(query: &HashMap<String, String>, headers: &HeaderMap, raw: &[u8]) -> (V
 }
 
 /// The requests received, after asserting that every one of them was valid.
-pub fn valid(received: &Arc<Mutex<Vec<Received>>>) -> Vec<Received> {
-    let all = received.lock().unwrap().clone();
-    for r in &all {
-        assert!(
-            r.problems.is_empty(),
-            "the fake GA4 found {:?} in {}",
-            r.problems,
-            r.body
-        );
+pub fn valid(fake: &FakeApi) -> Vec<Received> {
+    let checked = fake.requests().into_iter().map(|r| {
+        let query = r.query_map();
+        let (body, problems) = check(&query, &r.headers, &r.body);
+        assert!(problems.is_empty(), "the fake GA4 found {problems:?} in {body}");
+        Received {
+            path: r.path,
+            query,
+            body,
+            received_at: r.received_at,
+        }
+    });
+    checked.collect()
+}
+
+/// Every GA4 event received so far (each with its request's `client_id`), and when it came,
+/// after asserting that every request was valid.
+pub fn events(fake: &FakeApi) -> Vec<(Instant, Value)> {
+    let mut events = Vec::new();
+    for r in valid(fake) {
+        for event in r.body["events"].as_array().into_iter().flatten() {
+            let mut event = event.clone();
+            event["client_id"] = r.body["client_id"].clone();
+            events.push((r.received_at, event));
+        }
     }
-    all
+    events
 }
 
-/// A claimed delivery of `event` to `config`.
-pub fn claimed(config: IntegrationConfig, event: Event) -> ClaimedDelivery {
-    ClaimedDelivery {
-        id: 11,
-        lease_token: "lease".into(),
-        attempt: 1,
-        integration: Integration {
-            id: IntegrationId(7),
-            business_id: BusinessId(1),
-            site_id: Some(SiteId(1)),
-            name: "analytics".into(),
-            config,
-            enabled: true,
-            created_at: Utc::now(),
-        },
-        event,
+/// The first GA4 event named `name` and when it came, once it has (the worker sends in the
+/// background); fails at `deadline`.
+pub async fn wait_for_event(fake: &FakeApi, name: &str, deadline: Instant) -> (Instant, Value) {
+    loop {
+        let events = events(fake);
+        if let Some(found) = events.iter().find(|(_, e)| e["name"] == name) {
+            return found.clone();
+        }
+        assert!(Instant::now() < deadline, "no {name} reached GA4: {events:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
-}
-
-/// Calls `adapter` as the worker does, with a fresh store it does not need.
-pub async fn deliver(adapter: &dyn Adapter, delivery: &ClaimedDelivery) -> Result<Sent, Failure> {
-    let dir = tempfile::tempdir().unwrap();
-    let options = OpenOptions {
-        create_if_missing: true,
-        ..OpenOptions::default()
-    };
-    let store = SqlStore::open_and_migrate(&DatabaseUrl::Sqlite(dir.path().join("t.db")), &options)
-        .await
-        .unwrap();
-    let http = leadline::egress::client(Duration::from_secs(5));
-    let cache = Cache::default();
-    let ctx = Context {
-        http: &http,
-        store: &store,
-        delivery,
-        timeout: Duration::from_secs(5),
-        cache: &cache,
-        provider_api_base: "https://api.twilio.com",
-        mailer: None,
-    };
-    let outcome = adapter.deliver(&ctx).await;
-    store.close().await;
-    outcome
-}
-
-/// An event that happened ten minutes ago in a session that began five minutes before it,
-/// from a visitor with GA cookies, for lead 42 (ref 1040); labelled with ref 1042.
-pub fn event(kind: EventKind, data: Value) -> Event {
-    let occurred_at = DateTime::from_timestamp(Utc::now().timestamp() - 600, 0).unwrap();
-    let session_start = occurred_at.timestamp() - 300;
-    Event {
-        id: format!("ev_{}", leadline_core::secret::random_token(22)),
-        kind,
-        occurred_at,
-        business_id: BusinessId(1),
-        site_id: Some(SiteId(1)),
-        record_ref: Some(1042),
-        lead: Some(LeadSnapshot {
-            id: LeadId(42),
-            record_ref: 1040,
-            status: "new".into(),
-            name: Some("Ada Lovelace".into()),
-            email: Some("ada@example.com".into()),
-            phone: None,
-            company: None,
-            source: Some("google / cpc".into()),
-            tags: vec![],
-        }),
-        visitor: VisitorIds {
-            visitor_key: Some("ga:1234567890.1700000000".into()),
-            ga_cookie: Some("GA1.1.1234567890.1700000000".into()),
-            ga_streams: BTreeMap::from([
-                (
-                    "_ga_ABC123".into(),
-                    format!("GS2.1.s{session_start}$o2$g1$t{session_start}$j0$l0$h0"),
-                ),
-                ("_ga_OTHER9".into(), "GS2.1.s1600000000$o1".into()),
-            ]),
-            visit_started_at: DateTime::from_timestamp(session_start, 0),
-            landing_url: Some("https://acme.example/plumbing?utm_source=google&utm_medium=cpc".into()),
-            ..VisitorIds::default()
-        },
-        data,
-    }
-}
-
-/// The same event from a print ad's number: no cookie, no visit, the source's UTM fields.
-pub fn offline(mut event: Event) -> Event {
-    event.visitor = VisitorIds {
-        attribution: Some(Attribution {
-            source: "gazette".into(),
-            medium: "print".into(),
-            campaign: Some("spring-flyer".into()),
-            term: Some("plumber".into()),
-            content: None,
-        }),
-        ..VisitorIds::default()
-    };
-    event
 }
 
 fn ga4(endpoint: &str, debug: bool) -> IntegrationConfig {
@@ -347,16 +235,13 @@ fn ga4(endpoint: &str, debug: bool) -> IntegrationConfig {
 
 #[tokio::test]
 async fn a_completed_call_reaches_ga4_on_the_visitors_client_and_session() {
-    let (url, received) = fake_ga4(StatusCode::NO_CONTENT, json!([])).await;
-    let e = event(
-        EventKind::CallCompleted,
-        json!({"duration_seconds": 95, "answered": true, "outcome": "answered"}),
-    );
-    let delivery = claimed(ga4(&url, false), e.clone());
+    let fake = fake_ga4(StatusCode::NO_CONTENT, json!([])).await;
+    let e = event(data::completed(95, true, Some(CallOutcome::Answered)));
+    let delivery = claimed(ga4(&fake.url, false), e.clone());
     let sent = deliver(&Ga4, &delivery).await.unwrap();
     assert_eq!(sent.response.as_deref(), Some("sent call_completed (HTTP 204)"));
 
-    let all = valid(&received);
+    let all = valid(&fake);
     assert_eq!(all.len(), 1);
     let r = &all[0];
     assert_eq!(r.path, "/mp/collect");
@@ -377,44 +262,33 @@ async fn a_completed_call_reaches_ga4_on_the_visitors_client_and_session() {
 
 #[tokio::test]
 async fn every_kind_ga4_receives_arrives_valid_and_labelled() {
-    let (url, received) = fake_ga4(StatusCode::NO_CONTENT, json!([])).await;
+    let fake = fake_ga4(StatusCode::NO_CONTENT, json!([])).await;
     let cases = [
-        (EventKind::CallInitiated, json!({}), vec!["call_initiated"]),
+        (data::initiated(), vec!["call_initiated"]),
+        (data::dialed(), vec!["call_dialed"]),
+        (data::connected(), vec!["call_connected"]),
+        (data::form(LeadMatch::New), vec!["form_completed", "generate_lead"]),
         (
-            EventKind::CallDialed,
-            json!({"matched_by": "code"}),
-            vec!["call_dialed"],
-        ),
-        (EventKind::CallConnected, json!({}), vec!["call_connected"]),
-        (
-            EventKind::FormCompleted,
-            json!({"message_id": "m1", "matched_by": "new"}),
-            vec!["form_completed", "generate_lead"],
-        ),
-        (
-            EventKind::LeadStatusChanged,
-            json!({"from": "new", "to": "contacted"}),
+            data::status(LeadStatus::New, LeadStatus::Contacted),
             vec!["working_lead"],
         ),
         (
-            EventKind::LeadStatusChanged,
-            json!({"from": "qualified", "to": "converted"}),
+            data::status(LeadStatus::Qualified, LeadStatus::Converted),
             vec!["close_convert_lead"],
         ),
         (
-            EventKind::LeadStatusChanged,
-            json!({"from": "contacted", "to": "lost"}),
+            data::status(LeadStatus::Contacted, LeadStatus::Lost),
             vec!["close_unconvert_lead"],
         ),
     ];
-    for (kind, data, _) in &cases {
-        deliver(&Ga4, &claimed(ga4(&url, false), event(*kind, data.clone())))
+    for (data, _) in &cases {
+        deliver(&Ga4, &claimed(ga4(&fake.url, false), event(data.clone())))
             .await
             .unwrap();
     }
-    let all = valid(&received);
+    let all = valid(&fake);
     assert_eq!(all.len(), cases.len());
-    for (r, (_, _, names)) in all.iter().zip(&cases) {
+    for (r, (_, names)) in all.iter().zip(&cases) {
         let got: Vec<&str> = r.body["events"]
             .as_array()
             .unwrap()
@@ -430,13 +304,10 @@ async fn every_kind_ga4_receives_arrives_valid_and_labelled() {
 
 #[tokio::test]
 async fn an_offline_lead_is_sent_on_the_leads_client_with_its_utm_fields() {
-    let (url, received) = fake_ga4(StatusCode::NO_CONTENT, json!([])).await;
-    let e = offline(event(
-        EventKind::LeadStatusChanged,
-        json!({"from": "contacted", "to": "qualified"}),
-    ));
-    deliver(&Ga4, &claimed(ga4(&url, false), e)).await.unwrap();
-    let all = valid(&received);
+    let fake = fake_ga4(StatusCode::NO_CONTENT, json!([])).await;
+    let e = offline(event(data::status(LeadStatus::Contacted, LeadStatus::Qualified)));
+    deliver(&Ga4, &claimed(ga4(&fake.url, false), e)).await.unwrap();
+    let all = valid(&fake);
     let body = &all[0].body;
     assert_eq!(body["client_id"], "42.1040");
     let params = &body["events"][0]["params"];
@@ -450,14 +321,10 @@ async fn an_offline_lead_is_sent_on_the_leads_client_with_its_utm_fields() {
 
 #[tokio::test]
 async fn a_sale_is_a_purchase_with_its_amounts() {
-    let (url, received) = fake_ga4(StatusCode::NO_CONTENT, json!([])).await;
-    let e = event(
-        EventKind::SaleRecorded,
-        json!({"currency": "USD", "revenue_minor": 120_050, "cost_minor": 20_000,
-               "profit_minor": 100_050, "call_ref": 1042}),
-    );
-    deliver(&Ga4, &claimed(ga4(&url, false), e)).await.unwrap();
-    let all = valid(&received);
+    let fake = fake_ga4(StatusCode::NO_CONTENT, json!([])).await;
+    let e = event(data::sale("USD", 120_050, 20_000, Some(1042)));
+    deliver(&Ga4, &claimed(ga4(&fake.url, false), e)).await.unwrap();
+    let all = valid(&fake);
     let event = &all[0].body["events"][0];
     assert_eq!(event["name"], "purchase");
     let p = &event["params"];
@@ -485,26 +352,23 @@ async fn a_sale_is_a_purchase_with_its_amounts() {
 
 #[tokio::test]
 async fn long_free_text_arrives_cut_to_100_characters() {
-    let (url, received) = fake_ga4(StatusCode::NO_CONTENT, json!([])).await;
-    let e = event(
-        EventKind::CallCompleted,
-        json!({"duration_seconds": 1, "answered": true, "outcome": "ü".repeat(400)}),
-    );
-    deliver(&Ga4, &claimed(ga4(&url, false), e)).await.unwrap();
-    let all = valid(&received);
-    let outcome = all[0].body["events"][0]["params"]["outcome"].as_str().unwrap();
-    assert_eq!(outcome.chars().count(), 100);
+    let fake = fake_ga4(StatusCode::NO_CONTENT, json!([])).await;
+    let mut e = event(data::form(LeadMatch::New));
+    if let Some(lead) = e.lead.as_mut() {
+        lead.source = Some("ü".repeat(400));
+    }
+    deliver(&Ga4, &claimed(ga4(&fake.url, false), e)).await.unwrap();
+    let all = valid(&fake);
+    let source = all[0].body["events"][1]["params"]["lead_source"].as_str().unwrap();
+    assert_eq!(source.chars().count(), 100);
 }
 
 #[tokio::test]
 async fn an_event_older_than_72_hours_is_dead_and_never_sent() {
-    let (url, received) = fake_ga4(StatusCode::NO_CONTENT, json!([])).await;
-    let mut e = event(
-        EventKind::CallCompleted,
-        json!({"duration_seconds": 10, "answered": true}),
-    );
+    let fake = fake_ga4(StatusCode::NO_CONTENT, json!([])).await;
+    let mut e = event(data::completed(10, true, None));
     e.occurred_at = Utc::now() - TimeDelta::hours(73);
-    let outcome = deliver(&Ga4, &claimed(ga4(&url, false), e)).await;
+    let outcome = deliver(&Ga4, &claimed(ga4(&fake.url, false), e)).await;
     match outcome {
         Err(Failure::Permanent(message)) => {
             assert!(
@@ -514,33 +378,34 @@ async fn an_event_older_than_72_hours_is_dead_and_never_sent() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(received.lock().unwrap().is_empty());
+    assert!(fake.requests().is_empty());
 }
 
 #[tokio::test]
 async fn a_status_without_a_ga4_event_is_done_without_a_request() {
-    let (url, received) = fake_ga4(StatusCode::NO_CONTENT, json!([])).await;
-    for to in ["new", "in_call"] {
-        let e = event(EventKind::LeadStatusChanged, json!({"from": "contacted", "to": to}));
-        let sent = deliver(&Ga4, &claimed(ga4(&url, false), e)).await.unwrap();
-        assert!(
-            sent.response.as_deref().unwrap().starts_with("nothing to send"),
-            "{sent:?}"
+    let fake = fake_ga4(StatusCode::NO_CONTENT, json!([])).await;
+    for to in [LeadStatus::New, LeadStatus::InCall] {
+        let e = event(data::status(LeadStatus::Contacted, to));
+        let sent = deliver(&Ga4, &claimed(ga4(&fake.url, false), e)).await.unwrap();
+        let expected = format!(
+            "nothing to send: GA4 receives no event for this lead.status_changed (status {})",
+            to.as_str()
         );
+        assert_eq!(sent.response, Some(expected));
     }
-    assert!(received.lock().unwrap().is_empty());
+    assert!(fake.requests().is_empty());
 }
 
 #[tokio::test]
 async fn debug_mode_posts_to_the_validation_server_and_keeps_its_answer() {
-    let (url, received) = fake_ga4(StatusCode::NO_CONTENT, json!([])).await;
-    let e = event(EventKind::CallConnected, json!({}));
-    let sent = deliver(&Ga4, &claimed(ga4(&url, true), e)).await.unwrap();
+    let fake = fake_ga4(StatusCode::NO_CONTENT, json!([])).await;
+    let e = event(data::connected());
+    let sent = deliver(&Ga4, &claimed(ga4(&fake.url, true), e)).await.unwrap();
     assert_eq!(
         sent.response.as_deref(),
         Some(r#"GA4 validation: no messages {"validationMessages":[]}"#)
     );
-    let all = valid(&received);
+    let all = valid(&fake);
     assert_eq!(all[0].path, "/debug/mp/collect");
     assert_eq!(all[0].query["api_secret"], SECRET);
 }
@@ -552,9 +417,9 @@ async fn validation_messages_in_debug_mode_make_the_delivery_dead_with_them() {
          "validationCode": "VALUE_INVALID"},
         {"fieldPath": "client_id", "description": "Client id is odd.", "validationCode": "VALUE_INVALID"}
     ]);
-    let (url, received) = fake_ga4(StatusCode::NO_CONTENT, messages).await;
-    let e = event(EventKind::CallConnected, json!({}));
-    let outcome = deliver(&Ga4, &claimed(ga4(&url, true), e)).await;
+    let fake = fake_ga4(StatusCode::NO_CONTENT, messages).await;
+    let e = event(data::connected());
+    let outcome = deliver(&Ga4, &claimed(ga4(&fake.url, true), e)).await;
     assert_eq!(
         outcome,
         Err(Failure::Permanent(
@@ -563,20 +428,20 @@ async fn validation_messages_in_debug_mode_make_the_delivery_dead_with_them() {
                 .into()
         ))
     );
-    assert_eq!(valid(&received).len(), 1);
+    assert_eq!(valid(&fake).len(), 1);
 }
 
 #[tokio::test]
 async fn server_errors_retry_refusals_are_final_and_the_secret_never_shows() {
-    let (url, _) = fake_ga4(StatusCode::SERVICE_UNAVAILABLE, json!([])).await;
-    let e = event(EventKind::CallInitiated, json!({}));
-    match deliver(&Ga4, &claimed(ga4(&url, false), e.clone())).await {
+    let fake = fake_ga4(StatusCode::SERVICE_UNAVAILABLE, json!([])).await;
+    let e = event(data::initiated());
+    match deliver(&Ga4, &claimed(ga4(&fake.url, false), e.clone())).await {
         Err(Failure::Retry(message)) => assert!(message.contains("503") && !message.contains(SECRET)),
         other => panic!("{other:?}"),
     }
-    let (url, _) = fake_ga4(StatusCode::FORBIDDEN, json!([])).await;
+    let fake = fake_ga4(StatusCode::FORBIDDEN, json!([])).await;
     assert!(matches!(
-        deliver(&Ga4, &claimed(ga4(&url, false), e.clone())).await,
+        deliver(&Ga4, &claimed(ga4(&fake.url, false), e.clone())).await,
         Err(Failure::Permanent(_))
     ));
 

@@ -2,10 +2,9 @@
 //! on a record, a sale in the keyword form that reaches a local GA4 as `purchase`, and the
 //! refusals (a wrong signature, a stranger's number, an unknown ref) that change nothing.
 
+use crate::ga4::{fake_ga4, wait_for_event};
 use crate::helpers::{AUTH_TOKEN, Engine, Seeded, TestApp};
-use axum::Router;
-use axum::extract::State;
-use axum::routing::post;
+use axum::http::StatusCode;
 use leadline::config::Config;
 use leadline::metrics::Metrics;
 use leadline::outbox::worker::{Settings, Worker};
@@ -19,7 +18,7 @@ use leadline_core::site::SiteSettings;
 use leadline_core::store::{CallStore, LeadStore, OutboxStore, UserStore};
 use leadline_core::tenant::{NewUser, Role};
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Ann's phone: a destination of the seeded business.
@@ -165,33 +164,11 @@ async fn refused_sms_change_nothing(engine: Engine) {
     app.finish().await;
 }
 
-/// A GA4 collect endpoint that keeps every event it gets.
-#[derive(Clone, Default)]
-struct Ga4 {
-    events: Arc<Mutex<Vec<Value>>>,
-}
-
-async fn collect(State(ga4): State<Ga4>, body: String) -> &'static str {
-    let body: Value = serde_json::from_str(&body).expect("GA4 gets JSON");
-    for event in body["events"].as_array().expect("an events list") {
-        let mut event = event.clone();
-        event["client_id"] = body["client_id"].clone();
-        ga4.events.lock().unwrap().push(event);
-    }
-    ""
-}
-
 async fn an_sms_sale_lands_on_the_newest_call_and_reaches_ga4_as_purchase(engine: Engine) {
     let (app, seeded) =
         TestApp::spawn_site(engine, crate::helpers::delivering_by_hand(), SiteSettings::default()).await;
     let business = seeded.site.business_id;
-    let ga4 = Ga4::default();
-    let fake = Router::new()
-        .route("/mp/collect", post(collect))
-        .with_state(ga4.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, fake).await.unwrap() });
+    let ga4 = fake_ga4(StatusCode::NO_CONTENT, json!([])).await;
     let integration = NewIntegration {
         business_id: business,
         site_id: Some(seeded.site.id),
@@ -199,7 +176,7 @@ async fn an_sms_sale_lands_on_the_newest_call_and_reaches_ga4_as_purchase(engine
         config: IntegrationConfig::Ga4 {
             measurement_id: "G-DEMO123".into(),
             api_secret: "demo-secret".into(),
-            endpoint: Some(endpoint),
+            endpoint: Some(ga4.url.clone()),
             debug: false,
         },
     };
@@ -228,24 +205,7 @@ async fn an_sms_sale_lands_on_the_newest_call_and_reaches_ga4_as_purchase(engine
     assert_eq!(sales[0].detail["profit_minor"], 50_000, "{}", sales[0].detail);
 
     let deadline = Instant::now() + Duration::from_secs(30);
-    let purchase = loop {
-        let found = ga4
-            .events
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|e| e["name"] == "purchase")
-            .cloned();
-        if let Some(found) = found {
-            break found;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no purchase: {:?}",
-            ga4.events.lock().unwrap()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let (_, purchase) = wait_for_event(&ga4, "purchase", deadline).await;
     assert_eq!(purchase["client_id"], "1234567890.1764300000", "the original visitor");
     assert_eq!(purchase["params"]["currency"], "USD");
     assert_eq!(purchase["params"]["value"].as_f64(), Some(1000.0), "{purchase}");

@@ -2,21 +2,22 @@
 //! every tracking request in it (site, visitor id, URL, events, goals, ecommerce orders,
 //! backdating only with a token) and records them.
 
-use crate::ga4::{claimed, deliver, event, offline};
+use crate::fakes::FakeApi;
+use crate::outbox_events::{claimed, deliver, event, offline};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::routing::post;
 use chrono::Utc;
 use leadline::outbox::Failure;
 use leadline::outbox::matomo::Matomo;
-use leadline_core::event::EventKind;
+use leadline_core::call::CallOutcome;
+use leadline_core::event::samples as data;
+use leadline_core::lead::{LeadMatch, LeadStatus};
 use leadline_core::outbox::IntegrationConfig;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 
 const TOKEN: &str = "0123456789abcdef0123456789abcdef";
 
@@ -28,37 +29,18 @@ struct Received {
     problems: Vec<String>,
 }
 
-#[derive(Clone)]
-struct Fake {
-    received: Arc<Mutex<Vec<Received>>>,
-    status: StatusCode,
-    /// How many requests of each post to call invalid.
-    invalid: usize,
-}
-
-async fn fake_matomo(status: StatusCode, invalid: usize) -> (String, Arc<Mutex<Vec<Received>>>) {
-    let fake = Fake {
-        received: Arc::default(),
-        status,
-        invalid,
+/// A fake Matomo: `/matomo.php` answers `status`, and when that is a success, counts
+/// `invalid` of the tracking requests of each post invalid.
+async fn fake_matomo(status: StatusCode, invalid: usize) -> FakeApi {
+    let track = move |headers: HeaderMap, body: Bytes| async move {
+        if !status.is_success() {
+            return (status, "down").into_response();
+        }
+        let count = check(&headers, &body).requests.len();
+        let invalid = invalid.min(count);
+        axum::Json(json!({"status": "success", "tracked": count - invalid, "invalid": invalid})).into_response()
     };
-    let received = fake.received.clone();
-    let app = Router::new().route("/matomo.php", post(track)).with_state(fake);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, received)
-}
-
-async fn track(State(fake): State<Fake>, headers: HeaderMap, body: Bytes) -> Response {
-    let received = check(&headers, &body);
-    let count = received.requests.len();
-    fake.received.lock().unwrap().push(received);
-    if !fake.status.is_success() {
-        return (fake.status, "down").into_response();
-    }
-    let invalid = fake.invalid.min(count);
-    axum::Json(json!({"status": "success", "tracked": count - invalid, "invalid": invalid})).into_response()
+    FakeApi::start(Router::new().route("/matomo.php", post(track))).await
 }
 
 const KNOWN: [&str; 21] = [
@@ -194,8 +176,10 @@ fn check(headers: &HeaderMap, raw: &[u8]) -> Received {
     }
 }
 
-fn valid(received: &Arc<Mutex<Vec<Received>>>) -> Vec<Received> {
-    let all = received.lock().unwrap().clone();
+/// The posts received, after asserting that every one of them was valid.
+fn valid(fake: &FakeApi) -> Vec<Received> {
+    let checked = fake.requests().into_iter().map(|r| check(&r.headers, &r.body));
+    let all: Vec<Received> = checked.collect();
     for r in &all {
         assert!(r.problems.is_empty(), "the fake Matomo found {:?}", r.problems);
     }
@@ -213,19 +197,16 @@ fn matomo(url: &str, token: Option<&str>, goal: Option<u32>) -> IntegrationConfi
 
 #[tokio::test]
 async fn an_answered_call_is_a_backdated_event_and_a_goal_conversion() {
-    let (url, received) = fake_matomo(StatusCode::OK, 0).await;
-    let e = event(
-        EventKind::CallCompleted,
-        json!({"duration_seconds": 95, "answered": true, "outcome": "answered"}),
-    );
-    let delivery = claimed(matomo(&url, Some(TOKEN), Some(4)), e.clone());
+    let fake = fake_matomo(StatusCode::OK, 0).await;
+    let e = event(data::completed(95, true, Some(CallOutcome::Answered)));
+    let delivery = claimed(matomo(&fake.url, Some(TOKEN), Some(4)), e.clone());
     let sent = deliver(&Matomo, &delivery).await.unwrap();
     assert_eq!(
         sent.response.as_deref(),
         Some(r#"{"invalid":0,"status":"success","tracked":2}"#)
     );
 
-    let all = valid(&received);
+    let all = valid(&fake);
     assert_eq!(all.len(), 1, "one bulk post");
     let post = &all[0];
     assert_eq!(post.token_auth.as_deref(), Some(TOKEN));
@@ -251,17 +232,13 @@ async fn an_answered_call_is_a_backdated_event_and_a_goal_conversion() {
 
 #[tokio::test]
 async fn without_a_token_nothing_is_backdated_and_no_token_is_sent() {
-    let (url, received) = fake_matomo(StatusCode::OK, 0).await;
-    for kind in [
-        EventKind::CallInitiated,
-        EventKind::CallDialed,
-        EventKind::CallConnected,
-    ] {
-        deliver(&Matomo, &claimed(matomo(&url, None, Some(4)), event(kind, json!({}))))
+    let fake = fake_matomo(StatusCode::OK, 0).await;
+    for data in [data::initiated(), data::dialed(), data::connected()] {
+        deliver(&Matomo, &claimed(matomo(&fake.url, None, Some(4)), event(data)))
             .await
             .unwrap();
     }
-    let all = valid(&received);
+    let all = valid(&fake);
     let actions: Vec<&str> = all.iter().map(|p| p.requests[0]["e_a"].as_str()).collect();
     assert_eq!(actions, ["initiated", "dialed", "connected"]);
     for post in &all {
@@ -277,19 +254,16 @@ async fn without_a_token_nothing_is_backdated_and_no_token_is_sent() {
 
 #[tokio::test]
 async fn the_same_visitor_carries_a_leads_events_across_deliveries() {
-    let (url, received) = fake_matomo(StatusCode::OK, 0).await;
-    let form = offline(event(EventKind::FormCompleted, json!({"matched_by": "new"})));
-    let status = offline(event(
-        EventKind::LeadStatusChanged,
-        json!({"from": "new", "to": "qualified"}),
-    ));
-    deliver(&Matomo, &claimed(matomo(&url, Some(TOKEN), Some(4)), form))
+    let fake = fake_matomo(StatusCode::OK, 0).await;
+    let form = offline(event(data::form(LeadMatch::New)));
+    let status = offline(event(data::status(LeadStatus::New, LeadStatus::Qualified)));
+    deliver(&Matomo, &claimed(matomo(&fake.url, Some(TOKEN), Some(4)), form))
         .await
         .unwrap();
-    deliver(&Matomo, &claimed(matomo(&url, Some(TOKEN), Some(4)), status))
+    deliver(&Matomo, &claimed(matomo(&fake.url, Some(TOKEN), Some(4)), status))
         .await
         .unwrap();
-    let all = valid(&received);
+    let all = valid(&fake);
     let (form, status) = (&all[0].requests, &all[1].requests);
     assert_eq!(form.len(), 2, "the form event and the goal");
     assert_eq!(
@@ -305,15 +279,12 @@ async fn the_same_visitor_carries_a_leads_events_across_deliveries() {
 
 #[tokio::test]
 async fn a_sale_is_an_ecommerce_order() {
-    let (url, received) = fake_matomo(StatusCode::OK, 0).await;
-    let e = event(
-        EventKind::SaleRecorded,
-        json!({"currency": "EUR", "revenue_minor": 49_990, "cost_minor": 10_000, "profit_minor": 39_990}),
-    );
-    deliver(&Matomo, &claimed(matomo(&url, Some(TOKEN), None), e))
+    let fake = fake_matomo(StatusCode::OK, 0).await;
+    let e = event(data::sale("EUR", 49_990, 10_000, None));
+    deliver(&Matomo, &claimed(matomo(&fake.url, Some(TOKEN), None), e))
         .await
         .unwrap();
-    let all = valid(&received);
+    let all = valid(&fake);
     let order = &all[0].requests[0];
     assert_eq!(
         (&*order["idgoal"], &*order["ec_id"], &*order["revenue"]),
@@ -324,28 +295,30 @@ async fn a_sale_is_an_ecommerce_order() {
 
 #[tokio::test]
 async fn statuses_without_an_event_send_nothing() {
-    let (url, received) = fake_matomo(StatusCode::OK, 0).await;
-    let e = event(
-        EventKind::LeadStatusChanged,
-        json!({"from": "contacted", "to": "in_call"}),
+    let fake = fake_matomo(StatusCode::OK, 0).await;
+    let e = event(data::status(LeadStatus::Contacted, LeadStatus::InCall));
+    let sent = deliver(&Matomo, &claimed(matomo(&fake.url, None, None), e))
+        .await
+        .unwrap();
+    assert_eq!(
+        sent.response.as_deref(),
+        Some("nothing to send: Matomo receives no event for the status 'in_call'")
     );
-    let sent = deliver(&Matomo, &claimed(matomo(&url, None, None), e)).await.unwrap();
-    assert!(sent.response.unwrap().starts_with("nothing to send"));
-    assert!(received.lock().unwrap().is_empty());
+    assert!(fake.requests().is_empty());
 }
 
 #[tokio::test]
 async fn invalid_requests_are_final_and_server_errors_retry() {
-    let (url, received) = fake_matomo(StatusCode::OK, 1).await;
-    let e = event(EventKind::FormCompleted, json!({}));
-    match deliver(&Matomo, &claimed(matomo(&url, Some(TOKEN), Some(4)), e.clone())).await {
+    let fake = fake_matomo(StatusCode::OK, 1).await;
+    let e = event(data::form(LeadMatch::Email));
+    match deliver(&Matomo, &claimed(matomo(&fake.url, Some(TOKEN), Some(4)), e.clone())).await {
         Err(Failure::Permanent(message)) => assert!(message.contains("1 of 2"), "{message}"),
         other => panic!("{other:?}"),
     }
-    valid(&received);
-    let (url, _) = fake_matomo(StatusCode::BAD_GATEWAY, 0).await;
+    valid(&fake);
+    let fake = fake_matomo(StatusCode::BAD_GATEWAY, 0).await;
     assert!(matches!(
-        deliver(&Matomo, &claimed(matomo(&url, Some(TOKEN), None), e)).await,
+        deliver(&Matomo, &claimed(matomo(&fake.url, Some(TOKEN), None), e)).await,
         Err(Failure::Retry(message)) if message.contains("502") && !message.contains(TOKEN)
     ));
 }

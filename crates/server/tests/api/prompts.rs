@@ -3,9 +3,10 @@
 //! API (checking the path, HTTP Basic and the form) or by e-mail through a local SMTP sink
 //! (checking the envelope and the headers). Nobody answering sends nothing.
 
+use crate::fakes::FakeApi;
 use crate::helpers::{AUTH_TOKEN, Engine, Seeded, TestApp};
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use base64::Engine as _;
@@ -34,18 +35,9 @@ const TRACKING: &str = "+12025550100";
 /// The first destination of the seeded business: the sandbox's first rung number answers.
 const ANN: &str = "+12025550111";
 
-/// The provider's Messages endpoint: keeps every form it gets after checking the request.
-#[derive(Clone, Default)]
-struct Provider {
-    messages: Arc<Mutex<Vec<HashMap<String, String>>>>,
-}
-
-async fn messages(
-    State(provider): State<Provider>,
-    Path(account): Path<String>,
-    headers: HeaderMap,
-    body: String,
-) -> (StatusCode, String) {
+/// The provider's Messages endpoint: checks the request, and accepts it with a message sid
+/// when its credentials are right.
+async fn messages(Path(account): Path<String>, headers: HeaderMap, body: String) -> (StatusCode, String) {
     assert_eq!(account, "AC1", "the tracking number's account");
     let expected = format!(
         "Basic {}",
@@ -63,22 +55,21 @@ async fn messages(
     let mut keys: Vec<&str> = form.keys().map(String::as_str).collect();
     keys.sort_unstable();
     assert_eq!(keys, ["Body", "From", "To"], "{form:?}");
-    provider.messages.lock().unwrap().push(form);
     (
         StatusCode::CREATED,
         json!({"sid": "SM0123456789abcdef", "status": "queued"}).to_string(),
     )
 }
 
-async fn start_provider() -> (Provider, String) {
-    let provider = Provider::default();
-    let app = Router::new()
-        .route("/2010-04-01/Accounts/{account}/Messages.json", post(messages))
-        .with_state(provider.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (provider, url)
+async fn start_provider() -> FakeApi {
+    let router = Router::new().route("/2010-04-01/Accounts/{account}/Messages.json", post(messages));
+    FakeApi::start(router).await
+}
+
+/// The forms of the messages the provider accepted.
+fn texts(provider: &FakeApi) -> Vec<HashMap<String, String>> {
+    let accepted = provider.requests().into_iter().filter(|r| r.status == 201);
+    accepted.map(|r| r.form().into_iter().collect()).collect()
 }
 
 /// One message an SMTP client handed over.
@@ -262,9 +253,9 @@ fn expected_body(text: &str) {
 async fn an_answered_call_texts_the_operator_who_answered_from_the_tracking_number(engine: Engine) {
     let (app, seeded) =
         TestApp::spawn_site(engine, crate::helpers::delivering_by_hand(), SiteSettings::default()).await;
-    let (provider, base) = start_provider().await;
+    let provider = start_provider().await;
     let integration = add_prompt(&app, &seeded, PromptChannel::Sms).await;
-    let worker = worker(&app, &base, None);
+    let worker = worker(&app, &provider.url, None);
     call_from_google(&app, &seeded, false).await;
 
     let delivery = finished_delivery(&app, &seeded, integration).await;
@@ -274,7 +265,7 @@ async fn an_answered_call_texts_the_operator_who_answered_from_the_tracking_numb
         delivery.response.as_deref(),
         Some("texted +12025550111 (message SM0123456789abcdef)")
     );
-    let sent = provider.messages.lock().unwrap().clone();
+    let sent = texts(&provider);
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(sent[0]["To"], ANN, "the operator who answered");
     assert_eq!(sent[0]["From"], TRACKING, "the number the caller dialled");
@@ -361,15 +352,15 @@ async fn an_answered_call_e_mails_the_operator_s_user_with_replies_going_to_the_
 async fn an_unanswered_call_prompts_nobody(engine: Engine) {
     let (app, seeded) =
         TestApp::spawn_site(engine, crate::helpers::delivering_by_hand(), SiteSettings::default()).await;
-    let (provider, base) = start_provider().await;
+    let provider = start_provider().await;
     let integration = add_prompt(&app, &seeded, PromptChannel::Sms).await;
-    let worker = worker(&app, &base, None);
+    let worker = worker(&app, &provider.url, None);
     call_from_google(&app, &seeded, true).await;
 
     let delivery = finished_delivery(&app, &seeded, integration).await;
     assert_eq!(delivery.status, DeliveryStatus::Delivered, "{delivery:?}");
     assert_eq!(delivery.response.as_deref(), Some("nothing to send: nobody answered"));
-    assert!(provider.messages.lock().unwrap().is_empty());
+    assert!(provider.requests().is_empty());
     worker.abort();
     app.finish().await;
 }

@@ -2,10 +2,10 @@
 //! `call_completed` on the visitor's client id and session, soon after hang-up. The time from
 //! hang-up to arrival is printed (it is measured, never asserted).
 
+use crate::fakes::FakeApi;
+use crate::ga4::{events, fake_ga4, valid, wait_for_event};
 use crate::helpers::{Engine, TestApp};
-use axum::Router;
-use axum::extract::{Query, State};
-use axum::routing::post;
+use axum::http::StatusCode;
 use leadline::config::Config;
 use leadline::metrics::Metrics;
 use leadline::outbox::worker::{Settings, Worker};
@@ -13,48 +13,17 @@ use leadline_core::outbox::{IntegrationConfig, NewIntegration};
 use leadline_core::site::SiteSettings;
 use leadline_core::store::OutboxStore;
 use serde_json::{Value, json};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// A GA4 collect endpoint that keeps every event it gets, with the time it got it.
-#[derive(Clone, Default)]
-struct Ga4 {
-    events: Arc<Mutex<Vec<(Instant, Value)>>>,
-}
-
-async fn collect(State(ga4): State<Ga4>, Query(query): Query<HashMap<String, String>>, body: String) -> &'static str {
-    assert_eq!(query.get("measurement_id").map(String::as_str), Some("G-DEMO123"));
-    assert_eq!(query.get("api_secret").map(String::as_str), Some("demo-secret"));
-    let body: Value = serde_json::from_str(&body).expect("GA4 gets JSON");
-    let mut events = ga4.events.lock().unwrap();
-    for event in body["events"].as_array().expect("an events list") {
-        let mut event = event.clone();
-        event["client_id"] = body["client_id"].clone();
-        events.push((Instant::now(), event));
-    }
-    ""
-}
-
-async fn start_ga4() -> (Ga4, String) {
-    let ga4 = Ga4::default();
-    let app = Router::new()
-        .route("/mp/collect", post(collect))
-        .with_state(ga4.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (ga4, url)
-}
 
 async fn a_sandbox_call_reaches_ga4_as_call_completed_soon_after_hang_up(engine: Engine) {
     let (app, seeded) =
         TestApp::spawn_site(engine, crate::helpers::delivering_by_hand(), SiteSettings::default()).await;
-    let (ga4, endpoint) = start_ga4().await;
+    let ga4 = fake_ga4(StatusCode::NO_CONTENT, json!([])).await;
     let config = IntegrationConfig::Ga4 {
         measurement_id: "G-DEMO123".into(),
         api_secret: "demo-secret".into(),
-        endpoint: Some(endpoint),
+        endpoint: Some(ga4.url.clone()),
         debug: false,
     };
     let new = NewIntegration {
@@ -99,25 +68,11 @@ async fn a_sandbox_call_reaches_ga4_as_call_completed_soon_after_hang_up(engine:
     let hung_up = Instant::now();
 
     let deadline = hung_up + Duration::from_secs(30);
-    let completed = loop {
-        let found = ga4
-            .events
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|(_, e)| e["name"] == "call_completed")
-            .cloned();
-        if let Some(found) = found {
-            break found;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no call_completed reached GA4: {:?}",
-            ga4.events.lock().unwrap()
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
-    let (arrived, event) = completed;
+    let (arrived, event) = wait_for_event(&ga4, "call_completed", deadline).await;
+    for request in valid(&ga4) {
+        assert_eq!(request.query["measurement_id"], "G-DEMO123");
+        assert_eq!(request.query["api_secret"], "demo-secret");
+    }
     println!(
         "MEASURED: hang-up to GA4 call_completed: {} ms ({engine:?})",
         (arrived - hung_up).as_millis()
@@ -132,11 +87,9 @@ async fn a_sandbox_call_reaches_ga4_as_call_completed_soon_after_hang_up(engine:
         "{event}"
     );
     // The three events are delivered side by side, in no set order: wait for the other two.
-    let names = |ga4: &Ga4| -> Vec<String> {
-        ga4.events
-            .lock()
-            .unwrap()
-            .iter()
+    let names = |ga4: &FakeApi| -> Vec<String> {
+        let events = events(ga4).into_iter();
+        events
             .map(|(_, e)| e["name"].as_str().unwrap_or_default().to_owned())
             .collect()
     };

@@ -84,7 +84,7 @@ async fn receive(State(seen): State<Shared>, headers: HeaderMap, body: bytes::By
     if !key.starts_with(&format!("{}.", event.id)) {
         problems.push(format!("{key}: not a key of event {}", event.id));
     }
-    if header(&headers, "leadline-event") != event.kind.as_str() {
+    if header(&headers, "leadline-event") != event.kind().as_str() {
         problems.push(format!(
             "{key}: Leadline-Event is {:?}",
             header(&headers, "leadline-event")
@@ -463,7 +463,7 @@ fn scenario(cli: &Cli, database: &Database, runtime: &tokio::runtime::Runtime) {
             d.attempts
         );
         let event = &seen.events[&key];
-        assert_eq!(event.kind, d.event_kind);
+        assert_eq!(event.kind(), d.event_kind);
         let email = event.lead.as_ref().and_then(|l| l.email.clone()).unwrap_or_default();
         if email.starts_with("gone") {
             assert_eq!(d.status, DeliveryStatus::Dead, "{key} ({email})");

@@ -2,21 +2,23 @@
 //! A change that changes nothing (the current status, tags it has, the values it holds) is
 //! rolled back and leaves no activity.
 
+use super::events::Detail;
 use super::{fields, queries};
 use crate::errors::backend;
 use crate::rows::now_millis;
+use leadline_core::event::{FieldChange, LeadUpdate, Note, Sale, StatusChange};
 use leadline_core::fields::apply_custom;
 use leadline_core::lead::{Author, FieldsPatch, Lead, LeadChange, LeadStatus, NewSale, contact_text};
 use leadline_core::site::Currency;
 use leadline_core::store::{StoreError, StoreResult};
 use leadline_core::{BusinessId, Invalid, LeadId};
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use sqlx::{AnyConnection, AnyPool};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What applying a change did, to be recorded.
 struct Applied {
-    detail: Value,
+    detail: Detail,
     /// A sale to record with the activity, and the row id of its call.
     sale: Option<(Option<i64>, String)>,
 }
@@ -48,11 +50,11 @@ pub(crate) async fn change(
         // Nothing changed: the dropped transaction rolls the timestamp back too.
         return Ok(());
     };
-    let activity = insert_activity(&mut tx, &current, author, change, &applied.detail, now).await?;
+    let activity = insert_activity(&mut tx, &current, author, change, &applied.detail.to_json(), now).await?;
     if let (LeadChange::Sale(sale), Some((call, currency))) = (change, &applied.sale) {
         insert_sale(&mut tx, &current, activity, *call, currency, sale, now).await?;
     }
-    super::events::changed(&mut tx, &current, author, change, &applied.detail, now).await?;
+    super::events::changed(&mut tx, &current, author, applied.detail, now).await?;
     tx.commit().await.map_err(backend)
 }
 
@@ -62,7 +64,9 @@ async fn apply(conn: &mut AnyConnection, current: &Lead, change: &LeadChange) ->
         LeadChange::Fields(patch) => apply_fields(conn, current, patch).await?,
         LeadChange::Status(status) => apply_status(conn, current, *status).await?,
         LeadChange::Tags { add, remove } => apply_tags(conn, current, add, remove).await?,
-        LeadChange::Note(text) => Some(json!({ "text": text.trim() })),
+        LeadChange::Note(text) => Some(Detail::Note(Note {
+            text: text.trim().to_owned(),
+        })),
         LeadChange::Sale(sale) => return sale_detail(conn, current, sale).await.map(Some),
     };
     Ok(detail.map(|detail| Applied { detail, sale: None }))
@@ -77,24 +81,28 @@ fn text_patch(what: &'static str, patch: &Option<Option<String>>) -> Result<Opti
     }
 }
 
-/// Records `{"from", "to"}` under `field` when the value changes; returns the new value.
+/// Records the value before and after under `field` when it changes; returns the new value.
 fn diff(
-    changed: &mut Map<String, Value>,
+    changed: &mut BTreeMap<String, FieldChange>,
     field: String,
     from: Option<String>,
     to: Option<Option<String>>,
 ) -> Option<String> {
     match to {
         Some(to) if to != from => {
-            changed.insert(field, json!({ "from": from, "to": to }));
+            let change = FieldChange {
+                from: from.map(Value::String),
+                to: to.clone().map(Value::String),
+            };
+            changed.insert(field, change);
             to
         }
         _ => from,
     }
 }
 
-async fn apply_fields(conn: &mut AnyConnection, current: &Lead, patch: &FieldsPatch) -> StoreResult<Option<Value>> {
-    let mut changed = Map::new();
+async fn apply_fields(conn: &mut AnyConnection, current: &Lead, patch: &FieldsPatch) -> StoreResult<Option<Detail>> {
+    let mut changed = BTreeMap::new();
     let c = &current.contact;
     let email = |e: &Option<leadline_core::net::Email>| e.as_ref().map(|e| e.as_str().to_owned());
     let phone = |p: &Option<leadline_core::E164>| p.as_ref().map(|p| p.as_str().to_owned());
@@ -132,7 +140,11 @@ async fn apply_fields(conn: &mut AnyConnection, current: &Lead, patch: &FieldsPa
     for name in names {
         let (from, to) = (current.custom.get(name), custom.get(name));
         if from != to {
-            changed.insert(format!("custom.{name}"), json!({ "from": from, "to": to }));
+            let change = FieldChange {
+                from: from.cloned(),
+                to: to.cloned(),
+            };
+            changed.insert(format!("custom.{name}"), change);
         }
     }
     if changed.is_empty() {
@@ -148,10 +160,10 @@ async fn apply_fields(conn: &mut AnyConnection, current: &Lead, patch: &FieldsPa
         .execute(&mut *conn)
         .await
         .map_err(backend)?;
-    Ok(Some(json!({ "changed": changed })))
+    Ok(Some(Detail::Updated(LeadUpdate::Fields { changed })))
 }
 
-async fn apply_status(conn: &mut AnyConnection, current: &Lead, status: LeadStatus) -> StoreResult<Option<Value>> {
+async fn apply_status(conn: &mut AnyConnection, current: &Lead, status: LeadStatus) -> StoreResult<Option<Detail>> {
     if status == current.status {
         return Ok(None);
     }
@@ -161,7 +173,10 @@ async fn apply_status(conn: &mut AnyConnection, current: &Lead, status: LeadStat
         .execute(&mut *conn)
         .await
         .map_err(backend)?;
-    Ok(Some(json!({ "from": current.status.as_str(), "to": status.as_str() })))
+    Ok(Some(Detail::Status(StatusChange {
+        from: current.status,
+        to: status,
+    })))
 }
 
 async fn apply_tags(
@@ -169,15 +184,15 @@ async fn apply_tags(
     current: &Lead,
     add: &[String],
     remove: &[String],
-) -> StoreResult<Option<Value>> {
+) -> StoreResult<Option<Detail>> {
     let before: BTreeSet<String> = current.tags.iter().cloned().collect();
     let mut after = before.clone();
     after.extend(add.iter().map(|t| t.trim().to_owned()));
     for tag in remove {
         after.remove(tag.trim());
     }
-    let added: Vec<&String> = after.difference(&before).collect();
-    let removed: Vec<&String> = before.difference(&after).collect();
+    let added: Vec<String> = after.difference(&before).cloned().collect();
+    let removed: Vec<String> = before.difference(&after).cloned().collect();
     if added.is_empty() && removed.is_empty() {
         return Ok(None);
     }
@@ -187,26 +202,26 @@ async fn apply_tags(
         .execute(&mut *conn)
         .await
         .map_err(backend)?;
-    Ok(Some(json!({ "added": added, "removed": removed })))
+    Ok(Some(Detail::Updated(LeadUpdate::Tags { added, removed })))
 }
 
 /// Checks a sale (its currency, and that its call is the lead's) and says what it records.
 async fn sale_detail(conn: &mut AnyConnection, current: &Lead, sale: &NewSale) -> StoreResult<Applied> {
-    let currency = Currency::parse(&sale.currency)?.code().to_owned();
+    let currency = Currency::parse(&sale.currency)?;
     let call = match sale.call_ref {
         Some(record_ref) => Some(call_of_lead(conn, current, record_ref).await?),
         None => None,
     };
     Ok(Applied {
-        detail: json!({
-            "currency": currency,
-            "revenue_minor": sale.revenue_minor,
-            "cost_minor": sale.cost_minor,
-            "profit_minor": sale.profit_minor,
-            "call_ref": sale.call_ref,
-            "cost_basis": sale.cost_basis,
+        detail: Detail::Sale(Sale {
+            call_ref: sale.call_ref,
+            cost_basis: sale.cost_basis.clone(),
+            cost_minor: sale.cost_minor,
+            currency,
+            profit_minor: sale.profit_minor,
+            revenue_minor: sale.revenue_minor,
         }),
-        sale: Some((call, currency)),
+        sale: Some((call, currency.code().to_owned())),
     })
 }
 

@@ -7,7 +7,7 @@ use crate::leads::rows::{LEAD_COLUMNS, lead};
 use crate::rows::{col, parsed, time};
 use crate::visits::records::visit_from;
 use leadline_core::channel::Attribution;
-use leadline_core::event::{Event, EventKind, LeadSnapshot, VisitorIds};
+use leadline_core::event::{Event, EventData, EventKind, LeadSnapshot, VisitorIds};
 use leadline_core::store::StoreResult;
 use leadline_core::{BusinessId, Invalid, SiteId};
 use sqlx::AnyConnection;
@@ -57,17 +57,21 @@ pub(crate) async fn event(conn: &mut AnyConnection, event_id: i64) -> StoreResul
     let record_ref = call_ref
         .and_then(|r| u64::try_from(r).ok())
         .or(lead.as_ref().map(|(l, _)| l.record_ref));
+    let kind = parsed(&row, "kind", EventKind::parse)?;
     let data: String = col(&row, "data")?;
+    let data = serde_json::from_str(&data)
+        .map_err(|e| Invalid::new("stored event data", e.to_string()))
+        .and_then(|data| EventData::from_json(kind, data))
+        .map_err(corrupt)?;
     Ok(Event {
         id: col(&row, "public_id")?,
-        kind: parsed(&row, "kind", EventKind::parse)?,
         occurred_at: time(&row, "occurred_at")?,
         business_id: business,
         site_id: col::<Option<i64>>(&row, "site_id")?.map(SiteId),
         record_ref,
         lead: lead.map(|(l, _)| l),
         visitor,
-        data: serde_json::from_str(&data).map_err(|e| corrupt(Invalid::new("stored event data", e.to_string())))?,
+        data,
     })
 }
 

@@ -14,7 +14,7 @@ const SUBSCRIBED: &str = "FROM integrations i
 /// subscribes to is not written: it would only be read to be delivered, and this keeps the
 /// telephony and visit paths to one indexed read when a business has no integrations.
 pub(crate) async fn enqueue(conn: &mut AnyConnection, event: &NewEvent, now: i64) -> StoreResult<()> {
-    let kind = format!("%,{},%", event.kind.as_str());
+    let kind = format!("%,{},%", event.kind().as_str());
     let subscribed: Option<i64> = sqlx::query_scalar(&format!("SELECT i.id {SUBSCRIBED} LIMIT 1"))
         .bind(event.business_id.0)
         .bind(event.site_id.map(|s| s.0))
@@ -25,7 +25,7 @@ pub(crate) async fn enqueue(conn: &mut AnyConnection, event: &NewEvent, now: i64
     if subscribed.is_none() {
         return Ok(());
     }
-    let data = serde_json::to_string(&event.data).unwrap_or_else(|_| "{}".into());
+    let data = event.data.to_json().to_string();
     let event_id: i64 = sqlx::query_scalar(
         "INSERT INTO events (public_id, business_id, site_id, lead_id, call_id, submission_id, visit_id, kind, data,
              occurred_at)
@@ -38,7 +38,7 @@ pub(crate) async fn enqueue(conn: &mut AnyConnection, event: &NewEvent, now: i64
     .bind(event.call_id)
     .bind(event.submission_id)
     .bind(event.visit_id)
-    .bind(event.kind.as_str())
+    .bind(event.kind().as_str())
     .bind(data)
     .bind(now)
     .fetch_one(&mut *conn)

@@ -4,6 +4,7 @@ use crate::errors::{backend, corrupt, not_found_or_backend};
 use crate::rows::{col, parsed, time};
 use leadline_core::channel::{Attribution, ClickIds};
 use leadline_core::click_id::{ClickId, ClickKind};
+use leadline_core::event::{CallInitiated, EventData};
 use leadline_core::store::StoreResult;
 use leadline_core::visit::{CallIntent, NewVisit, PageView, Visit, VisitRef};
 use leadline_core::visitor::{Device, VisitorKey};
@@ -100,14 +101,16 @@ pub(crate) async fn clicked(
             .await
             .map_err(backend)?;
     let event = leadline_core::event::NewEvent {
-        kind: leadline_core::event::EventKind::CallInitiated,
         business_id: leadline_core::BusinessId(business),
         site_id: Some(SiteId(site)),
         lead_id: None,
         call_id: None,
         submission_id: None,
         visit_id: Some(visit_id),
-        data: serde_json::json!({ "element": element, "page_url": url }),
+        data: EventData::CallInitiated(CallInitiated {
+            element: element.to_owned(),
+            page_url: url.to_owned(),
+        }),
     };
     crate::outbox::enqueue::enqueue(conn, &event, now).await
 }

@@ -10,6 +10,7 @@ mod businesses;
 mod calls;
 mod conversions;
 mod destinations;
+mod event_data;
 mod health;
 mod leads;
 mod numbers;

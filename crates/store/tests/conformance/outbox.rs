@@ -5,7 +5,7 @@ use crate::conformance;
 use crate::leads::{Setup, call, contact, form, from_visit, setup, visit};
 use leadline_core::SiteId;
 use leadline_core::call::{CallOutcome, CallReport};
-use leadline_core::event::EventKind;
+use leadline_core::event::{EventData, EventKind};
 use leadline_core::lead::{Author, LeadChange, LeadStatus};
 use leadline_core::outbox::{DeliveryOutcome, DeliveryStatus, IntegrationConfig, IntegrationId, NewIntegration};
 use leadline_core::store::{LeadStore, OutboxStore, StoreError};
@@ -110,7 +110,7 @@ async fn a_claim_is_leased_and_a_late_finisher_cannot_overwrite_a_takeover(store
     let first = store.claim_deliveries(now, 30_000, 10).await.unwrap();
     assert_eq!(first.len(), 1);
     assert_eq!(first[0].attempt, 1);
-    assert_eq!(first[0].event.kind, EventKind::FormCompleted);
+    assert_eq!(first[0].event.kind(), EventKind::FormCompleted);
     assert_eq!(first[0].event.visitor.visitor_key.as_deref(), Some("fp:ann"));
     assert_eq!(first[0].event.lead.as_ref().map(|l| l.record_ref), Some(1000));
     assert!(
@@ -253,11 +253,13 @@ async fn each_call_event_happens_once_whatever_the_callbacks(store: SqlStore) {
     let claimed = store.claim_deliveries(now, 30_000, 10).await.unwrap();
     let completed = claimed
         .iter()
-        .find(|d| d.event.kind == EventKind::CallCompleted)
+        .find(|d| d.event.kind() == EventKind::CallCompleted)
         .unwrap();
     assert_eq!(completed.event.record_ref, Some(c.record_ref));
-    assert_eq!(completed.event.data["duration_seconds"], 125);
-    assert_eq!(completed.event.data["answered"], true);
+    let EventData::CallCompleted(data) = &completed.event.data else {
+        panic!("{:?}", completed.event.data)
+    };
+    assert_eq!((data.duration_seconds, data.answered), (125, true));
     assert_eq!(
         completed.event.visitor.attribution.as_ref().map(|a| a.source.as_str()),
         Some("google")
@@ -307,14 +309,17 @@ async fn lead_changes_are_events_and_refused_changes_are_not(store: SqlStore) {
     let claimed = store.claim_deliveries(now, 30_000, 10).await.unwrap();
     let status = claimed
         .iter()
-        .find(|d| d.event.kind == EventKind::LeadStatusChanged)
+        .find(|d| d.event.kind() == EventKind::LeadStatusChanged)
         .unwrap();
     // The call is still in progress, so the lead was in_call when it was qualified.
+    let EventData::LeadStatusChanged(data) = &status.event.data else {
+        panic!("{:?}", status.event.data)
+    };
     assert_eq!(
-        (status.event.data["from"].as_str(), status.event.data["to"].as_str()),
-        (Some("in_call"), Some("qualified"))
+        (data.change.from, data.change.to),
+        (LeadStatus::InCall, LeadStatus::Qualified)
     );
-    assert_eq!(status.event.data["author"], "api-key:ab12cd34");
+    assert_eq!(data.author, author);
 }
 
 async fn leads_keep_their_ids_in_other_systems_per_integration(store: SqlStore) {

@@ -5,6 +5,7 @@
 use super::payload::Payload;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
+use std::fmt;
 
 /// Events in one request.
 pub const MAX_EVENTS: usize = 25;
@@ -68,7 +69,86 @@ pub const RESERVED_EVENT_NAMES: [&str; 33] = [
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
     pub path: String,
-    pub problem: String,
+    pub problem: Problem,
+}
+
+/// A limit a part of the payload breaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    NoClientId,
+    /// The event happened then, before the backdating window.
+    TooOld(DateTime<Utc>),
+    /// The event is stamped then, more than a minute ahead.
+    InTheFuture(DateTime<Utc>),
+    NotATime,
+    NoEvents,
+    TooManyEvents(usize),
+    Name(NameProblem),
+    TooManyParams(usize),
+    /// A text value of this many characters.
+    ValueTooLong(usize),
+    NotAScalar,
+    /// A currency that is not three capital letters.
+    NotACurrency(String),
+    NoCurrency,
+    ItemsNotAList,
+    TooManyItems(usize),
+    ItemNotAnObject,
+    ItemUnnamed,
+    /// A body of this many bytes.
+    BodyTooLarge(usize),
+    Unserialisable(String),
+}
+
+/// What is wrong with an event or parameter name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameProblem {
+    Empty,
+    /// A name of this many characters.
+    TooLong(usize),
+    ReservedPrefix(&'static str),
+    NotAName,
+    ReservedEvent(String),
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoClientId => f.write_str("a client id is required"),
+            Self::TooOld(at) => write!(
+                f,
+                "the event happened at {at}, older than GA4's 72-hour backdating window"
+            ),
+            Self::InTheFuture(at) => write!(f, "{at} is in the future"),
+            Self::NotATime => f.write_str("not a time"),
+            Self::NoEvents => f.write_str("at least one event is required"),
+            Self::TooManyEvents(n) => write!(f, "{n} events; at most {MAX_EVENTS}"),
+            Self::Name(problem) => problem.fmt(f),
+            Self::TooManyParams(n) => write!(f, "{n} parameters; at most {MAX_PARAMS}"),
+            Self::ValueTooLong(chars) => write!(f, "the value has {chars} characters; at most {MAX_VALUE_CHARS}"),
+            Self::NotAScalar => f.write_str("a value is text or a number"),
+            Self::NotACurrency(c) => write!(f, "'{c}' is not a three-letter ISO 4217 code"),
+            Self::NoCurrency => f.write_str("a currency is required when a value is set"),
+            Self::ItemsNotAList => f.write_str("items is a list"),
+            Self::TooManyItems(n) => write!(f, "{n} items; at most {MAX_ITEMS}"),
+            Self::ItemNotAnObject => f.write_str("an item is an object"),
+            Self::ItemUnnamed => f.write_str("an item needs item_id or item_name"),
+            Self::BodyTooLarge(bytes) => write!(f, "{bytes} bytes; at most {MAX_BODY_BYTES}"),
+            Self::Unserialisable(e) => write!(f, "does not serialise: {e}"),
+        }
+    }
+}
+
+impl fmt::Display for NameProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("the name is empty"),
+            Self::TooLong(chars) => write!(f, "the name has {chars} characters; at most {MAX_NAME_CHARS}"),
+            Self::ReservedPrefix(prefix) => write!(f, "the prefix '{prefix}' is reserved"),
+            Self::NotAName => f.write_str("a name is a letter, then letters, digits or '_'"),
+            Self::ReservedEvent(name) => write!(f, "'{name}' is a reserved event name"),
+        }
+    }
 }
 
 impl std::fmt::Display for Violation {
@@ -84,24 +164,24 @@ pub fn describe(violations: &[Violation]) -> String {
 }
 
 /// What is wrong with a name (of an event when `event` is set, else of a parameter).
-pub fn name_problem(name: &str, event: bool) -> Option<String> {
+pub fn name_problem(name: &str, event: bool) -> Option<NameProblem> {
     let chars = name.chars().count();
     if chars == 0 {
-        return Some("the name is empty".into());
+        return Some(NameProblem::Empty);
     }
     if chars > MAX_NAME_CHARS {
-        return Some(format!("the name has {chars} characters; at most {MAX_NAME_CHARS}"));
+        return Some(NameProblem::TooLong(chars));
     }
     if let Some(prefix) = RESERVED_PREFIXES.iter().find(|p| name.starts_with(*p)) {
-        return Some(format!("the prefix '{prefix}' is reserved"));
+        return Some(NameProblem::ReservedPrefix(prefix));
     }
     let mut bytes = name.bytes();
     let first_is_letter = bytes.next().is_some_and(|b| b.is_ascii_alphabetic());
     if !first_is_letter || !bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        return Some("a name is a letter, then letters, digits or '_'".into());
+        return Some(NameProblem::NotAName);
     }
     if event && RESERVED_EVENT_NAMES.contains(&name) {
-        return Some(format!("'{name}' is a reserved event name"));
+        return Some(NameProblem::ReservedEvent(name.to_owned()));
     }
     None
 }
@@ -109,44 +189,40 @@ pub fn name_problem(name: &str, event: bool) -> Option<String> {
 /// Every limit `payload` breaks as of `now`; empty when it may be sent.
 pub fn validate(payload: &Payload, now: DateTime<Utc>) -> Vec<Violation> {
     let mut out = Vec::new();
-    let mut flag = |path: String, problem: String| out.push(Violation { path, problem });
+    let mut flag = |path: String, problem: Problem| out.push(Violation { path, problem });
 
     if payload.client_id.trim().is_empty() {
-        flag("client_id".into(), "a client id is required".into());
+        flag("client_id".into(), Problem::NoClientId);
     }
     if let Some(micros) = payload.timestamp_micros {
         match DateTime::<Utc>::from_timestamp_micros(micros) {
-            Some(at) if now.signed_duration_since(at) > backdating_window() => flag(
-                "timestamp_micros".into(),
-                format!("the event happened at {at}, older than GA4's 72-hour backdating window"),
-            ),
+            Some(at) if now.signed_duration_since(at) > backdating_window() => {
+                flag("timestamp_micros".into(), Problem::TooOld(at))
+            }
             Some(at) if at.signed_duration_since(now) > TimeDelta::minutes(1) => {
-                flag("timestamp_micros".into(), format!("{at} is in the future"))
+                flag("timestamp_micros".into(), Problem::InTheFuture(at))
             }
             Some(_) => {}
-            None => flag("timestamp_micros".into(), "not a time".into()),
+            None => flag("timestamp_micros".into(), Problem::NotATime),
         }
     }
     match payload.events.len() {
-        0 => flag("events".into(), "at least one event is required".into()),
-        n if n > MAX_EVENTS => flag("events".into(), format!("{n} events; at most {MAX_EVENTS}")),
+        0 => flag("events".into(), Problem::NoEvents),
+        n if n > MAX_EVENTS => flag("events".into(), Problem::TooManyEvents(n)),
         _ => {}
     }
     for (i, event) in payload.events.iter().enumerate() {
         let at = format!("events[{i}]");
         if let Some(problem) = name_problem(&event.name, true) {
-            flag(format!("{at}.name"), problem);
+            flag(format!("{at}.name"), Problem::Name(problem));
         }
         if event.params.len() > MAX_PARAMS {
-            flag(
-                format!("{at}.params"),
-                format!("{} parameters; at most {MAX_PARAMS}", event.params.len()),
-            );
+            flag(format!("{at}.params"), Problem::TooManyParams(event.params.len()));
         }
         for (name, value) in &event.params {
             let path = format!("{at}.params.{name}");
             if let Some(problem) = name_problem(name, false) {
-                flag(path.clone(), problem);
+                flag(path.clone(), Problem::Name(problem));
             }
             if name == "items" {
                 check_items(&path, value, &mut flag);
@@ -157,63 +233,51 @@ pub fn validate(payload: &Payload, now: DateTime<Utc>) -> Vec<Violation> {
         if event.params.contains_key("value") {
             match event.params.get("currency").and_then(Value::as_str) {
                 Some(c) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) => {}
-                Some(c) => flag(
-                    format!("{at}.params.currency"),
-                    format!("'{c}' is not a three-letter ISO 4217 code"),
-                ),
-                None => flag(
-                    format!("{at}.params.currency"),
-                    "a currency is required when a value is set".into(),
-                ),
+                Some(c) => flag(format!("{at}.params.currency"), Problem::NotACurrency(c.to_owned())),
+                None => flag(format!("{at}.params.currency"), Problem::NoCurrency),
             }
         }
     }
     match serde_json::to_vec(payload) {
-        Ok(body) if body.len() > MAX_BODY_BYTES => {
-            flag("body".into(), format!("{} bytes; at most {MAX_BODY_BYTES}", body.len()))
-        }
+        Ok(body) if body.len() > MAX_BODY_BYTES => flag("body".into(), Problem::BodyTooLarge(body.len())),
         Ok(_) => {}
-        Err(e) => flag("body".into(), format!("does not serialise: {e}")),
+        Err(e) => flag("body".into(), Problem::Unserialisable(e.to_string())),
     }
     out
 }
 
 /// A parameter value: text of at most 100 characters or a number.
-fn check_scalar(path: &str, value: &Value, flag: &mut impl FnMut(String, String)) {
+fn check_scalar(path: &str, value: &Value, flag: &mut impl FnMut(String, Problem)) {
     match value {
-        Value::String(s) if s.chars().count() > MAX_VALUE_CHARS => flag(
-            path.into(),
-            format!(
-                "the value has {} characters; at most {MAX_VALUE_CHARS}",
-                s.chars().count()
-            ),
-        ),
+        Value::String(s) if s.chars().count() > MAX_VALUE_CHARS => {
+            flag(path.into(), Problem::ValueTooLong(s.chars().count()))
+        }
         Value::String(_) | Value::Number(_) => {}
-        _ => flag(path.into(), "a value is text or a number".into()),
+        _ => flag(path.into(), Problem::NotAScalar),
     }
 }
 
 /// `items`: a list of objects with an `item_id` or `item_name`, each value a scalar.
-fn check_items(path: &str, value: &Value, flag: &mut impl FnMut(String, String)) {
+fn check_items(path: &str, value: &Value, flag: &mut impl FnMut(String, Problem)) {
     let Some(items) = value.as_array() else {
-        return flag(path.into(), "items is a list".into());
+        return flag(path.into(), Problem::ItemsNotAList);
     };
     if items.len() > MAX_ITEMS {
-        flag(path.into(), format!("{} items; at most {MAX_ITEMS}", items.len()));
+        flag(path.into(), Problem::TooManyItems(items.len()));
     }
     for (i, item) in items.iter().enumerate() {
         let at = format!("{path}[{i}]");
         let Some(fields) = item.as_object() else {
-            flag(at, "an item is an object".into());
+            flag(at, Problem::ItemNotAnObject);
             continue;
         };
         if !fields.contains_key("item_id") && !fields.contains_key("item_name") {
-            flag(at.clone(), "an item needs item_id or item_name".into());
+            flag(at.clone(), Problem::ItemUnnamed);
         }
         for (name, value) in fields {
             let path = format!("{at}.{name}");
             if let Some(problem) = name_problem(name, false) {
-                flag(path.clone(), problem);
+                flag(path.clone(), Problem::Name(problem));
             }
             check_scalar(&path, value, flag);
         }
@@ -225,7 +289,9 @@ mod tests {
     use super::*;
     use crate::outbox::ga4::payload::tests::{at, event};
     use crate::outbox::ga4::payload::{Built, Ga4Event, build};
-    use leadline_core::event::EventKind;
+    use leadline_core::call::CallOutcome;
+    use leadline_core::event::samples as data;
+    use leadline_core::lead::{LeadMatch, LeadStatus};
     use serde_json::{Map, json};
 
     fn now() -> DateTime<Utc> {
@@ -249,23 +315,22 @@ mod tests {
 
     #[test]
     fn every_event_the_builder_makes_is_valid() {
+        let mut long_source = event(data::form(LeadMatch::New));
+        if let Some(lead) = long_source.lead.as_mut() {
+            lead.source = Some("x".repeat(500));
+        }
         let cases = [
-            (EventKind::CallInitiated, json!({})),
-            (EventKind::CallDialed, json!({"matched_by": "code"})),
-            (EventKind::CallConnected, json!({})),
-            (
-                EventKind::CallCompleted,
-                json!({"duration_seconds": 5, "answered": true, "outcome": "x".repeat(500)}),
-            ),
-            (EventKind::FormCompleted, json!({"matched_by": "new"})),
-            (EventKind::LeadStatusChanged, json!({"from": "new", "to": "converted"})),
-            (
-                EventKind::SaleRecorded,
-                json!({"currency": "EUR", "revenue_minor": 999, "cost_minor": 1, "profit_minor": 998}),
-            ),
+            event(data::initiated()),
+            event(data::dialed()),
+            event(data::connected()),
+            event(data::completed(5, true, Some(CallOutcome::Answered))),
+            long_source,
+            event(data::status(LeadStatus::New, LeadStatus::Converted)),
+            event(data::sale("EUR", 999, 1, None)),
         ];
-        for (kind, data) in cases {
-            let Built::Send(payload) = build(&event(kind, data), "ev_x.1", "G-ABC123", now()) else {
+        for event in cases {
+            let kind = event.kind();
+            let Built::Send(payload) = build(&event, "ev_x.1", "G-ABC123", now()) else {
                 panic!("{kind:?} sends");
             };
             assert_eq!(problems(&payload), Vec::<String>::new(), "{kind:?}");
@@ -296,18 +361,24 @@ mod tests {
     fn names_are_short_letter_first_and_not_reserved() {
         let forty = format!("a{}", "b".repeat(39));
         assert_eq!(name_problem(&forty, true), None);
-        assert!(
-            name_problem(&format!("{forty}c"), true)
-                .unwrap()
-                .contains("41 characters")
+        assert_eq!(name_problem(&format!("{forty}c"), true), Some(NameProblem::TooLong(41)));
+        assert_eq!(
+            NameProblem::TooLong(41).to_string(),
+            "the name has 41 characters; at most 40"
         );
-        assert!(name_problem("1call", true).is_some());
-        assert!(name_problem("call-completed", true).is_some());
-        assert!(name_problem("call completed", false).is_some());
-        assert!(name_problem("", false).is_some());
-        for reserved in ["_x", "firebase_x", "ga_x", "google_x"] {
-            assert!(
-                name_problem(reserved, false).unwrap().contains("reserved"),
+        assert_eq!(name_problem("1call", true), Some(NameProblem::NotAName));
+        assert_eq!(name_problem("call-completed", true), Some(NameProblem::NotAName));
+        assert_eq!(name_problem("call completed", false), Some(NameProblem::NotAName));
+        assert_eq!(name_problem("", false), Some(NameProblem::Empty));
+        for (reserved, prefix) in [
+            ("_x", "_"),
+            ("firebase_x", "firebase_"),
+            ("ga_x", "ga_"),
+            ("google_x", "google_"),
+        ] {
+            assert_eq!(
+                name_problem(reserved, false),
+                Some(NameProblem::ReservedPrefix(prefix)),
                 "{reserved}"
             );
         }
@@ -318,7 +389,10 @@ mod tests {
             "screen_view",
             "error",
         ] {
-            assert!(name_problem(reserved, true).unwrap().contains("reserved"), "{reserved}");
+            assert_eq!(
+                name_problem(reserved, true),
+                Some(NameProblem::ReservedEvent(reserved.into()))
+            );
             assert_eq!(name_problem(reserved, false), None, "only event names are reserved");
         }
         let p = one("session_start", json!({"ga_thing": 1}));
@@ -407,7 +481,7 @@ mod tests {
             "{problems:?}"
         );
         p.timestamp_micros = Some((now() + TimeDelta::hours(1)).timestamp_micros());
-        assert!(validate(&p, now())[0].problem.contains("future"));
+        assert!(matches!(validate(&p, now())[0].problem, Problem::InTheFuture(_)));
     }
 
     #[test]

@@ -16,11 +16,12 @@
 //!   idempotency key (`leadline_event_id`) so that a duplicate can be spotted in GA4.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use leadline_core::event::{Event, EventKind};
-use leadline_core::site::Currency;
+use leadline_core::event::{Event, EventData, EventKind, Sale};
+use leadline_core::lead::{LeadMatch, LeadStatus};
 use leadline_core::visitor::{ga_client_id, ga_session};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
+use std::fmt;
 
 /// The most characters GA4 keeps of a parameter value; longer free text is cut to this.
 pub const MAX_VALUE_CHARS: usize = 100;
@@ -62,15 +63,58 @@ pub struct Ga4Event {
     pub params: Map<String, Value>,
 }
 
-/// What an event becomes.
+/// What an event becomes for an analytics tool (GA4's body, or Matomo's hits).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Built {
-    /// A body to validate and send.
-    Send(Payload),
-    /// GA4 has no event for this one (a status such as `new`, a note); the delivery is done.
-    Skip(String),
-    /// The event cannot be sent as it is (a sale without a currency); the delivery is dead.
-    Refuse(String),
+pub enum Built<T = Payload, S = Skip> {
+    /// What to send.
+    Send(T),
+    /// Nothing is sent; the delivery is done, with the reason as its response.
+    Skip(S),
+    /// The event cannot be sent as it is; the delivery is dead.
+    Refuse(Refusal),
+}
+
+/// Why GA4 is sent nothing for an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    /// GA4 has no event for this kind (a note, a lead update).
+    NoEvent(EventKind),
+    /// GA4 has no lead event for the status the lead moved to (`new`, `in_call`).
+    NoLeadEvent(LeadStatus),
+    /// The visit had no `_ga` cookie and there is no lead to derive a client id from.
+    NoClientId,
+}
+
+impl fmt::Display for Skip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoEvent(kind) => write!(f, "nothing to send: GA4 receives no event for this {}", kind.as_str()),
+            Self::NoLeadEvent(status) => write!(
+                f,
+                "nothing to send: GA4 receives no event for this {} (status {})",
+                EventKind::LeadStatusChanged.as_str(),
+                status.as_str()
+            ),
+            Self::NoClientId => {
+                f.write_str("nothing to send: no GA client id (the visit had no _ga cookie and there is no lead)")
+            }
+        }
+    }
+}
+
+/// Why an event cannot be sent to an analytics tool as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// A sale with no call ref, no lead and no record ref: no order id to send it under.
+    SaleWithoutRef,
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::SaleWithoutRef => f.write_str("the sale names no record ref"),
+        }
+    }
 }
 
 /// Where the client id came from.
@@ -139,80 +183,35 @@ pub fn units(minor: i64, digits: u16) -> f64 {
 }
 
 /// The GA4 lead event for a status a lead moved to, `None` for `new` and `in_call`.
-pub fn lead_event_name(status: &str) -> Option<&'static str> {
+pub fn lead_event_name(status: LeadStatus) -> Option<&'static str> {
     match status {
-        "contacted" => Some("working_lead"),
-        "qualified" => Some("qualify_lead"),
-        "converted" => Some("close_convert_lead"),
-        "lost" => Some("close_unconvert_lead"),
-        _ => None,
+        LeadStatus::Contacted => Some("working_lead"),
+        LeadStatus::Qualified => Some("qualify_lead"),
+        LeadStatus::Converted => Some("close_convert_lead"),
+        LeadStatus::Lost => Some("close_unconvert_lead"),
+        LeadStatus::New | LeadStatus::InCall => None,
     }
 }
 
-/// The ref a sale is recorded under: the call's when the sale names one, else the lead's.
-pub fn sale_ref(event: &Event) -> Option<u64> {
-    let call_ref = match &event.data["call_ref"] {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    };
-    call_ref
+/// The ref `sale` (of `event`) is recorded under: the call's when it names one, else the
+/// lead's; refused when there is neither.
+pub fn sale_ref(event: &Event, sale: &Sale) -> Result<u64, Refusal> {
+    sale.call_ref
         .or(event.lead.as_ref().map(|l| l.record_ref))
         .or(event.record_ref)
-}
-
-/// A sale's amounts, read from `sale.recorded` data.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SaleAmounts {
-    pub currency: Currency,
-    pub revenue_minor: i64,
-    pub cost_minor: i64,
-    pub profit_minor: i64,
-}
-
-impl SaleAmounts {
-    /// Reads `currency`, `revenue_minor`, `cost_minor` (default 0) and `profit_minor` (default
-    /// revenue − cost); says what is missing.
-    pub fn from_data(data: &Value) -> Result<Self, String> {
-        let currency = data["currency"]
-            .as_str()
-            .ok_or("the sale has no currency")
-            .and_then(|c| Currency::parse(c).map_err(|_| "the sale's currency is not an ISO 4217 code"))?;
-        let revenue_minor = data["revenue_minor"].as_i64().ok_or("the sale has no revenue_minor")?;
-        let cost_minor = data["cost_minor"].as_i64().unwrap_or(0);
-        let profit_minor = data["profit_minor"]
-            .as_i64()
-            .unwrap_or(revenue_minor.saturating_sub(cost_minor));
-        Ok(Self {
-            currency,
-            revenue_minor,
-            cost_minor,
-            profit_minor,
-        })
-    }
-
-    fn units(&self, minor: i64) -> f64 {
-        units(minor, self.currency.minor_digits())
-    }
+        .ok_or(Refusal::SaleWithoutRef)
 }
 
 /// Builds the body for `event`, delivered under `idempotency_key` to the stream of
 /// `measurement_id`, as of `now`.
 pub fn build(event: &Event, idempotency_key: &str, measurement_id: &str, now: DateTime<Utc>) -> Built {
     let events = match ga4_events(event) {
-        Ok(events) if events.is_empty() => {
-            return Built::Skip(format!(
-                "nothing to send: GA4 receives no event for this {}",
-                describe(event)
-            ));
-        }
+        Ok(events) if events.is_empty() => return Built::Skip(no_event(&event.data)),
         Ok(events) => events,
-        Err(reason) => return Built::Refuse(reason),
+        Err(refusal) => return Built::Refuse(refusal),
     };
     let Some((client_id, source)) = client_id(event) else {
-        return Built::Skip(
-            "nothing to send: no GA client id (the visit had no _ga cookie and there is no lead)".into(),
-        );
+        return Built::Skip(Skip::NoClientId);
     };
 
     let mut common = Map::new();
@@ -265,75 +264,73 @@ pub fn build(event: &Event, idempotency_key: &str, measurement_id: &str, now: Da
     })
 }
 
-fn describe(event: &Event) -> String {
-    match event.kind {
-        EventKind::LeadStatusChanged => format!(
-            "{} (status {})",
-            event.kind.as_str(),
-            event.data["to"].as_str().unwrap_or("unknown")
-        ),
-        kind => kind.as_str().to_owned(),
+/// Why an event that makes no GA4 event is skipped.
+fn no_event(data: &EventData) -> Skip {
+    match data {
+        EventData::LeadStatusChanged(changed) => Skip::NoLeadEvent(changed.change.to),
+        data => Skip::NoEvent(data.kind()),
     }
 }
 
 type Params = Map<String, Value>;
 
 /// Puts `value` as `name` when it is non-empty text, cut to what GA4 keeps.
-fn put_text(params: &mut Params, name: &str, value: &Value) {
-    if let Some(value) = value.as_str().map(text).filter(|v| !v.is_empty()) {
+fn put_text(params: &mut Params, name: &str, value: &str) {
+    let value = text(value);
+    if !value.is_empty() {
         params.insert(name.into(), json!(value));
     }
 }
 
 /// The GA4 events (name and own parameters) for an event; empty when there are none.
-fn ga4_events(event: &Event) -> Result<Vec<(&'static str, Params)>, String> {
-    let data = &event.data;
+fn ga4_events(event: &Event) -> Result<Vec<(&'static str, Params)>, Refusal> {
     let mut params = Params::new();
-    Ok(match event.kind {
-        EventKind::CallInitiated => vec![("call_initiated", params)],
-        EventKind::CallDialed => {
-            put_text(&mut params, "matched_by", &data["matched_by"]);
+    Ok(match &event.data {
+        EventData::CallInitiated(_) => vec![("call_initiated", params)],
+        EventData::CallDialed(call) => {
+            put_text(&mut params, "matched_by", call.matched_by.as_str());
             vec![("call_dialed", params)]
         }
-        EventKind::CallConnected => vec![("call_connected", params)],
-        EventKind::CallCompleted => {
-            let duration = data["duration_seconds"].as_u64().unwrap_or(0);
-            let answered = data["answered"].as_bool().unwrap_or(duration > 0);
-            params.insert("duration_seconds".into(), json!(duration));
-            params.insert("answered".into(), json!(u8::from(answered)));
-            put_text(&mut params, "outcome", &data["outcome"]);
+        EventData::CallConnected(_) => vec![("call_connected", params)],
+        EventData::CallCompleted(call) => {
+            params.insert("duration_seconds".into(), json!(call.duration_seconds));
+            params.insert("answered".into(), json!(u8::from(call.answered)));
+            if let Some(outcome) = call.outcome {
+                put_text(&mut params, "outcome", outcome.as_str());
+            }
             vec![("call_completed", params)]
         }
-        EventKind::FormCompleted => {
-            put_text(&mut params, "matched_by", &data["matched_by"]);
+        EventData::FormCompleted(form) => {
+            put_text(&mut params, "matched_by", form.matched_by.as_str());
             let mut events = vec![("form_completed", params)];
-            if data["matched_by"].as_str() == Some("new") {
+            if form.matched_by == LeadMatch::New {
                 let mut lead = Params::new();
                 if let Some(source) = event.lead.as_ref().and_then(|l| l.source.as_deref()) {
-                    put_text(&mut lead, "lead_source", &json!(source));
+                    put_text(&mut lead, "lead_source", source);
                 }
                 events.push(("generate_lead", lead));
             }
             events
         }
-        EventKind::LeadStatusChanged => match data["to"].as_str().and_then(lead_event_name) {
+        EventData::LeadStatusChanged(changed) => match lead_event_name(changed.change.to) {
             Some(name) => {
-                put_text(&mut params, "lead_status", &data["to"]);
-                put_text(&mut params, "previous_status", &data["from"]);
+                put_text(&mut params, "lead_status", changed.change.to.as_str());
+                put_text(&mut params, "previous_status", changed.change.from.as_str());
                 vec![(name, params)]
             }
             None => vec![],
         },
-        EventKind::SaleRecorded => {
-            let sale = SaleAmounts::from_data(data)?;
-            let reference = sale_ref(event).ok_or("the sale names no record ref")?.to_string();
-            let value = sale.units(sale.revenue_minor);
+        EventData::SaleRecorded(recorded) => {
+            let sale = &recorded.change;
+            let reference = sale_ref(event, sale)?.to_string();
+            let units = |minor| units(minor, sale.currency.minor_digits());
+            let value = units(sale.revenue_minor);
             params.insert("transaction_id".into(), json!(reference));
             params.insert("value".into(), json!(value));
             params.insert("currency".into(), json!(sale.currency.code()));
             params.insert("revenue".into(), json!(value));
-            params.insert("cost".into(), json!(sale.units(sale.cost_minor)));
-            params.insert("profit".into(), json!(sale.units(sale.profit_minor)));
+            params.insert("cost".into(), json!(units(sale.cost_minor)));
+            params.insert("profit".into(), json!(units(sale.profit_minor)));
             let mut item = json!({
                 "item_id": reference,
                 "item_name": format!("Lead {reference}"),
@@ -346,319 +343,10 @@ fn ga4_events(event: &Event) -> Result<Vec<(&'static str, Params)>, String> {
             params.insert("items".into(), json!([item]));
             vec![("purchase", params)]
         }
-        EventKind::NoteAdded | EventKind::LeadUpdated => vec![],
+        EventData::NoteAdded(_) | EventData::LeadUpdated(_) => vec![],
     })
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-    use leadline_core::channel::Attribution;
-    use leadline_core::event::{LeadSnapshot, VisitorIds};
-    use leadline_core::{BusinessId, LeadId, SiteId};
-    use std::collections::BTreeMap;
-
-    pub(crate) fn at(rfc3339: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(rfc3339).unwrap().with_timezone(&Utc)
-    }
-
-    /// A session that started at 2026-03-02T10:00:00Z (1772445600).
-    pub(crate) const SESSION: &str = "GS2.1.s1772445600$o3$g1$t1772445700$j0$l0$h0";
-
-    pub(crate) fn event(kind: EventKind, data: Value) -> Event {
-        Event {
-            id: "ev_0123456789abcdefghijkl".into(),
-            kind,
-            occurred_at: at("2026-03-02T10:30:00Z"),
-            business_id: BusinessId(1),
-            site_id: Some(SiteId(1)),
-            record_ref: Some(1042),
-            lead: Some(LeadSnapshot {
-                id: LeadId(42),
-                record_ref: 1040,
-                status: "new".into(),
-                name: Some("Ada".into()),
-                email: None,
-                phone: Some("+12025550199".into()),
-                company: None,
-                source: Some("google / cpc".into()),
-                tags: vec![],
-            }),
-            visitor: VisitorIds {
-                visitor_key: Some("ga:1234567890.1700000000".into()),
-                ga_cookie: Some("GA1.1.1234567890.1700000000".into()),
-                ga_streams: BTreeMap::from([("_ga_ABC123".into(), SESSION.into())]),
-                visit_started_at: Some(at("2026-03-02T10:00:00Z")),
-                landing_url: Some("https://acme.example/?utm_source=google".into()),
-                ..VisitorIds::default()
-            },
-            data,
-        }
-    }
-
-    pub(crate) fn offline(mut event: Event) -> Event {
-        event.visitor = VisitorIds {
-            attribution: Some(Attribution {
-                source: "newspaper".into(),
-                medium: "print".into(),
-                campaign: Some("spring".into()),
-                term: None,
-                content: Some("half page".into()),
-            }),
-            ..VisitorIds::default()
-        };
-        event
-    }
-
-    const KEY: &str = "ev_0123456789abcdefghijkl.7";
-    const MID: &str = "G-ABC123";
-
-    fn now() -> DateTime<Utc> {
-        at("2026-03-02T11:00:00Z")
-    }
-
-    fn payload(event: &Event) -> Payload {
-        match build(event, KEY, MID, now()) {
-            Built::Send(payload) => payload,
-            other => panic!("expected a payload, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn a_completed_call_carries_the_cookie_client_session_label_and_call_fields() {
-        let e = event(
-            EventKind::CallCompleted,
-            json!({"duration_seconds": 95, "answered": true, "outcome": "answered"}),
-        );
-        let p = payload(&e);
-        assert_eq!(p.client_id, "1234567890.1700000000");
-        assert_eq!(p.timestamp_micros, Some(e.occurred_at.timestamp_micros()));
-        assert_eq!(p.events.len(), 1);
-        let ev = &p.events[0];
-        assert_eq!(ev.name, "call_completed");
-        assert_eq!(ev.params["record_ref"], "1042");
-        assert_eq!(ev.params["leadline_event_id"], KEY);
-        assert_eq!(ev.params["session_id"], "1772445600");
-        assert_eq!(ev.params["engagement_time_msec"], 1);
-        assert_eq!(ev.params["duration_seconds"], 95);
-        assert_eq!(ev.params["answered"], 1);
-        assert_eq!(ev.params["outcome"], "answered");
-        assert!(
-            !ev.params.contains_key("campaign_source"),
-            "a cookie's session has its own campaign"
-        );
-    }
-
-    #[test]
-    fn an_unanswered_call_says_answered_0() {
-        let e = event(
-            EventKind::CallCompleted,
-            json!({"duration_seconds": 0, "answered": false, "outcome": "no-answer"}),
-        );
-        assert_eq!(payload(&e).events[0].params["answered"], 0);
-    }
-
-    #[test]
-    fn call_events_have_their_names() {
-        for (kind, name) in [
-            (EventKind::CallInitiated, "call_initiated"),
-            (EventKind::CallDialed, "call_dialed"),
-            (EventKind::CallConnected, "call_connected"),
-            (EventKind::CallCompleted, "call_completed"),
-        ] {
-            assert_eq!(payload(&event(kind, json!({}))).events[0].name, name);
-        }
-    }
-
-    #[test]
-    fn the_session_is_sent_only_within_24_hours_of_its_start() {
-        let mut e = event(EventKind::CallConnected, json!({}));
-        e.occurred_at = at("2026-03-03T09:59:59Z");
-        assert_eq!(session_id(&e, MID).as_deref(), Some("1772445600"));
-        e.occurred_at = at("2026-03-03T10:00:01Z");
-        assert_eq!(session_id(&e, MID), None);
-        let p = match build(&e, KEY, MID, at("2026-03-03T11:00:00Z")) {
-            Built::Send(p) => p,
-            other => panic!("{other:?}"),
-        };
-        assert!(!p.events[0].params.contains_key("session_id"));
-        assert!(!p.events[0].params.contains_key("engagement_time_msec"));
-        assert_eq!(p.client_id, "1234567890.1700000000", "the client stays");
-    }
-
-    #[test]
-    fn the_session_is_the_one_of_the_integrations_stream() {
-        let mut e = event(EventKind::CallConnected, json!({}));
-        assert_eq!(session_id(&e, "G-OTHER1"), None);
-        assert_eq!(session_id(&e, "g-abc123").as_deref(), Some("1772445600"));
-        // Stored under the bare stream id, in the old cookie format.
-        e.visitor.ga_streams = BTreeMap::from([("ABC123".into(), "GS1.1.1772445600.3.1.1772445700.0.0.0".into())]);
-        assert_eq!(session_id(&e, MID).as_deref(), Some("1772445600"));
-        assert_eq!(stream_of("G-ABC123"), "ABC123");
-    }
-
-    #[test]
-    fn a_session_id_that_is_no_time_falls_back_on_the_visits_start() {
-        let mut e = event(EventKind::CallConnected, json!({}));
-        e.visitor.ga_streams = BTreeMap::from([("_ga_ABC123".into(), "GS2.1.s12345$o1".into())]);
-        assert_eq!(session_id(&e, MID).as_deref(), Some("12345"));
-        e.occurred_at = at("2026-03-04T10:00:00Z");
-        assert_eq!(session_id(&e, MID), None, "more than 24 h after the visit began");
-        e.visitor.visit_started_at = None;
-        assert_eq!(session_id(&e, MID), None, "no known start: left out");
-    }
-
-    #[test]
-    fn an_offline_source_uses_the_leads_client_id_and_its_utm_fields() {
-        let e = offline(event(
-            EventKind::LeadStatusChanged,
-            json!({"from": "new", "to": "qualified"}),
-        ));
-        let p = payload(&e);
-        assert_eq!(p.client_id, "42.1040");
-        assert_eq!(client_id(&e).unwrap().1, ClientSource::Lead);
-        let params = &p.events[0].params;
-        assert_eq!(p.events[0].name, "qualify_lead");
-        assert_eq!(params["campaign_source"], "newspaper");
-        assert_eq!(params["campaign_medium"], "print");
-        assert_eq!(params["campaign_name"], "spring");
-        assert_eq!(params["campaign_content"], "half page");
-        assert!(!params.contains_key("campaign_term"));
-        assert!(!params.contains_key("session_id"));
-    }
-
-    #[test]
-    fn an_unreadable_cookie_falls_back_on_the_lead_and_no_lead_means_nothing_to_send() {
-        let mut e = event(EventKind::CallInitiated, json!({}));
-        e.visitor.ga_cookie = Some("not-a-cookie".into());
-        assert_eq!(payload(&e).client_id, "42.1040");
-        assert!(!payload(&e).events[0].params.contains_key("session_id"));
-        e.lead = None;
-        assert!(matches!(build(&e, KEY, MID, now()), Built::Skip(reason) if reason.contains("no GA client id")));
-    }
-
-    #[test]
-    fn every_status_maps_to_its_lead_event_or_to_nothing() {
-        for (to, name) in [
-            ("contacted", Some("working_lead")),
-            ("qualified", Some("qualify_lead")),
-            ("converted", Some("close_convert_lead")),
-            ("lost", Some("close_unconvert_lead")),
-            ("new", None),
-            ("in_call", None),
-        ] {
-            let e = event(EventKind::LeadStatusChanged, json!({"from": "in_call", "to": to}));
-            match (build(&e, KEY, MID, now()), name) {
-                (Built::Send(p), Some(name)) => {
-                    assert_eq!(p.events[0].name, name);
-                    assert_eq!(p.events[0].params["lead_status"], to);
-                    assert_eq!(p.events[0].params["previous_status"], "in_call");
-                }
-                (Built::Skip(reason), None) => assert!(reason.starts_with("nothing to send"), "{reason}"),
-                (other, _) => panic!("{to}: {other:?}"),
-            }
-        }
-        for status in leadline_core::lead::LeadStatus::ALL {
-            let expected = !matches!(status.as_str(), "new" | "in_call");
-            assert_eq!(lead_event_name(status.as_str()).is_some(), expected, "{status:?}");
-        }
-    }
-
-    #[test]
-    fn notes_and_updates_are_not_sent() {
-        for kind in [EventKind::NoteAdded, EventKind::LeadUpdated] {
-            assert!(matches!(
-                build(&event(kind, json!({"text": "hi"})), KEY, MID, now()),
-                Built::Skip(_)
-            ));
-        }
-    }
-
-    #[test]
-    fn a_form_from_a_new_lead_also_generates_a_lead() {
-        let e = event(
-            EventKind::FormCompleted,
-            json!({"message_id": "m1", "matched_by": "new"}),
-        );
-        let p = payload(&e);
-        let names: Vec<&str> = p.events.iter().map(|e| e.name.as_str()).collect();
-        assert_eq!(names, ["form_completed", "generate_lead"]);
-        assert_eq!(p.events[1].params["record_ref"], "1042");
-        assert_eq!(p.events[1].params["lead_source"], "google / cpc");
-        let known = event(
-            EventKind::FormCompleted,
-            json!({"message_id": "m1", "matched_by": "email"}),
-        );
-        assert_eq!(payload(&known).events.len(), 1);
-    }
-
-    #[test]
-    fn a_sale_is_a_purchase_on_the_calls_ref_with_amounts_in_currency_units() {
-        let e = event(
-            EventKind::SaleRecorded,
-            json!({"currency": "USD", "revenue_minor": 120_050, "cost_minor": 20_000,
-                   "profit_minor": 100_050, "call_ref": 1042}),
-        );
-        let p = payload(&e);
-        let params = &p.events[0].params;
-        assert_eq!(p.events[0].name, "purchase");
-        assert_eq!(params["transaction_id"], "1042");
-        assert_eq!(params["value"], 1200.5);
-        assert_eq!(params["currency"], "USD");
-        assert_eq!(params["revenue"], 1200.5);
-        assert_eq!(params["cost"], 200.0);
-        assert_eq!(params["profit"], 1000.5);
-        assert_eq!(
-            params["items"],
-            json!([{"item_id": "1042", "item_name": "Lead 1042", "price": 1200.5, "quantity": 1,
-                    "item_category": "google / cpc"}])
-        );
-    }
-
-    #[test]
-    fn a_sale_without_a_call_is_on_the_leads_ref_and_zero_digit_currencies_are_whole() {
-        let mut e = event(
-            EventKind::SaleRecorded,
-            json!({"currency": "jpy", "revenue_minor": 5000}),
-        );
-        e.record_ref = Some(1040);
-        let params = payload(&e).events[0].params.clone();
-        assert_eq!(params["transaction_id"], "1040");
-        assert_eq!(params["value"], 5000.0);
-        assert_eq!(params["currency"], "JPY");
-        assert_eq!(params["cost"], 0.0);
-        assert_eq!(params["profit"], 5000.0);
-    }
-
-    #[test]
-    fn a_sale_without_a_currency_is_refused() {
-        let e = event(EventKind::SaleRecorded, json!({"revenue_minor": 5000}));
-        assert!(matches!(build(&e, KEY, MID, now()), Built::Refuse(reason) if reason.contains("currency")));
-        let e = event(
-            EventKind::SaleRecorded,
-            json!({"currency": "XYZ1", "revenue_minor": 5000}),
-        );
-        assert!(matches!(build(&e, KEY, MID, now()), Built::Refuse(_)));
-    }
-
-    #[test]
-    fn long_free_text_is_cut_to_100_characters() {
-        let long = "é".repeat(300);
-        let e = event(
-            EventKind::CallCompleted,
-            json!({"duration_seconds": 3, "outcome": long}),
-        );
-        let outcome = payload(&e).events[0].params["outcome"].as_str().unwrap().to_owned();
-        assert_eq!(outcome.chars().count(), 100);
-    }
-
-    #[test]
-    fn an_event_stamped_after_now_is_sent_as_now() {
-        let e = event(EventKind::CallInitiated, json!({}));
-        let p = match build(&e, KEY, MID, at("2026-03-02T10:29:00Z")) {
-            Built::Send(p) => p,
-            other => panic!("{other:?}"),
-        };
-        assert_eq!(p.timestamp_micros, Some(at("2026-03-02T10:29:00Z").timestamp_micros()));
-    }
-}
+#[path = "payload_tests.rs"]
+pub(crate) mod tests;
