@@ -15,6 +15,7 @@ pub mod form;
 pub mod ids;
 pub mod keypad;
 pub mod lead;
+pub mod login_throttle;
 pub mod matching;
 pub mod money;
 pub mod names;

@@ -1,14 +1,17 @@
 //! Rate limits (GCRA, via governor): per client address in front of every route, and the keyed
-//! limits of the visit API. Limits are in memory, per server.
+//! limits of the visit API; and the per-account lock after failed log-ins. Limits are in
+//! memory, per server.
 
 use crate::config::Config;
 use governor::clock::DefaultClock;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
+use leadline_core::login_throttle::LoginFailures;
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A rate limiter keyed by `K` (a client address, a site).
 pub type KeyedLimiter<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock>;
@@ -74,5 +77,54 @@ impl VisitLimiters {
         self.registrations_per_ip.retain_recent();
         self.registrations_per_site.retain_recent();
         self.events_per_ip.retain_recent();
+    }
+}
+
+/// Failed log-ins per account (the e-mail as typed, lower-cased, whether or not a user has
+/// it, so that a lock tells nothing about who exists). In memory, per server.
+#[derive(Default)]
+pub struct LoginThrottle {
+    accounts: std::sync::Mutex<std::collections::HashMap<String, LoginFailures>>,
+}
+
+/// The most accounts remembered at once; past it new accounts go untracked (the per-address
+/// limit still holds) rather than growing memory without bound.
+const MAX_TRACKED_ACCOUNTS: usize = 100_000;
+
+impl LoginThrottle {
+    fn key(email: &str) -> String {
+        email.trim().to_lowercase().chars().take(320).collect()
+    }
+
+    fn accounts(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, LoginFailures>> {
+        self.accounts.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether `email` may try to log in at `now_ms`; else how long it must wait.
+    pub fn check(&self, email: &str, now_ms: i64) -> Result<(), Duration> {
+        self.accounts()
+            .get(&Self::key(email))
+            .map_or(Ok(()), |failures| failures.check(now_ms))
+    }
+
+    /// Counts a failed log-in of `email` at `now_ms`.
+    pub fn failed(&self, email: &str, now_ms: i64) {
+        let mut accounts = self.accounts();
+        let key = Self::key(email);
+        if accounts.len() >= MAX_TRACKED_ACCOUNTS && !accounts.contains_key(&key) {
+            return;
+        }
+        let failures = accounts.entry(key).or_default();
+        *failures = failures.failed(now_ms);
+    }
+
+    /// Forgets `email`'s failures after it logged in.
+    pub fn succeeded(&self, email: &str) {
+        self.accounts().remove(&Self::key(email));
+    }
+
+    /// Forgets accounts whose failures are old.
+    pub fn prune(&self, now_ms: i64) {
+        self.accounts().retain(|_, failures| !failures.is_forgotten(now_ms));
     }
 }

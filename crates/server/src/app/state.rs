@@ -27,6 +27,8 @@ pub struct AppState {
     pub secret: Secret,
     /// The visit API's own rate limits.
     pub visit_limits: Arc<VisitLimiters>,
+    /// Failed log-ins per account.
+    pub login_throttle: Arc<limits::LoginThrottle>,
     /// The header a trusted proxy names the client's address in, if any.
     pub client_ip_header: Option<HeaderName>,
     /// The site whose pages `/demo/` serves (set by `leadline demo`).
@@ -76,6 +78,7 @@ impl AppState {
             base_url: config.base_url().into(),
             secret,
             visit_limits: Arc::new(VisitLimiters::from_config(config)),
+            login_throttle: Arc::default(),
             client_ip_header: config
                 .client_ip_header
                 .as_deref()
@@ -98,6 +101,7 @@ impl AppState {
             self.limiter.retain_recent();
             self.limiter.shrink_to_fit();
             self.visit_limits.prune();
+            self.login_throttle.prune(chrono::Utc::now().timestamp_millis());
             false
         })
         .await;

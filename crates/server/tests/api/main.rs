@@ -23,6 +23,7 @@ mod leads_changes;
 mod leads_tenancy;
 mod matomo;
 mod operator;
+mod operator_login;
 mod ops;
 mod outbox_events;
 mod pbx;

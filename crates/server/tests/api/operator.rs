@@ -15,9 +15,9 @@ use leadline_core::store::{BusinessStore, LeadStore, UserStore};
 use leadline_core::tenant::{NewBusiness, NewUser, Role};
 use reqwest::redirect::Policy;
 
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
-async fn operator(app: &TestApp, business: BusinessId, email: &str) {
+pub(crate) async fn operator(app: &TestApp, business: BusinessId, email: &str) {
     let new = NewUser {
         business_id: business,
         email: Email::parse(email).unwrap(),
@@ -28,12 +28,12 @@ async fn operator(app: &TestApp, business: BusinessId, email: &str) {
     app.store.create_user(&new).await.unwrap();
 }
 
-fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder().redirect(Policy::none()).build().unwrap()
 }
 
 /// Logs in and answers the session cookie (`name=value`).
-async fn log_in(app: &TestApp, email: &str, password: &str) -> Result<String, u16> {
+pub(crate) async fn log_in(app: &TestApp, email: &str, password: &str) -> Result<String, u16> {
     let response = client()
         .post(format!("{}/app/login", app.base_url))
         .form(&[("email", email), ("password", password), ("next", "/app/leads/1000")])
@@ -52,7 +52,7 @@ async fn log_in(app: &TestApp, email: &str, password: &str) -> Result<String, u1
     Ok(cookie.split(';').next().unwrap().to_owned())
 }
 
-async fn page(app: &TestApp, cookie: &str, path: &str) -> (u16, String) {
+pub(crate) async fn page(app: &TestApp, cookie: &str, path: &str) -> (u16, String) {
     let response = client()
         .get(format!("{}{path}", app.base_url))
         .header("cookie", cookie)
@@ -62,12 +62,12 @@ async fn page(app: &TestApp, cookie: &str, path: &str) -> (u16, String) {
     (response.status().as_u16(), response.text().await.unwrap())
 }
 
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     let start = html.find(r#"name="csrf" value=""#).expect("a csrf field") + r#"name="csrf" value=""#.len();
     html[start..].split('"').next().unwrap().to_owned()
 }
 
-async fn post(app: &TestApp, cookie: &str, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+pub(crate) async fn post(app: &TestApp, cookie: &str, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
     client()
         .post(format!("{}{path}", app.base_url))
         .header("cookie", cookie)
@@ -78,7 +78,7 @@ async fn post(app: &TestApp, cookie: &str, path: &str, fields: &[(&str, &str)]) 
         .unwrap()
 }
 
-async fn seeded_lead(app: &TestApp, seeded: &Seeded) -> u64 {
+pub(crate) async fn seeded_lead(app: &TestApp, seeded: &Seeded) -> u64 {
     let visit = crate::leads::visit(app, seeded.site.id, "fp:ann").await;
     let call = crate::leads::call(app, seeded, "CA-operator-1", Some(visit), 125).await;
     call.record_ref
@@ -226,16 +226,9 @@ async fn bad_operator_posts_change_nothing(engine: Engine) {
             .unwrap()
             .is_empty()
     );
-    assert_eq!(
-        client()
-            .post(format!("{}/app/logout", app.base_url))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        303
-    );
+    let (_, html) = page(&app, &cookie, "/app/leads/1000").await;
+    let logged_out = post(&app, &cookie, "/app/logout", &[("csrf", &csrf_of(&html))]).await;
+    assert_eq!(logged_out.status(), 303);
     assert_eq!(page(&app, &cookie, "/app/leads/1000").await.0, 303, "logged out");
     app.finish().await;
 }

@@ -1,6 +1,8 @@
 //! The operator's pages in the browser: login, and a lead with its timeline where notes,
 //! status changes and sales are recorded. Server-rendered with escaping templates.
 
+mod headers;
+mod login;
 mod pages;
 mod session;
 mod view;
@@ -11,8 +13,8 @@ use axum::routing::{get, post};
 
 /// The operator routes, under `/app/`.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/app/login", get(pages::show_login).post(session::log_in))
+    let pages = Router::new()
+        .route("/app/login", get(login::show_login).post(login::log_in))
         .route("/app/logout", post(session::log_out))
         .route("/app/", get(pages::home))
         .route("/app/leads", get(pages::home))
@@ -22,4 +24,6 @@ pub fn router() -> Router<AppState> {
         .route("/app/leads/{record_ref}/sales", post(pages::record_sale))
         .route("/app/leads/{record_ref}/conversions", post(pages::mark_conversion))
         .route("/app/attachments/{name}", get(pages::attachment))
+        .route("/app/assets/app.css", get(headers::stylesheet));
+    headers::protect(pages)
 }

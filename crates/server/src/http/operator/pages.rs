@@ -1,8 +1,8 @@
-//! The operator's pages: the login form and a lead with its timeline, where a note, a status
+//! The operator's pages: a lead with its timeline, where a note, a status
 //! change or a sale is recorded as an activity by the logged-in user.
 
-use super::session::{Operator, safe_next};
-use super::view::{self, Entry};
+use super::session::Operator;
+use super::view::{self, Entry, render};
 use crate::app::AppError;
 use crate::app::AppState;
 use crate::app::conversions::{self, MarkInput};
@@ -11,54 +11,14 @@ use crate::app::sales::{Cost, SaleRequest, new_sale};
 use crate::web::error::ApiError;
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use leadline_core::conversion::ConversionRecord;
 use leadline_core::form::MessageId;
 use leadline_core::lead::{Author, Lead, LeadChange, LeadStatus};
 use leadline_core::tenant::Site;
 use serde::Deserialize;
-
-#[derive(Template)]
-#[template(path = "login.html")]
-struct LoginPage<'a> {
-    next: &'a str,
-    error: Option<&'a str>,
-}
-
-/// The login page, with an error after a failed attempt.
-pub fn login_page(next: &str, error: Option<&str>) -> Response {
-    let page = LoginPage {
-        next: safe_next(next),
-        error,
-    };
-    let status = if error.is_some() {
-        StatusCode::UNAUTHORIZED
-    } else {
-        StatusCode::OK
-    };
-    (status, render(&page)).into_response()
-}
-
-fn render(template: &impl Template) -> Response {
-    match template.render() {
-        Ok(html) => Html(html).into_response(),
-        Err(e) => ApiError::Internal(e.into()).into_response(),
-    }
-}
-
-/// `?next=` of the login page.
-#[derive(Deserialize)]
-pub struct Next {
-    #[serde(default)]
-    next: String,
-}
-
-/// `GET /app/login`.
-pub async fn show_login(Query(query): Query<Next>) -> Response {
-    login_page(&query.next, None)
-}
 
 #[derive(Template)]
 #[template(path = "lead.html")]

@@ -4,15 +4,14 @@
 
 use crate::app::AppState;
 use crate::web::error::ApiError;
-use axum::extract::{FromRequestParts, State};
+use axum::Form;
+use axum::extract::{FromRequestParts, OptionalFromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, SameSite};
-use leadline_core::net::Email;
-use leadline_core::secret::{Secret, api_key_hash, random_token, verify_password};
+use axum_extra::extract::cookie::Cookie;
+use leadline_core::secret::{Secret, api_key_hash};
 use leadline_core::store::StoreError;
 use leadline_core::tenant::User;
 use std::time::Duration;
@@ -42,24 +41,44 @@ fn csrf_token(secret: &Secret, token_hash: &str) -> String {
     api_key_hash(&format!("{}\0csrf\0{token_hash}", secret.expose()))
 }
 
+impl Operator {
+    /// The operator whose session cookie `headers` carry, if it is a live session.
+    async fn of(headers: &HeaderMap, state: &AppState) -> Result<Option<Self>, ApiError> {
+        let jar = CookieJar::from_headers(headers);
+        let Some(token) = jar.get(COOKIE).map(|c| c.value().to_owned()) else {
+            return Ok(None);
+        };
+        let hash = api_key_hash(&token);
+        match state.store.session_user(&hash, now_ms()).await {
+            Ok(user) => Ok(Some(Self {
+                user,
+                csrf: csrf_token(&state.secret, &hash),
+            })),
+            Err(StoreError::NotFound) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
 impl FromRequestParts<AppState> for Operator {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let back = parts.uri.path().to_owned();
-        let jar = CookieJar::from_headers(&parts.headers);
-        let Some(token) = jar.get(COOKIE).map(|c| c.value().to_owned()) else {
-            return Err(LoginFirst(back).into_response());
-        };
-        let hash = api_key_hash(&token);
-        match state.store.session_user(&hash, now_ms()).await {
-            Ok(user) => Ok(Self {
-                user,
-                csrf: csrf_token(&state.secret, &hash),
-            }),
-            Err(StoreError::NotFound) => Err(LoginFirst(back).into_response()),
-            Err(e) => Err(ApiError::from(e).into_response()),
+        match Self::of(&parts.headers, state).await {
+            Ok(Some(operator)) => Ok(operator),
+            Ok(None) => Err(LoginFirst(parts.uri.path().to_owned()).into_response()),
+            Err(e) => Err(e.into_response()),
         }
+    }
+}
+
+impl OptionalFromRequestParts<AppState> for Operator {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>, Self::Rejection> {
+        Self::of(&parts.headers, state)
+            .await
+            .map_err(IntoResponse::into_response)
     }
 }
 
@@ -67,11 +86,7 @@ impl Operator {
     /// Checks a posted form: its CSRF token, and an Origin (when the browser sends one)
     /// that is this server's.
     pub fn check_post(&self, state: &AppState, headers: &HeaderMap, csrf: &str) -> Result<(), ApiError> {
-        let ours = url::Url::parse(&state.base_url)
-            .map(|u| u.origin().ascii_serialization())
-            .unwrap_or_default();
-        let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-        if origin.is_some_and(|o| o != ours) {
+        if !from_our_pages(state, headers) {
             return Err(ApiError::Forbidden("the form was posted from another site".into()));
         }
         if leadline_core::secret::same_secret(csrf, &self.csrf) {
@@ -84,83 +99,49 @@ impl Operator {
     }
 }
 
-fn now_ms() -> i64 {
+/// Whether a posted form came from this server's own pages, as far as the browser tells: an
+/// Origin, when sent, must be ours, and a fetch the browser marks cross-site is refused.
+pub fn from_our_pages(state: &AppState, headers: &HeaderMap) -> bool {
+    let ours = url::Url::parse(&state.base_url)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default();
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let cross_site = headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"cross-site");
+    !cross_site && origin.is_none_or(|o| o == ours)
+}
+
+/// Now, in milliseconds since the epoch.
+pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-/// The login form's fields.
+/// The log-out form's field.
 #[derive(serde::Deserialize)]
-pub struct LoginForm {
-    email: String,
-    password: String,
+pub struct LogoutForm {
     #[serde(default)]
-    next: String,
+    csrf: String,
 }
 
-/// Where to go after logging in: only a path of the operator pages, never another site.
-pub fn safe_next(next: &str) -> &str {
-    let ours = next.starts_with("/app/") && !next.starts_with("//") && !next.contains(['\\', '\r', '\n']);
-    if ours { next } else { "/app/leads" }
-}
-
-/// `POST /app/login`.
-pub async fn log_in(
+/// `POST /app/logout`: ends the session, when the form carries its token (so that another site
+/// cannot log an operator out); without a session there is nothing to end.
+pub async fn log_out(
     State(state): State<AppState>,
-    Extension(crate::web::client::ClientIp(ip)): Extension<crate::web::client::ClientIp>,
+    operator: Option<Operator>,
+    headers: HeaderMap,
     jar: CookieJar,
-    Form(form): Form<LoginForm>,
+    Form(form): Form<LogoutForm>,
 ) -> Response {
-    // Password guessing shares the per-address quota of visit registrations.
-    if state.visit_limits.registration_from(ip).is_err() {
-        return crate::web::client::too_many(60);
-    }
-    let refused =
-        || super::pages::login_page(&form.next, Some("That e-mail and password do not match.")).into_response();
-    let Ok(email) = Email::parse(&form.email) else {
-        return refused();
-    };
-    let credentials = match state.store.user_credentials(&email).await {
-        Ok(found) => found,
-        Err(StoreError::NotFound) => {
-            // Spend the same time as a real check, so that timing does not tell who exists.
-            verify_password(dummy_hash(), &form.password);
-            return refused();
+    if let Some(operator) = operator {
+        if let Err(e) = operator.check_post(&state, &headers, &form.csrf) {
+            return e.into_response();
         }
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    if !verify_password(&credentials.password_hash, &form.password) {
-        return refused();
-    }
-    let token = random_token(43);
-    let expires = now_ms() + i64::try_from(SESSION_TTL.as_millis()).unwrap_or(i64::MAX);
-    if let Err(e) = state
-        .store
-        .create_session(credentials.user.id, &api_key_hash(&token), expires)
-        .await
-    {
-        return ApiError::from(e).into_response();
-    }
-    let cookie = Cookie::build((COOKIE, token))
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(state.base_url.starts_with("https://"))
-        .path("/app")
-        .build();
-    (jar.add(cookie), Redirect::to(safe_next(&form.next))).into_response()
-}
-
-/// An argon2id hash of a random password, checked when the e-mail is unknown.
-fn dummy_hash() -> &'static Secret {
-    static HASH: std::sync::OnceLock<Secret> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| leadline_core::secret::NewPassword::generate().hash())
-}
-
-/// `POST /app/logout`.
-pub async fn log_out(State(state): State<AppState>, jar: CookieJar) -> Response {
-    if let Some(cookie) = jar.get(COOKIE)
-        && let Err(e) = state.store.delete_session(&api_key_hash(cookie.value())).await
-    {
-        return ApiError::from(e).into_response();
+        if let Some(cookie) = jar.get(COOKIE)
+            && let Err(e) = state.store.delete_session(&api_key_hash(cookie.value())).await
+        {
+            return ApiError::from(e).into_response();
+        }
     }
     let gone = Cookie::build((COOKIE, "")).path("/app").build();
     (jar.remove(gone), Redirect::to("/app/login")).into_response()

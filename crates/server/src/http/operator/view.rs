@@ -3,6 +3,8 @@
 
 use crate::app::AppState;
 use crate::web::error::ApiError;
+use askama::Template;
+use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use leadline_core::call::Call;
 use leadline_core::form::Submission;
@@ -10,6 +12,14 @@ use leadline_core::lead::{Activity, Lead};
 use leadline_core::money::{format_minor, minor_digits};
 use leadline_core::provider::WebLink;
 use leadline_core::store::Store;
+
+/// A page rendered from its template, or a 500 when rendering fails.
+pub fn render(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => ApiError::Internal(e.into()).into_response(),
+    }
+}
 
 /// One entry of the timeline.
 pub struct Entry {
