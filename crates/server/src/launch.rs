@@ -5,8 +5,8 @@
 //! listener), stopped together by one shutdown.
 
 use crate::app::AppState;
+use crate::app::DemoSite;
 use crate::config::Config;
-use crate::sandbox::DemoSite;
 use crate::web::server::{self, Limits};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -16,4 +16,4 @@ pub mod submissions;
 pub mod visits;
 
 pub use error::{AppError, AppResult};
-pub use state::{AppState, InboundSettings};
+pub use state::{AppState, DemoSite, InboundSettings};

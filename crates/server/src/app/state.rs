@@ -32,7 +32,7 @@ pub struct AppState {
     /// The header a trusted proxy names the client's address in, if any.
     pub client_ip_header: Option<HeaderName>,
     /// The site whose pages `/demo/` serves (set by `leadline demo`).
-    pub demo: Option<Arc<crate::sandbox::DemoSite>>,
+    pub demo: Option<Arc<DemoSite>>,
     /// Where calls go, untracked, when the database cannot be reached.
     pub telephony_fallback: Option<leadline_core::E164>,
     /// The provider's REST API client.
@@ -106,6 +106,15 @@ impl AppState {
         })
         .await;
     }
+}
+
+/// The site whose pages `/demo/` serves, and the number its in-browser phone calls.
+#[derive(Clone)]
+pub struct DemoSite {
+    pub key: leadline_core::site::SiteKey,
+    pub number: leadline_core::E164,
+    /// The number's auth token, with which the in-browser phone signs its requests.
+    pub auth_token: Secret,
 }
 
 /// What the inbound channels need from the configuration. No `Debug`: it holds secrets.

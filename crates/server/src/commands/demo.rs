@@ -2,9 +2,9 @@
 //! operators and an owner login. The facts scripts need are written to `demo.json` in the
 //! data directory; a second run reuses the data and the file.
 
+use crate::app::DemoSite;
 use crate::commands::{InputError, open_store, serve::serve_on};
 use crate::config::Config;
-use crate::sandbox::DemoSite;
 use leadline_core::names::{Name, Slug};
 use leadline_core::net::{DomainName, Email};
 use leadline_core::secret::{IssuedApiKey, NewPassword, random_token};

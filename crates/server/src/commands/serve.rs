@@ -1,9 +1,9 @@
 //! `leadline serve`: the server, until SIGINT or SIGTERM.
 
+use crate::app::DemoSite;
 use crate::commands::open_store;
 use crate::config::Config;
 use crate::launch::{Application, Options};
-use crate::sandbox::DemoSite;
 use tokio::net::TcpListener;
 
 /// Opens and migrates the database, binds the configured address and serves.

@@ -2,7 +2,8 @@
 //! `leadline demo` so that a newcomer sees an extension within a minute.
 
 use crate::app::AppState;
-use crate::sandbox::{self as sim, DemoSite};
+use crate::app::DemoSite;
+use crate::sandbox as sim;
 use crate::web::error::ApiError;
 use axum::Json;
 use axum::Router;

@@ -9,10 +9,6 @@ mod transcript;
 mod twiml;
 mod wire;
 
-use leadline_core::E164;
-use leadline_core::secret::Secret;
-use leadline_core::site::SiteKey;
-
 pub use phone::place;
 pub use transcript::Transcript;
 
@@ -28,13 +24,4 @@ pub struct Settings {
     pub talk: u32,
     pub no_answer: bool,
     pub auth_token: String,
-}
-
-/// The site whose pages `/demo/` serves, and the number its in-browser phone calls.
-#[derive(Clone)]
-pub struct DemoSite {
-    pub key: SiteKey,
-    pub number: E164,
-    /// The number's auth token, with which the in-browser phone signs its requests.
-    pub auth_token: Secret,
 }

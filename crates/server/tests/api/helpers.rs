@@ -3,9 +3,9 @@
 
 use axum::Router;
 use leadline::app::AppState;
+use leadline::app::DemoSite;
 use leadline::config::Config;
 use leadline::launch::{Application, Options};
-use leadline::sandbox::DemoSite;
 use leadline_core::E164;
 use leadline_core::names::{Name, Slug};
 use leadline_core::net::DomainName;
