@@ -1,6 +1,7 @@
-//! The server crate's shape, checked on its source: no import circles between its modules, and
-//! the application layer below every surface that calls it. A newcomer who adds a module that
-//! breaks either is told which imports, at which lines, close the circle or cross the layer.
+//! The server crate's shape, checked on its source: no import circles between its modules,
+//! the application layer below every surface that calls it, and no source file over 600 lines.
+//! A newcomer who breaks one is told which imports, at which lines, close the circle or cross
+//! the layer, or which file to split.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -348,4 +349,27 @@ fn the_checker_resolves_crate_super_and_bound_paths_to_modules() {
         uses.keys().any(|m| m.first().is_some_and(|f| f == "app")),
         "pages uses crate::app: {uses:?}"
     );
+}
+
+#[test]
+fn no_source_file_of_the_workspace_is_over_600_lines() {
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let mut files = Vec::new();
+    for krate in std::fs::read_dir(crates).unwrap() {
+        let krate = krate.unwrap().path();
+        for dir in ["src", "tests", "benches"] {
+            if krate.join(dir).is_dir() {
+                rust_files(&krate.join(dir), &mut files);
+            }
+        }
+    }
+    assert!(files.len() > 100, "found the workspace's files: {}", files.len());
+    let long: Vec<String> = files
+        .iter()
+        .filter_map(|file| {
+            let lines = std::fs::read_to_string(file).unwrap().lines().count();
+            (lines > 600).then(|| format!("{} ({lines} lines)", file.display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "split these by what they do:\n{}", long.join("\n"));
 }
