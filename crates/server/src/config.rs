@@ -109,7 +109,8 @@ pub struct Config {
     /// before it is closed.
     pub connection_idle_timeout_seconds: u64,
     /// Most HTTP connections open at once from one client address (one IPv6 /64); more are
-    /// closed at once. Behind a proxy every connection is the proxy's.
+    /// closed at once. Not applied when `client_ip_header` is set (behind a proxy every
+    /// connection is the proxy's).
     pub connections_per_address: usize,
     /// Largest accepted request body.
     pub max_body_bytes: usize,

@@ -43,12 +43,18 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The settings a configuration sets.
+    /// The settings a configuration sets. Behind a trusted proxy (`client_ip_header` set)
+    /// every connection comes from the proxy, so the bound per address is not applied: it
+    /// would limit all clients together, and the proxy bounds its own.
     pub fn from_config(config: &Config) -> Self {
+        let per_address = match config.client_ip_header {
+            Some(_) => usize::MAX,
+            None => config.connections_per_address,
+        };
         Self {
             header_read: Duration::from_secs(config.header_read_timeout_seconds),
             idle: Duration::from_secs(config.connection_idle_timeout_seconds),
-            per_address: config.connections_per_address,
+            per_address,
         }
     }
 }
