@@ -118,7 +118,8 @@ pub async fn serve(
                 tokio::spawn(connection);
             }
             Err(_) => {
-                tracing::info!(%peer, "too many HTTP connections from this address: closed at once");
+                // Not logged at info: a client opening connections in a loop would flood the log.
+                tracing::debug!(%peer, "too many HTTP connections from this address: closed at once");
                 drop(stream);
             }
         }
