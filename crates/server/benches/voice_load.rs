@@ -101,6 +101,8 @@ async fn run(url: DatabaseUrl, plan: Phases) -> Vec<String> {
         visit_registrations_per_ip_per_minute: 1_000_000,
         visit_registrations_per_site_per_minute: 1_000_000,
         visit_events_per_ip_per_minute: 1_000_000,
+        // Every call in flight is a connection from 127.0.0.1.
+        connections_per_address: 1_000_000,
         ..Config::default()
     };
     let options = OpenOptions {

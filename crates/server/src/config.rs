@@ -15,7 +15,7 @@ use url::Url;
 pub const DEFAULT_CONFIG_FILE: &str = "leadline.toml";
 
 /// Every configuration key; also the only `LEADLINE_*` variables read.
-pub const KEYS: [&str; 48] = [
+pub const KEYS: [&str; 51] = [
     "data_dir",
     "database_url",
     "database_max_connections",
@@ -25,6 +25,9 @@ pub const KEYS: [&str; 48] = [
     "log_level",
     "shutdown_grace_seconds",
     "request_timeout_seconds",
+    "header_read_timeout_seconds",
+    "connection_idle_timeout_seconds",
+    "connections_per_address",
     "max_body_bytes",
     "rate_limit_per_second",
     "secret_key",
@@ -99,6 +102,16 @@ pub struct Config {
     pub shutdown_grace_seconds: u64,
     /// A request that takes longer is answered 408.
     pub request_timeout_seconds: u64,
+    /// How long a client has to send a request's whole head (request line and headers), from
+    /// its first byte; a slower one is disconnected.
+    pub header_read_timeout_seconds: u64,
+    /// How long a connection with no request in progress may stay silent (a fresh one too)
+    /// before it is closed.
+    pub connection_idle_timeout_seconds: u64,
+    /// Most HTTP connections open at once from one client address (one IPv6 /64); more are
+    /// closed at once. Not applied when `client_ip_header` is set (behind a proxy every
+    /// connection is the proxy's).
+    pub connections_per_address: usize,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
     /// Sustained requests per second allowed from one client address (bursts of twice that).
@@ -202,6 +215,9 @@ impl Default for Config {
             log_level: "info".to_owned(),
             shutdown_grace_seconds: 30,
             request_timeout_seconds: 30,
+            header_read_timeout_seconds: 10,
+            connection_idle_timeout_seconds: 60,
+            connections_per_address: 64,
             max_body_bytes: 1024 * 1024,
             rate_limit_per_second: 50,
             secret_key: None,
@@ -297,6 +313,14 @@ impl Config {
         self.database()?;
         if self.database_max_connections == 0 {
             return invalid("database_max_connections must be at least 1");
+        }
+        if self.header_read_timeout_seconds == 0
+            || self.connection_idle_timeout_seconds == 0
+            || self.connections_per_address == 0
+        {
+            return invalid(
+                "header_read_timeout_seconds, connection_idle_timeout_seconds and connections_per_address must be at least 1",
+            );
         }
         if self.rate_limit_per_second == 0 {
             return invalid("rate_limit_per_second must be at least 1");

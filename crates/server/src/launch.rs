@@ -110,7 +110,8 @@ impl Application {
         };
         let app = router(state.clone(), Limits::from_config(config), options.extra_routes);
         let grace = Duration::from_secs(config.shutdown_grace_seconds);
-        let http = tokio::spawn(server::serve(listener, app, shutdown, grace));
+        let connections = crate::web::connections::Settings::from_config(config);
+        let http = tokio::spawn(server::serve(listener, app, connections, shutdown, grace));
         Ok(Self {
             address,
             smtp_address,

@@ -19,6 +19,7 @@ pub mod outbox;
 pub mod provider_api;
 pub mod sandbox;
 pub mod shutdown;
+pub mod slots;
 pub mod telemetry;
 pub mod telephony;
 pub mod web;

@@ -6,7 +6,6 @@
 pub mod email;
 mod http;
 pub mod mime;
-mod slots;
 mod sms;
 pub mod smtp;
 

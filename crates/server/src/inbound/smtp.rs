@@ -11,10 +11,10 @@
 //! operators' from the answers. Why a reply was refused is mailed back when a relay is
 //! configured, to the sender's address (where only its owner reads it).
 
-use super::slots::{Full, Slot, Slots};
 use super::{email, mime};
 use crate::app::AppState;
 use crate::app::replies::RefusalKind;
+use crate::slots::{Full, Slot, Slots};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};

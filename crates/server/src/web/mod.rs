@@ -4,6 +4,7 @@
 
 pub mod api_key;
 pub mod client;
+pub mod connections;
 pub mod error;
 pub mod json;
 pub mod server;

@@ -1,17 +1,21 @@
 //! The HTTP server every surface is served by: the layers applied once to every route
 //! (request ids, tracing, the client's address and rate limit, body limits, timeouts,
-//! metrics) and the server loop with graceful shutdown.
+//! metrics) and the server loop with graceful shutdown; each connection is served and held to
+//! its time limits in [`super::connections`].
 
+use super::connections::{Settings, serve_connection};
 use crate::app::AppState;
 use crate::config::Config;
 use crate::metrics;
+use crate::slots::Slots;
 use axum::Router;
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::middleware;
+use hyper_util::server::graceful::GracefulShutdown;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -72,34 +76,61 @@ pub fn finish(routes: Router<AppState>, uploads: Router<AppState>, state: AppSta
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then lets requests in flight finish
-/// for up to `grace`.
+/// for up to `grace`. Each connection is held to `connections` (header-read and idle timeouts,
+/// a bound per client address): a client beyond its address's share is closed at once.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
+    connections: Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
 ) -> std::io::Result<()> {
-    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(
-        async move {
-            let _ = stop_rx.changed().await;
-        },
-    );
-    let mut server = tokio::spawn(server.into_future());
-    tokio::select! {
-        finished = &mut server => return finished.map_err(std::io::Error::other)?,
-        () = shutdown => {}
-    }
-    let _ = stop_tx.send(true);
-    match tokio::time::timeout(grace, &mut server).await {
-        Ok(finished) => finished.map_err(std::io::Error::other)?,
-        Err(_) => {
-            tracing::warn!(
-                grace_seconds = grace.as_secs(),
-                "requests still in flight after the grace period; exiting"
-            );
-            server.abort();
-            Ok(())
+    let slots = Slots::new(usize::MAX, connections.per_address);
+    let graceful = GracefulShutdown::new();
+    let kill = CancellationToken::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of file descriptors, or a connection reset before it was taken: wait a
+                // little rather than spin.
+                tracing::warn!(error = %e, "HTTP accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        match slots.take(peer.ip()) {
+            Ok(slot) => {
+                let connection = serve_connection(
+                    stream,
+                    peer,
+                    app.clone(),
+                    connections,
+                    slot,
+                    graceful.watcher(),
+                    kill.clone(),
+                );
+                tokio::spawn(connection);
+            }
+            Err(_) => {
+                // Not logged at info: a client opening connections in a loop would flood the log.
+                tracing::debug!(%peer, "too many HTTP connections from this address: closed at once");
+                drop(stream);
+            }
         }
     }
+    drop(listener);
+    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+        tracing::warn!(
+            grace_seconds = grace.as_secs(),
+            "requests still in flight after the grace period; exiting"
+        );
+        kill.cancel();
+    }
+    Ok(())
 }

@@ -30,6 +30,7 @@ mod pbx;
 mod prompts;
 mod routing;
 mod sandbox_ga4;
+mod slow_clients;
 mod smtp;
 mod snippet;
 mod sources;

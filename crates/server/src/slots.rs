@@ -1,7 +1,8 @@
-//! The SMTP listener's session slots: a fixed number in all, and a few per client address
-//! (IPv6: per /64), so that one sender opening idle connections cannot take them all. A slot
-//! is taken when a connection is accepted and given back when its session ends; when none is
-//! free the client is told at once instead of waiting unanswered.
+//! Connection slots, for the SMTP listener's sessions and the HTTP server's connections: a
+//! fixed number in all, and a few per client address (IPv6: per /64), so that one client
+//! opening idle connections cannot take them all. A slot is taken when a connection is
+//! accepted and given back when it ends; when none is free the client is turned away at once
+//! instead of waiting unanswered.
 
 use leadline_core::net::client_network;
 use std::collections::HashMap;
