@@ -30,11 +30,17 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Some(visitor) = visitor::utma_visitor(text) {
         assert!(digits_dot_digits(&visitor), "{text:?} gave {visitor:?}");
-        assert_eq!(visitor::utma_visitor(&format!("{visitor}.1.2.3.4")), Some(visitor.clone()));
+        assert_eq!(
+            visitor::utma_visitor(&format!("{visitor}.1.2.3.4")),
+            Some(visitor.clone())
+        );
     }
     if let Some(session) = visitor::ga_session(text) {
         let id = &session.session_id;
-        assert!((1..=20).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit()), "{id:?}");
+        assert!(
+            (1..=20).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit()),
+            "{id:?}"
+        );
         let (old, new) = match session.session_number {
             Some(n) => (format!("GS1.1.{id}.{n}.0"), format!("GS2.1.s{id}$o{n}$g0")),
             None => (format!("GS1.1.{id}"), format!("GS2.1.s{id}")),

@@ -32,6 +32,10 @@ fuzz_target!(|data: &[u8]| {
             Some(extension) => format!("{again}*{extension}#"),
             None => again,
         };
-        assert_eq!(keypad::read(&again, check_digit, star_pool), keyed, "{digits:?} keyed again as {again:?}");
+        assert_eq!(
+            keypad::read(&again, check_digit, star_pool),
+            keyed,
+            "{digits:?} keyed again as {again:?}"
+        );
     }
 });

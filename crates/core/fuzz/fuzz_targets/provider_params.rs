@@ -9,8 +9,7 @@ use leadline_core::provider::{CallSid, Caller, WebLink};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    for (name, value) in form_urlencoded::parse(data) {
-        let _ = name;
+    for (_, value) in form_urlencoded::parse(data) {
         if let Ok(sid) = CallSid::parse(&value) {
             assert_eq!(sid.as_str(), value);
             assert_eq!(sid.to_string(), value);
@@ -21,7 +20,10 @@ fuzz_target!(|data: &[u8]| {
 
         let caller = Caller::parse(&value);
         let stored = caller.as_stored();
-        assert!(stored.len() <= 128 && !stored.chars().any(char::is_control), "{stored:?}");
+        assert!(
+            stored.len() <= 128 && !stored.chars().any(char::is_control),
+            "{stored:?}"
+        );
         assert_eq!(Caller::parse(stored), caller, "{value:?} stored as {stored:?}");
         if let Some(number) = caller.number() {
             assert_eq!(leadline_core::E164::from_stored(number.as_str()).as_ref(), Ok(number));
