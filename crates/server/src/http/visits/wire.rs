@@ -15,8 +15,8 @@ use url::Url;
 const MAX_URL: usize = 2048;
 const MAX_TITLE_CHARS: usize = 300;
 
-/// `POST /v1/visits`.
-#[derive(Debug, Deserialize)]
+/// `POST /v1/visits`. `Serialize` and `PartialEq` are for the fuzz target's round trip.
+#[derive(Debug, PartialEq, Deserialize, Serialize)]
 pub struct RegisterBody {
     pub site: String,
     pub url: String,
@@ -39,8 +39,9 @@ pub struct RegisterBody {
     pub temp: Option<String>,
 }
 
-/// `POST /v1/visits/{visit}/events`.
-#[derive(Debug, Deserialize)]
+/// `POST /v1/visits/{visit}/events`. `Serialize` and `PartialEq` are for the fuzz target's
+/// round trip.
+#[derive(Debug, PartialEq, Deserialize, Serialize)]
 pub struct EventBody {
     pub site: String,
     pub token: String,
