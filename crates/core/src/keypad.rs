@@ -11,7 +11,7 @@ pub struct Keyed {
     /// The pool the code belongs to.
     pub selector: Selector,
     /// The code, as a number (check digit removed and verified when the site uses one);
-    /// `None` for no digits, a check-digit failure or something unparsable.
+    /// `None` for no digits, only zeros, a check-digit failure or something unparsable.
     pub code: Option<u64>,
     /// What came after the special symbol (digits only), if anything.
     pub extension: Option<String>,
@@ -47,8 +47,10 @@ pub fn read(digits: &str, check_digit: bool, star_pool: bool) -> Keyed {
         return keyed;
     }
     if check_digit {
-        keyed.code = damm::strip(code_part);
-        keyed.check_failed = keyed.code.is_none();
+        let stripped = damm::strip(code_part);
+        keyed.check_failed = stripped.is_none();
+        // Zeros end in their own check digit ("00"); code 0 is no code, as without one.
+        keyed.code = stripped.filter(|c| *c > 0);
     } else {
         keyed.code = code_part.parse().ok().filter(|c| *c > 0);
     }
@@ -150,6 +152,15 @@ mod tests {
         assert_eq!(read("0", false, false).code, None);
         assert_eq!(read("*", false, false).code, None);
         assert_eq!(read("9999999999999", false, false).code, None);
+    }
+
+    #[test]
+    fn zeros_with_a_valid_check_digit_are_no_code() {
+        // Found by the `keypad` fuzz target: "00" ends in its own check digit.
+        for zeros in ["00", "000", "*00"] {
+            let keyed = read(zeros, true, true);
+            assert_eq!((keyed.code, keyed.check_failed), (None, false), "{zeros}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! class and a user-agent check that keeps bots from taking extensions.
 
 use crate::Invalid;
+use std::collections::BTreeMap;
 
 /// The longest run of digits accepted in one cookie field (a timestamp has 10, a random id 9 or
 /// 10); longer runs are junk, not ids.
@@ -32,6 +33,37 @@ pub fn ga_client_id(ga_cookie: &str) -> Option<String> {
         .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
     (is_version(version, "GA") && depth_ok && is_id_digits(random) && is_id_digits(first_seen))
         .then(|| format!("{random}.{first_seen}"))
+}
+
+/// The GA client id a form's hidden field carries (`1234567890.1700000000`, what the snippet
+/// read from `_ga`): two runs of 1 to 20 digits joined by one dot, else `None`.
+pub fn form_client_id(value: &str) -> Option<&str> {
+    let (random, first_seen) = value.split_once('.')?;
+    (is_id_digits(random) && is_id_digits(first_seen)).then_some(value)
+}
+
+/// Longest analytics cookie value kept from the snippet.
+pub const MAX_COOKIE_BYTES: usize = 200;
+
+/// An analytics cookie value as the snippet sends it, kept only when it is short and
+/// printable: trimmed, 1 to 200 bytes, visible ASCII only.
+pub fn cookie_value(raw: &str) -> Option<&str> {
+    Some(raw.trim()).filter(|v| !v.is_empty() && v.len() <= MAX_COOKIE_BYTES && v.bytes().all(|b| b.is_ascii_graphic()))
+}
+
+/// Longest `_ga_<stream>` cookie name kept.
+const MAX_STREAM_COOKIE_NAME: usize = 40;
+/// Most `_ga_<stream>` cookies kept from one visit.
+pub const MAX_STREAM_COOKIES: usize = 10;
+
+/// The `_ga_<stream>` cookies worth keeping: named `_ga_…` (at most 40 bytes), with a value
+/// [`cookie_value`] keeps, the first ten by name.
+pub fn ga_stream_cookies(raw: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    raw.iter()
+        .filter(|(name, _)| name.starts_with("_ga_") && name.len() <= MAX_STREAM_COOKIE_NAME)
+        .filter_map(|(name, value)| cookie_value(value).map(|v| (name.clone(), v.to_owned())))
+        .take(MAX_STREAM_COOKIES)
+        .collect()
 }
 
 /// The session a GA4 stream cookie (`_ga_<measurement id>`) describes.
@@ -162,6 +194,14 @@ impl VisitorKey {
         Ok(Self(stored.to_owned()))
     }
 
+    /// Whether a form's claim of a visitor key (`leadline_visitor`) has a key's shape: a known
+    /// kind (`ga:`, `utma:`, `fp:`, `anon:`), at most 200 bytes of visible ASCII. The claim is
+    /// only a claim; whether to trust it is the caller's decision.
+    pub fn is_claimed(value: &str) -> bool {
+        let known = ["ga:", "utma:", "fp:", "anon:"].iter().any(|p| value.starts_with(p));
+        known && value.len() <= Self::MAX_CHARS && value.bytes().all(|b| b.is_ascii_graphic())
+    }
+
     /// The key, `<kind>:<id>`.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -279,6 +319,60 @@ mod tests {
         ] {
             assert_eq!(ga_client_id(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn form_client_ids_are_two_runs_of_digits() {
+        assert_eq!(form_client_id("123456789.1700000000"), Some("123456789.1700000000"));
+        assert_eq!(form_client_id("1.2"), Some("1.2"));
+        for bad in [
+            "",
+            ".",
+            "1.",
+            ".2",
+            "1.2.3",
+            "GA1.1.x",
+            "1 .2",
+            "+1.2",
+            "123456789012345678901.2",
+            "\u{663}.2",
+        ] {
+            assert_eq!(form_client_id(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn cookie_values_are_trimmed_short_and_visible_ascii() {
+        assert_eq!(cookie_value(" GA1.1.1.2 "), Some("GA1.1.1.2"));
+        assert_eq!(cookie_value(&"x".repeat(200)).map(str::len), Some(200));
+        for bad in ["", "   ", "a b", "a\u{0}b", "caf\u{e9}"] {
+            assert_eq!(cookie_value(bad), None, "{bad:?}");
+        }
+        assert_eq!(cookie_value(&"x".repeat(201)), None);
+    }
+
+    #[test]
+    fn only_ten_well_named_stream_cookies_with_kept_values_are_kept() {
+        let mut raw: BTreeMap<String, String> = (0..12).map(|i| (format!("_ga_S{i:02}"), "GS1.1.1.1".into())).collect();
+        raw.insert("_gid".into(), "GA1.1.1.1".into());
+        raw.insert(format!("_ga_{}", "L".repeat(37)), "GS1.1.1.1".into());
+        raw.insert("_ga_BAD".into(), "a b".into());
+        let kept = ga_stream_cookies(&raw);
+        assert_eq!(kept.len(), MAX_STREAM_COOKIES);
+        assert!(kept.keys().all(|name| name.starts_with("_ga_S")), "{kept:?}");
+        assert_eq!(kept.keys().next().map(String::as_str), Some("_ga_S00"));
+    }
+
+    #[test]
+    fn claimed_visitor_keys_need_a_known_kind_and_visible_ascii() {
+        for good in ["ga:1.2", "utma:1.2", "fp:abcdefghijklmnop", "anon:ab12"] {
+            assert!(VisitorKey::is_claimed(good), "{good}");
+        }
+        for bad in ["someone", "ga:1 2", "GA:1.2", "", "fp:caf\u{e9}"] {
+            assert!(!VisitorKey::is_claimed(bad), "{bad:?}");
+        }
+        assert!(VisitorKey::is_claimed(&format!("fp:{}", "a".repeat(197))));
+        assert!(!VisitorKey::is_claimed(&format!("fp:{}", "a".repeat(198))));
     }
 
     #[test]

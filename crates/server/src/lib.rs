@@ -8,6 +8,8 @@ pub mod commands;
 pub mod config;
 pub mod egress;
 pub mod export;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod inbound;
 pub mod jobs;

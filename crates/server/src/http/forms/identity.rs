@@ -10,7 +10,7 @@ use leadline_core::form::SubmissionVia;
 use leadline_core::form::{FormIdentity, TempId};
 use leadline_core::tenant::Site;
 use leadline_core::visit::VisitRef;
-use leadline_core::visitor::VisitorKey;
+use leadline_core::visitor::{self, VisitorKey};
 
 /// The prefix of the snippet's own fields; they are never stored as the visitor's data.
 pub const PREFIX: &str = "leadline_";
@@ -81,24 +81,13 @@ fn short(name: &str, value: String, max: usize) -> Result<String, ApiError> {
 }
 
 fn ga_client_id(name: &str, value: &str) -> Result<String, ApiError> {
-    let parts: Vec<&str> = value.split('.').collect();
-    let ok = parts.len() == 2
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.len() <= 20 && p.bytes().all(|b| b.is_ascii_digit()));
-    if ok {
-        Ok(value.to_owned())
-    } else {
-        Err(ApiError::BadRequest(format!(
-            "field {name} is not a GA client id like 123456789.1700000000"
-        )))
-    }
+    visitor::form_client_id(value)
+        .map(str::to_owned)
+        .ok_or_else(|| ApiError::BadRequest(format!("field {name} is not a GA client id like 123456789.1700000000")))
 }
 
 fn visitor_key(name: &str, value: &str) -> Result<String, ApiError> {
-    let known = ["ga:", "utma:", "fp:", "anon:"].iter().any(|p| value.starts_with(p));
-    let ok = known && value.len() <= VisitorKey::MAX_CHARS && value.bytes().all(|b| b.is_ascii_graphic());
-    if ok {
+    if VisitorKey::is_claimed(value) {
         Ok(value.to_owned())
     } else {
         Err(ApiError::BadRequest(format!("field {name} is not a visitor key")))

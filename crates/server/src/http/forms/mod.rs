@@ -2,8 +2,8 @@
 //! fields the snippet added) or forwarded by the site's own form processor
 //! (`POST /v1/submissions`, with the business's API key). Both become a submission on a lead.
 
-mod identity;
-mod payload;
+pub(crate) mod identity;
+pub(crate) mod payload;
 
 use crate::app::AppState;
 use crate::app::submissions;

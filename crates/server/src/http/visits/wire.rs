@@ -7,17 +7,16 @@ use leadline_core::E164;
 use leadline_core::site::ExtensionMode;
 use leadline_core::tenant::Site;
 use leadline_core::visit::{Selector, Touch};
-use leadline_core::visitor::Device;
+use leadline_core::visitor::{self, Device};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use url::Url;
 
 const MAX_URL: usize = 2048;
-const MAX_COOKIE: usize = 200;
 const MAX_TITLE_CHARS: usize = 300;
 
-/// `POST /v1/visits`.
-#[derive(Debug, Deserialize)]
+/// `POST /v1/visits`. `Serialize` and `PartialEq` are for the fuzz target's round trip.
+#[derive(Debug, PartialEq, Deserialize, Serialize)]
 pub struct RegisterBody {
     pub site: String,
     pub url: String,
@@ -40,8 +39,9 @@ pub struct RegisterBody {
     pub temp: Option<String>,
 }
 
-/// `POST /v1/visits/{visit}/events`.
-#[derive(Debug, Deserialize)]
+/// `POST /v1/visits/{visit}/events`. `Serialize` and `PartialEq` are for the fuzz target's
+/// round trip.
+#[derive(Debug, PartialEq, Deserialize, Serialize)]
 pub struct EventBody {
     pub site: String,
     pub token: String,
@@ -86,18 +86,12 @@ pub fn referrer(raw: Option<&str>) -> Option<Url> {
 
 /// A cookie value kept only when it is short and printable.
 pub fn cookie(raw: Option<&str>) -> Option<String> {
-    raw.map(str::trim)
-        .filter(|v| !v.is_empty() && v.len() <= MAX_COOKIE && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map(str::to_owned)
+    raw.and_then(visitor::cookie_value).map(str::to_owned)
 }
 
 /// The `_ga_<stream>` cookies worth keeping (at most ten).
 pub fn ga_streams(raw: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    raw.iter()
-        .filter(|(name, _)| name.starts_with("_ga_") && name.len() <= 40)
-        .filter_map(|(name, value)| cookie(Some(value)).map(|v| (name.clone(), v)))
-        .take(10)
-        .collect()
+    visitor::ga_stream_cookies(raw)
 }
 
 /// A page title, cut to 300 characters.
