@@ -47,6 +47,8 @@ pub trait BusinessStore {
     async fn create_business(&self, new: &NewBusiness) -> StoreResult<Business>;
     /// The business with this slug.
     async fn business_by_slug(&self, slug: &Slug) -> StoreResult<Business>;
+    /// The business with this id.
+    async fn business(&self, id: BusinessId) -> StoreResult<Business>;
     /// All businesses, oldest first.
     async fn list_businesses(&self) -> StoreResult<Vec<Business>>;
     /// Sets where the business's attachments are stored (the business's own hosting), as the

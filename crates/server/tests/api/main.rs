@@ -1,5 +1,6 @@
 //! HTTP tests against the real server loop on port 0.
 
+mod app_pages;
 mod attachments;
 mod browser;
 mod callme;

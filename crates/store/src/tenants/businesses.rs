@@ -43,6 +43,15 @@ impl BusinessStore for SqlStore {
         business(&row)
     }
 
+    async fn business(&self, id: BusinessId) -> StoreResult<Business> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM businesses WHERE id = $1"))
+            .bind(id.0)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(not_found_or_backend)?;
+        business(&row)
+    }
+
     async fn list_businesses(&self) -> StoreResult<Vec<Business>> {
         sqlx::query(&format!("SELECT {COLUMNS} FROM businesses ORDER BY id"))
             .fetch_all(&self.pool)

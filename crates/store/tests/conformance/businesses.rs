@@ -1,5 +1,6 @@
 use crate::conformance;
 use crate::fixtures::{business, name};
+use leadline_core::BusinessId;
 use leadline_core::names::Slug;
 use leadline_core::store::{BusinessStore, StoreError};
 use leadline_core::tenant::NewBusiness;
@@ -10,6 +11,13 @@ async fn a_created_business_is_found_by_its_slug(store: SqlStore) {
     let found = store.business_by_slug(&Slug::parse("acme").unwrap()).await.unwrap();
     assert_eq!(found, created);
     assert_eq!(found.name.as_str(), "Business acme");
+}
+
+async fn a_business_is_found_by_its_id_and_an_unknown_id_is_not_found(store: SqlStore) {
+    let created = business(&store, "acme").await;
+    assert_eq!(store.business(created.id).await.unwrap(), created);
+    let err = store.business(BusinessId(created.id.0 + 1000)).await.unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
 }
 
 async fn a_taken_slug_is_a_conflict_that_changes_nothing(store: SqlStore) {
@@ -90,6 +98,7 @@ conformance!(
     a_business_keeps_its_own_attachment_storage_until_reset,
     the_attachment_storage_of_an_unknown_business_is_not_found,
     a_created_business_is_found_by_its_slug,
+    a_business_is_found_by_its_id_and_an_unknown_id_is_not_found,
     a_taken_slug_is_a_conflict_that_changes_nothing,
     an_unknown_slug_is_not_found,
     businesses_are_listed_oldest_first,

@@ -35,7 +35,7 @@ pub async fn list(
 }
 
 /// The cursor text of the page that starts after `last` (opaque to clients).
-fn cursor(last: LeadId) -> String {
+pub fn cursor(last: LeadId) -> String {
     format!("c{}", last.0)
 }
 

@@ -2,9 +2,11 @@
 //! status changes and sales are recorded. Server-rendered with escaping templates.
 
 mod headers;
+mod leads;
 mod login;
 mod pages;
 mod session;
+mod shell;
 mod view;
 
 use crate::app::AppState;
@@ -16,8 +18,9 @@ pub fn router() -> Router<AppState> {
     let pages = Router::new()
         .route("/app/login", get(login::show_login).post(login::log_in))
         .route("/app/logout", post(session::log_out))
+        .route("/app", get(pages::home))
         .route("/app/", get(pages::home))
-        .route("/app/leads", get(pages::home))
+        .route("/app/leads", get(leads::list))
         .route("/app/leads/{record_ref}", get(pages::show_lead))
         .route("/app/leads/{record_ref}/notes", post(pages::add_note))
         .route("/app/leads/{record_ref}/status", post(pages::change_status))

@@ -2,6 +2,7 @@
 //! change or a sale is recorded as an activity by the logged-in user.
 
 use super::session::Operator;
+use super::shell::{Header, Section, local_time};
 use super::view::{self, Entry, render};
 use crate::app::AppError;
 use crate::app::AppState;
@@ -24,7 +25,7 @@ use serde::Deserialize;
 #[template(path = "lead.html")]
 struct LeadPage {
     lead_ref: u64,
-    user_name: String,
+    header: Header,
     name: Option<String>,
     status: &'static str,
     /// (status, whether it is the lead's).
@@ -80,10 +81,10 @@ async fn render_lead_with(
     if !lead.tags.is_empty() {
         details.push(("Tags", lead.tags.join(", ")));
     }
-    details.push(("First seen", lead.created_at.format("%Y-%m-%d %H:%M UTC").to_string()));
+    details.push(("First seen", local_time(lead.created_at, site.as_ref())));
     let page = LeadPage {
         lead_ref: lead.record_ref,
-        user_name: operator.user.name.to_string(),
+        header: Header::of(state, operator, Section::Leads).await?,
         name: c.name.clone(),
         status: lead.status.as_str(),
         statuses: leads::choosable_statuses()
@@ -300,7 +301,7 @@ pub async fn attachment(State(state): State<AppState>, operator: Operator, Path(
     crate::http::attachments::download(&state, operator.user.business_id, &name).await
 }
 
-/// `GET /app/` and `/app/leads`: until the dashboard exists, the demo's call list.
+/// `GET /app/`: the leads list (the first section of the application).
 pub async fn home(_operator: Operator) -> Redirect {
-    Redirect::to("/demo/calls.html")
+    Redirect::to("/app/leads")
 }

@@ -154,6 +154,22 @@ fn sale_line(detail: &serde_json::Value) -> String {
 }
 
 /// The lead's money, one line per currency.
+/// The lead's revenue in each currency, for a list ("120.00 USD"); empty without sales.
+pub fn revenue(lead: &Lead) -> String {
+    lead.totals
+        .iter()
+        .map(|t| {
+            format!(
+                "{} {}",
+                format_minor(t.revenue_minor, minor_digits(&t.currency)),
+                t.currency
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The lead's revenue, cost and profit in each currency, spelled out.
 pub fn totals(lead: &Lead) -> Vec<String> {
     lead.totals
         .iter()
