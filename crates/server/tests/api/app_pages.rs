@@ -137,7 +137,30 @@ async fn the_leads_list_shows_only_the_user_s_business(engine: Engine) {
     app.finish().await;
 }
 
+async fn the_lead_page_shows_every_time_in_the_site_s_zone(engine: Engine) {
+    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
+    operator(&app, seeded.site.business_id, "ann@example.com").await;
+    seeded_lead(&app, &seeded).await;
+    let cookie = log_in(&app, "ann@example.com", PASSWORD).await.unwrap();
+
+    let (_, html) = page(&app, &cookie, "/app/leads/1000").await;
+    let whens: Vec<&str> = html
+        .split(r#"<div class="when">"#)
+        .skip(1)
+        .map(|rest| rest.split('<').next().unwrap())
+        .collect();
+    assert!(whens.len() >= 2, "a visit and a call: {html}");
+    for when in whens {
+        assert!(
+            when.ends_with(" EST") || when.ends_with(" EDT"),
+            "America/New_York, not UTC: {when}"
+        );
+    }
+    app.finish().await;
+}
+
 crate::on_both_engines!(
+    the_lead_page_shows_every_time_in_the_site_s_zone,
     after_logging_in_the_application_opens_on_the_business_s_leads,
     the_leads_list_searches_filters_and_pages_newest_first,
     a_bad_filter_shows_the_form_again_with_the_reason,

@@ -26,6 +26,8 @@ use serde::Deserialize;
 struct LeadPage {
     lead_ref: u64,
     header: Header,
+    /// The lead's site, whose time zone every time is shown in.
+    site: Option<Site>,
     name: Option<String>,
     status: &'static str,
     /// (status, whether it is the lead's).
@@ -93,10 +95,12 @@ async fn render_lead_with(
         details,
         totals: view::totals(lead),
         currency: site
+            .as_ref()
             .map(|s| s.currency.code().to_owned())
             .unwrap_or_else(|| "USD".into()),
         csrf: operator.csrf.clone(),
         timeline: view::timeline(state, lead).await?,
+        site,
         deliveries: state
             .store
             .lead_deliveries(lead.business_id, lead.id)

@@ -12,6 +12,7 @@ use leadline_core::lead::{Activity, Lead};
 use leadline_core::money::{format_minor, minor_digits};
 use leadline_core::provider::WebLink;
 use leadline_core::store::Store;
+use leadline_core::tenant::Site;
 
 /// A page rendered from its template, or a 500 when rendering fails.
 pub fn render(template: &impl Template) -> Response {
@@ -36,9 +37,9 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// The time, as shown.
-    pub fn when(&self) -> String {
-        self.at.format("%Y-%m-%d %H:%M UTC").to_string()
+    /// The time, as shown: in the zone of the lead's site.
+    pub fn when(&self, site: Option<&Site>) -> String {
+        super::shell::local_time(self.at, site)
     }
 }
 
