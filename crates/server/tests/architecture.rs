@@ -373,3 +373,41 @@ fn no_source_file_of_the_workspace_is_over_600_lines() {
         .collect();
     assert!(long.is_empty(), "split these by what they do:\n{}", long.join("\n"));
 }
+
+/// The layer of a top-level module, as ARCHITECTURE.md draws them: a module may use its own
+/// layer and those below, never one above.
+fn layer(module: &Module) -> (u8, &'static str) {
+    match module.first().map(String::as_str).unwrap_or("") {
+        "" | "lib" | "main" | "launch" | "commands" | "fuzzing" => (5, "the composition root and the commands"),
+        "http" | "telephony" | "inbound" | "outbox" | "cli" => (4, "a surface"),
+        "web" => (3, "web/"),
+        "app" => (2, "app/"),
+        _ => (1, "the foundation"),
+    }
+}
+
+#[test]
+fn no_module_imports_a_layer_above_its_own() {
+    let sources = crate_sources();
+    let crossings: Vec<String> = dependencies(&sources)
+        .iter()
+        .flat_map(|(from, uses)| {
+            uses.iter()
+                .filter(|(to, _)| layer(to).0 > layer(from).0)
+                .map(move |(to, lines)| {
+                    format!(
+                        "{} ({}) -> {} ({}) at lines {lines:?}",
+                        name(from),
+                        layer(from).1,
+                        name(to),
+                        layer(to).1
+                    )
+                })
+        })
+        .collect();
+    assert!(
+        crossings.is_empty(),
+        "imports that reach up a layer:\n{}",
+        crossings.join("\n")
+    );
+}
