@@ -5,10 +5,7 @@ use crate::crm::submits;
 use crate::helpers::{Engine, TestApp};
 use crate::operator::{PASSWORD, client, log_in, operator, page, seeded_lead};
 use leadline::config::Config;
-use leadline_core::names::{Name, Slug};
 use leadline_core::site::SiteSettings;
-use leadline_core::store::BusinessStore;
-use leadline_core::tenant::NewBusiness;
 
 /// The `href` of the link marked `rel="next"`, HTML-unescaped.
 fn next_link(html: &str) -> Option<String> {
@@ -114,14 +111,7 @@ async fn a_bad_filter_shows_the_form_again_with_the_reason(engine: Engine) {
 async fn the_leads_list_shows_only_the_user_s_business(engine: Engine) {
     let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
     submits(&app, &seeded, "Bea Ray", "bea@example.com").await;
-    let other = app
-        .store
-        .create_business(&NewBusiness {
-            slug: Slug::parse("other").unwrap(),
-            name: Name::parse_as("n", "Other Co").unwrap(),
-        })
-        .await
-        .unwrap();
+    let other = app.add_business("other", "Other Co").await;
     operator(&app, other.id, "mallory@example.com").await;
     let cookie = log_in(&app, "mallory@example.com", PASSWORD).await.unwrap();
 

@@ -9,15 +9,12 @@ use leadline::app::AppState;
 use leadline::attachments::Attachments;
 use leadline::attachments::storage::{S3Spec, StorageSpec};
 use leadline::config::Config;
-use leadline_core::BusinessId;
 use leadline_core::form::{FormIdentity, MessageId, NewAttachment, NewSubmission, StoredName, SubmissionVia};
 use leadline_core::lead::Contact;
-use leadline_core::names::{Name, Slug};
 use leadline_core::net::Email;
 use leadline_core::secret::Secret;
 use leadline_core::site::SiteSettings;
 use leadline_core::store::{BusinessStore, LeadStore};
-use leadline_core::tenant::NewBusiness;
 use leadline_store::SqlStore;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -79,7 +76,7 @@ async fn a_business_with_its_own_directory_keeps_its_files_there(engine: Engine)
         "read from the business's storage"
     );
     // Another business still uses the default storage.
-    let other = other_business(&app.store).await;
+    let other = app.add_business("other", "Other").await.id;
     assert_eq!(files.get(other, &second).await.unwrap(), None);
 
     // A change of storage is seen at once, even with the old one cached.
@@ -110,17 +107,6 @@ async fn a_business_with_its_own_directory_keeps_its_files_there(engine: Engine)
     app.store.set_attachment_storage(business, None).await.unwrap();
     assert_eq!(files.get(business, &first).await.unwrap(), Some(Bytes::from(pdf())));
     app.finish().await;
-}
-
-async fn other_business(store: &SqlStore) -> BusinessId {
-    store
-        .create_business(&NewBusiness {
-            slug: Slug::parse("other").unwrap(),
-            name: Name::parse_as("name", "Other").unwrap(),
-        })
-        .await
-        .unwrap()
-        .id
 }
 
 /// Flips one hex digit of `text` at `index`.
@@ -218,7 +204,7 @@ async fn a_signed_link_downloads_the_file_and_nothing_else_does(engine: Engine) 
     let state = AppState::new(Arc::new(app.store.clone()), &config, secret()).unwrap();
     let served = leadline::http::attachments::download(&state, business, name.as_str()).await;
     assert_eq!(served.status(), 200);
-    let other = other_business(&app.store).await;
+    let other = app.add_business("other", "Other").await.id;
     for (who, what) in [(other, name.as_str()), (business, guessed.as_str()), (business, "../x")] {
         let served = leadline::http::attachments::download(&state, who, what).await;
         assert_eq!(served.status(), 404, "{who} {what}");

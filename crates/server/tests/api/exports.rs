@@ -9,11 +9,11 @@ use leadline_core::BusinessId;
 use leadline_core::channel::ClickIds;
 use leadline_core::click_id::{ClickId, ClickKind};
 use leadline_core::form::FormIdentity;
-use leadline_core::names::{Name, Slug};
+use leadline_core::names::Name;
 use leadline_core::net::DomainName;
 use leadline_core::site::{Currency, SiteKey, SiteSettings, Timezone};
-use leadline_core::store::{BusinessStore, SiteStore};
-use leadline_core::tenant::{NewBusiness, NewSite, Site};
+use leadline_core::store::SiteStore;
+use leadline_core::tenant::{NewSite, Site};
 use reqwest::Method;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
@@ -225,14 +225,7 @@ async fn an_api_key_marks_calls_and_forms_and_downloads_the_ad_files(engine: Eng
 
 /// A second business with a site in another zone, and its key.
 async fn rival(app: &TestApp) -> (Site, Key) {
-    let business = app
-        .store
-        .create_business(&NewBusiness {
-            slug: Slug::parse("rival").unwrap(),
-            name: Name::parse_as("n", "Rival").unwrap(),
-        })
-        .await
-        .unwrap();
+    let business = app.add_business("rival", "Rival").await;
     let site = add_site(app, business.id, "rival.example", "UTC").await;
     let key = key_for(app, business.id).await;
     (site, key)

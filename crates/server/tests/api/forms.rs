@@ -6,10 +6,8 @@ use leadline::config::Config;
 use leadline_core::click_id::ClickId;
 use leadline_core::form::{MessageId, TempId};
 use leadline_core::lead::{LeadFilter, LeadMatch};
-use leadline_core::names::{Name, Slug};
 use leadline_core::site::SiteSettings;
-use leadline_core::store::{BusinessStore, LeadStore};
-use leadline_core::tenant::NewBusiness;
+use leadline_core::store::LeadStore;
 use serde_json::{Value, json};
 
 /// A browser's form post, urlencoded, from the site's origin.
@@ -264,14 +262,7 @@ async fn bad_forms_are_refused_with_a_reason_and_store_nothing(engine: Engine) {
         .unwrap();
     assert_eq!(text.status(), 400);
 
-    let other = app
-        .store
-        .create_business(&NewBusiness {
-            slug: Slug::parse("other").unwrap(),
-            name: Name::parse_as("n", "Other").unwrap(),
-        })
-        .await
-        .unwrap();
+    let other = app.add_business("other", "Other").await;
     let other_key = crate::helpers::key_for(&app, other.id).await.key;
     let processor_cases = [
         (None, json!({"site": site, "fields": {}}), 401),

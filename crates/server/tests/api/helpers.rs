@@ -278,6 +278,17 @@ impl TestApp {
     }
 
     /// Stops the server and removes its database.
+    /// Another business on the same server, named `name`, with slug `slug` (a rival tenant).
+    pub async fn add_business(&self, slug: &str, name: &str) -> leadline_core::tenant::Business {
+        self.store
+            .create_business(&NewBusiness {
+                slug: Slug::parse(slug).unwrap(),
+                name: Name::parse_as("name", name).unwrap(),
+            })
+            .await
+            .unwrap()
+    }
+
     pub async fn finish(mut self) {
         self.shut_down().await.unwrap();
         self.store.close().await;

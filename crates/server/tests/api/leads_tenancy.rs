@@ -6,24 +6,17 @@ use crate::helpers::{Engine, TestApp};
 use crate::leads::{Key, activities, call, get, key_for, post, send, spawn, submit, visit};
 use leadline::http::leads::issue_secret;
 use leadline_core::form::FormIdentity;
-use leadline_core::names::{Name, Slug};
+use leadline_core::names::Name;
 use leadline_core::net::DomainName;
 use leadline_core::site::{Currency, SiteKey, SiteSettings, Timezone};
-use leadline_core::store::{BusinessStore, LeadStore, SiteStore};
-use leadline_core::tenant::{NewBusiness, NewSite, Site};
+use leadline_core::store::{LeadStore, SiteStore};
+use leadline_core::tenant::{NewSite, Site};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 /// A second business ("rival") with a site of its own.
 async fn rival(app: &TestApp) -> Site {
-    let business = app
-        .store
-        .create_business(&NewBusiness {
-            slug: Slug::parse("rival").unwrap(),
-            name: Name::parse_as("n", "Rival").unwrap(),
-        })
-        .await
-        .unwrap();
+    let business = app.add_business("rival", "Rival").await;
     app.store
         .create_site(&NewSite {
             business_id: business.id,

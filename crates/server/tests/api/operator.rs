@@ -7,12 +7,12 @@ use leadline_core::BusinessId;
 use leadline_core::conversion::ConversionStore;
 use leadline_core::conversion::{ConversionKind, ConversionQuery, ConversionRecord};
 use leadline_core::lead::{ActivityKind, LeadStatus};
-use leadline_core::names::{Name, Slug};
+use leadline_core::names::Name;
 use leadline_core::net::Email;
 use leadline_core::secret::NewPassword;
 use leadline_core::site::SiteSettings;
-use leadline_core::store::{BusinessStore, LeadStore, UserStore};
-use leadline_core::tenant::{NewBusiness, NewUser, Role};
+use leadline_core::store::{LeadStore, UserStore};
+use leadline_core::tenant::{NewUser, Role};
 use reqwest::redirect::Policy;
 
 pub(crate) const PASSWORD: &str = "correct horse battery staple";
@@ -236,14 +236,7 @@ async fn bad_operator_posts_change_nothing(engine: Engine) {
 async fn an_operator_never_sees_another_business_lead(engine: Engine) {
     let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
     seeded_lead(&app, &seeded).await;
-    let other = app
-        .store
-        .create_business(&NewBusiness {
-            slug: Slug::parse("other").unwrap(),
-            name: Name::parse_as("n", "Other").unwrap(),
-        })
-        .await
-        .unwrap();
+    let other = app.add_business("other", "Other").await;
     operator(&app, other.id, "mallory@example.com").await;
     let cookie = log_in(&app, "mallory@example.com", PASSWORD).await.unwrap();
     let (status, body) = page(&app, &cookie, "/app/leads/1000").await;
@@ -314,14 +307,7 @@ async fn an_operator_downloads_a_form_attachment_from_the_lead_page(engine: Engi
         "login first"
     );
 
-    let other = app
-        .store
-        .create_business(&NewBusiness {
-            slug: Slug::parse("other").unwrap(),
-            name: Name::parse_as("n", "Other").unwrap(),
-        })
-        .await
-        .unwrap();
+    let other = app.add_business("other", "Other").await;
     operator(&app, other.id, "mallory@example.com").await;
     let foreign = log_in(&app, "mallory@example.com", PASSWORD).await.unwrap();
     let stolen = client()

@@ -4,10 +4,8 @@
 use crate::helpers::{Engine, Seeded, TestApp};
 use leadline::config::Config;
 use leadline_core::call::MatchedBy;
-use leadline_core::names::{Name, Slug};
 use leadline_core::site::SiteSettings;
-use leadline_core::store::{BusinessStore, CallStore, NumberStore, VisitStore};
-use leadline_core::tenant::NewBusiness;
+use leadline_core::store::{CallStore, NumberStore, VisitStore};
 use leadline_core::visit::{PoolKey, Selector};
 use serde_json::{Value, json};
 
@@ -108,14 +106,7 @@ async fn only_the_numbers_own_business_may_ask(engine: Engine) {
             .status(),
         401
     );
-    let rival = app
-        .store
-        .create_business(&NewBusiness {
-            slug: Slug::parse("rival").unwrap(),
-            name: Name::parse_as("n", "Rival").unwrap(),
-        })
-        .await
-        .unwrap();
+    let rival = app.add_business("rival", "Rival").await;
     let rival_key = crate::helpers::key_for(&app, rival.id).await.key;
     assert_eq!(
         post(&app, "/v1/pbx/lookup", Some(&rival_key), lookup).await.status(),

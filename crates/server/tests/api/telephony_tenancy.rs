@@ -7,12 +7,12 @@ use crate::helpers::{AUTH_TOKEN, Engine, Seeded, TestApp, key_for};
 use leadline::config::Config;
 use leadline_core::E164;
 use leadline_core::call::Call;
-use leadline_core::names::{Name, Slug};
+use leadline_core::names::Name;
 use leadline_core::net::DomainName;
 use leadline_core::secret::Secret;
 use leadline_core::site::{Currency, SiteKey, SiteSettings, Timezone};
-use leadline_core::store::{BusinessStore, CallStore, DestinationStore, LeadStore, NumberStore, SiteStore};
-use leadline_core::tenant::{AccountSid, NewBusiness, NewDestination, NewSite, NewTrackingNumber, Provider};
+use leadline_core::store::{CallStore, DestinationStore, LeadStore, NumberStore, SiteStore};
+use leadline_core::tenant::{AccountSid, NewDestination, NewSite, NewTrackingNumber, Provider};
 use leadline_core::{BusinessId, LeadId};
 use serde_json::{Value, json};
 
@@ -24,14 +24,7 @@ const CALLER: &str = "+12025550169";
 /// The rival business: its own site, tracking number (own token) and operator.
 async fn rival(app: &TestApp) -> BusinessId {
     let name = |n: &str| Name::parse_as("name", n).unwrap();
-    let business = app
-        .store
-        .create_business(&NewBusiness {
-            slug: Slug::parse("rival").unwrap(),
-            name: name("Rival"),
-        })
-        .await
-        .unwrap();
+    let business = app.add_business("rival", "Rival").await;
     let site = app
         .store
         .create_site(&NewSite {
