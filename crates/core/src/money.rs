@@ -192,6 +192,9 @@ mod tests {
         assert_eq!(format_minor(-5, 2), "-0.05");
         assert_eq!(format_minor(1200, 0), "1200");
         assert_eq!(format_minor(i64::MIN, 2), "-92233720368547758.08");
+        assert_eq!(format_minor(5, 2), "0.05");
+        assert_eq!(format_minor(-150, 2), "-1.50");
+        assert_eq!(format_minor(1234, 3), "1.234");
         assert_eq!(minor_digits("JPY"), 0);
         assert_eq!(minor_digits("???"), 2);
     }

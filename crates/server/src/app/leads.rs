@@ -57,7 +57,17 @@ mod tests {
         let err = check(&LeadChange::Status(LeadStatus::InCall)).unwrap_err();
         assert!(err.to_string().contains("set by Leadline"), "{err}");
         assert!(check(&LeadChange::Status(LeadStatus::Qualified)).is_ok());
-        assert!(choosable_statuses().all(|s| s != LeadStatus::InCall));
+        let choosable: Vec<LeadStatus> = choosable_statuses().collect();
+        assert_eq!(
+            choosable,
+            [
+                LeadStatus::New,
+                LeadStatus::Contacted,
+                LeadStatus::Qualified,
+                LeadStatus::Converted,
+                LeadStatus::Lost
+            ]
+        );
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! change came from the CRM itself, and the guard that keeps two deliveries of one lead from
 //! creating two records.
 
-use super::{Cache, Failure, decimal, transport_failure};
+use super::{Cache, Failure, transport_failure};
 use leadline_core::event::{Event, EventData, LeadSnapshot};
+use leadline_core::money::format_minor;
 use leadline_core::store::StoreError;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -142,7 +143,7 @@ pub(crate) fn summary(event: &Event) -> Option<String> {
         EventData::FormCompleted(_) => format!("Form submitted{from}"),
         EventData::SaleRecorded(recorded) => {
             let sale = &recorded.change;
-            let money = |minor| decimal(minor, sale.currency.minor_digits());
+            let money = |minor| format_minor(minor, sale.currency.minor_digits());
             let mut line = format!(
                 "Sale of {} {} (cost {}, profit {})",
                 money(sale.revenue_minor),

@@ -16,10 +16,11 @@
 //!   recorded (unless its "anonymize order IDs" privacy setting is on).
 
 use super::ga4::payload::{self, sale_ref};
-use super::{Adapter, Context, Failure, Sent, decimal, http_failure, transport_failure};
+use super::{Adapter, Context, Failure, Sent, http_failure, transport_failure};
 use async_trait::async_trait;
 use leadline_core::event::{Event, EventData, EventKind};
 use leadline_core::lead::LeadStatus;
+use leadline_core::money::format_minor;
 use leadline_core::outbox::IntegrationConfig;
 use serde_json::{Value, json};
 use std::fmt;
@@ -173,7 +174,7 @@ pub fn build(event: &Event, idempotency_key: &str, target: Target) -> Built {
                 Err(refusal) => return Built::Refuse(refusal),
             };
             let digits = sale.currency.minor_digits();
-            let revenue = decimal(sale.revenue_minor, digits);
+            let revenue = format_minor(sale.revenue_minor, digits);
             // [sku, name, category, price, quantity]
             let items = json!([[
                 order,

@@ -117,33 +117,3 @@ pub fn transport_failure(error: &reqwest::Error) -> Failure {
         None => Failure::Retry(format!("{error}")),
     }
 }
-
-/// An amount in minor units as a decimal in major units (`120050`, 2 digits → `1200.50`).
-pub fn decimal(minor: i64, digits: u16) -> String {
-    if digits == 0 {
-        return minor.to_string();
-    }
-    let scale = 10u64.pow(u32::from(digits));
-    let sign = if minor < 0 { "-" } else { "" };
-    let abs = minor.unsigned_abs();
-    format!(
-        "{sign}{}.{:0width$}",
-        abs / scale,
-        abs % scale,
-        width = usize::from(digits)
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decimals_are_exact() {
-        assert_eq!(decimal(120_050, 2), "1200.50");
-        assert_eq!(decimal(5, 2), "0.05");
-        assert_eq!(decimal(-150, 2), "-1.50");
-        assert_eq!(decimal(5000, 0), "5000");
-        assert_eq!(decimal(1234, 3), "1.234");
-    }
-}

@@ -75,13 +75,8 @@ impl Worker {
         self
     }
 
-    /// Starts pulling status changes from the lead managers every `interval`, sharing this
+    /// Pulls status changes from the lead managers every `interval` until `stop`, sharing this
     /// worker's HTTP client and OAuth tokens.
-    pub fn spawn_puller(&self, interval: Duration) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(self.puller(interval, CancellationToken::new()))
-    }
-
-    /// Pulls status changes every `interval` until `stop`, as [`Worker::spawn_puller`] does.
     pub fn puller(&self, interval: Duration, stop: CancellationToken) -> impl Future<Output = ()> + Send + use<> {
         super::pull::run_puller(
             self.store.clone(),

@@ -19,12 +19,9 @@ pub enum ApiError {
     /// The caller may not do this (foreign origin, bad token); the message says why.
     #[error("{0}")]
     Forbidden(String),
-    /// The request body is larger than this endpoint takes.
-    #[error("the request body is larger than {0} bytes")]
-    PayloadTooLarge(usize),
     /// The body, or a file in it, is larger than its limit; the message names it and the limit.
     #[error("{0}")]
-    TooLarge(String),
+    PayloadTooLarge(String),
     /// No such resource for this caller (missing or another tenant's: never told apart).
     #[error("not found")]
     NotFound,
@@ -49,7 +46,7 @@ impl ApiError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::PayloadTooLarge(_) | Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
@@ -59,14 +56,17 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The refusal of a request body over `max` bytes.
+    pub fn body_over(max: usize) -> Self {
+        Self::PayloadTooLarge(format!("the request body is larger than {max} bytes"))
+    }
+}
+
 impl From<StoreError> for ApiError {
+    /// The application layer's one mapping of store errors, then its answer.
     fn from(err: StoreError) -> Self {
-        match err {
-            StoreError::NotFound => Self::NotFound,
-            StoreError::Conflict(message) => Self::Conflict(message),
-            StoreError::Invalid(invalid) => Self::BadRequest(invalid.to_string()),
-            backend @ StoreError::Backend(_) => Self::Internal(backend.into()),
-        }
+        AppError::from(err).into()
     }
 }
 

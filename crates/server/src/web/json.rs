@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 pub async fn read_bytes(body: Body, max: usize) -> Result<Bytes, ApiError> {
     axum::body::to_bytes(body, max)
         .await
-        .map_err(|_| ApiError::PayloadTooLarge(max))
+        .map_err(|_| ApiError::body_over(max))
 }
 
 /// Parses JSON bytes into `T`, saying what is wrong with them.

@@ -93,8 +93,5 @@ pub async fn visit_request<T: VisitBody>(
 /// The site with this key; a malformed or unknown key is 404.
 pub async fn find_site(state: &crate::app::AppState, key: &str) -> Result<Site, ApiError> {
     let key = leadline_core::site::SiteKey::parse(key).map_err(|_| ApiError::NotFound)?;
-    match state.store.site_by_key(&key).await {
-        Err(leadline_core::store::StoreError::NotFound) => Err(ApiError::NotFound),
-        other => Ok(other?),
-    }
+    Ok(state.store.site_by_key(&key).await?)
 }

@@ -46,7 +46,7 @@ impl FileLimits {
 
     /// The refusal of a body over [`Self::max_body_bytes`].
     fn body_too_large(&self) -> ApiError {
-        ApiError::TooLarge(format!(
+        ApiError::PayloadTooLarge(format!(
             "the form is too large (max {}: at most {} files of {} each, and {} of text)",
             size(self.max_body_bytes() as u64),
             self.max_files,
@@ -57,7 +57,7 @@ impl FileLimits {
 
     /// The refusal of file `file` of field `field`, over the per-file limit.
     fn file_too_large(&self, field: &str, file: &str) -> ApiError {
-        ApiError::TooLarge(format!(
+        ApiError::PayloadTooLarge(format!(
             "file too large: '{file}' in field '{field}' (max {} per file)",
             size(self.max_file_bytes)
         ))
@@ -93,7 +93,7 @@ impl Payload {
         }
         self.text_bytes += name.len() + value.len();
         if self.text_bytes > MAX_TEXT_BYTES {
-            return Err(ApiError::PayloadTooLarge(MAX_TEXT_BYTES));
+            return Err(ApiError::body_over(MAX_TEXT_BYTES));
         }
         self.fields.push((name, value));
         Ok(())
@@ -233,7 +233,7 @@ impl Payload {
 async fn text_body(request: Request) -> Result<Bytes, ApiError> {
     axum::body::to_bytes(request.into_body(), MAX_TEXT_BYTES)
         .await
-        .map_err(|_| ApiError::PayloadTooLarge(MAX_TEXT_BYTES))
+        .map_err(|_| ApiError::body_over(MAX_TEXT_BYTES))
 }
 
 fn json_texts(name: &str, value: Value) -> Result<Vec<String>, ApiError> {
