@@ -9,7 +9,7 @@ use leadline_core::lead::Lead;
 use leadline_core::money::parse_amount;
 use leadline_core::site::Currency;
 use leadline_core::store::Store;
-use leadline_core::{BusinessId, Invalid};
+use leadline_core::{BusinessId, Invalid, LeadId, SiteId};
 
 /// A mark as asked for; every part optional.
 #[derive(Debug, Clone, Copy, Default)]
@@ -45,6 +45,20 @@ pub fn parse_mark(
     Ok(ConversionMark { name, value })
 }
 
+/// The site and the lead of the business's `record`.
+async fn owner(store: &dyn Store, business: BusinessId, record: &ConversionRecord) -> AppResult<(SiteId, LeadId)> {
+    Ok(match record {
+        ConversionRecord::Call { record_ref } => {
+            let call = store.call_by_ref(business, *record_ref).await?;
+            (call.site_id, LeadId(call.lead_id))
+        }
+        ConversionRecord::Submission { message_id } => {
+            let submission = store.submission(business, message_id).await?;
+            (submission.site_id, submission.lead_id)
+        }
+    })
+}
+
 /// Marks the business's `record` as `author` asked; replaces any earlier mark.
 pub async fn mark(
     store: &dyn Store,
@@ -53,10 +67,35 @@ pub async fn mark(
     input: &MarkInput<'_>,
     author: &Author,
 ) -> AppResult<Conversion> {
-    let site = match record {
-        ConversionRecord::Call { record_ref } => store.call_by_ref(business, *record_ref).await?.site_id,
-        ConversionRecord::Submission { message_id } => store.submission(business, message_id).await?.site_id,
-    };
+    let (site, _) = owner(store, business, record).await?;
+    mark_at(store, business, site, record, input, author).await
+}
+
+/// Marks `record` as `mark` asks when it is one of `lead`'s own calls or forms (an operator on
+/// the lead's page); a record of another lead is not found.
+pub async fn mark_on_lead(
+    store: &dyn Store,
+    lead: &Lead,
+    record: &ConversionRecord,
+    input: &MarkInput<'_>,
+    author: &Author,
+) -> AppResult<Conversion> {
+    let (site, owner) = owner(store, lead.business_id, record).await?;
+    if owner != lead.id {
+        return Err(AppError::NotFound);
+    }
+    mark_at(store, lead.business_id, site, record, input, author).await
+}
+
+/// Marks `record`, of `site`, in that site's currency unless the input names one.
+async fn mark_at(
+    store: &dyn Store,
+    business: BusinessId,
+    site: SiteId,
+    record: &ConversionRecord,
+    input: &MarkInput<'_>,
+    author: &Author,
+) -> AppResult<Conversion> {
     let currency = store.site(business, site).await?.currency;
     let mark = parse_mark(input, record, currency)?;
     Ok(match record {
@@ -69,31 +108,6 @@ pub async fn mark(
                 .await?
         }
     })
-}
-
-/// Marks `record` as `mark` asks when it is one of `lead`'s own calls or forms (an operator on
-/// the lead's page); a record of another lead is not found.
-pub async fn mark_on_lead(
-    store: &dyn Store,
-    lead: &Lead,
-    record: &ConversionRecord,
-    input: &MarkInput<'_>,
-    author: &Author,
-) -> AppResult<Conversion> {
-    let own = match record {
-        ConversionRecord::Call { record_ref } => store
-            .lead_calls(lead.business_id, lead.id)
-            .await?
-            .iter()
-            .any(|c| c.record_ref == *record_ref),
-        ConversionRecord::Submission { message_id } => {
-            store.submission(lead.business_id, message_id).await?.lead_id == lead.id
-        }
-    };
-    if !own {
-        return Err(AppError::NotFound);
-    }
-    mark(store, lead.business_id, record, input, author).await
 }
 
 /// Removes the mark of the business's `record` as `author`; `false` when it had none.
