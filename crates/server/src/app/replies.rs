@@ -130,11 +130,7 @@ pub async fn apply(
                     (find(state, business, call.record_ref).await?, Some(call))
                 }
             };
-            let cost = match cost {
-                Some(cost) => Cost::Given(cost),
-                None if has_rate(state, &lead, call.as_ref()).await? => Cost::FromCalls,
-                None => Cost::None,
-            };
+            let cost = cost.map_or(Cost::FromCallsIfRated, Cost::Given);
             let request = SaleRequest {
                 revenue,
                 cost,
@@ -233,24 +229,6 @@ async fn call_from(state: &AppState, business: BusinessId, sender: &Sender, phon
             format!("No call from {}: nothing was changed.", phone.trim()),
         )
     })
-}
-
-/// Whether the sale's cost can be computed from call minutes: the site has a rate and the
-/// lead has a call.
-async fn has_rate(state: &AppState, lead: &Lead, call: Option<&Call>) -> Result<bool, Refusal> {
-    let site_id = match call {
-        Some(call) => Some(call.site_id),
-        None => {
-            let calls = state.store.lead_calls(lead.business_id, lead.id).await?;
-            if calls.is_empty() {
-                return Ok(false);
-            }
-            lead.site_id.or_else(|| calls.first().map(|c| c.site_id))
-        }
-    };
-    let Some(site_id) = site_id else { return Ok(false) };
-    let site = state.store.site(lead.business_id, site_id).await?;
-    Ok(site.settings.cost_per_minute_minor > 0)
 }
 
 #[cfg(test)]

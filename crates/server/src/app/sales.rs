@@ -32,6 +32,9 @@ pub enum Cost {
     Given(String),
     /// The lead's (or the named call's) billed minutes at the site's cost per minute.
     FromCalls,
+    /// As `FromCalls` when the site has a rate and there are calls to bill, else no cost (a
+    /// sale sent by reply, which names no cost).
+    FromCallsIfRated,
 }
 
 /// Reads `request` as a sale of `lead`; what is wrong is said in words an operator reads.
@@ -68,13 +71,18 @@ pub async fn new_sale(store: &dyn Store, lead: &Lead, request: &SaleRequest) -> 
     let revenue = parse_amount("revenue", &request.revenue, currency)?;
     let (cost, cost_basis) = match &request.cost {
         Cost::Given(cost) => (parse_amount("cost", cost, currency)?, None),
-        Cost::FromCalls => {
+        Cost::FromCalls | Cost::FromCallsIfRated => {
             let timed: Vec<&Call> = match named {
                 Some(call) => vec![call],
                 None => calls.iter().collect(),
             };
-            let (cost, basis) = cost_from_calls(site.as_ref(), currency, &timed)?;
-            (cost, Some(basis))
+            let rated = site.as_ref().is_some_and(|s| s.settings.cost_per_minute_minor > 0);
+            if request.cost == Cost::FromCallsIfRated && (!rated || timed.is_empty()) {
+                (0, None)
+            } else {
+                let (cost, basis) = cost_from_calls(site.as_ref(), currency, &timed)?;
+                (cost, Some(basis))
+            }
         }
         Cost::None => (0, None),
     };
