@@ -1,6 +1,7 @@
 //! HTTP tests against the real server loop on port 0.
 
 mod app_pages;
+mod app_shell;
 mod attachments;
 mod browser;
 mod callme;

@@ -18,11 +18,16 @@ use reqwest::redirect::Policy;
 pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 pub(crate) async fn operator(app: &TestApp, business: BusinessId, email: &str) {
+    user(app, business, email, Role::Operator).await;
+}
+
+/// Creates a user named Ann Operator with `role` and the test password.
+pub(crate) async fn user(app: &TestApp, business: BusinessId, email: &str, role: Role) {
     let new = NewUser {
         business_id: business,
         email: Email::parse(email).unwrap(),
         name: Name::parse_as("n", "Ann Operator").unwrap(),
-        role: Role::Operator,
+        role,
         password_hash: NewPassword::parse(PASSWORD).unwrap().hash(),
     };
     app.store.create_user(&new).await.unwrap();

@@ -81,7 +81,7 @@ pub async fn list(
         Err(ApiError::BadRequest(reason)) => (None, Some(reason)),
         Err(e) => return Err(e),
     };
-    let business = operator.user.business_id;
+    let business = operator.business;
     let page = match &filter {
         Some(filter) => state.store.list_leads(business, filter).await?,
         None => LeadPage {

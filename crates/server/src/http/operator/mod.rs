@@ -6,6 +6,7 @@ mod leads;
 mod login;
 mod pages;
 mod session;
+mod settings;
 mod shell;
 mod view;
 
@@ -27,6 +28,8 @@ pub fn router() -> Router<AppState> {
         .route("/app/leads/{record_ref}/sales", post(pages::record_sale))
         .route("/app/leads/{record_ref}/conversions", post(pages::mark_conversion))
         .route("/app/attachments/{name}", get(pages::attachment))
-        .route("/app/assets/app.css", get(headers::stylesheet));
+        .route("/app/reports", get(pages::reports))
+        .route("/app/assets/app.css", get(headers::stylesheet))
+        .merge(settings::router());
     headers::protect(pages)
 }

@@ -46,7 +46,7 @@ struct LeadPage {
 
 async fn lead_of(state: &AppState, operator: &Operator, record_ref: &str) -> Result<Lead, ApiError> {
     let record_ref: u64 = record_ref.parse().map_err(|_| ApiError::NotFound)?;
-    Ok(state.store.lead(operator.user.business_id, record_ref).await?)
+    Ok(state.store.lead(operator.business, record_ref).await?)
 }
 
 /// The site whose currency and call rate a lead's money uses: its own, else the business's first.
@@ -302,10 +302,22 @@ pub async fn mark_conversion(
 
 /// `GET /app/attachments/{name}`: a file of a submission of the operator's business.
 pub async fn attachment(State(state): State<AppState>, operator: Operator, Path(name): Path<String>) -> Response {
-    crate::http::attachments::download(&state, operator.user.business_id, &name).await
+    crate::http::attachments::download(&state, operator.business, &name).await
 }
 
 /// `GET /app/`: the leads list (the first section of the application).
 pub async fn home(_operator: Operator) -> Redirect {
     Redirect::to("/app/leads")
+}
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+struct ReportsPage {
+    header: Header,
+}
+
+/// `GET /app/reports`: what the reports will show, until they do.
+pub async fn reports(State(state): State<AppState>, operator: Operator) -> Result<Response, ApiError> {
+    let header = Header::of(&state, &operator, Section::Reports).await?;
+    Ok(render(&ReportsPage { header }))
 }

@@ -11,9 +11,10 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::Cookie;
+use leadline_core::BusinessId;
 use leadline_core::secret::{Secret, api_key_hash};
 use leadline_core::store::StoreError;
-use leadline_core::tenant::User;
+use leadline_core::tenant::{Role, User};
 use std::time::Duration;
 
 /// The session cookie's name.
@@ -21,11 +22,21 @@ pub const COOKIE: &str = "leadline_session";
 /// How long a login lasts (the cookie itself ends with the browser session).
 pub const SESSION_TTL: Duration = Duration::from_secs(12 * 60 * 60);
 
-/// A logged-in operator or owner, with the session's CSRF token.
+/// A logged-in operator or owner, with the business the session works in and the user's
+/// role there, and the session's CSRF token. Pages scope every query by `business`, never by
+/// the user's own record.
 pub struct Operator {
     pub user: User,
+    /// The business every page and query of this session is scoped to.
+    pub business: BusinessId,
+    /// What the user may do in `business`.
+    pub role: Role,
     pub csrf: String,
 }
+
+/// A logged-in owner of the session's business: the extractor of the Settings pages. Anyone
+/// else gets 404, as if the page did not exist.
+pub struct Owner(pub Operator);
 
 /// What a request without a valid session gets: to the login page, coming back afterwards.
 pub struct LoginFirst(String);
@@ -51,6 +62,8 @@ impl Operator {
         let hash = api_key_hash(&token);
         match state.store.session_user(&hash, now_ms()).await {
             Ok(user) => Ok(Some(Self {
+                business: user.business_id,
+                role: user.role,
                 user,
                 csrf: csrf_token(&state.secret, &hash),
             })),
@@ -68,6 +81,19 @@ impl FromRequestParts<AppState> for Operator {
             Ok(Some(operator)) => Ok(operator),
             Ok(None) => Err(LoginFirst(parts.uri.path().to_owned()).into_response()),
             Err(e) => Err(e.into_response()),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Owner {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let operator = <Operator as FromRequestParts<AppState>>::from_request_parts(parts, state).await?;
+        if operator.role == Role::Owner {
+            Ok(Self(operator))
+        } else {
+            Err(ApiError::NotFound.into_response())
         }
     }
 }
