@@ -420,6 +420,7 @@ pub trait Store:
     + LeadStore
     + OutboxStore
     + crate::conversion::ConversionStore
+    + crate::interaction::InteractionStore
     + HealthStore
     + Send
     + Sync
@@ -441,6 +442,7 @@ impl<T> Store for T where
         + LeadStore
         + OutboxStore
         + crate::conversion::ConversionStore
+        + crate::interaction::InteractionStore
         + HealthStore
         + Send
         + Sync

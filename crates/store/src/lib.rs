@@ -18,6 +18,9 @@ mod rows;
 mod sources;
 mod tenants;
 mod visits;
+mod live;
+mod interactions;
+mod query;
 
 pub use connect::{DatabaseUrl, OpenError, OpenOptions, private_dir};
 
@@ -48,6 +51,7 @@ pub struct SqlStore {
     pool: AnyPool,
     engine: Engine,
     max_connections: u32,
+    live: std::sync::Arc<live::LiveCalls>,
 }
 
 impl SqlStore {
@@ -58,6 +62,7 @@ impl SqlStore {
 
     /// Closes every connection; waits for connections in use to be returned.
     pub async fn close(&self) {
+        self.live.close();
         self.pool.close().await;
     }
 }

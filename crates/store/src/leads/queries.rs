@@ -5,6 +5,7 @@ use super::rows::{self, ACTIVITY_COLUMNS, LEAD_COLUMNS};
 use crate::calls;
 use crate::errors::{backend, not_found_or_backend};
 use crate::visits::records::visit_from;
+use crate::query::{Conditions, Param, bind_all, contains_pattern, has_tag, tag_element};
 use leadline_core::call::Call;
 use leadline_core::lead::{Activity, Lead, LeadFilter, LeadPage};
 use leadline_core::store::{StoreError, StoreResult};
@@ -79,50 +80,7 @@ pub(crate) async fn check_lead(conn: &mut AnyConnection, business: BusinessId, l
     Ok(())
 }
 
-/// A value bound to a list query.
-enum Param {
-    Int(i64),
-    Text(String),
-}
-
-/// A `WHERE` clause being built, with its parameters in order.
-struct Conditions {
-    sql: String,
-    params: Vec<Param>,
-}
-
-impl Conditions {
-    /// `$n` for the next parameter.
-    fn bind(&mut self, param: Param) -> String {
-        self.params.push(param);
-        format!("${}", self.params.len())
-    }
-
-    /// Adds `AND {clause}`, where `clause` names the parameter it is given.
-    fn and(&mut self, param: Param, clause: impl FnOnce(&str) -> String) {
-        let n = self.bind(param);
-        self.sql.push_str(" AND ");
-        self.sql.push_str(&clause(&n));
-    }
-}
-
-/// `input` as a `LIKE` pattern matching it anywhere, with `\` as the escape character.
-fn contains_pattern(input: &str) -> String {
-    let mut pattern = String::from("%");
-    for c in input.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
-/// The tags column as `,"a","b",`: a tag is an element when `,"tag",` occurs in it (inside
-/// a JSON string every `"` is escaped, so the commas and quotes can only be separators).
-const TAGS_AS_LIST: &str = "(',' || SUBSTR(l.tags, 2, LENGTH(l.tags) - 2) || ',')";
-
+/// The `WHERE` clause of the leads list.
 fn conditions(business: BusinessId, filter: &LeadFilter) -> Conditions {
     let mut c = Conditions {
         sql: "l.business_id = $1".into(),
@@ -135,11 +93,7 @@ fn conditions(business: BusinessId, filter: &LeadFilter) -> Conditions {
         c.and(Param::Text(source.clone()), |n| format!("l.source = {n}"));
     }
     if let Some(tag) = &filter.tag {
-        let element = format!(",{},", serde_json::to_string(tag.trim()).unwrap_or_default());
-        // REPLACE is case-sensitive on both engines, unlike SQLite's LIKE.
-        c.and(Param::Text(element), |n| {
-            format!("REPLACE({TAGS_AS_LIST}, {n}, '') <> {TAGS_AS_LIST}")
-        });
+        c.and(tag_element(tag), |n| has_tag("l.tags", n));
     }
     if let Some(from) = filter.from {
         c.and(Param::Int(from.timestamp_millis()), |n| format!("l.created_at >= {n}"));
@@ -179,14 +133,10 @@ pub(crate) async fn list(conn: &mut AnyConnection, business: BusinessId, filter:
         "SELECT {LEAD_COLUMNS} FROM leads l WHERE {} ORDER BY l.id DESC LIMIT {n}",
         c.sql
     );
-    let mut query = sqlx::query(&sql);
-    for param in c.params {
-        query = match param {
-            Param::Int(value) => query.bind(value),
-            Param::Text(value) => query.bind(value),
-        };
-    }
-    let mut found = query.fetch_all(&mut *conn).await.map_err(backend)?;
+    let mut found = bind_all(sqlx::query(&sql), c.params)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(backend)?;
     let more = found.len() > limit as usize;
     found.truncate(limit as usize);
     let leads = rows::leads_with_totals(conn, &found).await?;

@@ -12,6 +12,7 @@ mod conversions;
 mod destinations;
 mod event_data;
 mod health;
+mod interactions;
 mod leads;
 mod numbers;
 mod outbox;
