@@ -1,11 +1,11 @@
 //! The Activity list: every call, form submission and operator reply of a business in one
 //! list, newest first, and what a call's result is (answered, voicemail, missed, abandoned).
 
-use crate::call::MatchedBy;
 #[cfg(test)]
 use crate::call::CallOutcome;
-use crate::{BusinessId, Invalid, LeadId, SiteId};
+use crate::call::MatchedBy;
 use crate::store::StoreResult;
+use crate::{BusinessId, Invalid, LeadId, SiteId};
 use chrono::{DateTime, Utc};
 
 /// An unanswered call shorter than this is abandoned (the caller gave up), not missed.
@@ -91,15 +91,12 @@ impl CallResult {
 
     /// Parses a stored or query-string name.
     pub fn parse(input: &str) -> Result<Self, Invalid> {
-        Self::ALL
-            .into_iter()
-            .find(|r| r.as_str() == input)
-            .ok_or_else(|| {
-                Invalid::new(
-                    "outcome",
-                    format!("'{input}' is not one of in_call, answered, voicemail, missed, abandoned"),
-                )
-            })
+        Self::ALL.into_iter().find(|r| r.as_str() == input).ok_or_else(|| {
+            Invalid::new(
+                "outcome",
+                format!("'{input}' is not one of in_call, answered, voicemail, missed, abandoned"),
+            )
+        })
     }
 }
 
@@ -160,8 +157,15 @@ impl InteractionCursor {
         let bad = || Invalid::new("cursor", format!("'{input}' is not a cursor from this list"));
         let mut parts = input.splitn(3, '.');
         let at_ms = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-        let kind = parts.next().and_then(|p| InteractionKind::parse(p).ok()).ok_or_else(bad)?;
-        let id = parts.next().and_then(|p| p.parse().ok()).filter(|id| *id > 0).ok_or_else(bad)?;
+        let kind = parts
+            .next()
+            .and_then(|p| InteractionKind::parse(p).ok())
+            .ok_or_else(bad)?;
+        let id = parts
+            .next()
+            .and_then(|p| p.parse().ok())
+            .filter(|id| *id > 0)
+            .ok_or_else(bad)?;
         Ok(Self { at_ms, kind, id })
     }
 }
@@ -314,12 +318,30 @@ mod tests {
     fn a_call_is_answered_missed_voicemail_or_abandoned_by_what_the_provider_said() {
         use CallOutcome::*;
         assert_eq!(CallResult::of(facts(false, None, false, None)), CallResult::InCall);
-        assert_eq!(CallResult::of(facts(false, Some(Answered), false, None)), CallResult::Answered);
-        assert_eq!(CallResult::of(facts(true, Some(Answered), true, Some(3))), CallResult::Answered);
-        assert_eq!(CallResult::of(facts(true, Some(NoAnswer), true, Some(40))), CallResult::Voicemail);
-        assert_eq!(CallResult::of(facts(true, Some(NoAnswer), false, Some(40))), CallResult::Missed);
-        assert_eq!(CallResult::of(facts(true, Some(Busy), false, Some(15))), CallResult::Missed);
-        assert_eq!(CallResult::of(facts(true, Some(Canceled), false, Some(14))), CallResult::Abandoned);
+        assert_eq!(
+            CallResult::of(facts(false, Some(Answered), false, None)),
+            CallResult::Answered
+        );
+        assert_eq!(
+            CallResult::of(facts(true, Some(Answered), true, Some(3))),
+            CallResult::Answered
+        );
+        assert_eq!(
+            CallResult::of(facts(true, Some(NoAnswer), true, Some(40))),
+            CallResult::Voicemail
+        );
+        assert_eq!(
+            CallResult::of(facts(true, Some(NoAnswer), false, Some(40))),
+            CallResult::Missed
+        );
+        assert_eq!(
+            CallResult::of(facts(true, Some(Busy), false, Some(15))),
+            CallResult::Missed
+        );
+        assert_eq!(
+            CallResult::of(facts(true, Some(Canceled), false, Some(14))),
+            CallResult::Abandoned
+        );
         assert_eq!(CallResult::of(facts(true, None, false, None)), CallResult::Abandoned);
     }
 

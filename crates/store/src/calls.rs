@@ -62,6 +62,7 @@ pub(crate) fn call(row: &AnyRow) -> StoreResult<Call> {
         status: col(row, "status")?,
         outcome: parsed_opt(row, "outcome", CallOutcome::parse)?,
         answered_by: col(row, "answered_by")?,
+        answered_by_name: col(row, "answered_by_name")?,
         duration_seconds: col::<Option<i64>>(row, "duration_seconds")?.and_then(|d| u32::try_from(d).ok()),
         recording_url: col(row, "recording_url")?,
         tags: stored_json(&col::<String>(row, "tags")?)?,

@@ -103,7 +103,13 @@ fn rank(kind: InteractionKind) -> usize {
 
 /// The query of one kind, newest first, at most `take` rows; `None` when the filter leaves
 /// the kind out.
-fn kind_query(c: &mut Conditions, kind: &Columns, business: BusinessId, filter: &InteractionFilter, take: i64) -> Option<String> {
+fn kind_query(
+    c: &mut Conditions,
+    kind: &Columns,
+    business: BusinessId,
+    filter: &InteractionFilter,
+    take: i64,
+) -> Option<String> {
     if !filter.admits(kind.kind) {
         return None;
     }
@@ -126,7 +132,11 @@ fn kind_query(c: &mut Conditions, kind: &Columns, business: BusinessId, filter: 
         and(only.to_owned());
     }
     if let Some(from) = filter.from {
-        and(format!("{} >= {}", kind.at, c.bind(Param::Int(from.timestamp_millis()))));
+        and(format!(
+            "{} >= {}",
+            kind.at,
+            c.bind(Param::Int(from.timestamp_millis()))
+        ));
     }
     if let Some(to) = filter.to {
         and(format!("{} < {}", kind.at, c.bind(Param::Int(to.timestamp_millis()))));
@@ -157,7 +167,10 @@ fn kind_query(c: &mut Conditions, kind: &Columns, business: BusinessId, filter: 
         and(format!("(c.answered_by_name = {n} OR c.answered_by = {n})"));
     }
     if let Some(matched_by) = filter.matched_by {
-        and(format!("c.matched_by = {}", c.bind(Param::Text(matched_by.as_str().into()))));
+        and(format!(
+            "c.matched_by = {}",
+            c.bind(Param::Text(matched_by.as_str().into()))
+        ));
     }
     if let Some(history) = filter.caller {
         let first = i64::from(history == CallerHistory::FirstTime);
@@ -183,7 +196,12 @@ fn text_condition(c: &mut Conditions, kind: &Columns, text: &str) -> String {
     if kind.kind == InteractionKind::Call {
         any.push(format!("c.caller LIKE {like} ESCAPE '\\'"));
     }
-    if let Some(record_ref) = text.trim_start_matches('#').parse::<u64>().ok().and_then(|r| i64::try_from(r).ok()) {
+    if let Some(record_ref) = text
+        .trim_start_matches('#')
+        .parse::<u64>()
+        .ok()
+        .and_then(|r| i64::try_from(r).ok())
+    {
         let n = c.bind(Param::Int(record_ref));
         any.push(format!("l.record_ref = {n}"));
         if kind.kind == InteractionKind::Call {
@@ -233,7 +251,9 @@ fn interaction(row: &AnyRow, business: BusinessId) -> StoreResult<Interaction> {
         _ => None,
     };
     let as_ref = |name: &str| -> StoreResult<u64> {
-        Ok(col::<Option<i64>>(row, name)?.and_then(|r| u64::try_from(r).ok()).unwrap_or_default())
+        Ok(col::<Option<i64>>(row, name)?
+            .and_then(|r| u64::try_from(r).ok())
+            .unwrap_or_default())
     };
     Ok(Interaction {
         kind,

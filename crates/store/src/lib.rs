@@ -12,15 +12,15 @@ mod connect;
 mod conversions;
 mod errors;
 mod health;
+mod interactions;
 pub(crate) mod leads;
+mod live;
 mod outbox;
+mod query;
 mod rows;
 mod sources;
 mod tenants;
 mod visits;
-mod live;
-mod interactions;
-mod query;
 
 pub use connect::{DatabaseUrl, OpenError, OpenOptions, private_dir};
 

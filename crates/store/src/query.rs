@@ -46,7 +46,10 @@ impl Conditions {
 }
 
 /// Binds `params` to `query`, in order.
-pub(crate) fn bind_all<'q>(mut query: Query<'q, Any, AnyArguments<'q>>, params: Vec<Param>) -> Query<'q, Any, AnyArguments<'q>> {
+pub(crate) fn bind_all<'q>(
+    mut query: Query<'q, Any, AnyArguments<'q>>,
+    params: Vec<Param>,
+) -> Query<'q, Any, AnyArguments<'q>> {
     for param in params {
         query = match param {
             Param::Int(value) => query.bind(value),

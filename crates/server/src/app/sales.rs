@@ -169,6 +169,7 @@ mod tests {
             status: "completed".into(),
             outcome: None,
             answered_by: None,
+            answered_by_name: None,
             duration_seconds: seconds,
             recording_url: None,
             tags: vec![],

@@ -1,5 +1,6 @@
 //! HTTP tests against the real server loop on port 0.
 
+mod activity;
 mod app_pages;
 mod app_shell;
 mod attachments;

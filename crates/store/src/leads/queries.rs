@@ -4,8 +4,8 @@
 use super::rows::{self, ACTIVITY_COLUMNS, LEAD_COLUMNS};
 use crate::calls;
 use crate::errors::{backend, not_found_or_backend};
-use crate::visits::records::visit_from;
 use crate::query::{Conditions, Param, bind_all, contains_pattern, has_tag, tag_element};
+use crate::visits::records::visit_from;
 use leadline_core::call::Call;
 use leadline_core::lead::{Activity, Lead, LeadFilter, LeadPage};
 use leadline_core::store::{StoreError, StoreResult};

@@ -50,18 +50,32 @@ async fn calls_forms_and_replies_are_listed_newest_first_for_their_business_only
     let first = call(&store, &s, "CA1", "+12025550169", Some(v.clone())).await;
     tokio::time::sleep(Duration::from_millis(5)).await;
     let submission = store
-        .add_submission(&form(&s, contact(Some("Bea"), Some("bea@example.com"), None), from_visit(&v, None)))
+        .add_submission(&form(
+            &s,
+            contact(Some("Bea"), Some("bea@example.com"), None),
+            from_visit(&v, None),
+        ))
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await;
     let author = Author::from_stored("sms:+12025550123");
     store
-        .change_lead(s.business, submission.lead_id, &author, &LeadChange::Note("called back".into()))
+        .change_lead(
+            s.business,
+            submission.lead_id,
+            &author,
+            &LeadChange::Note("called back".into()),
+        )
         .await
         .unwrap();
     let by_hand = Author::from_stored("user:ann@example.com");
     store
-        .change_lead(s.business, submission.lead_id, &by_hand, &LeadChange::Status(LeadStatus::Qualified))
+        .change_lead(
+            s.business,
+            submission.lead_id,
+            &by_hand,
+            &LeadChange::Status(LeadStatus::Qualified),
+        )
         .await
         .unwrap();
     call(&store, &rival, "CA9", "+12025550169", None).await;
@@ -78,7 +92,11 @@ async fn calls_forms_and_replies_are_listed_newest_first_for_their_business_only
     let entry = &page.items[2];
     assert_eq!(entry.record_ref, first.record_ref);
     assert_eq!(
-        (entry.source.as_deref(), entry.medium.as_deref(), entry.landing_page.as_deref()),
+        (
+            entry.source.as_deref(),
+            entry.medium.as_deref(),
+            entry.landing_page.as_deref()
+        ),
         (Some("google"), Some("cpc"), Some("https://acme.example/?gclid=abc"))
     );
     let details = entry.call.as_ref().unwrap();
@@ -93,7 +111,10 @@ async fn calls_forms_and_replies_are_listed_newest_first_for_their_business_only
     let page = store.interactions(s.business, &two).await.unwrap();
     assert_eq!(page.items.len(), 2);
     two.after = page.next;
-    assert_eq!(list(&store, &s, &two).await, [(InteractionKind::Call, first.record_ref)]);
+    assert_eq!(
+        list(&store, &s, &two).await,
+        [(InteractionKind::Call, first.record_ref)]
+    );
 }
 
 async fn a_call_s_result_operator_and_caller_history_are_kept_and_filtered_on(store: SqlStore) {
@@ -114,11 +135,17 @@ async fn a_call_s_result_operator_and_caller_history_are_kept_and_filtered_on(st
         ..CallReport::default()
     };
     report(&store, s.number, "CA1", &answering).await.unwrap();
-    report(&store, s.number, "CA1", &ended(CallOutcome::Answered, true)).await.unwrap();
+    report(&store, s.number, "CA1", &ended(CallOutcome::Answered, true))
+        .await
+        .unwrap();
     let voicemail = call(&store, &s, "CA2", "+12025550162", None).await;
-    report(&store, s.number, "CA2", &ended(CallOutcome::NoAnswer, true)).await.unwrap();
+    report(&store, s.number, "CA2", &ended(CallOutcome::NoAnswer, true))
+        .await
+        .unwrap();
     let abandoned = call(&store, &s, "CA3", "+12025550161", None).await;
-    report(&store, s.number, "CA3", &ended(CallOutcome::Canceled, false)).await.unwrap();
+    report(&store, s.number, "CA3", &ended(CallOutcome::Canceled, false))
+        .await
+        .unwrap();
     let open = call(&store, &s, "CA4", "+12025550164", None).await;
 
     let only = |result| InteractionFilter {
@@ -126,10 +153,22 @@ async fn a_call_s_result_operator_and_caller_history_are_kept_and_filtered_on(st
         ..filter()
     };
     let refs = |entries: Vec<(InteractionKind, u64)>| entries.into_iter().map(|(_, r)| r).collect::<Vec<_>>();
-    assert_eq!(refs(list(&store, &s, &only(CallResult::Answered)).await), [answered.record_ref]);
-    assert_eq!(refs(list(&store, &s, &only(CallResult::Voicemail)).await), [voicemail.record_ref]);
-    assert_eq!(refs(list(&store, &s, &only(CallResult::Abandoned)).await), [abandoned.record_ref]);
-    assert_eq!(refs(list(&store, &s, &only(CallResult::InCall)).await), [open.record_ref]);
+    assert_eq!(
+        refs(list(&store, &s, &only(CallResult::Answered)).await),
+        [answered.record_ref]
+    );
+    assert_eq!(
+        refs(list(&store, &s, &only(CallResult::Voicemail)).await),
+        [voicemail.record_ref]
+    );
+    assert_eq!(
+        refs(list(&store, &s, &only(CallResult::Abandoned)).await),
+        [abandoned.record_ref]
+    );
+    assert_eq!(
+        refs(list(&store, &s, &only(CallResult::InCall)).await),
+        [open.record_ref]
+    );
     assert!(list(&store, &s, &only(CallResult::Missed)).await.is_empty());
 
     let by_ann = InteractionFilter {
@@ -139,7 +178,11 @@ async fn a_call_s_result_operator_and_caller_history_are_kept_and_filtered_on(st
     assert_eq!(refs(list(&store, &s, &by_ann).await), [answered.record_ref]);
     let page = store.interactions(s.business, &by_ann).await.unwrap();
     let details = page.items[0].call.clone().unwrap();
-    assert_eq!(details.answered_by.as_deref(), Some("Ann Desk"), "the operator's name, kept on the call");
+    assert_eq!(
+        details.answered_by.as_deref(),
+        Some("Ann Desk"),
+        "the operator's name, kept on the call"
+    );
     assert!(details.has_recording);
 
     let returning = InteractionFilter {
@@ -191,23 +234,41 @@ async fn visit_filters_leave_out_replies_and_match_forms_by_their_visit(store: S
         add: vec!["vip".into()],
         remove: vec![],
     };
-    store.change_lead(s.business, submission.lead_id, &author, &tags).await.unwrap();
-    assert_eq!(list(&store, &s, &tagged).await.len(), 3, "the form and both replies of the tagged lead");
+    store
+        .change_lead(s.business, submission.lead_id, &author, &tags)
+        .await
+        .unwrap();
+    assert_eq!(
+        list(&store, &s, &tagged).await.len(),
+        3,
+        "the form and both replies of the tagged lead"
+    );
 }
 
 async fn a_report_after_the_end_leaves_the_lead_as_it_is(store: SqlStore) {
     let s = setup(&store, "acme", "+12025550100").await;
     let c = call(&store, &s, "CA1", "+12025550161", None).await;
-    report(&store, s.number, "CA1", &ended(CallOutcome::Answered, false)).await.unwrap();
-    let lead = store.lead_by_id(s.business, leadline_core::LeadId(c.lead_id)).await.unwrap();
+    report(&store, s.number, "CA1", &ended(CallOutcome::Answered, false))
+        .await
+        .unwrap();
+    let lead = store
+        .lead_by_id(s.business, leadline_core::LeadId(c.lead_id))
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await;
     let late = CallReport {
         recording_url: Some(WebLink::parse("https://api.twilio.com/rec/RE2").unwrap()),
         ..CallReport::default()
     };
     report(&store, s.number, "CA1", &late).await.unwrap();
-    let after = store.lead_by_id(s.business, leadline_core::LeadId(c.lead_id)).await.unwrap();
-    assert_eq!(after.updated_at, lead.updated_at, "a late recording does not touch the lead");
+    let after = store
+        .lead_by_id(s.business, leadline_core::LeadId(c.lead_id))
+        .await
+        .unwrap();
+    assert_eq!(
+        after.updated_at, lead.updated_at,
+        "a late recording does not touch the lead"
+    );
 }
 
 async fn every_subscriber_hears_of_a_call_opened_and_reported(store: SqlStore) {
@@ -216,7 +277,9 @@ async fn every_subscriber_hears_of_a_call_opened_and_reported(store: SqlStore) {
     // The PostgreSQL listener connects in the background: give it time to LISTEN.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let opened = call(&store, &s, "CA1", "+12025550161", None).await;
-    report(&store, s.number, "CA1", &ended(CallOutcome::Answered, false)).await.unwrap();
+    report(&store, s.number, "CA1", &ended(CallOutcome::Answered, false))
+        .await
+        .unwrap();
     for _ in 0..2 {
         let event = tokio::time::timeout(Duration::from_secs(5), feed.next())
             .await

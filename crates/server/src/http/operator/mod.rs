@@ -1,10 +1,13 @@
 //! The operator's pages in the browser: login, and a lead with its timeline where notes,
 //! status changes and sales are recorded. Server-rendered with escaping templates.
 
+mod activity;
 mod headers;
 mod leads;
+mod live;
 mod login;
 mod pages;
+mod recordings;
 mod session;
 mod settings;
 mod shell;
@@ -21,6 +24,10 @@ pub fn router() -> Router<AppState> {
         .route("/app/logout", post(session::log_out))
         .route("/app", get(pages::home))
         .route("/app/", get(pages::home))
+        .route("/app/activity", get(activity::list))
+        .route("/app/activity.csv", get(activity::download))
+        .route("/app/live", get(live::feed))
+        .route("/app/calls/{record_ref}/recording", get(recordings::play))
         .route("/app/leads", get(leads::list))
         .route("/app/leads/{record_ref}", get(pages::show_lead))
         .route("/app/leads/{record_ref}/notes", post(pages::add_note))
@@ -30,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/app/attachments/{name}", get(pages::attachment))
         .route("/app/reports", get(pages::reports))
         .route("/app/assets/app.css", get(headers::stylesheet))
+        .route("/app/assets/live.js", get(headers::live_script))
         .merge(settings::router());
     headers::protect(pages)
 }

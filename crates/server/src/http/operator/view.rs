@@ -64,7 +64,13 @@ pub async fn timeline(state: &AppState, lead: &Lead) -> Result<Vec<Entry>, ApiEr
             conversion: None,
         });
     }
-    entries.extend(store.lead_calls(business, id).await?.iter().map(call_entry));
+    entries.extend(
+        store
+            .lead_calls(business, id)
+            .await?
+            .iter()
+            .map(|call| call_entry(state, call)),
+    );
     for submission in store.lead_submissions(business, id).await? {
         entries.push(submission_entry(&submission));
     }
@@ -73,27 +79,35 @@ pub async fn timeline(state: &AppState, lead: &Lead) -> Result<Vec<Entry>, ApiEr
     Ok(entries)
 }
 
-fn call_entry(call: &Call) -> Entry {
+fn call_entry(state: &AppState, call: &Call) -> Entry {
     let mut lines = vec![format!(
         "From {} · matched by {}",
         call.caller,
         call.origin.matched_by.as_str()
     )];
     lines.extend(call.outcome.map(|o| format!("Outcome: {}", o.as_str())));
-    lines.extend(call.answered_by.as_ref().map(|a| format!("Answered by {a}")));
+    lines.extend(match (&call.answered_by_name, &call.answered_by) {
+        (Some(name), Some(number)) => Some(format!("Answered by {name} ({number})")),
+        (None, Some(number)) => Some(format!("Answered by {number}")),
+        _ => None,
+    });
     lines.extend(call.duration_seconds.map(|d| format!("Talked {d} s")));
     Entry {
         at: call.started_at,
         kind: "call",
         title: format!("Call {}", call.record_ref),
         lines,
-        // A stored link is shown only if it is still an http(s) link: rows written before links
-        // were checked could hold any scheme.
+        // Played through Leadline, never from the provider's URL; a stored link is offered only
+        // if it is still an http(s) link (rows written before links were checked could hold
+        // any scheme).
         links: call
             .recording_url
             .iter()
-            .filter_map(|url| WebLink::parse(url).ok())
-            .map(|link| ("Recording".to_owned(), link.to_string()))
+            .filter(|url| WebLink::parse(url).is_ok())
+            .map(|_| {
+                let link = super::activity::row::recording_link(state, call.business_id, call.record_ref);
+                ("Recording".to_owned(), link)
+            })
             .collect(),
         conversion: Some(format!("call:{}", call.record_ref)),
     }
