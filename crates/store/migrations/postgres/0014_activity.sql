@@ -22,5 +22,7 @@ UPDATE calls SET answered_by_name = (SELECT d.name FROM destinations d
 WHERE answered_by IS NOT NULL;
 
 CREATE INDEX calls_business_caller ON calls (business_id, caller);
+-- Calls in progress (the live panel) and each outcome, newest first.
+CREATE INDEX calls_business_result ON calls (business_id, result, started_at);
 CREATE INDEX submissions_business_time ON submissions (business_id, created_at);
 CREATE INDEX activities_business_time ON activities (business_id, created_at);

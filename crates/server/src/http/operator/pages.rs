@@ -305,9 +305,9 @@ pub async fn attachment(State(state): State<AppState>, operator: Operator, Path(
     crate::http::attachments::download(&state, operator.business, &name).await
 }
 
-/// `GET /app/`: the leads list (the first section of the application).
+/// `GET /app/`: Activity (the first section of the application).
 pub async fn home(_operator: Operator) -> Redirect {
-    Redirect::to("/app/leads")
+    Redirect::to("/app/activity")
 }
 
 #[derive(Template)]
