@@ -7,6 +7,7 @@ pub mod call_me;
 pub mod calls;
 pub mod conversions;
 pub mod error;
+pub mod integrations;
 pub mod leads;
 pub mod replies;
 pub mod routing;

@@ -24,6 +24,18 @@ use std::process::ExitCode;
 #[error("{0}")]
 pub struct InputError(pub String);
 
+/// A use case's refusal as the command's failure: what it was told that it cannot act on is
+/// bad input (exit code 2), `not_found` saying what was missing; the rest as it is.
+pub fn app_failure(err: crate::app::AppError, not_found: impl FnOnce() -> String) -> anyhow::Error {
+    use crate::app::AppError;
+    match err {
+        AppError::NotFound => InputError(not_found()).into(),
+        AppError::Invalid(why) | AppError::Conflict(why) | AppError::Refused(why) => InputError(why).into(),
+        AppError::Unavailable(why) => anyhow::anyhow!(why),
+        AppError::Internal(cause) => cause,
+    }
+}
+
 /// Parses arguments already done; runs the command and turns its outcome into an exit code.
 pub fn run(cli: Cli) -> ExitCode {
     keep_created_files_private();

@@ -33,6 +33,7 @@ mod pbx;
 mod prompts;
 mod routing;
 mod sandbox_ga4;
+mod settings_integrations;
 mod slow_clients;
 mod smtp;
 mod snippet;

@@ -168,8 +168,14 @@ async fn operator_pages_forbid_framing_inline_style_and_any_script_but_their_own
         ] {
             assert!(csp.contains(directive), "{path}: {csp}");
         }
-        assert!(csp.contains("script-src 'self';") && csp.contains("media-src 'self';"), "{csp}");
-        assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval") && !csp.contains("https:"), "{csp}");
+        assert!(
+            csp.contains("script-src 'self';") && csp.contains("media-src 'self';"),
+            "{csp}"
+        );
+        assert!(
+            !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval") && !csp.contains("https:"),
+            "{csp}"
+        );
         assert_eq!(headers["x-frame-options"], "DENY", "{path}");
         assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
     }
@@ -179,7 +185,10 @@ async fn operator_pages_forbid_framing_inline_style_and_any_script_but_their_own
     let (_, activity) = page(&app, &cookie, "/app/activity").await;
     let scripts: Vec<&str> = activity.match_indices("<script").map(|(i, _)| &activity[i..]).collect();
     assert_eq!(scripts.len(), 1, "one script on Activity");
-    assert!(scripts[0].starts_with(r#"<script src="/app/assets/live.js" defer></script>"#), "and it is our file");
+    assert!(
+        scripts[0].starts_with(r#"<script src="/app/assets/live.js" defer></script>"#),
+        "and it is our file"
+    );
     app.finish().await;
 }
 

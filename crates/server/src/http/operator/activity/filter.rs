@@ -177,7 +177,11 @@ mod tests {
         assert_eq!(filter.matched_by, Some(MatchedBy::Reserved));
         assert_eq!(filter.caller, Some(CallerHistory::FirstTime));
         assert_eq!(filter.text.as_deref(), Some("+1202"));
-        assert_eq!(filter.to.unwrap() - filter.from.unwrap(), chrono::Duration::days(2), "through the end of the last day");
+        assert_eq!(
+            filter.to.unwrap() - filter.from.unwrap(),
+            chrono::Duration::days(2),
+            "through the end of the last day"
+        );
         for (query, named) in [
             ("outcome=lost", "outcome"),
             ("site=99", "site"),

@@ -2,6 +2,8 @@
 //! business has set up (sites, numbers, destinations, users, API keys, integrations), and the
 //! pages that change it.
 
+mod integrations;
+
 use super::session::Owner;
 use super::shell::{Header, Section};
 use super::view::render;
@@ -11,11 +13,15 @@ use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 /// The settings routes, under `/app/settings`.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/app/settings", get(overview))
+    Router::new()
+        .route("/app/settings", get(overview))
+        .route(integrations::PATH, get(integrations::show))
+        .route("/app/settings/integrations/{id}/enabled", post(integrations::switch))
+        .route("/app/settings/deliveries/{id}/retry", post(integrations::retry))
 }
 
 /// One row of an overview table: a name and what else identifies it.
@@ -27,6 +33,8 @@ struct Item {
 /// One kind of object the business sets up, with the ones it has.
 struct Part {
     title: &'static str,
+    /// The page that changes this part, once there is one.
+    link: Option<&'static str>,
     /// What the part is for, shown when the business has none yet.
     empty: &'static str,
     items: Vec<Item>,
@@ -55,6 +63,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
     let parts = vec![
         Part {
             title: "Sites",
+            link: None,
             empty: "No site yet: a site is a web site whose visitors are shown extensions.",
             items: sites
                 .iter()
@@ -66,6 +75,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
         },
         Part {
             title: "Tracking numbers",
+            link: None,
             empty: "No tracking number yet: callers dial it and key the extension shown to them.",
             items: numbers
                 .iter()
@@ -82,6 +92,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
         },
         Part {
             title: "Destinations",
+            link: None,
             empty: "No destination yet: calls are forwarded to a destination's phone.",
             items: store
                 .list_destinations(business)
@@ -98,6 +109,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
         },
         Part {
             title: "Users",
+            link: None,
             empty: "No user yet.",
             items: store
                 .list_users(business)
@@ -111,6 +123,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
         },
         Part {
             title: "API keys",
+            link: None,
             empty: "No API key yet: programs use one to read leads and record sales.",
             items: store
                 .list_api_keys(business)
@@ -127,6 +140,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
         },
         Part {
             title: "Integrations",
+            link: Some(integrations::PATH),
             empty: "No integration yet: events reach GA4, the CRM or a webhook through one.",
             items: store
                 .integrations(business)
