@@ -12,6 +12,7 @@ pub mod leads;
 pub mod replies;
 pub mod routing;
 pub mod sales;
+pub mod sources;
 mod state;
 pub mod submissions;
 pub mod visits;

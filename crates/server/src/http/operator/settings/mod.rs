@@ -3,6 +3,7 @@
 //! pages that change it.
 
 mod integrations;
+mod sources;
 
 use super::session::Owner;
 use super::shell::{Header, Section};
@@ -22,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route(integrations::PATH, get(integrations::show))
         .route("/app/settings/integrations/{id}/enabled", post(integrations::switch))
         .route("/app/settings/deliveries/{id}/retry", post(integrations::retry))
+        .route(sources::PATH, get(sources::show).post(sources::add))
 }
 
 /// One row of an overview table: a name and what else identifies it.
@@ -135,6 +137,20 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
                         Some(_) => format!("{}… · revoked", k.prefix),
                         None => format!("{}…", k.prefix),
                     },
+                })
+                .collect(),
+        },
+        Part {
+            title: "Offline sources",
+            link: Some(sources::PATH),
+            empty: "No offline source yet: a flyer or a partner's page gets a click-to-call link and a QR code.",
+            items: store
+                .list_sources(business)
+                .await?
+                .iter()
+                .map(|s| Item {
+                    name: s.name.to_string(),
+                    detail: format!("{} / {}", s.utm.source, s.utm.medium),
                 })
                 .collect(),
         },
