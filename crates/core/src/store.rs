@@ -262,6 +262,23 @@ pub trait RoutingStore {
     async fn add_routing_rule(&self, business: BusinessId, site: SiteId, rule: &Rule) -> StoreResult<()>;
     /// The site's rules, in the order they are tried.
     async fn routing_rules(&self, site: SiteId) -> StoreResult<Vec<Rule>>;
+    /// The rules of a site of the business, in order, with their ids; `NotFound` when the
+    /// site is another business's.
+    async fn site_routing_rules(
+        &self,
+        business: BusinessId,
+        site: SiteId,
+    ) -> StoreResult<Vec<crate::routing::StoredRule>>;
+    /// Removes a rule of the business; `NotFound` for another business's.
+    async fn remove_routing_rule(&self, business: BusinessId, id: i64) -> StoreResult<()>;
+    /// Swaps a rule of the business with its neighbour in the site's order (nothing at either
+    /// end); `NotFound` for another business's.
+    async fn move_routing_rule(
+        &self,
+        business: BusinessId,
+        id: i64,
+        direction: crate::routing::Move,
+    ) -> StoreResult<()>;
 }
 
 /// Leads, their submissions, activities and sales. Every lookup is scoped to a business:

@@ -11,6 +11,7 @@ pub mod integrations;
 pub mod leads;
 pub mod replies;
 pub mod routing;
+pub mod routing_rules;
 pub mod sales;
 pub mod sources;
 mod state;

@@ -34,6 +34,7 @@ mod prompts;
 mod routing;
 mod sandbox_ga4;
 mod settings_integrations;
+mod settings_routing;
 mod settings_sources;
 mod slow_clients;
 mod smtp;

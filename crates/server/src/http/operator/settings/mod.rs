@@ -3,6 +3,7 @@
 //! pages that change it.
 
 mod integrations;
+mod routing;
 mod sources;
 
 use super::session::Owner;
@@ -24,6 +25,8 @@ pub fn router() -> Router<AppState> {
         .route("/app/settings/integrations/{id}/enabled", post(integrations::switch))
         .route("/app/settings/deliveries/{id}/retry", post(integrations::retry))
         .route(sources::PATH, get(sources::show).post(sources::add))
+        .route(routing::PATH, get(routing::show).post(routing::add))
+        .route("/app/settings/routing/{id}", post(routing::act))
 }
 
 /// One row of an overview table: a name and what else identifies it.
@@ -139,6 +142,12 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
                     },
                 })
                 .collect(),
+        },
+        Part {
+            title: "Routing",
+            link: Some(routing::PATH),
+            empty: "Whom calls ring, by source, keyword, page variable, extension and hours.",
+            items: Vec::new(),
         },
         Part {
             title: "Offline sources",
