@@ -11,6 +11,7 @@ pub mod leads;
 pub mod replies;
 pub mod routing;
 pub mod sales;
+pub mod setup;
 mod state;
 pub mod submissions;
 pub mod visits;
