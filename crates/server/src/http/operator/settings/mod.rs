@@ -11,11 +11,36 @@ use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
+
+mod destinations;
+mod form;
+mod numbers;
+mod site_form;
+mod sites;
 
 /// The settings routes, under `/app/settings`.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/app/settings", get(overview))
+    Router::new()
+        .route("/app/settings", get(overview))
+        .route("/app/settings/sites", get(sites::list).post(sites::add))
+        .route("/app/settings/sites/{id}", get(sites::show).post(sites::edit))
+        .route("/app/settings/sites/{id}/disable", post(sites::disable))
+        .route("/app/settings/sites/{id}/remove", post(sites::remove))
+        .route("/app/settings/sites/{id}/check", post(sites::check))
+        .route("/app/settings/numbers", get(numbers::list).post(numbers::add))
+        .route("/app/settings/numbers/{id}", get(numbers::show).post(numbers::edit))
+        .route("/app/settings/numbers/{id}/remove", post(numbers::remove))
+        .route(
+            "/app/settings/destinations",
+            get(destinations::list).post(destinations::add),
+        )
+        .route(
+            "/app/settings/destinations/{id}",
+            get(destinations::show).post(destinations::edit),
+        )
+        .route("/app/settings/destinations/{id}/disable", post(destinations::disable))
+        .route("/app/settings/destinations/{id}/remove", post(destinations::remove))
 }
 
 /// One row of an overview table: a name and what else identifies it.
@@ -27,6 +52,8 @@ struct Item {
 /// One kind of object the business sets up, with the ones it has.
 struct Part {
     title: &'static str,
+    /// The page where they are changed, when there is one.
+    href: Option<&'static str>,
     /// What the part is for, shown when the business has none yet.
     empty: &'static str,
     items: Vec<Item>,
@@ -55,6 +82,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
     let parts = vec![
         Part {
             title: "Sites",
+            href: Some("/app/settings/sites"),
             empty: "No site yet: a site is a web site whose visitors are shown extensions.",
             items: sites
                 .iter()
@@ -66,6 +94,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
         },
         Part {
             title: "Tracking numbers",
+            href: Some("/app/settings/numbers"),
             empty: "No tracking number yet: callers dial it and key the extension shown to them.",
             items: numbers
                 .iter()
@@ -82,6 +111,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
         },
         Part {
             title: "Destinations",
+            href: Some("/app/settings/destinations"),
             empty: "No destination yet: calls are forwarded to a destination's phone.",
             items: store
                 .list_destinations(business)
@@ -98,6 +128,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
         },
         Part {
             title: "Users",
+            href: None,
             empty: "No user yet.",
             items: store
                 .list_users(business)
@@ -111,6 +142,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
         },
         Part {
             title: "API keys",
+            href: None,
             empty: "No API key yet: programs use one to read leads and record sales.",
             items: store
                 .list_api_keys(business)
@@ -127,6 +159,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
         },
         Part {
             title: "Integrations",
+            href: None,
             empty: "No integration yet: events reach GA4, the CRM or a webhook through one.",
             items: store
                 .integrations(business)
