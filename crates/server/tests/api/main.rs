@@ -32,6 +32,8 @@ mod pbx;
 mod prompts;
 mod routing;
 mod sandbox_ga4;
+mod settings_refusals;
+mod settings_setup;
 mod slow_clients;
 mod smtp;
 mod snippet;

@@ -136,16 +136,19 @@ impl SiteForm {
         let cost = whole(errors, "cost_per_minute_minor", &self.cost_per_minute_minor);
         let per_visit = whole(errors, "call_me_per_visit", &self.call_me_per_visit);
         let per_day = whole(errors, "call_me_per_day", &self.call_me_per_day);
+        // A field that did not parse takes its default, so that the rules between settings
+        // are still checked and every reason shown at once.
+        let d = SiteSettings::default();
         let settings = SiteSettings {
-            mode: mode?,
-            idle_minutes: idle_minutes?,
-            click_idle_minutes: click_idle_minutes?,
-            max_live_codes: max_live_codes?,
-            reuse_quarantine_minutes: quarantine?,
-            cost_per_minute_minor: cost?,
-            call_me_countries: countries?,
-            call_me_per_visit: per_visit?,
-            call_me_per_day: per_day?,
+            mode: mode.unwrap_or_default(),
+            idle_minutes: idle_minutes.unwrap_or(d.idle_minutes),
+            click_idle_minutes: click_idle_minutes.unwrap_or(d.click_idle_minutes),
+            max_live_codes: max_live_codes.unwrap_or(d.max_live_codes),
+            reuse_quarantine_minutes: quarantine.unwrap_or(d.reuse_quarantine_minutes),
+            cost_per_minute_minor: cost.unwrap_or(d.cost_per_minute_minor),
+            call_me_countries: countries.unwrap_or_default(),
+            call_me_per_visit: per_visit.unwrap_or(d.call_me_per_visit),
+            call_me_per_day: per_day.unwrap_or(d.call_me_per_day),
             check_digit: self.check_digit,
             cookieless: self.cookieless,
             record_calls: self.record_calls,
