@@ -192,6 +192,17 @@ impl Condition {
     }
 }
 
+/// The numbers a call may ring, in the business's order: its destinations that are not
+/// disabled (a departed employee's phone stays quiet). Rules that name a destination left
+/// out here skip it.
+pub fn ringable(destinations: &[crate::tenant::Destination]) -> Vec<String> {
+    destinations
+        .iter()
+        .filter(|d| !d.disabled)
+        .map(|d| d.number.to_string())
+        .collect()
+}
+
 /// The first rule whose conditions all hold.
 pub fn choose<'r>(rules: &'r [Rule], facts: &Facts<'_>) -> Option<&'r Rule> {
     rules.iter().find(|rule| rule.conditions.iter().all(|c| c.holds(facts)))
@@ -212,6 +223,27 @@ mod tests {
             destinations: vec![E164::parse(number).unwrap()],
             in_turn: false,
         }
+    }
+
+    #[test]
+    fn a_disabled_destination_is_never_rung() {
+        let destination = |number: &str, disabled: bool| crate::tenant::Destination {
+            id: crate::DestinationId(1),
+            business_id: crate::BusinessId(1),
+            name: crate::names::Name::parse_as("name", "Desk").unwrap(),
+            number: E164::parse(number).unwrap(),
+            department: None,
+            user_id: None,
+            disabled,
+            created_at: chrono::Utc::now(),
+        };
+        let all = [
+            destination("+12025550111", false),
+            destination("+12025550112", true),
+            destination("+12025550113", false),
+        ];
+        assert_eq!(ringable(&all), vec!["+12025550111", "+12025550113"]);
+        assert!(ringable(&all[1..2]).is_empty());
     }
 
     #[test]

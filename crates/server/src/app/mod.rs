@@ -13,6 +13,7 @@ pub mod replies;
 pub mod routing;
 pub mod routing_rules;
 pub mod sales;
+pub mod setup;
 pub mod sources;
 mod state;
 pub mod submissions;

@@ -190,7 +190,7 @@ async fn check_operator(state: &AppState, business: BusinessId, sender: &Sender)
             .list_destinations(business)
             .await?
             .iter()
-            .any(|d| &d.number == number),
+            .any(|d| !d.disabled && &d.number == number),
         Sender::Email(address) => state
             .store
             .list_users(business)

@@ -6,10 +6,12 @@ mod demo;
 mod export;
 mod integrations;
 mod migrate;
+mod numbers;
 mod outbox;
 mod routes;
 mod serve;
 pub(crate) mod sim;
+mod sites;
 mod sources;
 mod tenants;
 
@@ -99,9 +101,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate(args) => migrate::run(&config, args.create_database).await,
         Command::Business(cmd) => tenants::business(&open_store(&config, false).await?, cmd).await,
         Command::User(cmd) => tenants::user(&open_store(&config, false).await?, cmd).await,
-        Command::Site(cmd) => tenants::site(&open_store(&config, false).await?, &config, cmd).await,
-        Command::Number(cmd) => tenants::number(&open_store(&config, false).await?, cmd).await,
-        Command::Destination(cmd) => tenants::destination(&open_store(&config, false).await?, cmd).await,
+        Command::Site(cmd) => sites::site(&open_store(&config, false).await?, &config, cmd).await,
+        Command::Number(cmd) => numbers::number(&open_store(&config, false).await?, cmd).await,
+        Command::Destination(cmd) => numbers::destination(&open_store(&config, false).await?, cmd).await,
         Command::ApiKey(cmd) => tenants::api_key(&open_store(&config, false).await?, cmd).await,
         Command::Route(cmd) => routes::route(&open_store(&config, false).await?, cmd).await,
         Command::Source(cmd) => sources::source(&open_store(&config, false).await?, &config, cmd).await,

@@ -18,6 +18,7 @@ mod numbers;
 mod outbox;
 mod schema;
 mod sessions;
+mod setup_changes;
 mod sites;
 mod sources;
 mod users;

@@ -2,8 +2,13 @@
 //! business has set up (sites, numbers, destinations, users, API keys, integrations), and the
 //! pages that change it.
 
+mod destinations;
+mod form;
 mod integrations;
+mod numbers;
 mod routing;
+mod site_form;
+mod sites;
 mod sources;
 
 use super::session::Owner;
@@ -27,6 +32,24 @@ pub fn router() -> Router<AppState> {
         .route(sources::PATH, get(sources::show).post(sources::add))
         .route(routing::PATH, get(routing::show).post(routing::add))
         .route("/app/settings/routing/{id}", post(routing::act))
+        .route("/app/settings/sites", get(sites::list).post(sites::add))
+        .route("/app/settings/sites/{id}", get(sites::show).post(sites::edit))
+        .route("/app/settings/sites/{id}/disable", post(sites::disable))
+        .route("/app/settings/sites/{id}/remove", post(sites::remove))
+        .route("/app/settings/sites/{id}/check", post(sites::check))
+        .route("/app/settings/numbers", get(numbers::list).post(numbers::add))
+        .route("/app/settings/numbers/{id}", get(numbers::show).post(numbers::edit))
+        .route("/app/settings/numbers/{id}/remove", post(numbers::remove))
+        .route(
+            "/app/settings/destinations",
+            get(destinations::list).post(destinations::add),
+        )
+        .route(
+            "/app/settings/destinations/{id}",
+            get(destinations::show).post(destinations::edit),
+        )
+        .route("/app/settings/destinations/{id}/disable", post(destinations::disable))
+        .route("/app/settings/destinations/{id}/remove", post(destinations::remove))
 }
 
 /// One row of an overview table: a name and what else identifies it.
@@ -38,8 +61,8 @@ struct Item {
 /// One kind of object the business sets up, with the ones it has.
 struct Part {
     title: &'static str,
-    /// The page that changes this part, once there is one.
-    link: Option<&'static str>,
+    /// The page where they are changed, when there is one.
+    href: Option<&'static str>,
     /// What the part is for, shown when the business has none yet.
     empty: &'static str,
     items: Vec<Item>,
@@ -68,7 +91,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
     let parts = vec![
         Part {
             title: "Sites",
-            link: None,
+            href: Some("/app/settings/sites"),
             empty: "No site yet: a site is a web site whose visitors are shown extensions.",
             items: sites
                 .iter()
@@ -80,7 +103,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
         },
         Part {
             title: "Tracking numbers",
-            link: None,
+            href: Some("/app/settings/numbers"),
             empty: "No tracking number yet: callers dial it and key the extension shown to them.",
             items: numbers
                 .iter()
@@ -97,7 +120,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
         },
         Part {
             title: "Destinations",
-            link: None,
+            href: Some("/app/settings/destinations"),
             empty: "No destination yet: calls are forwarded to a destination's phone.",
             items: store
                 .list_destinations(business)
@@ -114,7 +137,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
         },
         Part {
             title: "Users",
-            link: None,
+            href: None,
             empty: "No user yet.",
             items: store
                 .list_users(business)
@@ -128,7 +151,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
         },
         Part {
             title: "API keys",
-            link: None,
+            href: None,
             empty: "No API key yet: programs use one to read leads and record sales.",
             items: store
                 .list_api_keys(business)
@@ -145,13 +168,13 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
         },
         Part {
             title: "Routing",
-            link: Some(routing::PATH),
+            href: Some(routing::PATH),
             empty: "Whom calls ring, by source, keyword, page variable, extension and hours.",
             items: Vec::new(),
         },
         Part {
             title: "Offline sources",
-            link: Some(sources::PATH),
+            href: Some(sources::PATH),
             empty: "No offline source yet: a flyer or a partner's page gets a click-to-call link and a QR code.",
             items: store
                 .list_sources(business)
@@ -165,7 +188,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
         },
         Part {
             title: "Integrations",
-            link: Some(integrations::PATH),
+            href: Some(integrations::PATH),
             empty: "No integration yet: events reach GA4, the CRM or a webhook through one.",
             items: store
                 .integrations(business)
