@@ -32,6 +32,7 @@ mod pbx;
 mod prompts;
 mod routing;
 mod sandbox_ga4;
+mod settings_archive;
 mod settings_refusals;
 mod settings_setup;
 mod slow_clients;
