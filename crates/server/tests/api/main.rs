@@ -33,6 +33,7 @@ mod pbx;
 mod prompts;
 mod routing;
 mod sandbox_ga4;
+mod settings_archive;
 mod settings_integrations;
 mod settings_refusals;
 mod settings_routing;

@@ -28,7 +28,7 @@ struct SiteChoice {
 
 /// One webhook setting of the provider's console.
 struct Hook {
-    setting: &'static str,
+    setting: String,
     url: String,
 }
 
@@ -81,22 +81,25 @@ fn hooks(base: &str, number: &TrackingNumber, sites: &[Site]) -> Vec<Hook> {
     if number.site_ids.len() > 1 {
         for site in served {
             hooks.push(Hook {
-                setting: "A call comes in (Voice URL, HTTP POST), for this site's own number setting",
+                setting: format!(
+                    "A call comes in (Voice URL, HTTP POST), when calls count for {}",
+                    site.name
+                ),
                 url: format!("{base}/twilio/voice?site={}", site.key),
             });
         }
     } else {
         hooks.push(Hook {
-            setting: "A call comes in (Voice URL, HTTP POST)",
+            setting: "A call comes in (Voice URL, HTTP POST)".into(),
             url: format!("{base}/twilio/voice"),
         });
     }
     hooks.push(Hook {
-        setting: "Call status changes (status callback, HTTP POST)",
+        setting: "Call status changes (status callback, HTTP POST)".into(),
         url: format!("{base}/twilio/status"),
     });
     hooks.push(Hook {
-        setting: "A message comes in (HTTP POST)",
+        setting: "A message comes in (HTTP POST)".into(),
         url: format!("{base}/twilio/sms"),
     });
     hooks
