@@ -40,3 +40,4 @@ mod sources;
 mod telephony_tenancy;
 mod uploads;
 mod visits;
+mod webdriver;
