@@ -1,6 +1,7 @@
 //! HTTP tests against the real server loop on port 0.
 
 mod activity;
+mod app_browser;
 mod app_pages;
 mod app_shell;
 mod attachments;
