@@ -2,6 +2,7 @@
 
 mod activity;
 mod app_browser;
+mod app_browser_audit;
 mod app_pages;
 mod app_shell;
 mod attachments;
