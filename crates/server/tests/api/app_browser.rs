@@ -8,7 +8,7 @@ use crate::calls::CALLER;
 use crate::helpers::{Engine, TestApp};
 use crate::on_both_engines;
 use crate::operator::PASSWORD;
-use crate::webdriver::{Browser, tools, until};
+use crate::webdriver::{Browser, tools, until, until_within};
 use futures::FutureExt;
 use leadline::config::Config;
 use leadline_core::BusinessId;
@@ -20,6 +20,7 @@ use leadline_core::store::UserStore;
 use leadline_core::tenant::{NewUser, Role};
 use serde_json::{Value, json};
 use std::panic::AssertUnwindSafe;
+use std::time::Duration;
 
 /// Creates a user of `business` called `name` with `role` and the test password.
 pub(crate) async fn person(app: &TestApp, business: BusinessId, email: &str, name: &str, role: Role) {
@@ -91,9 +92,10 @@ async fn shown_call(browser: &Browser, record_ref: u64) -> Value {
         .expect("the page answers what it shows")
 }
 
-/// Waits until call `record_ref` shows as `accepted` says, and answers what it shows.
+/// Waits until call `record_ref` shows as `accepted` says, and answers what it shows: a few
+/// seconds after the webhook, as the page is pushed each change.
 async fn until_shown(browser: &Browser, what: &str, record_ref: u64, accepted: impl Fn(&Value) -> bool) -> Value {
-    until(what, || async {
+    until_within(what, Duration::from_secs(10), || async {
         let shown = shown_call(browser, record_ref).await;
         assert_eq!(shown["still"], json!(true), "the page was never reloaded");
         accepted(&shown).then_some(shown)

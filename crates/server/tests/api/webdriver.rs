@@ -40,18 +40,29 @@ pub(crate) fn tools() -> Option<Tools> {
 }
 
 /// Polls `probe` every 100 ms until it answers, for at most 30 seconds.
-pub(crate) async fn until<T, F, Fut>(what: &str, mut probe: F) -> T
+pub(crate) async fn until<T, F, Fut>(what: &str, probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    for _ in 0..300 {
+    until_within(what, Duration::from_secs(30), probe).await
+}
+
+/// Polls `probe` every 100 ms until it answers, giving up after about `limit` (a bound on
+/// waiting, not a measure of speed: it counts polls, so a slow probe stretches it).
+pub(crate) async fn until_within<T, F, Fut>(what: &str, limit: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let polls = limit.as_millis() / 100;
+    for _ in 0..polls {
         if let Some(found) = probe().await {
             return found;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("gave up waiting for {what}");
+    panic!("gave up waiting {limit:?} for {what}");
 }
 
 /// A headless Chromium session of its own chromedriver (killed when dropped).
