@@ -1,6 +1,8 @@
 //! HTTP tests against the real server loop on port 0.
 
 mod activity;
+mod app_browser;
+mod app_browser_audit;
 mod app_pages;
 mod app_shell;
 mod attachments;
@@ -46,3 +48,4 @@ mod sources;
 mod telephony_tenancy;
 mod uploads;
 mod visits;
+mod webdriver;
