@@ -67,6 +67,16 @@ const PAGES: &[AppPage] = &[
         picture: Some("settings"),
         ..page("/app/settings", Who::Owners)
     },
+    // The seeded business's first site, number and destination (a fresh database: ids 1).
+    page("/app/settings/sites", Who::Owners),
+    page("/app/settings/sites/1", Who::Owners),
+    page("/app/settings/numbers", Who::Owners),
+    page("/app/settings/numbers/1", Who::Owners),
+    page("/app/settings/destinations", Who::Owners),
+    page("/app/settings/destinations/1", Who::Owners),
+    page("/app/settings/routing", Who::Owners),
+    page("/app/settings/sources", Who::Owners),
+    page("/app/settings/integrations", Who::Owners),
 ];
 
 /// The widths audited: a desktop's and a phone's (CSS pixels), named for the screenshots.
