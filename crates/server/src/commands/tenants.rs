@@ -1,27 +1,25 @@
-//! The set-up commands: businesses, users, sites, numbers, destinations and API keys. Every
-//! input is parsed into its domain type before anything is written, so bad input changes
-//! nothing; each record is written in one transaction.
+//! The set-up commands: businesses, sites, numbers and destinations (users and API keys are
+//! in `commands/people.rs`). Every input is parsed into its domain type before anything is
+//! written, so bad input changes nothing; each record is written in one transaction.
 
 use crate::attachments::storage::{S3Spec, StorageSpec, parse_s3_url, writable_dir};
 use crate::cli::{
-    ApiKeyCommand, BusinessCommand, BusinessRef, DestinationCommand, NumberCommand, SiteCommand, SiteSettingsArgs,
-    StorageArgs, UserCommand,
+    BusinessCommand, BusinessRef, DestinationCommand, NumberCommand, SiteCommand, SiteSettingsArgs, StorageArgs,
 };
 use crate::commands::InputError;
 use crate::config::Config;
+use leadline_core::E164;
 use leadline_core::Invalid;
 use leadline_core::callme::Region;
 use leadline_core::names::{Name, Slug};
 use leadline_core::net::{DomainName, Email};
 use leadline_core::outbox::{IntegrationConfig, NewIntegration, PromptChannel};
-use leadline_core::secret::{IssuedApiKey, NewPassword, Secret};
+use leadline_core::secret::Secret;
 use leadline_core::site::{Currency, ExtensionMode, SiteKey, SiteSettings, Timezone};
 use leadline_core::store::{Store, StoreError};
 use leadline_core::tenant::{
-    AccountSid, Business, NewApiKey, NewBusiness, NewDestination, NewSite, NewTrackingNumber, NewUser, Provider, Role,
-    Site, parse_auth_token,
+    AccountSid, Business, NewBusiness, NewDestination, NewSite, NewTrackingNumber, Provider, Site, parse_auth_token,
 };
-use leadline_core::{ApiKeyId, E164};
 use std::io::BufRead;
 
 /// A store error as the command line says it: conflicts are the user's to fix.
@@ -44,7 +42,7 @@ pub async fn find_business(store: &dyn Store, reference: &BusinessRef) -> anyhow
     }
 }
 
-fn read_stdin_line(what: &str) -> anyhow::Result<String> {
+pub(super) fn read_stdin_line(what: &str) -> anyhow::Result<String> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     let line = line.trim_end_matches(['\r', '\n']).to_owned();
@@ -148,53 +146,6 @@ async fn probe(spec: &StorageSpec) -> anyhow::Result<()> {
         .await
         .map_err(|e| refused(&e))?;
     bucket.delete(&path).await.map_err(|e| refused(&e))?;
-    Ok(())
-}
-
-/// `leadline user …`
-pub async fn user(store: &dyn Store, command: UserCommand) -> anyhow::Result<()> {
-    match command {
-        UserCommand::Add {
-            business,
-            email,
-            name,
-            role,
-            password_stdin,
-        } => {
-            let email = Email::parse(&email)?;
-            let name = Name::parse_as("user name", &name)?;
-            let role = Role::parse(&role)?;
-            let (password, generated) = if password_stdin {
-                (NewPassword::parse(&read_stdin_line("password")?)?, false)
-            } else {
-                (NewPassword::generate(), true)
-            };
-            let business = find_business(store, &business).await?;
-            let new = NewUser {
-                business_id: business.id,
-                email,
-                name,
-                role,
-                password_hash: password.hash(),
-            };
-            let created = store.create_user(&new).await.map_err(said)?;
-            println!(
-                "created {} {} in '{}'",
-                created.role.as_str(),
-                created.email,
-                business.slug
-            );
-            if generated {
-                println!("password (shown once): {}", password.expose());
-            }
-        }
-        UserCommand::List { business } => {
-            let business = find_business(store, &business).await?;
-            for u in store.list_users(business.id).await? {
-                println!("{:<32} {:<9} {}", u.email, u.role.as_str(), u.name);
-            }
-        }
-    }
     Ok(())
 }
 
@@ -495,47 +446,6 @@ pub async fn destination(store: &dyn Store, command: DestinationCommand) -> anyh
             for d in store.list_destinations(business.id).await? {
                 let department = d.department.as_ref().map_or("-", Name::as_str);
                 println!("{:<16} {:<24} {}", d.number, d.name, department);
-            }
-        }
-    }
-    Ok(())
-}
-
-/// `leadline api-key …`
-pub async fn api_key(store: &dyn Store, command: ApiKeyCommand) -> anyhow::Result<()> {
-    match command {
-        ApiKeyCommand::Create { business, name } => {
-            let name = Name::parse_as("API key name", &name)?;
-            let business = find_business(store, &business).await?;
-            let issued = IssuedApiKey::generate();
-            let new = NewApiKey {
-                business_id: business.id,
-                name,
-                prefix: issued.prefix.clone(),
-                hash: issued.hash,
-            };
-            let created = store.create_api_key(&new).await.map_err(said)?;
-            println!(
-                "created API key {} '{}' for '{}'",
-                created.id, created.name, business.slug
-            );
-            println!("key (shown once, stored only as a hash): {}", issued.key.expose());
-        }
-        ApiKeyCommand::List { business } => {
-            let business = find_business(store, &business).await?;
-            for k in store.list_api_keys(business.id).await? {
-                let state = if k.revoked_at.is_some() { "revoked" } else { "live" };
-                println!("{:<6} ll_{}_…  {:<8} {}", k.id, k.prefix, state, k.name);
-            }
-        }
-        ApiKeyCommand::Revoke { business, id } => {
-            let business = find_business(store, &business).await?;
-            match store.revoke_api_key(business.id, ApiKeyId(id)).await {
-                Ok(()) => println!("revoked API key {id}"),
-                Err(StoreError::NotFound) => {
-                    return Err(InputError(format!("'{}' has no API key {id}", business.slug)).into());
-                }
-                Err(other) => return Err(other.into()),
             }
         }
     }

@@ -11,11 +11,20 @@ use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
+
+mod api_keys;
+mod users;
 
 /// The settings routes, under `/app/settings`.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/app/settings", get(overview))
+    Router::new()
+        .route("/app/settings", get(overview))
+        .route("/app/settings/users", get(users::list).post(users::invite))
+        .route("/app/settings/users/{id}/role", post(users::change_role))
+        .route("/app/settings/users/{id}/remove", post(users::remove))
+        .route("/app/settings/api-keys", get(api_keys::list).post(api_keys::create))
+        .route("/app/settings/api-keys/{id}/revoke", post(api_keys::revoke))
 }
 
 /// One row of an overview table: a name and what else identifies it.
