@@ -1,5 +1,6 @@
 //! HTTP tests against the real server loop on port 0.
 
+mod agencies;
 mod app_pages;
 mod app_shell;
 mod attachments;
@@ -26,7 +27,9 @@ mod leads_tenancy;
 mod matomo;
 mod operator;
 mod operator_login;
+mod people;
 mod ops;
+mod settings_access;
 mod outbox_events;
 mod pbx;
 mod prompts;
