@@ -41,39 +41,79 @@ async fn a_user_of_two_businesses_switches_and_sees_each_one_s_leads_only(engine
     let rival = rival_site(&app).await;
     let other = app.add_business("other", "Other Co").await;
     crate::crm::submits(&app, &seeded, "Bea Acme", "bea@example.com").await;
-    crate::leads::submit(&app, rival.business_id, rival.id, "Cy Rival", "cy@example.com", FormIdentity::default())
-        .await;
+    crate::leads::submit(
+        &app,
+        rival.business_id,
+        rival.id,
+        "Cy Rival",
+        "cy@example.com",
+        FormIdentity::default(),
+    )
+    .await;
     user(&app, acme, "ann@example.com", Role::Operator).await;
     let ann = user_id(&app, "ann@example.com").await;
-    app.store.add_membership(ann, rival.business_id, Role::Owner).await.unwrap();
+    app.store
+        .add_membership(ann, rival.business_id, Role::Owner)
+        .await
+        .unwrap();
     user(&app, acme, "solo@example.com", Role::Operator).await;
 
     let cookie = log_in(&app, "ann@example.com", PASSWORD).await.unwrap();
     let (_, html) = page(&app, &cookie, "/app/leads").await;
-    assert!(html.contains("Bea Acme") && !html.contains("Cy Rival"), "the first business: {html}");
-    assert!(html.contains(r#"action="/app/business""#) && html.contains("Rival Co"), "{html}");
+    assert!(
+        html.contains("Bea Acme") && !html.contains("Cy Rival"),
+        "the first business: {html}"
+    );
+    assert!(
+        html.contains(r#"action="/app/business""#) && html.contains("Rival Co"),
+        "{html}"
+    );
     assert_eq!(page(&app, &cookie, "/app/settings").await.0, 404, "an operator at Acme");
 
     let csrf = csrf_of(&html);
     let rival_id = rival.business_id.0.to_string();
-    let switched = post(&app, &cookie, "/app/business", &[("csrf", &csrf), ("business", &rival_id)]).await;
+    let switched = post(
+        &app,
+        &cookie,
+        "/app/business",
+        &[("csrf", &csrf), ("business", &rival_id)],
+    )
+    .await;
     assert_eq!(switched.status(), 303);
     let (_, html) = page(&app, &cookie, "/app/leads").await;
-    assert!(html.contains("Cy Rival") && !html.contains("Bea Acme"), "the second business: {html}");
+    assert!(
+        html.contains("Cy Rival") && !html.contains("Bea Acme"),
+        "the second business: {html}"
+    );
     assert!(html.contains("<strong>Rival Co</strong>"), "{html}");
     assert_eq!(page(&app, &cookie, "/app/settings").await.0, 200, "an owner at Rival");
 
     let other_id = other.id.0.to_string();
-    let refused = post(&app, &cookie, "/app/business", &[("csrf", &csrf), ("business", &other_id)]).await;
+    let refused = post(
+        &app,
+        &cookie,
+        "/app/business",
+        &[("csrf", &csrf), ("business", &other_id)],
+    )
+    .await;
     assert_eq!(refused.status(), 404, "no membership there");
-    let no_csrf = post(&app, &cookie, "/app/business", &[("csrf", "forged"), ("business", &rival_id)]).await;
+    let no_csrf = post(
+        &app,
+        &cookie,
+        "/app/business",
+        &[("csrf", "forged"), ("business", &rival_id)],
+    )
+    .await;
     assert_eq!(no_csrf.status(), 403);
     let (_, html) = page(&app, &cookie, "/app/leads").await;
     assert!(html.contains("Cy Rival"), "still at Rival: {html}");
 
     let solo = log_in(&app, "solo@example.com", PASSWORD).await.unwrap();
     let (_, html) = page(&app, &solo, "/app/leads").await;
-    assert!(!html.contains(r#"action="/app/business""#), "one business: no switcher: {html}");
+    assert!(
+        !html.contains(r#"action="/app/business""#),
+        "one business: no switcher: {html}"
+    );
     app.finish().await;
 }
 
@@ -91,10 +131,16 @@ fn routes_naming_objects(ids: &Ids) -> Vec<(String, Ask)> {
         (lead.clone(), Ask::Get),
         (format!("{lead}/notes"), Ask::Post(&[("text", "hello")])),
         (format!("{lead}/status"), Ask::Post(&[("status", "qualified")])),
-        (format!("{lead}/sales"), Ask::Post(&[("revenue", "10.00"), ("cost", ""), ("profit", "")])),
+        (
+            format!("{lead}/sales"),
+            Ask::Post(&[("revenue", "10.00"), ("cost", ""), ("profit", "")]),
+        ),
         (format!("{lead}/conversions"), Ask::Post(&[("record", "call:1000")])),
         (format!("/app/attachments/{}", ids.attachment), Ask::Get),
-        (format!("/app/settings/users/{}/role", ids.member), Ask::Post(&[("role", "operator")])),
+        (
+            format!("/app/settings/users/{}/role", ids.member),
+            Ask::Post(&[("role", "operator")]),
+        ),
         (format!("/app/settings/users/{}/remove", ids.member), Ask::Post(&[])),
         (format!("/app/settings/api-keys/{}/revoke", ids.api_key), Ask::Post(&[])),
         ("/app/business".to_owned(), Ask::Post(&[])),
@@ -111,7 +157,10 @@ struct Ids {
 
 async fn acme_objects(app: &TestApp, seeded: &Seeded) -> Ids {
     let acme = seeded.site.business_id;
-    assert_eq!(form_with_file(app, seeded, "plan.txt", b"plan".to_vec()).await.status(), 201);
+    assert_eq!(
+        form_with_file(app, seeded, "plan.txt", b"plan".to_vec()).await.status(),
+        201
+    );
     let filter = LeadFilter {
         limit: 1,
         ..LeadFilter::default()
@@ -162,13 +211,23 @@ async fn an_owner_of_another_business_gets_404_on_every_page_naming_an_object_of
         assert_eq!(status, 404, "{path}");
     }
     let lead = app.store.lead(acme, ids.lead_ref).await.unwrap();
-    assert!(app.store.lead_activities(acme, lead.id).await.unwrap().is_empty(), "nothing recorded");
+    assert!(
+        app.store.lead_activities(acme, lead.id).await.unwrap().is_empty(),
+        "nothing recorded"
+    );
     let olive_id = leadline_core::UserId(ids.member);
     assert_eq!(app.store.member(acme, olive_id).await.unwrap().role, Role::Owner);
     assert!(app.store.list_api_keys(acme).await.unwrap()[0].revoked_at.is_none());
-    assert_eq!(page(&app, &olive, "/app/settings").await.0, 200, "Acme's owner is still in");
+    assert_eq!(
+        page(&app, &olive, "/app/settings").await.0,
+        200,
+        "Acme's owner is still in"
+    );
     let (_, html) = page(&app, &mallory, "/app/leads").await;
-    assert!(html.contains("<strong>Rival Co</strong>"), "Mallory is still at Rival: {html}");
+    assert!(
+        html.contains("<strong>Rival Co</strong>"),
+        "Mallory is still at Rival: {html}"
+    );
     app.finish().await;
 }
 

@@ -29,7 +29,9 @@ async fn owner(app: &TestApp, business: BusinessId) -> (String, String) {
 /// The one-time link's path (`/app/…/TOKEN`) shown in `text` after `prefix`.
 fn link_in(text: &str, prefix: &str) -> String {
     let text = text.replace("=\r\n", "").replace("=\n", "");
-    let start = text.find(prefix).unwrap_or_else(|| panic!("a link {prefix}… in {text}"));
+    let start = text
+        .find(prefix)
+        .unwrap_or_else(|| panic!("a link {prefix}… in {text}"));
     let token: String = text[start + prefix.len()..]
         .chars()
         .take_while(char::is_ascii_alphanumeric)
@@ -53,33 +55,79 @@ async fn an_invited_person_chooses_a_name_and_password_once_and_is_logged_in(eng
     let acme = seeded.site.business_id;
     let (cookie, csrf) = owner(&app, acme).await;
 
-    let form = [("csrf", csrf.as_str()), ("name", "Nina New"), ("email", "nina@example.com"), ("role", "operator")];
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("name", "Nina New"),
+        ("email", "nina@example.com"),
+        ("role", "operator"),
+    ];
     let answer = post(&app, &cookie, "/app/settings/users", &form).await;
     assert_eq!(answer.status(), 200);
     let html = answer.text().await.unwrap();
-    assert!(html.contains("No mail could be sent"), "no relay: the link is shown: {html}");
+    assert!(
+        html.contains("No mail could be sent"),
+        "no relay: the link is shown: {html}"
+    );
     let link = link_in(&html, "/app/invitations/");
-    assert!(!page(&app, &cookie, "/app/settings/users").await.1.contains(&link), "shown once");
+    assert!(
+        !page(&app, &cookie, "/app/settings/users").await.1.contains(&link),
+        "shown once"
+    );
 
     let (status, html) = page(&app, "", &link).await;
     assert_eq!(status, 200);
-    assert!(html.contains("nina@example.com") && html.contains("<label>Password"), "{html}");
+    assert!(
+        html.contains("nina@example.com") && html.contains("<label>Password"),
+        "{html}"
+    );
     let token = csrf_of(&html);
-    let short = post_open(&app, &link, &[("csrf", &token), ("name", "Nina"), ("password", "short")]).await;
+    let short = post_open(
+        &app,
+        &link,
+        &[("csrf", &token), ("name", "Nina"), ("password", "short")],
+    )
+    .await;
     assert_eq!(short.status(), 400);
     assert!(short.text().await.unwrap().contains("at least 12 are needed"));
-    let forged = post_open(&app, &link, &[("csrf", "forged"), ("name", "Nina"), ("password", PASSWORD)]).await;
+    let forged = post_open(
+        &app,
+        &link,
+        &[("csrf", "forged"), ("name", "Nina"), ("password", PASSWORD)],
+    )
+    .await;
     assert_eq!(forged.status(), 403);
-    assert!(app.store.user_credentials(&Email::parse("nina@example.com").unwrap()).await.is_err(), "nothing yet");
+    assert!(
+        app.store
+            .user_credentials(&Email::parse("nina@example.com").unwrap())
+            .await
+            .is_err(),
+        "nothing yet"
+    );
 
-    let accepted = post_open(&app, &link, &[("csrf", &token), ("name", "Nina Nu"), ("password", PASSWORD)]).await;
+    let accepted = post_open(
+        &app,
+        &link,
+        &[("csrf", &token), ("name", "Nina Nu"), ("password", PASSWORD)],
+    )
+    .await;
     assert_eq!(accepted.status(), 303);
-    let session = accepted.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let session = accepted.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
     let (status, html) = page(&app, &session, "/app/leads").await;
     assert_eq!(status, 200, "logged in");
     assert!(html.contains("Nina Nu"), "{html}");
     assert_eq!(page(&app, &session, "/app/settings").await.0, 404, "an operator");
-    let again = post_open(&app, &link, &[("csrf", &token), ("name", "Eve"), ("password", PASSWORD)]).await;
+    let again = post_open(
+        &app,
+        &link,
+        &[("csrf", &token), ("name", "Eve"), ("password", PASSWORD)],
+    )
+    .await;
     assert_eq!(again.status(), 404, "used once");
     assert!(log_in(&app, "nina@example.com", PASSWORD).await.is_ok());
     app.finish().await;
@@ -97,18 +145,46 @@ async fn someone_with_a_login_invited_by_another_business_becomes_a_member_and_t
     let rival = app.add_business("rival", "Rival Co").await;
     user(&app, rival.id, "ann@example.com", Role::Operator).await;
     let (cookie, csrf) = owner(&app, acme).await;
-    let form = [("csrf", csrf.as_str()), ("name", "Ann"), ("email", "ANN@example.com"), ("role", "owner")];
-    let html = post(&app, &cookie, "/app/settings/users", &form).await.text().await.unwrap();
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("name", "Ann"),
+        ("email", "ANN@example.com"),
+        ("role", "owner"),
+    ];
+    let html = post(&app, &cookie, "/app/settings/users", &form)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("is now a member, as owner"), "{html}");
     let ann = user_id(&app, "ann@example.com").await;
     assert_eq!(app.store.member(acme, ann).await.unwrap().role, Role::Owner);
-    assert_eq!(app.store.member(rival.id, ann).await.unwrap().role, Role::Operator, "kept");
+    assert_eq!(
+        app.store.member(rival.id, ann).await.unwrap().role,
+        Role::Operator,
+        "kept"
+    );
     let again = post(&app, &cookie, "/app/settings/users", &form).await;
     assert_eq!(again.status(), 409);
-    assert!(again.text().await.unwrap().contains("a member of this business already"));
+    assert!(
+        again
+            .text()
+            .await
+            .unwrap()
+            .contains("a member of this business already")
+    );
 
-    let form = [("csrf", csrf.as_str()), ("name", "Nina"), ("email", "nina@example.com"), ("role", "operator")];
-    let html = post(&app, &cookie, "/app/settings/users", &form).await.text().await.unwrap();
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("name", "Nina"),
+        ("email", "nina@example.com"),
+        ("role", "operator"),
+    ];
+    let html = post(&app, &cookie, "/app/settings/users", &form)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("An invitation was mailed to nina@example.com") && !html.contains("/app/invitations/"));
     let sent = sink.lock().unwrap().clone();
     assert_eq!(sent.len(), 2, "the new member's notice and the invitation");
@@ -123,9 +199,18 @@ async fn bad_invitations_come_back_with_the_reason_next_to_the_field_and_change_
     let acme = seeded.site.business_id;
     let (cookie, csrf) = owner(&app, acme).await;
     let cases: [(&[(&str, &str)], &str); 3] = [
-        (&[("name", "Nina"), ("email", "not-an-email"), ("role", "operator")], r#"id="email-error""#),
-        (&[("name", " "), ("email", "nina@example.com"), ("role", "operator")], r#"id="name-error""#),
-        (&[("name", "Nina"), ("email", "nina@example.com"), ("role", "admin")], r#"id="role-error""#),
+        (
+            &[("name", "Nina"), ("email", "not-an-email"), ("role", "operator")],
+            r#"id="email-error""#,
+        ),
+        (
+            &[("name", " "), ("email", "nina@example.com"), ("role", "operator")],
+            r#"id="name-error""#,
+        ),
+        (
+            &[("name", "Nina"), ("email", "nina@example.com"), ("role", "admin")],
+            r#"id="role-error""#,
+        ),
     ];
     for (fields, reason) in cases {
         let mut form = vec![("csrf", csrf.as_str())];
@@ -153,19 +238,41 @@ async fn a_removed_member_is_logged_out_at_once_and_the_last_owner_stays(engine:
     let otto_session = log_in(&app, "otto@example.com", PASSWORD).await.unwrap();
 
     for (path, fields) in [
-        (format!("/app/settings/users/{olive}/remove"), vec![("csrf", csrf.as_str())]),
-        (format!("/app/settings/users/{olive}/role"), vec![("csrf", csrf.as_str()), ("role", "operator")]),
+        (
+            format!("/app/settings/users/{olive}/remove"),
+            vec![("csrf", csrf.as_str())],
+        ),
+        (
+            format!("/app/settings/users/{olive}/role"),
+            vec![("csrf", csrf.as_str()), ("role", "operator")],
+        ),
     ] {
         let answer = post(&app, &cookie, &path, &fields).await;
         assert_eq!(answer.status(), 400, "{path}");
         let html = answer.text().await.unwrap();
-        assert!(html.contains("the business&#x27;s last owner cannot be") || html.contains("last owner cannot be"), "{html}");
+        assert!(
+            html.contains("the business&#x27;s last owner cannot be") || html.contains("last owner cannot be"),
+            "{html}"
+        );
     }
-    assert_eq!(app.store.member(acme, olive).await.unwrap().role, Role::Owner, "nothing changed");
+    assert_eq!(
+        app.store.member(acme, olive).await.unwrap().role,
+        Role::Owner,
+        "nothing changed"
+    );
 
     let promote = format!("/app/settings/users/{otto}/role");
-    assert_eq!(post(&app, &cookie, &promote, &[("csrf", &csrf), ("role", "owner")]).await.status(), 303);
-    assert_eq!(page(&app, &otto_session, "/app/settings").await.0, 200, "the role follows at once");
+    assert_eq!(
+        post(&app, &cookie, &promote, &[("csrf", &csrf), ("role", "owner")])
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        page(&app, &otto_session, "/app/settings").await.0,
+        200,
+        "the role follows at once"
+    );
     let demote = post(&app, &cookie, &promote, &[("csrf", &csrf), ("role", "operator")]).await;
     assert_eq!(demote.status(), 303);
 
@@ -173,11 +280,23 @@ async fn a_removed_member_is_logged_out_at_once_and_the_last_owner_stays(engine:
     assert_eq!(post(&app, &cookie, &remove, &[("csrf", &csrf)]).await.status(), 303);
     let (status, _) = page(&app, &otto_session, "/app/leads").await;
     assert_eq!(status, 303, "the session ended: to the login page");
-    assert_eq!(log_in(&app, "otto@example.com", PASSWORD).await, Err(403), "in no business any more");
+    assert_eq!(
+        log_in(&app, "otto@example.com", PASSWORD).await,
+        Err(403),
+        "in no business any more"
+    );
     let html = page(&app, &cookie, "/app/settings/users").await.1;
     assert!(!html.contains("otto@example.com"), "{html}");
-    let name = app.store.user_credentials(&Email::parse("otto@example.com").unwrap()).await.unwrap();
-    assert_eq!(name.user.name.as_str(), "Ann Operator", "the person's record (and name) stays for history");
+    let name = app
+        .store
+        .user_credentials(&Email::parse("otto@example.com").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        name.user.name.as_str(),
+        "Ann Operator",
+        "the person's record (and name) stays for history"
+    );
     app.finish().await;
 }
 
@@ -199,7 +318,11 @@ async fn a_password_reset_link_is_mailed_used_once_and_ends_every_session(engine
     let known = post_open(&app, "/app/password/forgot", &[("email", "ann@example.com")]).await;
     let unknown = post_open(&app, "/app/password/forgot", &[("email", "nobody@example.com")]).await;
     assert_eq!((known.status().as_u16(), unknown.status().as_u16()), (200, 200));
-    assert_eq!(known.text().await.unwrap(), unknown.text().await.unwrap(), "the same answer");
+    assert_eq!(
+        known.text().await.unwrap(),
+        unknown.text().await.unwrap(),
+        "the same answer"
+    );
     let bad = post_open(&app, "/app/password/forgot", &[("email", "not an e-mail")]).await;
     assert_eq!(bad.status(), 400);
     assert!(bad.text().await.unwrap().contains(r#"id="email-error""#));
@@ -221,12 +344,24 @@ async fn a_password_reset_link_is_mailed_used_once_and_ends_every_session(engine
     let short = post_open(&app, &link, &[("csrf", &token), ("password", "short")]).await;
     assert_eq!(short.status(), 400);
     assert!(short.text().await.unwrap().contains(r#"id="password-error""#));
-    assert_eq!(post_open(&app, &link, &[("csrf", "x"), ("password", "a brand new password")]).await.status(), 403);
-    assert!(log_in(&app, "ann@example.com", PASSWORD).await.is_ok(), "nothing changed yet");
+    assert_eq!(
+        post_open(&app, &link, &[("csrf", "x"), ("password", "a brand new password")])
+            .await
+            .status(),
+        403
+    );
+    assert!(
+        log_in(&app, "ann@example.com", PASSWORD).await.is_ok(),
+        "nothing changed yet"
+    );
 
     let done = post_open(&app, &link, &[("csrf", &token), ("password", "a brand new password")]).await;
     assert_eq!(done.status(), 303);
-    assert_eq!(page(&app, &old_session, "/app/leads").await.0, 303, "every session ended");
+    assert_eq!(
+        page(&app, &old_session, "/app/leads").await.0,
+        303,
+        "every session ended"
+    );
     assert_eq!(log_in(&app, "ann@example.com", PASSWORD).await, Err(401));
     assert!(log_in(&app, "ann@example.com", "a brand new password").await.is_ok());
     let again = post_open(&app, &link, &[("csrf", &token), ("password", "yet another password")]).await;
@@ -250,7 +385,11 @@ async fn reset_requests_for_one_e_mail_stop_sending_after_a_few(engine: Engine) 
         assert_eq!(answer.status(), 200, "the same answer, limited or not");
     }
     let sent = sink.lock().unwrap().len();
-    assert_eq!(sent, leadline_core::login_throttle::FREE_FAILURES as usize, "then nothing for a while");
+    assert_eq!(
+        sent,
+        leadline_core::login_throttle::FREE_FAILURES as usize,
+        "then nothing for a while"
+    );
     app.finish().await;
 }
 

@@ -30,12 +30,27 @@ async fn an_owner_creates_a_key_seen_once_and_revokes_it(engine: Engine) {
     assert!(html.contains("No API key yet"), "{html}");
     let csrf = csrf_of(&html);
 
-    let empty = post(&app, &cookie, "/app/settings/api-keys", &[("csrf", &csrf), ("name", "  ")]).await;
+    let empty = post(
+        &app,
+        &cookie,
+        "/app/settings/api-keys",
+        &[("csrf", &csrf), ("name", "  ")],
+    )
+    .await;
     assert_eq!(empty.status(), 400);
     assert!(empty.text().await.unwrap().contains(r#"id="name-error""#));
-    assert!(app.store.list_api_keys(acme).await.unwrap().is_empty(), "nothing issued");
+    assert!(
+        app.store.list_api_keys(acme).await.unwrap().is_empty(),
+        "nothing issued"
+    );
 
-    let answer = post(&app, &cookie, "/app/settings/api-keys", &[("csrf", &csrf), ("name", "CRM sync")]).await;
+    let answer = post(
+        &app,
+        &cookie,
+        "/app/settings/api-keys",
+        &[("csrf", &csrf), ("name", "CRM sync")],
+    )
+    .await;
     assert_eq!(answer.status(), 200);
     assert_eq!(answer.headers()["cache-control"], "no-store");
     let html = answer.text().await.unwrap();
@@ -43,13 +58,21 @@ async fn an_owner_creates_a_key_seen_once_and_revokes_it(engine: Engine) {
     let key: String = html[start..].split('"').next().unwrap().to_owned();
     assert_eq!(leads_status(&app, &key).await, 200, "the key works");
     let (_, list) = page(&app, &cookie, "/app/settings/api-keys").await;
-    assert!(list.contains("CRM sync") && !list.contains(&key), "never shown again: {list}");
+    assert!(
+        list.contains("CRM sync") && !list.contains(&key),
+        "never shown again: {list}"
+    );
 
     let id = app.store.list_api_keys(acme).await.unwrap()[0].id;
     let revoke = format!("/app/settings/api-keys/{id}/revoke");
     assert_eq!(post(&app, &cookie, &revoke, &[("csrf", &csrf)]).await.status(), 303);
     assert_eq!(leads_status(&app, &key).await, 401, "revoked");
-    assert!(page(&app, &cookie, "/app/settings/api-keys").await.1.contains("revoked"));
+    assert!(
+        page(&app, &cookie, "/app/settings/api-keys")
+            .await
+            .1
+            .contains("revoked")
+    );
 
     user(&app, acme, "otto@example.com", Role::Operator).await;
     let operator = log_in(&app, "otto@example.com", PASSWORD).await.unwrap();
@@ -75,7 +98,10 @@ async fn every_form_of_people_and_access_refuses_a_missing_token_or_another_orig
     let rival_id = rival.id.to_string();
 
     let forms: Vec<(String, Vec<(&str, &str)>)> = vec![
-        ("/app/settings/users".into(), vec![("name", "Nina"), ("email", "nina@example.com"), ("role", "owner")]),
+        (
+            "/app/settings/users".into(),
+            vec![("name", "Nina"), ("email", "nina@example.com"), ("role", "owner")],
+        ),
         (format!("/app/settings/users/{otto}/role"), vec![("role", "owner")]),
         (format!("/app/settings/users/{otto}/remove"), vec![]),
         ("/app/settings/api-keys".into(), vec![("name", "Another")]),
@@ -85,7 +111,11 @@ async fn every_form_of_people_and_access_refuses_a_missing_token_or_another_orig
     for (path, fields) in &forms {
         let mut forged = vec![("csrf", "forged")];
         forged.extend(fields.iter().copied());
-        assert_eq!(post(&app, &cookie, path, &forged).await.status(), 403, "{path} without the token");
+        assert_eq!(
+            post(&app, &cookie, path, &forged).await.status(),
+            403,
+            "{path} without the token"
+        );
         let mut good = vec![("csrf", csrf.as_str())];
         good.extend(fields.iter().copied());
         let foreign = client()
