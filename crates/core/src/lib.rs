@@ -1,6 +1,7 @@
 //! Leadline's pure domain: types that validate on parse, the tenancy records and the Store
 //! traits (ports) that the storage crate implements. No HTTP, no SQL.
 
+pub mod access;
 pub mod call;
 pub mod callme;
 pub mod channel;

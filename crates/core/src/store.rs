@@ -69,12 +69,21 @@ pub trait UserStore {
     async fn create_user(&self, new: &NewUser) -> StoreResult<User>;
     /// The user with this e-mail and the stored password hash, for logging in.
     async fn user_credentials(&self, email: &Email) -> StoreResult<UserCredentials>;
-    /// The users of a business, oldest first.
+    /// The members of a business, oldest first, each with their role there (and
+    /// `business_id` that business).
     async fn list_users(&self, business: BusinessId) -> StoreResult<Vec<User>>;
-    /// Starts a login session: `token_hash` is the SHA-256 of the cookie's value.
-    async fn create_session(&self, user: UserId, token_hash: &str, expires_at_ms: i64) -> StoreResult<()>;
-    /// The user of an unexpired session; `NotFound` otherwise.
-    async fn session_user(&self, token_hash: &str, now_ms: i64) -> StoreResult<User>;
+    /// Starts a login session working in `business`: `token_hash` is the SHA-256 of the
+    /// cookie's value. `NotFound` unless the user is a member of `business`.
+    async fn create_session(
+        &self,
+        user: UserId,
+        business: BusinessId,
+        token_hash: &str,
+        expires_at_ms: i64,
+    ) -> StoreResult<()>;
+    /// The user, business and role of an unexpired session whose membership still exists;
+    /// `NotFound` otherwise.
+    async fn session(&self, token_hash: &str, now_ms: i64) -> StoreResult<crate::access::SessionOf>;
     /// Ends a session (logging out); ending an unknown one is not an error.
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
 }
@@ -481,6 +490,7 @@ pub trait Store:
     + OutboxStore
     + crate::conversion::ConversionStore
     + crate::interaction::InteractionStore
+    + crate::access::AccessStore
     + HealthStore
     + Send
     + Sync
@@ -503,6 +513,7 @@ impl<T> Store for T where
         + OutboxStore
         + crate::conversion::ConversionStore
         + crate::interaction::InteractionStore
+        + crate::access::AccessStore
         + HealthStore
         + Send
         + Sync

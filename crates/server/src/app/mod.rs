@@ -3,12 +3,14 @@
 //! code that changes state. It knows nothing of HTTP or TwiML; the surfaces parse their input
 //! and call it.
 
+pub mod access;
 pub mod call_me;
 pub mod calls;
 pub mod conversions;
 pub mod error;
 pub mod integrations;
 pub mod leads;
+pub mod people;
 pub mod replies;
 pub mod routing;
 pub mod routing_rules;

@@ -81,6 +81,32 @@ pub enum UserCommand {
         #[command(flatten)]
         business: BusinessRef,
     },
+    /// Change a member's name or their role in the business (the last owner stays one).
+    Edit {
+        #[command(flatten)]
+        business: BusinessRef,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// owner or operator.
+        #[arg(long)]
+        role: Option<String>,
+    },
+    /// Remove a member from the business: their sessions there end at once; calls they
+    /// answered and notes they wrote keep their name. The last owner cannot be removed.
+    Remove {
+        #[command(flatten)]
+        business: BusinessRef,
+        #[arg(long)]
+        email: String,
+    },
+    /// Print a one-time link (valid for an hour) that sets a new password for the user of
+    /// this e-mail and ends all their sessions.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,6 +8,7 @@ mod integrations;
 mod migrate;
 mod numbers;
 mod outbox;
+mod people;
 mod routes;
 mod serve;
 pub(crate) mod sim;
@@ -100,11 +101,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(args) => demo::run(&config, args.port).await,
         Command::Migrate(args) => migrate::run(&config, args.create_database).await,
         Command::Business(cmd) => tenants::business(&open_store(&config, false).await?, cmd).await,
-        Command::User(cmd) => tenants::user(&open_store(&config, false).await?, cmd).await,
+        Command::User(cmd) => people::user(&open_store(&config, false).await?, &config, cmd).await,
         Command::Site(cmd) => sites::site(&open_store(&config, false).await?, &config, cmd).await,
         Command::Number(cmd) => numbers::number(&open_store(&config, false).await?, cmd).await,
         Command::Destination(cmd) => numbers::destination(&open_store(&config, false).await?, cmd).await,
-        Command::ApiKey(cmd) => tenants::api_key(&open_store(&config, false).await?, cmd).await,
+        Command::ApiKey(cmd) => people::api_key(&open_store(&config, false).await?, cmd).await,
         Command::Route(cmd) => routes::route(&open_store(&config, false).await?, cmd).await,
         Command::Source(cmd) => sources::source(&open_store(&config, false).await?, &config, cmd).await,
         Command::Conversion(cmd) => export::conversion(&open_store(&config, false).await?, cmd).await,

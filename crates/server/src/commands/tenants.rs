@@ -1,16 +1,15 @@
-//! The set-up commands: businesses, users and API keys (sites in `sites.rs`, numbers and
-//! destinations in `numbers.rs`). Every input is parsed into its domain type before anything
-//! is written, so bad input changes nothing; each record is written in one transaction.
+//! The set-up commands for businesses (sites in `sites.rs`, numbers and destinations in
+//! `numbers.rs`, users and API keys in `people.rs`). Every input is parsed into its domain type
+//! before anything is written, so bad input changes nothing; each record is written in one
+//! transaction.
 
 use crate::attachments::storage::{S3Spec, StorageSpec, parse_s3_url, writable_dir};
-use crate::cli::{ApiKeyCommand, BusinessCommand, BusinessRef, StorageArgs, UserCommand};
+use crate::cli::{BusinessCommand, BusinessRef, StorageArgs};
 use crate::commands::InputError;
-use leadline_core::ApiKeyId;
 use leadline_core::names::{Name, Slug};
-use leadline_core::net::Email;
-use leadline_core::secret::{IssuedApiKey, NewPassword, Secret};
+use leadline_core::secret::Secret;
 use leadline_core::store::{Store, StoreError};
-use leadline_core::tenant::{Business, NewApiKey, NewBusiness, NewUser, Role};
+use leadline_core::tenant::{Business, NewBusiness};
 use std::io::BufRead;
 
 /// A store error as the command line says it: conflicts are the user's to fix.
@@ -137,93 +136,5 @@ async fn probe(spec: &StorageSpec) -> anyhow::Result<()> {
         .await
         .map_err(|e| refused(&e))?;
     bucket.delete(&path).await.map_err(|e| refused(&e))?;
-    Ok(())
-}
-
-/// `leadline user …`
-pub async fn user(store: &dyn Store, command: UserCommand) -> anyhow::Result<()> {
-    match command {
-        UserCommand::Add {
-            business,
-            email,
-            name,
-            role,
-            password_stdin,
-        } => {
-            let email = Email::parse(&email)?;
-            let name = Name::parse_as("user name", &name)?;
-            let role = Role::parse(&role)?;
-            let (password, generated) = if password_stdin {
-                (NewPassword::parse(&read_stdin_line("password")?)?, false)
-            } else {
-                (NewPassword::generate(), true)
-            };
-            let business = find_business(store, &business).await?;
-            let new = NewUser {
-                business_id: business.id,
-                email,
-                name,
-                role,
-                password_hash: password.hash(),
-            };
-            let created = store.create_user(&new).await.map_err(said)?;
-            println!(
-                "created {} {} in '{}'",
-                created.role.as_str(),
-                created.email,
-                business.slug
-            );
-            if generated {
-                println!("password (shown once): {}", password.expose());
-            }
-        }
-        UserCommand::List { business } => {
-            let business = find_business(store, &business).await?;
-            for u in store.list_users(business.id).await? {
-                println!("{:<32} {:<9} {}", u.email, u.role.as_str(), u.name);
-            }
-        }
-    }
-    Ok(())
-}
-
-/// `leadline api-key …`
-pub async fn api_key(store: &dyn Store, command: ApiKeyCommand) -> anyhow::Result<()> {
-    match command {
-        ApiKeyCommand::Create { business, name } => {
-            let name = Name::parse_as("API key name", &name)?;
-            let business = find_business(store, &business).await?;
-            let issued = IssuedApiKey::generate();
-            let new = NewApiKey {
-                business_id: business.id,
-                name,
-                prefix: issued.prefix.clone(),
-                hash: issued.hash,
-            };
-            let created = store.create_api_key(&new).await.map_err(said)?;
-            println!(
-                "created API key {} '{}' for '{}'",
-                created.id, created.name, business.slug
-            );
-            println!("key (shown once, stored only as a hash): {}", issued.key.expose());
-        }
-        ApiKeyCommand::List { business } => {
-            let business = find_business(store, &business).await?;
-            for k in store.list_api_keys(business.id).await? {
-                let state = if k.revoked_at.is_some() { "revoked" } else { "live" };
-                println!("{:<6} ll_{}_…  {:<8} {}", k.id, k.prefix, state, k.name);
-            }
-        }
-        ApiKeyCommand::Revoke { business, id } => {
-            let business = find_business(store, &business).await?;
-            match store.revoke_api_key(business.id, ApiKeyId(id)).await {
-                Ok(()) => println!("revoked API key {id}"),
-                Err(StoreError::NotFound) => {
-                    return Err(InputError(format!("'{}' has no API key {id}", business.slug)).into());
-                }
-                Err(other) => return Err(other.into()),
-            }
-        }
-    }
     Ok(())
 }

@@ -48,6 +48,7 @@ const fn page(path: &'static str, who: Who) -> AppPage {
 /// Every page of the application. A new page gets its line here.
 const PAGES: &[AppPage] = &[
     page("/app/login", Who::LoggedOut),
+    page("/app/password/forgot", Who::LoggedOut),
     AppPage {
         picture: Some("activity"),
         ..page("/app/activity", Who::Everyone)
@@ -77,6 +78,8 @@ const PAGES: &[AppPage] = &[
     page("/app/settings/routing", Who::Owners),
     page("/app/settings/sources", Who::Owners),
     page("/app/settings/integrations", Who::Owners),
+    page("/app/settings/users", Who::Owners),
+    page("/app/settings/api-keys", Who::Owners),
 ];
 
 /// The widths audited: a desktop's and a phone's (CSS pixels), named for the screenshots.

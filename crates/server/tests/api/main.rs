@@ -1,6 +1,7 @@
 //! HTTP tests against the real server loop on port 0.
 
 mod activity;
+mod agencies;
 mod app_browser;
 mod app_browser_audit;
 mod app_pages;
@@ -32,9 +33,11 @@ mod operator_login;
 mod ops;
 mod outbox_events;
 mod pbx;
+mod people;
 mod prompts;
 mod routing;
 mod sandbox_ga4;
+mod settings_access;
 mod settings_archive;
 mod settings_integrations;
 mod settings_refusals;

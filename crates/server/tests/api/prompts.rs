@@ -74,14 +74,14 @@ fn texts(provider: &FakeApi) -> Vec<HashMap<String, String>> {
 
 /// One message an SMTP client handed over.
 #[derive(Debug, Clone)]
-struct Received {
-    mail_from: String,
-    rcpt_to: Vec<String>,
-    data: String,
+pub(crate) struct Received {
+    pub(crate) mail_from: String,
+    pub(crate) rcpt_to: Vec<String>,
+    pub(crate) data: String,
 }
 
 /// A minimal SMTP server that accepts everything and keeps each message.
-async fn start_smtp_sink() -> (Arc<Mutex<Vec<Received>>>, u16) {
+pub(crate) async fn start_smtp_sink() -> (Arc<Mutex<Vec<Received>>>, u16) {
     let received = Arc::new(Mutex::new(Vec::new()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();

@@ -5,6 +5,7 @@
 mod fixtures;
 mod harness;
 
+mod access;
 mod api_keys;
 mod businesses;
 mod calls;

@@ -11,15 +11,18 @@ const NOW: i64 = 1_800_000_000_000;
 async fn a_session_finds_its_user_until_it_expires(store: SqlStore) {
     let acme = business(&store, "acme").await;
     let ann = user(&store, acme.id, "ann@example.com").await;
-    store.create_session(ann.id, "hash-one", NOW + 1_000).await.unwrap();
-    assert_eq!(store.session_user("hash-one", NOW).await.unwrap(), ann);
-    assert_eq!(store.session_user("hash-one", NOW + 999).await.unwrap(), ann);
+    store
+        .create_session(ann.id, acme.id, "hash-one", NOW + 1_000)
+        .await
+        .unwrap();
+    assert_eq!(store.session("hash-one", NOW).await.unwrap().user, ann);
+    assert_eq!(store.session("hash-one", NOW + 999).await.unwrap().user, ann);
     assert!(matches!(
-        store.session_user("hash-one", NOW + 1_000).await,
+        store.session("hash-one", NOW + 1_000).await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        store.session_user("hash-two", NOW).await,
+        store.session("hash-two", NOW).await,
         Err(StoreError::NotFound)
     ));
 }
@@ -27,16 +30,22 @@ async fn a_session_finds_its_user_until_it_expires(store: SqlStore) {
 async fn a_deleted_session_is_gone_and_deleting_twice_is_fine(store: SqlStore) {
     let acme = business(&store, "acme").await;
     let ann = user(&store, acme.id, "ann@example.com").await;
-    store.create_session(ann.id, "hash-one", NOW + 1_000).await.unwrap();
-    store.create_session(ann.id, "hash-two", NOW + 1_000).await.unwrap();
+    store
+        .create_session(ann.id, acme.id, "hash-one", NOW + 1_000)
+        .await
+        .unwrap();
+    store
+        .create_session(ann.id, acme.id, "hash-two", NOW + 1_000)
+        .await
+        .unwrap();
     store.delete_session("hash-one").await.unwrap();
     store.delete_session("hash-one").await.unwrap();
     assert!(matches!(
-        store.session_user("hash-one", NOW).await,
+        store.session("hash-one", NOW).await,
         Err(StoreError::NotFound)
     ));
     assert_eq!(
-        store.session_user("hash-two", NOW).await.unwrap(),
+        store.session("hash-two", NOW).await.unwrap().user,
         ann,
         "other sessions stay"
     );
@@ -46,12 +55,12 @@ async fn a_session_needs_a_user_and_a_fresh_token(store: SqlStore) {
     let acme = business(&store, "acme").await;
     let ann = user(&store, acme.id, "ann@example.com").await;
     assert!(matches!(
-        store.create_session(UserId(4242), "hash-one", NOW).await,
+        store.create_session(UserId(4242), acme.id, "hash-one", NOW).await,
         Err(StoreError::NotFound)
     ));
-    store.create_session(ann.id, "hash-one", NOW).await.unwrap();
+    store.create_session(ann.id, acme.id, "hash-one", NOW).await.unwrap();
     assert!(matches!(
-        store.create_session(ann.id, "hash-one", NOW).await,
+        store.create_session(ann.id, acme.id, "hash-one", NOW).await,
         Err(StoreError::Conflict(_))
     ));
 }

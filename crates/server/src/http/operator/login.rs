@@ -134,11 +134,27 @@ fn locked(next: &str, wait: Duration) -> Response {
     response
 }
 
-/// Starts a session for `user` and sends the browser on to `next`.
-async fn start_session(state: &AppState, jar: CookieJar, user: leadline_core::UserId, next: &str) -> Response {
+/// Starts a session for `user`, working in their first business, and sends the browser on
+/// to `next`. A user who belongs to no business any more gets the login page back.
+pub async fn start_session(state: &AppState, jar: CookieJar, user: leadline_core::UserId, next: &str) -> Response {
+    let first = match state.store.memberships(user).await {
+        Ok(memberships) => memberships.into_iter().next(),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let Some(first) = first else {
+        return login_page(
+            StatusCode::FORBIDDEN,
+            next,
+            Some("This login belongs to no business any more: ask an owner to invite you again."),
+        );
+    };
     let token = random_token(43);
     let expires = session::now_ms() + i64::try_from(SESSION_TTL.as_millis()).unwrap_or(i64::MAX);
-    if let Err(e) = state.store.create_session(user, &api_key_hash(&token), expires).await {
+    let created = state
+        .store
+        .create_session(user, first.business.id, &api_key_hash(&token), expires)
+        .await;
+    if let Err(e) = created {
         return ApiError::from(e).into_response();
     }
     let cookie = Cookie::build((COOKIE, token))

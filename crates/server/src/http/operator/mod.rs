@@ -1,6 +1,7 @@
 //! The operator's pages in the browser: login, and a lead with its timeline where notes,
 //! status changes and sales are recorded. Server-rendered with escaping templates.
 
+mod access;
 mod activity;
 mod headers;
 mod leads;
@@ -22,6 +23,16 @@ pub fn router() -> Router<AppState> {
     let pages = Router::new()
         .route("/app/login", get(login::show_login).post(login::log_in))
         .route("/app/logout", post(session::log_out))
+        .route("/app/business", post(access::switch_business))
+        .route(
+            "/app/invitations/{token}",
+            get(access::show_invitation).post(access::accept_invitation),
+        )
+        .route("/app/password/forgot", get(access::show_forgot).post(access::forgot))
+        .route(
+            "/app/password/reset/{token}",
+            get(access::show_reset).post(access::reset),
+        )
         .route("/app", get(pages::home))
         .route("/app/", get(pages::home))
         .route("/app/activity", get(activity::list))

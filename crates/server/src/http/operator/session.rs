@@ -60,11 +60,11 @@ impl Operator {
             return Ok(None);
         };
         let hash = api_key_hash(&token);
-        match state.store.session_user(&hash, now_ms()).await {
-            Ok(user) => Ok(Some(Self {
-                business: user.business_id,
-                role: user.role,
-                user,
+        match state.store.session(&hash, now_ms()).await {
+            Ok(session) => Ok(Some(Self {
+                business: session.business,
+                role: session.role,
+                user: session.user,
                 csrf: csrf_token(&state.secret, &hash),
             })),
             Err(StoreError::NotFound) => Ok(None),
@@ -136,6 +136,11 @@ pub fn from_our_pages(state: &AppState, headers: &HeaderMap) -> bool {
         .get("sec-fetch-site")
         .is_some_and(|v| v.as_bytes() == b"cross-site");
     !cross_site && origin.is_none_or(|o| o == ours)
+}
+
+/// The SHA-256 of the session cookie's token, as stored, if the request carries one.
+pub fn token_hash(jar: &CookieJar) -> Option<String> {
+    jar.get(COOKIE).map(|c| api_key_hash(c.value()))
 }
 
 /// Now, in milliseconds since the epoch.

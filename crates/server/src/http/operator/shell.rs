@@ -44,13 +44,37 @@ pub struct Header {
     pub csrf: String,
     /// The sections the user may open, in order.
     pub nav: Vec<NavLink>,
+    /// The businesses the user may switch to (empty unless there are several).
+    pub businesses: Vec<BusinessChoice>,
+}
+
+/// One business of the switcher.
+pub struct BusinessChoice {
+    pub id: i64,
+    pub name: String,
+    /// Whether the session works in it now.
+    pub current: bool,
 }
 
 impl Header {
     /// The header `operator` sees on a page of `section`.
     pub async fn of(state: &AppState, operator: &Operator, section: Section) -> Result<Self, ApiError> {
         let business = state.store.business(operator.business).await?;
+        let memberships = state.store.memberships(operator.user.id).await?;
+        let businesses = if memberships.len() > 1 {
+            memberships
+                .into_iter()
+                .map(|m| BusinessChoice {
+                    id: m.business.id.0,
+                    name: m.business.name.to_string(),
+                    current: m.business.id == operator.business,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         Ok(Self {
+            businesses,
             business_name: business.name.to_string(),
             user_name: operator.user.name.to_string(),
             csrf: operator.csrf.clone(),

@@ -2,6 +2,7 @@
 //! business has set up (sites, numbers, destinations, users, API keys, integrations), and the
 //! pages that change it.
 
+mod api_keys;
 mod destinations;
 mod form;
 mod integrations;
@@ -10,6 +11,7 @@ mod routing;
 mod site_form;
 mod sites;
 mod sources;
+mod users;
 
 use super::session::Owner;
 use super::shell::{Header, Section};
@@ -50,6 +52,11 @@ pub fn router() -> Router<AppState> {
         )
         .route("/app/settings/destinations/{id}/disable", post(destinations::disable))
         .route("/app/settings/destinations/{id}/remove", post(destinations::remove))
+        .route("/app/settings/users", get(users::list).post(users::invite))
+        .route("/app/settings/users/{id}/role", post(users::change_role))
+        .route("/app/settings/users/{id}/remove", post(users::remove))
+        .route("/app/settings/api-keys", get(api_keys::list).post(api_keys::create))
+        .route("/app/settings/api-keys/{id}/revoke", post(api_keys::revoke))
 }
 
 /// One row of an overview table: a name and what else identifies it.
@@ -137,7 +144,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
         },
         Part {
             title: "Users",
-            href: None,
+            href: Some("/app/settings/users"),
             empty: "No user yet.",
             items: store
                 .list_users(business)
@@ -151,7 +158,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
         },
         Part {
             title: "API keys",
-            href: None,
+            href: Some("/app/settings/api-keys"),
             empty: "No API key yet: programs use one to read leads and record sales.",
             items: store
                 .list_api_keys(business)
