@@ -318,6 +318,14 @@ pub struct LeadFilter {
     pub before: Option<LeadId>,
 }
 
+/// What a filter finds over all its pages: how many leads, and their sales summed in each
+/// currency (never converted or added across currencies), sorted by currency.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeadSummary {
+    pub count: u64,
+    pub totals: Vec<Totals>,
+}
+
 /// One page of leads, newest first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LeadPage {
