@@ -23,6 +23,7 @@ mod inbound;
 mod inbound_email;
 mod leads;
 mod leads_changes;
+mod leads_list;
 mod leads_tenancy;
 mod matomo;
 mod operator;

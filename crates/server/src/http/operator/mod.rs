@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/app/live", get(live::feed))
         .route("/app/calls/{record_ref}/recording", get(recordings::play))
         .route("/app/leads", get(leads::list))
+        .route("/app/leads.csv", get(leads::download))
         .route("/app/leads/{record_ref}", get(pages::show_lead))
         .route("/app/leads/{record_ref}/notes", post(pages::add_note))
         .route("/app/leads/{record_ref}/status", post(pages::change_status))
