@@ -48,6 +48,7 @@ fn samples() -> Vec<EventData> {
                 cost_basis: Some("7 call minutes × 0.50".into()),
                 cost_minor: 350,
                 currency: Currency::parse("EUR").unwrap(),
+                form: None,
                 profit_minor: 11_700,
                 revenue_minor: 12_050,
             },

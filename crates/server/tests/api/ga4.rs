@@ -338,7 +338,7 @@ async fn a_sale_is_a_purchase_with_its_amounts() {
             &p["profit"]
         ),
         (
-            &json!("1042"),
+            &json!("1042-ev_0123456789abcdefghijkl"),
             &json!(1200.5),
             &json!("USD"),
             &json!(1200.5),

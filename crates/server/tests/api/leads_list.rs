@@ -18,6 +18,7 @@ async fn sold(app: &TestApp, seeded: &Seeded, name: &str, email: &str, sale: Opt
             cost_minor,
             profit_minor: revenue_minor - cost_minor,
             call_ref: None,
+            form: None,
             cost_basis: None,
         });
         let business = seeded.site.business_id;

@@ -288,7 +288,7 @@ async fn a_sale_is_an_ecommerce_order() {
     let order = &all[0].requests[0];
     assert_eq!(
         (&*order["idgoal"], &*order["ec_id"], &*order["revenue"]),
-        ("0", "1040", "499.90")
+        ("0", "1040-ev_0123456789abcdefghijkl", "499.90")
     );
     assert!(!order.contains_key("e_c"));
 }

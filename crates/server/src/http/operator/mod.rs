@@ -2,6 +2,7 @@
 //! status changes and sales are recorded. Server-rendered with escaping templates.
 
 mod activity;
+mod edit;
 mod headers;
 mod leads;
 mod live;
@@ -33,6 +34,9 @@ pub fn router() -> Router<AppState> {
         .route("/app/leads/{record_ref}", get(pages::show_lead))
         .route("/app/leads/{record_ref}/notes", post(pages::add_note))
         .route("/app/leads/{record_ref}/status", post(pages::change_status))
+        .route("/app/leads/{record_ref}/contact", post(edit::change_contact))
+        .route("/app/leads/{record_ref}/custom", post(edit::change_custom))
+        .route("/app/leads/{record_ref}/tags", post(edit::change_tags))
         .route("/app/leads/{record_ref}/sales", post(pages::record_sale))
         .route("/app/leads/{record_ref}/conversions", post(pages::mark_conversion))
         .route("/app/attachments/{name}", get(pages::attachment))

@@ -259,6 +259,7 @@ fn sale(currency: &str, revenue_minor: i64, cost_minor: i64) -> LeadChange {
         cost_minor,
         profit_minor: revenue_minor - cost_minor,
         call_ref: None,
+        form: None,
         cost_basis: None,
     })
 }
