@@ -21,6 +21,7 @@ mod ga4;
 mod helpers;
 mod inbound;
 mod inbound_email;
+mod lead_page;
 mod leads;
 mod leads_changes;
 mod leads_list;
