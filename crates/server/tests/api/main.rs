@@ -22,6 +22,7 @@ mod helpers;
 mod inbound;
 mod inbound_email;
 mod lead_page;
+mod lead_sales;
 mod leads;
 mod leads_changes;
 mod leads_list;
