@@ -43,9 +43,7 @@ pub enum Cost {
 /// Reads `request` as a sale of `lead`; what is wrong is said in words an operator reads.
 pub async fn new_sale(store: &dyn Store, lead: &Lead, request: &SaleRequest) -> AppResult<NewSale> {
     if request.call.is_some() && request.form.is_some() {
-        return Err(AppError::Invalid(
-            "a sale is for one call or one form, not both".into(),
-        ));
+        return Err(AppError::Invalid("a sale is for one call or one form, not both".into()));
     }
     let calls = store.lead_calls(lead.business_id, lead.id).await?;
     let form_site = match &request.form {

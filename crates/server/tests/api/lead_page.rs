@@ -52,11 +52,18 @@ async fn an_operator_edits_contact_custom_fields_and_tags_in_place(engine: Engin
     let (app, seeded, form, cookie, csrf) = lead_with_call_and_form(engine).await;
     let (status, html) = page(&app, &cookie, LEAD).await;
     assert_eq!(status, 200);
-    assert_eq!(form.lead_id, lead(&app, &seeded).await.id, "the form is the call's lead's");
+    assert_eq!(
+        form.lead_id,
+        lead(&app, &seeded).await.id,
+        "the form is the call's lead's"
+    );
     assert!(html.contains(r#"<li class="call" id="call-1000">"#), "{html}");
     let form_anchor = format!(r#"id="form-{}""#, form.message_id.as_str());
     assert!(html.contains(&form_anchor), "each entry has an anchor");
-    assert!(html.contains(r##"<a href="#call-1000">Call 1000 · "##), "links to the call");
+    assert!(
+        html.contains(r##"<a href="#call-1000">Call 1000 · "##),
+        "links to the call"
+    );
     assert!(html.contains(&format!(r##"<a href="#form-{}">Form · "##, form.message_id.as_str())));
     assert!(html.contains(r#"name="custom.budget""#) && html.contains(r#"type="date" name="custom.move_date""#));
 
@@ -67,7 +74,10 @@ async fn an_operator_edits_contact_custom_fields_and_tags_in_place(engine: Engin
         ("phone", "+1 202 555 0100"),
         ("company", "Lee & Co"),
     ];
-    assert_eq!(post(&app, &cookie, &format!("{LEAD}/contact"), &contact).await.status(), 303);
+    assert_eq!(
+        post(&app, &cookie, &format!("{LEAD}/contact"), &contact).await.status(),
+        303
+    );
     let custom = [
         ("csrf", csrf.as_str()),
         ("custom.budget", "2,500"),
@@ -82,11 +92,17 @@ async fn an_operator_edits_contact_custom_fields_and_tags_in_place(engine: Engin
         ("custom.vip", "yes"),
         ("custom.move_date", "2026-05-01"),
     ];
-    assert_eq!(post(&app, &cookie, &format!("{LEAD}/custom"), &custom).await.status(), 303);
+    assert_eq!(
+        post(&app, &cookie, &format!("{LEAD}/custom"), &custom).await.status(),
+        303
+    );
     let tags = [("csrf", csrf.as_str()), ("add", "vip, b2b")];
     assert_eq!(post(&app, &cookie, &format!("{LEAD}/tags"), &tags).await.status(), 303);
     let remove = [("csrf", csrf.as_str()), ("remove", "b2b")];
-    assert_eq!(post(&app, &cookie, &format!("{LEAD}/tags"), &remove).await.status(), 303);
+    assert_eq!(
+        post(&app, &cookie, &format!("{LEAD}/tags"), &remove).await.status(),
+        303
+    );
 
     let changed = lead(&app, &seeded).await;
     assert_eq!(changed.contact.name.as_deref(), Some("Ann Lee-Park"));
@@ -101,7 +117,11 @@ async fn an_operator_edits_contact_custom_fields_and_tags_in_place(engine: Engin
         .lead_activities(seeded.site.business_id, changed.id)
         .await
         .unwrap();
-    assert_eq!(activities.len(), 4, "contact, custom, tags added, tag removed: {activities:?}");
+    assert_eq!(
+        activities.len(),
+        4,
+        "contact, custom, tags added, tag removed: {activities:?}"
+    );
     assert!(activities.iter().all(|a| a.author.as_str() == "user:ann@example.com"));
 
     let (_, html) = page(&app, &cookie, LEAD).await;
@@ -124,8 +144,14 @@ async fn bad_edits_show_the_reason_next_to_the_field_and_change_nothing(engine: 
     .await;
     assert_eq!(response.status(), 400);
     let html = response.text().await.unwrap();
-    assert!(html.contains(r#"value="not-an-address" aria-invalid="true" aria-describedby="why-email""#), "{html}");
-    assert!(html.contains(r#"<p class="error" id="why-email" role="alert">"#), "{html}");
+    assert!(
+        html.contains(r#"value="not-an-address" aria-invalid="true" aria-describedby="why-email""#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<p class="error" id="why-email" role="alert">"#),
+        "{html}"
+    );
 
     let response = post(
         &app,
@@ -139,7 +165,10 @@ async fn bad_edits_show_the_reason_next_to_the_field_and_change_nothing(engine: 
     assert!(html.contains(r#"id="why-custom.move_date" role="alert">"#), "{html}");
     assert!(html.contains(r#"value="next week""#), "what was typed is shown again");
 
-    for bad in [[("csrf", csrf.as_str()), ("add", " ")], [("csrf", csrf.as_str()), ("add", &"t".repeat(500))]] {
+    for bad in [
+        [("csrf", csrf.as_str()), ("add", " ")],
+        [("csrf", csrf.as_str()), ("add", &"t".repeat(500))],
+    ] {
         let response = post(&app, &cookie, &format!("{LEAD}/tags"), &bad).await;
         assert_eq!(response.status(), 400);
         assert!(response.text().await.unwrap().contains(r#"id="why-tags" role="alert""#));
@@ -179,7 +208,13 @@ async fn bad_edits_show_the_reason_next_to_the_field_and_change_nothing(engine: 
     let mallory = log_in(&app, "mallory@example.com", PASSWORD).await.unwrap();
     let (_, theirs) = page(&app, &mallory, "/app/leads").await;
     let their_csrf = csrf_of(&theirs);
-    let response = post(&app, &mallory, &format!("{LEAD}/tags"), &[("csrf", &their_csrf), ("add", "x")]).await;
+    let response = post(
+        &app,
+        &mallory,
+        &format!("{LEAD}/tags"),
+        &[("csrf", &their_csrf), ("add", "x")],
+    )
+    .await;
     assert_eq!(response.status(), 404, "another business's lead");
     assert_eq!(lead(&app, &seeded).await, before);
     app.finish().await;

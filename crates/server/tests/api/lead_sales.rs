@@ -22,7 +22,10 @@ use std::time::{Duration, Instant};
 async fn two_leads(app: &TestApp, seeded: &Seeded) -> (Submission, Submission) {
     let (business, site) = (seeded.site.business_id, seeded.site.id);
     let from_ads = visit(app, site, "ga:111.222").await;
-    assert_eq!(call(app, seeded, "CA-sale-1", Some(from_ads), 65).await.record_ref, 1000);
+    assert_eq!(
+        call(app, seeded, "CA-sale-1", Some(from_ads), 65).await.record_ref,
+        1000
+    );
     let identity = FormIdentity {
         visitor_key: Some("ga:111.222".into()),
         ..FormIdentity::default()
@@ -55,7 +58,10 @@ async fn each_sale_names_its_call_or_form_and_reaches_ga4_as_its_own_purchase(en
     let (_, html) = page(&app, &cookie, "/app/leads/1000").await;
     let form_value = format!("form:{}", own.message_id.as_str());
     assert!(html.contains(r#"<option value="call:1000">Call 1000 · "#), "{html}");
-    assert!(html.contains(&format!(r#"<option value="{form_value}">Form · "#)), "{html}");
+    assert!(
+        html.contains(&format!(r#"<option value="{form_value}">Form · "#)),
+        "{html}"
+    );
     let csrf = csrf_of(&html);
     for sale_for in ["call:1000", "", form_value.as_str()] {
         let sale = [("csrf", csrf.as_str()), ("revenue", "100"), ("for", sale_for)];
@@ -83,7 +89,10 @@ async fn each_sale_names_its_call_or_form_and_reaches_ga4_as_its_own_purchase(en
     assert_eq!(sales[3]["form"], own.message_id.as_str());
     let (_, html) = page(&app, &cookie, "/app/leads/1000").await;
     assert!(html.contains(r##"<a href="#call-1000">For call 1000</a>"##), "{html}");
-    assert!(html.contains(&format!(r##"<a href="#form-{}">For the form</a>"##, own.message_id.as_str())));
+    assert!(html.contains(&format!(
+        r##"<a href="#form-{}">For the form</a>"##,
+        own.message_id.as_str()
+    )));
     assert!(html.contains("Sale recorded for it"), "the call links back to its sale");
     assert_eq!(
         theirs.lead_id,
@@ -139,11 +148,17 @@ async fn a_sale_for_another_lead_s_call_or_form_is_refused_and_records_nothing(e
         assert!(html.contains(reason), "{sale_for}: {html}");
     }
     let no_token = [("revenue", "100"), ("for", "call:1000")];
-    assert_eq!(post(&app, &cookie, "/app/leads/1000/sales", &no_token).await.status(), 422);
+    assert_eq!(
+        post(&app, &cookie, "/app/leads/1000/sales", &no_token).await.status(),
+        422
+    );
 
     let key = key_for(&app, business).await;
     for (body, reason) in [
-        (json!({"revenue": 1, "form": theirs.message_id.as_str()}), "is not a form of this lead"),
+        (
+            json!({"revenue": 1, "form": theirs.message_id.as_str()}),
+            "is not a form of this lead",
+        ),
         (json!({"revenue": 1, "form": "m_bad"}), "message id"),
         (
             json!({"revenue": 1, "form": own.message_id.as_str(), "call": 1000}),

@@ -32,8 +32,22 @@ async fn sold(app: &TestApp, seeded: &Seeded, name: &str, email: &str, sale: Opt
 async fn three_leads(engine: Engine) -> (TestApp, Seeded, String) {
     let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
     operator(&app, seeded.site.business_id, "ann@example.com").await;
-    sold(&app, &seeded, "Bea Ray", "bea@example.com", Some(("USD", 10_000, 2_000))).await;
-    sold(&app, &seeded, "=HYPERLINK(\"x\")", "cal@example.com", Some(("EUR", 5_000, 0))).await;
+    sold(
+        &app,
+        &seeded,
+        "Bea Ray",
+        "bea@example.com",
+        Some(("USD", 10_000, 2_000)),
+    )
+    .await;
+    sold(
+        &app,
+        &seeded,
+        "=HYPERLINK(\"x\")",
+        "cal@example.com",
+        Some(("EUR", 5_000, 0)),
+    )
+    .await;
     sold(&app, &seeded, "Dee Ng", "dee@example.com", Some(("USD", 1_000, 0))).await;
     let cookie = log_in(&app, "ann@example.com", PASSWORD).await.unwrap();
     (app, seeded, cookie)
@@ -41,7 +55,13 @@ async fn three_leads(engine: Engine) -> (TestApp, Seeded, String) {
 
 /// The totals table's rows as text: "USD 110.00 20.00 90.00".
 fn totals(html: &str) -> Vec<String> {
-    let table = html.split(r#"<table id="totals">"#).nth(1).unwrap().split("</table>").next().unwrap();
+    let table = html
+        .split(r#"<table id="totals">"#)
+        .nth(1)
+        .unwrap()
+        .split("</table>")
+        .next()
+        .unwrap();
     table
         .split("<tr>")
         .skip(2)
@@ -77,7 +97,10 @@ async fn the_leads_list_totals_the_whole_filter_in_each_currency_not_the_page(en
         html.contains(r#"<a href="/app/leads.csv" download>Download as CSV</a>"#),
         "{html}"
     );
-    assert!(bea.contains(r#"href="/app/leads.csv?q=bea""#), "the CSV keeps the filter");
+    assert!(
+        bea.contains(r#"href="/app/leads.csv?q=bea""#),
+        "the CSV keeps the filter"
+    );
     app.finish().await;
 }
 
@@ -116,7 +139,10 @@ async fn the_filtered_leads_download_as_csv_in_the_site_s_zone_without_formulas(
     assert!(lines[2].ends_with(",EUR,50.00,0.00,50.00"));
     assert!(lines[3].ends_with(",USD,100.00,20.00,80.00"));
     for line in &lines[1..] {
-        assert!(line.contains(" EST,") || line.contains(" EDT,"), "the site's zone: {line}");
+        assert!(
+            line.contains(" EST,") || line.contains(" EDT,"),
+            "the site's zone: {line}"
+        );
     }
     let (_, _, bea) = csv(&app, &cookie, "/app/leads.csv?q=bea").await;
     assert_eq!(bea.lines().count(), 2, "{bea}");
@@ -129,7 +155,11 @@ async fn the_filtered_leads_download_as_csv_in_the_site_s_zone_without_formulas(
     let mallory = log_in(&app, "mallory@example.com", PASSWORD).await.unwrap();
     let (status, _, theirs) = csv(&app, &mallory, "/app/leads.csv").await;
     assert_eq!(status, 200);
-    assert_eq!(theirs.lines().count(), 1, "another business's leads are not in it: {theirs}");
+    assert_eq!(
+        theirs.lines().count(),
+        1,
+        "another business's leads are not in it: {theirs}"
+    );
     let (_, anonymous) = page(&app, "leadline_session=forged", "/app/leads.csv").await;
     assert!(!anonymous.contains("Bea Ray"));
     app.finish().await;

@@ -4,8 +4,8 @@
 use super::rows::{self, ACTIVITY_COLUMNS, LEAD_COLUMNS};
 use crate::calls;
 use crate::errors::{backend, not_found_or_backend};
-use crate::rows::col;
 use crate::query::{Conditions, Param, bind_all, contains_pattern, has_tag, tag_element};
+use crate::rows::col;
 use crate::visits::records::visit_from;
 use leadline_core::call::Call;
 use leadline_core::lead::{Activity, Lead, LeadFilter, LeadPage, LeadSummary, Totals};
@@ -157,7 +157,10 @@ pub(crate) async fn summary(
     };
     let c = conditions(business, &whole);
     let counted = bind_all(
-        sqlx::query(&format!("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM leads l WHERE {}", c.sql)),
+        sqlx::query(&format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM leads l WHERE {}",
+            c.sql
+        )),
         c.params.clone(),
     )
     .fetch_one(&mut *conn)

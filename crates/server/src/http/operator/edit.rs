@@ -117,7 +117,10 @@ async fn posted(
     record_ref: &str,
     form: &Fields,
 ) -> Result<Lead, ApiError> {
-    let csrf = form.iter().find(|(name, _)| name == "csrf").map_or("", |(_, v)| v.as_str());
+    let csrf = form
+        .iter()
+        .find(|(name, _)| name == "csrf")
+        .map_or("", |(_, v)| v.as_str());
     operator.check_post(state, headers, csrf)?;
     lead_of(state, operator, record_ref).await
 }

@@ -310,7 +310,10 @@ mod tests {
 
     #[test]
     fn the_csv_link_keeps_the_filter_but_not_the_page() {
-        assert_eq!(csv_link("q=ann&cursor=c5&limit=10&tag=vip"), "/app/leads.csv?q=ann&tag=vip");
+        assert_eq!(
+            csv_link("q=ann&cursor=c5&limit=10&tag=vip"),
+            "/app/leads.csv?q=ann&tag=vip"
+        );
         assert_eq!(csv_link(""), "/app/leads.csv");
     }
 

@@ -1,9 +1,9 @@
 //! The operator's pages: a lead with its timeline, where a note, a status
 //! change or a sale is recorded as an activity by the logged-in user.
 
+use super::edit::Edit;
 use super::session::Operator;
 use super::shell::{Header, Section, local_time};
-use super::edit::Edit;
 use super::view::{self, Entry, render};
 use crate::app::AppError;
 use crate::app::AppState;
@@ -290,7 +290,10 @@ fn sale_request(form: &SaleForm) -> Result<SaleRequest, String> {
     };
     let (call, sale_form) = match form.sale_for.trim().split_once(':') {
         None if form.sale_for.trim().is_empty() => (None, None),
-        Some(("call", r)) => (Some(r.parse().map_err(|_| format!("call {r} is not a call of this lead"))?), None),
+        Some(("call", r)) => (
+            Some(r.parse().map_err(|_| format!("call {r} is not a call of this lead"))?),
+            None,
+        ),
         Some(("form", m)) => (None, Some(MessageId::parse(m).map_err(|e| e.to_string())?)),
         _ => return Err(format!("'{}' is not one of this lead's calls or forms", form.sale_for)),
     };

@@ -96,7 +96,9 @@ fn link_sales_to_their_records(entries: &mut [Entry]) {
         .collect();
     for (target, sale) in sales {
         if let Some(entry) = entries.iter_mut().find(|e| format!("#{}", e.anchor) == target) {
-            entry.links.push(("Sale recorded for it".to_owned(), format!("#{sale}")));
+            entry
+                .links
+                .push(("Sale recorded for it".to_owned(), format!("#{sale}")));
         }
     }
 }
@@ -112,7 +114,11 @@ pub fn records(entries: &[Entry], site: Option<&Site>) -> Vec<(String, String, S
                 ("submission", m) => format!("form:{m}"),
                 _ => return None,
             };
-            let what = if e.kind == "call" { e.title.clone() } else { "Form".to_owned() };
+            let what = if e.kind == "call" {
+                e.title.clone()
+            } else {
+                "Form".to_owned()
+            };
             Some((value, format!("{what} · {}", e.when(site)), e.anchor.clone()))
         })
         .collect()

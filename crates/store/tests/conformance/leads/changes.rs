@@ -340,11 +340,19 @@ async fn sales_add_up_per_currency_and_a_foreign_call_is_refused(store: SqlStore
 async fn a_sale_names_one_of_its_lead_s_forms_and_never_another_s(store: SqlStore) {
     let s = setup(&store, "acme", "+12025550100").await;
     let own = store
-        .add_submission(&form(&s, contact(Some("Ann"), Some("ann@example.com"), None), FormIdentity::default()))
+        .add_submission(&form(
+            &s,
+            contact(Some("Ann"), Some("ann@example.com"), None),
+            FormIdentity::default(),
+        ))
         .await
         .unwrap();
     let theirs = store
-        .add_submission(&form(&s, contact(Some("Bob"), Some("bob@example.com"), None), FormIdentity::default()))
+        .add_submission(&form(
+            &s,
+            contact(Some("Bob"), Some("bob@example.com"), None),
+            FormIdentity::default(),
+        ))
         .await
         .unwrap();
     assert_ne!(own.lead_id, theirs.lead_id);
@@ -364,13 +372,23 @@ async fn a_sale_names_one_of_its_lead_s_forms_and_never_another_s(store: SqlStor
     assert_eq!(recorded[0].detail["form"], own.message_id.as_str());
     let foreign = invalid(&store, s.business, own.lead_id, for_form(&theirs.message_id, None)).await;
     assert!(foreign.contains(theirs.message_id.as_str()), "{foreign}");
-    let both = invalid(&store, s.business, own.lead_id, for_form(&own.message_id, Some(c.record_ref))).await;
+    let both = invalid(
+        &store,
+        s.business,
+        own.lead_id,
+        for_form(&own.message_id, Some(c.record_ref)),
+    )
+    .await;
     assert!(both.contains("not both"), "{both}");
     let after = store.lead_by_id(s.business, own.lead_id).await.unwrap();
     assert_eq!(after.totals[0].revenue_minor, 1_000, "refused sales add nothing");
     let other = super::setup(&store, "other", "+12025550199").await;
     let elsewhere = store
-        .add_submission(&form(&other, contact(None, Some("ann@example.com"), None), FormIdentity::default()))
+        .add_submission(&form(
+            &other,
+            contact(None, Some("ann@example.com"), None),
+            FormIdentity::default(),
+        ))
         .await
         .unwrap();
     let cross = invalid(&store, s.business, own.lead_id, for_form(&elsewhere.message_id, None)).await;

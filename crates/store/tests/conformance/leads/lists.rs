@@ -273,7 +273,13 @@ async fn a_summary_counts_and_sums_every_page_of_the_filter_per_currency(store: 
         let email = format!("lead{n}@example.com");
         leads.push(add(&store, &s, contact(None, Some(&email), None), FormIdentity::default()).await);
     }
-    let theirs = add(&store, &other, contact(None, Some("x@example.com"), None), FormIdentity::default()).await;
+    let theirs = add(
+        &store,
+        &other,
+        contact(None, Some("x@example.com"), None),
+        FormIdentity::default(),
+    )
+    .await;
     for (lead, change) in [
         (leads[0], sale("USD", 10_000, 2_500)),
         (leads[0], sale("EUR", 700, 100)),
@@ -327,7 +333,10 @@ async fn a_summary_counts_and_sums_every_page_of_the_filter_per_currency(store: 
         status: Some(LeadStatus::Lost),
         ..filter()
     };
-    assert_eq!(store.lead_summary(s.business, &none).await.unwrap(), LeadSummary::default());
+    assert_eq!(
+        store.lead_summary(s.business, &none).await.unwrap(),
+        LeadSummary::default()
+    );
 }
 
 conformance!(
