@@ -4,6 +4,7 @@
 mod activity;
 mod edit;
 mod headers;
+mod lead_form;
 mod leads;
 mod live;
 mod login;

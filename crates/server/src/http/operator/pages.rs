@@ -1,7 +1,7 @@
 //! The operator's pages: a lead with its timeline, where a note, a status
 //! change or a sale is recorded as an activity by the logged-in user.
 
-use super::edit::Edit;
+use super::lead_form::Edit;
 use super::session::Operator;
 use super::shell::{Header, Section, local_time};
 use super::view::{self, Entry, render};
