@@ -5,7 +5,7 @@
 use crate::call::{Call, CallKey, CallReport, NewCall};
 use crate::fields::FieldDef;
 use crate::form::{Attachment, NewSubmission, StoredName, Submission, TempId};
-use crate::lead::{Activity, Author, Lead, LeadChange, LeadFilter, LeadPage};
+use crate::lead::{Activity, Author, Lead, LeadChange, LeadFilter, LeadPage, LeadSummary};
 use crate::names::Name;
 use crate::names::Slug;
 use crate::net::{DomainName, Email};
@@ -351,6 +351,9 @@ pub trait LeadStore {
     async fn lead_by_visitor(&self, site: SiteId, visitor_key: &str) -> StoreResult<Lead>;
     /// One page of the business's leads, newest first.
     async fn list_leads(&self, business: BusinessId, filter: &LeadFilter) -> StoreResult<LeadPage>;
+    /// The count and the per-currency sales totals of every lead the filter finds (all its
+    /// pages: the cursor and the limit are ignored).
+    async fn lead_summary(&self, business: BusinessId, filter: &LeadFilter) -> StoreResult<LeadSummary>;
     /// Applies a change and records it as an activity by `author`, in one transaction.
     /// Custom fields are checked against the business's definitions; a sale's `call_ref`
     /// must name a call of this lead. Returns the lead as changed.

@@ -6,6 +6,7 @@ use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 
 /// A value bound to a list query.
+#[derive(Clone)]
 pub(crate) enum Param {
     Int(i64),
     Text(String),

@@ -137,6 +137,7 @@ pub async fn apply(
                 profit,
                 currency: None,
                 call: call.as_ref().map(|c| c.record_ref),
+                form: None,
             };
             let sale = new_sale(state.store.as_ref(), &lead, &request).await?;
             let change = LeadChange::Sale(sale.clone());

@@ -5,9 +5,10 @@ use super::rows::{self, ACTIVITY_COLUMNS, LEAD_COLUMNS};
 use crate::calls;
 use crate::errors::{backend, not_found_or_backend};
 use crate::query::{Conditions, Param, bind_all, contains_pattern, has_tag, tag_element};
+use crate::rows::col;
 use crate::visits::records::visit_from;
 use leadline_core::call::Call;
-use leadline_core::lead::{Activity, Lead, LeadFilter, LeadPage};
+use leadline_core::lead::{Activity, Lead, LeadFilter, LeadPage, LeadSummary, Totals};
 use leadline_core::store::{StoreError, StoreResult};
 use leadline_core::visit::Visit;
 use leadline_core::{BusinessId, LeadId, SiteId};
@@ -142,6 +143,54 @@ pub(crate) async fn list(conn: &mut AnyConnection, business: BusinessId, filter:
     let leads = rows::leads_with_totals(conn, &found).await?;
     let next = if more { leads.last().map(|l| l.id) } else { None };
     Ok(LeadPage { leads, next })
+}
+
+/// How many leads the whole filter finds (every page), and their sales per currency.
+pub(crate) async fn summary(
+    conn: &mut AnyConnection,
+    business: BusinessId,
+    filter: &LeadFilter,
+) -> StoreResult<LeadSummary> {
+    let whole = LeadFilter {
+        before: None,
+        ..filter.clone()
+    };
+    let c = conditions(business, &whole);
+    let counted = bind_all(
+        sqlx::query(&format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM leads l WHERE {}",
+            c.sql
+        )),
+        c.params.clone(),
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(backend)?;
+    let count: i64 = col(&counted, "n")?;
+    let sql = format!(
+        "SELECT x.currency, CAST(SUM(x.revenue_minor) AS BIGINT) AS revenue,
+             CAST(SUM(x.cost_minor) AS BIGINT) AS cost, CAST(SUM(x.profit_minor) AS BIGINT) AS profit
+         FROM sales x JOIN leads l ON l.id = x.lead_id WHERE {} GROUP BY x.currency ORDER BY x.currency",
+        c.sql
+    );
+    let totals = bind_all(sqlx::query(&sql), c.params)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(|row| {
+            Ok(Totals {
+                currency: col(row, "currency")?,
+                revenue_minor: col(row, "revenue")?,
+                cost_minor: col(row, "cost")?,
+                profit_minor: col(row, "profit")?,
+            })
+        })
+        .collect::<StoreResult<Vec<Totals>>>()?;
+    Ok(LeadSummary {
+        count: u64::try_from(count).unwrap_or(0),
+        totals,
+    })
 }
 
 /// The lead's activities, oldest first.

@@ -3,7 +3,9 @@
 
 mod access;
 mod activity;
+mod edit;
 mod headers;
+mod lead_form;
 mod leads;
 mod live;
 mod login;
@@ -40,9 +42,13 @@ pub fn router() -> Router<AppState> {
         .route("/app/live", get(live::feed))
         .route("/app/calls/{record_ref}/recording", get(recordings::play))
         .route("/app/leads", get(leads::list))
+        .route("/app/leads.csv", get(leads::download))
         .route("/app/leads/{record_ref}", get(pages::show_lead))
         .route("/app/leads/{record_ref}/notes", post(pages::add_note))
         .route("/app/leads/{record_ref}/status", post(pages::change_status))
+        .route("/app/leads/{record_ref}/contact", post(edit::change_contact))
+        .route("/app/leads/{record_ref}/custom", post(edit::change_custom))
+        .route("/app/leads/{record_ref}/tags", post(edit::change_tags))
         .route("/app/leads/{record_ref}/sales", post(pages::record_sale))
         .route("/app/leads/{record_ref}/conversions", post(pages::mark_conversion))
         .route("/app/attachments/{name}", get(pages::attachment))
