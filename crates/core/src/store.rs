@@ -421,6 +421,7 @@ pub trait Store:
     + OutboxStore
     + crate::conversion::ConversionStore
     + crate::interaction::InteractionStore
+    + crate::provider_account::ProviderAccountStore
     + HealthStore
     + Send
     + Sync
@@ -443,6 +444,7 @@ impl<T> Store for T where
         + OutboxStore
         + crate::conversion::ConversionStore
         + crate::interaction::InteractionStore
+        + crate::provider_account::ProviderAccountStore
         + HealthStore
         + Send
         + Sync

@@ -16,6 +16,7 @@ mod interactions;
 mod leads;
 mod numbers;
 mod outbox;
+mod provider_accounts;
 mod schema;
 mod sessions;
 mod sites;
