@@ -8,6 +8,7 @@ pub mod calls;
 pub mod conversions;
 pub mod error;
 pub mod leads;
+pub mod provider_numbers;
 pub mod replies;
 pub mod routing;
 pub mod sales;

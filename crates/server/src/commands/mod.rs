@@ -7,6 +7,7 @@ mod export;
 mod integrations;
 mod migrate;
 mod outbox;
+mod provider;
 mod routes;
 mod serve;
 pub(crate) mod sim;
@@ -89,6 +90,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => tenants::user(&open_store(&config, false).await?, cmd).await,
         Command::Site(cmd) => tenants::site(&open_store(&config, false).await?, &config, cmd).await,
         Command::Number(cmd) => tenants::number(&open_store(&config, false).await?, cmd).await,
+        Command::Provider(cmd) => provider::provider(&open_store(&config, false).await?, &config, cmd).await,
         Command::Destination(cmd) => tenants::destination(&open_store(&config, false).await?, cmd).await,
         Command::ApiKey(cmd) => tenants::api_key(&open_store(&config, false).await?, cmd).await,
         Command::Route(cmd) => routes::route(&open_store(&config, false).await?, cmd).await,

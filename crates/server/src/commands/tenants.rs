@@ -44,7 +44,7 @@ pub async fn find_business(store: &dyn Store, reference: &BusinessRef) -> anyhow
     }
 }
 
-fn read_stdin_line(what: &str) -> anyhow::Result<String> {
+pub(super) fn read_stdin_line(what: &str) -> anyhow::Result<String> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     let line = line.trim_end_matches(['\r', '\n']).to_owned();

@@ -2,6 +2,8 @@
 //! business has set up (sites, numbers, destinations, users, API keys, integrations), and the
 //! pages that change it.
 
+mod provider;
+
 use super::session::Owner;
 use super::shell::{Header, Section};
 use super::view::render;
@@ -15,7 +17,9 @@ use axum::routing::get;
 
 /// The settings routes, under `/app/settings`.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/app/settings", get(overview))
+    Router::new()
+        .route("/app/settings", get(overview))
+        .merge(provider::router())
 }
 
 /// One row of an overview table: a name and what else identifies it.
@@ -37,6 +41,8 @@ struct Part {
 struct SettingsPage {
     header: Header,
     parts: Vec<Part>,
+    /// The pages that change settings: a path and what it is for.
+    pages: Vec<(&'static str, &'static str)>,
 }
 
 /// `GET /app/settings`.
@@ -142,6 +148,10 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
     Ok(render(&SettingsPage {
         header: Header::of(&state, &owner, Section::Settings).await?,
         parts,
+        pages: vec![(
+            "/app/settings/provider",
+            "Provider numbers: connect the Twilio account, buy a number or attach one it holds",
+        )],
     }))
 }
 
