@@ -31,6 +31,8 @@ mod ops;
 mod outbox_events;
 mod pbx;
 mod prompts;
+mod provider_fake;
+mod provider_numbers;
 mod routing;
 mod sandbox_ga4;
 mod slow_clients;
