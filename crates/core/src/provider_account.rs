@@ -107,9 +107,8 @@ impl NumberSid {
     /// Parses `PN` followed by 32 hexadecimal digits.
     pub fn parse(input: &str) -> Result<Self, Invalid> {
         let trimmed = input.trim();
-        let ok = trimmed.len() == 34
-            && trimmed.starts_with("PN")
-            && trimmed[2..].bytes().all(|b| b.is_ascii_hexdigit());
+        let ok =
+            trimmed.len() == 34 && trimmed.starts_with("PN") && trimmed[2..].bytes().all(|b| b.is_ascii_hexdigit());
         if ok {
             Ok(Self(trimmed.to_owned()))
         } else {

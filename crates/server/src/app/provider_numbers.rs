@@ -126,7 +126,9 @@ impl<'a> ProviderNumbers<'a> {
             .await
             .map_err(|e| failure("the list of numbers", e))?;
         let owned = held.iter().find(|n| &n.number == number).ok_or_else(|| {
-            AppError::Invalid(format!("the provider account does not hold {number}: buy it, or pick one it holds"))
+            AppError::Invalid(format!(
+                "the provider account does not hold {number}: buy it, or pick one it holds"
+            ))
         })?;
         self.api
             .set_webhooks(credentials(&account), &owned.sid, &webhooks(self.base_url, number))
@@ -185,7 +187,10 @@ mod tests {
     fn the_webhooks_are_the_servers_voice_status_and_sms_urls_with_the_number_on_the_status() {
         let hooks = webhooks("https://track.example", &E164::parse("+14155550123").unwrap());
         assert_eq!(hooks.voice, "https://track.example/twilio/voice");
-        assert_eq!(hooks.status, "https://track.example/twilio/status?number=%2B14155550123");
+        assert_eq!(
+            hooks.status,
+            "https://track.example/twilio/status?number=%2B14155550123"
+        );
         assert_eq!(hooks.sms, "https://track.example/twilio/sms");
     }
 }

@@ -9,11 +9,11 @@ use crate::cli::ProviderCommand;
 use crate::config::Config;
 use crate::provider_api::ProviderApi;
 use leadline_core::E164;
+use leadline_core::SiteId;
 use leadline_core::provider_account::{AreaCode, IsoCountry, NumberSearch};
 use leadline_core::site::SiteKey;
 use leadline_core::store::{Store, StoreError};
 use leadline_core::tenant::{AccountSid, Business, parse_auth_token};
-use leadline_core::SiteId;
 
 /// A use case's refusal as the command line says it: input errors exit 2.
 fn said(err: AppError) -> anyhow::Error {
@@ -45,7 +45,10 @@ pub async fn provider(store: &dyn Store, config: &Config, command: ProviderComma
                 (None, false) => return Err(InputError("give --auth-token-stdin (or --auth-token)".into()).into()),
             };
             let auth_token = parse_auth_token(&token_text)?;
-            let held = numbers.connect(business.id, account_sid, auth_token).await.map_err(said)?;
+            let held = numbers
+                .connect(business.id, account_sid, auth_token)
+                .await
+                .map_err(said)?;
             println!("connected the provider account; it holds {} number(s)", held.len());
         }
         ProviderCommand::Numbers { business } => {
@@ -69,7 +72,10 @@ pub async fn provider(store: &dyn Store, config: &Config, command: ProviderComma
         ProviderCommand::Buy { business, number, site } => {
             let (business, number, site) = chosen(store, config, &business, &number, &site).await?;
             let tracked = numbers.buy(business.id, &number, site).await.map_err(said)?;
-            println!("bought {} with its webhooks set at {base_url}; it is tracked", tracked.number);
+            println!(
+                "bought {} with its webhooks set at {base_url}; it is tracked",
+                tracked.number
+            );
         }
         ProviderCommand::Attach { business, number, site } => {
             let (business, number, site) = chosen(store, config, &business, &number, &site).await?;
@@ -90,10 +96,9 @@ async fn chosen(
     site: &str,
 ) -> anyhow::Result<(Business, E164, SiteId)> {
     if config.public_base_url.is_none() {
-        return Err(InputError(
-            "set public_base_url: the provider posts the number's calls and messages to it".into(),
-        )
-        .into());
+        return Err(
+            InputError("set public_base_url: the provider posts the number's calls and messages to it".into()).into(),
+        );
     }
     let business = find_business(store, business).await?;
     let number = E164::parse(number)?;

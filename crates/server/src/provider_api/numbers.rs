@@ -112,7 +112,8 @@ struct Available {
 
 impl IncomingNumber {
     fn owned(self) -> Result<OwnedNumber, ApiFailure> {
-        let unreadable = |what: &str| ApiFailure::Unreachable(format!("the provider's answer has an unreadable {what}"));
+        let unreadable =
+            |what: &str| ApiFailure::Unreachable(format!("the provider's answer has an unreadable {what}"));
         Ok(OwnedNumber {
             sid: NumberSid::parse(&self.sid).map_err(|_| unreadable("number id"))?,
             number: E164::parse(&self.phone_number).map_err(|_| unreadable("phone number"))?,
@@ -128,7 +129,10 @@ impl ProviderApi {
         let url = self.account_url(account, "IncomingPhoneNumbers.json")?;
         let request = self.client.get(url).query(&[("PageSize", LIST_PAGE_SIZE)]);
         let page: IncomingPage = self.send(account, request).await?;
-        page.incoming_phone_numbers.into_iter().map(IncomingNumber::owned).collect()
+        page.incoming_phone_numbers
+            .into_iter()
+            .map(IncomingNumber::owned)
+            .collect()
     }
 
     /// Local numbers the provider offers in the search's country (and area code).
@@ -139,7 +143,10 @@ impl ProviderApi {
     ) -> Result<Vec<AvailableNumber>, ApiFailure> {
         let path = format!("AvailablePhoneNumbers/{}/Local.json", search.country.as_str());
         let url = self.account_url(account, &path)?;
-        let mut query = vec![("VoiceEnabled", "true".to_owned()), ("PageSize", SEARCH_PAGE_SIZE.into())];
+        let mut query = vec![
+            ("VoiceEnabled", "true".to_owned()),
+            ("PageSize", SEARCH_PAGE_SIZE.into()),
+        ];
         if let Some(code) = search.area_code {
             query.insert(0, ("AreaCode", code.value().to_string()));
         }
@@ -207,10 +214,9 @@ impl ProviderApi {
                 None => ApiFailure::Unreachable(format!("the provider's API cannot be reached: {}", e.without_url())),
             })?;
         let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| ApiFailure::Unreachable(format!("the provider's answer was cut short: {}", e.without_url())))?;
+        let bytes = response.bytes().await.map_err(|e| {
+            ApiFailure::Unreachable(format!("the provider's answer was cut short: {}", e.without_url()))
+        })?;
         if !status.is_success() {
             let body: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
             let (code, message) = body.map(|b| (b.code, b.message)).unwrap_or_default();

@@ -63,8 +63,14 @@ pub async fn start() -> (FakeApi, Shared) {
     let base = format!("/2010-04-01/Accounts/{ACCOUNT}");
     let router = Router::new()
         .route(&format!("{base}/IncomingPhoneNumbers.json"), get(list).post(buy))
-        .route(&format!("{base}/IncomingPhoneNumbers/{{sid}}"), axum::routing::post(update))
-        .route(&format!("{base}/AvailablePhoneNumbers/{{country}}/Local.json"), get(search))
+        .route(
+            &format!("{base}/IncomingPhoneNumbers/{{sid}}"),
+            axum::routing::post(update),
+        )
+        .route(
+            &format!("{base}/AvailablePhoneNumbers/{{country}}/Local.json"),
+            get(search),
+        )
         .fallback(|| async { error(StatusCode::NOT_FOUND, 20404, "The requested resource was not found") })
         .with_state(account.clone());
     (FakeApi::start(router).await, account)
@@ -81,33 +87,49 @@ fn error(status: StatusCode, code: i64, message: &str) -> Response {
 }
 
 /// HTTP Basic with the account id and its token, or Twilio's 401.
-fn authenticated(headers: &HeaderMap) -> Result<(), Response> {
+fn authenticated(headers: &HeaderMap) -> Result<(), Box<Response>> {
     let expected = base64::engine::general_purpose::STANDARD.encode(format!("{ACCOUNT}:{TOKEN}"));
     let given = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
     if given == format!("Basic {expected}") {
         Ok(())
     } else {
-        Err(error(StatusCode::UNAUTHORIZED, 20003, "Authenticate"))
+        Err(Box::new(error(StatusCode::UNAUTHORIZED, 20003, "Authenticate")))
     }
 }
 
 /// A form-encoded body with documented parameters only, absolute URLs and GET/POST methods.
-fn form(headers: &HeaderMap, body: &[u8], allowed: &[&str]) -> Result<HashMap<String, String>, Response> {
+fn form(headers: &HeaderMap, body: &[u8], allowed: &[&str]) -> Result<HashMap<String, String>, Box<Response>> {
     let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
     if content_type != "application/x-www-form-urlencoded" {
-        return Err(error(StatusCode::BAD_REQUEST, 20001, "the body must be form-encoded"));
+        return Err(Box::new(error(
+            StatusCode::BAD_REQUEST,
+            20001,
+            "the body must be form-encoded",
+        )));
     }
     let mut fields = HashMap::new();
     for (name, value) in form_urlencoded::parse(body).into_owned() {
         if !allowed.contains(&name.as_str()) {
-            return Err(error(StatusCode::BAD_REQUEST, 20001, &format!("unknown parameter {name}")));
+            return Err(Box::new(error(
+                StatusCode::BAD_REQUEST,
+                20001,
+                &format!("unknown parameter {name}"),
+            )));
         }
         let bad_url = name.ends_with("Url") || name == "StatusCallback";
-        if bad_url && url::Url::parse(&value).map_or(true, |u| !matches!(u.scheme(), "http" | "https")) {
-            return Err(error(StatusCode::BAD_REQUEST, 21502, &format!("{name} is not a valid URL")));
+        if bad_url && !url::Url::parse(&value).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
+            return Err(Box::new(error(
+                StatusCode::BAD_REQUEST,
+                21502,
+                &format!("{name} is not a valid URL"),
+            )));
         }
         if name.ends_with("Method") && !matches!(value.as_str(), "GET" | "POST") {
-            return Err(error(StatusCode::BAD_REQUEST, 21503, &format!("{name} must be GET or POST")));
+            return Err(Box::new(error(
+                StatusCode::BAD_REQUEST,
+                21503,
+                &format!("{name} must be GET or POST"),
+            )));
         }
         fields.insert(name, value);
     }
@@ -131,7 +153,7 @@ fn resource(held: &Held) -> Value {
 
 async fn list(State(account): State<Shared>, headers: HeaderMap) -> Response {
     if let Err(refused) = authenticated(&headers) {
-        return refused;
+        return *refused;
     }
     let account = account.lock().unwrap();
     let numbers: Vec<Value> = account.held.iter().map(resource).collect();
@@ -150,7 +172,7 @@ async fn search(
     headers: HeaderMap,
 ) -> Response {
     if let Err(refused) = authenticated(&headers) {
-        return refused;
+        return *refused;
     }
     if country != "US" {
         return axum::Json(json!({"available_phone_numbers": []})).into_response();
@@ -179,13 +201,13 @@ async fn search(
 
 async fn buy(State(account): State<Shared>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
     if let Err(refused) = authenticated(&headers) {
-        return refused;
+        return *refused;
     }
     let mut allowed = WEBHOOK_FIELDS.to_vec();
     allowed.push("PhoneNumber");
     let fields = match form(&headers, &body, &allowed) {
         Ok(fields) => fields,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let Some(number) = fields.get("PhoneNumber").cloned() else {
         return error(StatusCode::BAD_REQUEST, 21450, "PhoneNumber or AreaCode is required");
@@ -193,7 +215,11 @@ async fn buy(State(account): State<Shared>, headers: HeaderMap, body: axum::body
     let mut account = account.lock().unwrap();
     let offered = account.available.values_mut().find(|numbers| numbers.contains(&number));
     let Some(offered) = offered else {
-        return error(StatusCode::BAD_REQUEST, 21422, &format!("PhoneNumber {number} is not available"));
+        return error(
+            StatusCode::BAD_REQUEST,
+            21422,
+            &format!("PhoneNumber {number} is not available"),
+        );
     };
     offered.retain(|n| n != &number);
     let held = Held {
@@ -212,11 +238,11 @@ async fn update(
     body: axum::body::Bytes,
 ) -> Response {
     if let Err(refused) = authenticated(&headers) {
-        return refused;
+        return *refused;
     }
     let fields = match form(&headers, &body, &WEBHOOK_FIELDS) {
         Ok(fields) => fields,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let mut account = account.lock().unwrap();
     let sid = file.strip_suffix(".json").unwrap_or("");

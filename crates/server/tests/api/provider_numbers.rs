@@ -76,7 +76,10 @@ impl Setup {
             .app
             .client
             .post(url)
-            .header("x-twilio-signature", leadline_core::twilio::signature(TOKEN, url, &owned))
+            .header(
+                "x-twilio-signature",
+                leadline_core::twilio::signature(TOKEN, url, &owned),
+            )
             .form(params)
             .send()
             .await
@@ -125,12 +128,22 @@ async fn an_owner_connects_the_account_and_a_wrong_token_is_refused_with_the_pro
         )
         .await;
     assert_eq!(status, 400, "{html}");
-    assert!(html.contains("the provider refused the account: Authenticate (error 20003)"), "{html}");
+    assert!(
+        html.contains("the provider refused the account: Authenticate (error 20003)"),
+        "{html}"
+    );
     assert!(!html.contains("a-wrong-token"), "the token is never shown: {html}");
-    assert_eq!(s.app.store.provider_account(business).await.unwrap(), None, "nothing stored");
+    assert_eq!(
+        s.app.store.provider_account(business).await.unwrap(),
+        None,
+        "nothing stored"
+    );
 
     let (status, html) = s
-        .post("/app/settings/provider/connect", &[("account_sid", "not an id!"), ("auth_token", TOKEN)])
+        .post(
+            "/app/settings/provider/connect",
+            &[("account_sid", "not an id!"), ("auth_token", TOKEN)],
+        )
         .await;
     assert_eq!(status, 400, "{html}");
     assert!(html.contains("is not an account id"), "{html}");
@@ -146,7 +159,11 @@ async fn an_owner_connects_the_account_and_a_wrong_token_is_refused_with_the_pro
         (ACCOUNT, TOKEN)
     );
     let lists = s.fake.requests_to(Method::GET, "/IncomingPhoneNumbers.json");
-    assert!(lists.iter().all(|r| r.path == format!("/2010-04-01/Accounts/{ACCOUNT}/IncomingPhoneNumbers.json")));
+    assert!(
+        lists
+            .iter()
+            .all(|r| r.path == format!("/2010-04-01/Accounts/{ACCOUNT}/IncomingPhoneNumbers.json"))
+    );
     assert_eq!(lists.iter().filter(|r| r.status == 401).count(), 1, "one refused check");
     let (_, settings) = page(&s.app, &s.owner, "/app/settings").await;
     assert!(settings.contains(r#"<a href="/app/settings/provider">"#), "{settings}");
@@ -163,11 +180,17 @@ async fn an_owner_searches_by_area_code_and_buys_a_number_that_is_then_tracked(e
     let (status, html) = page(&s.app, &s.owner, &format!("{PAGE}?country=US&area_code=41")).await;
     assert_eq!(status, 400, "{html}");
     assert!(html.contains("is not an area code"), "{html}");
-    assert!(s.fake.requests_to(Method::GET, "/Local.json").is_empty(), "nothing asked");
+    assert!(
+        s.fake.requests_to(Method::GET, "/Local.json").is_empty(),
+        "nothing asked"
+    );
 
     let (status, html) = page(&s.app, &s.owner, &format!("{PAGE}?country=us&area_code=415")).await;
     assert_eq!(status, 200, "{html}");
-    assert!(html.contains("+14155550123") && html.contains("San Francisco, CA"), "{html}");
+    assert!(
+        html.contains("+14155550123") && html.contains("San Francisco, CA"),
+        "{html}"
+    );
     let searched = s.fake.requests_to(Method::GET, "/Local.json");
     assert_eq!(searched.len(), 1);
     assert_eq!(
@@ -179,7 +202,10 @@ async fn an_owner_searches_by_area_code_and_buys_a_number_that_is_then_tracked(e
 
     let site = s.site();
     let (status, html) = s
-        .post("/app/settings/provider/buy", &[("number", "+14155550123"), ("site", &site)])
+        .post(
+            "/app/settings/provider/buy",
+            &[("number", "+14155550123"), ("site", &site)],
+        )
         .await;
     assert_eq!(status, 200, "{html}");
     assert!(html.contains("+14155550123 is bought"), "{html}");
@@ -224,11 +250,18 @@ async fn an_owner_searches_by_area_code_and_buys_a_number_that_is_then_tracked(e
     assert_eq!(status, 200, "the status callback is signed over the URL set: {answer}");
 
     let (status, html) = s
-        .post("/app/settings/provider/buy", &[("number", "+14155550123"), ("site", &site)])
+        .post(
+            "/app/settings/provider/buy",
+            &[("number", "+14155550123"), ("site", &site)],
+        )
         .await;
     assert_eq!(status, 400, "{html}");
     assert!(html.contains("is already set up"), "{html}");
-    assert_eq!(s.fake.requests_to(Method::POST, "/IncomingPhoneNumbers.json").len(), 1, "not bought twice");
+    assert_eq!(
+        s.fake.requests_to(Method::POST, "/IncomingPhoneNumbers.json").len(),
+        1,
+        "not bought twice"
+    );
     s.app.finish().await;
 }
 
@@ -237,18 +270,26 @@ async fn an_owner_attaches_a_number_the_account_holds(engine: Engine) {
     s.connect().await;
     let site = s.site();
     let (status, html) = s
-        .post("/app/settings/provider/attach", &[("number", "+14155550100"), ("site", &site)])
+        .post(
+            "/app/settings/provider/attach",
+            &[("number", "+14155550100"), ("site", &site)],
+        )
         .await;
     assert_eq!(status, 400, "{html}");
     assert!(html.contains("does not hold +14155550100"), "{html}");
 
     let (status, html) = s
-        .post("/app/settings/provider/attach", &[("number", "+14155550199"), ("site", &site)])
+        .post(
+            "/app/settings/provider/attach",
+            &[("number", "+14155550199"), ("site", &site)],
+        )
         .await;
     assert_eq!(status, 200, "{html}");
     assert!(html.contains("+14155550199 is attached"), "{html}");
     let sid = format!("PN{}", "1".repeat(32));
-    let updated = s.fake.requests_to(Method::POST, &format!("/IncomingPhoneNumbers/{sid}.json"));
+    let updated = s
+        .fake
+        .requests_to(Method::POST, &format!("/IncomingPhoneNumbers/{sid}.json"));
     assert_eq!(updated.len(), 1);
     assert_eq!(updated[0].status, 200);
     assert_eq!(
@@ -260,7 +301,10 @@ async fn an_owner_attaches_a_number_the_account_holds(engine: Engine) {
     let form = updated[0].form();
     let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     assert_eq!(field("VoiceUrl"), Some(format!("{base}/twilio/voice")));
-    assert_eq!(field("StatusCallback"), Some(format!("{base}/twilio/status?number=%2B14155550199")));
+    assert_eq!(
+        field("StatusCallback"),
+        Some(format!("{base}/twilio/status?number=%2B14155550199"))
+    );
     assert_eq!(field("SmsUrl"), Some(format!("{base}/twilio/sms")));
     assert_eq!(field("PhoneNumber"), None, "an update names the number by its path");
     let tracked = s.tracked("+14155550199").await.expect("tracked");
@@ -275,11 +319,16 @@ async fn a_provider_error_is_shown_with_its_message_and_nothing_is_tracked(engin
     s.connect().await;
     let site = s.site();
     let (status, html) = s
-        .post("/app/settings/provider/buy", &[("number", "+14155550777"), ("site", &site)])
+        .post(
+            "/app/settings/provider/buy",
+            &[("number", "+14155550777"), ("site", &site)],
+        )
         .await;
     assert_eq!(status, 400, "{html}");
     assert!(
-        html.contains("the provider refused to sell +14155550777: PhoneNumber +14155550777 is not available (error 21422)"),
+        html.contains(
+            "the provider refused to sell +14155550777: PhoneNumber +14155550777 is not available (error 21422)"
+        ),
         "{html}"
     );
     assert!(s.tracked("+14155550777").await.is_none());
@@ -293,7 +342,11 @@ async fn a_provider_error_is_shown_with_its_message_and_nothing_is_tracked(engin
         )
         .await;
     assert_eq!(status, 404, "another business's site");
-    assert_eq!(s.fake.requests_to(Method::POST, "/IncomingPhoneNumbers.json").len(), 1, "not bought");
+    assert_eq!(
+        s.fake.requests_to(Method::POST, "/IncomingPhoneNumbers.json").len(),
+        1,
+        "not bought"
+    );
     s.app.finish().await;
 }
 
@@ -320,7 +373,11 @@ async fn a_form_without_its_token_is_refused_and_an_operator_gets_404(engine: En
         &s.app,
         &operator,
         "/app/settings/provider/connect",
-        &[("csrf", &csrf_of(&html)), ("account_sid", ACCOUNT), ("auth_token", TOKEN)],
+        &[
+            ("csrf", &csrf_of(&html)),
+            ("account_sid", ACCOUNT),
+            ("auth_token", TOKEN),
+        ],
     )
     .await;
     assert_eq!(response.status(), 404);

@@ -45,11 +45,13 @@ impl ProviderAccountStore for SqlStore {
     }
 
     async fn provider_account(&self, business: BusinessId) -> StoreResult<Option<ProviderAccount>> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM provider_accounts WHERE business_id = $1"))
-            .bind(business.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM provider_accounts WHERE business_id = $1"
+        ))
+        .bind(business.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
         row.as_ref().map(account).transpose()
     }
 }

@@ -102,7 +102,11 @@ async fn show(
     Query(query): Query<SearchQuery>,
 ) -> Result<Response, ApiError> {
     let mut view = View {
-        country: if query.country.trim().is_empty() { "US".into() } else { query.country.clone() },
+        country: if query.country.trim().is_empty() {
+            "US".into()
+        } else {
+            query.country.clone()
+        },
         area_code: query.area_code.clone(),
         ..View::default()
     };
@@ -110,7 +114,10 @@ async fn show(
         return page(&state, &owner, view, StatusCode::OK).await;
     }
     let search = IsoCountry::parse(&query.country).and_then(|country| {
-        let area = Some(query.area_code.trim()).filter(|a| !a.is_empty()).map(AreaCode::parse).transpose()?;
+        let area = Some(query.area_code.trim())
+            .filter(|a| !a.is_empty())
+            .map(AreaCode::parse)
+            .transpose()?;
         NumberSearch::new(country, area)
     });
     let outcome = match search {
@@ -125,7 +132,11 @@ async fn show(
                     .map(|n| Offer {
                         number: n.number.to_string(),
                         name: n.friendly_name,
-                        place: [n.locality, n.region].into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(", "),
+                        place: [n.locality, n.region]
+                            .into_iter()
+                            .filter(|p| !p.is_empty())
+                            .collect::<Vec<_>>()
+                            .join(", "),
                     })
                     .collect(),
             );
@@ -147,7 +158,10 @@ async fn connect(
     Form(form): Form<ConnectForm>,
 ) -> Result<Response, ApiError> {
     owner.check_post(&state, &headers, &form.csrf)?;
-    let outcome = match (AccountSid::parse(&form.account_sid), parse_auth_token(form.auth_token.trim())) {
+    let outcome = match (
+        AccountSid::parse(&form.account_sid),
+        parse_auth_token(form.auth_token.trim()),
+    ) {
         (Ok(sid), Ok(token)) => ProviderNumbers::of(&state).connect(owner.business, sid, token).await,
         (Err(invalid), _) | (_, Err(invalid)) => Err(invalid.into()),
     };
@@ -172,7 +186,12 @@ async fn connect(
 }
 
 /// `POST /app/settings/provider/buy`.
-async fn buy(state: State<AppState>, owner: Owner, headers: HeaderMap, form: Form<NumberForm>) -> Result<Response, ApiError> {
+async fn buy(
+    state: State<AppState>,
+    owner: Owner,
+    headers: HeaderMap,
+    form: Form<NumberForm>,
+) -> Result<Response, ApiError> {
     number_action(state, owner, headers, form, Action::Buy).await
 }
 
