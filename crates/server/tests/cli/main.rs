@@ -11,6 +11,7 @@ mod outbox;
 #[cfg(unix)]
 mod permissions;
 mod prompts;
+mod provider;
 mod setup;
 mod sim;
 mod storage;
