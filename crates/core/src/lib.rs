@@ -25,6 +25,7 @@ pub mod net;
 pub mod outbox;
 pub mod phone;
 pub mod provider;
+pub mod provider_account;
 pub mod reply;
 pub mod routing;
 pub mod secret;

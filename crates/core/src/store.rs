@@ -494,6 +494,7 @@ pub trait Store:
     + crate::conversion::ConversionStore
     + crate::interaction::InteractionStore
     + crate::access::AccessStore
+    + crate::provider_account::ProviderAccountStore
     + HealthStore
     + Send
     + Sync
@@ -517,6 +518,7 @@ impl<T> Store for T where
         + crate::conversion::ConversionStore
         + crate::interaction::InteractionStore
         + crate::access::AccessStore
+        + crate::provider_account::ProviderAccountStore
         + HealthStore
         + Send
         + Sync

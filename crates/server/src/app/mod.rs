@@ -11,6 +11,7 @@ pub mod error;
 pub mod integrations;
 pub mod leads;
 pub mod people;
+pub mod provider_numbers;
 pub mod replies;
 pub mod routing;
 pub mod routing_rules;

@@ -8,11 +8,13 @@ use url::Url;
 
 mod exports;
 mod integrations;
+mod provider;
 mod routing;
 mod tenants;
 
 pub use exports::*;
 pub use integrations::*;
+pub use provider::*;
 pub use routing::*;
 pub use tenants::*;
 
@@ -79,6 +81,10 @@ pub enum Command {
     /// Tracking numbers.
     #[command(subcommand)]
     Number(NumberCommand),
+    /// The provider account: connect it, list its numbers, search, buy or attach one (with
+    /// its webhooks set through the provider's API).
+    #[command(subcommand)]
+    Provider(ProviderCommand),
     /// Destinations: operators' and departments' numbers calls are forwarded to.
     #[command(subcommand)]
     Destination(DestinationCommand),

@@ -9,6 +9,7 @@ mod migrate;
 mod numbers;
 mod outbox;
 mod people;
+mod provider;
 mod routes;
 mod serve;
 pub(crate) mod sim;
@@ -104,6 +105,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => people::user(&open_store(&config, false).await?, &config, cmd).await,
         Command::Site(cmd) => sites::site(&open_store(&config, false).await?, &config, cmd).await,
         Command::Number(cmd) => numbers::number(&open_store(&config, false).await?, cmd).await,
+        Command::Provider(cmd) => provider::provider(&open_store(&config, false).await?, &config, cmd).await,
         Command::Destination(cmd) => numbers::destination(&open_store(&config, false).await?, cmd).await,
         Command::ApiKey(cmd) => people::api_key(&open_store(&config, false).await?, cmd).await,
         Command::Route(cmd) => routes::route(&open_store(&config, false).await?, cmd).await,

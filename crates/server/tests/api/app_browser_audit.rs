@@ -80,6 +80,7 @@ const PAGES: &[AppPage] = &[
     page("/app/settings/integrations", Who::Owners),
     page("/app/settings/users", Who::Owners),
     page("/app/settings/api-keys", Who::Owners),
+    page("/app/settings/provider", Who::Owners),
 ];
 
 /// The widths audited: a desktop's and a phone's (CSS pixels), named for the screenshots.

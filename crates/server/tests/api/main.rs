@@ -38,6 +38,8 @@ mod outbox_events;
 mod pbx;
 mod people;
 mod prompts;
+mod provider_fake;
+mod provider_numbers;
 mod routing;
 mod sandbox_ga4;
 mod settings_access;

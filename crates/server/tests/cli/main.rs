@@ -13,6 +13,7 @@ mod people;
 #[cfg(unix)]
 mod permissions;
 mod prompts;
+mod provider;
 mod setup;
 mod sim;
 mod storage;

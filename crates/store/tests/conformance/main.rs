@@ -17,6 +17,7 @@ mod interactions;
 mod leads;
 mod numbers;
 mod outbox;
+mod provider_accounts;
 mod schema;
 mod sessions;
 mod setup_changes;

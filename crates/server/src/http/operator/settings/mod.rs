@@ -7,6 +7,7 @@ mod destinations;
 mod form;
 mod integrations;
 mod numbers;
+mod provider;
 mod routing;
 mod site_form;
 mod sites;
@@ -57,6 +58,7 @@ pub fn router() -> Router<AppState> {
         .route("/app/settings/users/{id}/remove", post(users::remove))
         .route("/app/settings/api-keys", get(api_keys::list).post(api_keys::create))
         .route("/app/settings/api-keys/{id}/revoke", post(api_keys::revoke))
+        .merge(provider::router())
 }
 
 /// One row of an overview table: a name and what else identifies it.
@@ -80,6 +82,8 @@ struct Part {
 struct SettingsPage {
     header: Header,
     parts: Vec<Part>,
+    /// The pages that change settings: a path and what it is for.
+    pages: Vec<(&'static str, &'static str)>,
 }
 
 /// `GET /app/settings`.
@@ -211,6 +215,10 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
     Ok(render(&SettingsPage {
         header: Header::of(&state, &owner, Section::Settings).await?,
         parts,
+        pages: vec![(
+            "/app/settings/provider",
+            "Provider numbers: connect the Twilio account, buy a number or attach one it holds",
+        )],
     }))
 }
 

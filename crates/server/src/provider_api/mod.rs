@@ -1,8 +1,13 @@
-//! The provider's REST API (Twilio-compatible): placing outbound calls. HTTP Basic with the
+//! The provider's REST API (Twilio-compatible): placing outbound calls, fetching recordings,
+//! and the account's numbers (list, search, buy, set webhooks). HTTP Basic with the
 //! account id and auth token, form-encoded, with a timeout; the base URL is configurable so
 //! that tests and other providers can stand in (https only, checked when the configuration is
 //! loaded). The client is [`crate::egress::client`]: a redirect is not followed, so the auth
 //! token and the form go to the configured API and nowhere else.
+
+mod numbers;
+
+pub use numbers::{ApiFailure, AvailableNumber, Credentials, OwnedNumber, Webhooks};
 
 use leadline_core::tenant::TrackingNumber;
 use std::time::Duration;
