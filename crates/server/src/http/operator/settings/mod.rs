@@ -36,6 +36,8 @@ struct Item {
 /// One kind of object the business sets up, with the ones it has.
 struct Part {
     title: &'static str,
+    /// The page that manages this kind, when there is one.
+    manage: Option<&'static str>,
     /// What the part is for, shown when the business has none yet.
     empty: &'static str,
     items: Vec<Item>,
@@ -64,6 +66,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
     let parts = vec![
         Part {
             title: "Sites",
+            manage: None,
             empty: "No site yet: a site is a web site whose visitors are shown extensions.",
             items: sites
                 .iter()
@@ -75,6 +78,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
         },
         Part {
             title: "Tracking numbers",
+            manage: None,
             empty: "No tracking number yet: callers dial it and key the extension shown to them.",
             items: numbers
                 .iter()
@@ -91,6 +95,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
         },
         Part {
             title: "Destinations",
+            manage: None,
             empty: "No destination yet: calls are forwarded to a destination's phone.",
             items: store
                 .list_destinations(business)
@@ -107,6 +112,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
         },
         Part {
             title: "Users",
+            manage: Some("/app/settings/users"),
             empty: "No user yet.",
             items: store
                 .list_users(business)
@@ -120,6 +126,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
         },
         Part {
             title: "API keys",
+            manage: Some("/app/settings/api-keys"),
             empty: "No API key yet: programs use one to read leads and record sales.",
             items: store
                 .list_api_keys(business)
@@ -136,6 +143,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
         },
         Part {
             title: "Integrations",
+            manage: None,
             empty: "No integration yet: events reach GA4, the CRM or a webhook through one.",
             items: store
                 .integrations(business)

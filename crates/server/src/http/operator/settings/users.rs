@@ -114,13 +114,13 @@ pub struct InviteForm {
 }
 
 /// The form read into an invitation, or the draft with each field's reason.
-fn parse_invite(form: &InviteForm) -> Result<Invite, InviteDraft> {
+fn parse_invite(form: &InviteForm) -> Result<Invite, Box<InviteDraft>> {
     let name = Name::parse_as("user name", &form.name);
     let email = Email::parse(&form.email);
     let role = Role::parse(&form.role);
     match (name, email, role) {
         (Ok(name), Ok(email), Ok(role)) => Ok(Invite { email, name, role }),
-        (name, email, role) => Err(InviteDraft {
+        (name, email, role) => Err(Box::new(InviteDraft {
             name: form.name.clone(),
             email: form.email.clone(),
             role: form.role.clone(),
@@ -128,7 +128,7 @@ fn parse_invite(form: &InviteForm) -> Result<Invite, InviteDraft> {
             email_error: email.err().map(|e| e.reason),
             role_error: role.err().map(|e| e.reason),
             error: None,
-        }),
+        })),
     }
 }
 
@@ -145,7 +145,7 @@ pub async fn invite(
         Err(draft) => {
             let shown = Shown {
                 status: StatusCode::BAD_REQUEST,
-                draft,
+                draft: *draft,
                 ..Shown::ok()
             };
             return page(&state, &owner, shown).await;
