@@ -146,6 +146,9 @@ pub struct Call {
     pub status: String,
     pub outcome: Option<CallOutcome>,
     pub answered_by: Option<String>,
+    /// The name of the destination that answered, kept on the call when it answered (so that
+    /// it stays when the destination is renamed or removed).
+    pub answered_by_name: Option<String>,
     pub duration_seconds: Option<u32>,
     pub recording_url: Option<String>,
     /// Labels put on the call (by a PBX, later by operators), each once, sorted.

@@ -160,6 +160,9 @@ pub struct NewSale {
     pub profit_minor: i64,
     /// The call the sale came from, by record ref, when known.
     pub call_ref: Option<u64>,
+    /// The form (submission) the sale came from, by message id, when known; a sale is for
+    /// one call or one form, never both.
+    pub form: Option<crate::form::MessageId>,
     /// How the cost was found, when Leadline computed it ("7 call minutes × 0.50").
     pub cost_basis: Option<String>,
 }
@@ -206,6 +209,9 @@ impl LeadChange {
             }
             Self::Sale(sale) if sale.revenue_minor < 0 || sale.cost_minor < 0 => {
                 Err(Invalid::new("sale", "revenue and cost cannot be negative"))
+            }
+            Self::Sale(sale) if sale.call_ref.is_some() && sale.form.is_some() => {
+                Err(Invalid::new("sale", "is for one call or one form, not both"))
             }
             _ => Ok(()),
         }
@@ -318,6 +324,14 @@ pub struct LeadFilter {
     pub before: Option<LeadId>,
 }
 
+/// What a filter finds over all its pages: how many leads, and their sales summed in each
+/// currency (never converted or added across currencies), sorted by currency.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeadSummary {
+    pub count: u64,
+    pub totals: Vec<Totals>,
+}
+
 /// One page of leads, newest first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LeadPage {
@@ -374,8 +388,18 @@ mod tests {
             cost_minor: 0,
             profit_minor: -1,
             call_ref: None,
+            form: None,
             cost_basis: None,
         };
-        assert!(LeadChange::Sale(sale).validate().is_err());
+        assert!(LeadChange::Sale(sale.clone()).validate().is_err());
+        let both = NewSale {
+            revenue_minor: 1,
+            profit_minor: 1,
+            call_ref: Some(1000),
+            form: Some(crate::form::MessageId::generate()),
+            ..sale
+        };
+        let refused = LeadChange::Sale(both).validate().unwrap_err().to_string();
+        assert!(refused.contains("one call or one form"), "{refused}");
     }
 }

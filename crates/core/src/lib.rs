@@ -14,6 +14,7 @@ pub mod event;
 pub mod fields;
 pub mod form;
 pub mod ids;
+pub mod interaction;
 pub mod keypad;
 pub mod lead;
 pub mod login_throttle;

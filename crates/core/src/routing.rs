@@ -117,6 +117,31 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// "when source=google and hours mon-fri 09:00-17:00, ring +1… then +1…".
+    pub fn describe(&self) -> String {
+        let conditions: Vec<String> = self
+            .conditions
+            .iter()
+            .map(|c| match c {
+                Condition::Source(v) => format!("source={v}"),
+                Condition::Medium(v) => format!("medium={v}"),
+                Condition::Campaign(v) => format!("campaign={v}"),
+                Condition::Keyword(v) => format!("keyword~{v}"),
+                Condition::Var { name, value } => format!("{name}={value}"),
+                Condition::Extension(v) => format!("extension={v}"),
+                Condition::Hours(h) => format!("hours {h}"),
+            })
+            .collect();
+        let when = if conditions.is_empty() {
+            "always".to_owned()
+        } else {
+            format!("when {}", conditions.join(" and "))
+        };
+        let numbers: Vec<String> = self.destinations.iter().map(ToString::to_string).collect();
+        let joiner = if self.in_turn { " then " } else { " and " };
+        format!("{when}, ring {}", numbers.join(joiner))
+    }
+
     /// Checks that the rule rings someone (at most ten at once).
     pub fn validate(&self) -> Result<(), Invalid> {
         if self.destinations.is_empty() || self.destinations.len() > 10 {
@@ -124,6 +149,22 @@ impl Rule {
         }
         Ok(())
     }
+}
+
+/// A rule as stored, with the id that names it within its business.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRule {
+    pub id: i64,
+    pub rule: Rule,
+}
+
+/// Which way a rule moves in its site's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Move {
+    /// Tried one place sooner.
+    Earlier,
+    /// Tried one place later.
+    Later,
 }
 
 /// What is known about a call when it is routed.
@@ -151,6 +192,17 @@ impl Condition {
     }
 }
 
+/// The numbers a call may ring, in the business's order: its destinations that are not
+/// disabled (a departed employee's phone stays quiet). Rules that name a destination left
+/// out here skip it.
+pub fn ringable(destinations: &[crate::tenant::Destination]) -> Vec<String> {
+    destinations
+        .iter()
+        .filter(|d| !d.disabled)
+        .map(|d| d.number.to_string())
+        .collect()
+}
+
 /// The first rule whose conditions all hold.
 pub fn choose<'r>(rules: &'r [Rule], facts: &Facts<'_>) -> Option<&'r Rule> {
     rules.iter().find(|rule| rule.conditions.iter().all(|c| c.holds(facts)))
@@ -171,6 +223,27 @@ mod tests {
             destinations: vec![E164::parse(number).unwrap()],
             in_turn: false,
         }
+    }
+
+    #[test]
+    fn a_disabled_destination_is_never_rung() {
+        let destination = |number: &str, disabled: bool| crate::tenant::Destination {
+            id: crate::DestinationId(1),
+            business_id: crate::BusinessId(1),
+            name: crate::names::Name::parse_as("name", "Desk").unwrap(),
+            number: E164::parse(number).unwrap(),
+            department: None,
+            user_id: None,
+            disabled,
+            created_at: chrono::Utc::now(),
+        };
+        let all = [
+            destination("+12025550111", false),
+            destination("+12025550112", true),
+            destination("+12025550113", false),
+        ];
+        assert_eq!(ringable(&all), vec!["+12025550111", "+12025550113"]);
+        assert!(ringable(&all[1..2]).is_empty());
     }
 
     #[test]

@@ -178,6 +178,20 @@ impl SiteSettings {
         serde_json::from_str(json).map_err(|e| Invalid::new("site settings", e.to_string()))
     }
 
+    /// Checks the rules between values: codes idle at least a minute and at least one live
+    /// code. `Invalid::what` names the setting as the forms label it.
+    pub fn validate(&self) -> Result<(), Invalid> {
+        let at_least_one = [
+            ("idle minutes", self.idle_minutes),
+            ("click idle minutes", self.click_idle_minutes),
+            ("max live codes", self.max_live_codes),
+        ];
+        match at_least_one.into_iter().find(|(_, value)| *value == 0) {
+            Some((what, _)) => Err(Invalid::new(what, "it must be at least 1")),
+            None => Ok(()),
+        }
+    }
+
     /// The JSON document to store.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("site settings always serialise")
@@ -209,6 +223,21 @@ mod tests {
         assert_eq!(Currency::parse("JPY").unwrap().minor_digits(), 0);
         assert_eq!(Currency::parse("EUR").unwrap().minor_digits(), 2);
         assert!(Currency::parse("XYZ1").is_err());
+    }
+
+    #[test]
+    fn settings_need_a_minute_of_idle_time_and_a_live_code() {
+        assert!(SiteSettings::default().validate().is_ok());
+        let none_live = SiteSettings {
+            max_live_codes: 0,
+            ..SiteSettings::default()
+        };
+        assert_eq!(none_live.validate().unwrap_err().what, "max live codes");
+        let no_idle = SiteSettings {
+            idle_minutes: 0,
+            ..SiteSettings::default()
+        };
+        assert_eq!(no_idle.validate().unwrap_err().what, "idle minutes");
     }
 
     #[test]

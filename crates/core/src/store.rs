@@ -5,7 +5,7 @@
 use crate::call::{Call, CallKey, CallReport, NewCall};
 use crate::fields::FieldDef;
 use crate::form::{Attachment, NewSubmission, StoredName, Submission, TempId};
-use crate::lead::{Activity, Author, Lead, LeadChange, LeadFilter, LeadPage};
+use crate::lead::{Activity, Author, Lead, LeadChange, LeadFilter, LeadPage, LeadSummary};
 use crate::names::Name;
 use crate::names::Slug;
 use crate::net::{DomainName, Email};
@@ -13,11 +13,11 @@ use crate::routing::Rule;
 use crate::site::{SiteKey, SiteSettings};
 use crate::source::{NewSource, Source, SourceKey};
 use crate::tenant::{
-    ApiKey, Business, Destination, NewApiKey, NewBusiness, NewDestination, NewSite, NewTrackingNumber, NewUser, Site,
-    StoredApiKey, TrackingNumber, User, UserCredentials,
+    ApiKey, Business, Destination, NewApiKey, NewBusiness, NewDestination, NewSite, NewTrackingNumber, NewUser,
+    NumberEdit, Site, SiteEdit, StoredApiKey, TrackingNumber, User, UserCredentials,
 };
 use crate::visit::{CallIntent, CodePlan, LiveCode, NewVisit, PageView, PoolKey, Touch, Visit, VisitRef, VisitState};
-use crate::{ApiKeyId, BusinessId, E164, LeadId, NumberId, SiteId, UserId};
+use crate::{ApiKeyId, BusinessId, DestinationId, E164, LeadId, NumberId, SiteId, UserId};
 use async_trait::async_trait;
 
 /// Why a store call failed.
@@ -94,17 +94,32 @@ pub trait SiteStore {
     /// Creates a site with its domains in one transaction; `NotFound` for an unknown
     /// business, `Conflict` naming the domain when one is already some site's.
     async fn create_site(&self, new: &NewSite) -> StoreResult<Site>;
-    /// The site with this snippet key (public lookup).
+    /// The site with this snippet key (public lookup); a removed site is `NotFound`, a
+    /// disabled one is answered (with `disabled` set) for its owners to change.
     async fn site_by_key(&self, key: &SiteKey) -> StoreResult<Site>;
-    /// The site that serves this domain (public lookup).
+    /// The site that serves this domain (public lookup); a removed site has no domains.
     async fn site_by_domain(&self, domain: &DomainName) -> StoreResult<Site>;
     /// A site by id, for server-internal lookups that follow an authenticated request (a
-    /// signed provider request names a number, the number its sites).
+    /// signed provider request names a number, the number its sites). Removed sites too.
     async fn site_by_id(&self, id: SiteId) -> StoreResult<Site>;
-    /// A site of this business; `NotFound` when it is another business's.
+    /// A site of this business, removed ones too (their calls are still shown);
+    /// `NotFound` when it is another business's.
     async fn site(&self, business: BusinessId, id: SiteId) -> StoreResult<Site>;
-    /// The sites of a business, oldest first.
+    /// The sites of a business that are not removed, oldest first.
     async fn list_sites(&self, business: BusinessId) -> StoreResult<Vec<Site>>;
+    /// Changes a site of this business (name, domains, time zone, currency, settings) in one
+    /// transaction; `NotFound` when it is another business's or removed, `Conflict` naming
+    /// a domain that is another site's.
+    async fn edit_site(&self, business: BusinessId, id: SiteId, edit: &SiteEdit) -> StoreResult<Site>;
+    /// Disables (no visits registered) or enables again a site of this business; `NotFound`
+    /// when it is another business's or removed.
+    async fn set_site_disabled(&self, business: BusinessId, id: SiteId, disabled: bool) -> StoreResult<Site>;
+    /// Removes a site of this business: it is kept for its calls, leads and submissions, but
+    /// hidden from lists, its domains freed and its snippet key unknown. `Conflict` while a
+    /// number serves it and no other site (remove the number or point it elsewhere first);
+    /// a number that serves other sites too stops serving this one. `NotFound` when it is
+    /// another business's or already removed.
+    async fn remove_site(&self, business: BusinessId, id: SiteId) -> StoreResult<()>;
     /// Sets the hash of the site's secret (for the returning-visitor lookup), replacing any
     /// earlier one; `NotFound` when the site is another business's.
     async fn set_site_secret(&self, business: BusinessId, id: SiteId, secret_hash: &str) -> StoreResult<()>;
@@ -123,14 +138,26 @@ pub trait SiteStore {
 #[async_trait]
 pub trait NumberStore {
     /// Creates a number serving the given sites; `Conflict` when the number exists,
-    /// `NotFound` when a site does not.
+    /// `NotFound` when a site does not (or is removed). A removed number with the same E.164
+    /// text is set up again (same row, so its old calls stay with it) with the new account,
+    /// token and sites.
     async fn create_number(&self, new: &NewTrackingNumber) -> StoreResult<TrackingNumber>;
-    /// The number with this E.164 text (the provider's `To`).
+    /// The number with this E.164 text (the provider's `To`); a removed one is `NotFound`.
     async fn number_by_e164(&self, number: &E164) -> StoreResult<TrackingNumber>;
-    /// The numbers serving at least one site of this business.
+    /// The numbers (not removed) serving at least one site of this business.
     async fn list_numbers(&self, business: BusinessId) -> StoreResult<Vec<TrackingNumber>>;
-    /// The number a site shows its visitors: the oldest one serving it, if any.
+    /// The number a site shows its visitors: the oldest one (not removed) serving it, if any.
     async fn number_for_site(&self, site: SiteId) -> StoreResult<Option<TrackingNumber>>;
+    /// A number (not removed) serving a site of this business; `NotFound` otherwise.
+    async fn number(&self, business: BusinessId, id: NumberId) -> StoreResult<TrackingNumber>;
+    /// Changes a number of this business in one transaction: its account, its token when a
+    /// new one is given, and which of the business's sites it serves (sites of other
+    /// businesses stay). `NotFound` when it is not the business's or a site is not.
+    async fn edit_number(&self, business: BusinessId, id: NumberId, edit: &NumberEdit) -> StoreResult<TrackingNumber>;
+    /// Removes a number from this business: when it serves only this business's sites it is
+    /// archived (its webhooks then answer as for an unknown number; its calls are kept),
+    /// else it stops serving this business's sites. `NotFound` when it is not the business's.
+    async fn remove_number(&self, business: BusinessId, id: NumberId) -> StoreResult<()>;
 }
 
 /// Visits and the extension codes they hold. Allocation is atomic per pool on every engine:
@@ -177,10 +204,26 @@ pub trait VisitStore {
 #[async_trait]
 pub trait DestinationStore {
     /// Creates a destination; `NotFound` for an unknown business or a user of another
-    /// business, `Conflict` when the business already has this number.
+    /// business, `Conflict` when the business already has this number. A removed
+    /// destination with the same number is brought back with the new values, enabled.
     async fn create_destination(&self, new: &NewDestination) -> StoreResult<Destination>;
-    /// The destinations of a business, oldest first.
+    /// The destinations of a business that are not removed (disabled ones too), oldest first.
     async fn list_destinations(&self, business: BusinessId) -> StoreResult<Vec<Destination>>;
+    /// Changes a destination of `edit.business_id` (name, number, department, user);
+    /// `NotFound` when it is another business's or removed, or the user is another
+    /// business's; `Conflict` when another of its destinations has the number.
+    async fn edit_destination(&self, id: DestinationId, edit: &NewDestination) -> StoreResult<Destination>;
+    /// Disables (never rung) or enables again a destination of this business; `NotFound`
+    /// when it is another business's or removed.
+    async fn set_destination_disabled(
+        &self,
+        business: BusinessId,
+        id: DestinationId,
+        disabled: bool,
+    ) -> StoreResult<Destination>;
+    /// Removes a destination of this business: never rung, hidden from lists, kept for the
+    /// calls it answered. `NotFound` when it is another business's or already removed.
+    async fn remove_destination(&self, business: BusinessId, id: DestinationId) -> StoreResult<()>;
 }
 
 /// API keys, stored hashed.
@@ -271,6 +314,23 @@ pub trait RoutingStore {
     async fn add_routing_rule(&self, business: BusinessId, site: SiteId, rule: &Rule) -> StoreResult<()>;
     /// The site's rules, in the order they are tried.
     async fn routing_rules(&self, site: SiteId) -> StoreResult<Vec<Rule>>;
+    /// The rules of a site of the business, in order, with their ids; `NotFound` when the
+    /// site is another business's.
+    async fn site_routing_rules(
+        &self,
+        business: BusinessId,
+        site: SiteId,
+    ) -> StoreResult<Vec<crate::routing::StoredRule>>;
+    /// Removes a rule of the business; `NotFound` for another business's.
+    async fn remove_routing_rule(&self, business: BusinessId, id: i64) -> StoreResult<()>;
+    /// Swaps a rule of the business with its neighbour in the site's order (nothing at either
+    /// end); `NotFound` for another business's.
+    async fn move_routing_rule(
+        &self,
+        business: BusinessId,
+        id: i64,
+        direction: crate::routing::Move,
+    ) -> StoreResult<()>;
 }
 
 /// Leads, their submissions, activities and sales. Every lookup is scoped to a business:
@@ -291,6 +351,9 @@ pub trait LeadStore {
     async fn lead_by_visitor(&self, site: SiteId, visitor_key: &str) -> StoreResult<Lead>;
     /// One page of the business's leads, newest first.
     async fn list_leads(&self, business: BusinessId, filter: &LeadFilter) -> StoreResult<LeadPage>;
+    /// The count and the per-currency sales totals of every lead the filter finds (all its
+    /// pages: the cursor and the limit are ignored).
+    async fn lead_summary(&self, business: BusinessId, filter: &LeadFilter) -> StoreResult<LeadSummary>;
     /// Applies a change and records it as an activity by `author`, in one transaction.
     /// Custom fields are checked against the business's definitions; a sale's `call_ref`
     /// must name a call of this lead. Returns the lead as changed.
@@ -429,6 +492,7 @@ pub trait Store:
     + LeadStore
     + OutboxStore
     + crate::conversion::ConversionStore
+    + crate::interaction::InteractionStore
     + crate::access::AccessStore
     + HealthStore
     + Send
@@ -451,6 +515,7 @@ impl<T> Store for T where
         + LeadStore
         + OutboxStore
         + crate::conversion::ConversionStore
+        + crate::interaction::InteractionStore
         + crate::access::AccessStore
         + HealthStore
         + Send

@@ -95,6 +95,10 @@ pub struct Site {
     pub timezone: Timezone,
     pub currency: Currency,
     pub settings: SiteSettings,
+    /// Disabled by an owner: its snippet registers no visits; it can be enabled again.
+    pub disabled: bool,
+    /// Removed by an owner: hidden from lists and serving nothing, kept for its history.
+    pub removed: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -113,14 +117,46 @@ pub struct NewSite {
 impl NewSite {
     /// Checks the rules that span fields: at least one domain, none repeated.
     pub fn validate(&self) -> Result<(), Invalid> {
-        if self.domains.is_empty() {
-            return Err(Invalid::new("site", "give at least one domain"));
+        check_domains(&self.domains)
+    }
+}
+
+/// What an owner may change of a site: everything but its key (pages carry the key).
+#[derive(Debug, Clone)]
+pub struct SiteEdit {
+    pub name: Name,
+    pub domains: Vec<DomainName>,
+    pub timezone: Timezone,
+    pub currency: Currency,
+    pub settings: SiteSettings,
+}
+
+impl SiteEdit {
+    /// The site as it is, to change some of it.
+    pub fn of(site: &Site) -> Self {
+        Self {
+            name: site.name.clone(),
+            domains: site.domains.clone(),
+            timezone: site.timezone,
+            currency: site.currency,
+            settings: site.settings.clone(),
         }
-        let mut seen = std::collections::HashSet::new();
-        match self.domains.iter().find(|d| !seen.insert(*d)) {
-            Some(dup) => Err(Invalid::new("site", format!("domain {dup} is given twice"))),
-            None => Ok(()),
-        }
+    }
+
+    /// The same rules as a new site's: at least one domain, none repeated.
+    pub fn validate(&self) -> Result<(), Invalid> {
+        check_domains(&self.domains)
+    }
+}
+
+fn check_domains(domains: &[DomainName]) -> Result<(), Invalid> {
+    if domains.is_empty() {
+        return Err(Invalid::new("domains", "give at least one domain"));
+    }
+    let mut seen = std::collections::HashSet::new();
+    match domains.iter().find(|d| !seen.insert(*d)) {
+        Some(dup) => Err(Invalid::new("domains", format!("domain {dup} is given twice"))),
+        None => Ok(()),
     }
 }
 
@@ -216,14 +252,35 @@ pub struct NewTrackingNumber {
 impl NewTrackingNumber {
     /// Checks that the number serves at least one site, each named once.
     pub fn validate(&self) -> Result<(), Invalid> {
-        if self.site_ids.is_empty() {
-            return Err(Invalid::new("tracking number", "it must serve at least one site"));
-        }
-        let mut seen = std::collections::HashSet::new();
-        match self.site_ids.iter().find(|s| !seen.insert(**s)) {
-            Some(dup) => Err(Invalid::new("tracking number", format!("site {dup} is given twice"))),
-            None => Ok(()),
-        }
+        check_sites(&self.site_ids)
+    }
+}
+
+/// What an owner may change of a tracking number: its account, its auth token (only when a
+/// new one is given: the stored one is never shown) and the business's sites it serves
+/// (sites of other businesses it serves are kept).
+#[derive(Debug, Clone)]
+pub struct NumberEdit {
+    pub account_sid: AccountSid,
+    pub auth_token: Option<Secret>,
+    pub site_ids: Vec<SiteId>,
+}
+
+impl NumberEdit {
+    /// Checks that the number serves at least one site, each named once.
+    pub fn validate(&self) -> Result<(), Invalid> {
+        check_sites(&self.site_ids)
+    }
+}
+
+fn check_sites(site_ids: &[SiteId]) -> Result<(), Invalid> {
+    if site_ids.is_empty() {
+        return Err(Invalid::new("sites", "the number must serve at least one site"));
+    }
+    let mut seen = std::collections::HashSet::new();
+    match site_ids.iter().find(|s| !seen.insert(**s)) {
+        Some(dup) => Err(Invalid::new("sites", format!("site {dup} is given twice"))),
+        None => Ok(()),
     }
 }
 
@@ -236,10 +293,12 @@ pub struct Destination {
     pub number: E164,
     pub department: Option<Name>,
     pub user_id: Option<UserId>,
+    /// Disabled by an owner: never rung, until enabled again.
+    pub disabled: bool,
     pub created_at: DateTime<Utc>,
 }
 
-/// Input for a new destination. `user_id`, when given, must be a user of the same business.
+/// Input for a new destination, or a destination's new values when edited. `user_id`, when given, must be a user of the same business.
 #[derive(Debug, Clone)]
 pub struct NewDestination {
     pub business_id: BusinessId,

@@ -1,6 +1,7 @@
 //! Keyed digests under the install secret: the token that proves a browser registered a
 //! visit, and the daily digest that stands in for a visitor on cookie-less sites.
 
+use crate::BusinessId;
 use crate::secret::Secret;
 use crate::site::SiteKey;
 use crate::visit::VisitRef;
@@ -42,6 +43,27 @@ pub fn anonymous_digest(secret: &Secret, site: &SiteKey, ip: &str, user_agent: &
         .take(16)
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// The signature of a link to a call's recording, good until `until_s` (seconds since the
+/// epoch): base64url(HMAC-SHA256(secret, "recording", business, ref, until)).
+pub fn recording_link_signature(secret: &Secret, business: BusinessId, record_ref: u64, until_s: i64) -> String {
+    let (business, record_ref, until) = (business.0.to_string(), record_ref.to_string(), until_s.to_string());
+    URL_SAFE_NO_PAD.encode(mac(secret, &["recording", &business, &record_ref, &until]))
+}
+
+/// Whether a recording link is signed for this call of this business and still good at
+/// `now_s` (constant-time comparison).
+pub fn verify_recording_link(
+    secret: &Secret,
+    business: BusinessId,
+    record_ref: u64,
+    until_s: i64,
+    signature: &str,
+    now_s: i64,
+) -> bool {
+    let expected = recording_link_signature(secret, business, record_ref, until_s);
+    now_s <= until_s && expected.len() == signature.len() && bool::from(expected.as_bytes().ct_eq(signature.as_bytes()))
 }
 
 #[cfg(test)]
@@ -86,5 +108,34 @@ mod tests {
             anonymous_digest(&secret(), &site, "203.0.113.8", "Mozilla/5.0", "2026-11-28")
         );
         assert_eq!(today.len(), 32);
+    }
+
+    #[test]
+    fn a_recording_link_opens_only_its_call_of_its_business_until_it_expires() {
+        let signature = recording_link_signature(&secret(), BusinessId(1), 1042, 1_000);
+        assert!(verify_recording_link(
+            &secret(),
+            BusinessId(1),
+            1042,
+            1_000,
+            &signature,
+            1_000
+        ));
+        assert!(
+            !verify_recording_link(&secret(), BusinessId(1), 1042, 1_000, &signature, 1_001),
+            "expired"
+        );
+        assert!(
+            !verify_recording_link(&secret(), BusinessId(2), 1042, 1_000, &signature, 10),
+            "another business"
+        );
+        assert!(
+            !verify_recording_link(&secret(), BusinessId(1), 1043, 1_000, &signature, 10),
+            "another call"
+        );
+        assert!(
+            !verify_recording_link(&secret(), BusinessId(1), 1042, 2_000, &signature, 10),
+            "a later expiry"
+        );
     }
 }

@@ -10,20 +10,18 @@ use leadline::config::Config;
 use leadline::launch::{Application, Options};
 use leadline_core::E164;
 use leadline_core::call::{Call, CallKey, CallOutcome, MatchedBy};
-use leadline_core::names::{Name, Slug};
-use leadline_core::net::DomainName;
 use leadline_core::provider::CallSid;
-use leadline_core::secret::{Secret, random_token};
-use leadline_core::site::{Currency, SiteKey, SiteSettings, Timezone};
-use leadline_core::store::{BusinessStore, CallStore, DestinationStore, NumberStore, SiteStore, VisitStore};
-use leadline_core::tenant::{AccountSid, NewBusiness, NewDestination, NewSite, NewTrackingNumber, Site};
+use leadline_core::store::{CallStore, NumberStore, VisitStore};
+use leadline_core::tenant::Site;
 use leadline_store::{DatabaseUrl, OpenOptions, SqlStore};
-use sqlx::{Connection, Executor, PgConnection};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
+
+#[path = "support/mod.rs"]
+mod support;
 
 const POSTGRES_ENV: &str = "LEADLINE_TEST_POSTGRES_URL";
 const AUTH_TOKEN: &str = "0123456789abcdef0123";
@@ -77,16 +75,7 @@ fn main() {
 
 /// Runs on a new PostgreSQL database, dropped afterwards even when something panics.
 async fn on_postgres(admin_url: &str, plan: Phases) -> Vec<String> {
-    let mut admin = PgConnection::connect(admin_url).await.expect("PostgreSQL answers");
-    let name = format!("leadline_bench_voice_{}", random_token(8).to_lowercase());
-    let create = format!("CREATE DATABASE \"{name}\"");
-    admin.execute(create.as_str()).await.expect("create database");
-    let mut url = url::Url::parse(admin_url).expect("valid PostgreSQL URL");
-    url.set_path(&name);
-    let outcome = tokio::spawn(run(DatabaseUrl::parse(url.as_str()).expect("database url"), plan)).await;
-    let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-    admin.execute(drop.as_str()).await.expect("drop database");
-    outcome.unwrap_or_else(|failed| std::panic::resume_unwind(failed.into_panic()))
+    support::on_new_postgres(admin_url, "voice", move |url| run(url, plan)).await
 }
 
 /// One engine: seed, start the server, register the visits, run the calls, check, print.
@@ -111,7 +100,7 @@ async fn run(url: DatabaseUrl, plan: Phases) -> Vec<String> {
         ..OpenOptions::default()
     };
     let store = SqlStore::open_and_migrate(&url, &options).await.expect("open");
-    let site = seed(&store).await;
+    let site = support::seed(&store, TRACKING, AUTH_TOKEN).await;
     let config = Config {
         secret_key: Some("a benchmark install secret, long enough".into()),
         ..config
@@ -205,46 +194,6 @@ async fn phase(
         }
     }
     (samples, timer.elapsed().as_secs_f64())
-}
-
-/// A business with one site, its tracking number and two destinations.
-async fn seed(store: &SqlStore) -> Site {
-    let name = |n: &str| Name::parse_as("name", n).expect("name");
-    let new = NewBusiness {
-        slug: Slug::parse("acme").expect("slug"),
-        name: name("Acme"),
-    };
-    let business = store.create_business(&new).await.expect("business");
-    let site = NewSite {
-        business_id: business.id,
-        name: name("Acme site"),
-        key: SiteKey::generate(),
-        domains: vec![DomainName::parse("localhost").expect("domain")],
-        timezone: Timezone::parse("America/New_York").expect("timezone"),
-        currency: Currency::parse("USD").expect("currency"),
-        settings: SiteSettings::default(),
-    };
-    let site = store.create_site(&site).await.expect("site");
-    let number = NewTrackingNumber {
-        number: E164::parse(TRACKING).expect("number"),
-        provider: leadline_core::tenant::Provider::Twilio,
-        account_sid: AccountSid::parse("AC1").expect("account"),
-        auth_token: Secret::new(AUTH_TOKEN),
-        site_ids: vec![site.id],
-    };
-    store.create_number(&number).await.expect("tracking number");
-    for (person, phone) in [("Ann", "+12025550111"), ("Ben", "+12025550112")] {
-        let number = E164::parse(phone).expect("number");
-        let new = NewDestination {
-            business_id: business.id,
-            name: name(person),
-            number,
-            department: None,
-            user_id: None,
-        };
-        store.create_destination(&new).await.expect("destination");
-    }
-    site
 }
 
 /// The benchmark's side of the wire: one client (its connections reused) and the server's URL.

@@ -111,6 +111,11 @@ impl Application {
         let app = router(state.clone(), Limits::from_config(config), options.extra_routes);
         let grace = Duration::from_secs(config.shutdown_grace_seconds);
         let connections = crate::web::connections::Settings::from_config(config);
+        let closing = state.closing.clone();
+        let shutdown = async move {
+            shutdown.await;
+            closing.cancel();
+        };
         let http = tokio::spawn(server::serve(listener, app, connections, shutdown, grace));
         Ok(Self {
             address,

@@ -71,3 +71,34 @@ impl ProviderApi {
             .ok_or_else(|| anyhow::anyhow!("the provider's answer has no call sid"))
     }
 }
+
+/// The most of a recording Leadline passes on (an hour of MP3 is about 30 MB).
+pub const MAX_RECORDING_BYTES: u64 = 100 * 1024 * 1024;
+
+impl ProviderApi {
+    /// Asks for a call's recording at `link`. The account's credentials go only to the
+    /// provider's own API (the link's origin is the API's), which is also asked for MP3; a link
+    /// elsewhere (a PBX's) is fetched as it is, without them.
+    pub async fn recording(&self, from: &TrackingNumber, link: &str) -> anyhow::Result<reqwest::Response> {
+        let mut url = Url::parse(link)?;
+        let ours = url.origin() == self.base.origin();
+        if ours && !url.path().rsplit('/').next().unwrap_or("").contains('.') {
+            url.set_path(&format!("{}.mp3", url.path()));
+        }
+        let mut request = self.client.get(url);
+        if ours {
+            request = request.basic_auth(from.account_sid.as_str(), Some(from.auth_token.expose()));
+        }
+        let response = request.send().await.map_err(|e| match crate::egress::refusal(&e) {
+            Some(refused) => anyhow::anyhow!("the recording: {refused}"),
+            None => e.into(),
+        })?;
+        if !response.status().is_success() {
+            anyhow::bail!("the recording's host answered {}", response.status());
+        }
+        if response.content_length().is_some_and(|n| n > MAX_RECORDING_BYTES) {
+            anyhow::bail!("the recording is larger than {MAX_RECORDING_BYTES} bytes");
+        }
+        Ok(response)
+    }
+}

@@ -69,7 +69,7 @@ pub(crate) async fn progressed(conn: &mut AnyConnection, call: &Reached, now: i6
 #[derive(sqlx::FromRow)]
 pub(crate) struct Reached {
     pub(crate) id: i64,
-    business_id: i64,
+    pub(crate) business_id: i64,
     site_id: i64,
     pub(crate) lead_id: i64,
     outcome: Option<String>,
@@ -77,7 +77,25 @@ pub(crate) struct Reached {
     duration_seconds: Option<i64>,
     pub(crate) ended_at: Option<i64>,
     connected_event_at: Option<i64>,
-    completed_event_at: Option<i64>,
+    pub(crate) completed_event_at: Option<i64>,
+    pub(crate) recording_url: Option<String>,
+    pub(crate) started_at: i64,
+    pub(crate) result: Option<String>,
+}
+
+impl Reached {
+    /// What became of the call, as the report left it.
+    pub(crate) fn call_result(&self) -> leadline_core::interaction::CallResult {
+        let answered = self.answered_by.is_some() || self.outcome.as_deref() == Some(CallOutcome::Answered.as_str());
+        leadline_core::interaction::CallResult::of(leadline_core::interaction::CallFacts {
+            ended: self.ended_at.is_some(),
+            answered,
+            has_recording: self.recording_url.is_some(),
+            length_seconds: self
+                .ended_at
+                .map(|end| u32::try_from((end - self.started_at).max(0) / 1000).unwrap_or(u32::MAX)),
+        })
+    }
 }
 
 impl Reached {

@@ -62,6 +62,7 @@ pub(crate) fn call(row: &AnyRow) -> StoreResult<Call> {
         status: col(row, "status")?,
         outcome: parsed_opt(row, "outcome", CallOutcome::parse)?,
         answered_by: col(row, "answered_by")?,
+        answered_by_name: col(row, "answered_by_name")?,
         duration_seconds: col::<Option<i64>>(row, "duration_seconds")?.and_then(|d| u32::try_from(d).ok()),
         recording_url: col(row, "recording_url")?,
         tags: stored_json(&col::<String>(row, "tags")?)?,
@@ -195,8 +196,13 @@ impl SqlStore {
         let lead = lead_for(&mut tx, new, &CallLead::of(new, visit.as_ref(), record_ref), now).await?;
         let call_id: i64 = sqlx::query_scalar(
             "INSERT INTO calls (business_id, record_ref, site_id, number_id, lead_id, visit_id, intent_id, source_label,
-                 provider_call_sid, caller, keyed, code, pool_selector, matched_by, extension, status, started_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'in_call', $16) RETURNING id",
+                 provider_call_sid, caller, keyed, code, pool_selector, matched_by, extension, status, started_at,
+                 result, first_time)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'in_call', $16, 'in_call',
+                 CASE WHEN $17 = 0 THEN NULL
+                      WHEN EXISTS (SELECT 1 FROM calls e WHERE e.business_id = $1 AND e.caller = $10) THEN 0
+                      ELSE 1 END)
+             RETURNING id",
         )
         .bind(new.business_id.0)
         .bind(record_ref)
@@ -214,12 +220,16 @@ impl SqlStore {
         .bind(new.origin.matched_by.as_str())
         .bind(new.extension.as_deref())
         .bind(now)
+        .bind(i64::from(new.caller.number().is_some()))
         .fetch_one(&mut *tx)
         .await
         .map_err(backend)?;
         crate::call_events::dialed(&mut tx, new, call_id, lead, now).await?;
         mark_in_call(&mut tx, lead, now).await?;
-        tx.commit().await.map_err(backend)
+        crate::live::notify(&mut tx, self.engine_kind(), new.business_id.0, call_id).await?;
+        tx.commit().await.map_err(backend)?;
+        self.live.published(new.business_id.0, call_id);
+        Ok(())
     }
 }
 
@@ -252,6 +262,17 @@ async fn end_in_call(conn: &mut AnyConnection, lead: i64, now: i64) -> StoreResu
         now,
     )
     .await
+}
+
+/// Keeps the call's result (what the Activity list filters on) as the reports leave it.
+async fn set_result(conn: &mut AnyConnection, call: i64, result: &str) -> StoreResult<()> {
+    sqlx::query("UPDATE calls SET result = $1 WHERE id = $2")
+        .bind(result)
+        .bind(call)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+    Ok(())
 }
 
 /// Runs an update of the lead `$1` at time `$2`.
@@ -324,13 +345,15 @@ impl CallStore for SqlStore {
             "UPDATE calls SET
                  outcome = COALESCE($1, outcome),
                  answered_by = COALESCE($2, answered_by),
+                 answered_by_name = COALESCE((SELECT d.name FROM destinations d
+                     WHERE d.business_id = calls.business_id AND d.number = $2), answered_by_name),
                  duration_seconds = COALESCE($3, duration_seconds),
                  recording_url = COALESCE($4, recording_url),
                  status = CASE WHEN $5 = 1 THEN 'completed' ELSE status END,
                  ended_at = CASE WHEN $5 = 1 THEN COALESCE(ended_at, $6) ELSE ended_at END
              WHERE id = {}
              RETURNING id, business_id, site_id, lead_id, outcome, answered_by, duration_seconds, ended_at,
-                 connected_event_at, completed_event_at",
+                 connected_event_at, completed_event_at, recording_url, started_at, result",
             key_subquery(&key, 7)
         );
         let query = sqlx::query_as::<_, crate::call_events::Reached>(&sql)
@@ -350,11 +373,20 @@ impl CallStore for SqlStore {
         if !report.tags.is_empty() {
             merge_tags(&mut tx, reached.id, &report.tags).await?;
         }
+        let result = reached.call_result().as_str();
+        if reached.result.as_deref() != Some(result) {
+            set_result(&mut tx, reached.id, result).await?;
+        }
+        // Only the first report of the end gives the lead its status back: a late recording
+        // or a retried status callback leaves the lead as it is.
+        let first_end = reached.ended_at.is_some() && reached.completed_event_at.is_none();
         crate::call_events::progressed(&mut tx, &reached, now).await?;
-        if reached.ended_at.is_some() {
+        if first_end {
             end_in_call(&mut tx, reached.lead_id, now).await?;
         }
+        crate::live::notify(&mut tx, self.engine_kind(), reached.business_id, reached.id).await?;
         tx.commit().await.map_err(backend)?;
+        self.live.published(reached.business_id, reached.id);
         self.call_by_id(reached.id).await
     }
 

@@ -173,10 +173,12 @@ impl SqlStore {
                 url: url.redacted(),
                 source,
             })?;
+        let listen_url = (engine == Engine::Postgres).then(|| connect_url.clone());
         Ok(Self {
             pool,
             engine,
             max_connections: options.max_connections,
+            live: crate::live::LiveCalls::new(engine, listen_url),
         })
     }
 

@@ -12,8 +12,11 @@ mod connect;
 mod conversions;
 mod errors;
 mod health;
+mod interactions;
 pub(crate) mod leads;
+mod live;
 mod outbox;
+mod query;
 mod rows;
 mod sources;
 mod tenants;
@@ -48,6 +51,7 @@ pub struct SqlStore {
     pool: AnyPool,
     engine: Engine,
     max_connections: u32,
+    live: std::sync::Arc<live::LiveCalls>,
 }
 
 impl SqlStore {
@@ -58,6 +62,7 @@ impl SqlStore {
 
     /// Closes every connection; waits for connections in use to be returned.
     pub async fn close(&self) {
+        self.live.close();
         self.pool.close().await;
     }
 }

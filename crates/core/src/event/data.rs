@@ -175,6 +175,10 @@ pub struct Sale {
     pub cost_basis: Option<String>,
     pub cost_minor: i64,
     pub currency: Currency,
+    /// The form the sale came from, by message id (absent in events recorded before sales
+    /// could name one); written only when there is one, so a sale without keeps its bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<MessageId>,
     pub profit_minor: i64,
     pub revenue_minor: i64,
 }

@@ -48,6 +48,7 @@ fn samples() -> Vec<EventData> {
                 cost_basis: Some("7 call minutes × 0.50".into()),
                 cost_minor: 350,
                 currency: Currency::parse("EUR").unwrap(),
+                form: None,
                 profit_minor: 11_700,
                 revenue_minor: 12_050,
             },
@@ -77,7 +78,30 @@ fn samples() -> Vec<EventData> {
                 removed: vec!["cold".into()],
             },
         }),
+        EventData::SaleRecorded(Authored {
+            author: by(),
+            change: Sale {
+                call_ref: None,
+                cost_basis: None,
+                cost_minor: 0,
+                currency: Currency::parse("USD").unwrap(),
+                form: Some(crate::form::MessageId::parse("m_0123456789abcdefghijkl").unwrap()),
+                profit_minor: 100,
+                revenue_minor: 100,
+            },
+        }),
     ]
+}
+
+#[test]
+fn a_sale_names_its_form_only_when_it_has_one_so_earlier_bytes_stay_the_same() {
+    let with_form = samples().pop().unwrap();
+    let json = serde_json::to_string(&with_form).unwrap();
+    assert!(
+        json.contains(r#""currency":"USD","form":"m_0123456789abcdefghijkl","profit_minor""#),
+        "{json}"
+    );
+    assert!(!serde_json::to_string(&samples()[6]).unwrap().contains("form"));
 }
 
 #[test]

@@ -75,6 +75,7 @@ pub fn sale(currency: &str, revenue_minor: i64, cost_minor: i64, call_ref: Optio
             cost_basis: None,
             cost_minor,
             currency: Currency::parse(currency).expect("an ISO 4217 code"),
+            form: None,
             profit_minor: revenue_minor - cost_minor,
             revenue_minor,
         },

@@ -137,6 +137,7 @@ pub async fn apply(
                 profit,
                 currency: None,
                 call: call.as_ref().map(|c| c.record_ref),
+                form: None,
             };
             let sale = new_sale(state.store.as_ref(), &lead, &request).await?;
             let change = LeadChange::Sale(sale.clone());
@@ -190,7 +191,7 @@ async fn check_operator(state: &AppState, business: BusinessId, sender: &Sender)
             .list_destinations(business)
             .await?
             .iter()
-            .any(|d| &d.number == number),
+            .any(|d| !d.disabled && &d.number == number),
         Sender::Email(address) => state
             .store
             .list_users(business)

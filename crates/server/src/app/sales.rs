@@ -4,6 +4,7 @@
 
 use super::error::{AppError, AppResult};
 use leadline_core::call::Call;
+use leadline_core::form::MessageId;
 use leadline_core::lead::{Lead, NewSale};
 use leadline_core::money::{format_minor, parse_amount};
 use leadline_core::site::Currency;
@@ -20,6 +21,8 @@ pub struct SaleRequest {
     pub currency: Option<String>,
     /// The call the sale came from, by record ref.
     pub call: Option<u64>,
+    /// The form the sale came from, by message id (a sale is for one call or one form).
+    pub form: Option<MessageId>,
 }
 
 /// Where a sale's cost comes from.
@@ -39,7 +42,22 @@ pub enum Cost {
 
 /// Reads `request` as a sale of `lead`; what is wrong is said in words an operator reads.
 pub async fn new_sale(store: &dyn Store, lead: &Lead, request: &SaleRequest) -> AppResult<NewSale> {
+    if request.call.is_some() && request.form.is_some() {
+        return Err(AppError::Invalid("a sale is for one call or one form, not both".into()));
+    }
     let calls = store.lead_calls(lead.business_id, lead.id).await?;
+    let form_site = match &request.form {
+        None => None,
+        Some(message) => Some(
+            store
+                .lead_submissions(lead.business_id, lead.id)
+                .await?
+                .iter()
+                .find(|s| s.message_id == *message)
+                .map(|s| s.site_id)
+                .ok_or_else(|| AppError::Invalid(format!("form {} is not a form of this lead", message.as_str())))?,
+        ),
+    };
     let named = match request.call {
         None => None,
         Some(call_ref) => Some(
@@ -49,10 +67,11 @@ pub async fn new_sale(store: &dyn Store, lead: &Lead, request: &SaleRequest) -> 
                 .ok_or_else(|| AppError::Invalid(format!("call {call_ref} is not a call of this lead")))?,
         ),
     };
-    // The site whose currency and rate apply: the named call's, else the lead's, else that of
-    // the lead's first call.
+    // The site whose currency and rate apply: the named call's or form's, else the lead's, else
+    // that of the lead's first call.
     let site_id = named
         .map(|c| c.site_id)
+        .or(form_site)
         .or(lead.site_id)
         .or_else(|| calls.first().map(|c| c.site_id));
     let site = match site_id {
@@ -98,6 +117,7 @@ pub async fn new_sale(store: &dyn Store, lead: &Lead, request: &SaleRequest) -> 
         cost_minor: cost,
         profit_minor: profit,
         call_ref: request.call,
+        form: request.form.clone(),
         cost_basis,
     })
 }
@@ -169,6 +189,7 @@ mod tests {
             status: "completed".into(),
             outcome: None,
             answered_by: None,
+            answered_by_name: None,
             duration_seconds: seconds,
             recording_url: None,
             tags: vec![],

@@ -43,6 +43,9 @@ pub struct AppState {
     pub attachments: Arc<crate::attachments::Attachments>,
     /// Limits and secrets of the inbound reply channels (SMS, e-mail, SMTP).
     pub inbound: Arc<InboundSettings>,
+    /// Cancelled when the server starts shutting down: long answers (the live feed) end then,
+    /// instead of holding the shutdown for its whole grace period.
+    pub closing: CancellationToken,
 }
 
 impl FromRef<AppState> for Arc<Metrics> {
@@ -84,6 +87,7 @@ impl AppState {
                 .as_deref()
                 .and_then(|h| HeaderName::from_bytes(h.as_bytes()).ok()),
             demo: None,
+            closing: CancellationToken::new(),
             provider_api: Arc::new(crate::provider_api::ProviderApi::new(
                 config.telephony_api_base_url.clone(),
             )),

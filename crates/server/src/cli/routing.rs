@@ -42,12 +42,31 @@ pub enum RouteCommand {
         #[arg(long)]
         in_turn: bool,
     },
-    /// List a site's rules in the order they are tried.
+    /// List a site's rules in the order they are tried, with their ids.
     List {
         #[command(flatten)]
         business: BusinessRef,
         #[arg(long)]
         site: String,
+    },
+    /// Move a rule one place later in its site's order (or earlier with --earlier).
+    Move {
+        #[command(flatten)]
+        business: BusinessRef,
+        /// The rule's id, as `route list` shows it.
+        #[arg(long)]
+        id: i64,
+        /// Try it one place sooner instead.
+        #[arg(long)]
+        earlier: bool,
+    },
+    /// Remove a rule.
+    Remove {
+        #[command(flatten)]
+        business: BusinessRef,
+        /// The rule's id, as `route list` shows it.
+        #[arg(long)]
+        id: i64,
     },
 }
 

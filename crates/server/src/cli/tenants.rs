@@ -144,6 +144,36 @@ pub enum SiteCommand {
         #[arg(long, value_parser = ["sms", "email", "off"])]
         post_call_prompt: Option<String>,
     },
+    /// Change a site's name, domains, time zone, currency or settings; flags not given keep
+    /// their value (--domain, repeated, replaces every domain).
+    Edit {
+        #[command(flatten)]
+        business: BusinessRef,
+        /// The site's key.
+        #[arg(long)]
+        site: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// A domain the site is served from (repeat for several; replaces them all).
+        #[arg(long = "domain")]
+        domains: Vec<String>,
+        /// IANA time zone.
+        #[arg(long)]
+        timezone: Option<String>,
+        /// ISO 4217 currency.
+        #[arg(long)]
+        currency: Option<String>,
+        #[command(flatten)]
+        settings: SiteSettingsArgs,
+    },
+    /// Stop a site registering visits (its snippet answers as for an unknown site) until it
+    /// is enabled again.
+    Disable(SiteRef),
+    /// Let a disabled site register visits again.
+    Enable(SiteRef),
+    /// Remove a site: hidden and serving nothing, its calls and leads kept. A number serving
+    /// only this site must be removed (or pointed at another site) first.
+    Remove(SiteRef),
     /// List a business's sites.
     List {
         #[command(flatten)]
@@ -156,6 +186,16 @@ pub enum SiteCommand {
         #[arg(long)]
         site: String,
     },
+}
+
+/// A site of a business, by its key.
+#[derive(Debug, Args)]
+pub struct SiteRef {
+    #[command(flatten)]
+    pub business: BusinessRef,
+    /// The site's key.
+    #[arg(long)]
+    pub site: String,
 }
 
 /// How a site hands out extensions (see docs/setup.md); unset flags keep the current value.
@@ -226,6 +266,31 @@ pub enum NumberCommand {
         #[arg(long)]
         auth_token_stdin: bool,
     },
+    /// Change a number of the business: its account, its auth token (read from standard
+    /// input, never shown), or the business's sites it serves (--site, repeated, replaces
+    /// them).
+    Edit {
+        /// The number in E.164.
+        number: String,
+        #[command(flatten)]
+        business: BusinessRef,
+        /// Key of a site the number serves (repeat for several).
+        #[arg(long = "site")]
+        sites: Vec<String>,
+        #[arg(long)]
+        account_sid: Option<String>,
+        /// Read a new auth token from the first line of standard input.
+        #[arg(long)]
+        auth_token_stdin: bool,
+    },
+    /// Remove a number: its webhooks then answer as for an unknown number; its calls are
+    /// kept. A number that also serves other businesses only stops serving this one.
+    Remove {
+        /// The number in E.164.
+        number: String,
+        #[command(flatten)]
+        business: BusinessRef,
+    },
     /// List the numbers serving a business's sites.
     List {
         #[command(flatten)]
@@ -251,11 +316,49 @@ pub enum DestinationCommand {
         #[arg(long)]
         user: Option<String>,
     },
+    /// Change a destination; flags not given keep their value.
+    Edit {
+        #[command(flatten)]
+        destination: DestinationRef,
+        #[arg(long)]
+        name: Option<String>,
+        /// Its new number, in E.164.
+        #[arg(long)]
+        new_number: Option<String>,
+        /// Department this destination answers for.
+        #[arg(long, conflicts_with = "no_department")]
+        department: Option<String>,
+        /// It answers for no department.
+        #[arg(long)]
+        no_department: bool,
+        /// E-mail of the operator who answers this number.
+        #[arg(long, conflicts_with = "no_user")]
+        user: Option<String>,
+        /// No operator answers this number in person.
+        #[arg(long)]
+        no_user: bool,
+    },
+    /// Stop ringing a destination (a departed employee's phone) until it is enabled again.
+    Disable(DestinationRef),
+    /// Ring a disabled destination again.
+    Enable(DestinationRef),
+    /// Remove a destination: never rung, no longer listed, its calls kept.
+    Remove(DestinationRef),
     /// List a business's destinations.
     List {
         #[command(flatten)]
         business: BusinessRef,
     },
+}
+
+/// A destination of a business, by its number.
+#[derive(Debug, Args)]
+pub struct DestinationRef {
+    #[command(flatten)]
+    pub business: BusinessRef,
+    /// The destination's number, in E.164.
+    #[arg(long)]
+    pub number: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -74,12 +74,7 @@ fn name(record: &ConversionRecord) -> String {
 
 /// A missing record as bad input naming it; other store errors as they are.
 fn missing(err: AppError, record: &ConversionRecord) -> anyhow::Error {
-    match err {
-        AppError::NotFound => InputError(format!("the business has no {}", name(record))).into(),
-        AppError::Invalid(why) | AppError::Conflict(why) | AppError::Refused(why) => InputError(why).into(),
-        AppError::Unavailable(why) => anyhow::anyhow!(why),
-        AppError::Internal(cause) => cause,
-    }
+    crate::commands::app_failure(err, || format!("the business has no {}", name(record)))
 }
 
 /// "marked call 1042 as 'Phone Call' (1200.50 USD)".

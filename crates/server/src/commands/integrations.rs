@@ -394,22 +394,19 @@ fn listed(i: &Integration, sites: &[leadline_core::tenant::Site]) -> String {
 
 async fn set_enabled(store: &dyn Store, business: &BusinessRef, id: i64, enabled: bool) -> anyhow::Result<()> {
     let business = find_business(store, business).await?;
-    match store
-        .set_integration_enabled(business.id, IntegrationId(id), enabled)
+    crate::app::integrations::set_enabled(store, business.id, IntegrationId(id), enabled)
         .await
-    {
-        Ok(()) => {
-            let state = if enabled { "enabled" } else { "disabled" };
-            println!("{state} integration {id} of '{}'", business.slug);
-            Ok(())
-        }
-        Err(StoreError::NotFound) => Err(InputError(format!(
-            "'{}' has no integration {id}: see `leadline integration list`",
-            business.slug
-        ))
-        .into()),
-        Err(other) => Err(said(other)),
-    }
+        .map_err(|e| {
+            crate::commands::app_failure(e, || {
+                format!(
+                    "'{}' has no integration {id}: see `leadline integration list`",
+                    business.slug
+                )
+            })
+        })?;
+    let state = if enabled { "enabled" } else { "disabled" };
+    println!("{state} integration {id} of '{}'", business.slug);
+    Ok(())
 }
 
 #[cfg(test)]

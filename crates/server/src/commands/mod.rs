@@ -6,11 +6,13 @@ mod demo;
 mod export;
 mod integrations;
 mod migrate;
+mod numbers;
 mod outbox;
 mod people;
 mod routes;
 mod serve;
 pub(crate) mod sim;
+mod sites;
 mod sources;
 mod tenants;
 
@@ -24,6 +26,18 @@ use std::process::ExitCode;
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct InputError(pub String);
+
+/// A use case's refusal as the command's failure: what it was told that it cannot act on is
+/// bad input (exit code 2), `not_found` saying what was missing; the rest as it is.
+pub fn app_failure(err: crate::app::AppError, not_found: impl FnOnce() -> String) -> anyhow::Error {
+    use crate::app::AppError;
+    match err {
+        AppError::NotFound => InputError(not_found()).into(),
+        AppError::Invalid(why) | AppError::Conflict(why) | AppError::Refused(why) => InputError(why).into(),
+        AppError::Unavailable(why) => anyhow::anyhow!(why),
+        AppError::Internal(cause) => cause,
+    }
+}
 
 /// Parses arguments already done; runs the command and turns its outcome into an exit code.
 pub fn run(cli: Cli) -> ExitCode {
@@ -88,9 +102,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate(args) => migrate::run(&config, args.create_database).await,
         Command::Business(cmd) => tenants::business(&open_store(&config, false).await?, cmd).await,
         Command::User(cmd) => people::user(&open_store(&config, false).await?, &config, cmd).await,
-        Command::Site(cmd) => tenants::site(&open_store(&config, false).await?, &config, cmd).await,
-        Command::Number(cmd) => tenants::number(&open_store(&config, false).await?, cmd).await,
-        Command::Destination(cmd) => tenants::destination(&open_store(&config, false).await?, cmd).await,
+        Command::Site(cmd) => sites::site(&open_store(&config, false).await?, &config, cmd).await,
+        Command::Number(cmd) => numbers::number(&open_store(&config, false).await?, cmd).await,
+        Command::Destination(cmd) => numbers::destination(&open_store(&config, false).await?, cmd).await,
         Command::ApiKey(cmd) => people::api_key(&open_store(&config, false).await?, cmd).await,
         Command::Route(cmd) => routes::route(&open_store(&config, false).await?, cmd).await,
         Command::Source(cmd) => sources::source(&open_store(&config, false).await?, &config, cmd).await,

@@ -1,13 +1,14 @@
 //! `leadline outbox …`: the deliveries of events to integrations, with their state, and
 //! retrying the dead ones.
 
+use crate::app::AppError;
 use crate::cli::{BusinessRef, OutboxCommand};
 use crate::commands::InputError;
 use crate::commands::tenants::{find_business, said};
 use chrono::{DateTime, SecondsFormat, Utc};
 use leadline_core::BusinessId;
 use leadline_core::outbox::{Delivery, DeliveryStatus};
-use leadline_core::store::{Store, StoreError};
+use leadline_core::store::Store;
 use std::collections::{BTreeSet, HashMap};
 
 /// Most deliveries `outbox list` shows at once.
@@ -34,20 +35,17 @@ pub async fn outbox(store: &dyn Store, command: OutboxCommand) -> anyhow::Result
         }
         OutboxCommand::Retry { id, all_dead, business } => {
             let business = business_id(store, business).await?;
-            let now_ms = Utc::now().timestamp_millis();
             if let Some(id) = id {
-                match store.retry_delivery(business, id, now_ms).await {
-                    Ok(()) => println!("delivery {id} is due again now"),
-                    Err(StoreError::NotFound) => {
-                        return Err(InputError(format!(
-                            "no dead or pending delivery {id}: see `leadline outbox list --status dead`"
-                        ))
-                        .into());
-                    }
-                    Err(other) => return Err(said(other)),
-                }
+                crate::app::integrations::retry_delivery(store, business, id)
+                    .await
+                    .map_err(|e| {
+                        crate::commands::app_failure(e, || {
+                            format!("no dead or pending delivery {id}: see `leadline outbox list --status dead`")
+                        })
+                    })?;
+                println!("delivery {id} is due again now");
             } else if all_dead {
-                let retried = retry_all_dead(store, business, now_ms).await?;
+                let retried = retry_all_dead(store, business).await?;
                 println!("{retried} dead deliveries are due again now");
             }
         }
@@ -57,7 +55,7 @@ pub async fn outbox(store: &dyn Store, command: OutboxCommand) -> anyhow::Result
 
 /// Revives every dead delivery (of one business); a delivery that dies again meanwhile is
 /// not retried twice.
-async fn retry_all_dead(store: &dyn Store, business: Option<BusinessId>, now_ms: i64) -> anyhow::Result<usize> {
+async fn retry_all_dead(store: &dyn Store, business: Option<BusinessId>) -> anyhow::Result<usize> {
     let mut done = BTreeSet::new();
     loop {
         let dead = store
@@ -69,10 +67,10 @@ async fn retry_all_dead(store: &dyn Store, business: Option<BusinessId>, now_ms:
             return Ok(done.len());
         }
         for id in fresh {
-            match store.retry_delivery(business, id, now_ms).await {
+            match crate::app::integrations::retry_delivery(store, business, id).await {
                 // Gone or changed meanwhile: nothing to revive.
-                Ok(()) | Err(StoreError::NotFound) | Err(StoreError::Conflict(_)) => {}
-                Err(other) => return Err(other.into()),
+                Ok(()) | Err(AppError::NotFound) | Err(AppError::Conflict(_)) => {}
+                Err(other) => return Err(crate::commands::app_failure(other, String::new)),
             }
             done.insert(id);
         }

@@ -1,9 +1,10 @@
 //! `leadline route …`: per-site routing rules.
 
+use crate::app::routing_rules;
 use crate::cli::{BusinessRef, RouteCommand};
-use crate::commands::InputError;
-use crate::commands::tenants::{find_business, said};
-use leadline_core::routing::{Condition, Hours, Rule};
+use crate::commands::tenants::find_business;
+use crate::commands::{InputError, app_failure};
+use leadline_core::routing::{Condition, Hours, Move, Rule};
 use leadline_core::site::SiteKey;
 use leadline_core::store::{Store, StoreError};
 use leadline_core::tenant::Site;
@@ -49,27 +50,32 @@ pub async fn route(store: &dyn Store, command: RouteCommand) -> anyhow::Result<(
                 destinations,
                 in_turn,
             };
-            rule.validate()?;
             let (business, site) = business_site(store, &business, &site).await?;
-            let known: Vec<E164> = store
-                .list_destinations(business)
-                .await?
-                .into_iter()
-                .map(|d| d.number)
-                .collect();
-            if let Some(stranger) = rule.destinations.iter().find(|n| !known.contains(n)) {
-                return Err(
-                    InputError(format!("{stranger} is not a destination of the business: add it first")).into(),
-                );
-            }
-            store.add_routing_rule(business, site.id, &rule).await.map_err(said)?;
-            println!("added rule {} to site {}", describe(&rule), site.key);
+            routing_rules::add_rule(store, business, site.id, &rule)
+                .await
+                .map_err(|e| app_failure(e, || format!("no site {}", site.key)))?;
+            println!("added rule {} to site {}", rule.describe(), site.key);
         }
         RouteCommand::List { business, site } => {
-            let (_, site) = business_site(store, &business, &site).await?;
-            for (i, rule) in store.routing_rules(site.id).await?.iter().enumerate() {
-                println!("{:>3}. {}", i + 1, describe(rule));
+            let (business, site) = business_site(store, &business, &site).await?;
+            for (i, stored) in store.site_routing_rules(business, site.id).await?.iter().enumerate() {
+                println!("{:>3}. [rule {}] {}", i + 1, stored.id, stored.rule.describe());
             }
+        }
+        RouteCommand::Move { business, id, earlier } => {
+            let business = find_business(store, &business).await?;
+            let direction = if earlier { Move::Earlier } else { Move::Later };
+            routing_rules::move_rule(store, business.id, id, direction)
+                .await
+                .map_err(|e| app_failure(e, || format!("'{}' has no routing rule {id}", business.slug)))?;
+            println!("moved rule {id} {}", if earlier { "earlier" } else { "later" });
+        }
+        RouteCommand::Remove { business, id } => {
+            let business = find_business(store, &business).await?;
+            routing_rules::remove_rule(store, business.id, id)
+                .await
+                .map_err(|e| app_failure(e, || format!("'{}' has no routing rule {id}", business.slug)))?;
+            println!("removed rule {id}");
         }
     }
     Ok(())
@@ -87,29 +93,4 @@ async fn business_site(
         Ok(_) | Err(StoreError::NotFound) => Err(InputError(format!("'{}' has no site {key}", business.slug)).into()),
         Err(other) => Err(other.into()),
     }
-}
-
-/// "when source=google and hours mon-fri 09:00-17:00, ring +1… then +1…".
-fn describe(rule: &Rule) -> String {
-    let conditions: Vec<String> = rule
-        .conditions
-        .iter()
-        .map(|c| match c {
-            Condition::Source(v) => format!("source={v}"),
-            Condition::Medium(v) => format!("medium={v}"),
-            Condition::Campaign(v) => format!("campaign={v}"),
-            Condition::Keyword(v) => format!("keyword~{v}"),
-            Condition::Var { name, value } => format!("{name}={value}"),
-            Condition::Extension(v) => format!("extension={v}"),
-            Condition::Hours(h) => format!("hours {h}"),
-        })
-        .collect();
-    let when = if conditions.is_empty() {
-        "always".to_owned()
-    } else {
-        format!("when {}", conditions.join(" and "))
-    };
-    let numbers: Vec<String> = rule.destinations.iter().map(ToString::to_string).collect();
-    let joiner = if rule.in_turn { " then " } else { " and " };
-    format!("{when}, ring {}", numbers.join(joiner))
 }

@@ -1,16 +1,16 @@
 //! `leadline source …`: offline and foreign-domain sources.
 
+use crate::app::sources::{SourceRequest, add_source};
 use crate::cli::SourceCommand;
-use crate::commands::InputError;
 use crate::commands::tenants::{find_business, said};
+use crate::commands::{InputError, app_failure};
 use crate::config::Config;
 use crate::http::sources::source_url;
 use leadline_core::names::Name;
 use leadline_core::net::DomainName;
 use leadline_core::site::SiteKey;
-use leadline_core::source::{NewSource, SourceKey, SourceUtm};
+use leadline_core::source::SourceUtm;
 use leadline_core::store::{Store, StoreError};
-use leadline_core::visit::{PoolKey, Selector};
 
 /// Runs a source command.
 pub async fn source(store: &dyn Store, config: &Config, command: SourceCommand) -> anyhow::Result<()> {
@@ -37,36 +37,23 @@ pub async fn source(store: &dyn Store, config: &Config, command: SourceCommand) 
                 term: utm_term,
                 content: utm_content,
             };
-            utm.validate()?;
-            if reserve_code == Some(0) {
-                return Err(InputError("reserved codes start at 1".into()).into());
-            }
             let business = find_business(store, &business).await?;
+            let no_site = || format!("'{}' has no site {key}", business.slug);
             let site = match store.site_by_key(&key).await {
                 Ok(site) if site.business_id == business.id => site,
-                Ok(_) | Err(StoreError::NotFound) => {
-                    return Err(InputError(format!("'{}' has no site {key}", business.slug)).into());
-                }
-                Err(other) => return Err(other.into()),
+                Ok(_) | Err(StoreError::NotFound) => return Err(InputError(no_site()).into()),
+                Err(other) => return Err(said(other)),
             };
-            let number = store.number_for_site(site.id).await?;
-            if reserve_code.is_some() && number.is_none() {
-                return Err(InputError(format!("site {key} has no tracking number to reserve a code on")).into());
-            }
-            let pool = number.map(|n| PoolKey {
-                number: n.id,
-                selector: Selector::Plain,
-            });
-            let new = NewSource {
-                business_id: business.id,
-                site_id: site.id,
-                key: SourceKey::generate(),
+            let request = SourceRequest {
+                site: site.id,
                 name,
                 domain,
                 utm,
-                reserved_code: reserve_code,
+                reserve_code,
             };
-            let created = store.create_source(&new, pool).await.map_err(said)?;
+            let created = add_source(store, business.id, request)
+                .await
+                .map_err(|e| app_failure(e, no_site))?;
             let url = source_url(&config.base_url(), &created.key);
             println!("created source '{}'", created.name);
             println!("click-to-call: {url}");

@@ -20,15 +20,20 @@ const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 pub fn csv(sheet: &Sheet) -> Vec<u8> {
     // The parameters line is one field that never needs quoting (an IANA zone name).
     let mut out = format!("{}\n", sheet.parameters).into_bytes();
+    out.extend(table(sheet.header, &sheet.rows));
+    out
+}
+
+/// A header and its rows as CSV bytes (a list downloaded from the application).
+pub fn table(header: &[&str], rows: &[Vec<Cell>]) -> Vec<u8> {
+    let mut out = Vec::new();
     let mut writer = ::csv::WriterBuilder::new().from_writer(&mut out);
-    let written = writer.write_record(sheet.header).and_then(|()| {
-        sheet
-            .rows
-            .iter()
+    let written = writer.write_record(header).and_then(|()| {
+        rows.iter()
             .try_for_each(|row| writer.write_record(row.iter().map(|cell| field(cell).into_owned())))
     });
-    // Writing to memory fails only when records differ in length, which a sheet never does.
-    written.expect("a sheet's rows are as long as its header");
+    // Writing to memory fails only when records differ in length, which a caller never makes.
+    written.expect("every row is as long as the header");
     writer.flush().expect("writing CSV to memory");
     drop(writer);
     out

@@ -7,7 +7,7 @@
 mod delimited;
 mod workbook;
 
-pub use delimited::csv;
+pub use delimited::{csv, table as csv_table};
 pub use workbook::xlsx;
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};

@@ -15,7 +15,7 @@
 //!   event twice; an ecommerce order is not, since Matomo discards an order id it has already
 //!   recorded (unless its "anonymize order IDs" privacy setting is on).
 
-use super::ga4::payload::{self, sale_ref};
+use super::ga4::payload::{self, sale_ref, transaction_id};
 use super::{Adapter, Context, Failure, Sent, http_failure, transport_failure};
 use async_trait::async_trait;
 use leadline_core::event::{Event, EventData, EventKind};
@@ -169,9 +169,9 @@ pub fn build(event: &Event, idempotency_key: &str, target: Target) -> Built {
         },
         EventData::SaleRecorded(recorded) => {
             let sale = &recorded.change;
-            let order = match sale_ref(event, sale) {
-                Ok(order) => order.to_string(),
-                Err(refusal) => return Built::Refuse(refusal),
+            let (order, transaction) = match (sale_ref(event, sale), transaction_id(event, sale)) {
+                (Ok(order), Ok(transaction)) => (order.to_string(), transaction),
+                (Err(refusal), _) | (_, Err(refusal)) => return Built::Refuse(refusal),
             };
             let digits = sale.currency.minor_digits();
             let revenue = format_minor(sale.revenue_minor, digits);
@@ -185,7 +185,8 @@ pub fn build(event: &Event, idempotency_key: &str, target: Target) -> Built {
             ]]);
             vec![hit(vec![
                 ("idgoal", "0".into()),
-                ("ec_id", order.clone()),
+                // One order per sale: Matomo discards an order id it has already recorded.
+                ("ec_id", transaction),
                 ("revenue", revenue.clone()),
                 ("ec_st", revenue),
                 ("ec_items", items.to_string()),
@@ -454,7 +455,11 @@ mod tests {
         assert_eq!(hits.len(), 1);
         let order = &hits[0];
         assert_eq!(param(order, "idgoal"), Some("0"));
-        assert_eq!(param(order, "ec_id"), Some("1042"));
+        assert_eq!(
+            param(order, "ec_id"),
+            Some("1042-ev_0123456789abcdefghijkl"),
+            "one order per sale, not per ref"
+        );
         assert_eq!(param(order, "revenue"), Some("1200.05"));
         assert_eq!(param(order, "ec_items"), Some(r#"[["1042","Lead 1042","",1200.05,1]]"#));
         let mut unlabelled = event(data::sale("USD", 1, 0, None));

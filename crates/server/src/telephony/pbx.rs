@@ -109,7 +109,7 @@ async fn lookup(
         source_label: call.origin.source_label.clone(),
         visit: story(&state, &call).await?,
         routing: json!({
-            "destinations": destinations.iter().take(10).map(|d| d.number.to_string()).collect::<Vec<_>>(),
+            "destinations": leadline_core::routing::ringable(&destinations).into_iter().take(10).collect::<Vec<_>>(),
             "send_digits": call.extension,
         }),
     }))

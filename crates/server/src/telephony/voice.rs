@@ -43,7 +43,7 @@ pub(crate) async fn destinations(state: &AppState, signed: &Signed) -> Result<Ve
 
 async fn business_destinations(state: &AppState, site: &Site) -> Result<Vec<String>, StoreError> {
     let all = state.store.list_destinations(site.business_id).await?;
-    Ok(all.into_iter().map(|d| d.number.to_string()).collect())
+    Ok(leadline_core::routing::ringable(&all))
 }
 
 /// `POST /twilio/voice`: ask for the extension.

@@ -90,8 +90,13 @@ pub async fn visit_request<T: VisitBody>(
     })
 }
 
-/// The site with this key; a malformed or unknown key is 404.
+/// The site with this key; a malformed or unknown key is 404, and so is a disabled site's
+/// (its snippet registers no visits until an owner enables it again).
 pub async fn find_site(state: &crate::app::AppState, key: &str) -> Result<Site, ApiError> {
     let key = leadline_core::site::SiteKey::parse(key).map_err(|_| ApiError::NotFound)?;
-    Ok(state.store.site_by_key(&key).await?)
+    let site = state.store.site_by_key(&key).await?;
+    if site.disabled {
+        return Err(ApiError::NotFound);
+    }
+    Ok(site)
 }

@@ -14,7 +14,7 @@ fn next_link(html: &str) -> Option<String> {
     Some(html[start..end].replace("&#38;", "&").replace("&amp;", "&"))
 }
 
-async fn after_logging_in_the_application_opens_on_the_business_s_leads(engine: Engine) {
+async fn after_logging_in_the_application_opens_on_the_business_s_activity(engine: Engine) {
     let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
     operator(&app, seeded.site.business_id, "ann@example.com").await;
     seeded_lead(&app, &seeded).await;
@@ -30,7 +30,7 @@ async fn after_logging_in_the_application_opens_on_the_business_s_leads(engine: 
         assert_eq!(response.status(), 303, "{home}");
         assert_eq!(
             response.headers()["location"],
-            "/app/leads",
+            "/app/activity",
             "{home}: not the demo's page"
         );
     }
@@ -151,7 +151,7 @@ async fn the_lead_page_shows_every_time_in_the_site_s_zone(engine: Engine) {
 
 crate::on_both_engines!(
     the_lead_page_shows_every_time_in_the_site_s_zone,
-    after_logging_in_the_application_opens_on_the_business_s_leads,
+    after_logging_in_the_application_opens_on_the_business_s_activity,
     the_leads_list_searches_filters_and_pages_newest_first,
     a_bad_filter_shows_the_form_again_with_the_reason,
     the_leads_list_shows_only_the_user_s_business,

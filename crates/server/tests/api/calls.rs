@@ -10,12 +10,12 @@ use leadline_core::site::SiteSettings;
 use leadline_core::store::VisitStore;
 use leadline_core::visit::{PoolKey, Selector};
 
-const CALLER: &str = "+12025550169";
-const TRACKING: &str = "+12025550100";
+pub(crate) const CALLER: &str = "+12025550169";
+pub(crate) const TRACKING: &str = "+12025550100";
 
 /// One element of a TwiML answer: its name, attributes and text, and its children.
 #[derive(Debug, Clone)]
-struct Node {
+pub(crate) struct Node {
     name: String,
     attrs: Vec<(String, String)>,
     text: String,
@@ -23,11 +23,11 @@ struct Node {
 }
 
 impl Node {
-    fn attr(&self, name: &str) -> Option<&str> {
+    pub(crate) fn attr(&self, name: &str) -> Option<&str> {
         self.attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
-    fn find(&self, name: &str) -> Option<&Node> {
+    pub(crate) fn find(&self, name: &str) -> Option<&Node> {
         self.children
             .iter()
             .find_map(|c| if c.name == name { Some(c) } else { c.find(name) })
@@ -60,14 +60,14 @@ fn parse(xml: &str) -> Node {
     root
 }
 
-fn sign(url: &str, params: &[(&str, &str)]) -> String {
+pub(crate) fn sign(url: &str, params: &[(&str, &str)]) -> String {
     let owned: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     leadline_core::twilio::signature(AUTH_TOKEN, url, &owned)
 }
 
 impl TestApp {
     /// Posts a signed provider request to `url` (absolute, as Leadline wrote it).
-    async fn provider(&self, url: &str, params: &[(&str, &str)]) -> reqwest::Response {
+    pub(crate) async fn provider(&self, url: &str, params: &[(&str, &str)]) -> reqwest::Response {
         self.client
             .post(url)
             .header("x-twilio-signature", sign(url, params))
@@ -77,14 +77,14 @@ impl TestApp {
             .unwrap()
     }
 
-    async fn twiml(&self, url: &str, params: &[(&str, &str)]) -> Node {
+    pub(crate) async fn twiml(&self, url: &str, params: &[(&str, &str)]) -> Node {
         let response = self.provider(url, params).await;
         assert_eq!(response.status(), 200);
         parse(&response.text().await.unwrap())
     }
 
     /// A visit registered as the snippet would, with its code.
-    async fn visit_with_code(&self, seeded: &Seeded, url: &str) -> String {
+    pub(crate) async fn visit_with_code(&self, seeded: &Seeded, url: &str) -> String {
         self.register_visit(seeded, url).await["code"]
             .as_str()
             .unwrap()
@@ -92,7 +92,7 @@ impl TestApp {
     }
 
     /// The call from ringing to the `<Dial>` answer: voice, then gather with `digits`.
-    async fn call_until_dial(&self, sid: &str, caller: &str, digits: &str) -> Node {
+    pub(crate) async fn call_until_dial(&self, sid: &str, caller: &str, digits: &str) -> Node {
         let call = [
             ("CallSid", sid),
             ("AccountSid", "AC1"),

@@ -214,6 +214,7 @@ async fn a_call_becomes_a_salesforce_lead_that_follows_the_lead_and_joins_its_ca
         cost_minor: 2_000,
         profit_minor: 10_050,
         call_ref: Some(r),
+        form: None,
         cost_basis: None,
     };
     change(&app, &ours, LeadChange::Sale(sale)).await;

@@ -338,13 +338,18 @@ async fn a_sale_is_a_purchase_with_its_amounts() {
             &p["profit"]
         ),
         (
-            &json!("1042"),
+            &p["transaction_id"],
             &json!(1200.5),
             &json!("USD"),
             &json!(1200.5),
             &json!(200.0),
             &json!(1000.5)
         )
+    );
+    let transaction = p["transaction_id"].as_str().unwrap();
+    assert!(
+        transaction.starts_with("1042-ev_"),
+        "the ref and the sale's event: {transaction}"
     );
     assert_eq!(p["items"][0]["item_id"], "1042");
     assert_eq!(p["items"][0]["quantity"], 1);

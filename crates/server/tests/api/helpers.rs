@@ -28,6 +28,8 @@ pub struct TestApp {
     server: Option<JoinHandle<anyhow::Result<()>>>,
     _dir: tempfile::TempDir,
     postgres_db: Option<(String, String)>,
+    /// The database, for a second server on the same one.
+    database: DatabaseUrl,
 }
 
 /// The configuration of a test that delivers the outbox itself, round by round: no background
@@ -56,7 +58,7 @@ pub struct Seeded {
 }
 
 /// A fresh, migrated database of `engine`, with what removes it afterwards.
-async fn open_store(engine: Engine) -> (SqlStore, tempfile::TempDir, Option<(String, String)>) {
+async fn open_store(engine: Engine) -> (SqlStore, tempfile::TempDir, Option<(String, String)>, DatabaseUrl) {
     let dir = tempfile::tempdir().unwrap();
     let (url, postgres_db) = match engine {
         Engine::Sqlite => (DatabaseUrl::Sqlite(dir.path().join("leadline.db")), None),
@@ -80,7 +82,7 @@ async fn open_store(engine: Engine) -> (SqlStore, tempfile::TempDir, Option<(Str
         ..OpenOptions::default()
     };
     let store = SqlStore::open_and_migrate(&url, &options).await.unwrap();
-    (store, dir, postgres_db)
+    (store, dir, postgres_db, url)
 }
 
 /// A business with one site and its tracking number.
@@ -151,8 +153,8 @@ impl TestApp {
 
     /// Starts the application with `config`, plus `extra` routes, on `engine`.
     pub async fn spawn_with(engine: Engine, config: Config, extra: Router<AppState>) -> Self {
-        let (store, dir, postgres_db) = open_store(engine).await;
-        Self::start(store, dir, postgres_db, config, extra, None).await
+        let (store, dir, postgres_db, database) = open_store(engine).await;
+        Self::start(store, dir, postgres_db, database, config, extra, None).await
     }
 
     /// Starts the application with a seeded site (domains 127.0.0.1, localhost and
@@ -168,14 +170,14 @@ impl TestApp {
         settings: SiteSettings,
         extra: Router<AppState>,
     ) -> (Self, Seeded) {
-        let (store, dir, postgres_db) = open_store(engine).await;
+        let (store, dir, postgres_db, database) = open_store(engine).await;
         let seeded = seed_site(&store, settings).await;
         let demo = DemoSite {
             key: seeded.site.key.clone(),
             number: seeded.number.clone(),
             auth_token: Secret::new(AUTH_TOKEN),
         };
-        let app = Self::start(store, dir, postgres_db, config, extra, Some(demo)).await;
+        let app = Self::start(store, dir, postgres_db, database, config, extra, Some(demo)).await;
         (app, seeded)
     }
 
@@ -183,6 +185,7 @@ impl TestApp {
         store: SqlStore,
         dir: tempfile::TempDir,
         postgres_db: Option<(String, String)>,
+        database: DatabaseUrl,
         config: Config,
         extra: Router<AppState>,
         demo: Option<DemoSite>,
@@ -224,7 +227,16 @@ impl TestApp {
             server: Some(server),
             _dir: dir,
             postgres_db,
+            database,
         }
+    }
+
+    /// A second server on this one's database (as several servers share one PostgreSQL);
+    /// finishing it leaves the database to this one.
+    pub async fn spawn_beside(&self, config: Config) -> Self {
+        let store = SqlStore::open(&self.database, &OpenOptions::default()).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        Self::start(store, dir, None, self.database.clone(), config, Router::new(), None).await
     }
 
     /// Registers a visit on the seeded site as the snippet does (from `http://localhost`,

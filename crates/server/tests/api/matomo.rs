@@ -288,7 +288,12 @@ async fn a_sale_is_an_ecommerce_order() {
     let order = &all[0].requests[0];
     assert_eq!(
         (&*order["idgoal"], &*order["ec_id"], &*order["revenue"]),
-        ("0", "1040", "499.90")
+        ("0", &*order["ec_id"], "499.90")
+    );
+    assert!(
+        order["ec_id"].starts_with("1040-ev_"),
+        "one order per sale: {}",
+        order["ec_id"]
     );
     assert!(!order.contains_key("e_c"));
 }

@@ -147,7 +147,7 @@ async fn an_unknown_email_is_locked_like_a_known_one_so_the_lock_reveals_no_user
     app.finish().await;
 }
 
-async fn operator_pages_forbid_framing_inline_style_and_any_script(engine: Engine) {
+async fn operator_pages_forbid_framing_inline_style_and_any_script_but_their_own(engine: Engine) {
     let app = app_with_operator(engine, Config::default()).await;
     let cookie = log_in(&app, "ann@example.com", PASSWORD).await.unwrap();
     for path in ["/app/login", "/app/leads/1000", "/app/assets/app.css"] {
@@ -168,13 +168,27 @@ async fn operator_pages_forbid_framing_inline_style_and_any_script(engine: Engin
         ] {
             assert!(csp.contains(directive), "{path}: {csp}");
         }
-        assert!(!csp.contains("unsafe-inline") && !csp.contains("script-src"), "{csp}");
+        assert!(
+            csp.contains("script-src 'self';") && csp.contains("media-src 'self';"),
+            "{csp}"
+        );
+        assert!(
+            !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval") && !csp.contains("https:"),
+            "{csp}"
+        );
         assert_eq!(headers["x-frame-options"], "DENY", "{path}");
         assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
     }
     let (_, html) = page(&app, &cookie, "/app/leads/1000").await;
     assert!(!html.contains("<style") && !html.contains("<script") && !html.contains("style="));
     assert!(html.contains(r#"<link rel="stylesheet" href="/app/assets/app.css">"#));
+    let (_, activity) = page(&app, &cookie, "/app/activity").await;
+    let scripts: Vec<&str> = activity.match_indices("<script").map(|(i, _)| &activity[i..]).collect();
+    assert_eq!(scripts.len(), 1, "one script on Activity");
+    assert!(
+        scripts[0].starts_with(r#"<script src="/app/assets/live.js" defer></script>"#),
+        "and it is our file"
+    );
     app.finish().await;
 }
 
@@ -183,5 +197,5 @@ crate::on_both_engines!(
     logging_out_needs_the_form_token_so_another_site_cannot_end_a_session,
     wrong_passwords_from_many_addresses_lock_the_account_for_a_while,
     an_unknown_email_is_locked_like_a_known_one_so_the_lock_reveals_no_user,
-    operator_pages_forbid_framing_inline_style_and_any_script,
+    operator_pages_forbid_framing_inline_style_and_any_script_but_their_own,
 );

@@ -468,10 +468,35 @@ fn route_list_shows_the_days_of_each_rules_hours() {
     let listed = cli.ok(&["route", "list", "--business", "acme-upholstery", "--site", &key]);
     assert_eq!(
         listed,
-        "  1. when hours mon-sat 07:00-19:00, ring +12025550111\n\
-         \x20 2. when hours sat-sun 10:00-14:00, ring +12025550111\n\
-         \x20 3. when hours mon,wed-fri 08:30-12:00, ring +12025550111\n"
+        "  1. [rule 1] when hours mon-sat 07:00-19:00, ring +12025550111\n\
+         \x20 2. [rule 2] when hours sat-sun 10:00-14:00, ring +12025550111\n\
+         \x20 3. [rule 3] when hours mon,wed-fri 08:30-12:00, ring +12025550111\n"
     );
+}
+
+#[test]
+fn a_rule_is_moved_and_removed_by_its_id() {
+    let cli = Cli::new();
+    let key = cli.with_site();
+    add_destination(&cli, "Ana", "+12025550111");
+    for source in ["google", "bing"] {
+        let args = ["route", "add", "--business", "acme-upholstery", "--site", &key];
+        cli.ok(&[&args[..], &["--source", source, "--ring", "+12025550111"]].concat());
+    }
+    cli.ok(&[
+        "route",
+        "move",
+        "--business",
+        "acme-upholstery",
+        "--id",
+        "2",
+        "--earlier",
+    ]);
+    cli.ok(&["route", "remove", "--business", "acme-upholstery", "--id", "1"]);
+    let listed = cli.ok(&["route", "list", "--business", "acme-upholstery", "--site", &key]);
+    assert_eq!(listed, "  1. [rule 2] when source=bing, ring +12025550111\n");
+    let missing = cli.refused(&["route", "remove", "--business", "acme-upholstery", "--id", "1"]);
+    assert!(missing.contains("has no routing rule 1"), "{missing}");
 }
 
 #[test]

@@ -8,6 +8,7 @@ use crate::errors::backend;
 use crate::rows::now_millis;
 use leadline_core::event::{FieldChange, LeadUpdate, Note, Sale, StatusChange};
 use leadline_core::fields::apply_custom;
+use leadline_core::form::MessageId;
 use leadline_core::lead::{Author, FieldsPatch, Lead, LeadChange, LeadStatus, NewSale, contact_text};
 use leadline_core::site::Currency;
 use leadline_core::store::{StoreError, StoreResult};
@@ -19,8 +20,15 @@ use std::collections::{BTreeMap, BTreeSet};
 /// What applying a change did, to be recorded.
 struct Applied {
     detail: Detail,
-    /// A sale to record with the activity, and the row id of its call.
-    sale: Option<(Option<i64>, String)>,
+    /// A sale to record with the activity: what it is for, and its currency.
+    sale: Option<(SaleFor, String)>,
+}
+
+/// The row ids of the call or form a sale is for.
+#[derive(Default, Clone, Copy)]
+struct SaleFor {
+    call: Option<i64>,
+    submission: Option<i64>,
 }
 
 /// Applies `change` to the business's lead and records it as an activity by `author`.
@@ -51,8 +59,8 @@ pub(crate) async fn change(
         return Ok(());
     };
     let activity = insert_activity(&mut tx, &current, author, change, &applied.detail.to_json(), now).await?;
-    if let (LeadChange::Sale(sale), Some((call, currency))) = (change, &applied.sale) {
-        insert_sale(&mut tx, &current, activity, *call, currency, sale, now).await?;
+    if let (LeadChange::Sale(sale), Some((sale_for, currency))) = (change, &applied.sale) {
+        insert_sale(&mut tx, &current, activity, *sale_for, currency, sale, now).await?;
     }
     super::events::changed(&mut tx, &current, author, applied.detail, now).await?;
     tx.commit().await.map_err(backend)
@@ -205,11 +213,16 @@ async fn apply_tags(
     Ok(Some(Detail::Updated(LeadUpdate::Tags { added, removed })))
 }
 
-/// Checks a sale (its currency, and that its call is the lead's) and says what it records.
+/// Checks a sale (its currency, and that its call or form is the lead's) and says what it
+/// records.
 async fn sale_detail(conn: &mut AnyConnection, current: &Lead, sale: &NewSale) -> StoreResult<Applied> {
     let currency = Currency::parse(&sale.currency)?;
     let call = match sale.call_ref {
         Some(record_ref) => Some(call_of_lead(conn, current, record_ref).await?),
+        None => None,
+    };
+    let submission = match &sale.form {
+        Some(message) => Some(form_of_lead(conn, current, message).await?),
         None => None,
     };
     Ok(Applied {
@@ -218,11 +231,25 @@ async fn sale_detail(conn: &mut AnyConnection, current: &Lead, sale: &NewSale) -
             cost_basis: sale.cost_basis.clone(),
             cost_minor: sale.cost_minor,
             currency,
+            form: sale.form.clone(),
             profit_minor: sale.profit_minor,
             revenue_minor: sale.revenue_minor,
         }),
-        sale: Some((call, currency.code().to_owned())),
+        sale: Some((SaleFor { call, submission }, currency.code().to_owned())),
     })
+}
+
+/// The row id of the lead's submission with this message id; `Invalid` naming it otherwise.
+async fn form_of_lead(conn: &mut AnyConnection, current: &Lead, message: &MessageId) -> StoreResult<i64> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM submissions WHERE business_id = $1 AND message_id = $2 AND lead_id = $3")
+            .bind(current.business_id.0)
+            .bind(message.as_str())
+            .bind(current.id.0)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(backend)?;
+    found.ok_or_else(|| Invalid::new("sale", format!("form {} is not a form of this lead", message.as_str())).into())
 }
 
 /// The row id of the lead's call with this ref; `Invalid` naming the ref otherwise.
@@ -267,19 +294,20 @@ async fn insert_sale(
     conn: &mut AnyConnection,
     current: &Lead,
     activity: i64,
-    call: Option<i64>,
+    sale_for: SaleFor,
     currency: &str,
     sale: &NewSale,
     now: i64,
 ) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO sales (business_id, lead_id, call_id, activity_id, currency, revenue_minor, cost_minor,
-             profit_minor, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO sales (business_id, lead_id, call_id, submission_id, activity_id, currency, revenue_minor,
+             cost_minor, profit_minor, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(current.business_id.0)
     .bind(current.id.0)
-    .bind(call)
+    .bind(sale_for.call)
+    .bind(sale_for.submission)
     .bind(activity)
     .bind(currency)
     .bind(sale.revenue_minor)

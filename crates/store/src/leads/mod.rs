@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use leadline_core::call::Call;
 use leadline_core::fields::FieldDef;
 use leadline_core::form::{Attachment, MessageId, NewSubmission, StoredName, Submission};
-use leadline_core::lead::{Activity, Author, Lead, LeadChange, LeadFilter, LeadPage};
+use leadline_core::lead::{Activity, Author, Lead, LeadChange, LeadFilter, LeadPage, LeadSummary};
 use leadline_core::store::{LeadStore, StoreResult};
 use leadline_core::visit::Visit;
 use leadline_core::{BusinessId, LeadId, SiteId};
@@ -58,6 +58,11 @@ impl LeadStore for SqlStore {
     async fn list_leads(&self, business: BusinessId, filter: &LeadFilter) -> StoreResult<LeadPage> {
         let mut conn = self.conn().await?;
         queries::list(&mut conn, business, filter).await
+    }
+
+    async fn lead_summary(&self, business: BusinessId, filter: &LeadFilter) -> StoreResult<LeadSummary> {
+        let mut conn = self.conn().await?;
+        queries::summary(&mut conn, business, filter).await
     }
 
     async fn change_lead(

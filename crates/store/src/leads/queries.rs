@@ -4,9 +4,11 @@
 use super::rows::{self, ACTIVITY_COLUMNS, LEAD_COLUMNS};
 use crate::calls;
 use crate::errors::{backend, not_found_or_backend};
+use crate::query::{Conditions, Param, bind_all, contains_pattern, has_tag, tag_element};
+use crate::rows::col;
 use crate::visits::records::visit_from;
 use leadline_core::call::Call;
-use leadline_core::lead::{Activity, Lead, LeadFilter, LeadPage};
+use leadline_core::lead::{Activity, Lead, LeadFilter, LeadPage, LeadSummary, Totals};
 use leadline_core::store::{StoreError, StoreResult};
 use leadline_core::visit::Visit;
 use leadline_core::{BusinessId, LeadId, SiteId};
@@ -79,50 +81,7 @@ pub(crate) async fn check_lead(conn: &mut AnyConnection, business: BusinessId, l
     Ok(())
 }
 
-/// A value bound to a list query.
-enum Param {
-    Int(i64),
-    Text(String),
-}
-
-/// A `WHERE` clause being built, with its parameters in order.
-struct Conditions {
-    sql: String,
-    params: Vec<Param>,
-}
-
-impl Conditions {
-    /// `$n` for the next parameter.
-    fn bind(&mut self, param: Param) -> String {
-        self.params.push(param);
-        format!("${}", self.params.len())
-    }
-
-    /// Adds `AND {clause}`, where `clause` names the parameter it is given.
-    fn and(&mut self, param: Param, clause: impl FnOnce(&str) -> String) {
-        let n = self.bind(param);
-        self.sql.push_str(" AND ");
-        self.sql.push_str(&clause(&n));
-    }
-}
-
-/// `input` as a `LIKE` pattern matching it anywhere, with `\` as the escape character.
-fn contains_pattern(input: &str) -> String {
-    let mut pattern = String::from("%");
-    for c in input.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
-/// The tags column as `,"a","b",`: a tag is an element when `,"tag",` occurs in it (inside
-/// a JSON string every `"` is escaped, so the commas and quotes can only be separators).
-const TAGS_AS_LIST: &str = "(',' || SUBSTR(l.tags, 2, LENGTH(l.tags) - 2) || ',')";
-
+/// The `WHERE` clause of the leads list.
 fn conditions(business: BusinessId, filter: &LeadFilter) -> Conditions {
     let mut c = Conditions {
         sql: "l.business_id = $1".into(),
@@ -135,11 +94,7 @@ fn conditions(business: BusinessId, filter: &LeadFilter) -> Conditions {
         c.and(Param::Text(source.clone()), |n| format!("l.source = {n}"));
     }
     if let Some(tag) = &filter.tag {
-        let element = format!(",{},", serde_json::to_string(tag.trim()).unwrap_or_default());
-        // REPLACE is case-sensitive on both engines, unlike SQLite's LIKE.
-        c.and(Param::Text(element), |n| {
-            format!("REPLACE({TAGS_AS_LIST}, {n}, '') <> {TAGS_AS_LIST}")
-        });
+        c.and(tag_element(tag), |n| has_tag("l.tags", n));
     }
     if let Some(from) = filter.from {
         c.and(Param::Int(from.timestamp_millis()), |n| format!("l.created_at >= {n}"));
@@ -179,19 +134,63 @@ pub(crate) async fn list(conn: &mut AnyConnection, business: BusinessId, filter:
         "SELECT {LEAD_COLUMNS} FROM leads l WHERE {} ORDER BY l.id DESC LIMIT {n}",
         c.sql
     );
-    let mut query = sqlx::query(&sql);
-    for param in c.params {
-        query = match param {
-            Param::Int(value) => query.bind(value),
-            Param::Text(value) => query.bind(value),
-        };
-    }
-    let mut found = query.fetch_all(&mut *conn).await.map_err(backend)?;
+    let mut found = bind_all(sqlx::query(&sql), c.params)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(backend)?;
     let more = found.len() > limit as usize;
     found.truncate(limit as usize);
     let leads = rows::leads_with_totals(conn, &found).await?;
     let next = if more { leads.last().map(|l| l.id) } else { None };
     Ok(LeadPage { leads, next })
+}
+
+/// How many leads the whole filter finds (every page), and their sales per currency.
+pub(crate) async fn summary(
+    conn: &mut AnyConnection,
+    business: BusinessId,
+    filter: &LeadFilter,
+) -> StoreResult<LeadSummary> {
+    let whole = LeadFilter {
+        before: None,
+        ..filter.clone()
+    };
+    let c = conditions(business, &whole);
+    let counted = bind_all(
+        sqlx::query(&format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM leads l WHERE {}",
+            c.sql
+        )),
+        c.params.clone(),
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(backend)?;
+    let count: i64 = col(&counted, "n")?;
+    let sql = format!(
+        "SELECT x.currency, CAST(SUM(x.revenue_minor) AS BIGINT) AS revenue,
+             CAST(SUM(x.cost_minor) AS BIGINT) AS cost, CAST(SUM(x.profit_minor) AS BIGINT) AS profit
+         FROM sales x JOIN leads l ON l.id = x.lead_id WHERE {} GROUP BY x.currency ORDER BY x.currency",
+        c.sql
+    );
+    let totals = bind_all(sqlx::query(&sql), c.params)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(|row| {
+            Ok(Totals {
+                currency: col(row, "currency")?,
+                revenue_minor: col(row, "revenue")?,
+                cost_minor: col(row, "cost")?,
+                profit_minor: col(row, "profit")?,
+            })
+        })
+        .collect::<StoreResult<Vec<Totals>>>()?;
+    Ok(LeadSummary {
+        count: u64::try_from(count).unwrap_or(0),
+        totals,
+    })
 }
 
 /// The lead's activities, oldest first.

@@ -5,12 +5,13 @@ use async_trait::async_trait;
 use leadline_core::names::Name;
 use leadline_core::net::DomainName;
 use leadline_core::site::{Currency, SiteKey, SiteSettings, Timezone};
-use leadline_core::store::{SiteStore, StoreResult};
-use leadline_core::tenant::{NewSite, Site};
+use leadline_core::store::{SiteStore, StoreError, StoreResult};
+use leadline_core::tenant::{NewSite, Site, SiteEdit};
 use leadline_core::{BusinessId, SiteId};
 use sqlx::any::AnyRow;
 
-const COLUMNS: &str = "id, business_id, name, site_key, timezone, currency, settings, created_at";
+const COLUMNS: &str =
+    "id, business_id, name, site_key, timezone, currency, settings, disabled_at, removed_at, created_at";
 
 impl SqlStore {
     /// Builds a site from its row and loads its domains.
@@ -33,6 +34,8 @@ impl SqlStore {
             timezone: parsed(row, "timezone", Timezone::parse)?,
             currency: parsed(row, "currency", Currency::parse)?,
             settings: parsed(row, "settings", SiteSettings::from_json)?,
+            disabled: col::<Option<i64>>(row, "disabled_at")?.is_some(),
+            removed: col::<Option<i64>>(row, "removed_at")?.is_some(),
             created_at: time(row, "created_at")?,
         })
     }
@@ -78,7 +81,7 @@ impl SiteStore for SqlStore {
     }
 
     async fn site_by_key(&self, key: &SiteKey) -> StoreResult<Site> {
-        let sql = format!("SELECT {COLUMNS} FROM sites WHERE site_key = $1");
+        let sql = format!("SELECT {COLUMNS} FROM sites WHERE site_key = $1 AND removed_at IS NULL");
         self.one_site(sqlx::query(&sql).bind(key.as_str())).await
     }
 
@@ -100,7 +103,7 @@ impl SiteStore for SqlStore {
 
     async fn list_sites(&self, business: BusinessId) -> StoreResult<Vec<Site>> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM sites WHERE business_id = $1 ORDER BY id"
+            "SELECT {COLUMNS} FROM sites WHERE business_id = $1 AND removed_at IS NULL ORDER BY id"
         ))
         .bind(business.0)
         .fetch_all(&self.pool)
@@ -143,6 +146,101 @@ impl SiteStore for SqlStore {
         if updated.rows_affected() == 0 {
             return Err(leadline_core::store::StoreError::NotFound);
         }
+        Ok(())
+    }
+
+    async fn edit_site(&self, business: BusinessId, id: SiteId, edit: &SiteEdit) -> StoreResult<Site> {
+        edit.validate()?;
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let updated = sqlx::query(
+            "UPDATE sites SET name = $1, timezone = $2, currency = $3, settings = $4
+             WHERE id = $5 AND business_id = $6 AND removed_at IS NULL",
+        )
+        .bind(edit.name.as_str())
+        .bind(edit.timezone.name())
+        .bind(edit.currency.code())
+        .bind(edit.settings.to_json())
+        .bind(id.0)
+        .bind(business.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("DELETE FROM site_domains WHERE site_id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        for domain in &edit.domains {
+            sqlx::query("INSERT INTO site_domains (domain, site_id) VALUES ($1, $2)")
+                .bind(domain.as_str())
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| classify(e, || format!("the domain {domain} is already taken by another site")))?;
+        }
+        tx.commit().await.map_err(backend)?;
+        self.site(business, id).await
+    }
+
+    async fn set_site_disabled(&self, business: BusinessId, id: SiteId, disabled: bool) -> StoreResult<Site> {
+        let updated =
+            sqlx::query("UPDATE sites SET disabled_at = $1 WHERE id = $2 AND business_id = $3 AND removed_at IS NULL")
+                .bind(disabled.then(now_millis))
+                .bind(id.0)
+                .bind(business.0)
+                .execute(&self.pool)
+                .await
+                .map_err(backend)?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.site(business, id).await
+    }
+
+    async fn remove_site(&self, business: BusinessId, id: SiteId) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let updated =
+            sqlx::query("UPDATE sites SET removed_at = $1 WHERE id = $2 AND business_id = $3 AND removed_at IS NULL")
+                .bind(now_millis())
+                .bind(id.0)
+                .bind(business.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        // A number that would be left serving no site must be removed (or moved) first.
+        let alone: Option<String> = sqlx::query_scalar(
+            "SELECT n.number FROM tracking_numbers n JOIN number_sites ns ON ns.number_id = n.id
+             WHERE ns.site_id = $1 AND n.removed_at IS NULL AND NOT EXISTS (
+                 SELECT 1 FROM number_sites o JOIN sites s ON s.id = o.site_id
+                 WHERE o.number_id = n.id AND o.site_id <> $1 AND s.removed_at IS NULL)
+             ORDER BY n.id LIMIT 1",
+        )
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if let Some(number) = alone {
+            return Err(StoreError::Conflict(format!(
+                "the number {number} serves only this site: remove it or let it serve another site first"
+            )));
+        }
+        for statement in [
+            "DELETE FROM number_sites WHERE site_id = $1",
+            "DELETE FROM site_domains WHERE site_id = $1",
+        ] {
+            sqlx::query(statement)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
         Ok(())
     }
 

@@ -265,6 +265,7 @@ async fn a_mark_without_a_value_takes_the_sales_of_its_call_else_of_its_lead(sto
             cost_minor: 0,
             profit_minor: revenue,
             call_ref,
+            form: None,
             cost_basis: None,
         })
     };

@@ -89,6 +89,7 @@ async fn one_of_each(store: &SqlStore, s: &Setup) -> u64 {
             cost_minor: 2_000,
             profit_minor: 10_050,
             call_ref: Some(answered.record_ref),
+            form: None,
             cost_basis: None,
         }),
         LeadChange::Sale(NewSale {
@@ -97,6 +98,7 @@ async fn one_of_each(store: &SqlStore, s: &Setup) -> u64 {
             cost_minor: 350,
             profit_minor: 4_650,
             call_ref: None,
+            form: None,
             cost_basis: Some("7 call minutes × 50".into()),
         }),
         LeadChange::Note("  Wants a quote ".into()),

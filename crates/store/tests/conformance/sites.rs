@@ -123,7 +123,7 @@ mod routing_rules {
     use crate::conformance;
     use crate::fixtures::{business, site};
     use leadline_core::E164;
-    use leadline_core::routing::{Condition, Hours, Rule};
+    use leadline_core::routing::{Condition, Hours, Move, Rule};
     use leadline_core::store::{RoutingStore, StoreError};
     use leadline_store::SqlStore;
 
@@ -166,5 +166,69 @@ mod routing_rules {
         assert_eq!(store.routing_rules(s.id).await.unwrap().len(), 2);
     }
 
-    conformance!(rules_come_back_in_order_for_their_site_only);
+    fn ringing(number: &str) -> Rule {
+        Rule {
+            conditions: vec![],
+            destinations: vec![E164::parse(number).unwrap()],
+            in_turn: false,
+        }
+    }
+
+    async fn rules_move_up_and_down_and_are_removed_by_their_business_only(store: SqlStore) {
+        let acme = business(&store, "acme").await;
+        let other = business(&store, "other").await;
+        let s = site(&store, acme.id, "acme.example").await;
+        for number in ["+12025550111", "+12025550112", "+12025550113"] {
+            store.add_routing_rule(acme.id, s.id, &ringing(number)).await.unwrap();
+        }
+        let ids: Vec<i64> = store
+            .site_routing_rules(acme.id, s.id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        let order = || async {
+            store
+                .routing_rules(s.id)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.destinations[0].to_string())
+                .collect::<Vec<_>>()
+        };
+        store.move_routing_rule(acme.id, ids[2], Move::Earlier).await.unwrap();
+        assert_eq!(order().await, ["+12025550111", "+12025550113", "+12025550112"]);
+        store.move_routing_rule(acme.id, ids[0], Move::Earlier).await.unwrap();
+        store.move_routing_rule(acme.id, ids[0], Move::Later).await.unwrap();
+        assert_eq!(order().await, ["+12025550113", "+12025550111", "+12025550112"]);
+        store
+            .add_routing_rule(acme.id, s.id, &ringing("+12025550114"))
+            .await
+            .unwrap();
+        assert_eq!(
+            order().await.last().map(String::as_str),
+            Some("+12025550114"),
+            "a new rule comes last"
+        );
+
+        for refused in [
+            store.move_routing_rule(other.id, ids[0], Move::Later).await,
+            store.remove_routing_rule(other.id, ids[0]).await,
+            store.site_routing_rules(other.id, s.id).await.map(|_| ()),
+        ] {
+            assert!(matches!(refused, Err(StoreError::NotFound)), "{refused:?}");
+        }
+        store.remove_routing_rule(acme.id, ids[1]).await.unwrap();
+        assert_eq!(order().await, ["+12025550113", "+12025550111", "+12025550114"]);
+        assert!(matches!(
+            store.remove_routing_rule(acme.id, ids[1]).await,
+            Err(StoreError::NotFound)
+        ));
+    }
+
+    conformance!(
+        rules_come_back_in_order_for_their_site_only,
+        rules_move_up_and_down_and_are_removed_by_their_business_only,
+    );
 }

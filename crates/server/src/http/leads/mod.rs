@@ -19,7 +19,7 @@ use axum::routing::{MethodRouter, get, post};
 use leadline_core::BusinessId;
 use leadline_core::lead::Lead;
 
-pub use list::{cursor, parse_filter};
+pub use list::{MAX_LIMIT, cursor, parse_filter};
 pub use visitors::issue_secret;
 
 /// Every route of this module with its path (the OpenAPI test checks each path is documented).

@@ -11,6 +11,7 @@ use crate::web::error::ApiError;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
+use leadline_core::form::MessageId;
 use leadline_core::lead::LeadChange;
 use leadline_core::money::json_amount;
 use serde::Deserialize;
@@ -32,6 +33,9 @@ struct SaleBody {
     /// The call the sale came from, by record ref.
     #[serde(default)]
     call: Option<u64>,
+    /// The form the sale came from, by message id.
+    #[serde(default)]
+    form: Option<String>,
 }
 
 impl SaleBody {
@@ -52,6 +56,7 @@ impl SaleBody {
                 .map_err(bad)?,
             currency: self.currency,
             call: self.call,
+            form: self.form.as_deref().map(MessageId::parse).transpose().map_err(bad)?,
         })
     }
 }

@@ -1,6 +1,6 @@
-//! What every operator page tells the browser: a strict Content-Security-Policy (no script,
-//! no inline style, nothing from other origins but https recordings), no framing by any site,
-//! no MIME sniffing, no referrer to other sites; and the pages' one stylesheet.
+//! What every operator page tells the browser: a strict Content-Security-Policy (no inline
+//! script or style, nothing from other origins), no framing by any site, no MIME sniffing, no
+//! referrer to other sites; and the pages' one stylesheet and one script.
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
@@ -8,11 +8,25 @@ use axum::response::IntoResponse;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// The policy of every `/app/` response. `default-src 'none'` refuses everything not listed:
-/// the pages run no script at all, and forms post only to this server.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
-     media-src 'self' https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// the one script is this server's file (no inline script, no `eval`), it may only open this
+/// server's live feed, recordings play from this server, and forms post only to this server.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; \
+     style-src 'self'; img-src 'self' data:; media-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+     base-uri 'none'";
 
 const STYLESHEET: &str = include_str!("../../../../../assets/app/app.css");
+const LIVE_SCRIPT: &str = include_str!("../../../../../assets/app/live.js");
+
+/// `GET /app/assets/live.js`: keeps the live panel and the Activity list current.
+pub async fn live_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        LIVE_SCRIPT,
+    )
+}
 
 /// `GET /app/assets/app.css`.
 pub async fn stylesheet() -> impl IntoResponse {

@@ -38,7 +38,7 @@ fn login_page(status: StatusCode, next: &str, error: Option<&str>) -> Response {
 /// Where to go after logging in: only a path of the operator pages, never another site.
 fn safe_next(next: &str) -> &str {
     let ours = next.starts_with("/app/") && !next.starts_with("//") && !next.contains(['\\', '\r', '\n']);
-    if ours { next } else { "/app/leads" }
+    if ours { next } else { "/app/activity" }
 }
 
 /// `?next=` of the login page.

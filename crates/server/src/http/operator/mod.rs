@@ -2,10 +2,15 @@
 //! status changes and sales are recorded. Server-rendered with escaping templates.
 
 mod access;
+mod activity;
+mod edit;
 mod headers;
+mod lead_form;
 mod leads;
+mod live;
 mod login;
 mod pages;
+mod recordings;
 mod session;
 mod settings;
 mod shell;
@@ -32,15 +37,24 @@ pub fn router() -> Router<AppState> {
         )
         .route("/app", get(pages::home))
         .route("/app/", get(pages::home))
+        .route("/app/activity", get(activity::list))
+        .route("/app/activity.csv", get(activity::download))
+        .route("/app/live", get(live::feed))
+        .route("/app/calls/{record_ref}/recording", get(recordings::play))
         .route("/app/leads", get(leads::list))
+        .route("/app/leads.csv", get(leads::download))
         .route("/app/leads/{record_ref}", get(pages::show_lead))
         .route("/app/leads/{record_ref}/notes", post(pages::add_note))
         .route("/app/leads/{record_ref}/status", post(pages::change_status))
+        .route("/app/leads/{record_ref}/contact", post(edit::change_contact))
+        .route("/app/leads/{record_ref}/custom", post(edit::change_custom))
+        .route("/app/leads/{record_ref}/tags", post(edit::change_tags))
         .route("/app/leads/{record_ref}/sales", post(pages::record_sale))
         .route("/app/leads/{record_ref}/conversions", post(pages::mark_conversion))
         .route("/app/attachments/{name}", get(pages::attachment))
         .route("/app/reports", get(pages::reports))
         .route("/app/assets/app.css", get(headers::stylesheet))
+        .route("/app/assets/live.js", get(headers::live_script))
         .merge(settings::router());
     headers::protect(pages)
 }

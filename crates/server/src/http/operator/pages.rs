@@ -1,6 +1,7 @@
 //! The operator's pages: a lead with its timeline, where a note, a status
 //! change or a sale is recorded as an activity by the logged-in user.
 
+use super::lead_form::Edit;
 use super::session::Operator;
 use super::shell::{Header, Section, local_time};
 use super::view::{self, Entry, render};
@@ -40,11 +41,35 @@ struct LeadPage {
     /// What the last action did ("Call 1042 marked as an ad conversion").
     notice: Option<String>,
     timeline: Vec<Entry>,
+    /// The lead's calls and forms: (value of the sale's "for", label, timeline anchor).
+    records: Vec<(String, String, String)>,
+    /// The contact, custom field and tag forms.
+    edit: Edit,
     /// (target, event, status, attempts, last error) of each delivery of the lead's events.
     deliveries: Vec<(String, &'static str, &'static str, u32, String)>,
 }
 
-async fn lead_of(state: &AppState, operator: &Operator, record_ref: &str) -> Result<Lead, ApiError> {
+/// What the page shows besides the lead: the reason a change was refused, what the last
+/// action did, and the edit forms as typed when an edit was refused.
+#[derive(Default)]
+pub struct View {
+    error: Option<String>,
+    notice: Option<String>,
+    edit: Option<Edit>,
+}
+
+impl View {
+    /// The page after an edit was refused: the forms as typed, the reason next to the field.
+    pub fn refused_edit(edit: Edit) -> Self {
+        Self {
+            edit: Some(edit),
+            ..Self::default()
+        }
+    }
+}
+
+/// The business's lead with this ref (or the lead of its call with it); 404 for any other.
+pub async fn lead_of(state: &AppState, operator: &Operator, record_ref: &str) -> Result<Lead, ApiError> {
     let record_ref: u64 = record_ref.parse().map_err(|_| ApiError::NotFound)?;
     Ok(state.store.lead(operator.business, record_ref).await?)
 }
@@ -63,16 +88,22 @@ async fn render_lead(
     lead: &Lead,
     error: Option<String>,
 ) -> Result<Response, ApiError> {
-    render_lead_with(state, operator, lead, error, None).await
+    let view = View {
+        error,
+        ..View::default()
+    };
+    render_page(state, operator, lead, view).await
 }
 
-async fn render_lead_with(
-    state: &AppState,
-    operator: &Operator,
-    lead: &Lead,
-    error: Option<String>,
-    notice: Option<String>,
-) -> Result<Response, ApiError> {
+/// The lead's page; 400 when it shows a refusal.
+pub async fn render_page(state: &AppState, operator: &Operator, lead: &Lead, view: View) -> Result<Response, ApiError> {
+    let View { error, notice, edit } = view;
+    let refused = error.is_some() || edit.as_ref().is_some_and(|e| e.problem.is_some());
+    let edit = match edit {
+        Some(edit) => edit,
+        None => Edit::of(lead, &state.store.fields(lead.business_id).await?),
+    };
+    let timeline = view::timeline(state, lead).await?;
     let site = site_of(state, lead).await?;
     let c = &lead.contact;
     let mut details = Vec::new();
@@ -99,7 +130,9 @@ async fn render_lead_with(
             .map(|s| s.currency.code().to_owned())
             .unwrap_or_else(|| "USD".into()),
         csrf: operator.csrf.clone(),
-        timeline: view::timeline(state, lead).await?,
+        records: view::records(&timeline, site.as_ref()),
+        timeline,
+        edit,
         site,
         deliveries: state
             .store
@@ -116,10 +149,10 @@ async fn render_lead_with(
                 )
             })
             .collect(),
-        error: error.clone(),
+        error,
         notice,
     };
-    let status = if error.is_some() {
+    let status = if refused {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
@@ -162,6 +195,9 @@ pub struct SaleForm {
     cost_from_calls: Option<String>,
     #[serde(default)]
     profit: String,
+    /// `call:REF` or `form:MESSAGE_ID`: the call or form the sale came from; blank for none.
+    #[serde(default, rename = "for")]
+    sale_for: String,
 }
 
 /// Shows the lead again after a change was made, or the page with the reason it was refused
@@ -174,7 +210,13 @@ async fn after(
 ) -> Result<Response, ApiError> {
     match outcome {
         Ok(None) => Ok(Redirect::to(&format!("/app/leads/{}", lead.record_ref)).into_response()),
-        Ok(Some(notice)) => render_lead_with(state, operator, lead, None, Some(notice)).await,
+        Ok(Some(notice)) => {
+            let view = View {
+                notice: Some(notice),
+                ..View::default()
+            };
+            render_page(state, operator, lead, view).await
+        }
         Err(AppError::Invalid(reason) | AppError::Conflict(reason) | AppError::Refused(reason)) => {
             render_lead(state, operator, lead, Some(reason)).await
         }
@@ -228,26 +270,41 @@ pub async fn record_sale(
 ) -> Result<Response, ApiError> {
     operator.check_post(&state, &headers, &form.csrf)?;
     let lead = lead_of(&state, &operator, &record_ref).await?;
-    match new_sale(state.store.as_ref(), &lead, &sale_request(&form)).await {
+    let request = match sale_request(&form) {
+        Ok(request) => request,
+        Err(reason) => return render_lead(&state, &operator, &lead, Some(reason)).await,
+    };
+    match new_sale(state.store.as_ref(), &lead, &request).await {
         Ok(sale) => apply(&state, &operator, &lead, LeadChange::Sale(sale)).await,
         Err(refused) => after(&state, &operator, &lead, Err(refused)).await,
     }
 }
 
 /// The form as a sale request: the same rules and the same words when refused as the API's.
-fn sale_request(form: &SaleForm) -> SaleRequest {
+fn sale_request(form: &SaleForm) -> Result<SaleRequest, String> {
     let text = |t: &str| (!t.trim().is_empty()).then(|| t.to_owned());
     let cost = match (text(&form.cost), form.cost_from_calls.is_some()) {
         (Some(cost), _) => Cost::Given(cost),
         (None, true) => Cost::FromCalls,
         (None, false) => Cost::None,
     };
-    SaleRequest {
+    let (call, sale_form) = match form.sale_for.trim().split_once(':') {
+        None if form.sale_for.trim().is_empty() => (None, None),
+        Some(("call", r)) => (
+            Some(r.parse().map_err(|_| format!("call {r} is not a call of this lead"))?),
+            None,
+        ),
+        Some(("form", m)) => (None, Some(MessageId::parse(m).map_err(|e| e.to_string())?)),
+        _ => return Err(format!("'{}' is not one of this lead's calls or forms", form.sale_for)),
+    };
+    Ok(SaleRequest {
         revenue: form.revenue.clone(),
         cost,
         profit: text(&form.profit),
-        ..SaleRequest::default()
-    }
+        currency: None,
+        call,
+        form: sale_form,
+    })
 }
 
 /// A conversion mark's form: `record` is `call:REF` or `submission:MESSAGE_ID`.
@@ -305,9 +362,9 @@ pub async fn attachment(State(state): State<AppState>, operator: Operator, Path(
     crate::http::attachments::download(&state, operator.business, &name).await
 }
 
-/// `GET /app/`: the leads list (the first section of the application).
+/// `GET /app/`: Activity (the first section of the application).
 pub async fn home(_operator: Operator) -> Redirect {
-    Redirect::to("/app/leads")
+    Redirect::to("/app/activity")
 }
 
 #[derive(Template)]

@@ -24,6 +24,8 @@ pub fn render(template: &impl Template) -> Response {
 
 /// One entry of the timeline.
 pub struct Entry {
+    /// The entry's `id` in the page, for links to it (`call-1042`, `form-m_…`, `activity-7`).
+    pub anchor: String,
     pub at: DateTime<Utc>,
     /// `visit`, `call`, `submission` or the activity's kind.
     pub kind: &'static str,
@@ -48,7 +50,7 @@ pub async fn timeline(state: &AppState, lead: &Lead) -> Result<Vec<Entry>, ApiEr
     let store: &dyn Store = state.store.as_ref();
     let (business, id) = (lead.business_id, lead.id);
     let mut entries = Vec::new();
-    for visit in store.lead_visits(business, id, 50).await? {
+    for (n, visit) in store.lead_visits(business, id, 50).await?.into_iter().enumerate() {
         let pages = store.visit_pages(visit.site_id, &visit.public_id).await?;
         let a = &visit.attribution;
         let mut lines = vec![format!("Landed on {}", visit.landing_url)];
@@ -56,6 +58,7 @@ pub async fn timeline(state: &AppState, lead: &Lead) -> Result<Vec<Entry>, ApiEr
         lines.extend(a.campaign.as_ref().map(|c| format!("Campaign: {c}")));
         lines.extend(pages.iter().skip(1).map(|p| format!("Then {}", p.url)));
         entries.push(Entry {
+            anchor: format!("visit-{}", n + 1),
             at: visit.started_at,
             kind: "visit",
             title: format!("Visit from {} / {}", a.source, a.medium),
@@ -64,36 +67,93 @@ pub async fn timeline(state: &AppState, lead: &Lead) -> Result<Vec<Entry>, ApiEr
             conversion: None,
         });
     }
-    entries.extend(store.lead_calls(business, id).await?.iter().map(call_entry));
+    entries.extend(
+        store
+            .lead_calls(business, id)
+            .await?
+            .iter()
+            .map(|call| call_entry(state, call)),
+    );
     for submission in store.lead_submissions(business, id).await? {
         entries.push(submission_entry(&submission));
     }
     entries.extend(store.lead_activities(business, id).await?.iter().map(activity_entry));
     entries.sort_by_key(|e| e.at);
+    link_sales_to_their_records(&mut entries);
     Ok(entries)
 }
 
-fn call_entry(call: &Call) -> Entry {
+/// Gives each call and form a link to the sales recorded for it (each sale already links to
+/// its call or form).
+fn link_sales_to_their_records(entries: &mut [Entry]) {
+    let sales: Vec<(String, String)> = entries
+        .iter()
+        .filter(|e| e.kind == "sale")
+        .filter_map(|e| {
+            let target = e.links.iter().find(|(_, href)| href.starts_with('#'))?;
+            Some((target.1.clone(), e.anchor.clone()))
+        })
+        .collect();
+    for (target, sale) in sales {
+        if let Some(entry) = entries.iter_mut().find(|e| format!("#{}", e.anchor) == target) {
+            entry
+                .links
+                .push(("Sale recorded for it".to_owned(), format!("#{sale}")));
+        }
+    }
+}
+
+/// The lead's calls and forms, for the sale's "for" choice and the links to them: (value,
+/// label, anchor).
+pub fn records(entries: &[Entry], site: Option<&Site>) -> Vec<(String, String, String)> {
+    entries
+        .iter()
+        .filter_map(|e| {
+            let value = match e.conversion.as_deref()?.split_once(':')? {
+                ("call", r) => format!("call:{r}"),
+                ("submission", m) => format!("form:{m}"),
+                _ => return None,
+            };
+            let what = if e.kind == "call" {
+                e.title.clone()
+            } else {
+                "Form".to_owned()
+            };
+            Some((value, format!("{what} · {}", e.when(site)), e.anchor.clone()))
+        })
+        .collect()
+}
+
+fn call_entry(state: &AppState, call: &Call) -> Entry {
     let mut lines = vec![format!(
         "From {} · matched by {}",
         call.caller,
         call.origin.matched_by.as_str()
     )];
     lines.extend(call.outcome.map(|o| format!("Outcome: {}", o.as_str())));
-    lines.extend(call.answered_by.as_ref().map(|a| format!("Answered by {a}")));
+    lines.extend(match (&call.answered_by_name, &call.answered_by) {
+        (Some(name), Some(number)) => Some(format!("Answered by {name} ({number})")),
+        (None, Some(number)) => Some(format!("Answered by {number}")),
+        _ => None,
+    });
     lines.extend(call.duration_seconds.map(|d| format!("Talked {d} s")));
     Entry {
+        anchor: format!("call-{}", call.record_ref),
         at: call.started_at,
         kind: "call",
         title: format!("Call {}", call.record_ref),
         lines,
-        // A stored link is shown only if it is still an http(s) link: rows written before links
-        // were checked could hold any scheme.
+        // Played through Leadline, never from the provider's URL; a stored link is offered only
+        // if it is still an http(s) link (rows written before links were checked could hold
+        // any scheme).
         links: call
             .recording_url
             .iter()
-            .filter_map(|url| WebLink::parse(url).ok())
-            .map(|link| ("Recording".to_owned(), link.to_string()))
+            .filter(|url| WebLink::parse(url).is_ok())
+            .map(|_| {
+                let link = super::activity::row::recording_link(state, call.business_id, call.record_ref);
+                ("Recording".to_owned(), link)
+            })
             .collect(),
         conversion: Some(format!("call:{}", call.record_ref)),
     }
@@ -101,6 +161,7 @@ fn call_entry(call: &Call) -> Entry {
 
 fn submission_entry(submission: &Submission) -> Entry {
     Entry {
+        anchor: format!("form-{}", submission.message_id.as_str()),
         at: submission.created_at,
         kind: "submission",
         title: "Form submitted".to_owned(),
@@ -132,12 +193,22 @@ fn activity_entry(activity: &Activity) -> Entry {
         "sale" => ("Sale".to_owned(), vec![sale_line(detail)]),
         other => (format!("Changed {other}"), vec![detail.to_string()]),
     };
+    let mut links = Vec::new();
+    if activity.kind.as_str() == "sale" {
+        if let Some(call) = detail.get("call_ref").and_then(|v| v.as_u64()) {
+            links.push((format!("For call {call}"), format!("#call-{call}")));
+        }
+        if let Some(form) = detail.get("form").and_then(|v| v.as_str()) {
+            links.push(("For the form".to_owned(), format!("#form-{form}")));
+        }
+    }
     Entry {
+        anchor: format!("activity-{}", activity.id),
         at: activity.at,
         kind: activity.kind.as_str(),
         title: format!("{title} · by {}", activity.author.as_str()),
         lines,
-        links: Vec::new(),
+        links,
         conversion: None,
     }
 }

@@ -202,6 +202,14 @@ pub fn sale_ref(event: &Event, sale: &Sale) -> Result<u64, Refusal> {
         .ok_or(Refusal::SaleWithoutRef)
 }
 
+/// The sale's transaction id: its ref and its event's id (`1042-ev_…`), one per sale. A
+/// repeat customer's second purchase on the same lead or call is its own transaction, where
+/// the ref alone would be dropped by GA4 (and Matomo) as a duplicate; a retried delivery of
+/// the same sale keeps its id, so it is still counted once.
+pub fn transaction_id(event: &Event, sale: &Sale) -> Result<String, Refusal> {
+    Ok(format!("{}-{}", sale_ref(event, sale)?, event.id))
+}
+
 /// Builds the body for `event`, delivered under `idempotency_key` to the stream of
 /// `measurement_id`, as of `now`.
 pub fn build(event: &Event, idempotency_key: &str, measurement_id: &str, now: DateTime<Utc>) -> Built {
@@ -323,9 +331,10 @@ fn ga4_events(event: &Event) -> Result<Vec<(&'static str, Params)>, Refusal> {
         EventData::SaleRecorded(recorded) => {
             let sale = &recorded.change;
             let reference = sale_ref(event, sale)?.to_string();
+            let transaction = transaction_id(event, sale)?;
             let units = |minor| units(minor, sale.currency.minor_digits());
             let value = units(sale.revenue_minor);
-            params.insert("transaction_id".into(), json!(reference));
+            params.insert("transaction_id".into(), json!(transaction));
             params.insert("value".into(), json!(value));
             params.insert("currency".into(), json!(sale.currency.code()));
             params.insert("revenue".into(), json!(value));

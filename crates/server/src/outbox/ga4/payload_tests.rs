@@ -233,7 +233,7 @@ fn a_sale_is_a_purchase_on_the_calls_ref_with_amounts_in_currency_units() {
     let p = payload(&e);
     let params = &p.events[0].params;
     assert_eq!(p.events[0].name, "purchase");
-    assert_eq!(params["transaction_id"], "1042");
+    assert_eq!(params["transaction_id"], "1042-ev_0123456789abcdefghijkl");
     assert_eq!(params["value"], 1200.5);
     assert_eq!(params["currency"], "USD");
     assert_eq!(params["revenue"], 1200.5);
@@ -247,10 +247,22 @@ fn a_sale_is_a_purchase_on_the_calls_ref_with_amounts_in_currency_units() {
 }
 
 #[test]
+fn each_sale_of_one_lead_is_its_own_transaction_and_a_retry_is_the_same_one() {
+    let first = event(data::sale("USD", 1000, 0, None));
+    let second = Event {
+        id: "ev_zyxwvutsrqponmlkjihgfe".into(),
+        ..event(data::sale("USD", 1000, 0, None))
+    };
+    let id = |e: &Event| payload(e).events[0].params["transaction_id"].clone();
+    assert_ne!(id(&first), id(&second), "a repeat purchase is not a duplicate");
+    assert_eq!(id(&first), id(&first.clone()), "a retry of one sale keeps its id");
+}
+
+#[test]
 fn a_sale_without_a_call_is_on_the_leads_ref_and_zero_digit_currencies_are_whole() {
     let e = event(data::sale("jpy", 5000, 0, None));
     let params = payload(&e).events[0].params.clone();
-    assert_eq!(params["transaction_id"], "1040");
+    assert_eq!(params["transaction_id"], "1040-ev_0123456789abcdefghijkl");
     assert_eq!(params["value"], 5000.0);
     assert_eq!(params["currency"], "JPY");
     assert_eq!(params["cost"], 0.0);

@@ -38,6 +38,7 @@ fn sale(currency: &str, revenue: i64, cost: i64, call_ref: Option<u64>) -> LeadC
         cost_minor: cost,
         profit_minor: revenue - cost,
         call_ref,
+        form: None,
         cost_basis: None,
     })
 }
@@ -336,6 +337,64 @@ async fn sales_add_up_per_currency_and_a_foreign_call_is_refused(store: SqlStore
     );
 }
 
+async fn a_sale_names_one_of_its_lead_s_forms_and_never_another_s(store: SqlStore) {
+    let s = setup(&store, "acme", "+12025550100").await;
+    let own = store
+        .add_submission(&form(
+            &s,
+            contact(Some("Ann"), Some("ann@example.com"), None),
+            FormIdentity::default(),
+        ))
+        .await
+        .unwrap();
+    let theirs = store
+        .add_submission(&form(
+            &s,
+            contact(Some("Bob"), Some("bob@example.com"), None),
+            FormIdentity::default(),
+        ))
+        .await
+        .unwrap();
+    assert_ne!(own.lead_id, theirs.lead_id);
+    let c = call(&store, &s, "CA1", "+12025550169", None).await;
+    let for_form = |form: &leadline_core::form::MessageId, call_ref: Option<u64>| {
+        let LeadChange::Sale(mut sale) = sale("USD", 1_000, 0, call_ref) else {
+            unreachable!()
+        };
+        sale.form = Some(form.clone());
+        LeadChange::Sale(sale)
+    };
+    store
+        .change_lead(s.business, own.lead_id, &ann(), &for_form(&own.message_id, None))
+        .await
+        .unwrap();
+    let recorded = store.lead_activities(s.business, own.lead_id).await.unwrap();
+    assert_eq!(recorded[0].detail["form"], own.message_id.as_str());
+    let foreign = invalid(&store, s.business, own.lead_id, for_form(&theirs.message_id, None)).await;
+    assert!(foreign.contains(theirs.message_id.as_str()), "{foreign}");
+    let both = invalid(
+        &store,
+        s.business,
+        own.lead_id,
+        for_form(&own.message_id, Some(c.record_ref)),
+    )
+    .await;
+    assert!(both.contains("not both"), "{both}");
+    let after = store.lead_by_id(s.business, own.lead_id).await.unwrap();
+    assert_eq!(after.totals[0].revenue_minor, 1_000, "refused sales add nothing");
+    let other = super::setup(&store, "other", "+12025550199").await;
+    let elsewhere = store
+        .add_submission(&form(
+            &other,
+            contact(None, Some("ann@example.com"), None),
+            FormIdentity::default(),
+        ))
+        .await
+        .unwrap();
+    let cross = invalid(&store, s.business, own.lead_id, for_form(&elsewhere.message_id, None)).await;
+    assert!(cross.contains("not a form of this lead"), "{cross}");
+}
+
 async fn concurrent_changes_are_never_lost(store: SqlStore) {
     let s = setup(&store, "acme", "+12025550100").await;
     let lead = new_lead(&store, &s).await;
@@ -365,5 +424,6 @@ conformance!(
     fields_are_defined_once_and_listed_in_order,
     tags_are_a_sorted_set,
     sales_add_up_per_currency_and_a_foreign_call_is_refused,
+    a_sale_names_one_of_its_lead_s_forms_and_never_another_s,
     concurrent_changes_are_never_lost,
 );

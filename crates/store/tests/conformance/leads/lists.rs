@@ -4,7 +4,7 @@ use super::{call_with_label, contact, form, keyed, setup, visit};
 use crate::conformance;
 use leadline_core::LeadId;
 use leadline_core::form::FormIdentity;
-use leadline_core::lead::{Author, Contact, LeadChange, LeadFilter, LeadStatus};
+use leadline_core::lead::{Author, Contact, LeadChange, LeadFilter, LeadStatus, LeadSummary, NewSale, Totals};
 use leadline_core::store::LeadStore;
 use leadline_store::SqlStore;
 use std::time::Duration;
@@ -252,4 +252,95 @@ async fn pages_of_two_walk_five_leads(store: SqlStore) {
     assert_eq!((huge.leads.len(), huge.next), (5, None));
 }
 
-conformance!(each_filter_narrows_the_list, pages_of_two_walk_five_leads);
+fn sale(currency: &str, revenue_minor: i64, cost_minor: i64) -> LeadChange {
+    LeadChange::Sale(NewSale {
+        currency: currency.into(),
+        revenue_minor,
+        cost_minor,
+        profit_minor: revenue_minor - cost_minor,
+        call_ref: None,
+        form: None,
+        cost_basis: None,
+    })
+}
+
+async fn a_summary_counts_and_sums_every_page_of_the_filter_per_currency(store: SqlStore) {
+    let s = setup(&store, "acme", "+12025550100").await;
+    let other = setup(&store, "other", "+12025550199").await;
+    let author = Author::system();
+    let mut leads = Vec::new();
+    for n in 0..3 {
+        let email = format!("lead{n}@example.com");
+        leads.push(add(&store, &s, contact(None, Some(&email), None), FormIdentity::default()).await);
+    }
+    let theirs = add(
+        &store,
+        &other,
+        contact(None, Some("x@example.com"), None),
+        FormIdentity::default(),
+    )
+    .await;
+    for (lead, change) in [
+        (leads[0], sale("USD", 10_000, 2_500)),
+        (leads[0], sale("EUR", 700, 100)),
+        (leads[1], sale("USD", 1_000, 0)),
+        (leads[2], sale("USD", 99, 0)),
+    ] {
+        store.change_lead(s.business, lead, &author, &change).await.unwrap();
+    }
+    store
+        .change_lead(other.business, theirs, &author, &sale("USD", 5_000_000, 0))
+        .await
+        .unwrap();
+    let tag = LeadChange::Tags {
+        add: vec!["vip".into()],
+        remove: vec![],
+    };
+    for lead in [leads[0], leads[1]] {
+        store.change_lead(s.business, lead, &author, &tag).await.unwrap();
+    }
+    let t = |currency: &str, revenue_minor, cost_minor| Totals {
+        currency: currency.into(),
+        revenue_minor,
+        cost_minor,
+        profit_minor: revenue_minor - cost_minor,
+    };
+    let vip = LeadFilter {
+        tag: Some("vip".into()),
+        limit: 1,
+        before: Some(leads[1]),
+        ..LeadFilter::default()
+    };
+    let page = store.list_leads(s.business, &vip).await.unwrap();
+    assert_eq!(page.leads.len(), 1, "the page holds one lead");
+    assert_eq!(
+        store.lead_summary(s.business, &vip).await.unwrap(),
+        LeadSummary {
+            count: 2,
+            totals: vec![t("EUR", 700, 100), t("USD", 11_000, 2_500)],
+        },
+        "every page of the filter, each currency apart, never the cursor's page alone"
+    );
+    assert_eq!(
+        store.lead_summary(s.business, &filter()).await.unwrap(),
+        LeadSummary {
+            count: 3,
+            totals: vec![t("EUR", 700, 100), t("USD", 11_099, 2_500)],
+        },
+        "another business's leads and sales are not counted"
+    );
+    let none = LeadFilter {
+        status: Some(LeadStatus::Lost),
+        ..filter()
+    };
+    assert_eq!(
+        store.lead_summary(s.business, &none).await.unwrap(),
+        LeadSummary::default()
+    );
+}
+
+conformance!(
+    each_filter_narrows_the_list,
+    pages_of_two_walk_five_leads,
+    a_summary_counts_and_sums_every_page_of_the_filter_per_currency,
+);

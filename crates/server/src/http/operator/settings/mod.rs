@@ -2,6 +2,17 @@
 //! business has set up (sites, numbers, destinations, users, API keys, integrations), and the
 //! pages that change it.
 
+mod api_keys;
+mod destinations;
+mod form;
+mod integrations;
+mod numbers;
+mod routing;
+mod site_form;
+mod sites;
+mod sources;
+mod users;
+
 use super::session::Owner;
 use super::shell::{Header, Section};
 use super::view::render;
@@ -13,13 +24,34 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
 
-mod api_keys;
-mod users;
-
 /// The settings routes, under `/app/settings`.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/app/settings", get(overview))
+        .route(integrations::PATH, get(integrations::show))
+        .route("/app/settings/integrations/{id}/enabled", post(integrations::switch))
+        .route("/app/settings/deliveries/{id}/retry", post(integrations::retry))
+        .route(sources::PATH, get(sources::show).post(sources::add))
+        .route(routing::PATH, get(routing::show).post(routing::add))
+        .route("/app/settings/routing/{id}", post(routing::act))
+        .route("/app/settings/sites", get(sites::list).post(sites::add))
+        .route("/app/settings/sites/{id}", get(sites::show).post(sites::edit))
+        .route("/app/settings/sites/{id}/disable", post(sites::disable))
+        .route("/app/settings/sites/{id}/remove", post(sites::remove))
+        .route("/app/settings/sites/{id}/check", post(sites::check))
+        .route("/app/settings/numbers", get(numbers::list).post(numbers::add))
+        .route("/app/settings/numbers/{id}", get(numbers::show).post(numbers::edit))
+        .route("/app/settings/numbers/{id}/remove", post(numbers::remove))
+        .route(
+            "/app/settings/destinations",
+            get(destinations::list).post(destinations::add),
+        )
+        .route(
+            "/app/settings/destinations/{id}",
+            get(destinations::show).post(destinations::edit),
+        )
+        .route("/app/settings/destinations/{id}/disable", post(destinations::disable))
+        .route("/app/settings/destinations/{id}/remove", post(destinations::remove))
         .route("/app/settings/users", get(users::list).post(users::invite))
         .route("/app/settings/users/{id}/role", post(users::change_role))
         .route("/app/settings/users/{id}/remove", post(users::remove))
@@ -36,8 +68,8 @@ struct Item {
 /// One kind of object the business sets up, with the ones it has.
 struct Part {
     title: &'static str,
-    /// The page that manages this kind, when there is one.
-    manage: Option<&'static str>,
+    /// The page where they are changed, when there is one.
+    href: Option<&'static str>,
     /// What the part is for, shown when the business has none yet.
     empty: &'static str,
     items: Vec<Item>,
@@ -66,7 +98,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
     let parts = vec![
         Part {
             title: "Sites",
-            manage: None,
+            href: Some("/app/settings/sites"),
             empty: "No site yet: a site is a web site whose visitors are shown extensions.",
             items: sites
                 .iter()
@@ -78,7 +110,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
         },
         Part {
             title: "Tracking numbers",
-            manage: None,
+            href: Some("/app/settings/numbers"),
             empty: "No tracking number yet: callers dial it and key the extension shown to them.",
             items: numbers
                 .iter()
@@ -95,7 +127,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
         },
         Part {
             title: "Destinations",
-            manage: None,
+            href: Some("/app/settings/destinations"),
             empty: "No destination yet: calls are forwarded to a destination's phone.",
             items: store
                 .list_destinations(business)
@@ -112,7 +144,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
         },
         Part {
             title: "Users",
-            manage: Some("/app/settings/users"),
+            href: Some("/app/settings/users"),
             empty: "No user yet.",
             items: store
                 .list_users(business)
@@ -126,7 +158,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
         },
         Part {
             title: "API keys",
-            manage: Some("/app/settings/api-keys"),
+            href: Some("/app/settings/api-keys"),
             empty: "No API key yet: programs use one to read leads and record sales.",
             items: store
                 .list_api_keys(business)
@@ -142,8 +174,28 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
                 .collect(),
         },
         Part {
+            title: "Routing",
+            href: Some(routing::PATH),
+            empty: "Whom calls ring, by source, keyword, page variable, extension and hours.",
+            items: Vec::new(),
+        },
+        Part {
+            title: "Offline sources",
+            href: Some(sources::PATH),
+            empty: "No offline source yet: a flyer or a partner's page gets a click-to-call link and a QR code.",
+            items: store
+                .list_sources(business)
+                .await?
+                .iter()
+                .map(|s| Item {
+                    name: s.name.to_string(),
+                    detail: format!("{} / {}", s.utm.source, s.utm.medium),
+                })
+                .collect(),
+        },
+        Part {
             title: "Integrations",
-            manage: None,
+            href: Some(integrations::PATH),
             empty: "No integration yet: events reach GA4, the CRM or a webhook through one.",
             items: store
                 .integrations(business)

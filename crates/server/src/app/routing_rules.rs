@@ -1,0 +1,36 @@
+//! A site's routing rules, as owners set them: added (ringing only the business's own
+//! destinations), moved earlier or later in the order they are tried, removed.
+
+use super::{AppError, AppResult};
+use leadline_core::routing::{Move, Rule};
+use leadline_core::store::Store;
+use leadline_core::{BusinessId, E164, SiteId};
+
+/// Appends a rule to a site of the business. `Invalid` when it rings nobody, more than ten,
+/// or a number that is not one of the business's destinations; `NotFound` for another
+/// business's site.
+pub async fn add_rule(store: &dyn Store, business: BusinessId, site: SiteId, rule: &Rule) -> AppResult<()> {
+    rule.validate()?;
+    let known: Vec<E164> = store
+        .list_destinations(business)
+        .await?
+        .into_iter()
+        .map(|d| d.number)
+        .collect();
+    if let Some(stranger) = rule.destinations.iter().find(|n| !known.contains(n)) {
+        return Err(AppError::Invalid(format!(
+            "{stranger} is not a destination of the business: add it first"
+        )));
+    }
+    Ok(store.add_routing_rule(business, site, rule).await?)
+}
+
+/// Moves a rule of the business one place earlier or later (nothing at either end).
+pub async fn move_rule(store: &dyn Store, business: BusinessId, id: i64, direction: Move) -> AppResult<()> {
+    Ok(store.move_routing_rule(business, id, direction).await?)
+}
+
+/// Removes a rule of the business.
+pub async fn remove_rule(store: &dyn Store, business: BusinessId, id: i64) -> AppResult<()> {
+    Ok(store.remove_routing_rule(business, id).await?)
+}

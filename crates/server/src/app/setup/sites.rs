@@ -1,0 +1,53 @@
+//! Sites: added with a new snippet key, edited (name, domains, time zone, currency, every
+//! extension setting), disabled (no visits registered) and removed (archived).
+
+use crate::app::error::AppResult;
+use leadline_core::site::SiteKey;
+use leadline_core::store::Store;
+use leadline_core::tenant::{NewSite, Site, SiteEdit};
+use leadline_core::{BusinessId, SiteId};
+
+/// Adds a site to `business` with a new, unguessable snippet key. `Invalid` for settings or
+/// domains that break a rule, `Conflict` naming a domain another site has.
+pub async fn add_site(store: &dyn Store, business: BusinessId, site: &SiteEdit) -> AppResult<Site> {
+    site.validate()?;
+    site.settings.validate()?;
+    let new = NewSite {
+        business_id: business,
+        name: site.name.clone(),
+        key: SiteKey::generate(),
+        domains: site.domains.clone(),
+        timezone: site.timezone,
+        currency: site.currency,
+        settings: site.settings.clone(),
+    };
+    Ok(store.create_site(&new).await?)
+}
+
+/// Changes a site of `business`; nothing changes when a rule is broken. `NotFound` for
+/// another business's site or a removed one.
+pub async fn edit_site(store: &dyn Store, business: BusinessId, id: SiteId, edit: &SiteEdit) -> AppResult<Site> {
+    edit.validate()?;
+    edit.settings.validate()?;
+    Ok(store.edit_site(business, id, edit).await?)
+}
+
+/// Disables a site of `business` (its snippet registers no visits) or enables it again.
+pub async fn set_site_disabled(store: &dyn Store, business: BusinessId, id: SiteId, disabled: bool) -> AppResult<Site> {
+    Ok(store.set_site_disabled(business, id, disabled).await?)
+}
+
+/// Removes a site of `business`: hidden, serving nothing, its calls kept. `Conflict` while a
+/// number serves only this site.
+pub async fn remove_site(store: &dyn Store, business: BusinessId, id: SiteId) -> AppResult<()> {
+    Ok(store.remove_site(business, id).await?)
+}
+
+/// The tag a site's pages carry: loads the snippet from this server with the site's key.
+pub fn snippet_tag(base_url: &str, site: &Site) -> String {
+    format!(
+        "<script async src=\"{}/t.js\" data-site=\"{}\"></script>",
+        base_url.trim_end_matches('/'),
+        site.key
+    )
+}

@@ -1,0 +1,251 @@
+//! `/app/settings/sites`: the business's sites, one page per site with every setting in one
+//! form, the snippet tag to copy, the installation check, and disable, enable and remove.
+
+use super::form::{Errors, Fields, refused};
+use super::site_form::SiteForm;
+use crate::app::AppState;
+use crate::app::setup::installation::{self, Installation};
+use crate::app::setup::sites::{add_site, edit_site, remove_site, set_site_disabled, snippet_tag};
+use crate::http::operator::session::Owner;
+use crate::http::operator::shell::{Header, Section};
+use crate::http::operator::view::render;
+use crate::web::error::ApiError;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use leadline_core::SiteId;
+use leadline_core::net::DomainName;
+use leadline_core::tenant::Site;
+
+/// A site as a row of the list.
+struct Row {
+    id: i64,
+    name: String,
+    domains: String,
+    disabled: bool,
+}
+
+#[derive(Template)]
+#[template(path = "settings_sites.html")]
+struct SitesPage {
+    header: Header,
+    csrf: String,
+    sites: Vec<Row>,
+    form: SiteForm,
+    errors: Errors,
+}
+
+/// What the installation check found, in words.
+struct Check {
+    found: bool,
+    message: String,
+}
+
+#[derive(Template)]
+#[template(path = "settings_site.html")]
+struct SitePage {
+    header: Header,
+    csrf: String,
+    id: i64,
+    key: String,
+    tag: String,
+    disabled: bool,
+    form: SiteForm,
+    errors: Errors,
+    check_url: String,
+    check: Option<Check>,
+}
+
+async fn list_page(state: &AppState, owner: &Owner, form: SiteForm, errors: Errors) -> Result<Response, ApiError> {
+    let sites = state.store.list_sites(owner.0.business).await?;
+    let rows = sites
+        .iter()
+        .map(|s| Row {
+            id: s.id.0,
+            name: s.name.to_string(),
+            domains: s.domains.iter().map(DomainName::as_str).collect::<Vec<_>>().join(", "),
+            disabled: s.disabled,
+        })
+        .collect();
+    Ok(render(&SitesPage {
+        header: Header::of(state, &owner.0, Section::Settings).await?,
+        csrf: owner.0.csrf.clone(),
+        sites: rows,
+        form,
+        errors,
+    }))
+}
+
+/// `GET /app/settings/sites`.
+pub async fn list(State(state): State<AppState>, owner: Owner) -> Result<Response, ApiError> {
+    list_page(&state, &owner, SiteForm::blank(), Errors::default()).await
+}
+
+/// `POST /app/settings/sites`: adds a site, then shows it (with its snippet tag).
+pub async fn add(
+    State(state): State<AppState>,
+    owner: Owner,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let fields = Fields::parse(&body);
+    owner.0.check_post(&state, &headers, fields.get("csrf"))?;
+    let form = SiteForm::posted(&fields);
+    let mut errors = Errors::default();
+    if let Some(draft) = form.parse(&mut errors) {
+        match add_site(state.store.as_ref(), owner.0.business, &draft).await {
+            Ok(site) => return Ok(Redirect::to(&format!("/app/settings/sites/{}", site.id.0)).into_response()),
+            Err(e) => errors.refusal("domains", e)?,
+        }
+    }
+    Ok(refused(list_page(&state, &owner, form, errors).await?))
+}
+
+/// The business's site with this id; another business's, or a removed one, is 404.
+async fn own_site(state: &AppState, owner: &Owner, id: i64) -> Result<Site, ApiError> {
+    let site = state.store.site(owner.0.business, SiteId(id)).await?;
+    if site.removed {
+        return Err(ApiError::NotFound);
+    }
+    Ok(site)
+}
+
+async fn site_page(
+    state: &AppState,
+    owner: &Owner,
+    site: &Site,
+    form: SiteForm,
+    errors: Errors,
+    check: Option<Check>,
+    check_url: String,
+) -> Result<Response, ApiError> {
+    Ok(render(&SitePage {
+        header: Header::of(state, &owner.0, Section::Settings).await?,
+        csrf: owner.0.csrf.clone(),
+        id: site.id.0,
+        key: site.key.to_string(),
+        tag: snippet_tag(&state.base_url, site),
+        disabled: site.disabled,
+        form,
+        errors,
+        check_url,
+        check,
+    }))
+}
+
+fn default_check_url(site: &Site) -> String {
+    site.domains
+        .first()
+        .map(|d| format!("https://{d}/"))
+        .unwrap_or_default()
+}
+
+/// `GET /app/settings/sites/{id}`.
+pub async fn show(State(state): State<AppState>, owner: Owner, Path(id): Path<i64>) -> Result<Response, ApiError> {
+    let site = own_site(&state, &owner, id).await?;
+    let url = default_check_url(&site);
+    site_page(&state, &owner, &site, SiteForm::of(&site), Errors::default(), None, url).await
+}
+
+/// `POST /app/settings/sites/{id}`: changes the site; bad input changes nothing.
+pub async fn edit(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let fields = Fields::parse(&body);
+    owner.0.check_post(&state, &headers, fields.get("csrf"))?;
+    let site = own_site(&state, &owner, id).await?;
+    let form = SiteForm::posted(&fields);
+    let mut errors = Errors::default();
+    if let Some(edit) = form.parse(&mut errors) {
+        match edit_site(state.store.as_ref(), owner.0.business, site.id, &edit).await {
+            Ok(_) => return Ok(Redirect::to(&format!("/app/settings/sites/{id}")).into_response()),
+            Err(e) => errors.refusal("domains", e)?,
+        }
+    }
+    let url = default_check_url(&site);
+    Ok(refused(
+        site_page(&state, &owner, &site, form, errors, None, url).await?,
+    ))
+}
+
+/// `POST /app/settings/sites/{id}/disable`: `disabled=1` disables, `disabled=0` enables.
+pub async fn disable(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let fields = Fields::parse(&body);
+    owner.0.check_post(&state, &headers, fields.get("csrf"))?;
+    let site = own_site(&state, &owner, id).await?;
+    let disabled = fields.get("disabled") == "1";
+    set_site_disabled(state.store.as_ref(), owner.0.business, site.id, disabled).await?;
+    Ok(Redirect::to(&format!("/app/settings/sites/{id}")).into_response())
+}
+
+/// `POST /app/settings/sites/{id}/remove`: archives the site (its calls stay readable).
+pub async fn remove(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let fields = Fields::parse(&body);
+    owner.0.check_post(&state, &headers, fields.get("csrf"))?;
+    let site = own_site(&state, &owner, id).await?;
+    let mut errors = Errors::default();
+    match remove_site(state.store.as_ref(), owner.0.business, site.id).await {
+        Ok(()) => return Ok(Redirect::to("/app/settings/sites").into_response()),
+        Err(e) => errors.refusal("remove", e)?,
+    }
+    let url = default_check_url(&site);
+    Ok(refused(
+        site_page(&state, &owner, &site, SiteForm::of(&site), errors, None, url).await?,
+    ))
+}
+
+/// `POST /app/settings/sites/{id}/check`: fetches the page and says whether the tag is on it.
+pub async fn check(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let fields = Fields::parse(&body);
+    owner.0.check_post(&state, &headers, fields.get("csrf"))?;
+    let site = own_site(&state, &owner, id).await?;
+    let given = fields.get("url").to_owned();
+    let mut errors = Errors::default();
+    let url = match installation::page_url(&site, Some(&given)) {
+        Ok(url) => url,
+        Err(e) => {
+            errors.refusal("url", e)?;
+            let page = site_page(&state, &owner, &site, SiteForm::of(&site), errors, None, given).await?;
+            return Ok(refused(page));
+        }
+    };
+    let check = match installation::check(&site, url).await {
+        Installation::Found { url } => Check {
+            found: true,
+            message: format!("The snippet tag is on {url}."),
+        },
+        Installation::Missing { url, status } => Check {
+            found: false,
+            message: format!("The snippet tag is not on {url} (the page answered {status})."),
+        },
+        Installation::Unreachable { url, reason } => Check {
+            found: false,
+            message: format!("{url} could not be checked: {reason}."),
+        },
+    };
+    site_page(&state, &owner, &site, SiteForm::of(&site), errors, Some(check), given).await
+}
