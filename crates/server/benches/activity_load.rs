@@ -249,7 +249,7 @@ async fn session(store: &SqlStore, site: &Site) -> String {
     let token = random_token(32);
     let expires = chrono::Utc::now().timestamp_millis() + DAY_MS;
     store
-        .create_session(user.id, &api_key_hash(&token), expires)
+        .create_session(user.id, site.business_id, &api_key_hash(&token), expires)
         .await
         .expect("session");
     format!("leadline_session={token}")
