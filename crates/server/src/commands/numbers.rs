@@ -149,9 +149,16 @@ pub async fn number(store: &dyn Store, command: NumberCommand) -> anyhow::Result
 
 async fn user_of(store: &dyn Store, business: &Business, email: &str) -> anyhow::Result<UserId> {
     let email = Email::parse(email)?;
-    match store.user_credentials(&email).await {
-        Ok(found) if found.user.business_id == business.id => Ok(found.user.id),
-        Ok(_) | Err(StoreError::NotFound) => Err(InputError(format!("'{}' has no user {email}", business.slug)).into()),
+    let no_user = || InputError(format!("'{}' has no user {email}", business.slug));
+    // A member of the business (an agency's user may belong to several).
+    let found = match store.user_credentials(&email).await {
+        Ok(found) => found,
+        Err(StoreError::NotFound) => return Err(no_user().into()),
+        Err(other) => return Err(other.into()),
+    };
+    match store.member(business.id, found.user.id).await {
+        Ok(member) => Ok(member.id),
+        Err(StoreError::NotFound) => Err(no_user().into()),
         Err(other) => Err(other.into()),
     }
 }

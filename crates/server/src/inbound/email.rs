@@ -31,9 +31,14 @@ async fn record(state: &AppState, incoming: &Incoming) -> Result<String, Refusal
         )
     };
     let email = Email::parse(&incoming.from).map_err(|_| stranger())?;
-    let business = match state.store.user_credentials(&email).await {
-        Ok(found) => found.user.business_id,
+    let user = match state.store.user_credentials(&email).await {
+        Ok(found) => found.user,
         Err(StoreError::NotFound) => return Err(stranger()),
+        Err(e) => return Err(Refusal::internal(&e)),
+    };
+    // The business the user joined first; someone removed from every business is a stranger.
+    let business = match state.store.memberships(user.id).await {
+        Ok(memberships) => memberships.first().map(|m| m.business.id).ok_or_else(stranger)?,
         Err(e) => return Err(Refusal::internal(&e)),
     };
     let command = leadline_core::reply::parse_email(&incoming.subject, &incoming.body)

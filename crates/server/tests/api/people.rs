@@ -9,7 +9,7 @@ use leadline::config::Config;
 use leadline_core::access::AccessStore;
 use leadline_core::net::Email;
 use leadline_core::site::SiteSettings;
-use leadline_core::store::UserStore;
+use leadline_core::store::{LeadStore, UserStore};
 use leadline_core::tenant::Role;
 use leadline_core::{BusinessId, UserId};
 
@@ -236,6 +236,18 @@ async fn a_removed_member_is_logged_out_at_once_and_the_last_owner_stays(engine:
     user(&app, acme, "otto@example.com", Role::Operator).await;
     let otto = user_id(&app, "otto@example.com").await;
     let otto_session = log_in(&app, "otto@example.com", PASSWORD).await.unwrap();
+    let record_ref = crate::operator::seeded_lead(&app, &seeded).await;
+    let lead_path = format!("/app/leads/{record_ref}");
+    let otto_csrf = csrf_of(&page(&app, &otto_session, &lead_path).await.1);
+    let notes = format!("{lead_path}/notes");
+    let note = post(
+        &app,
+        &otto_session,
+        &notes,
+        &[("csrf", &otto_csrf), ("text", "Call back")],
+    )
+    .await;
+    assert_eq!(note.status(), 303);
 
     for (path, fields) in [
         (
@@ -297,6 +309,15 @@ async fn a_removed_member_is_logged_out_at_once_and_the_last_owner_stays(engine:
         "Ann Operator",
         "the person's record (and name) stays for history"
     );
+    let lead = app.store.lead(acme, record_ref).await.unwrap();
+    let activities = app.store.lead_activities(acme, lead.id).await.unwrap();
+    assert_eq!(
+        activities[0].author.as_str(),
+        "user:otto@example.com",
+        "the note keeps its author"
+    );
+    let (status, html) = page(&app, &cookie, &lead_path).await;
+    assert!(status == 200 && html.contains("Call back"), "{html}");
     app.finish().await;
 }
 

@@ -31,7 +31,7 @@ impl DestinationStore for SqlStore {
             "UPDATE destinations SET name = $2, department = $4, user_id = $5, disabled_at = NULL,
                  removed_at = NULL
              WHERE business_id = $1 AND number = $3 AND removed_at IS NOT NULL
-             AND ($5 IS NULL OR EXISTS (SELECT 1 FROM users WHERE id = $5 AND business_id = $1))
+             AND ($5 IS NULL OR EXISTS (SELECT 1 FROM memberships WHERE user_id = $5 AND business_id = $1))
              RETURNING {COLUMNS}"
         ))
         .bind(new.business_id.0)
@@ -50,7 +50,7 @@ impl DestinationStore for SqlStore {
         let row = sqlx::query(&format!(
             "INSERT INTO destinations (business_id, name, number, department, user_id, created_at)
              SELECT $1, $2, $3, $4, $5, $6
-             WHERE $5 IS NULL OR EXISTS (SELECT 1 FROM users WHERE id = $5 AND business_id = $1)
+             WHERE $5 IS NULL OR EXISTS (SELECT 1 FROM memberships WHERE user_id = $5 AND business_id = $1)
              RETURNING {COLUMNS}"
         ))
         .bind(new.business_id.0)
@@ -83,7 +83,7 @@ impl DestinationStore for SqlStore {
         let row = sqlx::query(&format!(
             "UPDATE destinations SET name = $3, number = $4, department = $5, user_id = $6
              WHERE id = $1 AND business_id = $2 AND removed_at IS NULL
-             AND ($6 IS NULL OR EXISTS (SELECT 1 FROM users WHERE id = $6 AND business_id = $2))
+             AND ($6 IS NULL OR EXISTS (SELECT 1 FROM memberships WHERE user_id = $6 AND business_id = $2))
              RETURNING {COLUMNS}"
         ))
         .bind(id.0)

@@ -44,17 +44,14 @@ async fn page(
         issued,
     };
     let mut response = (status, render(&page)).into_response();
-    if page_shows_a_key(&page) {
+    if page.issued.is_some() {
+        // The key is on this answer only: no cache keeps it.
         response.headers_mut().insert(
             axum::http::header::CACHE_CONTROL,
             axum::http::HeaderValue::from_static("no-store"),
         );
     }
     Ok(response)
-}
-
-fn page_shows_a_key(page: &KeysPage) -> bool {
-    page.issued.is_some()
 }
 
 /// `GET /app/settings/api-keys`.
