@@ -14,6 +14,7 @@ use futures::Stream;
 use futures::stream::{self, StreamExt};
 use leadline_core::BusinessId;
 use leadline_core::interaction::{CallResult, InteractionFilter, LiveEvent};
+use leadline_core::tenant::Site;
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -31,17 +32,22 @@ pub async fn feed(
     // Subscribe before reading the calls in progress, so that nothing falls between the two.
     let changes = state.store.subscribe_calls();
     let opening = in_progress(&state, business).await;
+    // The sites (for each row's time zone) are read once per stream, not once per change.
+    let sites = state.store.list_sites(business).await.unwrap_or_default();
     let state_closing = state.closing.clone();
-    let updates = stream::unfold((state, changes), move |(state, mut changes)| async move {
+    let updates = stream::unfold((state, changes, sites), move |(state, mut changes, sites)| async move {
         loop {
             let events = match changes.next().await? {
                 LiveEvent::Changed(changed) if changed.business == business => {
-                    call_event(&state, business, changed.call).await.into_iter().collect()
+                    call_event(&state, business, changed.call, &sites)
+                        .await
+                        .into_iter()
+                        .collect()
                 }
                 LiveEvent::Changed(_) => continue,
                 LiveEvent::Missed => in_progress(&state, business).await,
             };
-            return Some((stream::iter(events), (state, changes)));
+            return Some((stream::iter(events), (state, changes, sites)));
         }
     })
     .flatten();
@@ -80,10 +86,9 @@ async fn in_progress(state: &AppState, business: BusinessId) -> Vec<Event> {
 }
 
 /// The `call` event of one call of the business; nothing when it is not the business's.
-async fn call_event(state: &AppState, business: BusinessId, call: i64) -> Option<Event> {
+async fn call_event(state: &AppState, business: BusinessId, call: i64, sites: &[Site]) -> Option<Event> {
     let entry = state.store.call_interaction(business, call).await.ok()?;
-    let sites = state.store.list_sites(business).await.ok()?;
-    event(&Row::of(state, &entry, &sites))
+    event(&Row::of(state, &entry, sites))
 }
 
 fn event(row: &Row) -> Option<Event> {

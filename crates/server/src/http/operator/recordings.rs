@@ -39,13 +39,7 @@ pub async fn play(
     let Some(recording) = &call.recording_url else {
         return Err(ApiError::NotFound);
     };
-    let number = state
-        .store
-        .list_numbers(operator.business)
-        .await?
-        .into_iter()
-        .find(|n| n.id == call.number_id)
-        .ok_or(ApiError::NotFound)?;
+    let number = state.store.number(operator.business, call.number_id).await?;
     let upstream = state.provider_api.recording(&number, recording).await.map_err(|e| {
         tracing::warn!(error = %e, record_ref, "the recording could not be fetched");
         ApiError::Unavailable("the recording cannot be fetched from the provider right now".into())
