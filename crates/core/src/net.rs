@@ -188,14 +188,27 @@ pub fn is_public(ip: IpAddr) -> bool {
     }
 }
 
+/// Which addresses outbound requests may reach: the public Internet always; this machine
+/// (loopback) only where the install says so (`outbound_loopback`: a local relay, the fakes
+/// tests run against), since a target a business types in must not reach the services
+/// listening on the server itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Public addresses only.
+    Public,
+    /// Public addresses, and this machine when the URL names it itself.
+    PublicAndLoopback,
+}
+
 /// Whether Leadline may connect to `ip`, found for the host `name` (`None`: the address
-/// was given literally). Public addresses always; this machine (loopback) only when the URL
-/// names it itself, as `localhost` or a loopback address, as local fakes and relays do; a
-/// name that resolves to loopback or to a private network is refused, so that a target's DNS
-/// cannot point deliveries inside the network Leadline runs in.
-pub fn may_connect(name: Option<&str>, ip: IpAddr) -> bool {
+/// was given literally). Public addresses always; this machine (loopback) only when `reach`
+/// allows it and the URL names it itself, as `localhost` or a loopback address, as local
+/// fakes and relays do; a name that resolves to loopback or to a private network is refused,
+/// so that a target's DNS cannot point deliveries inside the network Leadline runs in.
+pub fn may_connect(name: Option<&str>, ip: IpAddr, reach: Reach) -> bool {
     let ip = ip.to_canonical();
-    is_public(ip) || (ip.is_loopback() && name.is_none_or(|name| name.eq_ignore_ascii_case("localhost")))
+    let names_this_machine = name.is_none_or(|name| name.eq_ignore_ascii_case("localhost"));
+    is_public(ip) || (reach == Reach::PublicAndLoopback && ip.is_loopback() && names_this_machine)
 }
 
 /// The network a client address stands for when clients are counted per address: an IPv4
@@ -282,7 +295,8 @@ mod tests {
     }
 
     #[test]
-    fn this_machine_is_reached_only_when_the_url_names_it() {
+    fn this_machine_is_reached_only_when_the_url_names_it_and_the_install_allows_it() {
+        let may_connect = |name, address| may_connect(name, address, Reach::PublicAndLoopback);
         assert!(may_connect(None, ip("127.0.0.1")));
         assert!(may_connect(None, ip("::1")));
         assert!(may_connect(Some("localhost"), ip("127.0.0.1")));
@@ -292,6 +306,14 @@ mod tests {
         assert!(!may_connect(None, ip("10.0.0.5")));
         assert!(!may_connect(Some("localhost"), ip("10.0.0.5")));
         assert!(may_connect(Some("hooks.example"), ip("93.184.216.34")));
+    }
+
+    #[test]
+    fn this_machine_is_never_reached_when_only_public_addresses_are_allowed() {
+        for (name, address) in [(None, "127.0.0.1"), (None, "::1"), (Some("localhost"), "127.0.0.1")] {
+            assert!(!may_connect(name, ip(address), Reach::Public), "{name:?} {address}");
+        }
+        assert!(may_connect(Some("hooks.example"), ip("93.184.216.34"), Reach::Public));
     }
 
     /// An address in the IPv4 network `net`/`len` with random host bits.
@@ -312,7 +334,9 @@ mod tests {
             prop_assert_eq!(is_public(IpAddr::V6(v4.to_ipv6_mapped())), public);
             prop_assert_eq!(is_public(IpAddr::V6(nat64)), public);
             prop_assert_eq!(is_public(IpAddr::V6(six_to_four)), public);
-            prop_assert_eq!(may_connect(Some("h.example"), IpAddr::V6(v4.to_ipv6_mapped())), public);
+            for reach in [Reach::Public, Reach::PublicAndLoopback] {
+                prop_assert_eq!(may_connect(Some("h.example"), IpAddr::V6(v4.to_ipv6_mapped()), reach), public);
+            }
         }
 
         #[test]
@@ -328,8 +352,9 @@ mod tests {
             name in "[a-z]{1,12}\\.example",
         ) {
             prop_assert!(!is_public(IpAddr::V4(v4)));
-            prop_assert!(!may_connect(Some(&name), IpAddr::V4(v4)));
-            prop_assert!(!may_connect(Some(&name), IpAddr::V6(v4.to_ipv6_mapped())));
+            let reach = Reach::PublicAndLoopback;
+            prop_assert!(!may_connect(Some(&name), IpAddr::V4(v4), reach));
+            prop_assert!(!may_connect(Some(&name), IpAddr::V6(v4.to_ipv6_mapped()), reach));
         }
 
         #[test]
@@ -339,7 +364,7 @@ mod tests {
         ) {
             let ip = IpAddr::V6(Ipv6Addr::from(bits));
             if name != "localhost" {
-                prop_assert_eq!(may_connect(Some(&name), ip), is_public(ip));
+                prop_assert_eq!(may_connect(Some(&name), ip, Reach::PublicAndLoopback), is_public(ip));
             }
         }
 

@@ -15,7 +15,7 @@ use url::Url;
 pub const DEFAULT_CONFIG_FILE: &str = "leadline.toml";
 
 /// Every configuration key; also the only `LEADLINE_*` variables read.
-pub const KEYS: [&str; 51] = [
+pub const KEYS: [&str; 52] = [
     "data_dir",
     "database_url",
     "database_max_connections",
@@ -38,6 +38,7 @@ pub const KEYS: [&str; 51] = [
     "sweep_interval_seconds",
     "telephony_fallback_number",
     "telephony_api_base_url",
+    "outbound_loopback",
     "attachments_dir",
     "attachments_s3_url",
     "attachments_s3_endpoint",
@@ -134,6 +135,10 @@ pub struct Config {
     pub telephony_fallback_number: Option<String>,
     /// The provider's REST API (outbound calls for call-me).
     pub telephony_api_base_url: Url,
+    /// Whether outbound requests (deliveries, the provider's API, installation checks) may
+    /// reach this machine when a URL names it (`localhost`, `127.0.0.1`): for a local relay or
+    /// test fakes. Off, a URL a business enters cannot reach the server's own services.
+    pub outbound_loopback: bool,
     /// Directory form attachments are stored in when no bucket is set. Unset:
     /// `<data_dir>/attachments`. Businesses may have storage of their own.
     pub attachments_dir: Option<PathBuf>,
@@ -228,6 +233,7 @@ impl Default for Config {
             sweep_interval_seconds: 30,
             telephony_fallback_number: None,
             telephony_api_base_url: Url::parse("https://api.twilio.com").expect("a valid URL"),
+            outbound_loopback: false,
             attachments_dir: None,
             attachments_s3_url: None,
             attachments_s3_endpoint: None,
@@ -479,6 +485,15 @@ impl Config {
             // Another process created it first: use theirs.
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => self.install_secret(),
             Err(e) => anyhow::bail!("cannot create {}: {e}", path.display()),
+        }
+    }
+
+    /// What outbound requests may reach ([`Config::outbound_loopback`]).
+    pub fn reach(&self) -> leadline_core::net::Reach {
+        if self.outbound_loopback {
+            leadline_core::net::Reach::PublicAndLoopback
+        } else {
+            leadline_core::net::Reach::Public
         }
     }
 

@@ -5,12 +5,14 @@
 //! keeps only the addresses [`may_connect`] allows, and the connection is made to one of
 //! those very addresses (no second lookup to rebind); the address of every connection is then
 //! checked again by [`PeerCheck`], which also covers URLs that give an address literally
-//! (they are not resolved). Loopback stays open to URLs that name this machine (`localhost`,
-//! `127.0.0.1`), for local relays and the fakes tests run against.
+//! (they are not resolved). Loopback is open to URLs that name this machine (`localhost`,
+//! `127.0.0.1`) only where the install allows it ([`Reach`], `outbound_loopback`: local relays
+//! and the fakes tests run against); otherwise a URL a business types in (a webhook, a page to
+//! check) could reach the services listening on the server itself.
 
 use axum::http::Extensions;
 use hyper_util::client::legacy::connect::{Connection, HttpInfo};
-use leadline_core::net::may_connect;
+use leadline_core::net::{Reach, may_connect};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::error::Error;
 use std::future::Future;
@@ -43,8 +45,8 @@ pub enum Refused {
 
 /// The HTTP client for outbound deliveries and the provider's API: rustls, `timeout` per
 /// request, no redirects, no `Referer`, no proxy from the environment (the address checks are
-/// made on the connection itself), Leadline's user agent.
-pub fn client(timeout: Duration) -> reqwest::Client {
+/// made on the connection itself), Leadline's user agent; it reaches what `reach` allows.
+pub fn client(timeout: Duration, reach: Reach) -> reqwest::Client {
     reqwest::Client::builder()
         .user_agent(concat!("Leadline/", env!("CARGO_PKG_VERSION")))
         .timeout(timeout)
@@ -54,8 +56,8 @@ pub fn client(timeout: Duration) -> reqwest::Client {
         }))
         .referer(false)
         .no_proxy()
-        .dns_resolver(Arc::new(PublicResolver))
-        .connector_layer(PeerCheck)
+        .dns_resolver(Arc::new(PublicResolver(reach)))
+        .connector_layer(PeerCheck(reach))
         .build()
         .expect("a client with rustls and a resolver builds")
 }
@@ -88,15 +90,17 @@ fn shown(url: &Url) -> String {
 }
 
 /// The system resolver, keeping only the addresses [`may_connect`] allows for the name.
-pub struct PublicResolver;
+pub struct PublicResolver(pub Reach);
 
 impl Resolve for PublicResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_owned();
+        let reach = self.0;
         Box::pin(async move {
             let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let (allowed, refused): (Vec<SocketAddr>, Vec<SocketAddr>) =
-                found.into_iter().partition(|addr| may_connect(Some(&host), addr.ip()));
+            let (allowed, refused): (Vec<SocketAddr>, Vec<SocketAddr>) = found
+                .into_iter()
+                .partition(|addr| may_connect(Some(&host), addr.ip(), reach));
             if allowed.is_empty() && !refused.is_empty() {
                 let addresses = refused
                     .iter()
@@ -112,18 +116,18 @@ impl Resolve for PublicResolver {
 
 /// A connector layer that refuses a connection whose peer [`may_connect`] does not allow.
 #[derive(Clone, Copy)]
-pub struct PeerCheck;
+pub struct PeerCheck(pub Reach);
 
 impl<S> tower::Layer<S> for PeerCheck {
     type Service = Checked<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        Checked(inner)
+        Checked(inner, self.0)
     }
 }
 
 /// The connector under [`PeerCheck`].
 #[derive(Clone)]
-pub struct Checked<S>(S);
+pub struct Checked<S>(S, Reach);
 
 impl<S, R> tower::Service<R> for Checked<S>
 where
@@ -142,12 +146,13 @@ where
 
     fn call(&mut self, destination: R) -> Self::Future {
         let connecting = self.0.call(destination);
+        let reach = self.1;
         Box::pin(async move {
             let connection = connecting.await.map_err(Into::into)?;
             let mut extras = Extensions::new();
             connection.connected().get_extras(&mut extras);
             match extras.get::<HttpInfo>().map(|info| info.remote_addr().ip()) {
-                Some(ip) if may_connect(None, ip) => Ok(connection),
+                Some(ip) if may_connect(None, ip, reach) => Ok(connection),
                 Some(ip) => Err(Box::new(Refused::Address(ip.to_canonical())) as BoxError),
                 None => Err(Box::new(Refused::Unknown) as BoxError),
             }
@@ -171,7 +176,7 @@ mod tests {
 
     #[tokio::test]
     async fn localhost_resolves_to_this_machine() {
-        let found: Vec<SocketAddr> = PublicResolver
+        let found: Vec<SocketAddr> = PublicResolver(Reach::PublicAndLoopback)
             .resolve("localhost".parse().unwrap())
             .await
             .unwrap()
@@ -179,6 +184,35 @@ mod tests {
         assert!(
             !found.is_empty() && found.iter().all(|a| a.ip().is_loopback()),
             "{found:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn localhost_is_refused_when_only_public_addresses_are_allowed() {
+        let refused = PublicResolver(Reach::Public)
+            .resolve("localhost".parse().unwrap())
+            .await
+            .err()
+            .expect("refused");
+        assert!(
+            matches!(refused.downcast_ref::<Refused>(), Some(Refused::Resolved { .. })),
+            "{refused}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_literal_loopback_address_is_not_connected_when_only_public_addresses_are_allowed() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let error = client(Duration::from_secs(5), Reach::Public)
+            .get(&url)
+            .send()
+            .await
+            .expect_err("refused");
+        assert_eq!(
+            refusal(&error),
+            Some(&Refused::Address("127.0.0.1".parse().unwrap())),
+            "{error}"
         );
     }
 

@@ -37,6 +37,8 @@ pub struct AppState {
     pub telephony_fallback: Option<leadline_core::E164>,
     /// The provider's REST API client.
     pub provider_api: Arc<crate::provider_api::ProviderApi>,
+    /// What outbound requests may reach (`outbound_loopback`).
+    pub reach: leadline_core::net::Reach,
     /// The SMTP relay for mail to operators, when one is configured.
     pub mailer: Option<Arc<crate::mail::Mailer>>,
     /// Where form attachments are stored, and their limits.
@@ -90,7 +92,9 @@ impl AppState {
             closing: CancellationToken::new(),
             provider_api: Arc::new(crate::provider_api::ProviderApi::new(
                 config.telephony_api_base_url.clone(),
+                config.reach(),
             )),
+            reach: config.reach(),
             telephony_fallback: config
                 .telephony_fallback_number
                 .as_deref()

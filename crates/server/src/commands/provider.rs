@@ -27,7 +27,7 @@ fn said(err: AppError) -> anyhow::Error {
 
 /// `leadline provider …`
 pub async fn provider(store: &dyn Store, config: &Config, command: ProviderCommand) -> anyhow::Result<()> {
-    let api = ProviderApi::new(config.telephony_api_base_url.clone());
+    let api = ProviderApi::new(config.telephony_api_base_url.clone(), config.reach());
     let base_url = config.base_url();
     let numbers = ProviderNumbers::new(store, &api, &base_url);
     match command {

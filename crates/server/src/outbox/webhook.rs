@@ -273,7 +273,7 @@ mod tests {
             .await
             .unwrap();
         let delivery = claimed(url);
-        let http = crate::egress::client(Duration::from_secs(5));
+        let http = crate::egress::client(Duration::from_secs(5), leadline_core::net::Reach::PublicAndLoopback);
         let cache = Cache::default();
         let ctx = Context {
             http: &http,

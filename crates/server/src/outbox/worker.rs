@@ -27,6 +27,8 @@ pub struct Settings {
     pub backoff_max: Duration,
     /// The provider's REST API (`telephony_api_base_url`), where SMS prompts are sent.
     pub provider_api_base: String,
+    /// What deliveries may reach (`outbound_loopback`).
+    pub reach: leadline_core::net::Reach,
 }
 
 impl Settings {
@@ -41,6 +43,7 @@ impl Settings {
             backoff_base: Duration::from_millis(config.outbox_backoff_base_ms),
             backoff_max: Duration::from_secs(3600),
             provider_api_base: config.telephony_api_base_url.to_string(),
+            reach: config.reach(),
         }
     }
 }
@@ -61,7 +64,7 @@ impl Worker {
         Ok(Self {
             store,
             metrics,
-            http: crate::egress::client(settings.timeout),
+            http: crate::egress::client(settings.timeout, settings.reach),
             cache: Arc::new(Cache::default()),
             settings,
             mailer: None,

@@ -30,11 +30,12 @@ pub struct OutboundCall<'a> {
 }
 
 impl ProviderApi {
-    /// A client of the API at `base` (e.g. `https://api.twilio.com`).
-    pub fn new(base: Url) -> Self {
+    /// A client of the API at `base` (e.g. `https://api.twilio.com`), reaching what `reach`
+    /// allows.
+    pub fn new(base: Url, reach: leadline_core::net::Reach) -> Self {
         Self {
             base,
-            client: crate::egress::client(Duration::from_secs(10)),
+            client: crate::egress::client(Duration::from_secs(10), reach),
         }
     }
 

@@ -15,6 +15,7 @@ use leadline_core::event::EventKind;
 use leadline_core::form::{FormIdentity, Submission};
 use leadline_core::lead::{Author, FieldsPatch, Lead, LeadChange, LeadStatus, NewSale};
 use leadline_core::net::Email;
+use leadline_core::net::Reach;
 use leadline_core::outbox::{DeliveryOutcome, Integration, IntegrationConfig, NewIntegration};
 use leadline_core::site::SiteSettings;
 use leadline_core::store::{LeadStore, OutboxStore};
@@ -61,7 +62,7 @@ pub(crate) async fn deliver(
     let now = Utc::now().timestamp_millis();
     let mut claimed = app.store.claim_deliveries(now, 60_000, 100).await.unwrap();
     claimed.sort_by_key(|d| d.id);
-    let http = leadline::egress::client(TIMEOUT);
+    let http = leadline::egress::client(TIMEOUT, Reach::PublicAndLoopback);
     let mut outcomes = Vec::new();
     for delivery in claimed {
         let outcome = if delivery.integration.id != integration.id {
@@ -412,7 +413,7 @@ async fn a_lead_converted_in_salesforce_becomes_converted_in_leadline_and_reache
     let sf = FakeSalesforce::start().await;
     let integration = add_salesforce(&app, business, &sf).await;
     let cache = Cache::default();
-    let http = leadline::egress::client(TIMEOUT);
+    let http = leadline::egress::client(TIMEOUT, Reach::PublicAndLoopback);
     let from_ads = visit(&app, seeded.site.id, "ga:111.222").await;
     let call = call(&app, &seeded, "CA-sf-2", Some(from_ads), 95).await;
     assert_all_sent(&deliver(&app, &cache, &integration, TIMEOUT).await);
@@ -471,7 +472,7 @@ async fn a_status_leadline_sent_or_changed_later_is_not_undone_by_the_pull(engin
     sf.state().batch = 1;
     let integration = add_salesforce(&app, business, &sf).await;
     let cache = Cache::default();
-    let http = leadline::egress::client(TIMEOUT);
+    let http = leadline::egress::client(TIMEOUT, Reach::PublicAndLoopback);
     let ann = submits(&app, &seeded, "Ann Lee", "ann@example.com").await;
     let ben = submits(&app, &seeded, "Ben Ode", "ben@example.com").await;
     assert_all_sent(&deliver(&app, &cache, &integration, TIMEOUT).await);

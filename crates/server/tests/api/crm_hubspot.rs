@@ -10,6 +10,7 @@ use leadline::outbox::pull::pull_once;
 use leadline::outbox::{Cache, Failure};
 use leadline_core::event::EventKind;
 use leadline_core::lead::{FieldsPatch, LeadChange, LeadStatus};
+use leadline_core::net::Reach;
 use leadline_core::outbox::{Integration, IntegrationConfig};
 use leadline_core::store::{LeadStore, OutboxStore};
 use leadline_core::{BusinessId, E164};
@@ -153,7 +154,7 @@ async fn a_contact_disqualified_in_hubspot_makes_the_lead_lost(engine: Engine) {
     let hs = FakeHubspot::start().await;
     let integration = add_hubspot(&app, business, &hs).await;
     let cache = Cache::default();
-    let http = leadline::egress::client(TIMEOUT);
+    let http = leadline::egress::client(TIMEOUT, Reach::PublicAndLoopback);
     let submission = submits(&app, &seeded, "Ann Lee", "ann@example.com").await;
     assert_all_sent(&deliver(&app, &cache, &integration, TIMEOUT).await);
     let id = app

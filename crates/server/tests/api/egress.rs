@@ -9,7 +9,6 @@ use crate::leads::submit;
 use axum::Router;
 use axum::http::{StatusCode, Uri, header};
 use axum::response::IntoResponse;
-use leadline::config::Config;
 use leadline::metrics::Metrics;
 use leadline::outbox::worker::{Settings, Worker};
 use leadline_core::form::FormIdentity;
@@ -64,7 +63,7 @@ async fn deliver_a_lead(app: &TestApp, seeded: &Seeded) -> Vec<Delivery> {
         FormIdentity::default(),
     )
     .await;
-    let settings = Settings::from_config(&Config::default());
+    let settings = Settings::from_config(&crate::helpers::local_config());
     let worker = Worker::new(Arc::new(app.store.clone()), Arc::new(Metrics::new()), settings).unwrap();
     worker.run_once().await.unwrap();
     app.store.list_deliveries(Some(business), None, 100).await.unwrap()

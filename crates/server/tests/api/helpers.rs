@@ -32,6 +32,15 @@ pub struct TestApp {
     database: DatabaseUrl,
 }
 
+/// The default configuration with outbound requests allowed to reach this machine, where
+/// the tests' fakes listen (`outbound_loopback`, off by default).
+pub fn local_config() -> Config {
+    Config {
+        outbound_loopback: true,
+        ..Config::default()
+    }
+}
+
 /// The configuration of a test that delivers the outbox itself, round by round: no background
 /// worker races it for the deliveries.
 pub fn delivering_by_hand() -> Config {
@@ -58,7 +67,10 @@ pub struct Seeded {
 }
 
 /// A fresh, migrated database of `engine`, with what removes it afterwards.
-async fn open_store(engine: Engine) -> (SqlStore, tempfile::TempDir, Option<(String, String)>, DatabaseUrl) {
+/// A store, the directory it lives in, the PostgreSQL database to drop afterwards, its URL.
+type Opened = (SqlStore, tempfile::TempDir, Option<(String, String)>, DatabaseUrl);
+
+async fn open_store(engine: Engine) -> Opened {
     let dir = tempfile::tempdir().unwrap();
     let (url, postgres_db) = match engine {
         Engine::Sqlite => (DatabaseUrl::Sqlite(dir.path().join("leadline.db")), None),
@@ -153,8 +165,7 @@ impl TestApp {
 
     /// Starts the application with `config`, plus `extra` routes, on `engine`.
     pub async fn spawn_with(engine: Engine, config: Config, extra: Router<AppState>) -> Self {
-        let (store, dir, postgres_db, database) = open_store(engine).await;
-        Self::start(store, dir, postgres_db, database, config, extra, None).await
+        Self::start(open_store(engine).await, config, extra, None, false).await
     }
 
     /// Starts the application with a seeded site (domains 127.0.0.1, localhost and
@@ -170,6 +181,22 @@ impl TestApp {
         settings: SiteSettings,
         extra: Router<AppState>,
     ) -> (Self, Seeded) {
+        Self::spawn_seeded(engine, config, settings, extra, false).await
+    }
+
+    /// [`TestApp::spawn_site`] with `config` as it is: outbound requests reach this machine
+    /// only if `config.outbound_loopback` says so (other spawns allow it, for the fakes).
+    pub async fn spawn_site_strict(engine: Engine, config: Config, settings: SiteSettings) -> (Self, Seeded) {
+        Self::spawn_seeded(engine, config, settings, Router::new(), true).await
+    }
+
+    async fn spawn_seeded(
+        engine: Engine,
+        config: Config,
+        settings: SiteSettings,
+        extra: Router<AppState>,
+        strict: bool,
+    ) -> (Self, Seeded) {
         let (store, dir, postgres_db, database) = open_store(engine).await;
         let seeded = seed_site(&store, settings).await;
         let demo = DemoSite {
@@ -177,18 +204,17 @@ impl TestApp {
             number: seeded.number.clone(),
             auth_token: Secret::new(AUTH_TOKEN),
         };
-        let app = Self::start(store, dir, postgres_db, database, config, extra, Some(demo)).await;
+        let opened = (store, dir, postgres_db, database);
+        let app = Self::start(opened, config, extra, Some(demo), strict).await;
         (app, seeded)
     }
 
     async fn start(
-        store: SqlStore,
-        dir: tempfile::TempDir,
-        postgres_db: Option<(String, String)>,
-        database: DatabaseUrl,
+        (store, dir, postgres_db, database): Opened,
         config: Config,
         extra: Router<AppState>,
         demo: Option<DemoSite>,
+        strict: bool,
     ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
@@ -203,8 +229,10 @@ impl TestApp {
             data_dir,
             ..config
         };
+        // The tests' fakes listen on this machine; `spawn_strict` keeps the install's default.
         let config = Config {
             secret_key: Some("a test install secret that is long enough".into()),
+            outbound_loopback: config.outbound_loopback || !strict,
             ..config
         };
         let options = Options {
@@ -236,7 +264,14 @@ impl TestApp {
     pub async fn spawn_beside(&self, config: Config) -> Self {
         let store = SqlStore::open(&self.database, &OpenOptions::default()).await.unwrap();
         let dir = tempfile::tempdir().unwrap();
-        Self::start(store, dir, None, self.database.clone(), config, Router::new(), None).await
+        Self::start(
+            (store, dir, None, self.database.clone()),
+            config,
+            Router::new(),
+            None,
+            false,
+        )
+        .await
     }
 
     /// Registers a visit on the seeded site as the snippet does (from `http://localhost`,
@@ -289,7 +324,6 @@ impl TestApp {
         }
     }
 
-    /// Stops the server and removes its database.
     /// Another business on the same server, named `name`, with slug `slug` (a rival tenant).
     pub async fn add_business(&self, slug: &str, name: &str) -> leadline_core::tenant::Business {
         self.store
@@ -301,6 +335,23 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A site of `business` on `domain` (UTC, EUR, default settings).
+    pub async fn add_site(&self, business: leadline_core::BusinessId, domain: &str) -> Site {
+        self.store
+            .create_site(&NewSite {
+                business_id: business,
+                name: Name::parse_as("n", "Another site").unwrap(),
+                key: SiteKey::generate(),
+                domains: vec![DomainName::parse(domain).unwrap()],
+                timezone: Timezone::parse("UTC").unwrap(),
+                currency: Currency::parse("EUR").unwrap(),
+                settings: SiteSettings::default(),
+            })
+            .await
+            .unwrap()
+    }
+
+    /// Stops the server and removes its database.
     pub async fn finish(mut self) {
         self.shut_down().await.unwrap();
         self.store.close().await;

@@ -5,7 +5,6 @@
 use crate::ga4::{fake_ga4, wait_for_event};
 use crate::helpers::{AUTH_TOKEN, Engine, Seeded, TestApp};
 use axum::http::StatusCode;
-use leadline::config::Config;
 use leadline::metrics::Metrics;
 use leadline::outbox::worker::{Settings, Worker};
 use leadline_core::BusinessId;
@@ -187,7 +186,7 @@ async fn an_sms_sale_lands_on_the_newest_call_and_reaches_ga4_as_purchase(engine
     let worker = Worker::new(
         Arc::new(app.store.clone()),
         Arc::new(Metrics::new()),
-        Settings::from_config(&Config::default()),
+        Settings::from_config(&crate::helpers::local_config()),
     )
     .unwrap()
     .spawn();

@@ -99,7 +99,7 @@ async fn each_sale_names_its_call_or_form_and_reaches_ga4_as_its_own_purchase(en
         app.store.lead_by_id(business, theirs.lead_id).await.unwrap().id
     );
 
-    let settings = Settings::from_config(&Config::default());
+    let settings = Settings::from_config(&crate::helpers::local_config());
     let worker = Worker::new(Arc::new(app.store.clone()), Arc::new(Metrics::new()), settings)
         .unwrap()
         .spawn();

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use leadline::outbox::{Adapter, Cache, Context, Failure, Sent};
 use leadline_core::channel::Attribution;
 use leadline_core::event::{Event, EventData, VisitorIds, samples};
+use leadline_core::net::Reach;
 use leadline_core::outbox::{ClaimedDelivery, Integration, IntegrationConfig, IntegrationId};
 use leadline_core::{BusinessId, SiteId};
 use leadline_store::{DatabaseUrl, OpenOptions, SqlStore};
@@ -85,7 +86,7 @@ pub async fn deliver(adapter: &dyn Adapter, delivery: &ClaimedDelivery) -> Resul
     let store = SqlStore::open_and_migrate(&DatabaseUrl::Sqlite(dir.path().join("t.db")), &options)
         .await
         .unwrap();
-    let http = leadline::egress::client(Duration::from_secs(5));
+    let http = leadline::egress::client(Duration::from_secs(5), Reach::PublicAndLoopback);
     let cache = Cache::default();
     let ctx = Context {
         http: &http,

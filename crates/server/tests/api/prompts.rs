@@ -191,7 +191,7 @@ async fn add_prompt(app: &TestApp, seeded: &Seeded, channel: PromptChannel) -> I
 }
 
 fn worker(app: &TestApp, provider_api_base: &str, mailer: Option<Mailer>) -> tokio::task::JoinHandle<()> {
-    let mut settings = Settings::from_config(&Config::default());
+    let mut settings = Settings::from_config(&crate::helpers::local_config());
     settings.poll = Duration::from_millis(50);
     settings.backoff_base = Duration::from_millis(100);
     settings.provider_api_base = provider_api_base.to_owned();

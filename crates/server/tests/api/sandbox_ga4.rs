@@ -6,7 +6,6 @@ use crate::fakes::FakeApi;
 use crate::ga4::{events, fake_ga4, valid, wait_for_event};
 use crate::helpers::{Engine, TestApp};
 use axum::http::StatusCode;
-use leadline::config::Config;
 use leadline::metrics::Metrics;
 use leadline::outbox::worker::{Settings, Worker};
 use leadline_core::outbox::{IntegrationConfig, NewIntegration};
@@ -33,7 +32,7 @@ async fn a_sandbox_call_reaches_ga4_as_call_completed_soon_after_hang_up(engine:
         config,
     };
     app.store.add_integration(&new).await.unwrap();
-    let settings = Settings::from_config(&Config::default());
+    let settings = Settings::from_config(&crate::helpers::local_config());
     let worker = Worker::new(Arc::new(app.store.clone()), Arc::new(Metrics::new()), settings)
         .unwrap()
         .spawn();

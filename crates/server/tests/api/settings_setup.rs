@@ -213,6 +213,41 @@ async fn the_installation_check_says_whether_the_snippet_is_on_the_page(engine: 
     app.finish().await;
 }
 
+async fn the_installation_check_does_not_reach_this_machine_unless_the_install_allows_it(engine: Engine) {
+    let (app, seeded) = TestApp::spawn_site_strict(engine, Config::default(), SiteSettings::default()).await;
+    let cookie = owner(&app, seeded.site.business_id).await;
+    let key = seeded.site.key.to_string();
+    let with_tag = format!(r#"<html><head><script data-site="{key}"></script></head></html>"#);
+    let pages = Router::new().route("/with", get(move || async move { axum::response::Html(with_tag) }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, pages).await.unwrap() });
+
+    let path = format!("/app/settings/sites/{}", seeded.site.id.0);
+    let (_, html) = page(&app, &cookie, &path).await;
+    let csrf = csrf_of(&html);
+    for url in [
+        format!("http://127.0.0.1:{port}/with"),
+        format!("http://localhost:{port}/with"),
+    ] {
+        let response = post(
+            &app,
+            &cookie,
+            &format!("{path}/check"),
+            &[("csrf", &csrf), ("url", &url)],
+        )
+        .await;
+        assert_eq!(response.status(), 200, "{url}");
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains("could not be checked") && html.contains("not a public address"),
+            "{url}: {html}"
+        );
+        assert!(!html.contains("The snippet tag is on"), "{url}: {html}");
+    }
+    app.finish().await;
+}
+
 async fn an_owner_adds_and_edits_a_number_whose_token_is_never_shown(engine: Engine) {
     let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
     let business = seeded.site.business_id;
@@ -484,6 +519,7 @@ crate::on_both_engines!(
     a_disabled_site_registers_no_visits_until_enabled_again,
     an_owner_adds_and_edits_a_site_and_bad_input_changes_nothing,
     the_installation_check_says_whether_the_snippet_is_on_the_page,
+    the_installation_check_does_not_reach_this_machine_unless_the_install_allows_it,
     an_owner_adds_and_edits_a_number_whose_token_is_never_shown,
     an_owner_adds_edits_disables_and_removes_a_destination,
 );

@@ -3,6 +3,7 @@
 //! site's snippet tag is on it.
 
 use crate::app::error::{AppError, AppResult};
+use leadline_core::net::Reach;
 use leadline_core::tenant::Site;
 use std::time::Duration;
 use url::Url;
@@ -48,9 +49,9 @@ pub fn page_url(site: &Site, given: Option<&str>) -> AppResult<Url> {
 }
 
 /// Fetches `url` and looks for the site's tag.
-pub async fn check(site: &Site, url: Url) -> Installation {
+pub async fn check(site: &Site, url: Url, reach: Reach) -> Installation {
     let shown = url.to_string();
-    let client = crate::egress::client(TIMEOUT);
+    let client = crate::egress::client(TIMEOUT, reach);
     let unreachable = |reason: String| Installation::Unreachable {
         url: shown.clone(),
         reason,

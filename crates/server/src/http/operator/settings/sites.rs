@@ -233,7 +233,7 @@ pub async fn check(
             return Ok(refused(page));
         }
     };
-    let check = match installation::check(&site, url).await {
+    let check = match installation::check(&site, url, state.reach).await {
         Installation::Found { url } => Check {
             found: true,
             message: format!("The snippet tag is on {url}."),
