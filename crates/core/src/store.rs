@@ -391,6 +391,9 @@ pub trait OutboxStore {
     async fn add_integration(&self, new: &crate::outbox::NewIntegration) -> StoreResult<crate::outbox::Integration>;
     /// The business's integrations, oldest first.
     async fn integrations(&self, business: BusinessId) -> StoreResult<Vec<crate::outbox::Integration>>;
+    /// Removes an integration of the business with its deliveries, CRM ids and pull cursor
+    /// (its secrets go with it; the events stay). `NotFound` for another business's.
+    async fn remove_integration(&self, business: BusinessId, id: crate::outbox::IntegrationId) -> StoreResult<()>;
     /// Turns an integration on or off (off: no new deliveries; pending ones wait).
     async fn set_integration_enabled(
         &self,

@@ -31,6 +31,23 @@ pub enum IntegrationCommand {
         #[arg(long)]
         id: i64,
     },
+    /// Send an integration one sample event now (a CRM: sign in and read one record) and
+    /// print what it answered; nothing is queued. Exits 1 when the target refused it.
+    Test {
+        #[command(flatten)]
+        business: BusinessRef,
+        /// The integration's id (see `leadline integration list`).
+        #[arg(long)]
+        id: i64,
+    },
+    /// Remove an integration with its deliveries and secrets (the events stay).
+    Remove {
+        #[command(flatten)]
+        business: BusinessRef,
+        /// The integration's id (see `leadline integration list`).
+        #[arg(long)]
+        id: i64,
+    },
 }
 
 /// `leadline integration add --business SLUG [--site KEY] --name NAME <KIND> …`

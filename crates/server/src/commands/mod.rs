@@ -112,7 +112,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Source(cmd) => sources::source(&open_store(&config, false).await?, &config, cmd).await,
         Command::Conversion(cmd) => export::conversion(&open_store(&config, false).await?, cmd).await,
         Command::Export(args) => export::export(&open_store(&config, false).await?, args).await,
-        Command::Integration(cmd) => integrations::integration(&open_store(&config, false).await?, cmd).await,
+        Command::Integration(cmd) => {
+            integrations::integration(&open_store(&config, false).await?, cmd, config.reach()).await
+        }
         Command::Outbox(cmd) => outbox::outbox(&open_store(&config, false).await?, cmd).await,
         // Placed above, before any configuration is read.
         Command::Sim(_) => Ok(()),

@@ -45,6 +45,7 @@ mod sandbox_ga4;
 mod settings_access;
 mod settings_archive;
 mod settings_integrations;
+mod settings_integrations_add;
 mod settings_refusals;
 mod settings_routing;
 mod settings_setup;

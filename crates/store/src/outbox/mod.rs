@@ -109,6 +109,20 @@ impl OutboxStore for SqlStore {
         Ok(())
     }
 
+    async fn remove_integration(&self, business: BusinessId, id: IntegrationId) -> StoreResult<()> {
+        // Deliveries, CRM ids and the pull cursor go by ON DELETE CASCADE.
+        let removed = sqlx::query("DELETE FROM integrations WHERE id = $1 AND business_id = $2")
+            .bind(id.0)
+            .bind(business.0)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        if removed.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
     async fn claim_deliveries(&self, now_ms: i64, lease_ms: i64, limit: u32) -> StoreResult<Vec<ClaimedDelivery>> {
         if !self.any_due(now_ms).await? {
             return Ok(Vec::new());

@@ -370,7 +370,40 @@ async fn a_disabled_integration_keeps_its_deliveries_waiting(store: SqlStore) {
     );
 }
 
+async fn a_removed_integration_takes_its_deliveries_and_only_its_business_may_remove_it(store: SqlStore) {
+    let s = setup(&store, "acme", "+12025550100").await;
+    let other = setup(&store, "other", "+12025550199").await;
+    let hook = integrate(&store, &s, None, webhook()).await;
+    let kept = integrate(&store, &s, None, webhook()).await;
+    let v = visit(&store, s.site, "fp:ann").await;
+    store
+        .add_submission(&form(&s, contact(None, None, None), from_visit(&v, None)))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.remove_integration(other.business, hook).await,
+        Err(StoreError::NotFound)
+    ));
+    store.remove_integration(s.business, hook).await.unwrap();
+    let left: Vec<_> = store
+        .integrations(s.business)
+        .await
+        .unwrap()
+        .iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(left, vec![kept]);
+    let deliveries = store.list_deliveries(Some(s.business), None, 100).await.unwrap();
+    assert!(!deliveries.is_empty(), "the other integration's stay");
+    assert!(deliveries.iter().all(|d| d.integration_id == kept), "{deliveries:?}");
+    assert!(matches!(
+        store.remove_integration(s.business, hook).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
 conformance!(
+    a_removed_integration_takes_its_deliveries_and_only_its_business_may_remove_it,
     a_disabled_integration_keeps_its_deliveries_waiting,
     an_event_reaches_only_the_subscribed_enabled_integrations_of_its_business_and_site,
     a_claim_is_leased_and_a_late_finisher_cannot_overwrite_a_takeover,

@@ -139,6 +139,7 @@ fn hs_handle(s: &mut HsState, method: &Method, uri: &Uri, headers: &HeaderMap, b
             let id = p.trim_start_matches("/crm/v3/objects/contacts/").to_owned();
             hs_update_contact(s, &id, &payload)
         }
+        (Method::GET, "/crm/v3/objects/contacts") => hs_page_of_contacts(s, uri),
         (Method::POST, "/crm/v3/objects/contacts/search") => hs_search_contacts(s, &payload),
         (Method::POST, "/crm/v3/objects/notes") => hs_create_note(s, &payload),
         (Method::POST, "/crm/v3/objects/notes/search") => hs_search_notes(s, &payload),
@@ -147,6 +148,26 @@ fn hs_handle(s: &mut HsState, method: &Method, uri: &Uri, headers: &HeaderMap, b
             hs_error(404, "OBJECT_NOT_FOUND", "not found")
         }
     }
+}
+
+/// `GET /crm/v3/objects/contacts?limit=N`: the first page of contacts (`limit` 1 to 100).
+fn hs_page_of_contacts(s: &mut HsState, uri: &Uri) -> Answer {
+    let limit = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "limit")
+        .map_or(Some(10), |(_, v)| {
+            v.parse::<usize>().ok().filter(|n| (1..=100).contains(n))
+        });
+    let Some(limit) = limit else {
+        s.problems.push(format!("contacts page: limit in {:?}", uri.query()));
+        return hs_error(400, "VALIDATION_ERROR", "limit must be between 1 and 100");
+    };
+    let results: Vec<Value> = s
+        .contacts
+        .iter()
+        .take(limit)
+        .map(|(id, c)| hs_contact_json(id, c))
+        .collect();
+    (200, json!({ "results": results }), Duration::ZERO)
 }
 
 fn hs_check_properties(s: &mut HsState, what: &str, properties: &Map<String, Value>) -> Option<Answer> {

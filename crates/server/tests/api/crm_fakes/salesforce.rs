@@ -464,6 +464,19 @@ fn sf_query(s: &mut SfState, soql: &str) -> Answer {
             .collect();
         return sf_batch(s, records);
     }
+    if soql == "SELECT Id FROM Lead LIMIT 1" {
+        let first: Vec<Value> = s
+            .leads
+            .keys()
+            .take(1)
+            .map(|id| json!({"attributes": {"type": "Lead"}, "Id": id}))
+            .collect();
+        return (
+            200,
+            json!({"totalSize": first.len(), "done": true, "records": first}),
+            Duration::ZERO,
+        );
+    }
     s.problems.push(format!("query: {soql}"));
     sf_error(400, "MALFORMED_QUERY", "unexpected query", &[])
 }

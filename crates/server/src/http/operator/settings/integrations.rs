@@ -1,14 +1,18 @@
-//! Settings → Integrations (owners): the business's integrations, each turned on or off here,
-//! and their latest deliveries with what went wrong, a failed one sent again with a button.
-//! Adding an integration, with its kind's settings, is `leadline integration add`.
+//! Settings → Integrations (owners): the business's integrations, each tried with a sample
+//! event, turned on or off and removed here; the forms that add one of each kind; and the
+//! latest deliveries with what went wrong, a failed one sent again with a button.
 
-use super::super::session::Owner;
+use super::super::session::{Operator, Owner};
 use super::super::shell::{Header, Section, local_time};
 use super::super::view::render;
-use crate::app::{AppState, integrations};
+use super::form::{Fields, refused};
+use super::integration_form::AddForm;
+use crate::app::integrations::{self, Trial};
+use crate::app::{AppError, AppState};
 use crate::web::error::ApiError;
 use askama::Template;
 use axum::Form;
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{Redirect, Response};
@@ -24,7 +28,19 @@ struct IntegrationRow {
     name: String,
     kind: &'static str,
     site: String,
+    /// Where it delivers, without secrets.
+    target: String,
     enabled: bool,
+    /// Whether "Send a test" is offered (not for post-call prompts).
+    testable: bool,
+}
+
+/// What the page says above the list after an action.
+enum Notice {
+    /// An integration was added; a generated webhook secret is shown this once.
+    Added { name: String, secret: Option<String> },
+    /// An integration was tried.
+    Tried { name: String, trial: Trial },
 }
 
 struct DeliveryRow {
@@ -46,10 +62,18 @@ struct IntegrationsPage {
     csrf: String,
     integrations: Vec<IntegrationRow>,
     deliveries: Vec<DeliveryRow>,
+    notice: Option<Notice>,
+    form: AddForm,
+    /// The business's sites: (id, name).
+    sites: Vec<(i64, String)>,
 }
 
 /// `GET /app/settings/integrations`.
 pub async fn show(State(state): State<AppState>, Owner(owner): Owner) -> Result<Response, ApiError> {
+    page(&state, &owner, AddForm::default(), None).await
+}
+
+async fn page(state: &AppState, owner: &Operator, form: AddForm, notice: Option<Notice>) -> Result<Response, ApiError> {
     let business = owner.business;
     let sites = state.store.list_sites(business).await?;
     let site = sites.first();
@@ -87,15 +111,90 @@ pub async fn show(State(state): State<AppState>, Owner(owner): Owner) -> Result<
                 .site_id
                 .and_then(|id| sites.iter().find(|s| s.id == id))
                 .map_or_else(|| "every site".to_owned(), |s| s.name.to_string()),
+            target: integrations::describe(&i.config),
             enabled: i.enabled,
+            testable: i.config.kind() != "operator_prompt",
         })
         .collect();
     Ok(render(&IntegrationsPage {
-        header: Header::of(&state, &owner, Section::Settings).await?,
+        header: Header::of(state, owner, Section::Settings).await?,
         csrf: owner.csrf.clone(),
         integrations,
         deliveries,
+        notice,
+        form,
+        sites: sites.iter().map(|s| (s.id.0, s.name.to_string())).collect(),
     }))
+}
+
+/// `POST /app/settings/integrations`: adds an integration of the posted kind; bad input gets
+/// the form back with the reason next to the field, and nothing is added.
+pub async fn add(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let fields = Fields::parse(&body);
+    owner.check_post(&state, &headers, fields.get("csrf"))?;
+    let mut form = AddForm::posted(fields);
+    if let Some((name, site, target)) = form.parse() {
+        match integrations::add(state.store.as_ref(), owner.business, &name, site, target).await {
+            Ok((created, secret)) => {
+                let notice = Notice::Added {
+                    name: created.name,
+                    secret,
+                };
+                return page(&state, &owner, AddForm::default(), Some(notice)).await;
+            }
+            Err(AppError::NotFound) => form.errors.add("site", "choose a site of this business"),
+            Err(AppError::Invalid(why) | AppError::Conflict(why) | AppError::Refused(why)) => form.refuse(&why),
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Ok(refused(page(&state, &owner, form, None).await?))
+}
+
+/// The forms that only carry the CSRF token.
+#[derive(serde::Deserialize)]
+pub struct Plain {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /app/settings/integrations/{id}/test`: sends a sample now and shows the answer.
+pub async fn try_now(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<Plain>,
+) -> Result<Response, ApiError> {
+    owner.check_post(&state, &headers, &form.csrf)?;
+    let id = IntegrationId(id);
+    let trial = integrations::try_integration(state.store.as_ref(), owner.business, id, state.reach).await?;
+    let name = state
+        .store
+        .integrations(owner.business)
+        .await?
+        .into_iter()
+        .find(|i| i.id == id)
+        .map(|i| i.name)
+        .unwrap_or_default();
+    page(&state, &owner, AddForm::default(), Some(Notice::Tried { name, trial })).await
+}
+
+/// `POST /app/settings/integrations/{id}/remove`.
+pub async fn remove(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<Plain>,
+) -> Result<Redirect, ApiError> {
+    owner.check_post(&state, &headers, &form.csrf)?;
+    integrations::remove(state.store.as_ref(), owner.business, IntegrationId(id)).await?;
+    Ok(Redirect::to(PATH))
 }
 
 /// The on/off form.
@@ -125,20 +224,13 @@ pub async fn switch(
     Ok(Redirect::to(PATH))
 }
 
-/// The retry form.
-#[derive(serde::Deserialize)]
-pub struct Retry {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// `POST /app/settings/deliveries/{id}/retry`.
 pub async fn retry(
     State(state): State<AppState>,
     Owner(owner): Owner,
     headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(form): Form<Retry>,
+    Form(form): Form<Plain>,
 ) -> Result<Redirect, ApiError> {
     owner.check_post(&state, &headers, &form.csrf)?;
     integrations::retry_delivery(state.store.as_ref(), Some(owner.business), id).await?;

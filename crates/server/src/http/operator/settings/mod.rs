@@ -5,6 +5,7 @@
 mod api_keys;
 mod destinations;
 mod form;
+mod integration_form;
 mod integrations;
 mod numbers;
 mod provider;
@@ -29,8 +30,10 @@ use axum::routing::{get, post};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/app/settings", get(overview))
-        .route(integrations::PATH, get(integrations::show))
+        .route(integrations::PATH, get(integrations::show).post(integrations::add))
         .route("/app/settings/integrations/{id}/enabled", post(integrations::switch))
+        .route("/app/settings/integrations/{id}/test", post(integrations::try_now))
+        .route("/app/settings/integrations/{id}/remove", post(integrations::remove))
         .route("/app/settings/deliveries/{id}/retry", post(integrations::retry))
         .route(sources::PATH, get(sources::show).post(sources::add))
         .route(routing::PATH, get(routing::show).post(routing::add))

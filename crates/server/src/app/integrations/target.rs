@@ -1,0 +1,439 @@
+//! What an owner gives to add an integration, kind by kind, as typed (in the browser's form
+//! or the CLI's flags and secret files), and the checks that turn it into the stored
+//! configuration: every URL, id and secret is checked before anything is written.
+
+use leadline_core::Invalid;
+use leadline_core::net::is_loopback;
+use leadline_core::outbox::IntegrationConfig;
+use std::collections::BTreeMap;
+use url::Url;
+
+/// An integration's target as typed; secrets are the values themselves (the CLI reads them
+/// from files first).
+pub enum Target {
+    /// GA4 Measurement Protocol for one web stream.
+    Ga4 {
+        measurement_id: String,
+        api_secret: String,
+        /// Another collection endpoint; empty or `None` for Google's.
+        endpoint: Option<String>,
+        debug: bool,
+    },
+    /// Matomo HTTP Tracking API.
+    Matomo {
+        url: String,
+        site_id: u32,
+        token_auth: Option<String>,
+        goal_id: Option<u32>,
+    },
+    /// Salesforce REST API, client-credentials flow.
+    Salesforce {
+        login_url: String,
+        client_id: String,
+        client_secret: String,
+        api_version: String,
+        /// `SOURCE=CAMPAIGN_ID` pairs.
+        campaigns: Vec<String>,
+    },
+    /// HubSpot CRM with a private-app token.
+    Hubspot { token: String, endpoint: Option<String> },
+    /// A signed webhook to `url`; without a secret one is generated (and shown once).
+    Webhook { url: String, secret: Option<String> },
+}
+
+impl Target {
+    /// The configuration to store, checked, with the webhook secret when one was generated
+    /// (to show once). `Invalid` names the field that is wrong and why.
+    pub fn config(self) -> Result<(IntegrationConfig, Option<String>), Invalid> {
+        let config = match self {
+            Target::Ga4 {
+                measurement_id,
+                api_secret,
+                endpoint,
+                debug,
+            } => IntegrationConfig::Ga4 {
+                measurement_id: measurement_id_of(&measurement_id)?,
+                endpoint: given(endpoint).map(|e| endpoint_of("GA4 endpoint", &e)).transpose()?,
+                api_secret: secret_of("API secret", &api_secret)?,
+                debug,
+            },
+            Target::Matomo {
+                url,
+                site_id,
+                token_auth,
+                goal_id,
+            } => IntegrationConfig::Matomo {
+                url: http_url("Matomo URL", &url)?.to_string(),
+                site_id: positive("Matomo site id", site_id)?,
+                goal_id: goal_id.map(|g| positive("Matomo goal id", g)).transpose()?,
+                token_auth: given(token_auth).map(|t| secret_of("token_auth", &t)).transpose()?,
+            },
+            Target::Salesforce {
+                login_url,
+                client_id,
+                client_secret,
+                api_version,
+                campaigns,
+            } => IntegrationConfig::Salesforce {
+                login_url: endpoint_of("Salesforce login URL", &login_url)?,
+                client_id: single_word("Salesforce client id", &client_id)?,
+                api_version: api_version_of(&api_version)?,
+                campaigns: campaigns_of(&campaigns)?,
+                client_secret: secret_of("client secret", &client_secret)?,
+            },
+            Target::Hubspot { token, endpoint } => IntegrationConfig::Hubspot {
+                endpoint: given(endpoint)
+                    .map(|e| endpoint_of("HubSpot endpoint", &e))
+                    .transpose()?,
+                token: secret_of("access token", &token)?,
+            },
+            Target::Webhook { url, secret } => {
+                let url = http_url("webhook URL", &url)?.to_string();
+                let (secret, generated) = match given(secret) {
+                    Some(secret) => {
+                        let secret = secret_of("webhook secret", &secret)?;
+                        if secret.chars().count() < MIN_WEBHOOK_SECRET_CHARS {
+                            return Err(Invalid::new(
+                                "webhook secret",
+                                format!("it is shorter than {MIN_WEBHOOK_SECRET_CHARS} characters"),
+                            ));
+                        }
+                        (secret, None)
+                    }
+                    None => {
+                        let secret = format!("whsec_{}", leadline_core::secret::random_token(32));
+                        (secret.clone(), Some(secret))
+                    }
+                };
+                return Ok((IntegrationConfig::Webhook { url, secret }, generated));
+            }
+        };
+        Ok((config, None))
+    }
+}
+
+/// `value` unless it is missing or blank.
+fn given(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
+}
+
+/// A secret: one line of at most 4096 characters without spaces.
+pub fn secret_of(what: &'static str, input: &str) -> Result<String, Invalid> {
+    let secret = input.trim();
+    if secret.is_empty() {
+        return Err(Invalid::new(what, "it is empty"));
+    }
+    if secret.len() > 4096 || secret.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Invalid::new(
+            what,
+            "it must be one line of at most 4096 characters without spaces",
+        ));
+    }
+    Ok(secret.to_owned())
+}
+
+/// Shortest signing secret accepted from a file.
+const MIN_WEBHOOK_SECRET_CHARS: usize = 16;
+
+/// An http(s) URL with a host; plain http only to this machine (a test receiver, a local
+/// relay), as the data goes over the network otherwise.
+fn http_url(what: &'static str, input: &str) -> Result<Url, Invalid> {
+    let input = input.trim();
+    let url = Url::parse(input).map_err(|e| Invalid::new(what, format!("'{input}' is not a URL: {e}")))?;
+    if url.host().is_none() {
+        return Err(Invalid::new(what, format!("'{input}' has no host")));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Invalid::new(what, "it must not carry a user name or password"));
+    }
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(Invalid::new(
+            what,
+            format!("'{input}' is plain http: use https (http is allowed only on this machine)"),
+        )),
+        other => Err(Invalid::new(what, format!("'{other}:' is not http or https"))),
+    }
+}
+
+/// An API base URL: checked like any URL, without its trailing slash, and without a query
+/// or fragment (paths are appended to it).
+fn endpoint_of(what: &'static str, input: &str) -> Result<String, Invalid> {
+    let url = http_url(what, input)?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Invalid::new(what, "it must not have a query or fragment"));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// `G-` and 4 to 20 letters or digits (upper-cased).
+fn measurement_id_of(input: &str) -> Result<String, Invalid> {
+    let id = input.trim().to_ascii_uppercase();
+    let ok = id
+        .strip_prefix("G-")
+        .is_some_and(|rest| (4..=20).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_alphanumeric()));
+    if ok {
+        Ok(id)
+    } else {
+        Err(Invalid::new(
+            "measurement id",
+            format!("'{}' does not look like G-XXXXXXX (Admin → Data streams)", input.trim()),
+        ))
+    }
+}
+
+fn positive(what: &'static str, value: u32) -> Result<u32, Invalid> {
+    if value == 0 {
+        Err(Invalid::new(what, "it must be at least 1"))
+    } else {
+        Ok(value)
+    }
+}
+
+/// A non-empty value without spaces or control characters, at most 255 characters.
+fn single_word(what: &'static str, input: &str) -> Result<String, Invalid> {
+    let value = input.trim();
+    if value.is_empty() {
+        return Err(Invalid::new(what, "it is empty"));
+    }
+    if value.len() > 255 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Invalid::new(what, "it must be at most 255 characters without spaces"));
+    }
+    Ok(value.to_owned())
+}
+
+/// `v` and a version such as `60.0`.
+fn api_version_of(input: &str) -> Result<String, Invalid> {
+    let version = input.trim();
+    let ok = version
+        .strip_prefix('v')
+        .and_then(|v| v.split_once('.'))
+        .is_some_and(|(major, minor)| {
+            !major.is_empty()
+                && !minor.is_empty()
+                && major.bytes().all(|b| b.is_ascii_digit())
+                && minor.bytes().all(|b| b.is_ascii_digit())
+        });
+    if ok {
+        Ok(version.to_owned())
+    } else {
+        Err(Invalid::new(
+            "Salesforce API version",
+            format!("'{version}' is not like v60.0"),
+        ))
+    }
+}
+
+/// `SOURCE=CAMPAIGN_ID` pairs; a Campaign id is 15 or 18 letters and digits.
+fn campaigns_of(pairs: &[String]) -> Result<BTreeMap<String, String>, Invalid> {
+    let mut campaigns = BTreeMap::new();
+    for pair in pairs {
+        let Some((source, id)) = pair.split_once('=') else {
+            return Err(Invalid::new("campaign", format!("'{pair}' is not SOURCE=CAMPAIGN_ID")));
+        };
+        let (source, id) = (source.trim(), id.trim());
+        if source.is_empty() {
+            return Err(Invalid::new("campaign", format!("'{pair}' names no source")));
+        }
+        if !matches!(id.len(), 15 | 18) || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(Invalid::new(
+                "campaign",
+                format!("'{id}' is not a Salesforce id (15 or 18 letters and digits)"),
+            ));
+        }
+        if campaigns.insert(source.to_owned(), id.to_owned()).is_some() {
+            return Err(Invalid::new("campaign", format!("source '{source}' is given twice")));
+        }
+    }
+    Ok(campaigns)
+}
+
+/// What an integration delivers to, without its secrets.
+pub fn describe(config: &IntegrationConfig) -> String {
+    match config {
+        IntegrationConfig::Ga4 {
+            measurement_id,
+            endpoint,
+            debug,
+            ..
+        } => {
+            let mut text = format!("GA4 stream {measurement_id}");
+            if let Some(endpoint) = endpoint {
+                text.push_str(&format!(" at {}", shown_url(endpoint)));
+            }
+            if *debug {
+                text.push_str(" (debug: validation only)");
+            }
+            text
+        }
+        IntegrationConfig::Matomo {
+            url,
+            site_id,
+            goal_id,
+            token_auth,
+        } => {
+            let mut text = format!("Matomo site {site_id} at {}", shown_url(url));
+            if let Some(goal) = goal_id {
+                text.push_str(&format!(", goal {goal}"));
+            }
+            if token_auth.is_some() {
+                text.push_str(", with token_auth");
+            }
+            text
+        }
+        IntegrationConfig::Salesforce {
+            login_url,
+            client_id,
+            api_version,
+            campaigns,
+            ..
+        } => format!(
+            "Salesforce {api_version} at {} (client {}…, {} campaign(s))",
+            shown_url(login_url),
+            client_id.chars().take(8).collect::<String>(),
+            campaigns.len()
+        ),
+        IntegrationConfig::Hubspot { endpoint, .. } => format!(
+            "HubSpot at {}",
+            shown_url(endpoint.as_deref().unwrap_or("https://api.hubapi.com"))
+        ),
+        IntegrationConfig::Webhook { url, .. } => format!("POST {} (signed)", shown_url(url)),
+        IntegrationConfig::OperatorPrompt { channel } => {
+            format!("post-call prompt to the operator by {}", channel.as_str())
+        }
+    }
+}
+
+/// A URL as listed: its origin, with `/…` for a path or query, which may hold a token
+/// (many webhook URLs are secret paths).
+fn shown_url(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(parsed) => {
+            let origin = parsed.origin().ascii_serialization();
+            if parsed.path().trim_matches('/').is_empty() && parsed.query().is_none() {
+                origin
+            } else {
+                format!("{origin}/…")
+            }
+        }
+        Err(_) => "(not a URL)".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_must_be_https_or_http_on_this_machine() {
+        assert!(http_url("u", "https://hooks.example/x?y=1").is_ok());
+        assert!(http_url("u", "http://127.0.0.1:9000/hook").is_ok());
+        assert!(http_url("u", "http://localhost/hook").is_ok());
+        assert!(http_url("u", "http://[::1]:8080/").is_ok());
+        for bad in [
+            "http://hooks.example/x",
+            "ftp://hooks.example/",
+            "hooks.example",
+            "https://user:pw@hooks.example/",
+            "",
+        ] {
+            assert!(http_url("u", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn endpoints_lose_their_trailing_slash_and_may_not_carry_a_query() {
+        assert_eq!(endpoint_of("e", "https://api.example/").unwrap(), "https://api.example");
+        assert_eq!(
+            endpoint_of("e", "http://127.0.0.1:9/base/").unwrap(),
+            "http://127.0.0.1:9/base"
+        );
+        assert!(endpoint_of("e", "https://api.example/?a=1").is_err());
+    }
+
+    #[test]
+    fn measurement_ids_look_like_ga4s() {
+        assert_eq!(measurement_id_of(" g-abc1234 ").unwrap(), "G-ABC1234");
+        for bad in [
+            "UA-12345-1",
+            "G-",
+            "G-AB",
+            "G-ABC 123",
+            "ABC1234",
+            "G-ABCDEFGHIJKLMNOPQRSTU",
+        ] {
+            assert!(measurement_id_of(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn campaigns_are_source_and_salesforce_id_pairs() {
+        let parsed = campaigns_of(&["google=701000000000001".into(), "Herald=701000000000001AAA".into()]).unwrap();
+        assert_eq!(parsed["google"], "701000000000001");
+        assert_eq!(parsed["Herald"], "701000000000001AAA");
+        for bad in ["google", "=701000000000001", "google=701", "google=70100000000000!"] {
+            assert!(campaigns_of(&[bad.into()]).is_err(), "{bad}");
+        }
+        assert!(campaigns_of(&["a=701000000000001".into(), "a=701000000000002".into()]).is_err());
+    }
+
+    #[test]
+    fn api_versions_look_like_v60() {
+        assert!(api_version_of("v60.0").is_ok());
+        for bad in ["60.0", "v60", "vx.0", "v60."] {
+            assert!(api_version_of(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_webhook_without_a_secret_gets_one_generated_and_a_short_secret_is_refused() {
+        let (config, generated) = Target::Webhook {
+            url: "https://hooks.example/in".into(),
+            secret: Some("  ".into()),
+        }
+        .config()
+        .unwrap();
+        let generated = generated.expect("generated");
+        assert!(generated.starts_with("whsec_"));
+        assert!(matches!(config, IntegrationConfig::Webhook { secret, .. } if secret == generated));
+        let short = Target::Webhook {
+            url: "https://hooks.example/in".into(),
+            secret: Some("short".into()),
+        };
+        assert!(short.config().unwrap_err().to_string().contains("shorter than 16"));
+    }
+
+    #[test]
+    fn secrets_are_one_line_without_spaces() {
+        assert_eq!(secret_of("s", " abc ").unwrap(), "abc");
+        for bad in ["", "a b", "a\nb"] {
+            assert!(secret_of("s", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn descriptions_show_no_secret_and_no_secret_path() {
+        let hook = IntegrationConfig::Webhook {
+            url: "https://hooks.example/T000/B000/XXXXSECRETPATH".into(),
+            secret: "whsec_shh".into(),
+        };
+        let text = describe(&hook);
+        assert_eq!(text, "POST https://hooks.example/… (signed)");
+        let ga4 = IntegrationConfig::Ga4 {
+            measurement_id: "G-ABC1234".into(),
+            api_secret: "apisecretvalue".into(),
+            endpoint: None,
+            debug: true,
+        };
+        assert!(!describe(&ga4).contains("apisecretvalue"));
+        let sf = IntegrationConfig::Salesforce {
+            login_url: "https://acme.my.salesforce.com".into(),
+            client_id: "3MVG9consumerkeyvalue".into(),
+            client_secret: "sfsecret".into(),
+            api_version: "v60.0".into(),
+            campaigns: BTreeMap::new(),
+        };
+        assert!(!describe(&sf).contains("sfsecret"));
+    }
+}

@@ -1,0 +1,150 @@
+//! The "add an integration" forms of Settings → Integrations: one per kind, with the fields
+//! that kind needs. A refused form comes back with the reason next to its field, its values
+//! kept (never a secret's).
+
+use super::form::{Errors, Fields};
+use crate::app::integrations::Target;
+use leadline_core::SiteId;
+
+/// Fields whose values are secrets: never written back into a page.
+const SECRETS: [&str; 5] = ["secret", "api_secret", "token_auth", "client_secret", "token"];
+
+/// Which field a refusal is about, from the name the checks give the value.
+const FIELD_OF: [(&str, &str); 16] = [
+    ("integration name", "name"),
+    ("webhook URL", "url"),
+    ("webhook secret", "secret"),
+    ("measurement id", "measurement_id"),
+    ("API secret", "api_secret"),
+    ("GA4 endpoint", "endpoint"),
+    ("Matomo URL", "url"),
+    ("Matomo site id", "site_id"),
+    ("Matomo goal id", "goal_id"),
+    ("token_auth", "token_auth"),
+    ("Salesforce login URL", "login_url"),
+    ("Salesforce client id", "client_id"),
+    ("Salesforce API version", "api_version"),
+    ("campaign", "campaigns"),
+    ("client secret", "client_secret"),
+    ("access token", "token"),
+];
+
+/// The add form as posted (or empty), and why it was refused.
+#[derive(Default)]
+pub struct AddForm {
+    /// The kind whose form was posted; its `<details>` is open.
+    pub kind: String,
+    fields: Option<Fields>,
+    pub errors: Errors,
+}
+
+impl AddForm {
+    /// The posted form.
+    pub fn posted(fields: Fields) -> Self {
+        Self {
+            kind: fields.get("kind").to_owned(),
+            fields: Some(fields),
+            errors: Errors::default(),
+        }
+    }
+
+    /// The value to show in `field` of `kind`'s form: what was posted there, unless secret.
+    pub fn value(&self, kind: &str, field: &str) -> &str {
+        match &self.fields {
+            Some(fields) if kind == self.kind && !SECRETS.contains(&field) => fields.get(field),
+            _ => "",
+        }
+    }
+
+    /// Why `field` of `kind`'s form was refused.
+    pub fn error(&self, kind: &str, field: &str) -> Option<&str> {
+        (kind == self.kind).then(|| self.errors.get(field)).flatten()
+    }
+
+    /// Whether `kind`'s form was refused.
+    pub fn refused(&self, kind: &str) -> bool {
+        kind == self.kind && !self.errors.is_empty()
+    }
+
+    /// Records a refusal from the checks against the field it names (the form as a whole when
+    /// it names none).
+    pub fn refuse(&mut self, reason: &str) {
+        let named = reason.strip_prefix("invalid ").unwrap_or(reason);
+        let field = FIELD_OF
+            .iter()
+            .find(|(what, _)| named.starts_with(what))
+            .map_or("", |(_, field)| *field);
+        self.errors.add(field, reason);
+    }
+
+    /// The name, the site (`None`: every site) and the target the form describes, or `None`
+    /// with the reasons in `errors`.
+    pub fn parse(&mut self) -> Option<(String, Option<SiteId>, Target)> {
+        let fields = self.fields.as_ref()?;
+        let text = |name: &str| Some(fields.get(name).to_owned()).filter(|v| !v.is_empty());
+        let mut errors = Errors::default();
+        let mut number = |name: &'static str| match fields.get(name) {
+            "" => None,
+            given => errors.take(
+                name,
+                given
+                    .parse::<u32>()
+                    .map_err(|_| format!("'{given}' is not a whole number")),
+            ),
+        };
+        let site = number("site").map(|id| SiteId(i64::from(id)));
+        let target = match self.kind.as_str() {
+            "webhook" => Target::Webhook {
+                url: fields.get("url").to_owned(),
+                secret: text("secret"),
+            },
+            "ga4" => Target::Ga4 {
+                measurement_id: fields.get("measurement_id").to_owned(),
+                api_secret: fields.get("api_secret").to_owned(),
+                endpoint: text("endpoint"),
+                debug: fields.ticked("debug"),
+            },
+            "matomo" => Target::Matomo {
+                url: fields.get("url").to_owned(),
+                site_id: number("site_id").unwrap_or(0),
+                token_auth: text("token_auth"),
+                goal_id: number("goal_id"),
+            },
+            "salesforce" => Target::Salesforce {
+                login_url: fields.get("login_url").to_owned(),
+                client_id: fields.get("client_id").to_owned(),
+                client_secret: fields.get("client_secret").to_owned(),
+                api_version: text("api_version").unwrap_or_else(|| "v60.0".into()),
+                campaigns: fields
+                    .get("campaigns")
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            },
+            "hubspot" => Target::Hubspot {
+                token: fields.get("token").to_owned(),
+                endpoint: text("endpoint"),
+            },
+            other => {
+                errors.add(
+                    "",
+                    format!("'{other}' is not a kind of integration that can be added here"),
+                );
+                return self.keep(errors);
+            }
+        };
+        let name = fields.get("name").to_owned();
+        if errors.is_empty() {
+            Some((name, site, target))
+        } else {
+            self.keep(errors)
+        }
+    }
+
+    fn keep<T>(&mut self, errors: Errors) -> Option<T> {
+        self.errors = errors;
+        None
+    }
+}
