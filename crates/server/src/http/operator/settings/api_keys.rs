@@ -1,21 +1,20 @@
 //! `/app/settings/api-keys`: the business's API keys, issuing one (the key is on the answer
 //! page once, never again) and revoking one. Changes go through `app::access`.
 
+use super::form::OwnerForm;
 use crate::app::{AppError, AppState, access};
 use crate::http::operator::session::{Operator, Owner};
 use crate::http::operator::shell::{Header, Section};
 use crate::http::operator::view::render;
 use crate::web::error::ApiError;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use leadline_core::ApiKeyId;
 use leadline_core::lead::Author;
 use leadline_core::names::Name;
 use leadline_core::tenant::ApiKey;
-use serde::Deserialize;
 
 #[derive(Template)]
 #[template(path = "settings_api_keys.html")]
@@ -59,34 +58,16 @@ pub async fn list(State(state): State<AppState>, Owner(owner): Owner) -> Result<
     page(&state, &owner, StatusCode::OK, (String::new(), None), None).await
 }
 
-/// The new key's form.
-#[derive(Deserialize)]
-pub struct CreateForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    name: String,
-}
-
 /// `POST /app/settings/api-keys`: issues a key and shows it, once.
 pub async fn create(
     State(state): State<AppState>,
-    Owner(owner): Owner,
-    headers: HeaderMap,
-    Form(form): Form<CreateForm>,
+    OwnerForm(Owner(owner), fields): OwnerForm,
 ) -> Result<Response, ApiError> {
-    owner.check_post(&state, &headers, &form.csrf)?;
-    let name = match Name::parse_as("API key name", &form.name) {
+    let typed = fields.get("name").to_owned();
+    let name = match Name::parse_as("API key name", &typed) {
         Ok(name) => name,
         Err(e) => {
-            return page(
-                &state,
-                &owner,
-                StatusCode::BAD_REQUEST,
-                (form.name, Some(e.reason)),
-                None,
-            )
-            .await;
+            return page(&state, &owner, StatusCode::BAD_REQUEST, (typed, Some(e.reason)), None).await;
         }
     };
     let author = Author::user(&owner.user.email);
@@ -96,28 +77,18 @@ pub async fn create(
             page(&state, &owner, StatusCode::OK, (String::new(), None), issued).await
         }
         Err(AppError::Conflict(why) | AppError::Invalid(why)) => {
-            page(&state, &owner, StatusCode::CONFLICT, (form.name, Some(why)), None).await
+            page(&state, &owner, StatusCode::CONFLICT, (typed, Some(why)), None).await
         }
         Err(other) => Err(other.into()),
     }
 }
 
-/// The revoke button's form.
-#[derive(Deserialize)]
-pub struct RevokeForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// `POST /app/settings/api-keys/{id}/revoke`.
 pub async fn revoke(
     State(state): State<AppState>,
-    Owner(owner): Owner,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    Form(form): Form<RevokeForm>,
+    OwnerForm(Owner(owner), _): OwnerForm,
 ) -> Result<Response, ApiError> {
-    owner.check_post(&state, &headers, &form.csrf)?;
     let id = id.parse().map(ApiKeyId).map_err(|_| ApiError::NotFound)?;
     let author = Author::user(&owner.user.email);
     access::revoke_api_key(state.store.as_ref(), owner.business, id, &author).await?;

@@ -1,7 +1,7 @@
 //! `/app/settings/destinations`: the phones calls are forwarded to, with their departments
 //! and operators; added, edited, disabled (never rung) and removed.
 
-use super::form::{Errors, Fields, refused};
+use super::form::{Errors, Fields, OwnerForm, refused};
 use crate::app::AppState;
 use crate::app::setup::destinations::{
     add_destination, edit_destination, remove_destination, set_destination_disabled,
@@ -11,9 +11,7 @@ use crate::http::operator::shell::{Header, Section};
 use crate::http::operator::view::render;
 use crate::web::error::ApiError;
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use leadline_core::names::Name;
 use leadline_core::tenant::{Destination, NewDestination};
@@ -148,14 +146,7 @@ pub async fn list(State(state): State<AppState>, owner: Owner) -> Result<Respons
 }
 
 /// `POST /app/settings/destinations`: adds a destination.
-pub async fn add(
-    State(state): State<AppState>,
-    owner: Owner,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let fields = Fields::parse(&body);
-    owner.0.check_post(&state, &headers, fields.get("csrf"))?;
+pub async fn add(State(state): State<AppState>, OwnerForm(owner, fields): OwnerForm) -> Result<Response, ApiError> {
     let form = posted(&fields);
     let mut errors = Errors::default();
     if let Some(new) = parse(&owner, &form, &mut errors) {
@@ -189,13 +180,9 @@ pub async fn show(State(state): State<AppState>, owner: Owner, Path(id): Path<i6
 /// `POST /app/settings/destinations/{id}`: changes it; bad input changes nothing.
 pub async fn edit(
     State(state): State<AppState>,
-    owner: Owner,
     Path(id): Path<i64>,
-    headers: HeaderMap,
-    body: Bytes,
+    OwnerForm(owner, fields): OwnerForm,
 ) -> Result<Response, ApiError> {
-    let fields = Fields::parse(&body);
-    owner.0.check_post(&state, &headers, fields.get("csrf"))?;
     let d = own(&state, &owner, id).await?;
     let form = posted(&fields);
     let mut errors = Errors::default();
@@ -212,13 +199,9 @@ pub async fn edit(
 /// rings it again.
 pub async fn disable(
     State(state): State<AppState>,
-    owner: Owner,
     Path(id): Path<i64>,
-    headers: HeaderMap,
-    body: Bytes,
+    OwnerForm(owner, fields): OwnerForm,
 ) -> Result<Response, ApiError> {
-    let fields = Fields::parse(&body);
-    owner.0.check_post(&state, &headers, fields.get("csrf"))?;
     let disabled = fields.get("disabled") == "1";
     set_destination_disabled(state.store.as_ref(), owner.0.business, DestinationId(id), disabled).await?;
     Ok(Redirect::to("/app/settings/destinations").into_response())
@@ -227,13 +210,9 @@ pub async fn disable(
 /// `POST /app/settings/destinations/{id}/remove`: never rung, no longer listed, its calls kept.
 pub async fn remove(
     State(state): State<AppState>,
-    owner: Owner,
     Path(id): Path<i64>,
-    headers: HeaderMap,
-    body: Bytes,
+    OwnerForm(owner, _): OwnerForm,
 ) -> Result<Response, ApiError> {
-    let fields = Fields::parse(&body);
-    owner.0.check_post(&state, &headers, fields.get("csrf"))?;
     remove_destination(state.store.as_ref(), owner.0.business, DestinationId(id)).await?;
     Ok(Redirect::to("/app/settings/destinations").into_response())
 }

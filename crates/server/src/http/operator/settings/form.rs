@@ -1,10 +1,38 @@
-//! What the Settings forms share: the posted fields (read once, repeated names kept), the
-//! reasons shown next to each field, and the answer to a form with bad input.
+//! What the Settings forms share: the extractor of a posted form (the owner, the CSRF token
+//! and origin checked, the fields read once with repeated names kept), the reasons shown next
+//! to each field, and the answer to a form with bad input.
 
-use crate::app::AppError;
+use super::super::session::Owner;
+use crate::app::{AppError, AppState};
 use crate::web::error::ApiError;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+
+/// A form an owner posted to a Settings page: the owner, and the fields once the form's CSRF
+/// token and origin are checked. Anyone but an owner of the session's business gets 404; a
+/// missing or stale token, or a post from another site, 403. The handler's last argument.
+pub struct OwnerForm(pub Owner, pub Fields);
+
+impl FromRequest<AppState> for OwnerForm {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = request.into_parts();
+        let owner = Owner::from_request_parts(&mut parts, state).await?;
+        let headers = parts.headers.clone();
+        let body = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let fields = Fields::parse(&body);
+        owner
+            .0
+            .check_post(state, &headers, fields.get("csrf"))
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self(owner, fields))
+    }
+}
 
 /// A posted form's fields, in order; a name may repeat (the sites a number serves).
 pub struct Fields(Vec<(String, String)>);

@@ -5,16 +5,13 @@
 use super::super::session::{Operator, Owner};
 use super::super::shell::{Header, Section, local_time};
 use super::super::view::render;
-use super::form::{Fields, refused};
+use super::form::{OwnerForm, refused};
 use super::integration_form::AddForm;
 use crate::app::integrations::{self, Trial};
 use crate::app::{AppError, AppState};
 use crate::web::error::ApiError;
 use askama::Template;
-use axum::Form;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::{Redirect, Response};
 use leadline_core::outbox::{DeliveryStatus, IntegrationId};
 
@@ -131,12 +128,8 @@ async fn page(state: &AppState, owner: &Operator, form: AddForm, notice: Option<
 /// the form back with the reason next to the field, and nothing is added.
 pub async fn add(
     State(state): State<AppState>,
-    Owner(owner): Owner,
-    headers: HeaderMap,
-    body: Bytes,
+    OwnerForm(Owner(owner), fields): OwnerForm,
 ) -> Result<Response, ApiError> {
-    let fields = Fields::parse(&body);
-    owner.check_post(&state, &headers, fields.get("csrf"))?;
     let mut form = AddForm::posted(fields);
     if let Some((name, site, target)) = form.parse() {
         match integrations::add(state.store.as_ref(), owner.business, &name, site, target).await {
@@ -155,22 +148,12 @@ pub async fn add(
     Ok(refused(page(&state, &owner, form, None).await?))
 }
 
-/// The forms that only carry the CSRF token.
-#[derive(serde::Deserialize)]
-pub struct Plain {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// `POST /app/settings/integrations/{id}/test`: sends a sample now and shows the answer.
 pub async fn try_now(
     State(state): State<AppState>,
-    Owner(owner): Owner,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(form): Form<Plain>,
+    OwnerForm(Owner(owner), _): OwnerForm,
 ) -> Result<Response, ApiError> {
-    owner.check_post(&state, &headers, &form.csrf)?;
     let id = IntegrationId(id);
     let trial = integrations::try_integration(state.store.as_ref(), owner.business, id, state.reach).await?;
     let name = state
@@ -187,35 +170,21 @@ pub async fn try_now(
 /// `POST /app/settings/integrations/{id}/remove`.
 pub async fn remove(
     State(state): State<AppState>,
-    Owner(owner): Owner,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(form): Form<Plain>,
+    OwnerForm(Owner(owner), _): OwnerForm,
 ) -> Result<Redirect, ApiError> {
-    owner.check_post(&state, &headers, &form.csrf)?;
     integrations::remove(state.store.as_ref(), owner.business, IntegrationId(id)).await?;
     Ok(Redirect::to(PATH))
-}
-
-/// The on/off form.
-#[derive(serde::Deserialize)]
-pub struct Switch {
-    #[serde(default)]
-    csrf: String,
-    /// `on` or `off`.
-    enabled: String,
 }
 
 /// `POST /app/settings/integrations/{id}/enabled`.
 pub async fn switch(
     State(state): State<AppState>,
-    Owner(owner): Owner,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(form): Form<Switch>,
+    OwnerForm(Owner(owner), fields): OwnerForm,
 ) -> Result<Redirect, ApiError> {
-    owner.check_post(&state, &headers, &form.csrf)?;
-    let enabled = match form.enabled.as_str() {
+    // `enabled`: `on` or `off`.
+    let enabled = match fields.get("enabled") {
         "on" => true,
         "off" => false,
         other => return Err(ApiError::BadRequest(format!("enabled: '{other}' is not on or off"))),
@@ -227,12 +196,9 @@ pub async fn switch(
 /// `POST /app/settings/deliveries/{id}/retry`.
 pub async fn retry(
     State(state): State<AppState>,
-    Owner(owner): Owner,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(form): Form<Plain>,
+    OwnerForm(Owner(owner), _): OwnerForm,
 ) -> Result<Redirect, ApiError> {
-    owner.check_post(&state, &headers, &form.csrf)?;
     integrations::retry_delivery(state.store.as_ref(), Some(owner.business), id).await?;
     Ok(Redirect::to(&format!("{PATH}#deliveries")))
 }

@@ -1,7 +1,7 @@
 //! `/app/settings/sites`: the business's sites, one page per site with every setting in one
 //! form, the snippet tag to copy, the installation check, and disable, enable and remove.
 
-use super::form::{Errors, Fields, refused};
+use super::form::{Errors, OwnerForm, refused};
 use super::site_form::SiteForm;
 use crate::app::AppState;
 use crate::app::setup::installation::{self, Installation};
@@ -11,9 +11,7 @@ use crate::http::operator::shell::{Header, Section};
 use crate::http::operator::view::render;
 use crate::web::error::ApiError;
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use leadline_core::SiteId;
 use leadline_core::net::DomainName;
@@ -84,14 +82,7 @@ pub async fn list(State(state): State<AppState>, owner: Owner) -> Result<Respons
 }
 
 /// `POST /app/settings/sites`: adds a site, then shows it (with its snippet tag).
-pub async fn add(
-    State(state): State<AppState>,
-    owner: Owner,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let fields = Fields::parse(&body);
-    owner.0.check_post(&state, &headers, fields.get("csrf"))?;
+pub async fn add(State(state): State<AppState>, OwnerForm(owner, fields): OwnerForm) -> Result<Response, ApiError> {
     let form = SiteForm::posted(&fields);
     let mut errors = Errors::default();
     if let Some(draft) = form.parse(&mut errors) {
@@ -152,13 +143,9 @@ pub async fn show(State(state): State<AppState>, owner: Owner, Path(id): Path<i6
 /// `POST /app/settings/sites/{id}`: changes the site; bad input changes nothing.
 pub async fn edit(
     State(state): State<AppState>,
-    owner: Owner,
     Path(id): Path<i64>,
-    headers: HeaderMap,
-    body: Bytes,
+    OwnerForm(owner, fields): OwnerForm,
 ) -> Result<Response, ApiError> {
-    let fields = Fields::parse(&body);
-    owner.0.check_post(&state, &headers, fields.get("csrf"))?;
     let site = own_site(&state, &owner, id).await?;
     let form = SiteForm::posted(&fields);
     let mut errors = Errors::default();
@@ -177,13 +164,9 @@ pub async fn edit(
 /// `POST /app/settings/sites/{id}/disable`: `disabled=1` disables, `disabled=0` enables.
 pub async fn disable(
     State(state): State<AppState>,
-    owner: Owner,
     Path(id): Path<i64>,
-    headers: HeaderMap,
-    body: Bytes,
+    OwnerForm(owner, fields): OwnerForm,
 ) -> Result<Response, ApiError> {
-    let fields = Fields::parse(&body);
-    owner.0.check_post(&state, &headers, fields.get("csrf"))?;
     let site = own_site(&state, &owner, id).await?;
     let disabled = fields.get("disabled") == "1";
     set_site_disabled(state.store.as_ref(), owner.0.business, site.id, disabled).await?;
@@ -193,13 +176,9 @@ pub async fn disable(
 /// `POST /app/settings/sites/{id}/remove`: archives the site (its calls stay readable).
 pub async fn remove(
     State(state): State<AppState>,
-    owner: Owner,
     Path(id): Path<i64>,
-    headers: HeaderMap,
-    body: Bytes,
+    OwnerForm(owner, _): OwnerForm,
 ) -> Result<Response, ApiError> {
-    let fields = Fields::parse(&body);
-    owner.0.check_post(&state, &headers, fields.get("csrf"))?;
     let site = own_site(&state, &owner, id).await?;
     let mut errors = Errors::default();
     match remove_site(state.store.as_ref(), owner.0.business, site.id).await {
@@ -215,13 +194,9 @@ pub async fn remove(
 /// `POST /app/settings/sites/{id}/check`: fetches the page and says whether the tag is on it.
 pub async fn check(
     State(state): State<AppState>,
-    owner: Owner,
     Path(id): Path<i64>,
-    headers: HeaderMap,
-    body: Bytes,
+    OwnerForm(owner, fields): OwnerForm,
 ) -> Result<Response, ApiError> {
-    let fields = Fields::parse(&body);
-    owner.0.check_post(&state, &headers, fields.get("csrf"))?;
     let site = own_site(&state, &owner, id).await?;
     let given = fields.get("url").to_owned();
     let mut errors = Errors::default();
