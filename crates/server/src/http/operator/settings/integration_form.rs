@@ -6,6 +6,151 @@ use super::form::{Errors, Fields};
 use crate::app::integrations::Target;
 use leadline_core::SiteId;
 
+/// How a field is typed: an `<input>` of this type, a `textarea`, a `checkbox`, or `site`
+/// (the business's sites to choose from).
+type Input = &'static str;
+
+/// One field of a form: its name, label, hint, how it is typed, whether it is required.
+type Field = (&'static str, &'static str, &'static str, Input, bool);
+
+const NAME: Field = ("name", "Name", "e.g. Data warehouse", "text", true);
+const SITE: Field = ("site", "Site", "", "site", false);
+
+/// The kinds that can be added here: the kind, what its form is called, its own fields.
+const FORMS: [(&str, &str, &[Field]); 5] = [
+    (
+        "webhook",
+        "signed webhook",
+        &[
+            (
+                "url",
+                "URL to POST to",
+                "https:// (each event's JSON, signed)",
+                "url",
+                true,
+            ),
+            (
+                "secret",
+                "Signing secret",
+                "at least 16 characters; leave empty to have one generated and shown once",
+                "password",
+                false,
+            ),
+        ],
+    ),
+    (
+        "ga4",
+        "Google Analytics 4",
+        &[
+            (
+                "measurement_id",
+                "Measurement id",
+                "G-XXXXXXX (Admin → Data streams)",
+                "text",
+                true,
+            ),
+            ("api_secret", "Measurement Protocol API secret", "", "password", true),
+            (
+                "endpoint",
+                "Other collection endpoint",
+                "leave empty for Google's",
+                "url",
+                false,
+            ),
+            (
+                "debug",
+                "Validation only (send to GA4's debug endpoint and keep its messages)",
+                "",
+                "checkbox",
+                false,
+            ),
+        ],
+    ),
+    (
+        "matomo",
+        "Matomo",
+        &[
+            ("url", "Matomo URL", "e.g. https://analytics.example/", "url", true),
+            ("site_id", "Matomo site id", "", "text", true),
+            (
+                "token_auth",
+                "token_auth",
+                "needed to backdate hits and send the visitor's address",
+                "password",
+                false,
+            ),
+            (
+                "goal_id",
+                "Goal id",
+                "the goal a completed form or call counts for",
+                "text",
+                false,
+            ),
+        ],
+    ),
+    (
+        "salesforce",
+        "Salesforce",
+        &[
+            (
+                "login_url",
+                "Login URL",
+                "https://login.salesforce.com or the org's My Domain",
+                "url",
+                true,
+            ),
+            ("client_id", "Consumer key", "", "text", true),
+            ("client_secret", "Consumer secret", "", "password", true),
+            ("api_version", "API version", "default v60.0", "text", false),
+            (
+                "campaigns",
+                "Campaigns",
+                "one SOURCE=CAMPAIGN_ID per line: leads from that source join that Campaign",
+                "textarea",
+                false,
+            ),
+        ],
+    ),
+    (
+        "hubspot",
+        "HubSpot",
+        &[
+            ("token", "Private app access token", "", "password", true),
+            (
+                "endpoint",
+                "Other API endpoint",
+                "leave empty for https://api.hubapi.com",
+                "url",
+                false,
+            ),
+        ],
+    ),
+];
+
+/// A field as the page shows it.
+pub struct FieldView {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub hint: &'static str,
+    pub input: Input,
+    pub required: bool,
+    /// What was posted in it (never a secret).
+    pub value: String,
+    pub error: Option<String>,
+}
+
+/// A kind's form as the page shows it.
+pub struct KindView {
+    pub kind: &'static str,
+    pub title: &'static str,
+    /// Open when it was the form posted.
+    pub open: bool,
+    pub refused: bool,
+    /// A reason about the form as a whole.
+    pub error: Option<String>,
+    pub fields: Vec<FieldView>,
+}
+
 /// Fields whose values are secrets: never written back into a page.
 const SECRETS: [&str; 5] = ["secret", "api_secret", "token_auth", "client_secret", "token"];
 
@@ -64,6 +209,33 @@ impl AddForm {
     /// Whether `kind`'s form was refused.
     pub fn refused(&self, kind: &str) -> bool {
         kind == self.kind && !self.errors.is_empty()
+    }
+
+    /// Every kind's form, as the page shows it.
+    pub fn views(&self) -> Vec<KindView> {
+        FORMS
+            .iter()
+            .map(|(kind, title, own)| KindView {
+                kind,
+                title,
+                open: *kind == self.kind,
+                refused: self.refused(kind),
+                error: self.error(kind, "").map(str::to_owned),
+                fields: [NAME, SITE]
+                    .iter()
+                    .chain(own.iter())
+                    .map(|&(name, label, hint, input, required)| FieldView {
+                        name,
+                        label,
+                        hint,
+                        input,
+                        required,
+                        value: self.value(kind, name).to_owned(),
+                        error: self.error(kind, name).map(str::to_owned),
+                    })
+                    .collect(),
+            })
+            .collect()
     }
 
     /// Records a refusal from the checks against the field it names (the form as a whole when

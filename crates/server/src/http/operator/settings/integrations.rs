@@ -6,7 +6,7 @@ use super::super::session::{Operator, Owner};
 use super::super::shell::{Header, Section, local_time};
 use super::super::view::render;
 use super::form::{OwnerForm, refused};
-use super::integration_form::AddForm;
+use super::integration_form::{AddForm, KindView};
 use crate::app::integrations::{self, Trial};
 use crate::app::{AppError, AppState};
 use crate::web::error::ApiError;
@@ -60,7 +60,7 @@ struct IntegrationsPage {
     integrations: Vec<IntegrationRow>,
     deliveries: Vec<DeliveryRow>,
     notice: Option<Notice>,
-    form: AddForm,
+    forms: Vec<KindView>,
     /// The business's sites: (id, name).
     sites: Vec<(i64, String)>,
 }
@@ -119,7 +119,7 @@ async fn page(state: &AppState, owner: &Operator, form: AddForm, notice: Option<
         integrations,
         deliveries,
         notice,
-        form,
+        forms: form.views(),
         sites: sites.iter().map(|s| (s.id.0, s.name.to_string())).collect(),
     }))
 }
