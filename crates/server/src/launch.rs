@@ -6,7 +6,7 @@
 
 use crate::app::AppState;
 use crate::app::DemoSite;
-use crate::app::test_calls::{TestCall, TestCalls, TestPhone};
+use crate::app::test_phone::{TestCall, TestCalls, TestPhone};
 use crate::config::Config;
 use crate::web::server::{self, Limits};
 use axum::Router;

@@ -44,7 +44,7 @@ pub struct AppState {
     /// Limits and secrets of the inbound reply channels (SMS, e-mail, SMTP).
     pub inbound: Arc<InboundSettings>,
     /// The phone Settings' test calls are placed with, and the businesses with one under way.
-    pub test_calls: Arc<crate::app::test_calls::TestCalls>,
+    pub test_calls: Arc<crate::app::test_phone::TestCalls>,
     /// Cancelled when the server starts shutting down: long answers (the live feed) end then,
     /// instead of holding the shutdown for its whole grace period.
     pub closing: CancellationToken,
