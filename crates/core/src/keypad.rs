@@ -2,8 +2,36 @@
 //! patent describes. The code names a visit, click or reserved source; the part after the
 //! special symbol is the business's own extension or department.
 
+use crate::Invalid;
 use crate::damm;
 use crate::visit::Selector;
+
+/// Keys a caller presses at the prompt: 1 to [`Keys::MAX`] of `0-9`, `*` and `#`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keys(String);
+
+impl Keys {
+    /// The most keys taken.
+    pub const MAX: usize = 20;
+
+    /// Reads keys as typed; spaces are ignored.
+    pub fn parse(input: &str) -> Result<Self, Invalid> {
+        let keys: String = input.chars().filter(|c| !c.is_whitespace()).collect();
+        let keypad = keys.chars().all(|c| c.is_ascii_digit() || c == '*' || c == '#');
+        if keys.is_empty() || keys.len() > Self::MAX || !keypad {
+            return Err(Invalid::new(
+                "keys",
+                format!("a keypad has only 0-9, * and # (1 to {} keys)", Self::MAX),
+            ));
+        }
+        Ok(Self(keys))
+    }
+
+    /// The keys, in order.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 
 /// Keyed digits, split.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,6 +145,14 @@ pub fn gather_length(codes: &KeyableCodes) -> Option<usize> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn keys_are_keypad_keys_without_spaces() {
+        assert_eq!(Keys::parse(" 42 * 7# ").unwrap().as_str(), "42*7#");
+        assert!(Keys::parse("12a").is_err());
+        assert!(Keys::parse("  ").is_err());
+        assert!(Keys::parse(&"1".repeat(Keys::MAX + 1)).is_err());
+    }
 
     #[test]
     fn a_code_and_a_business_extension_are_split_at_the_star() {

@@ -6,6 +6,7 @@
 
 use crate::app::AppState;
 use crate::app::DemoSite;
+use crate::app::test_phone::{TestCall, TestCalls, TestPhone};
 use crate::config::Config;
 use crate::web::server::{self, Limits};
 use axum::Router;
@@ -64,6 +65,26 @@ pub fn router(state: AppState, limits: Limits, extra: Option<Router<AppState>>) 
     server::finish(routes, uploads, state, limits)
 }
 
+/// Settings' test calls are placed with the sandbox phone, in real time.
+struct SandboxPhone;
+
+impl TestPhone for SandboxPhone {
+    fn place(&self, call: TestCall) -> futures::future::BoxFuture<'static, anyhow::Result<()>> {
+        let settings = crate::sandbox::Settings {
+            server: call.server,
+            to: call.number.to_string(),
+            from: call.caller.to_string(),
+            digits: call.keys.map(|k| k.as_str().to_owned()),
+            answer_after: call.ring_seconds,
+            talk: call.talk_seconds,
+            no_answer: !call.operator_answers,
+            auth_token: call.auth_token.expose().to_owned(),
+            pace: crate::sandbox::Pace::RealTime,
+        };
+        Box::pin(async move { crate::sandbox::place(&settings).await.map(drop) })
+    }
+}
+
 impl Application {
     /// Starts HTTP on `listener`, and the background jobs, until `shutdown` resolves. The SMTP
     /// listener is bound here when the configuration names one.
@@ -77,6 +98,7 @@ impl Application {
         let address = listener.local_addr()?;
         let mut state = AppState::new(Arc::new(store.clone()), config, config.install_secret()?)?;
         state.demo = options.demo.map(Arc::new);
+        state.test_calls = Arc::new(TestCalls::with_phone(Arc::new(SandboxPhone)));
         let stop = CancellationToken::new();
         let mut jobs = JoinSet::new();
         jobs.spawn(state.clone().prune_limits(stop.clone()));

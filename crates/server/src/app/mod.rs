@@ -20,6 +20,8 @@ pub mod setup;
 pub mod sources;
 mod state;
 pub mod submissions;
+pub mod test_calls;
+pub mod test_phone;
 pub mod visits;
 
 pub use error::{AppError, AppResult};

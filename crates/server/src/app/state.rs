@@ -45,6 +45,8 @@ pub struct AppState {
     pub attachments: Arc<crate::attachments::Attachments>,
     /// Limits and secrets of the inbound reply channels (SMS, e-mail, SMTP).
     pub inbound: Arc<InboundSettings>,
+    /// The phone Settings' test calls are placed with, and the businesses with one under way.
+    pub test_calls: Arc<crate::app::test_phone::TestCalls>,
     /// Cancelled when the server starts shutting down: long answers (the live feed) end then,
     /// instead of holding the shutdown for its whole grace period.
     pub closing: CancellationToken,
@@ -89,6 +91,7 @@ impl AppState {
                 .as_deref()
                 .and_then(|h| HeaderName::from_bytes(h.as_bytes()).ok()),
             demo: None,
+            test_calls: Arc::default(),
             closing: CancellationToken::new(),
             provider_api: Arc::new(crate::provider_api::ProviderApi::new(
                 config.telephony_api_base_url.clone(),

@@ -60,6 +60,7 @@ fn settings(args: &SimCallArgs) -> anyhow::Result<Settings> {
         talk: args.talk,
         no_answer: args.no_answer,
         auth_token,
+        pace: sandbox::Pace::Reported,
     })
 }
 

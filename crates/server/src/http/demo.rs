@@ -93,6 +93,7 @@ async fn phone(State(state): State<AppState>, Json(request): Json<PhoneRequest>)
         talk: 30,
         no_answer: request.no_answer,
         auth_token: demo.auth_token.expose().to_owned(),
+        pace: sim::Pace::Reported,
     };
     match sim::place(&settings).await {
         Ok(transcript) => Json(transcript).into_response(),

@@ -1,12 +1,14 @@
 //! The sandbox phone: places one call against a Leadline server as the provider would. Every
 //! request is a signed form POST; every TwiML answer is followed verb by verb; the caller keys
 //! the digits it was given, the first operator answers (or nobody does), and the callbacks
-//! are posted once the call ends. Nothing is slept but the operator's ring time.
+//! are posted once the call ends. Nothing is slept but the operator's ring time, unless the
+//! call is placed at [`Pace::RealTime`]: then the talk, a message and an unanswered ring are
+//! waited for as well.
 
-use super::Settings;
 use super::transcript::{Outcome, Step, Transcript};
 use super::twiml::{self, Number, Recording, Verb};
 use super::wire::{Params, excerpt, pair, push, recording, resolve, rung, sid};
+use super::{Pace, Settings};
 use anyhow::{Context, bail};
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -236,7 +238,8 @@ impl Phone<'_> {
         let first = match numbers.first() {
             Some(first) if !self.settings.no_answer && answer_after < timeout_seconds => first,
             _ => {
-                if !self.settings.no_answer && !numbers.is_empty() {
+                let rings = !numbers.is_empty() && (!self.settings.no_answer || self.real_time());
+                if rings {
                     tokio::time::sleep(Duration::from_secs(timeout_seconds.into())).await;
                 }
                 self.elapsed += timeout_seconds;
@@ -271,6 +274,7 @@ impl Phone<'_> {
             let said: Vec<String> = verbs.iter().flat_map(Verb::said).collect();
             result.whisper = (!said.is_empty()).then(|| said.join(" "));
         }
+        self.wait(self.settings.talk).await;
         Ok(Some(leg))
     }
 
@@ -287,6 +291,7 @@ impl Phone<'_> {
         later: &mut Vec<Later>,
     ) -> anyhow::Result<()> {
         let length = self.settings.talk.min(max_length_seconds);
+        self.wait(length).await;
         self.elapsed += length;
         let (recording_sid, recording_url) = recording();
         result.voicemail = true;
@@ -340,6 +345,17 @@ impl Phone<'_> {
         }
     }
 
+    fn real_time(&self) -> bool {
+        self.settings.pace == Pace::RealTime
+    }
+
+    /// Waits `seconds` when the call is placed in real time; otherwise they are only reported.
+    async fn wait(&self, seconds: u32) {
+        if self.real_time() {
+            tokio::time::sleep(Duration::from_secs(seconds.into())).await;
+        }
+    }
+
     /// The parameters of every request about the call.
     fn call_params(&self, status: &str) -> Params {
         vec![
@@ -369,8 +385,8 @@ impl Phone<'_> {
         if self.steps.len() >= MAX_REQUESTS {
             bail!("the call took more than {MAX_REQUESTS} requests (the last: {request}): the server's TwiML loops");
         }
-        if !url.starts_with("http://") {
-            bail!("{request}: the sandbox speaks plain HTTP only, and {url} is not an http:// URL");
+        if !url.starts_with("http://") && !url.starts_with("https://") {
+            bail!("{request}: {url} is not an http:// or https:// URL");
         }
         let signature = leadline_core::twilio::signature(&self.settings.auth_token, url, &params);
         let response = self

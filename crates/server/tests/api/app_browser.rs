@@ -1,11 +1,13 @@
 //! The business's application in a real browser: headless Chromium, driven through WebDriver,
 //! logs in through the login page of a server started as the demo is, and watches a call
 //! arrive in Activity's live panel and list without reloading while the provider's signed
-//! webhooks play it (ringing, answered, ended). An operator's browser cannot reach Settings.
+//! webhooks play it (ringing, answered, ended). An owner of a fresh business sets up a site,
+//! a number and a destination from Settings and watches a test call from the number's page do
+//! the same. An operator's browser cannot reach Settings.
 //! Skipped, saying so, only where Chromium or chromedriver is missing (`.ci/run` installs both).
 
 use crate::calls::CALLER;
-use crate::helpers::{Engine, TestApp};
+use crate::helpers::{AUTH_TOKEN, Engine, TestApp};
 use crate::on_both_engines;
 use crate::operator::PASSWORD;
 use crate::webdriver::{Browser, tools, until, until_within};
@@ -16,7 +18,7 @@ use leadline_core::names::Name;
 use leadline_core::net::Email;
 use leadline_core::secret::NewPassword;
 use leadline_core::site::SiteSettings;
-use leadline_core::store::UserStore;
+use leadline_core::store::{CallStore, UserStore};
 use leadline_core::tenant::{NewUser, Role};
 use serde_json::{Value, json};
 use std::panic::AssertUnwindSafe;
@@ -192,6 +194,106 @@ async fn an_owner_sees_a_call_live_in_call_then_answered_then_ended_without_relo
     finish(browser, app, outcome).await;
 }
 
+/// Waits until the browser's page is at a path `accepted` takes, and answers it.
+async fn until_at(browser: &Browser, what: &str, accepted: impl Fn(&str) -> bool) -> String {
+    until(what, || async {
+        let url = browser.client.current_url().await.ok()?;
+        accepted(url.path()).then(|| url.path().to_owned())
+    })
+    .await
+}
+
+async fn an_owner_sets_up_a_fresh_business_and_watches_its_test_call_live_without_reloading(engine: Engine) {
+    let Some(tools) = tools() else { return };
+    let app = TestApp::spawn_with(engine, Config::default(), axum::Router::new()).await;
+    let business = app.add_business("fresh", "Fresh Sofas").await.id;
+    person(&app, business, "olive@example.com", "Olive Owner", Role::Owner).await;
+    let base = app.base_url.clone();
+    let browser = Browser::start(&tools).await;
+    let outcome = AssertUnwindSafe(async {
+        log_in(&browser, &app, "olive@example.com").await;
+
+        browser.goto(&format!("{base}/app/settings/sites")).await;
+        browser.type_into("main input[name=name]", "Fresh shop").await;
+        browser.type_into("main textarea[name=domains]", "fresh.example").await;
+        browser.click("main form[action='/app/settings/sites'] button").await;
+        until_at(&browser, "the new site's page", |p| {
+            p.starts_with("/app/settings/sites/")
+        })
+        .await;
+
+        browser.goto(&format!("{base}/app/settings/numbers")).await;
+        browser.type_into("main input[name=number]", "+12025550100").await;
+        browser.type_into("main input[name=account_sid]", "AC1").await;
+        browser.click("main input[name=site]").await;
+        browser.type_into("main input[name=auth_token]", AUTH_TOKEN).await;
+        browser.click("main form[action='/app/settings/numbers'] button").await;
+        until("the number in the list", || async {
+            let heading = browser.text("main h2 a").await?;
+            (heading == "+12025550100").then_some(())
+        })
+        .await;
+
+        browser.goto(&format!("{base}/app/settings/destinations")).await;
+        browser.type_into("main input[name=name]", "Dana Desk").await;
+        browser.type_into("main input[name=number]", "+12025550111").await;
+        browser
+            .click("main form[action='/app/settings/destinations'] button")
+            .await;
+        until("the destination in the list", || async {
+            let name = browser.text("main table tbody td a").await?;
+            (name == "Dana Desk").then_some(())
+        })
+        .await;
+
+        browser.goto(&format!("{base}/app/settings/numbers")).await;
+        browser.click("main h2 a").await;
+        until_at(&browser, "the number's page", |p| {
+            p.starts_with("/app/settings/numbers/")
+        })
+        .await;
+        browser.click("main form[action$='/test-call'] button").await;
+        until_at(&browser, "Activity, after the test call started", |p| {
+            p == "/app/activity"
+        })
+        .await;
+        browser.run("window.notReloaded = true; return null").await;
+        let call = until("the test call to be recorded", || async {
+            app.store.recent_calls(business, 1).await.ok()?.into_iter().next()
+        })
+        .await;
+
+        let ringing = until_shown(&browser, "the test call IN CALL", call.record_ref, |s| {
+            s["panel"]["text"].as_str().is_some_and(|t| t.contains("IN CALL")) && s["row"]["Outcome"] == "IN CALL"
+        })
+        .await;
+        assert_eq!(ringing["rows"], 1, "one row for the call: {ringing}");
+        let answered = until_shown(&browser, "the test call answered by Dana Desk", call.record_ref, |s| {
+            s["panel"]["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("answered by Dana Desk"))
+                && s["row"]["Operator"] == "Dana Desk"
+        })
+        .await;
+        assert_eq!(answered["row"]["Talk time"], "", "still talking: {answered}");
+        let over = until_shown(&browser, "the test call ended after 0:03", call.record_ref, |s| {
+            s["row"]["Talk time"] == "0:03"
+        })
+        .await;
+        assert_eq!(over["row"]["Outcome"], "answered", "{over}");
+        assert!(
+            over["panel"]["classes"]
+                .as_str()
+                .is_some_and(|c| c.split(' ').any(|c| c == "ended")),
+            "{over}"
+        );
+        assert_eq!(over["rows"], 1, "still one row for the call: {over}");
+    })
+    .catch_unwind()
+    .await;
+    finish(browser, app, outcome).await;
+}
+
 async fn an_operators_browser_gets_404_at_settings_and_is_offered_no_link_to_it(engine: Engine) {
     let Some(tools) = tools() else { return };
     let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
@@ -226,4 +328,5 @@ async fn an_operators_browser_gets_404_at_settings_and_is_offered_no_link_to_it(
 on_both_engines!(
     an_owner_sees_a_call_live_in_call_then_answered_then_ended_without_reloading,
     an_operators_browser_gets_404_at_settings_and_is_offered_no_link_to_it,
+    an_owner_sets_up_a_fresh_business_and_watches_its_test_call_live_without_reloading,
 );

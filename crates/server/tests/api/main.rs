@@ -50,6 +50,7 @@ mod settings_refusals;
 mod settings_routing;
 mod settings_setup;
 mod settings_sources;
+mod settings_test_call;
 mod slow_clients;
 mod smtp;
 mod snippet;

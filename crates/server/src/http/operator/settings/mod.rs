@@ -46,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/app/settings/numbers", get(numbers::list).post(numbers::add))
         .route("/app/settings/numbers/{id}", get(numbers::show).post(numbers::edit))
         .route("/app/settings/numbers/{id}/remove", post(numbers::remove))
+        .route("/app/settings/numbers/{id}/test-call", post(numbers::test_call))
         .route(
             "/app/settings/destinations",
             get(destinations::list).post(destinations::add),

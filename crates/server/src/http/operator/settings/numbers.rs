@@ -1,10 +1,12 @@
 //! `/app/settings/numbers`: the business's tracking numbers with the exact webhook URLs to
 //! paste into the provider's console; added and edited with the auth token entered once and
-//! never shown again (a new one replaces it), and removed.
+//! never shown again (a new one replaces it), and removed; and a test call placed to one with
+//! the sandbox phone, watched arriving in Activity.
 
 use super::form::{Errors, Fields, refused};
-use crate::app::AppState;
 use crate::app::setup::numbers::{Scope, add_number, edit_number, remove_number};
+use crate::app::test_calls::{RING_SECONDS, TALK_SECONDS, TestCallRequest, place_test_call};
+use crate::app::{AppError, AppState};
 use crate::http::operator::session::Owner;
 use crate::http::operator::shell::{Header, Section};
 use crate::http::operator::view::render;
@@ -14,10 +16,15 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
+use leadline_core::keypad::Keys;
 use leadline_core::tenant::{
     AccountSid, NewTrackingNumber, NumberEdit, Provider, Site, TrackingNumber, parse_auth_token,
 };
 use leadline_core::{E164, NumberId, SiteId};
+
+/// The caller a test call comes from unless the owner types another (a number reserved for
+/// fiction: it never rings anyone).
+const TEST_CALLER: &str = "+12025550123";
 
 /// A site the number may serve, as a checkbox.
 struct SiteChoice {
@@ -59,6 +66,25 @@ struct NumbersPage {
     errors: Errors,
 }
 
+/// The test-call form as typed, and why it was refused (`""`: the call as a whole).
+struct TestCallForm {
+    caller: String,
+    keys: String,
+    answers: bool,
+    errors: Errors,
+}
+
+impl Default for TestCallForm {
+    fn default() -> Self {
+        Self {
+            caller: TEST_CALLER.into(),
+            keys: String::new(),
+            answers: true,
+            errors: Errors::default(),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "settings_number.html")]
 struct NumberPage {
@@ -70,6 +96,9 @@ struct NumberPage {
     form: NumberForm,
     sites: Vec<SiteChoice>,
     errors: Errors,
+    test: TestCallForm,
+    ring_seconds: u32,
+    talk_seconds: u32,
 }
 
 /// The URLs the provider must call for `number`: voice (with `?site=KEY` per site when the
@@ -217,6 +246,7 @@ async fn number_page(
     form: NumberForm,
     chosen: &[SiteId],
     errors: Errors,
+    test: TestCallForm,
 ) -> Result<Response, ApiError> {
     let sites = state.store.list_sites(owner.0.business).await?;
     Ok(render(&NumberPage {
@@ -228,6 +258,9 @@ async fn number_page(
         form,
         sites: choices(&sites, chosen),
         errors,
+        test,
+        ring_seconds: RING_SECONDS,
+        talk_seconds: TALK_SECONDS,
     }))
 }
 
@@ -238,7 +271,17 @@ pub async fn show(State(state): State<AppState>, owner: Owner, Path(id): Path<i6
         number: number.number.to_string(),
         account_sid: number.account_sid.as_str().to_owned(),
     };
-    number_page(&state, &owner, &number, form, &number.site_ids, Errors::default()).await
+    let sites = number.site_ids.clone();
+    number_page(
+        &state,
+        &owner,
+        &number,
+        form,
+        &sites,
+        Errors::default(),
+        TestCallForm::default(),
+    )
+    .await
 }
 
 /// `POST /app/settings/numbers/{id}`: changes the account, the sites and (when one is given)
@@ -276,7 +319,62 @@ pub async fn edit(
         }
     }
     Ok(refused(
-        number_page(&state, &owner, &number, form, &site_ids, errors).await?,
+        number_page(
+            &state,
+            &owner,
+            &number,
+            form,
+            &site_ids,
+            errors,
+            TestCallForm::default(),
+        )
+        .await?,
+    ))
+}
+
+/// `POST /app/settings/numbers/{id}/test-call`: starts a test call to the number with the
+/// sandbox phone and sends the owner to Activity to watch it; the page again with the reason
+/// when it cannot start.
+pub async fn test_call(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let fields = Fields::parse(&body);
+    owner.0.check_post(&state, &headers, fields.get("csrf"))?;
+    let number = state.store.number(owner.0.business, NumberId(id)).await?;
+    let mut test = TestCallForm {
+        caller: fields.get("caller").to_owned(),
+        keys: fields.get("keys").to_owned(),
+        answers: fields.ticked("answers"),
+        errors: Errors::default(),
+    };
+    let caller = test.errors.take("caller", E164::parse(&test.caller));
+    let keys = match test.keys.as_str() {
+        "" => Some(None),
+        typed => test.errors.take("keys", Keys::parse(typed)).map(Some),
+    };
+    if let (Some(caller), Some(keys)) = (caller, keys) {
+        let request = TestCallRequest {
+            caller,
+            keys,
+            operator_answers: test.answers,
+        };
+        match place_test_call(&state, owner.0.business, number.id, request).await {
+            Ok(()) => return Ok(Redirect::to("/app/activity").into_response()),
+            Err(AppError::Unavailable(why)) => test.errors.add("", why),
+            Err(e) => test.errors.refusal("", e)?,
+        }
+    }
+    let form = NumberForm {
+        number: number.number.to_string(),
+        account_sid: number.account_sid.as_str().to_owned(),
+    };
+    let sites = number.site_ids.clone();
+    Ok(refused(
+        number_page(&state, &owner, &number, form, &sites, Errors::default(), test).await?,
     ))
 }
 
