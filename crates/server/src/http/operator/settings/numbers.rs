@@ -3,7 +3,7 @@
 //! never shown again (a new one replaces it), and removed; and a test call placed to one with
 //! the sandbox phone, watched arriving in Activity.
 
-use super::form::{Errors, Fields, refused};
+use super::form::{Errors, Fields, OwnerForm, refused};
 use crate::app::setup::numbers::{Scope, add_number, edit_number, remove_number};
 use crate::app::test_calls::{RING_SECONDS, TALK_SECONDS, TestCallRequest, place_test_call};
 use crate::app::{AppError, AppState};
@@ -12,9 +12,7 @@ use crate::http::operator::shell::{Header, Section};
 use crate::http::operator::view::render;
 use crate::web::error::ApiError;
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use leadline_core::keypad::Keys;
 use leadline_core::tenant::{
@@ -204,14 +202,7 @@ pub async fn list(State(state): State<AppState>, owner: Owner) -> Result<Respons
 }
 
 /// `POST /app/settings/numbers`: adds a number; the token is kept, never shown.
-pub async fn add(
-    State(state): State<AppState>,
-    owner: Owner,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let fields = Fields::parse(&body);
-    owner.0.check_post(&state, &headers, fields.get("csrf"))?;
+pub async fn add(State(state): State<AppState>, OwnerForm(owner, fields): OwnerForm) -> Result<Response, ApiError> {
     let form = NumberForm {
         number: fields.get("number").to_owned(),
         account_sid: fields.get("account_sid").to_owned(),
@@ -288,13 +279,9 @@ pub async fn show(State(state): State<AppState>, owner: Owner, Path(id): Path<i6
 /// the token.
 pub async fn edit(
     State(state): State<AppState>,
-    owner: Owner,
     Path(id): Path<i64>,
-    headers: HeaderMap,
-    body: Bytes,
+    OwnerForm(owner, fields): OwnerForm,
 ) -> Result<Response, ApiError> {
-    let fields = Fields::parse(&body);
-    owner.0.check_post(&state, &headers, fields.get("csrf"))?;
     let number = state.store.number(owner.0.business, NumberId(id)).await?;
     let form = NumberForm {
         number: number.number.to_string(),
@@ -337,13 +324,9 @@ pub async fn edit(
 /// when it cannot start.
 pub async fn test_call(
     State(state): State<AppState>,
-    owner: Owner,
     Path(id): Path<i64>,
-    headers: HeaderMap,
-    body: Bytes,
+    OwnerForm(owner, fields): OwnerForm,
 ) -> Result<Response, ApiError> {
-    let fields = Fields::parse(&body);
-    owner.0.check_post(&state, &headers, fields.get("csrf"))?;
     let number = state.store.number(owner.0.business, NumberId(id)).await?;
     let mut test = TestCallForm {
         caller: fields.get("caller").to_owned(),
@@ -382,13 +365,9 @@ pub async fn test_call(
 /// number; its calls are kept.
 pub async fn remove(
     State(state): State<AppState>,
-    owner: Owner,
     Path(id): Path<i64>,
-    headers: HeaderMap,
-    body: Bytes,
+    OwnerForm(owner, _): OwnerForm,
 ) -> Result<Response, ApiError> {
-    let fields = Fields::parse(&body);
-    owner.0.check_post(&state, &headers, fields.get("csrf"))?;
     remove_number(state.store.as_ref(), owner.0.business, NumberId(id)).await?;
     Ok(Redirect::to("/app/settings/numbers").into_response())
 }
