@@ -25,6 +25,11 @@ fn with_number(cli: &Cli) -> String {
     key
 }
 
+/// `head`, the business, then `extra`.
+fn with<'a>(head: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+    [head, &ACME[..], extra].concat()
+}
+
 /// The key of the only source listed.
 fn source_key(cli: &Cli) -> String {
     let listed = cli.ok(&[&["source", "list"][..], &ACME[..]].concat());
@@ -53,19 +58,16 @@ fn a_source_is_edited_in_place_and_removed_with_its_code() {
     ];
     cli.ok(&[&add[..], &ACME[..]].concat());
     let key = source_key(&cli);
-    let edit = |extra: &[&str]| [&["source", "edit", "--key", key.as_str()][..], &ACME[..], extra].concat();
+    let head = ["source", "edit", "--key", key.as_str()];
 
-    let bad = cli.refused(&edit(&["--domain", "https://herald.example/"]));
+    let bad = cli.refused(&with(&head, &["--domain", "https://herald.example/"]));
     assert!(bad.contains("invalid domain"), "{bad}");
-    let bad = cli.refused(&edit(&["--utm-source", " "]));
+    let bad = cli.refused(&with(&head, &["--utm-source", " "]));
     assert!(bad.contains("utm_source"), "{bad}");
-    let out = cli.ok(&edit(&[
-        "--name",
-        "Herald autumn ad",
-        "--print",
-        "--utm-campaign",
-        "autumn",
-    ]));
+    let out = cli.ok(&with(
+        &head,
+        &["--name", "Herald autumn ad", "--print", "--utm-campaign", "autumn"],
+    ));
     assert!(
         out.contains(&format!(
             "source {key} is now 'Herald autumn ad', (print), herald / print"
@@ -117,19 +119,22 @@ fn a_rule_is_edited_in_its_place_and_rings_only_the_business_destinations() {
         ];
         cli.ok(&[&args[..], &ACME[..]].concat());
     }
-    let edit = |extra: &[&str]| [&["route", "edit", "--id", "1"][..], &ACME[..], extra].concat();
-    let stranger = cli.refused(&edit(&["--ring", "+12025550199"]));
+    let head = ["route", "edit", "--id", "1"];
+    let stranger = cli.refused(&with(&head, &["--ring", "+12025550199"]));
     assert!(
         stranger.contains("+12025550199 is not a destination of the business"),
         "{stranger}"
     );
-    let out = cli.ok(&edit(&[
-        "--var",
-        "language=es",
-        "--ring",
-        "+12025550112,+12025550111",
-        "--in-turn",
-    ]));
+    let out = cli.ok(&with(
+        &head,
+        &[
+            "--var",
+            "language=es",
+            "--ring",
+            "+12025550112,+12025550111",
+            "--in-turn",
+        ],
+    ));
     assert!(
         out.contains("rule 1 is now when language=es, ring +12025550112 then +12025550111"),
         "{out}"
