@@ -95,9 +95,16 @@ pub trait AccessStore {
     /// A member of `business` with their role there; `NotFound` for anyone else.
     async fn member(&self, business: BusinessId, user: UserId) -> StoreResult<User>;
     /// Gives a member another role, or removes them (ending their sessions in `business` at
-    /// once), in one transaction that refuses (`Invalid`, nothing changed) to leave the
-    /// business without an owner (`check_member_change`). `NotFound` for a non-member.
-    async fn change_member(&self, business: BusinessId, user: UserId, change: MemberChange) -> StoreResult<()>;
+    /// once, and disabling the business's destinations that are theirs, so their phone is no
+    /// longer rung), in one transaction that refuses (`Invalid`, nothing changed) to leave the
+    /// business without an owner (`check_member_change`). Answers the destinations it disabled
+    /// (none for a role change). `NotFound` for a non-member.
+    async fn change_member(
+        &self,
+        business: BusinessId,
+        user: UserId,
+        change: MemberChange,
+    ) -> StoreResult<Vec<crate::tenant::Destination>>;
     /// Renames a user (everywhere: the name is the person's).
     async fn rename_user(&self, user: UserId, name: &Name) -> StoreResult<()>;
     /// Moves a session to another business of its user; `NotFound` unless a membership

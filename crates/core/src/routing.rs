@@ -155,6 +155,8 @@ impl Rule {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredRule {
     pub id: i64,
+    /// The site whose calls it routes.
+    pub site_id: crate::SiteId,
     pub rule: Rule,
 }
 

@@ -98,6 +98,16 @@ pub struct NewSource {
     pub reserved_code: Option<u64>,
 }
 
+/// A source's new values, when an owner edits it. Its key (so its link and QR code), site and
+/// reserved code stay.
+#[derive(Debug, Clone)]
+pub struct SourceEdit {
+    pub name: Name,
+    /// The foreign domain the click-to-call link is placed on; none for print and QR codes.
+    pub domain: Option<DomainName>,
+    pub utm: SourceUtm,
+}
+
 /// A stored source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {

@@ -11,7 +11,7 @@ use crate::names::Slug;
 use crate::net::{DomainName, Email};
 use crate::routing::Rule;
 use crate::site::{SiteKey, SiteSettings};
-use crate::source::{NewSource, Source, SourceKey};
+use crate::source::{NewSource, Source, SourceEdit, SourceKey};
 use crate::tenant::{
     ApiKey, Business, Destination, NewApiKey, NewBusiness, NewDestination, NewSite, NewTrackingNumber, NewUser,
     NumberEdit, Site, SiteEdit, StoredApiKey, TrackingNumber, User, UserCredentials,
@@ -301,10 +301,19 @@ pub trait SourceStore {
     /// Creates a source; with a reserved code, reserves it in `pool` in the same transaction
     /// (`Conflict` when the code is live or already reserved).
     async fn create_source(&self, new: &NewSource, pool: Option<PoolKey>) -> StoreResult<Source>;
-    /// The source with this public key.
+    /// The source with this public key; a removed one is `NotFound`.
     async fn source_by_key(&self, key: &SourceKey) -> StoreResult<Source>;
-    /// The sources of a business, oldest first.
+    /// The sources of a business that are not removed, oldest first.
     async fn list_sources(&self, business: BusinessId) -> StoreResult<Vec<Source>>;
+    /// Changes a source of this business (name, domain, UTM fields); its key, site and
+    /// reserved code stay, and the reserved code's label follows the new name. `NotFound` when
+    /// it is another business's or removed.
+    async fn edit_source(&self, business: BusinessId, key: &SourceKey, edit: &SourceEdit) -> StoreResult<Source>;
+    /// Removes a source of this business: hidden from lists, its link unknown, its reserved
+    /// code given back to its pool (free again after the pool's quarantine); the calls and
+    /// visits it brought keep their attribution. `NotFound` when it is another business's or
+    /// already removed.
+    async fn remove_source(&self, business: BusinessId, key: &SourceKey) -> StoreResult<()>;
 }
 
 /// Per-site routing rules.
@@ -321,6 +330,11 @@ pub trait RoutingStore {
         business: BusinessId,
         site: SiteId,
     ) -> StoreResult<Vec<crate::routing::StoredRule>>;
+    /// A rule of the business, with its site; `NotFound` for another business's.
+    async fn routing_rule(&self, business: BusinessId, id: i64) -> StoreResult<crate::routing::StoredRule>;
+    /// Replaces a rule of the business (conditions, destinations, in turn or at once) where it
+    /// stands in its site's order; `NotFound` for another business's.
+    async fn edit_routing_rule(&self, business: BusinessId, id: i64, rule: &Rule) -> StoreResult<()>;
     /// Removes a rule of the business; `NotFound` for another business's.
     async fn remove_routing_rule(&self, business: BusinessId, id: i64) -> StoreResult<()>;
     /// Swaps a rule of the business with its neighbour in the site's order (nothing at either

@@ -11,7 +11,7 @@ use leadline_core::names::Name;
 use leadline_core::net::Email;
 use leadline_core::secret::{NewPassword, api_key_hash, random_token};
 use leadline_core::store::{Store, StoreError};
-use leadline_core::tenant::{Role, User};
+use leadline_core::tenant::{Destination, Role, User};
 use leadline_core::{BusinessId, UserId};
 use std::time::Duration;
 
@@ -147,18 +147,26 @@ pub async fn accept_invitation(store: &dyn Store, token: &str, name: &Name, pass
     Ok(user)
 }
 
-/// Changes a member's role or removes them (their sessions there end at once; calls they
-/// answered and activities they wrote keep their name). The last owner stays.
+/// Changes a member's role or removes them (their sessions there end at once, and the
+/// business's destinations that are theirs are disabled so their phone no longer rings;
+/// calls they answered and activities they wrote keep their name). The last owner stays.
+/// Answers the destinations disabled (none for a role change).
 pub async fn change_member(
     store: &dyn Store,
     business: BusinessId,
     user: UserId,
     change: MemberChange,
     author: &Author,
-) -> AppResult<()> {
-    store.change_member(business, user, change).await?;
-    tracing::info!(author = author.as_str(), user = user.0, ?change, "member changed");
-    Ok(())
+) -> AppResult<Vec<Destination>> {
+    let disabled = store.change_member(business, user, change).await?;
+    tracing::info!(
+        author = author.as_str(),
+        user = user.0,
+        ?change,
+        destinations_disabled = disabled.len(),
+        "member changed"
+    );
+    Ok(disabled)
 }
 
 /// Edits a member of `business`: their name and their role there (either may be left).

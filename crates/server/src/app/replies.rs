@@ -182,16 +182,27 @@ async fn find(state: &AppState, business: BusinessId, record_ref: u64) -> Result
     }
 }
 
-/// The sender must be one of the business's operators: a destination's number, or a user's
-/// e-mail (compared case-insensitively).
+/// The sender must be one of the business's operators: the number of a destination that is
+/// not disabled and, when the destination is a user's, whose user is still a member (a
+/// removed member's phone changes nothing); or a member's e-mail (compared
+/// case-insensitively).
 async fn check_operator(state: &AppState, business: BusinessId, sender: &Sender) -> Result<(), Refusal> {
     let known = match sender {
-        Sender::Phone { number, .. } => state
-            .store
-            .list_destinations(business)
-            .await?
-            .iter()
-            .any(|d| !d.disabled && &d.number == number),
+        Sender::Phone { number, .. } => {
+            let destination = state
+                .store
+                .list_destinations(business)
+                .await?
+                .into_iter()
+                .find(|d| !d.disabled && &d.number == number);
+            match destination {
+                None => false,
+                Some(d) => match d.user_id {
+                    None => true,
+                    Some(user) => state.store.list_users(business).await?.iter().any(|u| u.id == user),
+                },
+            }
+        }
         Sender::Email(address) => state
             .store
             .list_users(business)

@@ -1,5 +1,5 @@
-//! A site's routing rules, as owners set them: added (ringing only the business's own
-//! destinations), moved earlier or later in the order they are tried, removed.
+//! A site's routing rules, as owners set them: added and edited (ringing only the business's
+//! own destinations), moved earlier or later in the order they are tried, removed.
 
 use super::{AppError, AppResult};
 use leadline_core::routing::{Move, Rule};
@@ -10,6 +10,21 @@ use leadline_core::{BusinessId, E164, SiteId};
 /// or a number that is not one of the business's destinations; `NotFound` for another
 /// business's site.
 pub async fn add_rule(store: &dyn Store, business: BusinessId, site: SiteId, rule: &Rule) -> AppResult<()> {
+    check(store, business, rule).await?;
+    Ok(store.add_routing_rule(business, site, rule).await?)
+}
+
+/// Replaces a rule of the business (its conditions, destinations, in turn or at once) where
+/// it stands in its site's order, with the checks of [`add_rule`]. `NotFound` for another
+/// business's rule.
+pub async fn edit_rule(store: &dyn Store, business: BusinessId, id: i64, rule: &Rule) -> AppResult<()> {
+    store.routing_rule(business, id).await?;
+    check(store, business, rule).await?;
+    Ok(store.edit_routing_rule(business, id, rule).await?)
+}
+
+/// A rule rings 1 to 10 of the business's own destinations.
+async fn check(store: &dyn Store, business: BusinessId, rule: &Rule) -> AppResult<()> {
     rule.validate()?;
     let known: Vec<E164> = store
         .list_destinations(business)
@@ -22,7 +37,7 @@ pub async fn add_rule(store: &dyn Store, business: BusinessId, site: SiteId, rul
             "{stranger} is not a destination of the business: add it first"
         )));
     }
-    Ok(store.add_routing_rule(business, site, rule).await?)
+    Ok(())
 }
 
 /// Moves a rule of the business one place earlier or later (nothing at either end).

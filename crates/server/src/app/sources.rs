@@ -5,7 +5,7 @@
 use super::{AppError, AppResult};
 use leadline_core::names::Name;
 use leadline_core::net::DomainName;
-use leadline_core::source::{NewSource, Source, SourceKey, SourceUtm};
+use leadline_core::source::{NewSource, Source, SourceEdit, SourceKey, SourceUtm};
 use leadline_core::store::Store;
 use leadline_core::visit::{PoolKey, Selector};
 use leadline_core::{BusinessId, SiteId};
@@ -51,4 +51,33 @@ pub async fn add_source(store: &dyn Store, business: BusinessId, request: Source
         reserved_code: request.reserve_code,
     };
     Ok(store.create_source(&new, pool).await?)
+}
+
+/// Changes a source of the business: name, domain, UTM fields (its key, so its printed link
+/// and QR code, its site and its reserved code stay). `NotFound` for another business's or a
+/// removed source; `Invalid` for bad UTM fields.
+pub async fn edit_source(
+    store: &dyn Store,
+    business: BusinessId,
+    key: &SourceKey,
+    edit: &SourceEdit,
+) -> AppResult<Source> {
+    edit.utm.validate()?;
+    Ok(store.edit_source(business, key, edit).await?)
+}
+
+/// Removes a source of the business: hidden, its link and QR code answer 404, its reserved
+/// code goes back to the pool; calls and visits it brought keep their attribution.
+/// `NotFound` for another business's or an already removed source.
+pub async fn remove_source(store: &dyn Store, business: BusinessId, key: &SourceKey) -> AppResult<()> {
+    Ok(store.remove_source(business, key).await?)
+}
+
+/// A source of the business, for its edit form; `NotFound` for another business's or a
+/// removed one.
+pub async fn own_source(store: &dyn Store, business: BusinessId, key: &SourceKey) -> AppResult<Source> {
+    match store.source_by_key(key).await? {
+        source if source.business_id == business => Ok(source),
+        _ => Err(AppError::NotFound),
+    }
 }

@@ -1,7 +1,39 @@
 //! `leadline route …` and `leadline source …`: routing rules and offline sources.
 
 use super::BusinessRef;
-use clap::Subcommand;
+use clap::{Args, Subcommand};
+
+/// A rule's conditions (each optional) and whom it rings.
+#[derive(Debug, Args)]
+pub struct RuleArgs {
+    /// The visit's source, e.g. google.
+    #[arg(long)]
+    pub source: Option<String>,
+    /// The visit's medium, e.g. cpc.
+    #[arg(long)]
+    pub medium: Option<String>,
+    /// The visit's campaign.
+    #[arg(long)]
+    pub campaign: Option<String>,
+    /// Text the visit's keyword contains.
+    #[arg(long)]
+    pub keyword: Option<String>,
+    /// A custom variable, NAME=VALUE (e.g. language=es).
+    #[arg(long)]
+    pub var: Option<String>,
+    /// The business extension keyed after `*`.
+    #[arg(long)]
+    pub extension: Option<String>,
+    /// Business hours in the site's time zone, e.g. "mon-fri 09:00-17:00".
+    #[arg(long)]
+    pub hours: Option<String>,
+    /// Destinations to ring, comma-separated E.164 numbers (at most ten).
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub ring: Vec<String>,
+    /// Ring them one after the other instead of all at once.
+    #[arg(long)]
+    pub in_turn: bool,
+}
 
 // Parsed once per process: the size of the larger variant does not matter.
 #[allow(clippy::large_enum_variant)]
@@ -14,33 +46,19 @@ pub enum RouteCommand {
         /// The site's key.
         #[arg(long)]
         site: String,
-        /// The visit's source, e.g. google.
+        #[command(flatten)]
+        rule: RuleArgs,
+    },
+    /// Replace a rule's conditions and destinations with those given (conditions left out are
+    /// dropped); it keeps its place in the order.
+    Edit {
+        #[command(flatten)]
+        business: BusinessRef,
+        /// The rule's id, as `route list` shows it.
         #[arg(long)]
-        source: Option<String>,
-        /// The visit's medium, e.g. cpc.
-        #[arg(long)]
-        medium: Option<String>,
-        /// The visit's campaign.
-        #[arg(long)]
-        campaign: Option<String>,
-        /// Text the visit's keyword contains.
-        #[arg(long)]
-        keyword: Option<String>,
-        /// A custom variable, NAME=VALUE (e.g. language=es).
-        #[arg(long)]
-        var: Option<String>,
-        /// The business extension keyed after `*`.
-        #[arg(long)]
-        extension: Option<String>,
-        /// Business hours in the site's time zone, e.g. "mon-fri 09:00-17:00".
-        #[arg(long)]
-        hours: Option<String>,
-        /// Destinations to ring, comma-separated E.164 numbers (at most ten).
-        #[arg(long, value_delimiter = ',', required = true)]
-        ring: Vec<String>,
-        /// Ring them one after the other instead of all at once.
-        #[arg(long)]
-        in_turn: bool,
+        id: i64,
+        #[command(flatten)]
+        rule: RuleArgs,
     },
     /// List a site's rules in the order they are tried, with their ids.
     List {
@@ -105,5 +123,37 @@ pub enum SourceCommand {
     List {
         #[command(flatten)]
         business: BusinessRef,
+    },
+    /// Change a source (its link, QR code and reserved code stay); fields left out keep
+    /// their value.
+    Edit {
+        #[command(flatten)]
+        business: BusinessRef,
+        /// The source's key, as `source list` shows it.
+        #[arg(long)]
+        key: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// The foreign domain the link is placed on (its referrer is checked).
+        #[arg(long, conflicts_with = "print")]
+        domain: Option<String>,
+        /// No domain: the link works from anywhere (print, QR code).
+        #[arg(long)]
+        print: bool,
+        #[arg(long)]
+        utm_source: Option<String>,
+        #[arg(long)]
+        utm_medium: Option<String>,
+        #[arg(long)]
+        utm_campaign: Option<String>,
+    },
+    /// Remove a source: its link and QR code answer 404, its reserved code goes back to the
+    /// pool; calls it brought keep their source.
+    Remove {
+        #[command(flatten)]
+        business: BusinessRef,
+        /// The source's key, as `source list` shows it.
+        #[arg(long)]
+        key: String,
     },
 }

@@ -109,10 +109,13 @@ pub async fn user(store: &dyn Store, config: &Config, command: UserCommand) -> a
             let member = people::member_by_email(store, business.id, &email)
                 .await
                 .map_err(|e| refused(e, unknown))?;
-            people::change_member(store, business.id, member.id, MemberChange::Remove, &author())
+            let disabled = people::change_member(store, business.id, member.id, MemberChange::Remove, &author())
                 .await
                 .map_err(|e| refused(e, unknown))?;
             println!("removed {email} from '{}'", business.slug);
+            for d in disabled {
+                println!("disabled destination {} ({}): no longer rung", d.name, d.number);
+            }
         }
         UserCommand::ResetPassword { email } => {
             let email = Email::parse(&email)?;

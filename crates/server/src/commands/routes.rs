@@ -1,7 +1,7 @@
 //! `leadline route …`: per-site routing rules.
 
 use crate::app::routing_rules;
-use crate::cli::{BusinessRef, RouteCommand};
+use crate::cli::{BusinessRef, RouteCommand, RuleArgs};
 use crate::commands::tenants::find_business;
 use crate::commands::{InputError, app_failure};
 use leadline_core::routing::{Condition, Hours, Move, Rule};
@@ -13,48 +13,21 @@ use leadline_core::{E164, Invalid};
 /// Runs a route command.
 pub async fn route(store: &dyn Store, command: RouteCommand) -> anyhow::Result<()> {
     match command {
-        RouteCommand::Add {
-            business,
-            site,
-            source,
-            medium,
-            campaign,
-            keyword,
-            var,
-            extension,
-            hours,
-            ring,
-            in_turn,
-        } => {
-            let mut conditions = Vec::new();
-            conditions.extend(source.map(Condition::Source));
-            conditions.extend(medium.map(Condition::Medium));
-            conditions.extend(campaign.map(Condition::Campaign));
-            conditions.extend(keyword.map(Condition::Keyword));
-            if let Some(var) = var {
-                let (name, value) = var
-                    .split_once('=')
-                    .ok_or_else(|| Invalid::new("variable", format!("'{var}' is not NAME=VALUE")))?;
-                conditions.push(Condition::Var {
-                    name: name.trim().to_owned(),
-                    value: value.trim().to_owned(),
-                });
-            }
-            conditions.extend(extension.map(Condition::Extension));
-            if let Some(hours) = hours {
-                conditions.push(Condition::Hours(Hours::parse(&hours)?));
-            }
-            let destinations = ring.iter().map(|n| E164::parse(n)).collect::<Result<Vec<_>, _>>()?;
-            let rule = Rule {
-                conditions,
-                destinations,
-                in_turn,
-            };
+        RouteCommand::Add { business, site, rule } => {
+            let rule = rule_of(rule)?;
             let (business, site) = business_site(store, &business, &site).await?;
             routing_rules::add_rule(store, business, site.id, &rule)
                 .await
                 .map_err(|e| app_failure(e, || format!("no site {}", site.key)))?;
             println!("added rule {} to site {}", rule.describe(), site.key);
+        }
+        RouteCommand::Edit { business, id, rule } => {
+            let rule = rule_of(rule)?;
+            let business = find_business(store, &business).await?;
+            routing_rules::edit_rule(store, business.id, id, &rule)
+                .await
+                .map_err(|e| app_failure(e, || format!("'{}' has no routing rule {id}", business.slug)))?;
+            println!("rule {id} is now {}", rule.describe());
         }
         RouteCommand::List { business, site } => {
             let (business, site) = business_site(store, &business, &site).await?;
@@ -79,6 +52,38 @@ pub async fn route(store: &dyn Store, command: RouteCommand) -> anyhow::Result<(
         }
     }
     Ok(())
+}
+
+/// The rule the arguments describe.
+fn rule_of(args: RuleArgs) -> anyhow::Result<Rule> {
+    let mut conditions = Vec::new();
+    conditions.extend(args.source.map(Condition::Source));
+    conditions.extend(args.medium.map(Condition::Medium));
+    conditions.extend(args.campaign.map(Condition::Campaign));
+    conditions.extend(args.keyword.map(Condition::Keyword));
+    if let Some(var) = args.var {
+        let (name, value) = var
+            .split_once('=')
+            .ok_or_else(|| Invalid::new("variable", format!("'{var}' is not NAME=VALUE")))?;
+        conditions.push(Condition::Var {
+            name: name.trim().to_owned(),
+            value: value.trim().to_owned(),
+        });
+    }
+    conditions.extend(args.extension.map(Condition::Extension));
+    if let Some(hours) = args.hours {
+        conditions.push(Condition::Hours(Hours::parse(&hours)?));
+    }
+    let destinations = args
+        .ring
+        .iter()
+        .map(|n| E164::parse(n))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Rule {
+        conditions,
+        destinations,
+        in_turn: args.in_turn,
+    })
 }
 
 async fn business_site(

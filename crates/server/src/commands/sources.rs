@@ -1,6 +1,6 @@
 //! `leadline source …`: offline and foreign-domain sources.
 
-use crate::app::sources::{SourceRequest, add_source};
+use crate::app::sources::{SourceRequest, add_source, edit_source, own_source, remove_source};
 use crate::cli::SourceCommand;
 use crate::commands::tenants::{find_business, said};
 use crate::commands::{InputError, app_failure};
@@ -9,8 +9,9 @@ use crate::http::sources::source_url;
 use leadline_core::names::Name;
 use leadline_core::net::DomainName;
 use leadline_core::site::SiteKey;
-use leadline_core::source::SourceUtm;
+use leadline_core::source::{Source, SourceEdit, SourceKey, SourceUtm};
 use leadline_core::store::{Store, StoreError};
+use leadline_core::tenant::Business;
 
 /// Runs a source command.
 pub async fn source(store: &dyn Store, config: &Config, command: SourceCommand) -> anyhow::Result<()> {
@@ -76,6 +77,67 @@ pub async fn source(store: &dyn Store, config: &Config, command: SourceCommand) 
                 );
             }
         }
+        SourceCommand::Edit {
+            business,
+            key,
+            name,
+            domain,
+            print,
+            utm_source,
+            utm_medium,
+            utm_campaign,
+        } => {
+            let business = find_business(store, &business).await?;
+            let source = own(store, &business, &key).await?;
+            let edit = SourceEdit {
+                name: match name {
+                    Some(name) => Name::parse_as("source name", &name)?,
+                    None => source.name.clone(),
+                },
+                domain: match (domain, print) {
+                    (Some(domain), _) => Some(DomainName::parse(&domain)?),
+                    (None, true) => None,
+                    (None, false) => source.domain.clone(),
+                },
+                utm: SourceUtm {
+                    source: utm_source.unwrap_or_else(|| source.utm.source.clone()),
+                    medium: utm_medium.unwrap_or_else(|| source.utm.medium.clone()),
+                    campaign: utm_campaign.or_else(|| source.utm.campaign.clone()),
+                    ..source.utm.clone()
+                },
+            };
+            let edited = edit_source(store, business.id, &source.key, &edit)
+                .await
+                .map_err(|e| app_failure(e, || no_source(&business, &key)))?;
+            let domain = edited.domain.as_ref().map(DomainName::as_str).unwrap_or("(print)");
+            println!(
+                "source {} is now '{}', {domain}, {} / {}",
+                edited.key, edited.name, edited.utm.source, edited.utm.medium
+            );
+        }
+        SourceCommand::Remove { business, key } => {
+            let business = find_business(store, &business).await?;
+            let source = own(store, &business, &key).await?;
+            remove_source(store, business.id, &source.key)
+                .await
+                .map_err(|e| app_failure(e, || no_source(&business, &key)))?;
+            println!("removed source '{}': its link answers 404", source.name);
+            if let Some(code) = source.reserved_code {
+                println!("code {code} is no longer reserved");
+            }
+        }
     }
     Ok(())
+}
+
+fn no_source(business: &Business, key: &str) -> String {
+    format!("'{}' has no source {key}", business.slug)
+}
+
+/// The business's source with this key, or an input error naming what was missing.
+async fn own(store: &dyn Store, business: &Business, key: &str) -> anyhow::Result<Source> {
+    let parsed = SourceKey::parse(key).map_err(|_| InputError(no_source(business, key)))?;
+    own_source(store, business.id, &parsed)
+        .await
+        .map_err(|e| app_failure(e, || no_source(business, key)))
 }

@@ -87,7 +87,7 @@ pub async fn replies(app: &TestApp, business: BusinessId, record_ref: u64) -> Ve
 }
 
 /// Posts an SMS as Twilio does, signed with `token`; the status and the `<Message>` text.
-async fn sms(app: &TestApp, from: &str, body: &str, token: &str) -> (u16, String) {
+pub(crate) async fn sms(app: &TestApp, from: &str, body: &str, token: &str) -> (u16, String) {
     let url = format!("{}/twilio/sms", app.base_url);
     let params: Vec<(String, String)> = [
         ("MessageSid", "SM0123456789abcdef0123456789abcdef"),

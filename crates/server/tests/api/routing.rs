@@ -29,7 +29,7 @@ async fn provider(app: &TestApp, url: &str, params: &[(&str, &str)]) -> roxmltre
     roxmltree::Document::parse(text).unwrap()
 }
 
-fn rung(doc: &roxmltree::Document<'_>) -> Vec<String> {
+pub(crate) fn rung(doc: &roxmltree::Document<'_>) -> Vec<String> {
     doc.descendants()
         .filter(|n| n.has_tag_name("Number"))
         .filter_map(|n| n.text().map(str::to_owned))
@@ -57,7 +57,7 @@ async fn add_rule(app: &TestApp, seeded: &Seeded, conditions: Vec<Condition>, ri
 }
 
 /// Registers a visit (with `vars` set on it) and calls with its code; returns the answer.
-async fn call_from_visit(
+pub(crate) async fn call_from_visit(
     app: &TestApp,
     seeded: &Seeded,
     url: &str,

@@ -123,4 +123,86 @@ async fn an_owner_adds_reorders_and_removes_routing_rules(engine: Engine) {
     app.finish().await;
 }
 
-crate::on_both_engines!(an_owner_adds_reorders_and_removes_routing_rules);
+async fn an_owner_edits_a_rule_in_its_place_and_bad_input_changes_nothing(engine: Engine) {
+    let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
+    let (business, site) = (seeded.site.business_id, seeded.site.id);
+    user(&app, business, "olive@example.com", Role::Owner).await;
+    let cookie = log_in(&app, "olive@example.com", PASSWORD).await.unwrap();
+    let path = format!("/app/settings/routing?site={}", site.0);
+    let csrf = csrf_of(&page(&app, &cookie, &path).await.1);
+    for source in ["google", "bing"] {
+        let fields = [("source", source), ("ring", "+12025550111")];
+        assert_eq!(add(&app, &cookie, &path, &fields, &csrf).await.0, 303);
+    }
+    let rules = app.store.site_routing_rules(business, site).await.unwrap();
+    let edit = format!("/app/settings/routing/{}/edit", rules[0].id);
+    let (status, html) = page(&app, &cookie, &path).await;
+    assert!(status == 200 && html.contains(&format!(r#"href="{edit}""#)), "{html}");
+    let (status, html) = page(&app, &cookie, &edit).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("Change rule 1")
+            && html.contains(r#"name="source" value="google""#)
+            && html.contains(r#"value="+12025550111" checked"#),
+        "the form holds the rule: {html}"
+    );
+
+    assert_eq!(add(&app, &cookie, &edit, &[("ring", "+12025550112")], "").await.0, 403);
+    for (fields, reason) in [
+        (&[("source", "google")][..], "1 to 10 destinations"),
+        (&[("ring", "+12025550199")], "is not a destination of the business"),
+        (
+            &[("hours", "weekdays"), ("ring", "+12025550111")],
+            "mon-fri 09:00-17:00",
+        ),
+    ] {
+        let (status, html) = add(&app, &cookie, &edit, fields, &csrf).await;
+        assert_eq!(status, 400, "{reason}: {html}");
+        assert!(
+            html.contains(reason) && html.contains("Change rule 1"),
+            "{reason}: {html}"
+        );
+    }
+    assert_eq!(
+        app.store.site_routing_rules(business, site).await.unwrap(),
+        rules,
+        "nothing changed"
+    );
+
+    let changed = [
+        ("var", "language=es"),
+        ("ring", "+12025550112"),
+        ("ring", "+12025550111"),
+        ("in_turn", "on"),
+    ];
+    let (status, _) = add(&app, &cookie, &edit, &changed, &csrf).await;
+    assert_eq!(status, 303);
+    let after = app.store.site_routing_rules(business, site).await.unwrap();
+    assert_eq!(
+        (after[0].id, after[1].id),
+        (rules[0].id, rules[1].id),
+        "it keeps its place"
+    );
+    assert_eq!(
+        after[0].rule.describe(),
+        "when language=es, ring +12025550112 then +12025550111"
+    );
+    assert_eq!(after[1].rule, rules[1].rule);
+
+    let rival = app.add_business("rival", "Rival").await;
+    user(&app, rival.id, "rex@rival.example", Role::Owner).await;
+    let rex = log_in(&app, "rex@rival.example", PASSWORD).await.unwrap();
+    assert_eq!(page(&app, &rex, &edit).await.0, 404);
+    let rex_csrf = csrf_of(&page(&app, &rex, "/app/settings/routing").await.1);
+    assert_eq!(
+        add(&app, &rex, &edit, &[("ring", "+12025550111")], &rex_csrf).await.0,
+        404
+    );
+    assert_eq!(app.store.site_routing_rules(business, site).await.unwrap(), after);
+    app.finish().await;
+}
+
+crate::on_both_engines!(
+    an_owner_adds_reorders_and_removes_routing_rules,
+    an_owner_edits_a_rule_in_its_place_and_bad_input_changes_nothing,
+);

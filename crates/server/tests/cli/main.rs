@@ -9,6 +9,7 @@ mod crash;
 mod demo;
 mod export;
 mod outbox;
+mod owners;
 mod people;
 #[cfg(unix)]
 mod permissions;

@@ -11,7 +11,7 @@ use leadline_core::names::{Name, Slug};
 use leadline_core::net::Email;
 use leadline_core::secret::Secret;
 use leadline_core::store::{StoreError, StoreResult};
-use leadline_core::tenant::{Business, NewUser, Role, User};
+use leadline_core::tenant::{Business, Destination, NewUser, Role, User};
 use leadline_core::{BusinessId, UserId};
 use sqlx::AnyConnection;
 
@@ -83,7 +83,12 @@ impl AccessStore for SqlStore {
         user(&row)
     }
 
-    async fn change_member(&self, business: BusinessId, user_id: UserId, change: MemberChange) -> StoreResult<()> {
+    async fn change_member(
+        &self,
+        business: BusinessId,
+        user_id: UserId,
+        change: MemberChange,
+    ) -> StoreResult<Vec<Destination>> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         if self.engine_kind() == Engine::Postgres {
             // Two owners demoting each other at once must not both pass the count below.
@@ -108,6 +113,7 @@ impl AccessStore for SqlStore {
                 .await
                 .map_err(backend)?;
         check_member_change(usize::try_from(owners).unwrap_or(0), current, change)?;
+        let mut disabled = Vec::new();
         match change {
             MemberChange::Role(role) => {
                 sqlx::query("UPDATE memberships SET role = $3 WHERE business_id = $1 AND user_id = $2")
@@ -130,9 +136,29 @@ impl AccessStore for SqlStore {
                         .await
                         .map_err(backend)?;
                 }
+                // Their phone stops ringing with the membership: its destinations are disabled
+                // (an owner may enable one again, e.g. for whoever takes the phone over).
+                let rows = sqlx::query(&format!(
+                    "UPDATE destinations SET disabled_at = $3
+                     WHERE business_id = $1 AND user_id = $2 AND disabled_at IS NULL AND removed_at IS NULL
+                     RETURNING {}",
+                    super::destinations::COLUMNS
+                ))
+                .bind(business.0)
+                .bind(user_id.0)
+                .bind(now_millis())
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(backend)?;
+                disabled = rows
+                    .iter()
+                    .map(super::destinations::destination)
+                    .collect::<StoreResult<Vec<_>>>()?;
+                disabled.sort_by_key(|d| d.id.0);
             }
         }
-        tx.commit().await.map_err(backend)
+        tx.commit().await.map_err(backend)?;
+        Ok(disabled)
     }
 
     async fn rename_user(&self, user_id: UserId, name: &Name) -> StoreResult<()> {

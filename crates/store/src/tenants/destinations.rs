@@ -8,9 +8,9 @@ use leadline_core::tenant::{Destination, NewDestination};
 use leadline_core::{BusinessId, DestinationId, E164, UserId};
 use sqlx::any::AnyRow;
 
-const COLUMNS: &str = "id, business_id, name, number, department, user_id, disabled_at, created_at";
+pub(crate) const COLUMNS: &str = "id, business_id, name, number, department, user_id, disabled_at, created_at";
 
-fn destination(row: &AnyRow) -> StoreResult<Destination> {
+pub(crate) fn destination(row: &AnyRow) -> StoreResult<Destination> {
     Ok(Destination {
         id: DestinationId(col(row, "id")?),
         business_id: BusinessId(col(row, "business_id")?),

@@ -60,10 +60,48 @@ impl RoutingStore for SqlStore {
             .map(|(id, json)| {
                 Ok(StoredRule {
                     id,
+                    site_id: site,
                     rule: stored_rule(&json)?,
                 })
             })
             .collect()
+    }
+
+    async fn routing_rule(&self, business: BusinessId, id: i64) -> StoreResult<StoredRule> {
+        let found: Option<(i64, String)> = sqlx::query_as(
+            "SELECT site_id, rule FROM routing_rules WHERE id = $1
+             AND site_id IN (SELECT id FROM sites WHERE business_id = $2)",
+        )
+        .bind(id)
+        .bind(business.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        let (site, json) = found.ok_or(StoreError::NotFound)?;
+        Ok(StoredRule {
+            id,
+            site_id: SiteId(site),
+            rule: stored_rule(&json)?,
+        })
+    }
+
+    async fn edit_routing_rule(&self, business: BusinessId, id: i64, rule: &Rule) -> StoreResult<()> {
+        rule.validate()?;
+        let json = serde_json::to_string(rule).map_err(|e| corrupt(Invalid::new("routing rule", e.to_string())))?;
+        let changed = sqlx::query(
+            "UPDATE routing_rules SET rule = $1 WHERE id = $2
+             AND site_id IN (SELECT id FROM sites WHERE business_id = $3)",
+        )
+        .bind(json)
+        .bind(id)
+        .bind(business.0)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        if changed.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
 
     async fn remove_routing_rule(&self, business: BusinessId, id: i64) -> StoreResult<()> {

@@ -151,3 +151,28 @@ pub(crate) async fn reserve(conn: &mut AnyConnection, pool: &LockedPool, code: i
         .map_err(backend)?;
     Ok(())
 }
+
+/// Gives a reserved code back to its pool: no longer reserved, and on the free list (free at
+/// `now`, so the pool's quarantine counts from its release) when the high-water mark has
+/// passed it; above the mark, the mark reaches it in turn. `false` when it was not reserved.
+pub(crate) async fn unreserve(conn: &mut AnyConnection, pool: &LockedPool, code: i64, now: i64) -> StoreResult<bool> {
+    let released = sqlx::query("DELETE FROM reserved_codes WHERE pool_id = $1 AND code = $2")
+        .bind(pool.id)
+        .bind(code)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+    if released.rows_affected() == 0 {
+        return Ok(false);
+    }
+    if ever_handed_out(pool, code) {
+        sqlx::query("INSERT INTO pool_free (pool_id, code, free_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(pool.id)
+            .bind(code)
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map_err(backend)?;
+    }
+    Ok(true)
+}

@@ -227,8 +227,57 @@ mod routing_rules {
         ));
     }
 
+    async fn a_rule_is_edited_in_its_place_by_its_business_only(store: SqlStore) {
+        let acme = business(&store, "acme").await;
+        let other = business(&store, "other").await;
+        let s = site(&store, acme.id, "acme.example").await;
+        for number in ["+12025550111", "+12025550112", "+12025550113"] {
+            store.add_routing_rule(acme.id, s.id, &ringing(number)).await.unwrap();
+        }
+        let rules = store.site_routing_rules(acme.id, s.id).await.unwrap();
+        let middle = rules[1].id;
+        let read = store.routing_rule(acme.id, middle).await.unwrap();
+        assert_eq!((read.site_id, &read.rule), (s.id, &ringing("+12025550112")));
+        let spanish = Rule {
+            conditions: vec![Condition::Var {
+                name: "language".into(),
+                value: "es".into(),
+            }],
+            destinations: vec![
+                E164::parse("+12025550114").unwrap(),
+                E164::parse("+12025550115").unwrap(),
+            ],
+            in_turn: true,
+        };
+        for refused in [
+            store.edit_routing_rule(other.id, middle, &spanish).await,
+            store.routing_rule(other.id, middle).await.map(|_| ()),
+            store.edit_routing_rule(acme.id, 4242, &spanish).await,
+        ] {
+            assert!(matches!(refused, Err(StoreError::NotFound)), "{refused:?}");
+        }
+        let empty = Rule {
+            destinations: vec![],
+            ..spanish.clone()
+        };
+        assert!(matches!(
+            store.edit_routing_rule(acme.id, middle, &empty).await,
+            Err(StoreError::Invalid(_))
+        ));
+        store.edit_routing_rule(acme.id, middle, &spanish).await.unwrap();
+        let after = store.site_routing_rules(acme.id, s.id).await.unwrap();
+        assert_eq!(
+            after.iter().map(|r| r.id).collect::<Vec<_>>(),
+            rules.iter().map(|r| r.id).collect::<Vec<_>>(),
+            "it keeps its place"
+        );
+        assert_eq!(after[1].rule, spanish);
+        assert_eq!(after[0].rule, ringing("+12025550111"), "the others are untouched");
+    }
+
     conformance!(
         rules_come_back_in_order_for_their_site_only,
         rules_move_up_and_down_and_are_removed_by_their_business_only,
+        a_rule_is_edited_in_its_place_by_its_business_only,
     );
 }

@@ -35,7 +35,7 @@ impl Setup {
     }
 }
 
-fn policy() -> AllocationPolicy {
+pub(crate) fn policy() -> AllocationPolicy {
     AllocationPolicy {
         idle_ms: 30 * MINUTE,
         max_live: 10_000,
@@ -52,7 +52,7 @@ async fn setup(store: &SqlStore) -> Setup {
     }
 }
 
-fn new_visit(site: SiteId, visitor: &str) -> NewVisit {
+pub(crate) fn new_visit(site: SiteId, visitor: &str) -> NewVisit {
     NewVisit {
         site_id: site,
         public_id: VisitRef::generate(),

@@ -12,6 +12,7 @@ mod provider;
 mod routing;
 mod site_form;
 mod sites;
+mod source_edit;
 mod sources;
 mod users;
 
@@ -36,8 +37,17 @@ pub fn router() -> Router<AppState> {
         .route("/app/settings/integrations/{id}/remove", post(integrations::remove))
         .route("/app/settings/deliveries/{id}/retry", post(integrations::retry))
         .route(sources::PATH, get(sources::show).post(sources::add))
+        .route(
+            "/app/settings/sources/{key}",
+            get(source_edit::show).post(source_edit::edit),
+        )
+        .route("/app/settings/sources/{key}/remove", post(source_edit::remove))
         .route(routing::PATH, get(routing::show).post(routing::add))
         .route("/app/settings/routing/{id}", post(routing::act))
+        .route(
+            "/app/settings/routing/{id}/edit",
+            get(routing::edit_form).post(routing::edit),
+        )
         .route("/app/settings/sites", get(sites::list).post(sites::add))
         .route("/app/settings/sites/{id}", get(sites::show).post(sites::edit))
         .route("/app/settings/sites/{id}/disable", post(sites::disable))

@@ -1,6 +1,6 @@
 //! Settings → Routing (owners): a site's routing rules in the order they are tried, each moved
 //! earlier or later or removed with a button, and the form that adds one (conditions, the
-//! destinations to ring, at once or in turn).
+//! destinations to ring, at once or in turn); the same form, filled, edits a rule in place.
 
 use super::super::session::{Operator, Owner};
 use super::super::shell::{Header, Section};
@@ -18,13 +18,36 @@ use leadline_core::{E164, SiteId};
 /// Where the page is.
 pub const PATH: &str = "/app/settings/routing";
 
-/// The add form as typed, by field name (`ring` may repeat).
+/// The add (and edit) form as typed, by field name (`ring` may repeat).
 #[derive(Default)]
 struct RuleForm {
     fields: Vec<(String, String)>,
 }
 
 impl RuleForm {
+    /// The form filled with a stored rule's values.
+    fn of(rule: &Rule) -> Self {
+        let mut fields: Vec<(String, String)> = rule
+            .conditions
+            .iter()
+            .map(|c| match c {
+                Condition::Source(v) => ("source", v.clone()),
+                Condition::Medium(v) => ("medium", v.clone()),
+                Condition::Campaign(v) => ("campaign", v.clone()),
+                Condition::Keyword(v) => ("keyword", v.clone()),
+                Condition::Var { name, value } => ("var", format!("{name}={value}")),
+                Condition::Extension(v) => ("extension", v.clone()),
+                Condition::Hours(h) => ("hours", h.to_string()),
+            })
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        fields.extend(rule.destinations.iter().map(|n| ("ring".to_owned(), n.to_string())));
+        if rule.in_turn {
+            fields.push(("in_turn".to_owned(), "on".to_owned()));
+        }
+        Self { fields }
+    }
+
     fn parse(body: &str) -> Self {
         let fields = form_urlencoded::parse(body.as_bytes())
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -96,6 +119,8 @@ struct RoutingPage {
     rules: Vec<(i64, String)>,
     /// (number, name, ticked).
     destinations: Vec<(String, String, bool)>,
+    /// The rule the form edits (its id and place in the order); `None`: the form adds one.
+    editing: Option<(i64, usize)>,
     form: RuleForm,
     error: Option<String>,
 }
@@ -112,6 +137,17 @@ async fn page(
     state: &AppState,
     owner: &Operator,
     asked: Option<i64>,
+    form: RuleForm,
+    error: Option<String>,
+) -> Result<Response, ApiError> {
+    shown(state, owner, asked, None, form, error).await
+}
+
+async fn shown(
+    state: &AppState,
+    owner: &Operator,
+    asked: Option<i64>,
+    editing: Option<i64>,
     form: RuleForm,
     error: Option<String>,
 ) -> Result<Response, ApiError> {
@@ -151,6 +187,7 @@ async fn page(
         site: site.map(|s| s.id.0),
         rules: rules.iter().map(|r| (r.id, r.rule.describe())).collect(),
         destinations,
+        editing: editing.and_then(|id| rules.iter().position(|r| r.id == id).map(|at| (id, at + 1))),
         form,
         error,
     };
@@ -226,4 +263,39 @@ pub async fn act(
         }
     }
     Ok(Redirect::to(&format!("{PATH}?site={}", form.site)))
+}
+
+/// `GET /app/settings/routing/{id}/edit`: the rule's site, with the form filled with the
+/// rule's values.
+pub async fn edit_form(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let stored = state.store.routing_rule(owner.business, id).await?;
+    let form = RuleForm::of(&stored.rule);
+    shown(&state, &owner, Some(stored.site_id.0), Some(id), form, None).await
+}
+
+/// `POST /app/settings/routing/{id}/edit`: replaces the rule where it stands in the order;
+/// bad input shows the form again with the reason and changes nothing.
+pub async fn edit(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    body: String,
+) -> Result<Response, ApiError> {
+    let form = RuleForm::parse(&body);
+    owner.check_post(&state, &headers, form.get("csrf"))?;
+    let site = state.store.routing_rule(owner.business, id).await?.site_id.0;
+    let rule = match form.rule() {
+        Ok(rule) => rule,
+        Err(why) => return shown(&state, &owner, Some(site), Some(id), form, Some(why)).await,
+    };
+    match routing_rules::edit_rule(state.store.as_ref(), owner.business, id, &rule).await {
+        Ok(()) => Ok(Redirect::to(&format!("{PATH}?site={site}")).into_response()),
+        Err(AppError::Invalid(why)) => shown(&state, &owner, Some(site), Some(id), form, Some(why)).await,
+        Err(other) => Err(other.into()),
+    }
 }

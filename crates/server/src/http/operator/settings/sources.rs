@@ -1,6 +1,6 @@
 //! Settings → Sources (owners): offline and foreign-domain sources (a flyer, a radio spot, a
 //! partner's page), each with its click-to-call link, its QR code and its reserved code; and
-//! the form that adds one.
+//! the form that adds one. Each is changed or removed on its own page (`source_edit`).
 
 use super::super::session::Owner;
 use super::super::shell::{Header, Section};
@@ -23,6 +23,8 @@ use leadline_core::source::SourceUtm;
 pub const PATH: &str = "/app/settings/sources";
 
 struct SourceRow {
+    /// The public key: the source's name in URLs.
+    key: String,
     name: String,
     site: String,
     placed: String,
@@ -83,6 +85,7 @@ async fn page(
         .map(|s| {
             let link = source_url(&base, &s.key);
             SourceRow {
+                key: s.key.to_string(),
                 name: s.name.to_string(),
                 site: sites
                     .iter()

@@ -233,15 +233,33 @@ fn member_id(id: &str) -> Result<UserId, ApiError> {
     id.parse().map(UserId).map_err(|_| ApiError::NotFound)
 }
 
-/// Applies a change to a member and shows the list, or the reason next to the member.
+/// Applies a change to a member and shows the list, or the reason next to the member. A
+/// removal that disabled the member's destinations says which.
 async fn change(state: &AppState, owner: &Operator, user: UserId, change: MemberChange) -> Result<Response, ApiError> {
     let author = Author::user(&owner.user.email);
+    let member = state.store.member(owner.business, user).await?;
     match people::change_member(state.store.as_ref(), owner.business, user, change, &author).await {
-        Ok(()) if user == owner.user.id && change != MemberChange::Role(Role::Owner) => {
+        Ok(_) if user == owner.user.id && change != MemberChange::Role(Role::Owner) => {
             // Owners who step down or leave cannot see Settings any more.
             Ok(Redirect::to("/app/").into_response())
         }
-        Ok(()) => Ok(Redirect::to("/app/settings/users").into_response()),
+        Ok(disabled) if !disabled.is_empty() => {
+            let phones = disabled
+                .iter()
+                .map(|d| format!("{} ({})", d.name, d.number))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let notice = format!(
+                "{} was removed. Their destinations were disabled and are no longer rung: {phones}.",
+                member.name
+            );
+            let shown = Shown {
+                notice: Some(notice),
+                ..Shown::ok()
+            };
+            page(state, owner, shown).await
+        }
+        Ok(_) => Ok(Redirect::to("/app/settings/users").into_response()),
         Err(AppError::Invalid(why) | AppError::Conflict(why)) => {
             let shown = Shown {
                 status: StatusCode::BAD_REQUEST,
