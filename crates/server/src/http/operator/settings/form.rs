@@ -57,6 +57,11 @@ impl Fields {
             .collect()
     }
 
+    /// The fields as posted, in order, untrimmed.
+    pub fn into_pairs(self) -> Vec<(String, String)> {
+        self.0
+    }
+
     /// Whether a checkbox was ticked.
     pub fn ticked(&self, name: &str) -> bool {
         !self.get(name).is_empty()

@@ -5,11 +5,12 @@
 use super::super::session::{Operator, Owner};
 use super::super::shell::{Header, Section};
 use super::super::view::render;
+use super::form::{Fields, OwnerForm};
 use crate::app::{AppError, AppState, routing_rules};
 use crate::web::error::ApiError;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use leadline_core::routing::{Condition, Hours, Move, Rule};
 use leadline_core::tenant::Site;
@@ -22,6 +23,14 @@ pub const PATH: &str = "/app/settings/routing";
 #[derive(Default)]
 struct RuleForm {
     fields: Vec<(String, String)>,
+}
+
+impl From<Fields> for RuleForm {
+    fn from(fields: Fields) -> Self {
+        Self {
+            fields: fields.into_pairs(),
+        }
+    }
 }
 
 impl RuleForm {
@@ -45,13 +54,6 @@ impl RuleForm {
         if rule.in_turn {
             fields.push(("in_turn".to_owned(), "on".to_owned()));
         }
-        Self { fields }
-    }
-
-    fn parse(body: &str) -> Self {
-        let fields = form_urlencoded::parse(body.as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
         Self { fields }
     }
 
@@ -213,13 +215,10 @@ pub async fn show(
 /// the form again with the reason and adds nothing.
 pub async fn add(
     State(state): State<AppState>,
-    Owner(owner): Owner,
-    headers: HeaderMap,
     Query(which): Query<Which>,
-    body: String,
+    OwnerForm(Owner(owner), fields): OwnerForm,
 ) -> Result<Response, ApiError> {
-    let form = RuleForm::parse(&body);
-    owner.check_post(&state, &headers, form.get("csrf"))?;
+    let form = RuleForm::from(fields);
     let site = which.site.ok_or(ApiError::NotFound)?;
     let rule = match form.rule() {
         Ok(rule) => rule,
@@ -232,27 +231,19 @@ pub async fn add(
     }
 }
 
-/// A rule's buttons.
-#[derive(serde::Deserialize)]
-pub struct RuleAction {
-    #[serde(default)]
-    csrf: String,
-    /// `earlier`, `later` or `remove`.
-    action: String,
-    site: i64,
-}
-
 /// `POST /app/settings/routing/{id}`: moves or removes a rule of the business.
 pub async fn act(
     State(state): State<AppState>,
-    Owner(owner): Owner,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    axum::Form(form): axum::Form<RuleAction>,
+    OwnerForm(Owner(owner), fields): OwnerForm,
 ) -> Result<Redirect, ApiError> {
-    owner.check_post(&state, &headers, &form.csrf)?;
+    let site: i64 = fields
+        .get("site")
+        .parse()
+        .map_err(|_| ApiError::BadRequest(format!("site: '{}' is not a site id", fields.get("site"))))?;
     let store = state.store.as_ref();
-    match form.action.as_str() {
+    // The rule's buttons: `earlier`, `later` or `remove`.
+    match fields.get("action") {
         "earlier" => routing_rules::move_rule(store, owner.business, id, Move::Earlier).await?,
         "later" => routing_rules::move_rule(store, owner.business, id, Move::Later).await?,
         "remove" => routing_rules::remove_rule(store, owner.business, id).await?,
@@ -262,7 +253,7 @@ pub async fn act(
             )));
         }
     }
-    Ok(Redirect::to(&format!("{PATH}?site={}", form.site)))
+    Ok(Redirect::to(&format!("{PATH}?site={site}")))
 }
 
 /// `GET /app/settings/routing/{id}/edit`: the rule's site, with the form filled with the
@@ -281,13 +272,10 @@ pub async fn edit_form(
 /// bad input shows the form again with the reason and changes nothing.
 pub async fn edit(
     State(state): State<AppState>,
-    Owner(owner): Owner,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    body: String,
+    OwnerForm(Owner(owner), fields): OwnerForm,
 ) -> Result<Response, ApiError> {
-    let form = RuleForm::parse(&body);
-    owner.check_post(&state, &headers, form.get("csrf"))?;
+    let form = RuleForm::from(fields);
     let site = state.store.routing_rule(owner.business, id).await?.site_id.0;
     let rule = match form.rule() {
         Ok(rule) => rule,

@@ -1,7 +1,7 @@
 //! `/app/settings/sources/{key}`: one offline source, changed (name, partner's domain, UTM
 //! fields) or removed. Its key, so its printed link and QR code, never changes.
 
-use super::form::{Errors, Fields, refused};
+use super::form::{Errors, Fields, OwnerForm, refused};
 use super::sources::PATH;
 use crate::app::AppState;
 use crate::app::sources::{edit_source, own_source, remove_source};
@@ -11,9 +11,7 @@ use crate::http::operator::view::render;
 use crate::http::sources::source_url;
 use crate::web::error::ApiError;
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use leadline_core::names::Name;
 use leadline_core::net::DomainName;
@@ -121,13 +119,9 @@ pub async fn show(State(state): State<AppState>, owner: Owner, Path(key): Path<S
 /// reason next to its field and changes nothing.
 pub async fn edit(
     State(state): State<AppState>,
-    owner: Owner,
     Path(key): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    OwnerForm(owner, fields): OwnerForm,
 ) -> Result<Response, ApiError> {
-    let fields = Fields::parse(&body);
-    owner.0.check_post(&state, &headers, fields.get("csrf"))?;
     let source = own(&state, &owner, &key).await?;
     let form = SourceForm::posted(&fields);
     let mut errors = Errors::default();
@@ -144,13 +138,9 @@ pub async fn edit(
 /// its reserved code goes back to the pool; the calls it brought keep their source.
 pub async fn remove(
     State(state): State<AppState>,
-    owner: Owner,
     Path(key): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    OwnerForm(owner, _): OwnerForm,
 ) -> Result<Response, ApiError> {
-    let fields = Fields::parse(&body);
-    owner.0.check_post(&state, &headers, fields.get("csrf"))?;
     let key = SourceKey::parse(&key).map_err(|_| ApiError::NotFound)?;
     remove_source(state.store.as_ref(), owner.0.business, &key).await?;
     Ok(Redirect::to(PATH).into_response())
