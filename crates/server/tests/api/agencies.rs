@@ -4,14 +4,20 @@
 
 use crate::helpers::{Engine, Seeded, TestApp};
 use crate::operator::{PASSWORD, csrf_of, form_with_file, log_in, page, post, user};
+use leadline::app::sources::{SourceRequest, add_source};
 use leadline::config::Config;
 use leadline_core::access::AccessStore;
 use leadline_core::form::FormIdentity;
 use leadline_core::lead::LeadFilter;
 use leadline_core::names::Name;
 use leadline_core::net::{DomainName, Email};
+use leadline_core::outbox::{IntegrationConfig, NewIntegration};
+use leadline_core::routing::Rule;
 use leadline_core::site::{Currency, SiteKey, SiteSettings, Timezone};
-use leadline_core::store::{ApiKeyStore, LeadStore, SiteStore, UserStore};
+use leadline_core::source::SourceUtm;
+use leadline_core::store::{
+    ApiKeyStore, DestinationStore, LeadStore, NumberStore, OutboxStore, RoutingStore, SiteStore, SourceStore, UserStore,
+};
 use leadline_core::tenant::{NewApiKey, NewSite, Role, Site};
 
 async fn rival_site(app: &TestApp) -> Site {
@@ -127,7 +133,7 @@ enum Ask {
 /// the path filled from `ids` (lead ref, attachment, member, API key, business).
 fn routes_naming_objects(ids: &Ids) -> Vec<(String, Ask)> {
     let lead = format!("/app/leads/{}", ids.lead_ref);
-    vec![
+    let mut routes = vec![
         (lead.clone(), Ask::Get),
         (format!("{lead}/notes"), Ask::Post(&[("text", "hello")])),
         (format!("{lead}/status"), Ask::Post(&[("status", "qualified")])),
@@ -144,6 +150,68 @@ fn routes_naming_objects(ids: &Ids) -> Vec<(String, Ask)> {
         (format!("/app/settings/users/{}/remove", ids.member), Ask::Post(&[])),
         (format!("/app/settings/api-keys/{}/revoke", ids.api_key), Ask::Post(&[])),
         ("/app/business".to_owned(), Ask::Post(&[])),
+    ];
+    routes.extend(settings_routes_naming_objects(ids));
+    routes
+}
+
+/// The Settings routes that name an object: its page, its edit, its buttons.
+fn settings_routes_naming_objects(ids: &Ids) -> Vec<(String, Ask)> {
+    let site = format!("/app/settings/sites/{}", ids.site);
+    let number = format!("/app/settings/numbers/{}", ids.number);
+    let destination = format!("/app/settings/destinations/{}", ids.destination);
+    let source = format!("/app/settings/sources/{}", ids.source);
+    let integration = format!("/app/settings/integrations/{}", ids.integration);
+    let rule = format!("/app/settings/routing/{}", ids.rule);
+    vec![
+        (site.clone(), Ask::Get),
+        (
+            site.clone(),
+            Ask::Post(&[
+                ("name", "Taken"),
+                ("domains", "taken.example"),
+                ("timezone", "UTC"),
+                ("currency", "USD"),
+            ]),
+        ),
+        (format!("{site}/disable"), Ask::Post(&[("disabled", "1")])),
+        (format!("{site}/remove"), Ask::Post(&[])),
+        (format!("{site}/check"), Ask::Post(&[("url", "")])),
+        (format!("/app/settings/routing?site={}", ids.site), Ask::Get),
+        (
+            format!("/app/settings/routing?site={}", ids.site),
+            Ask::Post(&[("ring", "+12025550111")]),
+        ),
+        (number.clone(), Ask::Get),
+        (
+            number.clone(),
+            Ask::Post(&[("account_sid", "AC00000000000000000000000000000000")]),
+        ),
+        (format!("{number}/test-call"), Ask::Post(&[("caller", "+12025550123")])),
+        (format!("{number}/remove"), Ask::Post(&[])),
+        (destination.clone(), Ask::Get),
+        (
+            destination.clone(),
+            Ask::Post(&[("name", "Taken"), ("number", "+12025550177")]),
+        ),
+        (format!("{destination}/disable"), Ask::Post(&[("disabled", "1")])),
+        (format!("{destination}/remove"), Ask::Post(&[])),
+        (format!("{rule}/edit"), Ask::Get),
+        (format!("{rule}/edit"), Ask::Post(&[("ring", "+12025550111")])),
+        (rule, Ask::Post(&[("action", "remove"), ("site", "1")])),
+        (source.clone(), Ask::Get),
+        (
+            source.clone(),
+            Ask::Post(&[("name", "Taken"), ("utm_source", "x"), ("utm_medium", "y")]),
+        ),
+        (format!("{source}/remove"), Ask::Post(&[])),
+        (format!("{integration}/enabled"), Ask::Post(&[("enabled", "off")])),
+        (format!("{integration}/test"), Ask::Post(&[])),
+        (format!("{integration}/remove"), Ask::Post(&[])),
+        (
+            format!("/app/settings/deliveries/{}/retry", ids.delivery),
+            Ask::Post(&[]),
+        ),
     ]
 }
 
@@ -153,14 +221,53 @@ struct Ids {
     member: i64,
     api_key: i64,
     business: i64,
+    site: i64,
+    number: i64,
+    destination: i64,
+    rule: i64,
+    source: String,
+    integration: i64,
+    delivery: i64,
 }
 
 async fn acme_objects(app: &TestApp, seeded: &Seeded) -> Ids {
     let acme = seeded.site.business_id;
+    let hook = NewIntegration {
+        business_id: acme,
+        site_id: None,
+        name: "Ops hook".into(),
+        config: IntegrationConfig::Webhook {
+            url: "https://hooks.acme.example/leadline".into(),
+            secret: "whsec_enough_length_secret".into(),
+        },
+    };
+    let integration = app.store.add_integration(&hook).await.unwrap();
     assert_eq!(
         form_with_file(app, seeded, "plan.txt", b"plan".to_vec()).await.status(),
         201
     );
+    let site = seeded.site.id;
+    let destinations = app.store.list_destinations(acme).await.unwrap();
+    let rule = Rule {
+        conditions: vec![],
+        destinations: vec![destinations[0].number.clone()],
+        in_turn: false,
+    };
+    app.store.add_routing_rule(acme, site, &rule).await.unwrap();
+    let request = SourceRequest {
+        site,
+        name: Name::parse_as("n", "Flyer").unwrap(),
+        domain: None,
+        utm: SourceUtm {
+            source: "flyer".into(),
+            medium: "print".into(),
+            campaign: None,
+            term: None,
+            content: None,
+        },
+        reserve_code: None,
+    };
+    let source = add_source(&app.store, acme, request).await.unwrap();
     let filter = LeadFilter {
         limit: 1,
         ..LeadFilter::default()
@@ -185,6 +292,13 @@ async fn acme_objects(app: &TestApp, seeded: &Seeded) -> Ids {
         member: user_id(app, "olive@example.com").await.0,
         api_key: key.id.0,
         business: acme.0,
+        site: site.0,
+        number: app.store.number_for_site(site).await.unwrap().unwrap().id.0,
+        destination: destinations[0].id.0,
+        rule: app.store.site_routing_rules(acme, site).await.unwrap()[0].id,
+        source: source.key.to_string(),
+        integration: integration.id.0,
+        delivery: app.store.list_deliveries(Some(acme), None, 1).await.unwrap()[0].id,
     }
 }
 
@@ -218,6 +332,21 @@ async fn an_owner_of_another_business_gets_404_on_every_page_naming_an_object_of
     let olive_id = leadline_core::UserId(ids.member);
     assert_eq!(app.store.member(acme, olive_id).await.unwrap().role, Role::Owner);
     assert!(app.store.list_api_keys(acme).await.unwrap()[0].revoked_at.is_none());
+    assert_eq!(
+        app.store.list_sites(acme).await.unwrap()[0].name.as_str(),
+        seeded.site.name.as_str()
+    );
+    assert_eq!(
+        app.store.list_destinations(acme).await.unwrap().len(),
+        2,
+        "none removed"
+    );
+    assert_eq!(
+        app.store.site_routing_rules(acme, seeded.site.id).await.unwrap().len(),
+        1
+    );
+    assert_eq!(app.store.list_sources(acme).await.unwrap()[0].name.as_str(), "Flyer");
+    assert!(app.store.integrations(acme).await.unwrap()[0].enabled);
     assert_eq!(
         page(&app, &olive, "/app/settings").await.0,
         200,
