@@ -405,6 +405,14 @@ pub trait OutboxStore {
     async fn add_integration(&self, new: &crate::outbox::NewIntegration) -> StoreResult<crate::outbox::Integration>;
     /// The business's integrations, oldest first.
     async fn integrations(&self, business: BusinessId) -> StoreResult<Vec<crate::outbox::Integration>>;
+    /// Changes an integration of the business (its name, site and settings; its kind stays):
+    /// the deliveries queued go out with the new settings. `NotFound` for another business's
+    /// integration or site.
+    async fn edit_integration(
+        &self,
+        id: crate::outbox::IntegrationId,
+        changed: &crate::outbox::NewIntegration,
+    ) -> StoreResult<crate::outbox::Integration>;
     /// Removes an integration of the business with its deliveries, CRM ids and pull cursor
     /// (its secrets go with it; the events stay). `NotFound` for another business's.
     async fn remove_integration(&self, business: BusinessId, id: crate::outbox::IntegrationId) -> StoreResult<()>;

@@ -10,6 +10,15 @@ pub enum IntegrationCommand {
     /// never from the command line. A webhook without --secret-file gets a generated
     /// secret, shown once.
     Add(IntegrationAddArgs),
+    /// Change an integration in place: its name, site and settings, given as for `add` (its
+    /// secrets read again from their files); its kind stays.
+    Edit {
+        /// The integration's id (see `leadline integration list`).
+        #[arg(long)]
+        id: i64,
+        #[command(flatten)]
+        args: IntegrationAddArgs,
+    },
     /// List a business's integrations (secrets are never shown).
     List {
         #[command(flatten)]

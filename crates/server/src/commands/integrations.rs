@@ -18,6 +18,7 @@ use std::path::Path;
 pub async fn integration(store: &dyn Store, command: IntegrationCommand, reach: Reach) -> anyhow::Result<()> {
     match command {
         IntegrationCommand::Add(args) => add(store, args).await,
+        IntegrationCommand::Edit { id, args } => change(store, id, args).await,
         IntegrationCommand::List { business } => list(store, &business).await,
         IntegrationCommand::Disable { business, id } => set_enabled(store, &business, id, false).await,
         IntegrationCommand::Enable { business, id } => set_enabled(store, &business, id, true).await,
@@ -55,19 +56,9 @@ async fn remove(store: &dyn Store, business: &BusinessRef, id: i64) -> anyhow::R
 }
 
 async fn add(store: &dyn Store, args: IntegrationAddArgs) -> anyhow::Result<()> {
-    let site_key = args.site.as_deref().map(SiteKey::parse).transpose()?;
-    let target = target_of(args.target)?;
     let business = find_business(store, &args.business).await?;
-    let site_id = match site_key {
-        None => None,
-        Some(key) => match store.site_by_key(&key).await {
-            Ok(site) if site.business_id == business.id => Some(site.id),
-            Ok(_) | Err(StoreError::NotFound) => {
-                return Err(InputError(format!("'{}' has no site {key}", business.slug)).into());
-            }
-            Err(other) => return Err(other.into()),
-        },
-    };
+    let site_id = site_of(store, &business, args.site.as_deref()).await?;
+    let target = target_of(args.target)?;
     let (created, generated) = integrations::add(store, business.id, &args.name, site_id, target)
         .await
         .map_err(|e| app_failure(e, || format!("'{}' has no such site", business.slug)))?;
@@ -83,6 +74,40 @@ async fn add(store: &dyn Store, args: IntegrationAddArgs) -> anyhow::Result<()> 
         println!("signing secret (shown once; verify the Leadline-Signature header with it): {secret}");
     }
     Ok(())
+}
+
+async fn change(store: &dyn Store, id: i64, args: IntegrationAddArgs) -> anyhow::Result<()> {
+    let business = find_business(store, &args.business).await?;
+    let site_id = site_of(store, &business, args.site.as_deref()).await?;
+    let target = target_of(args.target)?;
+    let changed = integrations::edit(store, business.id, IntegrationId(id), &args.name, site_id, target)
+        .await
+        .map_err(|e| app_failure(e, || no_such(&business.slug, id)))?;
+    println!(
+        "changed {} integration {} '{}' of '{}': {}",
+        changed.config.kind(),
+        changed.id,
+        changed.name,
+        business.slug,
+        describe(&changed.config)
+    );
+    Ok(())
+}
+
+/// The site of the business with key `key`, if one is given.
+async fn site_of(
+    store: &dyn Store,
+    business: &leadline_core::tenant::Business,
+    key: Option<&str>,
+) -> anyhow::Result<Option<leadline_core::SiteId>> {
+    let Some(key) = key.map(SiteKey::parse).transpose()? else {
+        return Ok(None);
+    };
+    match store.site_by_key(&key).await {
+        Ok(site) if site.business_id == business.id => Ok(Some(site.id)),
+        Ok(_) | Err(StoreError::NotFound) => Err(InputError(format!("'{}' has no site {key}", business.slug)).into()),
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// The target the flags describe, with its secrets read from their files.

@@ -205,6 +205,15 @@ fn settings_routes_naming_objects(ids: &Ids) -> Vec<(String, Ask)> {
             Ask::Post(&[("name", "Taken"), ("utm_source", "x"), ("utm_medium", "y")]),
         ),
         (format!("{source}/remove"), Ask::Post(&[])),
+        (integration.clone(), Ask::Get),
+        (
+            integration.clone(),
+            Ask::Post(&[
+                ("kind", "webhook"),
+                ("name", "Taken"),
+                ("url", "https://taken.example/"),
+            ]),
+        ),
         (format!("{integration}/enabled"), Ask::Post(&[("enabled", "off")])),
         (format!("{integration}/test"), Ask::Post(&[])),
         (format!("{integration}/remove"), Ask::Post(&[])),
@@ -346,7 +355,8 @@ async fn an_owner_of_another_business_gets_404_on_every_page_naming_an_object_of
         1
     );
     assert_eq!(app.store.list_sources(acme).await.unwrap()[0].name.as_str(), "Flyer");
-    assert!(app.store.integrations(acme).await.unwrap()[0].enabled);
+    let integration = &app.store.integrations(acme).await.unwrap()[0];
+    assert!(integration.enabled && integration.name == "Ops hook");
     assert_eq!(
         page(&app, &olive, "/app/settings").await.0,
         200,

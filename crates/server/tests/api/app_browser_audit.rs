@@ -13,7 +13,11 @@ use crate::operator::seeded_lead;
 use crate::webdriver::{Browser, tools, until};
 use futures::FutureExt;
 use leadline::config::Config;
+use leadline_core::E164;
+use leadline_core::outbox::{IntegrationConfig, NewIntegration};
+use leadline_core::routing::{Condition, Rule};
 use leadline_core::site::SiteSettings;
+use leadline_core::store::{OutboxStore, RoutingStore};
 use leadline_core::tenant::Role;
 use serde_json::Value;
 use std::panic::AssertUnwindSafe;
@@ -78,6 +82,8 @@ const PAGES: &[AppPage] = &[
     page("/app/settings/routing", Who::Owners),
     page("/app/settings/sources", Who::Owners),
     page("/app/settings/integrations", Who::Owners),
+    page("/app/settings/integrations/1", Who::Owners),
+    page("/app/settings/routing/1/edit", Who::Owners),
     page("/app/settings/users", Who::Owners),
     page("/app/settings/api-keys", Who::Owners),
     page("/app/settings/provider", Who::Owners),
@@ -170,6 +176,26 @@ async fn every_page_of_the_app_at_desktop_and_phone_width_has_no_serious_accessi
         )
         .await;
     app.call_until_dial("CA-audit-ringing", CALLER, &code).await;
+    // An integration and a routing rule, so their rows and edit pages are audited too.
+    let hook = NewIntegration {
+        business_id: business,
+        site_id: None,
+        name: "Ops hook".into(),
+        config: IntegrationConfig::Webhook {
+            url: "https://hooks.acme.example/leadline".into(),
+            secret: "whsec_enough_length_secret".into(),
+        },
+    };
+    app.store.add_integration(&hook).await.unwrap();
+    let rule = Rule {
+        conditions: vec![Condition::Source("google".into())],
+        destinations: vec![E164::parse("+12025550111").unwrap()],
+        in_turn: false,
+    };
+    app.store
+        .add_routing_rule(business, seeded.site.id, &rule)
+        .await
+        .unwrap();
     let browser = Browser::start(&tools).await;
     let outcome = AssertUnwindSafe(async {
         let mut found = Vec::new();

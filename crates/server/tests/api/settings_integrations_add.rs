@@ -377,7 +377,113 @@ async fn only_the_owners_of_its_business_try_or_remove_an_integration(engine: En
     app.finish().await;
 }
 
+async fn an_owner_changes_an_integration_in_place_and_an_empty_secret_keeps_the_stored_one(engine: Engine) {
+    let (app, seeded) = TestApp::spawn_site(engine, Default::default(), SiteSettings::default()).await;
+    let business = seeded.site.business_id;
+    let (cookie, csrf) = owner(&app, business, "olive@example.com").await;
+    let (first, second) = (
+        recorder("127.0.0.1:0", StatusCode::OK, None).await,
+        recorder("127.0.0.1:0", StatusCode::OK, None).await,
+    );
+    let secret = "whsec_enough_length_secret";
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("kind", "webhook"),
+        ("name", "Ops hook"),
+        ("url", first.url.as_str()),
+        ("secret", secret),
+    ];
+    assert_eq!(post(&app, &cookie, PATH, &fields).await.status(), 200);
+    let hook = only(&app, business).await;
+    let path = format!("{PATH}/{}", hook.id.0);
+    let (status, html) = page(&app, &cookie, &path).await;
+    assert_eq!(status, 200, "{html}");
+    let IntegrationConfig::Webhook { url: stored, .. } = &hook.config else {
+        panic!("a webhook");
+    };
+    assert!(
+        html.contains(&format!(r#"value="{stored}""#)),
+        "the form holds the URL: {html}"
+    );
+    assert!(!html.contains(secret), "a secret is never shown");
+
+    for (bad, error_id) in [
+        (
+            [
+                ("kind", "webhook"),
+                ("name", "Ops hook"),
+                ("url", "http://hooks.example/in"),
+            ],
+            "webhook-url-error",
+        ),
+        (
+            [("kind", "webhook"), ("name", ""), ("url", "https://hooks.example/in")],
+            "webhook-name-error",
+        ),
+    ] {
+        let mut form = vec![("csrf", csrf.as_str())];
+        form.extend_from_slice(&bad);
+        let response = post(&app, &cookie, &path, &form).await;
+        assert_eq!(response.status(), 400);
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains(&format!(r#"id="{error_id}""#)) && html.contains("Nothing was changed"),
+            "{html}"
+        );
+    }
+    let other_kind = [
+        ("csrf", csrf.as_str()),
+        ("kind", "hubspot"),
+        ("name", "H"),
+        ("token", "pat"),
+    ];
+    assert_eq!(post(&app, &cookie, &path, &other_kind).await.status(), 400);
+    assert_eq!(only(&app, business).await.config, hook.config, "nothing changed");
+
+    let site = seeded.site.id.0.to_string();
+    let change = [
+        ("csrf", csrf.as_str()),
+        ("kind", "webhook"),
+        ("name", "Moved hook"),
+        ("site", site.as_str()),
+        ("url", second.url.as_str()),
+        ("secret", ""),
+    ];
+    assert_eq!(post(&app, &cookie, &path, &change).await.status(), 303);
+    let moved = only(&app, business).await;
+    assert_eq!(
+        (moved.name.as_str(), moved.site_id),
+        ("Moved hook", Some(seeded.site.id))
+    );
+    assert!(
+        matches!(&moved.config, IntegrationConfig::Webhook { url, secret: kept } if url.starts_with(&second.url) && kept == secret),
+        "the stored secret is kept"
+    );
+    post(&app, &cookie, &format!("{path}/test"), &[("csrf", &csrf)]).await;
+    assert!(first.requests().is_empty());
+    let received = second.requests();
+    assert_eq!(received.len(), 1);
+    let signature = received[0].header(SIGNATURE_HEADER).unwrap();
+    let now = chrono::Utc::now().timestamp();
+    assert!(verify(
+        secret,
+        signature,
+        &received[0].body,
+        now,
+        Duration::from_secs(300)
+    ));
+
+    let rival = app.add_business("rival", "Rival").await;
+    let (rex, rex_csrf) = owner(&app, rival.id, "rex@rival.example").await;
+    assert_eq!(page(&app, &rex, &path).await.0, 404);
+    let mut theirs = change.to_vec();
+    theirs[0] = ("csrf", rex_csrf.as_str());
+    assert_eq!(post(&app, &rex, &path, &theirs).await.status(), 404);
+    app.finish().await;
+}
+
 crate::on_both_engines!(
+    an_owner_changes_an_integration_in_place_and_an_empty_secret_keeps_the_stored_one,
     an_owner_adds_a_webhook_whose_generated_secret_signs_the_test_it_receives,
     a_test_shows_the_refusal_of_a_target_that_does_not_take_it,
     a_ga4_test_goes_to_the_validation_server_and_shows_its_messages,

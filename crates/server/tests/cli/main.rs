@@ -3,6 +3,7 @@
 
 mod changes;
 mod harness;
+mod integrations;
 
 mod config;
 mod crash;

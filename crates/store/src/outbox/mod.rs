@@ -109,6 +109,28 @@ impl OutboxStore for SqlStore {
         Ok(())
     }
 
+    async fn edit_integration(&self, id: IntegrationId, changed: &NewIntegration) -> StoreResult<Integration> {
+        if let Some(site) = changed.site_id {
+            leadline_core::store::SiteStore::site(self, changed.business_id, site).await?;
+        }
+        let row = sqlx::query(&format!(
+            "UPDATE integrations SET site_id = $1, name = $2, events = $3, config = $4
+             WHERE id = $5 AND business_id = $6 AND kind = $7 RETURNING {INTEGRATION}"
+        ))
+        .bind(changed.site_id.map(|s| s.0))
+        .bind(changed.name.as_str())
+        .bind(subscriptions(changed))
+        .bind(changed.config.to_json())
+        .bind(id.0)
+        .bind(changed.business_id.0)
+        .bind(changed.config.kind())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| classify(e, || "that integration exists already".to_owned()))?
+        .ok_or(StoreError::NotFound)?;
+        integration(&row)
+    }
+
     async fn remove_integration(&self, business: BusinessId, id: IntegrationId) -> StoreResult<()> {
         // Deliveries, CRM ids and the pull cursor go by ON DELETE CASCADE.
         let removed = sqlx::query("DELETE FROM integrations WHERE id = $1 AND business_id = $2")

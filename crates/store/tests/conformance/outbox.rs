@@ -402,7 +402,54 @@ async fn a_removed_integration_takes_its_deliveries_and_only_its_business_may_re
     ));
 }
 
+async fn an_edited_integration_keeps_its_kind_and_its_queue_goes_out_with_the_new_settings(store: SqlStore) {
+    let s = setup(&store, "acme", "+12025550100").await;
+    let other = setup(&store, "other", "+12025550199").await;
+    let hook = integrate(&store, &s, None, webhook()).await;
+    let v = visit(&store, s.site, "fp:ann").await;
+    store
+        .add_submission(&form(&s, contact(None, None, None), from_visit(&v, None)))
+        .await
+        .unwrap();
+    let moved = IntegrationConfig::Webhook {
+        url: "https://hooks.example/moved".into(),
+        secret: "whsec_y".into(),
+    };
+    let changed = NewIntegration {
+        business_id: s.business,
+        site_id: Some(s.site),
+        name: "Moved hook".into(),
+        config: moved.clone(),
+    };
+    let theirs = NewIntegration {
+        business_id: other.business,
+        ..changed.clone()
+    };
+    assert!(matches!(
+        store.edit_integration(hook, &theirs).await,
+        Err(StoreError::NotFound)
+    ));
+    let another_kind = NewIntegration {
+        config: ga4(),
+        ..changed.clone()
+    };
+    assert!(matches!(
+        store.edit_integration(hook, &another_kind).await,
+        Err(StoreError::NotFound)
+    ));
+    let edited = store.edit_integration(hook, &changed).await.unwrap();
+    assert_eq!((edited.name.as_str(), edited.site_id), ("Moved hook", Some(s.site)));
+    let now = chrono::Utc::now().timestamp_millis();
+    let claimed = store.claim_deliveries(now, 30_000, 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(
+        claimed[0].integration.config, moved,
+        "the queued delivery goes with the new settings"
+    );
+}
+
 conformance!(
+    an_edited_integration_keeps_its_kind_and_its_queue_goes_out_with_the_new_settings,
     a_removed_integration_takes_its_deliveries_and_only_its_business_may_remove_it,
     a_disabled_integration_keeps_its_deliveries_waiting,
     an_event_reaches_only_the_subscribed_enabled_integrations_of_its_business_and_site,

@@ -8,7 +8,7 @@ mod trial;
 pub use target::{Target, describe, secret_of};
 pub use trial::{Trial, try_integration};
 
-use super::AppResult;
+use super::{AppError, AppResult};
 use leadline_core::names::Name;
 use leadline_core::outbox::{Integration, IntegrationId, NewIntegration};
 use leadline_core::store::Store;
@@ -37,6 +37,42 @@ pub async fn add(
         config,
     };
     Ok((store.add_integration(&new).await?, generated))
+}
+
+/// Changes the business's integration: its name, its site and its kind's settings, checked
+/// as when it was added; a secret left empty keeps the one stored. Its kind cannot change
+/// (`Invalid`: add another one instead); `NotFound` for another business's integration or
+/// site. Deliveries already queued go out with the new settings.
+pub async fn edit(
+    store: &dyn Store,
+    business: BusinessId,
+    id: IntegrationId,
+    name: &str,
+    site: Option<SiteId>,
+    target: Target,
+) -> AppResult<Integration> {
+    let current = store
+        .integrations(business)
+        .await?
+        .into_iter()
+        .find(|i| i.id == id)
+        .ok_or(AppError::NotFound)?;
+    if target.kind() != current.config.kind() {
+        return Err(AppError::Invalid(format!(
+            "a {} integration stays one: add a {} integration instead",
+            current.config.kind(),
+            target.kind()
+        )));
+    }
+    let name = Name::parse_as("integration name", name)?;
+    let (config, _) = target.keeping_secrets(&current.config).config()?;
+    let changed = NewIntegration {
+        business_id: business,
+        site_id: site,
+        name: name.as_str().to_owned(),
+        config,
+    };
+    Ok(store.edit_integration(id, &changed).await?)
 }
 
 /// Removes the business's integration with its queued and past deliveries and its secrets;

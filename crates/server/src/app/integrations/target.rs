@@ -42,6 +42,87 @@ pub enum Target {
 }
 
 impl Target {
+    /// The kind's name, as [`IntegrationConfig::kind`] says it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Target::Ga4 { .. } => "ga4",
+            Target::Matomo { .. } => "matomo",
+            Target::Salesforce { .. } => "salesforce",
+            Target::Hubspot { .. } => "hubspot",
+            Target::Webhook { .. } => "webhook",
+        }
+    }
+
+    /// The target with every secret left empty taken from `current` (an edit form leaves
+    /// secrets blank: they are never shown, so blank means "keep").
+    pub fn keeping_secrets(self, current: &IntegrationConfig) -> Self {
+        let keep = |typed: String, kept: &str| {
+            if typed.trim().is_empty() {
+                kept.to_owned()
+            } else {
+                typed
+            }
+        };
+        let keep_optional = |typed: Option<String>, kept: Option<&String>| given(typed).or_else(|| kept.cloned());
+        match (self, current) {
+            (
+                Target::Ga4 {
+                    measurement_id,
+                    api_secret,
+                    endpoint,
+                    debug,
+                },
+                IntegrationConfig::Ga4 { api_secret: kept, .. },
+            ) => Target::Ga4 {
+                measurement_id,
+                api_secret: keep(api_secret, kept),
+                endpoint,
+                debug,
+            },
+            (
+                Target::Matomo {
+                    url,
+                    site_id,
+                    token_auth,
+                    goal_id,
+                },
+                IntegrationConfig::Matomo { token_auth: kept, .. },
+            ) => Target::Matomo {
+                url,
+                site_id,
+                token_auth: keep_optional(token_auth, kept.as_ref()),
+                goal_id,
+            },
+            (
+                Target::Salesforce {
+                    login_url,
+                    client_id,
+                    client_secret,
+                    api_version,
+                    campaigns,
+                },
+                IntegrationConfig::Salesforce {
+                    client_secret: kept, ..
+                },
+            ) => Target::Salesforce {
+                login_url,
+                client_id,
+                client_secret: keep(client_secret, kept),
+                api_version,
+                campaigns,
+            },
+            (Target::Hubspot { token, endpoint }, IntegrationConfig::Hubspot { token: kept, .. }) => Target::Hubspot {
+                token: keep(token, kept),
+                endpoint,
+            },
+            (Target::Webhook { url, secret }, IntegrationConfig::Webhook { secret: kept, .. }) => Target::Webhook {
+                url,
+                secret: keep_optional(secret, Some(kept)),
+            },
+            (other, _) => other,
+        }
+    }
+
     /// The configuration to store, checked, with the webhook secret when one was generated
     /// (to show once). `Invalid` names the field that is wrong and why.
     pub fn config(self) -> Result<(IntegrationConfig, Option<String>), Invalid> {

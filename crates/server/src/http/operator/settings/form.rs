@@ -57,6 +57,11 @@ impl Fields {
             .collect()
     }
 
+    /// Fields given as pairs (a form filled with stored values).
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        Self(pairs)
+    }
+
     /// The fields as posted, in order, untrimmed.
     pub fn into_pairs(self) -> Vec<(String, String)> {
         self.0

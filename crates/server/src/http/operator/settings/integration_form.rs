@@ -5,6 +5,7 @@
 use super::form::{Errors, Fields};
 use crate::app::integrations::Target;
 use leadline_core::SiteId;
+use leadline_core::outbox::{Integration, IntegrationConfig};
 
 /// How a field is typed: an `<input>` of this type, a `textarea`, a `checkbox`, or `site`
 /// (the business's sites to choose from).
@@ -209,6 +210,68 @@ impl AddForm {
     /// Whether `kind`'s form was refused.
     pub fn refused(&self, kind: &str) -> bool {
         kind == self.kind && !self.errors.is_empty()
+    }
+
+    /// The form filled with a stored integration's values (never its secrets).
+    pub fn of(integration: &Integration) -> Self {
+        let mut pairs = vec![
+            ("kind", integration.config.kind().to_owned()),
+            ("name", integration.name.clone()),
+            ("site", integration.site_id.map(|s| s.0.to_string()).unwrap_or_default()),
+        ];
+        match &integration.config {
+            IntegrationConfig::Webhook { url, .. } => pairs.push(("url", url.clone())),
+            IntegrationConfig::Ga4 {
+                measurement_id,
+                endpoint,
+                debug,
+                ..
+            } => {
+                pairs.push(("measurement_id", measurement_id.clone()));
+                pairs.push(("endpoint", endpoint.clone().unwrap_or_default()));
+                if *debug {
+                    pairs.push(("debug", "on".into()));
+                }
+            }
+            IntegrationConfig::Matomo {
+                url, site_id, goal_id, ..
+            } => {
+                pairs.push(("url", url.clone()));
+                pairs.push(("site_id", site_id.to_string()));
+                pairs.push(("goal_id", goal_id.map(|g| g.to_string()).unwrap_or_default()));
+            }
+            IntegrationConfig::Salesforce {
+                login_url,
+                client_id,
+                api_version,
+                campaigns,
+                ..
+            } => {
+                pairs.push(("login_url", login_url.clone()));
+                pairs.push(("client_id", client_id.clone()));
+                pairs.push(("api_version", api_version.clone()));
+                let lines: Vec<String> = campaigns.iter().map(|(s, c)| format!("{s}={c}")).collect();
+                pairs.push(("campaigns", lines.join("\n")));
+            }
+            IntegrationConfig::Hubspot { endpoint, .. } => {
+                pairs.push(("endpoint", endpoint.clone().unwrap_or_default()));
+            }
+            IntegrationConfig::OperatorPrompt { .. } => {}
+        }
+        let pairs = pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        Self::posted(Fields::from_pairs(pairs))
+    }
+
+    /// The form of this form's kind, for changing an integration: secrets not required (left
+    /// empty, the stored one is kept).
+    pub fn editing(&self) -> Option<KindView> {
+        let mut view = self.views().into_iter().find(|k| k.kind == self.kind)?;
+        for field in &mut view.fields {
+            if SECRETS.contains(&field.name) {
+                field.required = false;
+            }
+        }
+        Some(view)
     }
 
     /// Every kind's form, as the page shows it.

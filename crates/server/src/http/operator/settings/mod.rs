@@ -5,6 +5,7 @@
 mod api_keys;
 mod destinations;
 mod form;
+mod integration_edit;
 mod integration_form;
 mod integrations;
 mod numbers;
@@ -32,6 +33,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/app/settings", get(overview))
         .route(integrations::PATH, get(integrations::show).post(integrations::add))
+        .route(
+            "/app/settings/integrations/{id}",
+            get(integration_edit::show).post(integration_edit::edit),
+        )
         .route("/app/settings/integrations/{id}/enabled", post(integrations::switch))
         .route("/app/settings/integrations/{id}/test", post(integrations::try_now))
         .route("/app/settings/integrations/{id}/remove", post(integrations::remove))
