@@ -34,7 +34,7 @@ fn no_such(business: &impl std::fmt::Display, id: i64) -> String {
 
 async fn try_now(store: &dyn Store, business: &BusinessRef, id: i64, reach: Reach) -> anyhow::Result<()> {
     let business = find_business(store, business).await?;
-    let trial = integrations::try_integration(store, business.id, IntegrationId(id), reach)
+    let trial = crate::outbox::trial::try_integration(store, business.id, IntegrationId(id), reach)
         .await
         .map_err(|e| app_failure(e, || no_such(&business.slug, id)))?;
     println!("sent: {}", trial.sent);

@@ -9,6 +9,7 @@ pub mod matomo;
 pub mod prompt;
 pub mod pull;
 pub mod salesforce;
+pub mod trial;
 pub mod webhook;
 pub mod worker;
 

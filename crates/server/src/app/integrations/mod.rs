@@ -1,12 +1,10 @@
 //! Running a business's integrations: adding one (from the browser or the CLI, checked the
-//! same way), trying it with a sample event, turning it on or off, removing it, and sending a
-//! failed delivery again.
+//! same way), changing it, turning it on or off, removing it, and sending a failed delivery
+//! again. (Trying one with a sample event changes nothing: `outbox::trial`.)
 
 mod target;
-mod trial;
 
 pub use target::{Target, describe, secret_of};
-pub use trial::{Trial, try_integration};
 
 use super::{AppError, AppResult};
 use leadline_core::names::Name;

@@ -7,8 +7,9 @@ use super::super::shell::{Header, Section, local_time};
 use super::super::view::render;
 use super::form::{OwnerForm, refused};
 use super::integration_form::{AddForm, KindView};
-use crate::app::integrations::{self, Trial};
+use crate::app::integrations;
 use crate::app::{AppError, AppState};
+use crate::outbox::trial::{Trial, try_integration};
 use crate::web::error::ApiError;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -155,7 +156,7 @@ pub async fn try_now(
     OwnerForm(Owner(owner), _): OwnerForm,
 ) -> Result<Response, ApiError> {
     let id = IntegrationId(id);
-    let trial = integrations::try_integration(state.store.as_ref(), owner.business, id, state.reach).await?;
+    let trial = try_integration(state.store.as_ref(), owner.business, id, state.reach).await?;
     let name = state
         .store
         .integrations(owner.business)

@@ -1,9 +1,10 @@
 //! Trying an integration from Settings: one sample event sent now, through the same adapter
 //! and HTTP client as the outbox, and what the target answered. A CRM is tried by signing in
 //! and reading one record, so that a test leaves no made-up lead in it; GA4 is tried on its
-//! validation server, which records nothing and says what it would refuse.
+//! validation server, which records nothing and says what it would refuse. It changes nothing
+//! in Leadline, so it reads the store itself rather than through a use case.
 
-use super::super::{AppError, AppResult};
+use crate::app::{AppError, AppResult};
 use crate::outbox::{self, Cache, Context, Failure, Sent};
 use leadline_core::event::{Event, EventData, FormCompleted, LeadSnapshot, VisitorIds};
 use leadline_core::form::{MessageId, SubmissionVia};
