@@ -22,6 +22,8 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// What trying an integration found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Trial {
+    /// The integration's name.
+    pub name: String,
     /// Whether the target took it.
     pub accepted: bool,
     /// What was sent, in words.
@@ -77,11 +79,13 @@ pub async fn try_integration(
     let (sent, result) = outcome;
     Ok(match result {
         Ok(Sent { response }) => Trial {
+            name: integration.name,
             accepted: true,
             sent,
             answer: response.unwrap_or_else(|| "accepted (2xx)".into()),
         },
         Err(Failure::Retry(why) | Failure::Permanent(why)) => Trial {
+            name: integration.name,
             accepted: false,
             sent,
             answer: why,

@@ -10,30 +10,19 @@ use leadline_core::access::AccessStore;
 use leadline_core::form::FormIdentity;
 use leadline_core::lead::LeadFilter;
 use leadline_core::names::Name;
-use leadline_core::net::{DomainName, Email};
+use leadline_core::net::Email;
 use leadline_core::outbox::{IntegrationConfig, NewIntegration};
 use leadline_core::routing::Rule;
-use leadline_core::site::{Currency, SiteKey, SiteSettings, Timezone};
+use leadline_core::site::SiteSettings;
 use leadline_core::source::SourceUtm;
 use leadline_core::store::{
     ApiKeyStore, DestinationStore, LeadStore, NumberStore, OutboxStore, RoutingStore, SiteStore, SourceStore, UserStore,
 };
-use leadline_core::tenant::{NewApiKey, NewSite, Role, Site};
+use leadline_core::tenant::{NewApiKey, Role, Site};
 
 async fn rival_site(app: &TestApp) -> Site {
     let business = app.add_business("rival", "Rival Co").await;
-    app.store
-        .create_site(&NewSite {
-            business_id: business.id,
-            name: Name::parse_as("n", "Rival site").unwrap(),
-            key: SiteKey::generate(),
-            domains: vec![DomainName::parse("rival.example").unwrap()],
-            timezone: Timezone::parse("UTC").unwrap(),
-            currency: Currency::parse("EUR").unwrap(),
-            settings: SiteSettings::default(),
-        })
-        .await
-        .unwrap()
+    app.add_site(business.id, "rival.example").await
 }
 
 async fn user_id(app: &TestApp, email: &str) -> leadline_core::UserId {

@@ -6,29 +6,16 @@ use crate::helpers::{Engine, TestApp};
 use crate::leads::{Key, activities, call, get, key_for, post, send, spawn, submit, visit};
 use leadline::http::leads::issue_secret;
 use leadline_core::form::FormIdentity;
-use leadline_core::names::Name;
-use leadline_core::net::DomainName;
-use leadline_core::site::{Currency, SiteKey, SiteSettings, Timezone};
+use leadline_core::site::SiteKey;
 use leadline_core::store::{LeadStore, SiteStore};
-use leadline_core::tenant::{NewSite, Site};
+use leadline_core::tenant::Site;
 use reqwest::Method;
 use serde_json::{Value, json};
 
 /// A second business ("rival") with a site of its own.
 async fn rival(app: &TestApp) -> Site {
     let business = app.add_business("rival", "Rival").await;
-    app.store
-        .create_site(&NewSite {
-            business_id: business.id,
-            name: Name::parse_as("n", "Rival site").unwrap(),
-            key: SiteKey::generate(),
-            domains: vec![DomainName::parse("rival.example").unwrap()],
-            timezone: Timezone::parse("UTC").unwrap(),
-            currency: Currency::parse("EUR").unwrap(),
-            settings: SiteSettings::default(),
-        })
-        .await
-        .unwrap()
+    app.add_site(business.id, "rival.example").await
 }
 
 /// Every leads endpoint that names a lead, with a body that would succeed on one's own.

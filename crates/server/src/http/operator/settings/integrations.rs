@@ -38,7 +38,7 @@ enum Notice {
     /// An integration was added; a generated webhook secret is shown this once.
     Added { name: String, secret: Option<String> },
     /// An integration was tried.
-    Tried { name: String, trial: Trial },
+    Tried(Trial),
 }
 
 struct DeliveryRow {
@@ -157,15 +157,7 @@ pub async fn try_now(
 ) -> Result<Response, ApiError> {
     let id = IntegrationId(id);
     let trial = try_integration(state.store.as_ref(), owner.business, id, state.reach).await?;
-    let name = state
-        .store
-        .integrations(owner.business)
-        .await?
-        .into_iter()
-        .find(|i| i.id == id)
-        .map(|i| i.name)
-        .unwrap_or_default();
-    page(&state, &owner, AddForm::default(), Some(Notice::Tried { name, trial })).await
+    page(&state, &owner, AddForm::default(), Some(Notice::Tried(trial))).await
 }
 
 /// `POST /app/settings/integrations/{id}/remove`.
