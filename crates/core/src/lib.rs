@@ -27,6 +27,7 @@ pub mod phone;
 pub mod provider;
 pub mod provider_account;
 pub mod reply;
+pub mod report;
 pub mod routing;
 pub mod secret;
 pub mod site;

@@ -65,6 +65,36 @@ impl std::fmt::Display for CallSid {
 /// Longest `client:` or `sip:` caller kept.
 const MAX_CLIENT: usize = 128;
 
+/// Longest place name kept from a provider (`FromCity`, `FromState`, `FromCountry`).
+const MAX_PLACE: usize = 64;
+
+/// Where the caller is, as the provider says (`FromCity`, `FromState`, `FromCountry`, from the
+/// caller's number, not from their position). Each part is kept only when it is 1 to 64
+/// printable characters; anything else is dropped, never refused: the call goes on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallerPlace {
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub country: Option<String>,
+}
+
+impl CallerPlace {
+    /// Reads the three parts as the provider sent them.
+    pub fn parse(city: Option<&str>, state: Option<&str>, country: Option<&str>) -> Self {
+        let part = |input: Option<&str>| {
+            input
+                .map(str::trim)
+                .filter(|p| !p.is_empty() && p.chars().count() <= MAX_PLACE && !p.chars().any(char::is_control))
+                .map(str::to_owned)
+        };
+        Self {
+            city: part(city),
+            state: part(state),
+            country: part(country).map(|c| c.to_uppercase()),
+        }
+    }
+}
+
 /// Twilio's stand-ins for a withheld caller id, sent as `From` in place of a number.
 const WITHHELD_STAND_INS: [&str; 5] = ["+266696687", "+7378742833", "+2562533", "+8656696", "+86282452253"];
 
@@ -277,5 +307,14 @@ mod tests {
                 prop_assert!(link.as_str().starts_with("https://") || link.as_str().starts_with("http://"));
             }
         }
+    }
+
+    #[test]
+    fn a_callers_place_keeps_what_is_readable_and_drops_the_rest() {
+        let place = CallerPlace::parse(Some(" Boston "), Some("MA"), Some("us"));
+        assert_eq!(place.city.as_deref(), Some("Boston"));
+        assert_eq!(place.country.as_deref(), Some("US"));
+        let junk = CallerPlace::parse(Some(""), Some(&"x".repeat(65)), Some("U\u{0}S"));
+        assert_eq!(junk, CallerPlace::default());
     }
 }
