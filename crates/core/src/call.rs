@@ -113,6 +113,8 @@ pub struct NewCall {
     pub selector: Selector,
     pub extension: Option<String>,
     pub origin: CallOrigin,
+    /// Where the caller is, as the provider says (for reports by location).
+    pub place: crate::provider::CallerPlace,
 }
 
 /// Names one call, always inside the tenant that asks: a provider request can reach only the

@@ -520,6 +520,7 @@ pub trait Store:
     + crate::interaction::InteractionStore
     + crate::access::AccessStore
     + crate::provider_account::ProviderAccountStore
+    + crate::report::ReportStore
     + HealthStore
     + Send
     + Sync
@@ -544,6 +545,7 @@ impl<T> Store for T where
         + crate::interaction::InteractionStore
         + crate::access::AccessStore
         + crate::provider_account::ProviderAccountStore
+        + crate::report::ReportStore
         + HealthStore
         + Send
         + Sync

@@ -70,7 +70,7 @@ pub(crate) async fn progressed(conn: &mut AnyConnection, call: &Reached, now: i6
 pub(crate) struct Reached {
     pub(crate) id: i64,
     pub(crate) business_id: i64,
-    site_id: i64,
+    pub(crate) site_id: i64,
     pub(crate) lead_id: i64,
     outcome: Option<String>,
     answered_by: Option<String>,

@@ -2,6 +2,7 @@
 
 use crate::SqlStore;
 use crate::errors::{backend, classify, not_found_or_backend};
+use crate::reports::marks::StaleMarks;
 use crate::rows::{col, now_millis, parsed, parsed_opt, time, time_opt};
 use async_trait::async_trait;
 use leadline_core::call::{Call, CallKey, CallOrigin, CallOutcome, CallReport, MatchedBy, NewCall};
@@ -197,11 +198,11 @@ impl SqlStore {
         let call_id: i64 = sqlx::query_scalar(
             "INSERT INTO calls (business_id, record_ref, site_id, number_id, lead_id, visit_id, intent_id, source_label,
                  provider_call_sid, caller, keyed, code, pool_selector, matched_by, extension, status, started_at,
-                 result, first_time)
+                 result, first_time, from_city, from_state, from_country)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'in_call', $16, 'in_call',
                  CASE WHEN $17 = 0 THEN NULL
                       WHEN EXISTS (SELECT 1 FROM calls e WHERE e.business_id = $1 AND e.caller = $10) THEN 0
-                      ELSE 1 END)
+                      ELSE 1 END, $18, $19, $20)
              RETURNING id",
         )
         .bind(new.business_id.0)
@@ -221,12 +222,17 @@ impl SqlStore {
         .bind(new.extension.as_deref())
         .bind(now)
         .bind(i64::from(new.caller.number().is_some()))
+        .bind(new.place.city.as_deref())
+        .bind(new.place.state.as_deref())
+        .bind(new.place.country.as_deref())
         .fetch_one(&mut *tx)
         .await
         .map_err(backend)?;
         crate::call_events::dialed(&mut tx, new, call_id, lead, now).await?;
         mark_in_call(&mut tx, lead, now).await?;
         crate::live::notify(&mut tx, self.engine_kind(), new.business_id.0, call_id).await?;
+        let marks = StaleMarks::default().at(new.site_id.0, now).lead(&mut tx, lead).await?;
+        marks.write(&mut tx).await?;
         tx.commit().await.map_err(backend)?;
         self.live.published(new.business_id.0, call_id);
         Ok(())
@@ -385,6 +391,8 @@ impl CallStore for SqlStore {
             end_in_call(&mut tx, reached.lead_id, now).await?;
         }
         crate::live::notify(&mut tx, self.engine_kind(), reached.business_id, reached.id).await?;
+        let marks = StaleMarks::default().at(reached.site_id, reached.started_at);
+        marks.lead(&mut tx, reached.lead_id).await?.write(&mut tx).await?;
         tx.commit().await.map_err(backend)?;
         self.live.published(reached.business_id, reached.id);
         self.call_by_id(reached.id).await

@@ -17,6 +17,7 @@ pub(crate) mod leads;
 mod live;
 mod outbox;
 mod query;
+mod reports;
 mod rows;
 mod sources;
 mod tenants;
@@ -58,6 +59,14 @@ impl SqlStore {
     /// The engine this store runs on.
     pub fn engine_kind(&self) -> Engine {
         self.engine
+    }
+
+    /// Runs SQL statements as they are, outside every Store rule: for benchmarks that seed a
+    /// year of records in bulk and tests that move records into the past. The server never
+    /// calls it.
+    #[doc(hidden)]
+    pub async fn execute_script(&self, sql: &str) -> Result<(), sqlx::Error> {
+        sqlx::raw_sql(sql).execute(&self.pool).await.map(|_| ())
     }
 
     /// Closes every connection; waits for connections in use to be returned.

@@ -8,11 +8,13 @@
 pub mod days;
 pub mod dimension;
 pub mod rollup;
+pub mod store;
 pub mod tally;
 
 pub use days::{DayRange, local_day, window};
 pub use dimension::{Dimension, Model, VariableName};
 pub use rollup::{CallFact, DayFacts, FormFact, LeadFact, RollupRow, Touch, VisitFact, rollup};
+pub use store::{ReportStore, StaleDay};
 pub use tally::{Counts, Metrics, Outcomes, Tally};
 
 /// The value shown for a record a dimension says nothing about (a visit's operator, a call

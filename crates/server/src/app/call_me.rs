@@ -113,6 +113,7 @@ pub async fn open(
                 intent: None,
                 source_label: None,
             },
+            place: Default::default(),
         })
         .await?;
     Ok(call)

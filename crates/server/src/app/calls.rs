@@ -7,7 +7,7 @@ use super::error::AppResult;
 use leadline_core::call::{Call, CallKey, CallOrigin, CallReport, MatchedBy, NewCall};
 use leadline_core::keypad::{self, Keyed};
 use leadline_core::matching::{self, CallFound, CallLookup};
-use leadline_core::provider::{CallSid, Caller};
+use leadline_core::provider::{CallSid, Caller, CallerPlace};
 use leadline_core::store::{Store, StoreError};
 use leadline_core::tenant::{Site, TrackingNumber};
 use leadline_core::visit::PoolKey;
@@ -23,6 +23,8 @@ pub struct Incoming<'a> {
     pub caller: Caller,
     /// The provider's (or PBX's) id of the call: retries with it answer the same record.
     pub call_id: CallSid,
+    /// Where the caller is, as the provider says.
+    pub place: CallerPlace,
 }
 
 /// Resolves the digits and records the call (once per call id), on the lead of its visitor
@@ -43,6 +45,7 @@ pub async fn open_call(store: &dyn Store, incoming: Incoming<'_>) -> AppResult<C
             selector: keyed.selector,
             extension: keyed.extension.clone(),
             origin,
+            place: incoming.place,
         })
         .await?;
     Ok(call)

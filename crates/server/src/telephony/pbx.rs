@@ -13,7 +13,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use leadline_core::E164;
 use leadline_core::call::{Call, CallKey, CallOutcome, CallReport};
-use leadline_core::provider::{CallSid, Caller, WebLink};
+use leadline_core::provider::{CallSid, Caller, CallerPlace, WebLink};
 use leadline_core::site::SiteKey;
 use leadline_core::store::StoreError;
 use leadline_core::tenant::Site;
@@ -99,6 +99,7 @@ async fn lookup(
         digits: &request.digits,
         caller,
         call_id: CallSid::for_pbx(&state.secret, business.0, &request.call_id),
+        place: CallerPlace::default(),
     };
     let call = calls::open_call(state.store.as_ref(), incoming).await?;
     let destinations = state.store.list_destinations(business.0).await?;

@@ -15,7 +15,7 @@ use axum::response::Response;
 use leadline_core::E164;
 use leadline_core::call::{Call, CallReport};
 use leadline_core::keypad::{self, KeyableCodes};
-use leadline_core::provider::{CallSid, Caller};
+use leadline_core::provider::{CallSid, Caller, CallerPlace};
 use leadline_core::routing::Condition;
 use leadline_core::site::SiteKey;
 use leadline_core::store::StoreError;
@@ -145,6 +145,11 @@ async fn forward(
         digits: signed.param("Digits").unwrap_or(""),
         caller: signed.caller("From"),
         call_id: sid,
+        place: CallerPlace::parse(
+            signed.param("FromCity"),
+            signed.param("FromState"),
+            signed.param("FromCountry"),
+        ),
     };
     let call = calls::open_call(state.store.as_ref(), incoming).await?;
     if destinations.is_empty() {

@@ -117,6 +117,7 @@ pub async fn call(app: &TestApp, seeded: &Seeded, sid: &str, visit: Option<Visit
             intent: None,
             source_label: None,
         },
+        place: Default::default(),
     };
     app.store.open_call(&new).await.unwrap();
     let report = CallReport {

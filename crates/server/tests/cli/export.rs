@@ -124,6 +124,7 @@ async fn record(cli: &Cli, key: &str) -> Recorded {
                 intent: None,
                 source_label: None,
             },
+            place: Default::default(),
         })
         .await
         .unwrap();

@@ -5,6 +5,7 @@
 use super::events::Detail;
 use super::{fields, queries};
 use crate::errors::backend;
+use crate::reports::marks::StaleMarks;
 use crate::rows::now_millis;
 use leadline_core::event::{FieldChange, LeadUpdate, Note, Sale, StatusChange};
 use leadline_core::fields::apply_custom;
@@ -63,6 +64,14 @@ pub(crate) async fn change(
         insert_sale(&mut tx, &current, activity, *sale_for, currency, sale, now).await?;
     }
     super::events::changed(&mut tx, &current, author, applied.detail, now).await?;
+    // A status or a sale counts in reports on the day the lead arrived.
+    if matches!(change, LeadChange::Status(_) | LeadChange::Sale(_)) {
+        StaleMarks::default()
+            .lead(&mut tx, lead.0)
+            .await?
+            .write(&mut tx)
+            .await?;
+    }
     tx.commit().await.map_err(backend)
 }
 

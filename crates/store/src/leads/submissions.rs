@@ -3,6 +3,7 @@
 use super::rows::{self, ATTACHMENT_SELECT, SUBMISSION_SELECT};
 use crate::calls::{lock_refs, next_ref};
 use crate::errors::{backend, classify, not_found_or_backend};
+use crate::reports::marks::StaleMarks;
 use crate::rows::now_millis;
 use leadline_core::form::{Attachment, MessageId, NewSubmission, StoredName, Submission};
 use leadline_core::lead::{LeadMatch, contact_text};
@@ -48,6 +49,8 @@ pub(crate) async fn add(pool: &AnyPool, new: &NewSubmission) -> StoreResult<i64>
     let id = insert_submission(&mut tx, new, lead, visit.map(|v| v.id), matched, now).await?;
     insert_attachments(&mut tx, new, id).await?;
     super::events::submitted(&mut tx, new, id, lead, matched, now).await?;
+    let marks = StaleMarks::default().at(new.site_id.0, now).lead(&mut tx, lead).await?;
+    marks.write(&mut tx).await?;
     tx.commit().await.map_err(backend)?;
     Ok(id)
 }

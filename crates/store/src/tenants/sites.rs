@@ -152,6 +152,23 @@ impl SiteStore for SqlStore {
     async fn edit_site(&self, business: BusinessId, id: SiteId, edit: &SiteEdit) -> StoreResult<Site> {
         edit.validate()?;
         let mut tx = self.pool.begin().await.map_err(backend)?;
+        // The first statement writes (SQLite) and reads what the site was: a new zone or
+        // currency restates every day of its reports.
+        let before: Option<(String, String)> = sqlx::query_as(
+            "UPDATE sites SET name = name WHERE id = $1 AND business_id = $2 AND removed_at IS NULL
+             RETURNING timezone, currency",
+        )
+        .bind(id.0)
+        .bind(business.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let Some((zone, currency)) = before else {
+            return Err(StoreError::NotFound);
+        };
+        if zone != edit.timezone.name() || currency != edit.currency.code() {
+            crate::reports::marks::restate_site(&mut tx, id.0).await?;
+        }
         let updated = sqlx::query(
             "UPDATE sites SET name = $1, timezone = $2, currency = $3, settings = $4
              WHERE id = $5 AND business_id = $6 AND removed_at IS NULL",

@@ -6,6 +6,7 @@ pub(crate) mod records;
 
 use crate::SqlStore;
 use crate::errors::{backend, not_found_or_backend};
+use crate::reports::marks::StaleMarks;
 use crate::rows::now_millis;
 use allocation::{Holder, LockedPool, Only, allocate, lock_pool};
 use async_trait::async_trait;
@@ -66,6 +67,7 @@ impl VisitStore for SqlStore {
                 };
             }
         }
+        StaleMarks::default().at(new.site_id.0, now).write(&mut tx).await?;
         tx.commit().await.map_err(backend)?;
         Ok(state)
     }
@@ -93,6 +95,15 @@ impl VisitStore for SqlStore {
             CodePlan::Visit(request) => visit_code(&mut tx, &holder, &request, now).await?,
             CodePlan::Click(request) => click_code(&mut tx, &holder, &request, now).await?,
         };
+        // A click names the visit's call element and variables are a dimension: both change
+        // the visit's day in reports. Page views and heartbeats change nothing there.
+        if matches!(touch, Touch::Click { .. } | Touch::SetVars { .. }) {
+            StaleMarks::default()
+                .visit(&mut tx, touched.id)
+                .await?
+                .write(&mut tx)
+                .await?;
+        }
         tx.commit().await.map_err(backend)?;
         let outcome = if code.is_none() { CodeOutcome::None } else { outcome };
         Ok(VisitState {

@@ -91,6 +91,7 @@ fn new_call(s: &Setup, sid: &str, caller: &str, visit: Option<VisitRef>) -> NewC
             intent: None,
             source_label: None,
         },
+        place: Default::default(),
     }
 }
 

@@ -141,6 +141,7 @@ pub async fn call_with_label(
             intent: None,
             source_label: label.map(str::to_owned),
         },
+        place: Default::default(),
     };
     store.open_call(&new).await.unwrap()
 }

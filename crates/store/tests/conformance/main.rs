@@ -18,6 +18,7 @@ mod leads;
 mod numbers;
 mod outbox;
 mod provider_accounts;
+mod reports;
 mod schema;
 mod sessions;
 mod setup_changes;

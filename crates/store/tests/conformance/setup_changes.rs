@@ -48,6 +48,7 @@ async fn call(store: &SqlStore, business: BusinessId, site: SiteId, number: &Tra
             intent: None,
             source_label: None,
         },
+        place: Default::default(),
     };
     store.open_call(&new).await.unwrap().record_ref
 }
