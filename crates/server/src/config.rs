@@ -15,7 +15,7 @@ use url::Url;
 pub const DEFAULT_CONFIG_FILE: &str = "leadline.toml";
 
 /// Every configuration key; also the only `LEADLINE_*` variables read.
-pub const KEYS: [&str; 52] = [
+pub const KEYS: [&str; 53] = [
     "data_dir",
     "database_url",
     "database_max_connections",
@@ -36,6 +36,7 @@ pub const KEYS: [&str; 52] = [
     "visit_registrations_per_site_per_minute",
     "visit_events_per_ip_per_minute",
     "sweep_interval_seconds",
+    "report_rebuild_ms",
     "telephony_fallback_number",
     "telephony_api_base_url",
     "outbound_loopback",
@@ -131,6 +132,9 @@ pub struct Config {
     pub visit_events_per_ip_per_minute: u32,
     /// How often idle extension codes are freed.
     pub sweep_interval_seconds: u64,
+    /// How often the days whose records changed get their report rollups rebuilt: how far
+    /// behind the records a report may be.
+    pub report_rebuild_ms: u64,
     /// The number calls are forwarded to, untracked, when the database cannot be reached.
     pub telephony_fallback_number: Option<String>,
     /// The provider's REST API (outbound calls for call-me).
@@ -231,6 +235,7 @@ impl Default for Config {
             visit_registrations_per_site_per_minute: 6000,
             visit_events_per_ip_per_minute: 600,
             sweep_interval_seconds: 30,
+            report_rebuild_ms: 2_000,
             telephony_fallback_number: None,
             telephony_api_base_url: Url::parse("https://api.twilio.com").expect("a valid URL"),
             outbound_loopback: false,
@@ -346,8 +351,8 @@ impl Config {
             self.visit_registrations_per_site_per_minute,
             self.visit_events_per_ip_per_minute,
         ];
-        if limits.contains(&0) || self.sweep_interval_seconds == 0 {
-            return invalid("visit rate limits and sweep_interval_seconds must be at least 1");
+        if limits.contains(&0) || self.sweep_interval_seconds == 0 || self.report_rebuild_ms == 0 {
+            return invalid("visit rate limits, sweep_interval_seconds and report_rebuild_ms must be at least 1");
         }
         if let Some(number) = &self.telephony_fallback_number {
             leadline_core::E164::parse(number)

@@ -61,3 +61,39 @@ pub async fn sweep_once(store: &dyn Store) -> u64 {
     }
     total
 }
+
+/// Stale days rebuilt per round; rounds repeat at once while they come back full.
+const REBUILD_BATCH: u32 = 50;
+
+/// Rebuilds the report rollups of days whose records changed, every `interval`, until `stop`.
+/// Safe on several servers: rebuilds of one site take turns, and a mark is cleared only by
+/// the rebuild that saw its last change.
+pub async fn rebuild_reports(
+    store: Arc<dyn Store>,
+    metrics: Arc<crate::metrics::Metrics>,
+    interval: Duration,
+    stop: CancellationToken,
+) {
+    every(interval, stop, || async { rebuild_reports_once(store.as_ref(), &metrics).await }).await;
+}
+
+/// One round: rebuilds up to a batch of stale days; true when there may be more.
+pub async fn rebuild_reports_once(store: &dyn Store, metrics: &crate::metrics::Metrics) -> bool {
+    let stale = match store.stale_report_days(REBUILD_BATCH).await {
+        Ok(stale) => stale,
+        Err(e) => {
+            tracing::warn!(error = %e, "listing stale report days failed; next round retries");
+            return false;
+        }
+    };
+    for day in &stale {
+        match store.rebuild_report_day(*day).await {
+            Ok(_) => metrics.report_day_rebuilt(),
+            Err(e) => {
+                tracing::warn!(error = %e, site = day.site.0, utc_day = day.utc_day, "rebuilding a report day failed; next round retries");
+                return false;
+            }
+        }
+    }
+    stale.len() == REBUILD_BATCH as usize
+}

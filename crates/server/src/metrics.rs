@@ -73,6 +73,7 @@ pub struct Metrics {
     outbox_deliveries: Family<StatusLabels, Gauge>,
     outbox_lag: Histogram,
     call_me_refusals: Family<ReasonLabels, Counter>,
+    report_days_rebuilt: Counter,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -150,6 +151,12 @@ impl Metrics {
             "Call-me requests refused by the toll-fraud rules, by reason (country, line_kind, visit_cap, day_cap)",
             call_me_refusals.clone(),
         );
+        let report_days_rebuilt = Counter::default();
+        registry.register(
+            "report_days_rebuilt",
+            "Days of a site whose report rollups were rebuilt from their records after a change",
+            report_days_rebuilt.clone(),
+        );
         Self {
             registry,
             requests,
@@ -163,7 +170,13 @@ impl Metrics {
             outbox_deliveries,
             outbox_lag,
             call_me_refusals,
+            report_days_rebuilt,
         }
+    }
+
+    /// Counts one stale day rebuilt.
+    pub fn report_day_rebuilt(&self) {
+        self.report_days_rebuilt.inc();
     }
 
     /// Counts one call-me request refused, by its reason.

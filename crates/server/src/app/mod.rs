@@ -13,6 +13,7 @@ pub mod leads;
 pub mod people;
 pub mod provider_numbers;
 pub mod replies;
+pub mod reports;
 pub mod routing;
 pub mod routing_rules;
 pub mod sales;

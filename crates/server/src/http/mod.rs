@@ -10,6 +10,7 @@ pub mod forms;
 pub mod leads;
 pub mod operator;
 pub mod ops;
+pub mod reports;
 pub mod snippet;
 pub mod sources;
 pub mod visits;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .merge(sources::router())
         .merge(operator::router())
         .merge(leads::router())
+        .merge(reports::router())
         .merge(attachments::router())
         .merge(exports::router())
 }

@@ -20,6 +20,7 @@ use leadline_core::BusinessId;
 use leadline_core::lead::Lead;
 
 pub use list::{MAX_LIMIT, cursor, parse_filter};
+pub use openapi::DOCUMENT as OPENAPI;
 pub use visitors::issue_secret;
 
 /// Every route of this module with its path (the OpenAPI test checks each path is documented).

@@ -11,6 +11,7 @@ mod live;
 mod login;
 mod pages;
 mod recordings;
+mod reports;
 mod session;
 mod settings;
 mod shell;
@@ -52,7 +53,8 @@ pub fn router() -> Router<AppState> {
         .route("/app/leads/{record_ref}/sales", post(pages::record_sale))
         .route("/app/leads/{record_ref}/conversions", post(pages::mark_conversion))
         .route("/app/attachments/{name}", get(pages::attachment))
-        .route("/app/reports", get(pages::reports))
+        .route("/app/reports", get(reports::page))
+        .route("/app/reports.csv", get(reports::download))
         .route("/app/assets/app.css", get(headers::stylesheet))
         .route("/app/assets/live.js", get(headers::live_script))
         .merge(settings::router());

@@ -367,14 +367,3 @@ pub async fn home(_operator: Operator) -> Redirect {
     Redirect::to("/app/activity")
 }
 
-#[derive(Template)]
-#[template(path = "reports.html")]
-struct ReportsPage {
-    header: Header,
-}
-
-/// `GET /app/reports`: what the reports will show, until they do.
-pub async fn reports(State(state): State<AppState>, operator: Operator) -> Result<Response, ApiError> {
-    let header = Header::of(&state, &operator, Section::Reports).await?;
-    Ok(render(&ReportsPage { header }))
-}
