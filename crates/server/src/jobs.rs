@@ -74,7 +74,10 @@ pub async fn rebuild_reports(
     interval: Duration,
     stop: CancellationToken,
 ) {
-    every(interval, stop, || async { rebuild_reports_once(store.as_ref(), &metrics).await }).await;
+    every(interval, stop, || async {
+        rebuild_reports_once(store.as_ref(), &metrics).await
+    })
+    .await;
 }
 
 /// One round: rebuilds up to a batch of stale days; true when there may be more.

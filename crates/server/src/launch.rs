@@ -105,7 +105,12 @@ impl Application {
         let sweep = Duration::from_secs(config.sweep_interval_seconds);
         jobs.spawn(crate::jobs::sweep(state.store.clone(), sweep, stop.clone()));
         let rebuild = Duration::from_millis(config.report_rebuild_ms);
-        jobs.spawn(crate::jobs::rebuild_reports(state.store.clone(), state.metrics.clone(), rebuild, stop.clone()));
+        jobs.spawn(crate::jobs::rebuild_reports(
+            state.store.clone(),
+            state.metrics.clone(),
+            rebuild,
+            stop.clone(),
+        ));
         if config.outbox_worker {
             let settings = crate::outbox::worker::Settings::from_config(config);
             let worker = crate::outbox::worker::Worker::new(state.store.clone(), state.metrics.clone(), settings)?

@@ -34,7 +34,7 @@ async fn owners_open_settings_and_operators_are_answered_404(engine: Engine) {
     app.finish().await;
 }
 
-async fn the_reports_entry_says_what_is_coming_inside_the_shell(engine: Engine) {
+async fn an_operator_opens_the_reports_inside_the_shell(engine: Engine) {
     let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
     user(&app, seeded.site.business_id, "otto@example.com", Role::Operator).await;
     let cookie = log_in(&app, "otto@example.com", PASSWORD).await.unwrap();
@@ -49,5 +49,5 @@ async fn the_reports_entry_says_what_is_coming_inside_the_shell(engine: Engine) 
 
 crate::on_both_engines!(
     owners_open_settings_and_operators_are_answered_404,
-    the_reports_entry_says_what_is_coming_inside_the_shell,
+    an_operator_opens_the_reports_inside_the_shell,
 );

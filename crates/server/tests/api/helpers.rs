@@ -230,8 +230,15 @@ impl TestApp {
             ..config
         };
         // The tests' fakes listen on this machine; `spawn_strict` keeps the install's default.
+        // Reports catch up with the records within a tenth of a second, so tests wait little.
+        let report_rebuild_ms = if config.report_rebuild_ms == Config::default().report_rebuild_ms {
+            100
+        } else {
+            config.report_rebuild_ms
+        };
         let config = Config {
             secret_key: Some("a test install secret that is long enough".into()),
+            report_rebuild_ms,
             outbound_loopback: config.outbound_loopback || !strict,
             ..config
         };

@@ -41,6 +41,7 @@ mod people;
 mod prompts;
 mod provider_fake;
 mod provider_numbers;
+mod reports;
 mod routing;
 mod sandbox_ga4;
 mod settings_access;

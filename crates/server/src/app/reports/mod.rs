@@ -73,6 +73,9 @@ pub async fn report(store: &dyn Store, business: BusinessId, query: &ReportQuery
             .ok_or_else(|| AppError::Invalid("this business has no site to report on yet".into()))?,
     };
     let range = query.range_in(&site);
+    // Read before the rows: a day not stale now has every change committed so far in its
+    // rollup, so the rows read next are at least as fresh as this count says.
+    let stale_days = store.stale_days_within(site.id, range).await?;
     let previous = query.compare.then(|| range.previous());
     let rows = grouped(store, &site, &query.dimension, range, query.model).await?;
     let previous_rows = match previous {
@@ -92,7 +95,7 @@ pub async fn report(store: &dyn Store, business: BusinessId, query: &ReportQuery
     };
     Ok(Report {
         variables: store.report_variables(site.id, range).await?,
-        stale_days: store.stale_days_within(site.id, range).await?,
+        stale_days,
         site,
         dimension: query.dimension.clone(),
         model: query.model,
@@ -163,18 +166,35 @@ pub fn ad_label(value: &str) -> String {
         .split(leadline_core::report::dimension::AD_SEPARATOR)
         .filter(|p| !p.is_empty())
         .collect();
-    if parts.is_empty() { NONE.to_owned() } else { parts.join(" / ") }
+    if parts.is_empty() {
+        NONE.to_owned()
+    } else {
+        parts.join(" / ")
+    }
 }
 
 fn difference(total: Metrics, set: Metrics) -> Metrics {
-    let a = Tally { counts: total.counts, last: total.outcomes, first: Default::default() }.columns();
-    let b = Tally { counts: set.counts, last: set.outcomes, first: Default::default() }.columns();
+    let a = Tally {
+        counts: total.counts,
+        last: total.outcomes,
+        first: Default::default(),
+    }
+    .columns();
+    let b = Tally {
+        counts: set.counts,
+        last: set.outcomes,
+        first: Default::default(),
+    }
+    .columns();
     let mut d = [0i64; 19];
     for i in 0..19 {
         d[i] = a[i] - b[i];
     }
     let t = Tally::from_columns(d);
-    Metrics { counts: t.counts, outcomes: t.last }
+    Metrics {
+        counts: t.counts,
+        outcomes: t.last,
+    }
 }
 
 /// The rows of the period beside those of the previous one (a value seen only before shows

@@ -55,24 +55,40 @@ impl ReportQuery {
         let range = match (given(&raw.from), given(&raw.to)) {
             (Some(from), Some(to)) => Some(DayRange::parse(&from, &to).map_err(invalid)?),
             (None, None) => None,
-            _ => return Err(AppError::Invalid("date range: give both 'from' and 'to', or neither".into())),
+            _ => {
+                return Err(AppError::Invalid(
+                    "date range: give both 'from' and 'to', or neither".into(),
+                ));
+            }
         };
         let compare = match given(&raw.compare).as_deref() {
             None | Some("0" | "false" | "off" | "no") => false,
             Some("1" | "true" | "on" | "yes") => true,
-            Some(other) => return Err(AppError::Invalid(format!("compare must be true or false, not '{other}'"))),
+            Some(other) => {
+                return Err(AppError::Invalid(format!(
+                    "compare must be true or false, not '{other}'"
+                )));
+            }
         };
         let model = match given(&raw.model) {
             Some(m) => Model::parse(&m).map_err(invalid)?,
             None => Model::default(),
         };
         let sort = Sort::parse(given(&raw.sort).as_deref(), given(&raw.dir).as_deref(), &dimension)?;
-        Ok(Self { site, dimension, range, compare, model, sort })
+        Ok(Self {
+            site,
+            dimension,
+            range,
+            compare,
+            model,
+            sort,
+        })
     }
 
     /// The days the report covers for `site`.
     pub fn range_in(&self, site: &Site) -> DayRange {
-        self.range.unwrap_or_else(|| DayRange::last(local_day(chrono::Utc::now(), site.timezone.tz()), DEFAULT_DAYS))
+        self.range
+            .unwrap_or_else(|| DayRange::last(local_day(chrono::Utc::now(), site.timezone.tz()), DEFAULT_DAYS))
     }
 }
 

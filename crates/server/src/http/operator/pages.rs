@@ -366,4 +366,3 @@ pub async fn attachment(State(state): State<AppState>, operator: Operator, Path(
 pub async fn home(_operator: Operator) -> Redirect {
     Redirect::to("/app/activity")
 }
-

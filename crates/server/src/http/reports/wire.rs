@@ -139,10 +139,14 @@ impl ReportBody {
                 _ => None,
             },
             model: report.model.name(),
-            range: RangeBody { from: report.range.from().to_string(), to: report.range.to().to_string() },
-            compared_with: report
-                .previous
-                .map(|p| RangeBody { from: p.from().to_string(), to: p.to().to_string() }),
+            range: RangeBody {
+                from: report.range.from().to_string(),
+                to: report.range.to().to_string(),
+            },
+            compared_with: report.previous.map(|p| RangeBody {
+                from: p.from().to_string(),
+                to: p.to().to_string(),
+            }),
             sort: SortBody {
                 column: report.sort.column_name(),
                 dir: if report.sort.descending { "desc" } else { "asc" },

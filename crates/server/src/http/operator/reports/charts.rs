@@ -10,11 +10,19 @@ const WIDTH: u32 = 720;
 const FONT: &str = "sans-serif";
 
 /// The colours of calls, forms and leads (the previous period uses them lighter).
-const SERIES: [RGBColor; 3] = [RGBColor(0x1f, 0x5f, 0xa8), RGBColor(0xb3, 0x5c, 0x00), RGBColor(0x1e, 0x7b, 0x3a)];
+const SERIES: [RGBColor; 3] = [
+    RGBColor(0x1f, 0x5f, 0xa8),
+    RGBColor(0xb3, 0x5c, 0x00),
+    RGBColor(0x1e, 0x7b, 0x3a),
+];
 
 /// Marks the SVG as an image labelled by the element `labelled_by`.
 fn labelled(svg: String, labelled_by: &str) -> String {
-    svg.replacen("<svg ", &format!("<svg role=\"img\" aria-labelledby=\"{labelled_by}\" focusable=\"false\" "), 1)
+    svg.replacen(
+        "<svg ",
+        &format!("<svg role=\"img\" aria-labelledby=\"{labelled_by}\" focusable=\"false\" "),
+        1,
+    )
 }
 
 /// A drawing failed: only a bug could cause it (the sizes are ours); the table still shows.
@@ -35,8 +43,11 @@ pub fn daily(points: &[DayPoint], labelled_by: &str) -> String {
 
 type Drawn = Result<(), Box<dyn std::error::Error>>;
 
+/// A series' name and how it reads a day's figures.
+type Series = (&'static str, fn(&Metrics) -> i64);
+
 fn draw_daily(svg: &mut String, points: &[DayPoint]) -> Drawn {
-    let series: [(&str, fn(&Metrics) -> i64); 3] = [
+    let series: [Series; 3] = [
         ("Calls", |m| m.counts.calls),
         ("Forms", |m| m.counts.forms),
         ("Leads", |m| m.outcomes.leads),
@@ -73,7 +84,10 @@ fn draw_daily(svg: &mut String, points: &[DayPoint]) -> Drawn {
         for (n, (name, value)) in series.iter().enumerate() {
             let colour = SERIES[n];
             if points.iter().any(|p| p.previous.is_some()) {
-                let before = points.iter().enumerate().map(|(i, p)| (i as i64, p.previous.as_ref().map_or(0, value)));
+                let before = points
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| (i as i64, p.previous.as_ref().map_or(0, value)));
                 chart.draw_series(LineSeries::new(before, colour.mix(0.35).stroke_width(1)))?;
             }
             let now = points.iter().enumerate().map(|(i, p)| (i as i64, value(&p.metrics)));
@@ -124,8 +138,15 @@ fn draw_bars(svg: &mut String, items: &[Bar]) -> Drawn {
             let length = ((bar.value.max(0) as f64 / top as f64) * room as f64).round() as i32;
             let label: String = bar.label.chars().take(32).collect();
             root.draw(&Text::new(label, (4, y + 8), (FONT, 13).into_font().color(&BLACK)))?;
-            root.draw(&Rectangle::new([(LABELS, y + 2), (LABELS + length.max(1), y + ROW - 6)], SERIES[0].filled()))?;
-            let shown = Text::new(bar.shown.clone(), (LABELS + length + 6, y + 8), (FONT, 13).into_font().color(&BLACK));
+            root.draw(&Rectangle::new(
+                [(LABELS, y + 2), (LABELS + length.max(1), y + ROW - 6)],
+                SERIES[0].filled(),
+            ))?;
+            let shown = Text::new(
+                bar.shown.clone(),
+                (LABELS + length + 6, y + 8),
+                (FONT, 13).into_font().color(&BLACK),
+            );
             root.draw(&shown)?;
         }
         root.present()?;
@@ -136,7 +157,11 @@ fn draw_bars(svg: &mut String, items: &[Bar]) -> Drawn {
 /// The funnel: visits, calls and forms, qualified, converted.
 pub fn funnel(total: &Metrics, revenue: &str) -> Vec<Bar> {
     let (c, o) = (total.counts, total.outcomes);
-    let bar = |label: &str, value: i64, shown: String| Bar { label: label.into(), value, shown };
+    let bar = |label: &str, value: i64, shown: String| Bar {
+        label: label.into(),
+        value,
+        shown,
+    };
     vec![
         bar("Visits", c.visits, c.visits.to_string()),
         bar("Calls and forms", c.calls + c.forms, (c.calls + c.forms).to_string()),

@@ -34,6 +34,10 @@ struct Choices {
     first_touch: bool,
 }
 
+/// One day of the daily chart's table: the day, calls, forms and leads, and the previous
+/// period's calls, forms and leads when compared.
+type DailyRow = (String, String, String, String, Option<(String, String, String)>);
+
 /// A chart, the id of its caption, and the rows of the table beside it.
 struct Chart {
     svg: String,
@@ -62,7 +66,7 @@ struct ReportView {
     csv: String,
     daily: Chart,
     /// (day, calls, forms, leads, and the previous period's when compared)
-    daily_rows: Vec<(String, String, String, String, Option<(String, String, String)>)>,
+    daily_rows: Vec<DailyRow>,
     funnel: Chart,
     funnel_rows: Vec<(String, String)>,
     share: Chart,
@@ -79,13 +83,19 @@ pub async fn page(
     let header = Header::of(&state, &operator, Section::Reports).await?;
     let sites = state.store.list_sites(operator.business).await?;
     let built = match ReportQuery::parse(&raw, None) {
-        Ok(query) => reports::report(state.store.as_ref(), operator.business, &query).await.map(|r| (query, r)),
+        Ok(query) => reports::report(state.store.as_ref(), operator.business, &query)
+            .await
+            .map(|r| (query, r)),
         Err(e) => Err(e),
     };
     let (status, error, report) = match built {
         Ok((_, report)) => (StatusCode::OK, None, Some(report)),
         Err(AppError::Invalid(reason)) => (StatusCode::BAD_REQUEST, Some(reason), None),
-        Err(AppError::NotFound) => (StatusCode::NOT_FOUND, Some("There is no such site in this business.".into()), None),
+        Err(AppError::NotFound) => (
+            StatusCode::NOT_FOUND,
+            Some("There is no such site in this business.".into()),
+            None,
+        ),
         Err(e) => return Err(e.into()),
     };
     let choices = choices(&raw, &sites, report.as_ref());
@@ -106,7 +116,12 @@ pub async fn download(
 ) -> Result<Response, ApiError> {
     let query = ReportQuery::parse(&raw, None)?;
     let report = reports::report(state.store.as_ref(), operator.business, &query).await?;
-    let name = format!("report-{}-{}-{}.csv", report.dimension.name(), report.range.from(), report.range.to());
+    let name = format!(
+        "report-{}-{}-{}.csv",
+        report.dimension.name(),
+        report.range.from(),
+        report.range.to()
+    );
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
@@ -145,7 +160,11 @@ fn report_view(report: &Report) -> ReportView {
     );
     let funnel = charts::funnel(&report.total, &revenue);
     let share = charts::share(&report.by_source, SHARE_SHOWN);
-    let sort = format!("&sort={}&dir={}", report.sort.column_name(), if report.sort.descending { "desc" } else { "asc" });
+    let sort = format!(
+        "&sort={}&dir={}",
+        report.sort.column_name(),
+        if report.sort.descending { "desc" } else { "asc" }
+    );
     ReportView {
         title: view::title(report),
         value_label: report.dimension.label(),
@@ -179,7 +198,13 @@ fn report_view(report: &Report) -> ReportView {
                     m.counts.calls.to_string(),
                     m.counts.forms.to_string(),
                     m.outcomes.leads.to_string(),
-                    p.map(|p| (p.counts.calls.to_string(), p.counts.forms.to_string(), p.outcomes.leads.to_string())),
+                    p.map(|p| {
+                        (
+                            p.counts.calls.to_string(),
+                            p.counts.forms.to_string(),
+                            p.outcomes.leads.to_string(),
+                        )
+                    }),
                 )
             })
             .collect(),
@@ -195,14 +220,24 @@ fn report_view(report: &Report) -> ReportView {
             caption: "Calls and forms by source".into(),
         },
         share_rows: share.into_iter().map(|b| (b.label, b.shown)).collect(),
-        heatmap: format!("/app/reports/heatmap?site={}&from={}&to={}", report.site.id.0, report.range.from(), report.range.to()),
+        heatmap: format!(
+            "/app/reports/heatmap?site={}&from={}&to={}",
+            report.site.id.0,
+            report.range.from(),
+            report.range.to()
+        ),
     }
 }
 
 /// The form's choices: what was asked, else what the report used.
 fn choices(raw: &RawReportQuery, sites: &[leadline_core::tenant::Site], report: Option<&Report>) -> Choices {
-    let site = report.map(|r| r.site.id.0).or_else(|| raw.site.as_deref().and_then(|s| s.trim().parse().ok()));
-    let dimension = report.map_or_else(|| raw.dimension.clone().unwrap_or_default(), |r| r.dimension.name().to_owned());
+    let site = report
+        .map(|r| r.site.id.0)
+        .or_else(|| raw.site.as_deref().and_then(|s| s.trim().parse().ok()));
+    let dimension = report.map_or_else(
+        || raw.dimension.clone().unwrap_or_default(),
+        |r| r.dimension.name().to_owned(),
+    );
     let variable = match report.map(|r| &r.dimension) {
         Some(Dimension::Variable(name)) => name.as_str().to_owned(),
         _ => raw.variable.clone().unwrap_or_default(),
@@ -222,12 +257,16 @@ fn choices(raw: &RawReportQuery, sites: &[leadline_core::tenant::Site], report: 
         dimensions: Dimension::FIXED
             .iter()
             .map(|d| (d.name(), d.label(), d.name() == dimension))
-            .chain(std::iter::once(("variable", "Page variable".to_owned(), dimension == "variable")))
+            .chain(std::iter::once((
+                "variable",
+                "Page variable".to_owned(),
+                dimension == "variable",
+            )))
             .collect(),
         variables,
         from: report.map_or_else(|| raw.from.clone().unwrap_or_default(), |r| r.range.from().to_string()),
         to: report.map_or_else(|| raw.to.clone().unwrap_or_default(), |r| r.range.to().to_string()),
-        compare: report.map_or(false, |r| r.previous.is_some()),
-        first_touch: report.map_or(false, |r| r.model == Model::FirstTouch),
+        compare: report.is_some_and(|r| r.previous.is_some()),
+        first_touch: report.is_some_and(|r| r.model == Model::FirstTouch),
     }
 }

@@ -63,8 +63,14 @@ pub fn figures(m: &Metrics, digits: u16) -> Vec<String> {
     .map(i64::to_string)
     .collect();
     cells.extend([o.revenue, o.cost, o.profit].iter().map(|v| format_minor(*v, digits)));
-    cells.push(m.visit_to_lead().map_or_else(|| "—".into(), |r| format!("{:.1}%", r * 100.0)));
-    cells.push(m.revenue_per_visit().map_or_else(|| "—".into(), |r| format_minor(r.round() as i64, digits)));
+    cells.push(
+        m.visit_to_lead()
+            .map_or_else(|| "—".into(), |r| format!("{:.1}%", r * 100.0)),
+    );
+    cells.push(
+        m.revenue_per_visit()
+            .map_or_else(|| "—".into(), |r| format_minor(r.round() as i64, digits)),
+    );
     cells
 }
 
@@ -76,7 +82,10 @@ pub fn row_view(label: &str, now: &Metrics, before: Option<&Metrics>, digits: u1
         figures: figures(now, digits)
             .into_iter()
             .enumerate()
-            .map(|(i, now)| Figure { now, before: before.as_ref().map(|b| b[i].clone()) })
+            .map(|(i, now)| Figure {
+                now,
+                before: before.as_ref().map(|b| b[i].clone()),
+            })
             .collect(),
     }
 }
@@ -99,11 +108,19 @@ pub fn columns(report: &Report, query: &str) -> (Column, Vec<Column>) {
         (true, true) => "descending",
         (true, false) => "ascending",
     };
-    let value = Column { label: "", link: link("value"), aria_sort: aria("value") };
+    let value = Column {
+        label: "",
+        link: link("value"),
+        aria_sort: aria("value"),
+    };
     let metrics = Metrics::COLUMNS
         .iter()
         .zip(HEADINGS)
-        .map(|(name, label)| Column { label, link: link(name), aria_sort: aria(name) })
+        .map(|(name, label)| Column {
+            label,
+            link: link(name),
+            aria_sort: aria(name),
+        })
         .collect();
     (value, metrics)
 }
