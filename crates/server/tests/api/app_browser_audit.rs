@@ -69,6 +69,14 @@ const PAGES: &[AppPage] = &[
     },
     page("/app/reports", Who::Everyone),
     AppPage {
+        picture: Some("reports"),
+        ..page("/app/reports?dimension=campaign&compare=on&model=first", Who::Everyone)
+    },
+    AppPage {
+        status: 400,
+        ..page("/app/reports?from=2026-03-10&to=2026-03-01", Who::Everyone)
+    },
+    AppPage {
         picture: Some("settings"),
         ..page("/app/settings", Who::Owners)
     },

@@ -9,6 +9,7 @@ use leadline_core::call::{CallKey, CallOrigin, CallOutcome, CallReport, MatchedB
 use leadline_core::channel::{Attribution, ClickIds};
 use leadline_core::lead::{Author, LeadChange, LeadStatus, NewSale};
 use leadline_core::provider::{CallSid, Caller, CallerPlace, WebLink};
+use leadline_core::report::ReportStore;
 use leadline_core::site::SiteSettings;
 use leadline_core::store::{CallStore, LeadStore, NumberStore, VisitStore};
 use leadline_core::visit::{CodePlan, NewVisit, Selector, Touch, VisitRef};
@@ -431,6 +432,12 @@ async fn every_report_counts_exactly_what_was_recorded(engine: Engine) {
     );
     assert!(days.iter().all(|d| d["previous"]["calls"] == 0), "nothing before");
     assert_eq!(daily["previous_total"]["visits"], 0);
+    // Every rollup the background job kept equals a recount of the raw records.
+    for day in days {
+        let day = chrono::NaiveDate::parse_from_str(day["day"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+        let stored = app.store.stored_report_day(seeded.site.id, day).await.unwrap();
+        assert_eq!(stored, app.store.recount_report_day(seeded.site.id, day).await.unwrap(), "{day}");
+    }
     app.finish().await;
 }
 
