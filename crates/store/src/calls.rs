@@ -232,7 +232,7 @@ impl SqlStore {
         mark_in_call(&mut tx, lead, now).await?;
         crate::live::notify(&mut tx, self.engine_kind(), new.business_id.0, call_id).await?;
         let marks = StaleMarks::default().at(new.site_id.0, now).lead(&mut tx, lead).await?;
-        marks.write(&mut tx).await?;
+        marks.write(&mut tx, self.report_marks()).await?;
         tx.commit().await.map_err(backend)?;
         self.live.published(new.business_id.0, call_id);
         Ok(())
@@ -392,7 +392,11 @@ impl CallStore for SqlStore {
         }
         crate::live::notify(&mut tx, self.engine_kind(), reached.business_id, reached.id).await?;
         let marks = StaleMarks::default().at(reached.site_id, reached.started_at);
-        marks.lead(&mut tx, reached.lead_id).await?.write(&mut tx).await?;
+        marks
+            .lead(&mut tx, reached.lead_id)
+            .await?
+            .write(&mut tx, self.report_marks())
+            .await?;
         tx.commit().await.map_err(backend)?;
         self.live.published(reached.business_id, reached.id);
         self.call_by_id(reached.id).await

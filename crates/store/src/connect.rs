@@ -179,6 +179,7 @@ impl SqlStore {
             engine,
             max_connections: options.max_connections,
             live: crate::live::LiveCalls::new(engine, listen_url),
+            report_marks: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
         })
     }
 

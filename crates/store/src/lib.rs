@@ -53,6 +53,9 @@ pub struct SqlStore {
     engine: Engine,
     max_connections: u32,
     live: std::sync::Arc<live::LiveCalls>,
+    /// Whether changes mark their days stale for the reports (always, but for a benchmark
+    /// measuring what the marks cost).
+    report_marks: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl SqlStore {
@@ -67,6 +70,18 @@ impl SqlStore {
     #[doc(hidden)]
     pub async fn execute_script(&self, sql: &str) -> Result<(), sqlx::Error> {
         sqlx::raw_sql(sql).execute(&self.pool).await.map(|_| ())
+    }
+
+    /// Turns the marking of stale report days on or off, for a benchmark that measures what
+    /// keeping reports costs a call or a sale. Off, reports fall behind: the server never calls it.
+    #[doc(hidden)]
+    pub fn set_report_marks(&self, on: bool) {
+        self.report_marks.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether changes mark their days stale (see [`SqlStore::set_report_marks`]).
+    pub(crate) fn report_marks(&self) -> bool {
+        self.report_marks.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Closes every connection; waits for connections in use to be returned.

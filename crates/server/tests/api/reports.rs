@@ -436,7 +436,11 @@ async fn every_report_counts_exactly_what_was_recorded(engine: Engine) {
     for day in days {
         let day = chrono::NaiveDate::parse_from_str(day["day"].as_str().unwrap(), "%Y-%m-%d").unwrap();
         let stored = app.store.stored_report_day(seeded.site.id, day).await.unwrap();
-        assert_eq!(stored, app.store.recount_report_day(seeded.site.id, day).await.unwrap(), "{day}");
+        assert_eq!(
+            stored,
+            app.store.recount_report_day(seeded.site.id, day).await.unwrap(),
+            "{day}"
+        );
     }
     app.finish().await;
 }

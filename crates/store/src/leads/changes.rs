@@ -39,6 +39,7 @@ pub(crate) async fn change(
     lead: LeadId,
     author: &Author,
     change: &LeadChange,
+    marks_on: bool,
 ) -> StoreResult<()> {
     change.validate()?;
     let now = now_millis();
@@ -69,7 +70,7 @@ pub(crate) async fn change(
         StaleMarks::default()
             .lead(&mut tx, lead.0)
             .await?
-            .write(&mut tx)
+            .write(&mut tx, marks_on)
             .await?;
     }
     tx.commit().await.map_err(backend)

@@ -30,7 +30,7 @@ impl SqlStore {
 #[async_trait]
 impl LeadStore for SqlStore {
     async fn add_submission(&self, new: &NewSubmission) -> StoreResult<Submission> {
-        let id = submissions::add(&self.pool, new).await?;
+        let id = submissions::add(&self.pool, new, self.report_marks()).await?;
         let mut conn = self.conn().await?;
         submissions::by_id(&mut conn, id).await
     }
@@ -72,7 +72,7 @@ impl LeadStore for SqlStore {
         author: &Author,
         change: &LeadChange,
     ) -> StoreResult<Lead> {
-        changes::change(&self.pool, business, lead, author, change).await?;
+        changes::change(&self.pool, business, lead, author, change, self.report_marks()).await?;
         self.lead_by_id(business, lead).await
     }
 

@@ -31,7 +31,7 @@ struct FormLead {
 
 /// Records the submission, its attachments and its lead's new details in one transaction;
 /// returns the submission's row id.
-pub(crate) async fn add(pool: &AnyPool, new: &NewSubmission) -> StoreResult<i64> {
+pub(crate) async fn add(pool: &AnyPool, new: &NewSubmission, marks_on: bool) -> StoreResult<i64> {
     let now = now_millis();
     let mut tx = pool.begin().await.map_err(backend)?;
     // The first statement writes (SQLite) and serialises matching per business (PostgreSQL).
@@ -50,7 +50,7 @@ pub(crate) async fn add(pool: &AnyPool, new: &NewSubmission) -> StoreResult<i64>
     insert_attachments(&mut tx, new, id).await?;
     super::events::submitted(&mut tx, new, id, lead, matched, now).await?;
     let marks = StaleMarks::default().at(new.site_id.0, now).lead(&mut tx, lead).await?;
-    marks.write(&mut tx).await?;
+    marks.write(&mut tx, marks_on).await?;
     tx.commit().await.map_err(backend)?;
     Ok(id)
 }

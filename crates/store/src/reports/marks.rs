@@ -46,8 +46,11 @@ impl StaleMarks {
         Ok(self)
     }
 
-    /// Writes the marks: each day's version goes up by one.
-    pub(crate) async fn write(mut self, conn: &mut AnyConnection) -> StoreResult<()> {
+    /// Writes the marks (each day's version goes up by one) when `on`.
+    pub(crate) async fn write(mut self, conn: &mut AnyConnection, on: bool) -> StoreResult<()> {
+        if !on {
+            return Ok(());
+        }
         self.0.sort_unstable();
         self.0.dedup();
         for (site, day) in self.0 {

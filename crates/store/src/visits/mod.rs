@@ -67,7 +67,10 @@ impl VisitStore for SqlStore {
                 };
             }
         }
-        StaleMarks::default().at(new.site_id.0, now).write(&mut tx).await?;
+        StaleMarks::default()
+            .at(new.site_id.0, now)
+            .write(&mut tx, self.report_marks())
+            .await?;
         tx.commit().await.map_err(backend)?;
         Ok(state)
     }
@@ -101,7 +104,7 @@ impl VisitStore for SqlStore {
             StaleMarks::default()
                 .visit(&mut tx, touched.id)
                 .await?
-                .write(&mut tx)
+                .write(&mut tx, self.report_marks())
                 .await?;
         }
         tx.commit().await.map_err(backend)?;
