@@ -170,14 +170,19 @@ pub struct NewMasterAd {
 impl NewMasterAd {
     /// `Invalid` without a rule, with too many, or with a rule that names no field.
     pub fn validate(&self) -> Result<(), Invalid> {
-        if self.rules.is_empty() {
-            return Err(Invalid::new("ad rules", "give at least one rule"));
-        }
-        if self.rules.len() > MAX_RULES {
-            return Err(Invalid::new("ad rules", format!("give at most {MAX_RULES} rules")));
-        }
-        self.rules.iter().try_for_each(AdRule::validate)
+        validate_rules(&self.rules)
     }
+}
+
+/// `Invalid` for no rule, more than [`MAX_RULES`], or a rule that names no field.
+pub fn validate_rules(rules: &[AdRule]) -> Result<(), Invalid> {
+    if rules.is_empty() {
+        return Err(Invalid::new("ad rules", "give at least one rule"));
+    }
+    if rules.len() > MAX_RULES {
+        return Err(Invalid::new("ad rules", format!("give at most {MAX_RULES} rules")));
+    }
+    rules.iter().try_for_each(AdRule::validate)
 }
 
 /// A master phrase to create, or what one becomes.
@@ -189,39 +194,44 @@ pub struct NewMasterPhrase {
 }
 
 impl NewMasterPhrase {
-    /// The variants normalised, without repeats, sorted. `Invalid` when there is none, too
-    /// many, or one has no letter or digit.
+    /// The variants normalised, without repeats, sorted (see [`normalise_variants`]).
     pub fn variants(&self) -> Result<Vec<String>, Invalid> {
-        let mut normalised = Vec::with_capacity(self.variants.len());
-        for variant in &self.variants {
-            if variant.chars().count() > MAX_CHARS {
-                return Err(Invalid::new(
-                    "phrase variant",
-                    format!("it is longer than {MAX_CHARS} characters"),
-                ));
-            }
-            let phrase = normalise_phrase(variant);
-            if phrase.is_empty() {
-                return Err(Invalid::new(
-                    "phrase variant",
-                    format!("'{}' has no letter or digit", variant.trim()),
-                ));
-            }
-            normalised.push(phrase);
-        }
-        normalised.sort();
-        normalised.dedup();
-        if normalised.is_empty() {
-            return Err(Invalid::new("phrase variants", "give at least one variant"));
-        }
-        if normalised.len() > MAX_VARIANTS {
+        normalise_variants(&self.variants)
+    }
+}
+
+/// Variants as typed, normalised, without repeats, sorted. `Invalid` when there is none, too
+/// many, or one has no letter or digit.
+pub fn normalise_variants(variants: &[String]) -> Result<Vec<String>, Invalid> {
+    let mut normalised = Vec::with_capacity(variants.len());
+    for variant in variants {
+        if variant.chars().count() > MAX_CHARS {
             return Err(Invalid::new(
-                "phrase variants",
-                format!("give at most {MAX_VARIANTS} variants"),
+                "phrase variant",
+                format!("it is longer than {MAX_CHARS} characters"),
             ));
         }
-        Ok(normalised)
+        let phrase = normalise_phrase(variant);
+        if phrase.is_empty() {
+            return Err(Invalid::new(
+                "phrase variant",
+                format!("'{}' has no letter or digit", variant.trim()),
+            ));
+        }
+        normalised.push(phrase);
     }
+    normalised.sort();
+    normalised.dedup();
+    if normalised.is_empty() {
+        return Err(Invalid::new("phrase variants", "give at least one variant"));
+    }
+    if normalised.len() > MAX_VARIANTS {
+        return Err(Invalid::new(
+            "phrase variants",
+            format!("give at most {MAX_VARIANTS} variants"),
+        ));
+    }
+    Ok(normalised)
 }
 
 /// A business's master ads (in the order they are tried) and master phrases (by name).
