@@ -255,7 +255,7 @@ impl AdGrouping {
         let phrase = normalise_phrase(keyword);
         self.phrases
             .iter()
-            .find(|p| p.variants.iter().any(|v| *v == phrase))
+            .find(|p| p.variants.contains(&phrase))
             .map_or(phrase, |p| p.name.to_string())
     }
 }
