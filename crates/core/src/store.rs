@@ -493,6 +493,8 @@ pub trait AdGroupStore {
     async fn edit_master_ad(&self, business: BusinessId, id: i64, edit: &NewMasterAd) -> StoreResult<MasterAd>;
     /// Removes a master ad with its rules.
     async fn remove_master_ad(&self, business: BusinessId, id: i64) -> StoreResult<()>;
+    /// Swaps a master ad with its neighbour in the order (nothing at either end).
+    async fn move_master_ad(&self, business: BusinessId, id: i64, direction: crate::routing::Move) -> StoreResult<()>;
     /// Creates a master phrase with its variants, stored normalised; `Conflict` naming the
     /// variant when it is another phrase's of the business.
     async fn create_master_phrase(&self, business: BusinessId, new: &NewMasterPhrase) -> StoreResult<MasterPhrase>;

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use leadline_core::BusinessId;
 use leadline_core::adgroup::{AdGrouping, AdRule, MasterAd, MasterPhrase, NewMasterAd, NewMasterPhrase, Pattern};
 use leadline_core::names::Name;
+use leadline_core::routing::Move;
 use leadline_core::store::{AdGroupStore, StoreError, StoreResult};
 use sqlx::AnyConnection;
 
@@ -248,6 +249,47 @@ impl AdGroupStore for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn move_master_ad(&self, business: BusinessId, id: i64, direction: Move) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        // The first statement writes, so that SQLite takes its lock before reading the order.
+        let position: i64 = sqlx::query_scalar(
+            "UPDATE master_ads SET position = position WHERE id = $1 AND business_id = $2 RETURNING position",
+        )
+        .bind(id)
+        .bind(business.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?
+        .ok_or(StoreError::NotFound)?;
+        let neighbour = match direction {
+            Move::Earlier => {
+                "SELECT id, position FROM master_ads WHERE business_id = $1 AND position < $2
+                 ORDER BY position DESC, id DESC LIMIT 1"
+            }
+            Move::Later => {
+                "SELECT id, position FROM master_ads WHERE business_id = $1 AND position > $2
+                 ORDER BY position, id LIMIT 1"
+            }
+        };
+        let other: Option<(i64, i64)> = sqlx::query_as(neighbour)
+            .bind(business.0)
+            .bind(position)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+        if let Some((other_id, other_position)) = other {
+            for (ad, at) in [(id, other_position), (other_id, position)] {
+                sqlx::query("UPDATE master_ads SET position = $1 WHERE id = $2")
+                    .bind(at)
+                    .bind(ad)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+            }
+        }
         tx.commit().await.map_err(backend)
     }
 

@@ -6,6 +6,7 @@ use super::{AppError, AppResult};
 use leadline_core::BusinessId;
 use leadline_core::adgroup::{AdGrouping, MasterAd, MasterPhrase, NewMasterAd, NewMasterPhrase};
 use leadline_core::lead::Author;
+use leadline_core::routing::Move;
 use leadline_core::store::Store;
 
 /// The business's master ads, in the order they are tried, and its master phrases by name.
@@ -65,6 +66,19 @@ pub async fn edit_master_ad(
 pub async fn remove_master_ad(store: &dyn Store, business: BusinessId, id: i64, author: &Author) -> AppResult<()> {
     store.remove_master_ad(business, id).await?;
     tracing::info!(author = author.as_str(), master_ad = id, "master ad removed");
+    Ok(())
+}
+
+/// Moves a master ad of the business one place sooner or later in the order ads are tried.
+pub async fn move_master_ad(
+    store: &dyn Store,
+    business: BusinessId,
+    id: i64,
+    direction: Move,
+    author: &Author,
+) -> AppResult<()> {
+    store.move_master_ad(business, id, direction).await?;
+    tracing::info!(author = author.as_str(), master_ad = id, ?direction, "master ad moved");
     Ok(())
 }
 

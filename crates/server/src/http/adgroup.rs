@@ -13,9 +13,10 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get};
+use axum::routing::{MethodRouter, get, post};
 use leadline_core::adgroup::{AdRule, MasterAd, MasterPhrase, NewMasterAd, NewMasterPhrase, Pattern};
 use leadline_core::names::Name;
+use leadline_core::routing::Move;
 use serde::{Deserialize, Serialize};
 
 /// The largest body read.
@@ -26,6 +27,7 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
     vec![
         ("/v1/master-ads", get(list_ads).post(create_ad)),
         ("/v1/master-ads/{id}", get(read_ad).patch(patch_ad).delete(delete_ad)),
+        ("/v1/master-ads/{id}/move", post(move_ad)),
         ("/v1/master-phrases", get(list_phrases).post(create_phrase)),
         (
             "/v1/master-phrases/{id}",
@@ -205,6 +207,35 @@ async fn delete_ad(
 ) -> Result<StatusCode, ApiError> {
     cases::remove_master_ad(state.store.as_ref(), caller.business, id_of(&id)?, &caller.author()).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MoveBody {
+    direction: String,
+}
+
+/// `POST /v1/master-ads/{id}/move`: one place sooner or later; answers the list in its new order.
+async fn move_ad(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let id = id_of(&id)?;
+    let body: MoveBody = crate::web::json::read(body, MAX_BODY_BYTES).await?;
+    let direction = match body.direction.as_str() {
+        "earlier" => Move::Earlier,
+        "later" => Move::Later,
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "direction: '{other}' is not earlier or later"
+            )));
+        }
+    };
+    let store = state.store.as_ref();
+    cases::move_master_ad(store, caller.business, id, direction, &caller.author()).await?;
+    list_ads(State(state.clone()), BusinessKey(caller.business)).await
 }
 
 async fn list_phrases(State(state): State<AppState>, BusinessKey(business): BusinessKey) -> Result<Response, ApiError> {

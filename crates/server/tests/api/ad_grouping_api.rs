@@ -82,6 +82,33 @@ async fn a_program_manages_master_ads_with_its_key(engine: Engine) {
         "the refused patch changed nothing"
     );
 
+    let (status, all) = post(
+        &app,
+        "/v1/master-ads",
+        &key,
+        json!({"name": "All", "rules": [{"source": "*O*"}]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{all}");
+    let moved = format!("/v1/master-ads/{}/move", all["id"]);
+    let (status, answer) = post(&app, &moved, &key, json!({"direction": "up"})).await;
+    assert_eq!(
+        (status, answer["error"].as_str().unwrap()),
+        (400, "direction: 'up' is not earlier or later")
+    );
+    let (status, list) = post(&app, &moved, &key, json!({"direction": "earlier"})).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["master_ads"][0]["name"], "All");
+    let grouping = app.store.ad_grouping(seeded.site.business_id).await.unwrap();
+    assert_eq!(
+        grouping
+            .master_ad("facebook", None, Some("BANNER-a"))
+            .unwrap()
+            .name
+            .as_str(),
+        "All"
+    );
+    assert_eq!(delete(&app, &moved.replace("/move", ""), &key).await, 204);
     let grouping = app.store.ad_grouping(seeded.site.business_id).await.unwrap();
     assert_eq!(grouping.master_ad("facebook", None, Some("BANNER-a")).unwrap().id, id);
     assert_eq!(delete(&app, &path, &key).await, 204);
@@ -165,6 +192,8 @@ async fn one_business_key_never_reaches_another_business_grouping(engine: Engine
         assert_eq!(patch(&app, &path, &theirs, body).await.0, 404, "{path}");
         assert_eq!(delete(&app, &path, &theirs).await, 404, "{path}");
     }
+    let moved = format!("/v1/master-ads/{}/move", ad["id"]);
+    assert_eq!(post(&app, &moved, &theirs, json!({"direction": "later"})).await.0, 404);
     assert_eq!(get(&app, "/v1/master-ads", &theirs).await.1, json!({"master_ads": []}));
     assert_eq!(
         get(&app, "/v1/master-phrases", &theirs).await.1,

@@ -160,6 +160,7 @@ fn settings_routes_naming_objects(ids: &Ids) -> Vec<(String, Ask)> {
         (ad.clone(), Ask::Get),
         (ad.clone(), Ask::Post(&[("name", "Taken"), ("rule_source", "x")])),
         (format!("{ad}/remove"), Ask::Post(&[])),
+        (format!("{ad}/move"), Ask::Post(&[("direction", "earlier")])),
         (phrase.clone(), Ask::Get),
         (phrase.clone(), Ask::Post(&[("name", "Taken"), ("variants", "x")])),
         (format!("{phrase}/remove"), Ask::Post(&[])),

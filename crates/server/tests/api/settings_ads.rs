@@ -102,6 +102,30 @@ async fn an_owner_groups_ads_and_keywords_and_bad_input_writes_nothing(engine: E
 
     let (_, html) = page(&app, &cookie, "/app/settings/ads").await;
     assert!(html.contains("source google* · campaign *brand*"), "{html}");
+    let banner = [
+        ("csrf", csrf.as_str()),
+        ("name", "Banner"),
+        ("rule_content", "banner-a"),
+    ];
+    assert_eq!(post(&app, &cookie, "/app/settings/ads", &banner).await.status(), 303);
+    let banner_id = app.store.ad_grouping(business).await.unwrap().ads[1].id;
+    let move_path = format!("/app/settings/ads/{banner_id}/move");
+    let sideways = [("csrf", csrf.as_str()), ("direction", "sideways")];
+    assert_eq!(post(&app, &cookie, &move_path, &sideways).await.status(), 400);
+    let sooner = [("csrf", csrf.as_str()), ("direction", "earlier")];
+    assert_eq!(post(&app, &cookie, &move_path, &sooner).await.status(), 303);
+    let grouping = app.store.ad_grouping(business).await.unwrap();
+    assert_eq!(grouping.ads[0].id, banner_id, "tried first now");
+    let csrf_only = [("csrf", csrf.as_str())];
+    let removed = post(
+        &app,
+        &cookie,
+        &format!("/app/settings/ads/{banner_id}/remove"),
+        &csrf_only,
+    )
+    .await;
+    assert_eq!(removed.status(), 303);
+    let grouping = app.store.ad_grouping(business).await.unwrap();
     let ad = format!("/app/settings/ads/{}", grouping.ads[0].id);
     let (status, html) = page(&app, &cookie, &ad).await;
     assert_eq!(status, 200);
@@ -120,7 +144,6 @@ async fn an_owner_groups_ads_and_keywords_and_bad_input_writes_nothing(engine: E
     assert!(html.contains("couch repair\nrepair sofa"), "{html}");
     let edited = [("csrf", csrf.as_str()), ("name", "Repairs"), ("variants", "fix sofa")];
     assert_eq!(post(&app, &cookie, &phrase_path, &edited).await.status(), 303);
-    let csrf_only = [("csrf", csrf.as_str())];
     for path in [format!("{ad}/remove"), format!("{phrase_path}/remove")] {
         assert_eq!(post(&app, &cookie, &path, &csrf_only).await.status(), 303, "{path}");
     }
@@ -170,10 +193,16 @@ async fn only_the_business_s_owners_see_or_change_its_grouping(engine: Engine) {
         assert_eq!(page(&app, &mallory, path).await.0, 404, "{path}");
         assert_eq!(page(&app, &operator, path).await.0, 404, "{path}");
     }
-    let change = [("name", "Mine"), ("rule_source", "x"), ("variants", "x")];
+    let change = [
+        ("name", "Mine"),
+        ("rule_source", "x"),
+        ("variants", "x"),
+        ("direction", "earlier"),
+    ];
     for path in [
         ad_path.clone(),
         format!("{ad_path}/remove"),
+        format!("{ad_path}/move"),
         phrase_path.clone(),
         format!("{phrase_path}/remove"),
     ] {

@@ -2,6 +2,7 @@ use crate::conformance;
 use crate::fixtures::{business, name};
 use leadline_core::BusinessId;
 use leadline_core::adgroup::{AdRule, NewMasterAd, NewMasterPhrase};
+use leadline_core::routing::Move;
 use leadline_core::store::{AdGroupStore, StoreError};
 use leadline_store::SqlStore;
 
@@ -232,7 +233,43 @@ async fn another_business_s_master_ads_and_phrases_are_not_found(store: SqlStore
     assert_eq!((own.ads, own.phrases), (vec![brand], vec![repair]), "untouched");
 }
 
+async fn a_master_ad_moves_earlier_or_later_in_the_order(store: SqlStore) {
+    let b = business(&store, "acme").await.id;
+    let mut ids = Vec::new();
+    for label in ["A", "B", "C"] {
+        let created = store
+            .create_master_ad(b, &ad(label, vec![rule(label, "", "")]))
+            .await
+            .unwrap();
+        ids.push(created.id);
+    }
+    let order = |store: SqlStore| async move {
+        let grouping = store.ad_grouping(b).await.unwrap();
+        grouping
+            .ads
+            .iter()
+            .map(|a| a.name.to_string())
+            .collect::<Vec<_>>()
+            .join("")
+    };
+    store.move_master_ad(b, ids[2], Move::Earlier).await.unwrap();
+    assert_eq!(order(store.clone()).await, "ACB");
+    store.move_master_ad(b, ids[0], Move::Earlier).await.unwrap();
+    assert_eq!(order(store.clone()).await, "ACB", "the first stays first");
+    store.move_master_ad(b, ids[0], Move::Later).await.unwrap();
+    assert_eq!(order(store.clone()).await, "CAB");
+    let grouping = store.ad_grouping(b).await.unwrap();
+    assert_eq!(grouping.master_ad("c", None, None).unwrap().name.as_str(), "C");
+    let rival = business(&store, "rival").await.id;
+    assert!(matches!(
+        store.move_master_ad(rival, ids[1], Move::Earlier).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(order(store.clone()).await, "CAB");
+}
+
 conformance!(
+    a_master_ad_moves_earlier_or_later_in_the_order,
     master_ads_keep_their_rules_as_rows_and_their_order,
     a_master_ad_without_rules_or_with_a_taken_name_is_refused,
     master_phrases_store_their_variants_normalised_and_sorted_by_name,

@@ -15,6 +15,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use leadline_core::lead::Author;
+use leadline_core::routing::Move;
 
 #[derive(Template)]
 #[template(path = "settings_ad.html")]
@@ -130,6 +131,33 @@ pub async fn remove_ad(
     OwnerForm(owner, _): OwnerForm,
 ) -> Result<Response, ApiError> {
     cases::remove_master_ad(state.store.as_ref(), owner.0.business, id_of(&id)?, &author(&owner)).await?;
+    Ok(Redirect::to(PATH).into_response())
+}
+
+/// `POST /app/settings/ads/{id}/move`: `direction` `earlier` or `later`, one place in the
+/// order master ads are tried.
+pub async fn move_ad(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    OwnerForm(owner, fields): OwnerForm,
+) -> Result<Response, ApiError> {
+    let direction = match fields.get("direction") {
+        "earlier" => Move::Earlier,
+        "later" => Move::Later,
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "direction: '{other}' is not earlier or later"
+            )));
+        }
+    };
+    cases::move_master_ad(
+        state.store.as_ref(),
+        owner.0.business,
+        id_of(&id)?,
+        direction,
+        &author(&owner),
+    )
+    .await?;
     Ok(Redirect::to(PATH).into_response())
 }
 

@@ -83,6 +83,7 @@ pub fn router() -> Router<AppState> {
         .route(ads::PATH, get(ads::show).post(ads::add_ad))
         .route("/app/settings/ads/{id}", get(ad_edit::show_ad).post(ad_edit::edit_ad))
         .route("/app/settings/ads/{id}/remove", post(ad_edit::remove_ad))
+        .route("/app/settings/ads/{id}/move", post(ad_edit::move_ad))
         .route(ads::PHRASES, post(ads::add_phrase))
         .route(
             "/app/settings/ads/phrases/{id}",
