@@ -10,6 +10,9 @@
 
 use crate::Invalid;
 use crate::names::Name;
+use crate::report::NONE;
+use crate::report::dimension::AD_SEPARATOR;
+use std::collections::HashMap;
 
 /// The longest pattern and the longest variant, in characters.
 pub const MAX_CHARS: usize = 200;
@@ -257,6 +260,50 @@ impl AdGrouping {
             .iter()
             .find(|p| p.variants.contains(&phrase))
             .map_or(phrase, |p| p.name.to_string())
+    }
+
+    /// The master ad of an ad as the report rollups store it: source, campaign and content
+    /// joined by [`AD_SEPARATOR`], an empty part for a missing one. [`NONE`] (no visit) has
+    /// none.
+    pub fn master_ad_of_stored(&self, stored: &str) -> Option<&MasterAd> {
+        if stored == NONE {
+            return None;
+        }
+        let mut parts = stored.split(AD_SEPARATOR);
+        let source = parts.next().unwrap_or_default();
+        let campaign = parts.next().filter(|p| !p.is_empty());
+        let content = parts.next().filter(|p| !p.is_empty());
+        self.master_ad(source, campaign, content)
+    }
+
+    /// A table of every variant for reading many keywords: as [`AdGrouping::master_phrase`],
+    /// one lookup each.
+    pub fn phrase_table(&self) -> PhraseTable<'_> {
+        let mut names = HashMap::new();
+        for phrase in &self.phrases {
+            for variant in &phrase.variants {
+                names.entry(variant.as_str()).or_insert(phrase.name.as_str());
+            }
+        }
+        PhraseTable { names }
+    }
+}
+
+/// Every variant of a business's master phrases with its phrase's name
+/// ([`AdGrouping::phrase_table`]).
+#[derive(Debug, Clone)]
+pub struct PhraseTable<'a> {
+    names: HashMap<&'a str, &'a str>,
+}
+
+impl PhraseTable<'_> {
+    /// The name of the keyword's master phrase, else the normalised keyword.
+    pub fn master_phrase(&self, keyword: &str) -> String {
+        let phrase = normalise_phrase(keyword);
+        match self.names.get(phrase.as_str()) {
+            Some(name) => (*name).to_owned(),
+            None => phrase,
+        }
     }
 }
 

@@ -114,6 +114,17 @@ fn keywords_roll_up_to_their_master_phrase_or_their_normalised_form() {
 }
 
 #[test]
+fn an_ad_as_the_rollups_store_it_finds_its_master_ad() {
+    let g = grouping();
+    let stored = |parts: [&str; 3]| parts.join(&AD_SEPARATOR.to_string());
+    let id = |value: &str| g.master_ad_of_stored(value).map(|a| a.id);
+    assert_eq!(id(&stored(["google", "Brand US", ""])), Some(1));
+    assert_eq!(id(&stored(["facebook", "", "banner-spring"])), Some(2));
+    assert_eq!(id(&stored(["bing", "", ""])), None, "an empty campaign is no campaign");
+    assert_eq!(id(NONE), None);
+}
+
+#[test]
 fn normalising_drops_case_punctuation_and_word_order() {
     assert_eq!(normalise_phrase("  Sofa  Upholstery! "), "sofa upholstery");
     assert_eq!(normalise_phrase("don't-stop,  NOW"), "dont now stop");
@@ -189,6 +200,14 @@ proptest! {
         let pattern = Pattern::parse(&format!("{prefix}*{middle}*{suffix}")).unwrap();
         let value = format!("{prefix}{fill}{middle}{fill}{suffix}");
         prop_assert!(pattern.matches(&value.to_uppercase()));
+    }
+
+    #[test]
+    fn the_phrase_table_answers_as_the_grouping_does(keyword in keyword()) {
+        let g = grouping();
+        prop_assert_eq!(g.phrase_table().master_phrase(&keyword), g.master_phrase(&keyword));
+        let variant = "couch repairs";
+        prop_assert_eq!(g.phrase_table().master_phrase(variant), "Sofa repair");
     }
 
     #[test]
