@@ -2,6 +2,7 @@
 //! traits (ports) that the storage crate implements. No HTTP, no SQL.
 
 pub mod access;
+pub mod adgroup;
 pub mod call;
 pub mod callme;
 pub mod channel;

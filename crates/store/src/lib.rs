@@ -5,6 +5,7 @@
 //! and are applied by [`SqlStore::migrate`]. The conformance suite in `tests/` runs every
 //! Store behaviour against both.
 
+mod adgroup;
 mod call_events;
 mod call_me;
 mod calls;

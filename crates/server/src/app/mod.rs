@@ -4,6 +4,7 @@
 //! and call it.
 
 pub mod access;
+pub mod adgroup;
 pub mod call_me;
 pub mod calls;
 pub mod conversions;

@@ -6,12 +6,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use url::Url;
 
+mod adgroup;
 mod exports;
 mod integrations;
 mod provider;
 mod routing;
 mod tenants;
 
+pub use adgroup::*;
 pub use exports::*;
 pub use integrations::*;
 pub use provider::*;
@@ -97,6 +99,10 @@ pub enum Command {
     /// Offline and foreign-domain sources: click-to-call links and QR codes for print.
     #[command(subcommand)]
     Source(SourceCommand),
+    /// Ad aggregation: master ads (ads and campaigns counted as one, by rules) and master
+    /// phrases (keyword variants counted as one) that reports roll up by.
+    #[command(subcommand, name = "ad-group")]
+    AdGroup(AdGroupCommand),
     /// The sandbox phone: plays the telephony provider against a Leadline server.
     #[command(subcommand)]
     Sim(SimCommand),

@@ -2,6 +2,7 @@
 //! hands over to the command. Bad input exits 2 with a message saying what was wrong;
 //! other failures exit 1.
 
+mod adgroup;
 mod demo;
 mod export;
 mod integrations;
@@ -115,6 +116,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Integration(cmd) => {
             integrations::integration(&open_store(&config, false).await?, cmd, config.reach()).await
         }
+        Command::AdGroup(cmd) => adgroup::ad_group(&open_store(&config, false).await?, cmd).await,
         Command::Outbox(cmd) => outbox::outbox(&open_store(&config, false).await?, cmd).await,
         // Placed above, before any configuration is read.
         Command::Sim(_) => Ok(()),

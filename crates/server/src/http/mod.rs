@@ -3,6 +3,7 @@
 //! exports its routes; [`router`] merges them. The layers and the server loop are applied once,
 //! in [`crate::launch`], to these routes and to the provider and reply webhooks alike.
 
+pub mod adgroup;
 pub mod attachments;
 pub mod demo;
 pub mod exports;
@@ -32,4 +33,5 @@ pub fn router() -> Router<AppState> {
         .merge(reports::router())
         .merge(attachments::router())
         .merge(exports::router())
+        .merge(adgroup::router())
 }

@@ -7,6 +7,7 @@ use crate::operator::{PASSWORD, csrf_of, form_with_file, log_in, page, post, use
 use leadline::app::sources::{SourceRequest, add_source};
 use leadline::config::Config;
 use leadline_core::access::AccessStore;
+use leadline_core::adgroup::{AdRule, NewMasterAd, NewMasterPhrase};
 use leadline_core::form::FormIdentity;
 use leadline_core::lead::LeadFilter;
 use leadline_core::names::Name;
@@ -16,7 +17,8 @@ use leadline_core::routing::Rule;
 use leadline_core::site::SiteSettings;
 use leadline_core::source::SourceUtm;
 use leadline_core::store::{
-    ApiKeyStore, DestinationStore, LeadStore, NumberStore, OutboxStore, RoutingStore, SiteStore, SourceStore, UserStore,
+    AdGroupStore, ApiKeyStore, DestinationStore, LeadStore, NumberStore, OutboxStore, RoutingStore, SiteStore,
+    SourceStore, UserStore,
 };
 use leadline_core::tenant::{NewApiKey, Role, Site};
 
@@ -152,7 +154,16 @@ fn settings_routes_naming_objects(ids: &Ids) -> Vec<(String, Ask)> {
     let source = format!("/app/settings/sources/{}", ids.source);
     let integration = format!("/app/settings/integrations/{}", ids.integration);
     let rule = format!("/app/settings/routing/{}", ids.rule);
+    let ad = format!("/app/settings/ads/{}", ids.master_ad);
+    let phrase = format!("/app/settings/ads/phrases/{}", ids.master_phrase);
     vec![
+        (ad.clone(), Ask::Get),
+        (ad.clone(), Ask::Post(&[("name", "Taken"), ("rule_source", "x")])),
+        (format!("{ad}/remove"), Ask::Post(&[])),
+        (format!("{ad}/move"), Ask::Post(&[("direction", "earlier")])),
+        (phrase.clone(), Ask::Get),
+        (phrase.clone(), Ask::Post(&[("name", "Taken"), ("variants", "x")])),
+        (format!("{phrase}/remove"), Ask::Post(&[])),
         (site.clone(), Ask::Get),
         (
             site.clone(),
@@ -226,6 +237,8 @@ struct Ids {
     source: String,
     integration: i64,
     delivery: i64,
+    master_ad: i64,
+    master_phrase: i64,
 }
 
 async fn acme_objects(app: &TestApp, seeded: &Seeded) -> Ids {
@@ -297,7 +310,25 @@ async fn acme_objects(app: &TestApp, seeded: &Seeded) -> Ids {
         source: source.key.to_string(),
         integration: integration.id.0,
         delivery: app.store.list_deliveries(Some(acme), None, 1).await.unwrap()[0].id,
+        master_ad: master_ad(app, acme).await,
+        master_phrase: master_phrase(app, acme).await,
     }
+}
+
+async fn master_ad(app: &TestApp, business: leadline_core::BusinessId) -> i64 {
+    let new = NewMasterAd {
+        name: Name::parse_as("n", "Brand").unwrap(),
+        rules: vec![AdRule::parse("google", "", "").unwrap()],
+    };
+    app.store.create_master_ad(business, &new).await.unwrap().id
+}
+
+async fn master_phrase(app: &TestApp, business: leadline_core::BusinessId) -> i64 {
+    let new = NewMasterPhrase {
+        name: Name::parse_as("n", "Repair").unwrap(),
+        variants: vec!["sofa repair".into()],
+    };
+    app.store.create_master_phrase(business, &new).await.unwrap().id
 }
 
 async fn an_owner_of_another_business_gets_404_on_every_page_naming_an_object_of_this_one(engine: Engine) {

@@ -89,6 +89,7 @@ const PAGES: &[AppPage] = &[
     page("/app/settings/destinations/1", Who::Owners),
     page("/app/settings/routing", Who::Owners),
     page("/app/settings/sources", Who::Owners),
+    page("/app/settings/ads", Who::Owners),
     page("/app/settings/integrations", Who::Owners),
     page("/app/settings/integrations/1", Who::Owners),
     page("/app/settings/routing/1/edit", Who::Owners),

@@ -321,6 +321,11 @@ async fn the_openapi_document_describes_every_public_json_api(engine: Engine) {
         "/v1/visits/{visit}/call-me",
         "/v1/pbx/lookup",
         "/v1/pbx/calls/{record_ref}/events",
+        "/v1/master-ads",
+        "/v1/master-ads/{id}",
+        "/v1/master-ads/{id}/move",
+        "/v1/master-phrases",
+        "/v1/master-phrases/{id}",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is not documented");
     }

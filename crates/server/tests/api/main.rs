@@ -1,6 +1,7 @@
 //! HTTP tests against the real server loop on port 0.
 
 mod activity;
+mod ad_grouping_api;
 mod agencies;
 mod app_browser;
 mod app_browser_audit;
@@ -45,6 +46,7 @@ mod reports;
 mod routing;
 mod sandbox_ga4;
 mod settings_access;
+mod settings_ads;
 mod settings_archive;
 mod settings_integrations;
 mod settings_integrations_add;

@@ -1,6 +1,7 @@
 //! The `leadline` binary as an operator uses it: set-up commands and bad input,
 //! configuration and databases, the demo.
 
+mod ad_group;
 mod changes;
 mod harness;
 mod integrations;

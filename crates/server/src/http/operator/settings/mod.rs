@@ -2,6 +2,9 @@
 //! business has set up (sites, numbers, destinations, users, API keys, integrations), and the
 //! pages that change it.
 
+mod ad_edit;
+mod ad_form;
+mod ads;
 mod api_keys;
 mod destinations;
 mod form;
@@ -77,6 +80,16 @@ pub fn router() -> Router<AppState> {
         .route("/app/settings/users/{id}/remove", post(users::remove))
         .route("/app/settings/api-keys", get(api_keys::list).post(api_keys::create))
         .route("/app/settings/api-keys/{id}/revoke", post(api_keys::revoke))
+        .route(ads::PATH, get(ads::show).post(ads::add_ad))
+        .route("/app/settings/ads/{id}", get(ad_edit::show_ad).post(ad_edit::edit_ad))
+        .route("/app/settings/ads/{id}/remove", post(ad_edit::remove_ad))
+        .route("/app/settings/ads/{id}/move", post(ad_edit::move_ad))
+        .route(ads::PHRASES, post(ads::add_phrase))
+        .route(
+            "/app/settings/ads/phrases/{id}",
+            get(ad_edit::show_phrase).post(ad_edit::edit_phrase),
+        )
+        .route("/app/settings/ads/phrases/{id}/remove", post(ad_edit::remove_phrase))
         .merge(provider::router())
 }
 
@@ -216,6 +229,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
                 })
                 .collect(),
         },
+        ads_part(store.ad_grouping(business).await?),
         Part {
             title: "Integrations",
             href: Some(integrations::PATH),
@@ -239,6 +253,24 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
             "Provider numbers: connect the Twilio account, buy a number or attach one it holds",
         )],
     }))
+}
+
+/// The master ads and master phrases reports roll up by.
+fn ads_part(grouping: leadline_core::adgroup::AdGrouping) -> Part {
+    let ads = grouping.ads.iter().map(|ad| Item {
+        name: ad.name.to_string(),
+        detail: format!("master ad · {} rule(s)", ad.rules.len()),
+    });
+    let phrases = grouping.phrases.iter().map(|p| Item {
+        name: p.name.to_string(),
+        detail: format!("master phrase · {} variant(s)", p.variants.len()),
+    });
+    Part {
+        title: "Ads and keywords",
+        href: Some(ads::PATH),
+        empty: "No master ad or phrase yet: reports can count ads across platforms, and keyword variants, as one.",
+        items: ads.chain(phrases).collect(),
+    }
 }
 
 fn join(domains: &[impl std::fmt::Display]) -> String {
