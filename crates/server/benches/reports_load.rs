@@ -143,8 +143,9 @@ async fn fill(store: &SqlStore, site: &Site, size: Size) {
         .id
         .0;
     let visitors = size.visits * 7 / 10;
-    let series =
-        |count: i64| format!("WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < {count})");
+    let series = |count: i64| {
+        format!("WITH RECURSIVE g(n) AS (SELECT CAST(1 AS BIGINT) UNION ALL SELECT n + 1 FROM g WHERE n < {count})")
+    };
     let script = format!(
         "{visits_series}
          INSERT INTO visits (public_id, site_id, visitor_key, landing_url, source, medium, campaign, term, device, custom,

@@ -421,6 +421,33 @@ async fn every_report_counts_exactly_what_was_recorded(engine: Engine) {
         dimension("/v1/reports/returning", &["visits"]).await,
         expect(&[("first-time", &[5]), ("returning", &[1])])
     );
+    // Keyword variants land in one master phrase; ads in their master ad by its rules.
+    assert_eq!(
+        dimension("/v1/reports/master-phrase", &["visits"]).await,
+        expect(&[("sofa upholstery", &[2]), ("couch", &[1]), ("(none)", &[3])])
+    );
+    let spring = leadline_core::adgroup::AdRule {
+        source: Some(leadline_core::adgroup::Pattern::parse_as("source", "goo*").unwrap()),
+        campaign: Some(leadline_core::adgroup::Pattern::parse_as("campaign", "spring").unwrap()),
+        content: None,
+    };
+    let ad = leadline_core::adgroup::NewMasterAd {
+        name: leadline_core::names::Name::parse_as("name", "Spring sofas").unwrap(),
+        rules: vec![spring],
+    };
+    leadline_core::store::AdGroupStore::create_master_ad(&app.store, seeded.site.business_id, &ad)
+        .await
+        .unwrap();
+    assert_eq!(
+        dimension("/v1/reports/master-ad", &["visits", "leads"]).await,
+        expect(&[
+            ("Spring sofas", &[3, 3]),
+            ("bing / brand", &[1, 1]),
+            ("facebook", &[1, 0]),
+            ("(direct)", &[1, 0]),
+            ("(none)", &[0, 1])
+        ])
+    );
     let daily = report(&app, &key, "/v1/reports/source?compare=true").await;
     let days = daily["daily"].as_array().unwrap();
     assert_eq!(days.len(), 30, "the last 30 days by default");

@@ -9,6 +9,7 @@ pub use query::{ReportQuery, Sort, SortColumn};
 use super::error::{AppError, AppResult};
 use chrono::NaiveDate;
 use leadline_core::BusinessId;
+use leadline_core::adgroup::{AdGrouping, PhraseTable};
 use leadline_core::report::{DayRange, Dimension, Metrics, Model, NONE, Tally};
 use leadline_core::store::Store;
 use leadline_core::tenant::Site;
@@ -128,9 +129,14 @@ async fn grouped(
     model: Model,
 ) -> AppResult<BTreeMap<String, Metrics>> {
     let stored = store.report_rows(site.id, &dimension.stored_key(), range).await?;
+    let grouping = match dimension {
+        Dimension::MasterAd | Dimension::MasterPhrase => store.ad_grouping(site.business_id).await?,
+        _ => AdGrouping::default(),
+    };
+    let phrases = grouping.phrase_table();
     let mut rows: BTreeMap<String, Metrics> = BTreeMap::new();
     for (value, tally) in &stored {
-        *rows.entry(regroup(dimension, value)).or_default() += tally.metrics(model);
+        *rows.entry(regroup(dimension, value, &grouping, &phrases)).or_default() += tally.metrics(model);
     }
     if let Dimension::Variable(_) = dimension {
         let total: Tally = store
@@ -151,11 +157,15 @@ async fn grouped(
     Ok(rows)
 }
 
-/// The value a stored value is reported under.
-fn regroup(dimension: &Dimension, value: &str) -> String {
+/// The value a stored value is reported under: an ad under its master ad (an ad no rule
+/// catches under itself), a keyword under its master phrase (else its normalised spelling).
+fn regroup(dimension: &Dimension, value: &str, grouping: &AdGrouping, phrases: &PhraseTable<'_>) -> String {
     match dimension {
-        Dimension::MasterAd => ad_label(value),
-        Dimension::MasterPhrase if value != NONE => value.to_lowercase(),
+        Dimension::MasterAd => match grouping.master_ad_of_stored(value) {
+            Some(ad) => ad.name.as_str().to_owned(),
+            None => ad_label(value),
+        },
+        Dimension::MasterPhrase if value != NONE => phrases.master_phrase(value),
         _ => value.to_owned(),
     }
 }

@@ -71,7 +71,6 @@ struct ReportView {
     funnel_rows: Vec<(String, String)>,
     share: Chart,
     share_rows: Vec<(String, String)>,
-    heatmap: String,
 }
 
 /// `GET /app/reports`.
@@ -220,12 +219,6 @@ fn report_view(report: &Report) -> ReportView {
             caption: "Calls and forms by source".into(),
         },
         share_rows: share.into_iter().map(|b| (b.label, b.shown)).collect(),
-        heatmap: format!(
-            "/app/reports/heatmap?site={}&from={}&to={}",
-            report.site.id.0,
-            report.range.from(),
-            report.range.to()
-        ),
     }
 }
 
