@@ -43,6 +43,7 @@ mod prompts;
 mod provider_fake;
 mod provider_numbers;
 mod reports;
+mod reports_refusals;
 mod routing;
 mod sandbox_ga4;
 mod settings_access;
