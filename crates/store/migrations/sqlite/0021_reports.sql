@@ -40,6 +40,8 @@ CREATE TABLE report_days (
     profit_first       INTEGER NOT NULL,
     PRIMARY KEY (site_id, dim, day, value)
 );
+-- A rebuild replaces one day of a site, every dimension at once.
+CREATE INDEX report_days_site_day ON report_days (site_id, day);
 
 -- A UTC day (days since the epoch) of a site with records changed since its rollup was built.
 -- Every change bumps version in its own transaction; the rebuild removes the mark only if the
