@@ -14,6 +14,7 @@ pub mod error;
 pub mod event;
 pub mod fields;
 pub mod form;
+pub mod heatmap;
 pub mod ids;
 pub mod interaction;
 pub mod keypad;

@@ -550,6 +550,7 @@ pub trait Store:
     + crate::access::AccessStore
     + crate::provider_account::ProviderAccountStore
     + crate::report::ReportStore
+    + crate::heatmap::HeatmapStore
     + AdGroupStore
     + HealthStore
     + Send
@@ -575,6 +576,7 @@ impl<T> Store for T where
         + crate::interaction::InteractionStore
         + crate::access::AccessStore
         + crate::provider_account::ProviderAccountStore
+        + crate::heatmap::HeatmapStore
         + crate::report::ReportStore
         + AdGroupStore
         + HealthStore

@@ -144,8 +144,12 @@ pub enum Touch {
         vars: BTreeMap<String, String>,
         replace: bool,
     },
-    /// A call element was clicked.
-    Click { element: String, url: String },
+    /// A call element was clicked (where, for a pointer's click: the heatmap's spot).
+    Click {
+        element: String,
+        url: String,
+        spot: Option<crate::heatmap::ClickSpot>,
+    },
 }
 
 /// How the visit's code came to be, as a request leaves it.

@@ -13,6 +13,7 @@ mod connect;
 mod conversions;
 mod errors;
 mod health;
+mod heatmap;
 mod interactions;
 pub(crate) mod leads;
 mod live;

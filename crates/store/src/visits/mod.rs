@@ -11,6 +11,7 @@ use crate::rows::now_millis;
 use allocation::{Holder, LockedPool, Only, allocate, lock_pool};
 use async_trait::async_trait;
 use leadline_core::SiteId;
+use leadline_core::heatmap::PageClick;
 use leadline_core::names::Name;
 use leadline_core::store::{StoreError, StoreResult, VisitStore};
 use leadline_core::visit::{
@@ -261,8 +262,13 @@ async fn record_touch(
             let next = apply_vars(&current, vars, *replace)?;
             records::set_custom(conn, touched.id, &next).await?;
         }
-        Touch::Click { element, url } => {
-            let intent = records::insert_click(conn, touched.id, element, url, now).await?;
+        Touch::Click { element, url, spot } => {
+            let click = PageClick {
+                element: element.clone(),
+                url: url.clone(),
+                spot: *spot,
+            };
+            let intent = crate::heatmap::insert_click(conn, touched.id, &click, now).await?;
             records::clicked(conn, touched.id, element, url, now).await?;
             return Ok(Some(intent));
         }

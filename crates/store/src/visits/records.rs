@@ -67,25 +67,6 @@ pub(crate) async fn insert_page_view(
     Ok(())
 }
 
-pub(crate) async fn insert_click(
-    conn: &mut AnyConnection,
-    visit_id: i64,
-    element: &str,
-    url: &str,
-    now: i64,
-) -> StoreResult<i64> {
-    sqlx::query_scalar(
-        "INSERT INTO call_intents (visit_id, element, page_url, at) VALUES ($1, $2, $3, $4) RETURNING id",
-    )
-    .bind(visit_id)
-    .bind(element)
-    .bind(url)
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(backend)
-}
-
 /// `call.initiated`: a call element was clicked during the visit.
 pub(crate) async fn clicked(
     conn: &mut AnyConnection,

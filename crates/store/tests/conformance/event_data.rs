@@ -46,6 +46,7 @@ async fn one_of_each(store: &SqlStore, s: &Setup) -> u64 {
     let click = Touch::Click {
         element: "call-now".into(),
         url: "https://acme.example/contact".into(),
+        spot: None,
     };
     store.touch_visit(s.site, &v, &click, CodePlan::None).await.unwrap();
     let answered = call(store, s, "CA1", "+12025550169", Some(v)).await;

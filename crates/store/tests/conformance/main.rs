@@ -14,6 +14,7 @@ mod conversions;
 mod destinations;
 mod event_data;
 mod health;
+mod heatmap;
 mod interactions;
 mod leads;
 mod numbers;

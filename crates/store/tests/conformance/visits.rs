@@ -334,6 +334,7 @@ async fn click_mode_codes_belong_to_clicks(store: SqlStore) {
     let click = Touch::Click {
         element: "call-now".into(),
         url: "https://acme.example/contact".into(),
+        spot: None,
     };
     let first = store
         .touch_visit(s.site, &visit.visit, &click, s.click_plan())
