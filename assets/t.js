@@ -10,7 +10,7 @@
   const KEY = '_ll_' + site;
   const device = /iPad|Tablet|Android(?!.*Mobile)/i.test(ua) ? 'tablet' : /Mobi|iPhone|Android/i.test(ua) ? 'mobile' : 'desktop';
   const phone = device != 'desktop';
-  let visit = null, token = null, beat = 0, ready;
+  let visit = null, token = null, beat = 0, ready, spots = [];
   const clickIds = {}, tempId = 't_' + crypto.getRandomValues(new Uint8Array(22)).map(b => b % 10).join('');
 
   const digits = s => String(s || '').replace(/\D/g, '');
@@ -91,8 +91,9 @@
       utma: c.__utma || null, vid: c._ll_vid || null, device, temp: tempId
     })).then(got);
   };
-  const emit = (type, extra) =>
-    post('/v1/visits/' + encodeURIComponent(visit) + '/events', Object.assign({ site, token, type }, extra)).then(got);
+  // Clicks on plain tel: links wait here for the next event (the dialer leaves the page as is).
+  const emit = (type, extra) => post('/v1/visits/' + encodeURIComponent(visit) + '/events',
+    Object.assign({ site, token, type, clicks: spots.splice(0, 20) }, extra)).then(got);
 
   // Requests queue on `ready`, so they reach the server in order and none goes out before the
   // registration in flight answers. A page view on a refused visit registers a new one.
@@ -118,16 +119,30 @@
     return r;
   };
 
+  // Where a call element or tel: link was clicked, for the heatmap: permille of the element,
+  // pixels of the page, the page's and the window's size (none for a keyboard's click).
   d.addEventListener('click', e => {
-    const el = e.target.closest && e.target.closest('[data-leadline-call]');
+    const el = e.target.closest && e.target.closest('[data-leadline-call],a[href^="tel:"]'), k = Math.round;
     if (!el) return;
+    const r = el.getBoundingClientRect(), de = d.documentElement, call = el.getAttribute('data-leadline-call'),
+      pm = (v, a) => k(Math.min(1e3, Math.max(0, v * 1e3 / a))), pw = de.scrollWidth, ph = de.scrollHeight;
+    const s = Object.assign({
+      element: el.id || call || 'tel' + [].indexOf.call(d.querySelectorAll('a[href^="tel:"]'), el), url: location.href
+    }, e.detail && r.width && r.height && {
+      x: pm(e.clientX - r.left, r.width), y: pm(e.clientY - r.top, r.height),
+      px: Math.min(pw, k(e.pageX)), py: Math.min(ph, k(e.pageY)), pw, ph, vw: innerWidth, vh: innerHeight
+    });
+    if (call == null) return spots.push(s);
     e.preventDefault();
-    send('click', { element: el.id || el.getAttribute('data-leadline-call'), url: location.href }).then(st => {
+    send('click', s).then(st => {
       // Without an answer, dial what we showed last, else the plain number.
       const s = st || ll.state, t = telOf(s) || (s && s.number && 'tel:' + s.number) || (/^tel:/.test(el.href) && el.href);
       if (t) location.href = t;
     });
   });
+
+  // A page left with tel: link clicks unsent sends them now (keepalive outlives the page).
+  addEventListener('pagehide', () => visit && spots.length && emit('heartbeat'));
 
   // Hidden fields on every form as it is submitted (docs/forms.md).
   d.addEventListener('submit', e => {

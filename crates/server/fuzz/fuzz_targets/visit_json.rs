@@ -52,7 +52,7 @@ fuzz_target!(|data: &[u8]| {
                 assert!(web_url(&url), "{url}");
                 assert!(title.is_none_or(|t| t.chars().count() <= 300));
             }
-            Ok(Touch::Click { element, url }) => {
+            Ok(Touch::Click { element, url, .. }) => {
                 assert!(element.chars().count() <= 100);
                 assert!(url.is_empty() || web_url(&url), "{url}");
             }

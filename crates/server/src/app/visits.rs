@@ -7,6 +7,7 @@ use crate::app::AppState;
 use leadline_core::E164;
 use leadline_core::click_id::ClickKind;
 use leadline_core::codeplan::{Purpose, SiteCodes};
+use leadline_core::heatmap::PageClick;
 use leadline_core::tenant::Site;
 use leadline_core::token::visit_token;
 use leadline_core::visit::{CodeOutcome, NewVisit, Selector, Touch, VisitRef, VisitState};
@@ -82,14 +83,25 @@ pub async fn register_visit(state: &AppState, site: &Site, new: &NewVisit) -> Ap
     Ok((seen, token))
 }
 
-/// Records `touch` on the site's `visit`, refreshing (or, for a click, handing out) its code.
-pub async fn record_event(state: &AppState, site: &Site, visit: &VisitRef, touch: &Touch) -> AppResult<Seen> {
+/// Records `touch` on the site's `visit`, refreshing (or, for a click, handing out) its code,
+/// and the `tel:` link clicks the page `batched` since its last event (for the heatmap).
+pub async fn record_event(
+    state: &AppState,
+    site: &Site,
+    visit: &VisitRef,
+    touch: &Touch,
+    batched: &[PageClick],
+) -> AppResult<Seen> {
     let purpose = if matches!(touch, Touch::Click { .. }) {
         Purpose::Click
     } else {
         Purpose::Touch
     };
     let (number, codes) = codes_of(state, site).await?;
+    // The batched clicks came before this event: recorded first, they stay in order.
+    if !batched.is_empty() {
+        state.store.record_page_clicks(site.id, visit, batched).await?;
+    }
     let touched = state
         .store
         .touch_visit(site.id, visit, touch, codes.plan(purpose))

@@ -122,8 +122,9 @@ async fn call_page(
     let click = Touch::Click {
         element: format!("source:{}", source.key),
         url: new.landing_url.clone(),
+        spot: None,
     };
-    let clicked = visits::record_event(state, &site, &registered.visit.visit, &click).await?;
+    let clicked = visits::record_event(state, &site, &registered.visit.visit, &click, &[]).await?;
     let body = StateBody::new(&clicked, &site);
     Ok(match (body.display, body.tel) {
         (Some(display), Some(tel)) => page(&display, &tel),

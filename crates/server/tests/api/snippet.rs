@@ -35,7 +35,7 @@ async fn the_snippet_is_small_cacheable_and_gzipped() {
     flate2::read::GzDecoder::new(&gzipped[..])
         .read_to_string(&mut source)
         .unwrap();
-    assert_eq!(source, leadline::http::snippet::SNIPPET);
+    assert_eq!(source, *leadline::http::snippet::SERVED);
     let cached = app
         .client
         .get(format!("{}/t.js", app.base_url))

@@ -176,7 +176,8 @@ async fn handle_event(state: &AppState, visit: &str, headers: &HeaderMap, body: 
         body: request,
     } = visit_request::<EventBody>(state, visit, headers, body).await?;
     let touch = wire::touch(&request)?;
-    let seen = visits::record_event(state, &site, &visit, &touch).await?;
+    let batched = wire::page_clicks(&request)?;
+    let seen = visits::record_event(state, &site, &visit, &touch, &batched).await?;
     Ok((cors_headers(&origin), Json(StateBody::new(&seen, &site))).into_response())
 }
 

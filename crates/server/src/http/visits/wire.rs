@@ -4,6 +4,7 @@
 use crate::app::visits::Seen;
 use crate::web::error::ApiError;
 use leadline_core::E164;
+use leadline_core::heatmap::{ClickSpot, MAX_BATCH, MAX_ELEMENT_CHARS, PageClick, RawSpot};
 use leadline_core::site::ExtensionMode;
 use leadline_core::tenant::Site;
 use leadline_core::visit::{Selector, Touch};
@@ -57,6 +58,45 @@ pub struct EventBody {
     pub mode: Option<String>,
     #[serde(default)]
     pub element: Option<String>,
+    /// Where a `click` landed, for the heatmap (absent for a keyboard's click).
+    #[serde(default, flatten)]
+    pub spot: WireSpot,
+    /// Clicks on plain `tel:` links since the last event (at most [`MAX_BATCH`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clicks: Vec<WireClick>,
+}
+
+/// A click's place as the snippet sends it: permille of the element (`x`, `y`), pixels of the
+/// page (`px`, `py`), the page's size (`pw`, `ph`) and the window's (`vw`, `vh`).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Deserialize, Serialize)]
+pub struct WireSpot {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub px: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub py: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pw: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ph: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vw: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vh: Option<i64>,
+}
+
+/// A batched click on a `tel:` link.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct WireClick {
+    #[serde(default)]
+    pub element: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default, flatten)]
+    pub spot: WireSpot,
 }
 
 impl crate::web::visit_guard::VisitBody for EventBody {
@@ -138,9 +178,10 @@ pub fn touch(body: &EventBody) -> Result<Touch, ApiError> {
             })
         }
         "click" => {
-            let element: String = body.element.as_deref().unwrap_or("").chars().take(100).collect();
+            let element = element_name(body.element.as_deref());
             let url = url()?.map(String::from).unwrap_or_default();
-            Ok(Touch::Click { element, url })
+            let spot = spot(&body.spot)?;
+            Ok(Touch::Click { element, url, spot })
         }
         other => Err(ApiError::BadRequest(format!(
             "type '{other}' is not one of page_view, heartbeat, set, click"
@@ -215,4 +256,69 @@ impl StateBody {
             heartbeat: heartbeat_seconds(site),
         }
     }
+}
+
+/// An element's name, cut to [`MAX_ELEMENT_CHARS`] characters.
+fn element_name(raw: Option<&str>) -> String {
+    raw.unwrap_or("").chars().take(MAX_ELEMENT_CHARS).collect()
+}
+
+/// A click's place: none when the snippet sent none, all eight values checked when it did.
+pub fn spot(wire: &WireSpot) -> Result<Option<ClickSpot>, ApiError> {
+    let values = [wire.x, wire.y, wire.px, wire.py, wire.pw, wire.ph, wire.vw, wire.vh];
+    if values.iter().all(Option::is_none) {
+        return Ok(None);
+    }
+    let [
+        Some(x),
+        Some(y),
+        Some(page_x),
+        Some(page_y),
+        Some(page_width),
+        Some(page_height),
+        Some(view_width),
+        Some(view_height),
+    ] = values
+    else {
+        return Err(ApiError::BadRequest(
+            "a click's position needs all of x, y, px, py, pw, ph, vw and vh".into(),
+        ));
+    };
+    let raw = RawSpot {
+        x,
+        y,
+        page_x,
+        page_y,
+        page_width,
+        page_height,
+        view_width,
+        view_height,
+    };
+    ClickSpot::new(raw)
+        .map(Some)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))
+}
+
+/// The batched `tel:` link clicks of an event, each checked.
+pub fn page_clicks(body: &EventBody) -> Result<Vec<PageClick>, ApiError> {
+    if body.clicks.len() > MAX_BATCH {
+        return Err(ApiError::BadRequest(format!(
+            "an event carries at most {MAX_BATCH} clicks, not {}",
+            body.clicks.len()
+        )));
+    }
+    body.clicks
+        .iter()
+        .map(|click| {
+            let url = click
+                .url
+                .as_deref()
+                .ok_or_else(|| ApiError::BadRequest("a batched click needs url".into()))?;
+            Ok(PageClick {
+                element: element_name(click.element.as_deref()),
+                url: page_url(url)?.into(),
+                spot: spot(&click.spot)?,
+            })
+        })
+        .collect()
 }
