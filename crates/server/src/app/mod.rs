@@ -9,6 +9,7 @@ pub mod call_me;
 pub mod calls;
 pub mod conversions;
 pub mod error;
+pub mod heatmap;
 pub mod integrations;
 pub mod leads;
 pub mod people;

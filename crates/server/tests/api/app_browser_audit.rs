@@ -14,11 +14,13 @@ use crate::webdriver::{Browser, tools, until};
 use futures::FutureExt;
 use leadline::config::Config;
 use leadline_core::E164;
+use leadline_core::heatmap::{ClickSpot, HeatmapStore, PageClick, RawSpot};
 use leadline_core::outbox::{IntegrationConfig, NewIntegration};
 use leadline_core::routing::{Condition, Rule};
 use leadline_core::site::SiteSettings;
 use leadline_core::store::{OutboxStore, RoutingStore};
 use leadline_core::tenant::Role;
+use leadline_core::visit::VisitRef;
 use serde_json::Value;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
@@ -75,6 +77,14 @@ const PAGES: &[AppPage] = &[
     AppPage {
         status: 400,
         ..page("/app/reports?from=2026-03-10&to=2026-03-01", Who::Everyone)
+    },
+    AppPage {
+        picture: Some("heatmap"),
+        ..page("/app/reports/heatmap", Who::Everyone)
+    },
+    AppPage {
+        status: 400,
+        ..page("/app/reports/heatmap?device=fridge", Who::Everyone)
     },
     AppPage {
         picture: Some("settings"),
@@ -168,6 +178,39 @@ async fn audit(browser: &Browser, app: &TestApp, who: Who, lead: &str, axe: &str
     }
 }
 
+/// Two clicks on the demo page of the seeded site (served by this app, so it can be framed).
+async fn heat(app: &TestApp, seeded: &crate::helpers::Seeded) {
+    let demo = format!("{}/demo/", app.base_url.replace("127.0.0.1", "localhost"));
+    let state = app.register_visit(seeded, &demo).await;
+    let visit = VisitRef::parse(state["visit"].as_str().unwrap()).unwrap();
+    let spot = RawSpot {
+        x: 500,
+        y: 500,
+        page_x: 300,
+        page_y: 400,
+        page_width: 1280,
+        page_height: 1400,
+        view_width: 1280,
+        view_height: 900,
+    };
+    let clicks = [
+        PageClick {
+            element: "tel0".into(),
+            url: demo.clone(),
+            spot: Some(ClickSpot::new(spot).unwrap()),
+        },
+        PageClick {
+            element: "call-now".into(),
+            url: demo,
+            spot: None,
+        },
+    ];
+    app.store
+        .record_page_clicks(seeded.site.id, &visit, &clicks)
+        .await
+        .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_of_the_app_at_desktop_and_phone_width_has_no_serious_accessibility_violation() {
     let Some(tools) = tools() else { return };
@@ -185,6 +228,8 @@ async fn every_page_of_the_app_at_desktop_and_phone_width_has_no_serious_accessi
         )
         .await;
     app.call_until_dial("CA-audit-ringing", CALLER, &code).await;
+    // Clicks on the demo page, placed and not, so the heatmap draws its frame, dots and table.
+    heat(&app, &seeded).await;
     // An integration and a routing rule, so their rows and edit pages are audited too.
     let hook = NewIntegration {
         business_id: business,

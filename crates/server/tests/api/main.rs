@@ -22,6 +22,8 @@ mod fakes;
 mod forms;
 mod forms_browser;
 mod ga4;
+mod heatmap;
+mod heatmap_browser;
 mod helpers;
 mod inbound;
 mod inbound_email;

@@ -55,6 +55,7 @@ pub fn router() -> Router<AppState> {
         .route("/app/attachments/{name}", get(pages::attachment))
         .route("/app/reports", get(reports::page))
         .route("/app/reports.csv", get(reports::download))
+        .route("/app/reports/heatmap", get(reports::heatmap::page))
         .route("/app/assets/app.css", get(headers::stylesheet))
         .route("/app/assets/live.js", get(headers::live_script))
         .merge(settings::router());

@@ -3,6 +3,7 @@
 //! Owners and operators alike; a query it cannot read is a 400 page that says what was wrong.
 
 mod charts;
+pub mod heatmap;
 mod view;
 
 use super::session::Operator;
@@ -64,6 +65,8 @@ struct ReportView {
     compared: Option<String>,
     stale_days: u64,
     csv: String,
+    /// The call-element heatmap of the same site and days.
+    heatmap: String,
     daily: Chart,
     /// (day, calls, forms, leads, and the previous period's when compared)
     daily_rows: Vec<DailyRow>,
@@ -178,6 +181,12 @@ fn report_view(report: &Report) -> ReportView {
         compared: report.previous.map(|p| format!("{} to {}", p.from(), p.to())),
         stale_days: report.stale_days,
         csv: format!("/app/reports.csv?{query}{sort}"),
+        heatmap: format!(
+            "/app/reports/heatmap?site={}&from={}&to={}",
+            report.site.id.0,
+            report.range.from(),
+            report.range.to()
+        ),
         daily: Chart {
             svg: charts::daily(&report.daily, "daily-caption"),
             caption_id: "daily-caption",
