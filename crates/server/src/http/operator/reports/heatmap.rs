@@ -9,12 +9,12 @@ use super::super::headers::CONTENT_SECURITY_POLICY;
 use super::super::session::Operator;
 use super::super::shell::{Header, Section};
 use super::super::view::render;
+use crate::app::AppState;
 use crate::app::heatmap::{self, HeatmapView, RawHeatQuery};
-use crate::app::{AppError, AppState};
 use crate::web::error::ApiError;
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use leadline_core::heatmap::heat_level;
 use leadline_core::tenant::Site;
@@ -55,16 +55,7 @@ pub async fn page(
 ) -> Result<Response, ApiError> {
     let header = Header::of(&state, &operator, Section::Reports).await?;
     let sites = state.store.list_sites(operator.business).await?;
-    let (status, error, view) = match heatmap::heatmap(state.store.as_ref(), operator.business, &raw).await {
-        Ok(view) => (StatusCode::OK, None, Some(view)),
-        Err(AppError::Invalid(reason)) => (StatusCode::BAD_REQUEST, Some(reason), None),
-        Err(AppError::NotFound) => (
-            StatusCode::NOT_FOUND,
-            Some("There is no such site in this business.".into()),
-            None,
-        ),
-        Err(e) => return Err(e.into()),
-    };
+    let (status, error, view) = super::shown(heatmap::heatmap(state.store.as_ref(), operator.business, &raw).await)?;
     let policy = policy(view.as_ref());
     let page = form(header, &raw, &sites, error, view.as_ref());
     let mut response = (status, render(&page)).into_response();

@@ -90,16 +90,7 @@ pub async fn page(
             .map(|r| (query, r)),
         Err(e) => Err(e),
     };
-    let (status, error, report) = match built {
-        Ok((_, report)) => (StatusCode::OK, None, Some(report)),
-        Err(AppError::Invalid(reason)) => (StatusCode::BAD_REQUEST, Some(reason), None),
-        Err(AppError::NotFound) => (
-            StatusCode::NOT_FOUND,
-            Some("There is no such site in this business.".into()),
-            None,
-        ),
-        Err(e) => return Err(e.into()),
-    };
+    let (status, error, report) = shown(built.map(|(_, report)| report))?;
     let choices = choices(&raw, &sites, report.as_ref());
     let page = ReportsPage {
         header,
@@ -108,6 +99,21 @@ pub async fn page(
         report: report.as_ref().map(report_view),
     };
     Ok((status, render(&page)).into_response())
+}
+
+/// What a reports page shows of a use case's answer: the answer (200), or the reason a query
+/// was refused (400) or its site not found (404); anything else is the page's error.
+fn shown<T>(answer: Result<T, AppError>) -> Result<(StatusCode, Option<String>, Option<T>), ApiError> {
+    match answer {
+        Ok(found) => Ok((StatusCode::OK, None, Some(found))),
+        Err(AppError::Invalid(reason)) => Ok((StatusCode::BAD_REQUEST, Some(reason), None)),
+        Err(AppError::NotFound) => Ok((
+            StatusCode::NOT_FOUND,
+            Some("There is no such site in this business.".into()),
+            None,
+        )),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// `GET /app/reports.csv`: the same report as CSV.
