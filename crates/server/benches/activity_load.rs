@@ -7,6 +7,8 @@
 
 #[path = "support/mod.rs"]
 mod support;
+#[path = "support/stats.rs"]
+mod stats;
 
 use futures::StreamExt;
 use leadline::config::Config;
@@ -133,8 +135,8 @@ async fn run(url: DatabaseUrl, size: Size) -> Vec<String> {
         ("Activity, source + 30 days, first page", &pages),
         ("new call: gather webhook → live panel", &live),
     ] {
-        let [p50, p95, max] = percentiles(samples);
-        let ratio = p95 / percentiles(&bare)[1];
+        let [p50, p95, max] = stats::percentiles(samples);
+        let ratio = p95 / stats::percentiles(&bare)[1];
         println!("  {what:<42} {p50:>8.1} {p95:>8.1} {max:>8.1}   {ratio:>7.1}x");
     }
     println!("checks: {} failed", failures.len());
@@ -391,13 +393,3 @@ fn attribute(xml: &str, name: &str) -> Option<String> {
     Some(xml[start..end].replace("&amp;", "&"))
 }
 
-/// p50, p95 and max in milliseconds (nearest rank).
-fn percentiles(samples: &[Duration]) -> [f64; 3] {
-    let mut sorted = samples.to_vec();
-    sorted.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let rank = |p: f64| sorted[((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1];
-    sorted
-        .last()
-        .map_or([f64::NAN; 3], |max| [ms(rank(0.5)), ms(rank(0.95)), ms(*max)])
-}
