@@ -5,10 +5,10 @@
 //! is set. What it measures and the results: docs/benchmarks.md. Without `--bench` (`cargo
 //! test --benches`) it seeds 2,000 calls and takes a few samples, as a check.
 
-#[path = "support/mod.rs"]
-mod support;
 #[path = "support/stats.rs"]
 mod stats;
+#[path = "support/mod.rs"]
+mod support;
 
 use futures::StreamExt;
 use leadline::config::Config;
@@ -392,4 +392,3 @@ fn attribute(xml: &str, name: &str) -> Option<String> {
     let end = start + xml[start..].find('"')?;
     Some(xml[start..end].replace("&amp;", "&"))
 }
-

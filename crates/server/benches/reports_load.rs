@@ -6,10 +6,10 @@
 //! PostgreSQL too when LEADLINE_TEST_POSTGRES_URL is set. Results: docs/benchmarks.md.
 //! Without `--bench` (`cargo test --benches`) it seeds 1% of that, as a check.
 
-#[path = "support/mod.rs"]
-mod support;
 #[path = "support/stats.rs"]
 mod stats;
+#[path = "support/mod.rs"]
+mod support;
 
 use chrono::Utc;
 use leadline::app::reports::query::RawReportQuery;
@@ -328,4 +328,3 @@ async fn writes(store: &SqlStore, site: &Site, size: Size) {
         );
     }
 }
-
