@@ -4,7 +4,8 @@
 //! and every serious or critical violation fails the test, listed with its rule, impact and
 //! elements. axe-core comes from the npm registry (`.ci/run` installs it; see
 //! `LEADLINE_AXE_JS`). With `LEADLINE_SCREENSHOTS=<dir>` the same run saves the pictures of
-//! docs/app.md and docs/reports.md (into docs/app/). Skipped, saying so, only where Chromium, chromedriver or axe-core is missing.
+//! docs/app.md and docs/reports.md (into docs/app/). Skipped, saying so, only where Chromium,
+//! chromedriver or axe-core is missing.
 
 use crate::app_browser::{finish, log_in, person, status_of_page};
 use crate::calls::CALLER;
@@ -34,7 +35,8 @@ enum Who {
 }
 
 /// A page of the application to audit: its path (`{lead}` stands for a lead's ref), who opens
-/// it, the status it answers, and the name of its screenshot, if it is one of those of docs/app.md or docs/reports.md.
+/// it, the status it answers, and the name of its screenshot, if it is one of those of
+/// docs/app.md or docs/reports.md.
 struct AppPage {
     path: &'static str,
     who: Who,
