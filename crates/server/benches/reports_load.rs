@@ -1,8 +1,9 @@
-//! Reports on a busy year: one business with 1,000,000 visits, 100,000 calls and 20,000 sales
-//! over 365 days. Measures how long rebuilding every day's rollup takes, how long a report for
-//! a 90-day range takes (p50, p95, max, over every dimension, with and without the previous
-//! period), and what keeping reports costs a call and a sale: the same writes timed with the
-//! stale-day marks on and off, in alternating blocks, in the same run. SQLite always,
+//! Reports on a busy year: one business with 1,000,000 visits (a tenth of them clicking a call
+//! element), 100,000 calls and 20,000 sales over 365 days, its ads and keywords grouped.
+//! Measures how long rebuilding every day's rollup takes, how long a report for a 90-day range
+//! takes (p50, p95, max, over every dimension, with and without the previous period), and what
+//! keeping reports costs a call and a sale: the same writes timed with the stale-day marks on
+//! and off, in alternating blocks, in the same run. SQLite always,
 //! PostgreSQL too when LEADLINE_TEST_POSTGRES_URL is set. Results: docs/benchmarks.md.
 //! Without `--bench` (`cargo test --benches`) it seeds 1% of that, as a check.
 
@@ -14,12 +15,14 @@ mod support;
 use chrono::Utc;
 use leadline::app::reports::query::RawReportQuery;
 use leadline::app::reports::{ReportQuery, report};
+use leadline_core::adgroup::{AdRule, NewMasterAd, NewMasterPhrase};
 use leadline_core::call::{CallKey, CallOrigin, CallOutcome, CallReport, MatchedBy, NewCall};
 use leadline_core::lead::{Author, LeadChange, NewSale};
+use leadline_core::names::Name;
 use leadline_core::provider::{CallSid, Caller, CallerPlace};
 use leadline_core::report::days::local_day;
 use leadline_core::report::{DayRange, ReportStore};
-use leadline_core::store::{CallStore, LeadStore, NumberStore};
+use leadline_core::store::{AdGroupStore, CallStore, LeadStore, NumberStore};
 use leadline_core::tenant::Site;
 use leadline_core::visit::Selector;
 use leadline_store::{DatabaseUrl, OpenOptions, SqlStore};
@@ -54,22 +57,26 @@ const QUICK: Size = Size {
     writes: 10,
 };
 
-/// The dimensions timed (a page variable and a master phrase included).
-const DIMENSIONS: [&str; 12] = [
+/// The dimensions timed: every one a report can group by (a page variable, master ads and
+/// master phrases included).
+const DIMENSIONS: [&str; 16] = [
     "source",
     "campaign",
     "keyword",
     "landing-page",
+    "element",
     "device",
     "operator",
     "hour",
     "weekday",
+    "city",
+    "state",
     "country",
     "returning",
+    "master-ad",
     "master-phrase",
     "variable",
 ];
-
 fn main() {
     let size = if std::env::args().any(|a| a == "--bench") {
         FULL
@@ -107,6 +114,7 @@ async fn run(url: DatabaseUrl, size: Size) {
     );
     let started = Instant::now();
     fill(&store, &site, size).await;
+    group_ads(&store, &site).await;
     println!("seeded in {:.1} s", started.elapsed().as_secs_f64());
     let started = Instant::now();
     let mut days = 0;
@@ -165,6 +173,10 @@ async fn fill(store: &SqlStore, site: &Site, size: Size) {
              CASE WHEN n % 2 = 0 THEN '{{\"language\":\"en\"}}' ELSE '{{}}' END,
              {start} + n * {step}, {start} + n * {step}
          FROM g;
+         INSERT INTO call_intents (visit_id, site_id, element, page_url, at)
+         SELECT id, site_id, CASE id % 3 WHEN 0 THEN 'call-now' WHEN 1 THEN 'header-phone' ELSE 'tel0' END,
+             landing_url, started_at + 5000
+         FROM visits WHERE id % 10 = 0;
          {calls_series}
          INSERT INTO leads (business_id, record_ref, site_id, visitor_key, phone, status, tags, custom, created_at, updated_at)
          SELECT {business}, n, {site_id}, 'fp:' || ((n * {per_call}) % {visitors}), '+1202' || (5000000 + n),
@@ -205,6 +217,28 @@ async fn fill(store: &SqlStore, site: &Site, size: Size) {
     store.execute_script(&script).await.expect("bulk seed");
     if store.engine_kind() == leadline_store::Engine::Postgres {
         store.execute_script("ANALYZE").await.expect("analyze");
+    }
+}
+
+/// Master ads for the paid campaigns by source, and 50 master phrases of ten keyword variants
+/// each, so the master-ad and master-phrase reports regroup as a business's would.
+async fn group_ads(store: &SqlStore, site: &Site) {
+    for source in ["google", "bing", "facebook"] {
+        let ad = NewMasterAd {
+            name: Name::parse_as("name", &format!("Paid {source}")).expect("name"),
+            rules: vec![AdRule::parse(source, "campaign-*", "").expect("rule")],
+        };
+        store.create_master_ad(site.business_id, &ad).await.expect("master ad");
+    }
+    for phrase in 0..50 {
+        let new = NewMasterPhrase {
+            name: Name::parse_as("name", &format!("Phrase {phrase}")).expect("name"),
+            variants: (0..10).map(|v| format!("keyword {}", phrase * 10 + v)).collect(),
+        };
+        store
+            .create_master_phrase(site.business_id, &new)
+            .await
+            .expect("master phrase");
     }
 }
 
