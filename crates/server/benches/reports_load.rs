@@ -3,8 +3,8 @@
 //! Measures how long rebuilding every day's rollup takes, how long a report for a 90-day range
 //! takes (p50, p95, max, over every dimension, with and without the previous period), and what
 //! keeping reports costs a call and a sale: the same writes timed with the stale-day marks on
-//! and off, in alternating blocks, in the same run. SQLite always,
-//! PostgreSQL too when LEADLINE_TEST_POSTGRES_URL is set. Results: docs/benchmarks.md.
+//! and off, in alternating blocks, in the same run. SQLite always, PostgreSQL too when
+//! LEADLINE_TEST_POSTGRES_URL is set. Results: docs/benchmarks.md.
 //! Without `--bench` (`cargo test --benches`) it seeds 1% of that, as a check.
 
 #[path = "support/stats.rs"]
