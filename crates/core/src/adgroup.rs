@@ -9,9 +9,12 @@
 //! "sofas" stay apart unless a master phrase lists both.
 
 use crate::Invalid;
+use crate::ids::BusinessId;
 use crate::names::Name;
 use crate::report::NONE;
 use crate::report::dimension::AD_SEPARATOR;
+use crate::store::StoreResult;
+use async_trait::async_trait;
 use std::collections::HashMap;
 
 /// The longest pattern and the longest variant, in characters.
@@ -328,6 +331,34 @@ pub fn normalise_phrase(keyword: &str) -> String {
 /// The combining diacritical marks (an accent typed as a separate character stays in its word).
 fn is_combining_mark(c: char) -> bool {
     matches!(c, '\u{300}'..='\u{36f}' | '\u{1ab0}'..='\u{1aff}' | '\u{1dc0}'..='\u{1dff}' | '\u{20d0}'..='\u{20ff}')
+}
+
+/// Master ads and master phrases (ad aggregation), each of one business: another business's
+/// id is `NotFound`, like a missing one. Names are unique per business (`Conflict`).
+#[async_trait]
+pub trait AdGroupStore {
+    /// The business's master ads in the order they are tried, and its phrases by name.
+    async fn ad_grouping(&self, business: BusinessId) -> StoreResult<AdGrouping>;
+    /// Appends a master ad with its rules (`Invalid` without a rule).
+    async fn create_master_ad(&self, business: BusinessId, new: &NewMasterAd) -> StoreResult<MasterAd>;
+    /// Renames a master ad and replaces its rules; it keeps its place in the order.
+    async fn edit_master_ad(&self, business: BusinessId, id: i64, edit: &NewMasterAd) -> StoreResult<MasterAd>;
+    /// Removes a master ad with its rules.
+    async fn remove_master_ad(&self, business: BusinessId, id: i64) -> StoreResult<()>;
+    /// Swaps a master ad with its neighbour in the order (nothing at either end).
+    async fn move_master_ad(&self, business: BusinessId, id: i64, direction: crate::routing::Move) -> StoreResult<()>;
+    /// Creates a master phrase with its variants, stored normalised; `Conflict` naming the
+    /// variant when it is another phrase's of the business.
+    async fn create_master_phrase(&self, business: BusinessId, new: &NewMasterPhrase) -> StoreResult<MasterPhrase>;
+    /// Renames a master phrase and replaces its variants (`Conflict` as when created).
+    async fn edit_master_phrase(
+        &self,
+        business: BusinessId,
+        id: i64,
+        edit: &NewMasterPhrase,
+    ) -> StoreResult<MasterPhrase>;
+    /// Removes a master phrase with its variants.
+    async fn remove_master_phrase(&self, business: BusinessId, id: i64) -> StoreResult<()>;
 }
 
 #[cfg(test)]

@@ -2,7 +2,6 @@
 //! Implementations live in `leadline-store`; every behaviour here is pinned down by its
 //! conformance suite, run on each engine.
 
-use crate::adgroup::{AdGrouping, MasterAd, MasterPhrase, NewMasterAd, NewMasterPhrase};
 use crate::call::{Call, CallKey, CallReport, NewCall};
 use crate::fields::FieldDef;
 use crate::form::{Attachment, NewSubmission, StoredName, Submission, TempId};
@@ -481,34 +480,6 @@ pub trait OutboxStore {
     async fn all_integrations(&self) -> StoreResult<Vec<crate::outbox::Integration>>;
 }
 
-/// Master ads and master phrases (ad aggregation), each of one business: another business's
-/// id is `NotFound`, like a missing one. Names are unique per business (`Conflict`).
-#[async_trait]
-pub trait AdGroupStore {
-    /// The business's master ads in the order they are tried, and its phrases by name.
-    async fn ad_grouping(&self, business: BusinessId) -> StoreResult<AdGrouping>;
-    /// Appends a master ad with its rules (`Invalid` without a rule).
-    async fn create_master_ad(&self, business: BusinessId, new: &NewMasterAd) -> StoreResult<MasterAd>;
-    /// Renames a master ad and replaces its rules; it keeps its place in the order.
-    async fn edit_master_ad(&self, business: BusinessId, id: i64, edit: &NewMasterAd) -> StoreResult<MasterAd>;
-    /// Removes a master ad with its rules.
-    async fn remove_master_ad(&self, business: BusinessId, id: i64) -> StoreResult<()>;
-    /// Swaps a master ad with its neighbour in the order (nothing at either end).
-    async fn move_master_ad(&self, business: BusinessId, id: i64, direction: crate::routing::Move) -> StoreResult<()>;
-    /// Creates a master phrase with its variants, stored normalised; `Conflict` naming the
-    /// variant when it is another phrase's of the business.
-    async fn create_master_phrase(&self, business: BusinessId, new: &NewMasterPhrase) -> StoreResult<MasterPhrase>;
-    /// Renames a master phrase and replaces its variants (`Conflict` as when created).
-    async fn edit_master_phrase(
-        &self,
-        business: BusinessId,
-        id: i64,
-        edit: &NewMasterPhrase,
-    ) -> StoreResult<MasterPhrase>;
-    /// Removes a master phrase with its variants.
-    async fn remove_master_phrase(&self, business: BusinessId, id: i64) -> StoreResult<()>;
-}
-
 /// Connection pool figures for `/metrics`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolStats {
@@ -551,7 +522,7 @@ pub trait Store:
     + crate::provider_account::ProviderAccountStore
     + crate::report::ReportStore
     + crate::heatmap::HeatmapStore
-    + AdGroupStore
+    + crate::adgroup::AdGroupStore
     + HealthStore
     + Send
     + Sync
@@ -578,7 +549,7 @@ impl<T> Store for T where
         + crate::provider_account::ProviderAccountStore
         + crate::heatmap::HeatmapStore
         + crate::report::ReportStore
-        + AdGroupStore
+        + crate::adgroup::AdGroupStore
         + HealthStore
         + Send
         + Sync

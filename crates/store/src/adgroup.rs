@@ -6,10 +6,11 @@ use crate::errors::{backend, classify, corrupt};
 use crate::rows::now_millis;
 use async_trait::async_trait;
 use leadline_core::BusinessId;
+use leadline_core::adgroup::AdGroupStore;
 use leadline_core::adgroup::{AdGrouping, AdRule, MasterAd, MasterPhrase, NewMasterAd, NewMasterPhrase, Pattern};
 use leadline_core::names::Name;
 use leadline_core::routing::Move;
-use leadline_core::store::{AdGroupStore, StoreError, StoreResult};
+use leadline_core::store::{StoreError, StoreResult};
 use sqlx::AnyConnection;
 
 fn stored_name(text: &str) -> StoreResult<Name> {

@@ -4,7 +4,7 @@
 
 use crate::helpers::{Engine, TestApp};
 use crate::leads::{Key, get, key_for, patch, post, spawn};
-use leadline_core::store::AdGroupStore;
+use leadline_core::adgroup::AdGroupStore;
 use serde_json::json;
 
 /// `DELETE path` with `key`: the status.

@@ -7,6 +7,7 @@ use crate::operator::{PASSWORD, csrf_of, form_with_file, log_in, page, post, use
 use leadline::app::sources::{SourceRequest, add_source};
 use leadline::config::Config;
 use leadline_core::access::AccessStore;
+use leadline_core::adgroup::AdGroupStore;
 use leadline_core::adgroup::{AdRule, NewMasterAd, NewMasterPhrase};
 use leadline_core::form::FormIdentity;
 use leadline_core::lead::LeadFilter;
@@ -17,8 +18,7 @@ use leadline_core::routing::Rule;
 use leadline_core::site::SiteSettings;
 use leadline_core::source::SourceUtm;
 use leadline_core::store::{
-    AdGroupStore, ApiKeyStore, DestinationStore, LeadStore, NumberStore, OutboxStore, RoutingStore, SiteStore,
-    SourceStore, UserStore,
+    ApiKeyStore, DestinationStore, LeadStore, NumberStore, OutboxStore, RoutingStore, SiteStore, SourceStore, UserStore,
 };
 use leadline_core::tenant::{NewApiKey, Role, Site};
 

@@ -435,7 +435,7 @@ async fn every_report_counts_exactly_what_was_recorded(engine: Engine) {
         name: leadline_core::names::Name::parse_as("name", "Spring sofas").unwrap(),
         rules: vec![spring],
     };
-    leadline_core::store::AdGroupStore::create_master_ad(&app.store, seeded.site.business_id, &ad)
+    leadline_core::adgroup::AdGroupStore::create_master_ad(&app.store, seeded.site.business_id, &ad)
         .await
         .unwrap();
     assert_eq!(

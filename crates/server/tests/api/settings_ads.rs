@@ -6,10 +6,10 @@
 use crate::helpers::{Engine, TestApp};
 use crate::operator::{PASSWORD, csrf_of, log_in, page, post, user};
 use leadline::config::Config;
+use leadline_core::adgroup::AdGroupStore;
 use leadline_core::adgroup::{AdRule, NewMasterAd, NewMasterPhrase};
 use leadline_core::names::Name;
 use leadline_core::site::SiteSettings;
-use leadline_core::store::AdGroupStore;
 use leadline_core::tenant::Role;
 
 async fn status_and_text(response: reqwest::Response) -> (u16, String) {

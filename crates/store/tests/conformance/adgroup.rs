@@ -1,9 +1,10 @@
 use crate::conformance;
 use crate::fixtures::{business, name};
 use leadline_core::BusinessId;
+use leadline_core::adgroup::AdGroupStore;
 use leadline_core::adgroup::{AdRule, NewMasterAd, NewMasterPhrase};
 use leadline_core::routing::Move;
-use leadline_core::store::{AdGroupStore, StoreError};
+use leadline_core::store::StoreError;
 use leadline_store::SqlStore;
 
 fn rule(source: &str, campaign: &str, content: &str) -> AdRule {
