@@ -20,16 +20,7 @@ async fn the_browser_phone_places_a_call_that_the_live_list_shows() {
             "http://localhost/?utm_source=google&utm_medium=cpc&utm_term=sofa",
         )
         .await;
-    let call = json!({ "from": "+12025550169", "digits": state["code"], "no_answer": false });
-    let response = app
-        .client
-        .post(format!("{}/demo/phone", app.base_url))
-        .json(&call)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let transcript: Value = response.json().await.unwrap();
+    let transcript = app.demo_call("+12025550169", &state["code"], false).await;
     assert_eq!(transcript["whisper"], "Call 1000 from google cpc, keyword sofa.");
 
     let mut events = app

@@ -56,15 +56,7 @@ async fn a_clicks_place_and_batched_phone_link_clicks_are_drawn_over_the_page(en
         { "element": "tel0", "url": OFFER },
     ] });
     assert_eq!(event(&app, &seeded, &ann, batched).await.0, 200);
-    let call = json!({ "from": "+12025550169", "digits": ann["code"], "no_answer": false });
-    let called = app
-        .client
-        .post(format!("{}/demo/phone", app.base_url))
-        .json(&call)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(called.status(), 200);
+    app.demo_call("+12025550169", &ann["code"], false).await;
 
     operator(&app, seeded.site.business_id, "otto@example.com").await;
     let cookie = log_in(&app, "otto@example.com", PASSWORD).await.unwrap();

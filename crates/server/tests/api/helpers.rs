@@ -311,6 +311,21 @@ impl TestApp {
             .await
     }
 
+    /// A call from `from` through the sandbox phone (`POST /demo/phone`), keying `digits` (a
+    /// visit's code, or null for none), answered unless `no_answer`: the phone's transcript.
+    pub async fn demo_call(&self, from: &str, digits: &serde_json::Value, no_answer: bool) -> serde_json::Value {
+        let call = serde_json::json!({ "from": from, "digits": digits, "no_answer": no_answer });
+        let response = self
+            .client
+            .post(format!("{}/demo/phone", self.base_url))
+            .json(&call)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
     /// `GET path`.
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client

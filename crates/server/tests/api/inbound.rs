@@ -58,15 +58,7 @@ pub async fn place_call(app: &TestApp, seeded: &Seeded, from: &str) -> u64 {
         .json()
         .await
         .unwrap();
-    let call = json!({ "from": from, "digits": registered["code"], "no_answer": false });
-    let response = app
-        .client
-        .post(format!("{}/demo/phone", app.base_url))
-        .json(&call)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    app.demo_call(from, &registered["code"], false).await;
     let calls = app.store.recent_calls(seeded.site.business_id, 1).await.unwrap();
     calls[0].record_ref
 }

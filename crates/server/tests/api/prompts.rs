@@ -206,15 +206,7 @@ async fn call_from_google(app: &TestApp, seeded: &Seeded, no_answer: bool) {
     let visit = app
         .register_visit(seeded, "http://localhost/?utm_source=google&utm_medium=cpc")
         .await;
-    let call = json!({ "from": "+12025550169", "digits": visit["code"], "no_answer": no_answer });
-    let response = app
-        .client
-        .post(format!("{}/demo/phone", app.base_url))
-        .json(&call)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    app.demo_call("+12025550169", &visit["code"], no_answer).await;
 }
 
 /// The delivery of `integration` once it is delivered or dead.

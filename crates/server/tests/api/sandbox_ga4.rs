@@ -55,15 +55,7 @@ async fn a_sandbox_call_reaches_ga4_as_call_completed_soon_after_hang_up(engine:
         .json()
         .await
         .unwrap();
-    let call = json!({ "from": "+12025550169", "digits": registered["code"], "no_answer": false });
-    let response = app
-        .client
-        .post(format!("{}/demo/phone", app.base_url))
-        .json(&call)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    app.demo_call("+12025550169", &registered["code"], false).await;
     let hung_up = Instant::now();
 
     let deadline = hung_up + Duration::from_secs(30);
