@@ -11,7 +11,7 @@ use leadline_core::adgroup::{AdGrouping, AdRule, MasterAd, MasterPhrase, NewMast
 use leadline_core::names::Name;
 use leadline_core::routing::Move;
 use leadline_core::store::{StoreError, StoreResult};
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, AnyPool};
 
 fn stored_name(text: &str) -> StoreResult<Name> {
     Name::parse_as("stored name", text).map_err(corrupt)
@@ -235,22 +235,15 @@ impl AdGroupStore for SqlStore {
     }
 
     async fn remove_master_ad(&self, business: BusinessId, id: i64) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        let removed = sqlx::query("DELETE FROM master_ads WHERE id = $1 AND business_id = $2")
-            .bind(id)
-            .bind(business.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        if removed.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        sqlx::query("DELETE FROM master_ad_rules WHERE master_ad_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        tx.commit().await.map_err(backend)
+        remove_owned(
+            &self.pool,
+            business,
+            id,
+            "master_ads",
+            "master_ad_rules",
+            "master_ad_id",
+        )
+        .await
     }
 
     async fn move_master_ad(&self, business: BusinessId, id: i64, direction: Move) -> StoreResult<()> {
@@ -346,21 +339,43 @@ impl AdGroupStore for SqlStore {
     }
 
     async fn remove_master_phrase(&self, business: BusinessId, id: i64) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        let removed = sqlx::query("DELETE FROM master_phrases WHERE id = $1 AND business_id = $2")
-            .bind(id)
-            .bind(business.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        if removed.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        sqlx::query("DELETE FROM master_phrase_variants WHERE master_phrase_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        tx.commit().await.map_err(backend)
+        remove_owned(
+            &self.pool,
+            business,
+            id,
+            "master_phrases",
+            "master_phrase_variants",
+            "master_phrase_id",
+        )
+        .await
     }
+}
+
+/// Deletes the business's row `id` of `table` and the rows of `children` whose `key` points to
+/// it, in one transaction; `NotFound` when the business has no such row. The names are this
+/// module's constants, never input.
+async fn remove_owned(
+    pool: &AnyPool,
+    business: BusinessId,
+    id: i64,
+    table: &'static str,
+    children: &'static str,
+    key: &'static str,
+) -> StoreResult<()> {
+    let mut tx = pool.begin().await.map_err(backend)?;
+    let removed = sqlx::query(&format!("DELETE FROM {table} WHERE id = $1 AND business_id = $2"))
+        .bind(id)
+        .bind(business.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+    if removed.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    sqlx::query(&format!("DELETE FROM {children} WHERE {key} = $1"))
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+    tx.commit().await.map_err(backend)
 }
