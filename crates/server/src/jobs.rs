@@ -1,5 +1,6 @@
 //! Background jobs every server runs; each is safe to run on several servers at once.
 
+use leadline_core::report::pace;
 use leadline_core::store::Store;
 use std::future::Future;
 use std::sync::Arc;
@@ -65,7 +66,8 @@ pub async fn sweep_once(store: &dyn Store) -> u64 {
 /// Stale days rebuilt per round; rounds repeat at once while they come back full.
 const REBUILD_BATCH: u32 = 50;
 
-/// Rebuilds the report rollups of days whose records changed, every `interval`, until `stop`.
+/// Rebuilds the report rollups of days whose records changed, every `interval` or after a rest
+/// four times as long as the last round when that is longer, until `stop`.
 /// Safe on several servers: rebuilds of one site take turns, and a mark is cleared only by
 /// the rebuild that saw its last change.
 pub async fn rebuild_reports(
@@ -74,10 +76,18 @@ pub async fn rebuild_reports(
     interval: Duration,
     stop: CancellationToken,
 ) {
-    every(interval, stop, || async {
-        rebuild_reports_once(store.as_ref(), &metrics).await
-    })
-    .await;
+    // Paced rather than `every`: a busy day's rebuild recounts all its records, so each round
+    // earns a rest in proportion to its length (`core::report::pace`).
+    let mut wait = interval;
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(wait) => {}
+        }
+        let started = std::time::Instant::now();
+        let more = rebuild_reports_once(store.as_ref(), &metrics).await;
+        wait = pace::next_round(interval, started.elapsed(), more);
+    }
 }
 
 /// One round: rebuilds up to a batch of stale days; true when there may be more.

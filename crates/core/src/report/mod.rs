@@ -7,6 +7,7 @@
 
 pub mod days;
 pub mod dimension;
+pub mod pace;
 pub mod rollup;
 pub mod store;
 pub mod tally;
