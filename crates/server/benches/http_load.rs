@@ -4,7 +4,9 @@
 //! ratio is to the ceiling measured in the same run. SQLite always, PostgreSQL too when
 //! LEADLINE_TEST_POSTGRES_URL is set. Needs `wrk` on PATH (Debian's package); says SKIPPED
 //! without it. Without `--bench` (`cargo test --benches`) each path runs for one second, as a
-//! check. What it measures and the results: docs/benchmarks.md.
+//! check. `LEADLINE_BENCH_ONLY=heartbeat` runs the paths whose name contains that text, and
+//! `LEADLINE_BENCH_SECONDS` sets how long each runs (to profile one). What it measures and
+//! the results: docs/benchmarks.md.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -19,6 +21,10 @@ use std::path::Path;
 use wrk::{Load, Outcome};
 
 const POSTGRES_ENV: &str = "LEADLINE_TEST_POSTGRES_URL";
+/// Runs only the paths whose name contains this text (to profile one: `perf record -p`).
+const ONLY_ENV: &str = "LEADLINE_BENCH_ONLY";
+/// Seconds per path instead of 8 (1 without `--bench`).
+const SECONDS_ENV: &str = "LEADLINE_BENCH_SECONDS";
 const AUTH_TOKEN: &str = "0123456789abcdef0123";
 const TRACKING: &str = "+12025550100";
 const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0";
@@ -36,7 +42,10 @@ fn main() {
         println!("SKIPPED: no wrk on PATH (apt-get install wrk)");
         return;
     };
-    let seconds = if full { 8 } else { 1 };
+    let seconds = std::env::var(SECONDS_ENV)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(if full { 8 } else { 1 });
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
     runtime.expect("tokio runtime").block_on(async {
         let dir = tempfile::tempdir().expect("temporary directory");
@@ -107,12 +116,16 @@ async fn run(url: DatabaseUrl, dir: &Path, wrk: &Path, seconds: u32) -> Vec<Stri
     ];
     println!("\n== {engine}: wrk, 2 threads, {seconds} s per path");
     let mut measured = Vec::new();
-    for load in ceilings.iter().chain(&loads) {
+    let only = std::env::var(ONLY_ENV).ok();
+    let chosen = |load: &&Load| only.as_deref().is_none_or(|text| load.name.contains(text));
+    for load in ceilings.iter().chain(&loads).filter(chosen) {
         let outcome = wrk::run(wrk, load, seconds).await;
         println!("{}", outcome.line(&load.name));
         measured.push((load.name.clone(), outcome));
     }
-    print_ratios(&measured);
+    if only.is_none() {
+        print_ratios(&measured);
+    }
     let failed = measured
         .iter()
         .filter(|(_, o)| o.errors > 0 || o.requests == 0)
