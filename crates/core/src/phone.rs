@@ -103,6 +103,23 @@ impl E164 {
         }
     }
 
+    /// The forms a page shows the number in ([`E164::national`], [`E164::national_digits`],
+    /// [`E164::country_code`]) from one parse, for answers that need them all.
+    pub fn shown(&self) -> Shown {
+        match self.parsed() {
+            Some(n) => Shown {
+                national: n.format().mode(Mode::National).to_string(),
+                national_digits: n.national().value().to_string(),
+                country_code: n.code().value().to_string(),
+            },
+            None => Shown {
+                national: self.0.clone(),
+                national_digits: String::new(),
+                country_code: String::new(),
+            },
+        }
+    }
+
     fn parsed(&self) -> Option<phonenumber::PhoneNumber> {
         phonenumber::parse(None, &self.0).ok()
     }
@@ -111,6 +128,14 @@ impl E164 {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// A number as a page shows it: `(202) 555-0100`, `2025550100`, `1`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shown {
+    pub national: String,
+    pub national_digits: String,
+    pub country_code: String,
 }
 
 /// The kinds of line that matter when Leadline pays for a call to a number.
@@ -198,6 +223,23 @@ mod tests {
         let london = E164::parse("+442079460958").unwrap();
         assert_eq!(london.national_digits(), "2079460958");
         assert_eq!(london.country_code(), "44");
+    }
+
+    #[test]
+    fn one_parse_gives_the_same_forms_as_three() {
+        for text in [
+            "+12025550100",
+            "+442079460958",
+            "+33142685300",
+            "+61291234567",
+            "+8613800138000",
+        ] {
+            let number = E164::parse(text).unwrap();
+            let shown = number.shown();
+            assert_eq!(shown.national, number.national(), "{text}");
+            assert_eq!(shown.national_digits, number.national_digits(), "{text}");
+            assert_eq!(shown.country_code, number.country_code(), "{text}");
+        }
     }
 
     #[test]

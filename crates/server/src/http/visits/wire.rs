@@ -227,7 +227,8 @@ impl StateBody {
     pub fn new(seen: &Seen, site: &Site) -> Self {
         let (state, number, selector) = (&seen.visit, seen.number.as_ref(), seen.selector);
         let code = state.code.map(|c| keyed_code(c, site, selector));
-        let numbered = |f: &dyn Fn(&E164) -> String| number.map(f);
+        // Every answer of the snippet carries these: one parse of the number gives them all.
+        let shown = number.map(E164::shown);
         let with_code = |f: &dyn Fn(&E164, &str) -> String| match (number, &code) {
             (Some(n), Some(c)) => Some(f(n, c)),
             _ => None,
@@ -238,11 +239,14 @@ impl StateBody {
             mode: site.settings.mode,
             cookieless: site.settings.cookieless,
             vid: None,
-            number: numbered(&|n| n.to_string()),
-            national: numbered(&|n| n.national()),
-            match_digits: numbered(&|n| n.national_digits()),
-            country_code: numbered(&|n| n.country_code()),
-            display: with_code(&|n, c| format!("{} ext. {c}", n.national())),
+            number: number.map(E164::to_string),
+            display: match (&shown, &code) {
+                (Some(s), Some(c)) => Some(format!("{} ext. {c}", s.national)),
+                _ => None,
+            },
+            national: shown.as_ref().map(|s| s.national.clone()),
+            match_digits: shown.as_ref().map(|s| s.national_digits.clone()),
+            country_code: shown.map(|s| s.country_code),
             tel: with_code(&|n, c| format!("tel:{n},{c}")),
             // RFC 3966's ext takes digits only; a star code keeps the pause form.
             tel_ext: with_code(&|n, c| {
