@@ -5,13 +5,14 @@
 //! is set. What it measures and the results: docs/benchmarks.md. Without `--bench` (`cargo
 //! test --benches`) it seeds 2,000 calls and takes a few samples, as a check.
 
+#[path = "support/server.rs"]
+mod server;
 #[path = "support/stats.rs"]
 mod stats;
 #[path = "support/mod.rs"]
 mod support;
 
 use futures::StreamExt;
-use leadline::config::Config;
 use leadline::launch::{Application, Options};
 use leadline_core::names::Name;
 use leadline_core::net::Email;
@@ -85,14 +86,7 @@ async fn run(url: DatabaseUrl, size: Size) -> Vec<String> {
     let engine = url.engine().name();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("address"));
-    let config = Config {
-        public_base_url: Some(url::Url::parse(&base).expect("base url")),
-        secret_key: Some("a benchmark install secret, long enough".into()),
-        rate_limit_per_second: 1_000_000,
-        visit_registrations_per_ip_per_minute: 1_000_000,
-        visit_registrations_per_site_per_minute: 1_000_000,
-        ..Config::default()
-    };
+    let config = server::unlimited_config(&base);
     let options = OpenOptions {
         create_if_missing: true,
         ..OpenOptions::default()

@@ -8,12 +8,13 @@
 //! `LEADLINE_BENCH_SECONDS` sets how long each runs (to profile one). What it measures and
 //! the results: docs/benchmarks.md.
 
+#[path = "support/server.rs"]
+mod server;
 #[path = "support/mod.rs"]
 mod support;
 #[path = "support/wrk.rs"]
 mod wrk;
 
-use leadline::config::Config;
 use leadline::launch::{Application, Options};
 use leadline_core::tenant::Site;
 use leadline_store::{DatabaseUrl, OpenOptions, SqlStore};
@@ -79,16 +80,7 @@ async fn run(url: DatabaseUrl, dir: &Path, wrk: &Path, seconds: u32) -> Vec<Stri
     let ceiling = wrk::ceiling_server(&url, dir).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("address"));
-    let config = Config {
-        public_base_url: Some(url::Url::parse(&base).expect("base url")),
-        rate_limit_per_second: 1_000_000,
-        visit_registrations_per_ip_per_minute: 1_000_000,
-        visit_registrations_per_site_per_minute: 1_000_000,
-        visit_events_per_ip_per_minute: 1_000_000,
-        connections_per_address: 1_000_000,
-        secret_key: Some("a benchmark install secret, long enough".into()),
-        ..Config::default()
-    };
+    let config = server::unlimited_config(&base);
     let options = OpenOptions {
         max_connections: config.database_max_connections,
         create_if_missing: true,

@@ -6,7 +6,6 @@
 //! measures and the results: docs/benchmarks.md. Without `--bench` (`cargo test --benches`)
 //! it only runs a few calls and checks them.
 
-use leadline::config::Config;
 use leadline::launch::{Application, Options};
 use leadline_core::E164;
 use leadline_core::call::{Call, CallKey, CallOutcome, MatchedBy};
@@ -20,6 +19,8 @@ use std::time::{Duration, Instant};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 
+#[path = "support/server.rs"]
+mod server;
 #[path = "support/mod.rs"]
 mod support;
 
@@ -84,16 +85,7 @@ async fn run(url: DatabaseUrl, plan: Phases) -> Vec<String> {
     let engine = url.engine().name();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("address"));
-    let config = Config {
-        public_base_url: Some(url::Url::parse(&base).expect("base url")),
-        rate_limit_per_second: 1_000_000,
-        visit_registrations_per_ip_per_minute: 1_000_000,
-        visit_registrations_per_site_per_minute: 1_000_000,
-        visit_events_per_ip_per_minute: 1_000_000,
-        // Every call in flight is a connection from 127.0.0.1.
-        connections_per_address: 1_000_000,
-        ..Config::default()
-    };
+    let config = server::unlimited_config(&base);
     let options = OpenOptions {
         max_connections: config.database_max_connections,
         create_if_missing: true,
@@ -101,10 +93,6 @@ async fn run(url: DatabaseUrl, plan: Phases) -> Vec<String> {
     };
     let store = SqlStore::open_and_migrate(&url, &options).await.expect("open");
     let site = support::seed(&store, TRACKING, AUTH_TOKEN).await;
-    let config = Config {
-        secret_key: Some("a benchmark install secret, long enough".into()),
-        ..config
-    };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async { _ = stopped.await };
     let application = Application::build(&config, store.clone(), listener, Options::default(), shutdown)
