@@ -66,6 +66,15 @@ impl SqlStore {
         self.engine
     }
 
+    /// The engine's aggregate that joins a group's texts with a separator (`group_concat` or
+    /// `string_agg`): a row and its short lists come back in one statement.
+    pub(crate) fn join_texts(&self) -> &'static str {
+        match self.engine {
+            Engine::Sqlite => "group_concat",
+            Engine::Postgres => "string_agg",
+        }
+    }
+
     /// Runs SQL statements as they are, outside every Store rule: for benchmarks that seed a
     /// year of records in bulk and tests that move records into the past. The server never
     /// calls it.

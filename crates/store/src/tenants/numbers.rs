@@ -1,5 +1,5 @@
 use crate::SqlStore;
-use crate::errors::{backend, classify, not_found_or_backend};
+use crate::errors::{backend, classify, corrupt, not_found_or_backend};
 use crate::rows::{col, now_millis, parsed, time};
 use async_trait::async_trait;
 use leadline_core::secret::Secret;
@@ -10,18 +10,31 @@ use sqlx::any::AnyRow;
 
 const COLUMNS: &str = "n.id, n.number, n.provider, n.account_sid, n.auth_token, n.created_at";
 
+/// The sites a number serves, space-separated, read with the number's row.
+const SITES: &str =
+    "(SELECT {join}(CAST(ls.site_id AS TEXT), ' ') FROM number_sites ls WHERE ls.number_id = n.id) AS site_ids";
+
 impl SqlStore {
-    async fn number_with_sites(&self, row: &AnyRow) -> StoreResult<TrackingNumber> {
+    /// The number columns and its sites, for `SELECT … FROM tracking_numbers n`.
+    fn number_columns(&self) -> String {
+        format!("{COLUMNS}, {}", SITES.replace("{join}", self.join_texts()))
+    }
+
+    /// Builds a number from its row (read with [`SqlStore::number_columns`]).
+    fn number_with_sites(&self, row: &AnyRow) -> StoreResult<TrackingNumber> {
         let id = NumberId(col(row, "id")?);
-        let site_ids =
-            sqlx::query_scalar::<_, i64>("SELECT site_id FROM number_sites WHERE number_id = $1 ORDER BY site_id")
-                .bind(id.0)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(backend)?
-                .into_iter()
-                .map(SiteId)
-                .collect();
+        let joined: Option<String> = col(row, "site_ids")?;
+        let mut site_ids = joined
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(|s| {
+                s.parse()
+                    .map(SiteId)
+                    .map_err(|_| corrupt(leadline_core::Invalid::new("site id", format!("'{s}' is not a number"))))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        site_ids.sort_unstable();
         Ok(TrackingNumber {
             id,
             number: parsed(row, "number", E164::from_stored)?,
@@ -80,21 +93,23 @@ impl NumberStore for SqlStore {
 
     async fn number_by_e164(&self, number: &E164) -> StoreResult<TrackingNumber> {
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM tracking_numbers n WHERE n.number = $1 AND n.removed_at IS NULL"
+            "SELECT {} FROM tracking_numbers n WHERE n.number = $1 AND n.removed_at IS NULL",
+            self.number_columns()
         ))
         .bind(number.as_str())
         .fetch_one(&self.pool)
         .await
         .map_err(not_found_or_backend)?;
-        self.number_with_sites(&row).await
+        self.number_with_sites(&row)
     }
 
     async fn list_numbers(&self, business: BusinessId) -> StoreResult<Vec<TrackingNumber>> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM tracking_numbers n WHERE n.removed_at IS NULL AND EXISTS (
+            "SELECT {} FROM tracking_numbers n WHERE n.removed_at IS NULL AND EXISTS (
                  SELECT 1 FROM number_sites ns JOIN sites s ON s.id = ns.site_id
                  WHERE ns.number_id = n.id AND s.business_id = $1)
-             ORDER BY n.id"
+             ORDER BY n.id",
+            self.number_columns()
         ))
         .bind(business.0)
         .fetch_all(&self.pool)
@@ -102,38 +117,40 @@ impl NumberStore for SqlStore {
         .map_err(backend)?;
         let mut numbers = Vec::with_capacity(rows.len());
         for row in &rows {
-            numbers.push(self.number_with_sites(row).await?);
+            numbers.push(self.number_with_sites(row)?);
         }
         Ok(numbers)
     }
 
     async fn number_for_site(&self, site: SiteId) -> StoreResult<Option<TrackingNumber>> {
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM tracking_numbers n JOIN number_sites ns ON ns.number_id = n.id
-             WHERE ns.site_id = $1 AND n.removed_at IS NULL ORDER BY n.id LIMIT 1"
+            "SELECT {} FROM tracking_numbers n JOIN number_sites ns ON ns.number_id = n.id
+             WHERE ns.site_id = $1 AND n.removed_at IS NULL ORDER BY n.id LIMIT 1",
+            self.number_columns()
         ))
         .bind(site.0)
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;
         match row {
-            Some(row) => Ok(Some(self.number_with_sites(&row).await?)),
+            Some(row) => Ok(Some(self.number_with_sites(&row)?)),
             None => Ok(None),
         }
     }
 
     async fn number(&self, business: BusinessId, id: NumberId) -> StoreResult<TrackingNumber> {
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM tracking_numbers n WHERE n.id = $1 AND n.removed_at IS NULL AND EXISTS (
+            "SELECT {} FROM tracking_numbers n WHERE n.id = $1 AND n.removed_at IS NULL AND EXISTS (
                  SELECT 1 FROM number_sites ns JOIN sites s ON s.id = ns.site_id
-                 WHERE ns.number_id = n.id AND s.business_id = $2)"
+                 WHERE ns.number_id = n.id AND s.business_id = $2)",
+            self.number_columns()
         ))
         .bind(id.0)
         .bind(business.0)
         .fetch_one(&self.pool)
         .await
         .map_err(not_found_or_backend)?;
-        self.number_with_sites(&row).await
+        self.number_with_sites(&row)
     }
 
     async fn edit_number(&self, business: BusinessId, id: NumberId, edit: &NumberEdit) -> StoreResult<TrackingNumber> {

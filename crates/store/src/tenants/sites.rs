@@ -1,5 +1,5 @@
 use crate::SqlStore;
-use crate::errors::{backend, classify, not_found_or_backend};
+use crate::errors::{backend, classify, corrupt, not_found_or_backend};
 use crate::rows::{col, now_millis, parsed, time};
 use async_trait::async_trait;
 use leadline_core::names::Name;
@@ -13,18 +13,26 @@ use sqlx::any::AnyRow;
 const COLUMNS: &str =
     "id, business_id, name, site_key, timezone, currency, settings, disabled_at, removed_at, created_at";
 
+/// A site's domains, space-separated (a domain has no spaces), read with the site's row.
+const DOMAINS: &str = "(SELECT {join}(d.domain, ' ') FROM site_domains d WHERE d.site_id = sites.id) AS domains";
+
 impl SqlStore {
-    /// Builds a site from its row and loads its domains.
-    async fn site_with_domains(&self, row: &AnyRow) -> StoreResult<Site> {
+    /// The site columns and its domains, for `SELECT … FROM sites`.
+    fn site_columns(&self) -> String {
+        format!("{COLUMNS}, {}", DOMAINS.replace("{join}", self.join_texts()))
+    }
+
+    /// Builds a site from its row (read with [`SqlStore::site_columns`]).
+    fn site_with_domains(&self, row: &AnyRow) -> StoreResult<Site> {
         let id = SiteId(col(row, "id")?);
-        let domains = sqlx::query("SELECT domain FROM site_domains WHERE site_id = $1 ORDER BY domain")
-            .bind(id.0)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?
-            .iter()
-            .map(|r| parsed(r, "domain", DomainName::parse))
+        let joined: Option<String> = col(row, "domains")?;
+        let mut domains = joined
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(|d| DomainName::parse(d).map_err(corrupt))
             .collect::<StoreResult<Vec<_>>>()?;
+        domains.sort();
         Ok(Site {
             id,
             business_id: BusinessId(col(row, "business_id")?),
@@ -45,7 +53,7 @@ impl SqlStore {
         query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
     ) -> StoreResult<Site> {
         let row = query.fetch_one(&self.pool).await.map_err(not_found_or_backend)?;
-        self.site_with_domains(&row).await
+        self.site_with_domains(&row)
     }
 }
 
@@ -81,29 +89,38 @@ impl SiteStore for SqlStore {
     }
 
     async fn site_by_key(&self, key: &SiteKey) -> StoreResult<Site> {
-        let sql = format!("SELECT {COLUMNS} FROM sites WHERE site_key = $1 AND removed_at IS NULL");
+        let sql = format!(
+            "SELECT {} FROM sites WHERE site_key = $1 AND removed_at IS NULL",
+            self.site_columns()
+        );
         self.one_site(sqlx::query(&sql).bind(key.as_str())).await
     }
 
     async fn site_by_domain(&self, domain: &DomainName) -> StoreResult<Site> {
-        let sql =
-            format!("SELECT {COLUMNS} FROM sites WHERE id = (SELECT site_id FROM site_domains WHERE domain = $1)");
+        let sql = format!(
+            "SELECT {} FROM sites WHERE id = (SELECT site_id FROM site_domains WHERE domain = $1)",
+            self.site_columns()
+        );
         self.one_site(sqlx::query(&sql).bind(domain.as_str())).await
     }
 
     async fn site_by_id(&self, id: SiteId) -> StoreResult<Site> {
-        let sql = format!("SELECT {COLUMNS} FROM sites WHERE id = $1");
+        let sql = format!("SELECT {} FROM sites WHERE id = $1", self.site_columns());
         self.one_site(sqlx::query(&sql).bind(id.0)).await
     }
 
     async fn site(&self, business: BusinessId, id: SiteId) -> StoreResult<Site> {
-        let sql = format!("SELECT {COLUMNS} FROM sites WHERE id = $1 AND business_id = $2");
+        let sql = format!(
+            "SELECT {} FROM sites WHERE id = $1 AND business_id = $2",
+            self.site_columns()
+        );
         self.one_site(sqlx::query(&sql).bind(id.0).bind(business.0)).await
     }
 
     async fn list_sites(&self, business: BusinessId) -> StoreResult<Vec<Site>> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM sites WHERE business_id = $1 AND removed_at IS NULL ORDER BY id"
+            "SELECT {} FROM sites WHERE business_id = $1 AND removed_at IS NULL ORDER BY id",
+            self.site_columns()
         ))
         .bind(business.0)
         .fetch_all(&self.pool)
@@ -111,7 +128,7 @@ impl SiteStore for SqlStore {
         .map_err(backend)?;
         let mut sites = Vec::with_capacity(rows.len());
         for row in &rows {
-            sites.push(self.site_with_domains(row).await?);
+            sites.push(self.site_with_domains(row)?);
         }
         Ok(sites)
     }
