@@ -4,13 +4,13 @@
 //! site's own domains only).
 
 use crate::app::error::{AppError, AppResult};
-use crate::app::reports::query::DEFAULT_DAYS;
+use crate::app::reports::chosen_site;
+use crate::app::reports::query::{day_range, given, last_days, site_id};
 use chrono::{DateTime, Utc};
-use leadline_core::SiteId;
 use leadline_core::heatmap::{HeatPage, HeatQuery, Heatmap, drawn_height, drawn_width, framed_url};
 use leadline_core::ids::BusinessId;
 use leadline_core::report::DayRange;
-use leadline_core::report::days::{local_day, window};
+use leadline_core::report::days::window;
 use leadline_core::store::Store;
 use leadline_core::tenant::Site;
 use leadline_core::visitor::Device;
@@ -54,35 +54,13 @@ pub struct HeatmapView {
 
 /// The heatmap `raw` asks for, of a site of `business` (another business's site is not found).
 pub async fn heatmap(store: &dyn Store, business: BusinessId, raw: &RawHeatQuery) -> AppResult<HeatmapView> {
-    let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
-    let invalid = |e: leadline_core::Invalid| AppError::Invalid(e.to_string());
     let device = match given(&raw.device).as_deref() {
         None | Some("any") => None,
-        Some(name) => Some(Device::parse(name).map_err(invalid)?),
+        Some(name) => Some(Device::parse(name).map_err(|e| AppError::Invalid(e.to_string()))?),
     };
-    let site = match given(&raw.site) {
-        Some(text) => {
-            let id = text
-                .parse()
-                .map_err(|_| AppError::Invalid(format!("site must be a site's number, not '{text}'")))?;
-            store.site(business, SiteId(id)).await?
-        }
-        None => store
-            .list_sites(business)
-            .await?
-            .into_iter()
-            .find(|s| !s.removed)
-            .ok_or_else(|| AppError::Invalid("this business has no site yet".into()))?,
-    };
-    let range = match (given(&raw.from), given(&raw.to)) {
-        (Some(from), Some(to)) => DayRange::parse(&from, &to).map_err(invalid)?,
-        (None, None) => DayRange::last(local_day(Utc::now(), site.timezone.tz()), DEFAULT_DAYS),
-        _ => {
-            return Err(AppError::Invalid(
-                "date range: give both 'from' and 'to', or neither".into(),
-            ));
-        }
-    };
+    let range = day_range(&raw.from, &raw.to)?;
+    let site = chosen_site(store, business, site_id(&raw.site)?).await?;
+    let range = range.unwrap_or_else(|| last_days(&site));
     let (from, to) = instants(&site, range);
     let pages = store.heat_pages(site.id, from, to).await?;
     let wanted = given(&raw.page);

@@ -8,11 +8,11 @@ pub use query::{ReportQuery, Sort, SortColumn};
 
 use super::error::{AppError, AppResult};
 use chrono::NaiveDate;
-use leadline_core::BusinessId;
 use leadline_core::adgroup::{AdGrouping, PhraseTable};
 use leadline_core::report::{DayRange, Dimension, Metrics, Model, NONE, Tally};
 use leadline_core::store::Store;
 use leadline_core::tenant::Site;
+use leadline_core::{BusinessId, SiteId};
 use std::collections::BTreeMap;
 
 /// The value a page variable's report shows for records that did not set it.
@@ -61,18 +61,24 @@ pub struct Report {
     pub stale_days: u64,
 }
 
-/// The report `query` asks for, on one of `business`'s sites (another business's site is not
-/// found).
-pub async fn report(store: &dyn Store, business: BusinessId, query: &ReportQuery) -> AppResult<Report> {
-    let site = match query.site {
-        Some(id) => store.site(business, id).await?,
+/// The business's site `id`, or its first site when none is named (another business's site
+/// is not found).
+pub async fn chosen_site(store: &dyn Store, business: BusinessId, id: Option<SiteId>) -> AppResult<Site> {
+    match id {
+        Some(id) => Ok(store.site(business, id).await?),
         None => store
             .list_sites(business)
             .await?
             .into_iter()
             .find(|s| !s.removed)
-            .ok_or_else(|| AppError::Invalid("this business has no site to report on yet".into()))?,
-    };
+            .ok_or_else(|| AppError::Invalid("this business has no site to report on yet".into())),
+    }
+}
+
+/// The report `query` asks for, on one of `business`'s sites (another business's site is not
+/// found).
+pub async fn report(store: &dyn Store, business: BusinessId, query: &ReportQuery) -> AppResult<Report> {
+    let site = chosen_site(store, business, query.site).await?;
     let range = query.range_in(&site);
     // Read before the rows: a day not stale now has every change committed so far in its
     // rollup, so the rows read next are at least as fresh as this count says.

@@ -43,24 +43,10 @@ impl ReportQuery {
     /// refused with what was wrong.
     pub fn parse(raw: &RawReportQuery, dimension: Option<&str>) -> AppResult<Self> {
         let invalid = |e: leadline_core::Invalid| AppError::Invalid(e.to_string());
-        let site = match raw.site.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(text) => Some(SiteId(text.parse().map_err(|_| {
-                AppError::Invalid(format!("site must be a site's number, not '{text}'"))
-            })?)),
-            None => None,
-        };
+        let site = site_id(&raw.site)?;
         let name = dimension.or(raw.dimension.as_deref()).unwrap_or("source");
         let dimension = Dimension::parse(name, raw.variable.as_deref()).map_err(invalid)?;
-        let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
-        let range = match (given(&raw.from), given(&raw.to)) {
-            (Some(from), Some(to)) => Some(DayRange::parse(&from, &to).map_err(invalid)?),
-            (None, None) => None,
-            _ => {
-                return Err(AppError::Invalid(
-                    "date range: give both 'from' and 'to', or neither".into(),
-                ));
-            }
-        };
+        let range = day_range(&raw.from, &raw.to)?;
         let compare = match given(&raw.compare).as_deref() {
             None | Some("0" | "false" | "off" | "no") => false,
             Some("1" | "true" | "on" | "yes") => true,
@@ -87,9 +73,46 @@ impl ReportQuery {
 
     /// The days the report covers for `site`.
     pub fn range_in(&self, site: &Site) -> DayRange {
-        self.range
-            .unwrap_or_else(|| DayRange::last(local_day(chrono::Utc::now(), site.timezone.tz()), DEFAULT_DAYS))
+        self.range.unwrap_or_else(|| last_days(site))
     }
+}
+
+/// A query parameter as sent, trimmed; `None` when absent or empty.
+pub fn given(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// The site a query names by its number, if it names one.
+pub fn site_id(raw: &Option<String>) -> AppResult<Option<SiteId>> {
+    given(raw)
+        .map(|text| {
+            text.parse()
+                .map(SiteId)
+                .map_err(|_| AppError::Invalid(format!("site must be a site's number, not '{text}'")))
+        })
+        .transpose()
+}
+
+/// The days a query names with `from` and `to`: both or neither.
+pub fn day_range(from: &Option<String>, to: &Option<String>) -> AppResult<Option<DayRange>> {
+    match (given(from), given(to)) {
+        (Some(from), Some(to)) => DayRange::parse(&from, &to)
+            .map(Some)
+            .map_err(|e| AppError::Invalid(e.to_string())),
+        (None, None) => Ok(None),
+        _ => Err(AppError::Invalid(
+            "date range: give both 'from' and 'to', or neither".into(),
+        )),
+    }
+}
+
+/// The last [`DEFAULT_DAYS`] in the site's zone, today included.
+pub fn last_days(site: &Site) -> DayRange {
+    DayRange::last(local_day(chrono::Utc::now(), site.timezone.tz()), DEFAULT_DAYS)
 }
 
 /// What rows are sorted by.

@@ -18,6 +18,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use leadline_core::heatmap::heat_level;
 use leadline_core::tenant::Site;
+use std::collections::HashMap;
 
 #[derive(Template)]
 #[template(path = "heatmap.html")]
@@ -101,11 +102,7 @@ fn form(
     };
     HeatmapPage {
         header,
-        sites: sites
-            .iter()
-            .filter(|s| !s.removed)
-            .map(|s| (s.id.0, s.name.as_str().to_owned(), Some(s.id.0) == site))
-            .collect(),
+        sites: super::site_options(sites, site),
         devices: [
             ("any", "Any device"),
             ("desktop", "Desktops"),
@@ -136,15 +133,14 @@ fn form(
 
 fn drawing(heat: &heatmap::PageHeat) -> Drawing {
     let most = heat.heatmap.elements.iter().map(|e| e.clicks).max().unwrap_or(0) as f64;
-    let level_of = |element: &str| {
-        let clicks = heat
-            .heatmap
-            .elements
-            .iter()
-            .find(|e| e.element == element)
-            .map_or(0, |e| e.clicks);
-        heat_level(clicks as f64, most)
-    };
+    // Each element's level, looked up once per dot (up to MAX_SPOTS of them).
+    let levels: HashMap<&str, u8> = heat
+        .heatmap
+        .elements
+        .iter()
+        .map(|e| (e.element.as_str(), heat_level(e.clicks as f64, most)))
+        .collect();
+    let level_of = |element: &str| levels.get(element).copied().unwrap_or(0);
     Drawing {
         page: heat.page.clone(),
         framed: heat.framed.as_ref().map(url::Url::to_string),

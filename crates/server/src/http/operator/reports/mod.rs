@@ -237,6 +237,15 @@ fn report_view(report: &Report) -> ReportView {
     }
 }
 
+/// The business's sites for a form's select: (id, name, chosen), removed sites left out.
+fn site_options(sites: &[leadline_core::tenant::Site], chosen: Option<i64>) -> Vec<(i64, String, bool)> {
+    sites
+        .iter()
+        .filter(|s| !s.removed)
+        .map(|s| (s.id.0, s.name.as_str().to_owned(), Some(s.id.0) == chosen))
+        .collect()
+}
+
 /// The form's choices: what was asked, else what the report used.
 fn choices(raw: &RawReportQuery, sites: &[leadline_core::tenant::Site], report: Option<&Report>) -> Choices {
     let site = report
@@ -257,11 +266,7 @@ fn choices(raw: &RawReportQuery, sites: &[leadline_core::tenant::Site], report: 
         variables.push((variable.clone(), true));
     }
     Choices {
-        sites: sites
-            .iter()
-            .filter(|s| !s.removed)
-            .map(|s| (s.id.0, s.name.as_str().to_owned(), Some(s.id.0) == site))
-            .collect(),
+        sites: site_options(sites, site),
         dimensions: Dimension::FIXED
             .iter()
             .map(|d| (d.name(), d.label(), d.name() == dimension))
