@@ -46,9 +46,10 @@ static ELEMENTS_SQL: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// Stores one click of the visit (row id `visit_id`) at `now`; its row id.
+/// Stores one click of the site's visit (row id `visit_id`) at `now`; its row id.
 pub(crate) async fn insert_click(
     conn: &mut AnyConnection,
+    site: SiteId,
     visit_id: i64,
     click: &PageClick,
     now: i64,
@@ -59,10 +60,11 @@ pub(crate) async fn insert_click(
     sqlx::query_scalar(
         "INSERT INTO call_intents (visit_id, site_id, element, page_url, at, page_key,
              spot_x, spot_y, page_x, page_y, page_w, page_h, view_w, view_h)
-         VALUES ($1, (SELECT site_id FROM visits WHERE id = $1), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
          RETURNING id",
     )
     .bind(visit_id)
+    .bind(site.0)
     .bind(click.element.as_str())
     .bind(click.url.as_str())
     .bind(now)
@@ -86,8 +88,9 @@ impl HeatmapStore for SqlStore {
         let now = now_millis();
         let mut tx = self.pool.begin().await.map_err(backend)?;
         // The first statement writes, as SQLite needs; no row means no such visit here.
-        let visit_id: i64 = sqlx::query_scalar(
-            "UPDATE visits SET last_seen_at = last_seen_at WHERE public_id = $1 AND site_id = $2 RETURNING id",
+        let (visit_id, started): (i64, i64) = sqlx::query_as(
+            "UPDATE visits SET last_seen_at = last_seen_at WHERE public_id = $1 AND site_id = $2
+             RETURNING id, started_at",
         )
         .bind(visit.as_str())
         .bind(site.0)
@@ -95,12 +98,11 @@ impl HeatmapStore for SqlStore {
         .await
         .map_err(not_found_or_backend)?;
         for click in clicks {
-            insert_click(&mut tx, visit_id, click, now).await?;
+            insert_click(&mut tx, site, visit_id, click, now).await?;
         }
-        // A click names the visit's call element in reports.
+        // A click names the visit's call element in reports, on the visit's day.
         StaleMarks::default()
-            .visit(&mut tx, visit_id)
-            .await?
+            .at(site.0, started)
             .write(&mut tx, self.report_marks())
             .await?;
         tx.commit().await.map_err(backend)

@@ -60,18 +60,21 @@ pub struct SqlStore {
     report_marks: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
+/// The aggregate that joins a group's texts with a separator, in [`Engine`]'s order: a row and
+/// its short lists come back in one statement.
+pub(crate) const JOIN_TEXTS: [&str; 2] = ["group_concat", "string_agg"];
+
 impl SqlStore {
     /// The engine this store runs on.
     pub fn engine_kind(&self) -> Engine {
         self.engine
     }
 
-    /// The engine's aggregate that joins a group's texts with a separator (`group_concat` or
-    /// `string_agg`): a row and its short lists come back in one statement.
-    pub(crate) fn join_texts(&self) -> &'static str {
+    /// This engine's form of a statement written for each engine, in [`Engine`]'s order.
+    pub(crate) fn for_engine<'a>(&self, forms: &'a [String; 2]) -> &'a str {
         match self.engine {
-            Engine::Sqlite => "group_concat",
-            Engine::Postgres => "string_agg",
+            Engine::Sqlite => &forms[0],
+            Engine::Postgres => &forms[1],
         }
     }
 

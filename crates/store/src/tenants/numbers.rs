@@ -1,12 +1,13 @@
-use crate::SqlStore;
 use crate::errors::{backend, classify, corrupt, not_found_or_backend};
 use crate::rows::{col, now_millis, parsed, time};
+use crate::{JOIN_TEXTS, SqlStore};
 use async_trait::async_trait;
 use leadline_core::secret::Secret;
 use leadline_core::store::{NumberStore, StoreError, StoreResult};
 use leadline_core::tenant::{AccountSid, NewTrackingNumber, NumberEdit, Provider, TrackingNumber};
 use leadline_core::{BusinessId, E164, NumberId, SiteId};
 use sqlx::any::AnyRow;
+use std::sync::LazyLock;
 
 const COLUMNS: &str = "n.id, n.number, n.provider, n.account_sid, n.auth_token, n.created_at";
 
@@ -14,10 +15,14 @@ const COLUMNS: &str = "n.id, n.number, n.provider, n.account_sid, n.auth_token, 
 const SITES: &str =
     "(SELECT {join}(CAST(ls.site_id AS TEXT), ' ') FROM number_sites ls WHERE ls.number_id = n.id) AS site_ids";
 
+/// [`COLUMNS`] and [`SITES`] for each engine, built once.
+static NUMBER_COLUMNS: LazyLock<[String; 2]> =
+    LazyLock::new(|| JOIN_TEXTS.map(|join| format!("{COLUMNS}, {}", SITES.replace("{join}", join))));
+
 impl SqlStore {
     /// The number columns and its sites, for `SELECT … FROM tracking_numbers n`.
-    fn number_columns(&self) -> String {
-        format!("{COLUMNS}, {}", SITES.replace("{join}", self.join_texts()))
+    fn number_columns(&self) -> &'static str {
+        self.for_engine(&NUMBER_COLUMNS)
     }
 
     /// Builds a number from its row (read with [`SqlStore::number_columns`]).

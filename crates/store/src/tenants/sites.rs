@@ -1,6 +1,6 @@
-use crate::SqlStore;
 use crate::errors::{backend, classify, corrupt, not_found_or_backend};
 use crate::rows::{col, now_millis, parsed, time};
+use crate::{JOIN_TEXTS, SqlStore};
 use async_trait::async_trait;
 use leadline_core::names::Name;
 use leadline_core::net::DomainName;
@@ -9,6 +9,7 @@ use leadline_core::store::{SiteStore, StoreError, StoreResult};
 use leadline_core::tenant::{NewSite, Site, SiteEdit};
 use leadline_core::{BusinessId, SiteId};
 use sqlx::any::AnyRow;
+use std::sync::LazyLock;
 
 const COLUMNS: &str =
     "id, business_id, name, site_key, timezone, currency, settings, disabled_at, removed_at, created_at";
@@ -16,10 +17,14 @@ const COLUMNS: &str =
 /// A site's domains, space-separated (a domain has no spaces), read with the site's row.
 const DOMAINS: &str = "(SELECT {join}(d.domain, ' ') FROM site_domains d WHERE d.site_id = sites.id) AS domains";
 
+/// [`COLUMNS`] and [`DOMAINS`] for each engine, built once.
+static SITE_COLUMNS: LazyLock<[String; 2]> =
+    LazyLock::new(|| JOIN_TEXTS.map(|join| format!("{COLUMNS}, {}", DOMAINS.replace("{join}", join))));
+
 impl SqlStore {
     /// The site columns and its domains, for `SELECT … FROM sites`.
-    fn site_columns(&self) -> String {
-        format!("{COLUMNS}, {}", DOMAINS.replace("{join}", self.join_texts()))
+    fn site_columns(&self) -> &'static str {
+        self.for_engine(&SITE_COLUMNS)
     }
 
     /// Builds a site from its row (read with [`SqlStore::site_columns`]).

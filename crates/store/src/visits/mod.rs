@@ -86,7 +86,7 @@ impl VisitStore for SqlStore {
         let now = now_millis();
         let mut tx = self.pool.begin().await.map_err(backend)?;
         let touched = mark_seen(&mut tx, site, visit, touch, now).await?;
-        let intent = record_touch(&mut tx, &touched, touch, now).await?;
+        let intent = record_touch(&mut tx, site, &touched, touch, now).await?;
         let holder = Holder {
             site_id: site.0,
             visit_id: touched.id,
@@ -247,6 +247,7 @@ async fn mark_seen(
 /// Stores what the touch says; returns the new call intent's id for a click.
 async fn record_touch(
     conn: &mut AnyConnection,
+    site: SiteId,
     touched: &Touched,
     touch: &Touch,
     now: i64,
@@ -268,7 +269,7 @@ async fn record_touch(
                 url: url.clone(),
                 spot: *spot,
             };
-            let intent = crate::heatmap::insert_click(conn, touched.id, &click, now).await?;
+            let intent = crate::heatmap::insert_click(conn, site, touched.id, &click, now).await?;
             records::clicked(conn, touched.id, element, url, now).await?;
             return Ok(Some(intent));
         }
