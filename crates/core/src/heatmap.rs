@@ -101,11 +101,6 @@ impl ClickSpot {
         }
     }
 
-    /// Where on the element, in permille of its width and height.
-    pub fn on_element(&self) -> (u16, u16) {
-        (self.x, self.y)
-    }
-
     /// The page's width and height when clicked.
     pub fn page_size(&self) -> (u32, u32) {
         (self.page_width, self.page_height)
@@ -269,7 +264,6 @@ mod tests {
     fn a_measured_click_is_kept_as_it_came() {
         let spot = ClickSpot::new(raw()).unwrap();
         assert_eq!(spot.raw(), raw());
-        assert_eq!(spot.on_element(), (500, 250));
         assert_eq!(spot.placed(640), (320.0, 600.0));
     }
 

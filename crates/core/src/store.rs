@@ -547,8 +547,8 @@ impl<T> Store for T where
         + crate::interaction::InteractionStore
         + crate::access::AccessStore
         + crate::provider_account::ProviderAccountStore
-        + crate::heatmap::HeatmapStore
         + crate::report::ReportStore
+        + crate::heatmap::HeatmapStore
         + crate::adgroup::AdGroupStore
         + HealthStore
         + Send
