@@ -90,14 +90,19 @@ impl AccessStore for SqlStore {
         change: MemberChange,
     ) -> StoreResult<Vec<Destination>> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        if self.engine_kind() == Engine::Postgres {
-            // Two owners demoting each other at once must not both pass the count below.
-            sqlx::query("SELECT id FROM businesses WHERE id = $1 FOR UPDATE")
-                .bind(business.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-        }
+        // Two owners demoting each other at once must not both pass the count below: the
+        // business is locked first. On SQLite the first statement must also write: a
+        // transaction that reads first fails at once, without waiting, when another writer
+        // (the report rebuild, a call) commits before its first write.
+        let lock = match self.engine_kind() {
+            Engine::Postgres => "SELECT id FROM businesses WHERE id = $1 FOR UPDATE",
+            Engine::Sqlite => "UPDATE memberships SET role = role WHERE business_id = $1",
+        };
+        sqlx::query(lock)
+            .bind(business.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
         let current: String =
             sqlx::query_scalar("SELECT role FROM memberships WHERE business_id = $1 AND user_id = $2")
                 .bind(business.0)
