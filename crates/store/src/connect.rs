@@ -109,6 +109,10 @@ pub struct OpenOptions {
     pub create_if_missing: bool,
     /// How long a caller waits for a free connection.
     pub acquire_timeout: Duration,
+    /// How long a cached site, number, routing rule or destination list is served at most
+    /// (changes made through any server are seen at once; this bounds changes made outside
+    /// them, such as a CLI command on a SQLite file). Zero reads the database every time.
+    pub tenant_cache_ttl: Duration,
 }
 
 impl Default for OpenOptions {
@@ -117,6 +121,7 @@ impl Default for OpenOptions {
             max_connections: 10,
             create_if_missing: false,
             acquire_timeout: Duration::from_secs(5),
+            tenant_cache_ttl: crate::tenant_cache::DEFAULT_TTL,
         }
     }
 }
@@ -174,11 +179,14 @@ impl SqlStore {
                 source,
             })?;
         let listen_url = (engine == Engine::Postgres).then(|| connect_url.clone());
+        let tenants = std::sync::Arc::new(crate::tenant_cache::TenantCache::new(engine, options.tenant_cache_ttl));
         Ok(Self {
             pool,
+            url: std::sync::Arc::new(url.clone()),
             engine,
             max_connections: options.max_connections,
-            live: crate::live::LiveCalls::new(engine, listen_url),
+            live: crate::live::LiveCalls::new(engine, listen_url, std::sync::Arc::clone(&tenants)),
+            tenants,
             report_marks: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
         })
     }
@@ -198,6 +206,13 @@ impl SqlStore {
         let store = Self::open(url, options).await?;
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// Another store on this one's database, as a second server would open it: for tests of
+    /// what several servers sharing one database see. Does not migrate.
+    #[doc(hidden)]
+    pub async fn open_beside(&self, options: &OpenOptions) -> Result<Self, OpenError> {
+        Self::open(&self.url, options).await
     }
 
     /// Reads a SQLite pragma (for tests and diagnostics); `None` on PostgreSQL.

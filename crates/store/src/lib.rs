@@ -22,10 +22,12 @@ mod query;
 mod reports;
 mod rows;
 mod sources;
+mod tenant_cache;
 mod tenants;
 mod visits;
 
 pub use connect::{DatabaseUrl, OpenError, OpenOptions, private_dir};
+pub use tenant_cache::DEFAULT_TTL as DEFAULT_TENANT_CACHE_TTL;
 
 use sqlx::AnyPool;
 
@@ -52,9 +54,12 @@ impl Engine {
 #[derive(Debug, Clone)]
 pub struct SqlStore {
     pool: AnyPool,
+    url: std::sync::Arc<DatabaseUrl>,
     engine: Engine,
     max_connections: u32,
     live: std::sync::Arc<live::LiveCalls>,
+    /// The tenancy the hot paths read, in memory (`tenant_cache.rs`).
+    tenants: std::sync::Arc<tenant_cache::TenantCache>,
     /// Whether changes mark their days stale for the reports (always, but for a benchmark
     /// measuring what the marks cost).
     report_marks: std::sync::Arc<std::sync::atomic::AtomicBool>,
@@ -96,6 +101,13 @@ impl SqlStore {
     /// Whether changes mark their days stale (see [`SqlStore::set_report_marks`]).
     pub(crate) fn report_marks(&self) -> bool {
         self.report_marks.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether cached tenant reads are served from memory now (on PostgreSQL, only while the
+    /// server's `LISTEN` connection is up): for tests of the cache's coherence.
+    #[doc(hidden)]
+    pub fn tenant_cache_serving(&self) -> bool {
+        self.tenants.serving()
     }
 
     /// Closes every connection; waits for connections in use to be returned.

@@ -1,9 +1,11 @@
 //! Calls as they change, for the live panel. Every server must hear of every change, whichever
 //! server took the webhook: on PostgreSQL the change's transaction sends a `NOTIFY`, delivered
 //! at commit to every server's one `LISTEN` connection; SQLite has one server, so the change is
-//! handed over in process after the commit.
+//! handed over in process after the commit. The same connection hears tenant changes for the
+//! tenant cache (`tenant_cache.rs`).
 
 use crate::errors::backend;
+use crate::tenant_cache::{self, TenantCache};
 use crate::{Engine, SqlStore};
 use leadline_core::BusinessId;
 use leadline_core::interaction::{CallChanged, CallFeed, LiveEvent};
@@ -30,17 +32,29 @@ pub(crate) struct LiveCalls {
     listen_url: Option<String>,
     listening: AtomicBool,
     closed: Notify,
+    /// Told when the connection comes and goes and when a tenant changes.
+    tenants: Arc<TenantCache>,
 }
 
 impl LiveCalls {
-    pub(crate) fn new(engine: Engine, listen_url: Option<String>) -> Arc<Self> {
+    pub(crate) fn new(engine: Engine, listen_url: Option<String>, tenants: Arc<TenantCache>) -> Arc<Self> {
         Arc::new(Self {
             engine,
             sender: broadcast::channel(BACKLOG).0,
             listen_url,
             listening: AtomicBool::new(false),
             closed: Notify::new(),
+            tenants,
         })
+    }
+
+    /// Starts the server's one `LISTEN` connection on PostgreSQL, unless it runs already.
+    pub(crate) fn ensure_listening(self: &Arc<Self>) {
+        if let Some(url) = &self.listen_url
+            && !self.listening.swap(true, Ordering::SeqCst)
+        {
+            tokio::spawn(listen(Arc::clone(self), url.clone()));
+        }
     }
 
     /// After a change's commit: hands it to this server's subscribers (SQLite; on PostgreSQL
@@ -58,11 +72,7 @@ impl LiveCalls {
 
     fn subscribe(self: &Arc<Self>) -> Subscription {
         let receiver = self.sender.subscribe();
-        if let Some(url) = &self.listen_url
-            && !self.listening.swap(true, Ordering::SeqCst)
-        {
-            tokio::spawn(listen(Arc::clone(self), url.clone()));
-        }
+        self.ensure_listening();
         Subscription { receiver }
     }
 }
@@ -102,6 +112,7 @@ async fn listen(live: Arc<LiveCalls>, url: String) {
             () = closed => return,
             failure = relay(&live, &url) => {
                 tracing::warn!(error = %failure, "the live call feed lost its database connection; reconnecting");
+                live.tenants.listening(false);
                 let _ = live.sender.send(LiveEvent::Missed);
             }
         }
@@ -118,20 +129,21 @@ async fn relay(live: &LiveCalls, url: &str) -> sqlx::Error {
         Ok(listener) => listener,
         Err(e) => return e,
     };
-    if let Err(e) = listener.listen(CHANNEL).await {
+    if let Err(e) = listener.listen_all([CHANNEL, tenant_cache::CHANNEL]).await {
         return e;
     }
+    live.tenants.listening(true);
     loop {
         match listener.try_recv().await {
+            Ok(Some(notification)) if notification.channel() == tenant_cache::CHANNEL => live.tenants.changed(),
             Ok(Some(notification)) => {
                 if let Some(event) = parse_payload(notification.payload()) {
                     let _ = live.sender.send(event);
                 }
             }
-            // The connection was lost and is re-established by the next call.
-            Ok(None) => {
-                let _ = live.sender.send(LiveEvent::Missed);
-            }
+            // Reconnecting inside `try_recv` would hide the gap from the tenant cache: the
+            // caller reconnects, telling everyone who listens.
+            Ok(None) => return sqlx::Error::Protocol("the LISTEN connection was lost".into()),
             Err(e) => return e,
         }
     }

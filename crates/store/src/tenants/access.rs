@@ -89,81 +89,85 @@ impl AccessStore for SqlStore {
         user_id: UserId,
         change: MemberChange,
     ) -> StoreResult<Vec<Destination>> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        // Two owners demoting each other at once must not both pass the count below: the
-        // business is locked first. On SQLite the first statement must also write: a
-        // transaction that reads first fails at once, without waiting, when another writer
-        // (the report rebuild, a call) commits before its first write.
-        let lock = match self.engine_kind() {
-            Engine::Postgres => "SELECT id FROM businesses WHERE id = $1 FOR UPDATE",
-            Engine::Sqlite => "UPDATE memberships SET role = role WHERE business_id = $1",
-        };
-        sqlx::query(lock)
-            .bind(business.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        let current: String =
-            sqlx::query_scalar("SELECT role FROM memberships WHERE business_id = $1 AND user_id = $2")
+        // A removed member's destinations are disabled: whom calls ring changes.
+        self.tenant_write(async {
+            let mut tx = self.pool.begin().await.map_err(backend)?;
+            // Two owners demoting each other at once must not both pass the count below: the
+            // business is locked first. On SQLite the first statement must also write: a
+            // transaction that reads first fails at once, without waiting, when another writer
+            // (the report rebuild, a call) commits before its first write.
+            let lock = match self.engine_kind() {
+                Engine::Postgres => "SELECT id FROM businesses WHERE id = $1 FOR UPDATE",
+                Engine::Sqlite => "UPDATE memberships SET role = role WHERE business_id = $1",
+            };
+            sqlx::query(lock)
                 .bind(business.0)
-                .bind(user_id.0)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(not_found_or_backend)?;
-        let current = Role::parse(&current).map_err(crate::errors::corrupt)?;
-        let owners: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE business_id = $1 AND role = 'owner'")
-                .bind(business.0)
-                .fetch_one(&mut *tx)
+                .execute(&mut *tx)
                 .await
                 .map_err(backend)?;
-        check_member_change(usize::try_from(owners).unwrap_or(0), current, change)?;
-        let mut disabled = Vec::new();
-        match change {
-            MemberChange::Role(role) => {
-                sqlx::query("UPDATE memberships SET role = $3 WHERE business_id = $1 AND user_id = $2")
+            let current: String =
+                sqlx::query_scalar("SELECT role FROM memberships WHERE business_id = $1 AND user_id = $2")
                     .bind(business.0)
                     .bind(user_id.0)
-                    .bind(role.as_str())
-                    .execute(&mut *tx)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(not_found_or_backend)?;
+            let current = Role::parse(&current).map_err(crate::errors::corrupt)?;
+            let owners: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE business_id = $1 AND role = 'owner'")
+                    .bind(business.0)
+                    .fetch_one(&mut *tx)
                     .await
                     .map_err(backend)?;
-            }
-            MemberChange::Remove => {
-                for sql in [
-                    "DELETE FROM memberships WHERE business_id = $1 AND user_id = $2",
-                    "DELETE FROM sessions WHERE business_id = $1 AND user_id = $2",
-                ] {
-                    sqlx::query(sql)
+            check_member_change(usize::try_from(owners).unwrap_or(0), current, change)?;
+            let mut disabled = Vec::new();
+            match change {
+                MemberChange::Role(role) => {
+                    sqlx::query("UPDATE memberships SET role = $3 WHERE business_id = $1 AND user_id = $2")
                         .bind(business.0)
                         .bind(user_id.0)
+                        .bind(role.as_str())
                         .execute(&mut *tx)
                         .await
                         .map_err(backend)?;
                 }
-                // Their phone stops ringing with the membership: its destinations are disabled
-                // (an owner may enable one again, e.g. for whoever takes the phone over).
-                let rows = sqlx::query(&format!(
-                    "UPDATE destinations SET disabled_at = $3
+                MemberChange::Remove => {
+                    for sql in [
+                        "DELETE FROM memberships WHERE business_id = $1 AND user_id = $2",
+                        "DELETE FROM sessions WHERE business_id = $1 AND user_id = $2",
+                    ] {
+                        sqlx::query(sql)
+                            .bind(business.0)
+                            .bind(user_id.0)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(backend)?;
+                    }
+                    // Their phone stops ringing with the membership: its destinations are disabled
+                    // (an owner may enable one again, e.g. for whoever takes the phone over).
+                    let rows = sqlx::query(&format!(
+                        "UPDATE destinations SET disabled_at = $3
                      WHERE business_id = $1 AND user_id = $2 AND disabled_at IS NULL AND removed_at IS NULL
                      RETURNING {}",
-                    super::destinations::COLUMNS
-                ))
-                .bind(business.0)
-                .bind(user_id.0)
-                .bind(now_millis())
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(backend)?;
-                disabled = rows
-                    .iter()
-                    .map(super::destinations::destination)
-                    .collect::<StoreResult<Vec<_>>>()?;
-                disabled.sort_by_key(|d| d.id.0);
+                        super::destinations::COLUMNS
+                    ))
+                    .bind(business.0)
+                    .bind(user_id.0)
+                    .bind(now_millis())
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    disabled = rows
+                        .iter()
+                        .map(super::destinations::destination)
+                        .collect::<StoreResult<Vec<_>>>()?;
+                    disabled.sort_by_key(|d| d.id.0);
+                }
             }
-        }
-        tx.commit().await.map_err(backend)?;
-        Ok(disabled)
+            tx.commit().await.map_err(backend)?;
+            Ok(disabled)
+        })
+        .await
     }
 
     async fn rename_user(&self, user_id: UserId, name: &Name) -> StoreResult<()> {

@@ -26,77 +26,86 @@ pub(crate) fn destination(row: &AnyRow) -> StoreResult<Destination> {
 #[async_trait]
 impl DestinationStore for SqlStore {
     async fn create_destination(&self, new: &NewDestination) -> StoreResult<Destination> {
-        // A removed destination with this number comes back (its calls stay with it).
-        let revived = sqlx::query(&format!(
-            "UPDATE destinations SET name = $2, department = $4, user_id = $5, disabled_at = NULL,
+        self.tenant_write(async {
+            // A removed destination with this number comes back (its calls stay with it).
+            let revived = sqlx::query(&format!(
+                "UPDATE destinations SET name = $2, department = $4, user_id = $5, disabled_at = NULL,
                  removed_at = NULL
              WHERE business_id = $1 AND number = $3 AND removed_at IS NOT NULL
              AND ($5 IS NULL OR EXISTS (SELECT 1 FROM memberships WHERE user_id = $5 AND business_id = $1))
              RETURNING {COLUMNS}"
-        ))
-        .bind(new.business_id.0)
-        .bind(new.name.as_str())
-        .bind(new.number.as_str())
-        .bind(new.department.as_ref().map(|d| d.as_str().to_owned()))
-        .bind(new.user_id.map(|u| u.0))
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?;
-        if let Some(row) = revived {
-            return destination(&row);
-        }
-        // One statement: the row is written only when the user (if any) is of the same
-        // business, so no read can race the write.
-        let row = sqlx::query(&format!(
-            "INSERT INTO destinations (business_id, name, number, department, user_id, created_at)
+            ))
+            .bind(new.business_id.0)
+            .bind(new.name.as_str())
+            .bind(new.number.as_str())
+            .bind(new.department.as_ref().map(|d| d.as_str().to_owned()))
+            .bind(new.user_id.map(|u| u.0))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+            if let Some(row) = revived {
+                return destination(&row);
+            }
+            // One statement: the row is written only when the user (if any) is of the same
+            // business, so no read can race the write.
+            let row = sqlx::query(&format!(
+                "INSERT INTO destinations (business_id, name, number, department, user_id, created_at)
              SELECT $1, $2, $3, $4, $5, $6
              WHERE $5 IS NULL OR EXISTS (SELECT 1 FROM memberships WHERE user_id = $5 AND business_id = $1)
              RETURNING {COLUMNS}"
-        ))
-        .bind(new.business_id.0)
-        .bind(new.name.as_str())
-        .bind(new.number.as_str())
-        .bind(new.department.as_ref().map(|d| d.as_str().to_owned()))
-        .bind(new.user_id.map(|u| u.0))
-        .bind(now_millis())
-        .fetch_optional(&self.pool)
+            ))
+            .bind(new.business_id.0)
+            .bind(new.name.as_str())
+            .bind(new.number.as_str())
+            .bind(new.department.as_ref().map(|d| d.as_str().to_owned()))
+            .bind(new.user_id.map(|u| u.0))
+            .bind(now_millis())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| classify(e, || format!("the business already has a destination {}", new.number)))?
+            .ok_or(StoreError::NotFound)?;
+            destination(&row)
+        })
         .await
-        .map_err(|e| classify(e, || format!("the business already has a destination {}", new.number)))?
-        .ok_or(StoreError::NotFound)?;
-        destination(&row)
     }
 
     async fn list_destinations(&self, business: BusinessId) -> StoreResult<Vec<Destination>> {
-        sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM destinations WHERE business_id = $1 AND removed_at IS NULL ORDER BY id"
-        ))
-        .bind(business.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?
-        .iter()
-        .map(destination)
-        .collect()
+        let load = async {
+            sqlx::query(&format!(
+                "SELECT {COLUMNS} FROM destinations WHERE business_id = $1 AND removed_at IS NULL ORDER BY id"
+            ))
+            .bind(business.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(destination)
+            .collect()
+        };
+        self.cached(|c| &c.destinations_of_business, business.0, load).await
     }
 
     async fn edit_destination(&self, id: DestinationId, edit: &NewDestination) -> StoreResult<Destination> {
-        let row = sqlx::query(&format!(
-            "UPDATE destinations SET name = $3, number = $4, department = $5, user_id = $6
+        self.tenant_write(async {
+            let row = sqlx::query(&format!(
+                "UPDATE destinations SET name = $3, number = $4, department = $5, user_id = $6
              WHERE id = $1 AND business_id = $2 AND removed_at IS NULL
              AND ($6 IS NULL OR EXISTS (SELECT 1 FROM memberships WHERE user_id = $6 AND business_id = $2))
              RETURNING {COLUMNS}"
-        ))
-        .bind(id.0)
-        .bind(edit.business_id.0)
-        .bind(edit.name.as_str())
-        .bind(edit.number.as_str())
-        .bind(edit.department.as_ref().map(|d| d.as_str().to_owned()))
-        .bind(edit.user_id.map(|u| u.0))
-        .fetch_optional(&self.pool)
+            ))
+            .bind(id.0)
+            .bind(edit.business_id.0)
+            .bind(edit.name.as_str())
+            .bind(edit.number.as_str())
+            .bind(edit.department.as_ref().map(|d| d.as_str().to_owned()))
+            .bind(edit.user_id.map(|u| u.0))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| classify(e, || format!("the business already has a destination {}", edit.number)))?
+            .ok_or(StoreError::NotFound)?;
+            destination(&row)
+        })
         .await
-        .map_err(|e| classify(e, || format!("the business already has a destination {}", edit.number)))?
-        .ok_or(StoreError::NotFound)?;
-        destination(&row)
     }
 
     async fn set_destination_disabled(
@@ -105,33 +114,39 @@ impl DestinationStore for SqlStore {
         id: DestinationId,
         disabled: bool,
     ) -> StoreResult<Destination> {
-        let row = sqlx::query(&format!(
-            "UPDATE destinations SET disabled_at = $3
+        self.tenant_write(async {
+            let row = sqlx::query(&format!(
+                "UPDATE destinations SET disabled_at = $3
              WHERE id = $1 AND business_id = $2 AND removed_at IS NULL RETURNING {COLUMNS}"
-        ))
-        .bind(id.0)
-        .bind(business.0)
-        .bind(disabled.then(now_millis))
-        .fetch_optional(&self.pool)
+            ))
+            .bind(id.0)
+            .bind(business.0)
+            .bind(disabled.then(now_millis))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
+            .ok_or(StoreError::NotFound)?;
+            destination(&row)
+        })
         .await
-        .map_err(backend)?
-        .ok_or(StoreError::NotFound)?;
-        destination(&row)
     }
 
     async fn remove_destination(&self, business: BusinessId, id: DestinationId) -> StoreResult<()> {
-        let updated = sqlx::query(
-            "UPDATE destinations SET removed_at = $3 WHERE id = $1 AND business_id = $2 AND removed_at IS NULL",
-        )
-        .bind(id.0)
-        .bind(business.0)
-        .bind(now_millis())
-        .execute(&self.pool)
+        self.tenant_write(async {
+            let updated = sqlx::query(
+                "UPDATE destinations SET removed_at = $3 WHERE id = $1 AND business_id = $2 AND removed_at IS NULL",
+            )
+            .bind(id.0)
+            .bind(business.0)
+            .bind(now_millis())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+            if updated.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
         .await
-        .map_err(backend)?;
-        if updated.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
     }
 }

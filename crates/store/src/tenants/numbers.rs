@@ -55,57 +55,64 @@ impl SqlStore {
 #[async_trait]
 impl NumberStore for SqlStore {
     async fn create_number(&self, new: &NewTrackingNumber) -> StoreResult<TrackingNumber> {
-        new.validate()?;
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        // A removed number set up again keeps its row, and so its calls.
-        let revived: Option<i64> = sqlx::query_scalar(
-            "UPDATE tracking_numbers SET provider = $1, account_sid = $2, auth_token = $3, removed_at = NULL
+        self.tenant_write(async {
+            new.validate()?;
+            let mut tx = self.pool.begin().await.map_err(backend)?;
+            // A removed number set up again keeps its row, and so its calls.
+            let revived: Option<i64> = sqlx::query_scalar(
+                "UPDATE tracking_numbers SET provider = $1, account_sid = $2, auth_token = $3, removed_at = NULL
              WHERE number = $4 AND removed_at IS NOT NULL RETURNING id",
-        )
-        .bind(new.provider.as_str())
-        .bind(new.account_sid.as_str())
-        .bind(new.auth_token.expose())
-        .bind(new.number.as_str())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(backend)?;
-        let id = match revived {
-            Some(id) => {
-                sqlx::query("DELETE FROM number_sites WHERE number_id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                id
-            }
-            None => sqlx::query_scalar(
-                "INSERT INTO tracking_numbers (number, provider, account_sid, auth_token, created_at)
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
             )
-            .bind(new.number.as_str())
             .bind(new.provider.as_str())
             .bind(new.account_sid.as_str())
             .bind(new.auth_token.expose())
-            .bind(now_millis())
-            .fetch_one(&mut *tx)
+            .bind(new.number.as_str())
+            .fetch_optional(&mut *tx)
             .await
-            .map_err(|e| classify(e, || format!("the number {} is already set up", new.number)))?,
-        };
-        link_sites(&mut tx, id, &new.site_ids, None).await?;
-        tx.commit().await.map_err(backend)?;
-        self.number_by_e164(&new.number).await
+            .map_err(backend)?;
+            let id = match revived {
+                Some(id) => {
+                    sqlx::query("DELETE FROM number_sites WHERE number_id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                    id
+                }
+                None => sqlx::query_scalar(
+                    "INSERT INTO tracking_numbers (number, provider, account_sid, auth_token, created_at)
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                )
+                .bind(new.number.as_str())
+                .bind(new.provider.as_str())
+                .bind(new.account_sid.as_str())
+                .bind(new.auth_token.expose())
+                .bind(now_millis())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| classify(e, || format!("the number {} is already set up", new.number)))?,
+            };
+            link_sites(&mut tx, id, &new.site_ids, None).await?;
+            tx.commit().await.map_err(backend)?;
+            self.number_by_e164(&new.number).await
+        })
+        .await
     }
 
     async fn number_by_e164(&self, number: &E164) -> StoreResult<TrackingNumber> {
-        let row = sqlx::query(&format!(
-            "SELECT {} FROM tracking_numbers n WHERE n.number = $1 AND n.removed_at IS NULL",
-            self.number_columns()
-        ))
-        .bind(number.as_str())
-        .fetch_one(&self.pool)
-        .await
-        .map_err(not_found_or_backend)?;
-        self.number_with_sites(&row)
+        let load = async {
+            let row = sqlx::query(&format!(
+                "SELECT {} FROM tracking_numbers n WHERE n.number = $1 AND n.removed_at IS NULL",
+                self.number_columns()
+            ))
+            .bind(number.as_str())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(not_found_or_backend)?;
+            self.number_with_sites(&row)
+        };
+        self.cached(|c| &c.numbers_by_e164, number.as_str().to_owned(), load)
+            .await
     }
 
     async fn list_numbers(&self, business: BusinessId) -> StoreResult<Vec<TrackingNumber>> {
@@ -128,19 +135,19 @@ impl NumberStore for SqlStore {
     }
 
     async fn number_for_site(&self, site: SiteId) -> StoreResult<Option<TrackingNumber>> {
-        let row = sqlx::query(&format!(
-            "SELECT {} FROM tracking_numbers n JOIN number_sites ns ON ns.number_id = n.id
-             WHERE ns.site_id = $1 AND n.removed_at IS NULL ORDER BY n.id LIMIT 1",
-            self.number_columns()
-        ))
-        .bind(site.0)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?;
-        match row {
-            Some(row) => Ok(Some(self.number_with_sites(&row)?)),
-            None => Ok(None),
-        }
+        let load = async {
+            let row = sqlx::query(&format!(
+                "SELECT {} FROM tracking_numbers n JOIN number_sites ns ON ns.number_id = n.id
+                 WHERE ns.site_id = $1 AND n.removed_at IS NULL ORDER BY n.id LIMIT 1",
+                self.number_columns()
+            ))
+            .bind(site.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+            row.map(|row| self.number_with_sites(&row)).transpose()
+        };
+        self.cached(|c| &c.number_of_site, site.0, load).await
     }
 
     async fn number(&self, business: BusinessId, id: NumberId) -> StoreResult<TrackingNumber> {
@@ -159,51 +166,57 @@ impl NumberStore for SqlStore {
     }
 
     async fn edit_number(&self, business: BusinessId, id: NumberId, edit: &NumberEdit) -> StoreResult<TrackingNumber> {
-        edit.validate()?;
-        self.number(business, id).await?;
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        let updated = sqlx::query(
-            "UPDATE tracking_numbers SET account_sid = $1, auth_token = COALESCE($2, auth_token)
+        self.tenant_write(async {
+            edit.validate()?;
+            self.number(business, id).await?;
+            let mut tx = self.pool.begin().await.map_err(backend)?;
+            let updated = sqlx::query(
+                "UPDATE tracking_numbers SET account_sid = $1, auth_token = COALESCE($2, auth_token)
              WHERE id = $3 AND removed_at IS NULL",
-        )
-        .bind(edit.account_sid.as_str())
-        .bind(edit.auth_token.as_ref().map(|t| t.expose().to_owned()))
-        .bind(id.0)
-        .execute(&mut *tx)
+            )
+            .bind(edit.account_sid.as_str())
+            .bind(edit.auth_token.as_ref().map(|t| t.expose().to_owned()))
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            if updated.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            unlink_business(&mut tx, id.0, business).await?;
+            link_sites(&mut tx, id.0, &edit.site_ids, Some(business)).await?;
+            tx.commit().await.map_err(backend)?;
+            self.number(business, id).await
+        })
         .await
-        .map_err(backend)?;
-        if updated.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        unlink_business(&mut tx, id.0, business).await?;
-        link_sites(&mut tx, id.0, &edit.site_ids, Some(business)).await?;
-        tx.commit().await.map_err(backend)?;
-        self.number(business, id).await
     }
 
     async fn remove_number(&self, business: BusinessId, id: NumberId) -> StoreResult<()> {
-        self.number(business, id).await?;
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        unlink_business(&mut tx, id.0, business).await?;
-        // Archived only when no other business's site is left on it; the links to this
-        // business's sites of an archived number stay, so its history reads as before.
-        let others: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM number_sites WHERE number_id = $1")
-            .bind(id.0)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(backend)?;
-        if others == 0 {
-            tx.rollback().await.map_err(backend)?;
-            sqlx::query("UPDATE tracking_numbers SET removed_at = $1 WHERE id = $2 AND removed_at IS NULL")
-                .bind(now_millis())
+        self.tenant_write(async {
+            self.number(business, id).await?;
+            let mut tx = self.pool.begin().await.map_err(backend)?;
+            unlink_business(&mut tx, id.0, business).await?;
+            // Archived only when no other business's site is left on it; the links to this
+            // business's sites of an archived number stay, so its history reads as before.
+            let others: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM number_sites WHERE number_id = $1")
                 .bind(id.0)
-                .execute(&self.pool)
+                .fetch_one(&mut *tx)
                 .await
                 .map_err(backend)?;
-        } else {
-            tx.commit().await.map_err(backend)?;
-        }
-        Ok(())
+            if others == 0 {
+                tx.rollback().await.map_err(backend)?;
+                sqlx::query("UPDATE tracking_numbers SET removed_at = $1 WHERE id = $2 AND removed_at IS NULL")
+                    .bind(now_millis())
+                    .bind(id.0)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+            } else {
+                tx.commit().await.map_err(backend)?;
+            }
+            Ok(())
+        })
+        .await
     }
 }
 

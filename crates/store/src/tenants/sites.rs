@@ -65,40 +65,46 @@ impl SqlStore {
 #[async_trait]
 impl SiteStore for SqlStore {
     async fn create_site(&self, new: &NewSite) -> StoreResult<Site> {
-        new.validate()?;
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO sites (business_id, name, site_key, timezone, currency, settings, created_at)
+        self.tenant_write(async {
+            new.validate()?;
+            let mut tx = self.pool.begin().await.map_err(backend)?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO sites (business_id, name, site_key, timezone, currency, settings, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        )
-        .bind(new.business_id.0)
-        .bind(new.name.as_str())
-        .bind(new.key.as_str())
-        .bind(new.timezone.name())
-        .bind(new.currency.code())
-        .bind(new.settings.to_json())
-        .bind(now_millis())
-        .fetch_one(&mut *tx)
+            )
+            .bind(new.business_id.0)
+            .bind(new.name.as_str())
+            .bind(new.key.as_str())
+            .bind(new.timezone.name())
+            .bind(new.currency.code())
+            .bind(new.settings.to_json())
+            .bind(now_millis())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| classify(e, || "a site with this key already exists".to_owned()))?;
+            for domain in &new.domains {
+                sqlx::query("INSERT INTO site_domains (domain, site_id) VALUES ($1, $2)")
+                    .bind(domain.as_str())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| classify(e, || format!("the domain {domain} is already taken by another site")))?;
+            }
+            tx.commit().await.map_err(backend)?;
+            self.site(new.business_id, SiteId(id)).await
+        })
         .await
-        .map_err(|e| classify(e, || "a site with this key already exists".to_owned()))?;
-        for domain in &new.domains {
-            sqlx::query("INSERT INTO site_domains (domain, site_id) VALUES ($1, $2)")
-                .bind(domain.as_str())
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| classify(e, || format!("the domain {domain} is already taken by another site")))?;
-        }
-        tx.commit().await.map_err(backend)?;
-        self.site(new.business_id, SiteId(id)).await
     }
 
     async fn site_by_key(&self, key: &SiteKey) -> StoreResult<Site> {
-        let sql = format!(
-            "SELECT {} FROM sites WHERE site_key = $1 AND removed_at IS NULL",
-            self.site_columns()
-        );
-        self.one_site(sqlx::query(&sql).bind(key.as_str())).await
+        let load = async {
+            let sql = format!(
+                "SELECT {} FROM sites WHERE site_key = $1 AND removed_at IS NULL",
+                self.site_columns()
+            );
+            self.one_site(sqlx::query(&sql).bind(key.as_str())).await
+        };
+        self.cached(|c| &c.sites_by_key, key.to_string(), load).await
     }
 
     async fn site_by_domain(&self, domain: &DomainName) -> StoreResult<Site> {
@@ -110,8 +116,11 @@ impl SiteStore for SqlStore {
     }
 
     async fn site_by_id(&self, id: SiteId) -> StoreResult<Site> {
-        let sql = format!("SELECT {} FROM sites WHERE id = $1", self.site_columns());
-        self.one_site(sqlx::query(&sql).bind(id.0)).await
+        let load = async {
+            let sql = format!("SELECT {} FROM sites WHERE id = $1", self.site_columns());
+            self.one_site(sqlx::query(&sql).bind(id.0)).await
+        };
+        self.cached(|c| &c.sites_by_id, id.0, load).await
     }
 
     async fn site(&self, business: BusinessId, id: SiteId) -> StoreResult<Site> {
@@ -144,17 +153,20 @@ impl SiteStore for SqlStore {
         id: SiteId,
         settings: &SiteSettings,
     ) -> StoreResult<Site> {
-        let updated = sqlx::query("UPDATE sites SET settings = $1 WHERE id = $2 AND business_id = $3")
-            .bind(settings.to_json())
-            .bind(id.0)
-            .bind(business.0)
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-        if updated.rows_affected() == 0 {
-            return Err(leadline_core::store::StoreError::NotFound);
-        }
-        self.site(business, id).await
+        self.tenant_write(async {
+            let updated = sqlx::query("UPDATE sites SET settings = $1 WHERE id = $2 AND business_id = $3")
+                .bind(settings.to_json())
+                .bind(id.0)
+                .bind(business.0)
+                .execute(&self.pool)
+                .await
+                .map_err(backend)?;
+            if updated.rows_affected() == 0 {
+                return Err(leadline_core::store::StoreError::NotFound);
+            }
+            self.site(business, id).await
+        })
+        .await
     }
 
     async fn set_site_secret(&self, business: BusinessId, id: SiteId, secret_hash: &str) -> StoreResult<()> {
@@ -172,115 +184,126 @@ impl SiteStore for SqlStore {
     }
 
     async fn edit_site(&self, business: BusinessId, id: SiteId, edit: &SiteEdit) -> StoreResult<Site> {
-        edit.validate()?;
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        // The first statement writes (SQLite) and reads what the site was: a new zone or
-        // currency restates every day of its reports.
-        let before: Option<(String, String)> = sqlx::query_as(
-            "UPDATE sites SET name = name WHERE id = $1 AND business_id = $2 AND removed_at IS NULL
+        self.tenant_write(async {
+            edit.validate()?;
+            let mut tx = self.pool.begin().await.map_err(backend)?;
+            // The first statement writes (SQLite) and reads what the site was: a new zone or
+            // currency restates every day of its reports.
+            let before: Option<(String, String)> = sqlx::query_as(
+                "UPDATE sites SET name = name WHERE id = $1 AND business_id = $2 AND removed_at IS NULL
              RETURNING timezone, currency",
-        )
-        .bind(id.0)
-        .bind(business.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(backend)?;
-        let Some((zone, currency)) = before else {
-            return Err(StoreError::NotFound);
-        };
-        if zone != edit.timezone.name() || currency != edit.currency.code() {
-            crate::reports::marks::restate_site(&mut tx, id.0).await?;
-        }
-        let updated = sqlx::query(
-            "UPDATE sites SET name = $1, timezone = $2, currency = $3, settings = $4
-             WHERE id = $5 AND business_id = $6 AND removed_at IS NULL",
-        )
-        .bind(edit.name.as_str())
-        .bind(edit.timezone.name())
-        .bind(edit.currency.code())
-        .bind(edit.settings.to_json())
-        .bind(id.0)
-        .bind(business.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        if updated.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        sqlx::query("DELETE FROM site_domains WHERE site_id = $1")
+            )
             .bind(id.0)
+            .bind(business.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+            let Some((zone, currency)) = before else {
+                return Err(StoreError::NotFound);
+            };
+            if zone != edit.timezone.name() || currency != edit.currency.code() {
+                crate::reports::marks::restate_site(&mut tx, id.0).await?;
+            }
+            let updated = sqlx::query(
+                "UPDATE sites SET name = $1, timezone = $2, currency = $3, settings = $4
+             WHERE id = $5 AND business_id = $6 AND removed_at IS NULL",
+            )
+            .bind(edit.name.as_str())
+            .bind(edit.timezone.name())
+            .bind(edit.currency.code())
+            .bind(edit.settings.to_json())
+            .bind(id.0)
+            .bind(business.0)
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
-        for domain in &edit.domains {
-            sqlx::query("INSERT INTO site_domains (domain, site_id) VALUES ($1, $2)")
-                .bind(domain.as_str())
+            if updated.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            sqlx::query("DELETE FROM site_domains WHERE site_id = $1")
                 .bind(id.0)
                 .execute(&mut *tx)
                 .await
-                .map_err(|e| classify(e, || format!("the domain {domain} is already taken by another site")))?;
-        }
-        tx.commit().await.map_err(backend)?;
-        self.site(business, id).await
+                .map_err(backend)?;
+            for domain in &edit.domains {
+                sqlx::query("INSERT INTO site_domains (domain, site_id) VALUES ($1, $2)")
+                    .bind(domain.as_str())
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| classify(e, || format!("the domain {domain} is already taken by another site")))?;
+            }
+            tx.commit().await.map_err(backend)?;
+            self.site(business, id).await
+        })
+        .await
     }
 
     async fn set_site_disabled(&self, business: BusinessId, id: SiteId, disabled: bool) -> StoreResult<Site> {
-        let updated =
-            sqlx::query("UPDATE sites SET disabled_at = $1 WHERE id = $2 AND business_id = $3 AND removed_at IS NULL")
-                .bind(disabled.then(now_millis))
-                .bind(id.0)
-                .bind(business.0)
-                .execute(&self.pool)
-                .await
-                .map_err(backend)?;
-        if updated.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        self.site(business, id).await
+        self.tenant_write(async {
+            let updated = sqlx::query(
+                "UPDATE sites SET disabled_at = $1 WHERE id = $2 AND business_id = $3 AND removed_at IS NULL",
+            )
+            .bind(disabled.then(now_millis))
+            .bind(id.0)
+            .bind(business.0)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+            if updated.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            self.site(business, id).await
+        })
+        .await
     }
 
     async fn remove_site(&self, business: BusinessId, id: SiteId) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        let updated =
-            sqlx::query("UPDATE sites SET removed_at = $1 WHERE id = $2 AND business_id = $3 AND removed_at IS NULL")
-                .bind(now_millis())
-                .bind(id.0)
-                .bind(business.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-        if updated.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        // A number that would be left serving no site must be removed (or moved) first.
-        let alone: Option<String> = sqlx::query_scalar(
-            "SELECT n.number FROM tracking_numbers n JOIN number_sites ns ON ns.number_id = n.id
+        self.tenant_write(async {
+            let mut tx = self.pool.begin().await.map_err(backend)?;
+            let updated = sqlx::query(
+                "UPDATE sites SET removed_at = $1 WHERE id = $2 AND business_id = $3 AND removed_at IS NULL",
+            )
+            .bind(now_millis())
+            .bind(id.0)
+            .bind(business.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            if updated.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            // A number that would be left serving no site must be removed (or moved) first.
+            let alone: Option<String> = sqlx::query_scalar(
+                "SELECT n.number FROM tracking_numbers n JOIN number_sites ns ON ns.number_id = n.id
              WHERE ns.site_id = $1 AND n.removed_at IS NULL AND NOT EXISTS (
                  SELECT 1 FROM number_sites o JOIN sites s ON s.id = o.site_id
                  WHERE o.number_id = n.id AND o.site_id <> $1 AND s.removed_at IS NULL)
              ORDER BY n.id LIMIT 1",
-        )
-        .bind(id.0)
-        .fetch_optional(&mut *tx)
+            )
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+            if let Some(number) = alone {
+                return Err(StoreError::Conflict(format!(
+                    "the number {number} serves only this site: remove it or let it serve another site first"
+                )));
+            }
+            for statement in [
+                "DELETE FROM number_sites WHERE site_id = $1",
+                "DELETE FROM site_domains WHERE site_id = $1",
+            ] {
+                sqlx::query(statement)
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+            }
+            tx.commit().await.map_err(backend)?;
+            Ok(())
+        })
         .await
-        .map_err(backend)?;
-        if let Some(number) = alone {
-            return Err(StoreError::Conflict(format!(
-                "the number {number} serves only this site: remove it or let it serve another site first"
-            )));
-        }
-        for statement in [
-            "DELETE FROM number_sites WHERE site_id = $1",
-            "DELETE FROM site_domains WHERE site_id = $1",
-        ] {
-            sqlx::query(statement)
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-        }
-        tx.commit().await.map_err(backend)?;
-        Ok(())
     }
 
     async fn site_secret_hash(&self, id: SiteId) -> StoreResult<String> {

@@ -26,5 +26,6 @@ mod sessions;
 mod setup_changes;
 mod sites;
 mod sources;
+mod tenant_cache;
 mod users;
 mod visits;
