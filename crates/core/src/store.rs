@@ -186,6 +186,10 @@ pub trait VisitStore {
     async fn live_code(&self, pool: PoolKey, code: u64) -> StoreResult<LiveCode>;
     /// Frees a live code (its call ended); `false` when it was not live.
     async fn free_code(&self, pool: PoolKey, code: u64) -> StoreResult<bool>;
+    /// Writes the activity a store keeps in memory (heartbeats answered without a write);
+    /// the server calls it at least every second and before it stops. Returns how many
+    /// visits were written.
+    async fn flush_activity(&self) -> StoreResult<u32>;
     /// Frees up to `limit` codes whose idle time had passed at `now_ms`; returns how many.
     async fn sweep_expired(&self, now_ms: i64, limit: u32) -> StoreResult<u32>;
     /// Reserves a code for an offline source, so that it is never handed to a visit.

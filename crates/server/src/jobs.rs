@@ -30,6 +30,23 @@ where
     }
 }
 
+/// Writes the heartbeats the store answered from memory, every `interval` (a second), and
+/// once more when `stop` comes, so a clean shutdown loses none.
+pub async fn flush_activity(store: Arc<dyn Store>, interval: Duration, stop: CancellationToken) {
+    every(interval, stop, || async {
+        flush_once(store.as_ref()).await;
+        false
+    })
+    .await;
+    flush_once(store.as_ref()).await;
+}
+
+async fn flush_once(store: &dyn Store) {
+    if let Err(e) = store.flush_activity().await {
+        tracing::warn!(error = %e, "writing visits' activity failed; the next round retries");
+    }
+}
+
 /// Frees extension codes whose idle time has passed, every `interval`, until `stop`.
 pub async fn sweep(store: Arc<dyn Store>, interval: Duration, stop: CancellationToken) {
     every(interval, stop, || async {

@@ -22,6 +22,8 @@ use tokio_util::sync::CancellationToken;
 
 /// How long background jobs get to finish their round once the HTTP server has stopped.
 const JOBS_GRACE: Duration = Duration::from_secs(10);
+/// How often heartbeats answered from memory are written: what a crash may lose of them.
+const ACTIVITY_FLUSH: Duration = Duration::from_secs(1);
 
 /// What a server is started with besides its configuration.
 #[derive(Default)]
@@ -104,6 +106,11 @@ impl Application {
         jobs.spawn(state.clone().prune_limits(stop.clone()));
         let sweep = Duration::from_secs(config.sweep_interval_seconds);
         jobs.spawn(crate::jobs::sweep(state.store.clone(), sweep, stop.clone()));
+        jobs.spawn(crate::jobs::flush_activity(
+            state.store.clone(),
+            ACTIVITY_FLUSH,
+            stop.clone(),
+        ));
         let rebuild = Duration::from_millis(config.report_rebuild_ms);
         jobs.spawn(crate::jobs::rebuild_reports(
             state.store.clone(),

@@ -180,13 +180,20 @@ impl SqlStore {
             })?;
         let listen_url = (engine == Engine::Postgres).then(|| connect_url.clone());
         let tenants = std::sync::Arc::new(crate::tenant_cache::TenantCache::new(engine, options.tenant_cache_ttl));
+        let activity = std::sync::Arc::new(crate::visits::activity::Ledger::default());
         Ok(Self {
             pool,
             url: std::sync::Arc::new(url.clone()),
             engine,
             max_connections: options.max_connections,
-            live: crate::live::LiveCalls::new(engine, listen_url, std::sync::Arc::clone(&tenants)),
+            live: crate::live::LiveCalls::new(
+                engine,
+                listen_url,
+                std::sync::Arc::clone(&tenants),
+                std::sync::Arc::clone(&activity),
+            ),
             tenants,
+            activity,
             report_marks: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
         })
     }

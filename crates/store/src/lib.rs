@@ -60,6 +60,8 @@ pub struct SqlStore {
     live: std::sync::Arc<live::LiveCalls>,
     /// The tenancy the hot paths read, in memory (`tenant_cache.rs`).
     tenants: std::sync::Arc<tenant_cache::TenantCache>,
+    /// Visits' codes and heartbeats not yet written (`visits/activity.rs`).
+    activity: std::sync::Arc<visits::activity::Ledger>,
     /// Whether changes mark their days stale for the reports (always, but for a benchmark
     /// measuring what the marks cost).
     report_marks: std::sync::Arc<std::sync::atomic::AtomicBool>,

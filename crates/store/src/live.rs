@@ -6,6 +6,7 @@
 
 use crate::errors::backend;
 use crate::tenant_cache::{self, TenantCache};
+use crate::visits::activity::{self, Ledger};
 use crate::{Engine, SqlStore};
 use leadline_core::BusinessId;
 use leadline_core::interaction::{CallChanged, CallFeed, LiveEvent};
@@ -34,10 +35,17 @@ pub(crate) struct LiveCalls {
     closed: Notify,
     /// Told when the connection comes and goes and when a tenant changes.
     tenants: Arc<TenantCache>,
+    /// Told when a code leaves its visit on any server.
+    codes: Arc<Ledger>,
 }
 
 impl LiveCalls {
-    pub(crate) fn new(engine: Engine, listen_url: Option<String>, tenants: Arc<TenantCache>) -> Arc<Self> {
+    pub(crate) fn new(
+        engine: Engine,
+        listen_url: Option<String>,
+        tenants: Arc<TenantCache>,
+        codes: Arc<Ledger>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             engine,
             sender: broadcast::channel(BACKLOG).0,
@@ -45,6 +53,7 @@ impl LiveCalls {
             listening: AtomicBool::new(false),
             closed: Notify::new(),
             tenants,
+            codes,
         })
     }
 
@@ -97,6 +106,12 @@ pub(crate) async fn notify(conn: &mut AnyConnection, engine: Engine, business: i
     Ok(())
 }
 
+/// Reads a freed code's `NOTIFY` payload (`pool_id:code`).
+fn parse_code(payload: &str) -> Option<(i64, i64)> {
+    let (pool, code) = payload.split_once(':')?;
+    Some((pool.parse().ok()?, code.parse().ok()?))
+}
+
 /// Reads a `NOTIFY` payload (`business:call`).
 fn parse_payload(payload: &str) -> Option<LiveEvent> {
     let (business, call) = payload.split_once(':')?;
@@ -129,13 +144,23 @@ async fn relay(live: &LiveCalls, url: &str) -> sqlx::Error {
         Ok(listener) => listener,
         Err(e) => return e,
     };
-    if let Err(e) = listener.listen_all([CHANNEL, tenant_cache::CHANNEL]).await {
+    if let Err(e) = listener
+        .listen_all([CHANNEL, tenant_cache::CHANNEL, activity::CHANNEL])
+        .await
+    {
         return e;
     }
     live.tenants.listening(true);
     loop {
         match listener.try_recv().await {
             Ok(Some(notification)) if notification.channel() == tenant_cache::CHANNEL => live.tenants.changed(),
+            Ok(Some(notification)) if notification.channel() == activity::CHANNEL => {
+                match parse_code(notification.payload()) {
+                    Some((pool_id, code)) => live.codes.forget_code(pool_id, code),
+                    // Unreadable: forgetting everything is always safe.
+                    None => live.tenants.changed(),
+                }
+            }
             Ok(Some(notification)) => {
                 if let Some(event) = parse_payload(notification.payload()) {
                     let _ = live.sender.send(event);

@@ -83,7 +83,7 @@ impl TenantCache {
         }
     }
 
-    fn generation(&self) -> u64 {
+    pub(crate) fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
     }
 
@@ -150,19 +150,27 @@ impl SqlStore {
         V: Clone,
     {
         let cache = &self.tenants;
-        if !cache.serving() {
-            if !cache.ttl.is_zero() {
-                self.live.ensure_listening();
-            }
+        let Some(generation) = self.coherent_generation() else {
             return load.await;
-        }
-        let generation = cache.generation();
+        };
         if let Some(value) = shelf(cache).get(&key, generation) {
             return Ok(value);
         }
         let value = load.await?;
         shelf(cache).put(key, generation, cache.ttl, value.clone());
         Ok(value)
+    }
+
+    /// The generation that memory may be served in, when it may be (on PostgreSQL only while
+    /// the `LISTEN` connection is up: this starts it); `None` when everything must be read.
+    pub(crate) fn coherent_generation(&self) -> Option<u64> {
+        if self.tenants.serving() {
+            return Some(self.tenants.generation());
+        }
+        if !self.tenants.ttl.is_zero() {
+            self.live.ensure_listening();
+        }
+        None
     }
 
     /// Runs a tenant change. This server forgets what it cached before the change (so the

@@ -122,13 +122,13 @@ async fn receive(State(seen): State<Shared>, headers: HeaderMap, body: bytes::By
 
 /// `leadline serve` on a port of its own; its log is read for the address it listens on and
 /// then drained.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base_url: String,
+    pub base_url: String,
 }
 
 impl Server {
-    fn start(cli: &Cli, database: &[String]) -> Self {
+    pub fn start(cli: &Cli, database: &[String]) -> Self {
         let mut args: Vec<&str> = database.iter().map(String::as_str).collect();
         args.extend(["--log-format", "json", "serve", "--listen", "127.0.0.1:0"]);
         let mut child = cli
@@ -162,7 +162,7 @@ impl Server {
     }
 
     /// SIGKILL: no shutdown, no goodbye.
-    fn kill(mut self) {
+    pub fn kill(mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
     }
@@ -189,14 +189,14 @@ fn listen_address(line: &str) -> Option<String> {
 
 /// The database a scenario runs on: the default SQLite file, or a fresh PostgreSQL database
 /// dropped at the end.
-struct Database {
-    args: Vec<String>,
-    url: DatabaseUrl,
+pub(crate) struct Database {
+    pub args: Vec<String>,
+    pub url: DatabaseUrl,
     postgres: Option<(String, String)>,
 }
 
 impl Database {
-    fn sqlite(cli: &Cli) -> Self {
+    pub fn sqlite(cli: &Cli) -> Self {
         let url = DatabaseUrl::parse(&format!("sqlite://{}", cli.path("data/leadline.db").display())).unwrap();
         Self {
             args: Vec::new(),
@@ -205,8 +205,9 @@ impl Database {
         }
     }
 
-    fn postgres(runtime: &tokio::runtime::Runtime, admin: &str) -> Self {
-        let name = format!("leadline_crash_{}", std::process::id());
+    /// A fresh database named for the scenario (`label`) and this test process.
+    pub fn postgres(runtime: &tokio::runtime::Runtime, admin: &str, label: &str) -> Self {
+        let name = format!("leadline_crash_{label}_{}", std::process::id());
         runtime.block_on(psql(admin, &format!("DROP DATABASE IF EXISTS {name}")));
         runtime.block_on(psql(admin, &format!("CREATE DATABASE {name}")));
         let mut url = url::Url::parse(admin).unwrap();
@@ -218,13 +219,13 @@ impl Database {
         }
     }
 
-    fn args<'a>(&'a self, rest: &[&'a str]) -> Vec<&'a str> {
+    pub fn args<'a>(&'a self, rest: &[&'a str]) -> Vec<&'a str> {
         let mut args: Vec<&str> = self.args.iter().map(String::as_str).collect();
         args.extend_from_slice(rest);
         args
     }
 
-    fn drop_with(&self, runtime: &tokio::runtime::Runtime) {
+    pub fn drop_with(&self, runtime: &tokio::runtime::Runtime) {
         if let Some((admin, name)) = &self.postgres {
             runtime.block_on(psql(admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")));
         }
@@ -520,7 +521,7 @@ fn scenario(cli: &Cli, database: &Database, runtime: &tokio::runtime::Runtime) {
     runtime.block_on(store.close());
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -544,7 +545,7 @@ fn the_same_holds_on_postgres() {
     };
     let cli = Cli::new();
     let runtime = runtime();
-    let database = Database::postgres(&runtime, &admin);
+    let database = Database::postgres(&runtime, &admin, "outbox");
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scenario(&cli, &database, &runtime)));
     database.drop_with(&runtime);
     if let Err(panic) = outcome {

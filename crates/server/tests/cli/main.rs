@@ -8,6 +8,7 @@ mod integrations;
 
 mod config;
 mod crash;
+mod crash_registrations;
 mod demo;
 mod export;
 mod outbox;

@@ -6,6 +6,7 @@
 //! transaction takes the database's write lock (waiting under the busy timeout), so the read
 //! that follows can never race another writer.
 
+use super::activity::{Ledger, write_beats_on};
 use crate::errors::backend;
 use leadline_core::store::StoreResult;
 use leadline_core::visit::{AllocationPolicy, PoolKey};
@@ -72,16 +73,17 @@ pub(crate) struct Holder<'a> {
 }
 
 /// Takes the smallest free code for `holder` (evicting the site's longest idle code first
-/// when the site is at its cap) and records it live. Returns the code and whether a code
-/// was evicted.
+/// when the site is at its cap) and records it live. Returns the code and the code evicted,
+/// if one was.
 pub(crate) async fn allocate(
     conn: &mut AnyConnection,
     pool: &mut LockedPool,
     holder: &Holder<'_>,
     policy: &AllocationPolicy,
     now: i64,
-) -> StoreResult<(u64, bool)> {
-    let evicted = evict_if_full(conn, pool, holder.site_id, policy, now).await?;
+    ledger: &Ledger,
+) -> StoreResult<(u64, Option<i64>)> {
+    let evicted = evict_if_full(conn, pool, holder.site_id, policy, now, ledger).await?;
     let code = match smallest_free(conn, pool, now - policy.quarantine_ms).await? {
         Some(code) => code,
         None => raise_high_water(conn, pool).await?,
@@ -118,15 +120,19 @@ async fn evict_if_full(
     site_id: i64,
     policy: &AllocationPolicy,
     now: i64,
-) -> StoreResult<bool> {
+    ledger: &Ledger,
+) -> StoreResult<Option<i64>> {
     let live: Option<i64> = sqlx::query_scalar("SELECT live FROM site_live_counts WHERE site_id = $1")
         .bind(site_id)
         .fetch_optional(&mut *conn)
         .await
         .map_err(backend)?;
     if live.unwrap_or(0) < i64::from(policy.max_live) {
-        return Ok(false);
+        return Ok(None);
     }
+    // A visit whose beat this server answered from memory is not idle: its beat is written
+    // before the idlest is chosen.
+    write_beats_on(conn, &ledger.pending_now()).await?;
     let idlest: Option<i64> = sqlx::query_scalar(
         "SELECT code FROM live_codes WHERE site_id = $1 AND pool_id = $2 ORDER BY last_activity_at, code LIMIT 1",
     )
@@ -136,8 +142,8 @@ async fn evict_if_full(
     .await
     .map_err(backend)?;
     match idlest {
-        Some(code) => release(conn, pool, code, now, Only::Any).await,
-        None => Ok(false),
+        Some(code) if release(conn, pool, code, now, Only::Any).await? => Ok(Some(code)),
+        _ => Ok(None),
     }
 }
 

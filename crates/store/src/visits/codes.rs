@@ -43,24 +43,23 @@ pub(crate) async fn adopt_returning(
     Ok(to_code(code))
 }
 
-/// Refreshes the visit's live page-load code.
+/// Refreshes the visit's live page-load code; its pool's id and the code.
 pub(crate) async fn refresh_visit_code(
     conn: &mut AnyConnection,
     visit_id: i64,
     request: &CodeRequest,
     now: i64,
-) -> StoreResult<Option<u64>> {
-    let code: Option<i64> = sqlx::query_scalar(
+) -> StoreResult<Option<(i64, i64)>> {
+    sqlx::query_as(
         "UPDATE live_codes SET last_activity_at = $1, expires_at = $2
-         WHERE visit_id = $3 AND intent_id IS NULL RETURNING code",
+         WHERE visit_id = $3 AND intent_id IS NULL RETURNING pool_id, code",
     )
     .bind(now)
     .bind(now + request.policy.idle_ms)
     .bind(visit_id)
     .fetch_optional(&mut *conn)
     .await
-    .map_err(backend)?;
-    Ok(to_code(code))
+    .map_err(backend)
 }
 
 /// Moves the visit's live click code to the newest click, with a fresh idle time.

@@ -1,5 +1,6 @@
 //! Visits, page views, call clicks and the live codes they hold.
 
+pub(crate) mod activity;
 pub(crate) mod allocation;
 pub(crate) mod codes;
 pub(crate) mod records;
@@ -8,6 +9,7 @@ use crate::SqlStore;
 use crate::errors::{backend, not_found_or_backend};
 use crate::reports::marks::StaleMarks;
 use crate::rows::now_millis;
+use activity::HeldCode;
 use allocation::{Holder, LockedPool, Only, allocate, lock_pool};
 use async_trait::async_trait;
 use leadline_core::SiteId;
@@ -50,6 +52,8 @@ impl VisitStore for SqlStore {
             let key = new.visitor_key.as_str();
             let site = new.site_id.0;
             if let Some(code) = codes::adopt_returning(&mut tx, locked, site, key, visit_id, request, now).await? {
+                // The code leaves the visitor's earlier visit: no server answers it from memory.
+                self.code_left(&mut tx, locked.id, code_i64(code)?).await?;
                 state.code = Some(code);
                 state.outcome = CodeOutcome::Returning;
             } else {
@@ -59,11 +63,14 @@ impl VisitStore for SqlStore {
                     intent_id: None,
                     visitor_key: key,
                 };
-                let (code, evicted) = allocate(&mut tx, locked, &holder, &request.policy, now).await?;
+                let (code, evicted) = allocate(&mut tx, locked, &holder, &request.policy, now, &self.activity).await?;
+                if let Some(evicted) = evicted {
+                    self.code_left(&mut tx, locked.id, evicted).await?;
+                }
                 state = VisitState {
                     code: Some(code),
                     outcome: CodeOutcome::Allocated,
-                    evicted,
+                    evicted: evicted.is_some(),
                     ..state
                 };
             }
@@ -84,6 +91,23 @@ impl VisitStore for SqlStore {
         plan: CodePlan,
     ) -> StoreResult<VisitState> {
         let now = now_millis();
+        let key = (site.0, visit.as_str().to_owned());
+        let beat = match (touch, plan) {
+            (Touch::Heartbeat, CodePlan::Visit(request)) => Some(request),
+            _ => None,
+        };
+        let coherent = self.coherent_generation();
+        if let (Some(request), Some(generation)) = (beat, coherent)
+            && let Some(code) = self.activity.heartbeat(&key, request.pool, now, generation)
+        {
+            return Ok(VisitState {
+                visit: visit.clone(),
+                code: u64::try_from(code).ok(),
+                outcome: CodeOutcome::Kept,
+                evicted: false,
+            });
+        }
+        let epoch = self.activity.epoch();
         let mut tx = self.pool.begin().await.map_err(backend)?;
         let touched = mark_seen(&mut tx, site, visit, touch, now).await?;
         let intent = record_touch(&mut tx, site, &touched, touch, now).await?;
@@ -93,12 +117,19 @@ impl VisitStore for SqlStore {
             intent_id: intent,
             visitor_key: &touched.visitor_key,
         };
-        let (code, outcome, evicted) = match plan {
-            CodePlan::None => (None, CodeOutcome::None, false),
-            CodePlan::Peek => (codes::click_code(&mut tx, touched.id).await?, CodeOutcome::Kept, false),
-            CodePlan::Visit(request) => visit_code(&mut tx, &holder, &request, now).await?,
-            CodePlan::Click(request) => click_code(&mut tx, &holder, &request, now).await?,
+        let coded = match plan {
+            CodePlan::None => Coded::default(),
+            CodePlan::Peek => Coded {
+                code: codes::click_code(&mut tx, touched.id).await?,
+                outcome: CodeOutcome::Kept,
+                ..Coded::default()
+            },
+            CodePlan::Visit(request) => visit_code(&mut tx, &holder, &request, now, &self.activity).await?,
+            CodePlan::Click(request) => click_code(&mut tx, &holder, &request, now, &self.activity).await?,
         };
+        if let (Some(pool_id), Some(evicted)) = (coded.pool_id, coded.evicted) {
+            self.code_left(&mut tx, pool_id, evicted).await?;
+        }
         // A click names the visit's call element and variables are a dimension: both change
         // the visit's day in reports. Page views and heartbeats change nothing there.
         if matches!(touch, Touch::Click { .. } | Touch::SetVars { .. }) {
@@ -109,12 +140,29 @@ impl VisitStore for SqlStore {
                 .await?;
         }
         tx.commit().await.map_err(backend)?;
-        let outcome = if code.is_none() { CodeOutcome::None } else { outcome };
+        if let (Some(request), Some(generation), Some(code), Some(pool_id)) =
+            (beat, coherent, coded.code, coded.pool_id)
+        {
+            let held = HeldCode {
+                visit_id: touched.id,
+                pool: request.pool,
+                pool_id,
+                code: code_i64(code)?,
+                idle_ms: request.policy.idle_ms,
+                until_ms: now + request.policy.idle_ms,
+            };
+            self.activity.hold(key, held, generation, epoch);
+        }
+        let outcome = if coded.code.is_none() {
+            CodeOutcome::None
+        } else {
+            coded.outcome
+        };
         Ok(VisitState {
             visit: visit.clone(),
-            code,
+            code: coded.code,
             outcome,
-            evicted,
+            evicted: coded.evicted.is_some(),
         })
     }
 
@@ -138,11 +186,20 @@ impl VisitStore for SqlStore {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         let locked = lock_pool(&mut tx, pool).await?;
         let freed = allocation::release(&mut tx, &locked, code_i64(code)?, now_millis(), Only::Any).await?;
+        if freed {
+            self.code_left(&mut tx, locked.id, code_i64(code)?).await?;
+        }
         tx.commit().await.map_err(backend)?;
         Ok(freed)
     }
 
+    async fn flush_activity(&self) -> StoreResult<u32> {
+        self.write_activity().await
+    }
+
     async fn sweep_expired(&self, now_ms: i64, limit: u32) -> StoreResult<u32> {
+        // This server's unwritten beats first: a code they keep must not look expired.
+        self.write_activity().await?;
         let expired: Vec<(i64, i64)> =
             sqlx::query_as("SELECT pool_id, code FROM live_codes WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2")
                 .bind(now_ms)
@@ -155,6 +212,8 @@ impl VisitStore for SqlStore {
             let mut tx = self.pool.begin().await.map_err(backend)?;
             let locked = allocation::lock_pool_by_id(&mut tx, pool_id).await?;
             if allocation::release(&mut tx, &locked, code, now_millis(), Only::ExpiredBy(now_ms)).await? {
+                // Not announced: no server answers a code this close to its expiry from memory.
+                self.activity.forget_code(pool_id, code);
                 freed += 1;
             }
             tx.commit().await.map_err(backend)?;
@@ -190,6 +249,9 @@ impl VisitStore for SqlStore {
             Only::HeldBy(visit.as_str()),
         )
         .await?;
+        if freed {
+            self.code_left(&mut tx, locked.id, code_i64(code)?).await?;
+        }
         tx.commit().await.map_err(backend)?;
         Ok(freed)
     }
@@ -277,23 +339,55 @@ async fn record_touch(
     Ok(None)
 }
 
+/// What a touch did to the visit's code.
+struct Coded {
+    code: Option<u64>,
+    outcome: CodeOutcome,
+    /// A code taken from another visit to stay within the site's cap.
+    evicted: Option<i64>,
+    /// The pool the code is in, where the touch locked or refreshed it.
+    pool_id: Option<i64>,
+}
+
+impl Default for Coded {
+    fn default() -> Self {
+        Self {
+            code: None,
+            outcome: CodeOutcome::None,
+            evicted: None,
+            pool_id: None,
+        }
+    }
+}
+
 /// Page-load mode: refresh the visit's code, or allocate one if it was freed meanwhile.
 async fn visit_code(
     conn: &mut AnyConnection,
     holder: &Holder<'_>,
     request: &CodeRequest,
     now: i64,
-) -> StoreResult<(Option<u64>, CodeOutcome, bool)> {
-    if let Some(code) = codes::refresh_visit_code(conn, holder.visit_id, request, now).await? {
-        return Ok((Some(code), CodeOutcome::Kept, false));
+    ledger: &activity::Ledger,
+) -> StoreResult<Coded> {
+    if let Some((pool_id, code)) = codes::refresh_visit_code(conn, holder.visit_id, request, now).await? {
+        return Ok(Coded {
+            code: u64::try_from(code).ok(),
+            outcome: CodeOutcome::Kept,
+            evicted: None,
+            pool_id: Some(pool_id),
+        });
     }
     let mut pool: LockedPool = lock_pool(conn, request.pool).await?;
     let visit_holder = Holder {
         intent_id: None,
         ..*holder
     };
-    let (code, evicted) = allocate(conn, &mut pool, &visit_holder, &request.policy, now).await?;
-    Ok((Some(code), CodeOutcome::Allocated, evicted))
+    let (code, evicted) = allocate(conn, &mut pool, &visit_holder, &request.policy, now, ledger).await?;
+    Ok(Coded {
+        code: Some(code),
+        outcome: CodeOutcome::Allocated,
+        evicted,
+        pool_id: Some(pool.id),
+    })
 }
 
 /// Click mode: the visit's live click code moves to the new click, else one is allocated.
@@ -302,11 +396,21 @@ async fn click_code(
     holder: &Holder<'_>,
     request: &CodeRequest,
     now: i64,
-) -> StoreResult<(Option<u64>, CodeOutcome, bool)> {
+    ledger: &activity::Ledger,
+) -> StoreResult<Coded> {
     if let Some(code) = codes::move_click_code(conn, holder, request, now).await? {
-        return Ok((Some(code), CodeOutcome::Kept, false));
+        return Ok(Coded {
+            code: Some(code),
+            outcome: CodeOutcome::Kept,
+            ..Coded::default()
+        });
     }
     let mut pool = lock_pool(conn, request.pool).await?;
-    let (code, evicted) = allocate(conn, &mut pool, holder, &request.policy, now).await?;
-    Ok((Some(code), CodeOutcome::Allocated, evicted))
+    let (code, evicted) = allocate(conn, &mut pool, holder, &request.policy, now, ledger).await?;
+    Ok(Coded {
+        code: Some(code),
+        outcome: CodeOutcome::Allocated,
+        evicted,
+        pool_id: Some(pool.id),
+    })
 }

@@ -6,6 +6,7 @@ mod fixtures;
 mod harness;
 
 mod access;
+mod activity;
 mod adgroup;
 mod api_keys;
 mod businesses;

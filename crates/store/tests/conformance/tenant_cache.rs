@@ -56,7 +56,10 @@ async fn every_cached_read_shows_a_change_made_through_the_store_at_once(store: 
         site_ids: vec![s.id],
     };
     store.edit_number(acme.id, pool.number, &edit).await.unwrap();
-    assert_eq!(store.number_by_e164(&e164).await.unwrap().auth_token.expose(), "fedcba9876543210fedc");
+    assert_eq!(
+        store.number_by_e164(&e164).await.unwrap().auth_token.expose(),
+        "fedcba9876543210fedc"
+    );
 
     let rule = Rule {
         conditions: vec![Condition::Source("google".into())],
@@ -102,7 +105,12 @@ async fn another_server_sees_a_change_without_waiting_for_expiry_on_postgres(sto
         .await
         .unwrap();
     other.site_by_key(&s.key).await.unwrap();
-    eventually("the other server's cache serving", async || other.tenant_cache_serving(), |on| *on).await;
+    eventually(
+        "the other server's cache serving",
+        async || other.tenant_cache_serving(),
+        |on| *on,
+    )
+    .await;
     other.site_by_key(&s.key).await.unwrap();
 
     renamed(&store, &s, "Renamed").await;
@@ -129,14 +137,26 @@ async fn a_server_that_loses_its_listener_forgets_what_it_cached(store: SqlStore
         .await
         .unwrap();
     other.site_by_key(&s.key).await.unwrap();
-    eventually("the other server's cache serving", async || other.tenant_cache_serving(), |on| *on).await;
+    eventually(
+        "the other server's cache serving",
+        async || other.tenant_cache_serving(),
+        |on| *on,
+    )
+    .await;
     other.site_by_key(&s.key).await.unwrap();
     // A change no server announces: the other server's entry is now stale.
     store
-        .execute_script(&format!("UPDATE sites SET name = 'Behind its back' WHERE id = {}", s.id.0))
+        .execute_script(&format!(
+            "UPDATE sites SET name = 'Behind its back' WHERE id = {}",
+            s.id.0
+        ))
         .await
         .unwrap();
-    assert_eq!(other.site_by_key(&s.key).await.unwrap().name.as_str(), "Main site", "served from memory");
+    assert_eq!(
+        other.site_by_key(&s.key).await.unwrap().name.as_str(),
+        "Main site",
+        "served from memory"
+    );
     store
         .execute_script(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
@@ -150,7 +170,12 @@ async fn a_server_that_loses_its_listener_forgets_what_it_cached(store: SqlStore
         |name| name == "Behind its back",
     )
     .await;
-    eventually("the cache serving again after reconnecting", async || other.tenant_cache_serving(), |on| *on).await;
+    eventually(
+        "the cache serving again after reconnecting",
+        async || other.tenant_cache_serving(),
+        |on| *on,
+    )
+    .await;
     other.close().await;
 }
 

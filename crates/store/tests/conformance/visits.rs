@@ -14,13 +14,13 @@ use std::collections::{BTreeMap, HashSet};
 const MINUTE: i64 = 60_000;
 
 /// A site with a tracking number, and the page-load code plan for it.
-struct Setup {
-    site: SiteId,
-    pool: PoolKey,
+pub(crate) struct Setup {
+    pub site: SiteId,
+    pub pool: PoolKey,
 }
 
 impl Setup {
-    fn plan(&self, policy: AllocationPolicy) -> CodePlan {
+    pub fn plan(&self, policy: AllocationPolicy) -> CodePlan {
         CodePlan::Visit(CodeRequest {
             pool: self.pool,
             policy,
@@ -43,7 +43,7 @@ pub(crate) fn policy() -> AllocationPolicy {
     }
 }
 
-async fn setup(store: &SqlStore) -> Setup {
+pub(crate) async fn setup(store: &SqlStore) -> Setup {
     let acme = business(store, "acme").await;
     let s = site(store, acme.id, "acme.example").await;
     Setup {
