@@ -99,8 +99,10 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let address = listener.local_addr()?;
         let mut state = AppState::new(Arc::new(store.clone()), config, config.install_secret()?)?;
-        state.demo = options.demo.map(Arc::new);
-        state.test_calls = Arc::new(TestCalls::with_phone(Arc::new(SandboxPhone)));
+        state.configure(|state| {
+            state.demo = options.demo.map(Arc::new);
+            state.test_calls = Arc::new(TestCalls::with_phone(Arc::new(SandboxPhone)));
+        });
         let stop = CancellationToken::new();
         let mut jobs = JoinSet::new();
         jobs.spawn(state.clone().prune_limits(stop.clone()));

@@ -539,13 +539,21 @@ fn a_server_killed_mid_delivery_loses_nothing_and_sends_each_event_once_per_key(
 
 #[test]
 fn the_same_holds_on_postgres() {
+    on_postgres("outbox", scenario);
+}
+
+/// Runs `scenario` on a fresh PostgreSQL database named for it (`label`), dropped afterwards
+/// whatever the outcome; skipped (a failure on CI) without `LEADLINE_TEST_POSTGRES_URL`.
+pub(crate) fn on_postgres(label: &str, scenario: fn(&Cli, &Database, &tokio::runtime::Runtime)) {
     let Ok(admin) = std::env::var("LEADLINE_TEST_POSTGRES_URL") else {
-        leadline_testkit::skip("outbox crash test on PostgreSQL: LEADLINE_TEST_POSTGRES_URL is not set");
+        leadline_testkit::skip(&format!(
+            "the {label} crash test on PostgreSQL: LEADLINE_TEST_POSTGRES_URL is not set"
+        ));
         return;
     };
     let cli = Cli::new();
     let runtime = runtime();
-    let database = Database::postgres(&runtime, &admin, "outbox");
+    let database = Database::postgres(&runtime, &admin, label);
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scenario(&cli, &database, &runtime)));
     database.drop_with(&runtime);
     if let Err(panic) = outcome {

@@ -154,16 +154,5 @@ fn a_server_killed_mid_registration_keeps_every_registration_it_acknowledged() {
 
 #[test]
 fn registrations_survive_a_kill_on_postgres_too() {
-    let Ok(admin) = std::env::var("LEADLINE_TEST_POSTGRES_URL") else {
-        leadline_testkit::skip("registration crash test on PostgreSQL: LEADLINE_TEST_POSTGRES_URL is not set");
-        return;
-    };
-    let cli = Cli::new();
-    let runtime = runtime();
-    let database = Database::postgres(&runtime, &admin, "registrations");
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scenario(&cli, &database, &runtime)));
-    database.drop_with(&runtime);
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic);
-    }
+    crate::crash::on_postgres("registrations", scenario);
 }

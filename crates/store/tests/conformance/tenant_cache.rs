@@ -87,6 +87,27 @@ async fn every_cached_read_shows_a_change_made_through_the_store_at_once(store: 
     assert!(store.site_by_key(&s.key).await.is_err());
 }
 
+/// A second server on `store`'s database whose entries live `ttl`, with `site` cached in it
+/// (on PostgreSQL, once its `LISTEN` connection is up and it serves from memory).
+async fn beside_with(store: &SqlStore, ttl: Duration, site: &Site) -> SqlStore {
+    let other = store
+        .open_beside(&OpenOptions {
+            tenant_cache_ttl: ttl,
+            ..OpenOptions::default()
+        })
+        .await
+        .unwrap();
+    other.site_by_key(&site.key).await.unwrap();
+    eventually(
+        "the other server's cache serving",
+        async || other.tenant_cache_serving(),
+        |on| *on,
+    )
+    .await;
+    other.site_by_key(&site.key).await.unwrap();
+    other
+}
+
 async fn another_server_sees_a_change_without_waiting_for_expiry_on_postgres(store: SqlStore) {
     let acme = business(&store, "acme").await;
     let s = site(&store, acme.id, "acme.example").await;
@@ -97,22 +118,7 @@ async fn another_server_sees_a_change_without_waiting_for_expiry_on_postgres(sto
         Engine::Postgres => Duration::from_secs(3600),
         Engine::Sqlite => Duration::from_millis(300),
     };
-    let other = store
-        .open_beside(&OpenOptions {
-            tenant_cache_ttl: ttl,
-            ..OpenOptions::default()
-        })
-        .await
-        .unwrap();
-    other.site_by_key(&s.key).await.unwrap();
-    eventually(
-        "the other server's cache serving",
-        async || other.tenant_cache_serving(),
-        |on| *on,
-    )
-    .await;
-    other.site_by_key(&s.key).await.unwrap();
-
+    let other = beside_with(&store, ttl, &s).await;
     renamed(&store, &s, "Renamed").await;
     eventually(
         "the other server's view of the renamed site",
@@ -129,21 +135,7 @@ async fn a_server_that_loses_its_listener_forgets_what_it_cached(store: SqlStore
     }
     let acme = business(&store, "acme").await;
     let s = site(&store, acme.id, "acme.example").await;
-    let other = store
-        .open_beside(&OpenOptions {
-            tenant_cache_ttl: Duration::from_secs(3600),
-            ..OpenOptions::default()
-        })
-        .await
-        .unwrap();
-    other.site_by_key(&s.key).await.unwrap();
-    eventually(
-        "the other server's cache serving",
-        async || other.tenant_cache_serving(),
-        |on| *on,
-    )
-    .await;
-    other.site_by_key(&s.key).await.unwrap();
+    let other = beside_with(&store, Duration::from_secs(3600), &s).await;
     // A change no server announces: the other server's entry is now stale.
     store
         .execute_script(&format!(
