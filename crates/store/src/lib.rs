@@ -27,7 +27,6 @@ mod tenants;
 mod visits;
 
 pub use connect::{DatabaseUrl, OpenError, OpenOptions, private_dir};
-pub use tenant_cache::DEFAULT_TTL as DEFAULT_TENANT_CACHE_TTL;
 
 use sqlx::AnyPool;
 

@@ -187,6 +187,22 @@ fn listen_address(line: &str) -> Option<String> {
     Some(fields.get("listen")?.as_str()?.to_owned())
 }
 
+/// Adds the business Acme Upholstery and its site on acme.example; the site's key.
+pub(crate) fn acme_site(cli: &Cli, database: &Database) -> String {
+    let db = |rest: &[&str]| cli.ok(&database.args(rest));
+    db(&["business", "add", "Acme Upholstery"]);
+    crate::harness::site_key_in(&db(&[
+        "site",
+        "add",
+        "--business",
+        BUSINESS,
+        "--name",
+        "Main",
+        "--domain",
+        "acme.example",
+    ]))
+}
+
 /// The database a scenario runs on: the default SQLite file, or a fresh PostgreSQL database
 /// dropped at the end.
 pub(crate) struct Database {
@@ -330,17 +346,7 @@ fn scenario(cli: &Cli, database: &Database, runtime: &tokio::runtime::Runtime) {
     .unwrap();
     std::fs::write(cli.path("hook.secret"), format!("{SECRET}\n")).unwrap();
     let db = |rest: &[&str]| cli.ok(&database.args(rest));
-    db(&["business", "add", "Acme Upholstery"]);
-    let site = crate::harness::site_key_in(&db(&[
-        "site",
-        "add",
-        "--business",
-        BUSINESS,
-        "--name",
-        "Main",
-        "--domain",
-        "acme.example",
-    ]));
+    let site = acme_site(cli, database);
     let key = after(
         &db(&["api-key", "create", "--business", BUSINESS, "--name", "Forms"]),
         "stored only as a hash):",

@@ -16,7 +16,6 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-const BUSINESS: &str = "acme-upholstery";
 /// Connections registering at once.
 const CLIENTS: usize = 12;
 /// Registrations acknowledged before the kill.
@@ -61,18 +60,7 @@ fn scenario(cli: &Cli, database: &Database, runtime: &tokio::runtime::Runtime) {
         "rate_limit_per_second = 100000\nvisit_registrations_per_ip_per_minute = 1000000\n",
     )
     .unwrap();
-    let db = |rest: &[&str]| cli.ok(&database.args(rest));
-    db(&["business", "add", "Acme Upholstery"]);
-    let site = crate::harness::site_key_in(&db(&[
-        "site",
-        "add",
-        "--business",
-        BUSINESS,
-        "--name",
-        "Main",
-        "--domain",
-        "acme.example",
-    ]));
+    let site = crate::crash::acme_site(cli, database);
     let number = database.args(&[
         "number",
         "add",
