@@ -194,6 +194,7 @@ impl SqlStore {
             ),
             tenants,
             activity,
+            registrations: std::sync::Arc::default(),
             report_marks: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
         })
     }

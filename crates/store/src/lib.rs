@@ -61,6 +61,8 @@ pub struct SqlStore {
     tenants: std::sync::Arc<tenant_cache::TenantCache>,
     /// Visits' codes and heartbeats not yet written (`visits/activity.rs`).
     activity: std::sync::Arc<visits::activity::Ledger>,
+    /// Registrations waiting for their batch's commit (`visits/batch.rs`).
+    registrations: std::sync::Arc<visits::batch::Registrations>,
     /// Whether changes mark their days stale for the reports (always, but for a benchmark
     /// measuring what the marks cost).
     report_marks: std::sync::Arc<std::sync::atomic::AtomicBool>,

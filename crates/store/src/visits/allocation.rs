@@ -16,7 +16,7 @@ use sqlx::AnyConnection;
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct LockedPool {
     pub id: i64,
-    high_water: i64,
+    pub high_water: i64,
 }
 
 /// Locks the pool for the rest of the transaction, creating it on first use. (The insert
@@ -132,7 +132,7 @@ async fn evict_if_full(
     }
     // A visit whose beat this server answered from memory is not idle: its beat is written
     // before the idlest is chosen.
-    write_beats_on(conn, &ledger.pending_now()).await?;
+    write_beats_on(conn, &ledger.pending_now(site_id)).await?;
     let idlest: Option<i64> = sqlx::query_scalar(
         "SELECT code FROM live_codes WHERE site_id = $1 AND pool_id = $2 ORDER BY last_activity_at, code LIMIT 1",
     )

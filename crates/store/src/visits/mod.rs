@@ -2,6 +2,8 @@
 
 pub(crate) mod activity;
 pub(crate) mod allocation;
+pub(crate) mod batch;
+pub(crate) mod bulk;
 pub(crate) mod codes;
 pub(crate) mod records;
 
@@ -33,54 +35,7 @@ struct Touched {
 #[async_trait]
 impl VisitStore for SqlStore {
     async fn register_visit(&self, new: &NewVisit, plan: CodePlan) -> StoreResult<VisitState> {
-        let now = now_millis();
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        // The pool lock comes first: on SQLite the transaction's first statement must write.
-        let mut pool = match plan {
-            CodePlan::Visit(request) => Some((lock_pool(&mut tx, request.pool).await?, request)),
-            _ => None,
-        };
-        let visit_id = records::insert_visit(&mut tx, new, now).await?;
-        records::insert_page_view(&mut tx, visit_id, &new.landing_url, new.title.as_deref(), now).await?;
-        let mut state = VisitState {
-            visit: new.public_id.clone(),
-            code: None,
-            outcome: CodeOutcome::None,
-            evicted: false,
-        };
-        if let Some((locked, request)) = pool.as_mut() {
-            let key = new.visitor_key.as_str();
-            let site = new.site_id.0;
-            if let Some(code) = codes::adopt_returning(&mut tx, locked, site, key, visit_id, request, now).await? {
-                // The code leaves the visitor's earlier visit: no server answers it from memory.
-                self.code_left(&mut tx, locked.id, code_i64(code)?).await?;
-                state.code = Some(code);
-                state.outcome = CodeOutcome::Returning;
-            } else {
-                let holder = Holder {
-                    site_id: site,
-                    visit_id,
-                    intent_id: None,
-                    visitor_key: key,
-                };
-                let (code, evicted) = allocate(&mut tx, locked, &holder, &request.policy, now, &self.activity).await?;
-                if let Some(evicted) = evicted {
-                    self.code_left(&mut tx, locked.id, evicted).await?;
-                }
-                state = VisitState {
-                    code: Some(code),
-                    outcome: CodeOutcome::Allocated,
-                    evicted: evicted.is_some(),
-                    ..state
-                };
-            }
-        }
-        StaleMarks::default()
-            .at(new.site_id.0, now)
-            .write(&mut tx, self.report_marks())
-            .await?;
-        tx.commit().await.map_err(backend)?;
-        Ok(state)
+        self.register_in_batch(new, plan).await
     }
 
     async fn touch_visit(
@@ -93,12 +48,12 @@ impl VisitStore for SqlStore {
         let now = now_millis();
         let key = (site.0, visit.as_str().to_owned());
         let beat = match (touch, plan) {
-            (Touch::Heartbeat, CodePlan::Visit(request)) => Some(request),
+            (Touch::Heartbeat | Touch::PageView { .. }, CodePlan::Visit(request)) => Some(request),
             _ => None,
         };
         let coherent = self.coherent_generation();
         if let (Some(request), Some(generation)) = (beat, coherent)
-            && let Some(code) = self.activity.heartbeat(&key, request.pool, now, generation)
+            && let Some(code) = self.from_memory(&key, touch, request.pool, now, generation)
         {
             return Ok(VisitState {
                 visit: visit.clone(),
@@ -167,10 +122,14 @@ impl VisitStore for SqlStore {
     }
 
     async fn visit(&self, site: SiteId, visit: &VisitRef) -> StoreResult<Visit> {
+        // What this server answered from memory is written first: a visit reads as it was
+        // last seen here.
+        self.write_activity().await?;
         records::visit(&self.pool, site, visit).await
     }
 
     async fn visit_pages(&self, site: SiteId, visit: &VisitRef) -> StoreResult<Vec<PageView>> {
+        self.write_activity().await?;
         records::pages(&self.pool, site, visit).await
     }
 
@@ -271,6 +230,19 @@ impl VisitStore for SqlStore {
             .await
             .map_err(backend)?;
         Ok(u64::try_from(live.unwrap_or(0)).unwrap_or(0))
+    }
+}
+
+impl SqlStore {
+    /// A heartbeat or page view answered from the ledger, if it holds the visit's code.
+    fn from_memory(&self, key: &(i64, String), touch: &Touch, pool: PoolKey, now: i64, generation: u64) -> Option<i64> {
+        match touch {
+            Touch::PageView { url, title } => {
+                self.activity
+                    .page_view(key, pool, now, generation, (url, title.as_deref()))
+            }
+            _ => self.activity.heartbeat(key, pool, now, generation),
+        }
     }
 }
 

@@ -5,7 +5,7 @@ use crate::rows::{col, parsed, time};
 use leadline_core::channel::{Attribution, ClickIds};
 use leadline_core::click_id::{ClickId, ClickKind};
 use leadline_core::event::{CallInitiated, EventData};
-use leadline_core::store::StoreResult;
+use leadline_core::store::{StoreError, StoreResult};
 use leadline_core::visit::{CallIntent, NewVisit, PageView, Visit, VisitRef};
 use leadline_core::visitor::{Device, VisitorKey};
 use leadline_core::{IntentId, Invalid, SiteId};
@@ -13,40 +13,91 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool};
 use std::collections::BTreeMap;
 
-pub(crate) async fn insert_visit(conn: &mut AnyConnection, new: &NewVisit, now: i64) -> StoreResult<i64> {
-    let a = &new.attribution;
-    let click_id = |kind| new.click_ids.get(kind).map(ClickId::as_str);
-    sqlx::query_scalar(
+/// The placeholders of a multi-row `VALUES`: `rows` tuples of `cols` numbered parameters.
+pub(crate) fn placeholders(rows: usize, cols: usize) -> String {
+    let tuple = |row: usize| {
+        let params: Vec<String> = (1..=cols).map(|col| format!("${}", row * cols + col)).collect();
+        format!("({})", params.join(", "))
+    };
+    (0..rows).map(tuple).collect::<Vec<_>>().join(", ")
+}
+
+/// Writes new visits in one statement; their row ids, in the order given.
+pub(crate) async fn insert_visits(conn: &mut AnyConnection, news: &[&NewVisit], now: i64) -> StoreResult<Vec<i64>> {
+    let sql = format!(
         "INSERT INTO visits (public_id, site_id, visitor_key, landing_url, referrer, source, medium, campaign, term,
              content, gclid, gbraid, wbraid, msclkid, fbclid, ga_cookie, ga_streams, utma, device, started_at,
              last_seen_at, temp_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20, $21)
-         RETURNING id",
-    )
-    .bind(new.public_id.as_str())
-    .bind(new.site_id.0)
-    .bind(new.visitor_key.as_str())
-    .bind(new.landing_url.as_str())
-    .bind(new.referrer.as_deref())
-    .bind(a.source.as_str())
-    .bind(a.medium.as_str())
-    .bind(a.campaign.as_deref())
-    .bind(a.term.as_deref())
-    .bind(a.content.as_deref())
-    .bind(click_id(ClickKind::Gclid))
-    .bind(click_id(ClickKind::Gbraid))
-    .bind(click_id(ClickKind::Wbraid))
-    .bind(click_id(ClickKind::Msclkid))
-    .bind(click_id(ClickKind::Fbclid))
-    .bind(new.ga_cookie.as_deref())
-    .bind(serde_json::to_string(&new.ga_streams).unwrap_or_else(|_| "{}".into()))
-    .bind(new.utma.as_deref())
-    .bind(new.device.as_str())
-    .bind(now)
-    .bind(new.temp_id.as_ref().map(|t| t.as_str()))
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(backend)
+         VALUES {} RETURNING id, public_id",
+        placeholders(news.len(), 22)
+    );
+    let mut query = sqlx::query_as::<_, (i64, String)>(&sql);
+    for new in news {
+        let a = &new.attribution;
+        let click_id = |kind| new.click_ids.get(kind).map(ClickId::as_str);
+        query = query
+            .bind(new.public_id.as_str())
+            .bind(new.site_id.0)
+            .bind(new.visitor_key.as_str())
+            .bind(new.landing_url.as_str())
+            .bind(new.referrer.as_deref())
+            .bind(a.source.as_str())
+            .bind(a.medium.as_str())
+            .bind(a.campaign.as_deref())
+            .bind(a.term.as_deref())
+            .bind(a.content.as_deref())
+            .bind(click_id(ClickKind::Gclid))
+            .bind(click_id(ClickKind::Gbraid))
+            .bind(click_id(ClickKind::Wbraid))
+            .bind(click_id(ClickKind::Msclkid))
+            .bind(click_id(ClickKind::Fbclid))
+            .bind(new.ga_cookie.as_deref())
+            .bind(serde_json::to_string(&new.ga_streams).unwrap_or_else(|_| "{}".into()))
+            .bind(new.utma.as_deref())
+            .bind(new.device.as_str())
+            .bind(now)
+            .bind(now)
+            .bind(new.temp_id.as_ref().map(|t| t.as_str()));
+    }
+    let written: BTreeMap<String, i64> = query
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(backend)?
+        .into_iter()
+        .map(|(id, public_id)| (public_id, id))
+        .collect();
+    // RETURNING's order is not promised on either engine: the public id says which is which.
+    news.iter()
+        .map(|new| {
+            written
+                .get(new.public_id.as_str())
+                .copied()
+                .ok_or_else(|| StoreError::Backend("a visit was written without its row id".into()))
+        })
+        .collect()
+}
+
+/// Writes the landing page of each new visit (its row id, given in the same order).
+pub(crate) async fn insert_landing_pages(
+    conn: &mut AnyConnection,
+    news: &[&NewVisit],
+    ids: &[i64],
+    now: i64,
+) -> StoreResult<()> {
+    let sql = format!(
+        "INSERT INTO page_views (visit_id, url, title, at) VALUES {}",
+        placeholders(news.len(), 4)
+    );
+    let mut query = sqlx::query(&sql);
+    for (new, id) in news.iter().zip(ids) {
+        query = query
+            .bind(*id)
+            .bind(new.landing_url.as_str())
+            .bind(new.title.as_deref())
+            .bind(now);
+    }
+    query.execute(&mut *conn).await.map_err(backend)?;
+    Ok(())
 }
 
 pub(crate) async fn insert_page_view(

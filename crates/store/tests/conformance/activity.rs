@@ -21,8 +21,11 @@ async fn coherent(store: &SqlStore, site: leadline_core::SiteId) {
     panic!("the store never answered from memory");
 }
 
-/// The database's own view of a visit's last activity and its code's expiry.
+/// The database's own view of a visit's last activity and its code's expiry, read through a
+/// store that shares nothing in memory with `store` (reading a visit writes what its own
+/// server answered from memory first).
 async fn written(store: &SqlStore, s: &crate::visits::Setup, visit: &VisitRef, code: u64) -> (i64, i64) {
+    let store = store.open_beside(&OpenOptions::default()).await.unwrap();
     let seen = store
         .visit(s.site, visit)
         .await
@@ -35,6 +38,7 @@ async fn written(store: &SqlStore, s: &crate::visits::Setup, visit: &VisitRef, c
         .unwrap()
         .expires_at
         .timestamp_millis();
+    store.close().await;
     (seen, expires)
 }
 
@@ -134,7 +138,67 @@ async fn a_code_freed_by_any_server_is_not_answered_from_memory(store: SqlStore)
     }
 }
 
+async fn page_views_answered_from_memory_are_written_in_order_and_counted(store: SqlStore) {
+    let s = setup(&store).await;
+    coherent(&store, s.site).await;
+    let state = store
+        .register_visit(&new_visit(s.site, "fp:p"), s.plan(policy()))
+        .await
+        .unwrap();
+    for (url, title) in [("https://acme.example/a", Some("A")), ("https://acme.example/b", None)] {
+        let page = Touch::PageView {
+            url: url.into(),
+            title: title.map(str::to_owned),
+        };
+        let answered = store
+            .touch_visit(s.site, &state.visit, &page, s.plan(policy()))
+            .await
+            .unwrap();
+        assert_eq!((answered.code, answered.outcome), (state.code, CodeOutcome::Kept));
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let beside = store.open_beside(&OpenOptions::default()).await.unwrap();
+    let landing_only = beside.visit_pages(s.site, &state.visit).await.unwrap();
+    assert_eq!(landing_only.len(), 1, "the two page views wait in memory");
+    assert_eq!(store.flush_activity().await.unwrap(), 1);
+    let pages = beside.visit_pages(s.site, &state.visit).await.unwrap();
+    let urls: Vec<&str> = pages.iter().map(|p| p.url.as_str()).collect();
+    assert_eq!(
+        urls,
+        [
+            "https://acme.example/sofas?utm_source=news",
+            "https://acme.example/a",
+            "https://acme.example/b"
+        ]
+    );
+    assert_eq!(pages[1].title.as_deref(), Some("A"));
+    assert_eq!(beside.visit(s.site, &state.visit).await.unwrap().page_views, 3);
+    assert_eq!(store.flush_activity().await.unwrap(), 0, "nothing is written twice");
+    beside.close().await;
+}
+
+async fn a_visit_read_on_its_own_server_shows_what_was_answered_from_memory(store: SqlStore) {
+    let s = setup(&store).await;
+    coherent(&store, s.site).await;
+    let state = store
+        .register_visit(&new_visit(s.site, "fp:r"), s.plan(policy()))
+        .await
+        .unwrap();
+    let page = Touch::PageView {
+        url: "https://acme.example/c".into(),
+        title: None,
+    };
+    store
+        .touch_visit(s.site, &state.visit, &page, s.plan(policy()))
+        .await
+        .unwrap();
+    assert_eq!(store.visit_pages(s.site, &state.visit).await.unwrap().len(), 2);
+    assert_eq!(store.visit(s.site, &state.visit).await.unwrap().page_views, 2);
+}
+
 conformance!(
+    page_views_answered_from_memory_are_written_in_order_and_counted,
+    a_visit_read_on_its_own_server_shows_what_was_answered_from_memory,
     a_beat_answered_from_memory_is_written_by_the_next_flush,
     a_sweep_never_frees_a_code_whose_beat_waits_to_be_written,
     a_code_freed_by_any_server_is_not_answered_from_memory,

@@ -9,6 +9,7 @@ mod access;
 mod activity;
 mod adgroup;
 mod api_keys;
+mod batch;
 mod businesses;
 mod calls;
 mod conversions;

@@ -1,12 +1,14 @@
-//! Heartbeats without a write each. Every open tab beats once a minute; writing each beat
-//! would make the database, not the machine, the limit on how many pages a server carries.
+//! Heartbeats and page views without a write each. Every open tab beats once a minute and
+//! every click through a site shows a page; writing each would make the database, not the
+//! machine, the limit on how many pages a server carries.
 //!
-//! A heartbeat that went through the database leaves its visit's live code here (`hold`).
-//! The next heartbeat of that visit on this server is answered from memory (`heartbeat`) and
-//! noted as pending; [`SqlStore::flush_activity`], run at least every second by the server's
-//! job and before every sweep, writes all pending activity in one transaction (the visits'
-//! `last_seen_at`, the codes' idle time) and learns which codes are still held. A crash loses
-//! at most that second of activity, never a registration, call or form.
+//! A registration or a touch that went through the database leaves its visit's live code here
+//! (`hold`). The next heartbeats and page views of that visit on this server are answered from
+//! memory (`heartbeat`, `page_view`) and noted as pending; [`SqlStore::flush_activity`], run at
+//! least every second by the server's job and before every sweep, writes all pending activity
+//! in one transaction (the visits' `last_seen_at` and page counts, their pages, the codes'
+//! idle time: `flush.rs`) and learns which codes are still held. A crash loses at most that
+//! second of activity, never a registration, call or form.
 //!
 //! Safety of a code answered from memory:
 //! - it is answered only while the database's own expiry of the code is more than
@@ -18,11 +20,10 @@
 //! - on PostgreSQL nothing is answered from memory while that `LISTEN` connection is down,
 //!   and everything held is forgotten when it reconnects (the tenant cache's generation).
 
-use crate::errors::backend;
-use crate::{Engine, SqlStore};
-use leadline_core::store::StoreResult;
+mod flush;
+
+pub(crate) use flush::{NowHeld, write_beats_on};
 use leadline_core::visit::PoolKey;
-use sqlx::AnyConnection;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -31,11 +32,10 @@ pub(crate) const CHANNEL: &str = "leadline_codes";
 /// A code is answered from memory only while its database expiry is further away than this:
 /// far more than the flush interval, so no sweep can come between a beat and its write.
 pub(crate) const SWEEP_MARGIN_MS: i64 = 15_000;
-/// Visits written per statement (three parameters each).
-const FLUSH_CHUNK: usize = 500;
-
 /// Visits held at most; past it the ledger is emptied (they go through the database again).
 const CAPACITY: usize = 200_000;
+/// Page views waiting at most; past it page views go through the database until the flush.
+const PAGES_WAITING: usize = 50_000;
 
 /// A visit as the hot path names it: its site and public id.
 type VisitKey = (i64, String);
@@ -59,6 +59,25 @@ pub(crate) struct Pending {
     pub visit_id: i64,
     pub seen_ms: i64,
     pub idle_ms: i64,
+    /// Page views among it, added to the visit's count when written.
+    pub pages: i64,
+}
+
+/// A page view answered from memory, not yet written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PendingPage {
+    pub visit_id: i64,
+    pub url: String,
+    pub title: Option<String>,
+    pub at_ms: i64,
+}
+
+/// Everything answered from memory and not yet written.
+#[derive(Debug, Default)]
+pub(crate) struct Unwritten {
+    pub beats: Vec<Pending>,
+    /// In the order they were seen.
+    pub pages: Vec<PendingPage>,
 }
 
 /// A visit's code as the database holds it after a heartbeat through it.
@@ -79,6 +98,7 @@ struct Inner {
     by_key: HashMap<VisitKey, i64>,
     by_code: HashMap<(i64, i64), i64>,
     pending: HashMap<i64, Pending>,
+    pages: Vec<PendingPage>,
     /// Moves on with every code forgotten: a heartbeat through the database that began
     /// before a code was forgotten must not hold it afterwards.
     epoch: u64,
@@ -107,19 +127,58 @@ impl Ledger {
     /// Answers a heartbeat from memory: the visit's code, when it is held here for `pool`,
     /// in `generation`, with its database expiry safely ahead; the beat is then pending.
     pub(crate) fn heartbeat(&self, key: &VisitKey, pool: PoolKey, now_ms: i64, generation: u64) -> Option<i64> {
+        self.seen(key, pool, now_ms, generation, None)
+    }
+
+    /// Answers a page view from memory, as [`Ledger::heartbeat`] does; the page waits with
+    /// the beat (unless too many pages wait already: then it goes through the database).
+    pub(crate) fn page_view(
+        &self,
+        key: &VisitKey,
+        pool: PoolKey,
+        now_ms: i64,
+        generation: u64,
+        page: (&str, Option<&str>),
+    ) -> Option<i64> {
+        self.seen(key, pool, now_ms, generation, Some(page))
+    }
+
+    fn seen(
+        &self,
+        key: &VisitKey,
+        pool: PoolKey,
+        now_ms: i64,
+        generation: u64,
+        page: Option<(&str, Option<&str>)>,
+    ) -> Option<i64> {
         let mut inner = self.lock();
         let visit_id = *inner.by_key.get(key)?;
         let held = inner.held.get(&visit_id)?;
         if held.pool != pool || held.generation != generation || now_ms >= held.until_ms - SWEEP_MARGIN_MS {
             return None;
         }
-        let pending = Pending {
+        if page.is_some() && inner.pages.len() >= PAGES_WAITING {
+            return None;
+        }
+        let (code, idle_ms) = (held.code, held.idle_ms);
+        let pages = i64::from(page.is_some());
+        let pending = inner.pending.entry(visit_id).or_insert(Pending {
             visit_id,
             seen_ms: now_ms,
-            idle_ms: held.idle_ms,
-        };
-        let code = held.code;
-        inner.pending.insert(visit_id, pending);
+            idle_ms,
+            pages: 0,
+        });
+        pending.seen_ms = pending.seen_ms.max(now_ms);
+        pending.idle_ms = idle_ms;
+        pending.pages += pages;
+        if let Some((url, title)) = page {
+            inner.pages.push(PendingPage {
+                visit_id,
+                url: url.to_owned(),
+                title: title.map(str::to_owned),
+                at_ms: now_ms,
+            });
+        }
         Some(code)
     }
 
@@ -170,24 +229,42 @@ impl Ledger {
         }
     }
 
-    /// Takes every pending beat, to be written.
-    pub(crate) fn take_pending(&self) -> Vec<Pending> {
-        self.lock().pending.drain().map(|(_, p)| p).collect()
-    }
-
-    /// Every pending beat, left pending: written by an eviction inside its own transaction
-    /// (so the longest idle code is chosen by activity this server has seen) and again, at no
-    /// harm, by the next flush.
-    pub(crate) fn pending_now(&self) -> Vec<Pending> {
-        self.lock().pending.values().copied().collect()
-    }
-
-    /// Puts back beats whose write failed (a newer beat of the same visit wins).
-    pub(crate) fn restore_pending(&self, beats: Vec<Pending>) {
+    /// Takes every pending beat and page, to be written.
+    pub(crate) fn take_pending(&self) -> Unwritten {
         let mut inner = self.lock();
-        for beat in beats {
-            inner.pending.entry(beat.visit_id).or_insert(beat);
+        Unwritten {
+            beats: inner.pending.drain().map(|(_, p)| p).collect(),
+            pages: std::mem::take(&mut inner.pages),
         }
+    }
+
+    /// Every pending beat of `site`, left pending and without its pages: written by an
+    /// eviction inside its own transaction (so the longest idle code is chosen by activity
+    /// this server has seen) and again, at no harm, by the next flush.
+    pub(crate) fn pending_now(&self, site_id: i64) -> Vec<Pending> {
+        let inner = self.lock();
+        inner
+            .pending
+            .values()
+            .filter(|p| inner.held.get(&p.visit_id).is_some_and(|h| h.key.0 == site_id))
+            .map(|p| Pending { pages: 0, ..*p })
+            .collect()
+    }
+
+    /// Puts back what failed to be written: beats merge with newer ones of the same visit,
+    /// pages go back before the newer ones.
+    pub(crate) fn restore_pending(&self, failed: Unwritten) {
+        let mut inner = self.lock();
+        for beat in failed.beats {
+            let pending = inner
+                .pending
+                .entry(beat.visit_id)
+                .or_insert(Pending { pages: 0, ..beat });
+            pending.seen_ms = pending.seen_ms.max(beat.seen_ms);
+            pending.pages += beat.pages;
+        }
+        let newer = std::mem::replace(&mut inner.pages, failed.pages);
+        inner.pages.extend(newer);
     }
 
     /// After a write: the visit's code as the database holds it now (`None`: it holds none).
@@ -204,126 +281,6 @@ impl Ledger {
             _ => inner.drop_held(visit_id),
         }
     }
-}
-
-/// A visit's live page-load code as a flush found it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct NowHeld {
-    pub pool_id: i64,
-    pub code: i64,
-    pub until_ms: i64,
-}
-
-impl SqlStore {
-    /// A page-load code left its visit (freed, evicted, moved to a returning visitor's new
-    /// visit): forgotten here now and, on PostgreSQL, announced to every server at commit.
-    pub(crate) async fn code_left(&self, conn: &mut AnyConnection, pool_id: i64, code: i64) -> StoreResult<()> {
-        self.activity.forget_code(pool_id, code);
-        if self.engine == Engine::Postgres {
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(CHANNEL)
-                .bind(format!("{pool_id}:{code}"))
-                .execute(&mut *conn)
-                .await
-                .map_err(backend)?;
-        }
-        Ok(())
-    }
-
-    /// Writes every pending heartbeat: the visits' last activity and their codes' idle time,
-    /// in one transaction, and learns which codes the visits still hold. Returns how many
-    /// visits were written. On failure the beats wait for the next flush.
-    pub(crate) async fn write_activity(&self) -> StoreResult<u32> {
-        let beats = self.activity.take_pending();
-        if beats.is_empty() {
-            return Ok(0);
-        }
-        match self.write_beats(&beats).await {
-            Ok(held) => {
-                for beat in &beats {
-                    self.activity.confirm(beat.visit_id, held.get(&beat.visit_id).copied());
-                }
-                Ok(u32::try_from(beats.len()).unwrap_or(u32::MAX))
-            }
-            Err(e) => {
-                self.activity.restore_pending(beats);
-                Err(e)
-            }
-        }
-    }
-
-    async fn write_beats(&self, beats: &[Pending]) -> StoreResult<HashMap<i64, NowHeld>> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        let held = write_beats_on(&mut tx, beats).await?;
-        tx.commit().await.map_err(backend)?;
-        Ok(held)
-    }
-}
-
-/// Writes `beats` inside the caller's transaction; returns each visit's code as it stands.
-pub(crate) async fn write_beats_on(conn: &mut AnyConnection, beats: &[Pending]) -> StoreResult<HashMap<i64, NowHeld>> {
-    let mut held = HashMap::with_capacity(beats.len());
-    for chunk in beats.chunks(FLUSH_CHUNK) {
-        let values = values_list(chunk.len());
-        let seen_sql = format!(
-            "WITH beats (visit_id, seen, until_at) AS (VALUES {values})
-             UPDATE visits SET last_seen_at = beats.seen FROM beats
-             WHERE visits.id = beats.visit_id AND visits.last_seen_at < beats.seen"
-        );
-        let mut seen = sqlx::query(&seen_sql);
-        for beat in chunk {
-            seen = seen
-                .bind(beat.visit_id)
-                .bind(beat.seen_ms)
-                .bind(beat.seen_ms + beat.idle_ms);
-        }
-        seen.execute(&mut *conn).await.map_err(backend)?;
-        let codes_sql = format!(
-            "WITH beats (visit_id, seen, until_at) AS (VALUES {values})
-             UPDATE live_codes SET
-                 last_activity_at = CASE WHEN live_codes.last_activity_at < beats.seen
-                     THEN beats.seen ELSE live_codes.last_activity_at END,
-                 expires_at = CASE WHEN live_codes.expires_at < beats.until_at
-                     THEN beats.until_at ELSE live_codes.expires_at END
-             FROM beats WHERE live_codes.visit_id = beats.visit_id AND live_codes.intent_id IS NULL
-             RETURNING live_codes.visit_id, live_codes.pool_id, live_codes.code, live_codes.expires_at"
-        );
-        let mut codes = sqlx::query_as::<_, (i64, i64, i64, i64)>(&codes_sql);
-        for beat in chunk {
-            codes = codes
-                .bind(beat.visit_id)
-                .bind(beat.seen_ms)
-                .bind(beat.seen_ms + beat.idle_ms);
-        }
-        for (visit_id, pool_id, code, until_ms) in codes.fetch_all(&mut *conn).await.map_err(backend)? {
-            held.insert(
-                visit_id,
-                NowHeld {
-                    pool_id,
-                    code,
-                    until_ms,
-                },
-            );
-        }
-    }
-    Ok(held)
-}
-
-/// `(CAST($1 AS BIGINT), …), …` for `rows` rows of three numbers: typed, so that PostgreSQL
-/// compares them with the columns as numbers.
-fn values_list(rows: usize) -> String {
-    (0..rows)
-        .map(|row| {
-            let n = row * 3;
-            format!(
-                "(CAST(${} AS BIGINT), CAST(${} AS BIGINT), CAST(${} AS BIGINT))",
-                n + 1,
-                n + 2,
-                n + 3
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 #[cfg(test)]
@@ -364,16 +321,17 @@ mod tests {
             None,
             "another generation"
         );
-        let pending = ledger.take_pending();
+        let pending = ledger.take_pending().beats;
         assert_eq!(
             pending,
             vec![Pending {
                 visit_id: 1,
                 seen_ms: 50_000,
-                idle_ms: 60_000
+                idle_ms: 60_000,
+                pages: 0,
             }]
         );
-        assert!(ledger.take_pending().is_empty());
+        assert!(ledger.take_pending().beats.is_empty());
     }
 
     #[test]
@@ -421,15 +379,45 @@ mod tests {
         let failed = ledger.take_pending();
         ledger.heartbeat(&key("v1"), POOL, 20_000, 0);
         ledger.restore_pending(failed);
-        assert_eq!(ledger.take_pending()[0].seen_ms, 20_000);
+        assert_eq!(ledger.take_pending().beats[0].seen_ms, 20_000);
     }
 
     #[test]
-    fn a_values_list_numbers_its_parameters_in_order() {
+    fn page_views_wait_in_order_with_their_count_and_come_back_first_when_a_write_fails() {
+        let ledger = Ledger::default();
+        ledger.hold(key("v1"), code(1, 42, 100_000), 0, ledger.epoch());
         assert_eq!(
-            values_list(2),
-            "(CAST($1 AS BIGINT), CAST($2 AS BIGINT), CAST($3 AS BIGINT)), \
-             (CAST($4 AS BIGINT), CAST($5 AS BIGINT), CAST($6 AS BIGINT))"
+            ledger.page_view(&key("v1"), POOL, 10_000, 0, ("/a", Some("A"))),
+            Some(42)
         );
+        ledger.heartbeat(&key("v1"), POOL, 15_000, 0);
+        ledger.page_view(&key("v1"), POOL, 20_000, 0, ("/b", None));
+        let failed = ledger.take_pending();
+        assert_eq!((failed.beats[0].pages, failed.beats[0].seen_ms), (2, 20_000));
+        let urls: Vec<&str> = failed.pages.iter().map(|p| p.url.as_str()).collect();
+        assert_eq!(urls, ["/a", "/b"]);
+        ledger.page_view(&key("v1"), POOL, 30_000, 0, ("/c", None));
+        ledger.restore_pending(failed);
+        let again = ledger.take_pending();
+        assert_eq!((again.beats[0].pages, again.beats[0].seen_ms), (3, 30_000));
+        let urls: Vec<&str> = again.pages.iter().map(|p| p.url.as_str()).collect();
+        assert_eq!(urls, ["/a", "/b", "/c"]);
+    }
+
+    #[test]
+    fn an_eviction_writes_only_its_own_sites_beats_and_never_their_pages() {
+        let ledger = Ledger::default();
+        ledger.hold(key("v1"), code(1, 42, 100_000), 0, ledger.epoch());
+        ledger.hold((2, "v2".to_owned()), code(2, 43, 100_000), 0, ledger.epoch());
+        ledger.page_view(&key("v1"), POOL, 10_000, 0, ("/a", None));
+        ledger.heartbeat(&(2, "v2".to_owned()), POOL, 10_000, 0);
+        let now = ledger.pending_now(1);
+        assert_eq!(now.len(), 1);
+        assert_eq!(
+            (now[0].visit_id, now[0].pages),
+            (1, 0),
+            "the pages are counted by the flush"
+        );
+        assert_eq!(ledger.take_pending().pages.len(), 1, "still pending");
     }
 }

@@ -1,0 +1,174 @@
+//! Writing the activity answered from memory: every pending beat and page view in one
+//! transaction, and what the database says each visit holds now.
+
+use super::{CHANNEL, Pending, PendingPage, Unwritten};
+use crate::errors::backend;
+use crate::visits::records::placeholders;
+use crate::{Engine, SqlStore};
+use leadline_core::store::StoreResult;
+use sqlx::AnyConnection;
+use std::collections::HashMap;
+
+/// Visits written per statement (four parameters each).
+const FLUSH_CHUNK: usize = 500;
+/// Page views written per statement (four parameters each).
+const PAGES_CHUNK: usize = 500;
+
+/// A visit's live page-load code as a flush found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NowHeld {
+    pub pool_id: i64,
+    pub code: i64,
+    pub until_ms: i64,
+}
+
+impl SqlStore {
+    /// A page-load code left its visit (freed, evicted, moved to a returning visitor's new
+    /// visit): forgotten here now and, on PostgreSQL, announced to every server at commit.
+    pub(crate) async fn code_left(&self, conn: &mut AnyConnection, pool_id: i64, code: i64) -> StoreResult<()> {
+        self.activity.forget_code(pool_id, code);
+        if self.engine == Engine::Postgres {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANNEL)
+                .bind(format!("{pool_id}:{code}"))
+                .execute(&mut *conn)
+                .await
+                .map_err(backend)?;
+        }
+        Ok(())
+    }
+
+    /// Writes every pending beat and page view: the visits' last activity and page counts,
+    /// their pages and their codes' idle time, in one transaction, and learns which codes the
+    /// visits still hold. Returns how many visits were written. On failure everything waits
+    /// for the next flush.
+    pub(crate) async fn write_activity(&self) -> StoreResult<u32> {
+        let unwritten = self.activity.take_pending();
+        if unwritten.beats.is_empty() && unwritten.pages.is_empty() {
+            return Ok(0);
+        }
+        match self.write_unwritten(&unwritten).await {
+            Ok(held) => {
+                for beat in &unwritten.beats {
+                    self.activity.confirm(beat.visit_id, held.get(&beat.visit_id).copied());
+                }
+                Ok(u32::try_from(unwritten.beats.len()).unwrap_or(u32::MAX))
+            }
+            Err(e) => {
+                self.activity.restore_pending(unwritten);
+                Err(e)
+            }
+        }
+    }
+
+    async fn write_unwritten(&self, unwritten: &Unwritten) -> StoreResult<HashMap<i64, NowHeld>> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let held = write_beats_on(&mut tx, &unwritten.beats).await?;
+        write_pages_on(&mut tx, &unwritten.pages).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(held)
+    }
+}
+
+/// Writes `beats` inside the caller's transaction, never moving a time back; returns each
+/// visit's code as it stands.
+pub(crate) async fn write_beats_on(conn: &mut AnyConnection, beats: &[Pending]) -> StoreResult<HashMap<i64, NowHeld>> {
+    let mut held = HashMap::with_capacity(beats.len());
+    for chunk in beats.chunks(FLUSH_CHUNK) {
+        let values = values_list(chunk.len());
+        let seen_sql = format!(
+            "WITH beats (visit_id, seen, until_at, pages) AS (VALUES {values})
+             UPDATE visits SET
+                 last_seen_at = CASE WHEN visits.last_seen_at < beats.seen
+                     THEN beats.seen ELSE visits.last_seen_at END,
+                 page_views = visits.page_views + beats.pages
+             FROM beats WHERE visits.id = beats.visit_id"
+        );
+        let mut seen = sqlx::query(&seen_sql);
+        for beat in chunk {
+            seen = seen
+                .bind(beat.visit_id)
+                .bind(beat.seen_ms)
+                .bind(beat.seen_ms + beat.idle_ms)
+                .bind(beat.pages);
+        }
+        seen.execute(&mut *conn).await.map_err(backend)?;
+        let codes_sql = format!(
+            "WITH beats (visit_id, seen, until_at, pages) AS (VALUES {values})
+             UPDATE live_codes SET
+                 last_activity_at = CASE WHEN live_codes.last_activity_at < beats.seen
+                     THEN beats.seen ELSE live_codes.last_activity_at END,
+                 expires_at = CASE WHEN live_codes.expires_at < beats.until_at
+                     THEN beats.until_at ELSE live_codes.expires_at END
+             FROM beats WHERE live_codes.visit_id = beats.visit_id AND live_codes.intent_id IS NULL
+             RETURNING live_codes.visit_id, live_codes.pool_id, live_codes.code, live_codes.expires_at"
+        );
+        let mut codes = sqlx::query_as::<_, (i64, i64, i64, i64)>(&codes_sql);
+        for beat in chunk {
+            codes = codes
+                .bind(beat.visit_id)
+                .bind(beat.seen_ms)
+                .bind(beat.seen_ms + beat.idle_ms)
+                .bind(beat.pages);
+        }
+        for (visit_id, pool_id, code, until_ms) in codes.fetch_all(&mut *conn).await.map_err(backend)? {
+            held.insert(
+                visit_id,
+                NowHeld {
+                    pool_id,
+                    code,
+                    until_ms,
+                },
+            );
+        }
+    }
+    Ok(held)
+}
+
+/// Writes the page views answered from memory, in the order they were seen.
+async fn write_pages_on(conn: &mut AnyConnection, pages: &[PendingPage]) -> StoreResult<()> {
+    for chunk in pages.chunks(PAGES_CHUNK) {
+        let sql = format!(
+            "INSERT INTO page_views (visit_id, url, title, at) VALUES {}",
+            placeholders(chunk.len(), 4)
+        );
+        let mut query = sqlx::query(&sql);
+        for page in chunk {
+            query = query
+                .bind(page.visit_id)
+                .bind(page.url.as_str())
+                .bind(page.title.as_deref())
+                .bind(page.at_ms);
+        }
+        query.execute(&mut *conn).await.map_err(backend)?;
+    }
+    Ok(())
+}
+
+/// `(CAST($1 AS BIGINT), …), …` for `rows` rows of four numbers: typed, so that PostgreSQL
+/// compares them with the columns as numbers.
+fn values_list(rows: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let casts: Vec<String> = (1..=4)
+                .map(|col| format!("CAST(${} AS BIGINT)", row * 4 + col))
+                .collect();
+            format!("({})", casts.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_values_list_numbers_its_parameters_in_order() {
+        assert_eq!(
+            values_list(2),
+            "(CAST($1 AS BIGINT), CAST($2 AS BIGINT), CAST($3 AS BIGINT), CAST($4 AS BIGINT)), \
+             (CAST($5 AS BIGINT), CAST($6 AS BIGINT), CAST($7 AS BIGINT), CAST($8 AS BIGINT))"
+        );
+    }
+}
