@@ -87,7 +87,7 @@ async fn run(url: DatabaseUrl, dir: &Path, wrk: &Path, seconds: u32) -> Vec<Stri
         ..OpenOptions::default()
     };
     let store = SqlStore::open_and_migrate(&url, &options).await.expect("open");
-    let site = support::seed(&store, TRACKING, AUTH_TOKEN).await;
+    let site = big_site(&store, support::seed(&store, TRACKING, AUTH_TOKEN).await).await;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async { _ = stopped.await };
     let application = Application::build(&config, store.clone(), listener, Options::default(), shutdown)
@@ -128,6 +128,21 @@ async fn run(url: DatabaseUrl, dir: &Path, wrk: &Path, seconds: u32) -> Vec<Stri
     store.close().await;
     ceiling.stop().await;
     failed
+}
+
+/// The site with room for every visitor the run registers: each registration takes a code
+/// (none evicts another; at the default cap the registrations would evict the heartbeats'
+/// codes, and every heartbeat would then evict another's).
+async fn big_site(store: &SqlStore, site: Site) -> Site {
+    use leadline_core::store::SiteStore;
+    let settings = leadline_core::site::SiteSettings {
+        max_live_codes: 1_000_000,
+        ..site.settings.clone()
+    };
+    store
+        .update_site_settings(site.business_id, site.id, &settings)
+        .await
+        .expect("settings")
 }
 
 /// The application's paths, with the requests wrk cycles through.

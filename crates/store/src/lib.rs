@@ -18,6 +18,7 @@ mod interactions;
 pub(crate) mod leads;
 mod live;
 mod outbox;
+mod params;
 mod query;
 mod reports;
 mod rows;

@@ -6,11 +6,11 @@ pub fn unlimited_config(base: &str) -> leadline::config::Config {
     leadline::config::Config {
         public_base_url: Some(url::Url::parse(base).expect("base url")),
         secret_key: Some("a benchmark install secret, long enough".into()),
-        rate_limit_per_second: 1_000_000,
-        visit_registrations_per_ip_per_minute: 1_000_000,
-        visit_registrations_per_site_per_minute: 1_000_000,
-        visit_events_per_ip_per_minute: 1_000_000,
-        connections_per_address: 1_000_000,
+        rate_limit_per_second: 1_000_000_000,
+        visit_registrations_per_ip_per_minute: 1_000_000_000,
+        visit_registrations_per_site_per_minute: 1_000_000_000,
+        visit_events_per_ip_per_minute: 1_000_000_000,
+        connections_per_address: 1_000_000_000,
         ..leadline::config::Config::default()
     }
 }

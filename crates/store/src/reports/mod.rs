@@ -56,6 +56,9 @@ impl ReportStore for SqlStore {
     }
 
     async fn rebuild_report_day(&self, stale: StaleDay) -> StoreResult<bool> {
+        if self.engine == crate::Engine::Sqlite {
+            return self.rebuild_from_snapshot(stale).await;
+        }
         let mut tx = self.pool.begin().await.map_err(backend)?;
         // Written first (SQLite's write lock; a row lock per site on PostgreSQL): rebuilds of a
         // site run one at a time, so an older rebuild can never land after a newer one.
@@ -269,4 +272,46 @@ async fn replace(conn: &mut AnyConnection, site: SiteId, day: NaiveDate, rows: &
         query.execute(&mut *conn).await.map_err(backend)?;
     }
     Ok(())
+}
+
+impl SqlStore {
+    /// SQLite's rebuild: the day is counted in a read transaction (a snapshot; registrations
+    /// and calls go on writing) and written in a short one. SQLite has one writer, and a busy
+    /// day's recount inside a write transaction held it for as long as the recount took: every
+    /// registration waited behind it. One server's rebuilds run one at a time, so a count is
+    /// never written over a newer one; the mark goes only if nothing changed since the snapshot.
+    async fn rebuild_from_snapshot(&self, stale: StaleDay) -> StoreResult<bool> {
+        let mut read = self.pool.begin().await.map_err(backend)?;
+        // The snapshot starts with this read: the version and the records it counts agree.
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM report_dirty WHERE site_id = $1 AND utc_day = $2")
+                .bind(stale.site.0)
+                .bind(stale.utc_day)
+                .fetch_optional(&mut *read)
+                .await
+                .map_err(backend)?;
+        let Some(version) = version else {
+            read.commit().await.map_err(backend)?;
+            return Ok(false);
+        };
+        let (tz, currency) = site_zone(&mut read, stale.site).await?;
+        let mut counted = Vec::new();
+        for day in local_days_of_utc_day(stale.utc_day, tz.tz()) {
+            counted.push((day, recount(&mut read, stale.site, day, tz, &currency).await?));
+        }
+        read.commit().await.map_err(backend)?;
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query("DELETE FROM report_dirty WHERE site_id = $1 AND utc_day = $2 AND version = $3")
+            .bind(stale.site.0)
+            .bind(stale.utc_day)
+            .bind(version)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        for (day, rows) in &counted {
+            replace(&mut tx, stale.site, *day, rows).await?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(true)
+    }
 }

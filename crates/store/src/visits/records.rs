@@ -1,6 +1,7 @@
 //! The visit rows: writing a visit, its pages and clicks; reading them back.
 
 use crate::errors::{backend, corrupt, not_found_or_backend};
+use crate::params::Params;
 use crate::rows::{col, parsed, time};
 use leadline_core::channel::{Attribution, ClickIds};
 use leadline_core::click_id::{ClickId, ClickKind};
@@ -13,15 +14,6 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool};
 use std::collections::BTreeMap;
 
-/// The placeholders of a multi-row `VALUES`: `rows` tuples of `cols` numbered parameters.
-pub(crate) fn placeholders(rows: usize, cols: usize) -> String {
-    let tuple = |row: usize| {
-        let params: Vec<String> = (1..=cols).map(|col| format!("${}", row * cols + col)).collect();
-        format!("({})", params.join(", "))
-    };
-    (0..rows).map(tuple).collect::<Vec<_>>().join(", ")
-}
-
 /// Writes new visits in one statement; their row ids, in the order given.
 pub(crate) async fn insert_visits(conn: &mut AnyConnection, news: &[&NewVisit], now: i64) -> StoreResult<Vec<i64>> {
     let sql = format!(
@@ -29,7 +21,7 @@ pub(crate) async fn insert_visits(conn: &mut AnyConnection, news: &[&NewVisit], 
              content, gclid, gbraid, wbraid, msclkid, fbclid, ga_cookie, ga_streams, utma, device, started_at,
              last_seen_at, temp_id)
          VALUES {} RETURNING id, public_id",
-        placeholders(news.len(), 22)
+        Params::on(conn).rows(news.len(), 22, "{}")
     );
     let mut query = sqlx::query_as::<_, (i64, String)>(&sql);
     for new in news {
@@ -86,7 +78,7 @@ pub(crate) async fn insert_landing_pages(
 ) -> StoreResult<()> {
     let sql = format!(
         "INSERT INTO page_views (visit_id, url, title, at) VALUES {}",
-        placeholders(news.len(), 4)
+        Params::on(conn).rows(news.len(), 4, "{}")
     );
     let mut query = sqlx::query(&sql);
     for (new, id) in news.iter().zip(ids) {

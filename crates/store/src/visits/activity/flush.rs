@@ -3,7 +3,7 @@
 
 use super::{CHANNEL, Pending, PendingPage, Unwritten};
 use crate::errors::backend;
-use crate::visits::records::placeholders;
+use crate::params::Params;
 use crate::{Engine, SqlStore};
 use leadline_core::store::StoreResult;
 use sqlx::AnyConnection;
@@ -75,14 +75,14 @@ impl SqlStore {
 pub(crate) async fn write_beats_on(conn: &mut AnyConnection, beats: &[Pending]) -> StoreResult<HashMap<i64, NowHeld>> {
     let mut held = HashMap::with_capacity(beats.len());
     for chunk in beats.chunks(FLUSH_CHUNK) {
-        let values = values_list(chunk.len());
         let seen_sql = format!(
-            "WITH beats (visit_id, seen, until_at, pages) AS (VALUES {values})
+            "WITH beats (visit_id, seen, until_at, pages) AS (VALUES {})
              UPDATE visits SET
                  last_seen_at = CASE WHEN visits.last_seen_at < beats.seen
                      THEN beats.seen ELSE visits.last_seen_at END,
                  page_views = visits.page_views + beats.pages
-             FROM beats WHERE visits.id = beats.visit_id"
+             FROM beats WHERE visits.id = beats.visit_id",
+            values_list(conn, chunk.len())
         );
         let mut seen = sqlx::query(&seen_sql);
         for beat in chunk {
@@ -94,14 +94,15 @@ pub(crate) async fn write_beats_on(conn: &mut AnyConnection, beats: &[Pending]) 
         }
         seen.execute(&mut *conn).await.map_err(backend)?;
         let codes_sql = format!(
-            "WITH beats (visit_id, seen, until_at, pages) AS (VALUES {values})
+            "WITH beats (visit_id, seen, until_at, pages) AS (VALUES {})
              UPDATE live_codes SET
                  last_activity_at = CASE WHEN live_codes.last_activity_at < beats.seen
                      THEN beats.seen ELSE live_codes.last_activity_at END,
                  expires_at = CASE WHEN live_codes.expires_at < beats.until_at
                      THEN beats.until_at ELSE live_codes.expires_at END
              FROM beats WHERE live_codes.visit_id = beats.visit_id AND live_codes.intent_id IS NULL
-             RETURNING live_codes.visit_id, live_codes.pool_id, live_codes.code, live_codes.expires_at"
+             RETURNING live_codes.visit_id, live_codes.pool_id, live_codes.code, live_codes.expires_at",
+            values_list(conn, chunk.len())
         );
         let mut codes = sqlx::query_as::<_, (i64, i64, i64, i64)>(&codes_sql);
         for beat in chunk {
@@ -130,7 +131,7 @@ async fn write_pages_on(conn: &mut AnyConnection, pages: &[PendingPage]) -> Stor
     for chunk in pages.chunks(PAGES_CHUNK) {
         let sql = format!(
             "INSERT INTO page_views (visit_id, url, title, at) VALUES {}",
-            placeholders(chunk.len(), 4)
+            Params::on(conn).rows(chunk.len(), 4, "{}")
         );
         let mut query = sqlx::query(&sql);
         for page in chunk {
@@ -147,28 +148,6 @@ async fn write_pages_on(conn: &mut AnyConnection, pages: &[PendingPage]) -> Stor
 
 /// `(CAST($1 AS BIGINT), …), …` for `rows` rows of four numbers: typed, so that PostgreSQL
 /// compares them with the columns as numbers.
-fn values_list(rows: usize) -> String {
-    (0..rows)
-        .map(|row| {
-            let casts: Vec<String> = (1..=4)
-                .map(|col| format!("CAST(${} AS BIGINT)", row * 4 + col))
-                .collect();
-            format!("({})", casts.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_values_list_numbers_its_parameters_in_order() {
-        assert_eq!(
-            values_list(2),
-            "(CAST($1 AS BIGINT), CAST($2 AS BIGINT), CAST($3 AS BIGINT), CAST($4 AS BIGINT)), \
-             (CAST($5 AS BIGINT), CAST($6 AS BIGINT), CAST($7 AS BIGINT), CAST($8 AS BIGINT))"
-        );
-    }
+fn values_list(conn: &AnyConnection, rows: usize) -> String {
+    Params::on(conn).rows(rows, 4, "CAST({} AS BIGINT)")
 }
