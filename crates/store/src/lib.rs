@@ -60,7 +60,7 @@ pub struct SqlStore {
     live: std::sync::Arc<live::LiveCalls>,
     /// The tenancy the hot paths read, in memory (`tenant_cache.rs`).
     tenants: std::sync::Arc<tenant_cache::TenantCache>,
-    /// Visits' codes and heartbeats not yet written (`visits/activity.rs`).
+    /// Visits' codes and heartbeats not yet written (`visits/activity/`).
     activity: std::sync::Arc<visits::activity::Ledger>,
     /// Registrations waiting for their batch's commit (`visits/batch.rs`).
     registrations: std::sync::Arc<visits::batch::Registrations>,

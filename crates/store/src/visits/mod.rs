@@ -53,7 +53,7 @@ impl VisitStore for SqlStore {
         };
         let coherent = self.coherent_generation();
         if let (Some(request), Some(generation)) = (beat, coherent)
-            && let Some(code) = self.from_memory(&key, touch, request.pool, now, generation)
+            && let Some(code) = self.answer_from_memory(&key, touch, request.pool, now, generation)
         {
             return Ok(VisitState {
                 visit: visit.clone(),
@@ -235,7 +235,14 @@ impl VisitStore for SqlStore {
 
 impl SqlStore {
     /// A heartbeat or page view answered from the ledger, if it holds the visit's code.
-    fn from_memory(&self, key: &(i64, String), touch: &Touch, pool: PoolKey, now: i64, generation: u64) -> Option<i64> {
+    fn answer_from_memory(
+        &self,
+        key: &(i64, String),
+        touch: &Touch,
+        pool: PoolKey,
+        now: i64,
+        generation: u64,
+    ) -> Option<i64> {
         match touch {
             Touch::PageView { url, title } => {
                 self.activity
