@@ -60,8 +60,8 @@ impl ReportStore for SqlStore {
             return self.rebuild_from_snapshot(stale).await;
         }
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        // Written first (SQLite's write lock; a row lock per site on PostgreSQL): rebuilds of a
-        // site run one at a time, so an older rebuild can never land after a newer one.
+        // A row lock per site, taken first: several servers' rebuilds of a site run one at a
+        // time, so an older rebuild can never land after a newer one.
         sqlx::query(
             "INSERT INTO report_rebuilds (site_id, at) VALUES ($1, $2)
              ON CONFLICT (site_id) DO UPDATE SET at = excluded.at",
@@ -71,31 +71,14 @@ impl ReportStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(backend)?;
-        let version: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM report_dirty WHERE site_id = $1 AND utc_day = $2")
-                .bind(stale.site.0)
-                .bind(stale.utc_day)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(backend)?;
-        let Some(version) = version else {
+        let Some((version, counted)) = count_day(&mut tx, stale).await? else {
             tx.commit().await.map_err(backend)?;
             return Ok(false);
         };
-        let (tz, currency) = site_zone(&mut tx, stale.site).await?;
-        for day in local_days_of_utc_day(stale.utc_day, tz.tz()) {
-            let rows = recount(&mut tx, stale.site, day, tz, &currency).await?;
-            replace(&mut tx, stale.site, day, &rows).await?;
+        for (day, rows) in &counted {
+            replace(&mut tx, stale.site, *day, rows).await?;
         }
-        // A change committed since the version was read bumped it: the mark stays for the next
-        // rebuild.
-        sqlx::query("DELETE FROM report_dirty WHERE site_id = $1 AND utc_day = $2 AND version = $3")
-            .bind(stale.site.0)
-            .bind(stale.utc_day)
-            .bind(version)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
+        clear_mark(&mut tx, stale, version).await?;
         tx.commit().await.map_err(backend)?;
         Ok(true)
     }
@@ -282,36 +265,55 @@ impl SqlStore {
     /// never written over a newer one; the mark goes only if nothing changed since the snapshot.
     async fn rebuild_from_snapshot(&self, stale: StaleDay) -> StoreResult<bool> {
         let mut read = self.pool.begin().await.map_err(backend)?;
-        // The snapshot starts with this read: the version and the records it counts agree.
-        let version: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM report_dirty WHERE site_id = $1 AND utc_day = $2")
-                .bind(stale.site.0)
-                .bind(stale.utc_day)
-                .fetch_optional(&mut *read)
-                .await
-                .map_err(backend)?;
-        let Some(version) = version else {
-            read.commit().await.map_err(backend)?;
+        let counted = count_day(&mut read, stale).await?;
+        read.commit().await.map_err(backend)?;
+        let Some((version, counted)) = counted else {
             return Ok(false);
         };
-        let (tz, currency) = site_zone(&mut read, stale.site).await?;
-        let mut counted = Vec::new();
-        for day in local_days_of_utc_day(stale.utc_day, tz.tz()) {
-            counted.push((day, recount(&mut read, stale.site, day, tz, &currency).await?));
-        }
-        read.commit().await.map_err(backend)?;
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        sqlx::query("DELETE FROM report_dirty WHERE site_id = $1 AND utc_day = $2 AND version = $3")
-            .bind(stale.site.0)
-            .bind(stale.utc_day)
-            .bind(version)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
+        clear_mark(&mut tx, stale, version).await?;
         for (day, rows) in &counted {
             replace(&mut tx, stale.site, *day, rows).await?;
         }
         tx.commit().await.map_err(backend)?;
         Ok(true)
     }
+}
+
+/// The stale day's mark version and its rollup rows, local day by local day, counted on
+/// `conn`; `None` when the day is no longer marked. The version is read first, so in a
+/// snapshot it agrees with the records counted.
+async fn count_day(
+    conn: &mut AnyConnection,
+    stale: StaleDay,
+) -> StoreResult<Option<(i64, Vec<(NaiveDate, Vec<RollupRow>)>)>> {
+    let version: Option<i64> =
+        sqlx::query_scalar("SELECT version FROM report_dirty WHERE site_id = $1 AND utc_day = $2")
+            .bind(stale.site.0)
+            .bind(stale.utc_day)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(backend)?;
+    let Some(version) = version else {
+        return Ok(None);
+    };
+    let (tz, currency) = site_zone(conn, stale.site).await?;
+    let mut counted = Vec::new();
+    for day in local_days_of_utc_day(stale.utc_day, tz.tz()) {
+        counted.push((day, recount(conn, stale.site, day, tz, &currency).await?));
+    }
+    Ok(Some((version, counted)))
+}
+
+/// Clears the day's mark if it is still at `version`: a change committed since the version
+/// was read bumped it, and the mark stays for the next rebuild.
+async fn clear_mark(conn: &mut AnyConnection, stale: StaleDay, version: i64) -> StoreResult<()> {
+    sqlx::query("DELETE FROM report_dirty WHERE site_id = $1 AND utc_day = $2 AND version = $3")
+        .bind(stale.site.0)
+        .bind(stale.utc_day)
+        .bind(version)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+    Ok(())
 }

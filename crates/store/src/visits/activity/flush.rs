@@ -5,8 +5,9 @@ use super::{CHANNEL, Pending, PendingPage, Unwritten};
 use crate::errors::backend;
 use crate::params::Params;
 use crate::{Engine, SqlStore};
-use leadline_core::store::StoreResult;
-use sqlx::AnyConnection;
+use leadline_core::store::{StoreError, StoreResult};
+use sqlx::any::AnyArguments;
+use sqlx::{AnyConnection, Arguments};
 use std::collections::HashMap;
 
 /// Visits written per statement (four parameters each).
@@ -84,15 +85,10 @@ pub(crate) async fn write_beats_on(conn: &mut AnyConnection, beats: &[Pending]) 
              FROM beats WHERE visits.id = beats.visit_id",
             values_list(conn, chunk.len())
         );
-        let mut seen = sqlx::query(&seen_sql);
-        for beat in chunk {
-            seen = seen
-                .bind(beat.visit_id)
-                .bind(beat.seen_ms)
-                .bind(beat.seen_ms + beat.idle_ms)
-                .bind(beat.pages);
-        }
-        seen.execute(&mut *conn).await.map_err(backend)?;
+        sqlx::query_with(&seen_sql, beat_arguments(chunk)?)
+            .execute(&mut *conn)
+            .await
+            .map_err(backend)?;
         let codes_sql = format!(
             "WITH beats (visit_id, seen, until_at, pages) AS (VALUES {})
              UPDATE live_codes SET
@@ -104,14 +100,7 @@ pub(crate) async fn write_beats_on(conn: &mut AnyConnection, beats: &[Pending]) 
              RETURNING live_codes.visit_id, live_codes.pool_id, live_codes.code, live_codes.expires_at",
             values_list(conn, chunk.len())
         );
-        let mut codes = sqlx::query_as::<_, (i64, i64, i64, i64)>(&codes_sql);
-        for beat in chunk {
-            codes = codes
-                .bind(beat.visit_id)
-                .bind(beat.seen_ms)
-                .bind(beat.seen_ms + beat.idle_ms)
-                .bind(beat.pages);
-        }
+        let codes = sqlx::query_as_with::<_, (i64, i64, i64, i64), _>(&codes_sql, beat_arguments(chunk)?);
         for (visit_id, pool_id, code, until_ms) in codes.fetch_all(&mut *conn).await.map_err(backend)? {
             held.insert(
                 visit_id,
@@ -124,6 +113,17 @@ pub(crate) async fn write_beats_on(conn: &mut AnyConnection, beats: &[Pending]) 
         }
     }
     Ok(held)
+}
+
+/// The rows of `beats (visit_id, seen, until_at, pages)`, bound in order.
+fn beat_arguments(beats: &[Pending]) -> StoreResult<AnyArguments<'static>> {
+    let mut arguments = AnyArguments::default();
+    for beat in beats {
+        for value in [beat.visit_id, beat.seen_ms, beat.seen_ms + beat.idle_ms, beat.pages] {
+            arguments.add(value).map_err(StoreError::Backend)?;
+        }
+    }
+    Ok(arguments)
 }
 
 /// Writes the page views answered from memory, in the order they were seen.
