@@ -2,19 +2,25 @@
 //! webhooks ask of the store besides the call itself.
 
 use crate::errors::backend;
+use crate::visits::allocation::code_digits;
 use leadline_core::NumberId;
 use leadline_core::keypad::CodeSpan;
 use leadline_core::store::{CallMeClaim, CallMeGrant, CodeSpans, StoreResult};
 use sqlx::AnyPool;
 
-/// A pool's selector, then its smallest and largest live code, then reserved code.
-type PoolSpanRow = (String, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+/// A pool's selector and high-water mark, then its smallest and largest live code, then
+/// reserved code.
+type PoolSpanRow = (String, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
 
-/// The smallest and largest live or reserved code of each of the number's pools.
-pub(crate) async fn keyable_code_spans(pool: &AnyPool, number: NumberId) -> StoreResult<CodeSpans> {
+/// The smallest and largest live or reserved code of each of the number's pools, and whether
+/// the spans are exact: whether each pool's largest code has as many digits as any code it
+/// can hand out without raising its high-water mark (a freed longer code can come back from
+/// the free list), so that only a raise past a power of ten, or a reservation, can make a
+/// code the spans do not cover. Only exact spans may be kept in memory.
+pub(crate) async fn keyable_code_spans(pool: &AnyPool, number: NumberId) -> StoreResult<(CodeSpans, bool)> {
     // Scalar subqueries, so each MIN and MAX is one step down a (pool_id, code) key.
     let rows: Vec<PoolSpanRow> = sqlx::query_as(
-        "SELECT p.selector,
+        "SELECT p.selector, p.high_water,
              (SELECT MIN(code) FROM live_codes WHERE pool_id = p.id),
              (SELECT MAX(code) FROM live_codes WHERE pool_id = p.id),
              (SELECT MIN(code) FROM reserved_codes WHERE pool_id = p.id),
@@ -26,9 +32,12 @@ pub(crate) async fn keyable_code_spans(pool: &AnyPool, number: NumberId) -> Stor
     .await
     .map_err(backend)?;
     let mut spans = CodeSpans::default();
-    for (selector, live_low, live_high, reserved_low, reserved_high) in rows {
+    let mut exact = true;
+    for (selector, high_water, live_low, live_high, reserved_low, reserved_high) in rows {
         let low = live_low.into_iter().chain(reserved_low).min();
         let high = live_high.into_iter().chain(reserved_high).max();
+        let could_be = high_water.max(reserved_high.unwrap_or(0));
+        exact &= code_digits(high.unwrap_or(0)) == code_digits(could_be);
         let span = low.zip(high).map(|(low, high)| CodeSpan {
             low: u64::try_from(low).unwrap_or(0),
             high: u64::try_from(high).unwrap_or(0),
@@ -38,7 +47,7 @@ pub(crate) async fn keyable_code_spans(pool: &AnyPool, number: NumberId) -> Stor
             _ => spans.plain = span,
         }
     }
-    Ok(spans)
+    Ok((spans, exact))
 }
 
 /// Takes a call-me place from the visit and from the site's day, both or neither.

@@ -447,7 +447,12 @@ impl CallStore for SqlStore {
     }
 
     async fn keyable_code_spans(&self, number: NumberId) -> StoreResult<CodeSpans> {
-        crate::call_me::keyable_code_spans(&self.pool, number).await
+        // Served from memory only while exact: then no code can be keyed beyond them until a
+        // pool's high-water mark gains a digit or a code is reserved, and both forget them
+        // here at commit and, on PostgreSQL, on every server (`codes_grew_in`, `tenant_write`).
+        // A span kept too long at its low end only makes a caller wait for the gather's end.
+        let load = crate::call_me::keyable_code_spans(&self.pool, number);
+        self.cached_when(|t| &t.code_spans, number.0, load).await
     }
 
     async fn claim_call_me(&self, claim: &CallMeClaim<'_>) -> StoreResult<CallMeGrant> {

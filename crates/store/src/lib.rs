@@ -114,6 +114,12 @@ impl SqlStore {
         self.tenants.serving()
     }
 
+    /// The tenant cache's generation: for tests that wait for a change's notice to arrive.
+    #[doc(hidden)]
+    pub fn tenant_cache_generation(&self) -> u64 {
+        self.tenants.generation()
+    }
+
     /// Closes every connection; waits for connections in use to be returned.
     pub async fn close(&self) {
         self.live.close();

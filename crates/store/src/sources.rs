@@ -40,33 +40,8 @@ fn source(row: &AnyRow) -> StoreResult<Source> {
 impl SourceStore for SqlStore {
     async fn create_source(&self, new: &NewSource, pool: Option<PoolKey>) -> StoreResult<Source> {
         new.utm.validate()?;
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        if let (Some(code), Some(pool)) = (new.reserved_code, pool) {
-            let locked = allocation::lock_pool(&mut tx, pool).await?;
-            let code = i64::try_from(code).map_err(|_| StoreError::Conflict("the code is too large".into()))?;
-            codes::reserve(&mut tx, &locked, code, new.name.as_str()).await?;
-        }
-        let row = sqlx::query(&format!(
-            "INSERT INTO sources ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {COLUMNS}"
-        ))
-        .bind(new.business_id.0)
-        .bind(new.site_id.0)
-        .bind(new.key.as_str())
-        .bind(new.name.as_str())
-        .bind(new.domain.as_ref().map(|d| d.as_str().to_owned()))
-        .bind(new.utm.source.as_str())
-        .bind(new.utm.medium.as_str())
-        .bind(new.utm.campaign.as_deref())
-        .bind(new.utm.term.as_deref())
-        .bind(new.utm.content.as_deref())
-        .bind(new.reserved_code.and_then(|c| i64::try_from(c).ok()))
-        .bind(now_millis())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| classify(e, || "a source with this key exists; try again".to_owned()))?;
-        let created = source(&row)?;
-        tx.commit().await.map_err(backend)?;
-        Ok(created)
+        // A reserved code can be keyed: the voice webhook's cached code spans are forgotten.
+        self.tenant_write(self.insert_source(new, pool)).await
     }
 
     async fn source_by_key(&self, key: &SourceKey) -> StoreResult<Source> {
@@ -142,6 +117,43 @@ impl SourceStore for SqlStore {
     }
 
     async fn remove_source(&self, business: BusinessId, key: &SourceKey) -> StoreResult<()> {
+        // Its reserved code, if any, can no longer be keyed: cached code spans are forgotten.
+        self.tenant_write(self.retire_source(business, key)).await
+    }
+}
+
+impl SqlStore {
+    async fn insert_source(&self, new: &NewSource, pool: Option<PoolKey>) -> StoreResult<Source> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        if let (Some(code), Some(pool)) = (new.reserved_code, pool) {
+            let locked = allocation::lock_pool(&mut tx, pool).await?;
+            let code = i64::try_from(code).map_err(|_| StoreError::Conflict("the code is too large".into()))?;
+            codes::reserve(&mut tx, &locked, code, new.name.as_str()).await?;
+        }
+        let row = sqlx::query(&format!(
+            "INSERT INTO sources ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {COLUMNS}"
+        ))
+        .bind(new.business_id.0)
+        .bind(new.site_id.0)
+        .bind(new.key.as_str())
+        .bind(new.name.as_str())
+        .bind(new.domain.as_ref().map(|d| d.as_str().to_owned()))
+        .bind(new.utm.source.as_str())
+        .bind(new.utm.medium.as_str())
+        .bind(new.utm.campaign.as_deref())
+        .bind(new.utm.term.as_deref())
+        .bind(new.utm.content.as_deref())
+        .bind(new.reserved_code.and_then(|c| i64::try_from(c).ok()))
+        .bind(now_millis())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| classify(e, || "a source with this key exists; try again".to_owned()))?;
+        let created = source(&row)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(created)
+    }
+
+    async fn retire_source(&self, business: BusinessId, key: &SourceKey) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         let now = now_millis();
         let row = sqlx::query(&format!(

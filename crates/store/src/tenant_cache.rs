@@ -15,8 +15,9 @@
 use crate::errors::backend;
 use crate::{Engine, SqlStore};
 use leadline_core::routing::Rule;
-use leadline_core::store::StoreResult;
+use leadline_core::store::{CodeSpans, StoreResult};
 use leadline_core::tenant::{Destination, Site, TrackingNumber};
+use sqlx::AnyConnection;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::RwLock;
@@ -46,6 +47,9 @@ pub(crate) struct TenantCache {
     pub(crate) number_of_site: Shelf<i64, Option<TrackingNumber>>,
     pub(crate) rules_of_site: Shelf<i64, Vec<Rule>>,
     pub(crate) destinations_of_business: Shelf<i64, Vec<Destination>>,
+    /// A number's keyable code spans, by number id: kept only while exact (`calls.rs`), and
+    /// forgotten whenever a pool's codes grow a digit or a code is reserved.
+    pub(crate) code_spans: Shelf<i64, CodeSpans>,
 }
 
 impl TenantCache {
@@ -62,6 +66,7 @@ impl TenantCache {
             number_of_site: Shelf::default(),
             rules_of_site: Shelf::default(),
             destinations_of_business: Shelf::default(),
+            code_spans: Shelf::default(),
         }
     }
 
@@ -159,6 +164,45 @@ impl SqlStore {
         let value = load.await?;
         shelf(cache).put(key, generation, cache.ttl, value.clone());
         Ok(value)
+    }
+
+    /// As [`SqlStore::cached`], but a loaded value is kept only when `load` says it may be.
+    pub(crate) async fn cached_when<K, V>(
+        &self,
+        shelf: fn(&TenantCache) -> &Shelf<K, V>,
+        key: K,
+        load: impl Future<Output = StoreResult<(V, bool)>>,
+    ) -> StoreResult<V>
+    where
+        K: Eq + Hash,
+        V: Clone,
+    {
+        let cache = &self.tenants;
+        let Some(generation) = self.coherent_generation() else {
+            return load.await.map(|(value, _)| value);
+        };
+        if let Some(value) = shelf(cache).get(&key, generation) {
+            return Ok(value);
+        }
+        let (value, keep) = load.await?;
+        if keep {
+            shelf(cache).put(key, generation, cache.ttl, value.clone());
+        }
+        Ok(value)
+    }
+
+    /// Inside a transaction whose codes grew a digit: on PostgreSQL every server's listener
+    /// hears it at commit, as a tenant change (sent in the transaction, so it cannot be lost
+    /// while the change stands). The caller moves this server's generation after the commit.
+    pub(crate) async fn codes_grew_in(&self, conn: &mut AnyConnection) -> StoreResult<()> {
+        if self.engine == Engine::Postgres {
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(CHANNEL)
+                .execute(&mut *conn)
+                .await
+                .map_err(backend)?;
+        }
+        Ok(())
     }
 
     /// The generation that memory may be served in, when it may be (on PostgreSQL only while

@@ -17,6 +17,14 @@ use sqlx::AnyConnection;
 pub(crate) struct LockedPool {
     pub id: i64,
     pub high_water: i64,
+    /// Whether this transaction raised the high-water mark to a code with more digits: the
+    /// voice webhook's cached code spans must be forgotten at commit (`calls.rs`).
+    pub grew: bool,
+}
+
+/// How many digits `code` has (none for 0, the mark of a pool that never handed one out).
+pub(crate) fn code_digits(code: i64) -> u32 {
+    if code <= 0 { 0 } else { code.ilog10() + 1 }
 }
 
 /// Locks the pool for the rest of the transaction, creating it on first use. (The insert
@@ -49,7 +57,11 @@ async fn update_pool(conn: &mut AnyConnection, pool: PoolKey) -> StoreResult<Opt
     .fetch_optional(&mut *conn)
     .await
     .map_err(backend)?;
-    Ok(row.map(|(id, high_water)| LockedPool { id, high_water }))
+    Ok(row.map(|(id, high_water)| LockedPool {
+        id,
+        high_water,
+        grew: false,
+    }))
 }
 
 /// Locks a pool known by its row id (the sweep works from live codes).
@@ -60,7 +72,11 @@ pub(crate) async fn lock_pool_by_id(conn: &mut AnyConnection, pool_id: i64) -> S
             .fetch_one(&mut *conn)
             .await
             .map_err(backend)?;
-    Ok(LockedPool { id, high_water })
+    Ok(LockedPool {
+        id,
+        high_water,
+        grew: false,
+    })
 }
 
 /// Who a new live code is for.
@@ -178,6 +194,7 @@ async fn raise_high_water(conn: &mut AnyConnection, pool: &mut LockedPool) -> St
         .execute(&mut *conn)
         .await
         .map_err(backend)?;
+    pool.grew |= code_digits(next) > code_digits(pool.high_water);
     pool.high_water = next;
     Ok(next)
 }

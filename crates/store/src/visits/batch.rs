@@ -176,11 +176,18 @@ impl SqlStore {
             self.give_codes(&mut tx, pool, &group, &news, &ids, &mut states, now)
                 .await?;
         }
+        let grew = pools.values().any(|pool| pool.grew);
+        if grew {
+            self.codes_grew_in(&mut tx).await?;
+        }
         let marks = news
             .iter()
             .fold(StaleMarks::default(), |marks, new| marks.at(new.site_id.0, now));
         marks.write(&mut tx, self.report_marks()).await?;
         tx.commit().await.map_err(backend)?;
+        if grew {
+            self.tenants.changed();
+        }
         if let Some(generation) = generation {
             self.hold_registered(items, &ids, &states, &pools, (generation, epoch), now)?;
         }

@@ -3,7 +3,7 @@
 //! The rules are the ones of `allocation.rs`, which the batch still uses for the visits this
 //! cannot serve (a returning visitor, a site at its cap).
 
-use super::allocation::{Holder, LockedPool};
+use super::allocation::{Holder, LockedPool, code_digits};
 use crate::errors::backend;
 use crate::params::Params;
 use leadline_core::store::StoreResult;
@@ -140,6 +140,7 @@ async fn raise_high_water_by(conn: &mut AnyConnection, pool: &mut LockedPool, co
         .execute(&mut *conn)
         .await
         .map_err(backend)?;
+    pool.grew |= code_digits(mark) > code_digits(pool.high_water);
     pool.high_water = mark;
     Ok(codes)
 }

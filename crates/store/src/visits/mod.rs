@@ -85,6 +85,9 @@ impl VisitStore for SqlStore {
         if let (Some(pool_id), Some(evicted)) = (coded.pool_id, coded.evicted) {
             self.code_left(&mut tx, pool_id, evicted).await?;
         }
+        if coded.grew {
+            self.codes_grew_in(&mut tx).await?;
+        }
         // A click names the visit's call element and variables are a dimension: both change
         // the visit's day in reports. Page views and heartbeats change nothing there.
         if matches!(touch, Touch::Click { .. } | Touch::SetVars { .. }) {
@@ -95,6 +98,9 @@ impl VisitStore for SqlStore {
                 .await?;
         }
         tx.commit().await.map_err(backend)?;
+        if coded.grew {
+            self.tenants.changed();
+        }
         if let (Some(request), Some(generation), Some(code), Some(pool_id)) =
             (beat, coherent, coded.code, coded.pool_id)
         {
@@ -217,10 +223,14 @@ impl VisitStore for SqlStore {
 
     async fn reserve_code(&self, pool: PoolKey, code: u64, label: &Name) -> StoreResult<()> {
         let code = code_i64(code)?;
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        let locked = lock_pool(&mut tx, pool).await?;
-        codes::reserve(&mut tx, &locked, code, label.as_str()).await?;
-        tx.commit().await.map_err(backend)
+        // A reserved code can be keyed: the voice webhook's cached code spans are forgotten.
+        self.tenant_write(async {
+            let mut tx = self.pool.begin().await.map_err(backend)?;
+            let locked = lock_pool(&mut tx, pool).await?;
+            codes::reserve(&mut tx, &locked, code, label.as_str()).await?;
+            tx.commit().await.map_err(backend)
+        })
+        .await
     }
 
     async fn live_codes_of_site(&self, site: SiteId) -> StoreResult<u64> {
@@ -326,6 +336,8 @@ struct Coded {
     evicted: Option<i64>,
     /// The pool the code is in, where the touch locked or refreshed it.
     pool_id: Option<i64>,
+    /// Whether the pool's codes grew a digit ([`LockedPool::grew`]).
+    grew: bool,
 }
 
 impl Default for Coded {
@@ -335,6 +347,7 @@ impl Default for Coded {
             outcome: CodeOutcome::None,
             evicted: None,
             pool_id: None,
+            grew: false,
         }
     }
 }
@@ -351,8 +364,8 @@ async fn visit_code(
         return Ok(Coded {
             code: u64::try_from(code).ok(),
             outcome: CodeOutcome::Kept,
-            evicted: None,
             pool_id: Some(pool_id),
+            ..Coded::default()
         });
     }
     let mut pool: LockedPool = lock_pool(conn, request.pool).await?;
@@ -366,6 +379,7 @@ async fn visit_code(
         outcome: CodeOutcome::Allocated,
         evicted,
         pool_id: Some(pool.id),
+        grew: pool.grew,
     })
 }
 
@@ -391,5 +405,6 @@ async fn click_code(
         outcome: CodeOutcome::Allocated,
         evicted,
         pool_id: Some(pool.id),
+        grew: pool.grew,
     })
 }

@@ -12,6 +12,7 @@ mod api_keys;
 mod batch;
 mod businesses;
 mod calls;
+mod code_spans;
 mod conversions;
 mod destinations;
 mod event_data;

@@ -13,7 +13,11 @@ use leadline_store::{Engine, OpenOptions, SqlStore};
 use std::time::Duration;
 
 /// Asks `read` until it answers what `wanted` accepts, for at most ten seconds.
-async fn eventually<T: std::fmt::Debug>(what: &str, mut read: impl AsyncFnMut() -> T, wanted: impl Fn(&T) -> bool) {
+pub(crate) async fn eventually<T: std::fmt::Debug>(
+    what: &str,
+    mut read: impl AsyncFnMut() -> T,
+    wanted: impl Fn(&T) -> bool,
+) {
     let mut last = read().await;
     for _ in 0..200 {
         if wanted(&last) {
@@ -89,7 +93,7 @@ async fn every_cached_read_shows_a_change_made_through_the_store_at_once(store: 
 
 /// A second server on `store`'s database whose entries live `ttl`, with `site` cached in it
 /// (on PostgreSQL, once its `LISTEN` connection is up and it serves from memory).
-async fn beside_with(store: &SqlStore, ttl: Duration, site: &Site) -> SqlStore {
+pub(crate) async fn beside_with(store: &SqlStore, ttl: Duration, site: &Site) -> SqlStore {
     let other = store
         .open_beside(&OpenOptions {
             tenant_cache_ttl: ttl,
