@@ -154,16 +154,8 @@ impl SqlStore {
         K: Eq + Hash,
         V: Clone,
     {
-        let cache = &self.tenants;
-        let Some(generation) = self.coherent_generation() else {
-            return load.await;
-        };
-        if let Some(value) = shelf(cache).get(&key, generation) {
-            return Ok(value);
-        }
-        let value = load.await?;
-        shelf(cache).put(key, generation, cache.ttl, value.clone());
-        Ok(value)
+        self.cached_when(shelf, key, async { load.await.map(|value| (value, true)) })
+            .await
     }
 
     /// As [`SqlStore::cached`], but a loaded value is kept only when `load` says it may be.
