@@ -161,7 +161,12 @@ impl SqlStore {
         let mut pools = lock_pools(&mut tx, items).await?;
         let news: Vec<&NewVisit> = items.iter().map(|(new, _)| *new).collect();
         let ids = records::insert_visits(&mut tx, &news, now).await?;
-        records::insert_landing_pages(&mut tx, &news, &ids, now).await?;
+        let landing: Vec<records::PageRow<'_>> = news
+            .iter()
+            .zip(&ids)
+            .map(|(new, id)| (*id, new.landing_url.as_str(), new.title.as_deref(), now))
+            .collect();
+        records::insert_pages(&mut tx, &landing).await?;
         let mut states: Vec<VisitState> = news
             .iter()
             .map(|new| VisitState {

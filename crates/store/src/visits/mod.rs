@@ -128,14 +128,14 @@ impl VisitStore for SqlStore {
     }
 
     async fn visit(&self, site: SiteId, visit: &VisitRef) -> StoreResult<Visit> {
-        // What this server answered from memory is written first: a visit reads as it was
-        // last seen here.
-        self.write_activity().await?;
+        // What this server answered from memory for it is written first: a visit reads as
+        // it was last seen here.
+        self.write_activity_of(site.0, visit.as_str()).await?;
         records::visit(&self.pool, site, visit).await
     }
 
     async fn visit_pages(&self, site: SiteId, visit: &VisitRef) -> StoreResult<Vec<PageView>> {
-        self.write_activity().await?;
+        self.write_activity_of(site.0, visit.as_str()).await?;
         records::pages(&self.pool, site, visit).await
     }
 

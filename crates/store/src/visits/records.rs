@@ -70,25 +70,26 @@ pub(crate) async fn insert_visits(conn: &mut AnyConnection, news: &[&NewVisit], 
 }
 
 /// Writes the landing page of each new visit (its row id, given in the same order).
-pub(crate) async fn insert_landing_pages(
-    conn: &mut AnyConnection,
-    news: &[&NewVisit],
-    ids: &[i64],
-    now: i64,
-) -> StoreResult<()> {
-    let sql = format!(
-        "INSERT INTO page_views (visit_id, url, title, at) VALUES {}",
-        Params::on(conn).rows(news.len(), 4, "{}")
-    );
-    let mut query = sqlx::query(&sql);
-    for (new, id) in news.iter().zip(ids) {
-        query = query
-            .bind(*id)
-            .bind(new.landing_url.as_str())
-            .bind(new.title.as_deref())
-            .bind(now);
+/// A page view to write: its visit's row id, the page's address and title, and when.
+pub(crate) type PageRow<'a> = (i64, &'a str, Option<&'a str>, i64);
+
+/// Page views written per statement (four parameters each).
+const PAGES_PER_STATEMENT: usize = 500;
+
+/// Writes page views, a few hundred per statement: new visits' landing pages, and the pages
+/// a flush writes from memory.
+pub(crate) async fn insert_pages(conn: &mut AnyConnection, pages: &[PageRow<'_>]) -> StoreResult<()> {
+    for chunk in pages.chunks(PAGES_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO page_views (visit_id, url, title, at) VALUES {}",
+            Params::on(conn).rows(chunk.len(), 4, "{}")
+        );
+        let mut query = sqlx::query(&sql);
+        for (visit_id, url, title, at) in chunk {
+            query = query.bind(*visit_id).bind(*url).bind(*title).bind(*at);
+        }
+        query.execute(&mut *conn).await.map_err(backend)?;
     }
-    query.execute(&mut *conn).await.map_err(backend)?;
     Ok(())
 }
 
@@ -99,15 +100,7 @@ pub(crate) async fn insert_page_view(
     title: Option<&str>,
     now: i64,
 ) -> StoreResult<()> {
-    sqlx::query("INSERT INTO page_views (visit_id, url, title, at) VALUES ($1, $2, $3, $4)")
-        .bind(visit_id)
-        .bind(url)
-        .bind(title)
-        .bind(now)
-        .execute(&mut *conn)
-        .await
-        .map_err(backend)?;
-    Ok(())
+    insert_pages(conn, &[(visit_id, url, title, now)]).await
 }
 
 /// `call.initiated`: a call element was clicked during the visit.

@@ -1,9 +1,10 @@
 //! Writing the activity answered from memory: every pending beat and page view in one
 //! transaction, and what the database says each visit holds now.
 
-use super::{CHANNEL, Pending, PendingPage, Unwritten};
+use super::{CHANNEL, Pending, Unwritten};
 use crate::errors::backend;
 use crate::params::Params;
+use crate::visits::records::{PageRow, insert_pages};
 use crate::{Engine, SqlStore};
 use leadline_core::store::{StoreError, StoreResult};
 use sqlx::any::AnyArguments;
@@ -12,8 +13,6 @@ use std::collections::HashMap;
 
 /// Visits written per statement (four parameters each).
 const FLUSH_CHUNK: usize = 500;
-/// Page views written per statement (four parameters each).
-const PAGES_CHUNK: usize = 500;
 
 /// A visit's live page-load code as a flush found it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +43,18 @@ impl SqlStore {
     /// visits still hold. Returns how many visits were written. On failure everything waits
     /// for the next flush.
     pub(crate) async fn write_activity(&self) -> StoreResult<u32> {
-        let unwritten = self.activity.take_pending();
+        self.write_taken(self.activity.take_pending()).await
+    }
+
+    /// Writes the pending activity of one visit (site and public id), if this server has
+    /// any: a visit read here reads as it was last seen here, and no other visit's activity
+    /// is written for it.
+    pub(crate) async fn write_activity_of(&self, site: i64, visit: &str) -> StoreResult<()> {
+        let key = (site, visit.to_owned());
+        self.write_taken(self.activity.take_pending_of(&key)).await.map(|_| ())
+    }
+
+    async fn write_taken(&self, unwritten: Unwritten) -> StoreResult<u32> {
         if unwritten.beats.is_empty() && unwritten.pages.is_empty() {
             return Ok(0);
         }
@@ -65,7 +75,12 @@ impl SqlStore {
     async fn write_unwritten(&self, unwritten: &Unwritten) -> StoreResult<HashMap<i64, NowHeld>> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         let held = write_beats_on(&mut tx, &unwritten.beats).await?;
-        write_pages_on(&mut tx, &unwritten.pages).await?;
+        let pages: Vec<PageRow<'_>> = unwritten
+            .pages
+            .iter()
+            .map(|p| (p.visit_id, p.url.as_str(), p.title.as_deref(), p.at_ms))
+            .collect();
+        insert_pages(&mut tx, &pages).await?;
         tx.commit().await.map_err(backend)?;
         Ok(held)
     }
@@ -124,26 +139,6 @@ fn beat_arguments(beats: &[Pending]) -> StoreResult<AnyArguments<'static>> {
         }
     }
     Ok(arguments)
-}
-
-/// Writes the page views answered from memory, in the order they were seen.
-async fn write_pages_on(conn: &mut AnyConnection, pages: &[PendingPage]) -> StoreResult<()> {
-    for chunk in pages.chunks(PAGES_CHUNK) {
-        let sql = format!(
-            "INSERT INTO page_views (visit_id, url, title, at) VALUES {}",
-            Params::on(conn).rows(chunk.len(), 4, "{}")
-        );
-        let mut query = sqlx::query(&sql);
-        for page in chunk {
-            query = query
-                .bind(page.visit_id)
-                .bind(page.url.as_str())
-                .bind(page.title.as_deref())
-                .bind(page.at_ms);
-        }
-        query.execute(&mut *conn).await.map_err(backend)?;
-    }
-    Ok(())
 }
 
 /// `(CAST($1 AS BIGINT), …), …` for `rows` rows of four numbers: typed, so that PostgreSQL

@@ -238,6 +238,21 @@ impl Ledger {
         }
     }
 
+    /// The pending beat and pages of the visit `key` names, when this server holds its code:
+    /// taken to be written before the visit is read.
+    pub(crate) fn take_pending_of(&self, key: &VisitKey) -> Unwritten {
+        let mut inner = self.lock();
+        let Some(visit_id) = inner.by_key.get(key).copied() else {
+            return Unwritten::default();
+        };
+        let beats = inner.pending.remove(&visit_id).into_iter().collect();
+        let (pages, others) = std::mem::take(&mut inner.pages)
+            .into_iter()
+            .partition(|page| page.visit_id == visit_id);
+        inner.pages = others;
+        Unwritten { beats, pages }
+    }
+
     /// Every pending beat of `site`, left pending and without its pages: written by an
     /// eviction inside its own transaction (so the longest idle code is chosen by activity
     /// this server has seen) and again, at no harm, by the next flush.
@@ -402,6 +417,20 @@ mod tests {
         assert_eq!((again.beats[0].pages, again.beats[0].seen_ms), (3, 30_000));
         let urls: Vec<&str> = again.pages.iter().map(|p| p.url.as_str()).collect();
         assert_eq!(urls, ["/a", "/b", "/c"]);
+    }
+
+    #[test]
+    fn a_visit_read_takes_only_its_own_pending_activity() {
+        let ledger = Ledger::default();
+        ledger.hold(key("v1"), code(1, 42, 100_000), 0, ledger.epoch());
+        ledger.hold(key("v2"), code(2, 43, 100_000), 0, ledger.epoch());
+        ledger.page_view(&key("v1"), POOL, 10_000, 0, ("/a", None));
+        ledger.page_view(&key("v2"), POOL, 10_000, 0, ("/b", None));
+        let taken = ledger.take_pending_of(&key("v1"));
+        assert_eq!((taken.beats.len(), taken.pages[0].url.as_str()), (1, "/a"));
+        let rest = ledger.take_pending();
+        assert_eq!((rest.beats[0].visit_id, rest.pages.len()), (2, 1), "v2's stays pending");
+        assert!(ledger.take_pending_of(&key("v9")).beats.is_empty(), "never held");
     }
 
     #[test]
