@@ -152,6 +152,43 @@ pub enum OpenError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+/// The connections of the group-commit drivers: one for registrations, one for new calls.
+const GROUP_COMMIT_CONNECTIONS: u32 = 2;
+
+/// A pool of at most `max` connections to `connect_url`, SQLite's with its pragmas. With
+/// `keyed_only`, PostgreSQL is told to read by index whenever one serves: the group-commit
+/// batches only look rows up by key, many keys per statement, and the planner, whose
+/// statistics lag behind a table that grows fast (the first minutes of a busy install, until
+/// autovacuum's next ANALYZE), would otherwise scan the whole table once per key.
+async fn connect_pool(
+    url: &DatabaseUrl,
+    connect_url: &str,
+    max: u32,
+    acquire_timeout: Duration,
+    keyed_only: bool,
+) -> Result<sqlx::AnyPool, OpenError> {
+    let engine = url.engine();
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(acquire_timeout)
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if engine == Engine::Sqlite {
+                    apply_sqlite_pragmas(conn).await?;
+                } else if keyed_only {
+                    sqlx::query("SET enable_seqscan = off").execute(&mut *conn).await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(connect_url)
+        .await
+        .map_err(|source| OpenError::Connect {
+            url: url.redacted(),
+            source,
+        })
+}
+
 impl SqlStore {
     /// Opens (and for SQLite, when allowed, creates) the database. Does not migrate.
     pub async fn open(url: &DatabaseUrl, options: &OpenOptions) -> Result<Self, OpenError> {
@@ -161,28 +198,31 @@ impl SqlStore {
             DatabaseUrl::Postgres(raw) => raw.clone(),
         };
         let engine = url.engine();
-        let pool = AnyPoolOptions::new()
-            .max_connections(options.max_connections)
-            .acquire_timeout(options.acquire_timeout)
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if engine == Engine::Sqlite {
-                        apply_sqlite_pragmas(conn).await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect(&connect_url)
-            .await
-            .map_err(|source| OpenError::Connect {
-                url: url.redacted(),
-                source,
-            })?;
+        let pool = connect_pool(
+            url,
+            &connect_url,
+            options.max_connections,
+            options.acquire_timeout,
+            false,
+        )
+        .await?;
+        // The group-commit drivers (registrations, new calls) write through connections of
+        // their own: from the shared pool, each batch would wait behind every request queued
+        // for a connection, and a batch holds many requests' answers.
+        let writers = connect_pool(
+            url,
+            &connect_url,
+            GROUP_COMMIT_CONNECTIONS,
+            options.acquire_timeout,
+            true,
+        )
+        .await?;
         let listen_url = (engine == Engine::Postgres).then(|| connect_url.clone());
         let tenants = std::sync::Arc::new(crate::tenant_cache::TenantCache::new(engine, options.tenant_cache_ttl));
         let activity = std::sync::Arc::new(crate::visits::activity::Ledger::default());
         Ok(Self {
             pool,
+            writers,
             url: std::sync::Arc::new(url.clone()),
             engine,
             max_connections: options.max_connections,
@@ -195,6 +235,7 @@ impl SqlStore {
             tenants,
             activity,
             registrations: std::sync::Arc::default(),
+            new_calls: std::sync::Arc::default(),
             report_marks: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
         })
     }

@@ -12,6 +12,7 @@ mod calls;
 mod connect;
 mod conversions;
 mod errors;
+mod group_commit;
 mod health;
 mod heatmap;
 mod interactions;
@@ -54,6 +55,8 @@ impl Engine {
 #[derive(Debug, Clone)]
 pub struct SqlStore {
     pool: AnyPool,
+    /// The group-commit drivers' own connections (`connect.rs`).
+    writers: AnyPool,
     url: std::sync::Arc<DatabaseUrl>,
     engine: Engine,
     max_connections: u32,
@@ -64,6 +67,8 @@ pub struct SqlStore {
     activity: std::sync::Arc<visits::activity::Ledger>,
     /// Registrations waiting for their batch's commit (`visits/batch.rs`).
     registrations: std::sync::Arc<visits::batch::Registrations>,
+    /// Calls waiting for their batch's commit (`calls/batch.rs`).
+    new_calls: std::sync::Arc<calls::NewCalls>,
     /// Whether changes mark their days stale for the reports (always, but for a benchmark
     /// measuring what the marks cost).
     report_marks: std::sync::Arc<std::sync::atomic::AtomicBool>,
@@ -124,5 +129,6 @@ impl SqlStore {
     pub async fn close(&self) {
         self.live.close();
         self.pool.close().await;
+        self.writers.close().await;
     }
 }

@@ -95,14 +95,23 @@ fn changed(business: i64, call: i64) -> LiveEvent {
 
 /// Inside the change's transaction: on PostgreSQL, announces it at commit.
 pub(crate) async fn notify(conn: &mut AnyConnection, engine: Engine, business: i64, call: i64) -> StoreResult<()> {
-    if engine == Engine::Postgres {
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(CHANNEL)
-            .bind(format!("{business}:{call}"))
-            .execute(&mut *conn)
-            .await
-            .map_err(backend)?;
+    notify_many(conn, engine, &[(business, call)]).await
+}
+
+/// Announces several calls' changes (business, call) in one statement, as [`notify`] does.
+pub(crate) async fn notify_many(conn: &mut AnyConnection, engine: Engine, changes: &[(i64, i64)]) -> StoreResult<()> {
+    if engine != Engine::Postgres || changes.is_empty() {
+        return Ok(());
     }
+    let calls: Vec<String> = (0..changes.len())
+        .map(|i| format!("pg_notify($1, ${})", i + 2))
+        .collect();
+    let sql = format!("SELECT {}", calls.join(", "));
+    let mut query = sqlx::query(&sql).bind(CHANNEL);
+    for (business, call) in changes {
+        query = query.bind(format!("{business}:{call}"));
+    }
+    query.execute(&mut *conn).await.map_err(backend)?;
     Ok(())
 }
 

@@ -40,6 +40,17 @@ impl Params {
             .join(", ")
     }
 
+    /// `template` with each `{}` replaced by the next parameter.
+    pub(crate) fn fill(&mut self, template: &str) -> String {
+        let mut parts = template.split("{}");
+        let mut filled = parts.next().unwrap_or_default().to_owned();
+        for part in parts {
+            filled.push_str(&self.next());
+            filled.push_str(part);
+        }
+        filled
+    }
+
     /// `rows` parenthesised tuples of `cols` parameters, each wrapped by `wrap`.
     pub(crate) fn rows(&mut self, rows: usize, cols: usize, wrap: &str) -> String {
         (0..rows)
@@ -66,6 +77,7 @@ mod tests {
             pg.list(2, "CAST({} AS BIGINT)"),
             "CAST($6 AS BIGINT), CAST($7 AS BIGINT)"
         );
+        assert_eq!(pg.fill("({}, 'x', {})"), "($8, 'x', $9)");
         let mut sqlite = on(true);
         assert_eq!(sqlite.rows(2, 2, "{}"), "(?, ?), (?, ?)");
     }

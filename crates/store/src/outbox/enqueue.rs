@@ -2,29 +2,46 @@
 //! delivery per enabled integration of the business (and site) that subscribes to its kind.
 
 use crate::errors::backend;
-use leadline_core::event::{NewEvent, new_event_id};
+use leadline_core::event::{EventKind, NewEvent, new_event_id};
 use leadline_core::store::StoreResult;
+use leadline_core::{BusinessId, SiteId};
 use sqlx::AnyConnection;
 
 /// The enabled integrations of the event's business (and site) that take its kind.
 const SUBSCRIBED: &str = "FROM integrations i
      WHERE i.business_id = $1 AND i.enabled = 1 AND (i.site_id IS NULL OR i.site_id = $2) AND i.events LIKE $3";
 
+/// Whether an enabled integration of the business (and site) takes events of `kind`: when
+/// none does, events of that kind are not written.
+pub(crate) async fn subscribed(
+    conn: &mut AnyConnection,
+    business: BusinessId,
+    site: Option<SiteId>,
+    kind: EventKind,
+) -> StoreResult<bool> {
+    let found: Option<i64> = sqlx::query_scalar(&format!("SELECT i.id {SUBSCRIBED} LIMIT 1"))
+        .bind(business.0)
+        .bind(site.map(|s| s.0))
+        .bind(pattern(kind))
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(backend)?;
+    Ok(found.is_some())
+}
+
+/// The `LIKE` pattern that finds `kind` in an integration's comma-wrapped list of kinds.
+fn pattern(kind: EventKind) -> String {
+    format!("%,{},%", kind.as_str())
+}
+
 /// Writes the event and its deliveries on `conn` (an open transaction). An event nothing
 /// subscribes to is not written: it would only be read to be delivered, and this keeps the
 /// telephony and visit paths to one indexed read when a business has no integrations.
 pub(crate) async fn enqueue(conn: &mut AnyConnection, event: &NewEvent, now: i64) -> StoreResult<()> {
-    let kind = format!("%,{},%", event.kind().as_str());
-    let subscribed: Option<i64> = sqlx::query_scalar(&format!("SELECT i.id {SUBSCRIBED} LIMIT 1"))
-        .bind(event.business_id.0)
-        .bind(event.site_id.map(|s| s.0))
-        .bind(kind.as_str())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(backend)?;
-    if subscribed.is_none() {
+    if !subscribed(conn, event.business_id, event.site_id, event.kind()).await? {
         return Ok(());
     }
+    let kind = pattern(event.kind());
     let data = event.data.to_json().to_string();
     let event_id: i64 = sqlx::query_scalar(
         "INSERT INTO events (public_id, business_id, site_id, lead_id, call_id, submission_id, visit_id, kind, data,

@@ -1,14 +1,11 @@
 //! Group commit for registrations: registrations that arrive together are written in one
 //! transaction, and each is answered only once that transaction has committed.
 //!
-//! A registration waits in [`Registrations`]; one driver task at a time takes up to
-//! [`MAX_BATCH`] of those waiting and writes them together. There is no timer: while one batch
-//! commits the next gathers, so a lone registration on an idle server is written at once and a
-//! loaded server writes many per commit: one commit, one pass over the pools' locks, and a
-//! few statements for all of a site's new visitors (`bulk.rs`). The driver runs in a task of
-//! its own, so a client that hangs up never cancels the transaction of the others. When a
-//! batch fails, each of its registrations is written again alone, so one bad registration
-//! fails only itself.
+//! A registration waits in [`Registrations`] (`group_commit.rs`); one driver task at a time
+//! takes up to [`MAX_BATCH`] of those waiting and writes them together: one commit, one pass
+//! over the pools' locks, and a few statements for all of a site's new visitors (`bulk.rs`).
+//! When a batch fails, each of its registrations is written again alone, so one bad
+//! registration fails only itself.
 
 use super::activity::HeldCode;
 use super::allocation::{Holder, LockedPool, allocate, lock_pool};
@@ -21,64 +18,20 @@ use leadline_core::store::{StoreError, StoreResult};
 use leadline_core::visit::{CodeOutcome, CodePlan, CodeRequest, NewVisit, PoolKey, VisitState};
 use sqlx::AnyConnection;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard};
 use tokio::sync::oneshot;
 
 /// The most registrations one transaction writes.
 pub(crate) const MAX_BATCH: usize = 64;
 
-/// Registrations waiting for a batch, and whether a driver is writing them.
-#[derive(Debug, Default)]
-pub(crate) struct Registrations {
-    waiting: Mutex<Vec<Waiting>>,
-    driving: AtomicBool,
-}
+/// Registrations waiting for their batch's commit.
+pub(crate) type Registrations = crate::group_commit::Queue<Waiting>;
 
+/// A registration in the queue, with where its answer goes.
 #[derive(Debug)]
-struct Waiting {
+pub(crate) struct Waiting {
     new: NewVisit,
     plan: CodePlan,
     reply: oneshot::Sender<StoreResult<VisitState>>,
-}
-
-impl Registrations {
-    fn lock(&self) -> MutexGuard<'_, Vec<Waiting>> {
-        self.waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Queues a registration; true when the caller must start a driver.
-    fn queue(&self, waiting: Waiting) -> bool {
-        self.lock().push(waiting);
-        self.claim()
-    }
-
-    fn claim(&self) -> bool {
-        self.driving
-            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
-    }
-
-    fn next_batch(&self) -> Vec<Waiting> {
-        let mut waiting = self.lock();
-        let taken = waiting.len().min(MAX_BATCH);
-        waiting.drain(..taken).collect()
-    }
-
-    /// After a driver let go: whether registrations arrived meanwhile and the caller now
-    /// drives them (no registration is left waiting without a driver).
-    fn reclaim(&self) -> bool {
-        !self.lock().is_empty() && self.claim()
-    }
-}
-
-/// The driver's role, given up when its loop ends or panics.
-struct Driving<'a>(&'a Registrations);
-
-impl Drop for Driving<'_> {
-    fn drop(&mut self) {
-        self.0.driving.store(false, Ordering::Release);
-    }
 }
 
 /// One code group of a batch: the new visits of one site in one pool under one policy.
@@ -107,21 +60,9 @@ impl SqlStore {
     }
 
     async fn drive_registrations(&self) {
-        loop {
-            {
-                let _driving = Driving(&self.registrations);
-                loop {
-                    let batch = self.registrations.next_batch();
-                    if batch.is_empty() {
-                        break;
-                    }
-                    self.commit_batch(batch).await;
-                }
-            }
-            if !self.registrations.reclaim() {
-                return;
-            }
-        }
+        self.registrations
+            .drive(MAX_BATCH, |batch| self.commit_batch(batch))
+            .await;
     }
 
     async fn commit_batch(&self, batch: Vec<Waiting>) {
@@ -155,7 +96,7 @@ impl SqlStore {
     pub async fn register_visits(&self, items: &[(&NewVisit, CodePlan)]) -> StoreResult<Vec<VisitState>> {
         let now = now_millis();
         let (epoch, generation) = (self.activity.epoch(), self.coherent_generation());
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.writers.begin().await.map_err(backend)?;
         // The pools' locks come first, in one order: on SQLite the transaction's first
         // statement must write, and on PostgreSQL two servers' batches must not deadlock.
         let mut pools = lock_pools(&mut tx, items).await?;

@@ -12,13 +12,13 @@ use leadline_core::{BusinessId, NumberId, SiteId};
 use leadline_store::SqlStore;
 use std::collections::BTreeMap;
 
-struct Setup {
-    business: BusinessId,
-    site: SiteId,
-    number: NumberId,
+pub(crate) struct Setup {
+    pub(crate) business: BusinessId,
+    pub(crate) site: SiteId,
+    pub(crate) number: NumberId,
 }
 
-async fn setup(store: &SqlStore, slug: &str, domain: &str, number: &str) -> Setup {
+pub(crate) async fn setup(store: &SqlStore, slug: &str, domain: &str, number: &str) -> Setup {
     let b = business(store, slug).await;
     let s = site(store, b.id, domain).await;
     Setup {
@@ -35,7 +35,7 @@ fn pool(s: &Setup) -> PoolKey {
     }
 }
 
-async fn visit(store: &SqlStore, s: &Setup, visitor: &str) -> (VisitRef, u64) {
+pub(crate) async fn visit(store: &SqlStore, s: &Setup, visitor: &str) -> (VisitRef, u64) {
     let new = NewVisit {
         site_id: s.site,
         public_id: VisitRef::generate(),
@@ -69,7 +69,7 @@ async fn visit(store: &SqlStore, s: &Setup, visitor: &str) -> (VisitRef, u64) {
     (new.public_id, state.code.unwrap())
 }
 
-fn new_call(s: &Setup, sid: &str, caller: &str, visit: Option<VisitRef>) -> NewCall {
+pub(crate) fn new_call(s: &Setup, sid: &str, caller: &str, visit: Option<VisitRef>) -> NewCall {
     let matched_by = if visit.is_some() {
         MatchedBy::Code
     } else {

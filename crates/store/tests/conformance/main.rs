@@ -11,6 +11,7 @@ mod adgroup;
 mod api_keys;
 mod batch;
 mod businesses;
+mod call_batch;
 mod calls;
 mod code_spans;
 mod conversions;

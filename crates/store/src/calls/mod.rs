@@ -1,22 +1,28 @@
-//! Calls and their leads.
+//! Calls and their leads: reading them (here), opening them in batches (`batch.rs`,
+//! `bulk.rs`) or one at a time (`write.rs`), and reports from the provider.
+
+mod batch;
+mod bulk;
+mod leads;
+mod write;
 
 use crate::SqlStore;
-use crate::errors::{backend, classify, not_found_or_backend};
+use crate::errors::{backend, not_found_or_backend};
 use crate::reports::marks::StaleMarks;
 use crate::rows::{col, now_millis, parsed, parsed_opt, time, time_opt};
 use async_trait::async_trait;
 use leadline_core::call::{Call, CallKey, CallOrigin, CallOutcome, CallReport, MatchedBy, NewCall};
 use leadline_core::channel::Attribution;
-use leadline_core::matching::{PersonKeys, lead_lookups};
 use leadline_core::provider::WebLink;
 use leadline_core::store::{CallMeClaim, CallMeGrant, CallStore, CodeSpans, StoreError, StoreResult};
 use leadline_core::visit::{PoolKey, Selector, VisitRef};
-use leadline_core::{BusinessId, E164, IntentId, NumberId, SiteId};
+use leadline_core::{BusinessId, IntentId, NumberId, SiteId};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
+use write::{end_in_call, set_result};
 
-/// Record refs start here, so that every ref is four digits or more and easy to say.
-const FIRST_REF: i64 = 1000;
+pub(crate) use batch::NewCalls;
+pub(crate) use write::{lock_refs, next_ref};
 
 /// The columns of a call with its visit's story; `call` reads a row of it.
 pub(crate) const SELECT: &str =
@@ -72,264 +78,10 @@ pub(crate) fn call(row: &AnyRow) -> StoreResult<Call> {
     })
 }
 
-/// The next record ref of the business (the transaction's first statement: a write). Calls
-/// and leads share the counter, so a ref names one call, one lead, or a call and the lead it
-/// created.
-pub(crate) async fn next_ref(conn: &mut AnyConnection, business: BusinessId) -> StoreResult<i64> {
-    sqlx::query_scalar(
-        "INSERT INTO business_refs (business_id, next_ref) VALUES ($1, $2)
-         ON CONFLICT (business_id) DO UPDATE SET next_ref = business_refs.next_ref + 1
-         RETURNING next_ref - 1",
-    )
-    .bind(business.0)
-    .bind(FIRST_REF + 1)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(backend)
-}
-
-/// Takes the business's ref counter row without taking a ref: a write (so it can open a
-/// SQLite transaction) that also serialises lead matching per business on PostgreSQL.
-/// `NotFound` for an unknown business.
-pub(crate) async fn lock_refs(conn: &mut AnyConnection, business: BusinessId) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO business_refs (business_id, next_ref) VALUES ($1, $2)
-         ON CONFLICT (business_id) DO UPDATE SET next_ref = business_refs.next_ref",
-    )
-    .bind(business.0)
-    .bind(FIRST_REF)
-    .execute(&mut *conn)
-    .await
-    .map_err(|e| classify(e, || "the record ref counter is taken".to_owned()))?;
-    Ok(())
-}
-
-/// The visit a call came from, as its lead needs it.
-struct CallVisit {
-    id: i64,
-    visitor_key: String,
-    source: String,
-    medium: String,
-}
-
-/// What a call tells about its lead.
-struct CallLead<'a> {
-    record_ref: i64,
-    /// The caller, when it is an E.164 number (providers send words for hidden callers).
-    phone: Option<&'a str>,
-    visitor_key: Option<&'a str>,
-    source: Option<String>,
-}
-
-impl<'a> CallLead<'a> {
-    fn of(new: &'a NewCall, visit: Option<&'a CallVisit>, record_ref: i64) -> Self {
-        let source = match visit {
-            Some(v) => Some(format!("{} / {}", v.source, v.medium)),
-            None => new.origin.source_label.clone(),
-        };
-        Self {
-            record_ref,
-            phone: new.caller.number().map(E164::as_str),
-            visitor_key: visit.map(|v| v.visitor_key.as_str()),
-            source,
-        }
-    }
-}
-
-/// The lead of this person (in the one order calls and forms share), else a new one sharing
-/// the call's ref.
-async fn lead_for(conn: &mut AnyConnection, new: &NewCall, lead: &CallLead<'_>, now: i64) -> StoreResult<i64> {
-    let keys = PersonKeys {
-        visitor_key: lead.visitor_key,
-        email: None,
-        phone: new.caller.number(),
-    };
-    match crate::leads::person::find(conn, new.business_id, &lead_lookups(&keys)).await? {
-        Some((id, _)) => fill_lead(conn, id, new, lead, now).await.map(|()| id),
-        None => insert_lead(conn, new, lead, now).await,
-    }
-}
-
-/// Gives a found lead what it lacks; what it has is kept.
-async fn fill_lead(conn: &mut AnyConnection, id: i64, new: &NewCall, lead: &CallLead<'_>, now: i64) -> StoreResult<()> {
-    sqlx::query(
-        "UPDATE leads SET phone = COALESCE(phone, $1), visitor_key = COALESCE(visitor_key, $2),
-             site_id = COALESCE(site_id, $3), source = COALESCE(source, $4), updated_at = $5
-         WHERE id = $6",
-    )
-    .bind(lead.phone)
-    .bind(lead.visitor_key)
-    .bind(new.site_id.0)
-    .bind(lead.source.as_deref())
-    .bind(now)
-    .bind(id)
-    .execute(&mut *conn)
-    .await
-    .map_err(backend)?;
-    Ok(())
-}
-
-/// A new lead, sharing the call's ref.
-async fn insert_lead(conn: &mut AnyConnection, new: &NewCall, lead: &CallLead<'_>, now: i64) -> StoreResult<i64> {
-    sqlx::query_scalar(
-        "INSERT INTO leads (business_id, record_ref, site_id, visitor_key, phone, source, status, created_at,
-             updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 'new', $7, $7) RETURNING id",
-    )
-    .bind(new.business_id.0)
-    .bind(lead.record_ref)
-    .bind(new.site_id.0)
-    .bind(lead.visitor_key)
-    .bind(lead.phone)
-    .bind(lead.source.as_deref())
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(backend)
-}
-
-impl SqlStore {
-    async fn insert_call(&self, new: &NewCall) -> StoreResult<()> {
-        let now = now_millis();
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        let record_ref = next_ref(&mut tx, new.business_id).await?;
-        let visit = call_visit(&mut tx, new).await?;
-        let lead = lead_for(&mut tx, new, &CallLead::of(new, visit.as_ref(), record_ref), now).await?;
-        let call_id: i64 = sqlx::query_scalar(
-            "INSERT INTO calls (business_id, record_ref, site_id, number_id, lead_id, visit_id, intent_id, source_label,
-                 provider_call_sid, caller, keyed, code, pool_selector, matched_by, extension, status, started_at,
-                 result, first_time, from_city, from_state, from_country)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'in_call', $16, 'in_call',
-                 CASE WHEN $17 = 0 THEN NULL
-                      WHEN EXISTS (SELECT 1 FROM calls e WHERE e.business_id = $1 AND e.caller = $10) THEN 0
-                      ELSE 1 END, $18, $19, $20)
-             RETURNING id",
-        )
-        .bind(new.business_id.0)
-        .bind(record_ref)
-        .bind(new.site_id.0)
-        .bind(new.number_id.0)
-        .bind(lead)
-        .bind(visit.map(|v| v.id))
-        .bind(new.origin.intent.map(|i| i.0))
-        .bind(new.origin.source_label.as_deref())
-        .bind(new.provider_call_sid.as_str())
-        .bind(new.caller.as_stored())
-        .bind(new.keyed.as_str())
-        .bind(new.code.and_then(|c| i64::try_from(c).ok()))
-        .bind(new.selector.as_str())
-        .bind(new.origin.matched_by.as_str())
-        .bind(new.extension.as_deref())
-        .bind(now)
-        .bind(i64::from(new.caller.number().is_some()))
-        .bind(new.place.city.as_deref())
-        .bind(new.place.state.as_deref())
-        .bind(new.place.country.as_deref())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(backend)?;
-        crate::call_events::dialed(&mut tx, new, call_id, lead, now).await?;
-        mark_in_call(&mut tx, lead, now).await?;
-        crate::live::notify(&mut tx, self.engine_kind(), new.business_id.0, call_id).await?;
-        let marks = StaleMarks::default().at(new.site_id.0, now).lead(&mut tx, lead).await?;
-        marks.write(&mut tx, self.report_marks()).await?;
-        tx.commit().await.map_err(backend)?;
-        self.live.published(new.business_id.0, call_id);
-        Ok(())
-    }
-}
-
-/// Sets the lead `in_call` while a call is in progress, keeping the status it had (a lead
-/// already in a call keeps the one it had before the first). No activity or event: the call's
-/// own events say it.
-async fn mark_in_call(conn: &mut AnyConnection, lead: i64, now: i64) -> StoreResult<()> {
-    update_lead(
-        conn,
-        "UPDATE leads SET
-             status_before_call = CASE WHEN status = 'in_call' THEN status_before_call ELSE status END,
-             status = 'in_call', updated_at = $2
-         WHERE id = $1",
-        lead,
-        now,
-    )
-    .await
-}
-
-/// When the lead's last call in progress has ended, gives it back the status it had before
-/// (a status someone chose during the call is kept).
-async fn end_in_call(conn: &mut AnyConnection, lead: i64, now: i64) -> StoreResult<()> {
-    update_lead(
-        conn,
-        "UPDATE leads SET
-             status = CASE WHEN status = 'in_call' THEN COALESCE(status_before_call, 'new') ELSE status END,
-             status_before_call = NULL, updated_at = $2
-         WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM calls WHERE lead_id = $1 AND ended_at IS NULL)",
-        lead,
-        now,
-    )
-    .await
-}
-
-/// Keeps the call's result (what the Activity list filters on) as the reports leave it.
-async fn set_result(conn: &mut AnyConnection, call: i64, result: &str) -> StoreResult<()> {
-    sqlx::query("UPDATE calls SET result = $1 WHERE id = $2")
-        .bind(result)
-        .bind(call)
-        .execute(&mut *conn)
-        .await
-        .map_err(backend)?;
-    Ok(())
-}
-
-/// Runs an update of the lead `$1` at time `$2`.
-async fn update_lead(conn: &mut AnyConnection, sql: &str, lead: i64, now: i64) -> StoreResult<()> {
-    sqlx::query(sql)
-        .bind(lead)
-        .bind(now)
-        .execute(&mut *conn)
-        .await
-        .map_err(backend)?;
-    Ok(())
-}
-
-/// The call's visit, when it names one of the call's site.
-async fn call_visit(conn: &mut AnyConnection, new: &NewCall) -> StoreResult<Option<CallVisit>> {
-    let Some(visit) = &new.origin.visit else {
-        return Ok(None);
-    };
-    let found: Option<(i64, String, String, String)> =
-        sqlx::query_as("SELECT id, visitor_key, source, medium FROM visits WHERE public_id = $1 AND site_id = $2")
-            .bind(visit.as_str())
-            .bind(new.site_id.0)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(backend)?;
-    Ok(found.map(|(id, visitor_key, source, medium)| CallVisit {
-        id,
-        visitor_key,
-        source,
-        medium,
-    }))
-}
-
 #[async_trait]
 impl CallStore for SqlStore {
     async fn open_call(&self, new: &NewCall) -> StoreResult<Call> {
-        let key = CallKey::Provider {
-            number: new.number_id,
-            sid: &new.provider_call_sid,
-        };
-        match self.call(key).await {
-            Err(StoreError::NotFound) => {}
-            other => return other,
-        }
-        match self.insert_call(new).await {
-            // A retry of the same request raced this one and won: answer its call. (An id
-            // taken on another number stays NotFound: that call is not this number's.)
-            Err(StoreError::Backend(e)) if is_unique_violation(e.as_ref()) => self.call(key).await,
-            Err(e) => Err(e),
-            Ok(()) => self.call(key).await,
-        }
+        self.open_in_batch(new).await
     }
 
     async fn call(&self, key: CallKey<'_>) -> StoreResult<Call> {
@@ -525,10 +277,4 @@ impl SqlStore {
 pub(crate) fn stored_json<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
     serde_json::from_str(text)
         .map_err(|e| crate::errors::corrupt(leadline_core::Invalid::new("stored JSON", e.to_string())))
-}
-
-fn is_unique_violation(err: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
-    err.downcast_ref::<sqlx::Error>()
-        .and_then(|e| e.as_database_error())
-        .is_some_and(|db| db.is_unique_violation())
 }
