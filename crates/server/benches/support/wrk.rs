@@ -155,6 +155,24 @@ function init(args) i = math.floor(id * #reqs / 2) end
 local function pick() i = i % #reqs + 1; return reqs[i] end
 "#;
 
+/// Entries per Lua function: a function holds at most 65,536 constants, and each entry brings
+/// two or three of its own.
+const ENTRIES_PER_CHUNK: usize = 10_000;
+
+/// The global `reqs` list of `entries` (Lua expressions), filled by one function per chunk.
+fn reqs_table(entries: impl Iterator<Item = String>) -> String {
+    let entries: Vec<String> = entries.collect();
+    let mut script = String::from("reqs = {}\n");
+    for chunk in entries.chunks(ENTRIES_PER_CHUNK) {
+        script.push_str(";(function() local t = {\n");
+        for entry in chunk {
+            let _ = writeln!(script, "{entry},");
+        }
+        script.push_str("}\nfor _, r in ipairs(t) do reqs[#reqs + 1] = r end end)()\n");
+    }
+    script
+}
+
 fn write_script(dir: &Path, name: &str, body: &str) -> PathBuf {
     let path = dir.join(format!("{name}.lua"));
     std::fs::write(&path, format!("{body}{DONE}")).expect("write the script");
@@ -173,11 +191,7 @@ pub fn same_body(dir: &Path, name: &str, path: &str, body: &str) -> PathBuf {
 
 /// POSTs each of `bodies` to `path` in turn with `headers`.
 pub fn bodies(dir: &Path, name: &str, path: &str, headers: &[(&str, &str)], bodies: &[String]) -> PathBuf {
-    let mut script = String::from("reqs = {\n");
-    for body in bodies {
-        let _ = writeln!(script, "{},", lua(body));
-    }
-    script.push_str("}\n");
+    let mut script = reqs_table(bodies.iter().map(|body| lua(body)));
     script.push_str(CYCLE);
     let _ = writeln!(
         script,
@@ -190,11 +204,11 @@ pub fn bodies(dir: &Path, name: &str, path: &str, headers: &[(&str, &str)], bodi
 
 /// POSTs each (path, body) in turn with `headers`.
 pub fn requests(dir: &Path, name: &str, headers: &[(&str, &str)], requests: &[(String, String)]) -> PathBuf {
-    let mut script = String::from("reqs = {\n");
-    for (path, body) in requests {
-        let _ = writeln!(script, "{{ {}, {} }},", lua(path), lua(body));
-    }
-    script.push_str("}\n");
+    let mut script = reqs_table(
+        requests
+            .iter()
+            .map(|(path, body)| format!("{{ {}, {} }}", lua(path), lua(body))),
+    );
     script.push_str(CYCLE);
     let _ = writeln!(
         script,
@@ -206,11 +220,10 @@ pub fn requests(dir: &Path, name: &str, headers: &[(&str, &str)], requests: &[(S
 
 /// POSTs each signed provider request (path, form body, signature) in turn.
 pub fn provider(dir: &Path, name: &str, signed: &[(String, String, String)]) -> PathBuf {
-    let mut script = String::from("reqs = {\n");
-    for (path, body, signature) in signed {
-        let _ = writeln!(script, "{{ {}, {}, {} }},", lua(path), lua(body), lua(signature));
-    }
-    script.push_str("}\n");
+    let entries = signed
+        .iter()
+        .map(|(path, body, signature)| format!("{{ {}, {}, {} }}", lua(path), lua(body), lua(signature)));
+    let mut script = reqs_table(entries);
     script.push_str(CYCLE);
     script.push_str(
         "function request()\n  local r = pick()\n  return wrk.format(\"POST\", r[1], { [\"Content-Type\"] = \"application/x-www-form-urlencoded\", [\"X-Twilio-Signature\"] = r[3] }, r[2])\nend\n",
