@@ -5,6 +5,24 @@ use phonenumber::Mode;
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex, PoisonError};
 
+/// Inputs remembered at most by each of this module's memories; past it the memory starts
+/// again.
+const REMEMBERED: usize = 4_096;
+
+/// What `memory` remembers for `key`.
+fn recall<V: Clone>(memory: &Mutex<HashMap<String, V>>, key: &str) -> Option<V> {
+    memory.lock().unwrap_or_else(PoisonError::into_inner).get(key).cloned()
+}
+
+/// Remembers `value` for `key` in `memory`, which never holds more than [`REMEMBERED`].
+fn remember<V: Clone>(memory: &Mutex<HashMap<String, V>>, key: &str, value: &V) {
+    let mut remembered = memory.lock().unwrap_or_else(PoisonError::into_inner);
+    if remembered.len() >= REMEMBERED {
+        remembered.clear();
+    }
+    remembered.insert(key.to_owned(), value.clone());
+}
+
 /// A phone number in E.164 form (`+12025550100`): a country code and a number that is valid
 /// in that country.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -25,12 +43,21 @@ impl E164 {
                 "'{trimmed}' has no country code: write it as +<country code><number>, e.g. +12025550100"
             )));
         }
+        // Remembered per input: the provider's webhooks name the same tracking number on
+        // every request, and the numbering plan's regexes cost more than the rest of a
+        // gather's parsing (issue 15). Only valid numbers are remembered.
+        static PARSED: LazyLock<Mutex<HashMap<String, E164>>> = LazyLock::new(Mutex::default);
+        if let Some(known) = recall(&PARSED, trimmed) {
+            return Ok(known);
+        }
         let number = phonenumber::parse(None, trimmed)
             .map_err(|e| invalid(format!("'{trimmed}' is not a phone number ({e})")))?;
         if !phonenumber::is_valid(&number) {
             return Err(invalid(format!("'{trimmed}' is not a valid number in its country")));
         }
-        Ok(Self(number.format().mode(Mode::E164).to_string()))
+        let parsed = Self(number.format().mode(Mode::E164).to_string());
+        remember(&PARSED, trimmed, &parsed);
+        Ok(parsed)
     }
 
     /// Parses a number as a person in `like`'s country writes it: with a country code
@@ -110,19 +137,12 @@ impl E164 {
     /// number: every answer of the snippet carries them, and formatting runs the numbering
     /// plan's regexes (6% of a heartbeat's samples).
     pub fn shown(&self) -> Shown {
-        /// Numbers remembered at most; past it the memory starts again.
-        const REMEMBERED: usize = 4_096;
         static SHOWN: LazyLock<Mutex<HashMap<String, Shown>>> = LazyLock::new(Mutex::default);
-        let memory = || SHOWN.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(shown) = memory().get(&self.0) {
-            return shown.clone();
+        if let Some(shown) = recall(&SHOWN, &self.0) {
+            return shown;
         }
         let shown = self.format_shown();
-        let mut remembered = memory();
-        if remembered.len() >= REMEMBERED {
-            remembered.clear();
-        }
-        remembered.insert(self.0.clone(), shown.clone());
+        remember(&SHOWN, &self.0, &shown);
         shown
     }
 
@@ -209,6 +229,17 @@ impl From<E164> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_remembered_number_parses_as_it_did_the_first_time_and_an_invalid_one_stays_invalid() {
+        let first = E164::parse("+1 (202) 555-0142").unwrap();
+        for _ in 0..3 {
+            assert_eq!(E164::parse("+1 (202) 555-0142").unwrap(), first);
+            assert_eq!(E164::parse("+12025550142").unwrap(), first);
+            assert!(E164::parse("+1 202 555 01").is_err());
+            assert!(E164::parse("2025550142").is_err());
+        }
+    }
 
     #[test]
     fn national_numbers_are_read_in_the_reference_country() {
