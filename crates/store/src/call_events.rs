@@ -3,14 +3,15 @@
 //! once: the call row remembers it, so retried or reordered callbacks add nothing.
 
 use crate::errors::{backend, corrupt};
-use crate::outbox::enqueue::enqueue;
+use crate::outbox::enqueue::{enqueue, write_subscribed};
 use leadline_core::call::{CallOutcome, NewCall};
 use leadline_core::event::{CallCompleted, CallConnected, CallDialed, EventData, NewEvent};
 use leadline_core::store::StoreResult;
 use leadline_core::{BusinessId, LeadId, SiteId};
 use sqlx::AnyConnection;
 
-/// `call.dialed` for a call just created.
+/// `call.dialed` for a call just created, on a site that an integration takes it for
+/// (`enqueue::subscribed`, asked once per site by the batch).
 pub(crate) async fn dialed(
     conn: &mut AnyConnection,
     new: &NewCall,
@@ -31,7 +32,7 @@ pub(crate) async fn dialed(
             source_label: new.origin.source_label.clone(),
         }),
     };
-    enqueue(conn, &event, now).await
+    write_subscribed(conn, &event, now).await
 }
 
 /// `call.connected` and `call.completed` when the call (as the report left it) has reached

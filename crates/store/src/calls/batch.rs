@@ -112,23 +112,19 @@ impl SqlStore {
             .collect())
     }
 
-    /// Opens one call in its own transaction: the call the provider's id already names on
-    /// this number (a retry), else a new one.
+    /// Opens one call in a batch of its own. A provider's retry that raced it and was
+    /// written first is the call asked for; another number's id answers nothing.
     async fn open_call_alone(&self, new: &NewCall) -> StoreResult<Call> {
-        let key = CallKey::Provider {
-            number: new.number_id,
-            sid: &new.provider_call_sid,
-        };
-        match self.call(key).await {
-            Err(StoreError::NotFound) => {}
-            other => return other,
-        }
-        match self.insert_call(new).await {
-            // A retry of the same request raced this one and won: answer its call. (An id
-            // taken on another number stays NotFound: that call is not this number's.)
-            Err(StoreError::Backend(e)) if is_unique_violation(e.as_ref()) => self.call(key).await,
+        match self.open_calls(&[new]).await {
+            Ok(mut answers) => answers.pop().unwrap_or(Err(StoreError::NotFound)),
+            Err(StoreError::Backend(e)) if is_unique_violation(e.as_ref()) => {
+                let key = CallKey::Provider {
+                    number: new.number_id,
+                    sid: &new.provider_call_sid,
+                };
+                self.call(key).await
+            }
             Err(e) => Err(e),
-            Ok(()) => self.call(key).await,
         }
     }
 }

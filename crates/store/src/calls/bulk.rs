@@ -59,7 +59,7 @@ impl SqlStore {
             lock_refs(conn, *business).await?;
         }
         let mut opened = first_of_each(news, &existing_calls(conn, news).await?);
-        let fresh: Vec<usize> = (0..news.len()).filter(|&i| opened[i] == Opened::New(0)).collect();
+        let fresh: Vec<usize> = (0..news.len()).filter(|&i| opened[i].is_none()).collect();
         let mut visits = call_visits(conn, news, &fresh).await?;
         let (together, alone) = apart(news, &fresh, &visits);
         let mut planned = Vec::with_capacity(together.len());
@@ -88,7 +88,7 @@ impl SqlStore {
         let leads = leads::write(conn, &planned, &mut marks, now).await?;
         let ids = insert_calls(conn, &planned, &leads, now).await?;
         for (plan, id) in planned.iter().zip(&ids) {
-            opened[plan.index] = Opened::New(*id);
+            opened[plan.index] = Some(Opened::New(*id));
             marks = marks.at(plan.new.site_id.0, now);
         }
         self.dialed_events(conn, &planned, &ids, &leads, now).await?;
@@ -102,9 +102,12 @@ impl SqlStore {
         for i in alone {
             // A batch of one: it finds the leads the calls above left.
             let written = Box::pin(self.write_batch(conn, &[news[i]], now)).await?;
-            opened[i] = written.first().copied().unwrap_or(Opened::Elsewhere);
+            opened[i] = written.first().copied();
         }
-        Ok(opened)
+        opened
+            .into_iter()
+            .map(|o| o.ok_or_else(|| StoreError::Backend("a call of the batch was not written".into())))
+            .collect()
     }
 
     /// `call.dialed` for the planned calls of each business and site that an integration
@@ -157,27 +160,27 @@ async fn existing_calls(conn: &mut AnyConnection, news: &[&NewCall]) -> StoreRes
 }
 
 /// What to do with each call before writing any: a stored one is answered as it is (or not
-/// at all, on another number), a repeat within the batch as its first, and the rest are
-/// marked `New(0)`, to be written.
-fn first_of_each(news: &[&NewCall], existing: &HashMap<String, (i64, i64)>) -> Vec<Opened> {
+/// at all, on another number), a repeat within the batch as its first; `None` for the rest,
+/// to be written.
+fn first_of_each(news: &[&NewCall], existing: &HashMap<String, (i64, i64)>) -> Vec<Option<Opened>> {
     let mut first: HashMap<&str, usize> = HashMap::new();
     news.iter()
         .enumerate()
         .map(|(i, new)| {
             let sid = new.provider_call_sid.as_str();
             if let Some(&(id, number)) = existing.get(sid) {
-                return if number == new.number_id.0 {
+                return Some(if number == new.number_id.0 {
                     Opened::Existing(id)
                 } else {
                     Opened::Elsewhere
-                };
+                });
             }
             match first.get(sid) {
-                Some(&at) if news[at].number_id == new.number_id => Opened::SameAs(at),
-                Some(_) => Opened::Elsewhere,
+                Some(&at) if news[at].number_id == new.number_id => Some(Opened::SameAs(at)),
+                Some(_) => Some(Opened::Elsewhere),
                 None => {
                     first.insert(sid, i);
-                    Opened::New(0)
+                    None
                 }
             }
         })
@@ -206,22 +209,26 @@ async fn call_visits(
     for &i in &named {
         query = query.bind(news[i].origin.visit.as_ref().map(|v| v.as_str()));
     }
-    let rows = query.fetch_all(&mut *conn).await.map_err(backend)?;
+    let rows: HashMap<String, (i64, CallVisit)> = query
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(backend)?
+        .into_iter()
+        .map(|(public_id, site, id, visitor_key, source, medium)| {
+            let visit = CallVisit {
+                id,
+                visitor_key,
+                source,
+                medium,
+            };
+            (public_id, (site, visit))
+        })
+        .collect();
     let mut found = HashMap::new();
-    for (public_id, site, id, visitor_key, source, medium) in rows {
-        for &i in &named {
-            let new = news[i];
-            if new.site_id.0 == site && new.origin.visit.as_ref().map(|v| v.as_str()) == Some(public_id.as_str()) {
-                found.insert(
-                    i,
-                    CallVisit {
-                        id,
-                        visitor_key: visitor_key.clone(),
-                        source: source.clone(),
-                        medium: medium.clone(),
-                    },
-                );
-            }
+    for i in named {
+        let public_id = news[i].origin.visit.as_ref().map(|v| v.as_str()).unwrap_or_default();
+        if let Some((_, visit)) = rows.get(public_id).filter(|(site, _)| *site == news[i].site_id.0) {
+            found.insert(i, visit.clone());
         }
     }
     Ok(found)
@@ -248,6 +255,22 @@ fn apart(news: &[&NewCall], fresh: &[usize], visits: &HashMap<usize, CallVisit>)
     (together, alone)
 }
 
+/// `SELECT {select} FROM {table} WHERE business_id = ? AND {column} IN (…)` with `count`
+/// values, then `tail`: the business is bound first, then the values.
+pub(super) fn of_business(
+    conn: &AnyConnection,
+    select: &str,
+    table: &str,
+    column: &str,
+    count: usize,
+    tail: &str,
+) -> String {
+    let mut params = Params::on(conn);
+    let business = params.next();
+    let values = params.list(count, "{}");
+    format!("SELECT {select} FROM {table} WHERE business_id = {business} AND {column} IN ({values}) {tail}")
+}
+
 /// Which of `values` some row of `table` of the business has in `column`.
 async fn with_values(
     conn: &mut AnyConnection,
@@ -259,12 +282,7 @@ async fn with_values(
     if values.is_empty() {
         return Ok(Vec::new());
     }
-    let mut params = Params::on(conn);
-    let sql = format!(
-        "SELECT DISTINCT {column} FROM {table} WHERE business_id = {} AND {column} IN ({})",
-        params.next(),
-        params.list(values.len(), "{}")
-    );
+    let sql = of_business(conn, &format!("DISTINCT {column}"), table, column, values.len(), "");
     let mut query = sqlx::query_scalar::<_, String>(&sql).bind(business);
     for value in values {
         query = query.bind(value.as_str());
@@ -308,6 +326,9 @@ async fn insert_calls(
     leads: &[i64],
     now: i64,
 ) -> StoreResult<Vec<i64>> {
+    if planned.is_empty() {
+        return Ok(Vec::new());
+    }
     let called = callers_known(conn, planned).await?;
     let row = "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 'in_call', {}, 'in_call', {}, {}, {}, {})";
     let mut params = Params::on(conn);

@@ -2,7 +2,7 @@
 //! business, and written in two statements (the found ones given what they lack and set in a
 //! call, the new ones inserted), as the one-call path does one call at a time (`write.rs`).
 
-use super::bulk::Planned;
+use super::bulk::{Planned, of_business};
 use super::write::CallLead;
 use crate::errors::backend;
 use crate::params::Params;
@@ -68,11 +68,14 @@ async fn oldest(
     if values.is_empty() {
         return Ok(HashMap::new());
     }
-    let mut params = Params::on(conn);
-    let sql = format!(
-        "SELECT {column}, MIN(id) FROM leads WHERE business_id = {} AND {column} IN ({}) GROUP BY {column}",
-        params.next(),
-        params.list(values.len(), "{}")
+    let select = format!("{column}, MIN(id)");
+    let sql = of_business(
+        conn,
+        &select,
+        "leads",
+        column,
+        values.len(),
+        &format!("GROUP BY {column}"),
     );
     let mut query = sqlx::query_as::<_, (String, i64)>(&sql).bind(business);
     for value in values {

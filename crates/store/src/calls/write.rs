@@ -1,12 +1,9 @@
-//! The record ref counter, what a call tells about its lead, one call in a transaction of its
-//! own (a batch of one), and the lead's status when its calls end.
+//! The record ref counter, what a call tells about its lead, and the lead's status when its
+//! calls end.
 
-use super::bulk::Opened;
-use crate::SqlStore;
 use crate::errors::{backend, classify};
-use crate::rows::now_millis;
 use leadline_core::call::NewCall;
-use leadline_core::store::{StoreError, StoreResult};
+use leadline_core::store::StoreResult;
 use leadline_core::{BusinessId, E164};
 use sqlx::AnyConnection;
 
@@ -52,6 +49,7 @@ pub(crate) async fn lock_refs(conn: &mut AnyConnection, business: BusinessId) ->
 }
 
 /// The visit a call came from, as its lead needs it.
+#[derive(Clone)]
 pub(super) struct CallVisit {
     pub(super) id: i64,
     pub(super) visitor_key: String,
@@ -79,25 +77,6 @@ impl<'a> CallLead<'a> {
             phone: new.caller.number().map(E164::as_str),
             visitor_key: visit.map(|v| v.visitor_key.as_str()),
             source,
-        }
-    }
-}
-
-impl SqlStore {
-    /// Writes one call in its own transaction: a batch of one.
-    pub(super) async fn insert_call(&self, new: &NewCall) -> StoreResult<()> {
-        let mut tx = self.writers.begin().await.map_err(backend)?;
-        let opened = self.write_batch(&mut tx, &[new], now_millis()).await?;
-        match opened.first().copied() {
-            Some(Opened::New(call_id)) => {
-                tx.commit().await.map_err(backend)?;
-                self.live.published(new.business_id.0, call_id);
-                Ok(())
-            }
-            // A retry of this call was written first: nothing more to write.
-            Some(Opened::Existing(_)) => Ok(()),
-            // Another number's call: not this number's to answer.
-            _ => Err(StoreError::NotFound),
         }
     }
 }

@@ -41,6 +41,12 @@ pub(crate) async fn enqueue(conn: &mut AnyConnection, event: &NewEvent, now: i64
     if !subscribed(conn, event.business_id, event.site_id, event.kind()).await? {
         return Ok(());
     }
+    write_subscribed(conn, event, now).await
+}
+
+/// Writes the event and its deliveries, once [`subscribed`] has said an integration takes
+/// it (a batch asks once for many events of one site).
+pub(crate) async fn write_subscribed(conn: &mut AnyConnection, event: &NewEvent, now: i64) -> StoreResult<()> {
     let kind = pattern(event.kind());
     let data = event.data.to_json().to_string();
     let event_id: i64 = sqlx::query_scalar(

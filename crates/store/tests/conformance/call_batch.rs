@@ -180,6 +180,12 @@ async fn a_batch_answers_a_retry_with_the_stored_call_and_another_numbers_id_wit
         store.call_by_ref(rival.business, 1000).await,
         Err(StoreError::NotFound)
     ));
+    let only_retries = batch(&store, &[new_call(&s, "CA1", "+12025550161", None)]).await;
+    assert_eq!(
+        only_retries[0].as_ref().unwrap(),
+        &stored,
+        "a batch with nothing to write"
+    );
 }
 
 async fn a_batch_writes_dialed_events_for_the_integrations_that_take_them(store: SqlStore) {
