@@ -55,7 +55,8 @@ pub struct CallFact {
     /// The call element clicked for this call.
     pub element: Option<String>,
     pub place: CallerPlace,
-    /// The country the caller's number belongs to (ISO 3166), when the provider gave none.
+    /// The country the caller's number belongs to (ISO 3166), only when `place` names no
+    /// country (the fallback the rollup uses then; `None` otherwise).
     pub number_region: Option<String>,
 }
 

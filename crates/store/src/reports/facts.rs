@@ -207,6 +207,14 @@ fn call(row: &AnyRow, touch: Option<Touch>) -> StoreResult<CallFact> {
     let result: Option<String> = col(row, "c_result")?;
     let first_time: Option<i64> = col(row, "c_first_time")?;
     let caller: String = col(row, "c_caller")?;
+    let country: Option<String> = col(row, "c_country")?;
+    // The number's region is the rollup's fallback for a call whose provider named no country,
+    // and finding it runs the numbering plan's regexes: read only when it is needed (it took
+    // half of a busy day's recount).
+    let number_region = match country {
+        Some(_) => None,
+        None => E164::from_stored(&caller).ok().and_then(|n| n.region()),
+    };
     Ok(CallFact {
         at: time(row, "c_at")?,
         touch,
@@ -221,8 +229,8 @@ fn call(row: &AnyRow, touch: Option<Touch>) -> StoreResult<CallFact> {
         place: CallerPlace {
             city: col(row, "c_city")?,
             state: col(row, "c_state")?,
-            country: col(row, "c_country")?,
+            country,
         },
-        number_region: E164::from_stored(&caller).ok().and_then(|n| n.region()),
+        number_region,
     })
 }

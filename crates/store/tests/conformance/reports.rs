@@ -2,13 +2,16 @@ use crate::conformance;
 use crate::fixtures::report;
 use crate::leads::{Setup, call, call_with_label, contact, form, from_visit, setup, visit};
 use chrono::{Days, Utc};
-use leadline_core::call::{CallOutcome, CallReport};
+use leadline_core::call::{CallOrigin, CallOutcome, CallReport, MatchedBy, NewCall};
 use leadline_core::lead::{Author, LeadChange, LeadStatus, NewSale};
+use leadline_core::provider::{CallSid, Caller, CallerPlace};
 use leadline_core::report::days::local_day;
 use leadline_core::report::{DayRange, ReportStore, StaleDay};
 use leadline_core::site::Timezone;
+use leadline_core::store::CallStore;
 use leadline_core::store::{LeadStore, SiteStore};
 use leadline_core::tenant::SiteEdit;
+use leadline_core::visit::Selector;
 use leadline_store::SqlStore;
 
 const DAY_MS: i64 = 86_400_000;
@@ -212,9 +215,55 @@ async fn a_sites_report_never_counts_another_sites_records(store: SqlStore) {
     );
 }
 
+/// A call from `caller` with the place its provider named (`country`), on no visit.
+async fn call_from(store: &SqlStore, s: &Setup, sid: &str, caller: &str, country: Option<&str>) {
+    let new = NewCall {
+        business_id: s.business,
+        site_id: s.site,
+        number_id: s.number,
+        provider_call_sid: CallSid::parse(sid).unwrap(),
+        caller: Caller::parse(caller),
+        keyed: String::new(),
+        code: None,
+        selector: Selector::Plain,
+        extension: None,
+        origin: CallOrigin {
+            matched_by: MatchedBy::None,
+            visit: None,
+            intent: None,
+            source_label: None,
+        },
+        place: CallerPlace {
+            country: country.map(str::to_owned),
+            ..CallerPlace::default()
+        },
+    };
+    store.open_call(&new).await.unwrap();
+}
+
+async fn a_calls_country_is_the_one_its_provider_named_or_else_its_numbers_region(store: SqlStore) {
+    let s = setup(&store, "acme", "+12025550100").await;
+    call_from(&store, &s, "CA1", "+12025550169", Some("CA")).await;
+    call_from(&store, &s, "CA2", "+442079460000", None).await;
+    call_from(&store, &s, "CA3", "+12025550170", None).await;
+    rebuild_all(&store).await;
+    let range = DayRange::new(today(), today()).unwrap();
+    let mut rows: Vec<(String, i64)> = store
+        .report_rows(s.site, "country", range)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(country, totals)| (country, totals.counts.calls))
+        .collect();
+    rows.sort();
+    let expected = [("CA", 1), ("GB", 1), ("US", 1)].map(|(c, n)| (c.to_owned(), n));
+    assert_eq!(rows, expected, "the provider's word first, the number's plan after");
+}
+
 conformance!(
     a_rebuilt_day_counts_every_record_and_equals_a_recount_from_the_records,
     a_sale_recorded_weeks_later_restates_the_day_the_lead_arrived,
     a_new_time_zone_restates_every_day_of_the_site,
     a_sites_report_never_counts_another_sites_records,
+    a_calls_country_is_the_one_its_provider_named_or_else_its_numbers_region,
 );
