@@ -2,6 +2,7 @@
 //! pool's figures, read at scrape time. Each server owns its registry (no global state).
 
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 use leadline_core::store::PoolStats;
@@ -12,20 +13,21 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 use std::time::Instant;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    method: String,
-    route: String,
+    method: &'static str,
+    route: &'static str,
     status: u16,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
-    method: String,
-    route: String,
+    method: &'static str,
+    route: &'static str,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -207,14 +209,11 @@ impl Metrics {
         }
     }
 
-    /// Records one answered request.
-    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        let (method, route) = (method.to_owned(), route.to_owned());
+    /// Records one answered request. Its labels borrow the method's and route's names (see
+    /// [`method_name`], [`route_name`]), so a request allocates nothing here.
+    pub fn observe(&self, method: &'static str, route: &'static str, status: u16, seconds: f64) {
         self.latency
-            .get_or_create(&RouteLabels {
-                method: method.clone(),
-                route: route.clone(),
-            })
+            .get_or_create(&RouteLabels { method, route })
             .observe(seconds);
         self.requests
             .get_or_create(&RequestLabels { method, route, status })
@@ -261,13 +260,65 @@ impl Default for Metrics {
 /// Middleware (as a route layer, so the matched route is known) timing every request.
 pub async fn track(State(metrics): State<Arc<Metrics>>, route: MatchedPath, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_owned();
+    let method = method_name(request.method());
+    let route = route_name(route.as_str());
     let response = next.run(request).await;
     metrics.observe(
-        &method,
-        route.as_str(),
+        method,
+        route,
         response.status().as_u16(),
         started.elapsed().as_secs_f64(),
     );
     response
+}
+
+/// The method's name as a label: the standard ones by name, any other as `OTHER` (a client
+/// inventing methods must not grow the metrics without bound).
+pub fn method_name(method: &Method) -> &'static str {
+    const STANDARD: [Method; 9] = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::PATCH,
+        Method::TRACE,
+    ];
+    const NAMES: [&str; 9] = [
+        "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "CONNECT", "PATCH", "TRACE",
+    ];
+    STANDARD.iter().position(|m| m == method).map_or("OTHER", |i| NAMES[i])
+}
+
+/// The route's template (`/v1/visits/{id}/events`) as a `'static` label, kept once per
+/// template: the templates are the router's, a fixed set, never a request's own path.
+pub fn route_name(route: &str) -> &'static str {
+    static ROUTES: LazyLock<RwLock<HashSet<&'static str>>> = LazyLock::new(RwLock::default);
+    if let Some(known) = ROUTES.read().unwrap_or_else(PoisonError::into_inner).get(route) {
+        return known;
+    }
+    let mut routes = ROUTES.write().unwrap_or_else(PoisonError::into_inner);
+    if let Some(known) = routes.get(route) {
+        return known;
+    }
+    let kept: &'static str = Box::leak(route.into());
+    routes.insert(kept);
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_route_is_kept_once_and_an_invented_method_is_other() {
+        let first = route_name(&String::from("/v1/visits/{id}/events"));
+        let again = route_name(&String::from("/v1/visits/{id}/events"));
+        assert!(std::ptr::eq(first, again), "one copy per template");
+        assert_eq!(first, "/v1/visits/{id}/events");
+        assert_eq!(method_name(&Method::PATCH), "PATCH");
+        assert_eq!(method_name(&Method::from_bytes(b"BREW").unwrap()), "OTHER");
+    }
 }

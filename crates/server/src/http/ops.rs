@@ -21,9 +21,9 @@ pub fn router() -> Router<AppState> {
         .route("/metrics", get(metrics))
 }
 
-/// The process is up and serving HTTP.
+/// The process is up and serving HTTP: a fixed answer, written once.
 async fn healthz() -> impl IntoResponse {
-    Json(json!({ "status": "ok" }))
+    ([(header::CONTENT_TYPE, "application/json")], r#"{"status":"ok"}"#)
 }
 
 /// The database answers a query within two seconds.

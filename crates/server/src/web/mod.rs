@@ -7,5 +7,6 @@ pub mod client;
 pub mod connections;
 pub mod error;
 pub mod json;
+pub mod request_id;
 pub mod server;
 pub mod visit_guard;

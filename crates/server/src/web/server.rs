@@ -18,7 +18,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -49,7 +49,7 @@ impl Limits {
 /// held to `limits.max_body_bytes`) and to `uploads` (which bring their own body limit).
 pub fn finish(routes: Router<AppState>, uploads: Router<AppState>, state: AppState, limits: Limits) -> Router {
     let layers = ServiceBuilder::new()
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, super::request_id::MakeRandomId))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request<_>| {
@@ -63,8 +63,7 @@ pub fn finish(routes: Router<AppState>, uploads: Router<AppState>, state: AppSta
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(middleware::from_fn_with_state(state.clone(), super::client::resolve_client_ip))
-        .layer(middleware::from_fn_with_state(state.clone(), super::client::enforce))
+        .layer(middleware::from_fn_with_state(state.clone(), super::client::admit))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.request_timeout));
     routes
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
