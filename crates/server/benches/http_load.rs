@@ -129,6 +129,15 @@ async fn run(url: DatabaseUrl, dir: &Path, wrk: &Path, seconds: u32, warm: bool)
         measured.push((load.name.clone(), outcome));
     }
     if only.is_none() {
+        if warm {
+            // The ceilings again, at the end: the machine's speed drifts over the minutes a
+            // run takes, and the best of the two keeps a slow moment from flattering a ratio.
+            for (load, first) in ceilings.iter().zip(&mut measured) {
+                let again = wrk::run(wrk, load, seconds).await;
+                println!("{}", again.line(&format!("{}, again", load.name)));
+                first.1 = first.1.best_of(&again);
+            }
+        }
         print_ratios(&measured);
     }
     let failed = measured
@@ -240,14 +249,34 @@ async fn loads(base: &str, site: &Site, dir: &Path) -> Vec<Load> {
     ]
 }
 
-/// A provider's parameters for call `i`; `digits` for a gather.
+/// A provider's parameters for call `i`, as Twilio sends them for a US caller (the ones it
+/// always sends, the places it looks up, and their legacy twins, per Twilio's voice webhook
+/// reference); `digits` for a gather. Every one is signed over, so the request weighs what a real one does.
 fn call_params(i: usize, digits: Option<&str>) -> Vec<(String, String)> {
-    let mut params = vec![
-        ("CallSid".to_owned(), format!("CAhttp{i:08}")),
-        ("AccountSid".to_owned(), "AC1".to_owned()),
-        ("From".to_owned(), format!("+1202556{:04}", i % 10_000)),
-        ("To".to_owned(), TRACKING.to_owned()),
-    ];
+    let from = format!("+1202556{:04}", i % 10_000);
+    let mut params: Vec<(String, String)> = [
+        ("CallSid", format!("CAhttp{i:08}")),
+        ("AccountSid", "AC1".to_owned()),
+        ("From", from.clone()),
+        ("Caller", from),
+        ("To", TRACKING.to_owned()),
+        ("Called", TRACKING.to_owned()),
+        ("CallStatus", "ringing".to_owned()),
+        ("ApiVersion", "2010-04-01".to_owned()),
+        ("Direction", "inbound".to_owned()),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value))
+    .chain(["From", "Caller", "To", "Called"].into_iter().flat_map(|who| {
+        [
+            ("City", "WASHINGTON"),
+            ("State", "DC"),
+            ("Zip", "20004"),
+            ("Country", "US"),
+        ]
+        .map(|(what, value)| (format!("{who}{what}"), value.to_owned()))
+    }))
+    .collect();
     if let Some(digits) = digits {
         params.push(("Digits".to_owned(), digits.to_owned()));
     }
@@ -274,7 +303,7 @@ async fn gather_url(client: &reqwest::Client, voice_url: &str) -> String {
         .to_owned()
 }
 
-/// Each path's ratio to its ceiling: throughput to the bare GET or the durable INSERT, and
+/// Each path's ratio to its ceiling (with `--bench`, the best of its two runs): throughput to the bare GET or the durable INSERT, and
 /// the webhooks' p99 to the bare GET's p99 at the same number of connections.
 fn print_ratios(measured: &[(String, Outcome)]) {
     let by = |prefix: &str| {

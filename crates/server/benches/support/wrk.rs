@@ -59,6 +59,18 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Two runs of one ceiling as the machine's best: the higher throughput and the lower
+    /// latencies (a ratio to it is never flattered by the slower run).
+    pub fn best_of(&self, other: &Outcome) -> Outcome {
+        Outcome {
+            requests: self.requests + other.requests,
+            rate: self.rate.max(other.rate),
+            p50_ms: self.p50_ms.min(other.p50_ms),
+            p99_ms: self.p99_ms.min(other.p99_ms),
+            errors: self.errors + other.errors,
+        }
+    }
+
     /// The path's line of the table.
     pub fn line(&self, name: &str) -> String {
         format!(
