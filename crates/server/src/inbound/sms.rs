@@ -6,10 +6,10 @@ use super::email::capitalized;
 use crate::app::AppState;
 use crate::app::replies::{Refusal, RefusalKind, Sender, apply};
 use crate::telephony::signed::{self, Signed};
-use axum::body::Body;
-use axum::extract::State;
+
+use axum::extract::{Request, State};
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use leadline_core::E164;
 use quick_xml::Writer;
@@ -19,8 +19,8 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 const TRY_AGAIN: &str = "Could not record that, try again.";
 
 /// `POST /twilio/sms`.
-pub async fn incoming(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
-    let signed = match signed::verify(&state, &uri, &headers, body).await {
+pub async fn incoming(State(state): State<AppState>, request: Request) -> Response {
+    let signed = match signed::verify(&state, request).await {
         Ok(signed) => signed,
         Err(signed::Refusal::Forbidden(why)) => return (StatusCode::FORBIDDEN, why).into_response(),
         Err(signed::Refusal::Unavailable) => return message(TRY_AGAIN),

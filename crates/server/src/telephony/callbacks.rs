@@ -8,15 +8,13 @@ use super::twiml_response;
 use crate::app::AppState;
 use crate::app::calls;
 use crate::app::routing::Ringing;
-use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, Uri};
+use axum::extract::{Request, State};
 use axum::response::Response;
 use leadline_core::call::{CallOutcome, CallReport};
 
 /// `POST /twilio/dial`: the forwarded leg ended; voicemail unless someone answered.
-pub async fn dialled(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
-    let signed = match verify(&state, &uri, &headers, body).await {
+pub async fn dialled(State(state): State<AppState>, request: Request) -> Response {
+    let signed = match verify(&state, request).await {
         Ok(signed) => signed,
         Err(refusal) => return refusal.answer(None),
     };
@@ -74,8 +72,8 @@ async fn ring_next(state: &AppState, signed: &Signed, then: &[String]) -> Option
 }
 
 /// `POST /twilio/status`: the call's status callback (set on the number at the provider).
-pub async fn status(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
-    let signed = match verify(&state, &uri, &headers, body).await {
+pub async fn status(State(state): State<AppState>, request: Request) -> Response {
+    let signed = match verify(&state, request).await {
         Ok(signed) => signed,
         Err(refusal) => return refusal.answer(None),
     };
@@ -93,8 +91,8 @@ pub async fn status(State(state): State<AppState>, uri: Uri, headers: HeaderMap,
 }
 
 /// `POST /twilio/recording`: the recording is ready.
-pub async fn recording(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
-    let signed = match verify(&state, &uri, &headers, body).await {
+pub async fn recording(State(state): State<AppState>, request: Request) -> Response {
+    let signed = match verify(&state, request).await {
         Ok(signed) => signed,
         Err(refusal) => return refusal.answer(None),
     };

@@ -13,8 +13,8 @@ use crate::web::client::{ClientIp, too_many};
 use crate::web::error::ApiError;
 use crate::web::visit_guard::{VisitBody, VisitRequest, cors_headers, visit_request};
 use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
@@ -104,8 +104,8 @@ async fn named_visit(state: &AppState, signed: &Signed) -> Result<(Site, VisitRe
 }
 
 /// `POST /twilio/call-me`: the visitor answered; ring the operators and bridge the first.
-async fn answered(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
-    let signed = match verify(&state, &uri, &headers, body).await {
+async fn answered(State(state): State<AppState>, request: Request) -> Response {
+    let signed = match verify(&state, request).await {
         Ok(signed) => signed,
         Err(refusal) => return refusal.answer(state.telephony_fallback.as_ref()),
     };

@@ -2,8 +2,9 @@
 //! `X-Twilio-Signature` over the public URL. A request that fails the check gets 403.
 
 use crate::app::AppState;
-use axum::body::Body;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use leadline_core::E164;
 use leadline_core::call::CallKey;
@@ -85,8 +86,10 @@ impl Refusal {
 }
 
 /// Reads and verifies a provider request. The number is the one named by the `number` query
-/// parameter of a URL Leadline generated, else the request's `To`.
-pub async fn verify(state: &AppState, uri: &Uri, headers: &HeaderMap, body: Body) -> Result<Signed, Refusal> {
+/// parameter of a URL Leadline generated, else the request's `To`. Takes the request whole:
+/// extracting its headers apart would copy them.
+pub async fn verify(state: &AppState, request: Request) -> Result<Signed, Refusal> {
+    let (Parts { uri, headers, .. }, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
         .map_err(|_| Refusal::Forbidden("body too large"))?;

@@ -8,9 +8,7 @@ use crate::app::AppError;
 use crate::app::AppState;
 use crate::app::calls::{self, Incoming};
 use crate::app::routing::{Ringing, route};
-use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, Uri};
+use axum::extract::{Request, State};
 use axum::response::Response;
 use leadline_core::E164;
 use leadline_core::call::{Call, CallReport};
@@ -47,8 +45,8 @@ async fn business_destinations(state: &AppState, site: &Site) -> Result<Vec<Stri
 }
 
 /// `POST /twilio/voice`: ask for the extension.
-pub async fn incoming(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
-    let signed = match verify(&state, &uri, &headers, body).await {
+pub async fn incoming(State(state): State<AppState>, request: Request) -> Response {
+    let signed = match verify(&state, request).await {
         Ok(signed) => signed,
         Err(refusal) => return refusal.answer(state.telephony_fallback.as_ref()),
     };
@@ -102,8 +100,8 @@ async fn gather_length(state: &AppState, signed: &Signed, site: &Site) -> Option
 }
 
 /// `POST /twilio/gather`: resolve the keyed code, record the call, forward it.
-pub async fn keyed(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
-    let signed = match verify(&state, &uri, &headers, body).await {
+pub async fn keyed(State(state): State<AppState>, request: Request) -> Response {
+    let signed = match verify(&state, request).await {
         Ok(signed) => signed,
         Err(refusal) => return refusal.answer(state.telephony_fallback.as_ref()),
     };
@@ -214,8 +212,8 @@ pub fn voicemail(state: &AppState, number: &leadline_core::E164) -> Vec<Verb> {
 
 /// `POST /twilio/whisper`: on the answering operator's leg, say whose call it is. The
 /// request's `To` is the operator who answered, recorded on the call.
-pub async fn whisper(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
-    let signed = match verify(&state, &uri, &headers, body).await {
+pub async fn whisper(State(state): State<AppState>, request: Request) -> Response {
+    let signed = match verify(&state, request).await {
         Ok(signed) => signed,
         Err(refusal) => return refusal.answer(None),
     };

@@ -13,7 +13,7 @@ use crate::web::visit_guard::{
     VisitRequest, allowed_origin, cors_headers, find_site, parse_json, read_body, visit_request,
 };
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -45,10 +45,11 @@ impl From<(Refusal, ApiError)> for Refused {
 async fn register(
     State(state): State<AppState>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
-    headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> Response {
-    match registration(&state, ip, &headers, body).await {
+    // Taken whole and split: a `HeaderMap` extractor copies every header.
+    let (parts, body) = request.into_parts();
+    match registration(&state, ip, &parts.headers, body).await {
         Ok(response) => response,
         Err(Refused(reason, response)) => {
             state.metrics.visit_registration(reason.as_str());
@@ -156,13 +157,13 @@ async fn event(
     State(state): State<AppState>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
     Path(visit): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> Response {
     if state.visit_limits.event_from(ip).is_err() {
         return too_many(10);
     }
-    match handle_event(&state, &visit, &headers, body).await {
+    let (parts, body) = request.into_parts();
+    match handle_event(&state, &visit, &parts.headers, body).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
     }
