@@ -24,38 +24,31 @@ pub fn signature(auth_token: &str, url: &str, params: &[(String, String)]) -> St
 
 /// Whether `provided` signs this request: the URL as given, and with its default port added
 /// or removed (providers sign the URL as it was configured, which may or may not name it).
+/// The other form is only worked out when the URL as given does not match.
 pub fn verify(auth_token: &str, url: &str, params: &[(String, String)], provided: &str) -> bool {
-    url_variants(url).iter().any(|candidate| {
+    let signs = |candidate: &str| {
         let expected = signature(auth_token, candidate, params);
         expected.len() == provided.len() && bool::from(expected.as_bytes().ct_eq(provided.as_bytes()))
-    })
+    };
+    signs(url) || other_port_form(url).is_some_and(|other| signs(&other))
 }
 
-/// `url`, plus the same URL with its scheme's default port written out or left out.
-fn url_variants(url: &str) -> Vec<String> {
-    let mut variants = vec![url.to_owned()];
-    let Ok(parsed) = url::Url::parse(url) else {
-        return variants;
-    };
-    let Some(default) = parsed.port_or_known_default() else {
-        return variants;
-    };
-    let authority_end = url.find("://").map(|i| i + 3).and_then(|start| {
-        url[start..]
-            .find(['/', '?', '#'])
-            .map(|end| start + end)
-            .or(Some(url.len()))
-    });
-    if let Some(end) = authority_end {
-        let authority = &url[..end];
-        let suffix = format!(":{default}");
-        if let Some(without) = authority.strip_suffix(&suffix) {
-            variants.push(format!("{without}{}", &url[end..]));
-        } else if parsed.port().is_none() {
-            variants.push(format!("{authority}{suffix}{}", &url[end..]));
-        }
+/// `url` with its scheme's default port written out if it leaves it out, or left out if it
+/// writes it; `None` for a URL that cannot have one.
+fn other_port_form(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    let default = parsed.port_or_known_default()?;
+    let start = url.find("://")? + 3;
+    let end = url[start..].find(['/', '?', '#']).map_or(url.len(), |end| start + end);
+    let authority = &url[..end];
+    let suffix = format!(":{default}");
+    if let Some(without) = authority.strip_suffix(&suffix) {
+        Some(format!("{without}{}", &url[end..]))
+    } else if parsed.port().is_none() {
+        Some(format!("{authority}{suffix}{}", &url[end..]))
+    } else {
+        None
     }
-    variants
 }
 
 #[cfg(test)]
