@@ -217,7 +217,8 @@ async fn recount(
         },
     )
     .await?;
-    Ok(rollup(&facts, tz.tz()))
+    let tz = tz.tz();
+    facts::off_runtime(move || rollup(&facts, tz)).await
 }
 
 /// Replaces the stored rows of one local day with `rows`.
