@@ -174,9 +174,7 @@ fn leads(lead_visits: &[AnyRow], lead_calls: &[AnyRow], lead_rows: &[AnyRow]) ->
     for row in lead_calls {
         let order = (col::<i64>(row, "c_at")?, col::<i64>(row, "c_id")?);
         let fact = call(row, None)?;
-        let entry = first_calls
-            .entry(col(&row, "lead_id")?)
-            .or_insert((order, fact.clone()));
+        let entry = first_calls.entry(col(row, "lead_id")?).or_insert((order, fact.clone()));
         if order < entry.0 {
             *entry = (order, fact);
         }
