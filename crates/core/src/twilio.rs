@@ -8,11 +8,12 @@ use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use subtle::ConstantTimeEq;
 
-/// The signature of a form POST to `url` carrying `params`.
-pub fn signature(auth_token: &str, url: &str, params: &[(String, String)]) -> String {
-    let mut sorted: Vec<&(String, String)> = params.iter().collect();
+/// The signature of a form POST to `url` carrying `params` (names and values, owned or
+/// borrowed).
+pub fn signature<S: AsRef<str>>(auth_token: &str, url: &str, params: &[(S, S)]) -> String {
+    let mut sorted: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
     // The reference library sorts by name, and repeated names by value.
-    sorted.sort();
+    sorted.sort_unstable();
     let mut mac = Hmac::<Sha1>::new_from_slice(auth_token.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(url.as_bytes());
     for (name, value) in sorted {
@@ -25,7 +26,7 @@ pub fn signature(auth_token: &str, url: &str, params: &[(String, String)]) -> St
 /// Whether `provided` signs this request: the URL as given, and with its default port added
 /// or removed (providers sign the URL as it was configured, which may or may not name it).
 /// The other form is only worked out when the URL as given does not match.
-pub fn verify(auth_token: &str, url: &str, params: &[(String, String)], provided: &str) -> bool {
+pub fn verify<S: AsRef<str>>(auth_token: &str, url: &str, params: &[(S, S)], provided: &str) -> bool {
     let signs = |candidate: &str| {
         let expected = signature(auth_token, candidate, params);
         expected.len() == provided.len() && bool::from(expected.as_bytes().ct_eq(provided.as_bytes()))

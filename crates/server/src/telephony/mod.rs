@@ -6,6 +6,7 @@ mod callbacks;
 mod callme;
 mod pbx;
 
+mod form;
 pub(crate) mod signed;
 pub mod twiml;
 mod voice;

@@ -1,6 +1,7 @@
 //! Provider requests: the form body, the tracking number it is about, and the check of its
 //! `X-Twilio-Signature` over the public URL. A request that fails the check gets 403.
 
+use super::form::Form;
 use crate::app::AppState;
 use axum::extract::Request;
 use axum::http::StatusCode;
@@ -19,19 +20,19 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct Signed {
     /// The tracking number whose auth token signed it.
     pub number: TrackingNumber,
-    params: Vec<(String, String)>,
-    query: Vec<(String, String)>,
+    params: Form,
+    query: Form,
 }
 
 impl Signed {
     /// A form parameter.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.params.get(name)
     }
 
     /// A query parameter of the URL Leadline gave the provider.
     pub fn query(&self, name: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.query.get(name)
     }
 
     /// The provider's id of the call (`CallSid`), when present and well-formed.
@@ -93,14 +94,12 @@ pub async fn verify(state: &AppState, request: Request) -> Result<Signed, Refusa
     let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
         .map_err(|_| Refusal::Forbidden("body too large"))?;
-    let params: Vec<(String, String)> = form_urlencoded::parse(&bytes).into_owned().collect();
-    let query: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-        .into_owned()
-        .collect();
+    let params = Form::parse(&bytes);
+    let query = Form::parse(uri.query().unwrap_or("").as_bytes());
     let named = query
         .iter()
-        .chain(params.iter().filter(|(k, _)| k == "To"))
-        .find(|(k, _)| k == "number" || k == "To");
+        .chain(params.iter().filter(|(k, _)| *k == "To"))
+        .find(|(k, _)| *k == "number" || *k == "To");
     let number = named
         .and_then(|(_, v)| E164::parse(v).ok())
         .ok_or(Refusal::Forbidden("no tracking number"))?;
@@ -118,7 +117,7 @@ pub async fn verify(state: &AppState, request: Request) -> Result<Signed, Refusa
         .unwrap_or("");
     let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let url = format!("{}{path_and_query}", state.base_url);
-    if !leadline_core::twilio::verify(number.auth_token.expose(), &url, &params, signature) {
+    if !leadline_core::twilio::verify(number.auth_token.expose(), &url, &params.pairs(), signature) {
         tracing::warn!(url, "provider request with a missing or wrong signature refused");
         return Err(Refusal::Forbidden("bad signature"));
     }
