@@ -121,7 +121,15 @@ pub async fn call_with_label(
     visit: Option<VisitRef>,
     label: Option<&str>,
 ) -> Call {
-    let new = NewCall {
+    store
+        .open_call(&new_call_on(s, sid, caller, visit, label))
+        .await
+        .unwrap()
+}
+
+/// The call [`call_with_label`] opens, for a test to change before opening it.
+pub fn new_call_on(s: &Setup, sid: &str, caller: &str, visit: Option<VisitRef>, label: Option<&str>) -> NewCall {
+    NewCall {
         business_id: s.business,
         site_id: s.site,
         number_id: s.number,
@@ -142,8 +150,7 @@ pub async fn call_with_label(
             source_label: label.map(str::to_owned),
         },
         place: Default::default(),
-    };
-    store.open_call(&new).await.unwrap()
+    }
 }
 
 async fn a_stranger_gets_a_new_lead_with_a_fresh_ref(store: SqlStore) {

@@ -1,17 +1,14 @@
 use crate::conformance;
 use crate::fixtures::report;
-use crate::leads::{Setup, call, call_with_label, contact, form, from_visit, setup, visit};
+use crate::leads::{Setup, call, call_with_label, contact, form, from_visit, new_call_on, setup, visit};
 use chrono::{Days, Utc};
-use leadline_core::call::{CallOrigin, CallOutcome, CallReport, MatchedBy, NewCall};
+use leadline_core::call::{CallOutcome, CallReport};
 use leadline_core::lead::{Author, LeadChange, LeadStatus, NewSale};
-use leadline_core::provider::{CallSid, Caller, CallerPlace};
 use leadline_core::report::days::local_day;
 use leadline_core::report::{DayRange, ReportStore, StaleDay};
 use leadline_core::site::Timezone;
-use leadline_core::store::CallStore;
-use leadline_core::store::{LeadStore, SiteStore};
+use leadline_core::store::{CallStore, LeadStore, SiteStore};
 use leadline_core::tenant::SiteEdit;
-use leadline_core::visit::Selector;
 use leadline_store::SqlStore;
 
 const DAY_MS: i64 = 86_400_000;
@@ -215,29 +212,10 @@ async fn a_sites_report_never_counts_another_sites_records(store: SqlStore) {
     );
 }
 
-/// A call from `caller` with the place its provider named (`country`), on no visit.
+/// A call from `caller` with the country its provider named, on no visit.
 async fn call_from(store: &SqlStore, s: &Setup, sid: &str, caller: &str, country: Option<&str>) {
-    let new = NewCall {
-        business_id: s.business,
-        site_id: s.site,
-        number_id: s.number,
-        provider_call_sid: CallSid::parse(sid).unwrap(),
-        caller: Caller::parse(caller),
-        keyed: String::new(),
-        code: None,
-        selector: Selector::Plain,
-        extension: None,
-        origin: CallOrigin {
-            matched_by: MatchedBy::None,
-            visit: None,
-            intent: None,
-            source_label: None,
-        },
-        place: CallerPlace {
-            country: country.map(str::to_owned),
-            ..CallerPlace::default()
-        },
-    };
+    let mut new = new_call_on(s, sid, caller, None, None);
+    new.place.country = country.map(str::to_owned);
     store.open_call(&new).await.unwrap();
 }
 
