@@ -71,18 +71,6 @@ impl FromRef<AppState> for Arc<Metrics> {
     }
 }
 
-impl FromRef<AppState> for Arc<IpLimiter> {
-    fn from_ref(state: &AppState) -> Self {
-        state.limiter.clone()
-    }
-}
-
-impl FromRef<AppState> for Option<HeaderName> {
-    fn from_ref(state: &AppState) -> Self {
-        state.client_ip_header.clone()
-    }
-}
-
 impl AppState {
     /// State for a server with this configuration, store and install secret.
     pub fn new(store: Arc<dyn Store>, config: &Config, secret: Secret) -> anyhow::Result<Self> {
