@@ -6,9 +6,39 @@
 //! server goes at once and a loaded server writes many per commit. The driver runs in a task
 //! of its own, so a client that hangs up never cancels the transaction of the others.
 
+use leadline_core::store::{StoreError, StoreResult};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
+use tokio::sync::oneshot;
+
+/// A write in a queue, with where its answer goes.
+#[derive(Debug)]
+pub(crate) struct Waiting<I, R> {
+    pub(crate) item: I,
+    reply: oneshot::Sender<StoreResult<R>>,
+}
+
+impl<I, R> Waiting<I, R> {
+    /// Gives the writer its answer (nothing happens if it stopped waiting).
+    pub(crate) fn answer(self, answer: StoreResult<R>) {
+        let _ = self.reply.send(answer);
+    }
+}
+
+impl<I, R> Queue<Waiting<I, R>> {
+    /// Queues `item` and waits for its batch's answer; calls `start_driver` when this write
+    /// must start the driver (which runs in a task of its own, [`Queue::drive`]).
+    pub(crate) async fn submit(&self, item: I, start_driver: impl FnOnce()) -> StoreResult<R> {
+        let (reply, answer) = oneshot::channel();
+        if self.queue(Waiting { item, reply }) {
+            start_driver();
+        }
+        answer
+            .await
+            .map_err(|_| StoreError::Backend("the batch stopped before it committed".into()))?
+    }
+}
 
 /// Writes waiting for a batch, and whether a driver is writing them.
 #[derive(Debug)]

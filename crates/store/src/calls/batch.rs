@@ -13,63 +13,50 @@ use super::bulk::Opened;
 use super::{SELECT, call};
 use crate::SqlStore;
 use crate::errors::backend;
+use crate::group_commit::Waiting;
 use crate::params::Params;
 use crate::rows::now_millis;
 use leadline_core::call::{Call, CallKey, NewCall};
 use leadline_core::store::{CallStore, StoreError, StoreResult};
 use sqlx::{AnyConnection, Connection};
 use std::collections::HashMap;
-use tokio::sync::oneshot;
 
 /// The most calls one transaction opens.
 pub(crate) const MAX_BATCH: usize = 64;
 
 /// Calls waiting for their batch's commit.
-pub(crate) type NewCalls = crate::group_commit::Queue<Waiting>;
-
-/// A call in the queue, with where its answer goes.
-#[derive(Debug)]
-pub(crate) struct Waiting {
-    new: NewCall,
-    reply: oneshot::Sender<StoreResult<Call>>,
-}
+pub(crate) type NewCalls = crate::group_commit::Queue<Waiting<NewCall, Call>>;
 
 impl SqlStore {
     /// Opens a call in the next batch; answers once that batch has committed.
     pub(super) async fn open_in_batch(&self, new: &NewCall) -> StoreResult<Call> {
-        let (reply, answer) = oneshot::channel();
-        let waiting = Waiting {
-            new: new.clone(),
-            reply,
-        };
-        if self.new_calls.queue(waiting) {
-            let store = self.clone();
-            tokio::spawn(async move {
-                store
-                    .new_calls
-                    .drive(MAX_BATCH, |batch| store.commit_calls(batch))
-                    .await;
-            });
-        }
-        answer
+        self.new_calls
+            .submit(new.clone(), || {
+                let store = self.clone();
+                tokio::spawn(async move {
+                    store
+                        .new_calls
+                        .drive(MAX_BATCH, |batch| store.commit_calls(batch))
+                        .await;
+                });
+            })
             .await
-            .map_err(|_| StoreError::Backend("the call's batch stopped before it committed".into()))?
     }
 
-    async fn commit_calls(&self, batch: Vec<Waiting>) {
-        let news: Vec<&NewCall> = batch.iter().map(|w| &w.new).collect();
+    async fn commit_calls(&self, batch: Vec<Waiting<NewCall, Call>>) {
+        let news: Vec<&NewCall> = batch.iter().map(|w| &w.item).collect();
         let opened = self.open_calls(&news).await;
         drop(news);
         match opened {
             Ok(answers) => {
                 for (waiting, answer) in batch.into_iter().zip(answers) {
-                    let _ = waiting.reply.send(answer);
+                    waiting.answer(answer);
                 }
             }
             Err(_) => {
                 for waiting in batch {
-                    let alone = self.open_call_alone(&waiting.new).await;
-                    let _ = waiting.reply.send(alone);
+                    let alone = self.open_call_alone(&waiting.item).await;
+                    waiting.answer(alone);
                 }
             }
         }

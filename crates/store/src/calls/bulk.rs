@@ -255,6 +255,14 @@ fn apart(news: &[&NewCall], fresh: &[usize], visits: &HashMap<usize, CallVisit>)
     (together, alone)
 }
 
+/// The businesses of the planned calls, each once.
+pub(super) fn businesses_of(planned: &[Planned<'_>]) -> Vec<i64> {
+    let mut businesses: Vec<i64> = planned.iter().map(|p| p.new.business_id.0).collect();
+    businesses.sort_unstable();
+    businesses.dedup();
+    businesses
+}
+
 /// `SELECT {select} FROM {table} WHERE business_id = ? AND {column} IN (…)` with `count`
 /// values, then `tail`: the business is bound first, then the values.
 pub(super) fn of_business(
@@ -294,9 +302,7 @@ async fn with_values(
 /// (business, number): one statement per business.
 async fn callers_known(conn: &mut AnyConnection, planned: &[Planned<'_>]) -> StoreResult<HashSet<(i64, String)>> {
     let mut known = HashSet::new();
-    let mut businesses: Vec<i64> = planned.iter().map(|p| p.new.business_id.0).collect();
-    businesses.dedup();
-    for business in businesses {
+    for business in businesses_of(planned) {
         let numbers: Vec<String> = planned
             .iter()
             .filter(|p| p.new.business_id.0 == business)

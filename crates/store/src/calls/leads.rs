@@ -2,7 +2,7 @@
 //! business, and written in two statements (the found ones given what they lack and set in a
 //! call, the new ones inserted), as the one-call path does one call at a time (`write.rs`).
 
-use super::bulk::{Planned, of_business};
+use super::bulk::{Planned, businesses_of, of_business};
 use super::write::CallLead;
 use crate::errors::backend;
 use crate::params::Params;
@@ -26,9 +26,7 @@ pub(super) async fn find(conn: &mut AnyConnection, planned: &mut [Planned<'_>]) 
             })
         })
         .collect();
-    let mut businesses: Vec<i64> = planned.iter().map(|p| p.new.business_id.0).collect();
-    businesses.dedup();
-    for business in businesses {
+    for business in businesses_of(planned) {
         let mine: Vec<usize> = (0..planned.len())
             .filter(|&k| planned[k].new.business_id.0 == business)
             .collect();
@@ -97,14 +95,12 @@ pub(super) async fn write(
     marks: &mut StaleMarks,
     now: i64,
 ) -> StoreResult<Vec<i64>> {
-    let mut leads = vec![0; planned.len()];
     let (mut found, mut again, mut new) = (Vec::new(), Vec::new(), Vec::new());
     let mut seen = HashSet::new();
     for (k, plan) in planned.iter().enumerate() {
         let lead = CallLead::of(plan.new, plan.visit.as_ref(), plan.record_ref);
         match plan.found {
             Some(id) => {
-                leads[k] = id;
                 // A lead two calls found joins the first in the statement and the second
                 // after it, so the second sees what the first gave it.
                 if seen.insert(id) {
@@ -124,10 +120,16 @@ pub(super) async fn write(
             *marks = std::mem::take(marks).at(site, created);
         }
     }
-    for (k, id) in insert(conn, planned, &new, now).await? {
-        leads[k] = id;
-    }
-    Ok(leads)
+    let inserted: HashMap<usize, i64> = insert(conn, planned, &new, now).await?.into_iter().collect();
+    planned
+        .iter()
+        .enumerate()
+        .map(|(k, plan)| {
+            plan.found
+                .or_else(|| inserted.get(&k).copied())
+                .ok_or_else(|| StoreError::Backend("a call's lead was neither found nor written".into()))
+        })
+        .collect()
 }
 
 /// Gives found leads (each once) what they lack, keeping what they have, and sets them in a

@@ -84,16 +84,18 @@ impl<'a> CallLead<'a> {
 /// When the lead's last call in progress has ended, gives it back the status it had before
 /// (a status someone chose during the call is kept).
 pub(super) async fn end_in_call(conn: &mut AnyConnection, lead: i64, now: i64) -> StoreResult<()> {
-    update_lead(
-        conn,
+    sqlx::query(
         "UPDATE leads SET
              status = CASE WHEN status = 'in_call' THEN COALESCE(status_before_call, 'new') ELSE status END,
              status_before_call = NULL, updated_at = $2
          WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM calls WHERE lead_id = $1 AND ended_at IS NULL)",
-        lead,
-        now,
     )
+    .bind(lead)
+    .bind(now)
+    .execute(&mut *conn)
     .await
+    .map_err(backend)?;
+    Ok(())
 }
 
 /// Keeps the call's result (what the Activity list filters on) as the reports leave it.
@@ -101,17 +103,6 @@ pub(super) async fn set_result(conn: &mut AnyConnection, call: i64, result: &str
     sqlx::query("UPDATE calls SET result = $1 WHERE id = $2")
         .bind(result)
         .bind(call)
-        .execute(&mut *conn)
-        .await
-        .map_err(backend)?;
-    Ok(())
-}
-
-/// Runs an update of the lead `$1` at time `$2`.
-async fn update_lead(conn: &mut AnyConnection, sql: &str, lead: i64, now: i64) -> StoreResult<()> {
-    sqlx::query(sql)
-        .bind(lead)
-        .bind(now)
         .execute(&mut *conn)
         .await
         .map_err(backend)?;

@@ -12,27 +12,19 @@ use super::allocation::{Holder, LockedPool, allocate, lock_pool};
 use super::{bulk, code_i64, codes, records};
 use crate::SqlStore;
 use crate::errors::backend;
+use crate::group_commit::Waiting;
 use crate::reports::marks::StaleMarks;
 use crate::rows::now_millis;
 use leadline_core::store::{StoreError, StoreResult};
 use leadline_core::visit::{CodeOutcome, CodePlan, CodeRequest, NewVisit, PoolKey, VisitState};
 use sqlx::AnyConnection;
 use std::collections::{HashMap, HashSet};
-use tokio::sync::oneshot;
 
 /// The most registrations one transaction writes.
 pub(crate) const MAX_BATCH: usize = 64;
 
 /// Registrations waiting for their batch's commit.
-pub(crate) type Registrations = crate::group_commit::Queue<Waiting>;
-
-/// A registration in the queue, with where its answer goes.
-#[derive(Debug)]
-pub(crate) struct Waiting {
-    new: NewVisit,
-    plan: CodePlan,
-    reply: oneshot::Sender<StoreResult<VisitState>>,
-}
+pub(crate) type Registrations = crate::group_commit::Queue<Waiting<(NewVisit, CodePlan), VisitState>>;
 
 /// One code group of a batch: the new visits of one site in one pool under one policy.
 struct Group {
@@ -44,46 +36,38 @@ struct Group {
 impl SqlStore {
     /// Registers a visit in the next batch; answers once that batch has committed.
     pub(crate) async fn register_in_batch(&self, new: &NewVisit, plan: CodePlan) -> StoreResult<VisitState> {
-        let (reply, answer) = oneshot::channel();
-        let waiting = Waiting {
-            new: new.clone(),
-            plan,
-            reply,
-        };
-        if self.registrations.queue(waiting) {
-            let store = self.clone();
-            tokio::spawn(async move { store.drive_registrations().await });
-        }
-        answer
-            .await
-            .map_err(|_| StoreError::Backend("the registration's batch stopped before it committed".into()))?
-    }
-
-    async fn drive_registrations(&self) {
         self.registrations
-            .drive(MAX_BATCH, |batch| self.commit_batch(batch))
-            .await;
+            .submit((new.clone(), plan), || {
+                let store = self.clone();
+                tokio::spawn(async move {
+                    store
+                        .registrations
+                        .drive(MAX_BATCH, |batch| store.commit_batch(batch))
+                        .await;
+                });
+            })
+            .await
     }
 
-    async fn commit_batch(&self, batch: Vec<Waiting>) {
-        let items: Vec<(&NewVisit, CodePlan)> = batch.iter().map(|w| (&w.new, w.plan)).collect();
+    async fn commit_batch(&self, batch: Vec<Waiting<(NewVisit, CodePlan), VisitState>>) {
+        let items: Vec<(&NewVisit, CodePlan)> = batch.iter().map(|w| (&w.item.0, w.item.1)).collect();
         let written = self.register_visits(&items).await;
         drop(items);
         match written {
             Ok(states) => {
                 for (waiting, state) in batch.into_iter().zip(states) {
-                    let _ = waiting.reply.send(Ok(state));
+                    waiting.answer(Ok(state));
                 }
             }
             Err(error) if batch.len() == 1 => {
                 if let Some(waiting) = batch.into_iter().next() {
-                    let _ = waiting.reply.send(Err(error));
+                    waiting.answer(Err(error));
                 }
             }
             Err(_) => {
                 for waiting in batch {
-                    let alone = self.register_visits(&[(&waiting.new, waiting.plan)]).await;
-                    let _ = waiting.reply.send(alone.map(|mut states| states.remove(0)));
+                    let alone = self.register_visits(&[(&waiting.item.0, waiting.item.1)]).await;
+                    waiting.answer(alone.map(|mut states| states.remove(0)));
                 }
             }
         }
