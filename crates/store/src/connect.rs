@@ -14,12 +14,16 @@ static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
 /// Pragmas set on every SQLite connection: write-ahead log so readers never block the
-/// writer, a busy timeout so writers queue instead of failing, foreign keys enforced.
-const SQLITE_PRAGMAS: [&str; 4] = [
+/// writer, a busy timeout so writers queue instead of failing, foreign keys enforced; a
+/// statement's rollback journal kept in memory (`temp_store`): SQLite otherwise spills the
+/// journal of every statement that touches more than 64 KiB to a temporary file it opens and
+/// writes, which a batch of registrations does for each of its multi-row statements.
+const SQLITE_PRAGMAS: [&str; 5] = [
     "PRAGMA journal_mode = WAL",
     "PRAGMA busy_timeout = 5000",
     "PRAGMA foreign_keys = ON",
     "PRAGMA synchronous = NORMAL",
+    "PRAGMA temp_store = MEMORY",
 ];
 
 /// Where the data lives: `sqlite://PATH` or `postgres://…` (`postgresql://` too).

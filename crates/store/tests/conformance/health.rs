@@ -21,7 +21,7 @@ conformance!(
 );
 
 #[tokio::test]
-async fn sqlite_runs_with_wal_busy_timeout_and_foreign_keys() {
+async fn sqlite_runs_with_wal_busy_timeout_foreign_keys_and_statement_journals_in_memory() {
     let dir = tempfile::tempdir().unwrap();
     let url = DatabaseUrl::Sqlite(dir.path().join("leadline.db"));
     let options = OpenOptions {
@@ -38,6 +38,8 @@ async fn sqlite_runs_with_wal_busy_timeout_and_foreign_keys() {
         store.sqlite_pragma("busy_timeout").await.unwrap().as_deref(),
         Some("5000")
     );
+    // 2 is MEMORY: no statement's journal spills to a temporary file.
+    assert_eq!(store.sqlite_pragma("temp_store").await.unwrap().as_deref(), Some("2"));
     store.close().await;
 }
 
