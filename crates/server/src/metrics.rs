@@ -1,9 +1,8 @@
 //! Prometheus metrics: request counts and latency histograms by route, and the database
 //! pool's figures, read at scrape time. Each server owns its registry (no global state).
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::http::Method;
-use axum::middleware::Next;
 use axum::response::Response;
 use leadline_core::store::PoolStats;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -14,8 +13,12 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use std::collections::HashSet;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, LazyLock, PoisonError, RwLock};
+use std::task::{Context, Poll};
 use std::time::Instant;
+use tower::{Layer, Service};
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -257,19 +260,85 @@ impl Default for Metrics {
     }
 }
 
-/// Middleware (as a route layer, so the matched route is known) timing every request.
-pub async fn track(State(metrics): State<Arc<Metrics>>, route: MatchedPath, request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = method_name(request.method());
-    let route = route_name(route.as_str());
-    let response = next.run(request).await;
-    metrics.observe(
-        method,
-        route,
-        response.status().as_u16(),
-        started.elapsed().as_secs_f64(),
-    );
-    response
+/// Times every request and counts it by method, route and status: applied as a route layer,
+/// so the matched route is known ([`Track`]).
+#[derive(Clone)]
+pub struct TrackLayer(pub Arc<Metrics>);
+
+impl<S> Layer<S> for TrackLayer {
+    type Service = Track<S>;
+
+    fn layer(&self, inner: S) -> Track<S> {
+        Track {
+            inner,
+            metrics: self.0.clone(),
+        }
+    }
+}
+
+/// The service [`TrackLayer`] makes. Written out rather than `from_fn`, which clones the
+/// route's boxed service and boxes a future for every request.
+#[derive(Clone)]
+pub struct Track<S> {
+    inner: S,
+    metrics: Arc<Metrics>,
+}
+
+impl<S> Service<Request> for Track<S>
+where
+    S: Service<Request, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Tracked<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let route = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or("", |path| route_name(path.as_str()));
+        Tracked {
+            method: method_name(request.method()),
+            route,
+            started: Instant::now(),
+            metrics: self.metrics.clone(),
+            inner: self.inner.call(request),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A route's answer on its way out, observed when it is ready.
+    pub struct Tracked<F> {
+        #[pin]
+        inner: F,
+        method: &'static str,
+        route: &'static str,
+        started: Instant,
+        metrics: Arc<Metrics>,
+    }
+}
+
+impl<F, E> Future for Tracked<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let answer = std::task::ready!(this.inner.poll(cx));
+        if let Ok(response) = &answer {
+            let elapsed = this.started.elapsed().as_secs_f64();
+            this.metrics
+                .observe(this.method, this.route, response.status().as_u16(), elapsed);
+        }
+        Poll::Ready(answer)
+    }
 }
 
 /// The method's name as a label: the standard ones by name, any other as `OTHER` (a client

@@ -10,7 +10,6 @@ use crate::metrics;
 use crate::slots::Slots;
 use axum::Router;
 use axum::http::{HeaderName, Request, StatusCode};
-use axum::middleware;
 use hyper_util::server::graceful::GracefulShutdown;
 use std::future::Future;
 use std::time::Duration;
@@ -63,12 +62,12 @@ pub fn finish(routes: Router<AppState>, uploads: Router<AppState>, state: AppSta
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(middleware::from_fn_with_state(state.clone(), super::client::admit))
+        .layer(super::client::AdmitLayer::new(&state))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.request_timeout));
     routes
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         .merge(uploads)
-        .route_layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .route_layer(metrics::TrackLayer(state.metrics.clone()))
         .fallback(|| async { super::error::ApiError::NotFound })
         .with_state(state)
         .layer(layers)
