@@ -104,3 +104,100 @@ pub fn too_many(retry_after_seconds: u64) -> Response {
     }
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::StatusCode;
+    use tower::ServiceExt;
+
+    /// An admission in front of a service that answers with the address it was given.
+    fn admit(
+        per_second: u32,
+        header: Option<&'static str>,
+    ) -> Admit<impl Service<Request, Response = Response, Error = std::convert::Infallible> + Clone> {
+        let echo = tower::service_fn(|request: Request| async move {
+            let ip = request
+                .extensions()
+                .get::<ClientIp>()
+                .map(|ClientIp(ip)| ip.to_string());
+            Ok::<_, std::convert::Infallible>(ip.unwrap_or_default().into_response())
+        });
+        Admit {
+            inner: echo,
+            limiter: crate::limits::limiter(per_second),
+            header: header.map(HeaderName::from_static),
+        }
+    }
+
+    fn request(peer: Option<&str>, forwarded: Option<&str>) -> Request {
+        let mut request = Request::new(Body::empty());
+        if let Some(peer) = peer {
+            request
+                .extensions_mut()
+                .insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+        }
+        if let Some(value) = forwarded {
+            request
+                .headers_mut()
+                .insert("x-forwarded-for", HeaderValue::from_str(value).unwrap());
+        }
+        request
+    }
+
+    async fn text(response: Response) -> String {
+        let bytes = axum::body::to_bytes(response.into_body(), 1024).await.unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_service_inside_is_told_the_peer_or_the_last_address_the_trusted_proxy_added() {
+        let direct = admit(10, None)
+            .oneshot(request(Some("192.0.2.7:5000"), Some("203.0.113.9")))
+            .await
+            .unwrap();
+        assert_eq!(
+            text(direct).await,
+            "192.0.2.7",
+            "without a trusted header the peer counts"
+        );
+        let proxied = admit(10, Some("x-forwarded-for"))
+            .oneshot(request(Some("10.0.0.1:5000"), Some("198.51.100.1, 203.0.113.9")))
+            .await
+            .unwrap();
+        assert_eq!(text(proxied).await, "203.0.113.9");
+    }
+
+    #[tokio::test]
+    async fn an_address_past_its_quota_gets_429_with_retry_after_and_never_reaches_the_service() {
+        let service = admit(1, None);
+        for _ in 0..2 {
+            let admitted = service
+                .clone()
+                .oneshot(request(Some("192.0.2.7:5000"), None))
+                .await
+                .unwrap();
+            assert_eq!(admitted.status(), StatusCode::OK);
+        }
+        let refused = service
+            .clone()
+            .oneshot(request(Some("192.0.2.7:5000"), None))
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(refused.headers()["retry-after"], "1");
+        assert!(
+            !text(refused).await.contains("192.0.2.7"),
+            "the service inside did not answer"
+        );
+        let other = service.oneshot(request(Some("192.0.2.8:5000"), None)).await.unwrap();
+        assert_eq!(other.status(), StatusCode::OK, "another address has its own quota");
+    }
+
+    #[tokio::test]
+    async fn a_request_that_names_no_peer_is_refused_without_reaching_the_service() {
+        let refused = admit(10, None).oneshot(request(None, None)).await.unwrap();
+        assert_eq!(refused.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+}
