@@ -10,7 +10,7 @@ use sqlx::{Executor, Row};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+pub(crate) static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
 /// Pragmas set on every SQLite connection: write-ahead log so readers never block the

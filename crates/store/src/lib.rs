@@ -6,6 +6,7 @@
 //! Store behaviour against both.
 
 mod adgroup;
+mod backup;
 mod call_events;
 mod call_me;
 mod calls;
@@ -28,6 +29,7 @@ mod tenant_cache;
 mod tenants;
 mod visits;
 
+pub use backup::{BackupError, restore_sqlite};
 pub use connect::{DatabaseUrl, OpenError, OpenOptions, private_dir};
 
 use sqlx::AnyPool;

@@ -71,6 +71,10 @@ pub enum Command {
     Demo(DemoArgs),
     /// Apply pending database migrations.
     Migrate(MigrateArgs),
+    /// Write a consistent copy of the SQLite database to a new file, while the server runs.
+    Backup(BackupArgs),
+    /// Put a backup in place of the SQLite database (with the server stopped).
+    Restore(RestoreArgs),
     /// Businesses (tenants).
     #[command(subcommand)]
     Business(BusinessCommand),
@@ -183,6 +187,21 @@ pub struct MigrateArgs {
     /// Create the SQLite file if it does not exist (needed for a non-default path).
     #[arg(long)]
     pub create_database: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The file to write; it must not exist.
+    pub path: std::path::PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup to restore (a file `leadline backup` wrote).
+    pub path: std::path::PathBuf,
+    /// Replace the database when there is one.
+    #[arg(long)]
+    pub replace: bool,
 }
 
 /// `--business SLUG`, shared by the commands that act within one business.

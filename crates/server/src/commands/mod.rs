@@ -3,6 +3,7 @@
 //! other failures exit 1.
 
 mod adgroup;
+mod backup;
 mod demo;
 mod export;
 mod integrations;
@@ -102,6 +103,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(_) => serve::run(&config).await,
         Command::Demo(args) => demo::run(&config, args.port).await,
         Command::Migrate(args) => migrate::run(&config, args.create_database).await,
+        Command::Backup(args) => backup::backup(&config, &args.path).await,
+        Command::Restore(args) => backup::restore(&config, &args.path, args.replace).await,
         Command::Business(cmd) => tenants::business(&open_store(&config, false).await?, cmd).await,
         Command::User(cmd) => people::user(&open_store(&config, false).await?, &config, cmd).await,
         Command::Site(cmd) => sites::site(&open_store(&config, false).await?, &config, cmd).await,

@@ -21,10 +21,10 @@ const CLIENTS: usize = 12;
 /// Registrations acknowledged before the kill.
 const BEFORE_KILL: usize = 150;
 
-type Acknowledged = Arc<Mutex<Vec<(String, u64)>>>;
+pub(crate) type Acknowledged = Arc<Mutex<Vec<(String, u64)>>>;
 
 /// Registers new visitors until the server stops answering; keeps each acknowledged one.
-async fn register_until_gone(base: String, site: String, client_no: usize, acknowledged: Acknowledged) {
+pub(crate) async fn register_until_gone(base: String, site: String, client_no: usize, acknowledged: Acknowledged) {
     let client = reqwest::Client::new();
     for i in 0.. {
         let body = json!({
@@ -54,7 +54,9 @@ async fn register_until_gone(base: String, site: String, client_no: usize, ackno
     }
 }
 
-fn scenario(cli: &Cli, database: &Database, runtime: &tokio::runtime::Runtime) {
+/// Acme's site with its number, and rate limits out of the way of a registration load; the
+/// site's key.
+pub(crate) fn registering_site(cli: &Cli, database: &Database) -> String {
     std::fs::write(
         cli.path("leadline.toml"),
         "rate_limit_per_second = 100000\nvisit_registrations_per_ip_per_minute = 1000000\n",
@@ -73,7 +75,11 @@ fn scenario(cli: &Cli, database: &Database, runtime: &tokio::runtime::Runtime) {
     ]);
     let out = cli.run_with_stdin(&number, "0123456789abcdef0123456789abcdef\n");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    site
+}
 
+fn scenario(cli: &Cli, database: &Database, runtime: &tokio::runtime::Runtime) {
+    let site = registering_site(cli, database);
     let server = Server::start(cli, &database.args);
     let acknowledged: Acknowledged = Arc::default();
     runtime.block_on(async {
@@ -105,9 +111,20 @@ fn scenario(cli: &Cli, database: &Database, runtime: &tokio::runtime::Runtime) {
         acknowledged.len(),
         "two registrations were answered with one code"
     );
+    assert_kept(runtime, &database.url, &site, &acknowledged);
+}
+
+/// Every registration in `acknowledged` is in the database at `url`, holding the code it was
+/// answered with.
+pub(crate) fn assert_kept(
+    runtime: &tokio::runtime::Runtime,
+    url: &leadline_store::DatabaseUrl,
+    site: &str,
+    acknowledged: &[(String, u64)],
+) {
     runtime.block_on(async {
-        let store = SqlStore::open(&database.url, &OpenOptions::default()).await.unwrap();
-        let site = store.site_by_key(&SiteKey::parse(&site).unwrap()).await.unwrap();
+        let store = SqlStore::open(url, &OpenOptions::default()).await.unwrap();
+        let site = store.site_by_key(&SiteKey::parse(site).unwrap()).await.unwrap();
         let number = store
             .number_by_e164(&E164::parse("+12025550100").unwrap())
             .await
@@ -116,7 +133,7 @@ fn scenario(cli: &Cli, database: &Database, runtime: &tokio::runtime::Runtime) {
             number: number.id,
             selector: Selector::Plain,
         };
-        for (visit, code) in &acknowledged {
+        for (visit, code) in acknowledged {
             let visit = VisitRef::parse(visit).unwrap();
             store
                 .visit(site.id, &visit)
