@@ -82,7 +82,20 @@ pub async fn restore_sqlite(backup: &Path, target: &Path, replace: bool) -> Resu
         _ = std::fs::remove_file(&staged);
         return Err(e);
     }
-    std::fs::rename(&staged, target).map_err(|e| BackupError::Io(target.to_owned(), e))
+    std::fs::rename(&staged, target).map_err(|e| BackupError::Io(target.to_owned(), e))?;
+    sync_dir_of(target)
+}
+
+/// Waits until the directory holding `path` has its new entry on disk: a rename is durable
+/// only once its directory is.
+fn sync_dir_of(path: &Path) -> Result<(), BackupError> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    std::fs::File::open(dir)
+        .and_then(|dir| dir.sync_all())
+        .map_err(|e| BackupError::Io(dir.to_owned(), e))
 }
 
 /// Opens the backup read-only and checks that it is whole and a Leadline database this binary
