@@ -8,7 +8,7 @@
 //! database a server still has open, and replaces the file by a rename, so a failed restore
 //! leaves the old database whole.
 
-use crate::connect::{SQLITE_MIGRATIONS, private_dir};
+use crate::connect::{SQLITE_MIGRATIONS, create_new_private, private_dir};
 use crate::{Engine, SqlStore};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
@@ -48,7 +48,8 @@ impl SqlStore {
         if self.engine != Engine::Sqlite {
             return Err(BackupError::Postgres);
         }
-        create_private(path)?;
+        // Made empty and private first: SQLite writes into an empty file and keeps its mode.
+        drop(create_private(path)?);
         let copied = sqlx::query("VACUUM INTO ?")
             .bind(path.to_string_lossy().into_owned())
             .execute(&self.pool)
@@ -76,8 +77,8 @@ pub async fn restore_sqlite(backup: &Path, target: &Path, replace: bool) -> Resu
     }
     let staged = target.with_extension("restoring");
     _ = std::fs::remove_file(&staged);
-    create_private(&staged)?;
-    let copied = copy_synced(backup, &staged);
+    let file = create_private(&staged)?;
+    let copied = copy_synced(backup, file, &staged);
     if let Err(e) = copied {
         _ = std::fs::remove_file(&staged);
         return Err(e);
@@ -152,28 +153,18 @@ async fn close_log(target: &Path) -> Result<(), BackupError> {
     }
 }
 
-/// Creates `path` empty and private (0600 on Unix); an existing file is refused.
-fn create_private(path: &Path) -> Result<(), BackupError> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(path) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(BackupError::Exists(path.to_owned())),
-        Err(e) => Err(BackupError::Io(path.to_owned(), e)),
-    }
+/// Creates `path` empty and private; an existing file is refused.
+fn create_private(path: &Path) -> Result<std::fs::File, BackupError> {
+    create_new_private(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => BackupError::Exists(path.to_owned()),
+        _ => BackupError::Io(path.to_owned(), e),
+    })
 }
 
-/// Copies `from` into the existing file `to` and waits until it is on disk.
-fn copy_synced(from: &Path, to: &Path) -> Result<(), BackupError> {
+/// Copies `from` into `to` (a file just created) and waits until it is on disk.
+fn copy_synced(from: &Path, mut to: std::fs::File, to_path: &Path) -> Result<(), BackupError> {
     let mut source = std::fs::File::open(from).map_err(|e| BackupError::Io(from.to_owned(), e))?;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .truncate(true)
-        .open(to)
-        .map_err(|e| BackupError::Io(to.to_owned(), e))?;
-    std::io::copy(&mut source, &mut file)
-        .and_then(|_| file.sync_all())
-        .map_err(|e| BackupError::Io(to.to_owned(), e))
+    std::io::copy(&mut source, &mut to)
+        .and_then(|_| to.sync_all())
+        .map_err(|e| BackupError::Io(to_path.to_owned(), e))
 }

@@ -311,14 +311,20 @@ pub fn private_dir(dir: &Path) -> std::io::Result<()> {
 /// SQLite opens it: SQLite gives the `-wal` and `-shm` files it makes later the database
 /// file's permissions, so they are private too. Another process creating it first is fine.
 fn create_private_file(path: &Path) -> std::io::Result<()> {
+    match create_new_private(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Creates `path`, which must not exist, readable and writable by its owner only (0600 on
+/// Unix).
+pub(crate) fn create_new_private(path: &Path) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
-        _ => Ok(()),
-    }
+    options.open(path)
 }
 
 /// Logs a warning when a database made by an older version (or by hand) can be read by other

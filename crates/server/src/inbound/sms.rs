@@ -6,7 +6,6 @@ use super::email::capitalized;
 use crate::app::AppState;
 use crate::app::replies::{Refusal, RefusalKind, Sender, apply};
 use crate::telephony::signed::{self, Signed};
-
 use axum::extract::{Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode};

@@ -146,6 +146,15 @@ mod tests {
         request
     }
 
+    /// A request from `peer` through `service`.
+    async fn from<S>(service: &S, peer: &str) -> Response
+    where
+        S: Service<Request, Response = Response> + Clone,
+        S::Error: std::fmt::Debug,
+    {
+        service.clone().oneshot(request(Some(peer), None)).await.unwrap()
+    }
+
     async fn text(response: Response) -> String {
         let bytes = axum::body::to_bytes(response.into_body(), 1024).await.unwrap();
         String::from_utf8(bytes.to_vec()).unwrap()
@@ -173,25 +182,17 @@ mod tests {
     async fn an_address_past_its_quota_gets_429_with_retry_after_and_never_reaches_the_service() {
         let service = admit(1, None);
         for _ in 0..2 {
-            let admitted = service
-                .clone()
-                .oneshot(request(Some("192.0.2.7:5000"), None))
-                .await
-                .unwrap();
+            let admitted = from(&service, "192.0.2.7:5000").await;
             assert_eq!(admitted.status(), StatusCode::OK);
         }
-        let refused = service
-            .clone()
-            .oneshot(request(Some("192.0.2.7:5000"), None))
-            .await
-            .unwrap();
+        let refused = from(&service, "192.0.2.7:5000").await;
         assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(refused.headers()["retry-after"], "1");
         assert!(
             !text(refused).await.contains("192.0.2.7"),
             "the service inside did not answer"
         );
-        let other = service.oneshot(request(Some("192.0.2.8:5000"), None)).await.unwrap();
+        let other = from(&service, "192.0.2.8:5000").await;
         assert_eq!(other.status(), StatusCode::OK, "another address has its own quota");
     }
 

@@ -36,14 +36,9 @@ const CALL: &str = "c.started_at AS c_at, c.result AS c_result, c.first_time AS 
     c.answered_by_name AS c_operator, c.source_label AS c_label, c.from_city AS c_city,
     c.from_state AS c_state, c.from_country AS c_country, c.caller AS c_caller, ci.element AS c_element";
 
-/// Reads every record of the window.
-pub(crate) async fn load(conn: &mut AnyConnection, w: &Window<'_>) -> StoreResult<DayFacts> {
-    let rows = read(conn, w).await?;
-    off_runtime(move || rows.facts()).await?
-}
-
-/// The rows of one window, as read.
-struct Rows {
+/// The rows of one window, as read; [`Rows::facts`] turns them into the day's facts, which
+/// is computing to do off the runtime ([`off_runtime`]).
+pub(crate) struct Rows {
     visits: Vec<AnyRow>,
     calls: Vec<AnyRow>,
     forms: Vec<AnyRow>,
@@ -52,7 +47,8 @@ struct Rows {
     leads: Vec<AnyRow>,
 }
 
-async fn read(conn: &mut AnyConnection, w: &Window<'_>) -> StoreResult<Rows> {
+/// Reads every record of the window.
+pub(crate) async fn read(conn: &mut AnyConnection, w: &Window<'_>) -> StoreResult<Rows> {
     Ok(Rows {
         visits: fetch(conn, &format!("SELECT {TOUCH} {VISITS_FROM}"), w).await?,
         calls: fetch(conn, &format!("SELECT {CALL}, {TOUCH} {CALLS_FROM}"), w).await?,
@@ -64,7 +60,8 @@ async fn read(conn: &mut AnyConnection, w: &Window<'_>) -> StoreResult<Rows> {
 }
 
 impl Rows {
-    fn facts(self) -> StoreResult<DayFacts> {
+    /// The day's facts.
+    pub(crate) fn facts(self) -> StoreResult<DayFacts> {
         Ok(DayFacts {
             visits: visits(&self.visits)?,
             calls: self

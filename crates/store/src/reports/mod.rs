@@ -207,7 +207,7 @@ async fn recount(
     currency: &str,
 ) -> StoreResult<Vec<RollupRow>> {
     let (start, end) = window(day, tz.tz());
-    let facts = facts::load(
+    let rows = facts::read(
         conn,
         &facts::Window {
             site: site.0,
@@ -218,7 +218,8 @@ async fn recount(
     )
     .await?;
     let tz = tz.tz();
-    facts::off_runtime(move || rollup(&facts, tz)).await
+    // The facts and their rollup in one trip off the runtime.
+    facts::off_runtime(move || rows.facts().map(|facts| rollup(&facts, tz))).await?
 }
 
 /// Replaces the stored rows of one local day with `rows`.
