@@ -4,6 +4,7 @@
 pub mod access;
 pub mod adgroup;
 pub mod call;
+pub mod call_handling;
 pub mod callme;
 pub mod channel;
 pub mod click_id;
@@ -15,6 +16,7 @@ pub mod event;
 pub mod fields;
 pub mod form;
 pub mod heatmap;
+pub mod hours;
 pub mod ids;
 pub mod interaction;
 pub mod keypad;

@@ -150,6 +150,8 @@ pub struct SiteSettings {
     pub call_me_per_visit: u32,
     /// Call-me calls the site places in a day (its time zone), at most.
     pub call_me_per_day: u32,
+    /// What callers hear and where calls go outside business hours.
+    pub calls: crate::call_handling::CallHandling,
 }
 
 impl Default for SiteSettings {
@@ -168,6 +170,7 @@ impl Default for SiteSettings {
             call_me_countries: Vec::new(),
             call_me_per_visit: 3,
             call_me_per_day: 100,
+            calls: crate::call_handling::CallHandling::default(),
         }
     }
 }
@@ -188,7 +191,7 @@ impl SiteSettings {
         ];
         match at_least_one.into_iter().find(|(_, value)| *value == 0) {
             Some((what, _)) => Err(Invalid::new(what, "it must be at least 1")),
-            None => Ok(()),
+            None => self.calls.validate(),
         }
     }
 

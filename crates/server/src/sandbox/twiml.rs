@@ -101,11 +101,19 @@ fn verb(node: roxmltree::Node<'_, '_>) -> Verb {
     };
     match node.tag_name().name() {
         "Say" => Verb::Say(text(node)),
+        "Play" => Verb::Say(played(node)),
         "Gather" => Verb::Gather {
             action: attr("action"),
             num_digits: node.attribute("numDigits").and_then(|n| n.trim().parse().ok()),
             action_on_empty_result: node.attribute("actionOnEmptyResult") == Some("true"),
-            said: node.children().filter(|n| n.has_tag_name("Say")).map(text).collect(),
+            said: node
+                .children()
+                .filter_map(|n| match n.tag_name().name() {
+                    "Say" => Some(text(n)),
+                    "Play" => Some(played(n)),
+                    _ => None,
+                })
+                .collect(),
         },
         "Dial" => Verb::Dial {
             action: attr("action"),
@@ -161,6 +169,11 @@ fn dialled_numbers(dial: roxmltree::Node<'_, '_>) -> Vec<Number> {
         url: None,
         send_digits: None,
     }]
+}
+
+/// What the sandbox caller hears of a `<Play>`: the recording's address.
+fn played(node: roxmltree::Node<'_, '_>) -> String {
+    format!("(plays {})", text(node))
 }
 
 fn text(node: roxmltree::Node<'_, '_>) -> String {

@@ -3,7 +3,7 @@
 //! and the call's code is freed when the call ends.
 
 use super::signed::{Signed, verify};
-use super::twiml::Verb;
+use super::twiml::{Heard, Verb};
 use super::twiml_response;
 use crate::app::AppState;
 use crate::app::calls;
@@ -11,6 +11,7 @@ use crate::app::routing::Ringing;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use leadline_core::call::{CallOutcome, CallReport};
+use leadline_core::call_handling::DEFAULT_VOICEMAIL;
 
 /// `POST /twilio/dial`: the forwarded leg ended; voicemail unless someone answered.
 pub async fn dialled(State(state): State<AppState>, request: Request) -> Response {
@@ -44,7 +45,11 @@ pub async fn dialled(State(state): State<AppState>, request: Request) -> Respons
     if outcome == Some(CallOutcome::Answered) {
         return twiml_response(&[Verb::Hangup]);
     }
-    twiml_response(&super::voice::voicemail(&state, &signed.number.number))
+    twiml_response(&super::voice::voicemail(
+        &state,
+        &signed.number.number,
+        Heard::plain(DEFAULT_VOICEMAIL),
+    ))
 }
 
 /// In-turn routing: the next operator of the list, if any is left and the call is known.

@@ -3,7 +3,7 @@
 //! answer, under the call's record ref.
 
 use super::signed::{Signed, verify};
-use super::twiml::Verb;
+use super::twiml::{Heard, Verb};
 use super::voice::{destinations, ring_operators};
 use super::{callback_url, twiml_response};
 use crate::app::call_me::{self, Callbacks};
@@ -115,7 +115,7 @@ async fn answered(State(state): State<AppState>, request: Request) -> Response {
         let sid = signed.call_sid().ok_or(AppError::NotFound)?;
         let store = state.store.as_ref();
         let call = call_me::open(store, &signed.number, &site, &visit, sid, signed.caller("To")).await?;
-        Ok::<_, AppError>((call, site.settings.record_calls))
+        Ok::<_, AppError>((call, site.settings))
     };
     match call.await {
         Ok((call, _)) if operators.is_empty() => {
@@ -128,18 +128,15 @@ async fn answered(State(state): State<AppState>, request: Request) -> Response {
                 Verb::Hangup,
             ])
         }
-        Ok((call, record)) => {
+        Ok((call, settings)) => {
             tracing::info!(record_ref = call.record_ref, announce = %call.announcement(), "call-me answered");
-            twiml_response(&[
-                Verb::Say("Thank you for your request. Connecting you now.".into()),
-                ring_operators(
-                    &state,
-                    &signed.number.number,
-                    &call,
-                    &ringing(&state, &call, &operators).await,
-                    record,
-                ),
-            ])
+            let record = settings.record_calls;
+            let disclosure = settings.calls.disclosure_if(record);
+            let ringing = ringing(&state, &call, &operators).await;
+            let mut verbs = vec![Verb::Say("Thank you for your request. Connecting you now.".into())];
+            verbs.extend(disclosure.map(|prompt| Verb::Hear(Heard::of(&settings.calls, prompt))));
+            verbs.push(ring_operators(&state, &signed.number.number, &call, &ringing, record));
+            twiml_response(&verbs)
         }
         Err(e) => {
             tracing::error!(error = %e, "call-me: the call could not be tracked; connecting it untracked");

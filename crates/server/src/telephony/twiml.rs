@@ -1,8 +1,40 @@
 //! TwiML, the answer Twilio-compatible providers follow: the few verbs Leadline speaks,
 //! written with an XML writer so that every text and attribute is escaped.
 
+use leadline_core::call_handling::{CallHandling, Language, Prompt, Voice};
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+
+/// A site's prompt as the caller hears it: a sentence carries the site's language and voice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heard {
+    pub prompt: Prompt,
+    pub language: Option<Language>,
+    pub voice: Option<Voice>,
+}
+
+impl Heard {
+    /// `prompt` said as `handling` says every prompt.
+    pub fn of(handling: &CallHandling, prompt: Prompt) -> Self {
+        Self {
+            prompt,
+            language: handling.language.clone(),
+            voice: handling.voice.clone(),
+        }
+    }
+
+    /// A sentence in the provider's default language and voice.
+    pub fn plain(text: &str) -> Self {
+        Self {
+            prompt: Prompt::parse(text)
+                .ok()
+                .flatten()
+                .expect("Leadline's own sentences are valid prompts"),
+            language: None,
+            voice: None,
+        }
+    }
+}
 
 /// A number rung by `<Dial>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,12 +52,15 @@ pub struct DialNumber {
 pub enum Verb {
     /// Speak a sentence.
     Say(String),
-    /// Collect keyed digits, then post them to `action` (also when nothing was keyed).
+    /// Speak or play a site's prompt.
+    Hear(Heard),
+    /// Collect keyed digits while `prompt` is heard, then post them to `action` (also when
+    /// nothing was keyed).
     Gather {
         action: String,
         num_digits: Option<usize>,
         timeout_seconds: u32,
-        prompt: String,
+        prompt: Heard,
     },
     /// Ring `numbers` at once; the first to answer is bridged.
     Dial {
@@ -55,6 +90,7 @@ pub fn render(verbs: &[Verb]) -> String {
     for verb in verbs {
         match verb {
             Verb::Say(text) => text_element(&mut out, "Say", &[], text),
+            Verb::Hear(heard) => hear(&mut out, heard),
             Verb::Gather {
                 action,
                 num_digits,
@@ -74,7 +110,7 @@ pub fn render(verbs: &[Verb]) -> String {
                     attrs.push(("numDigits", digits));
                 }
                 out(Event::Start(start("Gather", &attrs)));
-                text_element(&mut out, "Say", &[], prompt);
+                hear(&mut out, prompt);
                 out(Event::End(BytesEnd::new("Gather")));
             }
             Verb::Dial {
@@ -130,6 +166,23 @@ pub fn render(verbs: &[Verb]) -> String {
     String::from_utf8(writer.into_inner()).expect("the writer wrote UTF-8")
 }
 
+/// `<Say voice language>` for a sentence, `<Play>` for a recording.
+fn hear(out: &mut impl FnMut(Event<'_>), heard: &Heard) {
+    match &heard.prompt {
+        Prompt::Say(text) => {
+            let mut attrs = Vec::new();
+            if let Some(voice) = &heard.voice {
+                attrs.push(("voice", voice.as_str()));
+            }
+            if let Some(language) = &heard.language {
+                attrs.push(("language", language.as_str()));
+            }
+            text_element(out, "Say", &attrs, text.as_str());
+        }
+        Prompt::Play(url) => text_element(out, "Play", &[], url.as_str()),
+    }
+}
+
 fn start<'a>(name: &'a str, attrs: &[(&'a str, &'a str)]) -> BytesStart<'a> {
     let mut element = BytesStart::new(name);
     for attr in attrs {
@@ -155,6 +208,40 @@ mod tests {
         let say = doc.descendants().find(|n| n.has_tag_name("Say")).unwrap();
         assert_eq!(say.text(), Some("Tom & Jerry <3 \"sofas\""));
         assert!(doc.descendants().any(|n| n.has_tag_name("Hangup")));
+    }
+
+    #[test]
+    fn a_prompt_is_said_in_the_sites_voice_and_language_or_played_from_its_address() {
+        let handling = CallHandling {
+            language: Some(Language::parse("de-DE").unwrap()),
+            voice: Some(Voice::parse("Polly.Marlene").unwrap()),
+            ..CallHandling::default()
+        };
+        let said = Heard::of(&handling, Prompt::parse("Guten Tag & willkommen").unwrap().unwrap());
+        let played = Heard::of(
+            &handling,
+            Prompt::parse("https://a.example/hi.mp3?x=1&y=2").unwrap().unwrap(),
+        );
+        let xml = render(&[
+            Verb::Gather {
+                action: "https://t.example/g".into(),
+                num_digits: None,
+                timeout_seconds: 5,
+                prompt: said,
+            },
+            Verb::Hear(played),
+        ]);
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let say = doc.descendants().find(|n| n.has_tag_name("Say")).unwrap();
+        assert_eq!(say.parent().unwrap().tag_name().name(), "Gather");
+        assert_eq!(say.text(), Some("Guten Tag & willkommen"));
+        assert_eq!(
+            (say.attribute("voice"), say.attribute("language")),
+            (Some("Polly.Marlene"), Some("de-DE"))
+        );
+        let play = doc.descendants().find(|n| n.has_tag_name("Play")).unwrap();
+        assert_eq!(play.text(), Some("https://a.example/hi.mp3?x=1&y=2"));
+        assert_eq!(play.attributes().count(), 0);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! click or offline source, the call record, the forwarded `<Dial>` and the whisper.
 
 use super::signed::{Signed, verify};
-use super::twiml::{DialNumber, Verb};
+use super::twiml::{DialNumber, Heard, Verb};
 use super::{callback_url, fallback_verbs, twiml_response};
 use crate::app::AppError;
 use crate::app::AppState;
@@ -10,8 +10,10 @@ use crate::app::calls::{self, Incoming};
 use crate::app::routing::{Ringing, route};
 use axum::extract::{Request, State};
 use axum::response::Response;
+use chrono::Utc;
 use leadline_core::E164;
 use leadline_core::call::{Call, CallReport};
+use leadline_core::call_handling::{self, CallPlan, DEFAULT_GREETING, Moment, OPERATOR_DISCLOSURE};
 use leadline_core::keypad::{self, KeyableCodes};
 use leadline_core::provider::{CallSid, Caller, CallerPlace};
 use leadline_core::routing::Condition;
@@ -50,7 +52,7 @@ pub async fn incoming(State(state): State<AppState>, request: Request) -> Respon
         Ok(signed) => signed,
         Err(refusal) => return refusal.answer(state.telephony_fallback.as_ref()),
     };
-    let (num_digits, site_query) = match site_of(&state, &signed).await {
+    let (num_digits, site_query, greeting) = match site_of(&state, &signed).await {
         // The site is passed on only when the number serves it (`site_of` checked).
         Ok(site) => {
             let named = signed.query("site") == Some(site.key.as_str());
@@ -59,11 +61,13 @@ pub async fn incoming(State(state): State<AppState>, request: Request) -> Respon
             } else {
                 Vec::new()
             };
-            (gather_length(&state, &signed, &site).await, query)
+            let calls = &site.settings.calls;
+            let greeting = Heard::of(calls, calls.greeting());
+            (gather_length(&state, &signed, &site).await, query, greeting)
         }
         Err(e) => {
             tracing::warn!(error = %e, "incoming call: no site; gathering anyway");
-            (None, Vec::new())
+            (None, Vec::new(), Heard::plain(DEFAULT_GREETING))
         }
     };
     let site_query: Vec<(&str, &str)> = site_query.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -71,7 +75,7 @@ pub async fn incoming(State(state): State<AppState>, request: Request) -> Respon
         action: callback_url(&state, "/twilio/gather", &signed.number.number, &site_query),
         num_digits,
         timeout_seconds: 5,
-        prompt: "Thank you for calling. If you have an extension, enter it now.".into(),
+        prompt: greeting,
     }])
 }
 
@@ -99,7 +103,8 @@ async fn gather_length(state: &AppState, signed: &Signed, site: &Site) -> Option
     })
 }
 
-/// `POST /twilio/gather`: resolve the keyed code, record the call, forward it.
+/// `POST /twilio/gather`: resolve the keyed code, record the call, then put it through
+/// (after the recording disclosure) or handle it as after hours.
 pub async fn keyed(State(state): State<AppState>, request: Request) -> Response {
     let signed = match verify(&state, request).await {
         Ok(signed) => signed,
@@ -137,6 +142,14 @@ async fn forward(
 ) -> Result<Vec<Verb>, AppError> {
     let sid = signed.call_sid().ok_or(AppError::NotFound)?;
     let record = site.settings.record_calls;
+    let calls_of_site = site.settings.calls.clone();
+    let moment = Moment {
+        recorded: record,
+        anyone_to_ring: !destinations.is_empty(),
+        zone: site.timezone.tz(),
+        at: Utc::now(),
+    };
+    let plan = call_handling::plan(&calls_of_site, moment);
     let incoming = Incoming {
         number: &signed.number,
         site,
@@ -149,23 +162,28 @@ async fn forward(
             signed.param("FromCountry"),
         ),
     };
+    // The call is opened whatever the plan: a caller after hours is a lead with a source too.
     let call = calls::open_call(state.store.as_ref(), incoming).await?;
-    if destinations.is_empty() {
-        return Ok(voicemail(state, &signed.number.number));
-    }
-    let ringing = route(state.store.as_ref(), &call, destinations)
-        .await
-        .unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "routing rules could not be read; ringing everyone");
-            Ringing::all(destinations)
-        });
-    Ok(vec![ring_operators(
-        state,
-        &signed.number.number,
-        &call,
-        &ringing,
-        record,
-    )])
+    let number = &signed.number.number;
+    let heard = |prompt| Verb::Hear(Heard::of(&calls_of_site, prompt));
+    Ok(match plan {
+        CallPlan::Connect { disclosure } => {
+            let ringing = route(state.store.as_ref(), &call, destinations)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "routing rules could not be read; ringing everyone");
+                    Ringing::all(destinations)
+                });
+            let dial = ring_operators(state, number, &call, &ringing, record);
+            disclosure.map(heard).into_iter().chain([dial]).collect()
+        }
+        CallPlan::Forward { to, disclosure } => {
+            let dial = ring_operators(state, number, &call, &Ringing::all(&[to.to_string()]), record);
+            disclosure.map(heard).into_iter().chain([dial]).collect()
+        }
+        CallPlan::Voicemail { message } => voicemail(state, number, Heard::of(&calls_of_site, message)),
+        CallPlan::Hangup { message } => vec![heard(message), Verb::Hangup],
+    })
 }
 
 /// The `<Dial>` that rings `ringing.now` for `call`, with the whisper, the business
@@ -197,10 +215,10 @@ pub fn ring_operators(state: &AppState, number: &E164, call: &Call, ringing: &Ri
     }
 }
 
-/// The verbs of a voicemail: a prompt, a recording, and the end of the call.
-pub fn voicemail(state: &AppState, number: &leadline_core::E164) -> Vec<Verb> {
+/// The verbs of a voicemail: `message`, a recording, and the end of the call.
+pub fn voicemail(state: &AppState, number: &leadline_core::E164, message: Heard) -> Vec<Verb> {
     vec![
-        Verb::Say("Sorry, nobody can take your call right now. Please leave a message after the tone.".into()),
+        Verb::Hear(message),
         Verb::Record {
             action: callback_url(state, "/twilio/status", number, &[]),
             max_length_seconds: 120,
@@ -230,10 +248,25 @@ pub async fn whisper(State(state): State<AppState>, request: Request) -> Respons
     };
     // Only a call of the signing number: another tenant's signed whisper learns nothing.
     match calls::report_call(state.store.as_ref(), signed.call_key(&sid), &report).await {
-        Ok(call) => twiml_response(&[Verb::Say(call.announcement())]),
+        Ok(call) => twiml_response(&[Verb::Say(operator_hears(&state, &call).await)]),
         Err(e) => {
             tracing::warn!(error = %e, "whisper: unknown call; bridging without an announcement");
             twiml_response(&[])
+        }
+    }
+}
+
+/// The announcement of `call`, and that it is recorded when its site tells its operators so.
+async fn operator_hears(state: &AppState, call: &Call) -> String {
+    let announcement = call.announcement();
+    match state.store.site_by_id(call.site_id).await {
+        Ok(site) if site.settings.record_calls && site.settings.calls.disclose_to_operator => {
+            format!("{announcement} {OPERATOR_DISCLOSURE}")
+        }
+        Ok(_) => announcement,
+        Err(e) => {
+            tracing::warn!(error = %e, "whisper: the site is unknown; announcing without the disclosure");
+            announcement
         }
     }
 }

@@ -95,6 +95,7 @@ const PAGES: &[AppPage] = &[
     // The seeded business's first site, number and destination (a fresh database: ids 1).
     page("/app/settings/sites", Who::Owners),
     page("/app/settings/sites/1", Who::Owners),
+    page("/app/settings/sites/1/calls", Who::Owners),
     page("/app/settings/numbers", Who::Owners),
     page("/app/settings/numbers/1", Who::Owners),
     page("/app/settings/destinations", Who::Owners),

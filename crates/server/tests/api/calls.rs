@@ -16,13 +16,18 @@ pub(crate) const TRACKING: &str = "+12025550100";
 /// One element of a TwiML answer: its name, attributes and text, and its children.
 #[derive(Debug, Clone)]
 pub(crate) struct Node {
-    name: String,
+    pub(crate) name: String,
     attrs: Vec<(String, String)>,
-    text: String,
-    children: Vec<Node>,
+    pub(crate) text: String,
+    pub(crate) children: Vec<Node>,
 }
 
 impl Node {
+    /// The names of the element's children, in order (the verbs of a `<Response>`).
+    pub(crate) fn verbs(&self) -> Vec<&str> {
+        self.children.iter().map(|c| c.name.as_str()).collect()
+    }
+
     pub(crate) fn attr(&self, name: &str) -> Option<&str> {
         self.attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
@@ -33,7 +38,7 @@ impl Node {
             .find_map(|c| if c.name == name { Some(c) } else { c.find(name) })
     }
 
-    fn all(&self, name: &str) -> Vec<&Node> {
+    pub(crate) fn all(&self, name: &str) -> Vec<&Node> {
         let mut found: Vec<&Node> = self.children.iter().filter(|c| c.name == name).collect();
         for child in &self.children {
             found.extend(child.all(name));

@@ -161,7 +161,12 @@ fn a_sandbox_call_keying_the_visit_code_is_whispered_to_the_first_operator() {
     assert!(steps.iter().all(|s| s["status"] == 200), "{transcript:#}");
     assert_eq!(steps[0]["verbs"], json!(["Gather"]));
     assert_eq!(steps[1]["sent"]["Digits"], code.as_str());
-    assert_eq!(steps[1]["verbs"], json!(["Dial"]));
+    assert_eq!(
+        steps[1]["verbs"],
+        json!(["Say", "Dial"]),
+        "the demo records, so it says so first"
+    );
+    assert_eq!(steps[1]["said"][0], leadline_core::call_handling::DEFAULT_DISCLOSURE);
     assert_eq!(steps[2]["sent"]["To"], demo.facts["destinations"][0]);
     assert_eq!(steps[2]["sent"]["ParentCallSid"], call_sid);
     assert_eq!(steps[3]["sent"]["DialCallStatus"], "completed");

@@ -1,8 +1,10 @@
 //! Sites: added with a new snippet key, edited (name, domains, time zone, currency, every
-//! extension setting), disabled (no visits registered) and removed (archived).
+//! extension setting), their call handling set (greeting, disclosure, hours), disabled (no
+//! visits registered) and removed (archived).
 
-use crate::app::error::AppResult;
-use leadline_core::site::SiteKey;
+use crate::app::error::{AppError, AppResult};
+use leadline_core::call_handling::CallHandling;
+use leadline_core::site::{SiteKey, SiteSettings};
 use leadline_core::store::Store;
 use leadline_core::tenant::{NewSite, Site, SiteEdit};
 use leadline_core::{BusinessId, SiteId};
@@ -50,4 +52,31 @@ pub fn snippet_tag(base_url: &str, site: &Site) -> String {
         base_url.trim_end_matches('/'),
         site.key
     )
+}
+
+/// Sets what a site of `business` says to callers and where its calls go outside its hours;
+/// the rest of the site is unchanged. `Invalid` for hours with no open span, `NotFound` for
+/// another business's site or a removed one.
+pub async fn set_call_handling(
+    store: &dyn Store,
+    business: BusinessId,
+    id: SiteId,
+    handling: CallHandling,
+) -> AppResult<Site> {
+    handling.validate()?;
+    let site = store.site(business, id).await?;
+    if site.removed {
+        return Err(AppError::NotFound);
+    }
+    let edit = SiteEdit {
+        name: site.name,
+        domains: site.domains,
+        timezone: site.timezone,
+        currency: site.currency,
+        settings: SiteSettings {
+            calls: handling,
+            ..site.settings
+        },
+    };
+    Ok(store.edit_site(business, id, &edit).await?)
 }

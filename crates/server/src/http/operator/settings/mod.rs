@@ -6,6 +6,8 @@ mod ad_edit;
 mod ad_form;
 mod ads;
 mod api_keys;
+mod calls;
+mod calls_form;
 mod destinations;
 mod form;
 mod integration_edit;
@@ -61,6 +63,7 @@ pub fn router() -> Router<AppState> {
         .route("/app/settings/sites/{id}/disable", post(sites::disable))
         .route("/app/settings/sites/{id}/remove", post(sites::remove))
         .route("/app/settings/sites/{id}/check", post(sites::check))
+        .route("/app/settings/sites/{id}/calls", get(calls::show).post(calls::edit))
         .route("/app/settings/numbers", get(numbers::list).post(numbers::add))
         .route("/app/settings/numbers/{id}", get(numbers::show).post(numbers::edit))
         .route("/app/settings/numbers/{id}/remove", post(numbers::remove))

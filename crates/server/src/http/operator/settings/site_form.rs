@@ -153,6 +153,8 @@ impl SiteForm {
             cookieless: self.cookieless,
             record_calls: self.record_calls,
             star_click_codes: self.star_click_codes,
+            // The call handling has its own page; the site's edit keeps it (`sites::edit`).
+            calls: Default::default(),
         };
         if let Err(invalid) = settings.validate() {
             errors.add(field_of(invalid.what), invalid.reason);

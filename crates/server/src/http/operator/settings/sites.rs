@@ -95,7 +95,7 @@ pub async fn add(State(state): State<AppState>, OwnerForm(owner, fields): OwnerF
 }
 
 /// The business's site with this id; another business's, or a removed one, is 404.
-async fn own_site(state: &AppState, owner: &Owner, id: i64) -> Result<Site, ApiError> {
+pub(super) async fn own_site(state: &AppState, owner: &Owner, id: i64) -> Result<Site, ApiError> {
     let site = state.store.site(owner.0.business, SiteId(id)).await?;
     if site.removed {
         return Err(ApiError::NotFound);
@@ -149,7 +149,8 @@ pub async fn edit(
     let site = own_site(&state, &owner, id).await?;
     let form = SiteForm::posted(&fields);
     let mut errors = Errors::default();
-    if let Some(edit) = form.parse(&mut errors) {
+    if let Some(mut edit) = form.parse(&mut errors) {
+        edit.settings.calls = site.settings.calls.clone();
         match edit_site(state.store.as_ref(), owner.0.business, site.id, &edit).await {
             Ok(_) => return Ok(Redirect::to(&format!("/app/settings/sites/{id}")).into_response()),
             Err(e) => errors.refusal("domains", e)?,
