@@ -33,6 +33,7 @@ pub mod provider_account;
 pub mod reply;
 pub mod report;
 pub mod routing;
+pub mod sealing;
 pub mod secret;
 pub mod site;
 pub mod source;

@@ -89,6 +89,7 @@ async fn run(url: DatabaseUrl, size: Size) -> Vec<String> {
     let config = server::unlimited_config(&base);
     let options = OpenOptions {
         create_if_missing: true,
+        sealer: Some(leadline_core::sealing::Sealer::for_tests()),
         ..OpenOptions::default()
     };
     let store = SqlStore::open_and_migrate(&url, &options).await.expect("open");

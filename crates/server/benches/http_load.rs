@@ -89,6 +89,7 @@ async fn run(url: DatabaseUrl, dir: &Path, wrk: &Path, seconds: u32, warm: bool)
     let options = OpenOptions {
         max_connections: config.database_max_connections,
         create_if_missing: true,
+        sealer: Some(leadline_core::sealing::Sealer::for_tests()),
         ..OpenOptions::default()
     };
     let store = SqlStore::open_and_migrate(&url, &options).await.expect("open");

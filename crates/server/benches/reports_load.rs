@@ -104,6 +104,7 @@ fn main() {
 async fn run(url: DatabaseUrl, size: Size) {
     let options = OpenOptions {
         create_if_missing: true,
+        sealer: Some(leadline_core::sealing::Sealer::for_tests()),
         ..OpenOptions::default()
     };
     let store = SqlStore::open_and_migrate(&url, &options).await.expect("store");

@@ -11,6 +11,8 @@ use crate::config::Config;
 use crate::web::server::{self, Limits};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use leadline_core::sealing::Sealer;
+use leadline_core::secret::Secret;
 use leadline_store::SqlStore;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -87,6 +89,21 @@ impl TestPhone for SandboxPhone {
     }
 }
 
+/// Checks that the store seals with the install secret's key, and seals what is still stored
+/// in clear (rows written before secrets were sealed).
+async fn seal_secrets(store: &SqlStore, install_secret: &Secret) -> anyhow::Result<()> {
+    let expected = Sealer::new(install_secret);
+    anyhow::ensure!(
+        store.sealing_key_id() == Some(expected.key_id()),
+        "the database was opened without the configured install secret's sealing key"
+    );
+    let sealed = store.reseal_secrets().await?;
+    if sealed > 0 {
+        tracing::info!(sealed, "secrets stored in clear are sealed now");
+    }
+    Ok(())
+}
+
 impl Application {
     /// Starts HTTP on `listener`, and the background jobs, until `shutdown` resolves. The SMTP
     /// listener is bound here when the configuration names one.
@@ -98,7 +115,9 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<Self> {
         let address = listener.local_addr()?;
-        let mut state = AppState::new(Arc::new(store.clone()), config, config.install_secret()?)?;
+        let install_secret = config.install_secret()?;
+        seal_secrets(&store, &install_secret).await?;
+        let mut state = AppState::new(Arc::new(store.clone()), config, install_secret)?;
         state.configure(|state| {
             state.demo = options.demo.map(Arc::new);
             state.test_calls = Arc::new(TestCalls::with_phone(Arc::new(SandboxPhone)));

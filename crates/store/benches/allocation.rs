@@ -85,6 +85,7 @@ async fn run(urls: Vec<DatabaseUrl>, sizes: &[u64], cycles: usize) {
     for (url, &n) in urls.iter().zip(sizes) {
         let options = OpenOptions {
             create_if_missing: true,
+            sealer: Some(leadline_core::sealing::Sealer::for_tests()),
             ..OpenOptions::default()
         };
         let store = SqlStore::open_and_migrate(url, &options)

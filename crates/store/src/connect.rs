@@ -117,6 +117,9 @@ pub struct OpenOptions {
     /// (changes made through any server are seen at once; this bounds changes made outside
     /// them, such as a CLI command on a SQLite file). Zero reads the database every time.
     pub tenant_cache_ttl: Duration,
+    /// Seals and opens the secret columns (`sealed.rs`), from the install secret. Without
+    /// one the store refuses to keep or read a secret rather than keep it in clear.
+    pub sealer: Option<leadline_core::sealing::Sealer>,
 }
 
 impl Default for OpenOptions {
@@ -126,6 +129,7 @@ impl Default for OpenOptions {
             create_if_missing: false,
             acquire_timeout: Duration::from_secs(5),
             tenant_cache_ttl: crate::tenant_cache::DEFAULT_TTL,
+            sealer: None,
         }
     }
 }
@@ -241,6 +245,7 @@ impl SqlStore {
             registrations: std::sync::Arc::default(),
             new_calls: std::sync::Arc::default(),
             report_marks: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
+            sealer: options.sealer.clone().map(std::sync::Arc::new),
         })
     }
 
@@ -265,7 +270,15 @@ impl SqlStore {
     /// what several servers sharing one database see. Does not migrate.
     #[doc(hidden)]
     pub async fn open_beside(&self, options: &OpenOptions) -> Result<Self, OpenError> {
-        Self::open(&self.url, options).await
+        let sealer = options.sealer.clone().or_else(|| self.sealer.as_deref().cloned());
+        Self::open(
+            &self.url,
+            &OpenOptions {
+                sealer,
+                ..options.clone()
+            },
+        )
+        .await
     }
 
     /// Reads a SQLite pragma (for tests and diagnostics); `None` on PostgreSQL.

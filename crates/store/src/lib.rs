@@ -24,6 +24,7 @@ mod params;
 mod query;
 mod reports;
 mod rows;
+mod sealed;
 mod sources;
 mod tenant_cache;
 mod tenants;
@@ -74,6 +75,8 @@ pub struct SqlStore {
     /// Whether changes mark their days stale for the reports (always, but for a benchmark
     /// measuring what the marks cost).
     report_marks: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Seals the secret columns (`sealed.rs`); `None`: secrets can be neither kept nor read.
+    sealer: Option<std::sync::Arc<leadline_core::sealing::Sealer>>,
 }
 
 /// The aggregate that joins a group's texts with a separator, in [`Engine`]'s order: a row and
@@ -100,6 +103,18 @@ impl SqlStore {
     #[doc(hidden)]
     pub async fn execute_script(&self, sql: &str) -> Result<(), sqlx::Error> {
         sqlx::raw_sql(sql).execute(&self.pool).await.map(|_| ())
+    }
+
+    /// The first column of each row `sql` answers, as text, read outside every Store rule:
+    /// for tests that look at what a column holds on disk. The server never calls it.
+    #[doc(hidden)]
+    pub async fn stored_texts(&self, sql: &str) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar(sql).fetch_all(&self.pool).await
+    }
+
+    /// The database this store opened.
+    pub fn database_url(&self) -> &DatabaseUrl {
+        &self.url
     }
 
     /// Turns the marking of stale report days on or off, for a benchmark that measures what

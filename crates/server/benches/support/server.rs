@@ -5,7 +5,7 @@
 pub fn unlimited_config(base: &str) -> leadline::config::Config {
     leadline::config::Config {
         public_base_url: Some(url::Url::parse(base).expect("base url")),
-        secret_key: Some("a benchmark install secret, long enough".into()),
+        secret_key: Some(leadline_core::sealing::TEST_INSTALL_SECRET.into()),
         rate_limit_per_second: 1_000_000_000,
         visit_registrations_per_ip_per_minute: 1_000_000_000,
         visit_registrations_per_site_per_minute: 1_000_000_000,

@@ -75,6 +75,9 @@ pub enum Command {
     Backup(BackupArgs),
     /// Put a backup in place of the SQLite database (with the server stopped).
     Restore(RestoreArgs),
+    /// Secrets at rest: seal them again under the current install secret.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
     /// Businesses (tenants).
     #[command(subcommand)]
     Business(BusinessCommand),
@@ -202,6 +205,23 @@ pub struct RestoreArgs {
     /// Replace the database when there is one.
     #[arg(long)]
     pub replace: bool,
+}
+
+/// `leadline secrets …`.
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Re-seal every stored secret (provider auth tokens, integration settings, attachment
+    /// storage) under the key of the configured install secret. After changing the install
+    /// secret, give the previous one so what it sealed can be opened; without it, seals what
+    /// is still in clear and re-seals the rest with a fresh nonce.
+    Rotate(RotateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// A file holding the previous install secret (its `secret.key`, or the old `secret_key`).
+    #[arg(long)]
+    pub previous_secret_file: Option<std::path::PathBuf>,
 }
 
 /// `--business SLUG`, shared by the commands that act within one business.

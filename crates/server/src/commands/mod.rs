@@ -13,15 +13,17 @@ mod outbox;
 mod people;
 mod provider;
 mod routes;
+mod secrets;
 mod serve;
 pub(crate) mod sim;
 mod sites;
 mod sources;
 mod tenants;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, SecretsCommand};
 use crate::config::{Config, ConfigError};
 use leadline_core::Invalid;
+use leadline_core::sealing::Sealer;
 use leadline_store::{OpenError, OpenOptions, SqlStore};
 use std::process::ExitCode;
 
@@ -105,6 +107,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate(args) => migrate::run(&config, args.create_database).await,
         Command::Backup(args) => backup::backup(&config, &args.path).await,
         Command::Restore(args) => backup::restore(&config, &args.path, args.replace).await,
+        Command::Secrets(SecretsCommand::Rotate(args)) => secrets::rotate(&config, args).await,
         Command::Business(cmd) => tenants::business(&open_store(&config, false).await?, cmd).await,
         Command::User(cmd) => people::user(&open_store(&config, false).await?, &config, cmd).await,
         Command::Site(cmd) => sites::site(&open_store(&config, false).await?, &config, cmd).await,
@@ -126,13 +129,20 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// Opens the configured database and applies pending migrations. A missing SQLite file is
-/// created only at the default path under the data directory, or when `create` is set.
+/// Opens the configured database and applies pending migrations, sealing secrets with the
+/// install secret's key. A missing SQLite file is created only at the default path under the
+/// data directory, or when `create` is set.
 pub async fn open_store(config: &Config, create: bool) -> anyhow::Result<SqlStore> {
+    open_store_sealed(config, create, Sealer::new(&config.install_secret()?)).await
+}
+
+/// [`open_store`] with the given sealer (`leadline secrets rotate` opens with two keys).
+pub async fn open_store_sealed(config: &Config, create: bool, sealer: Sealer) -> anyhow::Result<SqlStore> {
     let (url, is_default) = config.database()?;
     let options = OpenOptions {
         max_connections: config.database_max_connections,
         create_if_missing: create || is_default,
+        sealer: Some(sealer),
         ..OpenOptions::default()
     };
     Ok(SqlStore::open_and_migrate(&url, &options).await?)

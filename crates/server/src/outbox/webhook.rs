@@ -267,6 +267,7 @@ mod tests {
             leadline_store::DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("t.db").display())).unwrap();
         let options = leadline_store::OpenOptions {
             create_if_missing: true,
+            sealer: Some(leadline_core::sealing::Sealer::for_tests()),
             ..leadline_store::OpenOptions::default()
         };
         let store = leadline_store::SqlStore::open_and_migrate(&url_db, &options)

@@ -91,6 +91,7 @@ async fn open_store(engine: Engine) -> Opened {
     };
     let options = OpenOptions {
         create_if_missing: true,
+        sealer: Some(leadline_core::sealing::Sealer::for_tests()),
         ..OpenOptions::default()
     };
     let store = SqlStore::open_and_migrate(&url, &options).await.unwrap();
@@ -237,7 +238,7 @@ impl TestApp {
             config.report_rebuild_ms
         };
         let config = Config {
-            secret_key: Some("a test install secret that is long enough".into()),
+            secret_key: Some(leadline_core::sealing::TEST_INSTALL_SECRET.into()),
             report_rebuild_ms,
             outbound_loopback: config.outbound_loopback || !strict,
             ..config
@@ -269,7 +270,15 @@ impl TestApp {
     /// A second server on this one's database (as several servers share one PostgreSQL);
     /// finishing it leaves the database to this one.
     pub async fn spawn_beside(&self, config: Config) -> Self {
-        let store = SqlStore::open(&self.database, &OpenOptions::default()).await.unwrap();
+        let store = SqlStore::open(
+            &self.database,
+            &OpenOptions {
+                sealer: Some(leadline_core::sealing::Sealer::for_tests()),
+                ..OpenOptions::default()
+            },
+        )
+        .await
+        .unwrap();
         let dir = tempfile::tempdir().unwrap();
         Self::start(
             (store, dir, None, self.database.clone()),

@@ -81,6 +81,7 @@ pub async fn deliver(adapter: &dyn Adapter, delivery: &ClaimedDelivery) -> Resul
     let dir = tempfile::tempdir().unwrap();
     let options = OpenOptions {
         create_if_missing: true,
+        sealer: Some(leadline_core::sealing::Sealer::for_tests()),
         ..OpenOptions::default()
     };
     let store = SqlStore::open_and_migrate(&DatabaseUrl::Sqlite(dir.path().join("t.db")), &options)

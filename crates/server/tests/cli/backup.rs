@@ -71,19 +71,33 @@ fn a_backup_taken_under_load_restores_every_registration_acknowledged_before_it_
     assert!(refused.contains("pass --replace"), "{refused}");
     let out = cli.ok(&["restore", backup_arg, "--replace"]);
     assert!(out.contains("restored to"), "{out}");
-    assert_kept(&runtime, &database.url, &site, &before_backup);
-    assert_absent(&runtime, &database, &site, &after_backup);
+    assert_kept(&runtime, &database.url, cli.sealer(), &site, &before_backup);
+    assert_absent(&runtime, &database, cli.sealer(), &site, &after_backup);
 }
 
 /// None of the registrations acknowledged after the backup was written is in the restored
 /// database: it is the backup's, not the one the server went on writing.
-fn assert_absent(runtime: &tokio::runtime::Runtime, database: &Database, site: &str, later: &[(String, u64)]) {
+fn assert_absent(
+    runtime: &tokio::runtime::Runtime,
+    database: &Database,
+    sealer: leadline_core::sealing::Sealer,
+    site: &str,
+    later: &[(String, u64)],
+) {
     use leadline_core::site::SiteKey;
     use leadline_core::store::{SiteStore, VisitStore};
     use leadline_core::visit::VisitRef;
     use leadline_store::{OpenOptions, SqlStore};
     runtime.block_on(async {
-        let store = SqlStore::open(&database.url, &OpenOptions::default()).await.unwrap();
+        let store = SqlStore::open(
+            &database.url,
+            &OpenOptions {
+                sealer: Some(sealer),
+                ..OpenOptions::default()
+            },
+        )
+        .await
+        .unwrap();
         let site = store.site_by_key(&SiteKey::parse(site).unwrap()).await.unwrap();
         for (visit, _) in later {
             let visit = VisitRef::parse(visit).unwrap();

@@ -403,7 +403,13 @@ fn scenario(cli: &Cli, database: &Database, runtime: &tokio::runtime::Runtime) {
     };
     server.kill();
 
-    let store = runtime.block_on(SqlStore::open_and_migrate(&database.url, &OpenOptions::default()));
+    let store = runtime.block_on(SqlStore::open_and_migrate(
+        &database.url,
+        &OpenOptions {
+            sealer: Some(cli.sealer()),
+            ..OpenOptions::default()
+        },
+    ));
     let store = store.unwrap();
     let at_crash = runtime.block_on(deliveries(&store, None));
     assert_eq!(at_crash.len(), events, "one delivery per event");

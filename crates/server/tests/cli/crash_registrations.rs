@@ -111,7 +111,7 @@ fn scenario(cli: &Cli, database: &Database, runtime: &tokio::runtime::Runtime) {
         acknowledged.len(),
         "two registrations were answered with one code"
     );
-    assert_kept(runtime, &database.url, &site, &acknowledged);
+    assert_kept(runtime, &database.url, cli.sealer(), &site, &acknowledged);
 }
 
 /// Every registration in `acknowledged` is in the database at `url`, holding the code it was
@@ -119,11 +119,20 @@ fn scenario(cli: &Cli, database: &Database, runtime: &tokio::runtime::Runtime) {
 pub(crate) fn assert_kept(
     runtime: &tokio::runtime::Runtime,
     url: &leadline_store::DatabaseUrl,
+    sealer: leadline_core::sealing::Sealer,
     site: &str,
     acknowledged: &[(String, u64)],
 ) {
     runtime.block_on(async {
-        let store = SqlStore::open(url, &OpenOptions::default()).await.unwrap();
+        let store = SqlStore::open(
+            url,
+            &OpenOptions {
+                sealer: Some(sealer),
+                ..OpenOptions::default()
+            },
+        )
+        .await
+        .unwrap();
         let site = store.site_by_key(&SiteKey::parse(site).unwrap()).await.unwrap();
         let number = store
             .number_by_e164(&E164::parse("+12025550100").unwrap())

@@ -72,7 +72,15 @@ fn set_up(cli: &Cli) -> Recorded {
 
 async fn record(cli: &Cli, key: &str) -> Recorded {
     let url = DatabaseUrl::Sqlite(cli.path("data").join("leadline.db"));
-    let store = SqlStore::open_and_migrate(&url, &OpenOptions::default()).await.unwrap();
+    let store = SqlStore::open_and_migrate(
+        &url,
+        &OpenOptions {
+            sealer: Some(cli.sealer()),
+            ..OpenOptions::default()
+        },
+    )
+    .await
+    .unwrap();
     let business = store
         .business_by_slug(&Slug::parse("acme-upholstery").unwrap())
         .await

@@ -35,6 +35,14 @@ impl Cli {
         command
     }
 
+    /// The sealer of the install secret the commands generated in the data directory: what a
+    /// test opening the database itself reads the secrets with.
+    pub fn sealer(&self) -> leadline_core::sealing::Sealer {
+        let secret =
+            std::fs::read_to_string(self.path("data/secret.key")).expect("the commands made the install secret");
+        leadline_core::sealing::Sealer::new(&leadline_core::secret::Secret::new(secret.trim()))
+    }
+
     pub fn run(&self, args: &[&str]) -> Output {
         self.command(args).stdin(Stdio::null()).output().unwrap()
     }

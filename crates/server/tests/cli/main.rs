@@ -19,6 +19,7 @@ mod people;
 mod permissions;
 mod prompts;
 mod provider;
+mod secrets;
 mod setup;
 mod sim;
 mod storage;

@@ -344,7 +344,15 @@ fn runtime() -> tokio::runtime::Runtime {
 
 async fn open(cli: &Cli) -> SqlStore {
     let url = DatabaseUrl::parse(&format!("sqlite://{}", cli.path("data/leadline.db").display())).unwrap();
-    SqlStore::open_and_migrate(&url, &OpenOptions::default()).await.unwrap()
+    SqlStore::open_and_migrate(
+        &url,
+        &OpenOptions {
+            sealer: Some(cli.sealer()),
+            ..OpenOptions::default()
+        },
+    )
+    .await
+    .unwrap()
 }
 
 /// Three form submissions on the site, so three `form.completed` events with one delivery

@@ -29,7 +29,15 @@ fn prompts(cli: &Cli, site: &str) -> Vec<(PromptChannel, bool)> {
         .unwrap();
     runtime.block_on(async {
         let url = DatabaseUrl::parse(&format!("sqlite://{}", cli.path("data/leadline.db").display())).unwrap();
-        let store = SqlStore::open_and_migrate(&url, &OpenOptions::default()).await.unwrap();
+        let store = SqlStore::open_and_migrate(
+            &url,
+            &OpenOptions {
+                sealer: Some(cli.sealer()),
+                ..OpenOptions::default()
+            },
+        )
+        .await
+        .unwrap();
         let business = store
             .business_by_slug(&Slug::parse("acme-upholstery").unwrap())
             .await

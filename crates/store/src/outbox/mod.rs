@@ -12,10 +12,11 @@ use async_trait::async_trait;
 use leadline_core::outbox::{
     ClaimedDelivery, Delivery, DeliveryOutcome, DeliveryStatus, Integration, IntegrationId, NewIntegration,
 };
+use leadline_core::sealing::Column;
 use leadline_core::secret::random_token;
 use leadline_core::store::{OutboxStore, StoreError, StoreResult};
 use leadline_core::{BusinessId, LeadId};
-use rows::{DELIVERY, INTEGRATION, delivery, integration};
+use rows::{DELIVERY, INTEGRATION, delivery};
 
 /// The kinds an integration subscribes to, as stored: `,call.dialed,call.completed,`.
 fn subscriptions(new: &NewIntegration) -> String {
@@ -74,12 +75,12 @@ impl OutboxStore for SqlStore {
         .bind(new.name.as_str())
         .bind(new.config.kind())
         .bind(subscriptions(new))
-        .bind(new.config.to_json())
+        .bind(self.seal(Column::IntegrationConfig, &new.config.to_json())?)
         .bind(now_millis())
         .fetch_one(&self.pool)
         .await
         .map_err(|e| classify(e, || "that integration exists already".to_owned()))?;
-        integration(&row)
+        self.integration(&row)
     }
 
     async fn integrations(&self, business: BusinessId) -> StoreResult<Vec<Integration>> {
@@ -91,7 +92,7 @@ impl OutboxStore for SqlStore {
         .await
         .map_err(backend)?
         .iter()
-        .map(integration)
+        .map(|row| self.integration(row))
         .collect()
     }
 
@@ -120,7 +121,7 @@ impl OutboxStore for SqlStore {
         .bind(changed.site_id.map(|s| s.0))
         .bind(changed.name.as_str())
         .bind(subscriptions(changed))
-        .bind(changed.config.to_json())
+        .bind(self.seal(Column::IntegrationConfig, &changed.config.to_json())?)
         .bind(id.0)
         .bind(changed.business_id.0)
         .bind(changed.config.kind())
@@ -128,7 +129,7 @@ impl OutboxStore for SqlStore {
         .await
         .map_err(|e| classify(e, || "that integration exists already".to_owned()))?
         .ok_or(StoreError::NotFound)?;
-        integration(&row)
+        self.integration(&row)
     }
 
     async fn remove_integration(&self, business: BusinessId, id: IntegrationId) -> StoreResult<()> {
@@ -170,7 +171,7 @@ impl OutboxStore for SqlStore {
                 id,
                 lease_token: token.clone(),
                 attempt: u32::try_from(attempts).unwrap_or(u32::MAX),
-                integration: integration(&row)?,
+                integration: self.integration(&row)?,
                 event: assemble::event(&mut tx, event_id).await?,
             });
         }
@@ -336,7 +337,7 @@ impl OutboxStore for SqlStore {
         .await
         .map_err(backend)?
         .iter()
-        .map(integration)
+        .map(|row| self.integration(row))
         .collect()
     }
 }

@@ -1,8 +1,11 @@
 //! Rows of the outbox tables, read into domain types.
 
+use crate::SqlStore;
+use crate::errors::corrupt;
 use crate::rows::{col, parsed, time, time_opt};
 use leadline_core::event::EventKind;
 use leadline_core::outbox::{Delivery, DeliveryStatus, Integration, IntegrationConfig, IntegrationId};
+use leadline_core::sealing::Column;
 use leadline_core::store::StoreResult;
 use leadline_core::{BusinessId, LeadId, SiteId};
 use sqlx::any::AnyRow;
@@ -10,16 +13,20 @@ use sqlx::any::AnyRow;
 /// Columns of an integration row.
 pub(crate) const INTEGRATION: &str = "id, business_id, site_id, name, config, enabled, created_at";
 
-pub(crate) fn integration(row: &AnyRow) -> StoreResult<Integration> {
-    Ok(Integration {
-        id: IntegrationId(col(row, "id")?),
-        business_id: BusinessId(col(row, "business_id")?),
-        site_id: col::<Option<i64>>(row, "site_id")?.map(SiteId),
-        name: col(row, "name")?,
-        config: parsed(row, "config", IntegrationConfig::from_json)?,
-        enabled: col::<i64>(row, "enabled")? != 0,
-        created_at: time(row, "created_at")?,
-    })
+impl SqlStore {
+    /// An integration from its row, its settings opened (they hold its secrets).
+    pub(crate) fn integration(&self, row: &AnyRow) -> StoreResult<Integration> {
+        let config = self.unseal(Column::IntegrationConfig, &col::<String>(row, "config")?)?;
+        Ok(Integration {
+            id: IntegrationId(col(row, "id")?),
+            business_id: BusinessId(col(row, "business_id")?),
+            site_id: col::<Option<i64>>(row, "site_id")?.map(SiteId),
+            name: col(row, "name")?,
+            config: IntegrationConfig::from_json(&config).map_err(corrupt)?,
+            enabled: col::<i64>(row, "enabled")? != 0,
+            created_at: time(row, "created_at")?,
+        })
+    }
 }
 
 /// The delivery columns with the event's and the integration's that a listing shows.

@@ -4,6 +4,7 @@ use crate::rows::{col, now_millis, parsed, time};
 use async_trait::async_trait;
 use leadline_core::BusinessId;
 use leadline_core::names::{Name, Slug};
+use leadline_core::sealing::Column;
 use leadline_core::store::{BusinessStore, StoreError, StoreResult};
 use leadline_core::tenant::{Business, NewBusiness};
 use sqlx::any::AnyRow;
@@ -63,8 +64,9 @@ impl BusinessStore for SqlStore {
     }
 
     async fn set_attachment_storage(&self, business: BusinessId, storage: Option<&str>) -> StoreResult<()> {
+        let sealed = storage.map(|s| self.seal(Column::AttachmentStorage, s)).transpose()?;
         let updated = sqlx::query("UPDATE businesses SET attachment_storage = $1 WHERE id = $2")
-            .bind(storage.map(str::to_owned))
+            .bind(sealed)
             .bind(business.0)
             .execute(&self.pool)
             .await
@@ -76,10 +78,11 @@ impl BusinessStore for SqlStore {
     }
 
     async fn attachment_storage(&self, business: BusinessId) -> StoreResult<Option<String>> {
-        sqlx::query_scalar("SELECT attachment_storage FROM businesses WHERE id = $1")
+        let stored: Option<String> = sqlx::query_scalar("SELECT attachment_storage FROM businesses WHERE id = $1")
             .bind(business.0)
             .fetch_one(&self.pool)
             .await
-            .map_err(not_found_or_backend)
+            .map_err(not_found_or_backend)?;
+        stored.map(|s| self.unseal(Column::AttachmentStorage, &s)).transpose()
     }
 }

@@ -2,6 +2,7 @@ use crate::errors::{backend, classify, corrupt, not_found_or_backend};
 use crate::rows::{col, now_millis, parsed, time};
 use crate::{JOIN_TEXTS, SqlStore};
 use async_trait::async_trait;
+use leadline_core::sealing::Column;
 use leadline_core::secret::Secret;
 use leadline_core::store::{NumberStore, StoreError, StoreResult};
 use leadline_core::tenant::{AccountSid, NewTrackingNumber, NumberEdit, Provider, TrackingNumber};
@@ -45,7 +46,7 @@ impl SqlStore {
             number: parsed(row, "number", E164::from_stored)?,
             provider: parsed(row, "provider", Provider::parse)?,
             account_sid: parsed(row, "account_sid", AccountSid::parse)?,
-            auth_token: Secret::new(col::<String>(row, "auth_token")?),
+            auth_token: Secret::new(self.unseal(Column::NumberAuthToken, &col::<String>(row, "auth_token")?)?),
             site_ids,
             created_at: time(row, "created_at")?,
         })
@@ -57,6 +58,7 @@ impl NumberStore for SqlStore {
     async fn create_number(&self, new: &NewTrackingNumber) -> StoreResult<TrackingNumber> {
         self.tenant_write(async {
             new.validate()?;
+            let auth_token = self.seal(Column::NumberAuthToken, new.auth_token.expose())?;
             let mut tx = self.pool.begin().await.map_err(backend)?;
             // A removed number set up again keeps its row, and so its calls.
             let revived: Option<i64> = sqlx::query_scalar(
@@ -65,7 +67,7 @@ impl NumberStore for SqlStore {
             )
             .bind(new.provider.as_str())
             .bind(new.account_sid.as_str())
-            .bind(new.auth_token.expose())
+            .bind(&auth_token)
             .bind(new.number.as_str())
             .fetch_optional(&mut *tx)
             .await
@@ -86,7 +88,7 @@ impl NumberStore for SqlStore {
                 .bind(new.number.as_str())
                 .bind(new.provider.as_str())
                 .bind(new.account_sid.as_str())
-                .bind(new.auth_token.expose())
+                .bind(&auth_token)
                 .bind(now_millis())
                 .fetch_one(&mut *tx)
                 .await
@@ -169,13 +171,18 @@ impl NumberStore for SqlStore {
         self.tenant_write(async {
             edit.validate()?;
             self.number(business, id).await?;
+            let auth_token = edit
+                .auth_token
+                .as_ref()
+                .map(|t| self.seal(Column::NumberAuthToken, t.expose()))
+                .transpose()?;
             let mut tx = self.pool.begin().await.map_err(backend)?;
             let updated = sqlx::query(
                 "UPDATE tracking_numbers SET account_sid = $1, auth_token = COALESCE($2, auth_token)
              WHERE id = $3 AND removed_at IS NULL",
             )
             .bind(edit.account_sid.as_str())
-            .bind(edit.auth_token.as_ref().map(|t| t.expose().to_owned()))
+            .bind(auth_token)
             .bind(id.0)
             .execute(&mut *tx)
             .await

@@ -6,6 +6,7 @@ use crate::rows::{col, now_millis, parsed, time};
 use async_trait::async_trait;
 use leadline_core::BusinessId;
 use leadline_core::provider_account::{NewProviderAccount, ProviderAccount, ProviderAccountStore};
+use leadline_core::sealing::Column;
 use leadline_core::secret::Secret;
 use leadline_core::store::StoreResult;
 use leadline_core::tenant::{AccountSid, Provider};
@@ -13,14 +14,17 @@ use sqlx::any::AnyRow;
 
 const COLUMNS: &str = "business_id, provider, account_sid, auth_token, connected_at";
 
-fn account(row: &AnyRow) -> StoreResult<ProviderAccount> {
-    Ok(ProviderAccount {
-        business_id: BusinessId(col(row, "business_id")?),
-        provider: parsed(row, "provider", Provider::parse)?,
-        account_sid: parsed(row, "account_sid", AccountSid::parse)?,
-        auth_token: Secret::new(col::<String>(row, "auth_token")?),
-        connected_at: time(row, "connected_at")?,
-    })
+impl SqlStore {
+    fn account(&self, row: &AnyRow) -> StoreResult<ProviderAccount> {
+        let auth_token = self.unseal(Column::ProviderAuthToken, &col::<String>(row, "auth_token")?)?;
+        Ok(ProviderAccount {
+            business_id: BusinessId(col(row, "business_id")?),
+            provider: parsed(row, "provider", Provider::parse)?,
+            account_sid: parsed(row, "account_sid", AccountSid::parse)?,
+            auth_token: Secret::new(auth_token),
+            connected_at: time(row, "connected_at")?,
+        })
+    }
 }
 
 #[async_trait]
@@ -36,12 +40,12 @@ impl ProviderAccountStore for SqlStore {
         .bind(new.business_id.0)
         .bind(new.provider.as_str())
         .bind(new.account_sid.as_str())
-        .bind(new.auth_token.expose())
+        .bind(self.seal(Column::ProviderAuthToken, new.auth_token.expose())?)
         .bind(now_millis())
         .fetch_one(&self.pool)
         .await
         .map_err(|e| classify(e, || "the business's provider account clashes".to_owned()))?;
-        account(&row)
+        self.account(&row)
     }
 
     async fn provider_account(&self, business: BusinessId) -> StoreResult<Option<ProviderAccount>> {
@@ -52,6 +56,6 @@ impl ProviderAccountStore for SqlStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;
-        row.as_ref().map(account).transpose()
+        row.as_ref().map(|row| self.account(row)).transpose()
     }
 }

@@ -50,7 +50,13 @@ async fn ready(store: &SqlStore, s: &crate::visits::Setup) {
 /// store that shares nothing in memory with `store` (reading a visit writes what its own
 /// server answered from memory first).
 async fn written(store: &SqlStore, s: &crate::visits::Setup, visit: &VisitRef, code: u64) -> (i64, i64) {
-    let store = store.open_beside(&OpenOptions::default()).await.unwrap();
+    let store = store
+        .open_beside(&OpenOptions {
+            sealer: Some(leadline_core::sealing::Sealer::for_tests()),
+            ..OpenOptions::default()
+        })
+        .await
+        .unwrap();
     let seen = store
         .visit(s.site, visit)
         .await
@@ -121,7 +127,13 @@ async fn a_code_freed_by_any_server_is_not_answered_from_memory(store: SqlStore)
     let s = setup(&store).await;
     // On PostgreSQL the beat is answered by a second server; SQLite has one.
     let other = match store.engine_kind() {
-        Engine::Postgres => store.open_beside(&OpenOptions::default()).await.unwrap(),
+        Engine::Postgres => store
+            .open_beside(&OpenOptions {
+                sealer: Some(leadline_core::sealing::Sealer::for_tests()),
+                ..OpenOptions::default()
+            })
+            .await
+            .unwrap(),
         Engine::Sqlite => store.clone(),
     };
     let state = store
@@ -201,7 +213,13 @@ async fn page_views_answered_from_memory_are_written_in_order_and_counted(store:
     let s = setup(&store).await;
     ready(&store, &s).await;
     let state = two_page_views_in_one_generation(&store, &s).await;
-    let beside = store.open_beside(&OpenOptions::default()).await.unwrap();
+    let beside = store
+        .open_beside(&OpenOptions {
+            sealer: Some(leadline_core::sealing::Sealer::for_tests()),
+            ..OpenOptions::default()
+        })
+        .await
+        .unwrap();
     let landing_only = beside.visit_pages(s.site, &state.visit).await.unwrap();
     assert_eq!(landing_only.len(), 1, "the two page views wait in memory");
     assert_eq!(store.flush_activity().await.unwrap(), 1);

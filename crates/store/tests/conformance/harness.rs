@@ -67,6 +67,7 @@ where
 async fn open(url: &DatabaseUrl) -> SqlStore {
     let options = OpenOptions {
         create_if_missing: true,
+        sealer: Some(leadline_core::sealing::Sealer::for_tests()),
         ..OpenOptions::default()
     };
     SqlStore::open_and_migrate(url, &options)

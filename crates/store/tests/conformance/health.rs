@@ -26,6 +26,7 @@ async fn sqlite_runs_with_wal_busy_timeout_foreign_keys_and_statement_journals_i
     let url = DatabaseUrl::Sqlite(dir.path().join("leadline.db"));
     let options = OpenOptions {
         create_if_missing: true,
+        sealer: Some(leadline_core::sealing::Sealer::for_tests()),
         ..OpenOptions::default()
     };
     let store = SqlStore::open_and_migrate(&url, &options).await.unwrap();
@@ -58,6 +59,7 @@ async fn a_new_sqlite_database_and_its_directory_are_its_owners_alone_whatever_t
     let url = DatabaseUrl::Sqlite(data.join("leadline.db"));
     let options = OpenOptions {
         create_if_missing: true,
+        sealer: Some(leadline_core::sealing::Sealer::for_tests()),
         ..OpenOptions::default()
     };
     // The test runs with the caller's umask (usually 022), not the binary's 077.
@@ -79,9 +81,15 @@ async fn a_new_sqlite_database_and_its_directory_are_its_owners_alone_whatever_t
 async fn sqlite_refuses_to_create_a_database_from_a_mistyped_path() {
     let dir = tempfile::tempdir().unwrap();
     let typo = dir.path().join("leadlnie.db");
-    let err = SqlStore::open(&DatabaseUrl::Sqlite(typo.clone()), &OpenOptions::default())
-        .await
-        .unwrap_err();
+    let err = SqlStore::open(
+        &DatabaseUrl::Sqlite(typo.clone()),
+        &OpenOptions {
+            sealer: Some(leadline_core::sealing::Sealer::for_tests()),
+            ..OpenOptions::default()
+        },
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, OpenError::MissingFile(_)), "{err:?}");
     assert!(err.to_string().contains("does not exist"), "{err}");
     assert!(!typo.exists(), "a database file was created anyway");
@@ -93,10 +101,19 @@ async fn an_existing_sqlite_file_opens_without_creation_rights() {
     let url = DatabaseUrl::Sqlite(dir.path().join("leadline.db"));
     let create = OpenOptions {
         create_if_missing: true,
+        sealer: Some(leadline_core::sealing::Sealer::for_tests()),
         ..OpenOptions::default()
     };
     SqlStore::open_and_migrate(&url, &create).await.unwrap().close().await;
-    let reopened = SqlStore::open_and_migrate(&url, &OpenOptions::default()).await.unwrap();
+    let reopened = SqlStore::open_and_migrate(
+        &url,
+        &OpenOptions {
+            sealer: Some(leadline_core::sealing::Sealer::for_tests()),
+            ..OpenOptions::default()
+        },
+    )
+    .await
+    .unwrap();
     reopened.ping().await.unwrap();
     reopened.close().await;
 }

@@ -26,6 +26,7 @@ mod outbox;
 mod provider_accounts;
 mod reports;
 mod schema;
+mod sealing;
 mod sessions;
 mod setup_changes;
 mod sites;

@@ -168,6 +168,7 @@ async fn both_engines_migrate_to_the_same_tables_columns_and_indexes() {
     };
     let options = OpenOptions {
         create_if_missing: true,
+        sealer: Some(leadline_core::sealing::Sealer::for_tests()),
         ..OpenOptions::default()
     };
     let dir = tempfile::tempdir().unwrap();

@@ -97,6 +97,7 @@ pub(crate) async fn beside_with(store: &SqlStore, ttl: Duration, site: &Site) ->
     let other = store
         .open_beside(&OpenOptions {
             tenant_cache_ttl: ttl,
+            sealer: Some(leadline_core::sealing::Sealer::for_tests()),
             ..OpenOptions::default()
         })
         .await
