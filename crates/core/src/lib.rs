@@ -32,6 +32,7 @@ pub mod provider;
 pub mod provider_account;
 pub mod reply;
 pub mod report;
+pub mod retention;
 pub mod routing;
 pub mod sealing;
 pub mod secret;

@@ -527,6 +527,7 @@ pub trait Store:
     + crate::report::ReportStore
     + crate::heatmap::HeatmapStore
     + crate::adgroup::AdGroupStore
+    + crate::retention::RetentionStore
     + HealthStore
     + Send
     + Sync
@@ -554,6 +555,7 @@ impl<T> Store for T where
         + crate::report::ReportStore
         + crate::heatmap::HeatmapStore
         + crate::adgroup::AdGroupStore
+        + crate::retention::RetentionStore
         + HealthStore
         + Send
         + Sync

@@ -15,7 +15,7 @@ use url::Url;
 pub const DEFAULT_CONFIG_FILE: &str = "leadline.toml";
 
 /// Every configuration key; also the only `LEADLINE_*` variables read.
-pub const KEYS: [&str; 53] = [
+pub const KEYS: [&str; 54] = [
     "data_dir",
     "database_url",
     "database_max_connections",
@@ -36,6 +36,7 @@ pub const KEYS: [&str; 53] = [
     "visit_registrations_per_site_per_minute",
     "visit_events_per_ip_per_minute",
     "sweep_interval_seconds",
+    "retention_sweep_seconds",
     "report_rebuild_ms",
     "telephony_fallback_number",
     "telephony_api_base_url",
@@ -132,6 +133,8 @@ pub struct Config {
     pub visit_events_per_ip_per_minute: u32,
     /// How often idle extension codes are freed.
     pub sweep_interval_seconds: u64,
+    /// How often records past their business's retention are pruned (0: never).
+    pub retention_sweep_seconds: u64,
     /// How often the days whose records changed get their report rollups rebuilt: how far
     /// behind the records a report may be.
     pub report_rebuild_ms: u64,
@@ -235,6 +238,7 @@ impl Default for Config {
             visit_registrations_per_site_per_minute: 6000,
             visit_events_per_ip_per_minute: 600,
             sweep_interval_seconds: 30,
+            retention_sweep_seconds: 3600,
             report_rebuild_ms: 2_000,
             telephony_fallback_number: None,
             telephony_api_base_url: Url::parse("https://api.twilio.com").expect("a valid URL"),

@@ -132,6 +132,10 @@ impl Application {
             ACTIVITY_FLUSH,
             stop.clone(),
         ));
+        if config.retention_sweep_seconds > 0 {
+            let every = Duration::from_secs(config.retention_sweep_seconds);
+            jobs.spawn(crate::app::retention::run(state.clone(), every, stop.clone()));
+        }
         let rebuild = Duration::from_millis(config.report_rebuild_ms);
         jobs.spawn(crate::jobs::rebuild_reports(
             state.store.clone(),

@@ -79,11 +79,17 @@ pub struct Metrics {
     outbox_lag: Histogram,
     call_me_refusals: Family<ReasonLabels, Counter>,
     report_days_rebuilt: Counter,
+    retention_pruned: Family<KindLabels, Counter>,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReasonLabels {
     reason: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: &'static str,
 }
 
 impl Metrics {
@@ -162,6 +168,12 @@ impl Metrics {
             "Days of a site whose report rollups were rebuilt from their records after a change",
             report_days_rebuilt.clone(),
         );
+        let retention_pruned = Family::<KindLabels, Counter>::default();
+        registry.register(
+            "retention_pruned",
+            "Records the retention sweep pruned, by kind (visits, calls, recordings, forms, events, leads, sessions)",
+            retention_pruned.clone(),
+        );
         Self {
             registry,
             requests,
@@ -176,7 +188,13 @@ impl Metrics {
             outbox_lag,
             call_me_refusals,
             report_days_rebuilt,
+            retention_pruned,
         }
+    }
+
+    /// Counts `count` records of `kind` pruned by the retention sweep.
+    pub fn retention_pruned(&self, kind: &'static str, count: u64) {
+        self.retention_pruned.get_or_create(&KindLabels { kind }).inc_by(count);
     }
 
     /// Counts one stale day rebuilt.

@@ -23,6 +23,7 @@ mod outbox;
 mod params;
 mod query;
 mod reports;
+mod retention;
 mod rows;
 mod sealed;
 mod sources;

@@ -16,6 +16,7 @@ pub mod people;
 pub mod provider_numbers;
 pub mod replies;
 pub mod reports;
+pub mod retention;
 pub mod routing;
 pub mod routing_rules;
 pub mod sales;

@@ -165,6 +165,15 @@ impl Attachments {
         }
     }
 
+    /// Deletes a file from the business's storage; a file already gone is fine.
+    pub async fn delete(&self, business: BusinessId, name: &str) -> anyhow::Result<()> {
+        let storage = self.storage_of(business).await?;
+        match storage.delete(&ObjectPath::from(name)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(anyhow::anyhow!("cannot delete attachment {name}: {e}")),
+        }
+    }
+
     /// A download link under `base_url` that works for `ttl` and is refused after.
     pub fn signed_link(&self, base_url: &str, name: &StoredName, ttl: std::time::Duration) -> String {
         let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2);

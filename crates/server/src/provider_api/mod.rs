@@ -78,6 +78,49 @@ impl ProviderApi {
     }
 }
 
+/// What became of a recording asked to be deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordingDeleted {
+    /// The provider deleted it (or had already: 404).
+    AtProvider,
+    /// The link is not the provider's API (a PBX's): there is nothing Leadline can delete.
+    Elsewhere,
+}
+
+impl ProviderApi {
+    /// Deletes a call's recording at the provider (`DELETE …/Recordings/{Sid}.json`, with the
+    /// number's account), named by the recording sid at the end of the link Leadline was
+    /// given. A link that is not the provider's API is left alone.
+    pub async fn delete_recording(&self, from: &TrackingNumber, link: &str) -> anyhow::Result<RecordingDeleted> {
+        let url = Url::parse(link)?;
+        let sid = url.path().rsplit('/').next().unwrap_or("").trim_end_matches(".json");
+        let is_sid = sid.len() == 34 && sid.starts_with("RE") && sid[2..].bytes().all(|b| b.is_ascii_hexdigit());
+        if url.origin() != self.base.origin() || !is_sid {
+            return Ok(RecordingDeleted::Elsewhere);
+        }
+        let account = from.account_sid.as_str();
+        let target = self
+            .base
+            .join(&format!("/2010-04-01/Accounts/{account}/Recordings/{sid}.json"))?;
+        let response = self
+            .client
+            .delete(target)
+            .basic_auth(account, Some(from.auth_token.expose()))
+            .send()
+            .await
+            .map_err(|e| match crate::egress::refusal(&e) {
+                Some(refused) => anyhow::anyhow!("the provider's API: {refused}"),
+                None => e.into(),
+            })?;
+        match response.status() {
+            status if status.is_success() || status == reqwest::StatusCode::NOT_FOUND => {
+                Ok(RecordingDeleted::AtProvider)
+            }
+            status => anyhow::bail!("the provider did not delete recording {sid} ({status})"),
+        }
+    }
+}
+
 /// The most of a recording Leadline passes on (an hour of MP3 is about 30 MB).
 pub const MAX_RECORDING_BYTES: u64 = 100 * 1024 * 1024;
 

@@ -382,6 +382,11 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The test's own directory: the data directory (attachments) is under it.
+    pub fn own_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     /// Stops the server and removes its database.
     pub async fn finish(mut self) {
         self.shut_down().await.unwrap();

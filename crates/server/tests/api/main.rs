@@ -47,6 +47,7 @@ mod provider_fake;
 mod provider_numbers;
 mod reports;
 mod reports_refusals;
+mod retention;
 mod routing;
 mod sandbox_ga4;
 mod settings_access;

@@ -274,7 +274,7 @@ pub(crate) async fn form_with_file(app: &TestApp, seeded: &Seeded, name: &str, b
         .unwrap()
 }
 
-const PDF: &[u8] = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n%%EOF\n";
+pub(crate) const PDF: &[u8] = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n%%EOF\n";
 
 async fn an_operator_downloads_a_form_attachment_from_the_lead_page(engine: Engine) {
     let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;

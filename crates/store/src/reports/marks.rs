@@ -69,13 +69,17 @@ impl StaleMarks {
 }
 
 /// Drops every rollup of `site` and marks every day it has records on: its zone or currency
-/// changed, so each of its days is counted again.
+/// changed, so each of its days is counted again. Days its business's reports are frozen on
+/// keep their rollups (their records may be pruned; the rebuild leaves them too).
 pub(crate) async fn restate_site(conn: &mut AnyConnection, site: i64) -> StoreResult<()> {
-    sqlx::query("DELETE FROM report_days WHERE site_id = $1")
-        .bind(site)
-        .execute(&mut *conn)
-        .await
-        .map_err(backend)?;
+    sqlx::query(
+        "DELETE FROM report_days WHERE site_id = $1 AND day > (SELECT b.reports_frozen_before
+             FROM sites s JOIN businesses b ON b.id = s.business_id WHERE s.id = $1)",
+    )
+    .bind(site)
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
     sqlx::query(
         "INSERT INTO report_dirty (site_id, utc_day, version)
          SELECT $1, utc_day, 1 FROM (

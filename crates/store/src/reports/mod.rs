@@ -189,13 +189,23 @@ impl ReportStore for SqlStore {
 
 /// The site's zone and currency.
 async fn site_zone(conn: &mut AnyConnection, site: SiteId) -> StoreResult<(Timezone, String)> {
-    let row: Option<(String, String)> = sqlx::query_as("SELECT timezone, currency FROM sites WHERE id = $1")
-        .bind(site.0)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(backend)?;
-    let (zone, currency) = row.ok_or(StoreError::NotFound)?;
-    Ok((Timezone::parse(&zone).map_err(corrupt)?, currency))
+    let (zone, currency, _) = site_reporting(conn, site).await?;
+    Ok((zone, currency))
+}
+
+/// The site's zone, currency, and the UTC day before which its business's reports are frozen
+/// (retention may have pruned records they were counted from).
+async fn site_reporting(conn: &mut AnyConnection, site: SiteId) -> StoreResult<(Timezone, String, i64)> {
+    let row: Option<(String, String, i64)> = sqlx::query_as(
+        "SELECT s.timezone, s.currency, b.reports_frozen_before
+         FROM sites s JOIN businesses b ON b.id = s.business_id WHERE s.id = $1",
+    )
+    .bind(site.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(backend)?;
+    let (zone, currency, frozen) = row.ok_or(StoreError::NotFound)?;
+    Ok((Timezone::parse(&zone).map_err(corrupt)?, currency, frozen))
 }
 
 /// What one local day's records add up to now.
@@ -299,9 +309,14 @@ async fn count_day(
     let Some(version) = version else {
         return Ok(None);
     };
-    let (tz, currency) = site_zone(conn, stale.site).await?;
+    let (tz, currency, frozen) = site_reporting(conn, stale.site).await?;
     let mut counted = Vec::new();
-    for day in local_days_of_utc_day(stale.utc_day, tz.tz()) {
+    // A local day on or before the frozen day may overlap records the retention sweep
+    // pruned (a local day spans at most the UTC days either side): its rollup stays as it is.
+    let counted_days = local_days_of_utc_day(stale.utc_day, tz.tz())
+        .into_iter()
+        .filter(|day| day_number(*day) > frozen);
+    for day in counted_days {
         counted.push((day, recount(conn, stale.site, day, tz, &currency).await?));
     }
     Ok(Some((version, counted)))

@@ -25,6 +25,7 @@ mod numbers;
 mod outbox;
 mod provider_accounts;
 mod reports;
+mod retention;
 mod schema;
 mod sealing;
 mod sessions;

@@ -14,7 +14,7 @@ use leadline_store::SqlStore;
 const DAY_MS: i64 = 86_400_000;
 
 /// Rebuilds every stale day, as the background job does.
-async fn rebuild_all(store: &SqlStore) {
+pub(crate) async fn rebuild_all(store: &SqlStore) {
     loop {
         let stale = store.stale_report_days(100).await.unwrap();
         if stale.is_empty() {
@@ -43,7 +43,7 @@ fn today() -> chrono::NaiveDate {
 }
 
 /// Two visitors from google, a call from each kind, a form, a qualified lead with a sale.
-async fn seed(store: &SqlStore, s: &Setup) {
+pub(crate) async fn seed(store: &SqlStore, s: &Setup) {
     let first = visit(store, s.site, "ga:1.1").await;
     let again = visit(store, s.site, "ga:1.1").await;
     let _other = visit(store, s.site, "ga:2.2").await;

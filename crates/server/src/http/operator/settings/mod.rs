@@ -15,6 +15,7 @@ mod integration_form;
 mod integrations;
 mod numbers;
 mod provider;
+mod retention;
 mod routing;
 mod site_form;
 mod sites;
@@ -82,6 +83,7 @@ pub fn router() -> Router<AppState> {
         .route("/app/settings/users/{id}/role", post(users::change_role))
         .route("/app/settings/users/{id}/remove", post(users::remove))
         .route("/app/settings/api-keys", get(api_keys::list).post(api_keys::create))
+        .route(retention::PATH, get(retention::show).post(retention::edit))
         .route("/app/settings/api-keys/{id}/revoke", post(api_keys::revoke))
         .route(ads::PATH, get(ads::show).post(ads::add_ad))
         .route("/app/settings/ads/{id}", get(ad_edit::show_ad).post(ad_edit::edit_ad))
@@ -251,10 +253,16 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
     Ok(render(&SettingsPage {
         header: Header::of(&state, &owner, Section::Settings).await?,
         parts,
-        pages: vec![(
-            "/app/settings/provider",
-            "Provider numbers: connect the Twilio account, buy a number or attach one it holds",
-        )],
+        pages: vec![
+            (
+                "/app/settings/provider",
+                "Provider numbers: connect the Twilio account, buy a number or attach one it holds",
+            ),
+            (
+                retention::PATH,
+                "Data retention: how long visits, calls, recordings, forms and events are kept",
+            ),
+        ],
     }))
 }
 
