@@ -10,9 +10,20 @@
   const KEY = '_ll_' + site;
   const device = /iPad|Tablet|Android(?!.*Mobile)/i.test(ua) ? 'tablet' : /Mobi|iPhone|Android/i.test(ua) ? 'mobile' : 'desktop';
   const phone = device != 'desktop';
-  let visit = null, token = null, beat = 0, ready, spots = [];
+  let visit = null, token = null, beat = 0, ready, spots = [], refused = false, as;
   const clickIds = {}, tempId = 't_' + crypto.getRandomValues(new Uint8Array(22)).map(b => b % 10).join('');
 
+  // Analytics consent is refused by Google Consent Mode's analytics_storage (the last consent
+  // command on the dataLayer wins), by leadline.consent(false) or by Global Privacy Control:
+  // then no cookie is read or kept, and the server tells analytics nothing (docs/consent.md).
+  const denied = () => {
+    let m;
+    [].forEach.call(w.dataLayer || [], e => { m = e && e[0] == 'consent' && (e[2] || {}).analytics_storage || m; });
+    return refused || navigator.globalPrivacyControl || m == 'denied';
+  };
+  const forget = () => {
+    try { sessionStorage.removeItem(KEY); d.cookie = '_ll_vid=; max-age=0; path=/'; } catch (e) {}
+  };
   const digits = s => String(s || '').replace(/\D/g, '');
   const page = () => ({ url: location.href, title: d.title });
   const telOf = st => {
@@ -83,29 +94,42 @@
   };
 
   const register = () => {
-    const c = cookies(), ga_streams = {};
+    as = denied();
+    const c = as ? {} : cookies(), ga_streams = {};
     Object.keys(c).forEach(k => { if (k.indexOf('_ga_') == 0) ga_streams[k] = c[k]; });
     visit = token = null;
     return post('/v1/visits', Object.assign(page(), {
       site, referrer: d.referrer || null, ga: c._ga || null, ga_streams,
       utma: c.__utma || null, vid: c._ll_vid || null, device, temp: tempId
-    })).then(got);
+    }, as && { consent: 'denied' })).then(got);
   };
   // Clicks on plain tel: links wait here for the next event (the dialer leaves the page as is).
   const emit = (type, extra) => post('/v1/visits/' + encodeURIComponent(visit) + '/events',
     Object.assign({ site, token, type, clicks: spots.splice(0, 20) }, extra)).then(got);
 
   // Requests queue on `ready`, so they reach the server in order and none goes out before the
-  // registration in flight answers. A page view on a refused visit registers a new one.
+  // registration in flight answers. A page view on a refused visit registers a new one, and
+  // so does any request after the visitor's consent changed.
   const queue = f => ready = ready.then(f).catch(() => null);
-  const view = () => queue(async () => visit && await emit('page_view', page()) || register());
-  const send = (type, extra) => queue(async () => (visit || await register()) && emit(type, extra));
+  const current = () => visit && denied() == as;
+  const view = () => queue(async () => current() && await emit('page_view', page()) || register());
+  const send = (type, extra) => queue(async () => (current() || await register()) && emit(type, extra));
 
-  const ll = w.leadline = { state: null, set: (vars, mode) => send('set', { vars, mode: mode || 'merge' }) };
+  const ll = w.leadline = {
+    state: null,
+    set: (vars, mode) => send('set', { vars, mode: mode || 'merge' }),
+    // consent(false) refuses analytics for this visitor (until consent(true)); the visit is
+    // registered again under the new choice, and nothing is left on the device.
+    consent: ok => {
+      refused = ok === false;
+      if (denied()) forget();
+      return denied() == as ? ready : queue(register);
+    }
+  };
 
   try {
     const s = JSON.parse(sessionStorage.getItem(KEY));
-    if (s && s.visit && s.token) { visit = s.visit; token = s.token; }
+    if (s && s.visit && s.token && !denied()) { visit = s.visit; token = s.token; as = false; }
     Object.assign(clickIds, s && s.clickIds);
   } catch (e) {}
   new URLSearchParams(location.search).forEach((v, k) => { if (v && /^(gclid|[gw]braid|msclkid|fbclid)$/.test(k)) clickIds[k] = v; });
@@ -146,7 +170,7 @@
 
   // Hidden fields on every form as it is submitted (docs/forms.md).
   d.addEventListener('submit', e => {
-    const f = e.target, c = cookies(), [ga] = /\d+\.\d+$/.exec(c._ga) || [], own = !(f.action + '').indexOf(base + '/');
+    const f = e.target, c = denied() ? {} : cookies(), [ga] = /\d+\.\d+$/.exec(c._ga) || [], own = !(f.action + '').indexOf(base + '/');
     if (!f.closest('[data-leadline-ignore]')) Object.entries(Object.assign({
       visit, temp: !visit && tempId, visitor: ga ? 'ga:' + ga : c._ll_vid && 'fp:' + c._ll_vid,
       ga, page: location.href

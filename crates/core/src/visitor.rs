@@ -153,7 +153,8 @@ impl std::fmt::Display for FirstPartyId {
 }
 
 /// The stable id of a browser, tagged with where it came from: `ga:<client id>`,
-/// `utma:<domainhash.visitorid>`, `fp:<first-party id>` or `anon:<digest>`.
+/// `utma:<domainhash.visitorid>`, `fp:<first-party id>`, `anon:<digest>`, or `nc:<digest>`
+/// for a visitor who refused analytics (no cookie read or set, nothing sent to analytics).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct VisitorKey(String);
@@ -182,6 +183,19 @@ impl VisitorKey {
         Self(format!("anon:{digest}"))
     }
 
+    /// The key of a visitor who refused analytics storage (the site's consent signal, the
+    /// browser's Global Privacy Control): a day's digest as on a cookie-less site, of its own
+    /// kind so that analytics integrations can tell and send nothing.
+    pub fn without_consent(digest_hex: &str) -> VisitorKey {
+        let digest: String = digest_hex.chars().take(Self::MAX_CHARS - "nc:".len()).collect();
+        Self(format!("nc:{digest}"))
+    }
+
+    /// Whether the visitor refused analytics (see [`VisitorKey::without_consent`]).
+    pub fn refused_analytics(&self) -> bool {
+        refused_analytics(&self.0)
+    }
+
     /// Accepts a key read back from storage: non-empty and at most 200 characters.
     pub fn from_stored(stored: &str) -> Result<Self, Invalid> {
         let chars = stored.chars().count();
@@ -198,7 +212,9 @@ impl VisitorKey {
     /// kind (`ga:`, `utma:`, `fp:`, `anon:`), at most 200 bytes of visible ASCII. The claim is
     /// only a claim; whether to trust it is the caller's decision.
     pub fn is_claimed(value: &str) -> bool {
-        let known = ["ga:", "utma:", "fp:", "anon:"].iter().any(|p| value.starts_with(p));
+        let known = ["ga:", "utma:", "fp:", "anon:", "nc:"]
+            .iter()
+            .any(|p| value.starts_with(p));
         known && value.len() <= Self::MAX_CHARS && value.bytes().all(|b| b.is_ascii_graphic())
     }
 
@@ -206,6 +222,12 @@ impl VisitorKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Whether a stored visitor key (as events carry it) is one of a visitor who refused
+/// analytics.
+pub fn refused_analytics(visitor_key: &str) -> bool {
+    visitor_key.starts_with("nc:")
 }
 
 impl std::fmt::Display for VisitorKey {
@@ -365,7 +387,7 @@ mod tests {
 
     #[test]
     fn claimed_visitor_keys_need_a_known_kind_and_visible_ascii() {
-        for good in ["ga:1.2", "utma:1.2", "fp:abcdefghijklmnop", "anon:ab12"] {
+        for good in ["ga:1.2", "utma:1.2", "fp:abcdefghijklmnop", "anon:ab12", "nc:ab12"] {
             assert!(VisitorKey::is_claimed(good), "{good}");
         }
         for bad in ["someone", "ga:1 2", "GA:1.2", "", "fp:caf\u{e9}"] {

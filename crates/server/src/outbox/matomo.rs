@@ -22,6 +22,7 @@ use leadline_core::event::{Event, EventData, EventKind};
 use leadline_core::lead::LeadStatus;
 use leadline_core::money::format_minor;
 use leadline_core::outbox::IntegrationConfig;
+use leadline_core::visitor::refused_analytics;
 use serde_json::{Value, json};
 use std::fmt;
 
@@ -45,6 +46,8 @@ pub enum Skip {
     NoEvent(EventKind),
     /// Matomo has no lead event for the status the lead moved to (`new`, `in_call`).
     NoLeadEvent(LeadStatus),
+    /// The visitor refused analytics (the site's consent signal, Global Privacy Control).
+    NoConsent,
 }
 
 impl fmt::Display for Skip {
@@ -56,6 +59,7 @@ impl fmt::Display for Skip {
                 "nothing to send: Matomo receives no event for the status '{}'",
                 status.as_str()
             ),
+            Self::NoConsent => f.write_str("nothing to send: the visitor refused analytics"),
         }
     }
 }
@@ -107,6 +111,9 @@ fn page_url(event: &Event) -> String {
 
 /// The hits for `event`, delivered under `idempotency_key`.
 pub fn build(event: &Event, idempotency_key: &str, target: Target) -> Built {
+    if event.visitor.visitor_key.as_deref().is_some_and(refused_analytics) {
+        return Built::Skip(Skip::NoConsent);
+    }
     let reference = record_ref(event).map(|r| r.to_string());
     let label = reference.clone().unwrap_or_default();
     let mut common: Hit = vec![
@@ -371,6 +378,13 @@ mod tests {
         let form_hits = hits(&form, no_goal);
         assert_eq!(form_hits.len(), 1);
         assert_eq!(param(&form_hits[0], "e_c"), Some("Forms"));
+    }
+
+    #[test]
+    fn a_visitor_who_refused_analytics_is_sent_nothing() {
+        let mut e = event(data::completed(95, true, Some(CallOutcome::Answered)));
+        e.visitor.visitor_key = Some("nc:9f86d081884c7d65".into());
+        assert_eq!(build(&e, "k", target()), Built::Skip(Skip::NoConsent));
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod call_handling;
 mod callme;
 mod calls;
 mod click_ids;
+mod consent_browser;
 mod crm;
 mod crm_fakes;
 mod crm_hubspot;

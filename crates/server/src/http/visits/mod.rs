@@ -24,7 +24,7 @@ use leadline_core::tenant::Site;
 use leadline_core::token::anonymous_digest;
 use leadline_core::visit::{NewVisit, VisitRef};
 use leadline_core::visitor::{FirstPartyId, VisitorKey, is_bot};
-use wire::{EventBody, RegisterBody, StateBody};
+use wire::{Consent, EventBody, RegisterBody, StateBody};
 
 /// The visit API's routes.
 pub fn router() -> Router<AppState> {
@@ -69,6 +69,12 @@ async fn registration(
     }
     let bytes = read_body(body).await.map_err(|e| (Refusal::Invalid, e))?;
     let request: RegisterBody = parse_json(&bytes).map_err(|e| (Refusal::Invalid, e))?;
+    let refused = request.consent == Consent::Denied;
+    let request = if refused {
+        request.without_identifiers()
+    } else {
+        request
+    };
     let site = find_site(state, &request.site)
         .await
         .map_err(|e| (Refusal::SiteKey, e))?;
@@ -93,7 +99,14 @@ async fn registration(
         None => None,
     };
     let referrer = wire::referrer(request.referrer.as_deref());
-    let (visitor_key, vid) = visitor(state, &site, &request, ip, user_agent);
+    let (visitor_key, vid) = if refused {
+        (
+            VisitorKey::without_consent(&day_digest(state, &site, ip, user_agent)),
+            None,
+        )
+    } else {
+        visitor(state, &site, &request, ip, user_agent)
+    };
     let captured = ClickIds::from_url(&landing);
     visits::count_dropped_click_ids(state, &site, &captured.dropped, "the landing page");
     let new = NewVisit {
@@ -117,7 +130,17 @@ async fn registration(
     let mut body = StateBody::new(&seen, &site);
     body.token = Some(token);
     body.vid = vid;
+    // Nothing is kept on the device of a visitor who refused (the snippet keeps no cookie and
+    // no session storage when told the visit is cookie-less).
+    body.cookieless |= refused;
     Ok((StatusCode::CREATED, cors_headers(&origin), Json(body)).into_response())
+}
+
+/// The day's keyed digest of the address and browser: a visitor's key that nothing on the
+/// device holds (a cookie-less site, a visitor who refused analytics).
+fn day_digest(state: &AppState, site: &Site, ip: std::net::IpAddr, user_agent: &str) -> String {
+    let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    anonymous_digest(&state.secret, &site.key, &ip.to_string(), user_agent, &day)
 }
 
 /// The visitor key, and the first-party id to hand back for the snippet to store.
@@ -131,16 +154,8 @@ fn visitor(
     let ga = wire::cookie(request.ga.as_deref());
     let utma = wire::cookie(request.utma.as_deref());
     if site.settings.cookieless {
-        let key = VisitorKey::derive(ga.as_deref(), utma.as_deref(), None).unwrap_or_else(|| {
-            let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
-            VisitorKey::anonymous(&anonymous_digest(
-                &state.secret,
-                &site.key,
-                &ip.to_string(),
-                user_agent,
-                &day,
-            ))
-        });
+        let key = VisitorKey::derive(ga.as_deref(), utma.as_deref(), None)
+            .unwrap_or_else(|| VisitorKey::anonymous(&day_digest(state, site, ip, user_agent)));
         return (key, None);
     }
     let first_party = request

@@ -38,6 +38,34 @@ pub struct RegisterBody {
     /// The temporary id the page put on its forms before this answer arrives.
     #[serde(default)]
     pub temp: Option<String>,
+    /// Whether the visitor allows analytics storage, as the page's consent signal says.
+    #[serde(default)]
+    pub consent: Consent,
+}
+
+/// A visitor's analytics consent, as the snippet read it (Google Consent Mode's
+/// `analytics_storage`, `leadline.consent(false)`, Global Privacy Control).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Consent {
+    #[default]
+    Granted,
+    /// Nothing identifying is read or kept on the device, and analytics get nothing.
+    Denied,
+}
+
+impl RegisterBody {
+    /// The request without what identifies the device (cookies, the first-party id): what a
+    /// visitor who refused analytics storage is registered with.
+    pub fn without_identifiers(self) -> Self {
+        Self {
+            ga: None,
+            ga_streams: BTreeMap::new(),
+            utma: None,
+            vid: None,
+            ..self
+        }
+    }
 }
 
 /// `POST /v1/visits/{visit}/events`. `Serialize` and `PartialEq` are for the fuzz target's

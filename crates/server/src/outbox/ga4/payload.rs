@@ -18,7 +18,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use leadline_core::event::{Event, EventData, EventKind, Sale};
 use leadline_core::lead::{LeadMatch, LeadStatus};
-use leadline_core::visitor::{ga_client_id, ga_session};
+use leadline_core::visitor::{ga_client_id, ga_session, refused_analytics};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use std::fmt;
@@ -83,6 +83,8 @@ pub enum Skip {
     NoLeadEvent(LeadStatus),
     /// The visit had no `_ga` cookie and there is no lead to derive a client id from.
     NoClientId,
+    /// The visitor refused analytics (the site's consent signal, Global Privacy Control).
+    NoConsent,
 }
 
 impl fmt::Display for Skip {
@@ -98,6 +100,7 @@ impl fmt::Display for Skip {
             Self::NoClientId => {
                 f.write_str("nothing to send: no GA client id (the visit had no _ga cookie and there is no lead)")
             }
+            Self::NoConsent => f.write_str("nothing to send: the visitor refused analytics"),
         }
     }
 }
@@ -213,6 +216,9 @@ pub fn transaction_id(event: &Event, sale: &Sale) -> Result<String, Refusal> {
 /// Builds the body for `event`, delivered under `idempotency_key` to the stream of
 /// `measurement_id`, as of `now`.
 pub fn build(event: &Event, idempotency_key: &str, measurement_id: &str, now: DateTime<Utc>) -> Built {
+    if event.visitor.visitor_key.as_deref().is_some_and(refused_analytics) {
+        return Built::Skip(Skip::NoConsent);
+    }
     let events = match ga4_events(event) {
         Ok(events) if events.is_empty() => return Built::Skip(no_event(&event.data)),
         Ok(events) => events,

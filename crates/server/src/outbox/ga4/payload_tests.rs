@@ -160,6 +160,19 @@ fn an_offline_source_uses_the_leads_client_id_and_its_utm_fields() {
 }
 
 #[test]
+fn a_visitor_who_refused_analytics_is_sent_nothing_whatever_the_event() {
+    for data in [data::initiated(), data::completed(95, true, None)] {
+        let mut e = event(data);
+        e.visitor.visitor_key = Some("nc:9f86d081884c7d65".into());
+        assert_eq!(build(&e, KEY, MID, now()), Built::Skip(Skip::NoConsent));
+    }
+    assert_eq!(
+        Skip::NoConsent.to_string(),
+        "nothing to send: the visitor refused analytics"
+    );
+}
+
+#[test]
 fn an_unreadable_cookie_falls_back_on_the_lead_and_no_lead_means_nothing_to_send() {
     let mut e = event(data::initiated());
     e.visitor.ga_cookie = Some("not-a-cookie".into());
