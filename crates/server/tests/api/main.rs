@@ -43,6 +43,7 @@ mod ops;
 mod outbox_events;
 mod pbx;
 mod people;
+mod person_export;
 mod prompts;
 mod provider_fake;
 mod provider_numbers;

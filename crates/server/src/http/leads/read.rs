@@ -28,12 +28,18 @@ pub async fn read(
     Path(record_ref): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let lead = find_lead(&state, business, &record_ref).await?;
-    let timeline = timeline(&state, business, &lead).await?;
-    let mut body = lead_json(&lead);
+    Ok(Json(lead_document(&state, business, &lead).await?))
+}
+
+/// The lead with its whole timeline and its deliveries, as `GET /v1/leads/{ref}` answers it
+/// (and a person's export holds it).
+pub async fn lead_document(state: &AppState, business: BusinessId, lead: &Lead) -> Result<Value, ApiError> {
+    let timeline = timeline(state, business, lead).await?;
+    let mut body = lead_json(lead);
     body["timeline"] = Value::Array(timeline);
     let deliveries = state.store.lead_deliveries(business, lead.id).await?;
     body["deliveries"] = Value::Array(deliveries.iter().map(delivery_json).collect());
-    Ok(Json(body))
+    Ok(body)
 }
 
 async fn timeline(state: &AppState, business: BusinessId, lead: &Lead) -> Result<Vec<Value>, ApiError> {

@@ -46,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/app/leads.csv", get(leads::download))
         .route("/app/leads/{record_ref}", get(pages::show_lead))
         .route("/app/leads/{record_ref}/notes", post(pages::add_note))
+        .route("/app/leads/{record_ref}/export", get(pages::export_person))
         .route("/app/leads/{record_ref}/status", post(pages::change_status))
         .route("/app/leads/{record_ref}/contact", post(edit::change_contact))
         .route("/app/leads/{record_ref}/custom", post(edit::change_custom))

@@ -2,7 +2,7 @@
 //! change or a sale is recorded as an activity by the logged-in user.
 
 use super::lead_form::Edit;
-use super::session::Operator;
+use super::session::{Operator, Owner};
 use super::shell::{Header, Section, local_time};
 use super::view::{self, Entry, render};
 use crate::app::AppError;
@@ -47,6 +47,8 @@ struct LeadPage {
     edit: Edit,
     /// (target, event, status, attempts, last error) of each delivery of the lead's events.
     deliveries: Vec<(String, &'static str, &'static str, u32, String)>,
+    /// The user is an owner: the person's data export is offered.
+    owner: bool,
 }
 
 /// What the page shows besides the lead: the reason a change was refused, what the last
@@ -130,6 +132,7 @@ pub async fn render_page(state: &AppState, operator: &Operator, lead: &Lead, vie
             .map(|s| s.currency.code().to_owned())
             .unwrap_or_else(|| "USD".into()),
         csrf: operator.csrf.clone(),
+        owner: operator.role == leadline_core::tenant::Role::Owner,
         records: view::records(&timeline, site.as_ref()),
         timeline,
         edit,
@@ -365,4 +368,16 @@ pub async fn attachment(State(state): State<AppState>, operator: Operator, Path(
 /// `GET /app/`: Activity (the first section of the application).
 pub async fn home(_operator: Operator) -> Redirect {
     Redirect::to("/app/activity")
+}
+
+/// `GET /app/leads/{ref}/export`: everything Leadline keeps on the lead's person, as one ZIP
+/// (owners only: it answers a data subject's request).
+pub async fn export_person(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path(record_ref): Path<String>,
+) -> Result<Response, ApiError> {
+    let record_ref: u64 = record_ref.parse().map_err(|_| ApiError::NotFound)?;
+    let lead = leads::find_lead(state.store.as_ref(), owner.business, record_ref).await?;
+    crate::http::leads::person_zip_response(&state, owner.business, &lead).await
 }
