@@ -39,6 +39,27 @@ fn prune_statement(kind: Pruned) -> Option<&'static str> {
     })
 }
 
+impl SqlStore {
+    /// Runs one of the bounded deletes (`$1` the business, `$2` the cut-off, `$3` the limit);
+    /// answers how many rows went.
+    async fn delete_bounded(
+        &self,
+        statement: &str,
+        business: BusinessId,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<u64> {
+        let deleted = sqlx::query(statement)
+            .bind(business.0)
+            .bind(before.timestamp_millis())
+            .bind(i64::from(limit))
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(deleted.rows_affected())
+    }
+}
+
 #[async_trait]
 impl RetentionStore for SqlStore {
     async fn retention(&self, business: BusinessId) -> StoreResult<Retention> {
@@ -98,32 +119,17 @@ impl RetentionStore for SqlStore {
                 format!("{} are pruned through their own steps", kind.as_str()),
             )));
         };
-        let deleted = sqlx::query(statement)
-            .bind(business.0)
-            .bind(before.timestamp_millis())
-            .bind(i64::from(limit))
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(deleted.rows_affected())
+        self.delete_bounded(statement, business, before, limit).await
     }
 
     async fn prune_empty_leads(&self, business: BusinessId, before: DateTime<Utc>, limit: u32) -> StoreResult<u64> {
-        let deleted = sqlx::query(
-            "DELETE FROM leads WHERE id IN (
+        let statement = "DELETE FROM leads WHERE id IN (
                  SELECT l.id FROM leads l WHERE l.business_id = $1 AND l.created_at < $2
                  AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.lead_id = l.id)
                  AND NOT EXISTS (SELECT 1 FROM submissions f WHERE f.lead_id = l.id)
                  AND NOT EXISTS (SELECT 1 FROM sales x WHERE x.lead_id = l.id)
-                 ORDER BY l.id LIMIT $3)",
-        )
-        .bind(business.0)
-        .bind(before.timestamp_millis())
-        .bind(i64::from(limit))
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
-        Ok(deleted.rows_affected())
+                 ORDER BY l.id LIMIT $3)";
+        self.delete_bounded(statement, business, before, limit).await
     }
 
     async fn expired_recordings(

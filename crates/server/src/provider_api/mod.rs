@@ -59,10 +59,7 @@ impl ProviderApi {
             .form(&form)
             .send()
             .await
-            .map_err(|e| match crate::egress::refusal(&e) {
-                Some(refused) => anyhow::anyhow!("the provider's API: {refused}"),
-                None => e.into(),
-            })?;
+            .map_err(api_error)?;
         let status = response.status();
         let body: serde_json::Value = response.json().await.unwrap_or_default();
         if !status.is_success() {
@@ -108,16 +105,22 @@ impl ProviderApi {
             .basic_auth(account, Some(from.auth_token.expose()))
             .send()
             .await
-            .map_err(|e| match crate::egress::refusal(&e) {
-                Some(refused) => anyhow::anyhow!("the provider's API: {refused}"),
-                None => e.into(),
-            })?;
+            .map_err(api_error)?;
         match response.status() {
             status if status.is_success() || status == reqwest::StatusCode::NOT_FOUND => {
                 Ok(RecordingDeleted::AtProvider)
             }
             status => anyhow::bail!("the provider did not delete recording {sid} ({status})"),
         }
+    }
+}
+
+/// A request to the provider's API that did not get an answer, with the egress rule that
+/// refused it when one did.
+fn api_error(e: reqwest::Error) -> anyhow::Error {
+    match crate::egress::refusal(&e) {
+        Some(refused) => anyhow::anyhow!("the provider's API: {refused}"),
+        None => e.into(),
     }
 }
 

@@ -108,6 +108,7 @@ const PAGES: &[AppPage] = &[
     page("/app/settings/routing/1/edit", Who::Owners),
     page("/app/settings/users", Who::Owners),
     page("/app/settings/api-keys", Who::Owners),
+    page("/app/settings/retention", Who::Owners),
     page("/app/settings/provider", Who::Owners),
 ];
 

@@ -36,6 +36,12 @@ fn closed_now(after_hours: AfterHours, message: Option<Prompt>) -> CallHandling 
     }
 }
 
+/// The numbers the answer's `<Dial>` rings.
+fn rung(answer: &Node) -> Vec<&str> {
+    let dial = answer.find("Dial").expect("the call is forwarded");
+    dial.all("Number").iter().map(|n| n.text.as_str()).collect()
+}
+
 async fn call(app: &TestApp, seeded: &Seeded, sid: &str) -> Node {
     let code = app
         .visit_with_code(seeded, "http://localhost/sofas?utm_source=google")
@@ -163,28 +169,14 @@ async fn after_hours_a_call_is_attributed_and_takes_the_sites_action(engine: Eng
         "a forwarded call is recorded, so disclosed first"
     );
     assert_eq!(answer.children[0].text, DEFAULT_DISCLOSURE);
-    let rung: Vec<&str> = answer
-        .find("Dial")
-        .unwrap()
-        .all("Number")
-        .iter()
-        .map(|n| n.text.as_str())
-        .collect();
-    assert_eq!(rung, ["+12025550177"]);
+    assert_eq!(rung(&answer), ["+12025550177"]);
 
     let mut open_again = closed_now(AfterHours::Hangup, None);
     open_again.hours.as_mut().unwrap().holidays.clear();
     set(open_again).await;
     let answer = call(&app, &seeded, "CA4").await;
-    let rung: Vec<&str> = answer
-        .find("Dial")
-        .unwrap()
-        .all("Number")
-        .iter()
-        .map(|n| n.text.as_str())
-        .collect();
     assert_eq!(
-        rung,
+        rung(&answer),
         ["+12025550111", "+12025550112"],
         "within the hours the business's destinations ring"
     );

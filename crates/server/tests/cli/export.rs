@@ -14,7 +14,6 @@ use leadline_core::site::{SiteKey, Timezone};
 use leadline_core::store::{BusinessStore, CallStore, LeadStore, NumberStore, SiteStore, VisitStore};
 use leadline_core::visit::{CodePlan, NewVisit, Selector, VisitRef};
 use leadline_core::visitor::{Device, VisitorKey};
-use leadline_store::{DatabaseUrl, OpenOptions, SqlStore};
 use std::collections::BTreeMap;
 
 /// What the set-up recorded: the call's ref, its local start and end, the form's id and
@@ -71,16 +70,7 @@ fn set_up(cli: &Cli) -> Recorded {
 }
 
 async fn record(cli: &Cli, key: &str) -> Recorded {
-    let url = DatabaseUrl::Sqlite(cli.path("data").join("leadline.db"));
-    let store = SqlStore::open_and_migrate(
-        &url,
-        &OpenOptions {
-            sealer: Some(cli.sealer()),
-            ..OpenOptions::default()
-        },
-    )
-    .await
-    .unwrap();
+    let store = cli.store().await;
     let business = store
         .business_by_slug(&Slug::parse("acme-upholstery").unwrap())
         .await

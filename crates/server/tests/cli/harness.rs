@@ -43,6 +43,18 @@ impl Cli {
         leadline_core::sealing::Sealer::new(&leadline_core::secret::Secret::new(secret.trim()))
     }
 
+    /// The commands' SQLite database, opened as they open it (its secrets readable).
+    pub async fn store(&self) -> leadline_store::SqlStore {
+        let url = leadline_store::DatabaseUrl::Sqlite(self.path("data/leadline.db"));
+        let options = leadline_store::OpenOptions {
+            sealer: Some(self.sealer()),
+            ..leadline_store::OpenOptions::default()
+        };
+        leadline_store::SqlStore::open_and_migrate(&url, &options)
+            .await
+            .unwrap()
+    }
+
     pub fn run(&self, args: &[&str]) -> Output {
         self.command(args).stdin(Stdio::null()).output().unwrap()
     }

@@ -10,7 +10,7 @@ use leadline_core::net::Email;
 use leadline_core::outbox::{DeliveryOutcome, DeliveryStatus};
 use leadline_core::site::SiteKey;
 use leadline_core::store::{BusinessStore, LeadStore, OutboxStore, SiteStore};
-use leadline_store::{DatabaseUrl, OpenOptions, SqlStore};
+use leadline_store::SqlStore;
 
 const BUSINESS: &str = "acme-upholstery";
 
@@ -343,16 +343,7 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 async fn open(cli: &Cli) -> SqlStore {
-    let url = DatabaseUrl::parse(&format!("sqlite://{}", cli.path("data/leadline.db").display())).unwrap();
-    SqlStore::open_and_migrate(
-        &url,
-        &OpenOptions {
-            sealer: Some(cli.sealer()),
-            ..OpenOptions::default()
-        },
-    )
-    .await
-    .unwrap()
+    cli.store().await
 }
 
 /// Three form submissions on the site, so three `form.completed` events with one delivery

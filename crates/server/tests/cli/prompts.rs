@@ -6,7 +6,6 @@ use leadline_core::names::Slug;
 use leadline_core::outbox::{Integration, IntegrationConfig, PromptChannel};
 use leadline_core::site::SiteKey;
 use leadline_core::store::{BusinessStore, OutboxStore, SiteStore};
-use leadline_store::{DatabaseUrl, OpenOptions, SqlStore};
 
 fn configure(cli: &Cli, site: &str, prompt: &str) -> String {
     cli.ok(&[
@@ -28,16 +27,7 @@ fn prompts(cli: &Cli, site: &str) -> Vec<(PromptChannel, bool)> {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let url = DatabaseUrl::parse(&format!("sqlite://{}", cli.path("data/leadline.db").display())).unwrap();
-        let store = SqlStore::open_and_migrate(
-            &url,
-            &OpenOptions {
-                sealer: Some(cli.sealer()),
-                ..OpenOptions::default()
-            },
-        )
-        .await
-        .unwrap();
+        let store = cli.store().await;
         let business = store
             .business_by_slug(&Slug::parse("acme-upholstery").unwrap())
             .await
