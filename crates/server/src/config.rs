@@ -15,7 +15,7 @@ use url::Url;
 pub const DEFAULT_CONFIG_FILE: &str = "leadline.toml";
 
 /// Every configuration key; also the only `LEADLINE_*` variables read.
-pub const KEYS: [&str; 54] = [
+pub const KEYS: [&str; 59] = [
     "data_dir",
     "database_url",
     "database_max_connections",
@@ -67,6 +67,11 @@ pub const KEYS: [&str; 54] = [
     "smtp_listen",
     "smtp_idle_timeout_seconds",
     "smtp_sessions_per_address",
+    "smtp_tls_cert_file",
+    "smtp_tls_key_file",
+    "smtp_auth_username",
+    "smtp_auth_password",
+    "smtp_require_auth",
     "inbound_max_message_bytes",
     "inbound_email_token",
     "mailgun_signing_key",
@@ -206,6 +211,16 @@ pub struct Config {
     pub smtp_idle_timeout_seconds: u64,
     /// Most SMTP sessions open at once from one client address (one IPv6 /64).
     pub smtp_sessions_per_address: usize,
+    /// The SMTP listener's certificate chain (PEM): with the key, it offers STARTTLS.
+    pub smtp_tls_cert_file: Option<PathBuf>,
+    /// The private key of `smtp_tls_cert_file` (PEM).
+    pub smtp_tls_key_file: Option<PathBuf>,
+    /// The user a relay authenticates as (`AUTH PLAIN` or `LOGIN`, only over TLS).
+    pub smtp_auth_username: Option<String>,
+    /// That user's password (never printed).
+    pub smtp_auth_password: Option<String>,
+    /// Refuse mail from clients that have not authenticated (a listener fed by one relay).
+    pub smtp_require_auth: bool,
     /// The largest inbound e-mail or SMS accepted, in bytes.
     pub inbound_max_message_bytes: usize,
     /// The secret path segment of the SendGrid and Mailgun inbound URLs
@@ -272,6 +287,11 @@ impl Default for Config {
             smtp_listen: None,
             smtp_idle_timeout_seconds: 30,
             smtp_sessions_per_address: 8,
+            smtp_tls_cert_file: None,
+            smtp_tls_key_file: None,
+            smtp_auth_username: None,
+            smtp_auth_password: None,
+            smtp_require_auth: false,
             inbound_max_message_bytes: 1024 * 1024,
             inbound_email_token: None,
             mailgun_signing_key: None,
@@ -393,6 +413,7 @@ impl Config {
         if self.smtp_idle_timeout_seconds == 0 || self.smtp_sessions_per_address == 0 {
             return invalid("smtp_idle_timeout_seconds and smtp_sessions_per_address must be at least 1");
         }
+        crate::smtp_security::check(self)?;
         if self.inbound_max_message_bytes < 1024 {
             return invalid("inbound_max_message_bytes must be at least 1024");
         }
@@ -527,6 +548,7 @@ impl Config {
             &mut shown.smtp_relay_url,
             &mut shown.inbound_email_token,
             &mut shown.mailgun_signing_key,
+            &mut shown.smtp_auth_password,
         ] {
             if secret.is_some() {
                 *secret = Some("[redacted]".to_owned());

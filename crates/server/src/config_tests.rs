@@ -21,6 +21,10 @@ fn every_key_is_listed_for_the_environment() {
             smtp_listen: Some("127.0.0.1:2525".parse().unwrap()),
             inbound_email_token: Some("t".repeat(16)),
             mailgun_signing_key: Some("key".into()),
+            smtp_tls_cert_file: Some("/etc/leadline/smtp.crt".into()),
+            smtp_tls_key_file: Some("/etc/leadline/smtp.key".into()),
+            smtp_auth_username: Some("relay".into()),
+            smtp_auth_password: Some("pass".into()),
             ..Config::default()
         })
         .unwrap(),
@@ -173,4 +177,56 @@ fn the_provider_api_must_be_https_except_on_this_machine() {
         assert!(error.contains("telephony_api_base_url"), "{bad}: {error}");
         assert!(!error.contains("pass@"), "{error}");
     }
+}
+
+#[test]
+fn smtp_credentials_need_tls_and_go_in_pairs() {
+    let tls = || Config {
+        smtp_tls_cert_file: Some("smtp.crt".into()),
+        smtp_tls_key_file: Some("smtp.key".into()),
+        ..Config::default()
+    };
+    let refused = |config: Config| match crate::smtp_security::check(&config) {
+        Err(ConfigError::Invalid(why)) => why,
+        other => panic!("accepted: {other:?}"),
+    };
+    assert!(
+        refused(Config {
+            smtp_tls_key_file: None,
+            ..tls()
+        })
+        .contains("go together")
+    );
+    let clear = Config {
+        smtp_auth_username: Some("relay".into()),
+        smtp_auth_password: Some("pass".into()),
+        ..Config::default()
+    };
+    assert!(refused(clear).contains("only taken over TLS"));
+    assert!(
+        refused(Config {
+            smtp_auth_username: Some("relay".into()),
+            ..tls()
+        })
+        .contains("go together")
+    );
+    assert!(
+        refused(Config {
+            smtp_require_auth: true,
+            ..tls()
+        })
+        .contains("smtp_require_auth needs")
+    );
+    let ready = Config {
+        smtp_auth_username: Some("relay".into()),
+        smtp_auth_password: Some("a-relay-password".into()),
+        smtp_require_auth: true,
+        ..tls()
+    };
+    assert!(crate::smtp_security::check(&ready).is_ok());
+    let text = ready.to_redacted_toml();
+    assert!(
+        !text.contains("a-relay-password") && text.contains("smtp_auth_username = \"relay\""),
+        "{text}"
+    );
 }

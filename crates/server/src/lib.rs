@@ -28,6 +28,7 @@ pub mod provider_api;
 pub mod sandbox;
 pub mod shutdown;
 pub mod slots;
+pub mod smtp_security;
 pub mod telemetry;
 pub mod telephony;
 pub mod web;

@@ -79,7 +79,7 @@ impl AppState {
             attachments: Arc::new(
                 crate::attachments::Attachments::from_config(config, secret.clone())?.with_store(store.clone()),
             ),
-            inbound: Arc::new(InboundSettings::from_config(config)),
+            inbound: Arc::new(InboundSettings::from_config(config)?),
             store,
             metrics: Arc::new(Metrics::new()),
             limiter: limits::limiter(config.rate_limit_per_second),
@@ -149,17 +149,20 @@ pub struct InboundSettings {
     pub smtp_idle: Duration,
     /// Most SMTP sessions at once from one client address.
     pub smtp_sessions_per_address: usize,
+    /// STARTTLS and AUTH on the SMTP listener.
+    pub smtp_security: crate::smtp_security::SmtpSecurity,
 }
 
 impl InboundSettings {
-    /// The settings a configuration sets.
-    pub fn from_config(config: &Config) -> Self {
-        Self {
+    /// The settings a configuration sets; an unreadable SMTP certificate or key is an error.
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+        Ok(Self {
             max_message_bytes: config.inbound_max_message_bytes,
             email_token: config.inbound_email_token.clone(),
             mailgun_signing_key: config.mailgun_signing_key.clone(),
             smtp_idle: Duration::from_secs(config.smtp_idle_timeout_seconds),
             smtp_sessions_per_address: config.smtp_sessions_per_address,
-        }
+            smtp_security: crate::smtp_security::SmtpSecurity::from_config(config)?,
+        })
     }
 }

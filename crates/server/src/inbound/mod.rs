@@ -8,6 +8,7 @@ mod http;
 pub mod mime;
 mod sms;
 pub mod smtp;
+mod smtp_tls;
 
 use crate::app::AppState;
 use axum::Router;

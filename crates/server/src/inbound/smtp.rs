@@ -1,5 +1,6 @@
 //! The built-in SMTP listener (the patent's "scripted inbox"): a small RFC 5321 server on
-//! tokio for EHLO/HELO, MAIL FROM, RCPT TO, DATA, RSET, NOOP, VRFY and QUIT, with limits on
+//! tokio for EHLO/HELO, MAIL FROM, RCPT TO, DATA, RSET, NOOP, VRFY and QUIT, STARTTLS
+//! (RFC 3207) and AUTH PLAIN or LOGIN (RFC 4954, only once encrypted), with limits on
 //! line length, recipients, message size, sessions (in all and per client address), idle time
 //! and session length. Written here rather than taken from a crate: the maintained servers
 //! (`mailin-embedded`, `samotop`) bring their own threads or runtimes and TLS stacks, and a
@@ -11,13 +12,13 @@
 //! operators' from the answers. Why a reply was refused is mailed back when a relay is
 //! configured, to the sender's address (where only its owner reads it).
 
+use super::smtp_tls::{Stream, login_text, plain_credentials};
 use super::{email, mime};
 use crate::app::AppState;
 use crate::app::replies::RefusalKind;
 use crate::slots::{Full, Slot, Slots};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -128,22 +129,37 @@ async fn read_line<R: AsyncRead + Unpin>(reader: &mut BufReader<R>, max: usize) 
 struct Conn {
     /// First, so that the slot is free again before the client sees the connection close.
     _slot: Slot,
-    reader: BufReader<OwnedReadHalf>,
-    writer: OwnedWriteHalf,
+    reader: BufReader<Stream>,
     idle: Duration,
     ends: Instant,
 }
 
 impl Conn {
     fn new(stream: TcpStream, slot: Slot, idle: Duration) -> Self {
-        let (read, writer) = stream.into_split();
         Self {
             _slot: slot,
-            reader: BufReader::new(read),
-            writer,
+            reader: BufReader::new(Stream::Plain(stream)),
             idle,
             ends: Instant::now() + MAX_SESSION,
         }
+    }
+
+    fn encrypted(&self) -> bool {
+        matches!(self.reader.get_ref(), Stream::Tls(_))
+    }
+
+    /// Turns the plain connection into TLS. Whatever the client sent after STARTTLS is
+    /// dropped with the buffer (RFC 3207 §4.2: nothing said in clear carries over).
+    async fn start_tls(&mut self, acceptor: &tokio_rustls::TlsAcceptor) -> std::io::Result<()> {
+        let plain = std::mem::replace(&mut self.reader, BufReader::new(Stream::Switching)).into_inner();
+        let Stream::Plain(tcp) = plain else {
+            return Err(std::io::ErrorKind::InvalidInput.into());
+        };
+        let tls = tokio::time::timeout_at(self.deadline(), acceptor.accept(tcp))
+            .await
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
+        self.reader = BufReader::new(Stream::Tls(Box::new(tls)));
+        Ok(())
     }
 
     fn deadline(&self) -> Instant {
@@ -172,17 +188,40 @@ impl Conn {
     /// Sends one reply (CRLF added); a client that does not take it in time is dropped.
     async fn reply(&mut self, text: &str) -> std::io::Result<()> {
         let bytes = format!("{text}\r\n");
-        tokio::time::timeout_at(self.deadline(), self.writer.write_all(bytes.as_bytes()))
+        let deadline = self.deadline();
+        let writer = self.reader.get_mut();
+        let written = async {
+            writer.write_all(bytes.as_bytes()).await?;
+            writer.flush().await
+        };
+        tokio::time::timeout_at(deadline, written)
             .await
             .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))?
     }
 }
 
+/// Where a session stands: greeted, authenticated, the message's sender and recipients.
+#[derive(Default)]
+struct Envelope {
+    greeted: bool,
+    authenticated: bool,
+    from: Option<String>,
+    recipients: usize,
+}
+
+impl Envelope {
+    /// A new message (EHLO, RSET, after DATA): the greeting and the authentication stay.
+    fn reset(&mut self) {
+        (self.from, self.recipients) = (None, 0);
+    }
+}
+
 async fn session(stream: TcpStream, state: &AppState, slot: Slot) -> std::io::Result<()> {
     let max = state.inbound.max_message_bytes;
+    let security = &state.inbound.smtp_security;
     let mut conn = Conn::new(stream, slot, state.inbound.smtp_idle);
     conn.reply("220 leadline ESMTP ready").await?;
-    let (mut greeted, mut from, mut recipients, mut errors) = (false, None::<String>, 0usize, 0u32);
+    let (mut at, mut errors) = (Envelope::default(), 0u32);
     loop {
         let line = match conn.next_line(MAX_COMMAND_LINE).await? {
             None => return Ok(()),
@@ -196,44 +235,68 @@ async fn session(stream: TcpStream, state: &AppState, slot: Slot) -> std::io::Re
         let (verb, argument) = line.split_once(' ').unwrap_or((line.as_str(), ""));
         let answer: String = match verb.to_ascii_uppercase().as_str() {
             "EHLO" => {
-                greeted = true;
-                (from, recipients) = (None, 0);
-                format!("250-leadline\r\n250-SIZE {max}\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES")
+                at.greeted = true;
+                at.reset();
+                extensions(state, conn.encrypted())
             }
             "HELO" => {
-                greeted = true;
-                (from, recipients) = (None, 0);
+                at.greeted = true;
+                at.reset();
                 "250 leadline".into()
             }
-            "MAIL" if !greeted => "503 5.5.1 say EHLO first".into(),
+            "STARTTLS" => match &security.tls {
+                None => "502 5.5.1 STARTTLS is not offered".into(),
+                Some(_) if conn.encrypted() => "503 5.5.1 already encrypted".into(),
+                Some(acceptor) => {
+                    conn.reply("220 2.0.0 ready to start TLS").await?;
+                    conn.start_tls(acceptor).await?;
+                    // RFC 3207 §4.2: the client starts over, with EHLO.
+                    at = Envelope::default();
+                    continue;
+                }
+            },
+            "AUTH" if !security.offers_auth() => "502 5.5.1 AUTH is not offered".into(),
+            "AUTH" if !conn.encrypted() => "538 5.7.11 encryption required: say STARTTLS first".into(),
+            "AUTH" if at.authenticated => "503 5.5.1 already authenticated".into(),
+            "AUTH" if !at.greeted => "503 5.5.1 say EHLO first".into(),
+            "AUTH" => match authenticate(&mut conn, security, argument).await? {
+                Some(true) => {
+                    at.authenticated = true;
+                    "235 2.7.0 authentication successful".into()
+                }
+                Some(false) => "535 5.7.8 authentication credentials invalid".into(),
+                None => return Ok(()),
+            },
+            "MAIL" if !at.greeted => "503 5.5.1 say EHLO first".into(),
+            "MAIL" if security.require_auth && !at.authenticated => "530 5.7.0 authentication required".into(),
             "MAIL" => match mail_from(argument, max) {
                 Ok(sender) => {
-                    (from, recipients) = (Some(sender), 0);
+                    (at.from, at.recipients) = (Some(sender), 0);
                     "250 2.1.0 OK".into()
                 }
                 Err(answer) => answer,
             },
-            "RCPT" if from.is_none() => "503 5.5.1 MAIL FROM first".into(),
-            "RCPT" if recipients >= MAX_RECIPIENTS => "452 4.5.3 too many recipients".into(),
+            "RCPT" if at.from.is_none() => "503 5.5.1 MAIL FROM first".into(),
+            "RCPT" if at.recipients >= MAX_RECIPIENTS => "452 4.5.3 too many recipients".into(),
             "RCPT" if !argument.to_ascii_uppercase().starts_with("TO:") => "501 5.5.4 RCPT TO:<address>".into(),
             "RCPT" => {
-                recipients += 1;
+                at.recipients += 1;
                 "250 2.1.5 OK".into()
             }
-            "DATA" if recipients == 0 => "503 5.5.1 RCPT TO first".into(),
+            "DATA" if at.recipients == 0 => "503 5.5.1 RCPT TO first".into(),
             "DATA" => {
                 conn.reply("354 end the message with a line holding only .").await?;
                 let Some(message) = read_data(&mut conn, max).await? else {
                     return Ok(());
                 };
-                (from, recipients) = (None, 0);
+                at.reset();
                 match message {
                     Ok(raw) => deliver(state, &raw, max).await,
                     Err(why) => why,
                 }
             }
             "RSET" => {
-                (from, recipients) = (None, 0);
+                at.reset();
                 "250 2.0.0 OK".into()
             }
             "NOOP" => "250 2.0.0 OK".into(),
@@ -256,6 +319,74 @@ async fn session(stream: TcpStream, state: &AppState, slot: Slot) -> std::io::Re
             return Ok(());
         }
     }
+}
+
+/// The EHLO answer: STARTTLS while the session is plain and a certificate is configured,
+/// AUTH once it is encrypted and credentials are.
+fn extensions(state: &AppState, encrypted: bool) -> String {
+    let security = &state.inbound.smtp_security;
+    let mut lines = vec![
+        "leadline".to_owned(),
+        format!("SIZE {}", state.inbound.max_message_bytes),
+        "8BITMIME".to_owned(),
+    ];
+    if security.tls.is_some() && !encrypted {
+        lines.push("STARTTLS".into());
+    }
+    if security.offers_auth() && encrypted {
+        lines.push("AUTH PLAIN LOGIN".into());
+    }
+    lines.push("ENHANCEDSTATUSCODES".into());
+    let last = lines.len() - 1;
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| format!("250{}{line}", if i == last { ' ' } else { '-' }))
+        .collect::<Vec<_>>()
+        .join("\r\n")
+}
+
+/// Runs `AUTH PLAIN [response]` or `AUTH LOGIN`: whether the credentials are the configured
+/// ones; `None` when the client left. A `*` line cancels (RFC 4954), as a refusal.
+async fn authenticate(
+    conn: &mut Conn,
+    security: &crate::smtp_security::SmtpSecurity,
+    argument: &str,
+) -> std::io::Result<Option<bool>> {
+    let (mechanism, initial) = argument.split_once(' ').unwrap_or((argument, ""));
+    let ask = async |conn: &mut Conn, prompt: &str| -> std::io::Result<Option<String>> {
+        conn.reply(prompt).await?;
+        Ok(match conn.next_line(MAX_COMMAND_LINE).await? {
+            Some(Line::Text(line)) => Some(String::from_utf8_lossy(&line).into_owned()),
+            Some(Line::TooLong) => Some("*".into()),
+            None => None,
+        })
+    };
+    let credentials = match mechanism.to_ascii_uppercase().as_str() {
+        "PLAIN" => {
+            let response = match initial.trim() {
+                "" => match ask(conn, "334 ").await? {
+                    Some(line) => line,
+                    None => return Ok(None),
+                },
+                given => given.to_owned(),
+            };
+            plain_credentials(&response)
+        }
+        "LOGIN" => {
+            let Some(user) = ask(conn, "334 VXNlcm5hbWU6").await? else {
+                return Ok(None);
+            };
+            let Some(password) = ask(conn, "334 UGFzc3dvcmQ6").await? else {
+                return Ok(None);
+            };
+            login_text(&user).zip(login_text(&password))
+        }
+        _ => None,
+    };
+    Ok(Some(
+        credentials.is_some_and(|(user, password)| security.accepts(&user, &password)),
+    ))
 }
 
 /// `MAIL FROM:<address> [SIZE=n]`: the reverse path, or the error answer.

@@ -66,6 +66,7 @@ mod settings_sources;
 mod settings_test_call;
 mod slow_clients;
 mod smtp;
+mod smtp_tls;
 mod snippet;
 mod sources;
 mod telephony_tenancy;

@@ -22,7 +22,7 @@ const PATIENCE: Duration = Duration::from_secs(20);
 const SESSIONS: usize = 64;
 
 /// A listener serving `config` on a port of 127.0.0.1, with an operator and one call.
-async fn listen(engine: Engine, config: Config) -> (TestApp, Seeded, u16, u64) {
+pub(crate) async fn listen(engine: Engine, config: Config) -> (TestApp, Seeded, u16, u64) {
     let (app, seeded) = TestApp::spawn_site(engine, config.clone(), SiteSettings::default()).await;
     seed_operator(&app, &seeded).await;
     let record = place_call(&app, &seeded, "+12025550169").await;
@@ -39,13 +39,13 @@ async fn listen(engine: Engine, config: Config) -> (TestApp, Seeded, u16, u64) {
 }
 
 /// An SMTP client on a TCP connection from `source` (any 127.0.0.0/8 address is this machine).
-struct Client {
+pub(crate) struct Client {
     reader: BufReader<OwnedReadHalf>,
     writer: OwnedWriteHalf,
 }
 
 impl Client {
-    async fn connect_from(source: Ipv4Addr, port: u16) -> Self {
+    pub(crate) async fn connect_from(source: Ipv4Addr, port: u16) -> Self {
         let socket = TcpSocket::new_v4().unwrap();
         socket.bind((IpAddr::V4(source), 0).into()).unwrap();
         let stream: TcpStream = socket.connect(([127, 0, 0, 1], port).into()).await.unwrap();
@@ -57,7 +57,7 @@ impl Client {
     }
 
     /// The next line with its CRLF; empty at the end of the stream.
-    async fn line(&mut self) -> String {
+    pub(crate) async fn line(&mut self) -> String {
         let mut line = String::new();
         tokio::time::timeout(PATIENCE, self.reader.read_line(&mut line))
             .await
@@ -78,7 +78,7 @@ impl Client {
         }
     }
 
-    async fn command(&mut self, command: &str) -> String {
+    pub(crate) async fn command(&mut self, command: &str) -> String {
         self.writer
             .write_all(format!("{command}\r\n").as_bytes())
             .await
