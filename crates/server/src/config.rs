@@ -413,7 +413,7 @@ impl Config {
         if self.smtp_idle_timeout_seconds == 0 || self.smtp_sessions_per_address == 0 {
             return invalid("smtp_idle_timeout_seconds and smtp_sessions_per_address must be at least 1");
         }
-        crate::smtp_security::check(self)?;
+        smtp::check(self)?;
         if self.inbound_max_message_bytes < 1024 {
             return invalid("inbound_max_message_bytes must be at least 1024");
         }
@@ -590,6 +590,9 @@ fn check_provider_api(url: &Url) -> Result<(), ConfigError> {
     }
     Ok(())
 }
+
+#[path = "config_smtp.rs"]
+mod smtp;
 
 #[cfg(test)]
 #[path = "config_tests.rs"]

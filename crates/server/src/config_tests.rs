@@ -186,7 +186,7 @@ fn smtp_credentials_need_tls_and_go_in_pairs() {
         smtp_tls_key_file: Some("smtp.key".into()),
         ..Config::default()
     };
-    let refused = |config: Config| match crate::smtp_security::check(&config) {
+    let refused = |config: Config| match smtp::check(&config) {
         Err(ConfigError::Invalid(why)) => why,
         other => panic!("accepted: {other:?}"),
     };
@@ -223,7 +223,7 @@ fn smtp_credentials_need_tls_and_go_in_pairs() {
         smtp_require_auth: true,
         ..tls()
     };
-    assert!(crate::smtp_security::check(&ready).is_ok());
+    assert!(smtp::check(&ready).is_ok());
     let text = ready.to_redacted_toml();
     assert!(
         !text.contains("a-relay-password") && text.contains("smtp_auth_username = \"relay\""),

@@ -1,8 +1,9 @@
 //! What protects the SMTP listener's sessions: STARTTLS with the configured certificate, and
 //! the one user a relay authenticates as (`AUTH PLAIN` or `LOGIN`, only once the session is
-//! encrypted). Checked when the configuration is loaded; built once at start-up.
+//! encrypted). Checked when the configuration is loaded (`config_smtp.rs`); built once at
+//! start-up.
 
-use crate::config::{Config, ConfigError};
+use crate::config::Config;
 use leadline_core::secret::{Secret, same_secret};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
@@ -50,28 +51,6 @@ impl SmtpSecurity {
             .as_ref()
             .is_some_and(|(u, p)| same_secret(u, user) & same_secret(p.expose(), password))
     }
-}
-
-/// Checks the SMTP security settings together: a certificate goes with its key, a user with a
-/// password, and credentials (and requiring them) with TLS, so that no password ever crosses
-/// the network in clear.
-pub fn check(config: &Config) -> Result<(), ConfigError> {
-    let invalid = |why: &str| Err(ConfigError::Invalid(why.to_owned()));
-    let tls = config.smtp_tls_cert_file.is_some();
-    if tls != config.smtp_tls_key_file.is_some() {
-        return invalid("smtp_tls_cert_file and smtp_tls_key_file go together");
-    }
-    let auth = config.smtp_auth_username.is_some();
-    if auth != config.smtp_auth_password.is_some() {
-        return invalid("smtp_auth_username and smtp_auth_password go together");
-    }
-    if auth && !tls {
-        return invalid("smtp_auth_username needs smtp_tls_cert_file: credentials are only taken over TLS");
-    }
-    if config.smtp_require_auth && !auth {
-        return invalid("smtp_require_auth needs smtp_auth_username and smtp_auth_password");
-    }
-    Ok(())
 }
 
 fn acceptor(cert: &std::path::Path, key: &std::path::Path) -> anyhow::Result<TlsAcceptor> {
