@@ -10,7 +10,8 @@ use chrono::{DateTime, Duration, Utc};
 /// What the retention sweep prunes, each with its own period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Pruned {
-    /// Visits with their page views and clicks.
+    /// Visits with their page views and clicks (a visit a kept call or form came from stays
+    /// with it).
     Visits,
     /// Calls (with their lead's links to them); a lead left with no call, form or sale goes too.
     Calls,

@@ -13,7 +13,9 @@ use leadline_core::retention::{ExpiredForm, ExpiredRecording, Pruned, Retention,
 use leadline_core::store::{StoreError, StoreResult};
 use leadline_core::{BusinessId, Invalid, NumberId};
 
-/// The deletes by kind: `$1` the business, `$2` the cut-off (ms), `$3` the limit.
+/// The deletes by kind: `$1` the business, `$2` the cut-off (ms), `$3` the limit. A visit a
+/// kept call or form came from stays with it (it is where their source is read from), and
+/// goes once they have.
 fn prune_statement(kind: Pruned) -> Option<&'static str> {
     Some(match kind {
         Pruned::Visits => {
@@ -21,6 +23,8 @@ fn prune_statement(kind: Pruned) -> Option<&'static str> {
                  SELECT v.id FROM visits v JOIN sites s ON s.id = v.site_id
                  WHERE s.business_id = $1 AND v.started_at < $2 AND v.last_seen_at < $2
                  AND NOT EXISTS (SELECT 1 FROM live_codes lc WHERE lc.visit_id = v.id)
+                 AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.visit_id = v.id)
+                 AND NOT EXISTS (SELECT 1 FROM submissions f WHERE f.visit_id = v.id)
                  ORDER BY v.id LIMIT $3)"
         }
         Pruned::Calls => {

@@ -94,17 +94,18 @@ async fn sweep_business(
         );
         return Ok(());
     }
-    let visits = cutoff(Pruned::Visits);
-    swept.add(
-        "visits",
-        batches(|| store.prune(business, Pruned::Visits, visits, BATCH)).await?,
-    );
+    // Calls and forms first: a visit one of them came from stays as long as they do.
     let calls = cutoff(Pruned::Calls);
     swept.add(
         "calls",
         batches(|| store.prune(business, Pruned::Calls, calls, BATCH)).await?,
     );
     swept.add("forms", forms(state, business, cutoff(Pruned::Forms)).await?);
+    let visits = cutoff(Pruned::Visits);
+    swept.add(
+        "visits",
+        batches(|| store.prune(business, Pruned::Visits, visits, BATCH)).await?,
+    );
     let leads = calls.min(cutoff(Pruned::Forms));
     swept.add(
         "leads",

@@ -103,23 +103,11 @@ async fn records_past_their_time_are_pruned_and_the_reports_of_their_days_keep_t
     let visits_before = count(&store, "SELECT COUNT(*) FROM visits").await;
     assert_eq!(
         store
-            .prune(business, Pruned::Visits, retention.cutoff(Pruned::Visits, now), 2)
-            .await
-            .unwrap(),
-        2,
-        "a batch at a time"
-    );
-    assert_eq!(
-        store
             .prune(business, Pruned::Visits, retention.cutoff(Pruned::Visits, now), 100)
             .await
             .unwrap(),
-        1
-    );
-    assert_eq!(
-        count(&store, "SELECT COUNT(*) FROM visits").await,
-        visits_before - 3,
-        "the young visit and the other business's stay"
+        1,
+        "the visits a call or form came from stay while those do"
     );
     assert_eq!(
         store
@@ -140,6 +128,26 @@ async fn records_past_their_time_are_pruned_and_the_reports_of_their_days_keep_t
         "only the business's own"
     );
     assert_eq!(store.delete_forms(business, &ids).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .prune(business, Pruned::Visits, retention.cutoff(Pruned::Visits, now), 1)
+            .await
+            .unwrap(),
+        1,
+        "a batch at a time, once their call and form are gone"
+    );
+    assert_eq!(
+        store
+            .prune(business, Pruned::Visits, retention.cutoff(Pruned::Visits, now), 100)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) FROM visits").await,
+        visits_before - 3,
+        "the young visit and the other business's stay"
+    );
     let leads_cutoff = retention.cutoff(Pruned::Calls, now);
     let emptied = store.prune_empty_leads(business, leads_cutoff, 100).await.unwrap();
     assert_eq!(
@@ -281,7 +289,49 @@ async fn expired_recordings_are_listed_until_forgotten_and_expired_sessions_go(s
     );
 }
 
+async fn a_visit_stays_while_a_call_that_came_from_it_is_kept_and_goes_after_it(store: SqlStore) {
+    let s = setup(&store, "acme", "+12025550100").await;
+    let v = visit(&store, s.site, "ga:1.1").await;
+    let c = call(&store, &s, "CA1", "+12025550169", Some(v)).await;
+    store
+        .execute_script(&format!(
+            "UPDATE visits SET started_at = started_at - {shift}, last_seen_at = last_seen_at - {shift};
+             UPDATE calls SET started_at = started_at - {shift};",
+            shift = 40 * DAY_MS
+        ))
+        .await
+        .unwrap();
+    let visits_cutoff = Utc::now() - Duration::days(30);
+    assert_eq!(
+        store
+            .prune(s.business, Pruned::Visits, visits_cutoff, 100)
+            .await
+            .unwrap(),
+        0
+    );
+    let kept = store.call_by_ref(s.business, c.record_ref).await.unwrap();
+    assert!(
+        kept.attribution.is_some(),
+        "the call still reads its source from its visit"
+    );
+    assert_eq!(
+        store
+            .prune(s.business, Pruned::Calls, visits_cutoff, 100)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .prune(s.business, Pruned::Visits, visits_cutoff, 100)
+            .await
+            .unwrap(),
+        1
+    );
+}
+
 conformance!(
+    a_visit_stays_while_a_call_that_came_from_it_is_kept_and_goes_after_it,
     records_past_their_time_are_pruned_and_the_reports_of_their_days_keep_their_totals,
     reports_freeze_only_when_the_days_before_are_counted_and_never_move_back,
     expired_recordings_are_listed_until_forgotten_and_expired_sessions_go,
