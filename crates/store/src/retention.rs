@@ -180,8 +180,12 @@ impl RetentionStore for SqlStore {
         before: DateTime<Utc>,
         limit: u32,
     ) -> StoreResult<Vec<ExpiredForm>> {
-        let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM submissions WHERE business_id = $1 AND created_at < $2 ORDER BY id LIMIT $3",
+        // The submissions and their files in one statement: a form without files has one row
+        // with no name.
+        let rows: Vec<(i64, Option<String>)> = sqlx::query_as(
+            "SELECT f.id, a.stored_name FROM (
+                 SELECT id FROM submissions WHERE business_id = $1 AND created_at < $2 ORDER BY id LIMIT $3
+             ) f LEFT JOIN attachments a ON a.submission_id = f.id ORDER BY f.id, a.id",
         )
         .bind(business.0)
         .bind(before.timestamp_millis())
@@ -189,14 +193,16 @@ impl RetentionStore for SqlStore {
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        let mut forms = Vec::with_capacity(ids.len());
-        for submission_id in ids {
-            let files = sqlx::query_scalar("SELECT stored_name FROM attachments WHERE submission_id = $1 ORDER BY id")
-                .bind(submission_id)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(backend)?;
-            forms.push(ExpiredForm { submission_id, files });
+        let mut forms: Vec<ExpiredForm> = Vec::new();
+        for (submission_id, file) in rows {
+            if forms.last().is_none_or(|f| f.submission_id != submission_id) {
+                forms.push(ExpiredForm {
+                    submission_id,
+                    files: Vec::new(),
+                });
+            }
+            let form = forms.last_mut().expect("pushed above");
+            form.files.extend(file);
         }
         Ok(forms)
     }

@@ -11,6 +11,7 @@ use leadline_core::BusinessId;
 use leadline_core::retention::{Pruned, Retention};
 use leadline_core::store::Store;
 use std::collections::BTreeMap;
+use std::collections::hash_map::{Entry, HashMap};
 
 /// Rows one statement deletes at most.
 const BATCH: u32 = 200;
@@ -137,17 +138,22 @@ where
 async fn recordings(state: &AppState, business: BusinessId, before: DateTime<Utc>) -> AppResult<u64> {
     let store = state.store.as_ref();
     let mut forgotten = 0;
+    let mut numbers = HashMap::new();
     for _ in 0..BATCHES_PER_ROUND {
         let expired = store.expired_recordings(business, before, BATCH).await?;
         let full = expired.len() == BATCH as usize;
         let mut all_gone = true;
         for recording in expired {
-            let number = store.number(business, recording.number_id).await;
+            // A batch's recordings mostly share a few numbers: each is read once.
+            let number = match numbers.entry(recording.number_id) {
+                Entry::Occupied(known) => known.into_mut(),
+                Entry::Vacant(slot) => slot.insert(store.number(business, recording.number_id).await.ok()),
+            };
             let deleted = match number {
-                Ok(number) => state.provider_api.delete_recording(&number, &recording.url).await,
+                Some(number) => state.provider_api.delete_recording(number, &recording.url).await,
                 // A removed number is no longer Leadline's to act for: its recordings are left
                 // to the provider's account, and forgotten here.
-                Err(_) => Ok(RecordingDeleted::Elsewhere),
+                None => Ok(RecordingDeleted::Elsewhere),
             };
             match deleted {
                 Ok(_) => {

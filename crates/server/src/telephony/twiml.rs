@@ -13,14 +13,37 @@ pub struct Heard {
     pub voice: Option<Voice>,
 }
 
-impl Heard {
-    /// `prompt` said as `handling` says every prompt.
-    pub fn of(handling: &CallHandling, prompt: Prompt) -> Self {
+/// The language and voice a site says its prompts in: all of its call handling a call's
+/// answer needs once the plan is made.
+#[derive(Debug, Clone, Default)]
+pub struct Speech {
+    language: Option<Language>,
+    voice: Option<Voice>,
+}
+
+impl Speech {
+    /// How `handling` says its prompts.
+    pub fn of(handling: &CallHandling) -> Self {
         Self {
-            prompt,
             language: handling.language.clone(),
             voice: handling.voice.clone(),
         }
+    }
+
+    /// `prompt`, said this way.
+    pub fn hear(&self, prompt: Prompt) -> Heard {
+        Heard {
+            prompt,
+            language: self.language.clone(),
+            voice: self.voice.clone(),
+        }
+    }
+}
+
+impl Heard {
+    /// `prompt` said as `handling` says every prompt.
+    pub fn of(handling: &CallHandling, prompt: Prompt) -> Self {
+        Speech::of(handling).hear(prompt)
     }
 
     /// A sentence in the provider's default language and voice.

@@ -2,7 +2,7 @@
 //! click or offline source, the call record, the forwarded `<Dial>` and the whisper.
 
 use super::signed::{Signed, verify};
-use super::twiml::{DialNumber, Heard, Verb};
+use super::twiml::{DialNumber, Heard, Speech, Verb};
 use super::{callback_url, fallback_verbs, twiml_response};
 use crate::app::AppError;
 use crate::app::AppState;
@@ -142,14 +142,14 @@ async fn forward(
 ) -> Result<Vec<Verb>, AppError> {
     let sid = signed.call_sid().ok_or(AppError::NotFound)?;
     let record = site.settings.record_calls;
-    let calls_of_site = site.settings.calls.clone();
+    let speech = Speech::of(&site.settings.calls);
     let moment = Moment {
         recorded: record,
         anyone_to_ring: !destinations.is_empty(),
         zone: site.timezone.tz(),
         at: Utc::now(),
     };
-    let plan = call_handling::plan(&calls_of_site, moment);
+    let plan = call_handling::plan(&site.settings.calls, moment);
     let incoming = Incoming {
         number: &signed.number,
         site,
@@ -165,7 +165,7 @@ async fn forward(
     // The call is opened whatever the plan: a caller after hours is a lead with a source too.
     let call = calls::open_call(state.store.as_ref(), incoming).await?;
     let number = &signed.number.number;
-    let heard = |prompt| Verb::Hear(Heard::of(&calls_of_site, prompt));
+    let heard = |prompt| Verb::Hear(speech.hear(prompt));
     Ok(match plan {
         CallPlan::Connect { disclosure } => {
             let ringing = route(state.store.as_ref(), &call, destinations)
@@ -181,7 +181,7 @@ async fn forward(
             let dial = ring_operators(state, number, &call, &Ringing::all(&[to.to_string()]), record);
             disclosure.map(heard).into_iter().chain([dial]).collect()
         }
-        CallPlan::Voicemail { message } => voicemail(state, number, Heard::of(&calls_of_site, message)),
+        CallPlan::Voicemail { message } => voicemail(state, number, speech.hear(message)),
         CallPlan::Hangup { message } => vec![heard(message), Verb::Hangup],
     })
 }
