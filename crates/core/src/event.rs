@@ -7,7 +7,7 @@ pub mod samples;
 
 pub use data::{
     Authored, CallCompleted, CallConnected, CallDialed, CallInitiated, EventData, FieldChange, FormCompleted,
-    LeadUpdate, Note, Sale, StatusChange,
+    LeadErased, LeadUpdate, Note, Sale, StatusChange,
 };
 
 use crate::channel::{Attribution, ClickIds};
@@ -48,11 +48,15 @@ pub enum EventKind {
     /// Contact fields, custom fields or tags changed.
     #[serde(rename = "lead.updated")]
     LeadUpdated,
+    /// The person behind the lead was erased: their data is gone from Leadline, and each
+    /// receiver is asked to erase what it holds of them too.
+    #[serde(rename = "lead.erased")]
+    LeadErased,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [EventKind; 9] = [
+    pub const ALL: [EventKind; 10] = [
         Self::CallInitiated,
         Self::CallDialed,
         Self::CallConnected,
@@ -62,6 +66,7 @@ impl EventKind {
         Self::SaleRecorded,
         Self::NoteAdded,
         Self::LeadUpdated,
+        Self::LeadErased,
     ];
 
     /// The stored and wire name.
@@ -76,6 +81,7 @@ impl EventKind {
             Self::SaleRecorded => "sale.recorded",
             Self::NoteAdded => "note.added",
             Self::LeadUpdated => "lead.updated",
+            Self::LeadErased => "lead.erased",
         }
     }
 

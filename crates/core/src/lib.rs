@@ -11,6 +11,7 @@ pub mod click_id;
 pub mod codeplan;
 pub mod conversion;
 pub mod damm;
+pub mod erasure;
 pub mod error;
 pub mod event;
 pub mod fields;

@@ -36,6 +36,22 @@ pub enum IntegrationConfig {
         #[serde(default)]
         debug: bool,
     },
+    /// Google Analytics' User Deletion API for one GA4 property: erasing a person deletes
+    /// their client ids' data there. OAuth 2.0 with a refresh token granted the
+    /// `analytics.user.deletion` scope (the Measurement Protocol's secret cannot delete).
+    Ga4Deletion {
+        /// The GA4 property's numeric id.
+        property_id: String,
+        client_id: String,
+        client_secret: String,
+        refresh_token: String,
+        /// Default `https://oauth2.googleapis.com/token` (tests point it at loopback).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token_url: Option<String>,
+        /// Default `https://www.googleapis.com`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        endpoint: Option<String>,
+    },
     /// Matomo HTTP Tracking API, for self-hosted analytics.
     Matomo {
         /// The Matomo base URL (`https://analytics.example/`), `matomo.php` is appended.
@@ -122,6 +138,7 @@ impl IntegrationConfig {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Ga4 { .. } => "ga4",
+            Self::Ga4Deletion { .. } => "ga4_deletion",
             Self::Matomo { .. } => "matomo",
             Self::Salesforce { .. } => "salesforce",
             Self::Hubspot { .. } => "hubspot",
@@ -151,8 +168,10 @@ impl IntegrationConfig {
                 SaleRecorded,
                 NoteAdded,
                 LeadUpdated,
+                LeadErased,
             ],
             Self::Webhook { .. } => &EventKind::ALL,
+            Self::Ga4Deletion { .. } => &[LeadErased],
             Self::OperatorPrompt { .. } => &[CallCompleted],
         }
     }

@@ -12,6 +12,7 @@ mod call_me;
 mod calls;
 mod connect;
 mod conversions;
+mod erasure;
 mod errors;
 mod group_commit;
 mod health;

@@ -32,10 +32,11 @@ fn prune_statement(kind: Pruned) -> Option<&'static str> {
                  SELECT id FROM calls WHERE business_id = $1 AND started_at < $2 ORDER BY id LIMIT $3)"
         }
         // An event goes once every delivery of it is delivered; a dead one stays to be seen
-        // and sent again.
+        // and sent again. An erasure's event stays: its deliveries are the proof of which
+        // systems confirmed the erasure, and it names no one.
         Pruned::Events => {
             "DELETE FROM events WHERE id IN (
-                 SELECT e.id FROM events e WHERE e.business_id = $1 AND e.occurred_at < $2
+                 SELECT e.id FROM events e WHERE e.business_id = $1 AND e.occurred_at < $2 AND e.kind <> 'lead.erased'
                  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status <> 'delivered')
                  ORDER BY e.id LIMIT $3)"
         }

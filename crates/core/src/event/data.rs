@@ -73,6 +73,8 @@ event_data! {
     NoteAdded(Authored<Note>),
     /// Contact fields, custom fields or tags changed.
     LeadUpdated(Authored<LeadUpdate>),
+    /// The person behind the lead was erased.
+    LeadErased(LeadErased),
 }
 
 impl EventData {
@@ -248,3 +250,15 @@ by_stored_name! {
 #[cfg(test)]
 #[path = "data_tests.rs"]
 mod tests;
+
+/// `lead.erased`: nothing but the lead's ref (on the event) goes out. The identifiers an
+/// outside system erases by are the delivery's own, read when it is claimed and forgotten once
+/// the system has answered, so they are never part of what is stored with the event or sent to
+/// a webhook.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeadErased {
+    /// The erased lead's ref: the lead itself is empty now.
+    pub record_ref: u64,
+    #[serde(skip)]
+    pub subjects: Vec<crate::erasure::Subject>,
+}

@@ -78,6 +78,10 @@ fn samples() -> Vec<EventData> {
                 removed: vec!["cold".into()],
             },
         }),
+        EventData::LeadErased(LeadErased {
+            record_ref: 1040,
+            subjects: vec![],
+        }),
         EventData::SaleRecorded(Authored {
             author: by(),
             change: Sale {

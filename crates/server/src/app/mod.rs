@@ -8,6 +8,7 @@ pub mod adgroup;
 pub mod call_me;
 pub mod calls;
 pub mod conversions;
+pub mod erasure;
 pub mod error;
 pub mod heatmap;
 pub mod integrations;

@@ -136,6 +136,22 @@ pub enum IntegrationTarget {
         #[arg(long)]
         endpoint: Option<String>,
     },
+    /// Google Analytics' User Deletion API for one GA4 property: an erased person's client ids
+    /// are deleted there (see docs/erasure.md).
+    Ga4Deletion {
+        /// The GA4 property's numeric id.
+        #[arg(long)]
+        property_id: String,
+        /// The OAuth client's id.
+        #[arg(long)]
+        client_id: String,
+        /// A file whose first line is the OAuth client's secret (`-`: standard input).
+        #[arg(long)]
+        client_secret_file: PathBuf,
+        /// A file whose first line is a refresh token granted the analytics.user.deletion scope.
+        #[arg(long)]
+        refresh_token_file: PathBuf,
+    },
     /// A signed webhook: every event's JSON POSTed to a URL (see docs/webhooks.md).
     Webhook {
         /// The https:// URL to POST to (http:// only on this machine).

@@ -118,6 +118,9 @@ pub enum Command {
     Conversion(ConversionCommand),
     /// Offline conversions for Google Ads or Microsoft Advertising, as CSV or XLSX.
     Export(ExportArgs),
+    /// Erase one person (a lead): their data goes from every record and the business's
+    /// outside systems are asked to erase them too (see docs/erasure.md). Cannot be undone.
+    Erase(EraseArgs),
     /// Integrations: where a business's events are delivered (GA4, Matomo, Salesforce,
     /// HubSpot, signed webhooks).
     #[command(subcommand)]
@@ -190,6 +193,18 @@ pub struct MigrateArgs {
     /// Create the SQLite file if it does not exist (needed for a non-default path).
     #[arg(long)]
     pub create_database: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EraseArgs {
+    #[command(flatten)]
+    pub business: BusinessRef,
+    /// The lead's ref (or the ref of one of its calls).
+    #[arg(long)]
+    pub lead: u64,
+    /// Confirms the erasure, which cannot be undone.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]

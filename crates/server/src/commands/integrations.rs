@@ -155,6 +155,17 @@ fn target_of(target: IntegrationTarget) -> anyhow::Result<Target> {
             token: read_secret(&token_file, "access token")?,
             endpoint,
         },
+        IntegrationTarget::Ga4Deletion {
+            property_id,
+            client_id,
+            client_secret_file,
+            refresh_token_file,
+        } => Target::Ga4Deletion {
+            property_id,
+            client_id,
+            client_secret: read_secret(&client_secret_file, "OAuth client secret")?,
+            refresh_token: read_secret(&refresh_token_file, "refresh token")?,
+        },
         IntegrationTarget::Webhook { url, secret_file } => Target::Webhook {
             url,
             secret: secret_file

@@ -5,6 +5,7 @@
 mod adgroup;
 mod backup;
 mod demo;
+mod erase;
 mod export;
 mod integrations;
 mod migrate;
@@ -119,6 +120,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Source(cmd) => sources::source(&open_store(&config, false).await?, &config, cmd).await,
         Command::Conversion(cmd) => export::conversion(&open_store(&config, false).await?, cmd).await,
         Command::Export(args) => export::export(&open_store(&config, false).await?, args).await,
+        Command::Erase(args) => erase::erase(&config, args).await,
         Command::Integration(cmd) => {
             integrations::integration(&open_store(&config, false).await?, cmd, config.reach()).await
         }

@@ -18,6 +18,7 @@ use super::crm::{ContactValues, Creating, authored_by, clip, send_json, store_fa
 use super::{Adapter, Context, Failure, Sent, http_failure};
 use async_trait::async_trait;
 use chrono::SecondsFormat;
+use leadline_core::erasure::Subject;
 use leadline_core::event::{EventData, EventKind, LeadSnapshot};
 use leadline_core::lead::LeadStatus;
 use leadline_core::outbox::{Integration, IntegrationConfig};
@@ -185,6 +186,25 @@ impl<'a> Api<'a> {
         reply.json(&format!("{object} search"))
     }
 
+    /// Permanently deletes the person's contact (`POST /crm/v3/objects/contacts/gdpr-delete`),
+    /// named by its id or, when Leadline never linked one, by e-mail (HubSpot then also blocks
+    /// the address from being recreated). A contact HubSpot does not have is nothing to delete.
+    pub(crate) async fn gdpr_delete(&self, subject: &Subject) -> Result<String, Failure> {
+        let body = match subject {
+            Subject::RecordId(id) => json!({ "objectId": id }),
+            Subject::Email(email) => json!({ "objectId": email, "idProperty": "email" }),
+            Subject::GaClientId(_) => return Ok("HubSpot does not know client ids".into()),
+        };
+        let reply = self
+            .send(Method::POST, "/crm/v3/objects/contacts/gdpr-delete", Some(&body))
+            .await?;
+        match reply.status {
+            status if status.is_success() => Ok("HubSpot deleted the contact (GDPR delete)".into()),
+            StatusCode::NOT_FOUND => Ok("HubSpot had no such contact".into()),
+            _ => Err(reply.failure("GDPR delete")),
+        }
+    }
+
     /// The id of the first contact whose `property` equals `value`.
     async fn find_contact(&self, property: &str, value: &str) -> Result<Option<String>, Failure> {
         let body = json!({
@@ -251,6 +271,16 @@ impl Adapter for Hubspot {
         let delivery = ctx.delivery;
         let integration = &delivery.integration;
         let event = &delivery.event;
+        if let EventData::LeadErased(erased) = &event.data {
+            let api = Api::new(ctx.http, ctx.timeout, integration)?;
+            let mut said = Vec::new();
+            for subject in &erased.subjects {
+                said.push(api.gdpr_delete(subject).await?);
+            }
+            return Ok(Sent {
+                response: Some(said.join("; ")),
+            });
+        }
         let Some(lead) = &event.lead else {
             return Ok(Sent {
                 response: Some("no lead: nothing for HubSpot".into()),

@@ -199,7 +199,9 @@ pub fn build(event: &Event, idempotency_key: &str, target: Target) -> Built {
                 ("ec_items", items.to_string()),
             ])]
         }
-        data @ (EventData::NoteAdded(_) | EventData::LeadUpdated(_)) => return Built::Skip(Skip::NoEvent(data.kind())),
+        data @ (EventData::NoteAdded(_) | EventData::LeadUpdated(_) | EventData::LeadErased(_)) => {
+            return Built::Skip(Skip::NoEvent(data.kind()));
+        }
     };
     Built::Send(hits)
 }

@@ -1,9 +1,10 @@
 //! Delivering the outbox: a worker claims due deliveries, hands each to the adapter of its
-//! integration's kind (GA4, Matomo, Salesforce, HubSpot, signed webhook, post-call prompt)
+//! integration's kind (GA4, GA4 user deletion, Matomo, Salesforce, HubSpot, signed webhook, post-call prompt)
 //! and records the outcome: delivered, retried later with backoff, or dead.
 
 mod crm;
 pub mod ga4;
+pub mod ga4_deletion;
 pub mod hubspot;
 pub mod matomo;
 pub mod prompt;
@@ -89,6 +90,7 @@ pub trait Adapter: Send + Sync {
 pub fn adapter_for(config: &IntegrationConfig) -> &'static dyn Adapter {
     match config {
         IntegrationConfig::Ga4 { .. } => &ga4::Ga4,
+        IntegrationConfig::Ga4Deletion { .. } => &ga4_deletion::Ga4Deletion,
         IntegrationConfig::Matomo { .. } => &matomo::Matomo,
         IntegrationConfig::Salesforce { .. } => &salesforce::Salesforce,
         IntegrationConfig::Hubspot { .. } => &hubspot::Hubspot,

@@ -30,6 +30,7 @@ use super::{Adapter, Context, Failure, Sent};
 use api::Reply;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use leadline_core::erasure::Subject;
 use leadline_core::event::{Event, EventData, LeadSnapshot};
 use leadline_core::lead::LeadStatus;
 use leadline_core::outbox::{Integration, IntegrationConfig};
@@ -156,6 +157,18 @@ impl Adapter for Salesforce {
         let delivery = ctx.delivery;
         let integration = &delivery.integration;
         let event = &delivery.event;
+        if let EventData::LeadErased(erased) = &event.data {
+            let api = Api::new(ctx.http, ctx.cache, ctx.timeout, integration)?;
+            let mut said = Vec::new();
+            for subject in &erased.subjects {
+                if let Subject::RecordId(id) = subject {
+                    said.push(api.delete_lead(id).await?);
+                }
+            }
+            return Ok(Sent {
+                response: Some(said.join("; ")),
+            });
+        }
         let Some(lead) = &event.lead else {
             return Ok(Sent {
                 response: Some("no lead: nothing for Salesforce".into()),

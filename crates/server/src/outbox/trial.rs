@@ -64,6 +64,10 @@ pub async fn try_integration(
             "a request for one contact with the token (nothing is created)".to_owned(),
             hubspot_reads(&http, &integration).await,
         ),
+        IntegrationConfig::Ga4Deletion { .. } => (
+            "a sign-in with the refresh token (nothing is deleted)".to_owned(),
+            ga4_deletion_sign_in(&http, &cache, &integration).await,
+        ),
         IntegrationConfig::Ga4 { .. } => {
             let validating = validating(integration.clone());
             (
@@ -90,6 +94,19 @@ pub async fn try_integration(
             sent,
             answer: why,
         },
+    })
+}
+
+/// Whether Google gives an access token for the integration's refresh token.
+async fn ga4_deletion_sign_in(
+    http: &reqwest::Client,
+    cache: &Cache,
+    integration: &Integration,
+) -> Result<Sent, Failure> {
+    let api = super::ga4_deletion::Api::new(http, cache, TIMEOUT, integration)?;
+    api.token().await?;
+    Ok(Sent {
+        response: Some("Google gave an access token: erasures can be sent".into()),
     })
 }
 

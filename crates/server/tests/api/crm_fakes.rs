@@ -1,11 +1,13 @@
-//! Local fakes of Salesforce and HubSpot for the CRM tests, on the [`FakeApi`] harness. Each
+//! Local fakes of Salesforce, HubSpot and Google's user deletion for the CRM and erasure tests, on the [`FakeApi`] harness. Each
 //! checks every request as the real API would (credentials, content type, field names,
 //! required fields, picklist values, association types); what does not pass is answered as
 //! the real API answers it AND noted in `problems`, which every test asserts is empty.
 
+mod google;
 mod hubspot;
 mod salesforce;
 
+pub use google::{FakeGoogle, GA_CLIENT_ID, GA_CLIENT_SECRET, GA_PROPERTY, GA_REFRESH_TOKEN};
 pub use hubspot::{FakeHubspot, HS_TOKEN};
 pub use salesforce::{FakeSalesforce, SF_CLIENT_ID, SF_CLIENT_SECRET, SF_VERSION};
 

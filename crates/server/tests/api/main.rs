@@ -19,6 +19,7 @@ mod crm_fakes;
 mod crm_hubspot;
 mod demo_phone;
 mod egress;
+mod erasure;
 mod exports;
 mod fakes;
 mod forms;

@@ -23,11 +23,11 @@ use std::time::Duration;
 
 const DAY_MS: i64 = 86_400_000;
 
-type Deleted = Arc<Mutex<Vec<String>>>;
+pub(crate) type Deleted = Arc<Mutex<Vec<String>>>;
 
 /// `DELETE /2010-04-01/Accounts/AC1/Recordings/{Sid}.json` with the number's Basic auth: 204;
 /// anything else is refused as Twilio would.
-async fn provider() -> (FakeApi, Deleted) {
+pub(crate) async fn provider() -> (FakeApi, Deleted) {
     let deleted = Deleted::default();
     async fn remove(State(seen): State<Deleted>, Path(file): Path<String>, headers: HeaderMap) -> StatusCode {
         let expected = format!(
@@ -49,7 +49,7 @@ async fn provider() -> (FakeApi, Deleted) {
     (FakeApi::start(router).await, deleted)
 }
 
-fn files_named(dir: &std::path::Path, name: &str) -> usize {
+pub(crate) fn files_named(dir: &std::path::Path, name: &str) -> usize {
     let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
     entries
         .flatten()

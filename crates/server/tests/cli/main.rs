@@ -11,6 +11,7 @@ mod config;
 mod crash;
 mod crash_registrations;
 mod demo;
+mod erase;
 mod export;
 mod outbox;
 mod owners;

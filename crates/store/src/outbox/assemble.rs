@@ -12,8 +12,27 @@ use leadline_core::store::StoreResult;
 use leadline_core::{BusinessId, Invalid, SiteId};
 use sqlx::AnyConnection;
 
+/// The event with row id `event_id`, assembled for the delivery with row id `delivery_id`:
+/// an erasure's event carries what that delivery's system erases the person by (the
+/// identifiers are the delivery's, forgotten once the system has confirmed).
+pub(crate) async fn delivered_event(conn: &mut AnyConnection, event_id: i64, delivery_id: i64) -> StoreResult<Event> {
+    let mut assembled = event(conn, event_id).await?;
+    if let EventData::LeadErased(erased) = &mut assembled.data {
+        let stored: Option<String> = sqlx::query_scalar("SELECT subjects FROM deliveries WHERE id = $1")
+            .bind(delivery_id)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(backend)?;
+        if let Some(stored) = stored {
+            erased.subjects = serde_json::from_str(&stored)
+                .map_err(|e| corrupt(Invalid::new("stored erasure subjects", e.to_string())))?;
+        }
+    }
+    Ok(assembled)
+}
+
 /// The event with row id `event_id`, assembled for delivery.
-pub(crate) async fn event(conn: &mut AnyConnection, event_id: i64) -> StoreResult<Event> {
+async fn event(conn: &mut AnyConnection, event_id: i64) -> StoreResult<Event> {
     let row = sqlx::query(
         "SELECT e.*, c.record_ref AS call_ref, c.visit_id AS call_visit, c.source_label, s.visit_id AS form_visit
          FROM events e LEFT JOIN calls c ON c.id = e.call_id LEFT JOIN submissions s ON s.id = e.submission_id

@@ -172,7 +172,7 @@ impl OutboxStore for SqlStore {
                 lease_token: token.clone(),
                 attempt: u32::try_from(attempts).unwrap_or(u32::MAX),
                 integration: self.integration(&row)?,
-                event: assemble::event(&mut tx, event_id).await?,
+                event: assemble::delivered_event(&mut tx, event_id, id).await?,
             });
         }
         tx.commit().await.map_err(backend)?;
@@ -190,7 +190,8 @@ impl OutboxStore for SqlStore {
         };
         let updated = sqlx::query(
             "UPDATE deliveries SET status = $1, next_attempt_at = $2, last_error = COALESCE($3, last_error),
-                 response = COALESCE($4, response), delivered_at = $5, lease_until = NULL, lease_token = NULL
+                 response = COALESCE($4, response), delivered_at = $5, lease_until = NULL, lease_token = NULL,
+                 subjects = CASE WHEN $1 = 'delivered' THEN NULL ELSE subjects END
              WHERE id = $6 AND lease_token = $7 AND status = 'in_flight'",
         )
         .bind(status)

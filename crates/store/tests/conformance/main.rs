@@ -16,6 +16,7 @@ mod calls;
 mod code_spans;
 mod conversions;
 mod destinations;
+mod erasure;
 mod event_data;
 mod health;
 mod heatmap;

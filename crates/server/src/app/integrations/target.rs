@@ -37,6 +37,13 @@ pub enum Target {
     },
     /// HubSpot CRM with a private-app token.
     Hubspot { token: String, endpoint: Option<String> },
+    /// Google Analytics' User Deletion API for one GA4 property (erasures only).
+    Ga4Deletion {
+        property_id: String,
+        client_id: String,
+        client_secret: String,
+        refresh_token: String,
+    },
     /// A signed webhook to `url`; without a secret one is generated (and shown once).
     Webhook { url: String, secret: Option<String> },
 }
@@ -49,6 +56,7 @@ impl Target {
             Target::Matomo { .. } => "matomo",
             Target::Salesforce { .. } => "salesforce",
             Target::Hubspot { .. } => "hubspot",
+            Target::Ga4Deletion { .. } => "ga4_deletion",
             Target::Webhook { .. } => "webhook",
         }
     }
@@ -115,6 +123,24 @@ impl Target {
                 token: keep(token, kept),
                 endpoint,
             },
+            (
+                Target::Ga4Deletion {
+                    property_id,
+                    client_id,
+                    client_secret,
+                    refresh_token,
+                },
+                IntegrationConfig::Ga4Deletion {
+                    client_secret: kept_secret,
+                    refresh_token: kept_token,
+                    ..
+                },
+            ) => Target::Ga4Deletion {
+                property_id,
+                client_id,
+                client_secret: keep(client_secret, kept_secret),
+                refresh_token: keep(refresh_token, kept_token),
+            },
             (Target::Webhook { url, secret }, IntegrationConfig::Webhook { secret: kept, .. }) => Target::Webhook {
                 url,
                 secret: keep_optional(secret, Some(kept)),
@@ -168,6 +194,19 @@ impl Target {
                     .transpose()?,
                 token: secret_of("access token", &token)?,
             },
+            Target::Ga4Deletion {
+                property_id,
+                client_id,
+                client_secret,
+                refresh_token,
+            } => IntegrationConfig::Ga4Deletion {
+                property_id: property_id_of(&property_id)?,
+                client_id: single_word("OAuth client id", &client_id)?,
+                client_secret: secret_of("OAuth client secret", &client_secret)?,
+                refresh_token: secret_of("refresh token", &refresh_token)?,
+                token_url: None,
+                endpoint: None,
+            },
             Target::Webhook { url, secret } => {
                 let url = http_url("webhook URL", &url)?.to_string();
                 let (secret, generated) = match given(secret) {
@@ -191,6 +230,18 @@ impl Target {
         };
         Ok((config, None))
     }
+}
+
+/// A GA4 property id: its digits (Admin → Property details), not the `G-` measurement id.
+fn property_id_of(input: &str) -> Result<String, Invalid> {
+    let id = input.trim();
+    if id.is_empty() || id.len() > 20 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Invalid::new(
+            "GA4 property id",
+            format!("'{id}' is not a property id (its digits, as Admin → Property details shows them)"),
+        ));
+    }
+    Ok(id.to_owned())
 }
 
 /// `value` unless it is missing or blank.
@@ -375,6 +426,9 @@ pub fn describe(config: &IntegrationConfig) -> String {
             client_id.chars().take(8).collect::<String>(),
             campaigns.len()
         ),
+        IntegrationConfig::Ga4Deletion { property_id, .. } => {
+            format!("GA4 user deletion for property {property_id} (erasures only)")
+        }
         IntegrationConfig::Hubspot { endpoint, .. } => format!(
             "HubSpot at {}",
             shown_url(endpoint.as_deref().unwrap_or("https://api.hubapi.com"))

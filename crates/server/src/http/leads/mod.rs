@@ -4,6 +4,7 @@
 //! docs/leads-api.md.
 
 mod change;
+mod erasure;
 mod export;
 mod fields;
 mod list;
@@ -20,6 +21,7 @@ use axum::routing::{MethodRouter, get, post};
 use leadline_core::BusinessId;
 use leadline_core::lead::Lead;
 
+pub use erasure::erasure_json;
 pub use export::person_zip_response;
 pub use list::{MAX_LIMIT, cursor, parse_filter};
 pub use openapi::DOCUMENT as OPENAPI;
@@ -35,6 +37,8 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/v1/leads/{ref}/notes", post(change::note)),
         ("/v1/leads/{ref}/sales", post(sale::sale)),
         ("/v1/leads/{ref}/export", get(export::export)),
+        ("/v1/leads/{ref}/erasure", get(erasure::read).post(erasure::erase)),
+        ("/v1/erasures", get(erasure::list)),
         ("/v1/fields", get(fields::list).post(fields::define)),
         ("/v1/sites/{site_key}/visitors/{visitor_key}", get(visitors::lookup)),
         ("/api/openapi.json", get(openapi::document)),

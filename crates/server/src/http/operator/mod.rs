@@ -4,6 +4,8 @@
 mod access;
 mod activity;
 mod edit;
+mod erase;
+mod erasure_view;
 mod headers;
 mod lead_form;
 mod leads;
@@ -47,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .route("/app/leads/{record_ref}", get(pages::show_lead))
         .route("/app/leads/{record_ref}/notes", post(pages::add_note))
         .route("/app/leads/{record_ref}/export", get(pages::export_person))
+        .route("/app/leads/{record_ref}/erase", post(erase::erase_person))
         .route("/app/leads/{record_ref}/status", post(pages::change_status))
         .route("/app/leads/{record_ref}/contact", post(edit::change_contact))
         .route("/app/leads/{record_ref}/custom", post(edit::change_custom))

@@ -47,8 +47,10 @@ struct LeadPage {
     edit: Edit,
     /// (target, event, status, attempts, last error) of each delivery of the lead's events.
     deliveries: Vec<(String, &'static str, &'static str, u32, String)>,
-    /// The user is an owner: the person's data export is offered.
+    /// The user is an owner: the person's data export and erasure are offered.
     owner: bool,
+    /// The person's erasure, when they were erased.
+    erasure: Option<super::erasure_view::ErasureView>,
 }
 
 /// What the page shows besides the lead: the reason a change was refused, what the last
@@ -84,7 +86,7 @@ async fn site_of(state: &AppState, lead: &Lead) -> Result<Option<Site>, ApiError
     Ok(state.store.list_sites(lead.business_id).await?.into_iter().next())
 }
 
-async fn render_lead(
+pub(super) async fn render_lead(
     state: &AppState,
     operator: &Operator,
     lead: &Lead,
@@ -117,7 +119,13 @@ pub async fn render_page(state: &AppState, operator: &Operator, lead: &Lead, vie
         details.push(("Tags", lead.tags.join(", ")));
     }
     details.push(("First seen", local_time(lead.created_at, site.as_ref())));
+    let erasure = state
+        .store
+        .erasure_of(lead.business_id, lead.record_ref)
+        .await?
+        .map(|e| super::erasure_view::ErasureView::of(&e, site.as_ref()));
     let page = LeadPage {
+        erasure,
         lead_ref: lead.record_ref,
         header: Header::of(state, operator, Section::Leads).await?,
         name: c.name.clone(),

@@ -223,6 +223,25 @@ impl<'a> Api<'a> {
         }
     }
 
+    /// Deletes the Lead with `id` (`DELETE /sobjects/Lead/{id}`, for an erasure); a Lead
+    /// Salesforce no longer has is nothing to delete. The answer does not name the Lead: it is
+    /// kept as the record of the erasure.
+    pub(crate) async fn delete_lead(&self, id: &str) -> Result<String, Failure> {
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(Failure::Permanent(format!("'{id}' is not a Salesforce id")));
+        }
+        let reply = self
+            .send(Method::DELETE, &self.path(&format!("/sobjects/Lead/{id}")), None)
+            .await?;
+        if reply.status.is_success() {
+            return Ok("Salesforce deleted the Lead".to_owned());
+        }
+        if reply.status == StatusCode::NOT_FOUND || reply.has_code("ENTITY_IS_DELETED") {
+            return Ok("Salesforce had the Lead no more".to_owned());
+        }
+        Err(reply.failure("Lead delete"))
+    }
+
     /// Runs a SOQL query; answers the first batch (`records`, `done`, `nextRecordsUrl`).
     pub(crate) async fn query(&self, soql: &str) -> Result<Value, Failure> {
         let query = form_urlencoded::Serializer::new(String::new())

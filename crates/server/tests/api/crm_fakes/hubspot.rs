@@ -42,6 +42,8 @@ pub struct HsNote {
 #[derive(Default)]
 pub struct HsState {
     pub contacts: BTreeMap<String, HsContact>,
+    /// What each GDPR delete named (a contact id, or an e-mail address), in order.
+    pub gdpr_deleted: Vec<String>,
     pub notes: Vec<HsNote>,
     pub problems: Vec<String>,
     /// The next this many notes are made but answered only after `slow` (a timeout).
@@ -141,6 +143,7 @@ fn hs_handle(s: &mut HsState, method: &Method, uri: &Uri, headers: &HeaderMap, b
         }
         (Method::GET, "/crm/v3/objects/contacts") => hs_page_of_contacts(s, uri),
         (Method::POST, "/crm/v3/objects/contacts/search") => hs_search_contacts(s, &payload),
+        (Method::POST, "/crm/v3/objects/contacts/gdpr-delete") => hs_gdpr_delete(s, &payload),
         (Method::POST, "/crm/v3/objects/notes") => hs_create_note(s, &payload),
         (Method::POST, "/crm/v3/objects/notes/search") => hs_search_notes(s, &payload),
         _ => {
@@ -148,6 +151,41 @@ fn hs_handle(s: &mut HsState, method: &Method, uri: &Uri, headers: &HeaderMap, b
             hs_error(404, "OBJECT_NOT_FOUND", "not found")
         }
     }
+}
+
+/// `POST /crm/v3/objects/contacts/gdpr-delete`: `{"objectId": ID}`, or
+/// `{"objectId": EMAIL, "idProperty": "email"}`; 204. An unknown id is a 404; an unknown
+/// e-mail is blocked from coming back, as HubSpot does, and answered 204.
+fn hs_gdpr_delete(s: &mut HsState, payload: &Value) -> Answer {
+    let keys = sorted_keys(payload);
+    let by_email = payload["idProperty"] == "email";
+    let expected: &[&str] = if by_email {
+        &["idProperty", "objectId"]
+    } else {
+        &["objectId"]
+    };
+    let Some(object) = payload["objectId"].as_str().filter(|_| keys == expected) else {
+        s.problems.push(format!("gdpr-delete: body {payload}"));
+        return hs_error(400, "VALIDATION_ERROR", "Invalid input JSON");
+    };
+    let found = if by_email {
+        s.contacts
+            .iter()
+            .find(|(_, c)| c.properties.get("email").and_then(Value::as_str) == Some(object))
+            .map(|(id, _)| id.clone())
+    } else {
+        s.contacts.contains_key(object).then(|| object.to_owned())
+    };
+    match found {
+        Some(id) => {
+            s.contacts.remove(&id);
+            s.notes.retain(|n| n.contact != id);
+        }
+        None if !by_email => return hs_error(404, "OBJECT_NOT_FOUND", "Object not found"),
+        None => {}
+    }
+    s.gdpr_deleted.push(object.to_owned());
+    (204, Value::Null, Duration::ZERO)
 }
 
 /// `GET /crm/v3/objects/contacts?limit=N`: the first page of contacts (`limit` 1 to 100).

@@ -50,6 +50,8 @@ pub struct SfState {
     pub tokens_issued: Vec<String>,
     valid: HashSet<String>,
     pub leads: BTreeMap<String, SfLead>,
+    /// The ids of Leads deleted (`DELETE /sobjects/Lead/{id}`), in order.
+    pub deleted: Vec<String>,
     /// `CampaignMember`s: (CampaignId, LeadId, Status).
     pub members: Vec<(String, String, String)>,
     pub problems: Vec<String>,
@@ -224,6 +226,17 @@ fn sf_handle(s: &mut SfState, method: &Method, uri: &Uri, headers: &HeaderMap, b
             sf_update(s, &id, &payload)
         }
         (Method::POST, "/sobjects/CampaignMember/") => sf_member(s, &payload),
+        (Method::DELETE, lead) if lead.starts_with("/sobjects/Lead/") => {
+            let id = lead.trim_start_matches("/sobjects/Lead/").to_owned();
+            if s.leads.remove(&id).is_some() {
+                s.deleted.push(id);
+                (204, Value::Null, Duration::ZERO)
+            } else if s.deleted.contains(&id) {
+                sf_error(404, "ENTITY_IS_DELETED", "entity is deleted", &[])
+            } else {
+                sf_error(404, "NOT_FOUND", "The requested resource does not exist", &[])
+            }
+        }
         _ => {
             s.problems.push(format!("{what}: unexpected"));
             sf_error(404, "NOT_FOUND", "The requested resource does not exist", &[])

@@ -18,7 +18,7 @@ const NAME: Field = ("name", "Name", "e.g. Data warehouse", "text", true);
 const SITE: Field = ("site", "Site", "", "site", false);
 
 /// The kinds that can be added here: the kind, what its form is called, its own fields.
-const FORMS: [(&str, &str, &[Field]); 5] = [
+const FORMS: [(&str, &str, &[Field]); 6] = [
     (
         "webhook",
         "signed webhook",
@@ -126,6 +126,28 @@ const FORMS: [(&str, &str, &[Field]); 5] = [
             ),
         ],
     ),
+    (
+        "ga4_deletion",
+        "Google Analytics user deletion (erasures)",
+        &[
+            (
+                "property_id",
+                "GA4 property id",
+                "its digits (Admin → Property details)",
+                "text",
+                true,
+            ),
+            ("client_id", "OAuth client id", "", "text", true),
+            ("client_secret", "OAuth client secret", "", "password", true),
+            (
+                "refresh_token",
+                "Refresh token",
+                "granted the analytics.user.deletion scope (docs/erasure.md)",
+                "password",
+                true,
+            ),
+        ],
+    ),
 ];
 
 /// A field as the page shows it.
@@ -153,10 +175,17 @@ pub struct KindView {
 }
 
 /// Fields whose values are secrets: never written back into a page.
-const SECRETS: [&str; 5] = ["secret", "api_secret", "token_auth", "client_secret", "token"];
+const SECRETS: [&str; 6] = [
+    "secret",
+    "api_secret",
+    "token_auth",
+    "client_secret",
+    "token",
+    "refresh_token",
+];
 
 /// Which field a refusal is about, from the name the checks give the value.
-const FIELD_OF: [(&str, &str); 16] = [
+const FIELD_OF: [(&str, &str); 20] = [
     ("integration name", "name"),
     ("webhook URL", "url"),
     ("webhook secret", "secret"),
@@ -173,6 +202,10 @@ const FIELD_OF: [(&str, &str); 16] = [
     ("campaign", "campaigns"),
     ("client secret", "client_secret"),
     ("access token", "token"),
+    ("GA4 property id", "property_id"),
+    ("OAuth client id", "client_id"),
+    ("OAuth client secret", "client_secret"),
+    ("refresh token", "refresh_token"),
 ];
 
 /// The add form as posted (or empty), and why it was refused.
@@ -255,6 +288,12 @@ impl AddForm {
             }
             IntegrationConfig::Hubspot { endpoint, .. } => {
                 pairs.push(("endpoint", endpoint.clone().unwrap_or_default()));
+            }
+            IntegrationConfig::Ga4Deletion {
+                property_id, client_id, ..
+            } => {
+                pairs.push(("property_id", property_id.clone()));
+                pairs.push(("client_id", client_id.clone()));
             }
             IntegrationConfig::OperatorPrompt { .. } => {}
         }
@@ -361,6 +400,12 @@ impl AddForm {
             "hubspot" => Target::Hubspot {
                 token: fields.get("token").to_owned(),
                 endpoint: text("endpoint"),
+            },
+            "ga4_deletion" => Target::Ga4Deletion {
+                property_id: fields.get("property_id").to_owned(),
+                client_id: fields.get("client_id").to_owned(),
+                client_secret: fields.get("client_secret").to_owned(),
+                refresh_token: fields.get("refresh_token").to_owned(),
             },
             other => {
                 errors.add(
