@@ -6,12 +6,11 @@
 
 use crate::app::AppState;
 use crate::app::error::{AppError, AppResult};
-use crate::provider_api::RecordingDeleted;
+use crate::app::retention::{Numbers, delete_at_provider};
 use chrono::Utc;
 use leadline_core::BusinessId;
 use leadline_core::erasure::{Erasure, holds_up_erasure, outside_erasures};
 use leadline_core::lead::{Author, Lead};
-use std::collections::hash_map::{Entry, HashMap};
 
 /// Erases the person behind lead `record_ref` of `business` (or the lead of the call with that
 /// ref), on behalf of `by`.
@@ -67,23 +66,14 @@ async fn refuse_during_a_call(state: &AppState, business: BusinessId, lead: &Lea
     Ok(())
 }
 
-/// Deletes the lead's recordings at the provider and its files from storage. A removed
-/// number's recordings are no longer Leadline's to act for (they stay with the provider's
-/// account, as the retention sweep leaves them).
+/// Deletes the lead's recordings at the provider (as the retention sweep does) and its files
+/// from storage.
 async fn delete_outside_rows(state: &AppState, business: BusinessId, lead: &Lead) -> AppResult<()> {
     let store = state.store.as_ref();
     let leftovers = store.person_leftovers(business, lead.id).await?;
-    let mut numbers = HashMap::new();
+    let mut numbers = Numbers::new();
     for recording in &leftovers.recordings {
-        let number = match numbers.entry(recording.number_id) {
-            Entry::Occupied(known) => known.into_mut(),
-            Entry::Vacant(slot) => slot.insert(store.number(business, recording.number_id).await.ok()),
-        };
-        let deleted = match number {
-            Some(number) => state.provider_api.delete_recording(number, &recording.url).await,
-            None => Ok(RecordingDeleted::Elsewhere),
-        };
-        if let Err(e) = deleted {
+        if let Err(e) = delete_at_provider(state, business, &mut numbers, recording).await {
             return Err(AppError::Unavailable(format!(
                 "a recording of lead {} could not be deleted at the telephony provider ({e}); the lead's \
                  records are unchanged: try again",

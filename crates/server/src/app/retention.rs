@@ -7,9 +7,10 @@ use crate::app::AppState;
 use crate::app::error::AppResult;
 use crate::provider_api::RecordingDeleted;
 use chrono::{DateTime, Utc};
-use leadline_core::BusinessId;
-use leadline_core::retention::{Pruned, Retention};
+use leadline_core::retention::{ExpiredRecording, Pruned, Retention};
 use leadline_core::store::Store;
+use leadline_core::tenant::TrackingNumber;
+use leadline_core::{BusinessId, NumberId};
 use std::collections::BTreeMap;
 use std::collections::hash_map::{Entry, HashMap};
 
@@ -141,24 +142,13 @@ where
 async fn recordings(state: &AppState, business: BusinessId, before: DateTime<Utc>) -> AppResult<u64> {
     let store = state.store.as_ref();
     let mut forgotten = 0;
-    let mut numbers = HashMap::new();
+    let mut numbers = Numbers::new();
     for _ in 0..BATCHES_PER_ROUND {
         let expired = store.expired_recordings(business, before, BATCH).await?;
         let full = expired.len() == BATCH as usize;
         let mut all_gone = true;
         for recording in expired {
-            // A batch's recordings mostly share a few numbers: each is read once.
-            let number = match numbers.entry(recording.number_id) {
-                Entry::Occupied(known) => known.into_mut(),
-                Entry::Vacant(slot) => slot.insert(store.number(business, recording.number_id).await.ok()),
-            };
-            let deleted = match number {
-                Some(number) => state.provider_api.delete_recording(number, &recording.url).await,
-                // A removed number is no longer Leadline's to act for: its recordings are left
-                // to the provider's account, and forgotten here.
-                None => Ok(RecordingDeleted::Elsewhere),
-            };
-            match deleted {
+            match delete_at_provider(state, business, &mut numbers, &recording).await {
                 Ok(_) => {
                     store.forget_recording(business, recording.call_id).await?;
                     forgotten += 1;
@@ -174,6 +164,29 @@ async fn recordings(state: &AppState, business: BusinessId, before: DateTime<Utc
         }
     }
     Ok(forgotten)
+}
+
+/// The tracking numbers of recordings, each read once (a batch's recordings mostly share a
+/// few); `None` for a number that was removed.
+pub(crate) type Numbers = HashMap<NumberId, Option<TrackingNumber>>;
+
+/// Deletes `recording` at the provider with its number's account. A removed number is no
+/// longer Leadline's to act for: its recordings are left to the provider's account
+/// (`Elsewhere`), and forgotten here.
+pub(crate) async fn delete_at_provider(
+    state: &AppState,
+    business: BusinessId,
+    numbers: &mut Numbers,
+    recording: &ExpiredRecording,
+) -> anyhow::Result<RecordingDeleted> {
+    let number = match numbers.entry(recording.number_id) {
+        Entry::Occupied(known) => known.into_mut(),
+        Entry::Vacant(slot) => slot.insert(state.store.number(business, recording.number_id).await.ok()),
+    };
+    match number {
+        Some(number) => state.provider_api.delete_recording(number, &recording.url).await,
+        None => Ok(RecordingDeleted::Elsewhere),
+    }
 }
 
 /// Deletes the files of submissions created before `before`, then the submissions whose

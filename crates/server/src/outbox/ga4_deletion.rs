@@ -8,7 +8,7 @@
 //! The access token is refreshed at `https://oauth2.googleapis.com/token`, cached until it
 //! expires and refreshed once more on a 401. Only `lead.erased` events come here.
 
-use super::{Adapter, Cache, Context, Failure, Sent, http_failure, transport_failure};
+use super::{Adapter, Cache, Context, Failure, Sent, http_failure, token_failure, transport_failure};
 use crate::outbox::crm::send_json;
 use async_trait::async_trait;
 use leadline_core::erasure::Subject;
@@ -108,17 +108,7 @@ impl<'a> Api<'a> {
         let status = response.status();
         let body = response.text().await.map_err(|e| transport_failure(&e))?;
         if !status.is_success() {
-            // `{"error":"invalid_grant","error_description":"Token has been expired or revoked."}`
-            let said: Value = serde_json::from_str(&body).unwrap_or_default();
-            let message = match (said["error"].as_str(), said["error_description"].as_str()) {
-                (Some(error), Some(description)) => format!("{error}: {description}"),
-                (Some(error), None) => error.to_owned(),
-                _ => body.chars().take(300).collect(),
-            };
-            return Err(match http_failure(status, "") {
-                Failure::Retry(_) => Failure::Retry(format!("Google token: HTTP {status}: {message}")),
-                Failure::Permanent(_) => Failure::Permanent(format!("Google token: HTTP {status}: {message}")),
-            });
+            return Err(token_failure("Google", status, &body));
         }
         let answer: TokenAnswer = serde_json::from_str(&body)
             .map_err(|e| Failure::Permanent(format!("Google token: no access_token in the answer: {e}")))?;

@@ -99,6 +99,23 @@ pub fn adapter_for(config: &IntegrationConfig) -> &'static dyn Adapter {
     }
 }
 
+/// A refused OAuth 2.0 token request (RFC 6749 §5.2: `{"error": "invalid_grant",
+/// "error_description": "…"}`) as a failure in the server's own words, retried like any
+/// other answer of its status; `service` names whose token it was.
+pub fn token_failure(service: &str, status: reqwest::StatusCode, body: &str) -> Failure {
+    let said: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    let message = match (said["error"].as_str(), said["error_description"].as_str()) {
+        (Some(error), Some(description)) => format!("{error}: {description}"),
+        (Some(error), None) => error.to_owned(),
+        _ => body.chars().take(300).collect(),
+    };
+    let message = format!("{service} token: HTTP {status}: {message}");
+    match http_failure(status, "") {
+        Failure::Retry(_) => Failure::Retry(message),
+        Failure::Permanent(_) => Failure::Permanent(message),
+    }
+}
+
 /// How an HTTP answer other than 2xx counts: 408, 425, 429 and 5xx are worth retrying,
 /// other 4xx are not. `body` is shortened into the message.
 pub fn http_failure(status: reqwest::StatusCode, body: &str) -> Failure {

@@ -4,7 +4,7 @@
 //! the real APIs document it) are asked to erase them and confirm; a later form starts a new
 //! lead. On the lead page, only an owner who types the ref erases.
 
-use crate::crm::{TIMEOUT, add};
+use crate::crm::{TIMEOUT, add, attempt};
 use crate::crm_fakes::{
     FakeGoogle, FakeHubspot, FakeSalesforce, GA_CLIENT_ID, GA_CLIENT_SECRET, GA_PROPERTY, GA_REFRESH_TOKEN, HS_TOKEN,
     SF_CLIENT_ID, SF_CLIENT_SECRET, SF_VERSION,
@@ -15,14 +15,13 @@ use crate::retention::{files_named, provider};
 use crate::settings_setup::owner;
 use chrono::Utc;
 use leadline::config::Config;
-use leadline::outbox::{Cache, Context, Failure, Sent, adapter_for};
+use leadline::outbox::{Cache, Failure, Sent};
 use leadline_core::call::{CallKey, CallReport};
 use leadline_core::channel::{Attribution, ClickIds};
 use leadline_core::event::EventKind;
 use leadline_core::form::MessageId;
 use leadline_core::lead::{Author, FieldsPatch, LeadChange};
-use leadline_core::net::Reach;
-use leadline_core::outbox::{DeliveryOutcome, IntegrationConfig};
+use leadline_core::outbox::IntegrationConfig;
 use leadline_core::provider::WebLink;
 use leadline_core::site::SiteSettings;
 use leadline_core::store::{CallStore, LeadStore, OutboxStore, VisitStore};
@@ -68,31 +67,9 @@ async fn deliver_all(app: &TestApp, cache: &Cache) -> Vec<(&'static str, EventKi
         .claim_deliveries(Utc::now().timestamp_millis(), 60_000, 100)
         .await
         .unwrap();
-    let http = leadline::egress::client(TIMEOUT, Reach::PublicAndLoopback);
     let mut outcomes = Vec::new();
     for delivery in claimed {
-        let ctx = Context {
-            http: &http,
-            store: &app.store,
-            delivery: &delivery,
-            timeout: TIMEOUT,
-            cache,
-            provider_api_base: "https://api.twilio.com",
-            mailer: None,
-        };
-        let result = adapter_for(&delivery.integration.config).deliver(&ctx).await;
-        let outcome = match &result {
-            Ok(sent) => DeliveryOutcome::Delivered {
-                response: sent.response.clone(),
-            },
-            Err(Failure::Retry(error)) => DeliveryOutcome::Retry {
-                at: Utc::now(),
-                error: error.clone(),
-            },
-            Err(Failure::Permanent(error)) => DeliveryOutcome::Dead { error: error.clone() },
-        };
-        let finished = app.store.finish_delivery(delivery.id, &delivery.lease_token, &outcome);
-        assert!(finished.await.unwrap());
+        let result = attempt(app, cache, &delivery, TIMEOUT).await;
         outcomes.push((delivery.integration.config.kind(), delivery.event.kind(), result));
     }
     outcomes

@@ -4,7 +4,7 @@
 
 use super::TOKEN_TTL;
 use crate::outbox::crm::send_json;
-use crate::outbox::{Cache, Failure, http_failure, transport_failure};
+use crate::outbox::{Cache, Failure, http_failure, token_failure, transport_failure};
 use leadline_core::event::LeadSnapshot;
 use leadline_core::outbox::{Integration, IntegrationConfig};
 use reqwest::{Method, StatusCode};
@@ -170,17 +170,7 @@ impl<'a> Api<'a> {
         let status = response.status();
         let body = response.text().await.map_err(|e| transport_failure(&e))?;
         if !status.is_success() {
-            // `{"error":"invalid_client","error_description":"invalid client credentials"}`
-            let said: Value = serde_json::from_str(&body).unwrap_or_default();
-            let message = match (said["error"].as_str(), said["error_description"].as_str()) {
-                (Some(error), Some(description)) => format!("{error}: {description}"),
-                (Some(error), None) => error.to_owned(),
-                _ => body.chars().take(300).collect(),
-            };
-            return Err(match http_failure(status, "") {
-                Failure::Retry(_) => Failure::Retry(format!("Salesforce token: HTTP {status}: {message}")),
-                Failure::Permanent(_) => Failure::Permanent(format!("Salesforce token: HTTP {status}: {message}")),
-            });
+            return Err(token_failure("Salesforce", status, &body));
         }
         let token: Token = serde_json::from_str(&body).map_err(|e| {
             Failure::Permanent(format!(
