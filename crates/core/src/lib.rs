@@ -36,6 +36,7 @@ pub mod retention;
 pub mod routing;
 pub mod sealing;
 pub mod secret;
+pub mod sender_auth;
 pub mod site;
 pub mod source;
 pub mod store;
