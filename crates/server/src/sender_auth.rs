@@ -292,3 +292,57 @@ impl<K: Hash + Eq, V: Clone> ResolverCache<K, V> for Cache<K, V> {
         entries.insert(key, (value, valid_until));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envelope(mail_from: &str) -> Envelope {
+        Envelope {
+            peer: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7)),
+            helo: "mx.example.net".into(),
+            mail_from: mail_from.into(),
+        }
+    }
+
+    const MESSAGE: &[u8] = b"From: Ann <ann@example.net>\r\nSubject: Re: Call 1042\r\n\r\nBlue velvet\r\n";
+
+    /// example.net allows 192.0.2.7 and publishes no DMARC record; other.test allows it too.
+    fn checker() -> SenderAuth {
+        let checker = SenderAuth::default();
+        checker.publish_txt("example.net", Some("v=spf1 ip4:192.0.2.7 -all"));
+        checker.publish_txt("other.test", Some("v=spf1 ip4:192.0.2.7 -all"));
+        for name in ["_dmarc.example.net", "_dmarc.net", "_dmarc.other.test", "_dmarc.test"] {
+            checker.publish_txt(name, None);
+        }
+        checker
+    }
+
+    #[tokio::test]
+    async fn without_a_dmarc_record_an_spf_pass_counts_only_for_the_from_domain_itself() {
+        let checker = checker();
+        let own = checker
+            .verify(MESSAGE, &envelope("ann@example.net"), "example.net")
+            .await;
+        assert_eq!((own.spf, own.dkim, own.dmarc), (Check::Pass, Check::None, Check::Pass));
+        let other = checker
+            .verify(MESSAGE, &envelope("bounce@other.test"), "example.net")
+            .await;
+        assert_eq!(
+            (other.spf, other.dmarc),
+            (Check::Pass, Check::None),
+            "a pass for another domain"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_policy_found_for_another_domain_than_the_replys_is_no_pass() {
+        let checker = checker();
+        checker.publish_txt("_dmarc.other.test", Some("v=DMARC1; p=none"));
+        let message = b"From: Eve <eve@other.test>\r\nSubject: x\r\n\r\nx\r\n";
+        let verdict = checker
+            .verify(message, &envelope("eve@other.test"), "example.net")
+            .await;
+        assert_eq!((verdict.spf, verdict.dmarc), (Check::Pass, Check::None));
+    }
+}

@@ -46,11 +46,12 @@ fn sendgrid_signatures(text: &str) -> Vec<(String, Check)> {
 
 /// A Mailgun route's forward posts `sender` (the envelope sender) and `message-headers`, a
 /// JSON list of `[name, value]` pairs (Mailgun's "Receiving Messages via HTTP through a
-/// forward() action"). Its own checks are added to those headers as `X-Mailgun-Spf` and
-/// `X-Mailgun-Dkim-Check-Result` (`Pass`, `Fail`, …); we could not confirm them in Mailgun's
-/// current documentation, so a post without them is read as unauthenticated (fail closed).
-/// Mailgun's DKIM result names no domain, so it counts as the From domain's only when every
-/// `DKIM-Signature` of the message is signed by that domain (`d=`).
+/// forward() action"). Mailgun adds its own checks to the message's headers as `X-Mailgun-Spf`
+/// (`Pass`, `Neutral`, `Fail` or `SoftFail`) and `X-Mailgun-Dkim-Check-Result` (`Pass` or
+/// `Fail`), but only when the domain's spam filter is set to "Mark spam with MIME headers"
+/// (Mailgun's "Spam Filter" page); without them the post is read as unauthenticated (fail
+/// closed). Mailgun's DKIM result names no domain, so it counts as the From domain's only when
+/// every `DKIM-Signature` of the message is signed by that domain (`d=`).
 pub fn mailgun(message_headers: Option<&str>, sender: Option<&str>, from_domain: &str) -> Verdict {
     let headers: Vec<(String, String)> = message_headers
         .and_then(|h| serde_json::from_str(h).ok())
