@@ -37,6 +37,7 @@ pub mod retention;
 pub mod routing;
 pub mod sealing;
 pub mod secret;
+pub mod sender_auth;
 pub mod site;
 pub mod source;
 pub mod store;

@@ -529,6 +529,7 @@ pub trait Store:
     + crate::adgroup::AdGroupStore
     + crate::retention::RetentionStore
     + crate::erasure::ErasureStore
+    + crate::sender_auth::SenderAuthStore
     + HealthStore
     + Send
     + Sync
@@ -558,6 +559,7 @@ impl<T> Store for T where
         + crate::adgroup::AdGroupStore
         + crate::retention::RetentionStore
         + crate::erasure::ErasureStore
+        + crate::sender_auth::SenderAuthStore
         + HealthStore
         + Send
         + Sync

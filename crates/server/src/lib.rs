@@ -26,6 +26,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod provider_api;
 pub mod sandbox;
+pub mod sender_auth;
 pub mod shutdown;
 pub mod slots;
 pub mod smtp_security;

@@ -27,6 +27,7 @@ mod reports;
 mod retention;
 mod rows;
 mod sealed;
+mod sender_auth;
 mod sources;
 mod tenant_cache;
 mod tenants;

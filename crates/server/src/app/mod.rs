@@ -21,6 +21,7 @@ pub mod retention;
 pub mod routing;
 pub mod routing_rules;
 pub mod sales;
+pub mod sender_auth;
 pub mod setup;
 pub mod sources;
 mod state;

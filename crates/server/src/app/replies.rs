@@ -46,6 +46,8 @@ pub enum RefusalKind {
     Invalid,
     /// Leadline failed (the database): try again.
     Internal,
+    /// The business requires SPF/DKIM/DMARC and the message did not pass.
+    Unauthenticated,
 }
 
 /// A reply that changed nothing, with the words to send back.

@@ -151,6 +151,8 @@ pub struct InboundSettings {
     pub smtp_sessions_per_address: usize,
     /// STARTTLS and AUTH on the SMTP listener.
     pub smtp_security: crate::smtp_security::SmtpSecurity,
+    /// SPF, DKIM and DMARC of what the SMTP listener receives, for businesses that ask.
+    pub sender_auth: Arc<crate::sender_auth::SenderAuth>,
 }
 
 impl InboundSettings {
@@ -163,6 +165,7 @@ impl InboundSettings {
             smtp_idle: Duration::from_secs(config.smtp_idle_timeout_seconds),
             smtp_sessions_per_address: config.smtp_sessions_per_address,
             smtp_security: crate::smtp_security::SmtpSecurity::from_config(config)?,
+            sender_auth: Arc::default(),
         })
     }
 }

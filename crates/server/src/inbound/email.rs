@@ -2,6 +2,7 @@
 //! one of the user with the sender's address, the subject and text become a command, and the
 //! answer is mailed back to the sender when a relay is configured.
 
+use super::authenticity::{self, Evidence};
 use super::mime::Incoming;
 use crate::app::AppState;
 use crate::app::replies::{Refusal, RefusalKind, Sender, apply};
@@ -9,9 +10,10 @@ use crate::mail::Mail;
 use leadline_core::net::Email;
 use leadline_core::store::StoreError;
 
-/// Records the reply `incoming`; the text (confirmation or refusal) is also mailed back.
-pub async fn handle(state: &AppState, incoming: &Incoming) -> Result<String, Refusal> {
-    let outcome = record(state, incoming).await;
+/// Records the reply `incoming`, once its business has checked `evidence` of who sent it
+/// (when it asks); the text (confirmation or refusal) is also mailed back.
+pub async fn handle(state: &AppState, incoming: &Incoming, evidence: &Evidence<'_>) -> Result<String, Refusal> {
+    let outcome = record(state, incoming, evidence).await;
     let text = match &outcome {
         Ok(text) => text.clone(),
         Err(refusal) => refusal.reason.clone(),
@@ -20,7 +22,7 @@ pub async fn handle(state: &AppState, incoming: &Incoming) -> Result<String, Ref
     outcome
 }
 
-async fn record(state: &AppState, incoming: &Incoming) -> Result<String, Refusal> {
+async fn record(state: &AppState, incoming: &Incoming, evidence: &Evidence<'_>) -> Result<String, Refusal> {
     let stranger = || {
         Refusal::new(
             RefusalKind::NotOperator,
@@ -41,6 +43,8 @@ async fn record(state: &AppState, incoming: &Incoming) -> Result<String, Refusal
         Ok(memberships) => memberships.first().map(|m| m.business.id).ok_or_else(stranger)?,
         Err(e) => return Err(Refusal::internal(&e)),
     };
+    // Before the command is read: a forged message learns nothing of what it would have done.
+    authenticity::check(state, business, email.as_str(), evidence).await?;
     let command = leadline_core::reply::parse_email(&incoming.subject, &incoming.body)
         .map_err(|e| Refusal::new(RefusalKind::Invalid, capitalized(&e.reason)))?;
     apply(state, business, &Sender::Email(email.as_str().to_owned()), command).await

@@ -4,8 +4,10 @@
 //! SendGrid gets 200 for every message it delivered (it retries anything else for three
 //! days); Mailgun gets 406 for what is malformed or stale (refused without retry).
 
+use super::authenticity::Evidence;
 use super::email::handle;
 use super::mime::{self, Incoming, bare_address};
+use super::reported;
 use crate::app::AppState;
 use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Path, State};
@@ -51,7 +53,15 @@ pub async fn sendgrid(
         None => sendgrid_fields(&form),
     };
     match incoming {
-        Ok(incoming) => outcome(&state, &incoming).await,
+        Ok(incoming) => {
+            let verdict = reported::sendgrid(
+                form.text("SPF").as_deref(),
+                form.text("dkim").as_deref(),
+                form.text("envelope").as_deref(),
+                domain_of(&incoming.from),
+            );
+            outcome(&state, &incoming, &Evidence::Reported(verdict)).await
+        }
         Err(why) => {
             tracing::warn!(reason = %why, "an e-mail from SendGrid was refused");
             // 200 all the same: SendGrid would retry it for three days.
@@ -136,7 +146,17 @@ pub async fn mailgun(
         body,
         message_id: form.text("Message-Id"),
     };
-    outcome(&state, &incoming).await
+    let verdict = reported::mailgun(
+        form.text("message-headers").as_deref(),
+        form.text("sender").as_deref(),
+        domain_of(&incoming.from),
+    );
+    outcome(&state, &incoming, &Evidence::Reported(verdict)).await
+}
+
+/// The domain of an address (`ann@example.com` → `example.com`).
+fn domain_of(address: &str) -> &str {
+    address.rsplit_once('@').map_or("", |(_, domain)| domain)
 }
 
 /// Checks Mailgun's signature: hex HMAC-SHA256 of timestamp + token, at most 15 minutes old.
@@ -165,8 +185,8 @@ fn mailgun_signed(key: &str, form: &Form, now: i64) -> Result<(), &'static str> 
 }
 
 /// The answer once a message was read: 200 with what was recorded or why not.
-async fn outcome(state: &AppState, incoming: &Incoming) -> Response {
-    let body = match handle(state, incoming).await {
+async fn outcome(state: &AppState, incoming: &Incoming, evidence: &Evidence<'_>) -> Response {
+    let body = match handle(state, incoming, evidence).await {
         Ok(reply) => json!({ "recorded": true, "reply": reply }),
         Err(refusal) => json!({ "recorded": false, "reply": refusal.reason }),
     };

@@ -3,9 +3,11 @@
 //! Each channel reads its message, `leadline_core::reply` turns the text into a command, and
 //! [`crate::app::replies::apply`] checks the sender and records a note or a sale.
 
+pub mod authenticity;
 pub mod email;
 mod http;
 pub mod mime;
+mod reported;
 mod sms;
 pub mod smtp;
 mod smtp_tls;

@@ -12,10 +12,12 @@
 //! operators' from the answers. Why a reply was refused is mailed back when a relay is
 //! configured, to the sender's address (where only its owner reads it).
 
+use super::authenticity::Evidence;
 use super::smtp_tls::{Stream, login_text, plain_credentials};
 use super::{email, mime};
 use crate::app::AppState;
 use crate::app::replies::RefusalKind;
+use crate::sender_auth;
 use crate::slots::{Full, Slot, Slots};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -200,10 +202,12 @@ impl Conn {
     }
 }
 
-/// Where a session stands: greeted, authenticated, the message's sender and recipients.
+/// Where a session stands: greeted (and the name the client gave), authenticated, the
+/// message's sender and recipients.
 #[derive(Default)]
 struct Envelope {
     greeted: bool,
+    helo: String,
     authenticated: bool,
     from: Option<String>,
     recipients: usize,
@@ -218,6 +222,7 @@ impl Envelope {
 
 async fn session(stream: TcpStream, state: &AppState, slot: Slot) -> std::io::Result<()> {
     let max = state.inbound.max_message_bytes;
+    let peer = stream.peer_addr()?.ip();
     let security = &state.inbound.smtp_security;
     let mut conn = Conn::new(stream, slot, state.inbound.smtp_idle);
     conn.reply("220 leadline ESMTP ready").await?;
@@ -235,12 +240,12 @@ async fn session(stream: TcpStream, state: &AppState, slot: Slot) -> std::io::Re
         let (verb, argument) = line.split_once(' ').unwrap_or((line.as_str(), ""));
         let answer: String = match verb.to_ascii_uppercase().as_str() {
             "EHLO" => {
-                at.greeted = true;
+                (at.greeted, at.helo) = (true, argument.trim().to_owned());
                 at.reset();
                 extensions(state, conn.encrypted())
             }
             "HELO" => {
-                at.greeted = true;
+                (at.greeted, at.helo) = (true, argument.trim().to_owned());
                 at.reset();
                 "250 leadline".into()
             }
@@ -289,9 +294,14 @@ async fn session(stream: TcpStream, state: &AppState, slot: Slot) -> std::io::Re
                 let Some(message) = read_data(&mut conn, max).await? else {
                     return Ok(());
                 };
+                let envelope = sender_auth::Envelope {
+                    peer,
+                    helo: at.helo.clone(),
+                    mail_from: at.from.clone().unwrap_or_default(),
+                };
                 at.reset();
                 match message {
-                    Ok(raw) => deliver(state, &raw, max).await,
+                    Ok(raw) => deliver(state, &raw, max, &envelope).await,
                     Err(why) => why,
                 }
             }
@@ -438,12 +448,12 @@ async fn read_data(conn: &mut Conn, max: usize) -> std::io::Result<Option<Result
 }
 
 /// Reads and applies one message; the SMTP answer says what happened.
-async fn deliver(state: &AppState, raw: &[u8], max: usize) -> String {
+async fn deliver(state: &AppState, raw: &[u8], max: usize, envelope: &sender_auth::Envelope) -> String {
     let incoming = match mime::read(raw, max) {
         Ok(incoming) => incoming,
         Err(why) => return format!("554 5.6.0 {}", one_line(&why)),
     };
-    match email::handle(state, &incoming).await {
+    match email::handle(state, &incoming, &Evidence::Smtp { raw, envelope }).await {
         Ok(text) => format!("250 2.0.0 {}", one_line(&text)),
         Err(refusal) if refusal.kind == RefusalKind::Internal => format!("451 4.3.0 {}", one_line(&refusal.reason)),
         Err(refusal) => {
@@ -453,9 +463,12 @@ async fn deliver(state: &AppState, raw: &[u8], max: usize) -> String {
     }
 }
 
-/// The one answer to a refused reply (from a stranger, or an operator's unknown record or
-/// unreadable command): the same code and text whoever sent it, or the answers would tell a
-/// stranger which addresses are operators'. The reason goes to the sender's address by mail.
+/// The one answer to a refused reply (from a stranger, an operator's unknown record or
+/// unreadable command, or a message that failed the SPF/DKIM/DMARC its business requires):
+/// the same code and text whoever sent it, or the answers would tell a stranger which
+/// addresses are operators' (a distinct 5.7.26 for failed authentication would say "this
+/// address is an operator's, and their business checks"). The reason goes to the sender's
+/// address by mail, where only its owner reads it.
 fn refused(state: &AppState) -> &'static str {
     if state.mailer.is_some() {
         "550 5.7.1 the reply was not recorded: the reason was mailed to the sender"

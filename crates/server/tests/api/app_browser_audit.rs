@@ -109,6 +109,7 @@ const PAGES: &[AppPage] = &[
     page("/app/settings/users", Who::Owners),
     page("/app/settings/api-keys", Who::Owners),
     page("/app/settings/retention", Who::Owners),
+    page("/app/settings/replies", Who::Owners),
     page("/app/settings/provider", Who::Owners),
 ];
 

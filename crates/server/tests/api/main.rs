@@ -53,6 +53,7 @@ mod reports_refusals;
 mod retention;
 mod routing;
 mod sandbox_ga4;
+mod sender_auth;
 mod settings_access;
 mod settings_ads;
 mod settings_archive;

@@ -29,6 +29,7 @@ mod reports;
 mod retention;
 mod schema;
 mod sealing;
+mod sender_auth;
 mod sessions;
 mod setup_changes;
 mod sites;

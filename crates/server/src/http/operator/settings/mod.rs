@@ -15,6 +15,7 @@ mod integration_form;
 mod integrations;
 mod numbers;
 mod provider;
+mod replies_auth;
 mod retention;
 mod routing;
 mod site_form;
@@ -84,6 +85,7 @@ pub fn router() -> Router<AppState> {
         .route("/app/settings/users/{id}/remove", post(users::remove))
         .route("/app/settings/api-keys", get(api_keys::list).post(api_keys::create))
         .route(retention::PATH, get(retention::show).post(retention::edit))
+        .route(replies_auth::PATH, get(replies_auth::show).post(replies_auth::edit))
         .route("/app/settings/api-keys/{id}/revoke", post(api_keys::revoke))
         .route(ads::PATH, get(ads::show).post(ads::add_ad))
         .route("/app/settings/ads/{id}", get(ad_edit::show_ad).post(ad_edit::edit_ad))
@@ -261,6 +263,10 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
             (
                 retention::PATH,
                 "Data retention: how long visits, calls, recordings, forms and events are kept",
+            ),
+            (
+                replies_auth::PATH,
+                "E-mailed replies: refuse those that fail SPF/DKIM/DMARC",
             ),
         ],
     }))
