@@ -264,7 +264,7 @@ async fn an_owner_turns_the_check_on_bad_input_changes_nothing_and_others_get_40
     assert!(response.status().is_client_error(), "{}", response.status());
     assert!(app.store.sender_auth_required(business).await.unwrap());
 
-    // An operator of the business is no owner, and an owner of another business is a stranger.
+    // An operator of the business is no owner: the page and its form are a 404 to them.
     operator(&app, business, "oscar@example.com").await;
     let operator = log_in(&app, "oscar@example.com", crate::operator::PASSWORD)
         .await
