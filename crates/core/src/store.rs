@@ -528,6 +528,7 @@ pub trait Store:
     + crate::heatmap::HeatmapStore
     + crate::adgroup::AdGroupStore
     + crate::retention::RetentionStore
+    + crate::audit::AuditStore
     + HealthStore
     + Send
     + Sync
@@ -556,6 +557,7 @@ impl<T> Store for T where
         + crate::heatmap::HeatmapStore
         + crate::adgroup::AdGroupStore
         + crate::retention::RetentionStore
+        + crate::audit::AuditStore
         + HealthStore
         + Send
         + Sync

@@ -8,6 +8,7 @@ mod harness;
 mod access;
 mod activity;
 mod adgroup;
+mod audit;
 mod api_keys;
 mod batch;
 mod businesses;
