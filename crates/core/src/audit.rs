@@ -45,6 +45,8 @@ actions! {
     LeadNoteAdded => "lead.note_added",
     /// A sale recorded on a lead.
     LeadSaleRecorded => "lead.sale_recorded",
+    /// A custom field defined for the business's leads.
+    FieldDefined => "field.defined",
     /// A call or form marked as a conversion.
     ConversionMarked => "conversion.marked",
     /// A conversion mark taken back.

@@ -7,7 +7,7 @@ use super::audit;
 use super::error::{AppError, AppResult};
 use leadline_core::BusinessId;
 use leadline_core::audit::{AuditAction, AuditDetail, AuditSubject};
-use leadline_core::fields::apply_custom;
+use leadline_core::fields::{FieldDef, apply_custom};
 use leadline_core::lead::{Author, Lead, LeadChange, LeadStatus};
 use leadline_core::store::Store;
 
@@ -81,6 +81,15 @@ fn audited(lead: &Lead, change: &LeadChange) -> (AuditAction, AuditDetail) {
             )
         }
     }
+}
+
+/// Defines a custom field of the business's leads as `author`; `Conflict` when the name is
+/// taken.
+pub async fn define_field(store: &dyn Store, business: BusinessId, def: &FieldDef, author: &Author) -> AppResult<()> {
+    store.define_field(business, def).await?;
+    let (subject, detail) = (AuditSubject::of("field", def.name.as_str()), AuditDetail::new(def.kind.as_str()));
+    audit::record(store, business, author, AuditAction::FieldDefined, subject, detail).await;
+    Ok(())
 }
 
 /// The rules a change must keep whoever makes it (a pure check, before any lookup).
