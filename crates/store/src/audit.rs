@@ -6,7 +6,9 @@ use crate::SqlStore;
 use crate::errors::{backend, classify, corrupt};
 use crate::rows::{col, parsed, time};
 use async_trait::async_trait;
-use leadline_core::audit::{AuditAction, AuditDetail, AuditEntry, AuditPage, AuditQuery, AuditStore, AuditSubject, MAX_PAGE, NewAuditEntry};
+use leadline_core::audit::{
+    AuditAction, AuditDetail, AuditEntry, AuditPage, AuditQuery, AuditStore, AuditSubject, MAX_PAGE, NewAuditEntry,
+};
 use leadline_core::lead::Author;
 use leadline_core::store::StoreResult;
 use leadline_core::{BusinessId, Invalid};
@@ -16,7 +18,10 @@ use std::net::IpAddr;
 fn entry(row: &AnyRow) -> StoreResult<AuditEntry> {
     let address: Option<String> = col(row, "address")?;
     let address = address
-        .map(|a| a.parse::<IpAddr>().map_err(|e| corrupt(Invalid::new("address", e.to_string()))))
+        .map(|a| {
+            a.parse::<IpAddr>()
+                .map_err(|e| corrupt(Invalid::new("address", e.to_string())))
+        })
         .transpose()?;
     Ok(AuditEntry {
         id: col(row, "id")?,

@@ -2,9 +2,9 @@
 //! settings page and the CLI call these.
 
 use super::{AppError, AppResult, audit};
-use leadline_core::audit::{AuditAction, AuditDetail, AuditSubject};
 use leadline_core::ApiKeyId;
 use leadline_core::BusinessId;
+use leadline_core::audit::{AuditAction, AuditDetail, AuditSubject};
 use leadline_core::lead::Author;
 use leadline_core::names::Name;
 use leadline_core::secret::{IssuedApiKey, Secret};
@@ -27,7 +27,10 @@ pub async fn create_api_key(
     };
     let created = store.create_api_key(&new).await?;
     tracing::info!(author = author.as_str(), key = created.id.0, "API key created");
-    let (subject, detail) = (AuditSubject::of("api key", created.id.0), AuditDetail::new(created.name.as_str()));
+    let (subject, detail) = (
+        AuditSubject::of("api key", created.id.0),
+        AuditDetail::new(created.name.as_str()),
+    );
     audit::record(store, business, author, AuditAction::ApiKeyCreated, subject, detail).await;
     Ok((created, issued.key))
 }
@@ -37,6 +40,14 @@ pub async fn revoke_api_key(store: &dyn Store, business: BusinessId, id: ApiKeyI
     store.revoke_api_key(business, id).await.map_err(AppError::from)?;
     tracing::info!(author = author.as_str(), key = id.0, "API key revoked");
     let subject = AuditSubject::of("api key", id.0);
-    audit::record(store, business, author, AuditAction::ApiKeyRevoked, subject, AuditDetail::none()).await;
+    audit::record(
+        store,
+        business,
+        author,
+        AuditAction::ApiKeyRevoked,
+        subject,
+        AuditDetail::none(),
+    )
+    .await;
     Ok(())
 }

@@ -111,7 +111,15 @@ async fn mark_at(
         }
     };
     let detail = AuditDetail::new(mark.name.as_str());
-    audit::record(store, business, author, AuditAction::ConversionMarked, subject(record), detail).await;
+    audit::record(
+        store,
+        business,
+        author,
+        AuditAction::ConversionMarked,
+        subject(record),
+        detail,
+    )
+    .await;
     Ok(marked)
 }
 

@@ -87,7 +87,10 @@ fn audited(lead: &Lead, change: &LeadChange) -> (AuditAction, AuditDetail) {
 /// taken.
 pub async fn define_field(store: &dyn Store, business: BusinessId, def: &FieldDef, author: &Author) -> AppResult<()> {
     store.define_field(business, def).await?;
-    let (subject, detail) = (AuditSubject::of("field", def.name.as_str()), AuditDetail::new(def.kind.as_str()));
+    let (subject, detail) = (
+        AuditSubject::of("field", def.name.as_str()),
+        AuditDetail::new(def.kind.as_str()),
+    );
     audit::record(store, business, author, AuditAction::FieldDefined, subject, detail).await;
     Ok(())
 }

@@ -4,9 +4,9 @@
 //! user. The settings pages, the invitation and reset pages, and the CLI call these.
 
 use super::{AppError, AppResult, audit};
-use leadline_core::audit::{AuditAction, AuditDetail, AuditSubject};
 use crate::mail::{Mail, Mailer};
 use leadline_core::access::{INVITATION_TTL, LINK_TOKEN_CHARS, MemberChange, NewInvitation, RESET_TTL};
+use leadline_core::audit::{AuditAction, AuditDetail, AuditSubject};
 use leadline_core::lead::Author;
 use leadline_core::names::Name;
 use leadline_core::net::Email;
@@ -93,7 +93,10 @@ pub async fn invite(
                     other => other.into(),
                 })?;
             tracing::info!(author = author.as_str(), user = existing.user.id.0, "member added");
-            let (subject, detail) = (AuditSubject::of("user", existing.user.id.0), AuditDetail::new(invite.role.as_str()));
+            let (subject, detail) = (
+                AuditSubject::of("user", existing.user.id.0),
+                AuditDetail::new(invite.role.as_str()),
+            );
             audit::record(store, business, author, AuditAction::UserInvited, subject, detail).await;
             let body = format!(
                 "You were added to {business_name} on Leadline as {}. Log in at {}/app/login and choose it in the header.",
@@ -153,7 +156,15 @@ pub async fn accept_invitation(store: &dyn Store, token: &str, name: &Name, pass
     tracing::info!(user = user.id.0, "invitation accepted");
     let (author, subject) = (Author::user(&user.email), AuditSubject::of("user", user.id.0));
     let detail = AuditDetail::new(user.role.as_str());
-    audit::record(store, user.business_id, &author, AuditAction::UserJoined, subject, detail).await;
+    audit::record(
+        store,
+        user.business_id,
+        &author,
+        AuditAction::UserJoined,
+        subject,
+        detail,
+    )
+    .await;
     Ok(user)
 }
 
@@ -180,7 +191,15 @@ pub async fn change_member(
         MemberChange::Role(role) => (AuditAction::UserRoleChanged, AuditDetail::new(role.as_str())),
         MemberChange::Remove => (AuditAction::UserRemoved, AuditDetail::none()),
     };
-    audit::record(store, business, author, action, AuditSubject::of("user", user.0), detail).await;
+    audit::record(
+        store,
+        business,
+        author,
+        action,
+        AuditSubject::of("user", user.0),
+        detail,
+    )
+    .await;
     Ok(disabled)
 }
 

@@ -5,9 +5,9 @@
 
 use super::setup::numbers::added;
 use super::{AppError, AppResult, AppState, audit};
+use crate::provider_api::{ApiFailure, AvailableNumber, Credentials, OwnedNumber, ProviderApi, Webhooks};
 use leadline_core::audit::{AuditAction, AuditDetail, AuditSubject};
 use leadline_core::lead::Author;
-use crate::provider_api::{ApiFailure, AvailableNumber, Credentials, OwnedNumber, ProviderApi, Webhooks};
 use leadline_core::provider_account::{NewProviderAccount, NumberSearch, ProviderAccount};
 use leadline_core::secret::Secret;
 use leadline_core::store::{Store, StoreError};

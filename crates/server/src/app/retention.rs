@@ -3,8 +3,8 @@
 //! so; form files are deleted from the business's storage before their rows; a business's
 //! reports are frozen before the pruned days first, so their rollups survive the records.
 
-use crate::app::{AppState, audit};
 use crate::app::error::AppResult;
+use crate::app::{AppState, audit};
 use crate::provider_api::RecordingDeleted;
 use chrono::{DateTime, Utc};
 use leadline_core::BusinessId;
@@ -35,7 +35,15 @@ pub async fn set_retention(
         .map(|kind| format!("{} {}", kind.as_str(), retention.days(*kind)))
         .collect();
     let detail = AuditDetail::new(days.join(", "));
-    audit::record(store, business, author, AuditAction::RetentionChanged, AuditSubject::business(), detail).await;
+    audit::record(
+        store,
+        business,
+        author,
+        AuditAction::RetentionChanged,
+        AuditSubject::business(),
+        detail,
+    )
+    .await;
     Ok(())
 }
 

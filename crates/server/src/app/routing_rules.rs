@@ -21,7 +21,15 @@ pub async fn add_rule(
     check(store, business, rule).await?;
     store.add_routing_rule(business, site, rule).await?;
     let subject = AuditSubject::of("routing of site", site.0);
-    audit::record(store, business, author, AuditAction::RoutingRuleAdded, subject, rings(rule)).await;
+    audit::record(
+        store,
+        business,
+        author,
+        AuditAction::RoutingRuleAdded,
+        subject,
+        rings(rule),
+    )
+    .await;
     Ok(())
 }
 
@@ -33,12 +41,26 @@ fn rings(rule: &Rule) -> AuditDetail {
 /// Replaces a rule of the business (its conditions, destinations, in turn or at once) where
 /// it stands in its site's order, with the checks of [`add_rule`]. `NotFound` for another
 /// business's rule.
-pub async fn edit_rule(store: &dyn Store, business: BusinessId, id: i64, rule: &Rule, author: &Author) -> AppResult<()> {
+pub async fn edit_rule(
+    store: &dyn Store,
+    business: BusinessId,
+    id: i64,
+    rule: &Rule,
+    author: &Author,
+) -> AppResult<()> {
     store.routing_rule(business, id).await?;
     check(store, business, rule).await?;
     store.edit_routing_rule(business, id, rule).await?;
     let subject = AuditSubject::of("routing rule", id);
-    audit::record(store, business, author, AuditAction::RoutingRuleUpdated, subject, rings(rule)).await;
+    audit::record(
+        store,
+        business,
+        author,
+        AuditAction::RoutingRuleUpdated,
+        subject,
+        rings(rule),
+    )
+    .await;
     Ok(())
 }
 
@@ -78,6 +100,14 @@ pub async fn move_rule(
 pub async fn remove_rule(store: &dyn Store, business: BusinessId, id: i64, author: &Author) -> AppResult<()> {
     store.remove_routing_rule(business, id).await?;
     let subject = AuditSubject::of("routing rule", id);
-    audit::record(store, business, author, AuditAction::RoutingRuleRemoved, subject, AuditDetail::none()).await;
+    audit::record(
+        store,
+        business,
+        author,
+        AuditAction::RoutingRuleRemoved,
+        subject,
+        AuditDetail::none(),
+    )
+    .await;
     Ok(())
 }

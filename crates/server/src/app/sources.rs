@@ -58,7 +58,10 @@ pub async fn add_source(
         reserved_code: request.reserve_code,
     };
     let created = store.create_source(&new, pool).await?;
-    let (subject, detail) = (AuditSubject::of("source", created.key.as_str()), AuditDetail::new(created.name.as_str()));
+    let (subject, detail) = (
+        AuditSubject::of("source", created.key.as_str()),
+        AuditDetail::new(created.name.as_str()),
+    );
     audit::record(store, business, author, AuditAction::SourceAdded, subject, detail).await;
     Ok(created)
 }
@@ -75,7 +78,10 @@ pub async fn edit_source(
 ) -> AppResult<Source> {
     edit.utm.validate()?;
     let edited = store.edit_source(business, key, edit).await?;
-    let (subject, detail) = (AuditSubject::of("source", key.as_str()), AuditDetail::new(edited.name.as_str()));
+    let (subject, detail) = (
+        AuditSubject::of("source", key.as_str()),
+        AuditDetail::new(edited.name.as_str()),
+    );
     audit::record(store, business, author, AuditAction::SourceUpdated, subject, detail).await;
     Ok(edited)
 }
@@ -86,7 +92,15 @@ pub async fn edit_source(
 pub async fn remove_source(store: &dyn Store, business: BusinessId, key: &SourceKey, author: &Author) -> AppResult<()> {
     store.remove_source(business, key).await?;
     let subject = AuditSubject::of("source", key.as_str());
-    audit::record(store, business, author, AuditAction::SourceRemoved, subject, AuditDetail::none()).await;
+    audit::record(
+        store,
+        business,
+        author,
+        AuditAction::SourceRemoved,
+        subject,
+        AuditDetail::none(),
+    )
+    .await;
     Ok(())
 }
 

@@ -3,11 +3,11 @@
 //! input changes nothing; secrets never come from the command line (where `ps` shows them)
 //! and are never printed, except a generated webhook secret, once.
 
-use leadline_core::lead::Author;
 use crate::app::integrations::{self, Target, describe};
 use crate::cli::{BusinessRef, IntegrationAddArgs, IntegrationCommand, IntegrationTarget};
 use crate::commands::tenants::{find_business, said};
 use crate::commands::{InputError, app_failure};
+use leadline_core::lead::Author;
 use leadline_core::net::Reach;
 use leadline_core::outbox::{Integration, IntegrationId};
 use leadline_core::site::SiteKey;
@@ -86,9 +86,17 @@ async fn change(store: &dyn Store, id: i64, args: IntegrationAddArgs) -> anyhow:
     let business = find_business(store, &args.business).await?;
     let site_id = site_of(store, &business, args.site.as_deref()).await?;
     let target = target_of(args.target)?;
-    let changed = integrations::edit(store, business.id, IntegrationId(id), &args.name, site_id, target, &author())
-        .await
-        .map_err(|e| app_failure(e, || no_such(&business.slug, id)))?;
+    let changed = integrations::edit(
+        store,
+        business.id,
+        IntegrationId(id),
+        &args.name,
+        site_id,
+        target,
+        &author(),
+    )
+    .await
+    .map_err(|e| app_failure(e, || no_such(&business.slug, id)))?;
     println!(
         "changed {} integration {} '{}' of '{}': {}",
         changed.config.kind(),

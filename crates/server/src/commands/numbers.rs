@@ -1,7 +1,6 @@
 //! `leadline number …` and `leadline destination …`: every change goes through the set-up
 //! use cases (`app::setup`), as the Settings pages' do.
 
-use leadline_core::lead::Author;
 use super::InputError;
 use super::sites::refused;
 use super::tenants::{find_business, read_stdin_line, said};
@@ -11,6 +10,7 @@ use crate::app::setup::destinations::{
 use crate::app::setup::numbers::{Scope, add_number, edit_number, remove_number};
 use crate::cli::{DestinationCommand, DestinationRef, NumberCommand};
 use leadline_core::E164;
+use leadline_core::lead::Author;
 use leadline_core::names::Name;
 use leadline_core::net::Email;
 use leadline_core::site::SiteKey;
@@ -78,7 +78,9 @@ pub async fn number(store: &dyn Store, command: NumberCommand) -> anyhow::Result
                 auth_token,
                 site_ids,
             };
-            let created = add_number(store, Scope::Installation, &new, &author()).await.map_err(refused)?;
+            let created = add_number(store, Scope::Installation, &new, &author())
+                .await
+                .map_err(refused)?;
             println!(
                 "created tracking number {} serving {} site(s)",
                 created.number,
@@ -134,7 +136,9 @@ pub async fn number(store: &dyn Store, command: NumberCommand) -> anyhow::Result
         NumberCommand::Remove { number, business } => {
             let business = find_business(store, &business).await?;
             let current = business_number(store, &business, &number).await?;
-            remove_number(store, business.id, current.id, &author()).await.map_err(refused)?;
+            remove_number(store, business.id, current.id, &author())
+                .await
+                .map_err(refused)?;
             println!("removed tracking number {} (its calls are kept)", current.number);
         }
         NumberCommand::List { business } => {
@@ -243,7 +247,9 @@ pub async fn destination(store: &dyn Store, command: DestinationCommand) -> anyh
                 },
                 user_id,
             };
-            let edited = edit_destination(store, current.id, &edit, &author()).await.map_err(refused)?;
+            let edited = edit_destination(store, current.id, &edit, &author())
+                .await
+                .map_err(refused)?;
             println!("destination '{}' {}", edited.name, edited.number);
         }
         DestinationCommand::Disable(reference) => toggle(store, &reference, true).await?,

@@ -1,13 +1,13 @@
 //! `leadline outbox …`: the deliveries of events to integrations, with their state, and
 //! retrying the dead ones.
 
-use leadline_core::lead::Author;
 use crate::app::AppError;
 use crate::cli::{BusinessRef, OutboxCommand};
 use crate::commands::InputError;
 use crate::commands::tenants::{find_business, said};
 use chrono::{DateTime, SecondsFormat, Utc};
 use leadline_core::BusinessId;
+use leadline_core::lead::Author;
 use leadline_core::outbox::{Delivery, DeliveryStatus};
 use leadline_core::store::Store;
 use std::collections::{BTreeSet, HashMap};

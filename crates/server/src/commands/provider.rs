@@ -1,7 +1,6 @@
 //! `leadline provider …`: the same use cases as the settings page
 //! (`app::provider_numbers`), with the configured provider API and public base URL.
 
-use leadline_core::lead::Author;
 use super::InputError;
 use super::tenants::{find_business, read_stdin_line};
 use crate::app::AppError;
@@ -11,6 +10,7 @@ use crate::config::Config;
 use crate::provider_api::ProviderApi;
 use leadline_core::E164;
 use leadline_core::SiteId;
+use leadline_core::lead::Author;
 use leadline_core::provider_account::{AreaCode, IsoCountry, NumberSearch};
 use leadline_core::site::SiteKey;
 use leadline_core::store::{Store, StoreError};
@@ -85,7 +85,10 @@ pub async fn provider(store: &dyn Store, config: &Config, command: ProviderComma
         }
         ProviderCommand::Attach { business, number, site } => {
             let (business, number, site) = chosen(store, config, &business, &number, &site).await?;
-            let tracked = numbers.attach(business.id, &number, site, &author()).await.map_err(said)?;
+            let tracked = numbers
+                .attach(business.id, &number, site, &author())
+                .await
+                .map_err(said)?;
             println!("pointed {} at {base_url}; it is tracked", tracked.number);
         }
     }

@@ -1,10 +1,10 @@
 //! `leadline route …`: per-site routing rules.
 
-use leadline_core::lead::Author;
 use crate::app::routing_rules;
 use crate::cli::{BusinessRef, RouteCommand, RuleArgs};
 use crate::commands::tenants::find_business;
 use crate::commands::{InputError, app_failure};
+use leadline_core::lead::Author;
 use leadline_core::routing::{Condition, Hours, Move, Rule};
 use leadline_core::site::SiteKey;
 use leadline_core::store::{Store, StoreError};

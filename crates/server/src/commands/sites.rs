@@ -1,7 +1,6 @@
 //! `leadline site …`: every change goes through the set-up use cases (`app::setup::sites`),
 //! as the Settings pages' do. Input is parsed into domain types before anything is written.
 
-use leadline_core::lead::Author;
 use super::InputError;
 use super::tenants::{find_business, said};
 use crate::app::AppError;
@@ -10,6 +9,7 @@ use crate::cli::{SiteCommand, SiteRef, SiteSettingsArgs};
 use crate::config::Config;
 use leadline_core::Invalid;
 use leadline_core::callme::Region;
+use leadline_core::lead::Author;
 use leadline_core::names::Name;
 use leadline_core::net::DomainName;
 use leadline_core::outbox::{IntegrationConfig, NewIntegration, PromptChannel};
@@ -137,7 +137,9 @@ pub async fn site(store: &dyn Store, config: &Config, command: SiteCommand) -> a
         SiteCommand::Remove(SiteRef { business, site }) => {
             let business = find_business(store, &business).await?;
             let current = business_site(store, &business, &site).await?;
-            remove_site(store, business.id, current.id, &author()).await.map_err(refused)?;
+            remove_site(store, business.id, current.id, &author())
+                .await
+                .map_err(refused)?;
             println!(
                 "removed site {} '{}' (its calls and leads are kept)",
                 current.key, current.name

@@ -1,12 +1,12 @@
 //! `leadline source …`: offline and foreign-domain sources.
 
-use leadline_core::lead::Author;
 use crate::app::sources::{SourceRequest, add_source, edit_source, own_source, remove_source};
 use crate::cli::SourceCommand;
 use crate::commands::tenants::{find_business, said};
 use crate::commands::{InputError, app_failure};
 use crate::config::Config;
 use crate::http::sources::source_url;
+use leadline_core::lead::Author;
 use leadline_core::names::Name;
 use leadline_core::net::DomainName;
 use leadline_core::site::SiteKey;

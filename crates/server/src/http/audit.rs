@@ -46,7 +46,8 @@ fn parse(raw: &[(String, String)]) -> Result<AuditQuery, ApiError> {
         match key.as_str() {
             "before" => {
                 let before = value.parse::<i64>().ok().filter(|n| *n > 0);
-                query.before = Some(before.ok_or_else(|| bad("before", format!("'{value}' is not a cursor this API gave")))?);
+                query.before =
+                    Some(before.ok_or_else(|| bad("before", format!("'{value}' is not a cursor this API gave")))?);
             }
             "limit" => {
                 let limit = value.parse::<u32>().ok().filter(|n| (1..=MAX_PAGE).contains(n));
@@ -103,7 +104,12 @@ mod tests {
 
     #[test]
     fn the_query_is_read_once_and_bad_parameters_are_named() {
-        let query = parse(&pairs(&[("before", "9"), ("limit", "5"), ("action", "api_key.created")])).unwrap();
+        let query = parse(&pairs(&[
+            ("before", "9"),
+            ("limit", "5"),
+            ("action", "api_key.created"),
+        ]))
+        .unwrap();
         assert_eq!(query.before, Some(9));
         assert_eq!(query.limit, 5);
         assert_eq!(query.action, Some(AuditAction::ApiKeyCreated));

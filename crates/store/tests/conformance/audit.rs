@@ -14,7 +14,11 @@ use leadline_store::SqlStore;
 fn entry(at: DateTime<Utc>, action: AuditAction, n: u32) -> NewAuditEntry {
     NewAuditEntry {
         at,
-        actor: Author::from_stored(if n % 2 == 0 { "user:ann@example.com" } else { "api-key:abc123" }),
+        actor: Author::from_stored(if n % 2 == 0 {
+            "user:ann@example.com"
+        } else {
+            "api-key:abc123"
+        }),
         address: (n % 2 == 0).then(|| "203.0.113.7".parse().unwrap()),
         action,
         subject: AuditSubject::of("lead", n),
@@ -30,11 +34,21 @@ async fn entries_are_listed_newest_first_a_page_at_a_time(store: SqlStore) {
     let acme = business(&store, "acme").await;
     let now = Utc::now();
     for n in 0..5 {
-        append(&store, acme.id, now + Duration::seconds(i64::from(n)), AuditAction::LeadNoteAdded, n).await;
+        append(
+            &store,
+            acme.id,
+            now + Duration::seconds(i64::from(n)),
+            AuditAction::LeadNoteAdded,
+            n,
+        )
+        .await;
     }
     let first = store.audit_log(acme.id, &AuditQuery::newest(2)).await.unwrap();
     let subjects = |page: &leadline_core::audit::AuditPage| {
-        page.entries.iter().map(|e| e.subject.as_str().to_owned()).collect::<Vec<_>>()
+        page.entries
+            .iter()
+            .map(|e| e.subject.as_str().to_owned())
+            .collect::<Vec<_>>()
     };
     assert_eq!(subjects(&first), ["lead 4", "lead 3"]);
     let top = &first.entries[0];
@@ -42,7 +56,10 @@ async fn entries_are_listed_newest_first_a_page_at_a_time(store: SqlStore) {
     assert_eq!(top.address, Some("203.0.113.7".parse().unwrap()));
     assert_eq!(top.action, AuditAction::LeadNoteAdded);
     assert_eq!(top.detail.as_str(), "change 4");
-    assert_eq!(top.at.timestamp_millis(), (now + Duration::seconds(4)).timestamp_millis());
+    assert_eq!(
+        top.at.timestamp_millis(),
+        (now + Duration::seconds(4)).timestamp_millis()
+    );
     assert_eq!(first.entries[1].address, None);
 
     let second = AuditQuery {
@@ -108,19 +125,34 @@ async fn pruning_takes_exactly_the_entries_older_than_the_cutoff_in_bounded_batc
     let other = business(&store, "other").await;
     let cutoff = Utc::now() - Duration::days(30);
     for n in 0..3 {
-        append(&store, acme.id, cutoff - Duration::milliseconds(1 + i64::from(n)), AuditAction::SiteAdded, n).await;
+        append(
+            &store,
+            acme.id,
+            cutoff - Duration::milliseconds(1 + i64::from(n)),
+            AuditAction::SiteAdded,
+            n,
+        )
+        .await;
     }
     append(&store, acme.id, cutoff, AuditAction::SiteUpdated, 10).await;
     append(&store, other.id, cutoff - Duration::days(5), AuditAction::SiteAdded, 20).await;
 
-    assert_eq!(store.prune(acme.id, Pruned::Audit, cutoff, 2).await.unwrap(), 2, "a batch is bounded");
+    assert_eq!(
+        store.prune(acme.id, Pruned::Audit, cutoff, 2).await.unwrap(),
+        2,
+        "a batch is bounded"
+    );
     assert_eq!(store.prune(acme.id, Pruned::Audit, cutoff, 2).await.unwrap(), 1);
     assert_eq!(store.prune(acme.id, Pruned::Audit, cutoff, 2).await.unwrap(), 0);
     let kept = store.audit_log(acme.id, &AuditQuery::newest(50)).await.unwrap();
     assert_eq!(kept.entries.len(), 1, "the entry at the cut-off itself stays");
     assert_eq!(kept.entries[0].action, AuditAction::SiteUpdated);
     let others = store.audit_log(other.id, &AuditQuery::newest(50)).await.unwrap();
-    assert_eq!(others.entries.len(), 1, "another business's old entry is its own sweep's");
+    assert_eq!(
+        others.entries.len(),
+        1,
+        "another business's old entry is its own sweep's"
+    );
 }
 
 conformance!(

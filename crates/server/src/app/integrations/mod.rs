@@ -85,7 +85,15 @@ pub async fn edit(
     };
     let edited = store.edit_integration(id, &changed).await?;
     let (subject, detail) = (AuditSubject::of("integration", id), described(&edited));
-    audit::record(store, business, author, AuditAction::IntegrationUpdated, subject, detail).await;
+    audit::record(
+        store,
+        business,
+        author,
+        AuditAction::IntegrationUpdated,
+        subject,
+        detail,
+    )
+    .await;
     Ok(edited)
 }
 
@@ -95,7 +103,15 @@ pub async fn edit(
 pub async fn remove(store: &dyn Store, business: BusinessId, id: IntegrationId, author: &Author) -> AppResult<()> {
     store.remove_integration(business, id).await?;
     let subject = AuditSubject::of("integration", id);
-    audit::record(store, business, author, AuditAction::IntegrationRemoved, subject, AuditDetail::none()).await;
+    audit::record(
+        store,
+        business,
+        author,
+        AuditAction::IntegrationRemoved,
+        subject,
+        AuditDetail::none(),
+    )
+    .await;
     Ok(())
 }
 
@@ -123,13 +139,26 @@ pub async fn set_enabled(
 /// `None` is any business's, for the operators of the install (`leadline outbox retry`).
 /// `NotFound` for another business's, or one already delivered.
 /// The install's operators act for no business: their retries are not in any business's log.
-pub async fn retry_delivery(store: &dyn Store, business: Option<BusinessId>, id: i64, author: &Author) -> AppResult<()> {
+pub async fn retry_delivery(
+    store: &dyn Store,
+    business: Option<BusinessId>,
+    id: i64,
+    author: &Author,
+) -> AppResult<()> {
     store
         .retry_delivery(business, id, chrono::Utc::now().timestamp_millis())
         .await?;
     if let Some(business) = business {
         let subject = AuditSubject::of("delivery", id);
-        audit::record(store, business, author, AuditAction::DeliveryRetried, subject, AuditDetail::none()).await;
+        audit::record(
+            store,
+            business,
+            author,
+            AuditAction::DeliveryRetried,
+            subject,
+            AuditDetail::none(),
+        )
+        .await;
     }
     Ok(())
 }

@@ -63,6 +63,14 @@ pub async fn remove_destination(
 ) -> AppResult<()> {
     store.remove_destination(business, id).await?;
     let subject = AuditSubject::of("destination", id.0);
-    audit::record(store, business, author, AuditAction::DestinationRemoved, subject, AuditDetail::none()).await;
+    audit::record(
+        store,
+        business,
+        author,
+        AuditAction::DestinationRemoved,
+        subject,
+        AuditDetail::none(),
+    )
+    .await;
     Ok(())
 }

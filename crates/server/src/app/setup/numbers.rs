@@ -63,7 +63,10 @@ pub(crate) async fn added(
     action: AuditAction,
     number: &TrackingNumber,
 ) {
-    let (subject, detail) = (AuditSubject::of("number", number.id.0), AuditDetail::new(number.number.as_str()));
+    let (subject, detail) = (
+        AuditSubject::of("number", number.id.0),
+        AuditDetail::new(number.number.as_str()),
+    );
     audit::record(store, business, author, action, subject, detail).await;
 }
 
@@ -87,7 +90,15 @@ pub async fn edit_number(
 pub async fn remove_number(store: &dyn Store, business: BusinessId, id: NumberId, author: &Author) -> AppResult<()> {
     store.remove_number(business, id).await?;
     let subject = AuditSubject::of("number", id.0);
-    audit::record(store, business, author, AuditAction::NumberRemoved, subject, AuditDetail::none()).await;
+    audit::record(
+        store,
+        business,
+        author,
+        AuditAction::NumberRemoved,
+        subject,
+        AuditDetail::none(),
+    )
+    .await;
     Ok(())
 }
 

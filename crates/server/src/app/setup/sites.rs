@@ -5,8 +5,8 @@
 use crate::app::audit;
 use crate::app::error::{AppError, AppResult};
 use leadline_core::audit::{AuditAction, AuditDetail, AuditSubject};
-use leadline_core::lead::Author;
 use leadline_core::call_handling::CallHandling;
+use leadline_core::lead::Author;
 use leadline_core::site::{SiteKey, SiteSettings};
 use leadline_core::store::Store;
 use leadline_core::tenant::{NewSite, Site, SiteEdit};
@@ -27,7 +27,10 @@ pub async fn add_site(store: &dyn Store, business: BusinessId, site: &SiteEdit, 
         settings: site.settings.clone(),
     };
     let created = store.create_site(&new).await?;
-    let (subject, detail) = (AuditSubject::of("site", created.id.0), AuditDetail::new(created.name.as_str()));
+    let (subject, detail) = (
+        AuditSubject::of("site", created.id.0),
+        AuditDetail::new(created.name.as_str()),
+    );
     audit::record(store, business, author, AuditAction::SiteAdded, subject, detail).await;
     Ok(created)
 }
@@ -73,7 +76,15 @@ pub async fn set_site_disabled(
 pub async fn remove_site(store: &dyn Store, business: BusinessId, id: SiteId, author: &Author) -> AppResult<()> {
     store.remove_site(business, id).await?;
     let subject = AuditSubject::of("site", id.0);
-    audit::record(store, business, author, AuditAction::SiteRemoved, subject, AuditDetail::none()).await;
+    audit::record(
+        store,
+        business,
+        author,
+        AuditAction::SiteRemoved,
+        subject,
+        AuditDetail::none(),
+    )
+    .await;
     Ok(())
 }
 
@@ -113,6 +124,14 @@ pub async fn set_call_handling(
     };
     let edited = store.edit_site(business, id, &edit).await?;
     let (subject, detail) = (AuditSubject::of("site", id.0), AuditDetail::new(edited.name.as_str()));
-    audit::record(store, business, author, AuditAction::CallHandlingChanged, subject, detail).await;
+    audit::record(
+        store,
+        business,
+        author,
+        AuditAction::CallHandlingChanged,
+        subject,
+        detail,
+    )
+    .await;
     Ok(edited)
 }

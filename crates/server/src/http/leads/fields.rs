@@ -35,11 +35,7 @@ struct DefineBody {
     required: bool,
 }
 
-pub async fn define(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    body: Body,
-) -> Result<Response, ApiError> {
+pub async fn define(State(state): State<AppState>, caller: ApiCaller, body: Body) -> Result<Response, ApiError> {
     let body: DefineBody = json_body(body).await?;
     let def = FieldDef {
         name: FieldName::parse(body.name.trim()).map_err(bad)?,

@@ -103,7 +103,11 @@ pub async fn show(
         Some(action) => format!("{PATH}?action={action}&before={next}"),
         None => format!("{PATH}?before={next}"),
     });
-    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
     let page = AuditPage {
         header: Header::of(&state, &owner, Section::Settings).await?,
         zone: zone.name(),

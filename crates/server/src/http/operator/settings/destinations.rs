@@ -203,7 +203,14 @@ pub async fn disable(
     OwnerForm(owner, fields): OwnerForm,
 ) -> Result<Response, ApiError> {
     let disabled = fields.get("disabled") == "1";
-    set_destination_disabled(state.store.as_ref(), owner.0.business, DestinationId(id), disabled, &owner.0.author()).await?;
+    set_destination_disabled(
+        state.store.as_ref(),
+        owner.0.business,
+        DestinationId(id),
+        disabled,
+        &owner.0.author(),
+    )
+    .await?;
     Ok(Redirect::to("/app/settings/destinations").into_response())
 }
 
@@ -213,6 +220,12 @@ pub async fn remove(
     Path(id): Path<i64>,
     OwnerForm(owner, _): OwnerForm,
 ) -> Result<Response, ApiError> {
-    remove_destination(state.store.as_ref(), owner.0.business, DestinationId(id), &owner.0.author()).await?;
+    remove_destination(
+        state.store.as_ref(),
+        owner.0.business,
+        DestinationId(id),
+        &owner.0.author(),
+    )
+    .await?;
     Ok(Redirect::to("/app/settings/destinations").into_response())
 }

@@ -133,7 +133,16 @@ pub async fn add(
 ) -> Result<Response, ApiError> {
     let mut form = AddForm::posted(fields);
     if let Some((name, site, target)) = form.parse() {
-        match integrations::add(state.store.as_ref(), owner.business, &name, site, target, &owner.author()).await {
+        match integrations::add(
+            state.store.as_ref(),
+            owner.business,
+            &name,
+            site,
+            target,
+            &owner.author(),
+        )
+        .await
+        {
             Ok((created, secret)) => {
                 let notice = Notice::Added {
                     name: created.name,
@@ -182,7 +191,14 @@ pub async fn switch(
         "off" => false,
         other => return Err(ApiError::BadRequest(format!("enabled: '{other}' is not on or off"))),
     };
-    integrations::set_enabled(state.store.as_ref(), owner.business, IntegrationId(id), enabled, &owner.author()).await?;
+    integrations::set_enabled(
+        state.store.as_ref(),
+        owner.business,
+        IntegrationId(id),
+        enabled,
+        &owner.author(),
+    )
+    .await?;
     Ok(Redirect::to(PATH))
 }
 

@@ -264,10 +264,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
                 retention::PATH,
                 "Data retention: how long visits, calls, recordings, forms and events are kept",
             ),
-            (
-                audit::PATH,
-                "Audit log: who changed what, when and from which address",
-            ),
+            (audit::PATH, "Audit log: who changed what, when and from which address"),
         ],
     }))
 }

@@ -162,7 +162,11 @@ async fn connect(
         AccountSid::parse(&form.account_sid),
         parse_auth_token(form.auth_token.trim()),
     ) {
-        (Ok(sid), Ok(token)) => ProviderNumbers::of(&state).connect(owner.business, sid, token, &owner.author()).await,
+        (Ok(sid), Ok(token)) => {
+            ProviderNumbers::of(&state)
+                .connect(owner.business, sid, token, &owner.author())
+                .await
+        }
         (Err(invalid), _) | (_, Err(invalid)) => Err(invalid.into()),
     };
     let mut view = View {

@@ -115,7 +115,14 @@ pub async fn edit(State(state): State<AppState>, OwnerForm(owner, fields): Owner
         }
     }
     if errors.is_empty() {
-        let [visits_days, calls_days, recordings_days, forms_days, events_days, audit_days] = days;
+        let [
+            visits_days,
+            calls_days,
+            recordings_days,
+            forms_days,
+            events_days,
+            audit_days,
+        ] = days;
         let retention = Retention {
             visits_days,
             calls_days,

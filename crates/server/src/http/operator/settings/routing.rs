@@ -224,7 +224,15 @@ pub async fn add(
         Ok(rule) => rule,
         Err(why) => return page(&state, &owner, Some(site), form, Some(why)).await,
     };
-    match routing_rules::add_rule(state.store.as_ref(), owner.business, SiteId(site), &rule, &owner.author()).await {
+    match routing_rules::add_rule(
+        state.store.as_ref(),
+        owner.business,
+        SiteId(site),
+        &rule,
+        &owner.author(),
+    )
+    .await
+    {
         Ok(()) => Ok(Redirect::to(&format!("{PATH}?site={site}")).into_response()),
         Err(AppError::Invalid(why)) => page(&state, &owner, Some(site), form, Some(why)).await,
         Err(other) => Err(other.into()),

@@ -151,7 +151,15 @@ pub async fn edit(
     let mut errors = Errors::default();
     if let Some(mut edit) = form.parse(&mut errors) {
         edit.settings.calls = site.settings.calls.clone();
-        match edit_site(state.store.as_ref(), owner.0.business, site.id, &edit, &owner.0.author()).await {
+        match edit_site(
+            state.store.as_ref(),
+            owner.0.business,
+            site.id,
+            &edit,
+            &owner.0.author(),
+        )
+        .await
+        {
             Ok(_) => return Ok(Redirect::to(&format!("/app/settings/sites/{id}")).into_response()),
             Err(e) => errors.refusal("domains", e)?,
         }
@@ -170,7 +178,14 @@ pub async fn disable(
 ) -> Result<Response, ApiError> {
     let site = own_site(&state, &owner, id).await?;
     let disabled = fields.get("disabled") == "1";
-    set_site_disabled(state.store.as_ref(), owner.0.business, site.id, disabled, &owner.0.author()).await?;
+    set_site_disabled(
+        state.store.as_ref(),
+        owner.0.business,
+        site.id,
+        disabled,
+        &owner.0.author(),
+    )
+    .await?;
     Ok(Redirect::to(&format!("/app/settings/sites/{id}")).into_response())
 }
 
