@@ -12,14 +12,16 @@ use leadline_core::store::StoreError;
 use leadline_store::SqlStore;
 
 fn entry(at: DateTime<Utc>, action: AuditAction, n: u32) -> NewAuditEntry {
+    // Even entries are a user's on a page, odd ones a key's.
+    let by_user = n.is_multiple_of(2);
     NewAuditEntry {
         at,
-        actor: Author::from_stored(if n % 2 == 0 {
+        actor: Author::from_stored(if by_user {
             "user:ann@example.com"
         } else {
             "api-key:abc123"
         }),
-        address: (n % 2 == 0).then(|| "203.0.113.7".parse().unwrap()),
+        address: by_user.then(|| "203.0.113.7".parse().unwrap()),
         action,
         subject: AuditSubject::of("lead", n),
         detail: AuditDetail::new(format!("change {n}")),
