@@ -1,12 +1,12 @@
 //! The audit log of a running server: a change made on a page is recorded with the user and
 //! the client's address (behind the trusted proxy's header), one through the API with its key,
-//! an SMS reply with its sender and no address; owners read it on Settings › Audit log and
-//! through `GET /v1/audit`, a stranger business and an operator never do, and the retention
-//! sweep prunes entries past their time.
+//! a reply by SMS or e-mail with its sender and no address, a CRM pull as the integration;
+//! owners read it on Settings › Audit log and through `GET /v1/audit`, a stranger business and
+//! an operator never do, and the retention sweep prunes entries past their time.
 
 use crate::crm_fakes::FakeSalesforce;
 use crate::helpers::{Engine, Seeded, TestApp, key_for};
-use crate::inbound::{ANN_PHONE, place_call, sms};
+use crate::inbound::{ANN_EMAIL, ANN_PHONE, place_call, sms};
 use crate::leads::{get, post as api_post};
 use crate::operator::{PASSWORD, client, csrf_of, log_in, operator, page, user};
 use crate::settings_setup::owner;
@@ -171,6 +171,33 @@ async fn a_reply_by_sms_records_its_sender_and_no_address(engine: Engine) {
     app.finish().await;
 }
 
+async fn a_reply_by_email_records_its_sender_and_no_address(engine: Engine) {
+    let (app, seeded, record) = crate::inbound_email::spawn(engine).await;
+    let business = seeded.site.business_id;
+    let form = reqwest::multipart::Form::new()
+        .text("from", format!("Ann Operator <{ANN_EMAIL}>"))
+        .text("to", "replies@leadline.test")
+        .text("subject", format!("RE: [Leadline] Call {record}"))
+        .text("text", "Call back on Wednesday")
+        .text(
+            "envelope",
+            json!({"to": ["replies@leadline.test"], "from": ANN_EMAIL}).to_string(),
+        );
+    let (status, body) = crate::inbound_email::post_sendgrid(&app, crate::inbound_email::TOKEN, form).await;
+    assert_eq!((status, &body["recorded"]), (200, &json!(true)), "{body}");
+
+    let recorded = entries(&app, business).await;
+    let entry = &recorded[0];
+    assert_eq!(entry.actor.as_str(), format!("email:{ANN_EMAIL}"));
+    assert_eq!(entry.action, AuditAction::LeadNoteAdded);
+    assert_eq!(entry.subject.as_str(), format!("lead {record}"));
+    assert_eq!(
+        entry.address, None,
+        "the mail provider's post is not the sender's address"
+    );
+    app.finish().await;
+}
+
 async fn a_status_pulled_from_the_crm_is_recorded_as_the_integrations_change(engine: Engine) {
     let (app, seeded) = crate::crm::spawn(engine).await;
     let business = seeded.site.business_id;
@@ -268,6 +295,7 @@ crate::on_both_engines!(
     a_change_through_the_api_records_the_api_key,
     the_api_pages_through_the_log_newest_first,
     a_reply_by_sms_records_its_sender_and_no_address,
+    a_reply_by_email_records_its_sender_and_no_address,
     a_status_pulled_from_the_crm_is_recorded_as_the_integrations_change,
     one_business_never_sees_anothers_entries_on_the_page_or_through_the_api,
     an_operator_cannot_read_the_audit_log_and_nobody_without_a_key_can,
