@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod adgroup;
+pub mod audit;
 pub mod call;
 pub mod call_handling;
 pub mod callme;

@@ -21,11 +21,20 @@ pub enum Pruned {
     Forms,
     /// Outbox events whose deliveries are all finished, with those deliveries.
     Events,
+    /// Audit log entries (who changed what).
+    Audit,
 }
 
 impl Pruned {
     /// Every kind, in the order the sweep takes them (recordings before their calls).
-    pub const ALL: [Self; 5] = [Self::Recordings, Self::Visits, Self::Calls, Self::Forms, Self::Events];
+    pub const ALL: [Self; 6] = [
+        Self::Recordings,
+        Self::Visits,
+        Self::Calls,
+        Self::Forms,
+        Self::Events,
+        Self::Audit,
+    ];
 
     /// The label of the kind in metrics and forms.
     pub fn as_str(self) -> &'static str {
@@ -35,6 +44,7 @@ impl Pruned {
             Self::Recordings => "recordings",
             Self::Forms => "forms",
             Self::Events => "events",
+            Self::Audit => "audit",
         }
     }
 
@@ -42,7 +52,9 @@ impl Pruned {
     /// on it, and to retry a delivery through a long outage.
     pub fn floor_days(self) -> u32 {
         match self {
-            Self::Visits | Self::Calls | Self::Forms => 30,
+            // An audit log kept less than a month could not answer who changed something last
+            // month.
+            Self::Visits | Self::Calls | Self::Forms | Self::Audit => 30,
             Self::Recordings | Self::Events => 7,
         }
     }
@@ -65,6 +77,8 @@ pub struct Retention {
     pub forms_days: u32,
     /// Finished outbox events and deliveries (default 30).
     pub events_days: u32,
+    /// Audit log entries (default 365).
+    pub audit_days: u32,
 }
 
 impl Default for Retention {
@@ -75,6 +89,7 @@ impl Default for Retention {
             recordings_days: 365,
             forms_days: 1_095,
             events_days: 30,
+            audit_days: 365,
         }
     }
 }
@@ -88,6 +103,7 @@ impl Retention {
             Pruned::Recordings => self.recordings_days,
             Pruned::Forms => self.forms_days,
             Pruned::Events => self.events_days,
+            Pruned::Audit => self.audit_days,
         }
     }
 
@@ -167,8 +183,8 @@ pub trait RetentionStore {
     /// `false`, and nothing frozen, while a day before it still waits for its rollup: the
     /// sweep tries again after the rollup job has counted it.
     async fn freeze_reports(&self, business: BusinessId, utc_day: i64) -> StoreResult<bool>;
-    /// Deletes up to `limit` visits, calls or finished events of the business that happened
-    /// before `before` (visits: last seen before it); answers how many. Recordings and forms
+    /// Deletes up to `limit` visits, calls, finished events or audit entries of the business
+    /// that happened before `before` (visits: last seen before it); answers how many. Recordings and forms
     /// go through [`RetentionStore::expired_recordings`] and [`RetentionStore::expired_forms`].
     async fn prune(&self, business: BusinessId, kind: Pruned, before: DateTime<Utc>, limit: u32) -> StoreResult<u64>;
     /// Deletes up to `limit` leads of the business created before `before` that have no call,
@@ -229,6 +245,7 @@ mod tests {
             forms_days: 60,
             recordings_days: 7,
             events_days: 7,
+            audit_days: 30,
         };
         let horizon = retention.report_horizon(now);
         assert_eq!(
@@ -244,7 +261,7 @@ mod tests {
     proptest! {
         #[test]
         fn nothing_is_pruned_that_is_younger_than_its_period_nor_on_or_after_the_report_horizon(
-            days in prop::array::uniform5(1u32..5000),
+            days in prop::array::uniform6(1u32..5000),
             now in 1_600_000_000i64..2_000_000_000,
         ) {
             let retention = Retention {
@@ -253,6 +270,7 @@ mod tests {
                 recordings_days: days[2],
                 forms_days: days[3],
                 events_days: days[4],
+                audit_days: days[5],
             };
             let now = DateTime::from_timestamp(now, 0).unwrap();
             for kind in Pruned::ALL {

@@ -530,6 +530,7 @@ pub trait Store:
     + crate::retention::RetentionStore
     + crate::erasure::ErasureStore
     + crate::sender_auth::SenderAuthStore
+    + crate::audit::AuditStore
     + HealthStore
     + Send
     + Sync
@@ -560,6 +561,7 @@ impl<T> Store for T where
         + crate::retention::RetentionStore
         + crate::erasure::ErasureStore
         + crate::sender_auth::SenderAuthStore
+        + crate::audit::AuditStore
         + HealthStore
         + Send
         + Sync

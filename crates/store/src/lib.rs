@@ -6,6 +6,7 @@
 //! Store behaviour against both.
 
 mod adgroup;
+mod audit;
 mod backup;
 mod call_events;
 mod call_me;

@@ -40,6 +40,10 @@ fn prune_statement(kind: Pruned) -> Option<&'static str> {
                  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status <> 'delivered')
                  ORDER BY e.id LIMIT $3)"
         }
+        Pruned::Audit => {
+            "DELETE FROM audit_log WHERE id IN (
+                 SELECT id FROM audit_log WHERE business_id = $1 AND at < $2 ORDER BY id LIMIT $3)"
+        }
         Pruned::Recordings | Pruned::Forms => return None,
     })
 }

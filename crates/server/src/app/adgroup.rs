@@ -2,9 +2,10 @@
 //! campaigns into master ads and keyword variants into master phrases; reports roll up by
 //! them. The rules themselves are `leadline_core::adgroup`'s.
 
-use super::{AppError, AppResult};
+use super::{AppError, AppResult, audit};
 use leadline_core::BusinessId;
 use leadline_core::adgroup::{AdGrouping, MasterAd, MasterPhrase, NewMasterAd, NewMasterPhrase};
+use leadline_core::audit::{AuditAction, AuditDetail, AuditSubject};
 use leadline_core::lead::Author;
 use leadline_core::routing::Move;
 use leadline_core::store::Store;
@@ -45,6 +46,16 @@ pub async fn add_master_ad(
     new.validate()?;
     let created = store.create_master_ad(business, new).await?;
     tracing::info!(author = author.as_str(), master_ad = created.id, "master ad added");
+    let detail = AuditDetail::new(created.name.as_str());
+    audit::record(
+        store,
+        business,
+        author,
+        AuditAction::AdAdded,
+        AuditSubject::of("master ad", created.id),
+        detail,
+    )
+    .await;
     Ok(created)
 }
 
@@ -59,6 +70,16 @@ pub async fn edit_master_ad(
     edit.validate()?;
     let edited = store.edit_master_ad(business, id, edit).await?;
     tracing::info!(author = author.as_str(), master_ad = id, "master ad changed");
+    let detail = AuditDetail::new(edited.name.as_str());
+    audit::record(
+        store,
+        business,
+        author,
+        AuditAction::AdUpdated,
+        AuditSubject::of("master ad", id),
+        detail,
+    )
+    .await;
     Ok(edited)
 }
 
@@ -66,6 +87,16 @@ pub async fn edit_master_ad(
 pub async fn remove_master_ad(store: &dyn Store, business: BusinessId, id: i64, author: &Author) -> AppResult<()> {
     store.remove_master_ad(business, id).await?;
     tracing::info!(author = author.as_str(), master_ad = id, "master ad removed");
+    let subject = AuditSubject::of("master ad", id);
+    audit::record(
+        store,
+        business,
+        author,
+        AuditAction::AdRemoved,
+        subject,
+        AuditDetail::none(),
+    )
+    .await;
     Ok(())
 }
 
@@ -79,6 +110,16 @@ pub async fn move_master_ad(
 ) -> AppResult<()> {
     store.move_master_ad(business, id, direction).await?;
     tracing::info!(author = author.as_str(), master_ad = id, ?direction, "master ad moved");
+    let detail = AuditDetail::new(format!("{direction:?}").to_lowercase());
+    audit::record(
+        store,
+        business,
+        author,
+        AuditAction::AdMoved,
+        AuditSubject::of("master ad", id),
+        detail,
+    )
+    .await;
     Ok(())
 }
 
@@ -97,6 +138,11 @@ pub async fn add_master_phrase(
         master_phrase = created.id,
         "master phrase added"
     );
+    let (subject, detail) = (
+        AuditSubject::of("master phrase", created.id),
+        AuditDetail::new(created.name.as_str()),
+    );
+    audit::record(store, business, author, AuditAction::PhraseAdded, subject, detail).await;
     Ok(created)
 }
 
@@ -111,6 +157,11 @@ pub async fn edit_master_phrase(
     edit.variants()?;
     let edited = store.edit_master_phrase(business, id, edit).await?;
     tracing::info!(author = author.as_str(), master_phrase = id, "master phrase changed");
+    let (subject, detail) = (
+        AuditSubject::of("master phrase", id),
+        AuditDetail::new(edited.name.as_str()),
+    );
+    audit::record(store, business, author, AuditAction::PhraseUpdated, subject, detail).await;
     Ok(edited)
 }
 
@@ -118,5 +169,15 @@ pub async fn edit_master_phrase(
 pub async fn remove_master_phrase(store: &dyn Store, business: BusinessId, id: i64, author: &Author) -> AppResult<()> {
     store.remove_master_phrase(business, id).await?;
     tracing::info!(author = author.as_str(), master_phrase = id, "master phrase removed");
+    let subject = AuditSubject::of("master phrase", id);
+    audit::record(
+        store,
+        business,
+        author,
+        AuditAction::PhraseRemoved,
+        subject,
+        AuditDetail::none(),
+    )
+    .await;
     Ok(())
 }

@@ -2,7 +2,9 @@
 //! the command line ask for it: a name (else the default), a value as people write it, in a
 //! currency (else the site's). Each mark and unmark is also an activity on the record's lead.
 
+use super::audit;
 use super::error::{AppError, AppResult};
+use leadline_core::audit::{AuditAction, AuditDetail, AuditSubject};
 use leadline_core::conversion::{Conversion, ConversionMark, ConversionName, ConversionRecord, ConversionValue};
 use leadline_core::lead::Author;
 use leadline_core::lead::Lead;
@@ -98,7 +100,7 @@ async fn mark_at(
 ) -> AppResult<Conversion> {
     let currency = store.site(business, site).await?.currency;
     let mark = parse_mark(input, record, currency)?;
-    Ok(match record {
+    let marked = match record {
         ConversionRecord::Call { record_ref } => {
             store.mark_call_conversion(business, *record_ref, &mark, author).await?
         }
@@ -107,7 +109,26 @@ async fn mark_at(
                 .mark_submission_conversion(business, message_id, &mark, author)
                 .await?
         }
-    })
+    };
+    let detail = AuditDetail::new(mark.name.as_str());
+    audit::record(
+        store,
+        business,
+        author,
+        AuditAction::ConversionMarked,
+        subject(record),
+        detail,
+    )
+    .await;
+    Ok(marked)
+}
+
+/// The record a mark is on, as the audit log names it.
+fn subject(record: &ConversionRecord) -> AuditSubject {
+    match record {
+        ConversionRecord::Call { record_ref } => AuditSubject::of("call", record_ref),
+        ConversionRecord::Submission { message_id } => AuditSubject::of("form", message_id.as_str()),
+    }
 }
 
 /// Removes the mark of the business's `record` as `author`; `false` when it had none.
@@ -117,12 +138,17 @@ pub async fn unmark(
     record: &ConversionRecord,
     author: &Author,
 ) -> AppResult<bool> {
-    Ok(match record {
+    let unmarked = match record {
         ConversionRecord::Call { record_ref } => store.unmark_call_conversion(business, *record_ref, author).await?,
         ConversionRecord::Submission { message_id } => {
             store.unmark_submission_conversion(business, message_id, author).await?
         }
-    })
+    };
+    if unmarked {
+        let action = AuditAction::ConversionUnmarked;
+        audit::record(store, business, author, action, subject(record), AuditDetail::none()).await;
+    }
+    Ok(unmarked)
 }
 
 #[cfg(test)]

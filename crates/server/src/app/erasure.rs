@@ -4,11 +4,12 @@
 //! when) and the business's outside systems are asked, through the outbox, to erase them too.
 //! Reports keep their anonymous counts: the rows stay, without the person.
 
-use crate::app::AppState;
 use crate::app::error::{AppError, AppResult};
 use crate::app::retention::{Numbers, delete_at_provider};
+use crate::app::{AppState, audit};
 use chrono::Utc;
 use leadline_core::BusinessId;
+use leadline_core::audit::{AuditAction, AuditDetail, AuditSubject};
 use leadline_core::erasure::{Erasure, holds_up_erasure, outside_erasures};
 use leadline_core::lead::{Author, Lead};
 
@@ -35,6 +36,9 @@ pub async fn erase_person(state: &AppState, business: BusinessId, record_ref: u6
     let integrations = store.integrations(business).await?;
     let outside = outside_erasures(&integrations, &ids);
     let erasure = store.erase_person(business, lead.id, by, &outside).await?;
+    let detail = AuditDetail::new(format!("{} outside system(s) asked", erasure.systems.len()));
+    let subject = AuditSubject::of("lead", record_ref);
+    audit::record(store, business, by, AuditAction::LeadErased, subject, detail).await;
     tracing::info!(
         business = business.0,
         lead = record_ref,

@@ -3,9 +3,11 @@
 //! goes through [`change_lead`], so each rule is enforced once, here, and every change is an
 //! activity by its author, written with its outbox events in one transaction.
 
+use super::audit;
 use super::error::{AppError, AppResult};
 use leadline_core::BusinessId;
-use leadline_core::fields::apply_custom;
+use leadline_core::audit::{AuditAction, AuditDetail, AuditSubject};
+use leadline_core::fields::{FieldDef, apply_custom};
 use leadline_core::lead::{Author, Lead, LeadChange, LeadStatus};
 use leadline_core::store::Store;
 
@@ -28,7 +30,69 @@ pub async fn change_lead(store: &dyn Store, lead: &Lead, author: &Author, change
         let defs = store.fields(lead.business_id).await?;
         apply_custom(&defs, &lead.custom, &patch.custom)?;
     }
-    Ok(store.change_lead(lead.business_id, lead.id, author, change).await?)
+    let changed = store.change_lead(lead.business_id, lead.id, author, change).await?;
+    let (action, detail) = audited(lead, change);
+    let subject = AuditSubject::of("lead", lead.record_ref);
+    audit::record(store, lead.business_id, author, action, subject, detail).await;
+    Ok(changed)
+}
+
+/// What the audit log says of a change: which fields (never their values), the status from
+/// and to, the tags, a sale's currency; a note's text stays on the lead.
+fn audited(lead: &Lead, change: &LeadChange) -> (AuditAction, AuditDetail) {
+    match change {
+        LeadChange::Fields(patch) => {
+            let contact = [
+                ("name", patch.name.is_some()),
+                ("email", patch.email.is_some()),
+                ("phone", patch.phone.is_some()),
+                ("company", patch.company.is_some()),
+            ];
+            let names: Vec<&str> = contact
+                .iter()
+                .filter(|(_, changed)| *changed)
+                .map(|(name, _)| *name)
+                .chain(patch.custom.keys().map(String::as_str))
+                .collect();
+            (AuditAction::LeadFieldsChanged, AuditDetail::new(names.join(", ")))
+        }
+        LeadChange::Status(status) => (
+            AuditAction::LeadStatusChanged,
+            AuditDetail::new(format!("{} → {}", lead.status.as_str(), status.as_str())),
+        ),
+        LeadChange::Tags { add, remove } => {
+            let tags: Vec<String> = add
+                .iter()
+                .map(|t| format!("+{t}"))
+                .chain(remove.iter().map(|t| format!("-{t}")))
+                .collect();
+            (AuditAction::LeadTagsChanged, AuditDetail::new(tags.join(" ")))
+        }
+        LeadChange::Note(_) => (AuditAction::LeadNoteAdded, AuditDetail::none()),
+        LeadChange::Sale(sale) => {
+            let from = match (&sale.call_ref, &sale.form) {
+                (Some(call), _) => format!(", call {call}"),
+                (None, Some(_)) => ", from a form".to_owned(),
+                (None, None) => String::new(),
+            };
+            (
+                AuditAction::LeadSaleRecorded,
+                AuditDetail::new(format!("sale in {}{from}", sale.currency)),
+            )
+        }
+    }
+}
+
+/// Defines a custom field of the business's leads as `author`; `Conflict` when the name is
+/// taken.
+pub async fn define_field(store: &dyn Store, business: BusinessId, def: &FieldDef, author: &Author) -> AppResult<()> {
+    store.define_field(business, def).await?;
+    let (subject, detail) = (
+        AuditSubject::of("field", def.name.as_str()),
+        AuditDetail::new(def.kind.as_str()),
+    );
+    audit::record(store, business, author, AuditAction::FieldDefined, subject, detail).await;
+    Ok(())
 }
 
 /// The rules a change must keep whoever makes it (a pure check, before any lookup).

@@ -3,9 +3,10 @@
 //! removing a member, password resets, and moving a session to another business of its
 //! user. The settings pages, the invitation and reset pages, and the CLI call these.
 
-use super::{AppError, AppResult};
+use super::{AppError, AppResult, audit};
 use crate::mail::{Mail, Mailer};
 use leadline_core::access::{INVITATION_TTL, LINK_TOKEN_CHARS, MemberChange, NewInvitation, RESET_TTL};
+use leadline_core::audit::{AuditAction, AuditDetail, AuditSubject};
 use leadline_core::lead::Author;
 use leadline_core::names::Name;
 use leadline_core::net::Email;
@@ -92,6 +93,11 @@ pub async fn invite(
                     other => other.into(),
                 })?;
             tracing::info!(author = author.as_str(), user = existing.user.id.0, "member added");
+            let (subject, detail) = (
+                AuditSubject::of("user", existing.user.id.0),
+                AuditDetail::new(invite.role.as_str()),
+            );
+            audit::record(store, business, author, AuditAction::UserInvited, subject, detail).await;
             let body = format!(
                 "You were added to {business_name} on Leadline as {}. Log in at {}/app/login and choose it in the header.",
                 invite.role.as_str(),
@@ -116,6 +122,10 @@ pub async fn invite(
                 })
                 .await?;
             tracing::info!(author = author.as_str(), "invitation made");
+            // The e-mail is what names an invitation until it is accepted.
+            let subject = AuditSubject::of("invitation", &invite.email);
+            let detail = AuditDetail::new(invite.role.as_str());
+            audit::record(store, business, author, AuditAction::UserInvited, subject, detail).await;
             let url = format!("{}/app/invitations/{token}", links.base_url);
             let body = format!(
                 "{} invited you to {business_name} on Leadline. Choose your password within 7 days at:\n\n{url}\n\nThe link works once.",
@@ -144,6 +154,17 @@ pub async fn accept_invitation(store: &dyn Store, token: &str, name: &Name, pass
             other => other.into(),
         })?;
     tracing::info!(user = user.id.0, "invitation accepted");
+    let (author, subject) = (Author::user(&user.email), AuditSubject::of("user", user.id.0));
+    let detail = AuditDetail::new(user.role.as_str());
+    audit::record(
+        store,
+        user.business_id,
+        &author,
+        AuditAction::UserJoined,
+        subject,
+        detail,
+    )
+    .await;
     Ok(user)
 }
 
@@ -166,6 +187,19 @@ pub async fn change_member(
         destinations_disabled = disabled.len(),
         "member changed"
     );
+    let (action, detail) = match change {
+        MemberChange::Role(role) => (AuditAction::UserRoleChanged, AuditDetail::new(role.as_str())),
+        MemberChange::Remove => (AuditAction::UserRemoved, AuditDetail::none()),
+    };
+    audit::record(
+        store,
+        business,
+        author,
+        action,
+        AuditSubject::of("user", user.0),
+        detail,
+    )
+    .await;
     Ok(disabled)
 }
 
@@ -185,6 +219,8 @@ pub async fn edit_member(
     if let Some(name) = name {
         store.rename_user(user, name).await?;
         tracing::info!(author = author.as_str(), user = user.0, "user renamed");
+        let (subject, detail) = (AuditSubject::of("user", user.0), AuditDetail::new("name"));
+        audit::record(store, business, author, AuditAction::UserUpdated, subject, detail).await;
     }
     Ok(store.member(business, user).await?)
 }

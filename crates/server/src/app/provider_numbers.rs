@@ -3,8 +3,11 @@
 //! the number's voice, status and SMS webhooks through the provider's API and records it as
 //! a tracking number of the chosen site, signed with the account's token.
 
-use super::{AppError, AppResult, AppState};
+use super::setup::numbers::added;
+use super::{AppError, AppResult, AppState, audit};
 use crate::provider_api::{ApiFailure, AvailableNumber, Credentials, OwnedNumber, ProviderApi, Webhooks};
+use leadline_core::audit::{AuditAction, AuditDetail, AuditSubject};
+use leadline_core::lead::Author;
 use leadline_core::provider_account::{NewProviderAccount, NumberSearch, ProviderAccount};
 use leadline_core::secret::Secret;
 use leadline_core::store::{Store, StoreError};
@@ -59,6 +62,7 @@ impl<'a> ProviderNumbers<'a> {
         business: BusinessId,
         account_sid: AccountSid,
         auth_token: Secret,
+        author: &Author,
     ) -> AppResult<Vec<OwnedNumber>> {
         let credentials = Credentials {
             account_sid: &account_sid,
@@ -77,6 +81,10 @@ impl<'a> ProviderNumbers<'a> {
         };
         self.store.connect_provider_account(&new).await?;
         tracing::info!(business = %business, "provider account connected");
+        // The account id names the account; its token is never written down.
+        let detail = AuditDetail::new(new.account_sid.as_str());
+        let action = AuditAction::ProviderConnected;
+        audit::record(self.store, business, author, action, AuditSubject::business(), detail).await;
         Ok(numbers)
     }
 
@@ -107,18 +115,32 @@ impl<'a> ProviderNumbers<'a> {
 
     /// Buys `number` with its webhooks set, and records it as a tracking number of `site`
     /// (a site of this business) signed with the account's token.
-    pub async fn buy(&self, business: BusinessId, number: &E164, site: SiteId) -> AppResult<TrackingNumber> {
+    pub async fn buy(
+        &self,
+        business: BusinessId,
+        number: &E164,
+        site: SiteId,
+        author: &Author,
+    ) -> AppResult<TrackingNumber> {
         let account = self.ready(business, number, site).await?;
         self.api
             .buy_number(credentials(&account), number, &webhooks(self.base_url, number))
             .await
             .map_err(|e| failure(&format!("to sell {number}"), e))?;
-        self.record(&account, number, site, "bought").await
+        let tracked = self.record(&account, number, site, "bought").await?;
+        added(self.store, business, author, AuditAction::NumberBought, &tracked).await;
+        Ok(tracked)
     }
 
     /// Points a number the account already holds at this server, and records it as a
     /// tracking number of `site`; `NotFound` when the account does not hold it.
-    pub async fn attach(&self, business: BusinessId, number: &E164, site: SiteId) -> AppResult<TrackingNumber> {
+    pub async fn attach(
+        &self,
+        business: BusinessId,
+        number: &E164,
+        site: SiteId,
+        author: &Author,
+    ) -> AppResult<TrackingNumber> {
         let account = self.ready(business, number, site).await?;
         let held = self
             .api
@@ -134,7 +156,9 @@ impl<'a> ProviderNumbers<'a> {
             .set_webhooks(credentials(&account), &owned.sid, &webhooks(self.base_url, number))
             .await
             .map_err(|e| failure(&format!("the webhooks of {number}"), e))?;
-        self.record(&account, number, site, "attached").await
+        let tracked = self.record(&account, number, site, "attached").await?;
+        added(self.store, business, author, AuditAction::NumberAttached, &tracked).await;
+        Ok(tracked)
     }
 
     /// The account, once the site is the business's and the number is not tracked yet: both

@@ -3,10 +3,12 @@
 //! so; form files are deleted from the business's storage before their rows; a business's
 //! reports are frozen before the pruned days first, so their rollups survive the records.
 
-use crate::app::AppState;
 use crate::app::error::AppResult;
+use crate::app::{AppState, audit};
 use crate::provider_api::RecordingDeleted;
 use chrono::{DateTime, Utc};
+use leadline_core::audit::{AuditAction, AuditDetail, AuditSubject};
+use leadline_core::lead::Author;
 use leadline_core::retention::{ExpiredRecording, Pruned, Retention};
 use leadline_core::store::Store;
 use leadline_core::tenant::TrackingNumber;
@@ -21,9 +23,29 @@ const BATCH: u32 = 200;
 const BATCHES_PER_ROUND: u32 = 50;
 
 /// Sets how long `business` keeps each kind of record. `Invalid` below a kind's floor.
-pub async fn set_retention(store: &dyn Store, business: BusinessId, retention: &Retention) -> AppResult<()> {
+pub async fn set_retention(
+    store: &dyn Store,
+    business: BusinessId,
+    retention: &Retention,
+    author: &Author,
+) -> AppResult<()> {
     retention.validate()?;
-    Ok(store.set_retention(business, retention).await?)
+    store.set_retention(business, retention).await?;
+    let days: Vec<String> = Pruned::ALL
+        .iter()
+        .map(|kind| format!("{} {}", kind.as_str(), retention.days(*kind)))
+        .collect();
+    let detail = AuditDetail::new(days.join(", "));
+    audit::record(
+        store,
+        business,
+        author,
+        AuditAction::RetentionChanged,
+        AuditSubject::business(),
+        detail,
+    )
+    .await;
+    Ok(())
 }
 
 /// What one sweep pruned, by kind (its metrics label).
@@ -89,6 +111,11 @@ async fn sweep_business(
     swept.add(
         "events",
         batches(|| store.prune(business, Pruned::Events, events, BATCH)).await?,
+    );
+    let audit = cutoff(Pruned::Audit);
+    swept.add(
+        "audit",
+        batches(|| store.prune(business, Pruned::Audit, audit, BATCH)).await?,
     );
     // What reports count goes only once the days it was counted on are frozen; until their
     // rollups are built, the freeze waits and so does the pruning.

@@ -2,7 +2,9 @@
 //! click-to-call link (and its QR code) and, if the ad prints one, a code reserved in the
 //! site's pool.
 
-use super::{AppError, AppResult};
+use super::{AppError, AppResult, audit};
+use leadline_core::audit::{AuditAction, AuditDetail, AuditSubject};
+use leadline_core::lead::Author;
 use leadline_core::names::Name;
 use leadline_core::net::DomainName;
 use leadline_core::source::{NewSource, Source, SourceEdit, SourceKey, SourceUtm};
@@ -24,7 +26,12 @@ pub struct SourceRequest {
 /// Adds a source to a site of the business. `NotFound` when the site is not the business's;
 /// `Invalid` for bad UTM fields, a code of 0, or a code without a tracking number to hold it;
 /// `Conflict` when the code is taken.
-pub async fn add_source(store: &dyn Store, business: BusinessId, request: SourceRequest) -> AppResult<Source> {
+pub async fn add_source(
+    store: &dyn Store,
+    business: BusinessId,
+    request: SourceRequest,
+    author: &Author,
+) -> AppResult<Source> {
     request.utm.validate()?;
     if request.reserve_code == Some(0) {
         return Err(AppError::Invalid("reserved codes start at 1".into()));
@@ -50,7 +57,13 @@ pub async fn add_source(store: &dyn Store, business: BusinessId, request: Source
         utm: request.utm,
         reserved_code: request.reserve_code,
     };
-    Ok(store.create_source(&new, pool).await?)
+    let created = store.create_source(&new, pool).await?;
+    let (subject, detail) = (
+        AuditSubject::of("source", created.key.as_str()),
+        AuditDetail::new(created.name.as_str()),
+    );
+    audit::record(store, business, author, AuditAction::SourceAdded, subject, detail).await;
+    Ok(created)
 }
 
 /// Changes a source of the business: name, domain, UTM fields (its key, so its printed link
@@ -61,16 +74,34 @@ pub async fn edit_source(
     business: BusinessId,
     key: &SourceKey,
     edit: &SourceEdit,
+    author: &Author,
 ) -> AppResult<Source> {
     edit.utm.validate()?;
-    Ok(store.edit_source(business, key, edit).await?)
+    let edited = store.edit_source(business, key, edit).await?;
+    let (subject, detail) = (
+        AuditSubject::of("source", key.as_str()),
+        AuditDetail::new(edited.name.as_str()),
+    );
+    audit::record(store, business, author, AuditAction::SourceUpdated, subject, detail).await;
+    Ok(edited)
 }
 
 /// Removes a source of the business: hidden, its link and QR code answer 404, its reserved
 /// code goes back to the pool; calls and visits it brought keep their attribution.
 /// `NotFound` for another business's or an already removed source.
-pub async fn remove_source(store: &dyn Store, business: BusinessId, key: &SourceKey) -> AppResult<()> {
-    Ok(store.remove_source(business, key).await?)
+pub async fn remove_source(store: &dyn Store, business: BusinessId, key: &SourceKey, author: &Author) -> AppResult<()> {
+    store.remove_source(business, key).await?;
+    let subject = AuditSubject::of("source", key.as_str());
+    audit::record(
+        store,
+        business,
+        author,
+        AuditAction::SourceRemoved,
+        subject,
+        AuditDetail::none(),
+    )
+    .await;
+    Ok(())
 }
 
 /// A source of the business, for its edit form; `NotFound` for another business's or a

@@ -7,12 +7,18 @@ use crate::app::integrations::{self, Target, describe};
 use crate::cli::{BusinessRef, IntegrationAddArgs, IntegrationCommand, IntegrationTarget};
 use crate::commands::tenants::{find_business, said};
 use crate::commands::{InputError, app_failure};
+use leadline_core::lead::Author;
 use leadline_core::net::Reach;
 use leadline_core::outbox::{Integration, IntegrationId};
 use leadline_core::site::SiteKey;
 use leadline_core::store::{Store, StoreError};
 use std::io::BufRead;
 use std::path::Path;
+
+/// Who changes things from the command line (the audit log's actor).
+fn author() -> Author {
+    Author::from_stored("cli")
+}
 
 /// `leadline integration …`
 pub async fn integration(store: &dyn Store, command: IntegrationCommand, reach: Reach) -> anyhow::Result<()> {
@@ -48,7 +54,7 @@ async fn try_now(store: &dyn Store, business: &BusinessRef, id: i64, reach: Reac
 
 async fn remove(store: &dyn Store, business: &BusinessRef, id: i64) -> anyhow::Result<()> {
     let business = find_business(store, business).await?;
-    integrations::remove(store, business.id, IntegrationId(id))
+    integrations::remove(store, business.id, IntegrationId(id), &author())
         .await
         .map_err(|e| app_failure(e, || no_such(&business.slug, id)))?;
     println!("removed integration {id} of '{}' with its deliveries", business.slug);
@@ -59,7 +65,7 @@ async fn add(store: &dyn Store, args: IntegrationAddArgs) -> anyhow::Result<()> 
     let business = find_business(store, &args.business).await?;
     let site_id = site_of(store, &business, args.site.as_deref()).await?;
     let target = target_of(args.target)?;
-    let (created, generated) = integrations::add(store, business.id, &args.name, site_id, target)
+    let (created, generated) = integrations::add(store, business.id, &args.name, site_id, target, &author())
         .await
         .map_err(|e| app_failure(e, || format!("'{}' has no such site", business.slug)))?;
     println!(
@@ -80,9 +86,17 @@ async fn change(store: &dyn Store, id: i64, args: IntegrationAddArgs) -> anyhow:
     let business = find_business(store, &args.business).await?;
     let site_id = site_of(store, &business, args.site.as_deref()).await?;
     let target = target_of(args.target)?;
-    let changed = integrations::edit(store, business.id, IntegrationId(id), &args.name, site_id, target)
-        .await
-        .map_err(|e| app_failure(e, || no_such(&business.slug, id)))?;
+    let changed = integrations::edit(
+        store,
+        business.id,
+        IntegrationId(id),
+        &args.name,
+        site_id,
+        target,
+        &author(),
+    )
+    .await
+    .map_err(|e| app_failure(e, || no_such(&business.slug, id)))?;
     println!(
         "changed {} integration {} '{}' of '{}': {}",
         changed.config.kind(),
@@ -236,7 +250,7 @@ fn listed(i: &Integration, sites: &[leadline_core::tenant::Site]) -> String {
 
 async fn set_enabled(store: &dyn Store, business: &BusinessRef, id: i64, enabled: bool) -> anyhow::Result<()> {
     let business = find_business(store, business).await?;
-    integrations::set_enabled(store, business.id, IntegrationId(id), enabled)
+    integrations::set_enabled(store, business.id, IntegrationId(id), enabled, &author())
         .await
         .map_err(|e| app_failure(e, || no_such(&business.slug, id)))?;
     let state = if enabled { "enabled" } else { "disabled" };

@@ -10,6 +10,7 @@ use crate::app::setup::destinations::{
 use crate::app::setup::numbers::{Scope, add_number, edit_number, remove_number};
 use crate::cli::{DestinationCommand, DestinationRef, NumberCommand};
 use leadline_core::E164;
+use leadline_core::lead::Author;
 use leadline_core::names::Name;
 use leadline_core::net::Email;
 use leadline_core::site::SiteKey;
@@ -17,6 +18,11 @@ use leadline_core::store::{Store, StoreError};
 use leadline_core::tenant::{AccountSid, TrackingNumber, parse_auth_token};
 use leadline_core::tenant::{Business, Destination, NewDestination, NewTrackingNumber, NumberEdit, Provider};
 use leadline_core::{SiteId, UserId};
+
+/// Who changes things from the command line (the audit log's actor).
+fn author() -> Author {
+    Author::from_stored("cli")
+}
 
 /// The sites with these keys: any business's, or only `business`'s when given.
 async fn sites_by_key(store: &dyn Store, keys: &[String], business: Option<&Business>) -> anyhow::Result<Vec<SiteId>> {
@@ -72,7 +78,9 @@ pub async fn number(store: &dyn Store, command: NumberCommand) -> anyhow::Result
                 auth_token,
                 site_ids,
             };
-            let created = add_number(store, Scope::Installation, &new).await.map_err(refused)?;
+            let created = add_number(store, Scope::Installation, &new, &author())
+                .await
+                .map_err(refused)?;
             println!(
                 "created tracking number {} serving {} site(s)",
                 created.number,
@@ -110,7 +118,7 @@ pub async fn number(store: &dyn Store, command: NumberCommand) -> anyhow::Result
                 auth_token,
                 site_ids,
             };
-            let edited = edit_number(store, business.id, current.id, &edit)
+            let edited = edit_number(store, business.id, current.id, &edit, &author())
                 .await
                 .map_err(refused)?;
             println!(
@@ -128,7 +136,9 @@ pub async fn number(store: &dyn Store, command: NumberCommand) -> anyhow::Result
         NumberCommand::Remove { number, business } => {
             let business = find_business(store, &business).await?;
             let current = business_number(store, &business, &number).await?;
-            remove_number(store, business.id, current.id).await.map_err(refused)?;
+            remove_number(store, business.id, current.id, &author())
+                .await
+                .map_err(refused)?;
             println!("removed tracking number {} (its calls are kept)", current.number);
         }
         NumberCommand::List { business } => {
@@ -205,7 +215,7 @@ pub async fn destination(store: &dyn Store, command: DestinationCommand) -> anyh
                 department,
                 user_id,
             };
-            let created = add_destination(store, &new).await.map_err(refused)?;
+            let created = add_destination(store, &new, &author()).await.map_err(refused)?;
             println!("created destination '{}' {}", created.name, created.number);
         }
         DestinationCommand::Edit {
@@ -237,14 +247,16 @@ pub async fn destination(store: &dyn Store, command: DestinationCommand) -> anyh
                 },
                 user_id,
             };
-            let edited = edit_destination(store, current.id, &edit).await.map_err(refused)?;
+            let edited = edit_destination(store, current.id, &edit, &author())
+                .await
+                .map_err(refused)?;
             println!("destination '{}' {}", edited.name, edited.number);
         }
         DestinationCommand::Disable(reference) => toggle(store, &reference, true).await?,
         DestinationCommand::Enable(reference) => toggle(store, &reference, false).await?,
         DestinationCommand::Remove(reference) => {
             let (business, current) = business_destination(store, &reference).await?;
-            remove_destination(store, business.id, current.id)
+            remove_destination(store, business.id, current.id, &author())
                 .await
                 .map_err(refused)?;
             println!(
@@ -266,7 +278,7 @@ pub async fn destination(store: &dyn Store, command: DestinationCommand) -> anyh
 
 async fn toggle(store: &dyn Store, reference: &DestinationRef, disabled: bool) -> anyhow::Result<()> {
     let (business, current) = business_destination(store, reference).await?;
-    let changed = set_destination_disabled(store, business.id, current.id, disabled)
+    let changed = set_destination_disabled(store, business.id, current.id, disabled, &author())
         .await
         .map_err(refused)?;
     let state = if changed.disabled {

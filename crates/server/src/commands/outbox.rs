@@ -7,9 +7,15 @@ use crate::commands::InputError;
 use crate::commands::tenants::{find_business, said};
 use chrono::{DateTime, SecondsFormat, Utc};
 use leadline_core::BusinessId;
+use leadline_core::lead::Author;
 use leadline_core::outbox::{Delivery, DeliveryStatus};
 use leadline_core::store::Store;
 use std::collections::{BTreeSet, HashMap};
+
+/// Who changes things from the command line (the audit log's actor).
+fn author() -> Author {
+    Author::from_stored("cli")
+}
 
 /// Most deliveries `outbox list` shows at once.
 const MAX_LIMIT: u32 = 10_000;
@@ -36,7 +42,7 @@ pub async fn outbox(store: &dyn Store, command: OutboxCommand) -> anyhow::Result
         OutboxCommand::Retry { id, all_dead, business } => {
             let business = business_id(store, business).await?;
             if let Some(id) = id {
-                crate::app::integrations::retry_delivery(store, business, id)
+                crate::app::integrations::retry_delivery(store, business, id, &author())
                     .await
                     .map_err(|e| {
                         crate::commands::app_failure(e, || {
@@ -67,7 +73,7 @@ async fn retry_all_dead(store: &dyn Store, business: Option<BusinessId>) -> anyh
             return Ok(done.len());
         }
         for id in fresh {
-            match crate::app::integrations::retry_delivery(store, business, id).await {
+            match crate::app::integrations::retry_delivery(store, business, id, &author()).await {
                 // Gone or changed meanwhile: nothing to revive.
                 Ok(()) | Err(AppError::NotFound) | Err(AppError::Conflict(_)) => {}
                 Err(other) => return Err(crate::commands::app_failure(other, String::new)),

@@ -10,10 +10,16 @@ use crate::config::Config;
 use crate::provider_api::ProviderApi;
 use leadline_core::E164;
 use leadline_core::SiteId;
+use leadline_core::lead::Author;
 use leadline_core::provider_account::{AreaCode, IsoCountry, NumberSearch};
 use leadline_core::site::SiteKey;
 use leadline_core::store::{Store, StoreError};
 use leadline_core::tenant::{AccountSid, Business, parse_auth_token};
+
+/// Who changes things from the command line (the audit log's actor).
+fn author() -> Author {
+    Author::from_stored("cli")
+}
 
 /// A use case's refusal as the command line says it: input errors exit 2.
 fn said(err: AppError) -> anyhow::Error {
@@ -46,7 +52,7 @@ pub async fn provider(store: &dyn Store, config: &Config, command: ProviderComma
             };
             let auth_token = parse_auth_token(&token_text)?;
             let held = numbers
-                .connect(business.id, account_sid, auth_token)
+                .connect(business.id, account_sid, auth_token, &author())
                 .await
                 .map_err(said)?;
             println!("connected the provider account; it holds {} number(s)", held.len());
@@ -71,7 +77,7 @@ pub async fn provider(store: &dyn Store, config: &Config, command: ProviderComma
         }
         ProviderCommand::Buy { business, number, site } => {
             let (business, number, site) = chosen(store, config, &business, &number, &site).await?;
-            let tracked = numbers.buy(business.id, &number, site).await.map_err(said)?;
+            let tracked = numbers.buy(business.id, &number, site, &author()).await.map_err(said)?;
             println!(
                 "bought {} with its webhooks set at {base_url}; it is tracked",
                 tracked.number
@@ -79,7 +85,10 @@ pub async fn provider(store: &dyn Store, config: &Config, command: ProviderComma
         }
         ProviderCommand::Attach { business, number, site } => {
             let (business, number, site) = chosen(store, config, &business, &number, &site).await?;
-            let tracked = numbers.attach(business.id, &number, site).await.map_err(said)?;
+            let tracked = numbers
+                .attach(business.id, &number, site, &author())
+                .await
+                .map_err(said)?;
             println!("pointed {} at {base_url}; it is tracked", tracked.number);
         }
     }

@@ -4,11 +4,17 @@ use crate::app::routing_rules;
 use crate::cli::{BusinessRef, RouteCommand, RuleArgs};
 use crate::commands::tenants::find_business;
 use crate::commands::{InputError, app_failure};
+use leadline_core::lead::Author;
 use leadline_core::routing::{Condition, Hours, Move, Rule};
 use leadline_core::site::SiteKey;
 use leadline_core::store::{Store, StoreError};
 use leadline_core::tenant::Site;
 use leadline_core::{E164, Invalid};
+
+/// Who changes things from the command line (the audit log's actor).
+fn author() -> Author {
+    Author::from_stored("cli")
+}
 
 /// Runs a route command.
 pub async fn route(store: &dyn Store, command: RouteCommand) -> anyhow::Result<()> {
@@ -16,7 +22,7 @@ pub async fn route(store: &dyn Store, command: RouteCommand) -> anyhow::Result<(
         RouteCommand::Add { business, site, rule } => {
             let rule = rule_of(rule)?;
             let (business, site) = business_site(store, &business, &site).await?;
-            routing_rules::add_rule(store, business, site.id, &rule)
+            routing_rules::add_rule(store, business, site.id, &rule, &author())
                 .await
                 .map_err(|e| app_failure(e, || format!("no site {}", site.key)))?;
             println!("added rule {} to site {}", rule.describe(), site.key);
@@ -24,7 +30,7 @@ pub async fn route(store: &dyn Store, command: RouteCommand) -> anyhow::Result<(
         RouteCommand::Edit { business, id, rule } => {
             let rule = rule_of(rule)?;
             let business = find_business(store, &business).await?;
-            routing_rules::edit_rule(store, business.id, id, &rule)
+            routing_rules::edit_rule(store, business.id, id, &rule, &author())
                 .await
                 .map_err(|e| app_failure(e, || format!("'{}' has no routing rule {id}", business.slug)))?;
             println!("rule {id} is now {}", rule.describe());
@@ -38,14 +44,14 @@ pub async fn route(store: &dyn Store, command: RouteCommand) -> anyhow::Result<(
         RouteCommand::Move { business, id, earlier } => {
             let business = find_business(store, &business).await?;
             let direction = if earlier { Move::Earlier } else { Move::Later };
-            routing_rules::move_rule(store, business.id, id, direction)
+            routing_rules::move_rule(store, business.id, id, direction, &author())
                 .await
                 .map_err(|e| app_failure(e, || format!("'{}' has no routing rule {id}", business.slug)))?;
             println!("moved rule {id} {}", if earlier { "earlier" } else { "later" });
         }
         RouteCommand::Remove { business, id } => {
             let business = find_business(store, &business).await?;
-            routing_rules::remove_rule(store, business.id, id)
+            routing_rules::remove_rule(store, business.id, id, &author())
                 .await
                 .map_err(|e| app_failure(e, || format!("'{}' has no routing rule {id}", business.slug)))?;
             println!("removed rule {id}");

@@ -9,12 +9,18 @@ use crate::cli::{SiteCommand, SiteRef, SiteSettingsArgs};
 use crate::config::Config;
 use leadline_core::Invalid;
 use leadline_core::callme::Region;
+use leadline_core::lead::Author;
 use leadline_core::names::Name;
 use leadline_core::net::DomainName;
 use leadline_core::outbox::{IntegrationConfig, NewIntegration, PromptChannel};
 use leadline_core::site::{Currency, ExtensionMode, SiteKey, SiteSettings, Timezone};
 use leadline_core::store::{Store, StoreError};
 use leadline_core::tenant::{Business, Site, SiteEdit};
+
+/// Who changes things from the command line (the audit log's actor).
+fn author() -> Author {
+    Author::from_stored("cli")
+}
 
 /// A refusal of a use case as the command line says it.
 pub(crate) fn refused(err: AppError) -> anyhow::Error {
@@ -60,7 +66,7 @@ pub async fn site(store: &dyn Store, config: &Config, command: SiteCommand) -> a
                 settings: apply_settings(SiteSettings::default(), &settings)?,
             };
             let business = find_business(store, &business).await?;
-            let created = add_site(store, business.id, &draft).await.map_err(refused)?;
+            let created = add_site(store, business.id, &draft, &author()).await.map_err(refused)?;
             println!("created site '{}' (key: {})", created.name, created.key);
             println!("snippet: {}", snippet_tag(&config.base_url(), &created));
         }
@@ -76,7 +82,7 @@ pub async fn site(store: &dyn Store, config: &Config, command: SiteCommand) -> a
                 settings: apply_settings(current.settings.clone(), &settings)?,
                 ..SiteEdit::of(&current)
             };
-            let updated = edit_site(store, business.id, current.id, &edit)
+            let updated = edit_site(store, business.id, current.id, &edit, &author())
                 .await
                 .map_err(refused)?;
             println!("site {} settings: {}", updated.key, updated.settings.to_json());
@@ -113,7 +119,7 @@ pub async fn site(store: &dyn Store, config: &Config, command: SiteCommand) -> a
                 edit.currency = Currency::parse(&currency)?;
             }
             edit.settings = apply_settings(current.settings.clone(), &settings)?;
-            let updated = edit_site(store, business.id, current.id, &edit)
+            let updated = edit_site(store, business.id, current.id, &edit, &author())
                 .await
                 .map_err(refused)?;
             let shown: Vec<&str> = updated.domains.iter().map(DomainName::as_str).collect();
@@ -131,7 +137,9 @@ pub async fn site(store: &dyn Store, config: &Config, command: SiteCommand) -> a
         SiteCommand::Remove(SiteRef { business, site }) => {
             let business = find_business(store, &business).await?;
             let current = business_site(store, &business, &site).await?;
-            remove_site(store, business.id, current.id).await.map_err(refused)?;
+            remove_site(store, business.id, current.id, &author())
+                .await
+                .map_err(refused)?;
             println!(
                 "removed site {} '{}' (its calls and leads are kept)",
                 current.key, current.name
@@ -176,7 +184,7 @@ pub async fn site(store: &dyn Store, config: &Config, command: SiteCommand) -> a
 async fn toggle(store: &dyn Store, reference: SiteRef, disabled: bool) -> anyhow::Result<()> {
     let business = find_business(store, &reference.business).await?;
     let current = business_site(store, &business, &reference.site).await?;
-    let site = set_site_disabled(store, business.id, current.id, disabled)
+    let site = set_site_disabled(store, business.id, current.id, disabled, &author())
         .await
         .map_err(refused)?;
     let state = if site.disabled { "disabled" } else { "enabled" };

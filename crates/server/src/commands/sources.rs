@@ -6,12 +6,18 @@ use crate::commands::tenants::{find_business, said};
 use crate::commands::{InputError, app_failure};
 use crate::config::Config;
 use crate::http::sources::source_url;
+use leadline_core::lead::Author;
 use leadline_core::names::Name;
 use leadline_core::net::DomainName;
 use leadline_core::site::SiteKey;
 use leadline_core::source::{Source, SourceEdit, SourceKey, SourceUtm};
 use leadline_core::store::{Store, StoreError};
 use leadline_core::tenant::Business;
+
+/// Who changes things from the command line (the audit log's actor).
+fn author() -> Author {
+    Author::from_stored("cli")
+}
 
 /// Runs a source command.
 pub async fn source(store: &dyn Store, config: &Config, command: SourceCommand) -> anyhow::Result<()> {
@@ -52,7 +58,7 @@ pub async fn source(store: &dyn Store, config: &Config, command: SourceCommand) 
                 utm,
                 reserve_code,
             };
-            let created = add_source(store, business.id, request)
+            let created = add_source(store, business.id, request, &author())
                 .await
                 .map_err(|e| app_failure(e, no_site))?;
             let url = source_url(&config.base_url(), &created.key);
@@ -106,7 +112,7 @@ pub async fn source(store: &dyn Store, config: &Config, command: SourceCommand) 
                     ..source.utm.clone()
                 },
             };
-            let edited = edit_source(store, business.id, &source.key, &edit)
+            let edited = edit_source(store, business.id, &source.key, &edit, &author())
                 .await
                 .map_err(|e| app_failure(e, || no_source(&business, &key)))?;
             let domain = edited.domain.as_ref().map(DomainName::as_str).unwrap_or("(print)");
@@ -118,7 +124,7 @@ pub async fn source(store: &dyn Store, config: &Config, command: SourceCommand) 
         SourceCommand::Remove { business, key } => {
             let business = find_business(store, &business).await?;
             let source = own(store, &business, &key).await?;
-            remove_source(store, business.id, &source.key)
+            remove_source(store, business.id, &source.key, &author())
                 .await
                 .map_err(|e| app_failure(e, || no_source(&business, &key)))?;
             println!("removed source '{}': its link answers 404", source.name);

@@ -5,6 +5,7 @@
 
 pub mod adgroup;
 pub mod attachments;
+pub mod audit;
 pub mod demo;
 pub mod exports;
 pub mod forms;
@@ -22,16 +23,22 @@ use axum::Router;
 /// Every route of the browser and API surfaces (form posts excepted: they take larger bodies,
 /// see [`forms::router`]).
 pub fn router() -> Router<AppState> {
+    // Where people and programs change things, the audit log learns the client's address;
+    // the visit and snippet paths, which record no audit entries, stay without the layer.
+    let audited = Router::new()
+        .merge(operator::router())
+        .merge(leads::router())
+        .merge(exports::router())
+        .merge(adgroup::router())
+        .merge(audit::router())
+        .layer(axum::middleware::from_fn(crate::web::origin::remember_client));
     Router::new()
         .merge(ops::router())
         .merge(snippet::router())
         .merge(visits::router())
         .merge(demo::router())
         .merge(sources::router())
-        .merge(operator::router())
-        .merge(leads::router())
         .merge(reports::router())
         .merge(attachments::router())
-        .merge(exports::router())
-        .merge(adgroup::router())
+        .merge(audited)
 }

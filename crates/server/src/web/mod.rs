@@ -7,6 +7,7 @@ pub mod client;
 pub mod connections;
 pub mod error;
 pub mod json;
+pub mod origin;
 pub mod request_id;
 pub mod server;
 pub mod visit_guard;

@@ -10,7 +10,7 @@ use leadline_core::access::AccessStore;
 use leadline_core::adgroup::AdGroupStore;
 use leadline_core::adgroup::{AdRule, NewMasterAd, NewMasterPhrase};
 use leadline_core::form::FormIdentity;
-use leadline_core::lead::LeadFilter;
+use leadline_core::lead::{Author, LeadFilter};
 use leadline_core::names::Name;
 use leadline_core::net::Email;
 use leadline_core::outbox::{IntegrationConfig, NewIntegration};
@@ -278,7 +278,7 @@ async fn acme_objects(app: &TestApp, seeded: &Seeded) -> Ids {
         },
         reserve_code: None,
     };
-    let source = add_source(&app.store, acme, request).await.unwrap();
+    let source = add_source(&app.store, acme, request, &Author::system()).await.unwrap();
     let filter = LeadFilter {
         limit: 1,
         ..LeadFilter::default()

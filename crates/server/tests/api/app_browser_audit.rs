@@ -15,7 +15,9 @@ use crate::webdriver::{Browser, tools, until};
 use futures::FutureExt;
 use leadline::config::Config;
 use leadline_core::E164;
+use leadline_core::audit::{AuditAction, AuditDetail, AuditStore, AuditSubject, NewAuditEntry};
 use leadline_core::heatmap::{ClickSpot, HeatmapStore, PageClick, RawSpot};
+use leadline_core::lead::Author;
 use leadline_core::outbox::{IntegrationConfig, NewIntegration};
 use leadline_core::routing::{Condition, Rule};
 use leadline_core::site::SiteSettings;
@@ -110,6 +112,11 @@ const PAGES: &[AppPage] = &[
     page("/app/settings/api-keys", Who::Owners),
     page("/app/settings/retention", Who::Owners),
     page("/app/settings/replies", Who::Owners),
+    page("/app/settings/audit", Who::Owners),
+    AppPage {
+        status: 400,
+        ..page("/app/settings/audit?action=site.exploded", Who::Owners)
+    },
     page("/app/settings/provider", Who::Owners),
 ];
 
@@ -255,6 +262,16 @@ async fn every_page_of_the_app_at_desktop_and_phone_width_has_no_serious_accessi
         .add_routing_rule(business, seeded.site.id, &rule)
         .await
         .unwrap();
+    // A change in the audit log, so its table is audited too.
+    let change = NewAuditEntry {
+        at: chrono::Utc::now(),
+        actor: Author::from_stored("user:olive@example.com"),
+        address: Some("203.0.113.9".parse().unwrap()),
+        action: AuditAction::RoutingRuleAdded,
+        subject: AuditSubject::of("routing of site", seeded.site.id.0),
+        detail: AuditDetail::new("rings 1 destination(s)"),
+    };
+    app.store.append_audit(business, &change).await.unwrap();
     let browser = Browser::start(&tools).await;
     let outcome = AssertUnwindSafe(async {
         let mut found = Vec::new();

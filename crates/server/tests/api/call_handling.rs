@@ -13,6 +13,7 @@ use leadline_core::call_handling::{
     AfterHours, CallHandling, DEFAULT_DISCLOSURE, DEFAULT_VOICEMAIL, Language, Prompt, Voice,
 };
 use leadline_core::hours::BusinessHours;
+use leadline_core::lead::Author;
 use leadline_core::site::SiteSettings;
 
 fn prompt(text: &str) -> Option<Prompt> {
@@ -141,7 +142,9 @@ async fn after_hours_a_call_is_attributed_and_takes_the_sites_action(engine: Eng
     let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
     let (business, site) = (seeded.site.business_id, seeded.site.id);
     let set = |handling: CallHandling| async {
-        set_call_handling(&app.store, business, site, handling).await.unwrap();
+        set_call_handling(&app.store, business, site, handling, &Author::system())
+            .await
+            .unwrap();
     };
 
     set(closed_now(AfterHours::Hangup, prompt("Wir haben geschlossen."))).await;

@@ -39,7 +39,7 @@ pub(crate) async fn add(app: &TestApp, business: BusinessId, name: &str, config:
     app.store.add_integration(&new).await.unwrap()
 }
 
-async fn add_salesforce(app: &TestApp, business: BusinessId, fake: &FakeSalesforce) -> Integration {
+pub(crate) async fn add_salesforce(app: &TestApp, business: BusinessId, fake: &FakeSalesforce) -> Integration {
     let config = IntegrationConfig::Salesforce {
         login_url: format!("{}/", fake.url),
         client_id: SF_CLIENT_ID.into(),

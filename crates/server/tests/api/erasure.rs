@@ -244,6 +244,25 @@ async fn an_erasure_through_the_api_removes_the_person_everywhere_and_each_outsi
     );
     let twice = app.client.post(&path).bearer_auth(&key.key).send().await.unwrap();
     assert_eq!(twice.status(), 409);
+    let audit_url = format!("{}/v1/audit?action=lead.erased", app.base_url);
+    let audit: Value = app
+        .client
+        .get(&audit_url)
+        .bearer_auth(&key.key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let entries = audit["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{audit}");
+    assert_eq!(entries[0]["actor"], format!("api-key:{}", key.prefix));
+    assert_eq!(entries[0]["subject"], format!("lead {}", lead.record_ref));
+    assert_eq!(
+        entries[0]["detail"], "3 outside system(s) asked",
+        "the log says nothing of the person"
+    );
 
     assert_eq!(
         form_with_file(&app, &seeded, "again.pdf", PDF.to_vec()).await.status(),

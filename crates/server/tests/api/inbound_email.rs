@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 use std::sync::Arc;
 
-const TOKEN: &str = "inbound-token-0123456789";
+pub(crate) const TOKEN: &str = "inbound-token-0123456789";
 const MAILGUN_KEY: &str = "key-0123456789abcdef";
 const MAX_BYTES: usize = 8192;
 
@@ -27,7 +27,7 @@ fn config() -> Config {
     }
 }
 
-async fn spawn(engine: Engine) -> (TestApp, Seeded, u64) {
+pub(crate) async fn spawn(engine: Engine) -> (TestApp, Seeded, u64) {
     let (app, seeded) = TestApp::spawn_site(engine, config(), SiteSettings::default()).await;
     seed_operator(&app, &seeded).await;
     let record = place_call(&app, &seeded, "+12025550169").await;
@@ -153,7 +153,7 @@ async fn replies_by_smtp_become_notes(engine: Engine) {
     app.finish().await;
 }
 
-async fn post_sendgrid(app: &TestApp, token: &str, form: reqwest::multipart::Form) -> (u16, Value) {
+pub(crate) async fn post_sendgrid(app: &TestApp, token: &str, form: reqwest::multipart::Form) -> (u16, Value) {
     let response = app
         .client
         .post(format!("{}/inbound/sendgrid/{token}", app.base_url))

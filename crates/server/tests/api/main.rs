@@ -8,6 +8,7 @@ mod app_browser_audit;
 mod app_pages;
 mod app_shell;
 mod attachments;
+mod audit_log;
 mod browser;
 mod call_handling;
 mod callme;

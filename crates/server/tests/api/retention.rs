@@ -89,6 +89,7 @@ async fn the_sweep_deletes_recordings_at_the_provider_and_form_files_past_their_
         ("recordings_days", "3"),
         ("forms_days", "30"),
         ("events_days", "30"),
+        ("audit_days", "365"),
     ];
     let response = post(&app, &cookie, "/app/settings/retention", &fields).await;
     assert_eq!(response.status(), 400);

@@ -263,6 +263,16 @@ async fn an_owner_turns_the_check_on_bad_input_changes_nothing_and_others_get_40
     let response = post(&app, &cookie, "/app/settings/replies", &[("unauthenticated", "accept")]).await;
     assert!(response.status().is_client_error(), "{}", response.status());
     assert!(app.store.sender_auth_required(business).await.unwrap());
+    let audited = app
+        .store
+        .stored_texts("SELECT actor || ' ' || detail FROM audit_log WHERE action = 'replies.sender_auth_changed'")
+        .await
+        .unwrap();
+    assert_eq!(
+        audited,
+        ["user:olive@example.com refuse"],
+        "the change is in the audit log"
+    );
 
     // An operator of the business is no owner: the page and its form are a 404 to them.
     operator(&app, business, "oscar@example.com").await;

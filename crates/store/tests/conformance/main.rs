@@ -9,6 +9,7 @@ mod access;
 mod activity;
 mod adgroup;
 mod api_keys;
+mod audit;
 mod batch;
 mod businesses;
 mod call_batch;

@@ -87,6 +87,7 @@ async fn records_past_their_time_are_pruned_and_the_reports_of_their_days_keep_t
         forms_days: 30,
         recordings_days: 7,
         events_days: 7,
+        audit_days: 30,
     };
     store.set_retention(s.business, &retention).await.unwrap();
     assert_eq!(store.retention(s.business).await.unwrap(), retention);

@@ -6,7 +6,9 @@ mod target;
 
 pub use target::{Target, describe, secret_of};
 
-use super::{AppError, AppResult};
+use super::{AppError, AppResult, audit};
+use leadline_core::audit::{AuditAction, AuditDetail, AuditSubject};
+use leadline_core::lead::Author;
 use leadline_core::names::Name;
 use leadline_core::outbox::{Integration, IntegrationId, NewIntegration};
 use leadline_core::store::Store;
@@ -22,6 +24,7 @@ pub async fn add(
     name: &str,
     site: Option<SiteId>,
     target: Target,
+    author: &Author,
 ) -> AppResult<(Integration, Option<String>)> {
     let name = Name::parse_as("integration name", name)?;
     let (config, generated) = target.config()?;
@@ -34,7 +37,16 @@ pub async fn add(
         name: name.as_str().to_owned(),
         config,
     };
-    Ok((store.add_integration(&new).await?, generated))
+    let added = store.add_integration(&new).await?;
+    let (subject, detail) = (AuditSubject::of("integration", added.id), described(&added));
+    audit::record(store, business, author, AuditAction::IntegrationAdded, subject, detail).await;
+    Ok((added, generated))
+}
+
+/// What the audit log says of an integration: its kind and name (never its settings, which
+/// hold secrets).
+fn described(integration: &Integration) -> AuditDetail {
+    AuditDetail::new(format!("{} {}", integration.config.kind(), integration.name))
 }
 
 /// Changes the business's integration: its name, its site and its kind's settings, checked
@@ -48,6 +60,7 @@ pub async fn edit(
     name: &str,
     site: Option<SiteId>,
     target: Target,
+    author: &Author,
 ) -> AppResult<Integration> {
     let current = store
         .integrations(business)
@@ -70,27 +83,82 @@ pub async fn edit(
         name: name.as_str().to_owned(),
         config,
     };
-    Ok(store.edit_integration(id, &changed).await?)
+    let edited = store.edit_integration(id, &changed).await?;
+    let (subject, detail) = (AuditSubject::of("integration", id), described(&edited));
+    audit::record(
+        store,
+        business,
+        author,
+        AuditAction::IntegrationUpdated,
+        subject,
+        detail,
+    )
+    .await;
+    Ok(edited)
 }
 
 /// Removes the business's integration with its queued and past deliveries and its secrets;
 /// the events themselves stay (another integration may still receive them). `NotFound` for
 /// another business's.
-pub async fn remove(store: &dyn Store, business: BusinessId, id: IntegrationId) -> AppResult<()> {
-    Ok(store.remove_integration(business, id).await?)
+pub async fn remove(store: &dyn Store, business: BusinessId, id: IntegrationId, author: &Author) -> AppResult<()> {
+    store.remove_integration(business, id).await?;
+    let subject = AuditSubject::of("integration", id);
+    audit::record(
+        store,
+        business,
+        author,
+        AuditAction::IntegrationRemoved,
+        subject,
+        AuditDetail::none(),
+    )
+    .await;
+    Ok(())
 }
 
 /// Turns the business's integration on or off: off, its events get no new deliveries and
 /// those pending wait; on, they go out again. `NotFound` for another business's.
-pub async fn set_enabled(store: &dyn Store, business: BusinessId, id: IntegrationId, enabled: bool) -> AppResult<()> {
-    Ok(store.set_integration_enabled(business, id, enabled).await?)
+pub async fn set_enabled(
+    store: &dyn Store,
+    business: BusinessId,
+    id: IntegrationId,
+    enabled: bool,
+    author: &Author,
+) -> AppResult<()> {
+    store.set_integration_enabled(business, id, enabled).await?;
+    let action = if enabled {
+        AuditAction::IntegrationEnabled
+    } else {
+        AuditAction::IntegrationDisabled
+    };
+    let subject = AuditSubject::of("integration", id);
+    audit::record(store, business, author, action, subject, AuditDetail::none()).await;
+    Ok(())
 }
 
 /// Makes a dead (or waiting) delivery of the business due now, its attempts counted afresh.
 /// `None` is any business's, for the operators of the install (`leadline outbox retry`).
 /// `NotFound` for another business's, or one already delivered.
-pub async fn retry_delivery(store: &dyn Store, business: Option<BusinessId>, id: i64) -> AppResult<()> {
-    Ok(store
+/// The install's operators act for no business: their retries are not in any business's log.
+pub async fn retry_delivery(
+    store: &dyn Store,
+    business: Option<BusinessId>,
+    id: i64,
+    author: &Author,
+) -> AppResult<()> {
+    store
         .retry_delivery(business, id, chrono::Utc::now().timestamp_millis())
-        .await?)
+        .await?;
+    if let Some(business) = business {
+        let subject = AuditSubject::of("delivery", id);
+        audit::record(
+            store,
+            business,
+            author,
+            AuditAction::DeliveryRetried,
+            subject,
+            AuditDetail::none(),
+        )
+        .await;
+    }
+    Ok(())
 }

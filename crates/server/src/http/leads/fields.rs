@@ -3,7 +3,7 @@
 
 use super::wire::{bad, json_body};
 use crate::app::AppState;
-use crate::web::api_key::BusinessKey;
+use crate::web::api_key::{ApiCaller, BusinessKey};
 use crate::web::error::ApiError;
 use axum::Json;
 use axum::body::Body;
@@ -35,11 +35,7 @@ struct DefineBody {
     required: bool,
 }
 
-pub async fn define(
-    State(state): State<AppState>,
-    BusinessKey(business): BusinessKey,
-    body: Body,
-) -> Result<Response, ApiError> {
+pub async fn define(State(state): State<AppState>, caller: ApiCaller, body: Body) -> Result<Response, ApiError> {
     let body: DefineBody = json_body(body).await?;
     let def = FieldDef {
         name: FieldName::parse(body.name.trim()).map_err(bad)?,
@@ -47,6 +43,6 @@ pub async fn define(
         required: body.required,
     };
     // A name already defined is a conflict (409), mapped once in `ApiError`.
-    state.store.define_field(business, &def).await?;
+    crate::app::leads::define_field(state.store.as_ref(), caller.business, &def, &caller.author()).await?;
     Ok((StatusCode::CREATED, Json(field_json(&def))).into_response())
 }

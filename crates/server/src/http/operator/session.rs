@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::Cookie;
 use leadline_core::BusinessId;
+use leadline_core::lead::Author;
 use leadline_core::secret::{Secret, api_key_hash};
 use leadline_core::store::StoreError;
 use leadline_core::tenant::{Role, User};
@@ -37,6 +38,13 @@ pub struct Operator {
 /// A logged-in owner of the session's business: the extractor of the Settings pages. Anyone
 /// else gets 404, as if the page did not exist.
 pub struct Owner(pub Operator);
+
+impl Operator {
+    /// The author of the changes this session makes (`user:<email>`).
+    pub fn author(&self) -> Author {
+        Author::user(&self.user.email)
+    }
+}
 
 /// What a request without a valid session gets: to the login page, coming back afterwards.
 pub struct LoginFirst(String);

@@ -93,7 +93,15 @@ pub async fn edit(
     let form = CallsForm::posted(&fields);
     let mut errors = Errors::default();
     if let Some(handling) = form.parse(&mut errors) {
-        match set_call_handling(state.store.as_ref(), owner.0.business, site.id, handling).await {
+        match set_call_handling(
+            state.store.as_ref(),
+            owner.0.business,
+            site.id,
+            handling,
+            &owner.0.author(),
+        )
+        .await
+        {
             Ok(_) => return Ok(Redirect::to(&format!("/app/settings/sites/{id}/calls?saved=1")).into_response()),
             Err(e) => errors.refusal("monday", e)?,
         }

@@ -150,7 +150,7 @@ pub async fn add(State(state): State<AppState>, OwnerForm(owner, fields): OwnerF
     let form = posted(&fields);
     let mut errors = Errors::default();
     if let Some(new) = parse(&owner, &form, &mut errors) {
-        match add_destination(state.store.as_ref(), &new).await {
+        match add_destination(state.store.as_ref(), &new, &owner.0.author()).await {
             Ok(_) => return Ok(Redirect::to("/app/settings/destinations").into_response()),
             Err(e) => refusal(&mut errors, e)?,
         }
@@ -187,7 +187,7 @@ pub async fn edit(
     let form = posted(&fields);
     let mut errors = Errors::default();
     if let Some(edit) = parse(&owner, &form, &mut errors) {
-        match edit_destination(state.store.as_ref(), d.id, &edit).await {
+        match edit_destination(state.store.as_ref(), d.id, &edit, &owner.0.author()).await {
             Ok(_) => return Ok(Redirect::to("/app/settings/destinations").into_response()),
             Err(e) => refusal(&mut errors, e)?,
         }
@@ -203,7 +203,14 @@ pub async fn disable(
     OwnerForm(owner, fields): OwnerForm,
 ) -> Result<Response, ApiError> {
     let disabled = fields.get("disabled") == "1";
-    set_destination_disabled(state.store.as_ref(), owner.0.business, DestinationId(id), disabled).await?;
+    set_destination_disabled(
+        state.store.as_ref(),
+        owner.0.business,
+        DestinationId(id),
+        disabled,
+        &owner.0.author(),
+    )
+    .await?;
     Ok(Redirect::to("/app/settings/destinations").into_response())
 }
 
@@ -213,6 +220,12 @@ pub async fn remove(
     Path(id): Path<i64>,
     OwnerForm(owner, _): OwnerForm,
 ) -> Result<Response, ApiError> {
-    remove_destination(state.store.as_ref(), owner.0.business, DestinationId(id)).await?;
+    remove_destination(
+        state.store.as_ref(),
+        owner.0.business,
+        DestinationId(id),
+        &owner.0.author(),
+    )
+    .await?;
     Ok(Redirect::to("/app/settings/destinations").into_response())
 }

@@ -84,7 +84,17 @@ pub async fn edit(
     }
     if let Some((name, site, target)) = form.parse() {
         let store = state.store.as_ref();
-        match integrations::edit(store, owner.business, integration.id, &name, site, target).await {
+        match integrations::edit(
+            store,
+            owner.business,
+            integration.id,
+            &name,
+            site,
+            target,
+            &owner.author(),
+        )
+        .await
+        {
             Ok(_) => return Ok(Redirect::to(PATH).into_response()),
             Err(AppError::NotFound) => form.errors.add("site", "choose a site of this business"),
             Err(AppError::Invalid(why) | AppError::Conflict(why) | AppError::Refused(why)) => form.refuse(&why),

@@ -133,7 +133,16 @@ pub async fn add(
 ) -> Result<Response, ApiError> {
     let mut form = AddForm::posted(fields);
     if let Some((name, site, target)) = form.parse() {
-        match integrations::add(state.store.as_ref(), owner.business, &name, site, target).await {
+        match integrations::add(
+            state.store.as_ref(),
+            owner.business,
+            &name,
+            site,
+            target,
+            &owner.author(),
+        )
+        .await
+        {
             Ok((created, secret)) => {
                 let notice = Notice::Added {
                     name: created.name,
@@ -166,7 +175,7 @@ pub async fn remove(
     Path(id): Path<i64>,
     OwnerForm(Owner(owner), _): OwnerForm,
 ) -> Result<Redirect, ApiError> {
-    integrations::remove(state.store.as_ref(), owner.business, IntegrationId(id)).await?;
+    integrations::remove(state.store.as_ref(), owner.business, IntegrationId(id), &owner.author()).await?;
     Ok(Redirect::to(PATH))
 }
 
@@ -182,7 +191,14 @@ pub async fn switch(
         "off" => false,
         other => return Err(ApiError::BadRequest(format!("enabled: '{other}' is not on or off"))),
     };
-    integrations::set_enabled(state.store.as_ref(), owner.business, IntegrationId(id), enabled).await?;
+    integrations::set_enabled(
+        state.store.as_ref(),
+        owner.business,
+        IntegrationId(id),
+        enabled,
+        &owner.author(),
+    )
+    .await?;
     Ok(Redirect::to(PATH))
 }
 
@@ -192,6 +208,6 @@ pub async fn retry(
     Path(id): Path<i64>,
     OwnerForm(Owner(owner), _): OwnerForm,
 ) -> Result<Redirect, ApiError> {
-    integrations::retry_delivery(state.store.as_ref(), Some(owner.business), id).await?;
+    integrations::retry_delivery(state.store.as_ref(), Some(owner.business), id, &owner.author()).await?;
     Ok(Redirect::to(&format!("{PATH}#deliveries")))
 }

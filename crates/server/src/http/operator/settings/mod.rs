@@ -6,6 +6,7 @@ mod ad_edit;
 mod ad_form;
 mod ads;
 mod api_keys;
+mod audit;
 mod calls;
 mod calls_form;
 mod destinations;
@@ -86,6 +87,7 @@ pub fn router() -> Router<AppState> {
         .route("/app/settings/api-keys", get(api_keys::list).post(api_keys::create))
         .route(retention::PATH, get(retention::show).post(retention::edit))
         .route(replies_auth::PATH, get(replies_auth::show).post(replies_auth::edit))
+        .route(audit::PATH, get(audit::show))
         .route("/app/settings/api-keys/{id}/revoke", post(api_keys::revoke))
         .route(ads::PATH, get(ads::show).post(ads::add_ad))
         .route("/app/settings/ads/{id}", get(ad_edit::show_ad).post(ad_edit::edit_ad))
@@ -268,6 +270,7 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
                 replies_auth::PATH,
                 "E-mailed replies: refuse those that fail SPF/DKIM/DMARC",
             ),
+            (audit::PATH, "Audit log: who changed what, when and from which address"),
         ],
     }))
 }

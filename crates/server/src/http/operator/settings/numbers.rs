@@ -222,7 +222,14 @@ pub async fn add(State(state): State<AppState>, OwnerForm(owner, fields): OwnerF
             auth_token,
             site_ids: site_ids.clone(),
         };
-        match add_number(state.store.as_ref(), Scope::Business(owner.0.business), &new).await {
+        match add_number(
+            state.store.as_ref(),
+            Scope::Business(owner.0.business),
+            &new,
+            &owner.0.author(),
+        )
+        .await
+        {
             Ok(_) => return Ok(Redirect::to("/app/settings/numbers").into_response()),
             Err(e) => errors.refusal("number", e)?,
         }
@@ -300,7 +307,15 @@ pub async fn edit(
             auth_token,
             site_ids: site_ids.clone(),
         };
-        match edit_number(state.store.as_ref(), owner.0.business, number.id, &edit).await {
+        match edit_number(
+            state.store.as_ref(),
+            owner.0.business,
+            number.id,
+            &edit,
+            &owner.0.author(),
+        )
+        .await
+        {
             Ok(_) => return Ok(Redirect::to(&format!("/app/settings/numbers/{id}")).into_response()),
             Err(e) => errors.refusal("sites", e)?,
         }
@@ -368,6 +383,6 @@ pub async fn remove(
     Path(id): Path<i64>,
     OwnerForm(owner, _): OwnerForm,
 ) -> Result<Response, ApiError> {
-    remove_number(state.store.as_ref(), owner.0.business, NumberId(id)).await?;
+    remove_number(state.store.as_ref(), owner.0.business, NumberId(id), &owner.0.author()).await?;
     Ok(Redirect::to("/app/settings/numbers").into_response())
 }

@@ -162,7 +162,11 @@ async fn connect(
         AccountSid::parse(&form.account_sid),
         parse_auth_token(form.auth_token.trim()),
     ) {
-        (Ok(sid), Ok(token)) => ProviderNumbers::of(&state).connect(owner.business, sid, token).await,
+        (Ok(sid), Ok(token)) => {
+            ProviderNumbers::of(&state)
+                .connect(owner.business, sid, token, &owner.author())
+                .await
+        }
         (Err(invalid), _) | (_, Err(invalid)) => Err(invalid.into()),
     };
     let mut view = View {
@@ -229,8 +233,8 @@ async fn number_action(
     let numbers = ProviderNumbers::of(&state);
     let outcome = match (E164::parse(&form.number), site) {
         (Ok(number), Ok(site)) => match action {
-            Action::Buy => numbers.buy(owner.business, &number, site).await,
-            Action::Attach => numbers.attach(owner.business, &number, site).await,
+            Action::Buy => numbers.buy(owner.business, &number, site, &owner.author()).await,
+            Action::Attach => numbers.attach(owner.business, &number, site, &owner.author()).await,
         },
         (Err(invalid), _) | (_, Err(invalid)) => Err(invalid.into()),
     };

@@ -70,7 +70,8 @@ pub async fn edit(State(state): State<AppState>, OwnerForm(owner, fields): Owner
         }
     };
     if let Some(required) = required {
-        match set_sender_auth_required(state.store.as_ref(), owner.0.business, required).await {
+        let author = leadline_core::lead::Author::user(&owner.0.user.email);
+        match set_sender_auth_required(state.store.as_ref(), owner.0.business, required, &author).await {
             Ok(()) => return Ok(Redirect::to(&format!("{PATH}?saved=1")).into_response()),
             Err(e) => errors.refusal("unauthenticated", e)?,
         }

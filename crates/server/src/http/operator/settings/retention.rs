@@ -1,5 +1,5 @@
-//! `/app/settings/retention`: how long the business keeps visits, calls, recordings, forms
-//! and delivered events. Owners only; changes go through `app::retention`.
+//! `/app/settings/retention`: how long the business keeps visits, calls, recordings, forms,
+//! delivered events and the audit log. Owners only; changes go through `app::retention`.
 
 use super::form::{Errors, OwnerForm, refused};
 use crate::app::AppState;
@@ -34,7 +34,7 @@ struct RetentionPage {
     saved: bool,
 }
 
-const KINDS: [(Pruned, &str, &str); 5] = [
+const KINDS: [(Pruned, &str, &str); 6] = [
     (
         Pruned::Visits,
         "visits_days",
@@ -52,6 +52,7 @@ const KINDS: [(Pruned, &str, &str); 5] = [
     ),
     (Pruned::Forms, "forms_days", "Form submissions and their files"),
     (Pruned::Events, "events_days", "Events delivered to every integration"),
+    (Pruned::Audit, "audit_days", "Audit log entries (who changed what)"),
 ];
 
 fn periods(days: impl Fn(Pruned, &str) -> String) -> Vec<Period> {
@@ -98,7 +99,7 @@ pub async fn show(
 pub async fn edit(State(state): State<AppState>, OwnerForm(owner, fields): OwnerForm) -> Result<Response, ApiError> {
     let typed = periods(|_, field| fields.get(field).to_owned());
     let mut errors = Errors::default();
-    let mut days = [0u32; 5];
+    let mut days = [0u32; 6];
     for (slot, period) in days.iter_mut().zip(&typed) {
         match period.days.trim().parse::<u32>() {
             Ok(n) if n >= period.floor && n <= Pruned::MAX_DAYS => *slot = n,
@@ -114,15 +115,23 @@ pub async fn edit(State(state): State<AppState>, OwnerForm(owner, fields): Owner
         }
     }
     if errors.is_empty() {
-        let [visits_days, calls_days, recordings_days, forms_days, events_days] = days;
+        let [
+            visits_days,
+            calls_days,
+            recordings_days,
+            forms_days,
+            events_days,
+            audit_days,
+        ] = days;
         let retention = Retention {
             visits_days,
             calls_days,
             recordings_days,
             forms_days,
             events_days,
+            audit_days,
         };
-        match set_retention(state.store.as_ref(), owner.0.business, &retention).await {
+        match set_retention(state.store.as_ref(), owner.0.business, &retention, &owner.0.author()).await {
             Ok(()) => return Ok(Redirect::to(&format!("{PATH}?saved=1")).into_response()),
             Err(e) => errors.refusal("visits_days", e)?,
         }

@@ -224,7 +224,15 @@ pub async fn add(
         Ok(rule) => rule,
         Err(why) => return page(&state, &owner, Some(site), form, Some(why)).await,
     };
-    match routing_rules::add_rule(state.store.as_ref(), owner.business, SiteId(site), &rule).await {
+    match routing_rules::add_rule(
+        state.store.as_ref(),
+        owner.business,
+        SiteId(site),
+        &rule,
+        &owner.author(),
+    )
+    .await
+    {
         Ok(()) => Ok(Redirect::to(&format!("{PATH}?site={site}")).into_response()),
         Err(AppError::Invalid(why)) => page(&state, &owner, Some(site), form, Some(why)).await,
         Err(other) => Err(other.into()),
@@ -244,9 +252,9 @@ pub async fn act(
     let store = state.store.as_ref();
     // The rule's buttons: `earlier`, `later` or `remove`.
     match fields.get("action") {
-        "earlier" => routing_rules::move_rule(store, owner.business, id, Move::Earlier).await?,
-        "later" => routing_rules::move_rule(store, owner.business, id, Move::Later).await?,
-        "remove" => routing_rules::remove_rule(store, owner.business, id).await?,
+        "earlier" => routing_rules::move_rule(store, owner.business, id, Move::Earlier, &owner.author()).await?,
+        "later" => routing_rules::move_rule(store, owner.business, id, Move::Later, &owner.author()).await?,
+        "remove" => routing_rules::remove_rule(store, owner.business, id, &owner.author()).await?,
         other => {
             return Err(ApiError::BadRequest(format!(
                 "action: '{other}' is not earlier, later or remove"
@@ -281,7 +289,7 @@ pub async fn edit(
         Ok(rule) => rule,
         Err(why) => return shown(&state, &owner, Some(site), Some(id), form, Some(why)).await,
     };
-    match routing_rules::edit_rule(state.store.as_ref(), owner.business, id, &rule).await {
+    match routing_rules::edit_rule(state.store.as_ref(), owner.business, id, &rule, &owner.author()).await {
         Ok(()) => Ok(Redirect::to(&format!("{PATH}?site={site}")).into_response()),
         Err(AppError::Invalid(why)) => shown(&state, &owner, Some(site), Some(id), form, Some(why)).await,
         Err(other) => Err(other.into()),

@@ -86,7 +86,7 @@ pub async fn add(State(state): State<AppState>, OwnerForm(owner, fields): OwnerF
     let form = SiteForm::posted(&fields);
     let mut errors = Errors::default();
     if let Some(draft) = form.parse(&mut errors) {
-        match add_site(state.store.as_ref(), owner.0.business, &draft).await {
+        match add_site(state.store.as_ref(), owner.0.business, &draft, &owner.0.author()).await {
             Ok(site) => return Ok(Redirect::to(&format!("/app/settings/sites/{}", site.id.0)).into_response()),
             Err(e) => errors.refusal("domains", e)?,
         }
@@ -151,7 +151,15 @@ pub async fn edit(
     let mut errors = Errors::default();
     if let Some(mut edit) = form.parse(&mut errors) {
         edit.settings.calls = site.settings.calls.clone();
-        match edit_site(state.store.as_ref(), owner.0.business, site.id, &edit).await {
+        match edit_site(
+            state.store.as_ref(),
+            owner.0.business,
+            site.id,
+            &edit,
+            &owner.0.author(),
+        )
+        .await
+        {
             Ok(_) => return Ok(Redirect::to(&format!("/app/settings/sites/{id}")).into_response()),
             Err(e) => errors.refusal("domains", e)?,
         }
@@ -170,7 +178,14 @@ pub async fn disable(
 ) -> Result<Response, ApiError> {
     let site = own_site(&state, &owner, id).await?;
     let disabled = fields.get("disabled") == "1";
-    set_site_disabled(state.store.as_ref(), owner.0.business, site.id, disabled).await?;
+    set_site_disabled(
+        state.store.as_ref(),
+        owner.0.business,
+        site.id,
+        disabled,
+        &owner.0.author(),
+    )
+    .await?;
     Ok(Redirect::to(&format!("/app/settings/sites/{id}")).into_response())
 }
 
@@ -182,7 +197,7 @@ pub async fn remove(
 ) -> Result<Response, ApiError> {
     let site = own_site(&state, &owner, id).await?;
     let mut errors = Errors::default();
-    match remove_site(state.store.as_ref(), owner.0.business, site.id).await {
+    match remove_site(state.store.as_ref(), owner.0.business, site.id, &owner.0.author()).await {
         Ok(()) => return Ok(Redirect::to("/app/settings/sites").into_response()),
         Err(e) => errors.refusal("remove", e)?,
     }

@@ -126,7 +126,15 @@ pub async fn edit(
     let form = SourceForm::posted(&fields);
     let mut errors = Errors::default();
     if let Some(edit) = form.edit(&source, &mut errors) {
-        match edit_source(state.store.as_ref(), owner.0.business, &source.key, &edit).await {
+        match edit_source(
+            state.store.as_ref(),
+            owner.0.business,
+            &source.key,
+            &edit,
+            &owner.0.author(),
+        )
+        .await
+        {
             Ok(_) => return Ok(Redirect::to(PATH).into_response()),
             Err(e) => errors.refusal("utm", e)?,
         }
@@ -142,6 +150,6 @@ pub async fn remove(
     OwnerForm(owner, _): OwnerForm,
 ) -> Result<Response, ApiError> {
     let key = SourceKey::parse(&key).map_err(|_| ApiError::NotFound)?;
-    remove_source(state.store.as_ref(), owner.0.business, &key).await?;
+    remove_source(state.store.as_ref(), owner.0.business, &key, &owner.0.author()).await?;
     Ok(Redirect::to(PATH).into_response())
 }

@@ -145,7 +145,7 @@ pub async fn add(
         Ok(request) => request,
         Err(error) => return page(&state, &owner, form, Some(error)).await,
     };
-    match add_source(state.store.as_ref(), owner.business, request).await {
+    match add_source(state.store.as_ref(), owner.business, request, &owner.author()).await {
         Ok(_) => Ok(Redirect::to(PATH).into_response()),
         Err(AppError::NotFound) => {
             page(
