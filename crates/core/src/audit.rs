@@ -119,6 +119,10 @@ actions! {
     UserRemoved => "user.removed",
     /// A member's name or e-mail changed.
     UserUpdated => "user.updated",
+    /// A user added with a password (`leadline user add`), not through an invitation.
+    UserAdded => "user.added",
+    /// Where the business's form files are stored (a directory, a bucket, the default).
+    StorageChanged => "storage.changed",
     /// The retention periods.
     RetentionChanged => "retention.changed",
     /// A lead's person erased (the detail says how many outside systems were asked, never

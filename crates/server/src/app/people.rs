@@ -12,7 +12,7 @@ use leadline_core::names::Name;
 use leadline_core::net::Email;
 use leadline_core::secret::{NewPassword, api_key_hash, random_token};
 use leadline_core::store::{Store, StoreError};
-use leadline_core::tenant::{Destination, Role, User};
+use leadline_core::tenant::{Destination, NewUser, Role, User};
 use leadline_core::{BusinessId, UserId};
 use std::time::Duration;
 
@@ -69,6 +69,17 @@ fn now_ms() -> i64 {
 
 fn expiry(ttl: Duration) -> i64 {
     now_ms().saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Adds a user with a password to a business (the command line's `leadline user add`; the
+/// pages invite instead). `Conflict` when the e-mail is taken, `NotFound` for an unknown
+/// business.
+pub async fn add_user(store: &dyn Store, new: &NewUser, author: &Author) -> AppResult<User> {
+    let created = store.create_user(new).await?;
+    let subject = AuditSubject::of("user", created.id.0);
+    let detail = AuditDetail::new(created.role.as_str());
+    audit::record(store, new.business_id, author, AuditAction::UserAdded, subject, detail).await;
+    Ok(created)
 }
 
 /// Invites `invite` to `business`: an existing login becomes a member at once (told by

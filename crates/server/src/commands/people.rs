@@ -2,7 +2,7 @@
 //! Each command parses its input and calls the same use case as the settings pages
 //! (`app::people`, `app::access`).
 
-use super::tenants::{find_business, read_stdin_line, said};
+use super::tenants::{find_business, read_stdin_line};
 use crate::app::{AppError, access, people};
 use crate::cli::{ApiKeyCommand, UserCommand};
 use crate::commands::InputError;
@@ -57,7 +57,9 @@ pub async fn user(store: &dyn Store, config: &Config, command: UserCommand) -> a
                 role,
                 password_hash: password.hash(),
             };
-            let created = store.create_user(&new).await.map_err(said)?;
+            let created = people::add_user(store, &new, &author())
+                .await
+                .map_err(|e| refused(e, || format!("no business '{}'", business.slug)))?;
             println!(
                 "created {} {} in '{}'",
                 created.role.as_str(),

@@ -4,6 +4,7 @@
 use super::InputError;
 use super::tenants::{find_business, said};
 use crate::app::AppError;
+use crate::app::integrations::prompt;
 use crate::app::setup::sites::{add_site, edit_site, remove_site, set_site_disabled, snippet_tag};
 use crate::cli::{SiteCommand, SiteRef, SiteSettingsArgs};
 use crate::config::Config;
@@ -12,7 +13,7 @@ use leadline_core::callme::Region;
 use leadline_core::lead::Author;
 use leadline_core::names::Name;
 use leadline_core::net::DomainName;
-use leadline_core::outbox::{IntegrationConfig, NewIntegration, PromptChannel};
+use leadline_core::outbox::PromptChannel;
 use leadline_core::site::{Currency, ExtensionMode, SiteKey, SiteSettings, Timezone};
 use leadline_core::store::{Store, StoreError};
 use leadline_core::tenant::{Business, Site, SiteEdit};
@@ -192,51 +193,28 @@ async fn toggle(store: &dyn Store, reference: SiteRef, disabled: bool) -> anyhow
     Ok(())
 }
 
-/// Makes the site's post-call prompt integration send by `channel`, or turns it off: an
-/// enabled prompt by another channel is disabled and a new one added (configurations are
-/// never edited in place, so pending deliveries keep the one they were written for).
+/// Makes the site's post-call prompt send by `channel`, or turns it off, and says what changed.
 async fn set_post_call_prompt(store: &dyn Store, site: &Site, channel: Option<PromptChannel>) -> anyhow::Result<()> {
-    let mut kept = false;
-    for integration in store.integrations(site.business_id).await? {
-        let IntegrationConfig::OperatorPrompt { channel: current } = integration.config else {
-            continue;
-        };
-        if integration.site_id != Some(site.id) || !integration.enabled {
-            continue;
-        }
-        if Some(current) == channel && !kept {
-            kept = true;
-            continue;
-        }
-        store
-            .set_integration_enabled(site.business_id, integration.id, false)
-            .await
-            .map_err(said)?;
+    let change = prompt::set_post_call_prompt(store, site, channel, &author())
+        .await
+        .map_err(refused)?;
+    for (id, off) in &change.turned_off {
         println!(
-            "site {} post-call prompt by {}: off (integration {})",
+            "site {} post-call prompt by {}: off (integration {id})",
             site.key,
-            current.as_str(),
-            integration.id
+            off.as_str()
         );
     }
-    match channel {
-        Some(channel) if kept => println!("site {} post-call prompt by {}: unchanged", site.key, channel.as_str()),
-        Some(channel) => {
-            let new = NewIntegration {
-                business_id: site.business_id,
-                site_id: Some(site.id),
-                name: format!("Post-call prompt ({})", channel.as_str()),
-                config: IntegrationConfig::OperatorPrompt { channel },
-            };
-            let created = store.add_integration(&new).await.map_err(said)?;
+    match (channel, change.added) {
+        (Some(channel), Some(id)) => {
             println!(
-                "site {} post-call prompt by {}: on (integration {})",
+                "site {} post-call prompt by {}: on (integration {id})",
                 site.key,
-                channel.as_str(),
-                created.id
-            );
+                channel.as_str()
+            )
         }
-        None => println!("site {} post-call prompt: off", site.key),
+        (Some(channel), None) => println!("site {} post-call prompt by {}: unchanged", site.key, channel.as_str()),
+        (None, _) => println!("site {} post-call prompt: off", site.key),
     }
     Ok(())
 }

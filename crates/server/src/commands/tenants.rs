@@ -6,6 +6,7 @@
 use crate::attachments::storage::{S3Spec, StorageSpec, parse_s3_url, writable_dir};
 use crate::cli::{BusinessCommand, BusinessRef, StorageArgs};
 use crate::commands::InputError;
+use leadline_core::lead::Author;
 use leadline_core::names::{Name, Slug};
 use leadline_core::secret::Secret;
 use leadline_core::store::{Store, StoreError};
@@ -90,11 +91,17 @@ async fn storage(store: &dyn Store, args: StorageArgs) -> anyhow::Result<()> {
     if let Some(spec @ StorageSpec::S3(_)) = &wanted {
         probe(spec).await?;
     }
-    let json = wanted.as_ref().map(StorageSpec::to_json);
-    store
-        .set_attachment_storage(business.id, json.as_deref())
-        .await
-        .map_err(said)?;
+    crate::app::setup::storage::set_attachment_storage(
+        store,
+        business.id,
+        wanted.as_ref(),
+        &Author::from_stored("cli"),
+    )
+    .await
+    .map_err(|e| match e {
+        crate::app::AppError::Internal(cause) => cause,
+        refused => InputError(refused.to_string()).into(),
+    })?;
     let shown = wanted.map_or("the server's default storage".to_owned(), |spec| spec.describe());
     println!("business '{}' now stores attachments in {shown}", business.slug);
     Ok(())

@@ -2,6 +2,7 @@
 //! same way), changing it, turning it on or off, removing it, and sending a failed delivery
 //! again. (Trying one with a sample event changes nothing: `outbox::trial`.)
 
+pub mod prompt;
 mod target;
 
 pub use target::{Target, describe, secret_of};

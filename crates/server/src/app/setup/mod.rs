@@ -7,3 +7,4 @@ pub mod destinations;
 pub mod installation;
 pub mod numbers;
 pub mod sites;
+pub mod storage;
