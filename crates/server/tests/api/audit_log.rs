@@ -282,11 +282,7 @@ async fn the_retention_sweep_prunes_audit_entries_past_their_time(engine: Engine
         .await
         .expect("the sweep pruned the old entry");
     assert_eq!(left[0].subject.as_str(), "site recent", "the default keeps a year");
-    let metrics = app.get("/metrics").await.text().await.unwrap();
-    assert!(
-        metrics.contains(r#"leadline_retention_pruned_total{kind="audit"} 1"#),
-        "{metrics}"
-    );
+    crate::retention::counted(&app, &[r#"leadline_retention_pruned_total{kind="audit"} 1"#]).await;
     app.finish().await;
 }
 

@@ -49,6 +49,23 @@ pub(crate) async fn provider() -> (FakeApi, Deleted) {
     (FakeApi::start(router).await, deleted)
 }
 
+/// Waits until `/metrics` holds every one of `lines`: the sweep counts what it pruned once it
+/// is done with the business, a moment after the rows are gone.
+pub(crate) async fn counted(app: &TestApp, lines: &[&str]) {
+    let all_there = async {
+        loop {
+            let metrics = app.get("/metrics").await.text().await.unwrap();
+            if lines.iter().all(|line| metrics.contains(line)) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), all_there)
+        .await
+        .unwrap_or_else(|_| panic!("the sweep counted {lines:?}"));
+}
+
 pub(crate) fn files_named(dir: &std::path::Path, name: &str) -> usize {
     let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
     entries
@@ -171,15 +188,14 @@ async fn the_sweep_deletes_recordings_at_the_provider_and_form_files_past_their_
         0,
         "the form's file is gone from storage"
     );
-    let metrics = app.get("/metrics").await.text().await.unwrap();
-    assert!(
-        metrics.contains(r#"leadline_retention_pruned_total{kind="recordings"} 1"#),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains(r#"leadline_retention_pruned_total{kind="forms"} 1"#),
-        "{metrics}"
-    );
+    counted(
+        &app,
+        &[
+            r#"leadline_retention_pruned_total{kind="recordings"} 1"#,
+            r#"leadline_retention_pruned_total{kind="forms"} 1"#,
+        ],
+    )
+    .await;
     app.finish().await;
 }
 
