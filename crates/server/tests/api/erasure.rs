@@ -10,9 +10,11 @@ use crate::crm_fakes::{
     SF_CLIENT_ID, SF_CLIENT_SECRET, SF_VERSION,
 };
 use crate::helpers::{Engine, TestApp, key_for};
+use crate::leads::{get, send};
 use crate::operator::{PASSWORD, PDF, csrf_of, form_with_file, log_in, page, post, user};
 use crate::retention::{files_named, provider};
 use crate::settings_setup::owner;
+use axum::http::Method;
 use chrono::Utc;
 use leadline::config::Config;
 use leadline::outbox::{Cache, Failure, Sent};
@@ -159,14 +161,13 @@ async fn an_erasure_through_the_api_removes_the_person_everywhere_and_each_outsi
     let sf_lead = sf.only_lead().0;
 
     let lead = app.store.lead_by_id(business, lead_id).await.unwrap();
-    let path = format!("{}/v1/leads/{}/erasure", app.base_url, lead.record_ref);
+    let path = format!("/v1/leads/{}/erasure", lead.record_ref);
     let other = app.add_business("other", "Other Co").await;
     let stranger = key_for(&app, other.id).await;
-    let refused = app.client.post(&path).bearer_auth(&stranger.key).send().await.unwrap();
-    assert_eq!(refused.status(), 404, "another business's key cannot erase it");
-    let response = app.client.post(&path).bearer_auth(&key.key).send().await.unwrap();
-    assert_eq!(response.status(), 201);
-    let erasure: Value = response.json().await.unwrap();
+    let (status, _) = send(&app, Method::POST, &path, Some(&stranger.key), None).await;
+    assert_eq!(status, 404, "another business's key cannot erase it");
+    let (status, erasure) = send(&app, Method::POST, &path, Some(&key.key), None).await;
+    assert_eq!(status, 201);
     assert_eq!(erasure["lead_ref"], lead.record_ref);
     assert_eq!(erasure["erased_by"], format!("api-key:{}", key.prefix));
     let kinds: Vec<&str> = erasure["systems"]
@@ -210,16 +211,7 @@ async fn an_erasure_through_the_api_removes_the_person_everywhere_and_each_outsi
     }
     google.assert_no_problems();
 
-    let read: Value = app
-        .client
-        .get(&path)
-        .bearer_auth(&key.key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, read) = get(&app, &path, &key).await;
     let statuses: Vec<&str> = read["systems"]
         .as_array()
         .unwrap()
@@ -227,34 +219,14 @@ async fn an_erasure_through_the_api_removes_the_person_everywhere_and_each_outsi
         .map(|s| s["status"].as_str().unwrap())
         .collect();
     assert_eq!(statuses, ["delivered"; 3], "{read}");
-    let lead_url = format!("{}/v1/leads/{}", app.base_url, lead.record_ref);
-    let emptied: Value = app
-        .client
-        .get(&lead_url)
-        .bearer_auth(&key.key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, emptied) = get(&app, &format!("/v1/leads/{}", lead.record_ref), &key).await;
     assert_eq!(
         (&emptied["name"], &emptied["email"], &emptied["phone"]),
         (&json!(null), &json!(null), &json!(null))
     );
-    let twice = app.client.post(&path).bearer_auth(&key.key).send().await.unwrap();
-    assert_eq!(twice.status(), 409);
-    let audit_url = format!("{}/v1/audit?action=lead.erased", app.base_url);
-    let audit: Value = app
-        .client
-        .get(&audit_url)
-        .bearer_auth(&key.key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (status, twice) = send(&app, Method::POST, &path, Some(&key.key), None).await;
+    assert_eq!(status, 409, "{twice}");
+    let (_, audit) = get(&app, "/v1/audit?action=lead.erased", &key).await;
     let entries = audit["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 1, "{audit}");
     assert_eq!(entries[0]["actor"], format!("api-key:{}", key.prefix));

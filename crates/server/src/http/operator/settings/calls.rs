@@ -3,7 +3,7 @@
 //! happens to a call outside them.
 
 use super::calls_form::CallsForm;
-use super::form::{Errors, OwnerForm, refused};
+use super::form::{Errors, OwnerForm, refused, saved};
 use super::sites::own_site;
 use crate::app::AppState;
 use crate::app::setup::sites::set_call_handling;
@@ -77,7 +77,7 @@ pub async fn show(
     axum::extract::Query(query): axum::extract::Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let site = own_site(&state, &owner, id).await?;
-    let saved = query.iter().any(|(k, v)| k == "saved" && v == "1");
+    let saved = saved(&query);
     let form = CallsForm::of(&site.settings.calls);
     page(&state, &owner, &site, form, Errors::default(), saved).await
 }

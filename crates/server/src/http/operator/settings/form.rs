@@ -118,6 +118,12 @@ impl Errors {
     }
 }
 
+/// Whether a settings page is shown after a change was saved (`?saved=1`: the redirect after a
+/// post says so).
+pub fn saved(query: &[(String, String)]) -> bool {
+    query.iter().any(|(k, v)| k == "saved" && v == "1")
+}
+
 /// A form shown again with its reasons: 400.
 pub fn refused(page: Response) -> Response {
     (StatusCode::BAD_REQUEST, page).into_response()

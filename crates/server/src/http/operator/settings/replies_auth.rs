@@ -1,7 +1,7 @@
 //! `/app/settings/replies`: whether the business refuses e-mailed replies that fail
 //! SPF/DKIM/DMARC. Owners only; the change goes through `app::sender_auth`.
 
-use super::form::{Errors, OwnerForm, refused};
+use super::form::{Errors, OwnerForm, refused, saved};
 use crate::app::AppState;
 use crate::app::sender_auth::set_sender_auth_required;
 use crate::http::operator::session::Owner;
@@ -49,7 +49,7 @@ pub async fn show(
     Query(query): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let required = state.store.sender_auth_required(owner.0.business).await?;
-    let saved = query.iter().any(|(k, v)| k == "saved" && v == "1");
+    let saved = saved(&query);
     let choice = if required { "refuse" } else { "accept" };
     page(&state, &owner, choice.into(), Errors::default(), saved).await
 }

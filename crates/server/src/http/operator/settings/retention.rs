@@ -1,7 +1,7 @@
 //! `/app/settings/retention`: how long the business keeps visits, calls, recordings, forms,
 //! delivered events and the audit log. Owners only; changes go through `app::retention`.
 
-use super::form::{Errors, OwnerForm, refused};
+use super::form::{Errors, OwnerForm, refused, saved};
 use crate::app::AppState;
 use crate::app::retention::set_retention;
 use crate::http::operator::session::Owner;
@@ -90,7 +90,7 @@ pub async fn show(
     Query(query): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let retention = state.store.retention(owner.0.business).await?;
-    let saved = query.iter().any(|(k, v)| k == "saved" && v == "1");
+    let saved = saved(&query);
     let shown = periods(|kind, _| retention.days(kind).to_string());
     page(&state, &owner, shown, Errors::default(), saved).await
 }
