@@ -26,6 +26,16 @@ pub enum Check {
 }
 
 impl Check {
+    /// What a message's DKIM signatures say together: one pass is a pass; otherwise the first
+    /// of fail, temporary error, permanent error and neutral any of them said; none without one.
+    pub fn of_signatures(checks: impl IntoIterator<Item = Check>) -> Check {
+        let said: Vec<Check> = checks.into_iter().collect();
+        [Self::Pass, Self::Fail, Self::TempError, Self::PermError, Self::Neutral]
+            .into_iter()
+            .find(|check| said.contains(check))
+            .unwrap_or(Self::None)
+    }
+
     /// The label used in logs and Authentication-Results (`pass`, `fail`, …).
     pub fn label(self) -> &'static str {
         match self {
@@ -159,6 +169,16 @@ mod tests {
 
     fn verdict(spf: Check, dkim: Check, dmarc: Check) -> Verdict {
         Verdict { spf, dkim, dmarc }
+    }
+
+    #[test]
+    fn signatures_together_pass_on_one_pass_and_else_say_the_first_trouble() {
+        use Check::*;
+        assert_eq!(Check::of_signatures([Fail, Pass]), Pass);
+        assert_eq!(Check::of_signatures([Neutral, PermError, Fail]), Fail);
+        assert_eq!(Check::of_signatures([Neutral, TempError]), TempError);
+        assert_eq!(Check::of_signatures([Neutral]), Neutral);
+        assert_eq!(Check::of_signatures([]), None);
     }
 
     #[test]

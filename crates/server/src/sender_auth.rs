@@ -214,29 +214,16 @@ fn spf_check(result: SpfResult) -> Check {
     }
 }
 
-/// One pass is a pass; otherwise the worst of what the signatures said.
+/// The message's signatures as one check ([`Check::of_signatures`]).
 fn dkim_check(outputs: &[DkimOutput<'_>]) -> Check {
-    let checks: Vec<Check> = outputs
-        .iter()
-        .map(|output| match output.result() {
-            DkimResult::Pass => Check::Pass,
-            DkimResult::Fail(_) => Check::Fail,
-            DkimResult::Neutral(_) => Check::Neutral,
-            DkimResult::TempError(_) => Check::TempError,
-            DkimResult::PermError(_) => Check::PermError,
-            DkimResult::None => Check::None,
-        })
-        .collect();
-    [
-        Check::Pass,
-        Check::Fail,
-        Check::TempError,
-        Check::PermError,
-        Check::Neutral,
-    ]
-    .into_iter()
-    .find(|check| checks.contains(check))
-    .unwrap_or(Check::None)
+    Check::of_signatures(outputs.iter().map(|output| match output.result() {
+        DkimResult::Pass => Check::Pass,
+        DkimResult::Fail(_) => Check::Fail,
+        DkimResult::Neutral(_) => Check::Neutral,
+        DkimResult::TempError(_) => Check::TempError,
+        DkimResult::PermError(_) => Check::PermError,
+        DkimResult::None => Check::None,
+    }))
 }
 
 fn dmarc_check(result: &DmarcResult) -> Check {

@@ -87,17 +87,7 @@ fn signing_domain(signature: &str) -> Option<String> {
 fn verdict(spf: Check, return_path: &str, signatures: &[(String, Check)], dkim_aligned: bool, from: &str) -> Verdict {
     let spf_domain = return_path.rsplit_once('@').map_or("", |(_, domain)| domain);
     let spf_aligned = spf == Check::Pass && strictly_aligned(spf_domain, from);
-    let checks: Vec<Check> = signatures.iter().map(|(_, check)| *check).collect();
-    let dkim = [
-        Check::Pass,
-        Check::Fail,
-        Check::TempError,
-        Check::PermError,
-        Check::Neutral,
-    ]
-    .into_iter()
-    .find(|check| checks.contains(check))
-    .unwrap_or(Check::None);
+    let dkim = Check::of_signatures(signatures.iter().map(|(_, check)| *check));
     Verdict {
         spf,
         dkim,
