@@ -3,9 +3,11 @@
 //! the click id, caller and times an ad platform's import needs. A record nobody marked is
 //! left out unless asked for, so failed connections and sales calls are not counted.
 
+use crate::ad_upload::{AdFacts, AdTarget, Uploaded};
 use crate::channel::ClickIds;
 use crate::form::MessageId;
 use crate::lead::Author;
+use crate::outbox::IntegrationId;
 use crate::site::{Currency, Timezone};
 use crate::store::StoreResult;
 use crate::{BusinessId, Invalid, SiteId};
@@ -208,6 +210,19 @@ pub trait ConversionStore {
     /// `include_unmarked`, records nobody marked come with the default name and no value.
     /// `NotFound` when `site` is another business's.
     async fn conversion_rows(&self, query: &ConversionQuery) -> StoreResult<Vec<ConversionRow>>;
+    /// The record `target` names, as an ad integration reads it: marked or not, with a value
+    /// from the lead's sales when no mark gives one. `None` when the business has no such
+    /// record (a lead without calls or forms).
+    async fn ad_facts(&self, business: BusinessId, target: &AdTarget) -> StoreResult<Option<AdFacts>>;
+    /// What `integration` last sent for the record with `order_id`.
+    async fn ad_upload(&self, integration: IntegrationId, order_id: &str) -> StoreResult<Option<Uploaded>>;
+    /// Records what `integration` (of `business`) just sent, restated or retracted.
+    async fn record_ad_upload(
+        &self,
+        business: BusinessId,
+        integration: IntegrationId,
+        uploaded: &Uploaded,
+    ) -> StoreResult<()>;
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@ mod data;
 pub mod samples;
 
 pub use data::{
-    Authored, CallCompleted, CallConnected, CallDialed, CallInitiated, EventData, FieldChange, FormCompleted,
-    LeadErased, LeadUpdate, Note, Sale, StatusChange,
+    Authored, CallCompleted, CallConnected, CallDialed, CallInitiated, ConversionMarked, ConversionUnmarked, EventData,
+    FieldChange, FormCompleted, LeadErased, LeadUpdate, Note, Sale, StatusChange,
 };
 
 use crate::channel::{Attribution, ClickIds};
@@ -52,11 +52,17 @@ pub enum EventKind {
     /// receiver is asked to erase what it holds of them too.
     #[serde(rename = "lead.erased")]
     LeadErased,
+    /// An operator marked a call or a form as an ad conversion (or marked it again).
+    #[serde(rename = "conversion.marked")]
+    ConversionMarked,
+    /// An operator removed a call's or a form's conversion mark.
+    #[serde(rename = "conversion.unmarked")]
+    ConversionUnmarked,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [EventKind; 10] = [
+    pub const ALL: [EventKind; 12] = [
         Self::CallInitiated,
         Self::CallDialed,
         Self::CallConnected,
@@ -67,6 +73,8 @@ impl EventKind {
         Self::NoteAdded,
         Self::LeadUpdated,
         Self::LeadErased,
+        Self::ConversionMarked,
+        Self::ConversionUnmarked,
     ];
 
     /// The stored and wire name.
@@ -82,6 +90,8 @@ impl EventKind {
             Self::NoteAdded => "note.added",
             Self::LeadUpdated => "lead.updated",
             Self::LeadErased => "lead.erased",
+            Self::ConversionMarked => "conversion.marked",
+            Self::ConversionUnmarked => "conversion.unmarked",
         }
     }
 

@@ -2,6 +2,8 @@
 //! traits (ports) that the storage crate implements. No HTTP, no SQL.
 
 pub mod access;
+pub mod ad_config;
+pub mod ad_upload;
 pub mod adgroup;
 pub mod audit;
 pub mod call;

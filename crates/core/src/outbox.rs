@@ -1,6 +1,8 @@
 //! The outbox: integrations (where a business's events go), deliveries (one per event and
 //! integration, written with the change that caused it) and the retry schedule.
 
+pub use crate::ad_config::{GoogleAds, GoogleAdsRoute, MetaCapi, MicrosoftAds};
+use crate::ad_upload::SendRule;
 use crate::event::{Event, EventKind};
 use crate::secret::Secret;
 use crate::{BusinessId, Invalid, LeadId, SiteId};
@@ -89,7 +91,25 @@ pub enum IntegrationConfig {
     /// After an answered call, a text or an e-mail to the operator who answered, asking for
     /// notes. Scoped to a site, it is that site's post-call prompt setting.
     OperatorPrompt { channel: PromptChannel },
+    /// Google Ads conversions by API: click conversions (gclid, gbraid, wbraid), enhanced
+    /// conversions for leads (hashed e-mail and phone), call conversions, and adjustments.
+    /// OAuth 2.0 with a refresh token (docs/ads-api.md).
+    GoogleAds(GoogleAds),
+    /// Microsoft Advertising offline conversions by `msclkid` (OAuth 2.0).
+    MicrosoftAds(MicrosoftAds),
+    /// Meta's Conversions API for one pixel (dataset): `Lead` and `Purchase` events.
+    MetaCapi(MetaCapi),
 }
+
+/// The events that can change a record's conversion, which ad platform integrations hear of.
+pub const AD_PLATFORM_EVENTS: [EventKind; 6] = [
+    EventKind::CallCompleted,
+    EventKind::FormCompleted,
+    EventKind::LeadStatusChanged,
+    EventKind::SaleRecorded,
+    EventKind::ConversionMarked,
+    EventKind::ConversionUnmarked,
+];
 
 /// How a post-call prompt reaches the operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -144,6 +164,19 @@ impl IntegrationConfig {
             Self::Hubspot { .. } => "hubspot",
             Self::Webhook { .. } => "webhook",
             Self::OperatorPrompt { .. } => "operator_prompt",
+            Self::GoogleAds(_) => "google_ads",
+            Self::MicrosoftAds(_) => "microsoft_ads",
+            Self::MetaCapi(_) => "meta_capi",
+        }
+    }
+
+    /// Which records an ad platform integration sends; `None` for other kinds.
+    pub fn send_rule(&self) -> Option<SendRule> {
+        match self {
+            Self::GoogleAds(c) => Some(c.send),
+            Self::MicrosoftAds(c) => Some(c.send),
+            Self::MetaCapi(c) => Some(c.send),
+            _ => None,
         }
     }
 
@@ -173,6 +206,7 @@ impl IntegrationConfig {
             Self::Webhook { .. } => &EventKind::ALL,
             Self::Ga4Deletion { .. } => &[LeadErased],
             Self::OperatorPrompt { .. } => &[CallCompleted],
+            Self::GoogleAds(_) | Self::MicrosoftAds(_) | Self::MetaCapi(_) => &AD_PLATFORM_EVENTS,
         }
     }
 

@@ -3,19 +3,23 @@
 use crate::SqlStore;
 use crate::calls::stored_json;
 use crate::errors::{backend, corrupt, not_found_or_backend};
-use crate::rows::{col, now_millis, parsed, time};
+use crate::outbox::enqueue::enqueue;
+use crate::rows::{col, now_millis, parsed, time, time_opt};
 use async_trait::async_trait;
+use leadline_core::ad_upload::{AdFacts, AdTarget, Uploaded};
 use leadline_core::channel::ClickIds;
 use leadline_core::click_id::ClickKind;
 use leadline_core::conversion::{
     Conversion, ConversionKind, ConversionMark, ConversionName, ConversionQuery, ConversionRecord, ConversionRow,
     ConversionStore, ConversionValue, default_value,
 };
+use leadline_core::event::{Authored, ConversionMarked, ConversionUnmarked, EventData, NewEvent};
 use leadline_core::form::MessageId;
 use leadline_core::lead::{ActivityKind, Author};
+use leadline_core::outbox::IntegrationId;
 use leadline_core::site::{Currency, Timezone};
 use leadline_core::store::{StoreError, StoreResult};
-use leadline_core::{BusinessId, SiteId};
+use leadline_core::{BusinessId, LeadId, SiteId};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sqlx::any::AnyRow;
@@ -60,6 +64,7 @@ impl ConversionStore for SqlStore {
         let marked = conversion(&row, ConversionRecord::Call { record_ref })?;
         let call: i64 = col(&row, "call_id")?;
         record_activity(&mut tx, "calls", call, author, &mark_detail(&marked)).await?;
+        conversion_event(&mut tx, "calls", call, marked_event(&marked, author)).await?;
         tx.commit().await.map_err(backend)?;
         Ok(marked)
     }
@@ -90,6 +95,7 @@ impl ConversionStore for SqlStore {
         let marked = conversion(&row, record)?;
         let submission: i64 = col(&row, "submission_id")?;
         record_activity(&mut tx, "submissions", submission, author, &mark_detail(&marked)).await?;
+        conversion_event(&mut tx, "submissions", submission, marked_event(&marked, author)).await?;
         tx.commit().await.map_err(backend)?;
         Ok(marked)
     }
@@ -108,7 +114,8 @@ impl ConversionStore for SqlStore {
             .await
             .map_err(not_found_or_backend)?;
         let detail = json!({ "record": format!("call:{record_ref}"), "unmarked": true });
-        unmark(&self.pool, ("calls", "call_id", id), author, &detail).await
+        let record = ConversionRecord::Call { record_ref };
+        unmark(&self.pool, ("calls", "call_id", id), author, &detail, &record).await
     }
 
     async fn unmark_submission_conversion(
@@ -124,7 +131,17 @@ impl ConversionStore for SqlStore {
             .await
             .map_err(not_found_or_backend)?;
         let detail = json!({ "record": format!("submission:{}", message.as_str()), "unmarked": true });
-        unmark(&self.pool, ("submissions", "submission_id", id), author, &detail).await
+        let record = ConversionRecord::Submission {
+            message_id: message.clone(),
+        };
+        unmark(
+            &self.pool,
+            ("submissions", "submission_id", id),
+            author,
+            &detail,
+            &record,
+        )
+        .await
     }
 
     async fn conversion_rows(&self, query: &ConversionQuery) -> StoreResult<Vec<ConversionRow>> {
@@ -132,9 +149,9 @@ impl ConversionStore for SqlStore {
         if let Some(site) = query.site {
             check_site(&mut conn, query.business, site).await?;
         }
-        let mut found = calls(&mut conn, query).await?;
+        let mut found = calls(&mut conn, query, None).await?;
         if query.kind == ConversionKind::Click {
-            found.extend(submissions(&mut conn, query).await?);
+            found.extend(submissions(&mut conn, query, None).await?);
         }
         if query.kind == ConversionKind::Click && query.include_unmarked {
             found.retain(|f| f.row.marked || has_ad_click(&f.row.click_ids));
@@ -142,6 +159,23 @@ impl ConversionStore for SqlStore {
         fill_default_values(&mut conn, query.business, &mut found).await?;
         found.sort_by_key(|f| (f.row.conversion_time, f.order, f.id));
         Ok(found.into_iter().map(|f| f.row).collect())
+    }
+
+    async fn ad_facts(&self, business: BusinessId, target: &AdTarget) -> StoreResult<Option<AdFacts>> {
+        crate::ad_uploads::facts(&self.pool, business, target).await
+    }
+
+    async fn ad_upload(&self, integration: IntegrationId, order_id: &str) -> StoreResult<Option<Uploaded>> {
+        crate::ad_uploads::last(&self.pool, integration, order_id).await
+    }
+
+    async fn record_ad_upload(
+        &self,
+        business: BusinessId,
+        integration: IntegrationId,
+        uploaded: &Uploaded,
+    ) -> StoreResult<()> {
+        crate::ad_uploads::record(&self.pool, business, integration, uploaded).await
     }
 }
 
@@ -190,6 +224,7 @@ async fn unmark(
     (table, column, id): (&'static str, &'static str, i64),
     author: &Author,
     detail: &Value,
+    record: &ConversionRecord,
 ) -> StoreResult<bool> {
     let mut tx = pool.begin().await.map_err(backend)?;
     let deleted = sqlx::query(&format!("DELETE FROM conversions WHERE {column} = $1"))
@@ -200,9 +235,61 @@ async fn unmark(
     let had_mark = deleted.rows_affected() > 0;
     if had_mark {
         record_activity(&mut tx, table, id, author, detail).await?;
+        let (call_ref, message_id) = record_keys(record);
+        let data = EventData::ConversionUnmarked(Authored {
+            author: author.clone(),
+            change: ConversionUnmarked { call_ref, message_id },
+        });
+        conversion_event(&mut tx, table, id, data).await?;
     }
     tx.commit().await.map_err(backend)?;
     Ok(had_mark)
+}
+
+/// A call's ref or a form's message id, as conversion events name the record.
+fn record_keys(record: &ConversionRecord) -> (Option<u64>, Option<MessageId>) {
+    match record {
+        ConversionRecord::Call { record_ref } => (Some(*record_ref), None),
+        ConversionRecord::Submission { message_id } => (None, Some(message_id.clone())),
+    }
+}
+
+/// `conversion.marked` for a mark just made.
+fn marked_event(marked: &Conversion, author: &Author) -> EventData {
+    let (call_ref, message_id) = record_keys(&marked.record);
+    EventData::ConversionMarked(Authored {
+        author: author.clone(),
+        change: ConversionMarked {
+            call_ref,
+            currency: marked.value.map(|v| v.currency),
+            message_id,
+            name: marked.name.as_str().to_owned(),
+            value_minor: marked.value.map(|v| v.minor),
+        },
+    })
+}
+
+/// Queues `data` as the event of `table`'s row `id` (a call or a submission), in the
+/// transaction of the mark, so the ad platform integrations hear of it.
+async fn conversion_event(conn: &mut AnyConnection, table: &'static str, id: i64, data: EventData) -> StoreResult<()> {
+    let row = sqlx::query(&format!(
+        "SELECT business_id, site_id, lead_id FROM {table} WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(backend)?;
+    let is_call = table == "calls";
+    let event = NewEvent {
+        business_id: BusinessId(col(&row, "business_id")?),
+        site_id: Some(SiteId(col(&row, "site_id")?)),
+        lead_id: Some(LeadId(col(&row, "lead_id")?)),
+        call_id: is_call.then_some(id),
+        submission_id: (!is_call).then_some(id),
+        visit_id: None,
+        data,
+    };
+    enqueue(conn, &event, now_millis()).await
 }
 
 /// What a mark's activity says: the record, the conversion's name, and its value if set.
@@ -254,16 +341,22 @@ async fn check_site(conn: &mut AnyConnection, business: BusinessId, site: SiteId
 }
 
 /// A row being built, with what it needs until its value is known.
-struct Found {
-    row: ConversionRow,
+pub(crate) struct Found {
+    pub(crate) row: ConversionRow,
     /// Calls before submissions at the same time.
     order: u8,
     /// The call's or submission's row id.
     id: i64,
-    lead_id: i64,
+    pub(crate) lead_id: i64,
     site_currency: Currency,
     /// A mark without a value: it takes one from the lead's sales.
-    needs_value: bool,
+    pub(crate) needs_value: bool,
+    /// How long the call lasted, once it ended.
+    pub(crate) call_seconds: Option<u32>,
+    pub(crate) first_time_caller: bool,
+    /// When the record's visit began: the ad click.
+    pub(crate) clicked_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub(crate) ads_refused: bool,
 }
 
 /// The time bounds and extra conditions shared by both queries.
@@ -272,6 +365,26 @@ struct Filter {
     to: i64,
     site: String,
     marked: &'static str,
+}
+
+/// One record (or one lead's records) rather than a window: an ad integration's look at the
+/// record a change concerns, marked or not. The condition is on row ids, never on text.
+#[derive(Clone, Copy)]
+pub(crate) enum Only {
+    /// The call or submission with this row id.
+    Row(i64),
+    /// The records of the lead with this row id.
+    Lead(i64),
+}
+
+impl Only {
+    fn condition(only: Option<Only>, alias: &str) -> String {
+        match only {
+            None => String::new(),
+            Some(Only::Row(id)) => format!(" AND {alias}.id = {id}"),
+            Some(Only::Lead(id)) => format!(" AND {alias}.lead_id = {id}"),
+        }
+    }
 }
 
 impl Filter {
@@ -293,10 +406,15 @@ impl Filter {
 }
 
 /// The business's calls converted in the window (a call converts when it ends).
-async fn calls(conn: &mut AnyConnection, query: &ConversionQuery) -> StoreResult<Vec<Found>> {
+pub(crate) async fn calls(
+    conn: &mut AnyConnection,
+    query: &ConversionQuery,
+    only: Option<Only>,
+) -> StoreResult<Vec<Found>> {
     let filter = Filter::new(query, "c");
+    let narrowed = Only::condition(only, "c");
     // Unmarked calls count for click exports only with an ad click id.
-    let clicked = if query.kind == ConversionKind::Click && query.include_unmarked {
+    let clicked = if query.kind == ConversionKind::Click && query.include_unmarked && only.is_none() {
         " AND (k.id IS NOT NULL OR v.gclid IS NOT NULL OR v.gbraid IS NOT NULL OR v.wbraid IS NOT NULL
              OR v.msclkid IS NOT NULL)"
     } else {
@@ -304,7 +422,8 @@ async fn calls(conn: &mut AnyConnection, query: &ConversionQuery) -> StoreResult
     };
     let sql = format!(
         "SELECT c.id, c.record_ref, c.site_id, c.lead_id, c.caller, c.started_at,
-             COALESCE(c.ended_at, c.started_at) AS converted_at,
+             COALESCE(c.ended_at, c.started_at) AS converted_at, c.duration_seconds, c.first_time,
+             v.started_at AS clicked_at, COALESCE(v.ads_refused, 0) AS ads_refused,
              v.gclid, v.gbraid, v.wbraid, v.msclkid, st.timezone, st.currency AS site_currency,
              k.id AS mark_id, k.name AS mark_name, k.value_minor, k.currency AS mark_currency
          FROM calls c
@@ -313,7 +432,7 @@ async fn calls(conn: &mut AnyConnection, query: &ConversionQuery) -> StoreResult
          LEFT JOIN conversions k ON k.call_id = c.id
          WHERE c.business_id = $1 AND c.started_at < $3
              AND COALESCE(c.ended_at, c.started_at) >= $2 AND COALESCE(c.ended_at, c.started_at) < $3
-             {}{}{clicked}",
+             {}{}{clicked}{narrowed}",
         filter.site, filter.marked
     );
     let rows = sqlx::query(&sql)
@@ -331,23 +450,30 @@ async fn calls(conn: &mut AnyConnection, query: &ConversionQuery) -> StoreResult
             found.row.caller = Some(col(row, "caller")?);
             found.row.call_started_at = Some(time(row, "started_at")?);
             found.order = 0;
+            found.call_seconds = col::<Option<i64>>(row, "duration_seconds")?.and_then(|s| u32::try_from(s).ok());
+            found.first_time_caller = col::<Option<i64>>(row, "first_time")? == Some(1);
             Ok(found)
         })
         .collect()
 }
 
 /// The business's submissions that arrived in the window.
-async fn submissions(conn: &mut AnyConnection, query: &ConversionQuery) -> StoreResult<Vec<Found>> {
+pub(crate) async fn submissions(
+    conn: &mut AnyConnection,
+    query: &ConversionQuery,
+    only: Option<Only>,
+) -> StoreResult<Vec<Found>> {
     let filter = Filter::new(query, "s");
+    let narrowed = Only::condition(only, "s");
     let sql = format!(
         "SELECT s.id, s.message_id, s.site_id, s.lead_id, s.identity, s.created_at AS converted_at,
-             v.gclid, v.gbraid, v.wbraid, v.msclkid, st.timezone, st.currency AS site_currency,
+             v.started_at AS clicked_at, COALESCE(v.ads_refused, 0) AS ads_refused, v.gclid, v.gbraid, v.wbraid, v.msclkid, st.timezone, st.currency AS site_currency,
              k.id AS mark_id, k.name AS mark_name, k.value_minor, k.currency AS mark_currency
          FROM submissions s
          JOIN sites st ON st.id = s.site_id
          LEFT JOIN visits v ON v.id = s.visit_id
          LEFT JOIN conversions k ON k.submission_id = s.id
-         WHERE s.business_id = $1 AND s.created_at >= $2 AND s.created_at < $3{}{}",
+         WHERE s.business_id = $1 AND s.created_at >= $2 AND s.created_at < $3{}{}{narrowed}",
         filter.site, filter.marked
     );
     let rows = sqlx::query(&sql)
@@ -408,8 +534,13 @@ fn found(row: &AnyRow, record: ConversionRecord, click_ids: ClickIds) -> StoreRe
         _ => ConversionName::default_for(&record),
     };
     let value = stored_value(row, "value_minor", "mark_currency")?;
+    let clicked_at = time_opt(row, "clicked_at")?;
     Ok(Found {
         needs_value: marked && value.is_none(),
+        call_seconds: None,
+        first_time_caller: false,
+        clicked_at,
+        ads_refused: col::<i64>(row, "ads_refused")? == 1,
         order: 0,
         id: col(row, "id")?,
         lead_id: col(row, "lead_id")?,
@@ -433,7 +564,11 @@ fn found(row: &AnyRow, record: ConversionRecord, click_ids: ClickIds) -> StoreRe
 type LeadSales = BTreeMap<(Option<i64>, String), i64>;
 
 /// Gives each mark made without a value the value of its lead's sales.
-async fn fill_default_values(conn: &mut AnyConnection, business: BusinessId, found: &mut [Found]) -> StoreResult<()> {
+pub(crate) async fn fill_default_values(
+    conn: &mut AnyConnection,
+    business: BusinessId,
+    found: &mut [Found],
+) -> StoreResult<()> {
     let mut leads: Vec<i64> = found.iter().filter(|f| f.needs_value).map(|f| f.lead_id).collect();
     leads.sort_unstable();
     leads.dedup();

@@ -5,6 +5,7 @@
 //! and are applied by [`SqlStore::migrate`]. The conformance suite in `tests/` runs every
 //! Store behaviour against both.
 
+mod ad_uploads;
 mod adgroup;
 mod audit;
 mod backup;

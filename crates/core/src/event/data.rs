@@ -75,6 +75,10 @@ event_data! {
     LeadUpdated(Authored<LeadUpdate>),
     /// The person behind the lead was erased.
     LeadErased(LeadErased),
+    /// A call or a form was marked as an ad conversion.
+    ConversionMarked(Authored<ConversionMarked>),
+    /// A call's or a form's conversion mark was removed.
+    ConversionUnmarked(Authored<ConversionUnmarked>),
 }
 
 impl EventData {
@@ -91,6 +95,8 @@ impl EventData {
             Self::SaleRecorded(change) => Some(&change.author),
             Self::NoteAdded(change) => Some(&change.author),
             Self::LeadUpdated(change) => Some(&change.author),
+            Self::ConversionMarked(change) => Some(&change.author),
+            Self::ConversionUnmarked(change) => Some(&change.author),
             _ => None,
         }
     }
@@ -261,4 +267,28 @@ pub struct LeadErased {
     pub record_ref: u64,
     #[serde(skip)]
     pub subjects: Vec<crate::erasure::Subject>,
+}
+
+/// `conversion.marked`: the record (a call by ref, or a form by message id), the conversion's
+/// name and the value the operator gave (none: the value comes from the lead's sales).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversionMarked {
+    #[serde(default)]
+    pub call_ref: Option<u64>,
+    #[serde(default)]
+    pub currency: Option<Currency>,
+    #[serde(default)]
+    pub message_id: Option<MessageId>,
+    pub name: String,
+    #[serde(default)]
+    pub value_minor: Option<i64>,
+}
+
+/// `conversion.unmarked`: the record whose mark was removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversionUnmarked {
+    #[serde(default)]
+    pub call_ref: Option<u64>,
+    #[serde(default)]
+    pub message_id: Option<MessageId>,
 }

@@ -78,6 +78,23 @@ fn samples() -> Vec<EventData> {
                 removed: vec!["cold".into()],
             },
         }),
+        EventData::ConversionMarked(Authored {
+            author: by(),
+            change: ConversionMarked {
+                call_ref: Some(1042),
+                currency: Some(Currency::parse("USD").unwrap()),
+                message_id: None,
+                name: "Booked job".into(),
+                value_minor: Some(25_000),
+            },
+        }),
+        EventData::ConversionUnmarked(Authored {
+            author: by(),
+            change: ConversionUnmarked {
+                call_ref: None,
+                message_id: Some(MessageId::parse("m_0123456789abcdefghijkl").unwrap()),
+            },
+        }),
         EventData::LeadErased(LeadErased {
             record_ref: 1040,
             subjects: vec![],
@@ -191,11 +208,16 @@ fn data_of_another_kind_or_with_bad_values_is_refused_by_name() {
 }
 
 #[test]
-fn only_the_events_of_lead_changes_have_an_author() {
+fn only_the_events_of_lead_changes_and_conversion_marks_have_an_author() {
     for sample in samples() {
         let changed_a_lead = matches!(
             sample.kind(),
-            EventKind::LeadStatusChanged | EventKind::SaleRecorded | EventKind::NoteAdded | EventKind::LeadUpdated
+            EventKind::LeadStatusChanged
+                | EventKind::SaleRecorded
+                | EventKind::NoteAdded
+                | EventKind::LeadUpdated
+                | EventKind::ConversionMarked
+                | EventKind::ConversionUnmarked
         );
         assert_eq!(sample.author().is_some(), changed_a_lead, "{:?}", sample.kind());
     }

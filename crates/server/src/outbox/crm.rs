@@ -124,7 +124,11 @@ pub(crate) fn summary(event: &Event) -> Option<String> {
     let from = source_of(event).map(|s| format!(" from {s}")).unwrap_or_default();
     let reference = event.record_ref.map(|r| format!(" {r}")).unwrap_or_default();
     Some(match &event.data {
-        EventData::CallInitiated(_) | EventData::CallConnected(_) | EventData::LeadErased(_) => return None,
+        EventData::CallInitiated(_)
+        | EventData::CallConnected(_)
+        | EventData::LeadErased(_)
+        | EventData::ConversionMarked(_)
+        | EventData::ConversionUnmarked(_) => return None,
         EventData::CallDialed(_) => format!("Call{reference}{from} came in"),
         EventData::CallCompleted(call) => {
             let seconds = call.duration_seconds;

@@ -199,7 +199,11 @@ pub fn build(event: &Event, idempotency_key: &str, target: Target) -> Built {
                 ("ec_items", items.to_string()),
             ])]
         }
-        data @ (EventData::NoteAdded(_) | EventData::LeadUpdated(_) | EventData::LeadErased(_)) => {
+        data @ (EventData::NoteAdded(_)
+        | EventData::LeadUpdated(_)
+        | EventData::LeadErased(_)
+        | EventData::ConversionMarked(_)
+        | EventData::ConversionUnmarked(_)) => {
             return Built::Skip(Skip::NoEvent(data.kind()));
         }
     };

@@ -2,11 +2,13 @@
 //! integration's kind (GA4, GA4 user deletion, Matomo, Salesforce, HubSpot, signed webhook, post-call prompt)
 //! and records the outcome: delivered, retried later with backoff, or dead.
 
+pub mod ads;
 mod crm;
 pub mod ga4;
 pub mod ga4_deletion;
 pub mod hubspot;
 pub mod matomo;
+pub(crate) mod oauth;
 pub mod prompt;
 pub mod pull;
 pub mod salesforce;
@@ -96,6 +98,8 @@ pub fn adapter_for(config: &IntegrationConfig) -> &'static dyn Adapter {
         IntegrationConfig::Hubspot { .. } => &hubspot::Hubspot,
         IntegrationConfig::Webhook { .. } => &webhook::Webhook,
         IntegrationConfig::OperatorPrompt { .. } => &prompt::OperatorPrompt,
+        IntegrationConfig::GoogleAds(_) => &ads::google::GoogleAdsAdapter,
+        IntegrationConfig::MicrosoftAds(_) | IntegrationConfig::MetaCapi(_) => &NotYetBuilt,
     }
 }
 
@@ -135,5 +139,15 @@ pub fn transport_failure(error: &reqwest::Error) -> Failure {
     match crate::egress::refusal(error) {
         Some(refused) => Failure::Permanent(refused.to_string()),
         None => Failure::Retry(format!("{error}")),
+    }
+}
+
+/// Stands in for the Microsoft and Meta adapters while they are being built.
+struct NotYetBuilt;
+
+#[async_trait]
+impl Adapter for NotYetBuilt {
+    async fn deliver(&self, _ctx: &Context<'_>) -> Result<Sent, Failure> {
+        Err(Failure::Permanent("this ad platform's adapter is not built yet".into()))
     }
 }

@@ -64,6 +64,10 @@ pub async fn try_integration(
             "a request for one contact with the token (nothing is created)".to_owned(),
             hubspot_reads(&http, &integration).await,
         ),
+        IntegrationConfig::GoogleAds(_) | IntegrationConfig::MicrosoftAds(_) | IntegrationConfig::MetaCapi(_) => (
+            "a sign-in with the integration's credentials (no conversion is sent)".to_owned(),
+            outbox::ads::sign_in(&http, &cache, TIMEOUT, &integration).await,
+        ),
         IntegrationConfig::Ga4Deletion { .. } => (
             "a sign-in with the refresh token (nothing is deleted)".to_owned(),
             ga4_deletion_sign_in(&http, &cache, &integration).await,

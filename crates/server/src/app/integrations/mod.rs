@@ -2,9 +2,11 @@
 //! same way), changing it, turning it on or off, removing it, and sending a failed delivery
 //! again. (Trying one with a sample event changes nothing: `outbox::trial`.)
 
+mod ad_target;
 pub mod prompt;
 mod target;
 
+pub use ad_target::AdTarget;
 pub use target::{Target, describe, secret_of};
 
 use super::{AppError, AppResult, audit};

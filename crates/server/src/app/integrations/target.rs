@@ -2,6 +2,7 @@
 //! or the CLI's flags and secret files), and the checks that turn it into the stored
 //! configuration: every URL, id and secret is checked before anything is written.
 
+use super::ad_target::AdTarget;
 use leadline_core::Invalid;
 use leadline_core::net::is_loopback;
 use leadline_core::outbox::IntegrationConfig;
@@ -46,6 +47,8 @@ pub enum Target {
     },
     /// A signed webhook to `url`; without a secret one is generated (and shown once).
     Webhook { url: String, secret: Option<String> },
+    /// An ad platform: Google Ads, Microsoft Advertising or Meta.
+    Ads(AdTarget),
 }
 
 impl Target {
@@ -58,6 +61,7 @@ impl Target {
             Target::Hubspot { .. } => "hubspot",
             Target::Ga4Deletion { .. } => "ga4_deletion",
             Target::Webhook { .. } => "webhook",
+            Target::Ads(ads) => ads.kind(),
         }
     }
 
@@ -145,6 +149,7 @@ impl Target {
                 url,
                 secret: keep_optional(secret, Some(kept)),
             },
+            (Target::Ads(ads), current) => Target::Ads(ads.keeping_secrets(current)),
             (other, _) => other,
         }
     }
@@ -207,6 +212,7 @@ impl Target {
                 token_url: None,
                 endpoint: None,
             },
+            Target::Ads(ads) => ads.config()?,
             Target::Webhook { url, secret } => {
                 let url = http_url("webhook URL", &url)?.to_string();
                 let (secret, generated) = match given(secret) {
@@ -245,7 +251,7 @@ fn property_id_of(input: &str) -> Result<String, Invalid> {
 }
 
 /// `value` unless it is missing or blank.
-fn given(value: Option<String>) -> Option<String> {
+pub(crate) fn given(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.trim().is_empty())
 }
 
@@ -291,7 +297,7 @@ fn http_url(what: &'static str, input: &str) -> Result<Url, Invalid> {
 
 /// An API base URL: checked like any URL, without its trailing slash, and without a query
 /// or fragment (paths are appended to it).
-fn endpoint_of(what: &'static str, input: &str) -> Result<String, Invalid> {
+pub(crate) fn endpoint_of(what: &'static str, input: &str) -> Result<String, Invalid> {
     let url = http_url(what, input)?;
     if url.query().is_some() || url.fragment().is_some() {
         return Err(Invalid::new(what, "it must not have a query or fragment"));
@@ -324,7 +330,7 @@ fn positive(what: &'static str, value: u32) -> Result<u32, Invalid> {
 }
 
 /// A non-empty value without spaces or control characters, at most 255 characters.
-fn single_word(what: &'static str, input: &str) -> Result<String, Invalid> {
+pub(crate) fn single_word(what: &'static str, input: &str) -> Result<String, Invalid> {
     let value = input.trim();
     if value.is_empty() {
         return Err(Invalid::new(what, "it is empty"));
@@ -383,6 +389,9 @@ fn campaigns_of(pairs: &[String]) -> Result<BTreeMap<String, String>, Invalid> {
 
 /// What an integration delivers to, without its secrets.
 pub fn describe(config: &IntegrationConfig) -> String {
+    if let Some(ad_platform) = super::ad_target::describe(config) {
+        return ad_platform;
+    }
     match config {
         IntegrationConfig::Ga4 {
             measurement_id,
@@ -437,6 +446,9 @@ pub fn describe(config: &IntegrationConfig) -> String {
         IntegrationConfig::OperatorPrompt { channel } => {
             format!("post-call prompt to the operator by {}", channel.as_str())
         }
+        IntegrationConfig::GoogleAds(_) | IntegrationConfig::MicrosoftAds(_) | IntegrationConfig::MetaCapi(_) => {
+            unreachable!("ad platforms are described above")
+        }
     }
 }
 
@@ -457,118 +469,5 @@ fn shown_url(url: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_must_be_https_or_http_on_this_machine() {
-        assert!(http_url("u", "https://hooks.example/x?y=1").is_ok());
-        assert!(http_url("u", "http://127.0.0.1:9000/hook").is_ok());
-        assert!(http_url("u", "http://localhost/hook").is_ok());
-        assert!(http_url("u", "http://[::1]:8080/").is_ok());
-        for bad in [
-            "http://hooks.example/x",
-            "ftp://hooks.example/",
-            "hooks.example",
-            "https://user:pw@hooks.example/",
-            "",
-        ] {
-            assert!(http_url("u", bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn endpoints_lose_their_trailing_slash_and_may_not_carry_a_query() {
-        assert_eq!(endpoint_of("e", "https://api.example/").unwrap(), "https://api.example");
-        assert_eq!(
-            endpoint_of("e", "http://127.0.0.1:9/base/").unwrap(),
-            "http://127.0.0.1:9/base"
-        );
-        assert!(endpoint_of("e", "https://api.example/?a=1").is_err());
-    }
-
-    #[test]
-    fn measurement_ids_look_like_ga4s() {
-        assert_eq!(measurement_id_of(" g-abc1234 ").unwrap(), "G-ABC1234");
-        for bad in [
-            "UA-12345-1",
-            "G-",
-            "G-AB",
-            "G-ABC 123",
-            "ABC1234",
-            "G-ABCDEFGHIJKLMNOPQRSTU",
-        ] {
-            assert!(measurement_id_of(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn campaigns_are_source_and_salesforce_id_pairs() {
-        let parsed = campaigns_of(&["google=701000000000001".into(), "Herald=701000000000001AAA".into()]).unwrap();
-        assert_eq!(parsed["google"], "701000000000001");
-        assert_eq!(parsed["Herald"], "701000000000001AAA");
-        for bad in ["google", "=701000000000001", "google=701", "google=70100000000000!"] {
-            assert!(campaigns_of(&[bad.into()]).is_err(), "{bad}");
-        }
-        assert!(campaigns_of(&["a=701000000000001".into(), "a=701000000000002".into()]).is_err());
-    }
-
-    #[test]
-    fn api_versions_look_like_v60() {
-        assert!(api_version_of("v60.0").is_ok());
-        for bad in ["60.0", "v60", "vx.0", "v60."] {
-            assert!(api_version_of(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn a_webhook_without_a_secret_gets_one_generated_and_a_short_secret_is_refused() {
-        let (config, generated) = Target::Webhook {
-            url: "https://hooks.example/in".into(),
-            secret: Some("  ".into()),
-        }
-        .config()
-        .unwrap();
-        let generated = generated.expect("generated");
-        assert!(generated.starts_with("whsec_"));
-        assert!(matches!(config, IntegrationConfig::Webhook { secret, .. } if secret == generated));
-        let short = Target::Webhook {
-            url: "https://hooks.example/in".into(),
-            secret: Some("short".into()),
-        };
-        assert!(short.config().unwrap_err().to_string().contains("shorter than 16"));
-    }
-
-    #[test]
-    fn secrets_are_one_line_without_spaces() {
-        assert_eq!(secret_of("s", " abc ").unwrap(), "abc");
-        for bad in ["", "a b", "a\nb"] {
-            assert!(secret_of("s", bad).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn descriptions_show_no_secret_and_no_secret_path() {
-        let hook = IntegrationConfig::Webhook {
-            url: "https://hooks.example/T000/B000/XXXXSECRETPATH".into(),
-            secret: "whsec_shh".into(),
-        };
-        let text = describe(&hook);
-        assert_eq!(text, "POST https://hooks.example/… (signed)");
-        let ga4 = IntegrationConfig::Ga4 {
-            measurement_id: "G-ABC1234".into(),
-            api_secret: "apisecretvalue".into(),
-            endpoint: None,
-            debug: true,
-        };
-        assert!(!describe(&ga4).contains("apisecretvalue"));
-        let sf = IntegrationConfig::Salesforce {
-            login_url: "https://acme.my.salesforce.com".into(),
-            client_id: "3MVG9consumerkeyvalue".into(),
-            client_secret: "sfsecret".into(),
-            api_version: "v60.0".into(),
-            campaigns: BTreeMap::new(),
-        };
-        assert!(!describe(&sf).contains("sfsecret"));
-    }
-}
+#[path = "target_tests.rs"]
+mod tests;

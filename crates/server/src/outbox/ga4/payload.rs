@@ -358,7 +358,11 @@ fn ga4_events(event: &Event) -> Result<Vec<(&'static str, Params)>, Refusal> {
             params.insert("items".into(), json!([item]));
             vec![("purchase", params)]
         }
-        EventData::NoteAdded(_) | EventData::LeadUpdated(_) | EventData::LeadErased(_) => vec![],
+        EventData::NoteAdded(_)
+        | EventData::LeadUpdated(_)
+        | EventData::LeadErased(_)
+        | EventData::ConversionMarked(_)
+        | EventData::ConversionUnmarked(_) => vec![],
     })
 }
 

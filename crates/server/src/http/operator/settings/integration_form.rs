@@ -2,6 +2,7 @@
 //! that kind needs. A refused form comes back with the reason next to its field, its values
 //! kept (never a secret's).
 
+use super::ad_platform_form::{AD_FIELD_OF, AD_FORMS, AD_SECRETS};
 use super::form::{Errors, Fields};
 use crate::app::integrations::Target;
 use leadline_core::SiteId;
@@ -230,7 +231,9 @@ impl AddForm {
     /// The value to show in `field` of `kind`'s form: what was posted there, unless secret.
     pub fn value(&self, kind: &str, field: &str) -> &str {
         match &self.fields {
-            Some(fields) if kind == self.kind && !SECRETS.contains(&field) => fields.get(field),
+            Some(fields) if kind == self.kind && !SECRETS.contains(&field) && !AD_SECRETS.contains(&field) => {
+                fields.get(field)
+            }
             _ => "",
         }
     }
@@ -296,6 +299,11 @@ impl AddForm {
                 pairs.push(("client_id", client_id.clone()));
             }
             IntegrationConfig::OperatorPrompt { .. } => {}
+            ads @ (IntegrationConfig::GoogleAds(_)
+            | IntegrationConfig::MicrosoftAds(_)
+            | IntegrationConfig::MetaCapi(_)) => {
+                pairs.extend(super::ad_platform_form::pairs_of(ads));
+            }
         }
         let pairs = pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         Self::posted(Fields::from_pairs(pairs))
@@ -306,7 +314,7 @@ impl AddForm {
     pub fn editing(&self) -> Option<KindView> {
         let mut view = self.views().into_iter().find(|k| k.kind == self.kind)?;
         for field in &mut view.fields {
-            if SECRETS.contains(&field.name) {
+            if SECRETS.contains(&field.name) || AD_SECRETS.contains(&field.name) {
                 field.required = false;
             }
         }
@@ -317,6 +325,7 @@ impl AddForm {
     pub fn views(&self) -> Vec<KindView> {
         FORMS
             .iter()
+            .chain(AD_FORMS.iter())
             .map(|(kind, title, own)| KindView {
                 kind,
                 title,
@@ -344,8 +353,10 @@ impl AddForm {
     /// it names none).
     pub fn refuse(&mut self, reason: &str) {
         let named = reason.strip_prefix("invalid ").unwrap_or(reason);
-        let field = FIELD_OF
+        // The ad platforms' names first: "Google Ads customer id" before "client id"-like ones.
+        let field = AD_FIELD_OF
             .iter()
+            .chain(FIELD_OF.iter())
             .find(|(what, _)| named.starts_with(what))
             .map_or("", |(_, field)| *field);
         self.errors.add(field, reason);
@@ -407,13 +418,16 @@ impl AddForm {
                 client_secret: fields.get("client_secret").to_owned(),
                 refresh_token: fields.get("refresh_token").to_owned(),
             },
-            other => {
-                errors.add(
-                    "",
-                    format!("'{other}' is not a kind of integration that can be added here"),
-                );
-                return self.keep(errors);
-            }
+            other => match super::ad_platform_form::parse(other, fields, &mut errors) {
+                Some(target) => target,
+                None => {
+                    errors.add(
+                        "",
+                        format!("'{other}' is not a kind of integration that can be added here"),
+                    );
+                    return self.keep(errors);
+                }
+            },
         };
         let name = fields.get("name").to_owned();
         if errors.is_empty() {

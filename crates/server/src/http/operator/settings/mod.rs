@@ -4,6 +4,7 @@
 
 mod ad_edit;
 mod ad_form;
+mod ad_platform_form;
 mod ads;
 mod api_keys;
 mod audit;

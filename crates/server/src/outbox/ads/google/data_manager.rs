@@ -1,0 +1,116 @@
+//! The Data Manager API's `events:ingest`: one event per request, named by its
+//! `transactionId` (the record's order id), so sending it again with a new value restates it.
+
+use super::errors::answered;
+use super::{DATA_MANAGER, Google, Match};
+use crate::outbox::Failure;
+use crate::outbox::crm::send_json;
+use chrono::{SecondsFormat, Utc};
+use leadline_core::ad_upload::{AdAction, AdFacts, major_units};
+use leadline_core::conversion::ConversionRecord;
+use reqwest::{Method, StatusCode};
+use serde_json::{Map, Value, json};
+
+/// The path of an ingest.
+pub const INGEST_PATH: &str = "/v1/events:ingest";
+
+/// The request body of `action` (an upload or a restatement) for the record of `facts`.
+pub(crate) fn body(google: &Google<'_>, facts: &AdFacts, found: &Match, action: &AdAction) -> Value {
+    let config = google.config;
+    let account = |id: &str| json!({"accountType": "GOOGLE_ADS", "accountId": digits(id)});
+    let mut destination = Map::new();
+    destination.insert("operatingAccount".into(), account(&config.customer_id));
+    if let Some(login) = &config.login_customer_id {
+        destination.insert("loginAccount".into(), account(login));
+    }
+    destination.insert(
+        "productDestinationId".into(),
+        json!(digits(&config.conversion_action_id)),
+    );
+
+    let (order_id, conversion_time, value, restated) = match action {
+        AdAction::Upload(wanted) => (&wanted.order_id, wanted.conversion_time, wanted.value, false),
+        AdAction::Restate { wanted, before } => (&before.order_id, before.conversion_time, wanted.value, true),
+        AdAction::Retract(_) | AdAction::Nothing(_) => unreachable!("only uploads and restatements are ingested"),
+    };
+    let mut event = Map::new();
+    event.insert("transactionId".into(), json!(order_id));
+    event.insert("eventTimestamp".into(), json!(rfc3339(conversion_time)));
+    if restated {
+        event.insert("lastUpdatedTimestamp".into(), json!(rfc3339(Utc::now())));
+    }
+    let source = match facts.row.record {
+        ConversionRecord::Call { .. } => "PHONE",
+        ConversionRecord::Submission { .. } => "WEB",
+    };
+    event.insert("eventSource".into(), json!(source));
+    if let Some((name, id)) = &found.click {
+        event.insert("adIdentifiers".into(), json!({ *name: id }));
+    }
+    let mut identifiers = Vec::new();
+    if let Some(email) = &found.email {
+        identifiers.push(json!({"emailAddress": email}));
+    }
+    if let Some(phone) = &found.phone {
+        identifiers.push(json!({"phoneNumber": phone}));
+    }
+    let has_identifiers = !identifiers.is_empty();
+    if has_identifiers {
+        event.insert("userData".into(), json!({"userIdentifiers": identifiers}));
+    }
+    if let Some(value) = value {
+        event.insert("conversionValue".into(), json!(major_units(&value)));
+        event.insert("currency".into(), json!(value.currency.code()));
+    }
+    let mut request = json!({"destinations": [destination], "events": [event]});
+    if has_identifiers {
+        request["encoding"] = json!("HEX");
+    }
+    request
+}
+
+/// Ingests the upload or restatement; answers what Google said (its request id).
+pub(crate) async fn ingest(
+    google: &Google<'_>,
+    facts: &AdFacts,
+    found: &Match,
+    action: &AdAction,
+) -> Result<String, Failure> {
+    let ctx = google.ctx;
+    let url = format!("{}{INGEST_PATH}", google.endpoint(DATA_MANAGER));
+    let request = body(google, facts, found, action);
+    let mut refreshed = false;
+    loop {
+        let token = google.token().await?;
+        let (status, answer) =
+            send_json(ctx.http, ctx.timeout, &token, Method::POST, url.clone(), Some(&request)).await?;
+        if status == StatusCode::UNAUTHORIZED && !refreshed {
+            google.grant.forget(ctx.cache);
+            refreshed = true;
+            continue;
+        }
+        if !status.is_success() {
+            return Err(answered("Data Manager API", status, &answer));
+        }
+        let said: Value = serde_json::from_str(&answer).unwrap_or_default();
+        let what = match action {
+            AdAction::Restate { .. } => "restated",
+            _ => "sent",
+        };
+        let order = request["events"][0]["transactionId"].as_str().unwrap_or_default();
+        return Ok(format!(
+            "Data Manager API: {order} {what}, request {}",
+            said["requestId"].as_str().unwrap_or("(no id given)")
+        ));
+    }
+}
+
+/// A time as RFC 3339 in UTC, to the second.
+fn rfc3339(at: chrono::DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// An account or conversion action id as Google wants it: digits only (`123-456-7890`).
+pub(crate) fn digits(id: &str) -> String {
+    id.chars().filter(char::is_ascii_digit).collect()
+}
