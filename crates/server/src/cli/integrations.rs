@@ -152,6 +152,13 @@ pub enum IntegrationTarget {
         #[arg(long)]
         refresh_token_file: PathBuf,
     },
+    /// Google Ads conversions by API: click, enhanced-for-leads and call conversions, and
+    /// their adjustments (see docs/ads-api.md).
+    GoogleAds(super::ad_integrations::GoogleAdsArgs),
+    /// Microsoft Advertising offline conversions by msclkid (see docs/ads-api.md).
+    MicrosoftAds(super::ad_integrations::MicrosoftAdsArgs),
+    /// Meta's Conversions API: Lead and Purchase events for one pixel (see docs/ads-api.md).
+    MetaCapi(super::ad_integrations::MetaCapiArgs),
     /// A signed webhook: every event's JSON POSTed to a URL (see docs/webhooks.md).
     Webhook {
         /// The https:// URL to POST to (http:// only on this machine).

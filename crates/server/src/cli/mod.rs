@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use url::Url;
 
+pub(crate) mod ad_integrations;
 mod adgroup;
 mod exports;
 mod integrations;

@@ -180,6 +180,9 @@ fn target_of(target: IntegrationTarget) -> anyhow::Result<Target> {
             client_secret: read_secret(&client_secret_file, "OAuth client secret")?,
             refresh_token: read_secret(&refresh_token_file, "refresh token")?,
         },
+        IntegrationTarget::GoogleAds(args) => super::ad_integrations::google(args, read_secret)?,
+        IntegrationTarget::MicrosoftAds(args) => super::ad_integrations::microsoft(args, read_secret)?,
+        IntegrationTarget::MetaCapi(args) => super::ad_integrations::meta(args, read_secret)?,
         IntegrationTarget::Webhook { url, secret_file } => Target::Webhook {
             url,
             secret: secret_file

@@ -2,6 +2,7 @@
 //! hands over to the command. Bad input exits 2 with a message saying what was wrong;
 //! other failures exit 1.
 
+mod ad_integrations;
 mod adgroup;
 mod backup;
 mod demo;

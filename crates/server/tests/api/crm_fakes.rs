@@ -4,10 +4,15 @@
 //! the real API answers it AND noted in `problems`, which every test asserts is empty.
 
 mod google;
+mod google_ads;
 mod hubspot;
 mod salesforce;
 
 pub use google::{FakeGoogle, GA_CLIENT_ID, GA_CLIENT_SECRET, GA_PROPERTY, GA_REFRESH_TOKEN};
+pub use google_ads::{
+    ADS_ACTION, ADS_CALL_ACTION, ADS_CLIENT_ID, ADS_CLIENT_SECRET, ADS_CUSTOMER, ADS_DEVELOPER_TOKEN,
+    ADS_REFRESH_TOKEN, FakeGoogleAds,
+};
 pub use hubspot::{FakeHubspot, HS_TOKEN};
 pub use salesforce::{FakeSalesforce, SF_CLIENT_ID, SF_CLIENT_SECRET, SF_VERSION};
 

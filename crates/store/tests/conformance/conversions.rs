@@ -25,7 +25,7 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 
-fn ann() -> Author {
+pub(crate) fn ann() -> Author {
     Author::user(&Email::parse("ann@acme.example").unwrap())
 }
 
@@ -33,7 +33,7 @@ fn usd() -> Currency {
     Currency::parse("USD").unwrap()
 }
 
-fn named(name: &str) -> ConversionMark {
+pub(crate) fn named(name: &str) -> ConversionMark {
     ConversionMark {
         name: ConversionName::parse(name).unwrap(),
         value: None,
@@ -52,7 +52,7 @@ fn not_found<T: Debug>(what: &str, result: StoreResult<T>) {
 }
 
 /// A visit from an ad with these click ids.
-async fn ad_visit(store: &SqlStore, site: SiteId, visitor: &str, click_ids: ClickIds) -> VisitRef {
+pub(crate) async fn ad_visit(store: &SqlStore, site: SiteId, visitor: &str, click_ids: ClickIds) -> VisitRef {
     let new = NewVisit {
         site_id: site,
         public_id: VisitRef::generate(),
@@ -78,7 +78,7 @@ async fn ad_visit(store: &SqlStore, site: SiteId, visitor: &str, click_ids: Clic
     new.public_id
 }
 
-fn gclid(id: &str) -> ClickIds {
+pub(crate) fn gclid(id: &str) -> ClickIds {
     ClickIds {
         gclid: Some(ClickId::parse(ClickKind::Gclid, id).unwrap()),
         ..ClickIds::default()
@@ -86,7 +86,7 @@ fn gclid(id: &str) -> ClickIds {
 }
 
 /// A call that has ended, from `caller`, from `visit`.
-async fn ended_call(store: &SqlStore, s: &Setup, sid: &str, caller: &str, visit: Option<VisitRef>) -> u64 {
+pub(crate) async fn ended_call(store: &SqlStore, s: &Setup, sid: &str, caller: &str, visit: Option<VisitRef>) -> u64 {
     let opened = call(store, s, sid, caller, visit).await;
     let report = CallReport {
         ended: true,
@@ -98,7 +98,7 @@ async fn ended_call(store: &SqlStore, s: &Setup, sid: &str, caller: &str, visit:
 }
 
 /// A submission whose form carried these click ids (no visit known); answers its id and lead.
-async fn clicked_form(store: &SqlStore, s: &Setup, email: &str, click_ids: ClickIds) -> (MessageId, LeadId) {
+pub(crate) async fn clicked_form(store: &SqlStore, s: &Setup, email: &str, click_ids: ClickIds) -> (MessageId, LeadId) {
     let identity = FormIdentity {
         click_ids,
         ..FormIdentity::default()

@@ -167,7 +167,15 @@ impl Adapter for GoogleAdsAdapter {
                  Google Ads imports clicks inside the conversion action's click-through window (at most {CLICK_WINDOW_DAYS} days)"
             )));
         }
-        let as_call = !found.any() && facts.row.caller.is_some() && google.config.call_conversion_action_id.is_some();
+        // A call without a click id goes by caller number when the integration counts such
+        // calls (Google knows the caller when the call came through an ad's forwarding number).
+        let as_call = found.click.is_none()
+            && matches!(
+                facts.row.record,
+                leadline_core::conversion::ConversionRecord::Call { .. }
+            )
+            && facts.row.caller.is_some()
+            && google.config.call_conversion_action_id.is_some();
         if !found.any() && !as_call {
             return Ok(Plan::skipped(
                 "nothing to send: no Google click id (gclid, gbraid, wbraid), e-mail or phone to match the conversion by"
