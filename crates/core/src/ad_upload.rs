@@ -9,7 +9,7 @@
 //! outcome does not depend on the order in which the changes are delivered.
 
 use crate::conversion::{ConversionRecord, ConversionRow, ConversionValue};
-use crate::event::{Event, EventData};
+use crate::event::{Event, EventData, EventKind};
 use crate::form::MessageId;
 use crate::lead::LeadStatus;
 use crate::{Invalid, LeadId};
@@ -68,6 +68,21 @@ impl SendRule {
             Self::Status { status } => format!("status:{}", status.as_str()),
             Self::CallLongerThan { seconds } => format!("call-longer-than:{seconds}"),
             Self::FirstTimeCaller => "first-time-caller".into(),
+        }
+    }
+
+    /// The events that can change what the rule sends, which the integration hears of: the
+    /// marks for `marked`, the status changes for a status rule, the calls' ends for the call
+    /// rules; and sales, which restate the value of what was sent.
+    pub fn events(&self) -> &'static [EventKind] {
+        match self {
+            Self::Marked => &[
+                EventKind::ConversionMarked,
+                EventKind::ConversionUnmarked,
+                EventKind::SaleRecorded,
+            ],
+            Self::Status { .. } => &[EventKind::LeadStatusChanged, EventKind::SaleRecorded],
+            Self::CallLongerThan { .. } | Self::FirstTimeCaller => &[EventKind::CallCompleted, EventKind::SaleRecorded],
         }
     }
 

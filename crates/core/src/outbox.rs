@@ -101,16 +101,6 @@ pub enum IntegrationConfig {
     MetaCapi(MetaCapi),
 }
 
-/// The events that can change a record's conversion, which ad platform integrations hear of.
-pub const AD_PLATFORM_EVENTS: [EventKind; 6] = [
-    EventKind::CallCompleted,
-    EventKind::FormCompleted,
-    EventKind::LeadStatusChanged,
-    EventKind::SaleRecorded,
-    EventKind::ConversionMarked,
-    EventKind::ConversionUnmarked,
-];
-
 /// How a post-call prompt reaches the operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -206,7 +196,9 @@ impl IntegrationConfig {
             Self::Webhook { .. } => &EventKind::ALL,
             Self::Ga4Deletion { .. } => &[LeadErased],
             Self::OperatorPrompt { .. } => &[CallCompleted],
-            Self::GoogleAds(_) | Self::MicrosoftAds(_) | Self::MetaCapi(_) => &AD_PLATFORM_EVENTS,
+            Self::GoogleAds(_) | Self::MicrosoftAds(_) | Self::MetaCapi(_) => {
+                self.send_rule().unwrap_or_default().events()
+            }
         }
     }
 

@@ -18,11 +18,11 @@ use leadline_core::ad_upload::{SendRule, google_email, google_phone, sha256_hex}
 use leadline_core::channel::{Attribution, ClickIds};
 use leadline_core::click_id::{ClickId, ClickKind};
 use leadline_core::event::EventKind;
-use leadline_core::lead::{Author, FieldsPatch, LeadChange};
+use leadline_core::lead::{Author, FieldsPatch, LeadChange, LeadStatus};
 use leadline_core::net::Email;
 use leadline_core::outbox::{GoogleAds, GoogleAdsRoute, Integration, IntegrationConfig};
 use leadline_core::site::SiteSettings;
-use leadline_core::store::{CallStore, LeadStore, VisitStore};
+use leadline_core::store::{CallStore, LeadStore, OutboxStore, VisitStore};
 use leadline_core::visit::{CodePlan, NewVisit, VisitRef};
 use leadline_core::visitor::{Device, VisitorKey};
 use serde_json::json;
@@ -153,11 +153,9 @@ async fn a_marked_call_reaches_google_once_and_a_later_sale_restates_it(engine: 
     let visit = ad_visit(&app, &seeded, Some(GCLID)).await;
     let (record_ref, lead_ref) = call_from(&app, &seeded, "CA-ads-1", Some(visit)).await;
     let cache = Cache::default();
-    let before = answers(&deliver(&app, &cache, &integration, TIMEOUT).await);
-    assert_eq!(
-        before,
-        ["call.completed: nothing to send: not marked as a conversion"],
-        "an unmarked call is not sent"
+    assert!(
+        deliver(&app, &cache, &integration, TIMEOUT).await.is_empty(),
+        "a call's end is nothing to an integration that sends marked records"
     );
 
     mark(&app, &key, record_ref).await;
@@ -373,7 +371,95 @@ async fn an_old_click_is_dead_a_call_without_a_click_goes_by_caller_and_a_refusa
     app.finish().await;
 }
 
+/// Hands every due delivery to its adapter; answers (integration, what it said), in order.
+async fn deliver_all(app: &TestApp, cache: &Cache) -> Vec<(String, String)> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut claimed = app.store.claim_deliveries(now, 60_000, 100).await.unwrap();
+    claimed.sort_by_key(|d| d.id);
+    let mut said = Vec::new();
+    for delivery in claimed {
+        let result = crate::crm::attempt(app, cache, &delivery, TIMEOUT).await;
+        let kind = delivery.event.kind();
+        said.push((
+            delivery.integration.name.clone(),
+            answers(&vec![(kind, result)]).remove(0),
+        ));
+    }
+    said
+}
+
+async fn the_rules_send_long_calls_first_time_callers_and_leads_that_reach_a_status(engine: Engine) {
+    let (app, seeded, _) = spawn(engine).await;
+    let google = FakeGoogleAds::start().await;
+    let business = seeded.site.business_id;
+    for (name, rule) in [
+        ("long", "call-longer-than:90"),
+        ("first", "first-time-caller"),
+        ("qualified", "status:qualified"),
+    ] {
+        let IntegrationConfig::GoogleAds(mut ads) = config(&google, GoogleAdsRoute::DataManager, false) else {
+            unreachable!()
+        };
+        ads.send = SendRule::parse(rule).unwrap();
+        add(&app, business, name, IntegrationConfig::GoogleAds(ads)).await;
+    }
+    let cache = Cache::default();
+    let visit = ad_visit(&app, &seeded, Some(GCLID)).await;
+    let (first_call, _) = call_from(&app, &seeded, "CA-rule-1", Some(visit)).await;
+    let short = crate::leads::call(&app, &seeded, "CA-rule-2", None, 30).await;
+    let said = deliver_all(&app, &cache).await;
+    let line = |who: &str, what: &str| (who.to_owned(), what.to_owned());
+    assert_eq!(
+        said,
+        [
+            line(
+                "long",
+                &format!("call.completed: Data Manager API: call-{first_call} sent, request req-1")
+            ),
+            line(
+                "first",
+                &format!("call.completed: Data Manager API: call-{first_call} sent, request req-2")
+            ),
+            line(
+                "long",
+                "call.completed: nothing to send: the call lasted 30 s, less than 90 s"
+            ),
+            line(
+                "first",
+                "call.completed: nothing to send: not a first-time caller's call"
+            ),
+        ],
+        "the second call, 30 s from the same number, meets neither rule"
+    );
+    let lead = leadline_core::LeadId(short.lead_id);
+    for status in [LeadStatus::Contacted, LeadStatus::Qualified] {
+        app.store
+            .change_lead(business, lead, &Author::system(), &LeadChange::Status(status))
+            .await
+            .unwrap();
+    }
+    let said = deliver_all(&app, &cache).await;
+    assert_eq!(
+        said,
+        [
+            line(
+                "qualified",
+                &format!("lead.status_changed: Data Manager API: call-{first_call} sent, request req-3")
+            ),
+            line(
+                "qualified",
+                &format!("lead.status_changed: nothing to send: call-{first_call} was sent already")
+            ),
+        ],
+        "the lead's first call goes once it is qualified: each delivery reads the lead as it is now, \
+         so the first one sends and the second finds it sent"
+    );
+    google.assert_no_problems();
+    app.finish().await;
+}
+
 crate::on_both_engines!(
+    the_rules_send_long_calls_first_time_callers_and_leads_that_reach_a_status,
     a_marked_call_reaches_google_once_and_a_later_sale_restates_it,
     the_google_ads_api_route_retries_a_too_recent_click_refreshes_an_expired_token_and_retracts,
     an_old_click_is_dead_a_call_without_a_click_goes_by_caller_and_a_refusal_sends_nothing,
