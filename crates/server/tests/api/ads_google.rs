@@ -50,6 +50,11 @@ fn config(fake: &FakeGoogleAds, route: GoogleAdsRoute, developer_token: bool) ->
     })
 }
 
+/// The Data Manager API integration the settings tests add, against `fake`.
+pub(crate) fn config_for(fake: &FakeGoogleAds) -> IntegrationConfig {
+    config(fake, GoogleAdsRoute::DataManager, false)
+}
+
 /// A visit from a Google ad click.
 async fn ad_visit(app: &TestApp, seeded: &Seeded, gclid: Option<&str>) -> VisitRef {
     let new = NewVisit {

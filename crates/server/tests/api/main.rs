@@ -57,6 +57,7 @@ mod routing;
 mod sandbox_ga4;
 mod sender_auth;
 mod settings_access;
+mod settings_ad_platforms;
 mod settings_ads;
 mod settings_archive;
 mod settings_calls;

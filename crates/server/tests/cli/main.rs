@@ -2,6 +2,7 @@
 //! configuration and databases, the demo.
 
 mod ad_group;
+mod ad_platforms;
 mod audited;
 mod backup;
 mod changes;
