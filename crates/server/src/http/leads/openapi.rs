@@ -16,3 +16,23 @@ pub async fn document() -> impl IntoResponse {
         DOCUMENT,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::DOCUMENT;
+    use leadline_core::event::EventKind;
+    use serde_json::Value;
+
+    #[test]
+    fn the_document_names_every_kind_of_event_a_delivery_can_carry() {
+        let document: Value = serde_json::from_str(DOCUMENT).unwrap();
+        let listed: Vec<&str> = document["components"]["schemas"]["Delivery"]["properties"]["event"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k.as_str().unwrap())
+            .collect();
+        let kinds: Vec<&str> = EventKind::ALL.iter().map(EventKind::as_str).collect();
+        assert_eq!(listed, kinds);
+    }
+}
