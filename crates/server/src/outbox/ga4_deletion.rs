@@ -8,14 +8,14 @@
 //! The access token is refreshed at `https://oauth2.googleapis.com/token`, cached until it
 //! expires and refreshed once more on a 401. Only `lead.erased` events come here.
 
-use super::{Adapter, Cache, Context, Failure, Sent, http_failure, token_failure, transport_failure};
+use super::oauth::RefreshGrant;
+use super::{Adapter, Cache, Context, Failure, Sent, http_failure};
 use crate::outbox::crm::send_json;
 use async_trait::async_trait;
 use leadline_core::erasure::Subject;
 use leadline_core::event::EventData;
 use leadline_core::outbox::{Integration, IntegrationConfig};
 use reqwest::{Method, StatusCode};
-use serde::Deserialize;
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -29,26 +29,14 @@ pub const UPSERT_PATH: &str = "/analytics/v3/userDeletion/userDeletionRequests:u
 /// The GA4 user deletion adapter.
 pub struct Ga4Deletion;
 
-/// A token answer (RFC 6749 §5.1).
-#[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: String,
-    #[serde(default)]
-    expires_in: Option<u64>,
-}
-
 /// One property's deletion API, with its OAuth client.
 pub(crate) struct Api<'a> {
     http: &'a reqwest::Client,
     cache: &'a Cache,
     timeout: Duration,
     property_id: &'a str,
-    client_id: &'a str,
-    client_secret: &'a str,
-    refresh_token: &'a str,
-    token_url: &'a str,
+    grant: RefreshGrant<'a>,
     endpoint: &'a str,
-    key: String,
 }
 
 impl<'a> Api<'a> {
@@ -73,49 +61,28 @@ impl<'a> Api<'a> {
                 integration.config.kind()
             )));
         };
+        let grant = RefreshGrant {
+            service: "Google",
+            token_url: token_url.as_deref().unwrap_or(TOKEN_URL),
+            client_id,
+            client_secret: Some(client_secret),
+            refresh_token,
+            scope: None,
+            cache_key: format!("ga4-deletion:{}:{client_id}", integration.id),
+        };
         Ok(Self {
             http,
             cache,
             timeout,
             property_id,
-            client_id,
-            client_secret,
-            refresh_token,
-            token_url: token_url.as_deref().unwrap_or(TOKEN_URL),
+            grant,
             endpoint: endpoint.as_deref().unwrap_or(ENDPOINT).trim_end_matches('/'),
-            key: format!("ga4-deletion:{}:{client_id}", integration.id),
         })
     }
 
     /// The cached access token, else a new one from the refresh token.
     pub(crate) async fn token(&self) -> Result<String, Failure> {
-        if let Some(token) = self.cache.get(&self.key) {
-            return Ok(token);
-        }
-        let response = self
-            .http
-            .post(self.token_url)
-            .timeout(self.timeout)
-            .form(&[
-                ("grant_type", "refresh_token"),
-                ("client_id", self.client_id),
-                ("client_secret", self.client_secret),
-                ("refresh_token", self.refresh_token),
-            ])
-            .send()
-            .await
-            .map_err(|e| transport_failure(&e))?;
-        let status = response.status();
-        let body = response.text().await.map_err(|e| transport_failure(&e))?;
-        if !status.is_success() {
-            return Err(token_failure("Google", status, &body));
-        }
-        let answer: TokenAnswer = serde_json::from_str(&body)
-            .map_err(|e| Failure::Permanent(format!("Google token: no access_token in the answer: {e}")))?;
-        // Kept a minute less than Google says, so it never expires in flight.
-        let ttl = Duration::from_secs(answer.expires_in.unwrap_or(3600).saturating_sub(60).max(1));
-        self.cache.put(&self.key, answer.access_token.clone(), ttl);
-        Ok(answer.access_token)
+        self.grant.token(self.http, self.cache, self.timeout).await
     }
 
     /// Asks Google to delete the data of `client_id`; answers the `deletionRequestTime`.
@@ -132,7 +99,7 @@ impl<'a> Api<'a> {
             let (status, answer) =
                 send_json(self.http, self.timeout, &token, Method::POST, url.clone(), Some(&body)).await?;
             if status == StatusCode::UNAUTHORIZED && !refreshed {
-                self.cache.forget(&self.key);
+                self.grant.forget(self.cache);
                 refreshed = true;
                 continue;
             }
