@@ -1,6 +1,6 @@
 //! Google Ads conversions by API on a running server, against a fake Google that checks every
 //! request as Google documents it: a call marked through the API arrives once, a later sale
-//! restates it, an unmark retracts it (through the Google Ads API; the Data Manager API cannot),
+//! restates it, Google being down delays it, an unmark retracts it (through the Google Ads API; the Data Manager API cannot),
 //! a click Google finds too recent is retried, an expired token is refreshed once, an ad click
 //! older than 90 days is dead with Google's reason, a call without a click goes by caller
 //! number, and a visitor who refused advertising is never sent.
@@ -163,8 +163,14 @@ async fn a_marked_call_reaches_google_once_and_a_later_sale_restates_it(engine: 
         "a call's end is nothing to an integration that sends marked records"
     );
 
+    google.state().unavailable = 1;
     mark(&app, &key, record_ref).await;
     let order = format!("call-{record_ref}");
+    let down = answers(&deliver(&app, &cache, &integration, TIMEOUT).await);
+    assert!(
+        down[0].starts_with("conversion.marked: retry: Data Manager API: HTTP 503"),
+        "Google being down delays the conversion: {down:?}"
+    );
     let sent = answers(&deliver(&app, &cache, &integration, TIMEOUT).await);
     assert_eq!(sent.len(), 1);
     assert!(
