@@ -15,20 +15,17 @@ use crate::leads::send;
 use axum::http::Method;
 use leadline::outbox::{Cache, Failure, Sent};
 use leadline_core::ad_upload::{SendRule, google_email, google_phone, sha256_hex};
-use leadline_core::channel::{Attribution, ClickIds};
-use leadline_core::click_id::{ClickId, ClickKind};
 use leadline_core::event::EventKind;
 use leadline_core::lead::{Author, FieldsPatch, LeadChange, LeadStatus};
 use leadline_core::net::Email;
 use leadline_core::outbox::{GoogleAds, GoogleAdsRoute, Integration, IntegrationConfig};
 use leadline_core::site::SiteSettings;
-use leadline_core::store::{CallStore, LeadStore, OutboxStore, VisitStore};
-use leadline_core::visit::{CodePlan, NewVisit, VisitRef};
-use leadline_core::visitor::{Device, VisitorKey};
+use leadline_core::store::{CallStore, LeadStore, OutboxStore};
+use leadline_core::visit::VisitRef;
 use serde_json::json;
-use std::collections::BTreeMap;
 
-const GCLID: &str = "Cj0KCQiA-test_gclid";
+/// The gclid of `crate::leads::visit`.
+const GCLID: &str = "abc";
 const EMAIL: &str = " Jane.Doe@Gmail.com ";
 
 fn config(fake: &FakeGoogleAds, route: GoogleAdsRoute, developer_token: bool) -> IntegrationConfig {
@@ -55,38 +52,10 @@ pub(crate) fn config_for(fake: &FakeGoogleAds) -> IntegrationConfig {
     config(fake, GoogleAdsRoute::DataManager, false)
 }
 
-/// A visit from a Google ad click.
-async fn ad_visit(app: &TestApp, seeded: &Seeded, gclid: Option<&str>) -> VisitRef {
-    let new = NewVisit {
-        site_id: seeded.site.id,
-        public_id: VisitRef::generate(),
-        visitor_key: VisitorKey::from_stored(&format!("ga:{}.1700000000", rand_digits())).unwrap(),
-        landing_url: "https://acme.example/sofas".into(),
-        referrer: None,
-        title: None,
-        attribution: Attribution {
-            source: "google".into(),
-            medium: "cpc".into(),
-            campaign: None,
-            term: None,
-            content: None,
-        },
-        click_ids: ClickIds {
-            gclid: gclid.map(|g| ClickId::parse(ClickKind::Gclid, g).unwrap()),
-            ..ClickIds::default()
-        },
-        ga_cookie: None,
-        ga_streams: BTreeMap::new(),
-        utma: None,
-        device: Device::Mobile,
-        temp_id: None,
-    };
-    app.store.register_visit(&new, CodePlan::None).await.unwrap();
-    new.public_id
-}
-
-fn rand_digits() -> u32 {
-    rand::random::<u32>() % 1_000_000
+/// A visit from a Google ad click (gclid `abc`).
+async fn ad_visit(app: &TestApp, seeded: &Seeded) -> VisitRef {
+    let visitor = format!("ga:{}.1700000000", rand::random::<u32>() % 1_000_000);
+    crate::leads::visit(app, seeded.site.id, &visitor).await
 }
 
 /// A call of 95 s from `visit`, its lead given an e-mail; answers the call's and the lead's refs.
@@ -155,7 +124,7 @@ async fn a_marked_call_reaches_google_once_and_a_later_sale_restates_it(engine: 
         config(&google, GoogleAdsRoute::DataManager, false),
     )
     .await;
-    let visit = ad_visit(&app, &seeded, Some(GCLID)).await;
+    let visit = ad_visit(&app, &seeded).await;
     let (record_ref, lead_ref) = call_from(&app, &seeded, "CA-ads-1", Some(visit)).await;
     let cache = Cache::default();
     assert!(
@@ -246,7 +215,7 @@ async fn the_google_ads_api_route_retries_a_too_recent_click_refreshes_an_expire
         config(&google, GoogleAdsRoute::AdsApi, true),
     )
     .await;
-    let visit = ad_visit(&app, &seeded, Some(GCLID)).await;
+    let visit = ad_visit(&app, &seeded).await;
     let (record_ref, lead_ref) = call_from(&app, &seeded, "CA-ads-2", Some(visit)).await;
     let cache = Cache::default();
     deliver(&app, &cache, &integration, TIMEOUT).await;
@@ -326,7 +295,7 @@ async fn an_old_click_is_dead_a_call_without_a_click_goes_by_caller_and_a_refusa
     let cache = Cache::default();
 
     // The ad click was 100 days before the call.
-    let old = ad_visit(&app, &seeded, Some(GCLID)).await;
+    let old = ad_visit(&app, &seeded).await;
     let long_ago = (chrono::Utc::now() - chrono::Duration::days(100)).timestamp_millis();
     let sql = format!(
         "UPDATE visits SET started_at = {long_ago} WHERE public_id = '{}'",
@@ -358,7 +327,7 @@ async fn an_old_click_is_dead_a_call_without_a_click_goes_by_caller_and_a_refusa
     assert!(row["callerId"].as_str().unwrap().starts_with('+'));
 
     // A visitor whose consent signal refused advertising.
-    let refused = ad_visit(&app, &seeded, Some(GCLID)).await;
+    let refused = ad_visit(&app, &seeded).await;
     let sql = format!(
         "UPDATE visits SET ads_refused = 1 WHERE public_id = '{}'",
         refused.as_str()
@@ -415,7 +384,7 @@ async fn the_rules_send_long_calls_first_time_callers_and_leads_that_reach_a_sta
         add(&app, business, name, IntegrationConfig::GoogleAds(ads)).await;
     }
     let cache = Cache::default();
-    let visit = ad_visit(&app, &seeded, Some(GCLID)).await;
+    let visit = ad_visit(&app, &seeded).await;
     let (first_call, _) = call_from(&app, &seeded, "CA-rule-1", Some(visit)).await;
     let short = crate::leads::call(&app, &seeded, "CA-rule-2", None, 30).await;
     let said = deliver_all(&app, &cache).await;

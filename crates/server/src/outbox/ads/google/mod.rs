@@ -86,6 +86,19 @@ impl Match {
     }
 }
 
+/// The integration's OAuth client, its access token cached under `cache_key`.
+fn grant(config: &GoogleAds, cache_key: String) -> RefreshGrant<'_> {
+    RefreshGrant {
+        service: "Google",
+        token_url: config.token_url.as_deref().unwrap_or(TOKEN_URL),
+        client_id: &config.client_id,
+        client_secret: Some(&config.client_secret),
+        refresh_token: &config.refresh_token,
+        scope: None,
+        cache_key,
+    }
+}
+
 /// One Google Ads integration, its OAuth client and where its APIs are.
 pub(crate) struct Google<'a> {
     pub config: &'a GoogleAds,
@@ -102,15 +115,7 @@ impl<'a> Google<'a> {
                 integration.config.kind()
             )));
         };
-        let grant = RefreshGrant {
-            service: "Google",
-            token_url: config.token_url.as_deref().unwrap_or(TOKEN_URL),
-            client_id: &config.client_id,
-            client_secret: Some(&config.client_secret),
-            refresh_token: &config.refresh_token,
-            scope: None,
-            cache_key: format!("google-ads:{}:{}", integration.id, config.client_id),
-        };
+        let grant = grant(config, format!("google-ads:{}:{}", integration.id, config.client_id));
         Ok(Self { config, grant, ctx })
     }
 
@@ -135,16 +140,9 @@ pub(crate) async fn sign_in(
     let IntegrationConfig::GoogleAds(config) = &integration.config else {
         return Err(Failure::Permanent("not a Google Ads integration".into()));
     };
-    let grant = RefreshGrant {
-        service: "Google",
-        token_url: config.token_url.as_deref().unwrap_or(TOKEN_URL),
-        client_id: &config.client_id,
-        client_secret: Some(&config.client_secret),
-        refresh_token: &config.refresh_token,
-        scope: None,
-        cache_key: format!("google-ads-trial:{}", integration.id),
-    };
-    grant.token(http, cache, timeout).await?;
+    grant(config, format!("google-ads-trial:{}", integration.id))
+        .token(http, cache, timeout)
+        .await?;
     Ok(Sent {
         response: Some("Google gave an access token: conversions can be sent".into()),
     })
