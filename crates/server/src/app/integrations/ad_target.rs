@@ -3,7 +3,7 @@
 //! values arrive in the stored configuration's own shape and are checked here, field by
 //! field, before anything is written.
 
-use super::target::{endpoint_of, given, secret_of, single_word};
+use super::checks::{endpoint_of, given, secret_of, single_word};
 use leadline_core::Invalid;
 use leadline_core::conversion::ConversionName;
 use leadline_core::outbox::{GoogleAds, GoogleAdsRoute, IntegrationConfig, MetaCapi, MicrosoftAds};

@@ -3,11 +3,13 @@
 //! again. (Trying one with a sample event changes nothing: `outbox::trial`.)
 
 mod ad_target;
+mod checks;
 pub mod prompt;
 mod target;
 
 pub use ad_target::AdTarget;
-pub use target::{Target, describe, secret_of};
+pub use checks::secret_of;
+pub use target::{Target, describe};
 
 use super::{AppError, AppResult, audit};
 use leadline_core::audit::{AuditAction, AuditDetail, AuditSubject};
