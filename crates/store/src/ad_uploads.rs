@@ -1,7 +1,7 @@
 //! What ad platform integrations read and remember: the record a change concerns, as the
 //! exports read it (whether or not it is marked), and what each integration last sent for it.
 
-use crate::conversions::{Found, Only, calls, fill_default_values, submissions};
+use crate::conversion_rows::{Found, Only, calls, fill_default_values, submissions};
 use crate::errors::{backend, corrupt};
 use crate::rows::{col, parsed, time};
 use leadline_core::ad_upload::{AdFacts, AdTarget, Uploaded};
