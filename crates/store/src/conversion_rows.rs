@@ -5,9 +5,8 @@
 use crate::calls::stored_json;
 use crate::conversions::stored_value;
 use crate::errors::{backend, corrupt};
-use crate::rows::{col, parsed, time, time_opt};
-use leadline_core::BusinessId;
-use leadline_core::SiteId;
+use crate::rows::{col, parsed, parsed_opt, time, time_opt};
+use leadline_core::ad_consent::AdConsent;
 use leadline_core::channel::ClickIds;
 use leadline_core::click_id::ClickKind;
 use leadline_core::conversion::{
@@ -16,6 +15,7 @@ use leadline_core::conversion::{
 use leadline_core::form::MessageId;
 use leadline_core::site::{Currency, Timezone};
 use leadline_core::store::StoreResult;
+use leadline_core::{BusinessId, SiteId};
 use serde::Deserialize;
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -40,7 +40,8 @@ pub(crate) struct Found {
     pub(crate) first_time_caller: bool,
     /// When the record's visit began: the ad click.
     pub(crate) clicked_at: Option<chrono::DateTime<chrono::Utc>>,
-    pub(crate) ads_refused: bool,
+    /// The visit's advertising consent signal (unknown without a visit).
+    pub(crate) ads_consent: AdConsent,
 }
 
 /// The time bounds and extra conditions shared by both queries.
@@ -107,7 +108,7 @@ pub(crate) async fn calls(
     let sql = format!(
         "SELECT c.id, c.record_ref, c.site_id, c.lead_id, c.caller, c.started_at,
              COALESCE(c.ended_at, c.started_at) AS converted_at, c.duration_seconds, c.first_time,
-             v.started_at AS clicked_at, COALESCE(v.ads_refused, 0) AS ads_refused,
+             v.started_at AS clicked_at, v.ads_consent,
              v.gclid, v.gbraid, v.wbraid, v.msclkid, st.timezone, st.currency AS site_currency,
              k.id AS mark_id, k.name AS mark_name, k.value_minor, k.currency AS mark_currency
          FROM calls c
@@ -151,7 +152,7 @@ pub(crate) async fn submissions(
     let narrowed = Only::condition(only, "s");
     let sql = format!(
         "SELECT s.id, s.message_id, s.site_id, s.lead_id, s.identity, s.created_at AS converted_at,
-             v.started_at AS clicked_at, COALESCE(v.ads_refused, 0) AS ads_refused, v.gclid, v.gbraid, v.wbraid, v.msclkid, st.timezone, st.currency AS site_currency,
+             v.started_at AS clicked_at, v.ads_consent, v.gclid, v.gbraid, v.wbraid, v.msclkid, st.timezone, st.currency AS site_currency,
              k.id AS mark_id, k.name AS mark_name, k.value_minor, k.currency AS mark_currency
          FROM submissions s
          JOIN sites st ON st.id = s.site_id
@@ -224,7 +225,7 @@ fn found(row: &AnyRow, record: ConversionRecord, click_ids: ClickIds) -> StoreRe
         call_seconds: None,
         first_time_caller: false,
         clicked_at,
-        ads_refused: col::<i64>(row, "ads_refused")? == 1,
+        ads_consent: parsed_opt(row, "ads_consent", AdConsent::parse)?.unwrap_or_default(),
         order: 0,
         id: col(row, "id")?,
         lead_id: col(row, "lead_id")?,

@@ -2,6 +2,7 @@
 
 mod activity;
 mod ad_grouping_api;
+mod ads_consent;
 mod agencies;
 mod app_browser;
 mod app_browser_audit;

@@ -103,6 +103,7 @@ async fn record(cli: &Cli, key: &str) -> Recorded {
         utma: None,
         device: Device::Desktop,
         temp_id: None,
+        ads_consent: Default::default(),
     };
     store.register_visit(&visit, CodePlan::None).await.unwrap();
     let opened = store

@@ -7,6 +7,7 @@ mod harness;
 
 mod access;
 mod activity;
+mod ad_consent;
 mod adgroup;
 mod api_keys;
 mod audit;
