@@ -10,17 +10,24 @@
   const KEY = '_ll_' + site;
   const device = /iPad|Tablet|Android(?!.*Mobile)/i.test(ua) ? 'tablet' : /Mobi|iPhone|Android/i.test(ua) ? 'mobile' : 'desktop';
   const phone = device != 'desktop';
-  let visit = null, token = null, beat = 0, ready, spots = [], refused = false, as;
+  let visit = null, token = null, beat = 0, ready, spots = [], said, as;
   const clickIds = {}, tempId = 't_' + crypto.getRandomValues(new Uint8Array(22)).map(b => b % 10).join('');
 
-  // Analytics consent is refused by Google Consent Mode's analytics_storage (the last consent
-  // command on the dataLayer wins), by leadline.consent(false) or by Global Privacy Control:
-  // then no cookie is read or kept, and the server tells analytics nothing (docs/consent.md).
-  const denied = () => {
-    let m;
-    [].forEach.call(w.dataLayer || [], e => { m = e && e[0] == 'consent' && (e[2] || {}).analytics_storage || m; });
-    return refused || navigator.globalPrivacyControl || m == 'denied';
+  // The visitor's consent, as the visit registration says it (docs/consent.md): `consent:
+  // 'denied'` when analytics storage is refused; `ads: 'granted' | 'denied'`, left out when
+  // nothing says. Google Consent Mode: each type's last value in the dataLayer's consent
+  // commands. leadline.consent(false) refuses both, (true) grants both; Global Privacy Control
+  // refuses both. A refusal wins over a grant.
+  const signals = () => {
+    const m = {}, no = navigator.globalPrivacyControl || said === false, o = {};
+    [].forEach.call(w.dataLayer || [], e => e && e[0] == 'consent' && Object.assign(m, e[2]));
+    if (no || m.analytics_storage == 'denied') o.consent = 'denied';
+    if (no || [m.ad_storage, m.ad_user_data].includes('denied')) o.ads = 'denied';
+    else if (said || m.ad_storage == 'granted') o.ads = 'granted';
+    return o;
   };
+  const key = () => JSON.stringify(signals());
+  const denied = () => signals().consent;
   const forget = () => {
     try { sessionStorage.removeItem(KEY); d.cookie = '_ll_vid=; max-age=0; path=/'; } catch (e) {}
   };
@@ -83,7 +90,7 @@
     if (st.token) token = st.token;
     ll.state = st;
     if (!st.cookieless) try {
-      sessionStorage.setItem(KEY, JSON.stringify({ visit, token, clickIds }));
+      sessionStorage.setItem(KEY, JSON.stringify({ visit, token, clickIds, as }));
       if (st.vid) d.cookie = '_ll_vid=' + encodeURIComponent(st.vid) + '; max-age=31536000; path=/; SameSite=Lax';
     } catch (e) {}
     if (d.readyState == 'loading') d.addEventListener('DOMContentLoaded', () => apply(st)); else apply(st);
@@ -94,14 +101,14 @@
   };
 
   const register = () => {
-    as = denied();
-    const c = as ? {} : cookies(), ga_streams = {};
+    const s = signals(), c = s.consent ? {} : cookies(), ga_streams = {};
+    as = key();
     Object.keys(c).forEach(k => { if (k.indexOf('_ga_') == 0) ga_streams[k] = c[k]; });
     visit = token = null;
     return post('/v1/visits', Object.assign(page(), {
       site, referrer: d.referrer || null, ga: c._ga || null, ga_streams,
       utma: c.__utma || null, vid: c._ll_vid || null, device, temp: tempId
-    }, as && { consent: 'denied' })).then(got);
+    }, s)).then(got);
   };
   // Clicks on plain tel: links wait here for the next event (the dialer leaves the page as is).
   const emit = (type, extra) => post('/v1/visits/' + encodeURIComponent(visit) + '/events',
@@ -111,25 +118,27 @@
   // registration in flight answers. A page view on a refused visit registers a new one, and
   // so does any request after the visitor's consent changed.
   const queue = f => ready = ready.then(f).catch(() => null);
-  const current = () => visit && denied() == as;
+  const current = () => visit && key() == as;
   const view = () => queue(async () => current() && await emit('page_view', page()) || register());
   const send = (type, extra) => queue(async () => (current() || await register()) && emit(type, extra));
 
   const ll = w.leadline = {
     state: null,
     set: (vars, mode) => send('set', { vars, mode: mode || 'merge' }),
-    // consent(false) refuses analytics for this visitor (until consent(true)); the visit is
-    // registered again under the new choice, and nothing is left on the device.
-    consent: ok => {
-      refused = ok === false;
+    // consent(false) refuses analytics and ads for this visitor, consent(true) grants both,
+    // consent() has no say (and re-reads the other signals, say after a Consent Mode update).
+    // A changed choice registers the visit again; after a refusal of analytics nothing is left
+    // on the device.
+    consent: c => {
+      said = c;
       if (denied()) forget();
-      return denied() == as ? ready : queue(register);
+      return key() == as ? ready : queue(register);
     }
   };
 
   try {
     const s = JSON.parse(sessionStorage.getItem(KEY));
-    if (s && s.visit && s.token && !denied()) { visit = s.visit; token = s.token; as = false; }
+    if (s && s.visit && s.token) ({ visit, token, as } = s);
     Object.assign(clickIds, s && s.clickIds);
   } catch (e) {}
   new URLSearchParams(location.search).forEach((v, k) => { if (v && /^(gclid|[gw]braid|msclkid|fbclid)$/.test(k)) clickIds[k] = v; });

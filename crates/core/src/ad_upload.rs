@@ -8,6 +8,7 @@
 //! it is now with what it last sent, and uploads, restates, retracts or does nothing. The
 //! outcome does not depend on the order in which the changes are delivered.
 
+pub use crate::ad_consent::{AdConsent, AdsPolicy, AdsRefused, ads_allowed, ads_decision};
 use crate::conversion::{ConversionRecord, ConversionRow, ConversionValue};
 use crate::event::{Event, EventData, EventKind};
 use crate::form::MessageId;
@@ -145,8 +146,10 @@ pub struct AdFacts {
     pub first_time_caller: bool,
     /// When the visitor clicked the ad: the visit's start.
     pub clicked_at: Option<DateTime<Utc>>,
-    /// The visitor's consent signal refused advertising storage.
-    pub ads_refused: bool,
+    /// The advertising consent signal of the record's visit (unknown without a visit).
+    pub ads_consent: AdConsent,
+    /// The site's *Ad platforms* setting.
+    pub ads_policy: AdsPolicy,
 }
 
 /// A conversion to have on the platform: its record, time and value.

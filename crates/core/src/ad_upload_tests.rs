@@ -34,7 +34,8 @@ fn facts(marked: bool, value: Option<ConversionValue>) -> AdFacts {
         call_seconds: Some(95),
         first_time_caller: true,
         clicked_at: Some(at(8)),
-        ads_refused: false,
+        ads_consent: AdConsent::Unknown,
+        ads_policy: AdsPolicy::Signal,
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod ad_config;
+pub mod ad_consent;
 pub mod ad_upload;
 pub mod adgroup;
 pub mod audit;

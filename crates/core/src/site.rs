@@ -152,6 +152,9 @@ pub struct SiteSettings {
     pub call_me_per_day: u32,
     /// What callers hear and where calls go outside business hours.
     pub calls: crate::call_handling::CallHandling,
+    /// Which of the site's conversions go to ad platforms by API, given each visitor's
+    /// advertising consent signal (docs/consent.md).
+    pub ad_platforms: crate::ad_consent::AdsPolicy,
 }
 
 impl Default for SiteSettings {
@@ -171,6 +174,7 @@ impl Default for SiteSettings {
             call_me_per_visit: 3,
             call_me_per_day: 100,
             calls: crate::call_handling::CallHandling::default(),
+            ad_platforms: crate::ad_consent::AdsPolicy::Signal,
         }
     }
 }
@@ -249,6 +253,10 @@ mod tests {
         assert_eq!(settings.mode, ExtensionMode::Click);
         assert_eq!(settings.idle_minutes, 30);
         assert!(SiteSettings::from_json(r#"{"idle_minutez":3}"#).is_err());
+        assert_eq!(settings.ad_platforms, crate::ad_consent::AdsPolicy::Signal);
+        let opt_in = SiteSettings::from_json(r#"{"ad_platforms":"granted_only"}"#).unwrap();
+        assert_eq!(opt_in.ad_platforms, crate::ad_consent::AdsPolicy::GrantedOnly);
+        assert!(SiteSettings::from_json(r#"{"ad_platforms":"sometimes"}"#).is_err());
         assert_eq!(SiteSettings::from_json(&settings.to_json()).unwrap(), settings);
     }
 }

@@ -130,6 +130,8 @@ pub struct NewVisit {
     pub device: Device,
     /// The id the page used for the visit before registration answered.
     pub temp_id: Option<crate::form::TempId>,
+    /// The visitor's advertising consent signal, as the snippet read it.
+    pub ads_consent: crate::ad_consent::AdConsent,
 }
 
 /// Something a page tells about a visit after registration.
@@ -189,6 +191,8 @@ pub struct Visit {
     pub ga_streams: BTreeMap<String, String>,
     pub utma: Option<String>,
     pub device: Device,
+    /// The visitor's advertising consent signal, as the snippet read it at registration.
+    pub ads_consent: crate::ad_consent::AdConsent,
     pub custom: BTreeMap<String, String>,
     pub page_views: u32,
     pub started_at: DateTime<Utc>,

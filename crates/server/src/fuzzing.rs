@@ -9,6 +9,7 @@ use crate::http::visits::wire;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::header;
+use leadline_core::ad_consent::AdConsent;
 use leadline_core::form::TempId;
 use leadline_core::visitor::{Device, VisitorKey};
 use std::collections::BTreeMap;
@@ -87,6 +88,8 @@ pub struct Registration {
     pub temp: Option<Result<TempId, String>>,
     /// The visitor key of a cookie-less site (no first-party id).
     pub visitor_key: Option<VisitorKey>,
+    /// The advertising consent signal, or why it was refused.
+    pub ads: Result<AdConsent, String>,
 }
 
 /// Checks a registration body's values as `POST /v1/visits` does.
@@ -106,6 +109,7 @@ pub fn registration(body: &RegisterBody) -> Registration {
             .temp
             .as_deref()
             .map(|t| TempId::parse(t).map_err(|e| e.to_string())),
+        ads: wire::ads_consent(body.ads.as_deref()).map_err(|e| e.to_string()),
     }
 }
 

@@ -320,5 +320,6 @@ fn new_visit(site: SiteId, visitor: u64) -> NewVisit {
         utma: None,
         device: Device::Desktop,
         temp_id: None,
+        ads_consent: Default::default(),
     }
 }

@@ -1,17 +1,17 @@
 //! What ad platform integrations read and remember: the record a change concerns, as the
 //! exports read it (whether or not it is marked), and what each integration last sent for it.
 
-use crate::conversions::{Found, Only, calls, fill_default_values, submissions};
+use crate::conversion_rows::{Found, Only, calls, fill_default_values, submissions};
 use crate::errors::{backend, corrupt};
 use crate::rows::{col, parsed, time};
 use leadline_core::ad_upload::{AdFacts, AdTarget, Uploaded};
 use leadline_core::conversion::{ConversionKind, ConversionQuery, ConversionRecord, ConversionValue};
 use leadline_core::lead::LeadStatus;
 use leadline_core::outbox::IntegrationId;
-use leadline_core::site::Currency;
+use leadline_core::site::{Currency, SiteSettings};
 use leadline_core::store::StoreResult;
-use leadline_core::{BusinessId, LeadId};
-use sqlx::AnyPool;
+use leadline_core::{BusinessId, LeadId, SiteId};
+use sqlx::{AnyConnection, AnyPool};
 
 /// The record `target` names, with a value from the lead's sales when no mark gives one.
 pub(crate) async fn facts(pool: &AnyPool, business: BusinessId, target: &AdTarget) -> StoreResult<Option<AdFacts>> {
@@ -75,15 +75,30 @@ pub(crate) async fn facts(pool: &AnyPool, business: BusinessId, target: &AdTarge
         .await
         .map_err(backend)
         .and_then(|row| parsed(&row, "status", LeadStatus::parse))?;
+    let ads_policy = site_settings(&mut conn, business, found.row.site_id)
+        .await?
+        .ad_platforms;
     Ok(Some(AdFacts {
         lead_id: LeadId(found.lead_id),
         lead_status,
         call_seconds: found.call_seconds,
         first_time_caller: found.first_time_caller,
         clicked_at: found.clicked_at,
-        ads_refused: found.ads_refused,
+        ads_consent: found.ads_consent,
+        ads_policy,
         row: found.row,
     }))
+}
+
+/// The settings of the record's site (its *Ad platforms* choice is one of them).
+async fn site_settings(conn: &mut AnyConnection, business: BusinessId, site: SiteId) -> StoreResult<SiteSettings> {
+    sqlx::query("SELECT settings FROM sites WHERE id = $1 AND business_id = $2")
+        .bind(site.0)
+        .bind(business.0)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(backend)
+        .and_then(|row| parsed(&row, "settings", SiteSettings::from_json))
 }
 
 /// What `integration` last sent for `order_id`.

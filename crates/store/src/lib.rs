@@ -13,6 +13,7 @@ mod call_events;
 mod call_me;
 mod calls;
 mod connect;
+mod conversion_rows;
 mod conversions;
 mod erasure;
 mod errors;

@@ -40,6 +40,13 @@ fuzz_target!(|data: &[u8]| {
             assert!(matches!(kind, "ga" | "utma"), "{key}");
             assert_eq!(form_client_id(id), Some(id), "{key}");
         }
+        // Only the two words are a signal; none is unknown; anything else is refused.
+        match (body.ads.as_deref(), &kept.ads) {
+            (None, Ok(ads)) => assert_eq!(*ads, leadline_core::ad_consent::AdConsent::Unknown),
+            (Some(given), Ok(ads)) => assert_eq!(ads.as_stored(), Some(given)),
+            (Some(given), Err(_)) => assert!(!matches!(given, "granted" | "denied"), "{given:?}"),
+            (None, Err(e)) => panic!("no signal is no error: {e}"),
+        }
         if let Some(Ok(temp)) = &kept.temp {
             assert_eq!(leadline_core::form::TempId::parse(temp.as_str()).as_ref(), Ok(temp));
         }

@@ -71,6 +71,12 @@ pub struct ExportArgs {
     /// under the default name and without a value.
     #[arg(long)]
     pub include_unmarked: bool,
+    /// google-ads only: Google's plain five-column template (Google Click ID, Conversion Name,
+    /// Conversion Time, Conversion Value, Conversion Currency), for accounts whose import
+    /// refuses the GBRAID and WBRAID columns; records with only a gbraid or wbraid are left
+    /// out, and said.
+    #[arg(long)]
+    pub five_columns: bool,
     /// csv or xlsx.
     #[arg(long, value_parser = ["csv", "xlsx"], default_value = "csv")]
     pub format: String,

@@ -242,6 +242,10 @@ pub struct SiteSettingsArgs {
     /// Call-me calls the site places in a day, in its time zone (0 turns call-me off).
     #[arg(long)]
     pub call_me_per_day: Option<u32>,
+    /// Which conversions go to ad platforms: signal (unless the visitor's consent signal
+    /// refused advertising; the default), granted-only (only when it granted it) or never.
+    #[arg(long, value_name = "signal|granted-only|never")]
+    pub ad_platforms: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

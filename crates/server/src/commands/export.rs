@@ -6,7 +6,7 @@ use crate::app::conversions::{self, MarkInput};
 use crate::cli::{ConversionCommand, ExportArgs, RecordArgs};
 use crate::commands::InputError;
 use crate::commands::tenants::{find_business, said};
-use crate::export::{self, Bound, Export, Format, Request, SiteError};
+use crate::export::{self, Bound, Columns, Export, Format, Request, SiteError};
 use leadline_core::conversion::{Conversion, ConversionRecord};
 use leadline_core::form::MessageId;
 use leadline_core::lead::Author;
@@ -105,6 +105,13 @@ pub async fn export(store: &dyn Store, args: ExportArgs) -> anyhow::Result<()> {
     } else {
         Format::Csv
     };
+    if args.five_columns && export != Export::GoogleAds {
+        return Err(InputError(format!(
+            "--five-columns is for google-ads only; {} has one template",
+            export.name()
+        ))
+        .into());
+    }
     if format == Format::Xlsx && args.output.is_none() {
         return Err(InputError("an xlsx export needs --output FILE".into()).into());
     }
@@ -133,6 +140,11 @@ pub async fn export(store: &dyn Store, args: ExportArgs) -> anyhow::Result<()> {
         from: bound(&args.from, Bound::From)?,
         to: bound(&args.to, Bound::To)?,
         include_unmarked: args.include_unmarked,
+        columns: if args.five_columns {
+            Columns::Five
+        } else {
+            Columns::WithBraids
+        },
     };
     if let (Some(from), Some(to)) = (request.from, request.to)
         && from >= to
@@ -165,7 +177,16 @@ pub async fn export(store: &dyn Store, args: ExportArgs) -> anyhow::Result<()> {
             "left out {} marked record{} without {}",
             sheet.skipped,
             if sheet.skipped == 1 { "" } else { "s" },
-            export.needs()
+            request.columns.needs(export)
+        );
+    }
+    if sheet.braid_only > 0 {
+        eprintln!(
+            "left out {} record{} whose only Google click id is a gbraid or wbraid: the five-column \
+             template has no column for it (export without --five-columns to list {})",
+            sheet.braid_only,
+            if sheet.braid_only == 1 { "" } else { "s" },
+            if sheet.braid_only == 1 { "it" } else { "them" },
         );
     }
     Ok(())

@@ -9,6 +9,7 @@ use crate::app::setup::sites::{add_site, edit_site, remove_site, set_site_disabl
 use crate::cli::{SiteCommand, SiteRef, SiteSettingsArgs};
 use crate::config::Config;
 use leadline_core::Invalid;
+use leadline_core::ad_consent::AdsPolicy;
 use leadline_core::callme::Region;
 use leadline_core::lead::Author;
 use leadline_core::names::Name;
@@ -244,6 +245,9 @@ fn apply_settings(mut settings: SiteSettings, args: &SiteSettingsArgs) -> anyhow
     }
     settings.call_me_per_visit = args.call_me_per_visit.unwrap_or(settings.call_me_per_visit);
     settings.call_me_per_day = args.call_me_per_day.unwrap_or(settings.call_me_per_day);
+    if let Some(policy) = &args.ad_platforms {
+        settings.ad_platforms = AdsPolicy::parse(policy)?;
+    }
     Ok(settings)
 }
 

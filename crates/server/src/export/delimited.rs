@@ -91,6 +91,7 @@ mod tests {
             header: &["Name"],
             rows: vec![vec![text("=HYPERLINK(\"https://evil.example\",\"Update\")")]],
             skipped: 0,
+            braid_only: 0,
         };
         let written = String::from_utf8(csv(&sheet)).unwrap();
         assert_eq!(

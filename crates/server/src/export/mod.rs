@@ -2,7 +2,9 @@
 //! Microsoft Advertising import (docs/ads-exports.md). One export is for one site, so that
 //! every time in it is in one zone, the one its `Parameters:TimeZone=` line names.
 //!
-//! Building the table is pure ([`sheet`]); [`csv`] and [`xlsx`] write the same table.
+//! Building the table is pure ([`sheet`]); [`csv`] and [`xlsx`] write the same table. The
+//! Google Ads click export has two templates ([`Columns`]): with GBRAID and WBRAID columns, or
+//! Google's plain five columns for accounts whose import refuses any other.
 
 mod delimited;
 mod workbook;
@@ -90,6 +92,45 @@ impl Export {
     }
 }
 
+/// Which of Google's click templates the `google-ads` export fills (the other exports have
+/// one template each and ignore it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Columns {
+    /// The template with GBRAID and WBRAID columns (the default): every Google click id fits.
+    #[default]
+    WithBraids,
+    /// Google's plain five-column template (Google Click ID, Conversion Name, Conversion Time,
+    /// Conversion Value, Conversion Currency), for accounts whose import refuses any other
+    /// column. A record whose only Google click id is a gbraid or a wbraid cannot be written
+    /// there: it is left out, and counted in [`Sheet::braid_only`].
+    Five,
+}
+
+/// The header of Google's five-column click template.
+pub const GOOGLE_FIVE_COLUMNS: [&str; 5] = [
+    "Google Click ID",
+    "Conversion Name",
+    "Conversion Time",
+    "Conversion Value",
+    "Conversion Currency",
+];
+
+impl Columns {
+    /// Whether `export` is written in the five-column template.
+    fn five(self, export: Export) -> bool {
+        self == Self::Five && export == Export::GoogleAds
+    }
+
+    /// What a row of `export` needs to be listed, for messages.
+    pub fn needs(self, export: Export) -> &'static str {
+        if self.five(export) {
+            "a gclid (the five-column template has no GBRAID or WBRAID column)"
+        } else {
+            export.needs()
+        }
+    }
+}
+
 /// The file format of an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -149,34 +190,45 @@ pub struct Sheet {
     /// Marked records left out for want of what the export needs (a click id, a caller's
     /// number).
     pub skipped: usize,
+    /// Records (marked or not) left out of the five-column template because their only
+    /// Google click id is a gbraid or a wbraid, which the default template would list.
+    pub braid_only: usize,
 }
 
-/// The export's table of `rows` (oldest first, as the store answers them), with times in
-/// `zone`. Each Google row carries exactly one click id: the gclid, else the gbraid, else
-/// the wbraid.
-pub fn sheet(export: Export, zone: Timezone, rows: &[ConversionRow]) -> Sheet {
+/// The export's table of `rows` (oldest first, as the store answers them) in `columns`, with
+/// times in `zone`. Each Google row carries exactly one click id: the gclid, else the gbraid,
+/// else the wbraid (in the five-column template, the gclid only).
+pub fn sheet(export: Export, columns: Columns, zone: Timezone, rows: &[ConversionRow]) -> Sheet {
+    let five = columns.five(export);
     let mut table = Vec::with_capacity(rows.len());
-    let mut skipped = 0;
+    let (mut skipped, mut braid_only) = (0, 0);
     for row in rows {
-        match export_row(export, zone, row) {
+        match export_row(export, five, zone, row) {
             Some(cells) => table.push(cells),
-            None if row.marked => skipped += 1,
-            None => {}
+            None => {
+                let ids = &row.click_ids;
+                skipped += usize::from(row.marked);
+                braid_only +=
+                    usize::from(five && ids.gclid.is_none() && (ids.gbraid.is_some() || ids.wbraid.is_some()));
+            }
         }
     }
     Sheet {
         parameters: format!("Parameters:TimeZone={}", zone.name()),
-        header: export.header(),
+        header: if five { &GOOGLE_FIVE_COLUMNS } else { export.header() },
         rows: table,
         skipped,
+        braid_only,
     }
 }
 
-/// The cells of one row, or `None` when the row lacks what the export needs.
-fn export_row(export: Export, zone: Timezone, row: &ConversionRow) -> Option<Vec<Cell>> {
+/// The cells of one row (in the `five`-column template), or `None` when the row lacks what
+/// the export needs.
+fn export_row(export: Export, five: bool, zone: Timezone, row: &ConversionRow) -> Option<Vec<Cell>> {
     let text = |s: &str| Cell::Text(s.to_owned());
     let empty = || Cell::Text(String::new());
     let mut cells = match export {
+        Export::GoogleAds if five => vec![text(row.click_ids.gclid.as_ref()?.as_str())],
         Export::GoogleAds => {
             let ids = &row.click_ids;
             if let Some(gclid) = &ids.gclid {
@@ -313,6 +365,8 @@ pub struct Request {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub include_unmarked: bool,
+    /// Google's five-column click template rather than the one with GBRAID and WBRAID.
+    pub columns: Columns,
 }
 
 /// The export's table for one site of the business.
@@ -326,7 +380,7 @@ pub async fn build(store: &dyn Store, business: BusinessId, site: &Site, request
         include_unmarked: request.include_unmarked,
     };
     let rows = store.conversion_rows(&query).await?;
-    Ok(sheet(request.export, site.timezone, &rows))
+    Ok(sheet(request.export, request.columns, site.timezone, &rows))
 }
 
 /// The file name an export is offered under: `google-ads-<site key>.csv`.

@@ -128,7 +128,8 @@ fn rows() -> Vec<ConversionRow> {
 }
 
 fn exported(export: Export) -> (String, usize) {
-    let sheet = sheet(export, zone(), &rows());
+    let sheet = sheet(export, Columns::WithBraids, zone(), &rows());
+    assert_eq!(sheet.braid_only, 0, "only the five-column template leaves braids out");
     (String::from_utf8(csv(&sheet)).unwrap(), sheet.skipped)
 }
 
@@ -138,6 +139,50 @@ fn the_google_ads_csv_is_the_hand_written_file_byte_for_byte() {
     let (csv, skipped) = exported(Export::GoogleAds);
     assert_eq!(csv, expected);
     assert_eq!(skipped, 2, "the call without a click id and the Microsoft-only one");
+}
+
+#[test]
+fn the_five_column_google_ads_csv_is_the_hand_written_file_byte_for_byte() {
+    let expected = include_str!("../../tests/fixtures/google-ads-five-columns.csv");
+    let sheet = sheet(Export::GoogleAds, Columns::Five, zone(), &rows());
+    assert_eq!(String::from_utf8(csv(&sheet)).unwrap(), expected);
+    assert_eq!(sheet.header, GOOGLE_FIVE_COLUMNS);
+    assert_eq!(
+        (sheet.skipped, sheet.braid_only),
+        (4, 2),
+        "the gbraid and wbraid forms, the call without a click id and the Microsoft-only one"
+    );
+}
+
+#[test]
+fn records_with_only_a_braid_are_counted_marked_or_not_and_other_exports_have_one_template() {
+    let id = |kind, text| Some(ClickId::parse(kind, text).unwrap());
+    let mut unmarked = form(utc(2025, 1, 1, 12, 0, 0), "Form");
+    unmarked.marked = false;
+    unmarked.click_ids.wbraid = id(ClickKind::Wbraid, "wbraid-1");
+    let mut both = form(utc(2025, 1, 1, 13, 0, 0), "Form");
+    both.click_ids.gbraid = id(ClickKind::Gbraid, "gbraid-1");
+    both.click_ids.gclid = id(ClickKind::Gclid, "gclid-1");
+    let five = sheet(
+        Export::GoogleAds,
+        Columns::Five,
+        zone(),
+        &[unmarked.clone(), both.clone()],
+    );
+    assert_eq!((five.rows.len(), five.skipped, five.braid_only), (1, 0, 1));
+    assert_eq!(five.rows[0][0].text(), "gclid-1", "a gclid beside a gbraid is kept");
+    let full = sheet(Export::GoogleAds, Columns::WithBraids, zone(), &[unmarked, both]);
+    assert_eq!((full.rows.len(), full.braid_only), (2, 0));
+    for export in [Export::MicrosoftAds, Export::GoogleAdsCalls] {
+        assert_eq!(
+            sheet(export, Columns::Five, zone(), &rows()),
+            sheet(export, Columns::WithBraids, zone(), &rows()),
+            "{}",
+            export.name()
+        );
+    }
+    assert!(Columns::Five.needs(Export::GoogleAds).contains("gclid"));
+    assert_eq!(Columns::Five.needs(Export::MicrosoftAds), Export::MicrosoftAds.needs());
 }
 
 #[test]
@@ -160,15 +205,16 @@ fn the_call_conversions_csv_is_the_hand_written_file_byte_for_byte() {
 fn unmarked_rows_that_cannot_be_listed_are_not_counted_as_skipped() {
     let mut row = form(utc(2025, 1, 1, 12, 0, 0), "Form");
     row.marked = false;
-    let sheet = sheet(Export::GoogleAds, zone(), &[row]);
+    let sheet = sheet(Export::GoogleAds, Columns::WithBraids, zone(), &[row]);
     assert_eq!((sheet.rows.len(), sheet.skipped), (0, 0));
 }
 
 #[test]
 fn the_spreadsheet_has_the_csv_cells_under_the_parameters_line() {
     use calamine::{Data, Reader, Xlsx};
-    for export in Export::ALL {
-        let sheet = sheet(export, zone(), &rows());
+    let layouts = Export::ALL.map(|e| (e, Columns::WithBraids));
+    for (export, columns) in layouts.into_iter().chain([(Export::GoogleAds, Columns::Five)]) {
+        let sheet = sheet(export, columns, zone(), &rows());
         let bytes = xlsx(&sheet).unwrap();
         let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
         let range = book.worksheet_range("Conversions").unwrap();
@@ -176,7 +222,7 @@ fn the_spreadsheet_has_the_csv_cells_under_the_parameters_line() {
         assert_eq!(range.start(), Some((0, 0)));
         assert_eq!(cells[0][0], Data::String("Parameters:TimeZone=America/New_York".into()));
         assert!(cells[0][1..].iter().all(|c| *c == Data::Empty));
-        let header: Vec<Data> = export.header().iter().map(|h| Data::String((*h).into())).collect();
+        let header: Vec<Data> = sheet.header.iter().map(|h| Data::String((*h).into())).collect();
         assert_eq!(cells[1], header);
         assert_eq!(cells.len(), 2 + sheet.rows.len(), "{}", export.name());
         for (read, written) in cells[2..].iter().zip(&sheet.rows) {

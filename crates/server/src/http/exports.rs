@@ -5,7 +5,7 @@
 
 use crate::app::AppState;
 use crate::app::conversions::{self, MarkInput};
-use crate::export::{self, Bound, Export, Format, Request, SiteError};
+use crate::export::{self, Bound, Columns, Export, Format, Request, SiteError};
 use crate::web::api_key::{ApiCaller, BusinessKey};
 use crate::web::error::ApiError;
 use axum::Json;
@@ -199,9 +199,20 @@ struct ExportQuery {
     from: Option<String>,
     to: Option<String>,
     include_unmarked: bool,
+    five_columns: bool,
 }
 
-/// Reads `?site=&from=&to=&include_unmarked=`; an unknown or repeated key is a 400.
+/// A yes-or-no parameter: empty (given alone), `true`, `1`, `false` or `0`.
+fn flag(key: &str, value: &str) -> Result<bool, ApiError> {
+    match value {
+        "" | "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        other => Err(ApiError::BadRequest(format!("{key} is true or false, not '{other}'"))),
+    }
+}
+
+/// Reads `?site=&from=&to=&include_unmarked=&five_columns=`; an unknown or repeated key is a
+/// 400.
 fn export_query(query: Option<&str>) -> Result<ExportQuery, ApiError> {
     let mut parsed = ExportQuery::default();
     let mut seen = std::collections::BTreeSet::new();
@@ -214,20 +225,11 @@ fn export_query(query: Option<&str>) -> Result<ExportQuery, ApiError> {
             "site" => parsed.site = Some(value),
             "from" => parsed.from = Some(value),
             "to" => parsed.to = Some(value),
-            "include_unmarked" => {
-                parsed.include_unmarked = match value.as_str() {
-                    "" | "true" | "1" => true,
-                    "false" | "0" => false,
-                    other => {
-                        return Err(ApiError::BadRequest(format!(
-                            "include_unmarked is true or false, not '{other}'"
-                        )));
-                    }
-                }
-            }
+            "include_unmarked" => parsed.include_unmarked = flag(&key, &value)?,
+            "five_columns" => parsed.five_columns = flag(&key, &value)?,
             other => {
                 return Err(ApiError::BadRequest(format!(
-                    "unknown parameter '{other}': give site, from, to or include_unmarked"
+                    "unknown parameter '{other}': give site, from, to, include_unmarked or five_columns"
                 )));
             }
         }
@@ -252,6 +254,12 @@ async fn serve_export(
     format: Format,
 ) -> Result<Response, ApiError> {
     let query = export_query(query)?;
+    if query.five_columns && export != Export::GoogleAds {
+        return Err(ApiError::BadRequest(format!(
+            "five_columns is for the google-ads export only; {} has one template",
+            export.name()
+        )));
+    }
     let site = export::choose_site(state.store.as_ref(), business, query.site.as_deref())
         .await
         .map_err(|err| match err {
@@ -271,6 +279,11 @@ async fn serve_export(
         from: bound(&query.from, Bound::From)?,
         to: bound(&query.to, Bound::To)?,
         include_unmarked: query.include_unmarked,
+        columns: if query.five_columns {
+            Columns::Five
+        } else {
+            Columns::WithBraids
+        },
     };
     if let (Some(from), Some(to)) = (request.from, request.to)
         && from >= to
@@ -296,6 +309,9 @@ async fn serve_export(
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     headers.insert("x-leadline-skipped", HeaderValue::from(sheet.skipped));
+    if request.columns == Columns::Five {
+        headers.insert("x-leadline-skipped-braid-only", HeaderValue::from(sheet.braid_only));
+    }
     Ok(response)
 }
 
@@ -320,7 +336,9 @@ mod tests {
         );
         assert!(!export_query(None).unwrap().include_unmarked);
         assert!(export_query(Some("include_unmarked")).unwrap().include_unmarked);
-        for bad in ["sight=abc", "site=a&site=b", "include_unmarked=maybe"] {
+        assert!(export_query(Some("five_columns=1")).unwrap().five_columns);
+        assert!(!export_query(Some("five_columns=false")).unwrap().five_columns);
+        for bad in ["sight=abc", "site=a&site=b", "include_unmarked=maybe", "five_columns=5"] {
             assert!(export_query(Some(bad)).is_err(), "{bad}");
         }
     }

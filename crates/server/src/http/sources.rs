@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
+use leadline_core::ad_consent::AdConsent;
 use leadline_core::channel::{ClickIds, host_matches};
 use leadline_core::source::{Source, SourceKey};
 use leadline_core::store::StoreError;
@@ -117,6 +118,8 @@ async fn call_page(
             Device::Desktop
         },
         temp_id: None,
+        // No page of the site was shown, so no consent signal was read.
+        ads_consent: AdConsent::Unknown,
     };
     let (registered, _) = visits::register_visit(state, &site, &new).await?;
     let click = Touch::Click {

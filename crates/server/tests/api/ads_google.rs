@@ -329,7 +329,7 @@ async fn an_old_click_is_dead_a_call_without_a_click_goes_by_caller_and_a_refusa
     // A visitor whose consent signal refused advertising.
     let refused = ad_visit(&app, &seeded).await;
     let sql = format!(
-        "UPDATE visits SET ads_refused = 1 WHERE public_id = '{}'",
+        "UPDATE visits SET ads_consent = 'denied' WHERE public_id = '{}'",
         refused.as_str()
     );
     app.store.execute_script(&sql).await.unwrap();

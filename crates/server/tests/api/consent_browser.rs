@@ -2,7 +2,9 @@
 //! Google Consent Mode's `analytics_storage: 'denied'` makes the visit cookie-less (no `_ga`
 //! read, no `_ll_vid` or session storage kept, a visitor key of its own kind), and a visitor
 //! who calls `leadline.consent(false)` is registered again the same way and forgotten on the
-//! device. Skipped, saying so, only where Chromium or chromedriver is missing.
+//! device. Consent Mode's `ad_storage` (and `ad_user_data`) is registered with the visit as
+//! its advertising consent, and changes nothing else the visitor gets. Skipped, saying so,
+//! only where Chromium or chromedriver is missing.
 
 use crate::helpers::{Engine, Seeded, TestApp};
 use crate::webdriver::{Browser, page, tools, until};
@@ -12,19 +14,27 @@ use axum::response::Html;
 use axum::routing::get;
 use leadline::app::AppState;
 use leadline::config::Config;
+use leadline_core::ad_upload::AdConsent;
 use leadline_core::site::SiteSettings;
 use leadline_core::store::VisitStore;
 use leadline_core::visit::VisitRef;
 use std::collections::HashMap;
 
-/// A page with a `_ga` cookie, optionally a Consent Mode default of "denied", then the snippet.
+/// A page with a `_ga` cookie, optionally Consent Mode commands (`mode`: `denied` refuses
+/// analytics and ads; `ads_denied` grants ads by default, then an update refuses them;
+/// `ads_granted` grants ads), then the snippet.
 async fn consent_page(State(state): State<AppState>, Query(query): Query<HashMap<String, String>>) -> Html<String> {
     let key = state.demo.as_ref().map(|d| d.key.to_string()).unwrap_or_default();
-    let consent = if query.get("mode").map(String::as_str) == Some("denied") {
-        "window.dataLayer = window.dataLayer || []; function gtag(){dataLayer.push(arguments);} gtag('consent', 'default', {analytics_storage: 'denied', ad_storage: 'denied'});"
-    } else {
-        ""
+    let commands = match query.get("mode").map(String::as_str) {
+        Some("denied") => "gtag('consent', 'default', {analytics_storage: 'denied', ad_storage: 'denied'});",
+        Some("ads_denied") => {
+            "gtag('consent', 'default', {ad_storage: 'granted', ad_user_data: 'granted'}); gtag('consent', 'update', {ad_user_data: 'denied'});"
+        }
+        Some("ads_granted") => "gtag('consent', 'default', {ad_storage: 'granted', ad_user_data: 'granted'});",
+        _ => "",
     };
+    let consent =
+        format!("window.dataLayer = window.dataLayer || []; function gtag(){{dataLayer.push(arguments);}} {commands}");
     Html(format!(
         r#"<!doctype html><html><head><title>Consent</title>
 <script>document.cookie = '_ga=GA1.1.111111111.222222222; path=/'; {consent}</script>
@@ -62,6 +72,11 @@ async fn visitor_key(app: &TestApp, seeded: &Seeded, visit: &str) -> (String, Op
     (visit.visitor_key.as_str().to_owned(), visit.ga_cookie)
 }
 
+async fn ads_consent(app: &TestApp, seeded: &Seeded, visit: &str) -> AdConsent {
+    let visit = VisitRef::parse(visit).unwrap();
+    app.store.visit(seeded.site.id, &visit).await.unwrap().ads_consent
+}
+
 async fn a_visitor_who_refuses_analytics_is_tracked_without_cookies_and_analytics_are_told_nothing(engine: Engine) {
     let Some(tools) = tools() else { return };
     let extra = Router::new().route("/test/consent.html", get(consent_page));
@@ -96,4 +111,54 @@ async fn a_visitor_who_refuses_analytics_is_tracked_without_cookies_and_analytic
     app.finish().await;
 }
 
-crate::on_both_engines!(a_visitor_who_refuses_analytics_is_tracked_without_cookies_and_analytics_are_told_nothing);
+async fn consent_modes_ad_storage_is_registered_with_the_visit_and_changes_nothing_else(engine: Engine) {
+    let Some(tools) = tools() else { return };
+    let extra = Router::new().route("/test/consent.html", get(consent_page));
+    let (app, seeded) = TestApp::spawn_site_with(engine, Config::default(), SiteSettings::default(), extra).await;
+    let browser = Browser::start(&tools).await;
+
+    // The last command wins: granted by default, then ad_user_data denied by an update.
+    browser.goto(&page(&app, "/test/consent.html?mode=ads_denied")).await;
+    let refused = registered(&browser, None).await;
+    assert_eq!(ads_consent(&app, &seeded, &refused).await, AdConsent::Denied);
+    let (key, ga) = visitor_key(&app, &seeded, &refused).await;
+    assert_eq!(key, "ga:111111111.222222222", "analytics consent is unchanged");
+    assert!(ga.is_some());
+    assert_eq!(
+        device_keeps(&browser).await,
+        (true, true),
+        "the device keeps what it kept"
+    );
+    let shown = browser.text("[data-leadline-number]").await.unwrap();
+    assert!(shown.contains("ext."), "the visitor still gets a code: {shown}");
+
+    // A page whose signal changed registers again; the next page with the same signal does not.
+    browser.goto(&page(&app, "/test/consent.html?mode=ads_granted")).await;
+    let granted = registered(&browser, Some(&refused)).await;
+    assert_eq!(ads_consent(&app, &seeded, &granted).await, AdConsent::Granted);
+    browser.goto(&page(&app, "/test/consent.html?mode=ads_granted")).await;
+    assert_eq!(registered(&browser, None).await, granted, "the same visit goes on");
+
+    // A visitor who changes their mind mid-visit, through the CMP and the snippet's own call.
+    browser
+        .run("gtag('consent', 'update', {ad_storage: 'denied'}); leadline.consent(); return true")
+        .await;
+    let withdrawn = registered(&browser, Some(&granted)).await;
+    assert_eq!(ads_consent(&app, &seeded, &withdrawn).await, AdConsent::Denied);
+    assert!(visitor_key(&app, &seeded, &withdrawn).await.0.starts_with("ga:"));
+
+    // No signal at all: unknown; leadline.consent(true) grants.
+    browser.goto(&page(&app, "/test/consent.html")).await;
+    let unknown = registered(&browser, Some(&withdrawn)).await;
+    assert_eq!(ads_consent(&app, &seeded, &unknown).await, AdConsent::Unknown);
+    browser.run("leadline.consent(true); return true").await;
+    let agreed = registered(&browser, Some(&unknown)).await;
+    assert_eq!(ads_consent(&app, &seeded, &agreed).await, AdConsent::Granted);
+    browser.close().await;
+    app.finish().await;
+}
+
+crate::on_both_engines!(
+    a_visitor_who_refuses_analytics_is_tracked_without_cookies_and_analytics_are_told_nothing,
+    consent_modes_ad_storage_is_registered_with_the_visit_and_changes_nothing_else,
+);

@@ -56,6 +56,7 @@ async fn ga_visit(app: &TestApp, site: SiteId) -> VisitRef {
         utma: None,
         device: Device::Desktop,
         temp_id: None,
+        ads_consent: Default::default(),
     };
     app.store.register_visit(&new, CodePlan::None).await.unwrap();
     new.public_id

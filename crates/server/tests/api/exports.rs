@@ -137,6 +137,10 @@ async fn an_api_key_marks_calls_and_forms_and_downloads_the_ad_files(engine: Eng
         format!("attachment; filename=\"google-ads-{}.csv\"", seeded.site.key)
     );
     assert_eq!(headers["x-leadline-skipped"], "0");
+    assert!(
+        !headers.contains_key("x-leadline-skipped-braid-only"),
+        "said only for five columns"
+    );
     let (parameters, rows) = csv_rows(&body);
     assert_eq!(parameters, "Parameters:TimeZone=America/New_York");
     assert_eq!(rows[0], GOOGLE_HEADER);
@@ -152,6 +156,40 @@ async fn an_api_key_marks_calls_and_forms_and_downloads_the_ad_files(engine: Eng
     assert!(
         String::from_utf8(body.clone()).unwrap().contains(",\"Quote, signed\","),
         "the comma is quoted"
+    );
+
+    // Google's five-column template: the gbraid-only form cannot be written, and is said.
+    let (status, headers, body) = download(&app, "/v1/exports/google-ads.csv?five_columns=true", &key).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(
+        (
+            &headers["x-leadline-skipped"],
+            &headers["x-leadline-skipped-braid-only"]
+        ),
+        (&"1".parse().unwrap(), &"1".parse().unwrap())
+    );
+    let (_, five) = csv_rows(&body);
+    assert_eq!(
+        five,
+        [
+            vec![
+                "Google Click ID",
+                "Conversion Name",
+                "Conversion Time",
+                "Conversion Value",
+                "Conversion Currency"
+            ],
+            vec!["abc", "Phone Call", &call_time, "1200.50", "USD"],
+        ]
+    );
+    let (status, _, body) = download(&app, "/v1/exports/microsoft-ads.csv?five_columns=1", &key).await;
+    let error: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(status, 400);
+    assert!(
+        error["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("five_columns is for the google-ads export only")
     );
 
     // The same rows in the spreadsheet, under the parameters line.

@@ -89,6 +89,7 @@ pub async fn visit(app: &TestApp, site: SiteId, visitor: &str) -> VisitRef {
         utma: None,
         device: Device::Mobile,
         temp_id: None,
+        ads_consent: Default::default(),
     };
     app.store.register_visit(&new, CodePlan::None).await.unwrap();
     new.public_id

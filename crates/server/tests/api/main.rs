@@ -2,6 +2,7 @@
 
 mod activity;
 mod ad_grouping_api;
+mod ads_consent;
 mod ads_google;
 mod agencies;
 mod app_browser;

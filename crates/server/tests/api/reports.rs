@@ -51,6 +51,7 @@ async fn visit(app: &TestApp, site: SiteId, v: V<'_>) -> VisitRef {
         utma: None,
         device: v.device,
         temp_id: None,
+        ads_consent: Default::default(),
     };
     app.store.register_visit(&new, CodePlan::None).await.unwrap();
     if let Some(language) = v.language {

@@ -37,6 +37,7 @@ pub(crate) fn site_fields<'a>(
         ("call_me_per_day", "40"),
         ("check_digit", "on"),
         ("record_calls", "on"),
+        ("ad_platforms", "signal"),
     ]
 }
 

@@ -103,6 +103,7 @@ async fn record(cli: &Cli, key: &str) -> Recorded {
         utma: None,
         device: Device::Desktop,
         temp_id: None,
+        ads_consent: Default::default(),
     };
     store.register_visit(&visit, CodePlan::None).await.unwrap();
     let opened = store
@@ -239,6 +240,15 @@ fn an_operator_marks_a_call_and_a_form_and_exports_them() {
             r.call_start, r.call_end
         )
     );
+    assert_eq!(
+        cli.ok(&with(&["export", "google-ads"], &["--five-columns"])),
+        format!(
+            "Parameters:TimeZone=America/New_York\n\
+             Google Click ID,Conversion Name,Conversion Time,Conversion Value,Conversion Currency\n\
+             Cj0KCQiA-cli,Phone Call,{},1200.50,USD\n",
+            r.call_end
+        )
+    );
     let out = cli.run(&with(&["export", "google-ads"], &[]));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("left out 1 marked record without a Google click id"),
@@ -316,6 +326,10 @@ fn bad_marks_and_exports_are_refused() {
             "has no site",
         ),
         (with(&["export", "google-ads"], &["--from", "March"]), "not a date"),
+        (
+            with(&["export", "microsoft-ads"], &["--five-columns"]),
+            "--five-columns is for google-ads only",
+        ),
         (
             with(
                 &["export", "google-ads"],

@@ -278,8 +278,11 @@ fn site_settings_are_set_at_creation_and_changed_later() {
         &key,
         "--idle-minutes",
         "45",
+        "--ad-platforms",
+        "granted-only",
     ]);
     assert!(out.contains(r#""mode":"click""#), "{out}");
+    assert!(out.contains(r#""ad_platforms":"granted_only""#), "{out}");
     assert!(out.contains(r#""check_digit":true"#), "{out}");
     assert!(out.contains(r#""idle_minutes":45"#), "{out}");
     let err = cli.refused(&[
@@ -316,6 +319,20 @@ fn site_settings_are_set_at_creation_and_changed_later() {
         "psychic",
     ]);
     assert!(err.contains("psychic"), "{err}");
+    let err = cli.refused(&[
+        "site",
+        "configure",
+        "--business",
+        "acme-upholstery",
+        "--site",
+        &key,
+        "--ad-platforms",
+        "sometimes",
+    ]);
+    assert!(
+        err.contains("'sometimes' is not one of signal, granted_only, never"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -13,6 +13,8 @@ CREATE TABLE ad_uploads (
     PRIMARY KEY (integration_id, order_id)
 );
 
--- The visitor's consent signal refused advertising storage (Consent Mode's ad_storage or
--- ad_user_data, or Global Privacy Control): no ad platform hears of their calls and forms.
-ALTER TABLE visits ADD COLUMN ads_refused BIGINT NOT NULL DEFAULT 0;
+-- The visitor's advertising consent signal as the snippet read it (Consent Mode's ad_storage
+-- and ad_user_data, leadline.consent, Global Privacy Control): 'granted', 'denied', or NULL
+-- when no signal said either way. With the site's ad_platforms setting it decides whether ad
+-- platforms hear of the visit's calls and forms (docs/consent.md).
+ALTER TABLE visits ADD COLUMN ads_consent TEXT CHECK (ads_consent IN ('granted', 'denied'));

@@ -2,7 +2,8 @@
 
 use crate::errors::{backend, corrupt, not_found_or_backend};
 use crate::params::Params;
-use crate::rows::{col, parsed, time};
+use crate::rows::{col, parsed, parsed_opt, time};
+use leadline_core::ad_consent::AdConsent;
 use leadline_core::channel::{Attribution, ClickIds};
 use leadline_core::click_id::{ClickId, ClickKind};
 use leadline_core::event::{CallInitiated, EventData};
@@ -19,9 +20,9 @@ pub(crate) async fn insert_visits(conn: &mut AnyConnection, news: &[&NewVisit], 
     let sql = format!(
         "INSERT INTO visits (public_id, site_id, visitor_key, landing_url, referrer, source, medium, campaign, term,
              content, gclid, gbraid, wbraid, msclkid, fbclid, ga_cookie, ga_streams, utma, device, started_at,
-             last_seen_at, temp_id)
+             last_seen_at, temp_id, ads_consent)
          VALUES {} RETURNING id, public_id",
-        Params::on(conn).rows(news.len(), 22, "{}")
+        Params::on(conn).rows(news.len(), 23, "{}")
     );
     let mut query = sqlx::query_as::<_, (i64, String)>(&sql);
     for new in news {
@@ -49,7 +50,8 @@ pub(crate) async fn insert_visits(conn: &mut AnyConnection, news: &[&NewVisit], 
             .bind(new.device.as_str())
             .bind(now)
             .bind(now)
-            .bind(new.temp_id.as_ref().map(|t| t.as_str()));
+            .bind(new.temp_id.as_ref().map(|t| t.as_str()))
+            .bind(new.ads_consent.as_stored());
     }
     let written: BTreeMap<String, i64> = query
         .fetch_all(&mut *conn)
@@ -171,6 +173,7 @@ pub(crate) fn visit_from(row: &AnyRow) -> StoreResult<Visit> {
         ga_streams: json_map(row, "ga_streams")?,
         utma: col(row, "utma")?,
         device: parsed(row, "device", Device::parse)?,
+        ads_consent: parsed_opt(row, "ads_consent", AdConsent::parse)?.unwrap_or_default(),
         custom: json_map(row, "custom")?,
         page_views: u32::try_from(col::<i64>(row, "page_views")?).unwrap_or(u32::MAX),
         started_at: time(row, "started_at")?,

@@ -7,6 +7,7 @@ use crate::conformance;
 use crate::conversions::{ad_visit, ann, clicked_form, ended_call, gclid, named};
 use crate::leads::setup;
 use chrono::{Duration, TimeZone, Utc};
+use leadline_core::ad_consent::AdConsent;
 use leadline_core::ad_upload::{AdTarget, SendRule, Uploaded};
 use leadline_core::conversion::{ConversionRecord, ConversionStore, ConversionValue};
 use leadline_core::event::{EventData, EventKind};
@@ -125,7 +126,7 @@ async fn a_record_reads_the_same_marked_or_not_with_its_sales_as_value(store: Sq
     assert_eq!(facts.lead_status, LeadStatus::Qualified);
     assert_eq!(facts.lead_id, lead.id);
     assert!(facts.clicked_at.is_some_and(|at| at <= facts.row.conversion_time));
-    assert!(!facts.ads_refused);
+    assert_eq!(facts.ads_consent, AdConsent::Unknown, "no signal was read for this visit");
 
     let repeat = store.ad_facts(s.business, &call(again)).await.unwrap().unwrap();
     assert!(!repeat.first_time_caller, "the same number's second call");

@@ -56,6 +56,7 @@ pub(crate) async fn visit(store: &SqlStore, s: &Setup, visitor: &str) -> (VisitR
         utma: None,
         device: Device::Mobile,
         temp_id: None,
+        ads_consent: Default::default(),
     };
     let policy = AllocationPolicy {
         idle_ms: 1_800_000,

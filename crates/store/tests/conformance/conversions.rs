@@ -73,6 +73,7 @@ pub(crate) async fn ad_visit(store: &SqlStore, site: SiteId, visitor: &str, clic
         utma: None,
         device: Device::Mobile,
         temp_id: None,
+        ads_consent: Default::default(),
     };
     store.register_visit(&new, CodePlan::None).await.unwrap();
     new.public_id

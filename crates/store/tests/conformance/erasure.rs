@@ -65,6 +65,7 @@ async fn person_visit(store: &SqlStore, site: SiteId) -> VisitRef {
         utma: None,
         device: Device::Mobile,
         temp_id: None,
+        ads_consent: Default::default(),
     };
     store.register_visit(&new, CodePlan::None).await.unwrap();
     new.public_id

@@ -60,6 +60,7 @@ pub async fn visit_with(store: &SqlStore, site: SiteId, visitor: &str, temp: Opt
         utma: None,
         device: Device::Desktop,
         temp_id: temp,
+        ads_consent: Default::default(),
     };
     store.register_visit(&new, CodePlan::None).await.unwrap();
     new.public_id

@@ -7,6 +7,7 @@ mod harness;
 
 mod access;
 mod activity;
+mod ad_consent;
 mod ad_uploads;
 mod adgroup;
 mod api_keys;

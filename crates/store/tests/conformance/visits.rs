@@ -79,6 +79,7 @@ pub(crate) fn new_visit(site: SiteId, visitor: &str) -> NewVisit {
         utma: None,
         device: Device::Desktop,
         temp_id: None,
+        ads_consent: Default::default(),
     }
 }
 

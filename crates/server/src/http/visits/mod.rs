@@ -98,6 +98,8 @@ async fn registration(
         Some(temp) => Some(TempId::parse(temp).map_err(|e| (Refusal::Invalid, ApiError::BadRequest(e.to_string())))?),
         None => None,
     };
+    // Refusing advertising changes nothing here: only ad platforms are told less.
+    let ads_consent = wire::ads_consent(request.ads.as_deref()).map_err(|e| (Refusal::Invalid, e))?;
     let referrer = wire::referrer(request.referrer.as_deref());
     let (visitor_key, vid) = if refused {
         (
@@ -123,6 +125,7 @@ async fn registration(
         utma: wire::cookie(request.utma.as_deref()),
         device: wire::device(request.device.as_deref()),
         temp_id,
+        ads_consent,
     };
     let (seen, token) = visits::register_visit(state, &site, &new)
         .await

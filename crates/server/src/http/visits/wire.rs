@@ -4,6 +4,7 @@
 use crate::app::visits::Seen;
 use crate::web::error::ApiError;
 use leadline_core::E164;
+use leadline_core::ad_consent::AdConsent;
 use leadline_core::heatmap::{ClickSpot, MAX_BATCH, MAX_ELEMENT_CHARS, PageClick, RawSpot};
 use leadline_core::site::ExtensionMode;
 use leadline_core::tenant::Site;
@@ -41,6 +42,10 @@ pub struct RegisterBody {
     /// Whether the visitor allows analytics storage, as the page's consent signal says.
     #[serde(default)]
     pub consent: Consent,
+    /// Whether the visitor allows advertising storage, as the page's consent signal says:
+    /// `granted` or `denied`, none when no signal said (read by [`ads_consent`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ads: Option<String>,
 }
 
 /// A visitor's analytics consent, as the snippet read it (Google Consent Mode's
@@ -171,6 +176,15 @@ pub fn title(raw: Option<&str>) -> Option<String> {
             .collect::<String>()
     })
     .filter(|t| !t.trim().is_empty())
+}
+
+/// The visitor's advertising consent signal: `granted`, `denied`, or unknown when left out;
+/// anything else is a 400 naming the field.
+pub fn ads_consent(raw: Option<&str>) -> Result<AdConsent, ApiError> {
+    raw.map(AdConsent::parse)
+        .transpose()
+        .map(Option::unwrap_or_default)
+        .map_err(|e| ApiError::BadRequest(e.reason))
 }
 
 /// The device class; unknown or missing counts as desktop.

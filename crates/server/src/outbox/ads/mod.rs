@@ -8,7 +8,9 @@ pub mod google;
 
 use super::{Context, Failure, Sent};
 use chrono::Utc;
-use leadline_core::ad_upload::{AdAction, AdFacts, SendRule, Uploaded, decide, order_id, target_of, wanted};
+use leadline_core::ad_upload::{
+    AdAction, AdFacts, SendRule, Uploaded, ads_decision, decide, order_id, target_of, wanted,
+};
 
 /// Tries the integration's credentials without sending a conversion (the settings' *Try it*).
 pub async fn sign_in(
@@ -54,10 +56,10 @@ pub(crate) async fn plan(ctx: &Context<'_>, rule: &SendRule) -> Result<Plan, Fai
     else {
         return Ok(Plan::Skip("nothing to send: the lead has no call or form".into()));
     };
-    if facts.ads_refused {
-        return Ok(Plan::Skip(
-            "nothing to send: the visitor's consent signal refused advertising".into(),
-        ));
+    // The visitor's consent signal and the site's Ad platforms setting, before anything else:
+    // a conversion that may not go is not compared with what was sent, nor retracted.
+    if let Err(refused) = ads_decision(facts.ads_policy, facts.ads_consent) {
+        return Ok(Plan::Skip(format!("nothing to send: {refused}")));
     }
     let integration = ctx.delivery.integration.id;
     let before = ctx

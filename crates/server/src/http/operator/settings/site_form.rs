@@ -2,6 +2,7 @@
 //! from a post, and parsed into a [`SiteEdit`] with each bad field's reason next to it.
 
 use super::form::{Errors, Fields};
+use leadline_core::ad_consent::AdsPolicy;
 use leadline_core::callme::Region;
 use leadline_core::names::Name;
 use leadline_core::net::DomainName;
@@ -26,6 +27,8 @@ pub struct SiteForm {
     pub call_me_countries: String,
     pub call_me_per_visit: String,
     pub call_me_per_day: String,
+    /// `signal`, `granted_only` or `never`: which conversions go to ad platforms.
+    pub ad_platforms: String,
     pub check_digit: bool,
     pub cookieless: bool,
     pub record_calls: bool,
@@ -69,6 +72,7 @@ impl SiteForm {
             call_me_countries: countries.join(", "),
             call_me_per_visit: s.call_me_per_visit.to_string(),
             call_me_per_day: s.call_me_per_day.to_string(),
+            ad_platforms: s.ad_platforms.as_str().to_owned(),
             check_digit: s.check_digit,
             cookieless: s.cookieless,
             record_calls: s.record_calls,
@@ -93,6 +97,7 @@ impl SiteForm {
             call_me_countries: text("call_me_countries"),
             call_me_per_visit: text("call_me_per_visit"),
             call_me_per_day: text("call_me_per_day"),
+            ad_platforms: text("ad_platforms"),
             check_digit: f.ticked("check_digit"),
             cookieless: f.ticked("cookieless"),
             record_calls: f.ticked("record_calls"),
@@ -136,6 +141,7 @@ impl SiteForm {
         let cost = whole(errors, "cost_per_minute_minor", &self.cost_per_minute_minor);
         let per_visit = whole(errors, "call_me_per_visit", &self.call_me_per_visit);
         let per_day = whole(errors, "call_me_per_day", &self.call_me_per_day);
+        let ad_platforms = errors.take("ad_platforms", AdsPolicy::parse(&self.ad_platforms));
         // A field that did not parse takes its default, so that the rules between settings
         // are still checked and every reason shown at once.
         let d = SiteSettings::default();
@@ -149,6 +155,7 @@ impl SiteForm {
             call_me_countries: countries.unwrap_or_default(),
             call_me_per_visit: per_visit.unwrap_or(d.call_me_per_visit),
             call_me_per_day: per_day.unwrap_or(d.call_me_per_day),
+            ad_platforms: ad_platforms.unwrap_or_default(),
             check_digit: self.check_digit,
             cookieless: self.cookieless,
             record_calls: self.record_calls,
