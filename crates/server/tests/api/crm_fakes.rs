@@ -1,4 +1,5 @@
-//! Local fakes of Salesforce, HubSpot and Google's user deletion for the CRM and erasure tests, on the [`FakeApi`] harness. Each
+//! Local fakes of Salesforce, HubSpot and Google's user deletion for the CRM and erasure tests, on the [`FakeApi`] harness
+//! (the ad platforms' fakes in ad_fakes.rs share it). Each
 //! checks every request as the real API would (credentials, content type, field names,
 //! required fields, picklist values, association types); what does not pass is answered as
 //! the real API answers it AND noted in `problems`, which every test asserts is empty.
@@ -29,7 +30,7 @@ pub struct Fake<S> {
 
 impl<S: Send + 'static> Fake<S> {
     /// Serves `state`, answering every request with `handle`.
-    async fn serve(state: S, handle: Handle<S>) -> Self {
+    pub(crate) async fn serve(state: S, handle: Handle<S>) -> Self {
         let state = Arc::new(Mutex::new(state));
         let api = FakeApi::start(stateful(state.clone(), handle)).await;
         Self {
@@ -50,9 +51,9 @@ impl<S: Send + 'static> Fake<S> {
 }
 
 /// What a fake answers: a status, a JSON body (`Null` for none) and how long to hold it back.
-type Answer = (u16, Value, Duration);
+pub(crate) type Answer = (u16, Value, Duration);
 
-fn header(headers: &HeaderMap, name: &str) -> String {
+pub(crate) fn header(headers: &HeaderMap, name: &str) -> String {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -60,14 +61,14 @@ fn header(headers: &HeaderMap, name: &str) -> String {
         .to_owned()
 }
 
-fn bearer(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<String> {
     header(headers, "authorization")
         .strip_prefix("Bearer ")
         .map(str::to_owned)
 }
 
 /// The body as JSON when it is declared JSON; a problem otherwise.
-fn json_body(headers: &HeaderMap, body: &Bytes, problems: &mut Vec<String>, what: &str) -> Value {
+pub(crate) fn json_body(headers: &HeaderMap, body: &Bytes, problems: &mut Vec<String>, what: &str) -> Value {
     if body.is_empty() {
         return Value::Null;
     }
@@ -81,7 +82,7 @@ fn json_body(headers: &HeaderMap, body: &Bytes, problems: &mut Vec<String>, what
 }
 
 /// An object's keys in order.
-fn sorted_keys(value: &Value) -> Vec<String> {
+pub(crate) fn sorted_keys(value: &Value) -> Vec<String> {
     let mut keys: Vec<String> = value
         .as_object()
         .map(|o| o.keys().cloned().collect())
@@ -105,7 +106,7 @@ fn respond((status, body, delay): Answer) -> Response {
 }
 
 /// How a fake answers a request, from its state.
-type Handle<S> = fn(&mut S, &Method, &Uri, &HeaderMap, &Bytes) -> Answer;
+pub(crate) type Handle<S> = fn(&mut S, &Method, &Uri, &HeaderMap, &Bytes) -> Answer;
 
 /// A router that answers every request with `handle` on the fake's `state`.
 fn stateful<S: Send + 'static>(state: Arc<Mutex<S>>, handle: Handle<S>) -> Router {
