@@ -70,7 +70,7 @@ async fn facebook_visit(app: &TestApp, seeded: &Seeded) -> VisitRef {
 }
 
 /// Meta's example person (John_Smith@gmail.com, (650) 555-1212) sends a form from the visit;
-/// what the form sent is delivered (nothing: it is not marked).
+/// what the form sent is delivered (nothing goes: it is not marked).
 async fn clicked_form(
     app: &TestApp,
     seeded: &Seeded,
@@ -99,9 +99,12 @@ async fn clicked_form(
     };
     let submission = app.store.add_submission(&new).await.unwrap();
     let outcomes = deliver(app, cache, integration, TIMEOUT).await;
-    assert_eq!(
-        answers(&outcomes),
-        ["nothing to send: not marked as a conversion"],
+    // Nothing goes for an unmarked record (an integration sending marked records may not
+    // even hear of the call's end or the form).
+    assert!(
+        answers(&outcomes)
+            .iter()
+            .all(|a| a == "nothing to send: not marked as a conversion"),
         "{outcomes:#?}"
     );
     (submission, visit)

@@ -77,7 +77,7 @@ async fn bing_visit(app: &TestApp, seeded: &Seeded) -> VisitRef {
 
 /// A call from a Microsoft ad click, ended; its lead has the e-mail and phone whose hashes
 /// PROTOCOLS-2 computes. Answers the call's ref and lead; what the call sent is delivered
-/// (nothing: it is not marked).
+/// (nothing goes: it is not marked).
 async fn clicked_call(app: &TestApp, seeded: &Seeded, integration: &Integration, cache: &Cache) -> (u64, LeadId) {
     let visit = bing_visit(app, seeded).await;
     let call = crate::leads::call(app, seeded, "CA-ms-1", Some(visit), 95).await;
@@ -93,9 +93,12 @@ async fn clicked_call(app: &TestApp, seeded: &Seeded, integration: &Integration,
         .await
         .unwrap();
     let outcomes = deliver(app, cache, integration, TIMEOUT).await;
-    assert_eq!(
-        answers(&outcomes),
-        ["nothing to send: not marked as a conversion"],
+    // Nothing goes for an unmarked record (an integration sending marked records may not
+    // even hear of the call's end or the form).
+    assert!(
+        answers(&outcomes)
+            .iter()
+            .all(|a| a == "nothing to send: not marked as a conversion"),
         "{outcomes:#?}"
     );
     (call.record_ref, lead)

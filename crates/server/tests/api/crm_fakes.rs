@@ -1,5 +1,4 @@
-//! Local fakes of Salesforce, HubSpot and Google's user deletion for the CRM and erasure tests, on the [`FakeApi`] harness
-//! (the ad platforms' fakes in ad_fakes.rs share it). Each
+//! Local fakes of Salesforce, HubSpot and Google's user deletion for the CRM and erasure tests, on the [`FakeApi`] harness. Each
 //! checks every request as the real API would (credentials, content type, field names,
 //! required fields, picklist values, association types); what does not pass is answered as
 //! the real API answers it AND noted in `problems`, which every test asserts is empty.
@@ -21,7 +20,8 @@ use serde_json::Value;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-/// A CRM fake: its API on the harness, and its state, which tests read and set.
+/// A CRM fake (or an ad platform's, in ad_fakes.rs): its API on the harness, and its state,
+/// which tests read and set.
 pub struct Fake<S> {
     pub url: String,
     api: FakeApi,
