@@ -99,7 +99,8 @@ pub fn adapter_for(config: &IntegrationConfig) -> &'static dyn Adapter {
         IntegrationConfig::Webhook { .. } => &webhook::Webhook,
         IntegrationConfig::OperatorPrompt { .. } => &prompt::OperatorPrompt,
         IntegrationConfig::GoogleAds(_) => &ads::google::GoogleAdsAdapter,
-        IntegrationConfig::MicrosoftAds(_) | IntegrationConfig::MetaCapi(_) => &NotYetBuilt,
+        IntegrationConfig::MicrosoftAds(_) => &ads::microsoft::MicrosoftAdsAdapter,
+        IntegrationConfig::MetaCapi(_) => &ads::meta::MetaCapiAdapter,
     }
 }
 
@@ -139,15 +140,5 @@ pub fn transport_failure(error: &reqwest::Error) -> Failure {
     match crate::egress::refusal(error) {
         Some(refused) => Failure::Permanent(refused.to_string()),
         None => Failure::Retry(format!("{error}")),
-    }
-}
-
-/// Stands in for the Microsoft and Meta adapters while they are being built.
-struct NotYetBuilt;
-
-#[async_trait]
-impl Adapter for NotYetBuilt {
-    async fn deliver(&self, _ctx: &Context<'_>) -> Result<Sent, Failure> {
-        Err(Failure::Permanent("this ad platform's adapter is not built yet".into()))
     }
 }

@@ -25,7 +25,8 @@ use serde_json::Value;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-/// A CRM fake: its API on the harness, and its state, which tests read and set.
+/// A CRM fake (or an ad platform's, in ad_fakes.rs): its API on the harness, and its state,
+/// which tests read and set.
 pub struct Fake<S> {
     pub url: String,
     api: FakeApi,
@@ -34,7 +35,7 @@ pub struct Fake<S> {
 
 impl<S: Send + 'static> Fake<S> {
     /// Serves `state`, answering every request with `handle`.
-    async fn serve(state: S, handle: Handle<S>) -> Self {
+    pub(crate) async fn serve(state: S, handle: Handle<S>) -> Self {
         let state = Arc::new(Mutex::new(state));
         let api = FakeApi::start(stateful(state.clone(), handle)).await;
         Self {
@@ -55,9 +56,9 @@ impl<S: Send + 'static> Fake<S> {
 }
 
 /// What a fake answers: a status, a JSON body (`Null` for none) and how long to hold it back.
-type Answer = (u16, Value, Duration);
+pub(crate) type Answer = (u16, Value, Duration);
 
-fn header(headers: &HeaderMap, name: &str) -> String {
+pub(crate) fn header(headers: &HeaderMap, name: &str) -> String {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -65,14 +66,14 @@ fn header(headers: &HeaderMap, name: &str) -> String {
         .to_owned()
 }
 
-fn bearer(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<String> {
     header(headers, "authorization")
         .strip_prefix("Bearer ")
         .map(str::to_owned)
 }
 
 /// The body as JSON when it is declared JSON; a problem otherwise.
-fn json_body(headers: &HeaderMap, body: &Bytes, problems: &mut Vec<String>, what: &str) -> Value {
+pub(crate) fn json_body(headers: &HeaderMap, body: &Bytes, problems: &mut Vec<String>, what: &str) -> Value {
     if body.is_empty() {
         return Value::Null;
     }
@@ -86,7 +87,7 @@ fn json_body(headers: &HeaderMap, body: &Bytes, problems: &mut Vec<String>, what
 }
 
 /// An object's keys in order.
-fn sorted_keys(value: &Value) -> Vec<String> {
+pub(crate) fn sorted_keys(value: &Value) -> Vec<String> {
     let mut keys: Vec<String> = value
         .as_object()
         .map(|o| o.keys().cloned().collect())
@@ -110,7 +111,7 @@ fn respond((status, body, delay): Answer) -> Response {
 }
 
 /// How a fake answers a request, from its state.
-type Handle<S> = fn(&mut S, &Method, &Uri, &HeaderMap, &Bytes) -> Answer;
+pub(crate) type Handle<S> = fn(&mut S, &Method, &Uri, &HeaderMap, &Bytes) -> Answer;
 
 /// A router that answers every request with `handle` on the fake's `state`.
 fn stateful<S: Send + 'static>(state: Arc<Mutex<S>>, handle: Handle<S>) -> Router {

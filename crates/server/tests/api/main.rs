@@ -1,9 +1,12 @@
 //! HTTP tests against the real server loop on port 0.
 
 mod activity;
+mod ad_fakes;
 mod ad_grouping_api;
 mod ads_consent;
 mod ads_google;
+mod ads_meta;
+mod ads_microsoft;
 mod agencies;
 mod app_browser;
 mod app_browser_audit;

@@ -126,7 +126,11 @@ async fn a_record_reads_the_same_marked_or_not_with_its_sales_as_value(store: Sq
     assert_eq!(facts.lead_status, LeadStatus::Qualified);
     assert_eq!(facts.lead_id, lead.id);
     assert!(facts.clicked_at.is_some_and(|at| at <= facts.row.conversion_time));
-    assert_eq!(facts.ads_consent, AdConsent::Unknown, "no signal was read for this visit");
+    assert_eq!(
+        facts.ads_consent,
+        AdConsent::Unknown,
+        "no signal was read for this visit"
+    );
 
     let repeat = store.ad_facts(s.business, &call(again)).await.unwrap().unwrap();
     assert!(!repeat.first_time_caller, "the same number's second call");

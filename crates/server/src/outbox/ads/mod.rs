@@ -5,6 +5,8 @@
 //! the next change of the record is compared with it.
 
 pub mod google;
+pub mod meta;
+pub mod microsoft;
 
 use super::{Context, Failure, Sent};
 use chrono::Utc;
@@ -22,7 +24,12 @@ pub async fn sign_in(
     use leadline_core::outbox::IntegrationConfig;
     match &integration.config {
         IntegrationConfig::GoogleAds(_) => google::sign_in(http, cache, timeout, integration).await,
-        _ => Err(Failure::Permanent("this ad platform's adapter is not built yet".into())),
+        IntegrationConfig::MicrosoftAds(_) => microsoft::sign_in(http, cache, timeout, integration).await,
+        IntegrationConfig::MetaCapi(_) => meta::sign_in(http, timeout, integration).await,
+        other => Err(Failure::Permanent(format!(
+            "a {} integration is not an ad platform",
+            other.kind()
+        ))),
     }
 }
 
