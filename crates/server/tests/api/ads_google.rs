@@ -176,6 +176,7 @@ async fn a_marked_call_reaches_google_once_and_a_later_sale_restates_it(engine: 
         "gmail's dots are dropped before hashing"
     );
     assert!(event.get("conversionValue").is_none(), "no value before the sale");
+    assert!(event.get("consent").is_none(), "no signal was read: Google hears none");
 
     sell(&app, &key, lead_ref, record_ref).await;
     let restated = answers(&deliver(&app, &cache, &integration, TIMEOUT).await);
@@ -216,6 +217,11 @@ async fn the_google_ads_api_route_retries_a_too_recent_click_refreshes_an_expire
     )
     .await;
     let visit = ad_visit(&app, &seeded).await;
+    let sql = format!(
+        "UPDATE visits SET ads_consent = 'granted' WHERE public_id = '{}'",
+        visit.as_str()
+    );
+    app.store.execute_script(&sql).await.unwrap();
     let (record_ref, lead_ref) = call_from(&app, &seeded, "CA-ads-2", Some(visit)).await;
     let cache = Cache::default();
     deliver(&app, &cache, &integration, TIMEOUT).await;
@@ -239,6 +245,11 @@ async fn the_google_ads_api_route_retries_a_too_recent_click_refreshes_an_expire
     assert_eq!(
         row["conversionAction"],
         format!("customers/{ADS_CUSTOMER}/conversionActions/{ADS_ACTION}")
+    );
+    assert_eq!(
+        row["consent"],
+        json!({"adUserData": "GRANTED"}),
+        "the visitor's signal granted it"
     );
     assert!(
         row["conversionDateTime"].as_str().unwrap().ends_with("-05:00"),

@@ -201,6 +201,9 @@ fn event_problems(event: &Value) -> Vec<String> {
     if !event["lastUpdatedTimestamp"].is_null() && !is_rfc3339(&event["lastUpdatedTimestamp"]) {
         wrong.push("lastUpdatedTimestamp".into());
     }
+    if !event["consent"].is_null() && event["consent"] != json!({"adUserData": "CONSENT_GRANTED"}) {
+        wrong.push(format!("consent {}", event["consent"]));
+    }
     if !["PHONE", "WEB"].contains(&event["eventSource"].as_str().unwrap_or_default()) {
         wrong.push(format!("eventSource {}", event["eventSource"]));
     }
@@ -237,6 +240,7 @@ fn ads_api(s: &mut AdsState, headers: &HeaderMap, method: &str, payload: &Value)
         "uploadClickConversions" => (
             "conversions",
             &[
+                "consent",
                 "conversionAction",
                 "conversionDateTime",
                 "conversionValue",
@@ -293,6 +297,9 @@ fn ads_api(s: &mut AdsState, headers: &HeaderMap, method: &str, payload: &Value)
             if !row[time].is_null() && !is_ads_time(&row[time]) {
                 wrong.push(format!("{method}: {time} {}", row[time]));
             }
+        }
+        if !row["consent"].is_null() && row["consent"] != json!({"adUserData": "GRANTED"}) {
+            wrong.push(format!("{method}: consent {}", row["consent"]));
         }
         for id in row["userIdentifiers"].as_array().into_iter().flatten() {
             let hashed = id["hashedEmail"].as_str().or(id["hashedPhoneNumber"].as_str());

@@ -9,6 +9,7 @@ use super::errors::{answered, partial};
 use super::{ADS_API, Google, Match};
 use crate::outbox::Failure;
 use crate::outbox::ads::adjustment_time;
+use leadline_core::ad_consent::AdConsent;
 use leadline_core::ad_upload::{AdAction, AdFacts, Uploaded, Wanted, major_units};
 use leadline_core::site::Timezone;
 use reqwest::StatusCode;
@@ -59,6 +60,9 @@ pub(crate) async fn send(
             .collect();
             if !identifiers.is_empty() {
                 row.insert("userIdentifiers".into(), json!(identifiers));
+            }
+            if facts.ads_consent == AdConsent::Granted {
+                row.insert("consent".into(), json!({"adUserData": "GRANTED"}));
             }
             let body = json!({"conversions": [row], "partialFailure": true});
             call(google, "uploadClickConversions", &body).await?;

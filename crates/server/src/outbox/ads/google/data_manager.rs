@@ -6,6 +6,7 @@ use super::{DATA_MANAGER, Google, Match};
 use crate::outbox::Failure;
 use crate::outbox::crm::send_json;
 use chrono::{SecondsFormat, Utc};
+use leadline_core::ad_consent::AdConsent;
 use leadline_core::ad_upload::{AdAction, AdFacts, major_units};
 use leadline_core::conversion::ConversionRecord;
 use reqwest::{Method, StatusCode};
@@ -61,6 +62,11 @@ pub(crate) fn body(google: &Google<'_>, facts: &AdFacts, found: &Match, action: 
     if let Some(value) = value {
         event.insert("conversionValue".into(), json!(major_units(&value)));
         event.insert("currency".into(), json!(value.currency.code()));
+    }
+    // The visitor's signal granted advertising (ad_storage, and ad_user_data not denied):
+    // Google hears it. Unknown is left out; a refusal was never sent.
+    if facts.ads_consent == AdConsent::Granted {
+        event.insert("consent".into(), json!({"adUserData": "CONSENT_GRANTED"}));
     }
     let mut request = json!({"destinations": [destination], "events": [event]});
     if has_identifiers {
