@@ -11,7 +11,7 @@ use crate::helpers::{Engine, Seeded, TestApp};
 use leadline::outbox::{Cache, Failure, Sent};
 use leadline_core::E164;
 use leadline_core::ad_upload::{SendRule, sha256_hex};
-use leadline_core::channel::{Attribution, ClickIds};
+use leadline_core::channel::ClickIds;
 use leadline_core::click_id::{ClickId, ClickKind};
 use leadline_core::conversion::{ConversionMark, ConversionName, ConversionStore};
 use leadline_core::event::EventKind;
@@ -21,9 +21,7 @@ use leadline_core::net::{Email, Reach};
 use leadline_core::outbox::{Integration, IntegrationConfig, MetaCapi};
 use leadline_core::store::{LeadStore, VisitStore};
 use leadline_core::visit::{CodePlan, NewVisit, VisitRef};
-use leadline_core::visitor::{Device, VisitorKey};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 
 const FBCLID: &str = "IwAR2F4-dbP0l7Mn1IawQQGCINEz7PYXQvwjNwB_qa2ofrHyiLjcbCRxTDMgk";
 
@@ -41,30 +39,15 @@ async fn meta(app: &TestApp, seeded: &Seeded, fake: &FakeMeta, token: &str) -> I
 
 /// A visit from a Facebook ad, with its fbclid.
 async fn facebook_visit(app: &TestApp, seeded: &Seeded) -> VisitRef {
+    let fbclid = ClickIds {
+        fbclid: Some(ClickId::parse(ClickKind::Fbclid, FBCLID).unwrap()),
+        ..ClickIds::default()
+    };
+    let source = ("facebook", "paid_social");
     let new = NewVisit {
-        site_id: seeded.site.id,
-        public_id: VisitRef::generate(),
-        visitor_key: VisitorKey::from_stored("lk:facebook-visitor-1").unwrap(),
         landing_url: format!("https://acme.example/sofas?fbclid={FBCLID}"),
         referrer: Some("https://l.facebook.com/".into()),
-        title: Some("Sofas".into()),
-        attribution: Attribution {
-            source: "facebook".into(),
-            medium: "paid_social".into(),
-            campaign: Some("spring".into()),
-            term: None,
-            content: None,
-        },
-        click_ids: ClickIds {
-            fbclid: Some(ClickId::parse(ClickKind::Fbclid, FBCLID).unwrap()),
-            ..ClickIds::default()
-        },
-        ga_cookie: None,
-        ga_streams: BTreeMap::new(),
-        utma: None,
-        device: Device::Mobile,
-        temp_id: None,
-        ads_consent: Default::default(),
+        ..crate::leads::ad_click(seeded.site.id, "lk:facebook-visitor-1", source, fbclid)
     };
     app.store.register_visit(&new, CodePlan::None).await.unwrap();
     new.public_id

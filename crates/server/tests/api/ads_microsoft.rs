@@ -12,7 +12,7 @@ use crate::crm::{TIMEOUT, add, deliver, spawn};
 use crate::helpers::{Engine, Seeded, TestApp};
 use leadline::outbox::{Cache, Failure, Sent};
 use leadline_core::ad_upload::SendRule;
-use leadline_core::channel::{Attribution, ClickIds};
+use leadline_core::channel::ClickIds;
 use leadline_core::click_id::{ClickId, ClickKind};
 use leadline_core::conversion::{ConversionMark, ConversionName, ConversionStore};
 use leadline_core::event::EventKind;
@@ -21,10 +21,9 @@ use leadline_core::net::{Email, Reach};
 use leadline_core::outbox::{Integration, IntegrationConfig, MicrosoftAds};
 use leadline_core::store::{CallStore, LeadStore, VisitStore};
 use leadline_core::visit::{CodePlan, NewVisit, VisitRef};
-use leadline_core::visitor::{Device, VisitorKey};
+use leadline_core::visitor::Device;
 use leadline_core::{E164, LeadId};
 use serde_json::json;
-use std::collections::BTreeMap;
 
 const MSCLKID: &str = "f894f652ea334e739002f7167ab8f8e3";
 
@@ -47,30 +46,15 @@ async fn microsoft(app: &TestApp, seeded: &Seeded, fake: &FakeMicrosoft) -> Inte
 
 /// A visit from a Microsoft ad: bing / cpc with an msclkid.
 async fn bing_visit(app: &TestApp, seeded: &Seeded) -> VisitRef {
+    let msclkid = ClickIds {
+        msclkid: Some(ClickId::parse(ClickKind::Msclkid, MSCLKID).unwrap()),
+        ..ClickIds::default()
+    };
     let new = NewVisit {
-        site_id: seeded.site.id,
-        public_id: VisitRef::generate(),
-        visitor_key: VisitorKey::from_stored("lk:bing-visitor-1").unwrap(),
         landing_url: format!("https://acme.example/sofas?msclkid={MSCLKID}"),
         referrer: Some("https://www.bing.com/".into()),
-        title: Some("Sofas".into()),
-        attribution: Attribution {
-            source: "bing".into(),
-            medium: "cpc".into(),
-            campaign: Some("spring".into()),
-            term: None,
-            content: None,
-        },
-        click_ids: ClickIds {
-            msclkid: Some(ClickId::parse(ClickKind::Msclkid, MSCLKID).unwrap()),
-            ..ClickIds::default()
-        },
-        ga_cookie: None,
-        ga_streams: BTreeMap::new(),
-        utma: None,
         device: Device::Desktop,
-        temp_id: None,
-        ads_consent: Default::default(),
+        ..crate::leads::ad_click(seeded.site.id, "lk:bing-visitor-1", ("bing", "cpc"), msclkid)
     };
     app.store.register_visit(&new, CodePlan::None).await.unwrap();
     new.public_id

@@ -86,6 +86,33 @@ pub(crate) fn json_body(headers: &HeaderMap, body: &Bytes, problems: &mut Vec<St
     })
 }
 
+/// Whether a token request is the refresh-token grant (RFC 6749 §6) with exactly `expected`
+/// as its form: a form body, `grant_type=refresh_token` and each field. When it is not, the
+/// problem is noted and the answer is the `invalid_grant` refusal with `description`.
+pub(crate) fn refresh_grant(
+    headers: &HeaderMap,
+    body: &Bytes,
+    expected: &[(&str, &str)],
+    problems: &mut Vec<String>,
+    description: &str,
+) -> Result<(), Answer> {
+    if header(headers, "content-type") != "application/x-www-form-urlencoded" {
+        problems.push(format!("token: content-type {:?}", header(headers, "content-type")));
+    }
+    let form: std::collections::BTreeMap<String, String> = form_urlencoded::parse(body).into_owned().collect();
+    let expected: std::collections::BTreeMap<String, String> = [("grant_type", "refresh_token")]
+        .iter()
+        .chain(expected)
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    if form == expected {
+        return Ok(());
+    }
+    problems.push(format!("token: form {form:?}"));
+    let refusal = serde_json::json!({"error": "invalid_grant", "error_description": description});
+    Err((400, refusal, Duration::ZERO))
+}
+
 /// An object's keys in order.
 pub(crate) fn sorted_keys(value: &Value) -> Vec<String> {
     let mut keys: Vec<String> = value

@@ -66,33 +66,44 @@ pub async fn patch(app: &TestApp, path: &str, key: &Key, body: Value) -> (u16, V
 
 /// A visit from google / cpc with a gclid, by `visitor`.
 pub async fn visit(app: &TestApp, site: SiteId, visitor: &str) -> VisitRef {
+    let gclid = ClickIds {
+        gclid: Some(ClickId::parse(ClickKind::Gclid, "abc").unwrap()),
+        ..ClickIds::default()
+    };
     let new = NewVisit {
+        landing_url: "https://acme.example/sofas?gclid=abc".into(),
+        referrer: Some("https://www.google.com/".into()),
+        ..ad_click(site, visitor, ("google", "cpc"), gclid)
+    };
+    app.store.register_visit(&new, CodePlan::None).await.unwrap();
+    new.public_id
+}
+
+/// A visit (to register) from an ad of `source / medium`, campaign `spring`, keyword `sofa`,
+/// carrying `click_ids`, by `visitor`, on a phone.
+pub fn ad_click(site: SiteId, visitor: &str, (source, medium): (&str, &str), click_ids: ClickIds) -> NewVisit {
+    NewVisit {
         site_id: site,
         public_id: VisitRef::generate(),
         visitor_key: VisitorKey::from_stored(visitor).unwrap(),
-        landing_url: "https://acme.example/sofas?gclid=abc".into(),
-        referrer: Some("https://www.google.com/".into()),
+        landing_url: "https://acme.example/sofas".into(),
+        referrer: None,
         title: Some("Sofas".into()),
         attribution: Attribution {
-            source: "google".into(),
-            medium: "cpc".into(),
+            source: source.into(),
+            medium: medium.into(),
             campaign: Some("spring".into()),
             term: Some("sofa".into()),
             content: None,
         },
-        click_ids: ClickIds {
-            gclid: Some(ClickId::parse(ClickKind::Gclid, "abc").unwrap()),
-            ..ClickIds::default()
-        },
+        click_ids,
         ga_cookie: None,
         ga_streams: BTreeMap::new(),
         utma: None,
         device: Device::Mobile,
         temp_id: None,
         ads_consent: Default::default(),
-    };
-    app.store.register_visit(&new, CodePlan::None).await.unwrap();
-    new.public_id
+    }
 }
 
 /// A call to the seeded number, ended after `seconds`.

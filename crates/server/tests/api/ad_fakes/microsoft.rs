@@ -7,12 +7,11 @@
 //! an adjustment that names a conversion it received and comes after the one before.
 
 use super::is_sha256_hex;
-use crate::crm_fakes::{Answer, Fake, bearer, header, json_body, sorted_keys};
+use crate::crm_fakes::{Answer, Fake, bearer, header, json_body, refresh_grant, sorted_keys};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, Uri};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 pub const MS_CLIENT_ID: &str = "8c4f2e6a-1b3d-4c5e-9f70-a1b2c3d4e5f6";
@@ -128,26 +127,15 @@ fn ms_handle(s: &mut MsState, method: &Method, uri: &Uri, headers: &HeaderMap, b
 }
 
 fn ms_token(s: &mut MsState, headers: &HeaderMap, body: &Bytes) -> Answer {
-    if header(headers, "content-type") != "application/x-www-form-urlencoded" {
-        s.problems
-            .push(format!("token: content-type {:?}", header(headers, "content-type")));
-    }
-    let form: BTreeMap<String, String> = form_urlencoded::parse(body).into_owned().collect();
-    let expected: BTreeMap<String, String> = [
-        ("grant_type", "refresh_token"),
+    let expected = [
         ("client_id", MS_CLIENT_ID),
         ("client_secret", MS_CLIENT_SECRET),
         ("refresh_token", MS_REFRESH_TOKEN),
         ("scope", SCOPE),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
-    if form != expected {
-        s.problems.push(format!("token: form {form:?}"));
-        let answer = json!({"error": "invalid_grant",
-            "error_description": "AADSTS70000: The provided value for the 'refresh_token' is not valid."});
-        return (400, answer, Duration::ZERO);
+    ];
+    let invalid = "AADSTS70000: The provided value for the 'refresh_token' is not valid.";
+    if let Err(refused) = refresh_grant(headers, body, &expected, &mut s.problems, invalid) {
+        return refused;
     }
     let token = format!("EwB4A-fake-access-{}", s.tokens_issued.len() + 1);
     s.tokens_issued.push(token.clone());

@@ -3,12 +3,11 @@
 //! body with exactly the grant's four fields, a bearer token Google issued, and a request
 //! body naming one client id and the property.
 
-use super::{Answer, Fake, bearer, header, json_body, sorted_keys};
+use super::{Answer, Fake, bearer, json_body, refresh_grant, sorted_keys};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, Uri};
 use chrono::{SecondsFormat, Utc};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 pub const GA_CLIENT_ID: &str = "1234-fake.apps.googleusercontent.com";
@@ -65,29 +64,19 @@ fn ga_handle(s: &mut GaState, method: &Method, uri: &Uri, headers: &HeaderMap, b
 }
 
 fn ga_token(s: &mut GaState, headers: &HeaderMap, body: &Bytes) -> Answer {
-    if header(headers, "content-type") != "application/x-www-form-urlencoded" {
-        s.problems
-            .push(format!("token: content-type {:?}", header(headers, "content-type")));
-    }
-    let form: BTreeMap<String, String> = form_urlencoded::parse(body).into_owned().collect();
-    let expected: BTreeMap<String, String> = [
-        ("grant_type", "refresh_token"),
+    let expected = [
         ("client_id", GA_CLIENT_ID),
         ("client_secret", GA_CLIENT_SECRET),
         ("refresh_token", GA_REFRESH_TOKEN),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
-    if form != expected {
-        if form.keys().ne(expected.keys()) {
-            s.problems.push(format!("token: form {form:?}"));
-        }
-        return (
-            400,
-            json!({"error": "invalid_grant", "error_description": "Token has been expired or revoked."}),
-            Duration::ZERO,
-        );
+    ];
+    if let Err(refused) = refresh_grant(
+        headers,
+        body,
+        &expected,
+        &mut s.problems,
+        "Token has been expired or revoked.",
+    ) {
+        return refused;
     }
     let token = format!("ya29.fake-{}", s.tokens_issued.len() + 1);
     s.tokens_issued.push(token.clone());

@@ -5,11 +5,10 @@
 //! conversion action, one event or row with exactly the documented keys, times in the
 //! documented formats, hashes as 64 lowercase hex digits, `encoding: HEX` with user data.
 
-use super::{Answer, Fake, bearer, header, json_body, sorted_keys};
+use super::{Answer, Fake, bearer, header, json_body, refresh_grant, sorted_keys};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, Uri};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 pub const ADS_CLIENT_ID: &str = "5678-ads.apps.googleusercontent.com";
@@ -91,22 +90,13 @@ fn handle(s: &mut AdsState, method: &Method, uri: &Uri, headers: &HeaderMap, bod
 }
 
 fn token(s: &mut AdsState, headers: &HeaderMap, body: &Bytes) -> Answer {
-    if header(headers, "content-type") != "application/x-www-form-urlencoded" {
-        s.problems.push("token: not a form".into());
-    }
-    let form: BTreeMap<String, String> = form_urlencoded::parse(body).into_owned().collect();
-    let expected: BTreeMap<String, String> = [
-        ("grant_type", "refresh_token"),
+    let expected = [
         ("client_id", ADS_CLIENT_ID),
         ("client_secret", ADS_CLIENT_SECRET),
         ("refresh_token", ADS_REFRESH_TOKEN),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
-    if form != expected {
-        s.problems.push(format!("token: form {form:?}"));
-        return (400, json!({"error": "invalid_grant"}), Duration::ZERO);
+    ];
+    if let Err(refused) = refresh_grant(headers, body, &expected, &mut s.problems, "Bad Request") {
+        return refused;
     }
     let token = format!("ya29.ads-{}", s.tokens_issued.len() + 1);
     s.tokens_issued.push(token.clone());
