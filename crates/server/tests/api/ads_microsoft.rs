@@ -44,6 +44,35 @@ async fn microsoft(app: &TestApp, seeded: &Seeded, fake: &FakeMicrosoft) -> Inte
     add(app, seeded.site.business_id, "Microsoft Ads", config).await
 }
 
+/// What most tests start from: a server, a fake Microsoft, its integration, and a call from
+/// a Microsoft ad click whose end was delivered.
+struct Scene {
+    app: TestApp,
+    seeded: Seeded,
+    fake: FakeMicrosoft,
+    integration: Integration,
+    cache: Cache,
+    record_ref: u64,
+    lead: LeadId,
+}
+
+async fn scene(engine: Engine) -> Scene {
+    let (app, seeded) = spawn(engine).await;
+    let fake = FakeMicrosoft::start().await;
+    let integration = microsoft(&app, &seeded, &fake).await;
+    let cache = Cache::default();
+    let (record_ref, lead) = clicked_call(&app, &seeded, &integration, &cache).await;
+    Scene {
+        app,
+        seeded,
+        fake,
+        integration,
+        cache,
+        record_ref,
+        lead,
+    }
+}
+
 /// A visit from a Microsoft ad: bing / cpc with an msclkid.
 async fn bing_visit(app: &TestApp, seeded: &Seeded) -> VisitRef {
     let msclkid = ClickIds {
@@ -141,11 +170,15 @@ async fn ended(app: &TestApp, seeded: &Seeded, record_ref: u64) -> String {
 }
 
 async fn a_marked_call_with_an_msclkid_arrives_once_at_microsoft(engine: Engine) {
-    let (app, seeded) = spawn(engine).await;
-    let fake = FakeMicrosoft::start().await;
-    let integration = microsoft(&app, &seeded, &fake).await;
-    let cache = Cache::default();
-    let (record_ref, _) = clicked_call(&app, &seeded, &integration, &cache).await;
+    let Scene {
+        app,
+        seeded,
+        fake,
+        integration,
+        cache,
+        record_ref,
+        ..
+    } = scene(engine).await;
     assert_eq!(fake.all_requests().len(), 0, "an unmarked call sends nothing");
 
     mark(&app, &seeded, record_ref).await;
@@ -187,11 +220,15 @@ async fn a_marked_call_with_an_msclkid_arrives_once_at_microsoft(engine: Engine)
 }
 
 async fn a_later_sale_restates_the_conversion_at_microsoft(engine: Engine) {
-    let (app, seeded) = spawn(engine).await;
-    let fake = FakeMicrosoft::start().await;
-    let integration = microsoft(&app, &seeded, &fake).await;
-    let cache = Cache::default();
-    let (record_ref, lead) = clicked_call(&app, &seeded, &integration, &cache).await;
+    let Scene {
+        app,
+        seeded,
+        fake,
+        integration,
+        cache,
+        record_ref,
+        lead,
+    } = scene(engine).await;
     mark(&app, &seeded, record_ref).await;
     deliver(&app, &cache, &integration, TIMEOUT).await;
 
@@ -233,11 +270,15 @@ async fn a_later_sale_restates_the_conversion_at_microsoft(engine: Engine) {
 }
 
 async fn unmarking_the_call_retracts_it_at_microsoft(engine: Engine) {
-    let (app, seeded) = spawn(engine).await;
-    let fake = FakeMicrosoft::start().await;
-    let integration = microsoft(&app, &seeded, &fake).await;
-    let cache = Cache::default();
-    let (record_ref, _) = clicked_call(&app, &seeded, &integration, &cache).await;
+    let Scene {
+        app,
+        seeded,
+        fake,
+        integration,
+        cache,
+        record_ref,
+        ..
+    } = scene(engine).await;
     mark(&app, &seeded, record_ref).await;
     deliver(&app, &cache, &integration, TIMEOUT).await;
 
@@ -272,11 +313,15 @@ async fn unmarking_the_call_retracts_it_at_microsoft(engine: Engine) {
 }
 
 async fn an_expired_microsoft_token_is_refreshed_once_on_401(engine: Engine) {
-    let (app, seeded) = spawn(engine).await;
-    let fake = FakeMicrosoft::start().await;
-    let integration = microsoft(&app, &seeded, &fake).await;
-    let cache = Cache::default();
-    let (record_ref, lead) = clicked_call(&app, &seeded, &integration, &cache).await;
+    let Scene {
+        app,
+        seeded,
+        fake,
+        integration,
+        cache,
+        record_ref,
+        lead,
+    } = scene(engine).await;
     mark(&app, &seeded, record_ref).await;
     deliver(&app, &cache, &integration, TIMEOUT).await;
     assert_eq!(fake.state().tokens_issued.len(), 1);
@@ -318,11 +363,15 @@ async fn an_expired_microsoft_token_is_refreshed_once_on_401(engine: Engine) {
 }
 
 async fn a_microsoft_outage_is_retried_and_the_conversion_then_arrives(engine: Engine) {
-    let (app, seeded) = spawn(engine).await;
-    let fake = FakeMicrosoft::start().await;
-    let integration = microsoft(&app, &seeded, &fake).await;
-    let cache = Cache::default();
-    let (record_ref, _) = clicked_call(&app, &seeded, &integration, &cache).await;
+    let Scene {
+        app,
+        seeded,
+        fake,
+        integration,
+        cache,
+        record_ref,
+        ..
+    } = scene(engine).await;
     fake.state().unavailable = 1;
     mark(&app, &seeded, record_ref).await;
 
@@ -346,11 +395,15 @@ async fn a_microsoft_outage_is_retried_and_the_conversion_then_arrives(engine: E
 }
 
 async fn a_conversion_older_than_90_days_is_dead_with_the_reason_and_nothing_is_sent(engine: Engine) {
-    let (app, seeded) = spawn(engine).await;
-    let fake = FakeMicrosoft::start().await;
-    let integration = microsoft(&app, &seeded, &fake).await;
-    let cache = Cache::default();
-    let (record_ref, _) = clicked_call(&app, &seeded, &integration, &cache).await;
+    let Scene {
+        app,
+        seeded,
+        fake,
+        integration,
+        cache,
+        record_ref,
+        ..
+    } = scene(engine).await;
     let days = 91 * 86_400_000_i64;
     app.store
         .execute_script(&format!(

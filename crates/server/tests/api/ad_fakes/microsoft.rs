@@ -226,15 +226,23 @@ fn identifiers(s: &mut MsState, row: &Value) -> bool {
 }
 
 /// The one row of `payload[list]` whose keys are among `allowed`.
-fn one_row<'a>(s: &mut MsState, payload: &'a Value, list: &str, allowed: &[&str]) -> Option<&'a Value> {
+fn one_row(s: &mut MsState, payload: &Value, list: &str, allowed: &[&str]) -> Result<Value, Answer> {
+    let empty = || {
+        fault(
+            400,
+            5600,
+            "OfflineConversionsNullOrEmpty",
+            "The list of offline conversions cannot be null or empty.",
+        )
+    };
     if sorted_keys(payload) != [list] {
         s.problems.push(format!("body keys {:?}", sorted_keys(payload)));
-        return None;
+        return Err(empty());
     }
     let rows = payload[list].as_array().cloned().unwrap_or_default();
     if rows.len() != 1 {
         s.problems.push(format!("{list}: {} rows, one expected", rows.len()));
-        return None;
+        return Err(empty());
     }
     let row = &payload[list][0];
     for key in sorted_keys(row) {
@@ -242,7 +250,7 @@ fn one_row<'a>(s: &mut MsState, payload: &'a Value, list: &str, allowed: &[&str]
             s.problems.push(format!("{list}: undocumented field {key}"));
         }
     }
-    Some(row)
+    Ok(row.clone())
 }
 
 /// A value and its currency, both or neither.
@@ -271,15 +279,10 @@ fn ms_apply(s: &mut MsState, payload: &Value) -> Answer {
         "ExternalAttributionCredit",
         "ExternalAttributionModel",
     ];
-    let Some(row) = one_row(s, payload, "OfflineConversions", &allowed) else {
-        return fault(
-            400,
-            5600,
-            "OfflineConversionsNullOrEmpty",
-            "The list of offline conversions cannot be null or empty.",
-        );
+    let row = match one_row(s, payload, "OfflineConversions", &allowed) {
+        Ok(row) => row,
+        Err(fault) => return fault,
     };
-    let row = row.clone();
     if row["ConversionName"] != MS_GOAL {
         s.problems.push(format!("ConversionName {}", row["ConversionName"]));
         return refused(
@@ -342,15 +345,10 @@ fn ms_adjust(s: &mut MsState, payload: &Value) -> Answer {
         "HashedPhoneNumber",
         "MicrosoftClickId",
     ];
-    let Some(row) = one_row(s, payload, "OfflineConversionAdjustments", &allowed) else {
-        return fault(
-            400,
-            5600,
-            "OfflineConversionsNullOrEmpty",
-            "The list of offline conversions cannot be null or empty.",
-        );
+    let row = match one_row(s, payload, "OfflineConversionAdjustments", &allowed) {
+        Ok(row) => row,
+        Err(fault) => return fault,
     };
-    let row = row.clone();
     identifiers(s, &row);
     let original = s.conversions.iter().find(|c| {
         c["ConversionName"] == row["ConversionName"]

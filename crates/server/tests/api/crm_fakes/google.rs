@@ -41,7 +41,8 @@ impl FakeGoogle {
     }
 }
 
-fn google_error(status: u16, code: &str, message: &str) -> Answer {
+/// Google's error object, as both Google fakes answer it.
+pub(super) fn google_error(status: u16, code: &str, message: &str) -> Answer {
     (
         status,
         json!({"error": {"code": status, "message": message, "status": code}}),

@@ -5,6 +5,7 @@
 //! conversion action, one event or row with exactly the documented keys, times in the
 //! documented formats, hashes as 64 lowercase hex digits, `encoding: HEX` with user data.
 
+use super::google::google_error;
 use super::{Answer, Fake, bearer, header, json_body, refresh_grant, sorted_keys};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, Uri};
@@ -48,14 +49,6 @@ impl FakeGoogleAds {
         let problems = self.state().problems.clone();
         assert!(problems.is_empty(), "Google saw: {problems:#?}");
     }
-}
-
-fn google_error(status: u16, code: &str, message: &str) -> Answer {
-    (
-        status,
-        json!({"error": {"code": status, "message": message, "status": code}}),
-        Duration::ZERO,
-    )
 }
 
 fn handle(s: &mut AdsState, method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Answer {

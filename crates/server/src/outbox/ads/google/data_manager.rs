@@ -5,18 +5,50 @@ use super::errors::answered;
 use super::{DATA_MANAGER, Google, Match};
 use crate::outbox::Failure;
 use crate::outbox::crm::send_json;
+use chrono::DateTime;
 use chrono::{SecondsFormat, Utc};
 use leadline_core::ad_consent::AdConsent;
-use leadline_core::ad_upload::{AdAction, AdFacts, major_units};
+use leadline_core::ad_upload::{AdFacts, Uploaded, Wanted, major_units};
 use leadline_core::conversion::ConversionRecord;
+use leadline_core::conversion::ConversionValue;
 use reqwest::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 
 /// The path of an ingest.
 pub const INGEST_PATH: &str = "/v1/events:ingest";
 
-/// The request body of `action` (an upload or a restatement) for the record of `facts`.
-pub(crate) fn body(google: &Google<'_>, facts: &AdFacts, found: &Match, action: &AdAction) -> Value {
+/// What an ingest sends: a conversion, first or again with a new value (a restatement).
+pub(crate) struct Ingest<'a> {
+    pub order_id: &'a str,
+    pub conversion_time: DateTime<Utc>,
+    pub value: Option<ConversionValue>,
+    pub restated: bool,
+}
+
+impl<'a> Ingest<'a> {
+    /// The first upload of `wanted`.
+    pub(crate) fn upload(wanted: &'a Wanted) -> Self {
+        Self {
+            order_id: &wanted.order_id,
+            conversion_time: wanted.conversion_time,
+            value: wanted.value,
+            restated: false,
+        }
+    }
+
+    /// `before` again, with `wanted`'s value: the same transaction id and time adjust it.
+    pub(crate) fn restatement(wanted: &Wanted, before: &'a Uploaded) -> Self {
+        Self {
+            order_id: &before.order_id,
+            conversion_time: before.conversion_time,
+            value: wanted.value,
+            restated: true,
+        }
+    }
+}
+
+/// The request body of `ingest` for the record of `facts`.
+pub(crate) fn body(google: &Google<'_>, facts: &AdFacts, found: &Match, ingest: &Ingest<'_>) -> Value {
     let config = google.config;
     let account = |id: &str| json!({"accountType": "GOOGLE_ADS", "accountId": digits(id)});
     let mut destination = Map::new();
@@ -29,11 +61,12 @@ pub(crate) fn body(google: &Google<'_>, facts: &AdFacts, found: &Match, action: 
         json!(digits(&config.conversion_action_id)),
     );
 
-    let (order_id, conversion_time, value, restated) = match action {
-        AdAction::Upload(wanted) => (&wanted.order_id, wanted.conversion_time, wanted.value, false),
-        AdAction::Restate { wanted, before } => (&before.order_id, before.conversion_time, wanted.value, true),
-        AdAction::Retract(_) | AdAction::Nothing(_) => unreachable!("only uploads and restatements are ingested"),
-    };
+    let Ingest {
+        order_id,
+        conversion_time,
+        value,
+        restated,
+    } = *ingest;
     let mut event = Map::new();
     event.insert("transactionId".into(), json!(order_id));
     event.insert("eventTimestamp".into(), json!(rfc3339(conversion_time)));
@@ -80,11 +113,11 @@ pub(crate) async fn ingest(
     google: &Google<'_>,
     facts: &AdFacts,
     found: &Match,
-    action: &AdAction,
+    ingest: &Ingest<'_>,
 ) -> Result<String, Failure> {
     let ctx = google.ctx;
     let url = format!("{}{INGEST_PATH}", google.endpoint(DATA_MANAGER));
-    let request = body(google, facts, found, action);
+    let request = body(google, facts, found, ingest);
     let mut refreshed = false;
     loop {
         let token = google.token().await?;
@@ -99,11 +132,8 @@ pub(crate) async fn ingest(
             return Err(answered("Data Manager API", status, &answer));
         }
         let said: Value = serde_json::from_str(&answer).unwrap_or_default();
-        let what = match action {
-            AdAction::Restate { .. } => "restated",
-            _ => "sent",
-        };
-        let order = request["events"][0]["transactionId"].as_str().unwrap_or_default();
+        let what = if ingest.restated { "restated" } else { "sent" };
+        let order = ingest.order_id;
         return Ok(format!(
             "Data Manager API: {order} {what}, request {}",
             said["requestId"].as_str().unwrap_or("(no id given)")

@@ -26,6 +26,7 @@ use super::{Plan, plan, remember};
 use crate::outbox::oauth::RefreshGrant;
 use crate::outbox::{Adapter, Context, Failure, Sent};
 use async_trait::async_trait;
+use data_manager::Ingest;
 use leadline_core::ad_upload::{AdAction, AdFacts, click_expired, google_email, google_phone, sha256_hex};
 use leadline_core::outbox::{GoogleAds, GoogleAdsRoute, IntegrationConfig};
 use leadline_core::phone::E164;
@@ -192,7 +193,13 @@ impl Adapter for GoogleAdsAdapter {
             (AdAction::Retract(before), GoogleAdsRoute::DataManager, false) => {
                 ads_api::retract_for_data_manager(&google, &facts, before).await?
             }
-            (_, GoogleAdsRoute::DataManager, false) => data_manager::ingest(&google, &facts, &found, &action).await?,
+            (AdAction::Upload(wanted), GoogleAdsRoute::DataManager, false) => {
+                data_manager::ingest(&google, &facts, &found, &Ingest::upload(wanted)).await?
+            }
+            (AdAction::Restate { wanted, before }, GoogleAdsRoute::DataManager, false) => {
+                let restatement = Ingest::restatement(wanted, before);
+                data_manager::ingest(&google, &facts, &found, &restatement).await?
+            }
             (_, GoogleAdsRoute::AdsApi, false) => ads_api::send(&google, &facts, &found, &action).await?,
         };
         remember(ctx, &action).await?;

@@ -77,19 +77,11 @@ pub(crate) async fn sign_in(
 ) -> Result<Sent, Failure> {
     let config = config_of(integration)?;
     let url = format!("{}/{}/{}", graph(config), config.api_version, config.pixel_id);
-    let response = http
+    let request = http
         .get(&url)
         .timeout(timeout)
-        .query(&[("fields", "id,name"), ("access_token", config.access_token.as_str())])
-        .send()
-        .await
-        .map_err(|e| transport_failure(&e.without_url()))?;
-    let status = response.status();
-    let text = response.text().await.map_err(|e| transport_failure(&e.without_url()))?;
-    if !status.is_success() {
-        return Err(graph_failure(status, &text));
-    }
-    let said: Value = serde_json::from_str(&text).unwrap_or_default();
+        .query(&[("fields", "id,name"), ("access_token", config.access_token.as_str())]);
+    let (_, said, _) = answer_of(request).await?;
     Ok(Sent {
         response: Some(format!(
             "Meta read pixel {} (\"{}\") with the access token (GET /{}/{}?fields=id,name): events can be sent; \
@@ -286,6 +278,19 @@ pub(crate) fn graph_failure(status: reqwest::StatusCode, body: &str) -> Failure 
     }
 }
 
+/// Sends `request` and reads Meta's answer: its status, its JSON and its text, or the
+/// failure of a Graph error. The URL (which may carry the token) is left out of any error.
+async fn answer_of(request: reqwest::RequestBuilder) -> Result<(reqwest::StatusCode, Value, String), Failure> {
+    let response = request.send().await.map_err(|e| transport_failure(&e.without_url()))?;
+    let status = response.status();
+    let text = response.text().await.map_err(|e| transport_failure(&e.without_url()))?;
+    if !status.is_success() {
+        return Err(graph_failure(status, &text));
+    }
+    let said: Value = serde_json::from_str(&text).unwrap_or_default();
+    Ok((status, said, text))
+}
+
 /// Posts one event; answers Meta's trace id.
 async fn post(ctx: &Context<'_>, config: &MetaCapi, event: &Value) -> Result<String, Failure> {
     let url = format!("{}/{}/{}/events", graph(config), config.api_version, config.pixel_id);
@@ -294,20 +299,8 @@ async fn post(ctx: &Context<'_>, config: &MetaCapi, event: &Value) -> Result<Str
     if let Some(code) = &config.test_event_code {
         form.push(("test_event_code", code.as_str()));
     }
-    let response = ctx
-        .http
-        .post(&url)
-        .timeout(ctx.timeout)
-        .form(&form)
-        .send()
-        .await
-        .map_err(|e| transport_failure(&e.without_url()))?;
-    let status = response.status();
-    let text = response.text().await.map_err(|e| transport_failure(&e.without_url()))?;
-    if !status.is_success() {
-        return Err(graph_failure(status, &text));
-    }
-    let said: Value = serde_json::from_str(&text).unwrap_or_default();
+    let request = ctx.http.post(&url).timeout(ctx.timeout).form(&form);
+    let (status, said, text) = answer_of(request).await?;
     if said["events_received"].as_u64() != Some(1) {
         return Err(Failure::Retry(format!(
             "Meta answered {status} without receiving the event: {}",
