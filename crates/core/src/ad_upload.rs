@@ -144,6 +144,8 @@ pub struct AdFacts {
     pub call_seconds: Option<u32>,
     /// Whether the call was the first from its number to the business.
     pub first_time_caller: bool,
+    /// Whether the call is flagged spam (`crate::spam`): never on a platform.
+    pub spam: bool,
     /// When the visitor clicked the ad: the visit's start.
     pub clicked_at: Option<DateTime<Utc>>,
     /// The advertising consent signal of the record's visit (unknown without a visit).
@@ -173,6 +175,9 @@ pub enum NotWanted {
 /// Whether `facts`' record is to be on the platform under `rule`.
 pub fn wanted(rule: &SendRule, facts: &AdFacts) -> Result<Wanted, NotWanted> {
     let is_call = matches!(facts.row.record, ConversionRecord::Call { .. });
+    if facts.spam {
+        return Err(NotWanted::Withdrawn("the call is flagged spam".into()));
+    }
     match rule {
         SendRule::Marked if !facts.row.marked => {
             return Err(NotWanted::Withdrawn("not marked as a conversion".into()));

@@ -36,6 +36,7 @@ fn facts(marked: bool, value: Option<ConversionValue>) -> AdFacts {
         clicked_at: Some(at(8)),
         ads_consent: AdConsent::Unknown,
         ads_policy: AdsPolicy::Signal,
+        spam: false,
     }
 }
 
@@ -143,6 +144,29 @@ fn the_other_rules_send_what_they_name_and_never_retract() {
     };
     assert!(wanted(&long, &form).is_err());
     assert!(wanted(&SendRule::FirstTimeCaller, &form).is_err());
+}
+
+#[test]
+fn a_spam_call_is_never_sent_under_any_rule_and_what_was_sent_of_it_is_retracted() {
+    let mut spam = facts(true, usd(50_000));
+    spam.spam = true;
+    let rules = [
+        SendRule::Marked,
+        SendRule::FirstTimeCaller,
+        SendRule::CallLongerThan { seconds: 10 },
+        SendRule::Status {
+            status: LeadStatus::New,
+        },
+    ];
+    for rule in rules {
+        let never_sent = decide(wanted(&rule, &spam), None);
+        assert!(matches!(never_sent, AdAction::Nothing(_)), "{rule:?}: {never_sent:?}");
+        let after_upload = decide(wanted(&rule, &spam), Some(sent(usd(50_000), false)));
+        assert!(
+            matches!(after_upload, AdAction::Retract(_)),
+            "{rule:?}: {after_upload:?}"
+        );
+    }
 }
 
 #[test]

@@ -130,6 +130,18 @@ actions! {
     LeadErased => "lead.erased",
     /// Whether e-mailed replies that fail SPF/DKIM/DMARC are refused.
     SenderAuthChanged => "replies.sender_auth_changed",
+    /// A number blocked: its calls are answered before anyone is rung, and flagged spam.
+    NumberBlocked => "spam.number_blocked",
+    /// A blocked number taken off the list.
+    NumberUnblocked => "spam.number_unblocked",
+    /// The uploaded list of known spam numbers replaced (the detail says how many).
+    SpamListReplaced => "spam.list_replaced",
+    /// What a blocked caller gets, and the repeated-calls rule.
+    SpamSettingsChanged => "spam.settings_changed",
+    /// A call flagged spam by a person.
+    CallMarkedSpam => "call.marked_spam",
+    /// A call a person said is not spam.
+    CallClearedSpam => "call.cleared_spam",
     /// An offline source added.
     SourceAdded => "source.added",
     /// An offline source changed.

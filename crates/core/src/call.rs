@@ -157,6 +157,8 @@ pub struct Call {
     pub tags: Vec<String>,
     pub started_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
+    /// Flagged spam (and why), cleared by a person, or neither (`crate::spam`).
+    pub spam: Option<crate::spam::SpamMark>,
 }
 
 impl Call {

@@ -44,6 +44,7 @@ pub mod secret;
 pub mod sender_auth;
 pub mod site;
 pub mod source;
+pub mod spam;
 pub mod store;
 pub mod tenant;
 pub mod token;

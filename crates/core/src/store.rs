@@ -530,6 +530,7 @@ pub trait Store:
     + crate::retention::RetentionStore
     + crate::erasure::ErasureStore
     + crate::sender_auth::SenderAuthStore
+    + crate::spam::SpamStore
     + crate::audit::AuditStore
     + HealthStore
     + Send
@@ -561,6 +562,7 @@ impl<T> Store for T where
         + crate::retention::RetentionStore
         + crate::erasure::ErasureStore
         + crate::sender_auth::SenderAuthStore
+        + crate::spam::SpamStore
         + crate::audit::AuditStore
         + HealthStore
         + Send

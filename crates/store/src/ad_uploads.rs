@@ -83,6 +83,7 @@ pub(crate) async fn facts(pool: &AnyPool, business: BusinessId, target: &AdTarge
         lead_status,
         call_seconds: found.call_seconds,
         first_time_caller: found.first_time_caller,
+        spam: found.spam,
         clicked_at: found.clicked_at,
         ads_consent: found.ads_consent,
         ads_policy,

@@ -14,6 +14,7 @@ use leadline_core::conversion::{
 };
 use leadline_core::form::MessageId;
 use leadline_core::site::{Currency, Timezone};
+use leadline_core::spam::SpamMark;
 use leadline_core::store::StoreResult;
 use leadline_core::{BusinessId, SiteId};
 use serde::Deserialize;
@@ -42,6 +43,8 @@ pub(crate) struct Found {
     pub(crate) clicked_at: Option<chrono::DateTime<chrono::Utc>>,
     /// The visit's advertising consent signal (unknown without a visit).
     pub(crate) ads_consent: AdConsent,
+    /// The call is flagged spam.
+    pub(crate) spam: bool,
 }
 
 /// The time bounds and extra conditions shared by both queries.
@@ -105,8 +108,15 @@ pub(crate) async fn calls(
     } else {
         ""
     };
+    // Spam calls are never exported; an ad integration's look at one record sees its flag (and
+    // retracts what was sent).
+    let counted = if only.is_none() {
+        " AND (c.spam IS NULL OR c.spam = 'cleared')"
+    } else {
+        ""
+    };
     let sql = format!(
-        "SELECT c.id, c.record_ref, c.site_id, c.lead_id, c.caller, c.started_at,
+        "SELECT c.id, c.record_ref, c.site_id, c.lead_id, c.caller, c.started_at, c.spam,
              COALESCE(c.ended_at, c.started_at) AS converted_at, c.duration_seconds, c.first_time,
              v.started_at AS clicked_at, v.ads_consent,
              v.gclid, v.gbraid, v.wbraid, v.msclkid, st.timezone, st.currency AS site_currency,
@@ -117,7 +127,7 @@ pub(crate) async fn calls(
          LEFT JOIN conversions k ON k.call_id = c.id
          WHERE c.business_id = $1 AND c.started_at < $3
              AND COALESCE(c.ended_at, c.started_at) >= $2 AND COALESCE(c.ended_at, c.started_at) < $3
-             {}{}{clicked}{narrowed}",
+             {}{}{clicked}{counted}{narrowed}",
         filter.site, filter.marked
     );
     let rows = sqlx::query(&sql)
@@ -137,6 +147,7 @@ pub(crate) async fn calls(
             found.order = 0;
             found.call_seconds = col::<Option<i64>>(row, "duration_seconds")?.and_then(|s| u32::try_from(s).ok());
             found.first_time_caller = col::<Option<i64>>(row, "first_time")? == Some(1);
+            found.spam = SpamMark::is_spam(parsed_opt(row, "spam", SpamMark::parse)?);
             Ok(found)
         })
         .collect()
@@ -224,6 +235,7 @@ fn found(row: &AnyRow, record: ConversionRecord, click_ids: ClickIds) -> StoreRe
         needs_value: marked && value.is_none(),
         call_seconds: None,
         first_time_caller: false,
+        spam: false,
         clicked_at,
         ads_consent: parsed_opt(row, "ads_consent", AdConsent::parse)?.unwrap_or_default(),
         order: 0,

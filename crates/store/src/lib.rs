@@ -32,6 +32,7 @@ mod rows;
 mod sealed;
 mod sender_auth;
 mod sources;
+mod spam;
 mod tenant_cache;
 mod tenants;
 mod visits;

@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use leadline_core::call::{Call, CallKey, CallOrigin, CallOutcome, CallReport, MatchedBy, NewCall};
 use leadline_core::channel::Attribution;
 use leadline_core::provider::WebLink;
+use leadline_core::spam::SpamMark;
 use leadline_core::store::{CallMeClaim, CallMeGrant, CallStore, CodeSpans, StoreError, StoreResult};
 use leadline_core::visit::{PoolKey, Selector, VisitRef};
 use leadline_core::{BusinessId, IntentId, NumberId, SiteId};
@@ -75,6 +76,7 @@ pub(crate) fn call(row: &AnyRow) -> StoreResult<Call> {
         tags: stored_json(&col::<String>(row, "tags")?)?,
         started_at: time(row, "started_at")?,
         ended_at: time_opt(row, "ended_at")?,
+        spam: parsed_opt(row, "spam", SpamMark::parse)?,
     })
 }
 

@@ -98,9 +98,11 @@ async fn fetch(conn: &mut AnyConnection, sql: &str, w: &Window<'_>) -> StoreResu
 
 const VISITS_FROM: &str = "FROM visits v WHERE v.site_id = $1 AND v.started_at >= $2 AND v.started_at < $3";
 
+// Calls flagged spam (`core::spam`) are left out everywhere here: they stay in the log only,
+// and a lead whose only records are spam calls is not counted.
 const CALLS_FROM: &str = "FROM calls c LEFT JOIN visits v ON v.id = c.visit_id
     LEFT JOIN call_intents ci ON ci.id = c.intent_id
-    WHERE c.site_id = $1 AND c.started_at >= $2 AND c.started_at < $3";
+    WHERE c.site_id = $1 AND c.started_at >= $2 AND c.started_at < $3 AND (c.spam IS NULL OR c.spam = 'cleared')";
 
 const FORMS_FROM: &str = "FROM submissions s LEFT JOIN visits v ON v.id = s.visit_id
     WHERE s.site_id = $1 AND s.created_at >= $2 AND s.created_at < $3";
@@ -134,7 +136,10 @@ const LEADS: &str = "SELECT l.id, l.created_at, l.status,
     CAST((SELECT COALESCE(SUM(s.revenue_minor), 0) FROM sales s WHERE s.lead_id = l.id AND s.currency = $4) AS BIGINT) AS revenue,
     CAST((SELECT COALESCE(SUM(s.cost_minor), 0) FROM sales s WHERE s.lead_id = l.id AND s.currency = $4) AS BIGINT) AS cost,
     CAST((SELECT COALESCE(SUM(s.profit_minor), 0) FROM sales s WHERE s.lead_id = l.id AND s.currency = $4) AS BIGINT) AS profit
-    FROM leads l WHERE l.site_id = $1 AND l.created_at >= $2 AND l.created_at < $3";
+    FROM leads l WHERE l.site_id = $1 AND l.created_at >= $2 AND l.created_at < $3
+    AND NOT (EXISTS (SELECT 1 FROM calls c WHERE c.lead_id = l.id AND c.spam <> 'cleared')
+        AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.lead_id = l.id AND (c.spam IS NULL OR c.spam = 'cleared'))
+        AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.lead_id = l.id))";
 
 /// Every visit of each lead of the window: its visitor's visits on the site, and the visits its
 /// calls and forms were matched to. `CROSS JOIN` keeps SQLite's planner starting from the
@@ -145,7 +150,7 @@ const LEAD_VISITS: &str = "SELECT x.lead_id AS lead_id, {TOUCH} FROM (
             AND lv.site_id = l.site_id AND lv.visitor_key = l.visitor_key
         UNION SELECT c.lead_id, c.visit_id FROM leads l CROSS JOIN calls c
             WHERE l.site_id = $1 AND l.created_at >= $2 AND l.created_at < $3 AND c.lead_id = l.id
-            AND c.visit_id IS NOT NULL
+            AND c.visit_id IS NOT NULL AND (c.spam IS NULL OR c.spam = 'cleared')
         UNION SELECT s.lead_id, s.visit_id FROM leads l CROSS JOIN submissions s
             WHERE l.site_id = $1 AND l.created_at >= $2 AND l.created_at < $3 AND s.lead_id = l.id
             AND s.visit_id IS NOT NULL
@@ -154,7 +159,7 @@ const LEAD_VISITS: &str = "SELECT x.lead_id AS lead_id, {TOUCH} FROM (
 /// The calls of each lead of the window (the first one names the lead's operator and place).
 const LEAD_CALLS: &str = "SELECT c.lead_id AS lead_id, c.id AS c_id, {CALL} FROM leads l
     CROSS JOIN calls c LEFT JOIN call_intents ci ON ci.id = c.intent_id
-    WHERE l.site_id = $1 AND l.created_at >= $2 AND l.created_at < $3 AND c.lead_id = l.id";
+    WHERE l.site_id = $1 AND l.created_at >= $2 AND l.created_at < $3 AND c.lead_id = l.id AND (c.spam IS NULL OR c.spam = 'cleared')";
 
 /// The leads of [`LEADS`] rows, with their visits ([`LEAD_VISITS`]) and calls ([`LEAD_CALLS`]).
 fn leads(lead_visits: &[AnyRow], lead_calls: &[AnyRow], lead_rows: &[AnyRow]) -> StoreResult<Vec<LeadFact>> {

@@ -37,6 +37,7 @@ mod sessions;
 mod setup_changes;
 mod sites;
 mod sources;
+mod spam;
 mod tenant_cache;
 mod users;
 mod visits;
