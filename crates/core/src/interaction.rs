@@ -170,6 +170,49 @@ impl InteractionCursor {
     }
 }
 
+/// Whether the Activity list shows calls flagged spam (`crate::spam`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SpamView {
+    /// Leave them out (the default: they stay in the log, out of sight).
+    #[default]
+    Hide,
+    /// Show them among the rest.
+    Include,
+    /// Only them.
+    Only,
+}
+
+impl SpamView {
+    /// Every choice, in the order the filter offers them.
+    pub const ALL: [Self; 3] = [Self::Hide, Self::Include, Self::Only];
+
+    /// The query-string name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Hide => "hide",
+            Self::Include => "include",
+            Self::Only => "only",
+        }
+    }
+
+    /// What a person reads.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Hide => "Hide spam",
+            Self::Include => "Include spam",
+            Self::Only => "Spam only",
+        }
+    }
+
+    /// Parses a query-string name.
+    pub fn parse(input: &str) -> Result<Self, Invalid> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str() == input)
+            .ok_or_else(|| Invalid::new("spam", format!("'{input}' is not one of hide, include, only")))
+    }
+}
+
 /// The Activity list's filters; every one is optional. A filter only calls have (outcome,
 /// operator, matched by, caller history) leaves forms and replies out.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -192,6 +235,8 @@ pub struct InteractionFilter {
     pub caller: Option<CallerHistory>,
     /// Case-insensitive text over the caller's number, the lead's name and e-mail, and the ref.
     pub text: Option<String>,
+    /// Calls flagged spam: hidden unless asked for.
+    pub spam: SpamView,
     /// At most this many.
     pub limit: u32,
     pub after: Option<InteractionCursor>,
@@ -205,6 +250,7 @@ impl InteractionFilter {
             || self.operator.is_some()
             || self.matched_by.is_some()
             || self.caller.is_some()
+            || self.spam == SpamView::Only
     }
 
     /// Whether entries of `kind` can match.
@@ -229,6 +275,8 @@ pub struct CallDetails {
     pub first_time: Option<bool>,
     /// An offline source's label.
     pub source_label: Option<String>,
+    /// Why the call is spam, when it is flagged.
+    pub spam: Option<crate::spam::SpamReason>,
 }
 
 /// One entry of the Activity list.

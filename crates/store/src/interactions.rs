@@ -10,8 +10,9 @@ use async_trait::async_trait;
 use leadline_core::call::MatchedBy;
 use leadline_core::interaction::{
     CallDetails, CallFeed, CallResult, CallerHistory, Interaction, InteractionCursor, InteractionFilter,
-    InteractionKind, InteractionPage, InteractionStore,
+    InteractionKind, InteractionPage, InteractionStore, SpamView,
 };
+use leadline_core::spam::SpamMark;
 use leadline_core::store::StoreResult;
 use leadline_core::{BusinessId, LeadId, SiteId};
 use sqlx::any::AnyRow;
@@ -25,7 +26,7 @@ const CALLS: &str = "SELECT 0 AS rank, c.id, c.site_id, c.record_ref, c.started_
     c.tags, l.tags AS lead_tags, c.caller, c.matched_by, c.result, c.duration_seconds,
     COALESCE(c.answered_by_name, c.answered_by) AS answered_by,
     CASE WHEN c.recording_url IS NULL THEN 0 ELSE 1 END AS has_recording, c.first_time, c.source_label,
-    CAST(NULL AS TEXT) AS summary
+    CAST(NULL AS TEXT) AS summary, c.spam
     FROM calls c JOIN leads l ON l.id = c.lead_id LEFT JOIN visits v ON v.id = c.visit_id";
 
 const FORMS: &str = "SELECT 1 AS rank, s.id, s.site_id, l.record_ref, s.created_at AS at, s.lead_id,
@@ -33,7 +34,8 @@ const FORMS: &str = "SELECT 1 AS rank, s.id, s.site_id, l.record_ref, s.created_
     COALESCE(v.landing_url, s.page_url) AS landing_url, '[]' AS tags, l.tags AS lead_tags,
     CAST(NULL AS TEXT) AS caller, CAST(NULL AS TEXT) AS matched_by, CAST(NULL AS TEXT) AS result,
     CAST(NULL AS BIGINT) AS duration_seconds, CAST(NULL AS TEXT) AS answered_by, 0 AS has_recording,
-    CAST(NULL AS BIGINT) AS first_time, CAST(NULL AS TEXT) AS source_label, CAST(NULL AS TEXT) AS summary
+    CAST(NULL AS BIGINT) AS first_time, CAST(NULL AS TEXT) AS source_label, CAST(NULL AS TEXT) AS summary,
+    CAST(NULL AS TEXT) AS spam
     FROM submissions s JOIN leads l ON l.id = s.lead_id LEFT JOIN visits v ON v.id = s.visit_id";
 
 const REPLIES: &str = "SELECT 2 AS rank, a.id, l.site_id, l.record_ref, a.created_at AS at, a.lead_id,
@@ -42,7 +44,7 @@ const REPLIES: &str = "SELECT 2 AS rank, a.id, l.site_id, l.record_ref, a.create
     '[]' AS tags, l.tags AS lead_tags, CAST(NULL AS TEXT) AS caller, CAST(NULL AS TEXT) AS matched_by,
     CAST(NULL AS TEXT) AS result, CAST(NULL AS BIGINT) AS duration_seconds, CAST(NULL AS TEXT) AS answered_by,
     0 AS has_recording, CAST(NULL AS BIGINT) AS first_time, CAST(NULL AS TEXT) AS source_label,
-    a.kind || ' by ' || a.author AS summary
+    a.kind || ' by ' || a.author AS summary, CAST(NULL AS TEXT) AS spam
     FROM activities a JOIN leads l ON l.id = a.lead_id";
 
 /// Where each kind keeps what the filters look at.
@@ -172,6 +174,13 @@ fn kind_query(
             c.bind(Param::Text(matched_by.as_str().into()))
         ));
     }
+    if kind.kind == InteractionKind::Call {
+        match filter.spam {
+            SpamView::Hide => and("(c.spam IS NULL OR c.spam = 'cleared')".to_owned()),
+            SpamView::Only => and("(c.spam IS NOT NULL AND c.spam <> 'cleared')".to_owned()),
+            SpamView::Include => {}
+        }
+    }
     if let Some(history) = filter.caller {
         let first = i64::from(history == CallerHistory::FirstTime);
         and(format!("c.first_time = {}", c.bind(Param::Int(first))));
@@ -247,6 +256,7 @@ fn interaction(row: &AnyRow, business: BusinessId) -> StoreResult<Interaction> {
             has_recording: col::<i64>(row, "has_recording")? == 1,
             first_time: col::<Option<i64>>(row, "first_time")?.map(|f| f == 1),
             source_label: col(row, "source_label")?,
+            spam: SpamMark::reason(parsed_opt(row, "spam", SpamMark::parse)?),
         }),
         _ => None,
     };

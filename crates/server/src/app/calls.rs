@@ -1,13 +1,15 @@
 //! Calls, whoever reports them (the provider's webhooks, a business's PBX): opening one from
 //! what was keyed (the code resolved to its visit, click or offline source, else the caller's
-//! recent visit, else none), merging what is reported later, and freeing the call's code
-//! once it ends.
+//! recent visit, else none), merging what is reported later, freeing the call's code once it
+//! ends, and flagging a caller's repeated short unanswered calls as spam (`core::spam`).
 
 use super::error::AppResult;
+use chrono::Utc;
 use leadline_core::call::{Call, CallKey, CallOrigin, CallReport, MatchedBy, NewCall};
 use leadline_core::keypad::{self, Keyed};
 use leadline_core::matching::{self, CallFound, CallLookup};
 use leadline_core::provider::{CallSid, Caller, CallerPlace};
+use leadline_core::spam::{SpamMark, SpamReason};
 use leadline_core::store::{Store, StoreError};
 use leadline_core::tenant::{Site, TrackingNumber};
 use leadline_core::visit::PoolKey;
@@ -57,8 +59,43 @@ pub async fn report_call(store: &dyn Store, key: CallKey<'_>, report: &CallRepor
     let call = store.report_call(key, report).await?;
     if call.ended_at.is_some() {
         free_code(store, &call).await;
+        flag_repeated_calls(store, &call).await;
     }
     Ok(call)
+}
+
+/// Applies the repeated-short-calls rule once `call` has ended unanswered: when the caller's
+/// short unanswered calls reach the business's count within its window, they are flagged. A
+/// failure is logged; the call itself stands.
+async fn flag_repeated_calls(store: &dyn Store, call: &Call) {
+    if let Err(e) = apply_repeat_rule(store, call).await {
+        tracing::warn!(error = %e, "the repeated-calls rule could not be applied");
+    }
+}
+
+async fn apply_repeat_rule(store: &dyn Store, call: &Call) -> AppResult<()> {
+    // Only an ended call nobody answered starts the rule (`spam::repeated` checks the rest).
+    if call.ended_at.is_none() || call.spam.is_some() || call.answered_by.is_some() || call.caller.is_empty() {
+        return Ok(());
+    }
+    let Some(rule) = store.spam_settings(call.business_id).await?.repeat else {
+        return Ok(());
+    };
+    let now = Utc::now();
+    let history = store
+        .caller_calls_since(call.business_id, &call.caller, rule.since(now))
+        .await?;
+    let flagged = leadline_core::spam::repeated(&rule, now, &history);
+    if !flagged.is_empty() {
+        store
+            .mark_calls_spam(
+                call.business_id,
+                &flagged,
+                Some(SpamMark::Flagged(SpamReason::Repeated)),
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 /// Frees the code the call was keyed with, if its visit still holds it (a failure is left to

@@ -25,6 +25,7 @@ pub mod sales;
 pub mod sender_auth;
 pub mod setup;
 pub mod sources;
+pub mod spam;
 mod state;
 pub mod submissions;
 pub mod test_calls;

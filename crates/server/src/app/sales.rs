@@ -195,6 +195,7 @@ mod tests {
             tags: vec![],
             started_at: chrono::Utc::now(),
             ended_at: None,
+            spam: None,
         }
     }
 

@@ -102,6 +102,8 @@ pub enum Verb {
     },
     /// End the call.
     Hangup,
+    /// Refuse the call before it is answered: the caller hears a busy tone and is not billed.
+    Reject,
 }
 
 /// The `<Response>` document for `verbs`.
@@ -183,6 +185,7 @@ pub fn render(verbs: &[Verb]) -> String {
                 out(Event::Empty(start("Record", &attrs)));
             }
             Verb::Hangup => out(Event::Empty(BytesStart::new("Hangup"))),
+            Verb::Reject => out(Event::Empty(start("Reject", &[("reason", "busy")]))),
         }
     }
     out(Event::End(BytesEnd::new("Response")));

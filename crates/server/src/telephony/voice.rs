@@ -8,6 +8,7 @@ use crate::app::AppError;
 use crate::app::AppState;
 use crate::app::calls::{self, Incoming};
 use crate::app::routing::{Ringing, route};
+use crate::app::spam;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use chrono::Utc;
@@ -18,6 +19,7 @@ use leadline_core::keypad::{self, KeyableCodes};
 use leadline_core::provider::{CallSid, Caller, CallerPlace};
 use leadline_core::routing::Condition;
 use leadline_core::site::SiteKey;
+use leadline_core::spam::BlockedAnswer;
 use leadline_core::store::StoreError;
 use leadline_core::tenant::Site;
 
@@ -55,6 +57,9 @@ pub async fn incoming(State(state): State<AppState>, request: Request) -> Respon
     let (num_digits, site_query, greeting) = match site_of(&state, &signed).await {
         // The site is passed on only when the number serves it (`site_of` checked).
         Ok(site) => {
+            if let Some(verbs) = screened(&state, &signed, &site).await {
+                return twiml_response(&verbs);
+            }
             let named = signed.query("site") == Some(site.key.as_str());
             let query = if named {
                 vec![("site", site.key.to_string())]
@@ -77,6 +82,34 @@ pub async fn incoming(State(state): State<AppState>, request: Request) -> Respon
         timeout_seconds: 5,
         prompt: greeting,
     }])
+}
+
+/// A caller whose number the business blocked (or listed as spam) is answered here, before
+/// the code is asked for and before anyone rings: rejected, or told the business's message.
+/// The call is logged, flagged spam (`app::spam::screen`).
+async fn screened(state: &AppState, signed: &Signed, site: &Site) -> Option<Vec<Verb>> {
+    let incoming = incoming_call(signed, site.clone(), "")?;
+    let screened = spam::screen(state.store.as_ref(), incoming).await?;
+    Some(match screened.answer {
+        BlockedAnswer::Reject => vec![Verb::Reject],
+        BlockedAnswer::Message(text) => vec![Verb::Say(text), Verb::Hangup],
+    })
+}
+
+/// The call as the application layer takes it; `None` without the provider's call id.
+fn incoming_call<'a>(signed: &'a Signed, site: Site, digits: &'a str) -> Option<Incoming<'a>> {
+    Some(Incoming {
+        number: &signed.number,
+        site,
+        digits,
+        caller: signed.caller("From"),
+        call_id: signed.call_sid()?,
+        place: CallerPlace::parse(
+            signed.param("FromCity"),
+            signed.param("FromState"),
+            signed.param("FromCountry"),
+        ),
+    })
 }
 
 /// The number of keys every code that can be keyed on the number takes, when they agree: the
@@ -140,7 +173,6 @@ async fn forward(
     site: Site,
     destinations: &[String],
 ) -> Result<Vec<Verb>, AppError> {
-    let sid = signed.call_sid().ok_or(AppError::NotFound)?;
     let record = site.settings.record_calls;
     let speech = Speech::of(&site.settings.calls);
     let moment = Moment {
@@ -150,18 +182,8 @@ async fn forward(
         at: Utc::now(),
     };
     let plan = call_handling::plan(&site.settings.calls, moment);
-    let incoming = Incoming {
-        number: &signed.number,
-        site,
-        digits: signed.param("Digits").unwrap_or(""),
-        caller: signed.caller("From"),
-        call_id: sid,
-        place: CallerPlace::parse(
-            signed.param("FromCity"),
-            signed.param("FromState"),
-            signed.param("FromCountry"),
-        ),
-    };
+    let digits = signed.param("Digits").unwrap_or("");
+    let incoming = incoming_call(signed, site, digits).ok_or(AppError::NotFound)?;
     // The call is opened whatever the plan: a caller after hours is a lead with a source too.
     let call = calls::open_call(state.store.as_ref(), incoming).await?;
     let number = &signed.number.number;

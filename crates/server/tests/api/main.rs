@@ -78,6 +78,7 @@ mod smtp;
 mod smtp_tls;
 mod snippet;
 mod sources;
+mod spam;
 mod telephony_tenancy;
 mod uploads;
 mod visits;

@@ -85,9 +85,13 @@ async fn in_progress(state: &AppState, business: BusinessId) -> Vec<Event> {
         .collect()
 }
 
-/// The `call` event of one call of the business; nothing when it is not the business's.
+/// The `call` event of one call of the business; nothing when it is not the business's, or
+/// when it is flagged spam (hidden from the list unless asked for).
 async fn call_event(state: &AppState, business: BusinessId, call: i64, sites: &[Site]) -> Option<Event> {
     let entry = state.store.call_interaction(business, call).await.ok()?;
+    if entry.call.as_ref().is_some_and(|c| c.spam.is_some()) {
+        return None;
+    }
     event(&Row::of(state, &entry, sites))
 }
 

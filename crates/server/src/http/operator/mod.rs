@@ -17,6 +17,7 @@ mod reports;
 mod session;
 mod settings;
 mod shell;
+mod spam;
 mod view;
 
 use crate::app::AppState;
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .route("/app/activity.csv", get(activity::download))
         .route("/app/live", get(live::feed))
         .route("/app/calls/{record_ref}/recording", get(recordings::play))
+        .route("/app/calls/{record_ref}/spam", post(spam::mark_call))
         .route("/app/leads", get(leads::list))
         .route("/app/leads.csv", get(leads::download))
         .route("/app/leads/{record_ref}", get(pages::show_lead))

@@ -213,7 +213,7 @@ pub struct SaleForm {
 
 /// Shows the lead again after a change was made, or the page with the reason it was refused
 /// (nothing changed); other failures are the page's error.
-async fn after(
+pub(super) async fn after(
     state: &AppState,
     operator: &Operator,
     lead: &Lead,

@@ -11,6 +11,7 @@ use leadline_core::form::Submission;
 use leadline_core::lead::{Activity, Lead};
 use leadline_core::money::{format_minor, minor_digits};
 use leadline_core::provider::WebLink;
+use leadline_core::spam::SpamMark;
 use leadline_core::store::Store;
 use leadline_core::tenant::Site;
 
@@ -36,6 +37,8 @@ pub struct Entry {
     /// For calls and submissions: the record to mark as an ad conversion
     /// (`call:1042` or `submission:m_…`).
     pub conversion: Option<String>,
+    /// For calls: the ref and whether the call is flagged spam (the *Spam* / *Not spam* form).
+    pub spam: Option<(u64, bool)>,
 }
 
 impl Entry {
@@ -65,6 +68,7 @@ pub async fn timeline(state: &AppState, lead: &Lead) -> Result<Vec<Entry>, ApiEr
             lines,
             links: Vec::new(),
             conversion: None,
+            spam: None,
         });
     }
     entries.extend(
@@ -137,6 +141,7 @@ fn call_entry(state: &AppState, call: &Call) -> Entry {
         _ => None,
     });
     lines.extend(call.duration_seconds.map(|d| format!("Talked {d} s")));
+    lines.extend(SpamMark::reason(call.spam).map(|r| format!("Spam: {}", r.label())));
     Entry {
         anchor: format!("call-{}", call.record_ref),
         at: call.started_at,
@@ -156,6 +161,7 @@ fn call_entry(state: &AppState, call: &Call) -> Entry {
             })
             .collect(),
         conversion: Some(format!("call:{}", call.record_ref)),
+        spam: Some((call.record_ref, SpamMark::is_spam(call.spam))),
     }
 }
 
@@ -181,6 +187,7 @@ fn submission_entry(submission: &Submission) -> Entry {
             })
             .collect(),
         conversion: Some(format!("submission:{}", submission.message_id.as_str())),
+        spam: None,
     }
 }
 
@@ -210,6 +217,7 @@ fn activity_entry(activity: &Activity) -> Entry {
         lines,
         links,
         conversion: None,
+        spam: None,
     }
 }
 

@@ -6,14 +6,16 @@ use crate::export::{Bound, parse_bound};
 use crate::web::error::ApiError;
 use leadline_core::SiteId;
 use leadline_core::call::{MatchedBy, validate_tags};
-use leadline_core::interaction::{CallResult, CallerHistory, InteractionCursor, InteractionFilter, InteractionKind};
+use leadline_core::interaction::{
+    CallResult, CallerHistory, InteractionCursor, InteractionFilter, InteractionKind, SpamView,
+};
 use leadline_core::site::Timezone;
 use leadline_core::tenant::Site;
 
 /// Every parameter the list takes.
-pub const PARAMETERS: [&str; 16] = [
+pub const PARAMETERS: [&str; 17] = [
     "from", "to", "type", "site", "source", "medium", "campaign", "keyword", "outcome", "operator", "tag", "matched",
-    "caller", "q", "cursor", "limit",
+    "caller", "q", "spam", "cursor", "limit",
 ];
 
 /// Entries on a page unless `limit` says otherwise; the CSV takes up to [`CSV_LIMIT`].
@@ -115,6 +117,7 @@ pub fn parse(query: &str, sites: &[Site], limit: u32) -> Result<InteractionFilte
             }
             "matched" => filter.matched_by = Some(MatchedBy::parse(value).map_err(|e| bad("matched", e.reason))?),
             "caller" => filter.caller = Some(caller(value)?),
+            "spam" => filter.spam = SpamView::parse(value).map_err(|e| bad("spam", e.reason))?,
             "cursor" => filter.after = Some(InteractionCursor::parse(value).map_err(|e| bad("cursor", e.reason))?),
             "limit" => {
                 filter.limit = value

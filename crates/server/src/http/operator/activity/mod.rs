@@ -17,7 +17,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use filter::{CSV_LIMIT, FilterForm, PAGE};
 use leadline_core::call::MatchedBy;
-use leadline_core::interaction::{CallResult, InteractionFilter, InteractionKind, InteractionPage};
+use leadline_core::interaction::{CallResult, InteractionFilter, InteractionKind, InteractionPage, SpamView};
 use leadline_core::tenant::Site;
 use row::Row;
 
@@ -34,6 +34,7 @@ struct ActivityPage {
     outcomes: Vec<Choice>,
     matches: Vec<Choice>,
     callers: Vec<Choice>,
+    spam: Vec<Choice>,
     /// Calls in progress, for the live panel.
     live: Vec<Row>,
     rows: Vec<Row>,
@@ -107,6 +108,7 @@ pub async fn list(
             [("first_time", "first-time"), ("returning", "returning")],
             form.get("caller"),
         ),
+        spam: choices(SpamView::ALL.map(|v| (v.as_str(), v.label())), form.get("spam")),
         live: rows(&live),
         rows: rows(&page),
         next: page

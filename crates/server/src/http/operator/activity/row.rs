@@ -75,7 +75,10 @@ impl Row {
             .or_else(|| call.map(|c| c.caller.clone()))
             .unwrap_or_default();
         let outcome = match (entry.kind, call) {
-            (InteractionKind::Call, Some(c)) => c.result.label().to_owned(),
+            (InteractionKind::Call, Some(c)) => match c.spam {
+                Some(reason) => format!("{} · spam ({})", c.result.label(), reason.label()),
+                None => c.result.label().to_owned(),
+            },
             (InteractionKind::Form, _) => "form".to_owned(),
             _ => entry.summary.clone().unwrap_or_default(),
         };

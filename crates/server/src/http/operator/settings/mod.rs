@@ -24,6 +24,7 @@ mod site_form;
 mod sites;
 mod source_edit;
 mod sources;
+mod spam;
 mod users;
 
 use super::session::Owner;
@@ -88,6 +89,10 @@ pub fn router() -> Router<AppState> {
         .route("/app/settings/api-keys", get(api_keys::list).post(api_keys::create))
         .route(retention::PATH, get(retention::show).post(retention::edit))
         .route(replies_auth::PATH, get(replies_auth::show).post(replies_auth::edit))
+        .route(spam::PATH, get(spam::show).post(spam::edit))
+        .route(spam::BLOCK, post(spam::block))
+        .route(spam::UNBLOCK, post(spam::unblock))
+        .route(spam::LIST, post(spam::replace_list))
         .route(audit::PATH, get(audit::show))
         .route("/app/settings/api-keys/{id}/revoke", post(api_keys::revoke))
         .route(ads::PATH, get(ads::show).post(ads::add_ad))
@@ -270,6 +275,10 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
             (
                 replies_auth::PATH,
                 "E-mailed replies: refuse those that fail SPF/DKIM/DMARC",
+            ),
+            (
+                spam::PATH,
+                "Spam and robocalls: blocked numbers, a list of known spam numbers, repeated short calls",
             ),
             (audit::PATH, "Audit log: who changed what, when and from which address"),
         ],

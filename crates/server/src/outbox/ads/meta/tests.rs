@@ -42,6 +42,7 @@ fn facts(record: ConversionRecord) -> AdFacts {
         clicked_at: Some(at(8)),
         ads_consent: Default::default(),
         ads_policy: Default::default(),
+        spam: false,
     }
 }
 

@@ -56,6 +56,7 @@ fn facts() -> AdFacts {
         clicked_at: Some(at(8)),
         ads_consent: Default::default(),
         ads_policy: Default::default(),
+        spam: false,
     }
 }
 
