@@ -227,9 +227,9 @@ impl SpamStore for SqlStore {
                 .await
                 .map_err(backend)?;
             changed += 1;
-            marks = marks.at(site, started).lead(&mut *tx, lead).await?;
+            marks = marks.at(site, started).lead(&mut tx, lead).await?;
         }
-        marks.write(&mut *tx, changed > 0).await?;
+        marks.write(&mut tx, changed > 0).await?;
         tx.commit().await.map_err(backend)?;
         Ok(changed)
     }

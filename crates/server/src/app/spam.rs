@@ -64,7 +64,7 @@ async fn log_screened(store: &dyn Store, incoming: Incoming<'_>, reason: SpamRea
         ..CallReport::default()
     };
     let key = CallKey::Provider { number, sid: &call_id };
-    Ok(calls::report_call(store, key, &ended).await?)
+    calls::report_call(store, key, &ended).await
 }
 
 /// A person marks the business's call `record_ref` as spam (`true`) or not spam; not spam is

@@ -12,6 +12,7 @@ mod exports;
 mod integrations;
 mod provider;
 mod routing;
+pub(crate) mod spam;
 mod tenants;
 
 pub use adgroup::*;
@@ -129,6 +130,10 @@ pub enum Command {
     /// The outbox: every event's delivery to each integration, with its state.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Spam and robocalls: blocked numbers, the list of known spam numbers, the settings, a
+    /// call's mark.
+    #[command(subcommand)]
+    Spam(spam::SpamCommand),
 }
 
 #[derive(Debug, Subcommand)]

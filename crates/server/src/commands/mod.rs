@@ -20,6 +20,7 @@ mod serve;
 pub(crate) mod sim;
 mod sites;
 mod sources;
+mod spam;
 mod tenants;
 
 use crate::cli::{Cli, Command, SecretsCommand};
@@ -127,6 +128,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::AdGroup(cmd) => adgroup::ad_group(&open_store(&config, false).await?, cmd).await,
         Command::Outbox(cmd) => outbox::outbox(&open_store(&config, false).await?, cmd).await,
+        Command::Spam(cmd) => spam::spam_command(&open_store(&config, false).await?, cmd).await,
         // Placed above, before any configuration is read.
         Command::Sim(_) => Ok(()),
     }

@@ -25,4 +25,5 @@ mod provider;
 mod secrets;
 mod setup;
 mod sim;
+mod spam;
 mod storage;

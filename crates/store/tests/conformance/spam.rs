@@ -26,7 +26,10 @@ async fn a_blocked_number_is_blocked_for_its_business_only_and_a_persons_block_c
     let rival = setup(&store, "rival", "+12025550199").await;
     let robo = number("+14155550123");
     assert_eq!(store.blocked_reason(acme.business, robo.as_str()).await.unwrap(), None);
-    store.replace_spam_list(acme.business, &[robo.clone()]).await.unwrap();
+    store
+        .replace_spam_list(acme.business, std::slice::from_ref(&robo))
+        .await
+        .unwrap();
     assert_eq!(
         store.blocked_reason(acme.business, robo.as_str()).await.unwrap(),
         Some(SpamReason::Listed)

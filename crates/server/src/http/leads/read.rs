@@ -125,6 +125,7 @@ fn call_entry(call: &Call, site: Option<String>) -> Value {
         "visit": call.origin.visit.as_ref().map(|v| v.as_str()),
         "tags": call.tags,
         "ended_at": call.ended_at.map(|t| t.to_rfc3339()),
+        "spam": leadline_core::spam::SpamMark::reason(call.spam).map(|r| r.as_str()),
     })
 }
 
