@@ -318,6 +318,8 @@ pub struct LeadFilter {
     pub to: Option<DateTime<Utc>>,
     /// Case-insensitive text over name, e-mail, phone and record ref.
     pub text: Option<String>,
+    /// Leads whose only records are calls flagged spam: hidden unless asked for.
+    pub spam: crate::interaction::SpamView,
     /// At most this many (1..=200).
     pub limit: u32,
     /// Only leads older than this one (the previous page's cursor).

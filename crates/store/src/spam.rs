@@ -205,31 +205,26 @@ impl SpamStore for SqlStore {
             let Ok(record_ref) = i64::try_from(*record_ref) else {
                 continue;
             };
-            let row: Option<(i64, i64, i64, Option<String>)> = sqlx::query_as(
-                "SELECT site_id, started_at, lead_id, spam FROM calls WHERE business_id = $1 AND record_ref = $2",
+            // The update comes first, so SQLite takes its write lock at once (a read first could
+            // not be upgraded while another connection writes).
+            let row: Option<(i64, i64, i64)> = sqlx::query_as(
+                "UPDATE calls SET spam = $1 WHERE business_id = $2 AND record_ref = $3
+                     AND COALESCE(spam, '') <> COALESCE($1, '')
+                 RETURNING site_id, started_at, lead_id",
             )
+            .bind(mark.as_ref().map(SpamMark::as_str))
             .bind(business.0)
             .bind(record_ref)
             .fetch_optional(&mut *tx)
             .await
             .map_err(backend)?;
-            let Some((site, started, lead, before)) = row else {
+            let Some((site, started, lead)) = row else {
                 continue;
             };
-            if before.as_deref() == mark.as_ref().map(SpamMark::as_str) {
-                continue;
-            }
-            sqlx::query("UPDATE calls SET spam = $1 WHERE business_id = $2 AND record_ref = $3")
-                .bind(mark.as_ref().map(SpamMark::as_str))
-                .bind(business.0)
-                .bind(record_ref)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
             changed += 1;
             marks = marks.at(site, started).lead(&mut tx, lead).await?;
         }
-        marks.write(&mut tx, changed > 0).await?;
+        marks.write(&mut tx, changed > 0 && self.report_marks()).await?;
         tx.commit().await.map_err(backend)?;
         Ok(changed)
     }

@@ -120,6 +120,11 @@ async fn short_unanswered_calls_repeated_from_one_number_are_flagged_and_hidden_
     assert!(only.contains("spam (repeated short calls)"), "{only}");
     let (_, all) = page(&app, &cookie, "/app/activity?spam=include").await;
     assert_eq!(refs(&all), 4);
+    let (_, leads) = page(&app, &cookie, "/app/leads").await;
+    assert!(leads.contains("1 lead match."), "the robocaller is not a lead: {leads}");
+    let (_, robocallers) = page(&app, &cookie, "/app/leads?spam=only").await;
+    assert!(robocallers.contains("1 lead match."), "{robocallers}");
+    assert!(robocallers.contains(ROBOCALLER), "{robocallers}");
     let (status, bad) = page(&app, &cookie, "/app/activity?spam=maybe").await;
     assert_eq!(status, 400);
     assert!(

@@ -8,6 +8,7 @@ use crate::query::{Conditions, Param, bind_all, contains_pattern, has_tag, tag_e
 use crate::rows::col;
 use crate::visits::records::visit_from;
 use leadline_core::call::Call;
+use leadline_core::interaction::SpamView;
 use leadline_core::lead::{Activity, Lead, LeadFilter, LeadPage, LeadSummary, Totals};
 use leadline_core::store::{StoreError, StoreResult};
 use leadline_core::visit::Visit;
@@ -108,8 +109,18 @@ fn conditions(business: BusinessId, filter: &LeadFilter) -> Conditions {
     if let Some(before) = filter.before {
         c.and(Param::Int(before.0), |n| format!("l.id < {n}"));
     }
+    match filter.spam {
+        SpamView::Hide => c.sql.push_str(&format!(" AND NOT {SPAM_ONLY}")),
+        SpamView::Only => c.sql.push_str(&format!(" AND {SPAM_ONLY}")),
+        SpamView::Include => {}
+    }
     c
 }
+
+/// A lead whose only records are calls flagged spam (`core::spam`): a robocaller, not a lead.
+const SPAM_ONLY: &str = "(EXISTS (SELECT 1 FROM calls c WHERE c.lead_id = l.id AND c.spam <> 'cleared')
+    AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.lead_id = l.id AND (c.spam IS NULL OR c.spam = 'cleared'))
+    AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.lead_id = l.id))";
 
 /// Name, e-mail or phone containing `text` (ignoring case), or the record ref it spells.
 fn text_condition(c: &mut Conditions, text: &str) {

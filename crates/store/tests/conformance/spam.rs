@@ -10,11 +10,12 @@ use chrono::{Duration, Utc};
 use leadline_core::E164;
 use leadline_core::ad_upload::AdTarget;
 use leadline_core::conversion::{ConversionKind, ConversionQuery, ConversionRecord, ConversionStore};
-use leadline_core::interaction::CallResult;
+use leadline_core::interaction::{CallResult, SpamView};
+use leadline_core::lead::LeadFilter;
 use leadline_core::report::days::local_day;
 use leadline_core::report::{DayRange, ReportStore};
 use leadline_core::spam::{BlockSource, BlockedAnswer, RepeatRule, SpamMark, SpamReason, SpamSettings, SpamStore};
-use leadline_core::store::{CallStore, StoreError};
+use leadline_core::store::{CallStore, LeadStore, StoreError};
 use leadline_store::SqlStore;
 
 fn number(text: &str) -> E164 {
@@ -212,7 +213,42 @@ async fn exports_leave_spam_calls_out_and_an_ad_integration_sees_the_flag(store:
     assert!(store.ad_facts(s.business, &target).await.unwrap().unwrap().spam);
 }
 
+async fn a_lead_whose_only_calls_are_spam_is_left_out_of_the_leads_list_unless_asked(store: SqlStore) {
+    let s = setup(&store, "acme", "+12025550100").await;
+    let real = ended_call(&store, &s, "CA1", "+14155550100", None).await;
+    let robo = ended_call(&store, &s, "CA2", "+14155550123", None).await;
+    let flagged = Some(SpamMark::Flagged(SpamReason::Listed));
+    store.mark_calls_spam(s.business, &[robo], flagged).await.unwrap();
+    let listed = |spam: SpamView| {
+        let filter = LeadFilter {
+            spam,
+            limit: 50,
+            ..LeadFilter::default()
+        };
+        let store = &store;
+        async move {
+            let page = store.list_leads(s.business, &filter).await.unwrap();
+            let count = store.lead_summary(s.business, &filter).await.unwrap().count;
+            (
+                page.leads
+                    .iter()
+                    .map(|l| l.contact.phone.as_ref().map(ToString::to_string).unwrap_or_default())
+                    .collect::<Vec<_>>(),
+                count,
+            )
+        }
+    };
+    assert_eq!(listed(SpamView::Hide).await, (vec!["+14155550100".to_owned()], 1));
+    assert_eq!(listed(SpamView::Only).await, (vec!["+14155550123".to_owned()], 1));
+    assert_eq!(listed(SpamView::Include).await.1, 2);
+    // A real call from the same person makes them a lead again.
+    let again = ended_call(&store, &s, "CA3", "+14155550123", None).await;
+    assert_eq!(listed(SpamView::Hide).await.1, 2);
+    let _ = (real, again);
+}
+
 conformance!(
+    a_lead_whose_only_calls_are_spam_is_left_out_of_the_leads_list_unless_asked,
     a_blocked_number_is_blocked_for_its_business_only_and_a_persons_block_comes_first,
     an_uploaded_list_replaces_the_last_one_and_keeps_a_persons_blocks,
     spam_settings_start_at_the_defaults_and_change_for_one_business,

@@ -9,6 +9,7 @@ use axum::extract::{RawQuery, State};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use leadline_core::LeadId;
 use leadline_core::call::validate_tags;
+use leadline_core::interaction::SpamView;
 use leadline_core::lead::{LeadFilter, LeadStatus};
 use serde_json::{Value, json};
 
@@ -19,7 +20,7 @@ pub const MAX_LIMIT: u32 = 200;
 /// The longest `q`, `source` or `tag`, in characters.
 const MAX_TEXT_CHARS: usize = 200;
 
-const PARAMETERS: [&str; 8] = ["status", "source", "tag", "from", "to", "q", "limit", "cursor"];
+const PARAMETERS: [&str; 9] = ["status", "source", "tag", "from", "to", "q", "spam", "limit", "cursor"];
 
 pub async fn list(
     State(state): State<AppState>,
@@ -72,6 +73,7 @@ pub fn parse_filter(query: &str) -> Result<LeadFilter, ApiError> {
                 filter.tag = Some(tag);
             }
             "q" => filter.text = Some(text("q", value)?),
+            "spam" => filter.spam = SpamView::parse(value).map_err(|e| bad("spam", e.reason))?,
             "from" => filter.from = Some(time("from", value, false)?),
             "to" => filter.to = Some(time("to", value, true)?),
             "limit" => {

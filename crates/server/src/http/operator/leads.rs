@@ -40,6 +40,7 @@ struct FilterForm {
     tag: String,
     from: String,
     to: String,
+    spam: String,
 }
 
 impl FilterForm {
@@ -53,6 +54,7 @@ impl FilterForm {
                 "tag" => &mut form.tag,
                 "from" => &mut form.from,
                 "to" => &mut form.to,
+                "spam" => &mut form.spam,
                 _ => continue,
             };
             *field = value.into_owned();
