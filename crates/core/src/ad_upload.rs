@@ -74,16 +74,26 @@ impl SendRule {
 
     /// The events that can change what the rule sends, which the integration hears of: the
     /// marks for `marked`, the status changes for a status rule, the calls' ends for the call
-    /// rules; and sales, which restate the value of what was sent.
+    /// rules; sales, which restate the value of what was sent; and a call's spam flag, which
+    /// retracts it (or, cleared, lets it go again).
     pub fn events(&self) -> &'static [EventKind] {
         match self {
             Self::Marked => &[
                 EventKind::ConversionMarked,
                 EventKind::ConversionUnmarked,
                 EventKind::SaleRecorded,
+                EventKind::CallSpamChanged,
             ],
-            Self::Status { .. } => &[EventKind::LeadStatusChanged, EventKind::SaleRecorded],
-            Self::CallLongerThan { .. } | Self::FirstTimeCaller => &[EventKind::CallCompleted, EventKind::SaleRecorded],
+            Self::Status { .. } => &[
+                EventKind::LeadStatusChanged,
+                EventKind::SaleRecorded,
+                EventKind::CallSpamChanged,
+            ],
+            Self::CallLongerThan { .. } | Self::FirstTimeCaller => &[
+                EventKind::CallCompleted,
+                EventKind::SaleRecorded,
+                EventKind::CallSpamChanged,
+            ],
         }
     }
 
@@ -125,7 +135,7 @@ pub fn target_of(event: &Event, rule: &SendRule) -> Option<AdTarget> {
     match &event.data {
         EventData::ConversionMarked(m) => named(m.change.call_ref, m.change.message_id.as_ref()),
         EventData::ConversionUnmarked(u) => named(u.change.call_ref, u.change.message_id.as_ref()),
-        EventData::CallCompleted(_) => event.record_ref.and_then(call),
+        EventData::CallCompleted(_) | EventData::CallSpamChanged(_) => event.record_ref.and_then(call),
         EventData::FormCompleted(f) => form(&f.message_id),
         EventData::SaleRecorded(sale) => named(sale.change.call_ref, sale.change.form.as_ref()).or(lead),
         EventData::LeadStatusChanged(_) => lead,

@@ -6,8 +6,8 @@ mod data;
 pub mod samples;
 
 pub use data::{
-    Authored, CallCompleted, CallConnected, CallDialed, CallInitiated, ConversionMarked, ConversionUnmarked, EventData,
-    FieldChange, FormCompleted, LeadErased, LeadUpdate, Note, Sale, StatusChange,
+    Authored, CallCompleted, CallConnected, CallDialed, CallInitiated, CallSpamChanged, ConversionMarked,
+    ConversionUnmarked, EventData, FieldChange, FormCompleted, LeadErased, LeadUpdate, Note, Sale, StatusChange,
 };
 
 use crate::channel::{Attribution, ClickIds};
@@ -58,11 +58,14 @@ pub enum EventKind {
     /// An operator removed a call's or a form's conversion mark.
     #[serde(rename = "conversion.unmarked")]
     ConversionUnmarked,
+    /// A call was flagged spam (by a rule or a person), or a person said it is not.
+    #[serde(rename = "call.spam_changed")]
+    CallSpamChanged,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 13] = [
         Self::CallInitiated,
         Self::CallDialed,
         Self::CallConnected,
@@ -75,6 +78,7 @@ impl EventKind {
         Self::LeadErased,
         Self::ConversionMarked,
         Self::ConversionUnmarked,
+        Self::CallSpamChanged,
     ];
 
     /// The stored and wire name.
@@ -92,6 +96,7 @@ impl EventKind {
             Self::LeadErased => "lead.erased",
             Self::ConversionMarked => "conversion.marked",
             Self::ConversionUnmarked => "conversion.unmarked",
+            Self::CallSpamChanged => "call.spam_changed",
         }
     }
 

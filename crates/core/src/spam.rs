@@ -10,7 +10,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 /// Why a call is spam.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SpamReason {
     /// The caller's number is one the business blocked.
     Blocked,
@@ -351,10 +352,17 @@ pub trait SpamStore {
         caller: &str,
         since: DateTime<Utc>,
     ) -> StoreResult<Vec<CallSpamFacts>>;
-    /// Sets (or with `None` removes) the spam mark of the business's calls with these refs, and
-    /// marks their days for the reports; answers how many calls changed. A call of another
-    /// business is not changed.
-    async fn mark_calls_spam(&self, business: BusinessId, refs: &[u64], mark: Option<SpamMark>) -> StoreResult<u64>;
+    /// Sets (or with `None` removes) the spam mark of the business's calls with these refs as
+    /// `author`, marks their days for the reports and writes `call.spam_changed` for each call
+    /// that changed, in one transaction; answers how many changed. A call of another business
+    /// is not changed.
+    async fn mark_calls_spam(
+        &self,
+        business: BusinessId,
+        refs: &[u64],
+        mark: Option<SpamMark>,
+        author: &crate::lead::Author,
+    ) -> StoreResult<u64>;
 }
 
 #[cfg(test)]

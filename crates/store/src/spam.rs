@@ -4,17 +4,20 @@
 
 use crate::SqlStore;
 use crate::errors::backend;
+use crate::outbox::enqueue::enqueue;
 use crate::reports::marks::StaleMarks;
 use crate::rows::{col, now_millis, parsed, parsed_opt, time};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use leadline_core::event::{Authored, CallSpamChanged, EventData, NewEvent};
 use leadline_core::interaction::CallResult;
+use leadline_core::lead::Author;
 use leadline_core::phone::E164;
 use leadline_core::spam::{
     BlockSource, BlockedAnswer, BlockedNumber, CallSpamFacts, RepeatRule, SpamMark, SpamReason, SpamSettings, SpamStore,
 };
 use leadline_core::store::{StoreError, StoreResult};
-use leadline_core::{BusinessId, Invalid};
+use leadline_core::{BusinessId, Invalid, LeadId, SiteId};
 
 /// The rows one statement of a list upload inserts.
 const LIST_CHUNK: usize = 500;
@@ -197,7 +200,13 @@ impl SpamStore for SqlStore {
             .collect()
     }
 
-    async fn mark_calls_spam(&self, business: BusinessId, refs: &[u64], mark: Option<SpamMark>) -> StoreResult<u64> {
+    async fn mark_calls_spam(
+        &self,
+        business: BusinessId,
+        refs: &[u64],
+        mark: Option<SpamMark>,
+        author: &Author,
+    ) -> StoreResult<u64> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         let mut marks = StaleMarks::default();
         let mut changed = 0;
@@ -207,10 +216,10 @@ impl SpamStore for SqlStore {
             };
             // The update comes first, so SQLite takes its write lock at once (a read first could
             // not be upgraded while another connection writes).
-            let row: Option<(i64, i64, i64)> = sqlx::query_as(
+            let row: Option<(i64, i64, i64, i64)> = sqlx::query_as(
                 "UPDATE calls SET spam = $1 WHERE business_id = $2 AND record_ref = $3
                      AND COALESCE(spam, '') <> COALESCE($1, '')
-                 RETURNING site_id, started_at, lead_id",
+                 RETURNING id, site_id, started_at, lead_id",
             )
             .bind(mark.as_ref().map(SpamMark::as_str))
             .bind(business.0)
@@ -218,9 +227,24 @@ impl SpamStore for SqlStore {
             .fetch_optional(&mut *tx)
             .await
             .map_err(backend)?;
-            let Some((site, started, lead)) = row else {
+            let Some((call, site, started, lead)) = row else {
                 continue;
             };
+            let event = NewEvent {
+                business_id: business,
+                site_id: Some(SiteId(site)),
+                lead_id: Some(LeadId(lead)),
+                call_id: Some(call),
+                submission_id: None,
+                visit_id: None,
+                data: EventData::CallSpamChanged(Authored {
+                    author: author.clone(),
+                    change: CallSpamChanged {
+                        spam: SpamMark::reason(mark),
+                    },
+                }),
+            };
+            enqueue(&mut tx, &event, now_millis()).await?;
             changed += 1;
             marks = marks.at(site, started).lead(&mut tx, lead).await?;
         }

@@ -79,6 +79,8 @@ event_data! {
     ConversionMarked(Authored<ConversionMarked>),
     /// A call's or a form's conversion mark was removed.
     ConversionUnmarked(Authored<ConversionUnmarked>),
+    /// A call was flagged spam, or cleared.
+    CallSpamChanged(Authored<CallSpamChanged>),
 }
 
 impl EventData {
@@ -97,6 +99,7 @@ impl EventData {
             Self::LeadUpdated(change) => Some(&change.author),
             Self::ConversionMarked(change) => Some(&change.author),
             Self::ConversionUnmarked(change) => Some(&change.author),
+            Self::CallSpamChanged(change) => Some(&change.author),
             _ => None,
         }
     }
@@ -291,4 +294,11 @@ pub struct ConversionUnmarked {
     pub call_ref: Option<u64>,
     #[serde(default)]
     pub message_id: Option<MessageId>,
+}
+
+/// `call.spam_changed`: the call (the event's `record_ref`) is now spam for this reason, or
+/// (null) a person said it is not. Reports and ad platforms leave spam calls out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallSpamChanged {
+    pub spam: Option<crate::spam::SpamReason>,
 }

@@ -95,6 +95,12 @@ fn samples() -> Vec<EventData> {
                 message_id: Some(MessageId::parse("m_0123456789abcdefghijkl").unwrap()),
             },
         }),
+        EventData::CallSpamChanged(Authored {
+            author: Author::system(),
+            change: CallSpamChanged {
+                spam: Some(crate::spam::SpamReason::Repeated),
+            },
+        }),
         EventData::LeadErased(LeadErased {
             record_ref: 1040,
             subjects: vec![],
@@ -218,6 +224,7 @@ fn only_the_events_of_lead_changes_and_conversion_marks_have_an_author() {
                 | EventKind::LeadUpdated
                 | EventKind::ConversionMarked
                 | EventKind::ConversionUnmarked
+                | EventKind::CallSpamChanged
         );
         assert_eq!(sample.author().is_some(), changed_a_lead, "{:?}", sample.kind());
     }

@@ -92,6 +92,7 @@ async fn apply_repeat_rule(store: &dyn Store, call: &Call) -> AppResult<()> {
                 call.business_id,
                 &flagged,
                 Some(SpamMark::Flagged(SpamReason::Repeated)),
+                &leadline_core::lead::Author::system(),
             )
             .await?;
     }

@@ -56,7 +56,12 @@ async fn log_screened(store: &dyn Store, incoming: Incoming<'_>, reason: SpamRea
     let number = incoming.number.id;
     let call = calls::open_call(store, incoming).await?;
     store
-        .mark_calls_spam(business, &[call.record_ref], Some(SpamMark::Flagged(reason)))
+        .mark_calls_spam(
+            business,
+            &[call.record_ref],
+            Some(SpamMark::Flagged(reason)),
+            &Author::system(),
+        )
         .await?;
     let ended = CallReport {
         duration_seconds: Some(0),
@@ -85,7 +90,9 @@ pub async fn mark_call(
     if SpamMark::is_spam(call.spam) == is_spam {
         return Ok(call);
     }
-    store.mark_calls_spam(business, &[record_ref], Some(mark)).await?;
+    store
+        .mark_calls_spam(business, &[record_ref], Some(mark), author)
+        .await?;
     let subject = AuditSubject::of("call", record_ref);
     audit::record(store, business, author, action, subject, AuditDetail::new("")).await;
     Ok(store.call_by_ref(business, record_ref).await?)
@@ -115,7 +122,12 @@ pub async fn block_caller(store: &dyn Store, business: BusinessId, record_ref: u
     block(store, business, &number, author).await?;
     if !SpamMark::is_spam(call.spam) {
         store
-            .mark_calls_spam(business, &[record_ref], Some(SpamMark::Flagged(SpamReason::Blocked)))
+            .mark_calls_spam(
+                business,
+                &[record_ref],
+                Some(SpamMark::Flagged(SpamReason::Blocked)),
+                author,
+            )
             .await?;
     }
     Ok(())

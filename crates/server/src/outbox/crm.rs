@@ -128,7 +128,8 @@ pub(crate) fn summary(event: &Event) -> Option<String> {
         | EventData::CallConnected(_)
         | EventData::LeadErased(_)
         | EventData::ConversionMarked(_)
-        | EventData::ConversionUnmarked(_) => return None,
+        | EventData::ConversionUnmarked(_)
+        | EventData::CallSpamChanged(_) => return None,
         EventData::CallDialed(_) => format!("Call{reference}{from} came in"),
         EventData::CallCompleted(call) => {
             let seconds = call.duration_seconds;

@@ -203,7 +203,8 @@ pub fn build(event: &Event, idempotency_key: &str, target: Target) -> Built {
         | EventData::LeadUpdated(_)
         | EventData::LeadErased(_)
         | EventData::ConversionMarked(_)
-        | EventData::ConversionUnmarked(_)) => {
+        | EventData::ConversionUnmarked(_)
+        | EventData::CallSpamChanged(_)) => {
             return Built::Skip(Skip::NoEvent(data.kind()));
         }
     };

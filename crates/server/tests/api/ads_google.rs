@@ -28,7 +28,7 @@ use serde_json::json;
 const GCLID: &str = "abc";
 const EMAIL: &str = " Jane.Doe@Gmail.com ";
 
-fn config(fake: &FakeGoogleAds, route: GoogleAdsRoute, developer_token: bool) -> IntegrationConfig {
+pub(crate) fn config(fake: &FakeGoogleAds, route: GoogleAdsRoute, developer_token: bool) -> IntegrationConfig {
     IntegrationConfig::GoogleAds(GoogleAds {
         route,
         customer_id: ADS_CUSTOMER.into(),
@@ -53,13 +53,13 @@ pub(crate) fn config_for(fake: &FakeGoogleAds) -> IntegrationConfig {
 }
 
 /// A visit from a Google ad click (gclid `abc`).
-async fn ad_visit(app: &TestApp, seeded: &Seeded) -> VisitRef {
+pub(crate) async fn ad_visit(app: &TestApp, seeded: &Seeded) -> VisitRef {
     let visitor = format!("ga:{}.1700000000", rand::random::<u32>() % 1_000_000);
     crate::leads::visit(app, seeded.site.id, &visitor).await
 }
 
 /// A call of 95 s from `visit`, its lead given an e-mail; answers the call's and the lead's refs.
-async fn call_from(app: &TestApp, seeded: &Seeded, sid: &str, visit: Option<VisitRef>) -> (u64, u64) {
+pub(crate) async fn call_from(app: &TestApp, seeded: &Seeded, sid: &str, visit: Option<VisitRef>) -> (u64, u64) {
     let call = crate::leads::call(app, seeded, sid, visit, 95).await;
     let business = seeded.site.business_id;
     let email = FieldsPatch {
@@ -88,7 +88,7 @@ fn answers(outcomes: &Outcomes) -> Vec<String> {
         .collect()
 }
 
-async fn spawn(engine: Engine) -> (TestApp, Seeded, String) {
+pub(crate) async fn spawn(engine: Engine) -> (TestApp, Seeded, String) {
     let (app, seeded) =
         TestApp::spawn_site(engine, crate::helpers::delivering_by_hand(), SiteSettings::default()).await;
     let key = key_for(&app, seeded.site.business_id).await.key;
@@ -363,7 +363,7 @@ async fn an_old_click_is_dead_a_call_without_a_click_goes_by_caller_and_a_refusa
 }
 
 /// Hands every due delivery to its adapter; answers (integration, what it said), in order.
-async fn deliver_all(app: &TestApp, cache: &Cache) -> Vec<(String, String)> {
+pub(crate) async fn deliver_all(app: &TestApp, cache: &Cache) -> Vec<(String, String)> {
     let now = chrono::Utc::now().timestamp_millis();
     let mut claimed = app.store.claim_deliveries(now, 60_000, 100).await.unwrap();
     claimed.sort_by_key(|d| d.id);

@@ -79,6 +79,7 @@ mod smtp_tls;
 mod snippet;
 mod sources;
 mod spam;
+mod spam_ads;
 mod telephony_tenancy;
 mod uploads;
 mod visits;

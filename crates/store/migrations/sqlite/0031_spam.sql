@@ -28,3 +28,10 @@ ALTER TABLE businesses ADD COLUMN spam_message TEXT;
 ALTER TABLE businesses ADD COLUMN spam_repeat_calls INTEGER NOT NULL DEFAULT 3;
 ALTER TABLE businesses ADD COLUMN spam_repeat_seconds INTEGER NOT NULL DEFAULT 10;
 ALTER TABLE businesses ADD COLUMN spam_repeat_hours INTEGER NOT NULL DEFAULT 24;
+
+-- `call.spam_changed` (a call flagged spam, or cleared) goes to every signed webhook, and to
+-- the ad platform integrations whatever their send rule (a flagged call is retracted): the
+-- integrations added before it existed hear it too.
+UPDATE integrations SET events = events || 'call.spam_changed,'
+    WHERE kind IN ('webhook', 'google_ads', 'microsoft_ads', 'meta_capi')
+    AND events NOT LIKE '%,call.spam_changed,%';

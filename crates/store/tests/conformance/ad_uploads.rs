@@ -17,7 +17,7 @@ use leadline_core::site::Currency;
 use leadline_core::store::{LeadStore, OutboxStore};
 use leadline_store::SqlStore;
 
-fn google() -> IntegrationConfig {
+pub(crate) fn google() -> IntegrationConfig {
     IntegrationConfig::GoogleAds(GoogleAds {
         route: GoogleAdsRoute::DataManager,
         customer_id: "1234567890".into(),
@@ -36,7 +36,11 @@ fn google() -> IntegrationConfig {
     })
 }
 
-async fn integrate(store: &SqlStore, business: leadline_core::BusinessId, config: IntegrationConfig) -> IntegrationId {
+pub(crate) async fn integrate(
+    store: &SqlStore,
+    business: leadline_core::BusinessId,
+    config: IntegrationConfig,
+) -> IntegrationId {
     let new = NewIntegration {
         business_id: business,
         site_id: None,

@@ -10,12 +10,13 @@ use chrono::{Duration, Utc};
 use leadline_core::E164;
 use leadline_core::ad_upload::AdTarget;
 use leadline_core::conversion::{ConversionKind, ConversionQuery, ConversionRecord, ConversionStore};
+use leadline_core::event::EventData;
 use leadline_core::interaction::{CallResult, SpamView};
-use leadline_core::lead::LeadFilter;
+use leadline_core::lead::{Author, LeadFilter};
 use leadline_core::report::days::local_day;
 use leadline_core::report::{DayRange, ReportStore};
 use leadline_core::spam::{BlockSource, BlockedAnswer, RepeatRule, SpamMark, SpamReason, SpamSettings, SpamStore};
-use leadline_core::store::{CallStore, LeadStore, StoreError};
+use leadline_core::store::{CallStore, LeadStore, OutboxStore, StoreError};
 use leadline_store::SqlStore;
 
 fn number(text: &str) -> E164 {
@@ -119,20 +120,28 @@ async fn a_mark_changes_the_business_calls_only_and_reads_back_with_the_callers_
     let flagged = Some(SpamMark::Flagged(SpamReason::Repeated));
     assert_eq!(
         store
-            .mark_calls_spam(acme.business, &[first, second], flagged)
+            .mark_calls_spam(acme.business, &[first, second], flagged, &Author::system())
             .await
             .unwrap(),
         2
     );
     assert_eq!(
-        store.mark_calls_spam(acme.business, &[first], flagged).await.unwrap(),
+        store
+            .mark_calls_spam(acme.business, &[first], flagged, &Author::system())
+            .await
+            .unwrap(),
         0,
         "no change"
     );
     // Refs are per business: the rival's marks reach its own calls, never acme's.
     let cleared = Some(SpamMark::Cleared);
     let rival_changed = store
-        .mark_calls_spam(rival.business, &[theirs, second.max(theirs) + 100], cleared)
+        .mark_calls_spam(
+            rival.business,
+            &[theirs, second.max(theirs) + 100],
+            cleared,
+            &Author::system(),
+        )
         .await
         .unwrap();
     assert_eq!(rival_changed, 1, "its own call, and no call for a ref it does not have");
@@ -151,7 +160,7 @@ async fn a_mark_changes_the_business_calls_only_and_reads_back_with_the_callers_
     assert_eq!(history[1].result, CallResult::InCall);
 
     store
-        .mark_calls_spam(acme.business, &[first], Some(SpamMark::Cleared))
+        .mark_calls_spam(acme.business, &[first], Some(SpamMark::Cleared), &Author::system())
         .await
         .unwrap();
     assert_eq!(
@@ -175,7 +184,10 @@ async fn reports_leave_spam_calls_and_leads_with_only_spam_out_until_a_person_cl
     assert_eq!(totals(store.report_rows(s.site, "total", range).await.unwrap()), (2, 2));
 
     let flagged = Some(SpamMark::Flagged(SpamReason::Operator));
-    store.mark_calls_spam(s.business, &[robo], flagged).await.unwrap();
+    store
+        .mark_calls_spam(s.business, &[robo], flagged, &Author::system())
+        .await
+        .unwrap();
     assert!(
         !store.stale_report_days(10).await.unwrap().is_empty(),
         "the mark made its day stale"
@@ -184,7 +196,7 @@ async fn reports_leave_spam_calls_and_leads_with_only_spam_out_until_a_person_cl
     assert_eq!(totals(store.report_rows(s.site, "total", range).await.unwrap()), (1, 1));
 
     store
-        .mark_calls_spam(s.business, &[robo], Some(SpamMark::Cleared))
+        .mark_calls_spam(s.business, &[robo], Some(SpamMark::Cleared), &Author::system())
         .await
         .unwrap();
     rebuild_all(&store).await;
@@ -208,7 +220,10 @@ async fn exports_leave_spam_calls_out_and_an_ad_integration_sees_the_flag(store:
     assert!(!store.ad_facts(s.business, &target).await.unwrap().unwrap().spam);
 
     let flagged = Some(SpamMark::Flagged(SpamReason::Blocked));
-    store.mark_calls_spam(s.business, &[robo], flagged).await.unwrap();
+    store
+        .mark_calls_spam(s.business, &[robo], flagged, &Author::system())
+        .await
+        .unwrap();
     assert!(store.conversion_rows(&query).await.unwrap().is_empty());
     assert!(store.ad_facts(s.business, &target).await.unwrap().unwrap().spam);
 }
@@ -218,7 +233,10 @@ async fn a_lead_whose_only_calls_are_spam_is_left_out_of_the_leads_list_unless_a
     let real = ended_call(&store, &s, "CA1", "+14155550100", None).await;
     let robo = ended_call(&store, &s, "CA2", "+14155550123", None).await;
     let flagged = Some(SpamMark::Flagged(SpamReason::Listed));
-    store.mark_calls_spam(s.business, &[robo], flagged).await.unwrap();
+    store
+        .mark_calls_spam(s.business, &[robo], flagged, &Author::system())
+        .await
+        .unwrap();
     let listed = |spam: SpamView| {
         let filter = LeadFilter {
             spam,
@@ -247,7 +265,47 @@ async fn a_lead_whose_only_calls_are_spam_is_left_out_of_the_leads_list_unless_a
     let _ = (real, again);
 }
 
+async fn flagging_and_clearing_a_call_are_events_for_the_ad_platforms_with_the_call(store: SqlStore) {
+    let s = setup(&store, "acme", "+12025550100").await;
+    let ads = crate::ad_uploads::integrate(&store, s.business, crate::ad_uploads::google()).await;
+    let visit = ad_visit(&store, s.site, "ga:1.1", gclid("gclid-spam")).await;
+    let robo = ended_call(&store, &s, "CA1", "+14155550123", Some(visit)).await;
+    let flagged = Some(SpamMark::Flagged(SpamReason::Repeated));
+    store
+        .mark_calls_spam(s.business, &[robo], flagged, &Author::system())
+        .await
+        .unwrap();
+    store
+        .mark_calls_spam(s.business, &[robo], flagged, &Author::system())
+        .await
+        .unwrap();
+    let ann = crate::conversions::ann();
+    store
+        .mark_calls_spam(s.business, &[robo], Some(SpamMark::Cleared), &ann)
+        .await
+        .unwrap();
+    let now = Utc::now().timestamp_millis();
+    let claimed = store.claim_deliveries(now + 1, 60_000, 100).await.unwrap();
+    let changes: Vec<(Option<SpamReason>, Option<u64>, String)> = claimed
+        .iter()
+        .filter(|d| d.integration.id == ads)
+        .filter_map(|d| match &d.event.data {
+            EventData::CallSpamChanged(c) => Some((c.change.spam, d.event.record_ref, c.author.as_str().to_owned())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            (Some(SpamReason::Repeated), Some(robo), "system".to_owned()),
+            (None, Some(robo), ann.as_str().to_owned()),
+        ],
+        "one event per change (flagging again changes nothing), with the call and who did it"
+    );
+}
+
 conformance!(
+    flagging_and_clearing_a_call_are_events_for_the_ad_platforms_with_the_call,
     a_lead_whose_only_calls_are_spam_is_left_out_of_the_leads_list_unless_asked,
     a_blocked_number_is_blocked_for_its_business_only_and_a_persons_block_comes_first,
     an_uploaded_list_replaces_the_last_one_and_keeps_a_persons_blocks,

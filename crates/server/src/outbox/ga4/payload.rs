@@ -362,7 +362,8 @@ fn ga4_events(event: &Event) -> Result<Vec<(&'static str, Params)>, Refusal> {
         | EventData::LeadUpdated(_)
         | EventData::LeadErased(_)
         | EventData::ConversionMarked(_)
-        | EventData::ConversionUnmarked(_) => vec![],
+        | EventData::ConversionUnmarked(_)
+        | EventData::CallSpamChanged(_) => vec![],
     })
 }
 
