@@ -6,6 +6,7 @@ pub mod ad_config;
 pub mod ad_consent;
 pub mod ad_upload;
 pub mod adgroup;
+pub mod alerts;
 pub mod audit;
 pub mod call;
 pub mod call_handling;

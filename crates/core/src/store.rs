@@ -531,6 +531,7 @@ pub trait Store:
     + crate::erasure::ErasureStore
     + crate::sender_auth::SenderAuthStore
     + crate::audit::AuditStore
+    + crate::alerts::AlertStore
     + HealthStore
     + Send
     + Sync
@@ -562,6 +563,7 @@ impl<T> Store for T where
         + crate::erasure::ErasureStore
         + crate::sender_auth::SenderAuthStore
         + crate::audit::AuditStore
+        + crate::alerts::AlertStore
         + HealthStore
         + Send
         + Sync
