@@ -1,0 +1,116 @@
+//! Alerts: each member's choices are theirs in their business only, kept as chosen, and
+//! gone with the membership; an alert sent by a channel is remembered once per event and
+//! member; a call knows whether it is its lead's first.
+
+use crate::conformance;
+use crate::fixtures::user;
+use crate::leads::{call, setup};
+use chrono::Utc;
+use leadline_core::alerts::{AlertChannel, AlertChoices, AlertKind, AlertStore, ClockTime, QuietHours};
+use leadline_core::outbox::{IntegrationConfig, NewIntegration};
+use leadline_core::site::Timezone;
+use leadline_core::store::{OutboxStore, StoreError};
+use leadline_core::{E164, UserId};
+use leadline_store::SqlStore;
+
+fn chosen() -> AlertChoices {
+    AlertChoices {
+        kinds: vec![AlertKind::MissedCall, AlertKind::NewForm],
+        email: true,
+        sms: Some(E164::parse("+12025550177").unwrap()),
+        quiet: Some(QuietHours::new(ClockTime::parse("22:00").unwrap(), ClockTime::parse("07:30").unwrap()).unwrap()),
+        zone: Timezone::parse("Europe/Berlin").unwrap(),
+    }
+}
+
+async fn a_members_choices_are_kept_as_chosen_and_only_in_their_business(store: SqlStore) {
+    let acme = setup(&store, "acme", "+12025550100").await;
+    let rival = setup(&store, "rival", "+12025550101").await;
+    let ann = user(&store, acme.business, "ann@acme.example").await;
+    let bob = user(&store, acme.business, "bob@acme.example").await;
+    assert_eq!(store.alert_choices(acme.business, ann.id).await.unwrap(), None);
+
+    store.set_alert_choices(acme.business, ann.id, &chosen()).await.unwrap();
+    let mut read = chosen();
+    read.kinds.sort();
+    assert_eq!(store.alert_choices(acme.business, ann.id).await.unwrap(), Some(read.clone()));
+    assert_eq!(store.alert_choices(rival.business, ann.id).await.unwrap(), None);
+
+    // Another business cannot set choices for someone who is not its member.
+    let err = store.set_alert_choices(rival.business, ann.id, &chosen()).await.unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+    let err = store.set_alert_choices(acme.business, UserId(999_999), &chosen()).await.unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+
+    // Choosing again replaces; nothing chosen makes no recipient.
+    store.set_alert_choices(acme.business, bob.id, &AlertChoices::none()).await.unwrap();
+    let recipients = store.alert_recipients(acme.business).await.unwrap();
+    assert_eq!(recipients.len(), 1);
+    assert_eq!(recipients[0].user_id, ann.id);
+    assert_eq!(recipients[0].email, "ann@acme.example");
+    assert_eq!(recipients[0].choices, read);
+    assert!(store.alert_recipients(rival.business).await.unwrap().is_empty());
+
+    let mut quieter = chosen();
+    quieter.quiet = None;
+    quieter.sms = None;
+    store.set_alert_choices(acme.business, ann.id, &quieter).await.unwrap();
+    let again = store.alert_choices(acme.business, ann.id).await.unwrap().unwrap();
+    assert_eq!((again.quiet, again.sms), (None, None));
+}
+
+async fn an_alert_sent_is_remembered_once_per_event_member_and_channel(store: SqlStore) {
+    let acme = setup(&store, "acme", "+12025550100").await;
+    let rival = setup(&store, "rival", "+12025550101").await;
+    let ann = user(&store, acme.business, "ann@acme.example").await;
+    let hook = NewIntegration {
+        business_id: acme.business,
+        site_id: None,
+        name: "hook".into(),
+        config: IntegrationConfig::Webhook {
+            url: "https://hooks.example/in".into(),
+            secret: "s".into(),
+        },
+    };
+    store.add_integration(&hook).await.unwrap();
+    call(&store, &acme, "CA1", "+12025550123", None).await;
+    let deliveries = store.list_deliveries(Some(acme.business), None, 10).await.unwrap();
+    let event = deliveries[0].event_id.clone();
+
+    let now = Utc::now();
+    assert!(store.alerts_sent(acme.business, &event).await.unwrap().is_empty());
+    assert!(store.record_alert_sent(acme.business, &event, ann.id, AlertChannel::Sms, now).await.unwrap());
+    assert!(!store.record_alert_sent(acme.business, &event, ann.id, AlertChannel::Sms, now).await.unwrap());
+    assert!(store.record_alert_sent(acme.business, &event, ann.id, AlertChannel::Email, now).await.unwrap());
+    assert_eq!(
+        store.alerts_sent(acme.business, &event).await.unwrap(),
+        vec![(ann.id, AlertChannel::Email), (ann.id, AlertChannel::Sms)]
+    );
+
+    // Another business neither sees nor records sends of this event.
+    assert!(store.alerts_sent(rival.business, &event).await.unwrap().is_empty());
+    let err = store
+        .record_alert_sent(rival.business, &event, ann.id, AlertChannel::Email, now)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+}
+
+async fn a_call_is_its_leads_first_only_when_the_lead_never_called_before(store: SqlStore) {
+    let acme = setup(&store, "acme", "+12025550100").await;
+    let rival = setup(&store, "rival", "+12025550101").await;
+    let first = call(&store, &acme, "CA1", "+12025550123", None).await;
+    let second = call(&store, &acme, "CA2", "+12025550123", None).await;
+    let stranger = call(&store, &acme, "CA3", "+12025550124", None).await;
+    assert!(store.first_call_of_lead(acme.business, first.record_ref).await.unwrap());
+    assert!(!store.first_call_of_lead(acme.business, second.record_ref).await.unwrap());
+    assert!(store.first_call_of_lead(acme.business, stranger.record_ref).await.unwrap());
+    let err = store.first_call_of_lead(rival.business, first.record_ref).await.unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+}
+
+conformance!(
+    a_members_choices_are_kept_as_chosen_and_only_in_their_business,
+    an_alert_sent_is_remembered_once_per_event_member_and_channel,
+    a_call_is_its_leads_first_only_when_the_lead_never_called_before,
+);
