@@ -109,7 +109,10 @@ impl ClockTime {
     /// The time `minutes` after midnight; `Invalid` from 1440 on.
     pub fn from_minutes(minutes: u16) -> Result<Self, Invalid> {
         if minutes >= DAY {
-            return Err(Invalid::new("time of day", format!("{minutes} minutes is past the day's end")));
+            return Err(Invalid::new(
+                "time of day",
+                format!("{minutes} minutes is past the day's end"),
+            ));
         }
         Ok(Self(minutes))
     }
@@ -194,7 +197,11 @@ pub fn release_at(quiet: Option<QuietHours>, zone: chrono_tz::Tz, at: DateTime<U
             // The second pass when the alert came during it, after the first had gone by.
             LocalResult::Ambiguous(first, second) => {
                 let first = first.with_timezone(&Utc);
-                return if first >= at { first } else { second.with_timezone(&Utc).max(at) };
+                return if first >= at {
+                    first
+                } else {
+                    second.with_timezone(&Utc).max(at)
+                };
             }
             LocalResult::None => wall += Duration::minutes(1),
         }

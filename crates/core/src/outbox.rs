@@ -411,7 +411,11 @@ mod tests {
         assert_eq!(config.kind(), "alerts");
         assert_eq!(
             config.subscribes_to(),
-            &[EventKind::CallDialed, EventKind::CallCompleted, EventKind::FormCompleted]
+            &[
+                EventKind::CallDialed,
+                EventKind::CallCompleted,
+                EventKind::FormCompleted
+            ]
         );
         assert_eq!(IntegrationConfig::from_json(&config.to_json()).unwrap(), config);
     }

@@ -159,7 +159,12 @@ impl AlertStore for SqlStore {
         .await
         .map_err(backend)?;
         rows.iter()
-            .map(|row| Ok((UserId(col(row, "user_id")?), parsed(row, "channel", AlertChannel::parse)?)))
+            .map(|row| {
+                Ok((
+                    UserId(col(row, "user_id")?),
+                    parsed(row, "channel", AlertChannel::parse)?,
+                ))
+            })
             .collect()
     }
 

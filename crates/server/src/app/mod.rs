@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod adgroup;
+pub mod alerts;
 pub mod audit;
 pub mod call_me;
 pub mod calls;

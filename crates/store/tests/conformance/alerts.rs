@@ -33,17 +33,29 @@ async fn a_members_choices_are_kept_as_chosen_and_only_in_their_business(store: 
     store.set_alert_choices(acme.business, ann.id, &chosen()).await.unwrap();
     let mut read = chosen();
     read.kinds.sort();
-    assert_eq!(store.alert_choices(acme.business, ann.id).await.unwrap(), Some(read.clone()));
+    assert_eq!(
+        store.alert_choices(acme.business, ann.id).await.unwrap(),
+        Some(read.clone())
+    );
     assert_eq!(store.alert_choices(rival.business, ann.id).await.unwrap(), None);
 
     // Another business cannot set choices for someone who is not its member.
-    let err = store.set_alert_choices(rival.business, ann.id, &chosen()).await.unwrap_err();
+    let err = store
+        .set_alert_choices(rival.business, ann.id, &chosen())
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::NotFound), "{err:?}");
-    let err = store.set_alert_choices(acme.business, UserId(999_999), &chosen()).await.unwrap_err();
+    let err = store
+        .set_alert_choices(acme.business, UserId(999_999), &chosen())
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::NotFound), "{err:?}");
 
     // Choosing again replaces; nothing chosen makes no recipient.
-    store.set_alert_choices(acme.business, bob.id, &AlertChoices::none()).await.unwrap();
+    store
+        .set_alert_choices(acme.business, bob.id, &AlertChoices::none())
+        .await
+        .unwrap();
     let recipients = store.alert_recipients(acme.business).await.unwrap();
     assert_eq!(recipients.len(), 1);
     assert_eq!(recipients[0].user_id, ann.id);
@@ -79,9 +91,24 @@ async fn an_alert_sent_is_remembered_once_per_event_member_and_channel(store: Sq
 
     let now = Utc::now();
     assert!(store.alerts_sent(acme.business, &event).await.unwrap().is_empty());
-    assert!(store.record_alert_sent(acme.business, &event, ann.id, AlertChannel::Sms, now).await.unwrap());
-    assert!(!store.record_alert_sent(acme.business, &event, ann.id, AlertChannel::Sms, now).await.unwrap());
-    assert!(store.record_alert_sent(acme.business, &event, ann.id, AlertChannel::Email, now).await.unwrap());
+    assert!(
+        store
+            .record_alert_sent(acme.business, &event, ann.id, AlertChannel::Sms, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .record_alert_sent(acme.business, &event, ann.id, AlertChannel::Sms, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .record_alert_sent(acme.business, &event, ann.id, AlertChannel::Email, now)
+            .await
+            .unwrap()
+    );
     assert_eq!(
         store.alerts_sent(acme.business, &event).await.unwrap(),
         vec![(ann.id, AlertChannel::Email), (ann.id, AlertChannel::Sms)]
@@ -103,9 +130,22 @@ async fn a_call_is_its_leads_first_only_when_the_lead_never_called_before(store:
     let second = call(&store, &acme, "CA2", "+12025550123", None).await;
     let stranger = call(&store, &acme, "CA3", "+12025550124", None).await;
     assert!(store.first_call_of_lead(acme.business, first.record_ref).await.unwrap());
-    assert!(!store.first_call_of_lead(acme.business, second.record_ref).await.unwrap());
-    assert!(store.first_call_of_lead(acme.business, stranger.record_ref).await.unwrap());
-    let err = store.first_call_of_lead(rival.business, first.record_ref).await.unwrap_err();
+    assert!(
+        !store
+            .first_call_of_lead(acme.business, second.record_ref)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .first_call_of_lead(acme.business, stranger.record_ref)
+            .await
+            .unwrap()
+    );
+    let err = store
+        .first_call_of_lead(rival.business, first.record_ref)
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::NotFound), "{err:?}");
 }
 
