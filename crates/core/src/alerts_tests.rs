@@ -153,3 +153,61 @@ proptest! {
         }
     }
 }
+
+fn event(data: EventData) -> Event {
+    use crate::event::{VisitorIds, samples};
+    Event {
+        id: "ev_x".into(),
+        occurred_at: at("2026-06-10T10:00:00Z"),
+        business_id: BusinessId(1),
+        site_id: None,
+        record_ref: Some(1002),
+        lead: Some(samples::lead()),
+        visitor: VisitorIds {
+            attribution: Some(samples::google_cpc()),
+            ..VisitorIds::default()
+        },
+        data,
+    }
+}
+
+#[test]
+fn forms_unanswered_calls_and_dialed_calls_are_what_alerts_follow() {
+    use crate::event::samples;
+    use crate::lead::LeadMatch;
+    assert_eq!(alert_kind(&samples::form(LeadMatch::New)), Some(AlertKind::NewForm));
+    assert_eq!(alert_kind(&samples::completed(0, false, None)), Some(AlertKind::MissedCall));
+    assert_eq!(alert_kind(&samples::completed(90, true, None)), None, "answered");
+    assert_eq!(alert_kind(&samples::dialed()), Some(AlertKind::FirstTimeCaller));
+    assert_eq!(alert_kind(&samples::note("hi")), None);
+    for kind in AlertKind::ALL {
+        assert_eq!(AlertKind::parse(kind.as_str()).unwrap(), kind);
+    }
+    assert!(AlertKind::parse("fax").is_err());
+}
+
+#[test]
+fn a_form_alert_lists_the_fields_and_source_and_every_alert_says_where_to_change_it() {
+    use crate::event::samples;
+    use crate::lead::LeadMatch;
+    let form = alert_message(
+        AlertKind::NewForm,
+        &event(samples::form(LeadMatch::New)),
+        "https://l.example/app/leads/1040",
+        "https://l.example/app/settings/alerts",
+    );
+    assert_eq!(form.subject, "New form 1002 from google / cpc");
+    assert_eq!(
+        form.body,
+        "New form 1002 from google / cpc.\nmessage: Call me back\nLead: https://l.example/app/leads/1040\n\
+         Change your alerts: https://l.example/app/settings/alerts"
+    );
+    let caller = alert_message(
+        AlertKind::FirstTimeCaller,
+        &event(samples::dialed()),
+        "L",
+        "S",
+    );
+    assert_eq!(caller.subject, "First-time caller +12025550199 (google / cpc)");
+    assert!(caller.body.ends_with("Lead: L\nChange your alerts: S"), "{}", caller.body);
+}
