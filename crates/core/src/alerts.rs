@@ -6,9 +6,10 @@
 use crate::event::{Event, EventData};
 use crate::site::Timezone;
 use crate::store::StoreResult;
+use crate::summary::{SummaryFrequency, SummaryRecipient};
 use crate::{BusinessId, E164, Invalid, UserId};
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, LocalResult, NaiveTime, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
 
 /// Minutes in a day.
 const DAY: u16 = 24 * 60;
@@ -220,8 +221,10 @@ pub struct AlertChoices {
     pub sms: Option<E164>,
     /// When alerts wait; `None` for never.
     pub quiet: Option<QuietHours>,
-    /// The member's own clock, for quiet hours.
+    /// The member's own clock, for quiet hours and the summary's periods.
     pub zone: Timezone,
+    /// The summary e-mail, for owners: `None` for none.
+    pub summary: Option<SummaryFrequency>,
 }
 
 impl AlertChoices {
@@ -233,6 +236,7 @@ impl AlertChoices {
             sms: None,
             quiet: None,
             zone: Timezone::parse("UTC").expect("UTC is a zone"),
+            summary: None,
         }
     }
 
@@ -344,6 +348,25 @@ pub trait AlertStore {
         event_id: &str,
         user: UserId,
         channel: AlertChannel,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Every owner, of every business, who chose a summary e-mail.
+    async fn summary_recipients(&self) -> StoreResult<Vec<SummaryRecipient>>;
+    /// Whether `user`'s summary of `frequency` for the period from `from` went out.
+    async fn summary_sent(
+        &self,
+        business: BusinessId,
+        user: UserId,
+        frequency: SummaryFrequency,
+        from: NaiveDate,
+    ) -> StoreResult<bool>;
+    /// Records that it went out; `false` when it was already recorded.
+    async fn record_summary_sent(
+        &self,
+        business: BusinessId,
+        user: UserId,
+        frequency: SummaryFrequency,
+        from: NaiveDate,
         at: DateTime<Utc>,
     ) -> StoreResult<bool>;
 }

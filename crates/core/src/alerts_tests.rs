@@ -176,7 +176,10 @@ fn forms_unanswered_calls_and_dialed_calls_are_what_alerts_follow() {
     use crate::event::samples;
     use crate::lead::LeadMatch;
     assert_eq!(alert_kind(&samples::form(LeadMatch::New)), Some(AlertKind::NewForm));
-    assert_eq!(alert_kind(&samples::completed(0, false, None)), Some(AlertKind::MissedCall));
+    assert_eq!(
+        alert_kind(&samples::completed(0, false, None)),
+        Some(AlertKind::MissedCall)
+    );
     assert_eq!(alert_kind(&samples::completed(90, true, None)), None, "answered");
     assert_eq!(alert_kind(&samples::dialed()), Some(AlertKind::FirstTimeCaller));
     assert_eq!(alert_kind(&samples::note("hi")), None);
@@ -202,12 +205,11 @@ fn a_form_alert_lists_the_fields_and_source_and_every_alert_says_where_to_change
         "New form 1002 from google / cpc.\nmessage: Call me back\nLead: https://l.example/app/leads/1040\n\
          Change your alerts: https://l.example/app/settings/alerts"
     );
-    let caller = alert_message(
-        AlertKind::FirstTimeCaller,
-        &event(samples::dialed()),
-        "L",
-        "S",
-    );
+    let caller = alert_message(AlertKind::FirstTimeCaller, &event(samples::dialed()), "L", "S");
     assert_eq!(caller.subject, "First-time caller +12025550199 (google / cpc)");
-    assert!(caller.body.ends_with("Lead: L\nChange your alerts: S"), "{}", caller.body);
+    assert!(
+        caller.body.ends_with("Lead: L\nChange your alerts: S"),
+        "{}",
+        caller.body
+    );
 }

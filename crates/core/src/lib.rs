@@ -46,6 +46,7 @@ pub mod sender_auth;
 pub mod site;
 pub mod source;
 pub mod store;
+pub mod summary;
 pub mod tenant;
 pub mod token;
 pub mod twilio;

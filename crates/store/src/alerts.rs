@@ -4,14 +4,16 @@ use crate::SqlStore;
 use crate::errors::{backend, corrupt};
 use crate::rows::{col, parsed, parsed_opt};
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use leadline_core::alerts::{AlertChannel, AlertChoices, AlertKind, AlertRecipient, AlertStore, ClockTime, QuietHours};
 use leadline_core::site::Timezone;
 use leadline_core::store::{StoreError, StoreResult};
+use leadline_core::summary::{SummaryFrequency, SummaryRecipient};
 use leadline_core::{BusinessId, E164, Invalid, UserId};
 use sqlx::any::AnyRow;
 
-const CHOICE_COLUMNS: &str = "a.user_id, a.kinds, a.email, a.sms_number, a.quiet_start, a.quiet_end, a.time_zone";
+const CHOICE_COLUMNS: &str =
+    "a.user_id, a.kinds, a.email, a.sms_number, a.quiet_start, a.quiet_end, a.time_zone, a.summary";
 
 /// Kinds as stored: `,new_form,missed_call,`.
 fn kinds_text(kinds: &[AlertKind]) -> String {
@@ -52,6 +54,7 @@ fn choices(row: &AnyRow) -> StoreResult<AlertChoices> {
         sms: parsed_opt(row, "sms_number", E164::parse)?,
         quiet,
         zone: parsed(row, "time_zone", Timezone::parse)?,
+        summary: parsed_opt(row, "summary", SummaryFrequency::parse)?,
     })
 }
 
@@ -81,12 +84,17 @@ impl AlertStore for SqlStore {
         }
         sqlx::query(
             "INSERT INTO alert_choices
-                (business_id, user_id, kinds, email, sms_number, quiet_start, quiet_end, time_zone, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                (business_id, user_id, kinds, email, sms_number, quiet_start, quiet_end, time_zone,
+                 summary, summary_since, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $9, $9)
              ON CONFLICT (business_id, user_id) DO UPDATE SET
                 kinds = excluded.kinds, email = excluded.email, sms_number = excluded.sms_number,
                 quiet_start = excluded.quiet_start, quiet_end = excluded.quiet_end,
-                time_zone = excluded.time_zone, updated_at = excluded.updated_at",
+                time_zone = excluded.time_zone, summary = excluded.summary,
+                summary_since = CASE
+                    WHEN COALESCE(alert_choices.summary, '') = COALESCE(excluded.summary, '')
+                    THEN alert_choices.summary_since ELSE excluded.summary_since END,
+                updated_at = excluded.updated_at",
         )
         .bind(business.0)
         .bind(user.0)
@@ -97,6 +105,7 @@ impl AlertStore for SqlStore {
         .bind(chosen.quiet.map(|q| i64::from(q.end().minutes())))
         .bind(chosen.zone.name())
         .bind(crate::rows::now_millis())
+        .bind(chosen.summary.map(|f| f.as_str()))
         .execute(&self.pool)
         .await
         .map_err(|e| crate::errors::classify(e, || "the member is gone".into()))?;
@@ -195,6 +204,78 @@ impl AlertStore for SqlStore {
         .bind(user.0)
         .bind(channel.as_str())
         .bind(business.0)
+        .bind(at.timestamp_millis())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn summary_recipients(&self) -> StoreResult<Vec<SummaryRecipient>> {
+        let rows = sqlx::query(
+            "SELECT a.business_id, a.user_id, u.email AS login, a.summary, a.time_zone, a.summary_since
+             FROM alert_choices a
+             JOIN memberships m ON m.user_id = a.user_id AND m.business_id = a.business_id
+             JOIN users u ON u.id = a.user_id
+             WHERE a.summary IS NOT NULL AND m.role = 'owner'
+             ORDER BY a.business_id, a.user_id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|row| {
+                Ok(SummaryRecipient {
+                    business_id: BusinessId(col(row, "business_id")?),
+                    user_id: UserId(col(row, "user_id")?),
+                    email: col(row, "login")?,
+                    frequency: parsed(row, "summary", SummaryFrequency::parse)?,
+                    zone: parsed(row, "time_zone", Timezone::parse)?,
+                    since: crate::rows::time(row, "summary_since")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn summary_sent(
+        &self,
+        business: BusinessId,
+        user: UserId,
+        frequency: SummaryFrequency,
+        from: NaiveDate,
+    ) -> StoreResult<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT sent_at FROM summary_sends
+             WHERE business_id = $1 AND user_id = $2 AND frequency = $3 AND period_from = $4",
+        )
+        .bind(business.0)
+        .bind(user.0)
+        .bind(frequency.as_str())
+        .bind(from.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(found.is_some())
+    }
+
+    async fn record_summary_sent(
+        &self,
+        business: BusinessId,
+        user: UserId,
+        frequency: SummaryFrequency,
+        from: NaiveDate,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO summary_sends (business_id, user_id, frequency, period_from, sent_at)
+             SELECT m.business_id, m.user_id, $3, $4, $5 FROM memberships m
+             WHERE m.business_id = $1 AND m.user_id = $2
+             ON CONFLICT (business_id, user_id, frequency, period_from) DO NOTHING",
+        )
+        .bind(business.0)
+        .bind(user.0)
+        .bind(frequency.as_str())
+        .bind(from.to_string())
         .bind(at.timestamp_millis())
         .execute(&self.pool)
         .await

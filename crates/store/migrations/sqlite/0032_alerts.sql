@@ -11,6 +11,9 @@ CREATE TABLE alert_choices (
     quiet_start INTEGER,
     quiet_end   INTEGER,
     time_zone   TEXT    NOT NULL,
+    -- The summary e-mail an owner chose, and since when (periods ended before are not sent).
+    summary       TEXT CHECK (summary IN ('daily', 'weekly')),
+    summary_since INTEGER,
     updated_at  INTEGER NOT NULL,
     PRIMARY KEY (business_id, user_id),
     FOREIGN KEY (user_id, business_id) REFERENCES memberships (user_id, business_id) ON DELETE CASCADE
@@ -26,4 +29,15 @@ CREATE TABLE alert_sends (
     business_id INTEGER NOT NULL REFERENCES businesses (id) ON DELETE CASCADE,
     sent_at     INTEGER NOT NULL,
     PRIMARY KEY (event_id, user_id, channel)
+);
+
+-- Which summary e-mail went to which owner for which period (its first day, YYYY-MM-DD), so
+-- each is sent once, and one missed while the server or the relay was down is sent later.
+CREATE TABLE summary_sends (
+    business_id INTEGER NOT NULL REFERENCES businesses (id) ON DELETE CASCADE,
+    user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    frequency   TEXT    NOT NULL CHECK (frequency IN ('daily', 'weekly')),
+    period_from TEXT    NOT NULL,
+    sent_at     INTEGER NOT NULL,
+    PRIMARY KEY (business_id, user_id, frequency, period_from)
 );

@@ -6,10 +6,13 @@ use crate::conformance;
 use crate::fixtures::user;
 use crate::leads::{call, setup};
 use chrono::Utc;
+use leadline_core::access::{AccessStore, MemberChange};
 use leadline_core::alerts::{AlertChannel, AlertChoices, AlertKind, AlertStore, ClockTime, QuietHours};
 use leadline_core::outbox::{IntegrationConfig, NewIntegration};
 use leadline_core::site::Timezone;
 use leadline_core::store::{OutboxStore, StoreError};
+use leadline_core::summary::SummaryFrequency;
+use leadline_core::tenant::Role;
 use leadline_core::{E164, UserId};
 use leadline_store::SqlStore;
 
@@ -20,6 +23,7 @@ fn chosen() -> AlertChoices {
         sms: Some(E164::parse("+12025550177").unwrap()),
         quiet: Some(QuietHours::new(ClockTime::parse("22:00").unwrap(), ClockTime::parse("07:30").unwrap()).unwrap()),
         zone: Timezone::parse("Europe/Berlin").unwrap(),
+        summary: None,
     }
 }
 
@@ -149,7 +153,82 @@ async fn a_call_is_its_leads_first_only_when_the_lead_never_called_before(store:
     assert!(matches!(err, StoreError::NotFound), "{err:?}");
 }
 
+async fn only_owners_who_chose_a_summary_get_one_once_per_period(store: SqlStore) {
+    let acme = setup(&store, "acme", "+12025550100").await;
+    let rival = setup(&store, "rival", "+12025550101").await;
+    let olive = user(&store, acme.business, "olive@acme.example").await;
+    store
+        .change_member(acme.business, olive.id, MemberChange::Role(Role::Owner))
+        .await
+        .unwrap();
+    let otto = user(&store, acme.business, "otto@acme.example").await;
+    let mut daily = chosen();
+    daily.summary = Some(SummaryFrequency::Daily);
+    store.set_alert_choices(acme.business, olive.id, &daily).await.unwrap();
+    store.set_alert_choices(acme.business, otto.id, &daily).await.unwrap();
+
+    let recipients = store.summary_recipients().await.unwrap();
+    assert_eq!(recipients.len(), 1, "an operator gets no summary: {recipients:?}");
+    let olive_gets = &recipients[0];
+    assert_eq!((olive_gets.business_id, olive_gets.user_id), (acme.business, olive.id));
+    assert_eq!(olive_gets.email, "olive@acme.example");
+    assert_eq!(olive_gets.frequency, SummaryFrequency::Daily);
+    assert_eq!(olive_gets.zone.name(), "Europe/Berlin");
+    // Saving other alerts keeps when the summary was chosen; choosing another frequency moves it.
+    let since = olive_gets.since;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    daily.email = false;
+    store.set_alert_choices(acme.business, olive.id, &daily).await.unwrap();
+    assert_eq!(store.summary_recipients().await.unwrap()[0].since, since);
+    let mut weekly = daily.clone();
+    weekly.summary = Some(SummaryFrequency::Weekly);
+    store.set_alert_choices(acme.business, olive.id, &weekly).await.unwrap();
+    let moved = &store.summary_recipients().await.unwrap()[0];
+    assert_eq!(moved.frequency, SummaryFrequency::Weekly);
+    assert!(moved.since > since);
+
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+    let now = Utc::now();
+    let weekly = SummaryFrequency::Weekly;
+    assert!(!store.summary_sent(acme.business, olive.id, weekly, day).await.unwrap());
+    assert!(
+        store
+            .record_summary_sent(acme.business, olive.id, weekly, day, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .record_summary_sent(acme.business, olive.id, weekly, day, now)
+            .await
+            .unwrap()
+    );
+    assert!(store.summary_sent(acme.business, olive.id, weekly, day).await.unwrap());
+    assert!(
+        !store
+            .summary_sent(acme.business, olive.id, SummaryFrequency::Daily, day)
+            .await
+            .unwrap()
+    );
+    // Another business has no such member: nothing recorded, nothing seen.
+    assert!(
+        !store
+            .record_summary_sent(rival.business, olive.id, weekly, day, now)
+            .await
+            .unwrap()
+    );
+    assert!(!store.summary_sent(rival.business, olive.id, weekly, day).await.unwrap());
+
+    // A member removed takes their choices with them.
+    store
+        .change_member(acme.business, otto.id, MemberChange::Remove)
+        .await
+        .unwrap();
+    assert_eq!(store.alert_choices(acme.business, otto.id).await.unwrap(), None);
+}
+
 conformance!(
+    only_owners_who_chose_a_summary_get_one_once_per_period,
     a_members_choices_are_kept_as_chosen_and_only_in_their_business,
     an_alert_sent_is_remembered_once_per_event_member_and_channel,
     a_call_is_its_leads_first_only_when_the_lead_never_called_before,
