@@ -11,6 +11,9 @@ use leadline_core::outbox::{IntegrationConfig, NewIntegration};
 use leadline_core::store::Store;
 use leadline_core::{BusinessId, UserId};
 
+/// Where members change their alerts (and owners their summary), under the public base URL.
+pub const ALERTS_PAGE: &str = "/app/settings/alerts";
+
 /// What `user` chose in `business`, or nothing chosen yet.
 pub async fn my_alerts(store: &dyn Store, business: BusinessId, user: UserId) -> AppResult<AlertChoices> {
     Ok(store

@@ -28,6 +28,7 @@ pub mod setup;
 pub mod sources;
 mod state;
 pub mod submissions;
+pub mod summaries;
 pub mod test_calls;
 pub mod test_phone;
 pub mod visits;

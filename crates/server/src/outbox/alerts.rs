@@ -9,6 +9,7 @@
 
 use super::prompt::{store_failure, text};
 use super::{Adapter, Context, Failure, Sent};
+use crate::app::alerts::ALERTS_PAGE;
 use crate::mail::Mail;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -20,9 +21,6 @@ use leadline_core::tenant::TrackingNumber;
 
 /// The alerts adapter.
 pub struct Alerts;
-
-/// Where members change their alerts, under the server's public base URL.
-pub const ALERTS_PAGE: &str = "/app/settings/alerts";
 
 /// What one pass over the members came to.
 #[derive(Default)]

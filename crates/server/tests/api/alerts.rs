@@ -4,12 +4,16 @@
 //! alerts page; nobody else, and no other business, hears of it. Quiet hours hold an alert
 //! until they end; a relay outage and a worker stopped mid-way delay the e-mail, which then
 //! arrives once, and never repeat the SMS that went. The page refuses bad input field by field.
+//! An owner's summary e-mail carries the Reports page's numbers, once, after a relay outage.
 
 use crate::helpers::{Engine, Seeded, TestApp};
 use crate::operator::{PASSWORD, csrf_of, log_in, operator, page, post};
 use crate::prompts::{body, call_from_google, header, start_provider, start_smtp_sink, texts, worker};
 use chrono::{Timelike, Utc};
 use leadline::app::alerts::set_my_alerts;
+use leadline::app::reports::query::RawReportQuery;
+use leadline::app::reports::{ReportQuery, report};
+use leadline::app::summaries::{Round, send_due};
 use leadline::config::Config;
 use leadline::mail::Mailer;
 use leadline_core::alerts::{AlertChoices, AlertKind, AlertStore, ClockTime, QuietHours};
@@ -17,6 +21,7 @@ use leadline_core::lead::Author;
 use leadline_core::outbox::{Delivery, DeliveryStatus, IntegrationConfig, IntegrationId};
 use leadline_core::site::{SiteSettings, Timezone};
 use leadline_core::store::{OutboxStore, UserStore};
+use leadline_core::summary::SummaryFrequency;
 use leadline_core::{BusinessId, E164, UserId};
 use std::time::{Duration, Instant};
 
@@ -45,6 +50,7 @@ fn missed_calls(email: bool, sms: Option<&str>) -> AlertChoices {
         sms: sms.map(|n| E164::parse(n).unwrap()),
         quiet: None,
         zone: Timezone::parse("UTC").unwrap(),
+        summary: None,
     }
 }
 
@@ -290,3 +296,87 @@ crate::on_both_engines!(
     a_relay_outage_across_a_worker_restart_delays_the_e_mail_and_repeats_no_sms,
     every_member_sets_their_own_alerts_and_bad_input_is_refused_next_to_its_field,
 );
+
+async fn an_owner_gets_the_days_summary_once_with_the_reports_numbers_after_a_relay_outage(engine: Engine) {
+    let (sink, port) = start_smtp_sink().await;
+    let (app, seeded) = TestApp::spawn_site(engine, relay(port), SiteSettings::default()).await;
+    let business = seeded.site.business_id;
+    crate::operator::user(&app, business, "olive@acme.example", leadline_core::tenant::Role::Owner).await;
+    let users = app.store.list_users(business).await.unwrap();
+    let olive = users
+        .iter()
+        .find(|u| u.email.as_str() == "olive@acme.example")
+        .unwrap()
+        .id;
+    let mut daily = AlertChoices::none();
+    daily.summary = Some(SummaryFrequency::Daily);
+    choose(&app, business, olive, &daily).await;
+    call_from_google(&app, &seeded, false).await;
+    let today = Utc::now().date_naive();
+    let tomorrow = Utc::now() + chrono::Duration::days(1);
+
+    // The relay is down: nothing goes, nothing is remembered as sent.
+    let down = Mailer::from_config(&relay(9)).unwrap().unwrap();
+    let round = send_due(&app.store, &down, "https://l.example", tomorrow)
+        .await
+        .unwrap();
+    assert_eq!(round.sent, 0);
+    assert!(
+        !app.store
+            .summary_sent(business, olive, SummaryFrequency::Daily, today)
+            .await
+            .unwrap()
+    );
+
+    // It is back: the summary goes once the day's reports have caught up, and only once.
+    let up = Mailer::from_config(&relay(port)).unwrap().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while send_due(&app.store, &up, "https://l.example", tomorrow)
+        .await
+        .unwrap()
+        .sent
+        == 0
+    {
+        assert!(Instant::now() < deadline, "the summary never went");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let again = send_due(&app.store, &up, "https://l.example", tomorrow).await.unwrap();
+    assert_eq!(again, Round::default(), "sent once");
+    let received = sink.lock().unwrap().clone();
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert_eq!(received[0].rcpt_to, ["<olive@acme.example>"]);
+    let subject = header(&received[0].data, "Subject").unwrap();
+    assert!(subject.ends_with(&format!("summary for {today}")), "{subject}");
+
+    // The numbers are the Reports page's for that day.
+    let raw = RawReportQuery {
+        from: Some(today.to_string()),
+        to: Some(today.to_string()),
+        ..RawReportQuery::default()
+    };
+    let shown = report(&app.store, business, &ReportQuery::parse(&raw, Some("source")).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(shown.total.counts.calls, 1);
+    let text = body(&received[0].data).replace("\r\n", "\n");
+    assert!(
+        text.contains(&format!("Calls: {}\n", shown.total.counts.calls)),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("Forms: {}\n", shown.total.counts.forms)),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("Leads: {}\n", shown.total.outcomes.leads)),
+        "{text}"
+    );
+    assert!(text.contains("Top sources: google / cpc (1 leads)"), "{text}");
+    assert!(
+        text.ends_with("Change your summary: https://l.example/app/settings/alerts"),
+        "{text}"
+    );
+    app.finish().await;
+}
+
+crate::on_both_engines!(an_owner_gets_the_days_summary_once_with_the_reports_numbers_after_a_relay_outage);

@@ -18,9 +18,11 @@ use leadline_core::E164;
 use leadline_core::alerts::{AlertChoices, AlertKind, ClockTime, QuietHours};
 use leadline_core::lead::Author;
 use leadline_core::site::Timezone;
+use leadline_core::summary::SummaryFrequency;
+use leadline_core::tenant::Role;
 
 /// The page's path.
-pub const PATH: &str = crate::outbox::alerts::ALERTS_PAGE;
+pub const PATH: &str = crate::app::alerts::ALERTS_PAGE;
 
 /// One kind of alert as the form shows it.
 struct KindBox {
@@ -41,6 +43,9 @@ struct AlertsPage {
     quiet_start: String,
     quiet_end: String,
     zone: String,
+    /// Whether the summary e-mail is offered (owners).
+    owner: bool,
+    summary: String,
     errors: Errors,
     saved: bool,
 }
@@ -53,6 +58,7 @@ struct Shown {
     quiet_start: String,
     quiet_end: String,
     zone: String,
+    summary: String,
 }
 
 impl Shown {
@@ -64,6 +70,7 @@ impl Shown {
             quiet_start: choices.quiet.map(|q| q.start().to_string()).unwrap_or_default(),
             quiet_end: choices.quiet.map(|q| q.end().to_string()).unwrap_or_default(),
             zone: choices.zone.name().to_owned(),
+            summary: choices.summary.map_or("none", |f| f.as_str()).to_owned(),
         }
     }
 
@@ -79,11 +86,17 @@ impl Shown {
             quiet_start: fields.get("quiet_start").to_owned(),
             quiet_end: fields.get("quiet_end").to_owned(),
             zone: fields.get("zone").to_owned(),
+            summary: fields.get("summary").to_owned(),
         }
     }
 
-    /// The choices, or the reasons next to each field.
-    fn parse(&self, errors: &mut Errors) -> Option<AlertChoices> {
+    /// The choices, or the reasons next to each field; only an owner gets a summary.
+    fn parse(&self, owner: bool, errors: &mut Errors) -> Option<AlertChoices> {
+        let summary = match self.summary.as_str() {
+            "" | "none" => Some(None),
+            _ if !owner => Some(None),
+            chosen => errors.take("summary", SummaryFrequency::parse(chosen)).map(Some),
+        };
         let sms = match self.sms.as_str() {
             "" => Some(None),
             number => errors.take("sms", E164::parse(number)).map(Some),
@@ -114,6 +127,7 @@ impl Shown {
             sms: sms?,
             quiet: quiet?,
             zone: zone?,
+            summary: summary?,
         })
     }
 }
@@ -142,6 +156,8 @@ async fn page(
         quiet_start: shown.quiet_start,
         quiet_end: shown.quiet_end,
         zone: shown.zone,
+        owner: operator.role == Role::Owner,
+        summary: shown.summary,
         errors,
         saved,
     }))
@@ -168,7 +184,7 @@ pub async fn edit(
     operator.check_post(&state, &headers, fields.get("csrf"))?;
     let shown = Shown::posted(&fields);
     let mut errors = Errors::default();
-    if let Some(choices) = shown.parse(&mut errors) {
+    if let Some(choices) = shown.parse(operator.role == Role::Owner, &mut errors) {
         let author = Author::user(&operator.user.email);
         let store = state.store.as_ref();
         match set_my_alerts(store, operator.business, operator.user.id, &choices, &author).await {
