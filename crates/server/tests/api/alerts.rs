@@ -290,7 +290,58 @@ async fn every_member_sets_their_own_alerts_and_bad_input_is_refused_next_to_its
     app.finish().await;
 }
 
+async fn a_new_form_and_a_first_time_caller_alert_who_chose_them_and_a_second_call_does_not(engine: Engine) {
+    let (sink, port) = start_smtp_sink().await;
+    let config = relay(port);
+    let (app, seeded) = TestApp::spawn_site(engine, config.clone(), SiteSettings::default()).await;
+    let business = seeded.site.business_id;
+    let ann = member(&app, business, "ann@acme.example").await;
+    let mut chosen = missed_calls(true, None);
+    chosen.kinds = vec![AlertKind::NewForm, AlertKind::FirstTimeCaller];
+    choose(&app, business, ann, &chosen).await;
+    let integration = alerts_integration(&app, business).await;
+    let worker = worker(&app, "http://127.0.0.1:9", Mailer::from_config(&config).unwrap());
+    let sent = crate::operator::form_with_file(&app, &seeded, "quote.pdf", crate::operator::PDF.to_vec()).await;
+    assert!(sent.status().is_success(), "{}", sent.status());
+    call_from_google(&app, &seeded, false).await;
+    call_from_google(&app, &seeded, false).await;
+
+    // A form, two dialed and two completed calls, each delivered once to the alerts.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let ours = loop {
+        let all = app.store.list_deliveries(Some(business), None, 50).await.unwrap();
+        let ours: Vec<Delivery> = all.into_iter().filter(|d| d.integration_id == integration).collect();
+        if ours.len() == 5 && ours.iter().all(finished) {
+            break ours;
+        }
+        assert!(Instant::now() < deadline, "not all delivered: {ours:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(ours.iter().all(|d| d.status == DeliveryStatus::Delivered), "{ours:?}");
+    let mut subjects: Vec<String> = sink
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|m| header(&m.data, "Subject").unwrap())
+        .collect();
+    subjects.sort();
+    assert_eq!(subjects.len(), 2, "one form, one first-time caller: {subjects:?}");
+    assert_eq!(subjects[0], "First-time caller +12025550169 (google / cpc)");
+    assert!(subjects[1].starts_with("New form "), "{subjects:?}");
+    let form_mail = sink
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|m| header(&m.data, "Subject").is_some_and(|s| s.starts_with("New form")))
+        .map(|m| body(&m.data))
+        .unwrap();
+    assert!(form_mail.contains("email: ann@example.com"), "the fields: {form_mail}");
+    worker.abort();
+    app.finish().await;
+}
+
 crate::on_both_engines!(
+    a_new_form_and_a_first_time_caller_alert_who_chose_them_and_a_second_call_does_not,
     a_missed_call_alerts_each_member_who_chose_it_by_e_mail_and_sms_and_nobody_else,
     an_alert_in_quiet_hours_waits_for_their_end_and_then_goes_once,
     a_relay_outage_across_a_worker_restart_delays_the_e_mail_and_repeats_no_sms,
