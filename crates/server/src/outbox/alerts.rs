@@ -39,6 +39,17 @@ impl Adapter for Alerts {
             return nothing(format!("nothing to send: no alert follows {}", event.kind().as_str()));
         };
         let business = event.business_id;
+        let recipients: Vec<AlertRecipient> = ctx
+            .store
+            .alert_recipients(business)
+            .await
+            .map_err(|e| store_failure("the alert choices", e))?
+            .into_iter()
+            .filter(|r| r.choices.wants(kind))
+            .collect();
+        if recipients.is_empty() {
+            return nothing(format!("nothing to send: nobody chose {}", kind.as_str()));
+        }
         if kind == AlertKind::FirstTimeCaller {
             let record_ref = event
                 .record_ref
@@ -51,17 +62,6 @@ impl Adapter for Alerts {
             if !first {
                 return nothing("nothing to send: the caller called before".into());
             }
-        }
-        let recipients: Vec<AlertRecipient> = ctx
-            .store
-            .alert_recipients(business)
-            .await
-            .map_err(|e| store_failure("the alert choices", e))?
-            .into_iter()
-            .filter(|r| r.choices.wants(kind))
-            .collect();
-        if recipients.is_empty() {
-            return nothing(format!("nothing to send: nobody chose {}", kind.as_str()));
         }
         let sent = ctx
             .store
