@@ -360,7 +360,26 @@ pub trait AlertStore {
         frequency: SummaryFrequency,
         from: NaiveDate,
     ) -> StoreResult<bool>;
-    /// Records that it went out; `false` when it was already recorded.
+    /// Claims that summary for mailing until `until`; `false` when it went out already or
+    /// another claim has not run out (another server is mailing it).
+    async fn claim_summary(
+        &self,
+        business: BusinessId,
+        user: UserId,
+        frequency: SummaryFrequency,
+        from: NaiveDate,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Lets the claim go (the mail failed): the next round may claim it at once.
+    async fn release_summary(
+        &self,
+        business: BusinessId,
+        user: UserId,
+        frequency: SummaryFrequency,
+        from: NaiveDate,
+    ) -> StoreResult<()>;
+    /// Records that the claimed summary went out.
     async fn record_summary_sent(
         &self,
         business: BusinessId,
@@ -368,7 +387,7 @@ pub trait AlertStore {
         frequency: SummaryFrequency,
         from: NaiveDate,
         at: DateTime<Utc>,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<()>;
 }
 
 #[cfg(test)]

@@ -246,7 +246,8 @@ impl AlertStore for SqlStore {
     ) -> StoreResult<bool> {
         let found: Option<i64> = sqlx::query_scalar(
             "SELECT sent_at FROM summary_sends
-             WHERE business_id = $1 AND user_id = $2 AND frequency = $3 AND period_from = $4",
+             WHERE business_id = $1 AND user_id = $2 AND frequency = $3 AND period_from = $4
+               AND sent_at IS NOT NULL",
         )
         .bind(business.0)
         .bind(user.0)
@@ -258,6 +259,57 @@ impl AlertStore for SqlStore {
         Ok(found.is_some())
     }
 
+    async fn claim_summary(
+        &self,
+        business: BusinessId,
+        user: UserId,
+        frequency: SummaryFrequency,
+        from: NaiveDate,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO summary_sends (business_id, user_id, frequency, period_from, claimed_until)
+             SELECT m.business_id, m.user_id, $3, $4, $5 FROM memberships m
+             WHERE m.business_id = $1 AND m.user_id = $2
+             ON CONFLICT (business_id, user_id, frequency, period_from) DO UPDATE
+                SET claimed_until = excluded.claimed_until
+                WHERE summary_sends.sent_at IS NULL AND summary_sends.claimed_until < $6",
+        )
+        .bind(business.0)
+        .bind(user.0)
+        .bind(frequency.as_str())
+        .bind(from.to_string())
+        .bind(until.timestamp_millis())
+        .bind(now.timestamp_millis())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn release_summary(
+        &self,
+        business: BusinessId,
+        user: UserId,
+        frequency: SummaryFrequency,
+        from: NaiveDate,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE summary_sends SET claimed_until = 0
+             WHERE business_id = $1 AND user_id = $2 AND frequency = $3 AND period_from = $4
+               AND sent_at IS NULL",
+        )
+        .bind(business.0)
+        .bind(user.0)
+        .bind(frequency.as_str())
+        .bind(from.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
     async fn record_summary_sent(
         &self,
         business: BusinessId,
@@ -265,12 +317,10 @@ impl AlertStore for SqlStore {
         frequency: SummaryFrequency,
         from: NaiveDate,
         at: DateTime<Utc>,
-    ) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "INSERT INTO summary_sends (business_id, user_id, frequency, period_from, sent_at)
-             SELECT m.business_id, m.user_id, $3, $4, $5 FROM memberships m
-             WHERE m.business_id = $1 AND m.user_id = $2
-             ON CONFLICT (business_id, user_id, frequency, period_from) DO NOTHING",
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE summary_sends SET sent_at = $5
+             WHERE business_id = $1 AND user_id = $2 AND frequency = $3 AND period_from = $4",
         )
         .bind(business.0)
         .bind(user.0)
@@ -280,6 +330,6 @@ impl AlertStore for SqlStore {
         .execute(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(done.rows_affected() == 1)
+        Ok(())
     }
 }

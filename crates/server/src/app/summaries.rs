@@ -2,7 +2,9 @@
 //! on their clock and was not sent yet is summed from the reports (`app::reports`, the same
 //! numbers the Reports page shows, never recounted) and mailed, then remembered. A period whose
 //! reports are still catching up, or whose mail the relay refused, waits for the next round:
-//! an outage or a restart delays a summary and never loses it.
+//! an outage or a restart delays a summary and never loses it. A server claims a summary before
+//! mailing it (`claim_summary`, for two minutes), so servers sharing a database do not both
+//! send it; a claim whose server died runs out and is taken over.
 
 use super::alerts::ALERTS_PAGE;
 use super::reports::{ReportQuery, Sort, report};
@@ -20,6 +22,10 @@ use tokio_util::sync::CancellationToken;
 
 /// How often the job looks for periods that have ended.
 pub const ROUND: Duration = Duration::from_secs(60);
+
+/// How long a server holds a summary it is mailing before another may take it over; a failed
+/// attempt is tried again once it runs out.
+const CLAIM: Duration = Duration::from_secs(120);
 
 /// How many sources a summary names.
 const TOP_SOURCES: usize = 3;
@@ -53,22 +59,37 @@ pub async fn send_due(store: &dyn Store, mailer: &Mailer, base_url: &str, now: D
     for owner in store.summary_recipients().await? {
         for period in due_periods(owner.frequency, owner.zone.tz(), now, owner.since) {
             let (business, user) = (owner.business_id, owner.user_id);
-            if store
-                .summary_sent(business, user, owner.frequency, period.from())
-                .await?
-            {
+            let (frequency, from) = (owner.frequency, period.from());
+            if store.summary_sent(business, user, frequency, from).await? {
                 continue;
             }
-            match send_one(store, mailer, base_url, &owner, period).await {
-                Ok(true) => {
+            let figures = match figures(store, business, period).await? {
+                Some(figures) => figures,
+                None => {
+                    round.waiting += 1;
+                    continue;
+                }
+            };
+            // Another server may be mailing it: the claim says who does.
+            let claimed_at = Utc::now();
+            let until = claimed_at + chrono::Duration::from_std(CLAIM).unwrap_or_default();
+            if !store
+                .claim_summary(business, user, frequency, from, claimed_at, until)
+                .await?
+            {
+                round.waiting += 1;
+                continue;
+            }
+            match send_one(store, mailer, base_url, &owner, period, &figures).await {
+                Ok(()) => {
                     store
-                        .record_summary_sent(business, user, owner.frequency, period.from(), Utc::now())
+                        .record_summary_sent(business, user, frequency, from, Utc::now())
                         .await?;
                     round.sent += 1;
                 }
-                Ok(false) => round.waiting += 1,
                 Err(e) => {
                     tracing::warn!(business = business.0, user = user.0, error = %e, "summaries: not sent yet");
+                    store.release_summary(business, user, frequency, from).await?;
                     round.waiting += 1;
                 }
             }
@@ -77,20 +98,18 @@ pub async fn send_due(store: &dyn Store, mailer: &Mailer, base_url: &str, now: D
     Ok(round)
 }
 
-/// Mails `owner`'s summary of `period`; `false` when its reports are still catching up.
+/// Mails `owner`'s summary of `period`.
 async fn send_one(
     store: &dyn Store,
     mailer: &Mailer,
     base_url: &str,
     owner: &SummaryRecipient,
     period: DayRange,
-) -> anyhow::Result<bool> {
-    let Some(figures) = figures(store, owner.business_id, period).await? else {
-        return Ok(false);
-    };
+    figures: &SummaryFigures,
+) -> anyhow::Result<()> {
     let business = store.business(owner.business_id).await?;
     let settings = format!("{base_url}{ALERTS_PAGE}");
-    let (subject, body) = summary_message(business.name.as_str(), period, &figures, &settings);
+    let (subject, body) = summary_message(business.name.as_str(), period, figures, &settings);
     let mail = Mail {
         to: owner.email.clone(),
         subject,
@@ -98,7 +117,7 @@ async fn send_one(
         in_reply_to: None,
     };
     mailer.send(&mail).await?;
-    Ok(true)
+    Ok(())
 }
 
 /// The business's figures over `period`, summed over its sites' reports; `None` while a day of

@@ -32,12 +32,14 @@ CREATE TABLE alert_sends (
 );
 
 -- Which summary e-mail went to which owner for which period (its first day, YYYY-MM-DD), so
--- each is sent once, and one missed while the server or the relay was down is sent later.
+-- each is sent once, and one missed while the server or the relay was down is sent later. A
+-- server claims a period until claimed_until before mailing it, so two servers never both do.
 CREATE TABLE summary_sends (
-    business_id BIGINT NOT NULL REFERENCES businesses (id) ON DELETE CASCADE,
-    user_id     BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    frequency   TEXT    NOT NULL CHECK (frequency IN ('daily', 'weekly')),
-    period_from TEXT    NOT NULL,
-    sent_at     BIGINT NOT NULL,
+    business_id   BIGINT NOT NULL REFERENCES businesses (id) ON DELETE CASCADE,
+    user_id       BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    frequency     TEXT    NOT NULL CHECK (frequency IN ('daily', 'weekly')),
+    period_from   TEXT    NOT NULL,
+    claimed_until BIGINT NOT NULL,
+    sent_at       BIGINT,
     PRIMARY KEY (business_id, user_id, frequency, period_from)
 );

@@ -189,31 +189,70 @@ async fn only_owners_who_chose_a_summary_get_one_once_per_period(store: SqlStore
 
     let day = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
     let now = Utc::now();
+    let lease = now + chrono::Duration::minutes(2);
     let weekly = SummaryFrequency::Weekly;
     assert!(!store.summary_sent(acme.business, olive.id, weekly, day).await.unwrap());
     assert!(
         store
-            .record_summary_sent(acme.business, olive.id, weekly, day, now)
+            .claim_summary(acme.business, olive.id, weekly, day, now, lease)
             .await
             .unwrap()
     );
     assert!(
         !store
-            .record_summary_sent(acme.business, olive.id, weekly, day, now)
+            .claim_summary(acme.business, olive.id, weekly, day, now, lease)
+            .await
+            .unwrap(),
+        "another server's claim holds"
+    );
+    assert!(
+        !store.summary_sent(acme.business, olive.id, weekly, day).await.unwrap(),
+        "claimed, not sent"
+    );
+    // A claim let go (the mail failed) is taken again at once.
+    store
+        .release_summary(acme.business, olive.id, weekly, day)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .claim_summary(acme.business, olive.id, weekly, day, now, lease)
             .await
             .unwrap()
     );
+    // A claim that ran out (the server died mid-way) is taken again.
+    let later = lease + chrono::Duration::seconds(1);
+    let again = later + chrono::Duration::minutes(2);
+    assert!(
+        store
+            .claim_summary(acme.business, olive.id, weekly, day, later, again)
+            .await
+            .unwrap()
+    );
+    store
+        .record_summary_sent(acme.business, olive.id, weekly, day, later)
+        .await
+        .unwrap();
     assert!(store.summary_sent(acme.business, olive.id, weekly, day).await.unwrap());
+    let long_after = again + chrono::Duration::days(1);
+    let after_lease = long_after + chrono::Duration::minutes(2);
+    assert!(
+        !store
+            .claim_summary(acme.business, olive.id, weekly, day, long_after, after_lease)
+            .await
+            .unwrap(),
+        "a summary sent is never claimed again"
+    );
     assert!(
         !store
             .summary_sent(acme.business, olive.id, SummaryFrequency::Daily, day)
             .await
             .unwrap()
     );
-    // Another business has no such member: nothing recorded, nothing seen.
+    // Another business has no such member: nothing claimed, nothing seen.
     assert!(
         !store
-            .record_summary_sent(rival.business, olive.id, weekly, day, now)
+            .claim_summary(rival.business, olive.id, weekly, day, now, lease)
             .await
             .unwrap()
     );
