@@ -91,6 +91,9 @@ pub enum IntegrationConfig {
     /// After an answered call, a text or an e-mail to the operator who answered, asking for
     /// notes. Scoped to a site, it is that site's post-call prompt setting.
     OperatorPrompt { channel: PromptChannel },
+    /// Members' alerts (a new form, a missed call, a first-time caller) by the channels each
+    /// chose: one per business, added when a member first chooses alerts (docs/alerts.md).
+    Alerts,
     /// Google Ads conversions by API: click conversions (gclid, gbraid, wbraid), enhanced
     /// conversions for leads (hashed e-mail and phone), call conversions, and adjustments.
     /// OAuth 2.0 with a refresh token (docs/ads-api.md).
@@ -154,6 +157,7 @@ impl IntegrationConfig {
             Self::Hubspot { .. } => "hubspot",
             Self::Webhook { .. } => "webhook",
             Self::OperatorPrompt { .. } => "operator_prompt",
+            Self::Alerts => "alerts",
             Self::GoogleAds(_) => "google_ads",
             Self::MicrosoftAds(_) => "microsoft_ads",
             Self::MetaCapi(_) => "meta_capi",
@@ -196,6 +200,7 @@ impl IntegrationConfig {
             Self::Webhook { .. } => &EventKind::ALL,
             Self::Ga4Deletion { .. } => &[LeadErased],
             Self::OperatorPrompt { .. } => &[CallCompleted],
+            Self::Alerts => &[CallDialed, CallCompleted, FormCompleted],
             Self::GoogleAds(_) | Self::MicrosoftAds(_) | Self::MetaCapi(_) => {
                 self.send_rule().unwrap_or_default().events()
             }
@@ -397,6 +402,22 @@ mod tests {
         }
         assert!(PromptChannel::parse("fax").is_err());
         assert!(IntegrationConfig::from_json(r#"{"kind":"operator_prompt","channel":"fax"}"#).is_err());
+    }
+
+    #[test]
+    fn alerts_round_trip_and_hear_of_calls_and_forms() {
+        let config = IntegrationConfig::from_json(r#"{"kind":"alerts"}"#).unwrap();
+        assert_eq!(config, IntegrationConfig::Alerts);
+        assert_eq!(config.kind(), "alerts");
+        assert_eq!(
+            config.subscribes_to(),
+            &[
+                EventKind::CallDialed,
+                EventKind::CallCompleted,
+                EventKind::FormCompleted
+            ]
+        );
+        assert_eq!(IntegrationConfig::from_json(&config.to_json()).unwrap(), config);
     }
 
     #[test]

@@ -532,6 +532,7 @@ pub trait Store:
     + crate::sender_auth::SenderAuthStore
     + crate::spam::SpamStore
     + crate::audit::AuditStore
+    + crate::alerts::AlertStore
     + HealthStore
     + Send
     + Sync
@@ -564,6 +565,7 @@ impl<T> Store for T where
         + crate::sender_auth::SenderAuthStore
         + crate::spam::SpamStore
         + crate::audit::AuditStore
+        + crate::alerts::AlertStore
         + HealthStore
         + Send
         + Sync

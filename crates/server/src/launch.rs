@@ -136,6 +136,7 @@ impl Application {
             let every = Duration::from_secs(config.retention_sweep_seconds);
             jobs.spawn(crate::app::retention::run(state.clone(), every, stop.clone()));
         }
+        jobs.spawn(crate::app::summaries::run(state.clone(), stop.clone()));
         let rebuild = Duration::from_millis(config.report_rebuild_ms);
         jobs.spawn(crate::jobs::rebuild_reports(
             state.store.clone(),

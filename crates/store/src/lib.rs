@@ -7,6 +7,7 @@
 
 mod ad_uploads;
 mod adgroup;
+mod alerts;
 mod audit;
 mod backup;
 mod call_events;

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod adgroup;
+pub mod alerts;
 pub mod audit;
 pub mod call_me;
 pub mod calls;
@@ -28,6 +29,7 @@ pub mod sources;
 pub mod spam;
 mod state;
 pub mod submissions;
+pub mod summaries;
 pub mod test_calls;
 pub mod test_phone;
 pub mod visits;

@@ -107,6 +107,7 @@ impl<'a> Api<'a> {
                 return Err(match http_failure(status, &answer) {
                     Failure::Retry(m) => Failure::Retry(format!("GA user deletion: {m}")),
                     Failure::Permanent(m) => Failure::Permanent(format!("GA user deletion: {m}")),
+                    wait @ Failure::Wait { .. } => wait,
                 });
             }
             let said: Value = serde_json::from_str(&answer).unwrap_or_default();

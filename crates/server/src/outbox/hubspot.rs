@@ -131,8 +131,8 @@ impl Reply {
     pub(crate) fn failure(&self, what: &str) -> Failure {
         let message = format!("HubSpot {what}: HTTP {}: {}", self.status, self.message());
         match http_failure(self.status, "") {
-            Failure::Retry(_) => Failure::Retry(message),
             Failure::Permanent(_) => Failure::Permanent(message),
+            _ => Failure::Retry(message),
         }
     }
 }

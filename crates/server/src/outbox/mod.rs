@@ -3,6 +3,7 @@
 //! and records the outcome: delivered, retried later with backoff, or dead.
 
 pub mod ads;
+pub mod alerts;
 mod crm;
 pub mod ga4;
 pub mod ga4_deletion;
@@ -30,6 +31,12 @@ pub enum Failure {
     Retry(String),
     /// Trying again cannot help (the target refused the data, a 4xx); the delivery is dead.
     Permanent(String),
+    /// Not yet: the delivery waits until `until` (a member's quiet hours), which is no
+    /// failure of the target and does not count towards giving up.
+    Wait {
+        until: chrono::DateTime<chrono::Utc>,
+        reason: String,
+    },
 }
 
 /// A successful attempt; `response` is kept on the delivery when worth showing (GA4's
@@ -79,6 +86,8 @@ pub struct Context<'a> {
     pub provider_api_base: &'a str,
     /// The SMTP relay, when one is configured, for e-mail prompts.
     pub mailer: Option<&'a crate::mail::Mailer>,
+    /// This server's public base URL without a trailing slash, for links in alerts.
+    pub base_url: &'a str,
 }
 
 /// Delivers one event to one kind of target.
@@ -98,6 +107,7 @@ pub fn adapter_for(config: &IntegrationConfig) -> &'static dyn Adapter {
         IntegrationConfig::Hubspot { .. } => &hubspot::Hubspot,
         IntegrationConfig::Webhook { .. } => &webhook::Webhook,
         IntegrationConfig::OperatorPrompt { .. } => &prompt::OperatorPrompt,
+        IntegrationConfig::Alerts => &alerts::Alerts,
         IntegrationConfig::GoogleAds(_) => &ads::google::GoogleAdsAdapter,
         IntegrationConfig::MicrosoftAds(_) => &ads::microsoft::MicrosoftAdsAdapter,
         IntegrationConfig::MetaCapi(_) => &ads::meta::MetaCapiAdapter,
@@ -116,8 +126,8 @@ pub fn token_failure(service: &str, status: reqwest::StatusCode, body: &str) -> 
     };
     let message = format!("{service} token: HTTP {status}: {message}");
     match http_failure(status, "") {
-        Failure::Retry(_) => Failure::Retry(message),
         Failure::Permanent(_) => Failure::Permanent(message),
+        _ => Failure::Retry(message),
     }
 }
 

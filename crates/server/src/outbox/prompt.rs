@@ -63,7 +63,7 @@ pub fn prompt(call: &Call, seconds: u64) -> Prompt {
 }
 
 /// A store error: a missing row cannot appear by retrying, anything else may pass.
-fn store_failure(what: &str, error: StoreError) -> Failure {
+pub(super) fn store_failure(what: &str, error: StoreError) -> Failure {
     match error {
         StoreError::NotFound => Failure::Permanent(format!("{what} not found")),
         other => Failure::Retry(format!("cannot read {what}: {other}")),
@@ -131,20 +131,34 @@ async fn send_sms(
         .iter()
         .find(|n| n.id == call.number_id)
         .ok_or_else(|| Failure::Permanent(format!("the tracking number of call {} is gone", call.record_ref)))?;
-    let account = number.account_sid.as_str();
+    let sid = text(ctx, number, operator, &prompt.body).await?;
+    Ok(Sent {
+        response: Some(match sid {
+            Some(sid) => format!("texted {operator} (message {sid})"),
+            None => format!("texted {operator}"),
+        }),
+    })
+}
+
+/// Sends `body` to `to` from tracking number `from` through the provider's REST API
+/// (`Messages.json`, HTTP Basic with the number's account); answers the message's sid when
+/// the provider gave one.
+pub(super) async fn text(
+    ctx: &Context<'_>,
+    from: &TrackingNumber,
+    to: &E164,
+    body: &str,
+) -> Result<Option<String>, Failure> {
+    let account = from.account_sid.as_str();
     let url = url::Url::parse(ctx.provider_api_base)
         .and_then(|base| base.join(&format!("/2010-04-01/Accounts/{account}/Messages.json")))
         .map_err(|e| Failure::Permanent(format!("telephony_api_base_url: {e}")))?;
-    let form = [
-        ("To", operator.as_str()),
-        ("From", number.number.as_str()),
-        ("Body", prompt.body.as_str()),
-    ];
+    let form = [("To", to.as_str()), ("From", from.number.as_str()), ("Body", body)];
     let response = ctx
         .http
         .post(url)
         .timeout(ctx.timeout)
-        .basic_auth(account, Some(number.auth_token.expose()))
+        .basic_auth(account, Some(from.auth_token.expose()))
         .form(&form)
         .send()
         .await
@@ -154,15 +168,9 @@ async fn send_sms(
     if !status.is_success() {
         return Err(http_failure(status, &text));
     }
-    let sid = serde_json::from_str::<serde_json::Value>(&text)
+    Ok(serde_json::from_str::<serde_json::Value>(&text)
         .ok()
-        .and_then(|body| body["sid"].as_str().map(str::to_owned));
-    Ok(Sent {
-        response: Some(match sid {
-            Some(sid) => format!("texted {operator} (message {sid})"),
-            None => format!("texted {operator}"),
-        }),
-    })
+        .and_then(|body| body["sid"].as_str().map(str::to_owned)))
 }
 
 /// E-mails the user linked to the destination whose number answered.

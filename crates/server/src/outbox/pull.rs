@@ -51,7 +51,9 @@ type Echo = fn(LeadStatus) -> Option<LeadStatus>;
 /// A failed call to the lead manager, as an error.
 fn failed(failure: Failure) -> anyhow::Error {
     match failure {
-        Failure::Retry(message) | Failure::Permanent(message) => anyhow::anyhow!(message),
+        Failure::Retry(message) | Failure::Permanent(message) | Failure::Wait { reason: message, .. } => {
+            anyhow::anyhow!(message)
+        }
     }
 }
 

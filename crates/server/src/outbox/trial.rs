@@ -56,6 +56,11 @@ pub async fn try_integration(
                 "a post-call prompt is tried by answering a call: it then texts or mails the operator".into(),
             ));
         }
+        IntegrationConfig::Alerts => {
+            return Err(AppError::Refused(
+                "alerts are tried by a form or a missed call: each member who chose them hears of it".into(),
+            ));
+        }
         IntegrationConfig::Salesforce { .. } => (
             "a sign-in and a query of one Lead (nothing is created)".to_owned(),
             salesforce_reads(&http, &cache, &integration).await,
@@ -92,7 +97,7 @@ pub async fn try_integration(
             sent,
             answer: response.unwrap_or_else(|| "accepted (2xx)".into()),
         },
-        Err(Failure::Retry(why) | Failure::Permanent(why)) => Trial {
+        Err(Failure::Retry(why) | Failure::Permanent(why) | Failure::Wait { reason: why, .. }) => Trial {
             name: integration.name,
             accepted: false,
             sent,
@@ -146,6 +151,7 @@ async fn deliver_sample(
         cache,
         provider_api_base: "",
         mailer: None,
+        base_url: "http://127.0.0.1",
     };
     outbox::adapter_for(&delivery.integration.config).deliver(&ctx).await
 }

@@ -284,6 +284,7 @@ mod tests {
             cache: &cache,
             provider_api_base: "https://api.twilio.com",
             mailer: None,
+            base_url: "http://127.0.0.1",
         };
         Webhook.deliver(&ctx).await
     }

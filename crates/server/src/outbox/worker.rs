@@ -29,6 +29,8 @@ pub struct Settings {
     pub provider_api_base: String,
     /// What deliveries may reach (`outbound_loopback`).
     pub reach: leadline_core::net::Reach,
+    /// The public base URL, for links in alerts.
+    pub base_url: String,
 }
 
 impl Settings {
@@ -44,6 +46,7 @@ impl Settings {
             backoff_max: Duration::from_secs(3600),
             provider_api_base: config.telephony_api_base_url.to_string(),
             reach: config.reach(),
+            base_url: config.base_url(),
         }
     }
 }
@@ -130,6 +133,7 @@ impl Worker {
             cache: &self.cache,
             provider_api_base: &self.settings.provider_api_base,
             mailer: self.mailer.as_deref(),
+            base_url: &self.settings.base_url,
         };
         let adapter = adapter_for(&delivery.integration.config);
         let result = match tokio::time::timeout(self.settings.timeout * 2, adapter.deliver(&context)).await {
@@ -173,6 +177,10 @@ impl Worker {
                 response: sent.response,
             },
             Err(Failure::Permanent(error)) => DeliveryOutcome::Dead { error },
+            Err(Failure::Wait { until, reason }) => DeliveryOutcome::Retry {
+                at: until,
+                error: reason,
+            },
             Err(Failure::Retry(error)) if delivery.attempt >= self.settings.max_attempts => DeliveryOutcome::Dead {
                 error: format!("gave up after {} attempts: {error}", delivery.attempt),
             },

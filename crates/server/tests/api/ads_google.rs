@@ -84,6 +84,7 @@ fn answers(outcomes: &Outcomes) -> Vec<String> {
             Ok(sent) => format!("{}: {}", kind.as_str(), sent.response.clone().unwrap_or_default()),
             Err(Failure::Retry(why)) => format!("{}: retry: {why}", kind.as_str()),
             Err(Failure::Permanent(why)) => format!("{}: dead: {why}", kind.as_str()),
+            Err(Failure::Wait { reason, .. }) => format!("{}: wait: {reason}", kind.as_str()),
         })
         .collect()
 }

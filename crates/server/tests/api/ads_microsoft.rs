@@ -155,6 +155,7 @@ fn answers(outcomes: &[(EventKind, Result<Sent, Failure>)]) -> Vec<String> {
             Ok(sent) => sent.response.clone().unwrap_or_default(),
             Err(Failure::Retry(why)) => format!("retry: {why}"),
             Err(Failure::Permanent(why)) => format!("dead: {why}"),
+            Err(Failure::Wait { reason, .. }) => format!("wait: {reason}"),
         })
         .collect()
 }

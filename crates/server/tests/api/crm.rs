@@ -95,6 +95,7 @@ pub(crate) async fn attempt(
         cache,
         provider_api_base: "https://api.twilio.com",
         mailer: None,
+        base_url: "http://127.0.0.1",
     };
     let result = adapter_for(&delivery.integration.config).deliver(&ctx).await;
     let outcome = match &result {
@@ -106,6 +107,10 @@ pub(crate) async fn attempt(
             error: error.clone(),
         },
         Err(Failure::Permanent(error)) => DeliveryOutcome::Dead { error: error.clone() },
+        Err(Failure::Wait { until, reason }) => DeliveryOutcome::Retry {
+            at: *until,
+            error: reason.clone(),
+        },
     };
     let finished = app.store.finish_delivery(delivery.id, &delivery.lease_token, &outcome);
     assert!(finished.await.unwrap());

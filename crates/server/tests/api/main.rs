@@ -8,6 +8,7 @@ mod ads_google;
 mod ads_meta;
 mod ads_microsoft;
 mod agencies;
+mod alerts;
 mod app_browser;
 mod app_browser_audit;
 mod app_pages;

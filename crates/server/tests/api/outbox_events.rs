@@ -97,6 +97,7 @@ pub async fn deliver(adapter: &dyn Adapter, delivery: &ClaimedDelivery) -> Resul
         cache: &cache,
         provider_api_base: "https://api.twilio.com",
         mailer: None,
+        base_url: "http://127.0.0.1",
     };
     let outcome = adapter.deliver(&ctx).await;
     store.close().await;

@@ -61,13 +61,13 @@ async fn messages(Path(account): Path<String>, headers: HeaderMap, body: String)
     )
 }
 
-async fn start_provider() -> FakeApi {
+pub(crate) async fn start_provider() -> FakeApi {
     let router = Router::new().route("/2010-04-01/Accounts/{account}/Messages.json", post(messages));
     FakeApi::start(router).await
 }
 
 /// The forms of the messages the provider accepted.
-fn texts(provider: &FakeApi) -> Vec<HashMap<String, String>> {
+pub(crate) fn texts(provider: &FakeApi) -> Vec<HashMap<String, String>> {
     let accepted = provider.requests().into_iter().filter(|r| r.status == 201);
     accepted.map(|r| r.form().into_iter().collect()).collect()
 }
@@ -146,7 +146,7 @@ pub(crate) async fn start_smtp_sink() -> (Arc<Mutex<Vec<Received>>>, u16) {
 }
 
 /// A header's value in a message (unfolded).
-fn header(data: &str, name: &str) -> Option<String> {
+pub(crate) fn header(data: &str, name: &str) -> Option<String> {
     let head = data.split("\r\n\r\n").next().unwrap_or_default().replace("\r\n ", " ");
     head.lines().find_map(|l| {
         let (key, value) = l.split_once(':')?;
@@ -155,7 +155,7 @@ fn header(data: &str, name: &str) -> Option<String> {
 }
 
 /// The message's body, decoded when it is quoted-printable.
-fn body(data: &str) -> String {
+pub(crate) fn body(data: &str) -> String {
     let text = data.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
     let quoted = header(data, "Content-Transfer-Encoding").is_some_and(|e| e.eq_ignore_ascii_case("quoted-printable"));
     if !quoted {
@@ -190,7 +190,7 @@ async fn add_prompt(app: &TestApp, seeded: &Seeded, channel: PromptChannel) -> I
     app.store.add_integration(&new).await.unwrap().id
 }
 
-fn worker(app: &TestApp, provider_api_base: &str, mailer: Option<Mailer>) -> tokio::task::JoinHandle<()> {
+pub(crate) fn worker(app: &TestApp, provider_api_base: &str, mailer: Option<Mailer>) -> tokio::task::JoinHandle<()> {
     let mut settings = Settings::from_config(&crate::helpers::local_config());
     settings.poll = Duration::from_millis(50);
     settings.backoff_base = Duration::from_millis(100);
@@ -202,7 +202,7 @@ fn worker(app: &TestApp, provider_api_base: &str, mailer: Option<Mailer>) -> tok
 }
 
 /// Registers a visit from a Google Ads click and places a sandbox call with its code.
-async fn call_from_google(app: &TestApp, seeded: &Seeded, no_answer: bool) {
+pub(crate) async fn call_from_google(app: &TestApp, seeded: &Seeded, no_answer: bool) {
     let visit = app
         .register_visit(seeded, "http://localhost/?utm_source=google&utm_medium=cpc")
         .await;

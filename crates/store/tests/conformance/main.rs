@@ -10,6 +10,7 @@ mod activity;
 mod ad_consent;
 mod ad_uploads;
 mod adgroup;
+mod alerts;
 mod api_keys;
 mod audit;
 mod batch;

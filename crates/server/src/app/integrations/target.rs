@@ -382,6 +382,7 @@ pub fn describe(config: &IntegrationConfig) -> String {
         IntegrationConfig::OperatorPrompt { channel } => {
             format!("post-call prompt to the operator by {}", channel.as_str())
         }
+        IntegrationConfig::Alerts => "members' alerts, by the channels each chose".to_owned(),
         IntegrationConfig::GoogleAds(_) | IntegrationConfig::MicrosoftAds(_) | IntegrationConfig::MetaCapi(_) => {
             unreachable!("ad platforms are described above")
         }

@@ -27,14 +27,15 @@ struct IntegrationPage {
     sites: Vec<(i64, String)>,
 }
 
-/// The business's integration `id`, unless it is a post-call prompt (a site's setting).
+/// The business's integration `id`, unless it is a post-call prompt (a site's setting) or the
+/// members' alerts (each member's own setting): neither has settings of its own to edit.
 async fn own(state: &AppState, owner: &Operator, id: i64) -> Result<Integration, ApiError> {
     state
         .store
         .integrations(owner.business)
         .await?
         .into_iter()
-        .find(|i| i.id == IntegrationId(id) && i.config.kind() != "operator_prompt")
+        .find(|i| i.id == IntegrationId(id) && !matches!(i.config.kind(), "operator_prompt" | "alerts"))
         .ok_or(ApiError::NotFound)
 }
 

@@ -298,7 +298,7 @@ impl AddForm {
                 pairs.push(("property_id", property_id.clone()));
                 pairs.push(("client_id", client_id.clone()));
             }
-            IntegrationConfig::OperatorPrompt { .. } => {}
+            IntegrationConfig::OperatorPrompt { .. } | IntegrationConfig::Alerts => {}
             ads @ (IntegrationConfig::GoogleAds(_)
             | IntegrationConfig::MicrosoftAds(_)
             | IntegrationConfig::MetaCapi(_)) => {

@@ -111,7 +111,7 @@ async fn page(state: &AppState, owner: &Operator, form: AddForm, notice: Option<
                 .map_or_else(|| "every site".to_owned(), |s| s.name.to_string()),
             target: integrations::describe(&i.config),
             enabled: i.enabled,
-            testable: i.config.kind() != "operator_prompt",
+            testable: !matches!(i.config.kind(), "operator_prompt" | "alerts"),
         })
         .collect();
     Ok(render(&IntegrationsPage {

@@ -1,4 +1,4 @@
-//! Settings, for the business's owners only (anyone else gets 404): an overview of what the
+//! Settings, for the business's owners only (anyone else gets 404; My alerts, every member's own, is the exception): an overview of what the
 //! business has set up (sites, numbers, destinations, users, API keys, integrations), and the
 //! pages that change it.
 
@@ -6,6 +6,7 @@ mod ad_edit;
 mod ad_form;
 mod ad_platform_form;
 mod ads;
+mod alerts;
 mod api_keys;
 mod audit;
 mod calls;
@@ -88,6 +89,7 @@ pub fn router() -> Router<AppState> {
         .route("/app/settings/users/{id}/remove", post(users::remove))
         .route("/app/settings/api-keys", get(api_keys::list).post(api_keys::create))
         .route(retention::PATH, get(retention::show).post(retention::edit))
+        .route(alerts::PATH, get(alerts::show).post(alerts::edit))
         .route(replies_auth::PATH, get(replies_auth::show).post(replies_auth::edit))
         .route(spam::PATH, get(spam::show).post(spam::edit))
         .route(spam::BLOCK, post(spam::block))

@@ -67,8 +67,8 @@ pub(crate) fn answered(api: &str, status: StatusCode, body: &str) -> Failure {
         return Failure::Retry(message);
     }
     match http_failure(status, "") {
-        Failure::Retry(_) => Failure::Retry(message),
         Failure::Permanent(_) => Failure::Permanent(message),
+        _ => Failure::Retry(message),
     }
 }
 
@@ -92,6 +92,7 @@ fn prefixed(api: &str, failure: Failure) -> Failure {
     match failure {
         Failure::Retry(m) => Failure::Retry(format!("{api}: {m}")),
         Failure::Permanent(m) => Failure::Permanent(format!("{api}: {m}")),
+        wait @ Failure::Wait { .. } => wait,
     }
 }
 

@@ -243,6 +243,7 @@ pub(crate) fn graph_failure(status: reqwest::StatusCode, body: &str) -> Failure 
         return match http_failure(status, body) {
             Failure::Retry(m) => Failure::Retry(format!("Meta: {m}")),
             Failure::Permanent(m) => Failure::Permanent(format!("Meta: {m}")),
+            wait @ Failure::Wait { .. } => wait,
         };
     }
     let code = error["code"].as_i64();
@@ -272,9 +273,8 @@ pub(crate) fn graph_failure(status: reqwest::StatusCode, body: &str) -> Failure 
     let not_now = code.is_some_and(|c| NOT_NOW.contains(&c) || (80000..=80014).contains(&c))
         || error["is_transient"].as_bool() == Some(true);
     match http_failure(status, "") {
-        Failure::Retry(_) => Failure::Retry(message),
-        Failure::Permanent(_) if not_now => Failure::Retry(message),
-        Failure::Permanent(_) => Failure::Permanent(message),
+        Failure::Permanent(_) if !not_now => Failure::Permanent(message),
+        _ => Failure::Retry(message),
     }
 }
 

@@ -66,6 +66,7 @@ pub(crate) fn fault(status: StatusCode, body: &str) -> Failure {
         return match http_failure(status, body) {
             Failure::Retry(m) => Failure::Retry(format!("Microsoft Advertising: {m}")),
             Failure::Permanent(m) => Failure::Permanent(format!("Microsoft Advertising: {m}")),
+            wait @ Failure::Wait { .. } => wait,
         };
     }
     let (codes, lines): (Vec<String>, Vec<String>) = found.into_iter().map(line).unzip();
@@ -75,9 +76,8 @@ pub(crate) fn fault(status: StatusCode, body: &str) -> Failure {
     }
     let not_yet = codes.iter().any(|c| NOT_YET.contains(&c.as_str()));
     match http_failure(status, "") {
-        Failure::Retry(_) => Failure::Retry(message),
-        Failure::Permanent(_) if not_yet => Failure::Retry(message),
-        Failure::Permanent(_) => Failure::Permanent(message),
+        Failure::Permanent(_) if !not_yet => Failure::Permanent(message),
+        _ => Failure::Retry(message),
     }
 }
 

@@ -1,0 +1,199 @@
+//! Members' alerts: a new form, a missed call, a first-time caller, sent to each member who
+//! chose that kind by each channel they chose (e-mail through the SMTP relay, SMS through the
+//! provider's REST API, as the post-call prompt sends them).
+//!
+//! One delivery carries the event to every member. What went out is remembered per event,
+//! member and channel (`alert_sends`), so a retry sends only what is missing: one member's
+//! failing channel neither loses nor repeats the others' alerts. A member in quiet hours is
+//! skipped until they end; the delivery then waits for the earliest end ([`Failure::Wait`]).
+
+use super::prompt::{store_failure, text};
+use super::{Adapter, Context, Failure, Sent};
+use crate::app::alerts::ALERTS_PAGE;
+use crate::mail::Mail;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use leadline_core::alerts::{
+    AlertChannel, AlertKind, AlertMessage, AlertRecipient, alert_kind, alert_message, release_at,
+};
+use leadline_core::event::Event;
+use leadline_core::tenant::TrackingNumber;
+
+/// The alerts adapter.
+pub struct Alerts;
+
+/// What one pass over the members came to.
+#[derive(Default)]
+struct Round {
+    said: Vec<String>,
+    retry: Option<String>,
+    wait_until: Option<DateTime<Utc>>,
+}
+
+#[async_trait]
+impl Adapter for Alerts {
+    async fn deliver(&self, ctx: &Context<'_>) -> Result<Sent, Failure> {
+        let event = &ctx.delivery.event;
+        let nothing = |why: String| Ok(Sent { response: Some(why) });
+        let Some(kind) = alert_kind(&event.data) else {
+            return nothing(format!("nothing to send: no alert follows {}", event.kind().as_str()));
+        };
+        let business = event.business_id;
+        let recipients: Vec<AlertRecipient> = ctx
+            .store
+            .alert_recipients(business)
+            .await
+            .map_err(|e| store_failure("the alert choices", e))?
+            .into_iter()
+            .filter(|r| r.choices.wants(kind))
+            .collect();
+        if recipients.is_empty() {
+            return nothing(format!("nothing to send: nobody chose {}", kind.as_str()));
+        }
+        if kind == AlertKind::FirstTimeCaller {
+            let record_ref = event
+                .record_ref
+                .ok_or_else(|| Failure::Permanent("the event names no call".into()))?;
+            let first = ctx
+                .store
+                .first_call_of_lead(business, record_ref)
+                .await
+                .map_err(|e| store_failure(&format!("call {record_ref}"), e))?;
+            if !first {
+                return nothing("nothing to send: the caller called before".into());
+            }
+        }
+        let sent = ctx
+            .store
+            .alerts_sent(business, &event.id)
+            .await
+            .map_err(|e| store_failure("the alerts sent", e))?;
+        let lead_ref = event
+            .lead
+            .as_ref()
+            .map(|l| l.record_ref)
+            .or(event.record_ref)
+            .unwrap_or_default();
+        let lead_url = format!("{}/app/leads/{lead_ref}", ctx.base_url);
+        let message = alert_message(kind, event, &lead_url, &format!("{}{ALERTS_PAGE}", ctx.base_url));
+        let now = Utc::now();
+        let mut round = Round::default();
+        for recipient in &recipients {
+            let release = release_at(recipient.choices.quiet, recipient.choices.zone.tz(), now);
+            for channel in recipient.choices.channels() {
+                if sent.contains(&(recipient.user_id, channel)) {
+                    continue;
+                }
+                let who = format!("user {} by {}", recipient.user_id.0, channel.as_str());
+                if release > now {
+                    round.wait_until = Some(round.wait_until.map_or(release, |w| w.min(release)));
+                    round.said.push(format!("{who}: held for quiet hours until {release}"));
+                    continue;
+                }
+                match send(ctx, event, recipient, channel, &message).await {
+                    Ok(said) => {
+                        ctx.store
+                            .record_alert_sent(business, &event.id, recipient.user_id, channel, Utc::now())
+                            .await
+                            .map_err(|e| store_failure("the alert sent", e))?;
+                        round.said.push(format!("{who}: {said}"));
+                    }
+                    Err(Failure::Permanent(why)) => round.said.push(format!("{who}: given up: {why}")),
+                    Err(Failure::Retry(why) | Failure::Wait { reason: why, .. }) => {
+                        round.said.push(format!("{who}: {why}"));
+                        round.retry = Some(why);
+                    }
+                }
+            }
+        }
+        finish(round)
+    }
+}
+
+/// A failure worth retrying comes first (its backoff is shorter than a night); then a wait
+/// for quiet hours to end; else done.
+fn finish(round: Round) -> Result<Sent, Failure> {
+    let said = round.said.join("; ");
+    if round.retry.is_some() {
+        return Err(Failure::Retry(said));
+    }
+    if let Some(until) = round.wait_until {
+        return Err(Failure::Wait { until, reason: said });
+    }
+    Ok(Sent {
+        response: Some(if said.is_empty() {
+            "every alert was sent before".into()
+        } else {
+            said
+        }),
+    })
+}
+
+/// Sends `message` to `recipient` by `channel`; answers what was done.
+async fn send(
+    ctx: &Context<'_>,
+    event: &Event,
+    recipient: &AlertRecipient,
+    channel: AlertChannel,
+    message: &AlertMessage,
+) -> Result<String, Failure> {
+    match channel {
+        AlertChannel::Email => {
+            let Some(mailer) = ctx.mailer else {
+                return Err(Failure::Permanent(
+                    "no SMTP relay configured (smtp_relay_url, mail_from)".into(),
+                ));
+            };
+            let mail = Mail {
+                to: recipient.email.clone(),
+                subject: message.subject.clone(),
+                body: message.body.clone(),
+                in_reply_to: None,
+            };
+            // Refused or down look the same from here: retried with backoff.
+            mailer.send(&mail).await.map_err(|e| Failure::Retry(format!("{e:#}")))?;
+            Ok(format!("e-mailed {}", recipient.email))
+        }
+        AlertChannel::Sms => {
+            let Some(to) = &recipient.choices.sms else {
+                return Err(Failure::Permanent("no alert number".into()));
+            };
+            let from = sender(ctx, event).await?;
+            let sid = text(ctx, &from, to, &message.body).await?;
+            Ok(match sid {
+                Some(sid) => format!("texted {to} (message {sid})"),
+                None => format!("texted {to}"),
+            })
+        }
+    }
+}
+
+/// The number an SMS alert comes from: the call's tracking number for a call, else one of the
+/// event's site, else the business's first.
+async fn sender(ctx: &Context<'_>, event: &Event) -> Result<TrackingNumber, Failure> {
+    let business = event.business_id;
+    let numbers = ctx
+        .store
+        .list_numbers(business)
+        .await
+        .map_err(|e| store_failure("the tracking numbers", e))?;
+    let call_number = match (&event.data, event.record_ref) {
+        (leadline_core::event::EventData::FormCompleted(_), _) | (_, None) => None,
+        (_, Some(record_ref)) => ctx
+            .store
+            .call_by_ref(business, record_ref)
+            .await
+            .ok()
+            .map(|c| c.number_id),
+    };
+    let chosen = call_number
+        .and_then(|id| numbers.iter().find(|n| n.id == id))
+        .or_else(|| {
+            let site = event.site_id?;
+            numbers.iter().find(|n| n.site_ids.contains(&site))
+        })
+        .or(numbers.first());
+    chosen
+        .cloned()
+        .ok_or_else(|| Failure::Permanent("the business has no tracking number to text from".into()))
+}
