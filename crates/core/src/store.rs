@@ -531,6 +531,8 @@ pub trait Store:
     + crate::erasure::ErasureStore
     + crate::sender_auth::SenderAuthStore
     + crate::audit::AuditStore
+    + crate::transcript::TranscriptStore
+    + crate::speech_rules::SpeechRuleStore
     + HealthStore
     + Send
     + Sync
@@ -562,6 +564,8 @@ impl<T> Store for T where
         + crate::erasure::ErasureStore
         + crate::sender_auth::SenderAuthStore
         + crate::audit::AuditStore
+        + crate::transcript::TranscriptStore
+        + crate::speech_rules::SpeechRuleStore
         + HealthStore
         + Send
         + Sync
