@@ -32,8 +32,10 @@ mod rows;
 mod sealed;
 mod sender_auth;
 mod sources;
+mod speech_rules;
 mod tenant_cache;
 mod tenants;
+mod transcripts;
 mod visits;
 
 pub use backup::{BackupError, restore_sqlite};

@@ -38,5 +38,6 @@ mod setup_changes;
 mod sites;
 mod sources;
 mod tenant_cache;
+mod transcripts;
 mod users;
 mod visits;
