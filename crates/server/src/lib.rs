@@ -29,6 +29,7 @@ pub mod sandbox;
 pub mod sender_auth;
 pub mod shutdown;
 pub mod slots;
+pub mod speech;
 pub mod smtp_security;
 pub mod telemetry;
 pub mod telephony;

@@ -101,42 +101,47 @@ impl TranscriptStore for SqlStore {
         business: BusinessId,
         service: Option<&TranscriptionService>,
     ) -> StoreResult<()> {
+        // Written first, so SQLite takes its write lock at once (a read first could not upgrade).
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM businesses WHERE id = $1")
-            .bind(business.0)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(backend)?;
-        if exists.is_none() {
-            return Err(StoreError::NotFound);
-        }
         sqlx::query("DELETE FROM transcription_services WHERE business_id = $1")
             .bind(business.0)
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
-        if let Some(service) = service {
-            let api = match service {
-                TranscriptionService::SpeechApi(api) => Some(api),
-                TranscriptionService::Provider => None,
-            };
-            let key = api.map(|a| self.seal(Column::SpeechApiKey, a.key.expose())).transpose()?;
-            sqlx::query(
-                "INSERT INTO transcription_services
-                     (business_id, kind, base_url, model, api_key, language, diarize, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(business.0)
-            .bind(service.kind())
-            .bind(api.map(|a| a.base.as_str().to_owned()))
-            .bind(api.map(|a| a.model.as_str().to_owned()))
-            .bind(key)
-            .bind(api.and_then(|a| a.language).map(|l| l.as_str().to_owned()))
-            .bind(i64::from(api.is_some_and(|a| a.diarize)))
-            .bind(now_millis())
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
+        let known = match service {
+            Some(service) => {
+                let api = match service {
+                    TranscriptionService::SpeechApi(api) => Some(api),
+                    TranscriptionService::Provider => None,
+                };
+                let key = api.map(|a| self.seal(Column::SpeechApiKey, a.key.expose())).transpose()?;
+                let inserted = sqlx::query(
+                    "INSERT INTO transcription_services
+                         (business_id, kind, base_url, model, api_key, language, diarize, updated_at)
+                     SELECT id, $2, $3, $4, $5, $6, $7, $8 FROM businesses WHERE id = $1",
+                )
+                .bind(business.0)
+                .bind(service.kind())
+                .bind(api.map(|a| a.base.as_str().to_owned()))
+                .bind(api.map(|a| a.model.as_str().to_owned()))
+                .bind(key)
+                .bind(api.and_then(|a| a.language).map(|l| l.as_str().to_owned()))
+                .bind(i64::from(api.is_some_and(|a| a.diarize)))
+                .bind(now_millis())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+                inserted.rows_affected() == 1
+            }
+            None => sqlx::query_scalar::<_, i64>("SELECT id FROM businesses WHERE id = $1")
+                .bind(business.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?
+                .is_some(),
+        };
+        if !known {
+            return Err(StoreError::NotFound);
         }
         tx.commit().await.map_err(backend)
     }

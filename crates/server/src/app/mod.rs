@@ -25,10 +25,12 @@ pub mod sales;
 pub mod sender_auth;
 pub mod setup;
 pub mod sources;
+pub mod speech_rules;
 mod state;
 pub mod submissions;
 pub mod test_calls;
 pub mod test_phone;
+pub mod transcripts;
 pub mod visits;
 
 pub use error::{AppError, AppResult};

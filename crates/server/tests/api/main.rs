@@ -60,6 +60,7 @@ mod retention;
 mod routing;
 mod sandbox_ga4;
 mod sender_auth;
+mod transcripts;
 mod settings_access;
 mod settings_ad_platforms;
 mod settings_ads;

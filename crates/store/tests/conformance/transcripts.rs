@@ -127,6 +127,28 @@ async fn transcripts_are_found_by_words_said_within_their_own_business_only(stor
     assert_eq!(past.iter().map(|(r, _)| *r).collect::<Vec<_>>(), vec![booked.record_ref, quiet.record_ref]);
 }
 
+async fn the_activity_search_finds_calls_by_words_said_in_their_own_business_only(store: SqlStore) {
+    use leadline_core::interaction::{InteractionFilter, InteractionStore};
+    let s = setup(&store, "acme", "acme.example", "+12025550100").await;
+    let other = setup(&store, "other", "other.example", "+12025550101").await;
+    let booked = store.open_call(&new_call(&s, "CA1", "+12025550169", None)).await.unwrap();
+    store.open_call(&new_call(&s, "CA2", "+12025550170", None)).await.unwrap();
+    let theirs = store.open_call(&new_call(&other, "CA3", "+12025550171", None)).await.unwrap();
+    let said = Transcript::block("Can I book an Appointment for Tuesday?", Speaker::Caller);
+    store.save_transcript(s.business, booked.record_ref, &said, 0).await.unwrap();
+    store.save_transcript(other.business, theirs.record_ref, &said, 0).await.unwrap();
+    let searched = |text: &str| InteractionFilter {
+        text: Some(text.into()),
+        limit: 10,
+        ..InteractionFilter::default()
+    };
+    let found = store.interactions(s.business, &searched("APPOINTMENT for")).await.unwrap();
+    assert_eq!(found.items.iter().map(|i| i.record_ref).collect::<Vec<_>>(), vec![booked.record_ref]);
+    let found = store.interactions(other.business, &searched("appointment")).await.unwrap();
+    assert_eq!(found.items.iter().map(|i| i.record_ref).collect::<Vec<_>>(), vec![theirs.record_ref]);
+    assert!(store.interactions(s.business, &searched("cancel")).await.unwrap().items.is_empty());
+}
+
 async fn the_speech_api_key_is_sealed_at_rest(store: SqlStore) {
     let s = setup(&store, "acme", "acme.example", "+12025550100").await;
     store.set_transcription_service(s.business, Some(&speech_api())).await.unwrap();
@@ -165,5 +187,6 @@ conformance!(
     a_failed_try_waits_for_its_time_then_a_lost_lease_is_taken_over,
     transcripts_are_found_by_words_said_within_their_own_business_only,
     the_speech_api_key_is_sealed_at_rest,
+    the_activity_search_finds_calls_by_words_said_in_their_own_business_only,
     rules_are_kept_in_order_per_business_and_removed_by_their_own_business_only,
 );

@@ -17,6 +17,7 @@ mod reports;
 mod session;
 mod settings;
 mod shell;
+mod transcript_view;
 mod view;
 
 use crate::app::AppState;

@@ -36,6 +36,10 @@ pub struct Entry {
     /// For calls and submissions: the record to mark as an ad conversion
     /// (`call:1042` or `submission:m_…`).
     pub conversion: Option<String>,
+    /// For a recorded call: the player's source (the signed link).
+    pub player: Option<String>,
+    /// For a transcribed call: its transcript.
+    pub transcript: Option<super::transcript_view::TranscriptView>,
 }
 
 impl Entry {
@@ -65,15 +69,16 @@ pub async fn timeline(state: &AppState, lead: &Lead) -> Result<Vec<Entry>, ApiEr
             lines,
             links: Vec::new(),
             conversion: None,
+            player: None,
+            transcript: None,
         });
     }
-    entries.extend(
-        store
-            .lead_calls(business, id)
-            .await?
-            .iter()
-            .map(|call| call_entry(state, call)),
-    );
+    for call in store.lead_calls(business, id).await? {
+        let mut entry = call_entry(state, &call);
+        entry.player = entry.links.first().map(|(_, href)| href.clone());
+        entry.transcript = super::transcript_view::of_call(store, business, call.record_ref).await?;
+        entries.push(entry);
+    }
     for submission in store.lead_submissions(business, id).await? {
         entries.push(submission_entry(&submission));
     }
@@ -156,6 +161,8 @@ fn call_entry(state: &AppState, call: &Call) -> Entry {
             })
             .collect(),
         conversion: Some(format!("call:{}", call.record_ref)),
+        player: None,
+        transcript: None,
     }
 }
 
@@ -181,6 +188,8 @@ fn submission_entry(submission: &Submission) -> Entry {
             })
             .collect(),
         conversion: Some(format!("submission:{}", submission.message_id.as_str())),
+        player: None,
+        transcript: None,
     }
 }
 
@@ -210,6 +219,8 @@ fn activity_entry(activity: &Activity) -> Entry {
         lines,
         links,
         conversion: None,
+        player: None,
+        transcript: None,
     }
 }
 
