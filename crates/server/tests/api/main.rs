@@ -73,6 +73,7 @@ mod settings_routing;
 mod settings_setup;
 mod settings_source_edit;
 mod settings_sources;
+mod settings_transcripts;
 mod settings_test_call;
 mod slow_clients;
 mod smtp;

@@ -18,6 +18,7 @@ mod integrations;
 mod numbers;
 mod provider;
 mod replies_auth;
+mod transcripts;
 mod retention;
 mod routing;
 mod site_form;
@@ -101,6 +102,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/app/settings/ads/phrases/{id}/remove", post(ad_edit::remove_phrase))
         .merge(provider::router())
+        .merge(transcripts::router())
 }
 
 /// One row of an overview table: a name and what else identifies it.
@@ -272,6 +274,10 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
                 "E-mailed replies: refuse those that fail SPF/DKIM/DMARC",
             ),
             (audit::PATH, "Audit log: who changed what, when and from which address"),
+            (
+                transcripts::PATH,
+                "Transcripts: who transcribes calls, and the rules on what was said",
+            ),
         ],
     }))
 }
