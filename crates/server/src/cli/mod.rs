@@ -13,6 +13,7 @@ mod integrations;
 mod provider;
 mod routing;
 mod tenants;
+mod transcripts;
 
 pub use adgroup::*;
 pub use exports::*;
@@ -20,6 +21,7 @@ pub use integrations::*;
 pub use provider::*;
 pub use routing::*;
 pub use tenants::*;
+pub use transcripts::*;
 
 /// Leadline: call and lead tracking with one phone number per business.
 #[derive(Debug, Parser)]
@@ -129,6 +131,9 @@ pub enum Command {
     /// The outbox: every event's delivery to each integration, with its state.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Transcripts: who transcribes a business's calls, and its rules on what was said.
+    #[command(subcommand)]
+    Transcripts(TranscriptsCommand),
 }
 
 #[derive(Debug, Subcommand)]

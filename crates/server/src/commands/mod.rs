@@ -21,6 +21,7 @@ pub(crate) mod sim;
 mod sites;
 mod sources;
 mod tenants;
+mod transcripts;
 
 use crate::cli::{Cli, Command, SecretsCommand};
 use crate::config::{Config, ConfigError};
@@ -127,6 +128,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::AdGroup(cmd) => adgroup::ad_group(&open_store(&config, false).await?, cmd).await,
         Command::Outbox(cmd) => outbox::outbox(&open_store(&config, false).await?, cmd).await,
+        Command::Transcripts(cmd) => transcripts::transcripts(&open_store(&config, false).await?, cmd).await,
         // Placed above, before any configuration is read.
         Command::Sim(_) => Ok(()),
     }

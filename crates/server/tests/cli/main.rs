@@ -26,3 +26,4 @@ mod secrets;
 mod setup;
 mod sim;
 mod storage;
+mod transcripts;
