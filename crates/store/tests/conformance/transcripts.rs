@@ -182,7 +182,36 @@ async fn rules_are_kept_in_order_per_business_and_removed_by_their_own_business_
     assert_eq!(store.speech_rules(s.business).await.unwrap(), vec![second]);
 }
 
+async fn an_erased_person_s_transcripts_and_an_expired_recording_s_go(store: SqlStore) {
+    use leadline_core::erasure::ErasureStore;
+    use leadline_core::retention::RetentionStore;
+    let s = setup(&store, "acme", "acme.example", "+12025550100").await;
+    let erased = store.open_call(&new_call(&s, "CA1", "+12025550169", None)).await.unwrap();
+    let expired = store.open_call(&new_call(&s, "CA2", "+12025550170", None)).await.unwrap();
+    let kept = store.open_call(&new_call(&s, "CA3", "+12025550171", None)).await.unwrap();
+    report(&store, s.number, "CA1", &recorded()).await.unwrap();
+    let said = Transcript::block("my name is Ann Smith", Speaker::Caller);
+    for call in [&erased, &expired, &kept] {
+        store.save_transcript(s.business, call.record_ref, &said, 0).await.unwrap();
+    }
+    let by = leadline_core::lead::Author::system();
+    store
+        .erase_person(s.business, leadline_core::LeadId(erased.lead_id), &by, &[])
+        .await
+        .unwrap();
+    let expired_id: String = store
+        .stored_texts(&format!("SELECT CAST(id AS TEXT) FROM calls WHERE record_ref = {}", expired.record_ref))
+        .await
+        .unwrap()
+        .remove(0);
+    store.forget_recording(s.business, expired_id.parse().unwrap()).await.unwrap();
+    assert_eq!(store.transcript(s.business, erased.record_ref).await.unwrap(), None);
+    assert_eq!(store.transcript(s.business, expired.record_ref).await.unwrap(), None);
+    assert!(store.transcript(s.business, kept.record_ref).await.unwrap().is_some());
+}
+
 conformance!(
+    an_erased_person_s_transcripts_and_an_expired_recording_s_go,
     a_recording_is_queued_once_and_only_while_the_business_has_a_speech_api,
     a_failed_try_waits_for_its_time_then_a_lost_lease_is_taken_over,
     transcripts_are_found_by_words_said_within_their_own_business_only,
