@@ -258,7 +258,11 @@ fn keyword_spans(tokens: &[Token], runs: &[Vec<usize>]) -> Vec<(usize, usize)> {
                     break;
                 };
                 let from = run.iter().position(|&x| x == t).unwrap_or(0);
-                let digits: usize = run[from..].iter().filter_map(|&x| tokens[x].digits()).map(|d| d.len()).sum();
+                let digits: usize = run[from..]
+                    .iter()
+                    .filter_map(|&x| tokens[x].digits())
+                    .map(|d| d.len())
+                    .sum();
                 let fits = match announced {
                     Announced::SecurityCode => (3..=4).contains(&digits),
                     Announced::Expiry => (3..=6).contains(&digits),

@@ -1,7 +1,9 @@
 use super::*;
 use proptest::prelude::*;
 
-const WORDS: [&str; 10] = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
+const WORDS: [&str; 10] = [
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+];
 
 /// `body` (digits) completed with the Luhn check digit.
 fn with_check_digit(body: &[u8]) -> Vec<u8> {
@@ -51,7 +53,10 @@ fn digits_that_fail_the_luhn_check_or_are_too_short_stay() {
 fn the_security_code_and_expiry_after_their_keywords_are_replaced() {
     assert_eq!(redact("the security code is 123."), "the security code is [redacted].");
     assert_eq!(redact("CVV: 4321"), "CVV: [redacted]");
-    assert_eq!(redact("security code is seven three one"), "security code is [redacted]");
+    assert_eq!(
+        redact("security code is seven three one"),
+        "security code is [redacted]"
+    );
     assert_eq!(redact("it expires 04/27, ok"), "it expires [redacted], ok");
     assert_eq!(redact("expiry date oh four two seven"), "expiry date [redacted]");
 }
@@ -68,7 +73,12 @@ fn a_keyword_reaches_only_a_few_words_and_not_past_the_sentence() {
 
 #[test]
 fn luhn_accepts_known_test_cards_and_refuses_a_changed_digit() {
-    for card in ["4111111111111111", "5555555555554444", "378282246310005", "6011111111111117"] {
+    for card in [
+        "4111111111111111",
+        "5555555555554444",
+        "378282246310005",
+        "6011111111111117",
+    ] {
         let digits: Vec<u8> = card.bytes().map(|b| b - b'0').collect();
         assert!(luhn_valid(&digits), "{card}");
     }

@@ -53,8 +53,14 @@ impl Phrase {
         if words.is_empty() || words.len() > 6 {
             return Err(Invalid::new(what, "1 to 6 words"));
         }
-        if input.chars().any(|c| !(c.is_alphanumeric() || c == '\'' || c.is_whitespace())) {
-            return Err(Invalid::new(what, format!("'{}' may hold only letters, digits and spaces", input.trim())));
+        if input
+            .chars()
+            .any(|c| !(c.is_alphanumeric() || c == '\'' || c.is_whitespace()))
+        {
+            return Err(Invalid::new(
+                what,
+                format!("'{}' may hold only letters, digits and spaces", input.trim()),
+            ));
         }
         Ok(Self(words))
     }
@@ -97,7 +103,10 @@ impl NewSpeechRule {
     /// lead can take.
     pub fn validate(&self) -> Result<(), Invalid> {
         if self.tag.is_none() && self.status.is_none() && self.weight == 0 {
-            return Err(Invalid::new("rule", "give a tag, a status or a weight: it does nothing otherwise"));
+            return Err(Invalid::new(
+                "rule",
+                "give a tag, a status or a weight: it does nothing otherwise",
+            ));
         }
         if let Some(tag) = &self.tag {
             crate::call::validate_tags(std::slice::from_ref(tag))?;

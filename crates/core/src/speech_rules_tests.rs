@@ -25,8 +25,18 @@ fn call(turns: &[(Speaker, &str)]) -> Transcript {
 
 #[test]
 fn a_mention_tags_the_lead_and_moves_its_status() {
-    let rules = [rule(1, "appointment, book", Who::Anyone, Some("booking"), Some(LeadStatus::Qualified), 0)];
-    let verdict = judge(&rules, &Transcript::block("Can I BOOK a visit for Tuesday?", Speaker::Unknown));
+    let rules = [rule(
+        1,
+        "appointment, book",
+        Who::Anyone,
+        Some("booking"),
+        Some(LeadStatus::Qualified),
+        0,
+    )];
+    let verdict = judge(
+        &rules,
+        &Transcript::block("Can I BOOK a visit for Tuesday?", Speaker::Unknown),
+    );
     assert_eq!(verdict.tags, vec!["booking".to_owned()]);
     assert_eq!(verdict.status, Some(LeadStatus::Qualified));
     assert_eq!(verdict.fired, vec![1]);
@@ -36,11 +46,26 @@ fn a_mention_tags_the_lead_and_moves_its_status() {
 fn phrases_match_whole_words_only() {
     let rules = [rule(1, "book", Who::Anyone, Some("booking"), None, 0)];
     for heard in ["I booked it", "found you on facebook", "bookkeeping"] {
-        assert!(judge(&rules, &Transcript::block(heard, Speaker::Unknown)).fired.is_empty(), "{heard}");
+        assert!(
+            judge(&rules, &Transcript::block(heard, Speaker::Unknown))
+                .fired
+                .is_empty(),
+            "{heard}"
+        );
     }
     let two = [rule(1, "call me back", Who::Anyone, None, None, 5)];
-    assert_eq!(judge(&two, &Transcript::block("please call me back, thanks", Speaker::Unknown)).score, 5);
-    assert_eq!(judge(&two, &Transcript::block("call me later and back", Speaker::Unknown)).score, 0);
+    assert_eq!(
+        judge(
+            &two,
+            &Transcript::block("please call me back, thanks", Speaker::Unknown)
+        )
+        .score,
+        5
+    );
+    assert_eq!(
+        judge(&two, &Transcript::block("call me later and back", Speaker::Unknown)).score,
+        0
+    );
 }
 
 #[test]
@@ -48,8 +73,15 @@ fn a_rule_on_what_the_caller_says_ignores_the_business_and_unknown_speakers() {
     let rules = [rule(1, "unsubscribe", Who::Caller, Some("do-not-call"), None, 0)];
     let business_said = call(&[(Speaker::Business, "say unsubscribe to stop"), (Speaker::Caller, "ok")]);
     assert!(judge(&rules, &business_said).fired.is_empty());
-    assert!(judge(&rules, &Transcript::block("unsubscribe me", Speaker::Unknown)).fired.is_empty());
-    let caller_said = call(&[(Speaker::Business, "Acme, hello"), (Speaker::Caller, "Unsubscribe me please")]);
+    assert!(
+        judge(&rules, &Transcript::block("unsubscribe me", Speaker::Unknown))
+            .fired
+            .is_empty()
+    );
+    let caller_said = call(&[
+        (Speaker::Business, "Acme, hello"),
+        (Speaker::Caller, "Unsubscribe me please"),
+    ]);
     assert_eq!(judge(&rules, &caller_said).tags, vec!["do-not-call".to_owned()]);
 }
 
@@ -60,7 +92,10 @@ fn weights_add_up_and_the_first_status_wins() {
         rule(2, "today", Who::Anyone, Some("urgent"), Some(LeadStatus::Qualified), 3),
         rule(3, "just looking", Who::Anyone, None, None, -4),
     ];
-    let verdict = judge(&rules, &Transcript::block("What's the price? I'm just looking, not today.", Speaker::Unknown));
+    let verdict = judge(
+        &rules,
+        &Transcript::block("What's the price? I'm just looking, not today.", Speaker::Unknown),
+    );
     assert_eq!(verdict.score, 1);
     assert_eq!(verdict.status, Some(LeadStatus::Contacted));
     assert_eq!(verdict.tags, vec!["urgent".to_owned()]);

@@ -94,7 +94,10 @@ impl Transcript {
             if chars >= MAX_TRANSCRIPT_CHARS {
                 break;
             }
-            turn.text = redaction::redact(&turn.text).chars().take(MAX_TRANSCRIPT_CHARS - chars).collect();
+            turn.text = redaction::redact(&turn.text)
+                .chars()
+                .take(MAX_TRANSCRIPT_CHARS - chars)
+                .collect();
             chars += turn.text.chars().count();
             kept.push(turn);
         }
@@ -113,8 +116,8 @@ impl Transcript {
     /// Reads a stored transcript (its turns' JSON), redacting again: what was stored before
     /// a redaction rule existed does not come back out unredacted.
     pub fn from_stored(json: &str) -> Result<Self, Invalid> {
-        let turns: Vec<Turn> =
-            serde_json::from_str(json).map_err(|e| Invalid::new("transcript", format!("not a stored transcript: {e}")))?;
+        let turns: Vec<Turn> = serde_json::from_str(json)
+            .map_err(|e| Invalid::new("transcript", format!("not a stored transcript: {e}")))?;
         Ok(Self::new(turns))
     }
 
@@ -316,10 +319,18 @@ pub struct TranscriptionJob {
 /// How a claimed transcription ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TranscriptionOutcome {
-    Done { transcript: Transcript, score: i64 },
+    Done {
+        transcript: Transcript,
+        score: i64,
+    },
     /// Try again at `at_ms`.
-    Retry { at_ms: i64, error: String },
-    Failed { error: String },
+    Retry {
+        at_ms: i64,
+        error: String,
+    },
+    Failed {
+        error: String,
+    },
 }
 
 /// The Store port for transcripts, their jobs and the business's service.

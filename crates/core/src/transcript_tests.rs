@@ -11,7 +11,11 @@ fn a_transcript_is_redacted_when_it_is_built_and_when_it_is_read_back() {
 
 #[test]
 fn a_card_split_over_two_turns_of_one_speaker_is_still_redacted() {
-    let turn = |text: &str| Turn { speaker: Speaker::Caller, start_ms: None, text: text.into() };
+    let turn = |text: &str| Turn {
+        speaker: Speaker::Caller,
+        start_ms: None,
+        text: text.into(),
+    };
     let transcript = Transcript::new([turn("4111 1111"), turn("1111 1111")]);
     assert_eq!(transcript.turns().len(), 1);
     assert_eq!(transcript.turns()[0].text, "[redacted]");
@@ -20,14 +24,20 @@ fn a_card_split_over_two_turns_of_one_speaker_is_still_redacted() {
 #[test]
 fn the_first_of_several_speakers_is_the_business_and_a_lone_one_is_unknown() {
     use Speaker::*;
-    assert_eq!(Speaker::of_labels(["A", "B", "A", "C"]), vec![Business, Caller, Business, Caller]);
+    assert_eq!(
+        Speaker::of_labels(["A", "B", "A", "C"]),
+        vec![Business, Caller, Business, Caller]
+    );
     assert_eq!(Speaker::of_labels(["A", "A"]), vec![Unknown, Unknown]);
 }
 
 #[test]
 fn a_service_base_gets_the_transcriptions_path_once() {
     let url = |s| ServiceBase::parse(s).unwrap().transcriptions_url();
-    assert_eq!(url("https://api.openai.com"), "https://api.openai.com/v1/audio/transcriptions");
+    assert_eq!(
+        url("https://api.openai.com"),
+        "https://api.openai.com/v1/audio/transcriptions"
+    );
     assert_eq!(url("http://stt:8000/v1/"), "http://stt:8000/v1/audio/transcriptions");
     for bad in ["ftp://x", "https://u:p@x", "https://x/?a=1", "not a url"] {
         assert!(ServiceBase::parse(bad).is_err(), "{bad}");

@@ -93,11 +93,13 @@ pub async fn transcribe(
     if !status.is_success() {
         let said = error_message(&body);
         let message = format!("the service answered {status}: {said}");
-        return Err(if status.is_server_error() || matches!(status.as_u16(), 408 | 425 | 429) {
-            SpeechError::Retry(message)
-        } else {
-            SpeechError::Permanent(message)
-        });
+        return Err(
+            if status.is_server_error() || matches!(status.as_u16(), 408 | 425 | 429) {
+                SpeechError::Retry(message)
+            } else {
+                SpeechError::Permanent(message)
+            },
+        );
     }
     read_answer(&body).map_err(|e| SpeechError::Permanent(format!("the service's answer is not a transcription: {e}")))
 }
@@ -146,14 +148,18 @@ pub fn read_answer(body: &[u8]) -> Result<Transcript, serde_json::Error> {
     } else {
         vec![Speaker::Unknown; answer.segments.len()]
     };
-    Ok(Transcript::new(answer.segments.into_iter().zip(speakers).map(|(segment, speaker)| Turn {
-        speaker,
-        start_ms: segment
-            .start
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .map(|s| (s * 1000.0) as u64),
-        text: segment.text,
-    })))
+    Ok(Transcript::new(answer.segments.into_iter().zip(speakers).map(
+        |(segment, speaker)| {
+            Turn {
+                speaker,
+                start_ms: segment
+                    .start
+                    .filter(|s| s.is_finite() && *s >= 0.0)
+                    .map(|s| (s * 1000.0) as u64),
+                text: segment.text,
+            }
+        },
+    )))
 }
 
 #[cfg(test)]
@@ -167,7 +173,10 @@ mod tests {
             {"type":"transcript.text.segment","id":"s2","start":1.4,"end":4.0,"text":"My card is 4111 1111 1111 1111","speaker":"B"}]}"#;
         let transcript = read_answer(body).unwrap();
         let turns = transcript.turns();
-        assert_eq!((turns[0].speaker, turns[1].speaker), (Speaker::Business, Speaker::Caller));
+        assert_eq!(
+            (turns[0].speaker, turns[1].speaker),
+            (Speaker::Business, Speaker::Caller)
+        );
         assert_eq!(turns[1].text, "My card is [redacted]");
         assert_eq!(turns[1].start_ms, Some(1400));
     }
@@ -188,6 +197,9 @@ mod tests {
     fn the_file_is_named_for_its_audio_format() {
         assert_eq!(audio_format("audio/x-wav"), ("recording.wav", "audio/wav"));
         assert_eq!(audio_format("audio/mpeg"), ("recording.mp3", "audio/mpeg"));
-        assert_eq!(audio_format("application/octet-stream"), ("recording.mp3", "audio/mpeg"));
+        assert_eq!(
+            audio_format("application/octet-stream"),
+            ("recording.mp3", "audio/mpeg")
+        );
     }
 }

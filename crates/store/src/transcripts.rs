@@ -72,7 +72,12 @@ impl SqlStore {
         }
         let text = |name: &str| -> StoreResult<String> {
             let value: Option<String> = col(row, name)?;
-            value.ok_or_else(|| corrupt(leadline_core::Invalid::new("transcription service", format!("{name} is missing"))))
+            value.ok_or_else(|| {
+                corrupt(leadline_core::Invalid::new(
+                    "transcription service",
+                    format!("{name} is missing"),
+                ))
+            })
         };
         let language: Option<String> = col(row, "language")?;
         Ok(TranscriptionService::SpeechApi(SpeechApi {
@@ -114,7 +119,9 @@ impl TranscriptStore for SqlStore {
                     TranscriptionService::SpeechApi(api) => Some(api),
                     TranscriptionService::Provider => None,
                 };
-                let key = api.map(|a| self.seal(Column::SpeechApiKey, a.key.expose())).transpose()?;
+                let key = api
+                    .map(|a| self.seal(Column::SpeechApiKey, a.key.expose()))
+                    .transpose()?;
                 let inserted = sqlx::query(
                     "INSERT INTO transcription_services
                          (business_id, kind, base_url, model, api_key, language, diarize, updated_at)

@@ -7,12 +7,12 @@ use super::audit;
 use super::error::AppResult;
 use super::leads::change_lead;
 use leadline_core::BusinessId;
+use leadline_core::LeadId;
 use leadline_core::audit::{AuditAction, AuditDetail, AuditSubject};
 use leadline_core::lead::{Author, LeadChange, LeadStatus};
 use leadline_core::speech_rules::{NewSpeechRule, SpeechRule, judge};
 use leadline_core::store::Store;
 use leadline_core::transcript::Transcript;
-use leadline_core::LeadId;
 
 /// Past transcripts read per page when the rules are applied again.
 const PAGE: u32 = 200;
@@ -37,13 +37,26 @@ pub async fn add_rule(
 pub async fn remove_rule(store: &dyn Store, business: BusinessId, author: &Author, id: i64) -> AppResult<()> {
     store.remove_speech_rule(business, id).await?;
     let subject = AuditSubject::of("speech rule", id);
-    audit::record(store, business, author, AuditAction::SpeechRuleRemoved, subject, AuditDetail::new("")).await;
+    audit::record(
+        store,
+        business,
+        author,
+        AuditAction::SpeechRuleRemoved,
+        subject,
+        AuditDetail::new(""),
+    )
+    .await;
     Ok(())
 }
 
 /// Applies the business's rules to the transcript of call `record_ref`: tags and status on
 /// the call's lead (only what changes it), and answers the score.
-pub async fn apply(store: &dyn Store, business: BusinessId, record_ref: u64, transcript: &Transcript) -> AppResult<i64> {
+pub async fn apply(
+    store: &dyn Store,
+    business: BusinessId,
+    record_ref: u64,
+    transcript: &Transcript,
+) -> AppResult<i64> {
     let rules = store.speech_rules(business).await?;
     let verdict = judge(&rules, transcript);
     if verdict.tags.is_empty() && verdict.status.is_none() {
@@ -56,7 +69,16 @@ pub async fn apply(store: &dyn Store, business: BusinessId, record_ref: u64, tra
     let lead = if add.is_empty() {
         lead
     } else {
-        change_lead(store, &lead, &author, &LeadChange::Tags { add, remove: Vec::new() }).await?
+        change_lead(
+            store,
+            &lead,
+            &author,
+            &LeadChange::Tags {
+                add,
+                remove: Vec::new(),
+            },
+        )
+        .await?
     };
     if let Some(status) = verdict.status
         && status != lead.status
@@ -85,6 +107,14 @@ pub async fn reapply(store: &dyn Store, business: BusinessId, author: &Author) -
     }
     let subject = AuditSubject::of("speech rules", business.0);
     let detail = AuditDetail::new(format!("{count} transcripts"));
-    audit::record(store, business, author, AuditAction::SpeechRulesReapplied, subject, detail).await;
+    audit::record(
+        store,
+        business,
+        author,
+        AuditAction::SpeechRulesReapplied,
+        subject,
+        detail,
+    )
+    .await;
     Ok(count)
 }

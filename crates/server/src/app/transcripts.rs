@@ -59,12 +59,22 @@ pub async fn set_service(
 ) -> AppResult<()> {
     store.set_transcription_service(business, service.as_ref()).await?;
     let detail = match &service {
-        Some(TranscriptionService::SpeechApi(api)) => format!("speech API {} ({})", api.base.as_str(), api.model.as_str()),
+        Some(TranscriptionService::SpeechApi(api)) => {
+            format!("speech API {} ({})", api.base.as_str(), api.model.as_str())
+        }
         Some(TranscriptionService::Provider) => "the telephony provider".to_owned(),
         None => "off".to_owned(),
     };
     let subject = AuditSubject::of("transcription", business.0);
-    audit::record(store, business, author, AuditAction::TranscriptionChanged, subject, AuditDetail::new(detail)).await;
+    audit::record(
+        store,
+        business,
+        author,
+        AuditAction::TranscriptionChanged,
+        subject,
+        AuditDetail::new(detail),
+    )
+    .await;
     Ok(())
 }
 
@@ -123,7 +133,12 @@ pub async fn run_once(state: &AppState, http: &reqwest::Client, settings: &Setti
 fn failed(job: &TranscriptionJob, failure: SpeechError, settings: &Settings) -> TranscriptionOutcome {
     match failure {
         SpeechError::Retry(error) if job.attempt < settings.max_attempts => {
-            let wait = backoff(job.attempt, settings.backoff_base, settings.backoff_max, rand::random::<f64>());
+            let wait = backoff(
+                job.attempt,
+                settings.backoff_base,
+                settings.backoff_max,
+                rand::random::<f64>(),
+            );
             let at_ms = Utc::now().timestamp_millis() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 2);
             TranscriptionOutcome::Retry { at_ms, error }
         }
@@ -147,13 +162,21 @@ async fn transcribe(
         .await
         .map_err(|e| internal(e.into()))?
     else {
-        return Err(SpeechError::Permanent("the business no longer has a speech-to-text service".into()));
+        return Err(SpeechError::Permanent(
+            "the business no longer has a speech-to-text service".into(),
+        ));
     };
-    let call = store.call_by_ref(job.business, job.record_ref).await.map_err(|e| internal(e.into()))?;
+    let call = store
+        .call_by_ref(job.business, job.record_ref)
+        .await
+        .map_err(|e| internal(e.into()))?;
     let Some(link) = &call.recording_url else {
         return Err(SpeechError::Permanent("the call has no recording".into()));
     };
-    let number = store.number(job.business, call.number_id).await.map_err(|e| internal(e.into()))?;
+    let number = store
+        .number(job.business, call.number_id)
+        .await
+        .map_err(|e| internal(e.into()))?;
     let response = state
         .provider_api
         .recording(&number, link)

@@ -88,7 +88,9 @@ pub async fn transcripts(store: &dyn Store, command: TranscriptsCommand) -> anyh
                     }))
                 }
             };
-            transcripts::set_service(store, business.id, &author(), service).await.map_err(said)?;
+            transcripts::set_service(store, business.id, &author(), service)
+                .await
+                .map_err(said)?;
             println!("saved");
         }
         TranscriptsCommand::AddRule {
@@ -107,17 +109,23 @@ pub async fn transcripts(store: &dyn Store, command: TranscriptsCommand) -> anyh
                 status: status.as_deref().map(LeadStatus::parse).transpose()?,
                 weight,
             };
-            let added = speech_rules::add_rule(store, business.id, &author(), &rule).await.map_err(said)?;
+            let added = speech_rules::add_rule(store, business.id, &author(), &rule)
+                .await
+                .map_err(said)?;
             println!("added rule {}", added.id);
         }
         TranscriptsCommand::RemoveRule { business, id } => {
             let business = find_business(store, &business).await?;
-            speech_rules::remove_rule(store, business.id, &author(), id).await.map_err(said)?;
+            speech_rules::remove_rule(store, business.id, &author(), id)
+                .await
+                .map_err(said)?;
             println!("removed rule {id}");
         }
         TranscriptsCommand::Reapply { business } => {
             let business = find_business(store, &business).await?;
-            let count = speech_rules::reapply(store, business.id, &author()).await.map_err(said)?;
+            let count = speech_rules::reapply(store, business.id, &author())
+                .await
+                .map_err(said)?;
             println!("applied the rules to {count} past transcript(s)");
         }
     }

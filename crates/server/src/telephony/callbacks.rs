@@ -7,8 +7,8 @@ use super::twiml::{Heard, Verb};
 use super::twiml_response;
 use crate::app::AppState;
 use crate::app::calls;
-use crate::app::transcripts;
 use crate::app::routing::Ringing;
+use crate::app::transcripts;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use leadline_core::call::{CallOutcome, CallReport};
@@ -48,7 +48,12 @@ pub async fn dialled(State(state): State<AppState>, request: Request) -> Respons
         return twiml_response(&[Verb::Hangup]);
     }
     let business = match signed.call_sid() {
-        Some(sid) => state.store.call(signed.call_key(&sid)).await.ok().map(|c| c.business_id),
+        Some(sid) => state
+            .store
+            .call(signed.call_key(&sid))
+            .await
+            .ok()
+            .map(|c| c.business_id),
         None => None,
     };
     let transcribe = match business {

@@ -4,8 +4,8 @@
 //! business's rules (tag and status on the lead through the outbox); a failing service tried
 //! again and then shown as failed on the call.
 
-use crate::fakes::FakeApi;
 use crate::calls::{CALLER, TRACKING};
+use crate::fakes::FakeApi;
 use crate::helpers::{AUTH_TOKEN, Engine, Seeded, TestApp};
 use crate::operator::{PASSWORD, log_in, page, user};
 use axum::Router;
@@ -16,10 +16,10 @@ use axum::routing::{get, post};
 use leadline::config::Config;
 use leadline_core::call::{CallKey, CallReport};
 use leadline_core::lead::{Author, LeadStatus};
+use leadline_core::outbox::{IntegrationConfig, NewIntegration};
 use leadline_core::provider::WebLink;
 use leadline_core::secret::Secret;
 use leadline_core::site::SiteSettings;
-use leadline_core::outbox::{IntegrationConfig, NewIntegration};
 use leadline_core::speech_rules::{NewSpeechRule, Who, parse_phrases};
 use leadline_core::store::{CallStore, LeadStore, OutboxStore};
 use leadline_core::tenant::Role;
@@ -69,7 +69,11 @@ async fn recording_host(audio: Vec<u8>) -> FakeApi {
             );
             async move {
                 if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
-                    return (StatusCode::UNAUTHORIZED, [("content-type", "text/plain")], b"no".to_vec());
+                    return (
+                        StatusCode::UNAUTHORIZED,
+                        [("content-type", "text/plain")],
+                        b"no".to_vec(),
+                    );
                 }
                 (StatusCode::OK, [("content-type", "audio/x-wav")], audio.to_vec())
             }
@@ -176,7 +180,9 @@ async fn recorded_call(app: &TestApp, seeded: &Seeded, provider: &FakeApi, servi
     let call = crate::leads::call(app, seeded, "CA-said-1", None, 10).await;
     use_service(app, seeded, service).await;
     let report = CallReport {
-        recording_url: Some(WebLink::parse(&format!("{}/2010-04-01/Accounts/AC1/Recordings/RE1", provider.url)).unwrap()),
+        recording_url: Some(
+            WebLink::parse(&format!("{}/2010-04-01/Accounts/AC1/Recordings/RE1", provider.url)).unwrap(),
+        ),
         ..CallReport::default()
     };
     let key = CallKey::Ref {
@@ -213,11 +219,19 @@ async fn a_recorded_call_is_transcribed_redacted_and_judged_by_the_rules(engine:
         status,
         weight,
     };
-    let booking = rule("appointment, book", Who::Anyone, "booking", Some(LeadStatus::Qualified), 5);
+    let booking = rule(
+        "appointment, book",
+        Who::Anyone,
+        "booking",
+        Some(LeadStatus::Qualified),
+        5,
+    );
     let stop = rule("unsubscribe", Who::Caller, "do-not-call", None, 0);
     let greeting = rule("how can i help", Who::Caller, "caller-asked-for-help", None, 1);
     for r in [&booking, &stop, &greeting] {
-        leadline::app::speech_rules::add_rule(&app.store, business, &Author::system(), r).await.unwrap();
+        leadline::app::speech_rules::add_rule(&app.store, business, &Author::system(), r)
+            .await
+            .unwrap();
     }
     let hook = NewIntegration {
         business_id: business,
@@ -232,7 +246,10 @@ async fn a_recorded_call_is_transcribed_redacted_and_judged_by_the_rules(engine:
     let record_ref = recorded_call(&app, &seeded, &provider, &service).await;
 
     let TranscriptState::Done { transcript, score } = settled(&app, &seeded, record_ref).await else {
-        panic!("not transcribed: {:?}", app.store.transcript(business, record_ref).await);
+        panic!(
+            "not transcribed: {:?}",
+            app.store.transcript(business, record_ref).await
+        );
     };
     let turns = transcript.turns();
     assert_eq!(turns.len(), 3, "{turns:?}");
@@ -240,13 +257,14 @@ async fn a_recorded_call_is_transcribed_redacted_and_judged_by_the_rules(engine:
         turns.iter().map(|t| t.speaker).collect::<Vec<_>>(),
         [Speaker::Business, Speaker::Caller, Speaker::Business]
     );
-    assert_eq!(
-        turns[1].text,
-        "I'd like to book an appointment. My card is [redacted]."
-    );
+    assert_eq!(turns[1].text, "I'd like to book an appointment. My card is [redacted].");
     assert_eq!(score, 5, "only the booking rule fired: the greeting was the business's");
     let call = app.store.call_by_ref(business, record_ref).await.unwrap();
-    let lead = app.store.lead_by_id(business, leadline_core::LeadId(call.lead_id)).await.unwrap();
+    let lead = app
+        .store
+        .lead_by_id(business, leadline_core::LeadId(call.lead_id))
+        .await
+        .unwrap();
     assert_eq!(lead.tags, vec!["booking".to_owned()]);
     assert_eq!(lead.status, LeadStatus::Qualified);
     let queued: Vec<String> = app
@@ -263,12 +281,18 @@ async fn a_recorded_call_is_transcribed_redacted_and_judged_by_the_rules(engine:
     );
     let authors = app
         .store
-        .stored_texts(&format!("SELECT data FROM events WHERE lead_id = {} AND kind = 'lead.status_changed'", call.lead_id))
+        .stored_texts(&format!(
+            "SELECT data FROM events WHERE lead_id = {} AND kind = 'lead.status_changed'",
+            call.lead_id
+        ))
         .await
         .unwrap();
     assert!(authors[0].contains("rules:speech"), "{authors:?}");
     let stored = app.store.stored_texts("SELECT turns FROM transcripts").await.unwrap();
-    assert!(!stored[0].contains("four one one one"), "the card never reaches the database: {stored:?}");
+    assert!(
+        !stored[0].contains("four one one one"),
+        "the card never reaches the database: {stored:?}"
+    );
     app.finish().await;
 }
 
@@ -284,7 +308,10 @@ async fn a_failing_service_is_tried_again_then_shown_as_failed_on_the_call(engin
     let TranscriptState::Failed { error } = settled(&app, &seeded, record_ref).await else {
         panic!("not failed");
     };
-    assert!(error.contains("503") && error.contains("overloaded") && error.contains("after 3 attempts"), "{error}");
+    assert!(
+        error.contains("503") && error.contains("overloaded") && error.contains("after 3 attempts"),
+        "{error}"
+    );
     assert_eq!(service.requests().len(), 3, "one try and two retries");
     user(&app, seeded.site.business_id, "ann@example.com", Role::Operator).await;
     let cookie = log_in(&app, "ann@example.com", PASSWORD).await.unwrap();
@@ -298,9 +325,14 @@ async fn the_provider_transcribes_voicemails_and_its_signed_callback_is_kept_and
     let (app, seeded) = TestApp::spawn_site(engine, Config::default(), SiteSettings::default()).await;
     let business = seeded.site.business_id;
     let call = crate::leads::call(&app, &seeded, "CA-vm-1", None, 10).await;
-    leadline::app::transcripts::set_service(&app.store, business, &Author::system(), Some(TranscriptionService::Provider))
-        .await
-        .unwrap();
+    leadline::app::transcripts::set_service(
+        &app.store,
+        business,
+        &Author::system(),
+        Some(TranscriptionService::Provider),
+    )
+    .await
+    .unwrap();
     let stop = NewSpeechRule {
         phrases: parse_phrases("unsubscribe").unwrap(),
         who: Who::Caller,
@@ -308,15 +340,28 @@ async fn the_provider_transcribes_voicemails_and_its_signed_callback_is_kept_and
         status: None,
         weight: 0,
     };
-    leadline::app::speech_rules::add_rule(&app.store, business, &Author::system(), &stop).await.unwrap();
+    leadline::app::speech_rules::add_rule(&app.store, business, &Author::system(), &stop)
+        .await
+        .unwrap();
 
-    let no_answer = [("CallSid", "CA-vm-1"), ("To", TRACKING), ("DialCallStatus", "no-answer")];
+    let no_answer = [
+        ("CallSid", "CA-vm-1"),
+        ("To", TRACKING),
+        ("DialCallStatus", "no-answer"),
+    ];
     let voicemail = app.twiml(&format!("{}/twilio/dial", app.base_url), &no_answer).await;
     let record = voicemail.find("Record").expect("a voicemail");
     assert_eq!(record.attr("transcribe"), Some("true"));
-    assert_eq!(record.attr("maxLength"), Some("119"), "Twilio transcribes under 120 s only");
+    assert_eq!(
+        record.attr("maxLength"),
+        Some("119"),
+        "Twilio transcribes under 120 s only"
+    );
     let callback = record.attr("transcribeCallback").unwrap().to_owned();
-    assert!(callback.starts_with(&format!("{}/twilio/transcription", app.base_url)), "{callback}");
+    assert!(
+        callback.starts_with(&format!("{}/twilio/transcription", app.base_url)),
+        "{callback}"
+    );
 
     let said = [
         ("CallSid", "CA-vm-1"),
@@ -326,7 +371,10 @@ async fn the_provider_transcribes_voicemails_and_its_signed_callback_is_kept_and
         ("RecordingSid", "RE1"),
         ("TranscriptionSid", "TR1"),
         ("TranscriptionStatus", "completed"),
-        ("TranscriptionText", "Please unsubscribe me. Card 4111 1111 1111 1111, security code 123."),
+        (
+            "TranscriptionText",
+            "Please unsubscribe me. Card 4111 1111 1111 1111, security code 123.",
+        ),
     ];
     let forged = app
         .client
@@ -351,7 +399,11 @@ async fn the_provider_transcribes_voicemails_and_its_signed_callback_is_kept_and
         transcript.turns()[0].text,
         "Please unsubscribe me. Card [redacted], security code [redacted]."
     );
-    let lead = app.store.lead_by_id(business, leadline_core::LeadId(call.lead_id)).await.unwrap();
+    let lead = app
+        .store
+        .lead_by_id(business, leadline_core::LeadId(call.lead_id))
+        .await
+        .unwrap();
     assert_eq!(lead.tags, vec!["do-not-call".to_owned()]);
 
     let rival = app.add_business("rival", "Rival").await;
@@ -363,7 +415,10 @@ async fn the_provider_transcribes_voicemails_and_its_signed_callback_is_kept_and
     assert_eq!(status, 404, "another business's lead page");
     assert!(!html.contains("unsubscribe"));
     let (_, found) = page(&app, &cookie, "/app/activity?q=unsubscribe").await;
-    assert!(!found.contains("unsubscribe me") && found.contains("Nothing matches"), "{found}");
+    assert!(
+        !found.contains("unsubscribe me") && found.contains("Nothing matches"),
+        "{found}"
+    );
     app.finish().await;
 }
 
@@ -383,7 +438,9 @@ async fn activity_finds_a_call_by_words_said_and_the_lead_page_shows_who_said_th
             text: "Do you fix leaking boilers?".into(),
         },
     ]);
-    leadline::app::transcripts::transcript_arrived(&app.store, business, call.record_ref, &said).await.unwrap();
+    leadline::app::transcripts::transcript_arrived(&app.store, business, call.record_ref, &said)
+        .await
+        .unwrap();
     user(&app, business, "ann@example.com", Role::Operator).await;
     let cookie = log_in(&app, "ann@example.com", PASSWORD).await.unwrap();
     let (status, html) = page(&app, &cookie, "/app/activity?q=Leaking+Boilers").await;
@@ -392,7 +449,10 @@ async fn activity_finds_a_call_by_words_said_and_the_lead_page_shows_who_said_th
     let (_, none) = page(&app, &cookie, "/app/activity?q=roof").await;
     assert!(none.contains("Nothing matches"), "{none}");
     let (_, lead) = page(&app, &cookie, &format!("/app/leads/{}", call.record_ref)).await;
-    assert!(lead.contains("<dt>Caller</dt><dd>Do you fix leaking boilers?</dd>"), "{lead}");
+    assert!(
+        lead.contains("<dt>Caller</dt><dd>Do you fix leaking boilers?</dd>"),
+        "{lead}"
+    );
     assert!(lead.contains("<dt>Business</dt><dd>Acme, hello</dd>"), "{lead}");
     assert!(lead.contains("<audio controls"), "the player: {lead}");
     app.finish().await;

@@ -11,8 +11,19 @@ fn the_service_and_rules_are_set_from_the_command_line_and_the_key_never_printed
     let cli = Cli::new();
     cli.with_site();
     let service = [
-        "transcripts", "service", "--business", BUSINESS, "--kind", "speech-api", "--url",
-        "https://stt.example", "--model", "whisper-1", "--language", "en", "--diarize",
+        "transcripts",
+        "service",
+        "--business",
+        BUSINESS,
+        "--kind",
+        "speech-api",
+        "--url",
+        "https://stt.example",
+        "--model",
+        "whisper-1",
+        "--language",
+        "en",
+        "--diarize",
     ];
     let refused = cli.refused(&service);
     assert!(refused.contains("--key-stdin"), "{refused}");
@@ -22,7 +33,10 @@ fn the_service_and_rules_are_set_from_the_command_line_and_the_key_never_printed
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     cli.ok(&service);
     let shown = cli.ok(&["transcripts", "show", "--business", BUSINESS]);
-    assert!(shown.contains("https://stt.example/ model whisper-1 (diarized_json), key set"), "{shown}");
+    assert!(
+        shown.contains("https://stt.example/ model whisper-1 (diarized_json), key set"),
+        "{shown}"
+    );
     assert!(!shown.contains("sk-cli-secret-key"));
 
     let add = |rest: &[&str]| {
@@ -30,7 +44,16 @@ fn the_service_and_rules_are_set_from_the_command_line_and_the_key_never_printed
         args.extend_from_slice(rest);
         args.iter().map(|s| (*s).to_owned()).collect::<Vec<String>>()
     };
-    let args = add(&["--phrases", "appointment, book", "--tag", "booking", "--status", "qualified", "--weight", "-2"]);
+    let args = add(&[
+        "--phrases",
+        "appointment, book",
+        "--tag",
+        "booking",
+        "--status",
+        "qualified",
+        "--weight",
+        "-2",
+    ]);
     let out = cli.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
     let id = out.trim().trim_start_matches("added rule ").to_owned();
     let nothing = add(&["--phrases", "hello"]);
@@ -38,7 +61,9 @@ fn the_service_and_rules_are_set_from_the_command_line_and_the_key_never_printed
     assert!(why.contains("does nothing"), "{why}");
     let shown = cli.ok(&["transcripts", "show", "--business", BUSINESS]);
     assert!(
-        shown.contains(&format!("rule {id}: anyone [appointment, book] tag=booking status=qualified weight=-2")),
+        shown.contains(&format!(
+            "rule {id}: anyone [appointment, book] tag=booking status=qualified weight=-2"
+        )),
         "{shown}"
     );
     let applied = cli.ok(&["transcripts", "reapply", "--business", BUSINESS]);
@@ -46,5 +71,8 @@ fn the_service_and_rules_are_set_from_the_command_line_and_the_key_never_printed
     cli.ok(&["transcripts", "remove-rule", "--business", BUSINESS, &id]);
     cli.refused(&["transcripts", "remove-rule", "--business", BUSINESS, &id]);
     cli.ok(&["transcripts", "service", "--business", BUSINESS, "--kind", "off"]);
-    assert!(cli.ok(&["transcripts", "show", "--business", BUSINESS]).contains("service: off"));
+    assert!(
+        cli.ok(&["transcripts", "show", "--business", BUSINESS])
+            .contains("service: off")
+    );
 }

@@ -15,7 +15,11 @@ pub struct TranscriptView {
 }
 
 /// The transcript of the business's call `record_ref`, `None` when it was never transcribed.
-pub async fn of_call(store: &dyn Store, business: BusinessId, record_ref: u64) -> Result<Option<TranscriptView>, ApiError> {
+pub async fn of_call(
+    store: &dyn Store,
+    business: BusinessId,
+    record_ref: u64,
+) -> Result<Option<TranscriptView>, ApiError> {
     let Some(state) = store.transcript(business, record_ref).await? else {
         return Ok(None);
     };
@@ -26,7 +30,11 @@ pub async fn of_call(store: &dyn Store, business: BusinessId, record_ref: u64) -
             } else {
                 format!("Transcript · score {score}")
             },
-            turns: transcript.turns().iter().map(|t| (t.speaker.label(), t.text.clone())).collect(),
+            turns: transcript
+                .turns()
+                .iter()
+                .map(|t| (t.speaker.label(), t.text.clone()))
+                .collect(),
         },
         TranscriptState::Pending { attempts: 0, .. } => TranscriptView {
             status: "Transcribing…".to_owned(),

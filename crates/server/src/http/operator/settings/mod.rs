@@ -18,13 +18,13 @@ mod integrations;
 mod numbers;
 mod provider;
 mod replies_auth;
-mod transcripts;
 mod retention;
 mod routing;
 mod site_form;
 mod sites;
 mod source_edit;
 mod sources;
+mod transcripts;
 mod users;
 
 use super::session::Owner;

@@ -52,7 +52,13 @@ struct TranscriptsPage {
     notice: Option<String>,
 }
 
-async fn page(state: &AppState, owner: &Owner, fields: Option<&Fields>, errors: Errors, notice: Option<String>) -> Result<Response, ApiError> {
+async fn page(
+    state: &AppState,
+    owner: &Owner,
+    fields: Option<&Fields>,
+    errors: Errors,
+    notice: Option<String>,
+) -> Result<Response, ApiError> {
     let business = owner.0.business;
     let service = state.store.transcription_service(business).await?;
     let api = match &service {
@@ -87,18 +93,31 @@ async fn page(state: &AppState, owner: &Owner, fields: Option<&Fields>, errors: 
         kind: typed("kind", stored_kind.to_owned()),
         base_url: typed("base_url", api.map(|a| a.base.as_str().to_owned()).unwrap_or_default()),
         model: typed("model", api.map(|a| a.model.as_str().to_owned()).unwrap_or_default()),
-        language: typed("language", api.and_then(|a| a.language).map(|l| l.as_str().to_owned()).unwrap_or_default()),
+        language: typed(
+            "language",
+            api.and_then(|a| a.language)
+                .map(|l| l.as_str().to_owned())
+                .unwrap_or_default(),
+        ),
         diarize: fields.map_or(api.is_some_and(|a| a.diarize), |f| f.ticked("diarize")),
         has_key: api.is_some(),
         rules,
-        statuses: LeadStatus::ALL.iter().filter(|s| **s != LeadStatus::InCall).map(|s| s.as_str()).collect(),
+        statuses: LeadStatus::ALL
+            .iter()
+            .filter(|s| **s != LeadStatus::InCall)
+            .map(|s| s.as_str())
+            .collect(),
         errors,
         notice,
     }))
 }
 
 /// `GET /app/settings/transcripts` (`?saved=1` after a change).
-pub async fn show(State(state): State<AppState>, owner: Owner, Query(query): Query<Vec<(String, String)>>) -> Result<Response, ApiError> {
+pub async fn show(
+    State(state): State<AppState>,
+    owner: Owner,
+    Query(query): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
     let notice = saved(&query).then(|| "Saved.".to_owned());
     page(&state, &owner, None, Errors::default(), notice).await
 }
@@ -108,7 +127,11 @@ fn author(owner: &Owner) -> Author {
 }
 
 /// The service the form describes; `None` for off. An empty key keeps `stored`'s.
-fn service_of(fields: &Fields, stored: Option<&SpeechApi>, errors: &mut Errors) -> Option<Option<TranscriptionService>> {
+fn service_of(
+    fields: &Fields,
+    stored: Option<&SpeechApi>,
+    errors: &mut Errors,
+) -> Option<Option<TranscriptionService>> {
     match fields.get("kind") {
         "off" => Some(None),
         "provider" => Some(Some(TranscriptionService::Provider)),
@@ -143,7 +166,10 @@ fn service_of(fields: &Fields, stored: Option<&SpeechApi>, errors: &mut Errors) 
 }
 
 /// `POST /app/settings/transcripts`: sets the service.
-pub async fn set_service(State(state): State<AppState>, OwnerForm(owner, fields): OwnerForm) -> Result<Response, ApiError> {
+pub async fn set_service(
+    State(state): State<AppState>,
+    OwnerForm(owner, fields): OwnerForm,
+) -> Result<Response, ApiError> {
     let business = owner.0.business;
     let stored = state.store.transcription_service(business).await?;
     let stored_api = match &stored {
@@ -170,7 +196,10 @@ fn rule_of(fields: &Fields, errors: &mut Errors) -> Option<NewSpeechRule> {
     };
     let weight = match fields.get("weight") {
         "" => Some(0),
-        typed => errors.take("weight", typed.parse::<i64>().map_err(|_| "a whole number, e.g. 5 or -3")),
+        typed => errors.take(
+            "weight",
+            typed.parse::<i64>().map_err(|_| "a whole number, e.g. 5 or -3"),
+        ),
     };
     let tag = Some(fields.get("tag")).filter(|t| !t.is_empty()).map(str::to_owned);
     Some(NewSpeechRule {
@@ -183,7 +212,10 @@ fn rule_of(fields: &Fields, errors: &mut Errors) -> Option<NewSpeechRule> {
 }
 
 /// `POST /app/settings/transcripts/rules`: adds a rule.
-pub async fn add_rule(State(state): State<AppState>, OwnerForm(owner, fields): OwnerForm) -> Result<Response, ApiError> {
+pub async fn add_rule(
+    State(state): State<AppState>,
+    OwnerForm(owner, fields): OwnerForm,
+) -> Result<Response, ApiError> {
     let mut errors = Errors::default();
     if let Some(rule) = rule_of(&fields, &mut errors) {
         match speech_rules::add_rule(state.store.as_ref(), owner.0.business, &author(&owner), &rule).await {
