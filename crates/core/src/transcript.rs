@@ -361,6 +361,9 @@ pub trait TranscriptStore {
         transcript: &Transcript,
         score: i64,
     ) -> StoreResult<()>;
+    /// Marks the transcription of the business's call `record_ref` failed, saying `error` (the
+    /// provider's callback said so); `NotFound` for another business's call.
+    async fn fail_transcript(&self, business: BusinessId, record_ref: u64, error: &str) -> StoreResult<()>;
     /// The call's transcript state, `None` when it was never transcribed; `NotFound` for a
     /// call of another business.
     async fn transcript(&self, business: BusinessId, record_ref: u64) -> StoreResult<Option<TranscriptState>>;

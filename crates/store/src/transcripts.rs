@@ -267,6 +267,25 @@ impl TranscriptStore for SqlStore {
         Ok(())
     }
 
+    async fn fail_transcript(&self, business: BusinessId, record_ref: u64, error: &str) -> StoreResult<()> {
+        let call = call_id(self, business, record_ref).await?;
+        let now = now_millis();
+        sqlx::query(
+            "INSERT INTO transcripts (call_id, business_id, state, due_at, last_error, updated_at)
+             VALUES ($1, $2, 'failed', $3, $4, $3)
+             ON CONFLICT (call_id) DO UPDATE SET state = 'failed', last_error = $4, turns = NULL,
+                 search_text = NULL, lease_until = NULL, lease_token = NULL, updated_at = $3",
+        )
+        .bind(call)
+        .bind(business.0)
+        .bind(now)
+        .bind(error)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
     async fn transcript(&self, business: BusinessId, record_ref: u64) -> StoreResult<Option<TranscriptState>> {
         let call = call_id(self, business, record_ref).await?;
         let row = sqlx::query("SELECT state, attempts, last_error, turns, score FROM transcripts WHERE call_id = $1")

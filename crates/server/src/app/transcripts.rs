@@ -90,6 +90,17 @@ pub async fn transcript_arrived(
     Ok(())
 }
 
+/// Shows the call's transcription as failed, saying `error` (the provider's callback said so).
+pub async fn transcription_failed(
+    store: &dyn Store,
+    business: BusinessId,
+    record_ref: u64,
+    error: &str,
+) -> AppResult<()> {
+    store.fail_transcript(business, record_ref, error).await?;
+    Ok(())
+}
+
 /// Transcribes every `poll` until `stop`; a full batch is followed by the next at once.
 pub async fn run(state: AppState, settings: Settings, stop: CancellationToken) {
     let http = crate::egress::client(SERVICE_TIMEOUT, state.reach);

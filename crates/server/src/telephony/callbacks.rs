@@ -79,15 +79,17 @@ pub async fn transcribed(State(state): State<AppState>, request: Request) -> Res
     let Some(sid) = signed.call_sid() else {
         return twiml_response(&[]);
     };
-    if signed.param("TranscriptionStatus") != Some("completed") {
-        tracing::warn!(call = %sid, status = ?signed.param("TranscriptionStatus"), "the provider could not transcribe a voicemail");
-        return twiml_response(&[]);
-    }
+    let status = signed.param("TranscriptionStatus").unwrap_or("");
     let text = signed.param("TranscriptionText").unwrap_or("");
-    let transcript = Transcript::block(text, Speaker::Caller);
     let kept = match state.store.call(signed.call_key(&sid)).await {
-        Ok(call) => {
+        Ok(call) if status == "completed" => {
+            let transcript = Transcript::block(text, Speaker::Caller);
             transcripts::transcript_arrived(state.store.as_ref(), call.business_id, call.record_ref, &transcript).await
+        }
+        Ok(call) => {
+            let status: String = status.chars().filter(char::is_ascii_alphanumeric).take(20).collect();
+            let error = format!("the provider could not transcribe the voicemail (status '{status}')");
+            transcripts::transcription_failed(state.store.as_ref(), call.business_id, call.record_ref, &error).await
         }
         Err(e) => Err(e.into()),
     };

@@ -389,6 +389,18 @@ async fn the_provider_transcribes_voicemails_and_its_signed_callback_is_kept_and
     assert_eq!(unsigned.status(), 403);
     assert_eq!(app.store.transcript(business, call.record_ref).await.unwrap(), None);
 
+    let failed = [
+        ("CallSid", "CA-vm-1"),
+        ("To", TRACKING),
+        ("TranscriptionSid", "TR1"),
+        ("TranscriptionStatus", "failed"),
+    ];
+    assert_eq!(app.provider(&callback, &failed).await.status(), 200);
+    let Some(TranscriptState::Failed { error }) = app.store.transcript(business, call.record_ref).await.unwrap() else {
+        panic!("a failed transcription is not shown");
+    };
+    assert!(error.contains("could not transcribe"), "{error}");
+
     assert_eq!(app.provider(&callback, &said).await.status(), 200);
     let Some(TranscriptState::Done { transcript, .. }) = app.store.transcript(business, call.record_ref).await.unwrap()
     else {

@@ -383,7 +383,42 @@ async fn an_erased_person_s_transcripts_and_an_expired_recording_s_go(store: Sql
     assert!(store.transcript(s.business, kept.record_ref).await.unwrap().is_some());
 }
 
+async fn a_transcription_the_provider_could_not_make_shows_as_failed_until_one_arrives(store: SqlStore) {
+    let s = setup(&store, "acme", "acme.example", "+12025550100").await;
+    let other = setup(&store, "other", "other.example", "+12025550101").await;
+    let call = store
+        .open_call(&new_call(&s, "CA1", "+12025550169", None))
+        .await
+        .unwrap();
+    let err = store
+        .fail_transcript(other.business, call.record_ref, "no")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+    store
+        .fail_transcript(s.business, call.record_ref, "the provider failed")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.transcript(s.business, call.record_ref).await.unwrap(),
+        Some(TranscriptState::Failed {
+            error: "the provider failed".into()
+        })
+    );
+    let said = Transcript::block("call me back", Speaker::Caller);
+    store
+        .save_transcript(s.business, call.record_ref, &said, 0)
+        .await
+        .unwrap();
+    let words = SearchWords::parse("call me").unwrap();
+    assert_eq!(
+        store.search_transcripts(s.business, &words, 10).await.unwrap(),
+        vec![call.record_ref]
+    );
+}
+
 conformance!(
+    a_transcription_the_provider_could_not_make_shows_as_failed_until_one_arrives,
     an_erased_person_s_transcripts_and_an_expired_recording_s_go,
     a_recording_is_queued_once_and_only_while_the_business_has_a_speech_api,
     a_failed_try_waits_for_its_time_then_a_lost_lease_is_taken_over,
