@@ -162,6 +162,14 @@ actions! {
     PhraseUpdated => "phrase.updated",
     /// A master phrase removed.
     PhraseRemoved => "phrase.removed",
+    /// The business's speech-to-text service set, changed or removed.
+    TranscriptionChanged => "transcription.changed",
+    /// A rule on what was said added.
+    SpeechRuleAdded => "speech_rule.added",
+    /// A rule on what was said removed.
+    SpeechRuleRemoved => "speech_rule.removed",
+    /// The rules on what was said applied again to past transcripts.
+    SpeechRulesReapplied => "speech_rule.reapplied",
 }
 
 impl AuditAction {

@@ -233,7 +233,8 @@ pub struct InteractionFilter {
     pub tag: Option<String>,
     pub matched_by: Option<MatchedBy>,
     pub caller: Option<CallerHistory>,
-    /// Case-insensitive text over the caller's number, the lead's name and e-mail, and the ref.
+    /// Case-insensitive text over the caller's number, the lead's name and e-mail, the words said on
+    /// a call (its transcript), and the ref.
     pub text: Option<String>,
     /// Calls flagged spam: hidden unless asked for.
     pub spam: SpamView,

@@ -76,6 +76,11 @@ impl Author {
         Self("system".into())
     }
 
+    /// The business's rules on what was said, applied to a call's transcript.
+    pub fn speech_rules() -> Self {
+        Self("rules:speech".into())
+    }
+
     /// Reads a stored author.
     pub fn from_stored(text: &str) -> Self {
         Self(text.to_owned())

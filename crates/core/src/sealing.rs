@@ -26,6 +26,8 @@ pub enum Column {
     IntegrationConfig,
     /// `businesses.attachment_storage`, which may hold a bucket's secret key.
     AttachmentStorage,
+    /// `transcription_services.api_key`, a speech-to-text service's Bearer key.
+    SpeechApiKey,
 }
 
 impl Column {
@@ -35,6 +37,7 @@ impl Column {
             Self::ProviderAuthToken => b"provider_accounts.auth_token",
             Self::IntegrationConfig => b"integrations.config",
             Self::AttachmentStorage => b"businesses.attachment_storage",
+            Self::SpeechApiKey => b"transcription_services.api_key",
         }
     }
 }

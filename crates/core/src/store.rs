@@ -533,6 +533,8 @@ pub trait Store:
     + crate::spam::SpamStore
     + crate::audit::AuditStore
     + crate::alerts::AlertStore
+    + crate::transcript::TranscriptStore
+    + crate::speech_rules::SpeechRuleStore
     + HealthStore
     + Send
     + Sync
@@ -566,6 +568,8 @@ impl<T> Store for T where
         + crate::spam::SpamStore
         + crate::audit::AuditStore
         + crate::alerts::AlertStore
+        + crate::transcript::TranscriptStore
+        + crate::speech_rules::SpeechRuleStore
         + HealthStore
         + Send
         + Sync

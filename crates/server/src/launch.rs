@@ -153,6 +153,8 @@ impl Application {
                 jobs.spawn(worker.puller(interval, stop.clone()));
             }
             jobs.spawn(worker.run(stop.clone()));
+            let transcribing = crate::app::transcripts::Settings::from_config(config);
+            jobs.spawn(crate::app::transcripts::run(state.clone(), transcribing, stop.clone()));
         }
         let smtp_address = match config.smtp_listen {
             Some(at) => {

@@ -30,6 +30,7 @@ pub mod sender_auth;
 pub mod shutdown;
 pub mod slots;
 pub mod smtp_security;
+pub mod speech;
 pub mod telemetry;
 pub mod telephony;
 pub mod web;

@@ -140,6 +140,9 @@ async fn empty_records(conn: &mut AnyConnection, business: BusinessId, lead: Lea
         "UPDATE calls SET caller = '', recording_url = NULL, from_city = NULL, from_state = NULL,
              from_country = NULL
          WHERE business_id = $1 AND lead_id = $2",
+        // What was said on their calls (issue 17): the redacted text still names and quotes them.
+        "DELETE FROM transcripts WHERE business_id = $1
+             AND call_id IN (SELECT id FROM calls WHERE business_id = $1 AND lead_id = $2)",
         "DELETE FROM attachments WHERE submission_id IN (
              SELECT id FROM submissions WHERE business_id = $1 AND lead_id = $2)",
         // What people wrote or changed (notes, contact fields, tags); statuses, sales and

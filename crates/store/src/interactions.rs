@@ -195,7 +195,8 @@ fn kind_query(
     Some(sql)
 }
 
-/// The lead's name or e-mail, the caller's number (ignoring case), or the ref the text spells.
+/// The lead's name or e-mail, the caller's number (ignoring case), the words said on a call
+/// (its redacted transcript, kept lower-cased), or the ref the text spells.
 fn text_condition(c: &mut Conditions, kind: &Columns, text: &str) -> String {
     let like = c.bind(Param::Text(contains_pattern(&text.to_lowercase())));
     let mut any: Vec<String> = ["l.name", "l.email", "l.phone"]
@@ -204,6 +205,10 @@ fn text_condition(c: &mut Conditions, kind: &Columns, text: &str) -> String {
         .collect();
     if kind.kind == InteractionKind::Call {
         any.push(format!("c.caller LIKE {like} ESCAPE '\\'"));
+        // The outer query keeps the business's own calls, so a transcript of another's never shows.
+        any.push(format!(
+            "c.id IN (SELECT t.call_id FROM transcripts t WHERE t.state = 'done' AND t.search_text LIKE {like} ESCAPE '\\')"
+        ));
     }
     if let Some(record_ref) = text
         .trim_start_matches('#')

@@ -34,8 +34,10 @@ mod sealed;
 mod sender_auth;
 mod sources;
 mod spam;
+mod speech_rules;
 mod tenant_cache;
 mod tenants;
+mod transcripts;
 mod visits;
 
 pub use backup::{BackupError, restore_sqlite};

@@ -176,6 +176,13 @@ impl RetentionStore for SqlStore {
             .execute(&self.pool)
             .await
             .map_err(backend)?;
+        // The transcript is what the recording said: it goes with it.
+        sqlx::query("DELETE FROM transcripts WHERE call_id = $1 AND business_id = $2")
+            .bind(call_id)
+            .bind(business.0)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 

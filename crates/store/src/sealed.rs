@@ -9,7 +9,7 @@ use leadline_core::sealing::{Column, Sealer};
 use leadline_core::store::{StoreError, StoreResult};
 
 /// Each secret column: its table, the key column, the secret column, and how it is labelled.
-const SECRET_COLUMNS: [(&str, &str, &str, Column); 4] = [
+const SECRET_COLUMNS: [(&str, &str, &str, Column); 5] = [
     ("tracking_numbers", "id", "auth_token", Column::NumberAuthToken),
     (
         "provider_accounts",
@@ -19,6 +19,7 @@ const SECRET_COLUMNS: [(&str, &str, &str, Column); 4] = [
     ),
     ("integrations", "id", "config", Column::IntegrationConfig),
     ("businesses", "id", "attachment_storage", Column::AttachmentStorage),
+    ("transcription_services", "business_id", "api_key", Column::SpeechApiKey),
 ];
 
 /// Rows re-sealed per statement batch: each row is its own short write.

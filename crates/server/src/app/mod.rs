@@ -27,11 +27,13 @@ pub mod sender_auth;
 pub mod setup;
 pub mod sources;
 pub mod spam;
+pub mod speech_rules;
 mod state;
 pub mod submissions;
 pub mod summaries;
 pub mod test_calls;
 pub mod test_phone;
+pub mod transcripts;
 pub mod visits;
 
 pub use error::{AppError, AppResult};

@@ -14,6 +14,7 @@ mod provider;
 mod routing;
 pub(crate) mod spam;
 mod tenants;
+mod transcripts;
 
 pub use adgroup::*;
 pub use exports::*;
@@ -21,6 +22,7 @@ pub use integrations::*;
 pub use provider::*;
 pub use routing::*;
 pub use tenants::*;
+pub use transcripts::*;
 
 /// Leadline: call and lead tracking with one phone number per business.
 #[derive(Debug, Parser)]
@@ -134,6 +136,9 @@ pub enum Command {
     /// call's mark.
     #[command(subcommand)]
     Spam(spam::SpamCommand),
+    /// Transcripts: who transcribes a business's calls, and its rules on what was said.
+    #[command(subcommand)]
+    Transcripts(TranscriptsCommand),
 }
 
 #[derive(Debug, Subcommand)]

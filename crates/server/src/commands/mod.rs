@@ -22,6 +22,7 @@ mod sites;
 mod sources;
 mod spam;
 mod tenants;
+mod transcripts;
 
 use crate::cli::{Cli, Command, SecretsCommand};
 use crate::config::{Config, ConfigError};
@@ -129,6 +130,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::AdGroup(cmd) => adgroup::ad_group(&open_store(&config, false).await?, cmd).await,
         Command::Outbox(cmd) => outbox::outbox(&open_store(&config, false).await?, cmd).await,
         Command::Spam(cmd) => spam::spam_command(&open_store(&config, false).await?, cmd).await,
+        Command::Transcripts(cmd) => transcripts::transcripts(&open_store(&config, false).await?, cmd).await,
         // Placed above, before any configuration is read.
         Command::Sim(_) => Ok(()),
     }

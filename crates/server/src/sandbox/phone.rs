@@ -211,6 +211,7 @@ impl Phone<'_> {
                     action,
                     max_length_seconds,
                     recording_callback,
+                    ..
                 } => {
                     self.leave_message(&url, action, max_length_seconds, recording_callback, result, later)
                         .await?;

@@ -1,5 +1,5 @@
 //! What the provider reports after the forward: the dial's outcome, the call's status, the
-//! recording. Callbacks come more than once and in any order; each merges into the record,
+//! recording, the provider's transcription of a voicemail. Callbacks come more than once and in any order; each merges into the record,
 //! and the call's code is freed when the call ends.
 
 use super::signed::{Signed, verify};
@@ -8,10 +8,12 @@ use super::twiml_response;
 use crate::app::AppState;
 use crate::app::calls;
 use crate::app::routing::Ringing;
+use crate::app::transcripts;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use leadline_core::call::{CallOutcome, CallReport};
 use leadline_core::call_handling::DEFAULT_VOICEMAIL;
+use leadline_core::transcript::{Speaker, Transcript};
 
 /// `POST /twilio/dial`: the forwarded leg ended; voicemail unless someone answered.
 pub async fn dialled(State(state): State<AppState>, request: Request) -> Response {
@@ -45,11 +47,56 @@ pub async fn dialled(State(state): State<AppState>, request: Request) -> Respons
     if outcome == Some(CallOutcome::Answered) {
         return twiml_response(&[Verb::Hangup]);
     }
+    let business = match signed.call_sid() {
+        Some(sid) => state
+            .store
+            .call(signed.call_key(&sid))
+            .await
+            .ok()
+            .map(|c| c.business_id),
+        None => None,
+    };
+    let transcribe = match business {
+        Some(business) => super::voice::provider_transcribes(&state, business).await,
+        None => false,
+    };
     twiml_response(&super::voice::voicemail(
         &state,
         &signed.number.number,
         Heard::plain(DEFAULT_VOICEMAIL),
+        transcribe,
     ))
+}
+
+/// `POST /twilio/transcription`: the provider's transcription of a voicemail (Twilio's
+/// `transcribeCallback`). The text is the caller's (a voicemail has no one else on it); it is
+/// redacted, judged by the business's rules and kept on the call of the signing number.
+pub async fn transcribed(State(state): State<AppState>, request: Request) -> Response {
+    let signed = match verify(&state, request).await {
+        Ok(signed) => signed,
+        Err(refusal) => return refusal.answer(None),
+    };
+    let Some(sid) = signed.call_sid() else {
+        return twiml_response(&[]);
+    };
+    let status = signed.param("TranscriptionStatus").unwrap_or("");
+    let text = signed.param("TranscriptionText").unwrap_or("");
+    let kept = match state.store.call(signed.call_key(&sid)).await {
+        Ok(call) if status == "completed" => {
+            let transcript = Transcript::block(text, Speaker::Caller);
+            transcripts::transcript_arrived(state.store.as_ref(), call.business_id, call.record_ref, &transcript).await
+        }
+        Ok(call) => {
+            let status: String = status.chars().filter(char::is_ascii_alphanumeric).take(20).collect();
+            let error = format!("the provider could not transcribe the voicemail (status '{status}')");
+            transcripts::transcription_failed(state.store.as_ref(), call.business_id, call.record_ref, &error).await
+        }
+        Err(e) => Err(e.into()),
+    };
+    if let Err(e) = kept {
+        tracing::warn!(error = %e, call = %sid, "a provider transcription could not be kept");
+    }
+    twiml_response(&[])
 }
 
 /// In-turn routing: the next operator of the list, if any is left and the call is known.

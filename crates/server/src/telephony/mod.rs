@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/twilio/dial", post(callbacks::dialled))
         .route("/twilio/status", post(callbacks::status))
         .route("/twilio/recording", post(callbacks::recording))
+        .route("/twilio/transcription", post(callbacks::transcribed))
         .merge(pbx::router())
         .merge(callme::router())
 }

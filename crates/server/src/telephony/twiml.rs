@@ -99,6 +99,9 @@ pub enum Verb {
         action: String,
         max_length_seconds: u32,
         recording_callback: String,
+        /// Where the provider posts its transcription of the message, when the business
+        /// chose the provider's (`transcribe="true"`).
+        transcribe_callback: Option<String>,
     },
     /// End the call.
     Hangup,
@@ -172,9 +175,10 @@ pub fn render(verbs: &[Verb]) -> String {
                 action,
                 max_length_seconds,
                 recording_callback,
+                transcribe_callback,
             } => {
                 let length = max_length_seconds.to_string();
-                let attrs = [
+                let mut attrs = vec![
                     ("action", action.as_str()),
                     ("method", "POST"),
                     ("maxLength", length.as_str()),
@@ -182,6 +186,9 @@ pub fn render(verbs: &[Verb]) -> String {
                     ("recordingStatusCallback", recording_callback.as_str()),
                     ("recordingStatusCallbackMethod", "POST"),
                 ];
+                if let Some(callback) = transcribe_callback {
+                    attrs.extend([("transcribe", "true"), ("transcribeCallback", callback.as_str())]);
+                }
                 out(Event::Empty(start("Record", &attrs)));
             }
             Verb::Hangup => out(Event::Empty(BytesStart::new("Hangup"))),

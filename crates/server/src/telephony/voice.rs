@@ -203,7 +203,10 @@ async fn forward(
             let dial = ring_operators(state, number, &call, &Ringing::all(&[to.to_string()]), record);
             disclosure.map(heard).into_iter().chain([dial]).collect()
         }
-        CallPlan::Voicemail { message } => voicemail(state, number, speech.hear(message)),
+        CallPlan::Voicemail { message } => {
+            let transcribe = provider_transcribes(state, call.business_id).await;
+            voicemail(state, number, speech.hear(message), transcribe)
+        }
         CallPlan::Hangup { message } => vec![heard(message), Verb::Hangup],
     })
 }
@@ -237,17 +240,32 @@ pub fn ring_operators(state: &AppState, number: &E164, call: &Call, ringing: &Ri
     }
 }
 
-/// The verbs of a voicemail: `message`, a recording, and the end of the call.
-pub fn voicemail(state: &AppState, number: &leadline_core::E164, message: Heard) -> Vec<Verb> {
+/// The verbs of a voicemail: `message`, a recording, and the end of the call. When the
+/// business has the provider transcribe, the message is capped at 119 s (Twilio transcribes
+/// only recordings shorter than 120 s) and the text comes back to `/twilio/transcription`.
+pub fn voicemail(state: &AppState, number: &leadline_core::E164, message: Heard, transcribe: bool) -> Vec<Verb> {
     vec![
         Verb::Hear(message),
         Verb::Record {
             action: callback_url(state, "/twilio/status", number, &[]),
-            max_length_seconds: 120,
+            max_length_seconds: if transcribe { 119 } else { 120 },
             recording_callback: callback_url(state, "/twilio/recording", number, &[]),
+            transcribe_callback: transcribe.then(|| callback_url(state, "/twilio/transcription", number, &[])),
         },
         Verb::Hangup,
     ]
+}
+
+/// Whether `business` has the telephony provider transcribe its voicemails (a failure to
+/// read it is logged, and the message is recorded without).
+pub async fn provider_transcribes(state: &AppState, business: leadline_core::BusinessId) -> bool {
+    match state.store.transcription_service(business).await {
+        Ok(service) => service == Some(leadline_core::transcript::TranscriptionService::Provider),
+        Err(e) => {
+            tracing::warn!(error = %e, "the transcription service could not be read");
+            false
+        }
+    }
 }
 
 /// `POST /twilio/whisper`: on the answering operator's leg, say whose call it is. The

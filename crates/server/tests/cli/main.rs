@@ -27,3 +27,4 @@ mod setup;
 mod sim;
 mod spam;
 mod storage;
+mod transcripts;

@@ -130,6 +130,9 @@ impl CallStore for SqlStore {
         let Some(reached) = query.fetch_optional(&mut *tx).await.map_err(backend)? else {
             return Err(StoreError::NotFound);
         };
+        if report.recording_url.is_some() {
+            crate::transcripts::queue_in(&mut tx, reached.business_id, reached.id, now).await?;
+        }
         if !report.tags.is_empty() {
             merge_tags(&mut tx, reached.id, &report.tags).await?;
         }

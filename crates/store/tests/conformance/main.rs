@@ -40,5 +40,6 @@ mod sites;
 mod sources;
 mod spam;
 mod tenant_cache;
+mod transcripts;
 mod users;
 mod visits;

@@ -18,6 +18,7 @@ mod session;
 mod settings;
 mod shell;
 mod spam;
+mod transcript_view;
 mod view;
 
 use crate::app::AppState;

@@ -39,6 +39,10 @@ pub struct Entry {
     pub conversion: Option<String>,
     /// For calls: the ref and whether the call is flagged spam (the *Spam* / *Not spam* form).
     pub spam: Option<(u64, bool)>,
+    /// For a recorded call: the player's source (the signed link).
+    pub player: Option<String>,
+    /// For a transcribed call: its transcript.
+    pub transcript: Option<super::transcript_view::TranscriptView>,
 }
 
 impl Entry {
@@ -69,15 +73,16 @@ pub async fn timeline(state: &AppState, lead: &Lead) -> Result<Vec<Entry>, ApiEr
             links: Vec::new(),
             conversion: None,
             spam: None,
+            player: None,
+            transcript: None,
         });
     }
-    entries.extend(
-        store
-            .lead_calls(business, id)
-            .await?
-            .iter()
-            .map(|call| call_entry(state, call)),
-    );
+    for call in store.lead_calls(business, id).await? {
+        let mut entry = call_entry(state, &call);
+        entry.player = entry.links.first().map(|(_, href)| href.clone());
+        entry.transcript = super::transcript_view::of_call(store, business, call.record_ref).await?;
+        entries.push(entry);
+    }
     for submission in store.lead_submissions(business, id).await? {
         entries.push(submission_entry(&submission));
     }
@@ -162,6 +167,8 @@ fn call_entry(state: &AppState, call: &Call) -> Entry {
             .collect(),
         conversion: Some(format!("call:{}", call.record_ref)),
         spam: Some((call.record_ref, SpamMark::is_spam(call.spam))),
+        player: None,
+        transcript: None,
     }
 }
 
@@ -188,6 +195,8 @@ fn submission_entry(submission: &Submission) -> Entry {
             .collect(),
         conversion: Some(format!("submission:{}", submission.message_id.as_str())),
         spam: None,
+        player: None,
+        transcript: None,
     }
 }
 
@@ -218,6 +227,8 @@ fn activity_entry(activity: &Activity) -> Entry {
         links,
         conversion: None,
         spam: None,
+        player: None,
+        transcript: None,
     }
 }
 

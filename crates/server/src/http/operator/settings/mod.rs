@@ -26,6 +26,7 @@ mod sites;
 mod source_edit;
 mod sources;
 mod spam;
+mod transcripts;
 mod users;
 
 use super::session::Owner;
@@ -108,6 +109,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/app/settings/ads/phrases/{id}/remove", post(ad_edit::remove_phrase))
         .merge(provider::router())
+        .merge(transcripts::router())
 }
 
 /// One row of an overview table: a name and what else identifies it.
@@ -283,6 +285,10 @@ async fn overview(State(state): State<AppState>, Owner(owner): Owner) -> Result<
                 "Spam and robocalls: blocked numbers, a list of known spam numbers, repeated short calls",
             ),
             (audit::PATH, "Audit log: who changed what, when and from which address"),
+            (
+                transcripts::PATH,
+                "Transcripts: who transcribes calls, and the rules on what was said",
+            ),
         ],
     }))
 }
