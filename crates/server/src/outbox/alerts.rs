@@ -17,6 +17,7 @@ use leadline_core::alerts::{
     AlertChannel, AlertKind, AlertMessage, AlertRecipient, alert_kind, alert_message, release_at,
 };
 use leadline_core::event::Event;
+use leadline_core::spam::SpamMark;
 use leadline_core::tenant::TrackingNumber;
 
 /// The alerts adapter.
@@ -49,6 +50,19 @@ impl Adapter for Alerts {
             .collect();
         if recipients.is_empty() {
             return nothing(format!("nothing to send: nobody chose {}", kind.as_str()));
+        }
+        if kind != AlertKind::NewForm
+            && let Some(record_ref) = event.record_ref
+        {
+            // A robocall (a blocked or listed number, repeated short calls) alerts nobody.
+            let call = ctx
+                .store
+                .call_by_ref(business, record_ref)
+                .await
+                .map_err(|e| store_failure(&format!("call {record_ref}"), e))?;
+            if let Some(reason) = SpamMark::reason(call.spam) {
+                return nothing(format!("nothing to send: the call is spam ({})", reason.label()));
+            }
         }
         if kind == AlertKind::FirstTimeCaller {
             let record_ref = event

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 const TRACKING: &str = "+12025550100";
 const ANN_MOBILE: &str = "+12025550177";
 
-fn relay(port: u16) -> Config {
+pub(crate) fn relay(port: u16) -> Config {
     Config {
         smtp_relay_url: Some(format!("smtp://127.0.0.1:{port}")),
         mail_from: Some("Leadline <alerts@leadline.example>".into()),
@@ -37,13 +37,13 @@ fn relay(port: u16) -> Config {
 }
 
 /// A member of `business` with the test password.
-async fn member(app: &TestApp, business: BusinessId, email: &str) -> UserId {
+pub(crate) async fn member(app: &TestApp, business: BusinessId, email: &str) -> UserId {
     operator(app, business, email).await;
     let users = app.store.list_users(business).await.unwrap();
     users.iter().find(|u| u.email.as_str() == email).unwrap().id
 }
 
-fn missed_calls(email: bool, sms: Option<&str>) -> AlertChoices {
+pub(crate) fn missed_calls(email: bool, sms: Option<&str>) -> AlertChoices {
     AlertChoices {
         kinds: vec![AlertKind::MissedCall],
         email,
@@ -54,20 +54,20 @@ fn missed_calls(email: bool, sms: Option<&str>) -> AlertChoices {
     }
 }
 
-async fn choose(app: &TestApp, business: BusinessId, user: UserId, choices: &AlertChoices) {
+pub(crate) async fn choose(app: &TestApp, business: BusinessId, user: UserId, choices: &AlertChoices) {
     let author = Author::system();
     set_my_alerts(&app.store, business, user, choices, &author)
         .await
         .unwrap();
 }
 
-async fn alerts_integration(app: &TestApp, business: BusinessId) -> IntegrationId {
+pub(crate) async fn alerts_integration(app: &TestApp, business: BusinessId) -> IntegrationId {
     let all = app.store.integrations(business).await.unwrap();
     all.iter().find(|i| i.config == IntegrationConfig::Alerts).unwrap().id
 }
 
 /// The alerts delivery of the call's `call.completed`, once `done` says it is as awaited.
-async fn completed_delivery(
+pub(crate) async fn completed_delivery(
     app: &TestApp,
     seeded: &Seeded,
     integration: IntegrationId,
@@ -91,7 +91,7 @@ async fn completed_delivery(
     }
 }
 
-fn finished(d: &Delivery) -> bool {
+pub(crate) fn finished(d: &Delivery) -> bool {
     matches!(d.status, DeliveryStatus::Delivered | DeliveryStatus::Dead)
 }
 
@@ -165,7 +165,9 @@ async fn an_alert_in_quiet_hours_waits_for_their_end_and_then_goes_once(engine: 
     let worker = worker(&app, "http://127.0.0.1:9", Mailer::from_config(&config).unwrap());
     call_from_google(&app, &seeded, true).await;
 
-    let held = completed_delivery(&app, &seeded, integration, |d| d.attempts >= 1).await;
+    // Claimed (in flight) then put back to wait: read it once the attempt is over.
+    let attempted = |d: &Delivery| d.attempts >= 1 && d.status != DeliveryStatus::InFlight;
+    let held = completed_delivery(&app, &seeded, integration, attempted).await;
     assert_eq!(held.status, DeliveryStatus::Pending, "{held:?}");
     let why = held.last_error.clone().unwrap_or_default();
     assert!(why.contains("held for quiet hours"), "{why}");
