@@ -315,6 +315,10 @@ pub fn alert_message(kind: AlertKind, event: &Event, lead_url: &str, settings_ur
                 format!("New form {reference} from {source}.\n{fields}\nLead: {lead_url}"),
             )
         }
+        (EventData::CallCompleted(call), AlertKind::MissedCall) if call.voicemail => (
+            format!("Voicemail {reference} from {caller}"),
+            format!("Voicemail {reference} from {caller}, source {source}. Listen on the lead's page: {lead_url}"),
+        ),
         (_, AlertKind::FirstTimeCaller) => (
             format!("First-time caller {caller} ({source})"),
             format!("First-time caller {caller} on call {reference}, from {source}. Lead: {lead_url}"),

@@ -213,3 +213,32 @@ fn a_form_alert_lists_the_fields_and_source_and_every_alert_says_where_to_change
         caller.body
     );
 }
+
+#[test]
+fn a_voicemail_is_said_to_be_one_and_a_call_nobody_answered_without_a_message_is_missed() {
+    use crate::event::{EventData, recording_path, samples};
+    let missed = alert_message(
+        AlertKind::MissedCall,
+        &event(samples::completed(0, false, None)),
+        "L",
+        "S",
+    );
+    assert!(missed.subject.starts_with("Missed call"), "{}", missed.subject);
+    let EventData::CallCompleted(mut left_message) = samples::completed(40, false, None) else {
+        unreachable!("a completed call")
+    };
+    left_message.voicemail = true;
+    left_message.recording_path = Some(recording_path(1042));
+    let voicemail = alert_message(
+        AlertKind::MissedCall,
+        &event(EventData::CallCompleted(left_message)),
+        "L",
+        "S",
+    );
+    assert!(voicemail.subject.starts_with("Voicemail"), "{}", voicemail.subject);
+    assert!(
+        voicemail.body.contains("Listen on the lead's page: L"),
+        "{}",
+        voicemail.body
+    );
+}

@@ -5,6 +5,7 @@ mod data;
 #[cfg(any(test, feature = "test-support"))]
 pub mod samples;
 
+pub use data::recording_path;
 pub use data::{
     Authored, CallCompleted, CallConnected, CallDialed, CallInitiated, CallSpamChanged, ConversionMarked,
     ConversionUnmarked, EventData, FieldChange, FormCompleted, LeadErased, LeadUpdate, Note, Sale, StatusChange,

@@ -185,9 +185,19 @@ fn digit_runs(tokens: &[Token]) -> Vec<Vec<usize>> {
     runs
 }
 
-/// The byte spans of card numbers inside one run: the longest Luhn-valid stretch of 13 to
-/// 19 digits starting at each token, scanning left to right.
+/// The byte span of a run that holds a card number (a Luhn-valid stretch of 13 to 19 digits
+/// anywhere in it): the whole run goes, since digits said next to a card number (a word read
+/// as "oh", a repeated digit) would otherwise be left beside the mark and help rebuild it.
 fn card_spans(tokens: &[Token], run: &[usize]) -> Vec<(usize, usize)> {
+    match (card_windows(tokens, run).is_empty(), run.first(), run.last()) {
+        (false, Some(&first), Some(&last)) => vec![(tokens[first].start, tokens[last].end)],
+        _ => Vec::new(),
+    }
+}
+
+/// The longest Luhn-valid stretch of 13 to 19 digits starting at each token of a run,
+/// scanning left to right.
+fn card_windows(tokens: &[Token], run: &[usize]) -> Vec<(usize, usize)> {
     let mut spans = Vec::new();
     let mut i = 0;
     while i < run.len() {

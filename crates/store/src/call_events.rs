@@ -5,7 +5,8 @@
 use crate::errors::{backend, corrupt};
 use crate::outbox::enqueue::{enqueue, write_subscribed};
 use leadline_core::call::{CallOutcome, NewCall};
-use leadline_core::event::{CallCompleted, CallConnected, CallDialed, EventData, NewEvent};
+use leadline_core::event::{CallCompleted, CallConnected, CallDialed, EventData, NewEvent, recording_path};
+use leadline_core::interaction::CallResult;
 use leadline_core::store::StoreResult;
 use leadline_core::{BusinessId, LeadId, SiteId};
 use sqlx::AnyConnection;
@@ -60,6 +61,11 @@ pub(crate) async fn progressed(conn: &mut AnyConnection, call: &Reached, now: i6
             answered_by: call.answered_by.clone(),
             duration_seconds: call.duration_seconds.and_then(|d| u32::try_from(d).ok()).unwrap_or(0),
             outcome,
+            voicemail: call.call_result() == CallResult::Voicemail,
+            recording_path: call
+                .recording_url
+                .is_some()
+                .then(|| recording_path(u64::try_from(call.record_ref).unwrap_or_default())),
         });
         enqueue(conn, &call.event(data), now).await?;
     }
@@ -71,6 +77,7 @@ pub(crate) async fn progressed(conn: &mut AnyConnection, call: &Reached, now: i6
 pub(crate) struct Reached {
     pub(crate) id: i64,
     pub(crate) business_id: i64,
+    pub(crate) record_ref: i64,
     pub(crate) site_id: i64,
     pub(crate) lead_id: i64,
     outcome: Option<String>,

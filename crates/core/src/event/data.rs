@@ -148,6 +148,19 @@ pub struct CallCompleted {
     /// How long the call lasted; 0 when the provider did not say.
     pub duration_seconds: u32,
     pub outcome: Option<CallOutcome>,
+    /// Nobody answered and the caller left a message (the call has a recording).
+    #[serde(default)]
+    pub voicemail: bool,
+    /// Where the call's recording is played through Leadline, to a signed-in member of the
+    /// business: a path on the server's address (`/app/calls/1042/recording`, never the
+    /// provider's link, which needs its credentials); null while there is none.
+    #[serde(default)]
+    pub recording_path: Option<String>,
+}
+
+/// The path on which Leadline plays call `record_ref`'s recording to a member of its business.
+pub fn recording_path(record_ref: u64) -> String {
+    format!("/app/calls/{record_ref}/recording")
 }
 
 /// `form.completed`.

@@ -26,6 +26,8 @@ fn samples() -> Vec<EventData> {
             answered_by: Some("+12025550111".into()),
             duration_seconds: 125,
             outcome: Some(CallOutcome::NoAnswer),
+            voicemail: false,
+            recording_path: Some(recording_path(1042)),
         }),
         EventData::FormCompleted(FormCompleted {
             fields: vec![("message".into(), "Call me back".into())],
@@ -162,7 +164,7 @@ fn rows_stored_by_earlier_releases_read() {
         (EventKind::CallConnected, r#"{"answered_by":null}"#),
         (
             EventKind::CallCompleted,
-            r#"{"answered":false,"answered_by":null,"duration_seconds":0,"outcome":null}"#,
+            r#"{"answered":false,"answered_by":null,"duration_seconds":0,"outcome":null,"recording_path":null,"voicemail":false}"#,
         ),
         (
             EventKind::LeadUpdated,
@@ -178,6 +180,12 @@ fn rows_stored_by_earlier_releases_read() {
         assert_eq!(data.kind(), kind);
         assert_eq!(serde_json::to_string(&data).unwrap(), json, "written back the same");
     }
+    // Before the voicemail flag and the recording's path: read as no voicemail, no recording.
+    let older = json!({"answered": false, "answered_by": null, "duration_seconds": 0, "outcome": null});
+    let EventData::CallCompleted(completed) = EventData::from_json(EventKind::CallCompleted, older).unwrap() else {
+        panic!("a completed call")
+    };
+    assert!(!completed.voicemail && completed.recording_path.is_none());
     let EventData::LeadUpdated(update) = EventData::from_json(
         EventKind::LeadUpdated,
         json!({"author": "hubspot", "changed": {"phone": {"from": "+12025550169", "to": null}}}),

@@ -44,6 +44,8 @@ pub fn completed(duration_seconds: u32, answered: bool, outcome: Option<CallOutc
         answered_by: answered.then(|| "+12025550111".into()),
         duration_seconds,
         outcome,
+        voicemail: false,
+        recording_path: None,
     })
 }
 

@@ -112,7 +112,7 @@ impl CallStore for SqlStore {
                  status = CASE WHEN $5 = 1 THEN 'completed' ELSE status END,
                  ended_at = CASE WHEN $5 = 1 THEN COALESCE(ended_at, $6) ELSE ended_at END
              WHERE id = {}
-             RETURNING id, business_id, site_id, lead_id, outcome, answered_by, duration_seconds, ended_at,
+             RETURNING id, business_id, record_ref, site_id, lead_id, outcome, answered_by, duration_seconds, ended_at,
                  connected_event_at, completed_event_at, recording_url, started_at, result",
             key_subquery(&key, 7)
         );

@@ -260,6 +260,7 @@ async fn each_call_event_happens_once_whatever_the_callbacks(store: SqlStore) {
         panic!("{:?}", completed.event.data)
     };
     assert_eq!((data.duration_seconds, data.answered), (125, true));
+    assert_eq!((data.voicemail, data.recording_path.as_deref()), (false, None));
     assert_eq!(
         completed.event.visitor.attribution.as_ref().map(|a| a.source.as_str()),
         Some("google")
@@ -281,6 +282,40 @@ async fn an_unanswered_call_completes_without_connecting(store: SqlStore) {
     crate::fixtures::report(&store, s.number, "CA1", &missed).await.unwrap();
     let kinds: Vec<EventKind> = fanned(&store, &s).await.into_iter().map(|(_, k)| k).collect();
     assert_eq!(kinds, [EventKind::CallDialed, EventKind::CallCompleted]);
+}
+
+async fn a_voicemail_completes_with_its_flag_and_where_leadline_plays_the_recording(store: SqlStore) {
+    let s = setup(&store, "acme", "+12025550100").await;
+    integrate(&store, &s, None, webhook()).await;
+    let c = call(&store, &s, "CA1", "+12025550169", None).await;
+    let left_message = CallReport {
+        outcome: Some(CallOutcome::NoAnswer),
+        duration_seconds: Some(40),
+        recording_url: Some(
+            leadline_core::provider::WebLink::parse("https://api.twilio.example/Recordings/RE1").unwrap(),
+        ),
+        ended: true,
+        ..CallReport::default()
+    };
+    crate::fixtures::report(&store, s.number, "CA1", &left_message)
+        .await
+        .unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    let claimed = store.claim_deliveries(now, 30_000, 10).await.unwrap();
+    let completed = claimed
+        .iter()
+        .find(|d| d.event.kind() == EventKind::CallCompleted)
+        .expect("call.completed");
+    let EventData::CallCompleted(data) = &completed.event.data else {
+        panic!("{:?}", completed.event.data)
+    };
+    assert!(data.voicemail && !data.answered);
+    let path = format!("/app/calls/{}/recording", c.record_ref);
+    assert_eq!(
+        data.recording_path.as_deref(),
+        Some(path.as_str()),
+        "Leadline's path, never the provider's link"
+    );
 }
 
 async fn lead_changes_are_events_and_refused_changes_are_not(store: SqlStore) {
@@ -457,6 +492,7 @@ conformance!(
     retries_wait_their_turn_and_the_dead_wait_for_an_operator,
     each_call_event_happens_once_whatever_the_callbacks,
     an_unanswered_call_completes_without_connecting,
+    a_voicemail_completes_with_its_flag_and_where_leadline_plays_the_recording,
     lead_changes_are_events_and_refused_changes_are_not,
     leads_keep_their_ids_in_other_systems_per_integration,
 );
