@@ -143,11 +143,11 @@ async fn every_kind_of_event_keeps_its_exact_json(store: SqlStore) {
         (EventKind::CallConnected, r#"{"answered_by":"+12025550111"}"#.to_owned()),
         (
             EventKind::CallCompleted,
-            r#"{"answered":true,"answered_by":"+12025550111","duration_seconds":125,"outcome":"answered"}"#.to_owned(),
+            r#"{"answered":true,"answered_by":"+12025550111","duration_seconds":125,"outcome":"answered","recording_path":null,"voicemail":false}"#.to_owned(),
         ),
         (
             EventKind::CallCompleted,
-            r#"{"answered":false,"answered_by":null,"duration_seconds":0,"outcome":"no-answer"}"#.to_owned(),
+            r#"{"answered":false,"answered_by":null,"duration_seconds":0,"outcome":"no-answer","recording_path":null,"voicemail":false}"#.to_owned(),
         ),
         (
             EventKind::FormCompleted,
