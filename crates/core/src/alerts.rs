@@ -65,17 +65,20 @@ pub enum AlertChannel {
     Email,
     /// An SMS to the member's alert number through the provider's REST API.
     Sms,
+    /// A notification in each browser the member subscribed (Web Push).
+    Push,
 }
 
 impl AlertChannel {
     /// Every channel.
-    pub const ALL: [AlertChannel; 2] = [Self::Email, Self::Sms];
+    pub const ALL: [AlertChannel; 3] = [Self::Email, Self::Sms, Self::Push];
 
     /// The stored name.
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Email => "email",
             Self::Sms => "sms",
+            Self::Push => "push",
         }
     }
 
@@ -84,7 +87,7 @@ impl AlertChannel {
         Self::ALL
             .into_iter()
             .find(|c| c.as_str() == input)
-            .ok_or_else(|| Invalid::new("alert channel", format!("'{input}' is not one of email, sms")))
+            .ok_or_else(|| Invalid::new("alert channel", format!("'{input}' is not one of email, sms, push")))
     }
 }
 

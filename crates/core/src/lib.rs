@@ -56,6 +56,7 @@ pub mod transcript;
 pub mod twilio;
 pub mod visit;
 pub mod visitor;
+pub mod web_push;
 
 pub use error::Invalid;
 pub use ids::{ApiKeyId, BusinessId, DestinationId, IntentId, LeadId, NumberId, SiteId, UserId, VisitId};

@@ -531,6 +531,7 @@ pub trait Store:
     + crate::erasure::ErasureStore
     + crate::sender_auth::SenderAuthStore
     + crate::spam::SpamStore
+    + crate::web_push::WebPushStore
     + crate::audit::AuditStore
     + crate::alerts::AlertStore
     + crate::transcript::TranscriptStore
@@ -566,6 +567,7 @@ impl<T> Store for T where
         + crate::erasure::ErasureStore
         + crate::sender_auth::SenderAuthStore
         + crate::spam::SpamStore
+        + crate::web_push::WebPushStore
         + crate::audit::AuditStore
         + crate::alerts::AlertStore
         + crate::transcript::TranscriptStore

@@ -147,7 +147,8 @@ impl Application {
         if config.outbox_worker {
             let settings = crate::outbox::worker::Settings::from_config(config);
             let worker = crate::outbox::worker::Worker::new(state.store.clone(), state.metrics.clone(), settings)?
-                .with_mailer(state.mailer.clone());
+                .with_mailer(state.mailer.clone())
+                .with_push_key(Some(state.push_key.clone()));
             if config.crm_pull_interval_seconds > 0 {
                 let interval = Duration::from_secs(config.crm_pull_interval_seconds);
                 jobs.spawn(worker.puller(interval, stop.clone()));

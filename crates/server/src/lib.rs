@@ -25,6 +25,7 @@ pub mod mail;
 pub mod metrics;
 pub mod outbox;
 pub mod provider_api;
+pub mod push;
 pub mod sandbox;
 pub mod sender_auth;
 pub mod shutdown;

@@ -117,7 +117,9 @@ impl AlertStore for SqlStore {
             "SELECT {CHOICE_COLUMNS}, u.email AS login FROM alert_choices a
              JOIN memberships m ON m.user_id = a.user_id AND m.business_id = a.business_id
              JOIN users u ON u.id = a.user_id
-             WHERE a.business_id = $1 AND a.kinds <> ',' AND (a.email <> 0 OR a.sms_number IS NOT NULL)
+             WHERE a.business_id = $1 AND a.kinds <> ',' AND (a.email <> 0 OR a.sms_number IS NOT NULL
+                 OR EXISTS (SELECT 1 FROM push_subscriptions p
+                     WHERE p.business_id = a.business_id AND p.user_id = a.user_id))
              ORDER BY a.user_id"
         );
         let rows = sqlx::query(&sql)

@@ -39,6 +39,7 @@ mod tenant_cache;
 mod tenants;
 mod transcripts;
 mod visits;
+mod web_push;
 
 pub use backup::{BackupError, restore_sqlite};
 pub use connect::{DatabaseUrl, OpenError, OpenOptions, private_dir};

@@ -35,6 +35,11 @@ pub async fn set_my_alerts(
     if choices.kinds.is_empty() || choices.channels().is_empty() {
         return Ok(());
     }
+    alerts_integration_on(store, business, author).await
+}
+
+/// Adds the business's alerts integration, or turns it back on, unless one is on.
+pub async fn alerts_integration_on(store: &dyn Store, business: BusinessId, author: &Author) -> AppResult<()> {
     let integrations = store.integrations(business).await?;
     let mut alerts = integrations.iter().filter(|i| i.config == IntegrationConfig::Alerts);
     if alerts.clone().any(|i| i.enabled) {

@@ -35,6 +35,7 @@ pub mod test_calls;
 pub mod test_phone;
 pub mod transcripts;
 pub mod visits;
+pub mod web_push;
 
 pub use error::{AppError, AppResult};
 pub use state::{AppState, DemoSite, InboundSettings};

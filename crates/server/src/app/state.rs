@@ -38,6 +38,8 @@ pub struct Shared {
     pub base_url: Arc<str>,
     /// The install secret (visit tokens, cookie-less digests).
     pub secret: Secret,
+    /// The install's VAPID key (from the secret), for alerts by Web Push.
+    pub push_key: Arc<crate::push::PushKey>,
     /// The visit API's own rate limits.
     pub visit_limits: Arc<VisitLimiters>,
     /// Failed log-ins per account.
@@ -84,6 +86,7 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             limiter: limits::limiter(config.rate_limit_per_second),
             base_url: config.base_url().into(),
+            push_key: Arc::new(crate::push::PushKey::from_secret(&secret)),
             secret,
             visit_limits: Arc::new(VisitLimiters::from_config(config)),
             login_throttle: Arc::default(),

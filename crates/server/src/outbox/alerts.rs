@@ -19,6 +19,8 @@ use leadline_core::alerts::{
 use leadline_core::event::Event;
 use leadline_core::spam::SpamMark;
 use leadline_core::tenant::TrackingNumber;
+use leadline_core::web_push::PushSubscription;
+use crate::push::Pushed;
 
 /// The alerts adapter.
 pub struct Alerts;
@@ -94,7 +96,16 @@ impl Adapter for Alerts {
         let mut round = Round::default();
         for recipient in &recipients {
             let release = release_at(recipient.choices.quiet, recipient.choices.zone.tz(), now);
-            for channel in recipient.choices.channels() {
+            let browsers = ctx
+                .store
+                .push_subscriptions(business, recipient.user_id)
+                .await
+                .map_err(|e| store_failure("the subscribed browsers", e))?;
+            let mut channels = recipient.choices.channels();
+            if !browsers.is_empty() {
+                channels.push(AlertChannel::Push);
+            }
+            for channel in channels {
                 if sent.contains(&(recipient.user_id, channel)) {
                     continue;
                 }
@@ -104,7 +115,12 @@ impl Adapter for Alerts {
                     round.said.push(format!("{who}: held for quiet hours until {release}"));
                     continue;
                 }
-                match send(ctx, event, recipient, channel, &message).await {
+                let to = Recipient {
+                    member: recipient,
+                    browsers: &browsers,
+                    lead_url: &lead_url,
+                };
+                match send(ctx, event, &to, channel, &message).await {
                     Ok(said) => {
                         ctx.store
                             .record_alert_sent(business, &event.id, recipient.user_id, channel, Utc::now())
@@ -143,14 +159,22 @@ fn finish(round: Round) -> Result<Sent, Failure> {
     })
 }
 
-/// Sends `message` to `recipient` by `channel`; answers what was done.
+/// Whom an alert goes to: the member, their subscribed browsers, and the lead's page.
+struct Recipient<'a> {
+    member: &'a AlertRecipient,
+    browsers: &'a [PushSubscription],
+    lead_url: &'a str,
+}
+
+/// Sends `message` to `to` by `channel`; answers what was done.
 async fn send(
     ctx: &Context<'_>,
     event: &Event,
-    recipient: &AlertRecipient,
+    to: &Recipient<'_>,
     channel: AlertChannel,
     message: &AlertMessage,
 ) -> Result<String, Failure> {
+    let recipient = to.member;
     match channel {
         AlertChannel::Email => {
             let Some(mailer) = ctx.mailer else {
@@ -179,7 +203,40 @@ async fn send(
                 None => format!("texted {to}"),
             })
         }
+        AlertChannel::Push => push(ctx, to, message).await,
     }
+}
+
+/// Sends `message` to each of the member's browsers as a notification (its title, text and
+/// the lead's page); a browser its push service says is gone is forgotten. Retried whole when
+/// a push service should be tried again, so a browser may then see an alert twice, never none.
+async fn push(ctx: &Context<'_>, to: &Recipient<'_>, message: &AlertMessage) -> Result<String, Failure> {
+    let Some(key) = ctx.push else {
+        return Err(Failure::Permanent("this worker sends no Web Push".into()));
+    };
+    let payload = serde_json::json!({
+        "title": message.subject,
+        "body": message.body,
+        "url": to.lead_url,
+    })
+    .to_string();
+    let business = ctx.delivery.event.business_id;
+    let mut said = Vec::new();
+    for browser in to.browsers {
+        match key.send(ctx.http, browser, payload.as_bytes(), ctx.base_url, ctx.timeout).await {
+            Pushed::Accepted => said.push("a browser took it".to_owned()),
+            Pushed::Gone => {
+                ctx.store
+                    .remove_push_subscription(business, to.member.user_id, browser.endpoint())
+                    .await
+                    .map_err(|e| store_failure("a gone browser", e))?;
+                said.push("a browser is gone and was forgotten".to_owned());
+            }
+            Pushed::Retry(why) => return Err(Failure::Retry(why)),
+            Pushed::Refused(why) => said.push(format!("a browser's push service refused it: {why}")),
+        }
+    }
+    Ok(format!("pushed: {}", said.join("; ")))
 }
 
 /// The number an SMS alert comes from: the call's tracking number for a call, else one of the

@@ -88,6 +88,8 @@ pub struct Context<'a> {
     pub mailer: Option<&'a crate::mail::Mailer>,
     /// This server's public base URL without a trailing slash, for links in alerts.
     pub base_url: &'a str,
+    /// The install's VAPID key, for alerts by Web Push (`None`: this worker sends none).
+    pub push: Option<&'a crate::push::PushKey>,
 }
 
 /// Delivers one event to one kind of target.

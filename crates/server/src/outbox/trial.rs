@@ -152,6 +152,7 @@ async fn deliver_sample(
         provider_api_base: "",
         mailer: None,
         base_url: "http://127.0.0.1",
+        push: None,
     };
     outbox::adapter_for(&delivery.integration.config).deliver(&ctx).await
 }

@@ -285,6 +285,7 @@ mod tests {
             provider_api_base: "https://api.twilio.com",
             mailer: None,
             base_url: "http://127.0.0.1",
+            push: None,
         };
         Webhook.deliver(&ctx).await
     }

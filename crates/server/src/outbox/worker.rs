@@ -59,6 +59,7 @@ pub struct Worker {
     cache: Arc<Cache>,
     settings: Settings,
     mailer: Option<Arc<Mailer>>,
+    push: Option<Arc<crate::push::PushKey>>,
 }
 
 impl Worker {
@@ -71,6 +72,7 @@ impl Worker {
             cache: Arc::new(Cache::default()),
             settings,
             mailer: None,
+            push: None,
         })
     }
 
@@ -78,6 +80,13 @@ impl Worker {
     /// saying so).
     pub fn with_mailer(mut self, mailer: Option<Arc<Mailer>>) -> Self {
         self.mailer = mailer;
+        self
+    }
+
+    /// The worker with the install's VAPID key, so alerts go to members' browsers too (without
+    /// one, a browser alert fails, saying so).
+    pub fn with_push_key(mut self, key: Option<Arc<crate::push::PushKey>>) -> Self {
+        self.push = key;
         self
     }
 
@@ -134,6 +143,7 @@ impl Worker {
             provider_api_base: &self.settings.provider_api_base,
             mailer: self.mailer.as_deref(),
             base_url: &self.settings.base_url,
+            push: self.push.as_deref(),
         };
         let adapter = adapter_for(&delivery.integration.config);
         let result = match tokio::time::timeout(self.settings.timeout * 2, adapter.deliver(&context)).await {

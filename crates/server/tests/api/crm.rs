@@ -96,6 +96,7 @@ pub(crate) async fn attempt(
         provider_api_base: "https://api.twilio.com",
         mailer: None,
         base_url: "http://127.0.0.1",
+        push: None,
     };
     let result = adapter_for(&delivery.integration.config).deliver(&ctx).await;
     let outcome = match &result {

@@ -9,6 +9,7 @@ mod ads_meta;
 mod ads_microsoft;
 mod agencies;
 mod alerts;
+mod alerts_push;
 mod alerts_spam;
 mod app_browser;
 mod app_browser_audit;

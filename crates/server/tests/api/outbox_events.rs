@@ -98,6 +98,7 @@ pub async fn deliver(adapter: &dyn Adapter, delivery: &ClaimedDelivery) -> Resul
         provider_api_base: "https://api.twilio.com",
         mailer: None,
         base_url: "http://127.0.0.1",
+        push: None,
     };
     let outcome = adapter.deliver(&ctx).await;
     store.close().await;

@@ -25,7 +25,7 @@ CREATE TABLE alert_choices (
 CREATE TABLE alert_sends (
     event_id    TEXT    NOT NULL REFERENCES events (public_id) ON DELETE CASCADE,
     user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    channel     TEXT    NOT NULL CHECK (channel IN ('email', 'sms')),
+    channel     TEXT    NOT NULL CHECK (channel IN ('email', 'sms', 'push')),
     business_id INTEGER NOT NULL REFERENCES businesses (id) ON DELETE CASCADE,
     sent_at     INTEGER NOT NULL,
     PRIMARY KEY (event_id, user_id, channel)
@@ -42,4 +42,18 @@ CREATE TABLE summary_sends (
     claimed_until INTEGER NOT NULL,
     sent_at       INTEGER,
     PRIMARY KEY (business_id, user_id, frequency, period_from)
+);
+
+-- The browsers each member subscribed to their alerts (Web Push): the push service's endpoint
+-- and the keys the alert is encrypted for (RFC 8291). Forgotten when the browser unsubscribes
+-- or its push service answers that it is gone, and with the membership.
+CREATE TABLE push_subscriptions (
+    business_id INTEGER NOT NULL,
+    user_id     INTEGER NOT NULL,
+    endpoint    TEXT    NOT NULL,
+    p256dh      TEXT    NOT NULL,
+    auth        TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    PRIMARY KEY (business_id, user_id, endpoint),
+    FOREIGN KEY (user_id, business_id) REFERENCES memberships (user_id, business_id) ON DELETE CASCADE
 );

@@ -43,3 +43,4 @@ mod tenant_cache;
 mod transcripts;
 mod users;
 mod visits;
+mod web_push;

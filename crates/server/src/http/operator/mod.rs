@@ -12,6 +12,7 @@ mod leads;
 mod live;
 mod login;
 mod pages;
+mod push;
 mod recordings;
 mod reports;
 mod session;
@@ -65,6 +66,10 @@ pub fn router() -> Router<AppState> {
         .route("/app/reports/heatmap", get(reports::heatmap::page))
         .route("/app/assets/app.css", get(headers::stylesheet))
         .route("/app/assets/live.js", get(headers::live_script))
+        .route("/app/assets/push.js", get(push::page_script))
+        .route("/app/push/worker.js", get(push::worker_script))
+        .route("/app/push/subscriptions", post(push::subscribe))
+        .route("/app/push/unsubscribe", post(push::unsubscribe))
         .merge(settings::router());
     headers::protect(pages)
 }

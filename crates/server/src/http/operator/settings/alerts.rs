@@ -46,6 +46,10 @@ struct AlertsPage {
     /// Whether the summary e-mail is offered (owners).
     owner: bool,
     summary: String,
+    /// The install's VAPID public key, for the browser to subscribe with.
+    push_key: String,
+    /// How many browsers of this member get their alerts.
+    browsers: usize,
     errors: Errors,
     saved: bool,
 }
@@ -158,6 +162,12 @@ async fn page(
         zone: shown.zone,
         owner: operator.role == Role::Owner,
         summary: shown.summary,
+        push_key: state.push_key.public_key().to_owned(),
+        browsers: state
+            .store
+            .push_subscriptions(operator.business, operator.user.id)
+            .await?
+            .len(),
         errors,
         saved,
     }))
