@@ -11,6 +11,7 @@ use super::prompt::{store_failure, text};
 use super::{Adapter, Context, Failure, Sent};
 use crate::app::alerts::ALERTS_PAGE;
 use crate::mail::Mail;
+use crate::push::Pushed;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use leadline_core::alerts::{
@@ -20,7 +21,6 @@ use leadline_core::event::Event;
 use leadline_core::spam::SpamMark;
 use leadline_core::tenant::TrackingNumber;
 use leadline_core::web_push::PushSubscription;
-use crate::push::Pushed;
 
 /// The alerts adapter.
 pub struct Alerts;
@@ -223,7 +223,10 @@ async fn push(ctx: &Context<'_>, to: &Recipient<'_>, message: &AlertMessage) -> 
     let business = ctx.delivery.event.business_id;
     let mut said = Vec::new();
     for browser in to.browsers {
-        match key.send(ctx.http, browser, payload.as_bytes(), ctx.base_url, ctx.timeout).await {
+        match key
+            .send(ctx.http, browser, payload.as_bytes(), ctx.base_url, ctx.timeout)
+            .await
+        {
             Pushed::Accepted => said.push("a browser took it".to_owned()),
             Pushed::Gone => {
                 ctx.store

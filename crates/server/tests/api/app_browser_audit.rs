@@ -113,6 +113,8 @@ const PAGES: &[AppPage] = &[
     page("/app/settings/retention", Who::Owners),
     page("/app/settings/replies", Who::Owners),
     page("/app/settings/spam", Who::Owners),
+    page("/app/settings/alerts", Who::Everyone),
+    page("/app/settings/transcripts", Who::Owners),
     page("/app/activity?spam=only", Who::Everyone),
     page("/app/settings/audit", Who::Owners),
     AppPage {

@@ -51,11 +51,12 @@ fn refusal(status: StatusCode, why: impl Into<String>) -> Response {
     (status, Json(json!({ "error": why.into() }))).into_response()
 }
 
-fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, Response> {
+/// The JSON body, or why it is refused (its status and reason).
+fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, (StatusCode, String)> {
     if bytes.len() > MAX_BODY {
-        return Err(refusal(StatusCode::PAYLOAD_TOO_LARGE, "a subscription is at most 4 KiB"));
+        return Err((StatusCode::PAYLOAD_TOO_LARGE, "a subscription is at most 4 KiB".into()));
     }
-    serde_json::from_slice(bytes).map_err(|e| refusal(StatusCode::BAD_REQUEST, format!("not a subscription: {e}")))
+    serde_json::from_slice(bytes).map_err(|e| (StatusCode::BAD_REQUEST, format!("not a subscription: {e}")))
 }
 
 /// `POST /app/push/subscriptions`: this browser gets the member's alerts.
@@ -68,7 +69,7 @@ pub async fn subscribe(
     check(&state, &operator, &headers)?;
     let given: Subscribed = match body(&bytes) {
         Ok(given) => given,
-        Err(refused) => return Ok(refused),
+        Err((status, why)) => return Ok(refusal(status, why)),
     };
     let subscription = match PushSubscription::parse(&given.endpoint, &given.keys.p256dh, &given.keys.auth) {
         Ok(subscription) => subscription,
@@ -93,7 +94,7 @@ pub async fn unsubscribe(
     check(&state, &operator, &headers)?;
     let given: Unsubscribed = match body(&bytes) {
         Ok(given) => given,
-        Err(refused) => return Ok(refused),
+        Err((status, why)) => return Ok(refusal(status, why)),
     };
     let store = state.store.as_ref();
     let kept = web_push::unsubscribe(store, operator.business, operator.user.id, &given.endpoint).await?;
