@@ -58,6 +58,18 @@ fn choices(row: &AnyRow) -> StoreResult<AlertChoices> {
     })
 }
 
+/// `NotFound` unless `user` is a member of `business` (what a member keeps is theirs there only).
+pub(crate) async fn check_member(pool: &sqlx::AnyPool, business: BusinessId, user: UserId) -> StoreResult<()> {
+    let member: Option<i64> =
+        sqlx::query_scalar("SELECT user_id FROM memberships WHERE business_id = $1 AND user_id = $2")
+            .bind(business.0)
+            .bind(user.0)
+            .fetch_optional(pool)
+            .await
+            .map_err(backend)?;
+    member.map(|_| ()).ok_or(StoreError::NotFound)
+}
+
 #[async_trait]
 impl AlertStore for SqlStore {
     async fn alert_choices(&self, business: BusinessId, user: UserId) -> StoreResult<Option<AlertChoices>> {
@@ -72,16 +84,7 @@ impl AlertStore for SqlStore {
     }
 
     async fn set_alert_choices(&self, business: BusinessId, user: UserId, chosen: &AlertChoices) -> StoreResult<()> {
-        let member: Option<i64> =
-            sqlx::query_scalar("SELECT user_id FROM memberships WHERE business_id = $1 AND user_id = $2")
-                .bind(business.0)
-                .bind(user.0)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(backend)?;
-        if member.is_none() {
-            return Err(StoreError::NotFound);
-        }
+        crate::alerts::check_member(&self.pool, business, user).await?;
         sqlx::query(
             "INSERT INTO alert_choices
                 (business_id, user_id, kinds, email, sms_number, quiet_start, quiet_end, time_zone,

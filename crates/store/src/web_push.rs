@@ -4,7 +4,7 @@ use crate::SqlStore;
 use crate::errors::{backend, classify, corrupt};
 use crate::rows::{col, now_millis};
 use async_trait::async_trait;
-use leadline_core::store::{StoreError, StoreResult};
+use leadline_core::store::StoreResult;
 use leadline_core::web_push::{PushSubscription, WebPushStore};
 use leadline_core::{BusinessId, UserId};
 
@@ -16,16 +16,7 @@ impl WebPushStore for SqlStore {
         user: UserId,
         subscription: &PushSubscription,
     ) -> StoreResult<()> {
-        let member: Option<i64> =
-            sqlx::query_scalar("SELECT user_id FROM memberships WHERE business_id = $1 AND user_id = $2")
-                .bind(business.0)
-                .bind(user.0)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(backend)?;
-        if member.is_none() {
-            return Err(StoreError::NotFound);
-        }
+        crate::alerts::check_member(&self.pool, business, user).await?;
         sqlx::query(
             "INSERT INTO push_subscriptions (business_id, user_id, endpoint, p256dh, auth, created_at)
              VALUES ($1, $2, $3, $4, $5, $6)
