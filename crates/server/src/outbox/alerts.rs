@@ -14,6 +14,7 @@ use crate::mail::Mail;
 use crate::push::Pushed;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use leadline_core::NumberId;
 use leadline_core::alerts::{
     AlertChannel, AlertKind, AlertMessage, AlertRecipient, alert_kind, alert_message, release_at,
 };
@@ -53,18 +54,19 @@ impl Adapter for Alerts {
         if recipients.is_empty() {
             return nothing(format!("nothing to send: nobody chose {}", kind.as_str()));
         }
-        if kind != AlertKind::NewForm
-            && let Some(record_ref) = event.record_ref
-        {
-            // A robocall (a blocked or listed number, repeated short calls) alerts nobody.
-            let call = ctx
-                .store
-                .call_by_ref(business, record_ref)
-                .await
-                .map_err(|e| store_failure(&format!("call {record_ref}"), e))?;
-            if let Some(reason) = SpamMark::reason(call.spam) {
-                return nothing(format!("nothing to send: the call is spam ({})", reason.label()));
-            }
+        // The call, read once: a robocall (a blocked or listed number, repeated short calls)
+        // alerts nobody, and an SMS alert comes from the number it called.
+        let call = match (kind, event.record_ref) {
+            (AlertKind::NewForm, _) | (_, None) => None,
+            (_, Some(record_ref)) => Some(
+                ctx.store
+                    .call_by_ref(business, record_ref)
+                    .await
+                    .map_err(|e| store_failure(&format!("call {record_ref}"), e))?,
+            ),
+        };
+        if let Some(reason) = call.as_ref().and_then(|c| SpamMark::reason(c.spam)) {
+            return nothing(format!("nothing to send: the call is spam ({})", reason.label()));
         }
         if kind == AlertKind::FirstTimeCaller {
             let record_ref = event
@@ -119,6 +121,7 @@ impl Adapter for Alerts {
                     member: recipient,
                     browsers: &browsers,
                     lead_url: &lead_url,
+                    call_number: call.as_ref().map(|c| c.number_id),
                 };
                 match send(ctx, event, &to, channel, &message).await {
                     Ok(said) => {
@@ -164,6 +167,8 @@ struct Recipient<'a> {
     member: &'a AlertRecipient,
     browsers: &'a [PushSubscription],
     lead_url: &'a str,
+    /// The tracking number the event's call came to, if it is a call's.
+    call_number: Option<NumberId>,
 }
 
 /// Sends `message` to `to` by `channel`; answers what was done.
@@ -174,7 +179,7 @@ async fn send(
     channel: AlertChannel,
     message: &AlertMessage,
 ) -> Result<String, Failure> {
-    let recipient = to.member;
+    let (recipient, call_number) = (to.member, to.call_number);
     match channel {
         AlertChannel::Email => {
             let Some(mailer) = ctx.mailer else {
@@ -196,7 +201,7 @@ async fn send(
             let Some(to) = &recipient.choices.sms else {
                 return Err(Failure::Permanent("no alert number".into()));
             };
-            let from = sender(ctx, event).await?;
+            let from = sender(ctx, event, call_number).await?;
             let sid = text(ctx, &from, to, &message.body).await?;
             Ok(match sid {
                 Some(sid) => format!("texted {to} (message {sid})"),
@@ -244,22 +249,12 @@ async fn push(ctx: &Context<'_>, to: &Recipient<'_>, message: &AlertMessage) -> 
 
 /// The number an SMS alert comes from: the call's tracking number for a call, else one of the
 /// event's site, else the business's first.
-async fn sender(ctx: &Context<'_>, event: &Event) -> Result<TrackingNumber, Failure> {
-    let business = event.business_id;
+async fn sender(ctx: &Context<'_>, event: &Event, call_number: Option<NumberId>) -> Result<TrackingNumber, Failure> {
     let numbers = ctx
         .store
-        .list_numbers(business)
+        .list_numbers(event.business_id)
         .await
         .map_err(|e| store_failure("the tracking numbers", e))?;
-    let call_number = match (&event.data, event.record_ref) {
-        (leadline_core::event::EventData::FormCompleted(_), _) | (_, None) => None,
-        (_, Some(record_ref)) => ctx
-            .store
-            .call_by_ref(business, record_ref)
-            .await
-            .ok()
-            .map(|c| c.number_id),
-    };
     let chosen = call_number
         .and_then(|id| numbers.iter().find(|n| n.id == id))
         .or_else(|| {

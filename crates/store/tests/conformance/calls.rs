@@ -70,6 +70,16 @@ pub(crate) async fn visit(store: &SqlStore, s: &Setup, visitor: &str) -> (VisitR
     (new.public_id, state.code.unwrap())
 }
 
+/// Opens an unattributed call from `caller` on the setup's number.
+pub(crate) async fn open_unattributed(
+    store: &SqlStore,
+    s: &Setup,
+    sid: &str,
+    caller: &str,
+) -> leadline_core::call::Call {
+    store.open_call(&new_call(s, sid, caller, None)).await.unwrap()
+}
+
 pub(crate) fn new_call(s: &Setup, sid: &str, caller: &str, visit: Option<VisitRef>) -> NewCall {
     let matched_by = if visit.is_some() {
         MatchedBy::Code

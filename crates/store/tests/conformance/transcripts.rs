@@ -2,7 +2,7 @@
 //! claimed under a lease, retried, failed or done; redacted text searchable by its own
 //! business only; the service's key sealed; rules kept per business in order.
 
-use crate::calls::{new_call, setup};
+use crate::calls::{open_unattributed, setup};
 use crate::conformance;
 use crate::fixtures::report;
 use leadline_core::BusinessId;
@@ -11,7 +11,7 @@ use leadline_core::lead::LeadStatus;
 use leadline_core::provider::WebLink;
 use leadline_core::secret::Secret;
 use leadline_core::speech_rules::{NewSpeechRule, SpeechRuleStore, Who, parse_phrases};
-use leadline_core::store::{CallStore, StoreError};
+use leadline_core::store::StoreError;
 use leadline_core::transcript::{
     SearchWords, ServiceBase, Speaker, SpeechApi, SpeechModel, Transcript, TranscriptState, TranscriptStore,
     TranscriptionOutcome, TranscriptionService,
@@ -44,10 +44,7 @@ fn now() -> i64 {
 
 async fn a_recording_is_queued_once_and_only_while_the_business_has_a_speech_api(store: SqlStore) {
     let s = setup(&store, "acme", "acme.example", "+12025550100").await;
-    let first = store
-        .open_call(&new_call(&s, "CA1", "+12025550169", None))
-        .await
-        .unwrap();
+    let first = open_unattributed(&store, &s, "CA1", "+12025550169").await;
     report(&store, s.number, "CA1", &recorded()).await.unwrap();
     assert_eq!(store.transcript(s.business, first.record_ref).await.unwrap(), None);
 
@@ -59,10 +56,7 @@ async fn a_recording_is_queued_once_and_only_while_the_business_has_a_speech_api
         store.transcription_service(s.business).await.unwrap(),
         Some(speech_api())
     );
-    let second = store
-        .open_call(&new_call(&s, "CA2", "+12025550170", None))
-        .await
-        .unwrap();
+    let second = open_unattributed(&store, &s, "CA2", "+12025550170").await;
     report(&store, s.number, "CA2", &recorded()).await.unwrap();
     report(&store, s.number, "CA2", &recorded()).await.unwrap();
     let jobs = store.claim_transcriptions(now(), HOUR_MS, 10).await.unwrap();
@@ -83,10 +77,7 @@ async fn a_failed_try_waits_for_its_time_then_a_lost_lease_is_taken_over(store: 
         .set_transcription_service(s.business, Some(&speech_api()))
         .await
         .unwrap();
-    let call = store
-        .open_call(&new_call(&s, "CA1", "+12025550169", None))
-        .await
-        .unwrap();
+    let call = open_unattributed(&store, &s, "CA1", "+12025550169").await;
     report(&store, s.number, "CA1", &recorded()).await.unwrap();
     let job = store.claim_transcriptions(now(), HOUR_MS, 10).await.unwrap().remove(0);
     let retry = TranscriptionOutcome::Retry {
@@ -135,18 +126,9 @@ async fn a_failed_try_waits_for_its_time_then_a_lost_lease_is_taken_over(store: 
 async fn transcripts_are_found_by_words_said_within_their_own_business_only(store: SqlStore) {
     let s = setup(&store, "acme", "acme.example", "+12025550100").await;
     let other = setup(&store, "other", "other.example", "+12025550101").await;
-    let booked = store
-        .open_call(&new_call(&s, "CA1", "+12025550169", None))
-        .await
-        .unwrap();
-    let quiet = store
-        .open_call(&new_call(&s, "CA2", "+12025550170", None))
-        .await
-        .unwrap();
-    let theirs = store
-        .open_call(&new_call(&other, "CA3", "+12025550171", None))
-        .await
-        .unwrap();
+    let booked = open_unattributed(&store, &s, "CA1", "+12025550169").await;
+    let quiet = open_unattributed(&store, &s, "CA2", "+12025550170").await;
+    let theirs = open_unattributed(&store, &other, "CA3", "+12025550171").await;
     let said = Transcript::block(
         "I'd like to Book an appointment, card 4111 1111 1111 1111",
         Speaker::Unknown,
@@ -234,18 +216,9 @@ async fn the_activity_search_finds_calls_by_words_said_in_their_own_business_onl
     use leadline_core::interaction::{InteractionFilter, InteractionStore};
     let s = setup(&store, "acme", "acme.example", "+12025550100").await;
     let other = setup(&store, "other", "other.example", "+12025550101").await;
-    let booked = store
-        .open_call(&new_call(&s, "CA1", "+12025550169", None))
-        .await
-        .unwrap();
-    store
-        .open_call(&new_call(&s, "CA2", "+12025550170", None))
-        .await
-        .unwrap();
-    let theirs = store
-        .open_call(&new_call(&other, "CA3", "+12025550171", None))
-        .await
-        .unwrap();
+    let booked = open_unattributed(&store, &s, "CA1", "+12025550169").await;
+    open_unattributed(&store, &s, "CA2", "+12025550170").await;
+    let theirs = open_unattributed(&store, &other, "CA3", "+12025550171").await;
     let said = Transcript::block("Can I book an Appointment for Tuesday?", Speaker::Caller);
     store
         .save_transcript(s.business, booked.record_ref, &said, 0)
@@ -341,18 +314,9 @@ async fn an_erased_person_s_transcripts_and_an_expired_recording_s_go(store: Sql
     use leadline_core::erasure::ErasureStore;
     use leadline_core::retention::RetentionStore;
     let s = setup(&store, "acme", "acme.example", "+12025550100").await;
-    let erased = store
-        .open_call(&new_call(&s, "CA1", "+12025550169", None))
-        .await
-        .unwrap();
-    let expired = store
-        .open_call(&new_call(&s, "CA2", "+12025550170", None))
-        .await
-        .unwrap();
-    let kept = store
-        .open_call(&new_call(&s, "CA3", "+12025550171", None))
-        .await
-        .unwrap();
+    let erased = open_unattributed(&store, &s, "CA1", "+12025550169").await;
+    let expired = open_unattributed(&store, &s, "CA2", "+12025550170").await;
+    let kept = open_unattributed(&store, &s, "CA3", "+12025550171").await;
     report(&store, s.number, "CA1", &recorded()).await.unwrap();
     let said = Transcript::block("my name is Ann Smith", Speaker::Caller);
     for call in [&erased, &expired, &kept] {
@@ -386,10 +350,7 @@ async fn an_erased_person_s_transcripts_and_an_expired_recording_s_go(store: Sql
 async fn a_transcription_the_provider_could_not_make_shows_as_failed_until_one_arrives(store: SqlStore) {
     let s = setup(&store, "acme", "acme.example", "+12025550100").await;
     let other = setup(&store, "other", "other.example", "+12025550101").await;
-    let call = store
-        .open_call(&new_call(&s, "CA1", "+12025550169", None))
-        .await
-        .unwrap();
+    let call = open_unattributed(&store, &s, "CA1", "+12025550169").await;
     let err = store
         .fail_transcript(other.business, call.record_ref, "no")
         .await
