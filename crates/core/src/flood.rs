@@ -103,7 +103,8 @@ pub struct Challenge {
 }
 
 impl Challenge {
-    /// A challenge for a new visit of `site`, of difficulty `bits`, issued at `now_ms`.
+    /// A challenge for a new visit, of difficulty `bits`, issued at `now_ms` (bound to a site by
+    /// its [`Challenge::text`]).
     pub fn issue(bits: u8, now_ms: i64) -> Self {
         Self {
             visit: VisitRef::generate(),
