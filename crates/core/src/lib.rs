@@ -20,6 +20,7 @@ pub mod erasure;
 pub mod error;
 pub mod event;
 pub mod fields;
+pub mod flood;
 pub mod form;
 pub mod heatmap;
 pub mod hours;

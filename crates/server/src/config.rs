@@ -132,7 +132,8 @@ pub struct Config {
     pub client_ip_header: Option<String>,
     /// Visits one client address may register per minute.
     pub visit_registrations_per_ip_per_minute: u32,
-    /// Visits one site may register per minute, from all addresses together.
+    /// Visits one site may register per minute without a proof of work, from all addresses
+    /// together; past it the site is under a flood and asks for one (docs/visit-api.md).
     pub visit_registrations_per_site_per_minute: u32,
     /// Page views, heartbeats, variables and clicks one client address may send per minute.
     pub visit_events_per_ip_per_minute: u32,
@@ -250,7 +251,7 @@ impl Default for Config {
             secret_key: None,
             client_ip_header: None,
             visit_registrations_per_ip_per_minute: 60,
-            visit_registrations_per_site_per_minute: 6000,
+            visit_registrations_per_site_per_minute: 600,
             visit_events_per_ip_per_minute: 600,
             sweep_interval_seconds: 30,
             retention_sweep_seconds: 3600,

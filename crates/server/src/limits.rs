@@ -6,11 +6,13 @@ use crate::config::Config;
 use governor::clock::DefaultClock;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
+use leadline_core::flood::{self, Admission, FloodWatch};
 use leadline_core::login_throttle::LoginFailures;
+use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A rate limiter keyed by `K` (a client address, a site).
@@ -33,18 +35,38 @@ pub fn per_minute<K: Hash + Eq + Clone>(per_minute: u32) -> KeyedLimiter<K> {
     RateLimiter::keyed(Quota::per_minute(rate).allow_burst(burst))
 }
 
-/// The visit API's rate limits.
+/// `per_minute` sustained requests per key, with bursts of a second's worth (at least 5): a
+/// site's quota of registrations without a proof, past which it is under a flood.
+fn per_minute_short_burst<K: Hash + Eq + Clone>(per_minute: u32) -> KeyedLimiter<K> {
+    let rate = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
+    let burst = NonZeroU32::new((per_minute / 60).max(5)).unwrap_or(NonZeroU32::MIN);
+    RateLimiter::keyed(Quota::per_minute(rate).allow_burst(burst))
+}
+
+/// The most proven visits remembered at once (each for a challenge's lifetime); past it the
+/// store's unique visit id still refuses a replay.
+const MAX_SPENT: usize = 200_000;
+
+/// The visit API's rate limits, and each site's flood watch (`core::flood`).
 pub struct VisitLimiters {
     registrations_per_ip: KeyedLimiter<IpAddr>,
     registrations_per_site: KeyedLimiter<i64>,
+    site_quota_per_minute: u32,
     events_per_ip: KeyedLimiter<IpAddr>,
+    floods: Mutex<HashMap<i64, FloodWatch>>,
+    /// The visits proofs were taken for, until their challenges expire: a replay is refused
+    /// before it reaches the store.
+    spent: Mutex<HashMap<String, i64>>,
 }
 
 /// Which limit a request ran into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limited {
     Address,
-    Site,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl VisitLimiters {
@@ -52,8 +74,11 @@ impl VisitLimiters {
     pub fn from_config(config: &Config) -> Self {
         Self {
             registrations_per_ip: per_minute(config.visit_registrations_per_ip_per_minute),
-            registrations_per_site: per_minute(config.visit_registrations_per_site_per_minute),
+            registrations_per_site: per_minute_short_burst(config.visit_registrations_per_site_per_minute),
+            site_quota_per_minute: config.visit_registrations_per_site_per_minute,
             events_per_ip: per_minute(config.visit_events_per_ip_per_minute),
+            floods: Mutex::default(),
+            spent: Mutex::default(),
         }
     }
 
@@ -62,9 +87,28 @@ impl VisitLimiters {
         self.registrations_per_ip.check_key(&ip).map_err(|_| Limited::Address)
     }
 
-    /// Takes one registration from the site's quota.
-    pub fn registration_for(&self, site: i64) -> Result<(), Limited> {
-        self.registrations_per_site.check_key(&site).map_err(|_| Limited::Site)
+    /// Takes one registration without a proof from the site's quota, and says what it gets
+    /// (`core::flood::admit`: under a flood, a challenge).
+    pub fn unproven_registration_for(&self, site: i64, now_ms: i64) -> Admission {
+        let within = self.registrations_per_site.check_key(&site).is_ok();
+        let mut floods = lock(&self.floods);
+        let watch = floods.entry(site).or_default();
+        let (next, admission) = flood::admit(*watch, within, self.site_quota_per_minute, now_ms);
+        *watch = next;
+        admission
+    }
+
+    /// Marks the visit a proof was taken for as spent until `until_ms`; false if it already
+    /// was (a replay).
+    pub fn spend(&self, visit: &str, until_ms: i64) -> bool {
+        let mut spent = lock(&self.spent);
+        if spent.contains_key(visit) {
+            return false;
+        }
+        if spent.len() < MAX_SPENT {
+            spent.insert(visit.to_owned(), until_ms);
+        }
+        true
     }
 
     /// Takes one event from the address's quota.
@@ -77,6 +121,9 @@ impl VisitLimiters {
         self.registrations_per_ip.retain_recent();
         self.registrations_per_site.retain_recent();
         self.events_per_ip.retain_recent();
+        let now = chrono::Utc::now().timestamp_millis();
+        lock(&self.floods).retain(|_, watch| !watch.is_quiet(now));
+        lock(&self.spent).retain(|_, until| *until > now);
     }
 }
 

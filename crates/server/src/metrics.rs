@@ -124,7 +124,7 @@ impl Metrics {
         let evictions = Counter::default();
         registry.register(
             "visit_registrations",
-            "Visit registrations by outcome (allocated, returning, no_code, or refused_<reason>)",
+            "Visit registrations by outcome (allocated, returning, no_code, challenged, proven, or refused_<reason>)",
             registrations.clone(),
         );
         registry.register(

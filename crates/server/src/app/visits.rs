@@ -2,12 +2,14 @@
 //! site's code plan allows) and recording what happens on the page later (page views,
 //! heartbeats, variables, clicks on call elements).
 
-use super::error::AppResult;
+use super::error::{AppError, AppResult};
 use crate::app::AppState;
 use leadline_core::E164;
 use leadline_core::click_id::ClickKind;
 use leadline_core::codeplan::{Purpose, SiteCodes};
+use leadline_core::flood::{Admission, Challenge, ProofError, check_proof};
 use leadline_core::heatmap::PageClick;
+use leadline_core::store::StoreError;
 use leadline_core::tenant::Site;
 use leadline_core::token::visit_token;
 use leadline_core::visit::{CodeOutcome, NewVisit, Selector, Touch, VisitRef, VisitState};
@@ -25,8 +27,10 @@ pub struct Seen {
 pub enum Refusal {
     /// The client's address is over its registration quota.
     RateAddress,
-    /// The site is over its registration quota.
-    RateSite,
+    /// The proof of work is malformed, expired, short of its difficulty, or not this site's.
+    Proof,
+    /// The proof was taken before (its visit exists).
+    Replayed,
     /// The body, the page's URL or its temporary id could not be read.
     Invalid,
     /// No site has this key.
@@ -44,7 +48,8 @@ impl Refusal {
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::RateAddress => "refused_rate_address",
-            Self::RateSite => "refused_rate_site",
+            Self::Proof => "refused_proof",
+            Self::Replayed => "refused_replayed_proof",
             Self::Invalid => "refused_invalid",
             Self::SiteKey => "refused_site_key",
             Self::Origin => "refused_origin",
@@ -52,6 +57,64 @@ impl Refusal {
             Self::Internal => "refused_internal",
         }
     }
+}
+
+/// What a registration without a proof gets (`core::flood`): the id its visit will have, or,
+/// while the site is under a flood, a challenge to prove itself with (nothing is stored and no
+/// code is held), counted as `challenged`.
+pub enum Screened {
+    Open(VisitRef),
+    Challenged { challenge: String, bits: u8 },
+}
+
+/// Takes a registration without a proof from the site's quota and screens it.
+pub fn screen(state: &AppState, site: &Site) -> Screened {
+    let now = chrono::Utc::now().timestamp_millis();
+    match state.visit_limits.unproven_registration_for(site.id.0, now) {
+        Admission::Open => Screened::Open(VisitRef::generate()),
+        Admission::Prove { bits } => {
+            state.metrics.visit_registration("challenged");
+            let challenge = Challenge::issue(bits, now).text(&state.secret, &site.key);
+            Screened::Challenged { challenge, bits }
+        }
+    }
+}
+
+/// Takes a proof (`nonce` answering `challenge`) for a registration on `site`: answers the id
+/// the visit is registered under, which no quota of the site refuses. A proof that is not
+/// valid is `Invalid` (`Refused` when the challenge is not this site's), one taken before
+/// `Conflict`; either way nothing changes. Counted as `proven` when taken.
+pub async fn accept_proof(
+    state: &AppState,
+    site: &Site,
+    challenge: &str,
+    nonce: &str,
+) -> Result<VisitRef, (Refusal, AppError)> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let taken = check_proof(&state.secret, &site.key, challenge, nonce, now).map_err(|e| match e {
+        ProofError::Invalid(invalid) => (Refusal::Proof, invalid.into()),
+        ProofError::Foreign => (
+            Refusal::Proof,
+            AppError::Refused("the proof's challenge was not issued for this site".into()),
+        ),
+    })?;
+    let replayed = || {
+        (
+            Refusal::Replayed,
+            AppError::Conflict("this proof was already used".into()),
+        )
+    };
+    if !state.visit_limits.spend(taken.visit.as_str(), taken.expires_ms) {
+        return Err(replayed());
+    }
+    // Another server may have taken it: its visit is stored.
+    match state.store.visit(site.id, &taken.visit).await {
+        Ok(_) => return Err(replayed()),
+        Err(StoreError::NotFound) => {}
+        Err(e) => return Err((Refusal::Internal, e.into())),
+    }
+    state.metrics.visit_registration("proven");
+    Ok(taken.visit)
 }
 
 /// The site's codes as one request sees them: its number, read once, and the code plan the

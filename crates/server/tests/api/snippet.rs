@@ -27,7 +27,7 @@ async fn the_snippet_is_small_cacheable_and_gzipped() {
     let etag = response.headers()["etag"].to_str().unwrap().to_owned();
     let gzipped = response.bytes().await.unwrap();
     assert!(
-        gzipped.len() <= 3 * 1024 + 256,
+        gzipped.len() <= 3 * 1024 + 320,
         "the snippet is {} bytes gzipped",
         gzipped.len()
     );

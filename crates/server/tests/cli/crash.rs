@@ -341,7 +341,7 @@ fn scenario(cli: &Cli, database: &Database, runtime: &tokio::runtime::Runtime) {
         cli.path("leadline.toml"),
         "outbox_poll_ms = 50\noutbox_batch = 2\noutbox_lease_seconds = 2\noutbox_timeout_seconds = 1\n\
          outbox_max_attempts = 6\noutbox_backoff_base_ms = 100\nrate_limit_per_second = 1000\n\
-         visit_registrations_per_ip_per_minute = 1000\n",
+         visit_registrations_per_ip_per_minute = 1000\nvisit_registrations_per_site_per_minute = 1000000\n",
     )
     .unwrap();
     std::fs::write(cli.path("hook.secret"), format!("{SECRET}\n")).unwrap();

@@ -59,7 +59,7 @@ pub(crate) async fn register_until_gone(base: String, site: String, client_no: u
 pub(crate) fn registering_site(cli: &Cli, database: &Database) -> String {
     std::fs::write(
         cli.path("leadline.toml"),
-        "rate_limit_per_second = 100000\nvisit_registrations_per_ip_per_minute = 1000000\n",
+        "rate_limit_per_second = 100000\nvisit_registrations_per_ip_per_minute = 1000000\nvisit_registrations_per_site_per_minute = 1000000\n",
     )
     .unwrap();
     let site = crate::crash::acme_site(cli, database);

@@ -5,8 +5,7 @@
 pub(crate) mod wire;
 
 use crate::app::AppState;
-use crate::app::visits::{self, Refusal};
-use crate::limits::Limited;
+use crate::app::visits::{self, Refusal, Screened};
 use crate::web::client::{ClientIp, too_many};
 use crate::web::error::ApiError;
 use crate::web::visit_guard::{
@@ -22,7 +21,7 @@ use leadline_core::channel::{ClickIds, classify};
 use leadline_core::form::TempId;
 use leadline_core::tenant::Site;
 use leadline_core::token::anonymous_digest;
-use leadline_core::visit::{NewVisit, VisitRef};
+use leadline_core::visit::NewVisit;
 use leadline_core::visitor::{FirstPartyId, VisitorKey, is_bot};
 use wire::{Consent, EventBody, RegisterBody, StateBody};
 
@@ -90,9 +89,6 @@ async fn registration(
         )
             .into());
     }
-    if let Err(Limited::Site) = state.visit_limits.registration_for(site.id.0) {
-        return Err(Refused(Refusal::RateSite, too_many(10)));
-    }
     let landing = wire::page_url(&request.url).map_err(|e| (Refusal::Invalid, e))?;
     let temp_id = match request.temp.as_deref() {
         Some(temp) => Some(TempId::parse(temp).map_err(|e| (Refusal::Invalid, ApiError::BadRequest(e.to_string())))?),
@@ -109,11 +105,24 @@ async fn registration(
     } else {
         visitor(state, &site, &request, ip, user_agent)
     };
+    // Last, once the request is known good: a proof is spent only on a visit that is stored.
+    let public_id = match &request.proof {
+        Some(proof) => visits::accept_proof(state, &site, &proof.challenge, &proof.nonce.to_string())
+            .await
+            .map_err(|(reason, e)| Refused::from((reason, ApiError::from(e))))?,
+        None => match visits::screen(state, &site) {
+            Screened::Open(id) => id,
+            Screened::Challenged { challenge, bits } => {
+                let body = Json(wire::ChallengeBody { challenge, bits });
+                return Ok((StatusCode::ACCEPTED, cors_headers(&origin), body).into_response());
+            }
+        },
+    };
     let captured = ClickIds::from_url(&landing);
     visits::count_dropped_click_ids(state, &site, &captured.dropped, "the landing page");
     let new = NewVisit {
         site_id: site.id,
-        public_id: VisitRef::generate(),
+        public_id,
         visitor_key,
         attribution: classify(&landing, referrer.as_ref(), &site.domains),
         click_ids: captured.ids,

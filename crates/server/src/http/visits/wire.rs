@@ -46,6 +46,23 @@ pub struct RegisterBody {
     /// `granted` or `denied`, none when no signal said (read by [`ads_consent`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ads: Option<String>,
+    /// The answer to a flood's challenge (docs/visit-api.md, "Flood defence").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<ProofBody>,
+}
+
+/// A proof of work: the challenge as answered, and the number that answers it.
+#[derive(Debug, PartialEq, Deserialize, Serialize)]
+pub struct ProofBody {
+    pub challenge: String,
+    pub nonce: u64,
+}
+
+/// The `202` answer of a registration under a flood: no visit, no code, a challenge.
+#[derive(Debug, Serialize)]
+pub struct ChallengeBody {
+    pub challenge: String,
+    pub bits: u8,
 }
 
 /// A visitor's analytics consent, as the snippet read it (Google Consent Mode's
