@@ -60,9 +60,9 @@ pub struct AttributionArgs {
     #[arg(long, default_value_t = 0.1)]
     pub redial_share: f64,
     /// What to run the traffic against, in order, each on a fresh site: `extensions` (the
-    /// default settings), `extensions-no-levers` (none of the four below), `extensions-no-redial`,
-    /// `extensions-no-rested-code`, `extensions-no-recent-caller`, `extensions-no-click-intent`,
-    /// `extensions-check-digit`, `pool:N` (a DNI pool of N numbers).
+    /// default settings), with `+`-joined changes (`check-digit`, `idle=MINUTES`,
+    /// `quarantine=MINUTES`, `no-levers`, `no-redial`, `no-rested-code`, `no-recent-caller`,
+    /// `no-click-intent`), or `pool:N` (a DNI pool of N numbers).
     #[arg(long, value_delimiter = ',', default_value = "extensions")]
     pub compare: Vec<String>,
     /// Print JSON instead of the table.

@@ -101,51 +101,64 @@ async fn run_arm(
     })
 }
 
-/// What an arm's name asks for.
+/// What an arm's name asks for: `pool:N`, or `extensions` with `+`-joined changes to the
+/// default settings (`extensions+check-digit+quarantine=240`).
 fn arm_kind(name: &str) -> Result<ArmKind, InputError> {
-    let defaults = SiteSettings::default();
-    let settings = match name {
-        "extensions" => defaults,
-        "extensions-no-levers" => SiteSettings {
-            match_redials: false,
-            match_rested_codes: false,
-            match_recent_callers: false,
-            match_click_intent: false,
-            ..defaults
-        },
-        "extensions-no-click-intent" => SiteSettings {
-            match_click_intent: false,
-            ..defaults
-        },
-        "extensions-no-recent-caller" => SiteSettings {
-            match_recent_callers: false,
-            ..defaults
-        },
-        "extensions-no-redial" => SiteSettings {
-            match_redials: false,
-            ..defaults
-        },
-        "extensions-no-rested-code" => SiteSettings {
-            match_rested_codes: false,
-            ..defaults
-        },
-        "extensions-check-digit" => SiteSettings {
-            check_digit: true,
-            ..defaults
-        },
-        other => {
-            let size = other.strip_prefix("pool:").and_then(|n| n.parse::<usize>().ok());
-            return match size {
-                Some(n) if (1..=10_000).contains(&n) => Ok(ArmKind::Pool(n)),
-                _ => Err(InputError(format!(
-                    "--compare '{other}' is not an arm: extensions, extensions-no-levers, extensions-no-redial, \
-                     extensions-no-rested-code, extensions-no-click-intent, extensions-no-recent-caller, \
-                     extensions-check-digit or pool:N (N from 1 to 10000)"
-                ))),
-            };
-        }
-    };
+    if let Some(size) = name.strip_prefix("pool:") {
+        return match size.parse::<usize>() {
+            Ok(n) if (1..=10_000).contains(&n) => Ok(ArmKind::Pool(n)),
+            _ => Err(InputError(format!("--compare '{name}': a pool has 1 to 10000 numbers"))),
+        };
+    }
+    let mut parts = name.split('+');
+    if parts.next() != Some("extensions") {
+        return Err(InputError(format!(
+            "--compare '{name}' is not an arm: extensions (with +changes) or pool:N"
+        )));
+    }
+    let mut settings = SiteSettings::default();
+    for change in parts {
+        apply(&mut settings, change).map_err(|reason| InputError(format!("--compare '{name}': {reason}")))?;
+    }
     Ok(ArmKind::Extensions(settings))
+}
+
+/// One `+change` of an extensions arm.
+fn apply(settings: &mut SiteSettings, change: &str) -> Result<(), String> {
+    let minutes = |value: &str| {
+        value
+            .parse::<u32>()
+            .ok()
+            .filter(|m| (1..=10_080).contains(m))
+            .ok_or_else(|| format!("'{change}' needs whole minutes from 1 to 10080"))
+    };
+    match change.split_once('=') {
+        Some(("idle", value)) => settings.idle_minutes = minutes(value)?,
+        Some(("quarantine", value)) => settings.reuse_quarantine_minutes = minutes(value)?,
+        None => match change {
+            "check-digit" => settings.check_digit = true,
+            "no-redial" => settings.match_redials = false,
+            "no-rested-code" => settings.match_rested_codes = false,
+            "no-recent-caller" => settings.match_recent_callers = false,
+            "no-click-intent" => settings.match_click_intent = false,
+            "no-levers" => {
+                settings.match_redials = false;
+                settings.match_rested_codes = false;
+                settings.match_recent_callers = false;
+                settings.match_click_intent = false;
+            }
+            _ => return Err(unknown(change)),
+        },
+        Some(_) => return Err(unknown(change)),
+    }
+    Ok(())
+}
+
+fn unknown(change: &str) -> String {
+    format!(
+        "'{change}' is not a change: check-digit, idle=MINUTES, quarantine=MINUTES, no-levers, no-redial, \
+         no-rested-code, no-recent-caller, no-click-intent"
+    )
 }
 
 /// Refuses flags that make no day: a rate, a length and shares in range.
