@@ -19,6 +19,16 @@ pub enum MatchedBy {
     Caller,
     /// The visitor asked to be called back from the page (call-me).
     CallMe,
+    /// No usable code; the one visitor who clicked a call element or `tel:` link of the site
+    /// in the last minute, and has not called since, named the visit (a likelihood, with a
+    /// confidence).
+    ClickIntent,
+    /// The caller keyed the same code as their own earlier call (a redial from the phone's
+    /// call log): that call's visit.
+    Redial,
+    /// The keyed code is no longer live and nobody has held it since its last visit, which it
+    /// names (a caller who noted the code and called after leaving).
+    RestedCode,
     /// Nothing: the call is unattributed.
     None,
 }
@@ -32,6 +42,9 @@ impl MatchedBy {
             Self::Reserved => "reserved",
             Self::Caller => "caller",
             Self::CallMe => "call_me",
+            Self::ClickIntent => "click_intent",
+            Self::Redial => "redial",
+            Self::RestedCode => "rested_code",
             Self::None => "none",
         }
     }
@@ -44,6 +57,9 @@ impl MatchedBy {
             "reserved" => Self::Reserved,
             "caller" => Self::Caller,
             "call_me" => Self::CallMe,
+            "click_intent" => Self::ClickIntent,
+            "redial" => Self::Redial,
+            "rested_code" => Self::RestedCode,
             "none" => Self::None,
             other => return Err(Invalid::new("match", format!("'{other}' is not a way of matching"))),
         })
@@ -98,6 +114,9 @@ pub struct CallOrigin {
     pub intent: Option<IntentId>,
     /// The offline source's label for a reserved code.
     pub source_label: Option<String>,
+    /// How likely (in percent) an inferred match names the right visit; `None` for the
+    /// matches that are facts (a keyed code, a printed code, call-me).
+    pub confidence: Option<u8>,
 }
 
 /// A call the moment its code resolves.

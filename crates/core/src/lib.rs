@@ -12,6 +12,7 @@ pub mod call;
 pub mod call_handling;
 pub mod callme;
 pub mod channel;
+pub mod clock;
 pub mod click_id;
 pub mod codeplan;
 pub mod conversion;

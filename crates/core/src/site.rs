@@ -155,6 +155,16 @@ pub struct SiteSettings {
     /// Which of the site's conversions go to ad platforms by API, given each visitor's
     /// advertising consent signal (docs/consent.md).
     pub ad_platforms: crate::ad_consent::AdsPolicy,
+    /// A caller keying the code of their own earlier call (a redial) is matched to its visit.
+    pub match_redials: bool,
+    /// A keyed code that is no longer live names its last visit while nobody has held it
+    /// since (within a day).
+    pub match_rested_codes: bool,
+    /// A caller who keys no usable code is matched to the visit of their own recent call.
+    pub match_recent_callers: bool,
+    /// A caller who keys no usable code is matched to the one visitor who clicked to call in
+    /// the last minute (`matched_by` `click_intent`, with a confidence).
+    pub match_click_intent: bool,
 }
 
 impl Default for SiteSettings {
@@ -175,6 +185,10 @@ impl Default for SiteSettings {
             call_me_per_day: 100,
             calls: crate::call_handling::CallHandling::default(),
             ad_platforms: crate::ad_consent::AdsPolicy::Signal,
+            match_redials: true,
+            match_rested_codes: true,
+            match_recent_callers: true,
+            match_click_intent: true,
         }
     }
 }
@@ -196,6 +210,16 @@ impl SiteSettings {
         match at_least_one.into_iter().find(|(_, value)| *value == 0) {
             Some((what, _)) => Err(Invalid::new(what, "it must be at least 1")),
             None => self.calls.validate(),
+        }
+    }
+
+    /// The ways this site names a caller's visit without a code.
+    pub fn levers(&self) -> crate::matching::Levers {
+        crate::matching::Levers {
+            redial: self.match_redials,
+            rested_code: self.match_rested_codes,
+            recent_caller: self.match_recent_callers,
+            click_intent: self.match_click_intent,
         }
     }
 

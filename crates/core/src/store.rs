@@ -264,6 +264,15 @@ pub trait CallStore {
     async fn recent_calls(&self, business: BusinessId, limit: u32) -> StoreResult<Vec<Call>>;
     /// The visit of this caller's most recent call with a visit on the site since `since_ms`.
     async fn recent_visit_of_caller(&self, site: SiteId, caller: &str, since_ms: i64) -> StoreResult<Option<VisitRef>>;
+    /// The visit of this caller's latest call on the site since `since_ms` that keyed `code`
+    /// in `pool` (a redial repeats it).
+    async fn redial_visit(&self, site: SiteId, caller: &str, pool: PoolKey, code: u64, since_ms: i64) -> StoreResult<Option<VisitRef>>;
+    /// The site and last visit of `code` in `pool` if it was freed at or after `since_ms` and
+    /// nobody has held it since.
+    async fn rested_code(&self, pool: PoolKey, code: u64, since_ms: i64) -> StoreResult<Option<(SiteId, VisitRef)>>;
+    /// The visitors of the number's sites who clicked a call element or `tel:` link at or after
+    /// `since_ms` and have not called since, latest click first; two at most.
+    async fn pending_clicks(&self, number: NumberId, since_ms: i64) -> StoreResult<Vec<crate::matching::PendingClick>>;
     /// The label of a reserved code, if the code is reserved.
     async fn reserved_label(&self, pool: PoolKey, code: u64) -> StoreResult<Option<String>>;
     /// The smallest and largest code (live or reserved) of the number's plain and star pools.

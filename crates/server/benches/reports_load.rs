@@ -312,6 +312,7 @@ async fn writes(store: &SqlStore, site: &Site, size: Size) {
                     visit: None,
                     intent: None,
                     source_label: None,
+                    confidence: None,
                 },
                 place: CallerPlace::default(),
             };

@@ -60,7 +60,7 @@ pub async fn sweep(store: Arc<dyn Store>, interval: Duration, stop: Cancellation
 pub async fn sweep_once(store: &dyn Store) -> u64 {
     let mut total = 0;
     loop {
-        let now = chrono::Utc::now().timestamp_millis();
+        let now = leadline_core::clock::now().timestamp_millis();
         match store.sweep_expired(now, SWEEP_BATCH).await {
             Ok(freed) => {
                 total += u64::from(freed);

@@ -30,6 +30,7 @@ mod query;
 mod reports;
 mod retention;
 mod rows;
+mod scratch;
 mod sealed;
 mod sender_auth;
 mod sources;
@@ -43,6 +44,7 @@ mod web_push;
 
 pub use backup::{BackupError, restore_sqlite};
 pub use connect::{DatabaseUrl, OpenError, OpenOptions, private_dir};
+pub use scratch::{create_scratch_database, drop_scratch_database};
 
 use sqlx::AnyPool;
 

@@ -9,7 +9,7 @@ use sqlx::{Decode, Row, Type};
 
 /// The current time as stored: milliseconds since the epoch, UTC.
 pub(crate) fn now_millis() -> i64 {
-    Utc::now().timestamp_millis()
+    leadline_core::clock::now_millis()
 }
 
 /// A column's raw value.

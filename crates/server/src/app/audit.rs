@@ -47,7 +47,7 @@ pub async fn record(
     detail: AuditDetail,
 ) {
     let entry = NewAuditEntry {
-        at: chrono::Utc::now(),
+        at: leadline_core::clock::now(),
         actor: author.clone(),
         address: client_address(),
         action,

@@ -68,7 +68,7 @@ async fn allow(
     };
     check_destination(phone, &site.settings.call_me_countries, &number.number)
         .map_err(|r| AppError::Invalid(refused(r).message()))?;
-    let day = chrono::Utc::now()
+    let day = leadline_core::clock::now()
         .with_timezone(&site.timezone.tz())
         .format("%Y-%m-%d")
         .to_string();
@@ -112,6 +112,7 @@ pub async fn open(
                 visit: Some(visit.clone()),
                 intent: None,
                 source_label: None,
+                confidence: None,
             },
             place: Default::default(),
         })

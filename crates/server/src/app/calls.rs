@@ -4,7 +4,6 @@
 //! ends, and flagging a caller's repeated short unanswered calls as spam (`core::spam`).
 
 use super::error::AppResult;
-use chrono::Utc;
 use leadline_core::call::{Call, CallKey, CallOrigin, CallReport, MatchedBy, NewCall};
 use leadline_core::keypad::{self, Keyed};
 use leadline_core::matching::{self, CallFound, CallLookup};
@@ -13,9 +12,6 @@ use leadline_core::spam::{SpamMark, SpamReason};
 use leadline_core::store::{Store, StoreError};
 use leadline_core::tenant::{Site, TrackingNumber};
 use leadline_core::visit::PoolKey;
-
-/// How far back a caller's earlier call names their visit when they key no code.
-const CALLER_MEMORY_MS: i64 = 7 * 24 * 3_600_000;
 
 /// A call as it arrives: the number dialled, the site it serves, what was keyed, who calls.
 pub struct Incoming<'a> {
@@ -81,7 +77,7 @@ async fn apply_repeat_rule(store: &dyn Store, call: &Call) -> AppResult<()> {
     let Some(rule) = store.spam_settings(call.business_id).await?.repeat else {
         return Ok(());
     };
-    let now = Utc::now();
+    let now = leadline_core::clock::now();
     let history = store
         .caller_calls_since(call.business_id, &call.caller, rule.since(now))
         .await?;
@@ -105,7 +101,7 @@ async fn free_code(store: &dyn Store, call: &Call) {
     let (Some(code), Some(visit)) = (call.code, &call.origin.visit) else {
         return;
     };
-    if !matches!(call.origin.matched_by, MatchedBy::Code | MatchedBy::Click) {
+    if !matches!(call.origin.matched_by, MatchedBy::Code | MatchedBy::Click | MatchedBy::Redial) {
         return;
     }
     let pool = PoolKey {
@@ -127,12 +123,19 @@ async fn resolve(
     keyed: &Keyed,
     caller: &Caller,
 ) -> Result<(Site, CallOrigin), StoreError> {
-    for lookup in matching::call_lookups(keyed, number.id, caller.number()) {
-        let Some(found) = look_up(store, &site, lookup).await? else {
+    let now_ms = leadline_core::clock::now_millis();
+    let levers = site.settings.levers();
+    for lookup in matching::call_lookups(keyed, number.id, caller.number(), levers, now_ms) {
+        let Some(found) = look_up(store, &site, lookup, now_ms).await? else {
             continue;
         };
-        let site = match &found {
-            CallFound::Live(live) if live.site_id != site.id => store.site_by_id(live.site_id).await?,
+        let elsewhere = match &found {
+            CallFound::Live(live) => Some(live.site_id),
+            CallFound::ClickIntent { site_id, .. } | CallFound::Rested { site_id, .. } => Some(*site_id),
+            _ => None,
+        };
+        let site = match elsewhere {
+            Some(other) if other != site.id => store.site_by_id(other).await?,
             _ => site,
         };
         return Ok((site, matching::origin(Some(found))));
@@ -141,23 +144,41 @@ async fn resolve(
 }
 
 /// Asks the store one of the matcher's questions.
-async fn look_up(store: &dyn Store, site: &Site, lookup: CallLookup) -> Result<Option<CallFound>, StoreError> {
+async fn look_up(
+    store: &dyn Store,
+    site: &Site,
+    lookup: CallLookup,
+    now_ms: i64,
+) -> Result<Option<CallFound>, StoreError> {
     Ok(match lookup {
         CallLookup::LiveCode(pool, code) => match store.live_code(pool, code).await {
             Ok(live) => Some(CallFound::Live(live)),
             Err(StoreError::NotFound) => None,
             Err(e) => return Err(e),
         },
+        CallLookup::Redial {
+            caller,
+            pool,
+            code,
+            since_ms,
+        } => store
+            .redial_visit(site.id, caller.as_str(), pool, code, since_ms)
+            .await?
+            .map(CallFound::Redial),
+        CallLookup::RestedCode(pool, code, since_ms) => store
+            .rested_code(pool, code, since_ms)
+            .await?
+            .map(|(site_id, visit)| CallFound::Rested { site_id, visit }),
         CallLookup::ReservedCode(pool, code) => store
             .reserved_label(pool, code)
             .await?
             .map(|label| CallFound::Reserved { label }),
-        CallLookup::RecentVisitOf(caller) => {
-            let since = chrono::Utc::now().timestamp_millis() - CALLER_MEMORY_MS;
-            store
-                .recent_visit_of_caller(site.id, caller.as_str(), since)
-                .await?
-                .map(CallFound::RecentVisit)
+        CallLookup::RecentVisitOf(caller) => store
+            .recent_visit_of_caller(site.id, caller.as_str(), now_ms - matching::CALLER_MEMORY_MS)
+            .await?
+            .map(CallFound::RecentVisit),
+        CallLookup::PendingClicks { number, since_ms } => {
+            matching::sole_pending_click(&store.pending_clicks(number, since_ms).await?, now_ms)
         }
     })
 }

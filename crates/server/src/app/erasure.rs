@@ -7,7 +7,6 @@
 use crate::app::error::{AppError, AppResult};
 use crate::app::retention::{Numbers, delete_at_provider};
 use crate::app::{AppState, audit};
-use chrono::Utc;
 use leadline_core::BusinessId;
 use leadline_core::audit::{AuditAction, AuditDetail, AuditSubject};
 use leadline_core::erasure::{Erasure, holds_up_erasure, outside_erasures};
@@ -59,7 +58,7 @@ pub async fn erasures(state: &AppState, business: BusinessId, limit: u32) -> App
 }
 
 async fn refuse_during_a_call(state: &AppState, business: BusinessId, lead: &Lead) -> AppResult<()> {
-    let now = Utc::now();
+    let now = leadline_core::clock::now();
     let calls = state.store.lead_calls(business, lead.id).await?;
     if calls.iter().any(|c| holds_up_erasure(&c.status, c.started_at, now)) {
         return Err(AppError::Conflict(format!(

@@ -64,7 +64,7 @@ impl Links<'_> {
 }
 
 fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
+    leadline_core::clock::now().timestamp_millis()
 }
 
 fn expiry(ttl: Duration) -> i64 {

@@ -68,7 +68,7 @@ impl Swept {
 /// Sweeps every `interval` until `stop` (a round in progress is finished first).
 pub async fn run(state: AppState, interval: std::time::Duration, stop: tokio_util::sync::CancellationToken) {
     crate::jobs::every(interval, stop, || async {
-        if let Err(e) = sweep(&state, Utc::now()).await {
+        if let Err(e) = sweep(&state, leadline_core::clock::now()).await {
             tracing::warn!(error = %e, "the retention sweep failed; the next round retries");
         }
         false

@@ -3,7 +3,7 @@
 //! destination at once.
 
 use super::error::AppResult;
-use chrono::{Datelike, Utc};
+use chrono::Datelike;
 use leadline_core::call::Call;
 use leadline_core::routing::{Facts, choose};
 use leadline_core::store::Store;
@@ -39,7 +39,7 @@ pub async fn route(store: &dyn Store, call: &Call, destinations: &[String]) -> A
         Some(visit) => store.visit(call.site_id, visit).await?.custom,
         None => BTreeMap::new(),
     };
-    let local = Utc::now().with_timezone(&site.timezone.tz());
+    let local = leadline_core::clock::now().with_timezone(&site.timezone.tz());
     let facts = Facts {
         attribution: call.attribution.as_ref(),
         custom: &custom,

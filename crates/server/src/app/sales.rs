@@ -178,6 +178,7 @@ mod tests {
                 visit: None,
                 intent: None,
                 source_label: None,
+                confidence: None,
             },
             attribution: None,
             provider_call_sid: "CA1".into(),
@@ -193,7 +194,7 @@ mod tests {
             duration_seconds: seconds,
             recording_url: None,
             tags: vec![],
-            started_at: chrono::Utc::now(),
+            started_at: leadline_core::clock::now(),
             ended_at: None,
             spam: None,
         }

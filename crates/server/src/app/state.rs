@@ -124,7 +124,7 @@ impl AppState {
             self.limiter.retain_recent();
             self.limiter.shrink_to_fit();
             self.visit_limits.prune();
-            self.login_throttle.prune(chrono::Utc::now().timestamp_millis());
+            self.login_throttle.prune(leadline_core::clock::now().timestamp_millis());
             false
         })
         .await;

@@ -45,7 +45,7 @@ pub async fn run(state: AppState, stop: CancellationToken) {
         return;
     };
     crate::jobs::every(ROUND, stop, || async {
-        if let Err(e) = send_due(state.store.as_ref(), &mailer, &state.base_url, Utc::now()).await {
+        if let Err(e) = send_due(state.store.as_ref(), &mailer, &state.base_url, leadline_core::clock::now()).await {
             tracing::warn!(error = %e, "summaries: a round failed");
         }
         false
@@ -71,7 +71,7 @@ pub async fn send_due(store: &dyn Store, mailer: &Mailer, base_url: &str, now: D
                 }
             };
             // Another server may be mailing it: the claim says who does.
-            let claimed_at = Utc::now();
+            let claimed_at = leadline_core::clock::now();
             let until = claimed_at + chrono::Duration::from_std(CLAIM).unwrap_or_default();
             if !store
                 .claim_summary(business, user, frequency, from, claimed_at, until)
@@ -83,7 +83,7 @@ pub async fn send_due(store: &dyn Store, mailer: &Mailer, base_url: &str, now: D
             match send_one(store, mailer, base_url, &owner, period, &figures).await {
                 Ok(()) => {
                     store
-                        .record_summary_sent(business, user, frequency, from, Utc::now())
+                        .record_summary_sent(business, user, frequency, from, leadline_core::clock::now())
                         .await?;
                     round.sent += 1;
                 }

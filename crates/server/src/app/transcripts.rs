@@ -11,7 +11,6 @@ use super::audit;
 use super::error::{AppError, AppResult};
 use super::speech_rules;
 use crate::speech::{self, SpeechError};
-use chrono::Utc;
 use leadline_core::BusinessId;
 use leadline_core::audit::{AuditAction, AuditDetail, AuditSubject};
 use leadline_core::lead::Author;
@@ -119,7 +118,7 @@ pub async fn run(state: AppState, settings: Settings, stop: CancellationToken) {
 
 /// Claims one batch and transcribes it; answers how many were claimed.
 pub async fn run_once(state: &AppState, http: &reqwest::Client, settings: &Settings) -> AppResult<usize> {
-    let now = Utc::now().timestamp_millis();
+    let now = leadline_core::clock::now().timestamp_millis();
     let lease = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
     let jobs = state.store.claim_transcriptions(now, lease, settings.batch).await?;
     for job in &jobs {
@@ -150,7 +149,7 @@ fn failed(job: &TranscriptionJob, failure: SpeechError, settings: &Settings) -> 
                 settings.backoff_max,
                 rand::random::<f64>(),
             );
-            let at_ms = Utc::now().timestamp_millis() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 2);
+            let at_ms = leadline_core::clock::now().timestamp_millis() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 2);
             TranscriptionOutcome::Retry { at_ms, error }
         }
         SpeechError::Retry(error) => TranscriptionOutcome::Failed {

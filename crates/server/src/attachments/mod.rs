@@ -177,7 +177,7 @@ impl Attachments {
     /// A download link under `base_url` that works for `ttl` and is refused after.
     pub fn signed_link(&self, base_url: &str, name: &StoredName, ttl: std::time::Duration) -> String {
         let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2);
-        let expires = chrono::Utc::now().timestamp().saturating_add(ttl.max(1));
+        let expires = leadline_core::clock::now().timestamp().saturating_add(ttl.max(1));
         self.link_until(base_url, name, expires)
     }
 
@@ -193,7 +193,7 @@ impl Attachments {
 
     /// Whether a link's `expires` and `sig` sign `name` and have not expired.
     pub fn verify_link(&self, name: &StoredName, expires: i64, signature: &str) -> bool {
-        name.verify_link(&self.secret, expires, signature, chrono::Utc::now().timestamp())
+        name.verify_link(&self.secret, expires, signature, leadline_core::clock::now().timestamp())
     }
 
     /// The storage `business` keeps its files in: its own when set, else the default.
@@ -352,7 +352,7 @@ mod tests {
         assert_eq!(url.path(), format!("/v1/attachments/{}", stored.as_str()));
         let query: HashMap<_, _> = url.query_pairs().into_owned().collect();
         let expires: i64 = query["expires"].parse().unwrap();
-        let now = chrono::Utc::now().timestamp();
+        let now = leadline_core::clock::now().timestamp();
         assert!((now + 59..=now + 61).contains(&expires), "{expires}");
         assert!(a.verify_link(&stored, expires, &query["sig"]));
         assert!(!a.verify_link(&name("cv.pdf"), expires, &query["sig"]));

@@ -8,6 +8,7 @@ use url::Url;
 
 pub(crate) mod ad_integrations;
 mod adgroup;
+mod bench;
 mod exports;
 mod integrations;
 mod provider;
@@ -17,6 +18,7 @@ mod tenants;
 mod transcripts;
 
 pub use adgroup::*;
+pub use bench::*;
 pub use exports::*;
 pub use integrations::*;
 pub use provider::*;
@@ -117,6 +119,9 @@ pub enum Command {
     /// The sandbox phone: plays the telephony provider against a Leadline server.
     #[command(subcommand)]
     Sim(SimCommand),
+    /// Benchmarks of the method: `bench attribution` replays a day of synthetic traffic.
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Mark calls and form submissions as conversions for the ad platform exports.
     #[command(subcommand)]
     Conversion(ConversionCommand),

@@ -216,6 +216,19 @@ pub struct SiteSettingsArgs {
     /// Store nothing on visitors' devices.
     #[arg(long)]
     pub cookieless: Option<bool>,
+    /// Match a caller keying the code of their own earlier call (a redial) to its visit.
+    #[arg(long)]
+    pub match_redials: Option<bool>,
+    /// Match a code that is no longer live to its last visit while nobody has held it since.
+    #[arg(long)]
+    pub match_rested_codes: Option<bool>,
+    /// Match a caller who keys no usable code to the visit of their own recent call.
+    #[arg(long)]
+    pub match_recent_callers: Option<bool>,
+    /// Match a caller who keys no usable code to the one visitor who clicked to call in the
+    /// last minute.
+    #[arg(long)]
+    pub match_click_intent: Option<bool>,
     /// Most codes live at once; past it the longest idle is evicted.
     #[arg(long)]
     pub max_live_codes: Option<u32>,

@@ -5,6 +5,7 @@
 mod ad_integrations;
 mod adgroup;
 mod backup;
+mod bench;
 mod demo;
 mod erase;
 mod export;
@@ -97,6 +98,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     // The sandbox phone is a client: it needs no configuration and touches no database.
     let command = match cli.command {
         Command::Sim(crate::cli::SimCommand::Call(args)) => return sim::call(&args).await,
+        // The bench starts its own server on a temporary database, on a simulated clock.
+        Command::Bench(crate::cli::BenchCommand::Attribution(args)) => return bench::attribution(&args).await,
         other => other,
     };
     let config = Config::load(cli.global.config.as_deref(), &overrides)?;
@@ -132,7 +135,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Spam(cmd) => spam::spam_command(&open_store(&config, false).await?, cmd).await,
         Command::Transcripts(cmd) => transcripts::transcripts(&open_store(&config, false).await?, cmd).await,
         // Placed above, before any configuration is read.
-        Command::Sim(_) => Ok(()),
+        Command::Sim(_) | Command::Bench(_) => Ok(()),
     }
 }
 

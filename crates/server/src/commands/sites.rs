@@ -237,6 +237,10 @@ fn apply_settings(mut settings: SiteSettings, args: &SiteSettingsArgs) -> anyhow
         .unwrap_or(settings.reuse_quarantine_minutes);
     settings.check_digit = args.check_digit.unwrap_or(settings.check_digit);
     settings.cookieless = args.cookieless.unwrap_or(settings.cookieless);
+    settings.match_redials = args.match_redials.unwrap_or(settings.match_redials);
+    settings.match_rested_codes = args.match_rested_codes.unwrap_or(settings.match_rested_codes);
+    settings.match_recent_callers = args.match_recent_callers.unwrap_or(settings.match_recent_callers);
+    settings.match_click_intent = args.match_click_intent.unwrap_or(settings.match_click_intent);
     settings.star_click_codes = args.star_click_codes.unwrap_or(settings.star_click_codes);
     settings.record_calls = args.record_calls.unwrap_or(settings.record_calls);
     settings.cost_per_minute_minor = args.cost_per_minute_minor.unwrap_or(settings.cost_per_minute_minor);

@@ -93,7 +93,7 @@ async fn call_page(
     if is_bot(user_agent) {
         return Ok(plain());
     }
-    let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let day = leadline_core::clock::now().format("%Y-%m-%d").to_string();
     let new = NewVisit {
         site_id: site.id,
         public_id: VisitRef::generate(),

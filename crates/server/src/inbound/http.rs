@@ -119,7 +119,7 @@ pub async fn mailgun(
         Err(answer) => return answer,
     };
     if let Some(key) = &state.inbound.mailgun_signing_key
-        && let Err(why) = mailgun_signed(key, &form, chrono::Utc::now().timestamp())
+        && let Err(why) = mailgun_signed(key, &form, leadline_core::clock::now().timestamp())
     {
         tracing::warn!(reason = why, "a Mailgun post was refused");
         return (StatusCode::NOT_ACCEPTABLE, why).into_response();

@@ -94,7 +94,7 @@ impl Adapter for Alerts {
             .unwrap_or_default();
         let lead_url = format!("{}/app/leads/{lead_ref}", ctx.base_url);
         let message = alert_message(kind, event, &lead_url, &format!("{}{ALERTS_PAGE}", ctx.base_url));
-        let now = Utc::now();
+        let now = leadline_core::clock::now();
         let mut round = Round::default();
         for recipient in &recipients {
             let release = release_at(recipient.choices.quiet, recipient.choices.zone.tz(), now);
@@ -126,7 +126,7 @@ impl Adapter for Alerts {
                 match send(ctx, event, &to, channel, &message).await {
                     Ok(said) => {
                         ctx.store
-                            .record_alert_sent(business, &event.id, recipient.user_id, channel, Utc::now())
+                            .record_alert_sent(business, &event.id, recipient.user_id, channel, leadline_core::clock::now())
                             .await
                             .map_err(|e| store_failure("the alert sent", e))?;
                         round.said.push(format!("{who}: {said}"));

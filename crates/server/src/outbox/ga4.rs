@@ -17,7 +17,6 @@ pub mod payload;
 
 use super::{Adapter, Context, Failure, Sent, http_failure, transport_failure};
 use async_trait::async_trait;
-use chrono::Utc;
 use leadline_core::outbox::IntegrationConfig;
 use payload::Built;
 use serde_json::Value;
@@ -43,7 +42,7 @@ impl Adapter for Ga4 {
                 ctx.delivery.integration.config.kind()
             )));
         };
-        let now = Utc::now();
+        let now = leadline_core::clock::now();
         let key = ctx.delivery.idempotency_key();
         let payload = match payload::build(&ctx.delivery.event, &key, measurement_id, now) {
             Built::Send(payload) => payload,

@@ -162,7 +162,7 @@ fn sample(integration: &Integration) -> Event {
     let id = format!("ev_test{}", leadline_core::secret::random_token(15));
     Event {
         id,
-        occurred_at: chrono::Utc::now(),
+        occurred_at: leadline_core::clock::now(),
         business_id: integration.business_id,
         site_id: integration.site_id,
         record_ref: Some(0),

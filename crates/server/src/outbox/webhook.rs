@@ -96,7 +96,7 @@ impl Adapter for Webhook {
         };
         let body = serde_json::to_vec(&delivery.event)
             .map_err(|e| Failure::Permanent(format!("the event does not serialise: {e}")))?;
-        let timestamp = chrono::Utc::now().timestamp();
+        let timestamp = leadline_core::clock::now().timestamp();
         let response = ctx
             .http
             .post(url)
@@ -236,7 +236,7 @@ mod tests {
                     secret: "whsec_unit".into(),
                 },
                 enabled: true,
-                created_at: chrono::Utc::now(),
+                created_at: leadline_core::clock::now(),
             },
             event: Event {
                 id: "ev_0123456789abcdefghijkl".into(),
@@ -301,7 +301,7 @@ mod tests {
         assert_eq!(header("leadline-event"), "form.completed");
         assert_eq!(header("idempotency-key"), "ev_0123456789abcdefghijkl.3");
         assert!(header("user-agent").starts_with("Leadline/"));
-        let now = chrono::Utc::now().timestamp();
+        let now = leadline_core::clock::now().timestamp();
         assert!(verify(
             "whsec_unit",
             &header("leadline-signature"),

@@ -7,7 +7,6 @@ use super::{Cache, Context, Failure, Sent, adapter_for};
 use crate::config::Config;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
-use chrono::Utc;
 use leadline_core::outbox::{ClaimedDelivery, DeliveryOutcome, backoff};
 use leadline_core::store::Store;
 use std::future::Future;
@@ -125,7 +124,7 @@ impl Worker {
 
     /// Claims one batch and delivers it; answers how many were claimed.
     pub async fn run_once(&self) -> anyhow::Result<usize> {
-        let now = Utc::now().timestamp_millis();
+        let now = leadline_core::clock::now().timestamp_millis();
         let lease = i64::try_from(self.settings.lease.as_millis()).unwrap_or(i64::MAX);
         let claimed = self.store.claim_deliveries(now, lease, self.settings.batch).await?;
         let count = claimed.len();
@@ -159,7 +158,7 @@ impl Worker {
         };
         self.metrics.outbox_attempt(target, label);
         if let DeliveryOutcome::Delivered { .. } = outcome {
-            let lag = (Utc::now() - delivery.event.occurred_at).to_std().unwrap_or_default();
+            let lag = (leadline_core::clock::now() - delivery.event.occurred_at).to_std().unwrap_or_default();
             self.metrics.outbox_delivered_after(lag.as_secs_f64());
         }
         if let DeliveryOutcome::Retry { error, .. } | DeliveryOutcome::Dead { error } = &outcome {
@@ -201,7 +200,7 @@ impl Worker {
                     self.settings.backoff_max,
                     rand::random(),
                 );
-                let at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+                let at = leadline_core::clock::now() + chrono::Duration::from_std(wait).unwrap_or_default();
                 DeliveryOutcome::Retry { at, error }
             }
         }

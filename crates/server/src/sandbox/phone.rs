@@ -67,7 +67,7 @@ pub async fn place(settings: &Settings) -> anyhow::Result<Transcript> {
     push(&mut status, "CallDuration", phone.elapsed.to_string());
     push(&mut status, "CallbackSource", "call-progress-events");
     push(&mut status, "SequenceNumber", "0");
-    push(&mut status, "Timestamp", chrono::Utc::now().to_rfc2822());
+    push(&mut status, "Timestamp", leadline_core::clock::now().to_rfc2822());
     let status_url = format!("{}/twilio/status", settings.server);
     phone
         .post(&status_url, status, Some("the call ended".into()), false)

@@ -11,7 +11,6 @@ use crate::app::routing::{Ringing, route};
 use crate::app::spam;
 use axum::extract::{Request, State};
 use axum::response::Response;
-use chrono::Utc;
 use leadline_core::E164;
 use leadline_core::call::{Call, CallReport};
 use leadline_core::call_handling::{self, CallPlan, DEFAULT_GREETING, Moment, OPERATOR_DISCLOSURE};
@@ -179,7 +178,7 @@ async fn forward(
         recorded: record,
         anyone_to_ring: !destinations.is_empty(),
         zone: site.timezone.tz(),
-        at: Utc::now(),
+        at: leadline_core::clock::now(),
     };
     let plan = call_handling::plan(&site.settings.calls, moment);
     let digits = signed.param("Digits").unwrap_or("");

@@ -128,6 +128,7 @@ pub async fn call(app: &TestApp, seeded: &Seeded, sid: &str, visit: Option<Visit
             visit,
             intent: None,
             source_label: None,
+            confidence: None,
         },
         place: Default::default(),
     };

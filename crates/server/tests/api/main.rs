@@ -43,6 +43,7 @@ mod inbound_email;
 mod lead_page;
 mod lead_sales;
 mod leads;
+mod levers;
 mod leads_changes;
 mod leads_list;
 mod leads_tenancy;

@@ -98,6 +98,7 @@ async fn call(
             visit,
             intent: None,
             source_label: label.map(Into::into),
+            confidence: None,
         },
         place,
     };

@@ -122,6 +122,7 @@ async fn record(cli: &Cli, key: &str) -> Recorded {
                 visit: Some(visit.public_id.clone()),
                 intent: None,
                 source_label: None,
+                confidence: None,
             },
             place: Default::default(),
         })

@@ -336,12 +336,12 @@ async fn insert_calls(
         return Ok(Vec::new());
     }
     let called = callers_known(conn, planned).await?;
-    let row = "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 'in_call', {}, 'in_call', {}, {}, {}, {})";
+    let row = "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 'in_call', {}, 'in_call', {}, {}, {}, {})";
     let mut params = Params::on(conn);
     let rows: Vec<String> = planned.iter().map(|_| params.fill(row)).collect();
     let sql = format!(
         "INSERT INTO calls (business_id, record_ref, site_id, number_id, lead_id, visit_id, intent_id, source_label,
-             provider_call_sid, caller, keyed, code, pool_selector, matched_by, extension, status, started_at,
+             provider_call_sid, caller, keyed, code, pool_selector, matched_by, match_confidence, extension, status, started_at,
              result, first_time, from_city, from_state, from_country)
          VALUES {} RETURNING id, provider_call_sid",
         rows.join(", ")
@@ -364,6 +364,7 @@ async fn insert_calls(
             .bind(new.code.and_then(|c| i64::try_from(c).ok()))
             .bind(new.selector.as_str())
             .bind(new.origin.matched_by.as_str())
+            .bind(new.origin.confidence.map(i64::from))
             .bind(new.extension.as_deref())
             .bind(now)
             .bind(first_time(&called, new))

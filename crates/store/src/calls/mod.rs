@@ -16,6 +16,7 @@ use leadline_core::channel::Attribution;
 use leadline_core::provider::WebLink;
 use leadline_core::spam::SpamMark;
 use leadline_core::store::{CallMeClaim, CallMeGrant, CallStore, CodeSpans, StoreError, StoreResult};
+use leadline_core::matching::PendingClick;
 use leadline_core::visit::{PoolKey, Selector, VisitRef};
 use leadline_core::{BusinessId, IntentId, NumberId, SiteId};
 use sqlx::AnyConnection;
@@ -55,6 +56,7 @@ pub(crate) fn call(row: &AnyRow) -> StoreResult<Call> {
             visit,
             intent: col::<Option<i64>>(row, "intent_id")?.map(IntentId),
             source_label: col(row, "source_label")?,
+            confidence: col::<Option<i64>>(row, "match_confidence")?.and_then(|c| u8::try_from(c).ok()),
         },
         attribution,
         provider_call_sid: col(row, "provider_call_sid")?,
@@ -188,6 +190,74 @@ impl CallStore for SqlStore {
         found
             .map(|v| VisitRef::parse(&v).map_err(|e| StoreError::Backend(Box::new(e))))
             .transpose()
+    }
+
+    async fn redial_visit(&self, site: SiteId, caller: &str, pool: PoolKey, code: u64, since_ms: i64) -> StoreResult<Option<VisitRef>> {
+        let found: Option<String> = sqlx::query_scalar(
+            "SELECT v.public_id FROM calls c JOIN visits v ON v.id = c.visit_id
+             WHERE c.site_id = $1 AND c.caller = $2 AND c.code = $3 AND c.started_at >= $4
+               AND c.number_id = $5 AND c.pool_selector = $6
+             ORDER BY c.started_at DESC LIMIT 1",
+        )
+        .bind(site.0)
+        .bind(caller)
+        .bind(i64::try_from(code).map_err(|_| StoreError::NotFound)?)
+        .bind(since_ms)
+        .bind(pool.number.0)
+        .bind(pool.selector.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        found.map(|v| VisitRef::parse(&v).map_err(crate::errors::corrupt)).transpose()
+    }
+
+    async fn rested_code(&self, pool: PoolKey, code: u64, since_ms: i64) -> StoreResult<Option<(SiteId, VisitRef)>> {
+        let found: Option<(i64, String)> = sqlx::query_as(
+            "SELECT v.site_id, v.public_id FROM pool_free f
+             JOIN pools p ON p.id = f.pool_id
+             JOIN visits v ON v.id = f.visit_id
+             WHERE p.number_id = $1 AND p.selector = $2 AND f.code = $3 AND f.free_at >= $4",
+        )
+        .bind(pool.number.0)
+        .bind(pool.selector.as_str())
+        .bind(i64::try_from(code).map_err(|_| StoreError::NotFound)?)
+        .bind(since_ms)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        found
+            .map(|(site, visit)| Ok((SiteId(site), VisitRef::parse(&visit).map_err(crate::errors::corrupt)?)))
+            .transpose()
+    }
+
+    async fn pending_clicks(&self, number: NumberId, since_ms: i64) -> StoreResult<Vec<PendingClick>> {
+        // A click is pending while no call of its visit started at or after it; two visitors
+        // are enough to know the answer is not one.
+        let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT ci.site_id, v.public_id, MAX(ci.at) AS at
+             FROM number_sites ns
+             JOIN call_intents ci ON ci.site_id = ns.site_id AND ci.at >= $2
+             JOIN visits v ON v.id = ci.visit_id
+             WHERE ns.number_id = $1
+               AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.visit_id = ci.visit_id AND c.started_at >= ci.at)
+             GROUP BY ci.site_id, v.public_id
+             ORDER BY at DESC
+             LIMIT 2",
+        )
+        .bind(number.0)
+        .bind(since_ms)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.into_iter()
+            .map(|(site, visit, at_ms)| {
+                Ok(PendingClick {
+                    site_id: SiteId(site),
+                    visit: VisitRef::parse(&visit).map_err(crate::errors::corrupt)?,
+                    at_ms,
+                })
+            })
+            .collect()
     }
 
     async fn reserved_label(&self, pool: PoolKey, code: u64) -> StoreResult<Option<String>> {

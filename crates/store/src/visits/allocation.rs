@@ -229,24 +229,26 @@ pub(crate) async fn release(
     now: i64,
     only: Only<'_>,
 ) -> StoreResult<bool> {
-    const ANY: &str = "DELETE FROM live_codes WHERE pool_id = $1 AND code = $2 RETURNING site_id";
+    const ANY: &str = "DELETE FROM live_codes WHERE pool_id = $1 AND code = $2 RETURNING site_id, visit_id";
     const EXPIRED: &str =
-        "DELETE FROM live_codes WHERE pool_id = $1 AND code = $2 AND expires_at <= $3 RETURNING site_id";
+        "DELETE FROM live_codes WHERE pool_id = $1 AND code = $2 AND expires_at <= $3 RETURNING site_id, visit_id";
     const HELD: &str = "DELETE FROM live_codes WHERE pool_id = $1 AND code = $2
-         AND visit_id = (SELECT id FROM visits WHERE public_id = $3) RETURNING site_id";
+         AND visit_id = (SELECT id FROM visits WHERE public_id = $3) RETURNING site_id, visit_id";
     let deleted = match only {
-        Only::Any => sqlx::query_scalar(ANY).bind(pool.id).bind(code),
-        Only::ExpiredBy(limit) => sqlx::query_scalar(EXPIRED).bind(pool.id).bind(code).bind(limit),
-        Only::HeldBy(visit) => sqlx::query_scalar(HELD).bind(pool.id).bind(code).bind(visit),
+        Only::Any => sqlx::query_as(ANY).bind(pool.id).bind(code),
+        Only::ExpiredBy(limit) => sqlx::query_as(EXPIRED).bind(pool.id).bind(code).bind(limit),
+        Only::HeldBy(visit) => sqlx::query_as(HELD).bind(pool.id).bind(code).bind(visit),
     };
-    let site: Option<i64> = deleted.fetch_optional(&mut *conn).await.map_err(backend)?;
-    let Some(site) = site else {
+    let held: Option<(i64, i64)> = deleted.fetch_optional(&mut *conn).await.map_err(backend)?;
+    let Some((site, visit)) = held else {
         return Ok(false);
     };
-    sqlx::query("INSERT INTO pool_free (pool_id, code, free_at) VALUES ($1, $2, $3)")
+    // The code remembers its visit while it rests (`rested_code`).
+    sqlx::query("INSERT INTO pool_free (pool_id, code, free_at, visit_id) VALUES ($1, $2, $3, $4)")
         .bind(pool.id)
         .bind(code)
         .bind(now)
+        .bind(visit)
         .execute(&mut *conn)
         .await
         .map_err(backend)?;

@@ -101,6 +101,7 @@ pub(crate) fn new_call(s: &Setup, sid: &str, caller: &str, visit: Option<VisitRe
             visit,
             intent: None,
             source_label: None,
+            confidence: None,
         },
         place: Default::default(),
     }

@@ -149,6 +149,7 @@ pub fn new_call_on(s: &Setup, sid: &str, caller: &str, visit: Option<VisitRef>, 
             visit,
             intent: None,
             source_label: label.map(str::to_owned),
+            confidence: None,
         },
         place: Default::default(),
     }

@@ -26,6 +26,7 @@ mod health;
 mod heatmap;
 mod interactions;
 mod leads;
+mod levers;
 mod numbers;
 mod outbox;
 mod provider_accounts;

@@ -47,6 +47,7 @@ async fn call(store: &SqlStore, business: BusinessId, site: SiteId, number: &Tra
             visit: None,
             intent: None,
             source_label: None,
+            confidence: None,
         },
         place: Default::default(),
     };

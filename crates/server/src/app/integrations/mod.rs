@@ -151,7 +151,7 @@ pub async fn retry_delivery(
     author: &Author,
 ) -> AppResult<()> {
     store
-        .retry_delivery(business, id, chrono::Utc::now().timestamp_millis())
+        .retry_delivery(business, id, leadline_core::clock::now().timestamp_millis())
         .await?;
     if let Some(business) = business {
         let subject = AuditSubject::of("delivery", id);

@@ -112,7 +112,7 @@ pub fn day_range(from: &Option<String>, to: &Option<String>) -> AppResult<Option
 
 /// The last [`DEFAULT_DAYS`] in the site's zone, today included.
 pub fn last_days(site: &Site) -> DayRange {
-    DayRange::last(local_day(chrono::Utc::now(), site.timezone.tz()), DEFAULT_DAYS)
+    DayRange::last(local_day(leadline_core::clock::now(), site.timezone.tz()), DEFAULT_DAYS)
 }
 
 /// What rows are sorted by.

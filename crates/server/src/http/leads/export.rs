@@ -118,7 +118,7 @@ fn readme(lead: &Lead, missing: &[String]) -> String {
          \x20          events to the business's other systems.\n\
          files/     every file sent with a form, by form.\n",
         lead.record_ref,
-        chrono::Utc::now().to_rfc3339()
+        leadline_core::clock::now().to_rfc3339()
     );
     if !missing.is_empty() {
         text.push_str("\nNot included:\n");

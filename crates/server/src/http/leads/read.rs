@@ -120,6 +120,7 @@ fn call_entry(call: &Call, site: Option<String>) -> Value {
         "answered_by": call.answered_by,
         "recording_url": call.recording_url.as_deref().and_then(|u| WebLink::parse(u).ok()).map(|l| l.to_string()),
         "matched_by": call.origin.matched_by.as_str(),
+        "confidence": call.origin.confidence,
         "source": call_source(call),
         "attribution": call.attribution,
         "visit": call.origin.visit.as_ref().map(|v| v.as_str()),

@@ -29,7 +29,7 @@ pub async fn play(
     Query(link): Query<Signed>,
 ) -> Result<Response, ApiError> {
     let record_ref: u64 = record_ref.parse().map_err(|_| ApiError::NotFound)?;
-    let now = chrono::Utc::now().timestamp();
+    let now = leadline_core::clock::now().timestamp();
     if !verify_recording_link(&state.secret, operator.business, record_ref, link.until, &link.sig, now) {
         return Err(ApiError::Forbidden(
             "this recording link has expired or is not this business's: reload the page".into(),

@@ -153,7 +153,7 @@ pub fn token_hash(jar: &CookieJar) -> Option<String> {
 
 /// Now, in milliseconds since the epoch.
 pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
+    leadline_core::clock::now().timestamp_millis()
 }
 
 /// The log-out form's field.

@@ -134,8 +134,13 @@ pub fn records(entries: &[Entry], site: Option<&Site>) -> Vec<(String, String, S
 }
 
 fn call_entry(state: &AppState, call: &Call) -> Entry {
+    let confidence = call
+        .origin
+        .confidence
+        .map(|c| format!(" ({c}% likely)"))
+        .unwrap_or_default();
     let mut lines = vec![format!(
-        "From {} · matched by {}",
+        "From {} · matched by {}{confidence}",
         call.caller,
         call.origin.matched_by.as_str()
     )];

@@ -151,7 +151,7 @@ async fn registration(
 /// The day's keyed digest of the address and browser: a visitor's key that nothing on the
 /// device holds (a cookie-less site, a visitor who refused analytics).
 fn day_digest(state: &AppState, site: &Site, ip: std::net::IpAddr, user_agent: &str) -> String {
-    let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let day = leadline_core::clock::now().format("%Y-%m-%d").to_string();
     anonymous_digest(&state.secret, &site.key, &ip.to_string(), user_agent, &day)
 }
 

@@ -85,7 +85,7 @@ pub(crate) async fn plan(ctx: &Context<'_>, rule: &SendRule) -> Result<Plan, Fai
 
 /// Remembers what the platform accepted for `action`.
 pub(crate) async fn remember(ctx: &Context<'_>, action: &AdAction) -> Result<(), Failure> {
-    let now = Utc::now();
+    let now = leadline_core::clock::now();
     let uploaded = match action {
         AdAction::Upload(wanted) => Uploaded {
             order_id: wanted.order_id.clone(),
@@ -116,7 +116,7 @@ pub(crate) async fn remember(ctx: &Context<'_>, action: &AdAction) -> Result<(),
 /// When an adjustment of `before` happens: now, and always later than the last one (a
 /// platform drops a restatement no later than the one before as a duplicate).
 pub(crate) fn adjustment_time(before: &Uploaded) -> chrono::DateTime<Utc> {
-    let now = Utc::now();
+    let now = leadline_core::clock::now();
     let after_last = before.updated_at + chrono::Duration::seconds(1);
     now.max(after_last)
         .max(before.conversion_time + chrono::Duration::seconds(1))

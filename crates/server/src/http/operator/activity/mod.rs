@@ -59,6 +59,9 @@ pub fn matched_label(matched: MatchedBy) -> &'static str {
         MatchedBy::Reserved => "offline source",
         MatchedBy::Caller => "caller number",
         MatchedBy::CallMe => "call-me",
+        MatchedBy::ClickIntent => "click to call (likely)",
+        MatchedBy::Redial => "redial",
+        MatchedBy::RestedCode => "code after the visit",
         MatchedBy::None => "none",
     }
 }
@@ -99,6 +102,9 @@ pub async fn list(
                 MatchedBy::Caller,
                 MatchedBy::Reserved,
                 MatchedBy::CallMe,
+                MatchedBy::ClickIntent,
+                MatchedBy::Redial,
+                MatchedBy::RestedCode,
                 MatchedBy::None,
             ]
             .map(|m| (m.as_str(), matched_label(m))),

@@ -150,7 +150,7 @@ fn minutes(seconds: u32) -> String {
 
 /// A page's link to the recording of a call, good for [`RECORDING_LINK_SECONDS`] from now.
 pub fn recording_link(state: &AppState, business: BusinessId, record_ref: u64) -> String {
-    let until = chrono::Utc::now().timestamp() + RECORDING_LINK_SECONDS;
+    let until = leadline_core::clock::now().timestamp() + RECORDING_LINK_SECONDS;
     let signature = recording_link_signature(&state.secret, business, record_ref, until);
     format!("/app/calls/{record_ref}/recording?until={until}&sig={signature}")
 }

@@ -33,6 +33,10 @@ pub struct SiteForm {
     pub cookieless: bool,
     pub record_calls: bool,
     pub star_click_codes: bool,
+    pub match_redials: bool,
+    pub match_rested_codes: bool,
+    pub match_recent_callers: bool,
+    pub match_click_intent: bool,
 }
 
 impl SiteForm {
@@ -77,6 +81,10 @@ impl SiteForm {
             cookieless: s.cookieless,
             record_calls: s.record_calls,
             star_click_codes: s.star_click_codes,
+            match_redials: s.match_redials,
+            match_rested_codes: s.match_rested_codes,
+            match_recent_callers: s.match_recent_callers,
+            match_click_intent: s.match_click_intent,
         }
     }
 
@@ -102,6 +110,10 @@ impl SiteForm {
             cookieless: f.ticked("cookieless"),
             record_calls: f.ticked("record_calls"),
             star_click_codes: f.ticked("star_click_codes"),
+            match_redials: f.ticked("match_redials"),
+            match_rested_codes: f.ticked("match_rested_codes"),
+            match_recent_callers: f.ticked("match_recent_callers"),
+            match_click_intent: f.ticked("match_click_intent"),
         }
     }
 
@@ -160,6 +172,10 @@ impl SiteForm {
             cookieless: self.cookieless,
             record_calls: self.record_calls,
             star_click_codes: self.star_click_codes,
+            match_redials: self.match_redials,
+            match_rested_codes: self.match_rested_codes,
+            match_recent_callers: self.match_recent_callers,
+            match_click_intent: self.match_click_intent,
             // The call handling has its own page; the site's edit keeps it (`sites::edit`).
             calls: Default::default(),
         };

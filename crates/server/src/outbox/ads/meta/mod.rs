@@ -318,7 +318,7 @@ impl Adapter for MetaCapiAdapter {
             Plan::Skip(why) => return Ok(Plan::skipped(why)),
             Plan::Act { facts, action } => (facts, action),
         };
-        let now = Utc::now();
+        let now = leadline_core::clock::now();
         let conversion = match conversion(&action, now) {
             Ok(conversion) => conversion,
             Err(why) => return Ok(Plan::skipped(why)),

@@ -281,7 +281,7 @@ impl Adapter for MicrosoftAdsAdapter {
             AdAction::Restate { before, .. } | AdAction::Retract(before) => (&before.order_id, before.conversion_time),
             AdAction::Nothing(why) => return Ok(Plan::skipped(why.clone())),
         };
-        if too_old(conversion_time, Utc::now(), WINDOW_DAYS) {
+        if too_old(conversion_time, leadline_core::clock::now(), WINDOW_DAYS) {
             return Err(Failure::Permanent(format!(
                 "OfflineConversionTimeOutOfWindow: {order_id} converted at {}, more than {WINDOW_DAYS} days ago; \
                  Microsoft Advertising takes offline conversions and their adjustments from the last {WINDOW_DAYS} days only",
