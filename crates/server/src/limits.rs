@@ -121,7 +121,7 @@ impl VisitLimiters {
         self.registrations_per_ip.retain_recent();
         self.registrations_per_site.retain_recent();
         self.events_per_ip.retain_recent();
-        let now = chrono::Utc::now().timestamp_millis();
+        let now = leadline_core::clock::now_millis();
         lock(&self.floods).retain(|_, watch| !watch.is_quiet(now));
         lock(&self.spent).retain(|_, until| *until > now);
     }

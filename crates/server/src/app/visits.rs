@@ -69,7 +69,7 @@ pub enum Screened {
 
 /// Takes a registration without a proof from the site's quota and screens it.
 pub fn screen(state: &AppState, site: &Site) -> Screened {
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = leadline_core::clock::now_millis();
     match state.visit_limits.unproven_registration_for(site.id.0, now) {
         Admission::Open => Screened::Open(VisitRef::generate()),
         Admission::Prove { bits } => {
@@ -90,7 +90,7 @@ pub async fn accept_proof(
     challenge: &str,
     nonce: &str,
 ) -> Result<VisitRef, (Refusal, AppError)> {
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = leadline_core::clock::now_millis();
     let taken = check_proof(&state.secret, &site.key, challenge, nonce, now).map_err(|e| match e {
         ProofError::Invalid(invalid) => (Refusal::Proof, invalid.into()),
         ProofError::Foreign => (
