@@ -5,6 +5,7 @@ mod ad_group;
 mod ad_platforms;
 mod audited;
 mod backup;
+mod capacity;
 mod changes;
 mod harness;
 mod integrations;
