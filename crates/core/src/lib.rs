@@ -11,6 +11,7 @@ pub mod audit;
 pub mod call;
 pub mod call_handling;
 pub mod callme;
+pub mod capacity;
 pub mod channel;
 pub mod clock;
 pub mod click_id;

@@ -535,6 +535,7 @@ pub trait Store:
     + crate::provider_account::ProviderAccountStore
     + crate::report::ReportStore
     + crate::heatmap::HeatmapStore
+    + crate::capacity::CapacityStore
     + crate::adgroup::AdGroupStore
     + crate::retention::RetentionStore
     + crate::erasure::ErasureStore
@@ -571,6 +572,7 @@ impl<T> Store for T where
         + crate::provider_account::ProviderAccountStore
         + crate::report::ReportStore
         + crate::heatmap::HeatmapStore
+        + crate::capacity::CapacityStore
         + crate::adgroup::AdGroupStore
         + crate::retention::RetentionStore
         + crate::erasure::ErasureStore

@@ -12,6 +12,7 @@ mod audit;
 mod backup;
 mod call_events;
 mod call_me;
+mod capacity;
 mod calls;
 mod connect;
 mod conversion_rows;

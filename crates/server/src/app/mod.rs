@@ -9,6 +9,7 @@ pub mod alerts;
 pub mod audit;
 pub mod call_me;
 pub mod calls;
+pub mod capacity;
 pub mod conversions;
 pub mod erasure;
 pub mod error;

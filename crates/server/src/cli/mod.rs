@@ -144,6 +144,36 @@ pub enum Command {
     /// Transcripts: who transcribes a business's calls, and its rules on what was said.
     #[command(subcommand)]
     Transcripts(TranscriptsCommand),
+    /// Plans drawn from a site's own history (see docs/capacity.md).
+    #[command(subcommand)]
+    Plan(PlanCommand),
+}
+
+/// `leadline plan …`.
+#[derive(Debug, Subcommand)]
+pub enum PlanCommand {
+    /// The codes a site's visitors will see, the calls extensions attribute and the pool a
+    /// Dynamic Number Insertion set-up would need to stay under 1 % wrong, from its history.
+    Capacity(CapacityArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CapacityArgs {
+    /// The site's key.
+    #[arg(long)]
+    pub site: String,
+    /// The first day read (YYYY-MM-DD, in the site's zone; with --to). Default: 28 days ago.
+    #[arg(long, requires = "to")]
+    pub from: Option<String>,
+    /// The last day read (YYYY-MM-DD, in the site's zone; with --from). Default: today.
+    #[arg(long, requires = "from")]
+    pub to: Option<String>,
+    /// Print the plan as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the chart (live codes and the pool needed over the day) to this SVG file.
+    #[arg(long)]
+    pub svg: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,6 +6,7 @@ mod ad_integrations;
 mod adgroup;
 mod backup;
 mod bench;
+mod capacity;
 mod demo;
 mod erase;
 mod export;
@@ -134,6 +135,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Outbox(cmd) => outbox::outbox(&open_store(&config, false).await?, cmd).await,
         Command::Spam(cmd) => spam::spam_command(&open_store(&config, false).await?, cmd).await,
         Command::Transcripts(cmd) => transcripts::transcripts(&open_store(&config, false).await?, cmd).await,
+        Command::Plan(crate::cli::PlanCommand::Capacity(args)) => {
+            capacity::capacity(&open_store(&config, false).await?, &args).await
+        }
         // Placed above, before any configuration is read.
         Command::Sim(_) | Command::Bench(_) => Ok(()),
     }

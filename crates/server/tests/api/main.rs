@@ -70,6 +70,7 @@ mod settings_ad_platforms;
 mod settings_ads;
 mod settings_archive;
 mod settings_calls;
+mod settings_capacity;
 mod settings_integrations;
 mod settings_integrations_add;
 mod settings_refusals;

@@ -6,6 +6,7 @@ mod ad_platforms;
 mod audited;
 mod backup;
 mod bench;
+mod capacity;
 mod changes;
 mod harness;
 mod integrations;

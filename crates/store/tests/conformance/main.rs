@@ -16,6 +16,7 @@ mod audit;
 mod batch;
 mod businesses;
 mod call_batch;
+mod capacity;
 mod calls;
 mod code_spans;
 mod conversions;

@@ -14,7 +14,7 @@ mod login;
 mod pages;
 mod push;
 mod recordings;
-mod reports;
+pub(crate) mod reports;
 mod session;
 mod settings;
 mod shell;

@@ -1,6 +1,8 @@
 //! The reports' charts, drawn as SVG on the server with plotters: calls, forms and leads per
 //! day (the previous period in lighter lines), the funnel, and the share by source. Each chart
 //! is an image labelled by its caption; the page puts the same figures in a table beside it.
+//! A site's capacity plan (live codes and the DNI pool needed over the day) is drawn here too,
+//! for its Settings page and `leadline plan capacity --svg`.
 
 use crate::app::reports::{DayPoint, ReportRow};
 use leadline_core::report::Metrics;
@@ -17,7 +19,7 @@ const SERIES: [RGBColor; 3] = [
 ];
 
 /// Marks the SVG as an image labelled by the element `labelled_by`.
-fn labelled(svg: String, labelled_by: &str) -> String {
+pub(crate) fn labelled(svg: String, labelled_by: &str) -> String {
     svg.replacen(
         "<svg ",
         &format!("<svg role=\"img\" aria-labelledby=\"{labelled_by}\" focusable=\"false\" "),
@@ -193,4 +195,63 @@ pub fn share(rows: &[ReportRow], shown: usize) -> Vec<Bar> {
             value,
         })
         .collect()
+}
+
+/// A capacity plan over the hours of the day: live codes (mean and 99th percentile) and the
+/// DNI pool each hour needs to stay under 1 % wrong. Unlabelled: the caller labels it.
+pub fn capacity(plan: &leadline_core::capacity::Plan) -> String {
+    let mut svg = String::new();
+    match draw_capacity(&mut svg, plan) {
+        Ok(()) => svg,
+        Err(e) => failed(e),
+    }
+}
+
+fn draw_capacity(svg: &mut String, plan: &leadline_core::capacity::Plan) -> Drawn {
+    let top = plan
+        .hours
+        .iter()
+        .map(|h| (h.live_p99 as f64).max(h.dni_pool as f64))
+        .fold(1.0f64, f64::max);
+    {
+        let root = SVGBackend::with_string(svg, (WIDTH, 280)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(10)
+            .x_label_area_size(28)
+            .y_label_area_size(56)
+            .build_cartesian_2d(0u32..23u32, 0f64..top * 1.1)?;
+        chart
+            .configure_mesh()
+            .x_labels(12)
+            .y_labels(6)
+            .x_desc("Hour of the day")
+            .x_label_formatter(&|h| format!("{h}:00"))
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .label_style((FONT, 12))
+            .draw()?;
+        type Line = (&'static str, fn(&leadline_core::capacity::HourPlan) -> f64, usize);
+        let lines: [Line; 3] = [
+            ("Live codes (mean)", |h| h.live_mean, 0),
+            ("Live codes (99th percentile)", |h| h.live_p99 as f64, 2),
+            ("DNI pool needed for < 1 % wrong", |h| h.dni_pool as f64, 1),
+        ];
+        for (name, value, colour) in lines {
+            let colour = SERIES[colour];
+            let points = plan.hours.iter().map(|h| (h.hour, value(h)));
+            chart
+                .draw_series(LineSeries::new(points, colour.stroke_width(2)))?
+                .label(name)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK.mix(0.3))
+            .label_font((FONT, 12))
+            .draw()?;
+        root.present()?;
+    }
+    Ok(())
 }

@@ -2,7 +2,7 @@
 //! grouped by one dimension over days in its zone, with charts and the previous period.
 //! Owners and operators alike; a query it cannot read is a 400 page that says what was wrong.
 
-mod charts;
+pub(crate) mod charts;
 pub mod heatmap;
 mod view;
 

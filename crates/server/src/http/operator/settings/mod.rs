@@ -10,6 +10,7 @@ mod alerts;
 mod api_keys;
 mod audit;
 mod calls;
+mod capacity;
 mod calls_form;
 mod destinations;
 mod form;

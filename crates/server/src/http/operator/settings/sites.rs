@@ -1,6 +1,8 @@
 //! `/app/settings/sites`: the business's sites, one page per site with every setting in one
-//! form, the snippet tag to copy, the installation check, and disable, enable and remove.
+//! form, the snippet tag to copy, the installation check, the capacity plan drawn from its
+//! history (`capacity.rs`), and disable, enable and remove.
 
+use super::capacity::{self, CapacityView};
 use super::form::{Errors, OwnerForm, refused};
 use super::site_form::SiteForm;
 use crate::app::AppState;
@@ -54,6 +56,7 @@ struct SitePage {
     errors: Errors,
     check_url: String,
     check: Option<Check>,
+    capacity: CapacityView,
 }
 
 async fn list_page(state: &AppState, owner: &Owner, form: SiteForm, errors: Errors) -> Result<Response, ApiError> {
@@ -123,6 +126,7 @@ async fn site_page(
         errors,
         check_url,
         check,
+        capacity: capacity::view(state, site).await?,
     }))
 }
 
