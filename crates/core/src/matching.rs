@@ -474,7 +474,8 @@ mod tests {
                 codes + usize::from(!withheld && recent_caller) + usize::from(click_intent)
             );
             if click_intent {
-                prop_assert!(matches!(lookups.last(), Some(CallLookup::PendingClicks { .. })));
+                let last_is_click = matches!(lookups.last(), Some(CallLookup::PendingClicks { .. }));
+                prop_assert!(last_is_click);
             }
             for lookup in &lookups {
                 if let CallLookup::LiveCode(pool, code)

@@ -3,7 +3,7 @@
 //! plan `core::capacity::plan` draws from it under the site's code settings.
 
 use crate::app::error::AppResult;
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use leadline_core::capacity::{CodeSettings, Plan, plan as model};
 use leadline_core::report::DayRange;
 use leadline_core::report::days::{local_day, window};
@@ -32,7 +32,7 @@ pub async fn plan(
 ) -> AppResult<CapacityPlan> {
     let site = store.site(business, site).await?;
     let tz = site.timezone.tz();
-    let range = range.unwrap_or_else(|| DayRange::last(local_day(Utc::now(), tz), DEFAULT_DAYS));
+    let range = range.unwrap_or_else(|| DayRange::last(local_day(leadline_core::clock::now(), tz), DEFAULT_DAYS));
     let (start, _) = window(range.from(), tz);
     let (_, end) = window(range.to(), tz);
     let at = |ms| DateTime::from_timestamp_millis(ms).unwrap_or_default();
