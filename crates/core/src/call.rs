@@ -20,7 +20,7 @@ pub enum MatchedBy {
     /// The visitor asked to be called back from the page (call-me).
     CallMe,
     /// No usable code; the one visitor who clicked a call element or `tel:` link of the site
-    /// in the last minute, and has not called since, named the visit (a likelihood, with a
+    /// in the last half minute, and has not called since, named the visit (a likelihood, with a
     /// confidence).
     ClickIntent,
     /// The caller keyed the same code as their own earlier call (a redial from the phone's

@@ -12,8 +12,10 @@ use crate::visit::{LiveCode, PoolKey, VisitRef};
 use crate::{E164, NumberId, SiteId};
 
 /// How long a click on a call element or `tel:` link stays pending: a caller who keyed nothing
-/// within this time of the one pending click is taken for the clicker.
-pub const CLICK_INTENT_WINDOW_MS: i64 = 60_000;
+/// within this time of the one pending click is taken for the clicker. Half a minute: a tap
+/// reaches the prompt in seconds, and at 6,000 visits an hour a minute's window named someone
+/// else's click for a quarter of such calls (`leadline bench attribution`, docs/benchmarks.md).
+pub const CLICK_INTENT_WINDOW_MS: i64 = 30_000;
 
 /// How long a resting code names its last visit.
 pub const RESTED_CODE_MEMORY_MS: i64 = 24 * 3_600_000;
@@ -29,7 +31,7 @@ pub struct Levers {
     pub rested_code: bool,
     /// The caller's most recent call names the visit.
     pub recent_caller: bool,
-    /// The one visitor who clicked to call in the last minute names it.
+    /// The one visitor who clicked to call in the last half minute names it.
     pub click_intent: bool,
 }
 
@@ -87,7 +89,7 @@ pub enum CallFound {
 /// mistyped check digit never looks up a code, so a neighbour's visit is never credited.
 /// Without a usable code, the site's levers follow: the caller's recent call (the same person;
 /// only a caller with a number has one, withheld callers are many people), then the one
-/// visitor who clicked to call within the last minute.
+/// visitor who clicked to call within the last half minute.
 pub fn call_lookups(
     keyed: &Keyed,
     number: NumberId,
@@ -141,13 +143,12 @@ pub fn sole_pending_click(pending: &[PendingClick], now_ms: i64) -> Option<CallF
 }
 
 /// How likely (percent) the one pending click `age_ms` before a call that keyed nothing is the
-/// caller's: high while the dialler is still opening, lower as the minute runs out and other
+/// caller's: high while the dialler is still opening, lower as the window runs out and other
 /// people's calls become likelier. The bands follow what `leadline bench attribution` measures
 /// (docs/benchmarks.md).
 pub fn click_intent_confidence(age_ms: i64) -> u8 {
     match age_ms {
-        ..=20_000 => 90,
-        20_001..=40_000 => 80,
+        ..=15_000 => 85,
         _ => 70,
     }
 }
@@ -399,7 +400,7 @@ mod tests {
         let origin = origin(Some(found));
         assert_eq!(
             (origin.matched_by, origin.visit, origin.confidence),
-            (MatchedBy::ClickIntent, Some(one.visit), Some(80))
+            (MatchedBy::ClickIntent, Some(one.visit), Some(70))
         );
     }
 

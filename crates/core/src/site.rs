@@ -163,7 +163,7 @@ pub struct SiteSettings {
     /// A caller who keys no usable code is matched to the visit of their own recent call.
     pub match_recent_callers: bool,
     /// A caller who keys no usable code is matched to the one visitor who clicked to call in
-    /// the last minute (`matched_by` `click_intent`, with a confidence).
+    /// the last half minute (`matched_by` `click_intent`, with a confidence).
     pub match_click_intent: bool,
 }
 

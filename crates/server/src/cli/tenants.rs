@@ -226,7 +226,7 @@ pub struct SiteSettingsArgs {
     #[arg(long)]
     pub match_recent_callers: Option<bool>,
     /// Match a caller who keys no usable code to the one visitor who clicked to call in the
-    /// last minute.
+    /// last half minute.
     #[arg(long)]
     pub match_click_intent: Option<bool>,
     /// Most codes live at once; past it the longest idle is evicted.

@@ -1,5 +1,5 @@
 //! The levers that name a call's visit beyond a live code, through the real snippet API and
-//! signed voice webhooks: the one visitor who clicked to call in the last minute (a
+//! signed voice webhooks: the one visitor who clicked to call in the last half minute (a
 //! likelihood, with its confidence), a redial of a caller's earlier code once the code is
 //! someone else's, and each lever off when the site's settings say so.
 
@@ -48,7 +48,7 @@ async fn a_caller_who_keys_nothing_after_one_visitor_tapped_to_call_is_that_visi
     let call = app.call_by_sid("CA1").await.unwrap();
     assert_eq!(call.origin.matched_by, MatchedBy::ClickIntent);
     assert_eq!(call.origin.visit.as_ref().map(|v| v.as_str()), tapper["visit"].as_str());
-    assert_eq!(call.origin.confidence, Some(90), "a tap seconds before the call is likely the caller's");
+    assert_eq!(call.origin.confidence, Some(85), "a tap seconds before the call is likely the caller's");
 
     // The tapper has called: their click is no longer pending, and two new ones are a guess.
     let one = app.register_visit(&seeded, "http://localhost/").await;
