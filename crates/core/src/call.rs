@@ -19,6 +19,8 @@ pub enum MatchedBy {
     Caller,
     /// The visitor asked to be called back from the page (call-me).
     CallMe,
+    /// A number of a site's pool (DNI) named the visit holding it when the call came.
+    Pool,
     /// Nothing: the call is unattributed.
     None,
 }
@@ -32,6 +34,7 @@ impl MatchedBy {
             Self::Reserved => "reserved",
             Self::Caller => "caller",
             Self::CallMe => "call_me",
+            Self::Pool => "pool",
             Self::None => "none",
         }
     }
@@ -44,6 +47,7 @@ impl MatchedBy {
             "reserved" => Self::Reserved,
             "caller" => Self::Caller,
             "call_me" => Self::CallMe,
+            "pool" => Self::Pool,
             "none" => Self::None,
             other => return Err(Invalid::new("match", format!("'{other}' is not a way of matching"))),
         })

@@ -17,6 +17,8 @@ pub enum CallLookup {
     LiveCode(PoolKey, u64),
     /// Is this code reserved for an offline source, and which?
     ReservedCode(PoolKey, u64),
+    /// Which visit holds this pool number of the call's site now?
+    PoolHolder(NumberId),
     /// Which visit did this caller's most recent call (on the site, lately) come from?
     RecentVisitOf(E164),
 }
@@ -27,6 +29,8 @@ pub enum CallFound {
     Live(LiveCode),
     Reserved { label: String },
     RecentVisit(VisitRef),
+    /// The visit holding the pool number called.
+    PoolHolder(VisitRef),
 }
 
 /// The questions to ask about a call, in order; the first that finds something decides
@@ -43,6 +47,14 @@ pub fn call_lookups(keyed: &Keyed, number: NumberId, caller: Option<&E164>) -> V
         lookups.push(CallLookup::LiveCode(pool, code));
         lookups.push(CallLookup::ReservedCode(pool, code));
     }
+    lookups.extend(caller.cloned().map(CallLookup::RecentVisitOf));
+    lookups
+}
+
+/// The questions to ask about a call to a number of a site's pool (no code is asked there):
+/// the number's current holder, then, as for any call, the caller's recent visit.
+pub fn pool_call_lookups(number: NumberId, caller: Option<&E164>) -> Vec<CallLookup> {
+    let mut lookups = vec![CallLookup::PoolHolder(number)];
     lookups.extend(caller.cloned().map(CallLookup::RecentVisitOf));
     lookups
 }
@@ -74,6 +86,11 @@ pub fn origin(found: Option<CallFound>) -> CallOrigin {
         },
         Some(CallFound::RecentVisit(visit)) => CallOrigin {
             matched_by: MatchedBy::Caller,
+            visit: Some(visit),
+            ..unmatched
+        },
+        Some(CallFound::PoolHolder(visit)) => CallOrigin {
+            matched_by: MatchedBy::Pool,
             visit: Some(visit),
             ..unmatched
         },
@@ -212,7 +229,18 @@ mod tests {
         );
         let back = VisitRef::generate();
         let returning = origin(Some(CallFound::RecentVisit(back.clone())));
-        assert_eq!((returning.matched_by, returning.visit), (MatchedBy::Caller, Some(back)));
+        assert_eq!((returning.matched_by, returning.visit), (MatchedBy::Caller, Some(back.clone())));
+        let held = origin(Some(CallFound::PoolHolder(back.clone())));
+        assert_eq!((held.matched_by, held.visit), (MatchedBy::Pool, Some(back)));
+    }
+
+    #[test]
+    fn a_pool_number_asks_for_its_holder_then_the_callers_recent_visit() {
+        assert_eq!(
+            pool_call_lookups(NumberId(5), Some(&caller())),
+            [CallLookup::PoolHolder(NumberId(5)), CallLookup::RecentVisitOf(caller())]
+        );
+        assert_eq!(pool_call_lookups(NumberId(5), None), [CallLookup::PoolHolder(NumberId(5))]);
     }
 
     #[test]

@@ -127,7 +127,13 @@ async fn resolve(
     keyed: &Keyed,
     caller: &Caller,
 ) -> Result<(Site, CallOrigin), StoreError> {
-    for lookup in matching::call_lookups(keyed, number.id, caller.number()) {
+    // A number of the site's pool names its holder; no code is keyed on it.
+    let lookups = if number.pool_of == Some(site.id) {
+        matching::pool_call_lookups(number.id, caller.number())
+    } else {
+        matching::call_lookups(keyed, number.id, caller.number())
+    };
+    for lookup in lookups {
         let Some(found) = look_up(store, &site, lookup).await? else {
             continue;
         };
@@ -152,6 +158,10 @@ async fn look_up(store: &dyn Store, site: &Site, lookup: CallLookup) -> Result<O
             .reserved_label(pool, code)
             .await?
             .map(|label| CallFound::Reserved { label }),
+        CallLookup::PoolHolder(number) => store
+            .pool_holder(site.id, number, chrono::Utc::now().timestamp_millis())
+            .await?
+            .map(CallFound::PoolHolder),
         CallLookup::RecentVisitOf(caller) => {
             let since = chrono::Utc::now().timestamp_millis() - CALLER_MEMORY_MS;
             store

@@ -26,6 +26,7 @@ mod health;
 mod heatmap;
 mod interactions;
 mod leads;
+mod number_pool;
 mod numbers;
 mod outbox;
 mod provider_accounts;

@@ -59,6 +59,7 @@ pub fn matched_label(matched: MatchedBy) -> &'static str {
         MatchedBy::Reserved => "offline source",
         MatchedBy::Caller => "caller number",
         MatchedBy::CallMe => "call-me",
+        MatchedBy::Pool => "pool number",
         MatchedBy::None => "none",
     }
 }
@@ -99,6 +100,7 @@ pub async fn list(
                 MatchedBy::Caller,
                 MatchedBy::Reserved,
                 MatchedBy::CallMe,
+                MatchedBy::Pool,
                 MatchedBy::None,
             ]
             .map(|m| (m.as_str(), matched_label(m))),
