@@ -34,7 +34,7 @@
   const digits = s => String(s || '').replace(/\D/g, '');
   const page = () => ({ url: location.href, title: d.title });
   const telOf = st => {
-    const t = st && st.code && (phone ? st.tel : st.tel_ext);
+    const t = st && st.display && (phone ? st.tel : st.tel_ext);
     return /^tel:/.test(t) ? t : null;
   };
   const cookies = () => {
@@ -54,7 +54,7 @@
   }).then(r => r.ok ? r.json() : null).catch(() => null);
 
   const apply = st => {
-    if (!st || !st.code || !d.body) return;
+    if (!st || !st.display || !d.body) return;
     const m = digits(st.match), cc = digits(st.country_code), tel = telOf(st), sep = '[\\s().-]*';
     if (m) {
       // [1]: the non-digit before the number; [2]: the number, maybe with a +country code.

@@ -29,6 +29,8 @@ pub enum MatchedBy {
     /// The keyed code is no longer live and nobody has held it since its last visit, which it
     /// names (a caller who noted the code and called after leaving).
     RestedCode,
+    /// A number of a site's pool (DNI) named the visit holding it when the call came.
+    Pool,
     /// Nothing: the call is unattributed.
     None,
 }
@@ -45,6 +47,7 @@ impl MatchedBy {
             Self::ClickIntent => "click_intent",
             Self::Redial => "redial",
             Self::RestedCode => "rested_code",
+            Self::Pool => "pool",
             Self::None => "none",
         }
     }
@@ -60,6 +63,7 @@ impl MatchedBy {
             "click_intent" => Self::ClickIntent,
             "redial" => Self::Redial,
             "rested_code" => Self::RestedCode,
+            "pool" => Self::Pool,
             "none" => Self::None,
             other => return Err(Invalid::new("match", format!("'{other}' is not a way of matching"))),
         })

@@ -3,7 +3,7 @@
 //! whether it has a tracking number.
 
 use crate::NumberId;
-use crate::site::{ExtensionMode, SiteSettings};
+use crate::site::{ExtensionMode, SiteKind, SiteSettings};
 use crate::visit::{AllocationPolicy, CodePlan, CodeRequest, PoolKey, Selector};
 
 /// Why a request touches a visit.
@@ -18,12 +18,15 @@ pub enum Purpose {
 }
 
 /// A site's codes: the pool's selector, whether clicks (not page loads) get them, and the
-/// request a code is allocated with (none without a tracking number).
+/// request a code is allocated with (none without a tracking number); on a number-pool site,
+/// the hold's idle time instead (and never a code).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SiteCodes {
     pub selector: Selector,
     pub click_mode: bool,
     pub request: Option<CodeRequest>,
+    /// Milliseconds a visit holds its pool number after its last activity (pool sites only).
+    pub pool_idle_ms: Option<i64>,
 }
 
 impl SiteCodes {
@@ -41,6 +44,14 @@ impl SiteCodes {
         } else {
             settings.idle_minutes
         };
+        if settings.kind == SiteKind::NumberPool {
+            return Self {
+                selector: Selector::Plain,
+                click_mode: false,
+                request: None,
+                pool_idle_ms: Some(i64::from(settings.idle_minutes) * 60_000),
+            };
+        }
         let request = number.map(|number| CodeRequest {
             pool: PoolKey { number, selector },
             policy: AllocationPolicy {
@@ -53,13 +64,18 @@ impl SiteCodes {
             selector,
             click_mode,
             request,
+            pool_idle_ms: None,
         }
     }
 
     /// What a request of this purpose may do about the visit's code: in page-load mode every
     /// request holds the visit's code; in click mode only a click allocates, a later page view
-    /// only reports the live click code, and registering hands out none.
+    /// only reports the live click code, and registering hands out none. On a number-pool
+    /// site every request holds the visit's pool number (there is no click mode there).
     pub fn plan(&self, purpose: Purpose) -> CodePlan {
+        if let Some(idle_ms) = self.pool_idle_ms {
+            return CodePlan::Pool { idle_ms };
+        }
         match (self.request, self.click_mode, purpose) {
             (None, _, _) => CodePlan::None,
             (Some(request), false, _) => CodePlan::Visit(request),
@@ -123,6 +139,19 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn a_pool_site_holds_its_pool_number_on_every_request_and_never_a_code(click: bool, star: bool, number: bool, purpose in 0..3usize, idle in 1u32..600) {
+            let purpose = [Purpose::Register, Purpose::Touch, Purpose::Click][purpose];
+            let pool = SiteSettings {
+                kind: SiteKind::NumberPool,
+                idle_minutes: idle,
+                ..settings(click, star)
+            };
+            let codes = SiteCodes::of(&pool, number.then_some(NumberId(4)));
+            prop_assert_eq!(codes.plan(purpose), CodePlan::Pool { idle_ms: i64::from(idle) * 60_000 });
+            prop_assert_eq!(codes.request, None);
+        }
+
         #[test]
         fn without_a_number_no_request_ever_gets_a_code(click: bool, star: bool, purpose in 0..3usize) {
             let purpose = [Purpose::Register, Purpose::Touch, Purpose::Click][purpose];

@@ -35,6 +35,7 @@ pub mod matching;
 pub mod money;
 pub mod names;
 pub mod net;
+pub mod number_pool;
 pub mod outbox;
 pub mod phone;
 pub mod provider;

@@ -52,6 +52,8 @@ pub enum CallLookup {
     ReservedCode(PoolKey, u64),
     /// Was this code freed since the instant (UTC ms), unheld since, and whose was it?
     RestedCode(PoolKey, u64, i64),
+    /// Which visit holds this pool number of the call's site now?
+    PoolHolder(NumberId),
     /// Which visit did this caller's most recent call (on the site, lately) come from?
     RecentVisitOf(E164),
     /// Which visitors of the number's sites clicked a call element or `tel:` link at or after
@@ -79,6 +81,8 @@ pub enum CallFound {
     RecentVisit(VisitRef),
     /// The one pending click, and how long before the call it came.
     ClickIntent { site_id: SiteId, visit: VisitRef, age_ms: i64 },
+    /// The visit holding the pool number called.
+    PoolHolder(VisitRef),
 }
 
 /// The questions to ask about a call at `now_ms`, in order; the first that finds something
@@ -153,6 +157,14 @@ pub fn click_intent_confidence(age_ms: i64) -> u8 {
     }
 }
 
+/// The questions to ask about a call to a number of a site's pool (no code is asked there):
+/// the number's current holder, then, as for any call, the caller's recent visit.
+pub fn pool_call_lookups(number: NumberId, caller: Option<&E164>) -> Vec<CallLookup> {
+    let mut lookups = vec![CallLookup::PoolHolder(number)];
+    lookups.extend(caller.cloned().map(CallLookup::RecentVisitOf));
+    lookups
+}
+
 /// The call's origin from the first lookup that found something (`None`: nothing did).
 pub fn origin(found: Option<CallFound>) -> CallOrigin {
     let unmatched = CallOrigin {
@@ -198,6 +210,11 @@ pub fn origin(found: Option<CallFound>) -> CallOrigin {
             matched_by: MatchedBy::ClickIntent,
             visit: Some(visit),
             confidence: Some(click_intent_confidence(age_ms)),
+            ..unmatched
+        },
+        Some(CallFound::PoolHolder(visit)) => CallOrigin {
+            matched_by: MatchedBy::Pool,
+            visit: Some(visit),
             ..unmatched
         },
     }
@@ -417,7 +434,18 @@ mod tests {
         );
         let back = VisitRef::generate();
         let returning = origin(Some(CallFound::RecentVisit(back.clone())));
-        assert_eq!((returning.matched_by, returning.visit), (MatchedBy::Caller, Some(back)));
+        assert_eq!((returning.matched_by, returning.visit), (MatchedBy::Caller, Some(back.clone())));
+        let held = origin(Some(CallFound::PoolHolder(back.clone())));
+        assert_eq!((held.matched_by, held.visit), (MatchedBy::Pool, Some(back)));
+    }
+
+    #[test]
+    fn a_pool_number_asks_for_its_holder_then_the_callers_recent_visit() {
+        assert_eq!(
+            pool_call_lookups(NumberId(5), Some(&caller())),
+            [CallLookup::PoolHolder(NumberId(5)), CallLookup::RecentVisitOf(caller())]
+        );
+        assert_eq!(pool_call_lookups(NumberId(5), None), [CallLookup::PoolHolder(NumberId(5))]);
     }
 
     #[test]

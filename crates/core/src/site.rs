@@ -118,11 +118,47 @@ pub enum ExtensionMode {
     Click,
 }
 
+/// How a site shows its calls' origin to visitors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SiteKind {
+    /// The site's one number with a short extension code per visit (Leadline's method).
+    #[default]
+    Extensions,
+    /// Each visit is shown one number of the site's pool (Dynamic Number Insertion, the
+    /// market's method): no code; an exhausted pool overwrites its least active holder.
+    NumberPool,
+}
+
+impl SiteKind {
+    /// Parses a kind as typed: `extensions`, or `pool` (also `number_pool`).
+    pub fn parse(input: &str) -> Result<Self, Invalid> {
+        match input.trim().to_ascii_lowercase().as_str() {
+            "extensions" => Ok(Self::Extensions),
+            "pool" | "number_pool" => Ok(Self::NumberPool),
+            other => Err(Invalid::new(
+                "site kind",
+                format!("'{other}' is not a site kind (extensions or pool)"),
+            )),
+        }
+    }
+
+    /// The name the forms and the CLI use.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Extensions => "extensions",
+            Self::NumberPool => "pool",
+        }
+    }
+}
+
 /// Per-site behaviour, stored as JSON so that later features add keys without a migration.
 /// Keys missing from the stored document take their defaults.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SiteSettings {
+    /// Extensions (default) or a number pool.
+    pub kind: SiteKind,
     /// Page-load or click mode.
     pub mode: ExtensionMode,
     /// Minutes after a visit's last activity before its code is freed (page-load mode).
@@ -170,6 +206,7 @@ pub struct SiteSettings {
 impl Default for SiteSettings {
     fn default() -> Self {
         Self {
+            kind: SiteKind::Extensions,
             mode: ExtensionMode::PageLoad,
             idle_minutes: 30,
             click_idle_minutes: 10,
@@ -281,6 +318,11 @@ mod tests {
         let opt_in = SiteSettings::from_json(r#"{"ad_platforms":"granted_only"}"#).unwrap();
         assert_eq!(opt_in.ad_platforms, crate::ad_consent::AdsPolicy::GrantedOnly);
         assert!(SiteSettings::from_json(r#"{"ad_platforms":"sometimes"}"#).is_err());
+        assert_eq!(settings.kind, SiteKind::Extensions, "rows stored before pools are extension sites");
+        let pool = SiteSettings::from_json(r#"{"kind":"number_pool"}"#).unwrap();
+        assert_eq!(pool.kind, SiteKind::NumberPool);
+        assert_eq!(SiteKind::parse("Pool").unwrap(), SiteKind::NumberPool);
+        assert!(SiteKind::parse("dni").is_err());
         assert_eq!(SiteSettings::from_json(&settings.to_json()).unwrap(), settings);
     }
 }

@@ -146,7 +146,8 @@ pub trait NumberStore {
     async fn number_by_e164(&self, number: &E164) -> StoreResult<TrackingNumber>;
     /// The numbers (not removed) serving at least one site of this business.
     async fn list_numbers(&self, business: BusinessId) -> StoreResult<Vec<TrackingNumber>>;
-    /// The number a site shows its visitors: the oldest one (not removed) serving it, if any.
+    /// The number a site shows its visitors (its main number): the oldest one (not removed)
+    /// serving it that is not in its number pool, if any.
     async fn number_for_site(&self, site: SiteId) -> StoreResult<Option<TrackingNumber>>;
     /// A number (not removed) serving a site of this business; `NotFound` otherwise.
     async fn number(&self, business: BusinessId, id: NumberId) -> StoreResult<TrackingNumber>;
@@ -546,6 +547,7 @@ pub trait Store:
     + crate::alerts::AlertStore
     + crate::transcript::TranscriptStore
     + crate::speech_rules::SpeechRuleStore
+    + crate::number_pool::NumberPoolStore
     + HealthStore
     + Send
     + Sync
@@ -583,6 +585,7 @@ impl<T> Store for T where
         + crate::alerts::AlertStore
         + crate::transcript::TranscriptStore
         + crate::speech_rules::SpeechRuleStore
+        + crate::number_pool::NumberPoolStore
         + HealthStore
         + Send
         + Sync

@@ -236,6 +236,9 @@ pub struct TrackingNumber {
     pub account_sid: AccountSid,
     pub auth_token: Secret,
     pub site_ids: Vec<SiteId>,
+    /// The site whose number pool it is in (then it serves that site only, and calls to it
+    /// are matched to its holder, with no code asked).
+    pub pool_of: Option<SiteId>,
     pub created_at: DateTime<Utc>,
 }
 

@@ -111,6 +111,9 @@ pub enum CodePlan {
     Visit(CodeRequest),
     /// A click holds the code (click mode): reuse the visit's live click code, or allocate.
     Click(CodeRequest),
+    /// The site is a number pool: the visit holds one number of the pool for `idle_ms` after
+    /// its last activity (refreshed, or taken as [`crate::number_pool::choose`] says).
+    Pool { idle_ms: i64 },
 }
 
 /// A new visit, validated and classified by the server.
@@ -173,8 +176,11 @@ pub struct VisitState {
     pub visit: VisitRef,
     pub code: Option<u64>,
     pub outcome: CodeOutcome,
-    /// Another visit's code was evicted to stay within the site's cap.
+    /// Another visit's code was evicted to stay within the site's cap (on a pool site:
+    /// the pool was exhausted and another visit's number overwritten).
     pub evicted: bool,
+    /// The pool number the visit holds (pool sites; `code` is then `None`).
+    pub pool_number: Option<crate::E164>,
 }
 
 /// A stored visit.

@@ -73,6 +73,7 @@ pub struct Metrics {
     pool_max: Gauge,
     registrations: Family<OutcomeLabels, Counter>,
     evictions: Counter,
+    pool_overwrites: Counter,
     dropped_click_ids: Family<ParamLabels, Counter>,
     outbox_attempts: Family<AttemptLabels, Counter>,
     outbox_deliveries: Family<StatusLabels, Gauge>,
@@ -132,6 +133,12 @@ impl Metrics {
             "Live codes evicted to keep a site within its cap",
             evictions.clone(),
         );
+        let pool_overwrites = Counter::default();
+        registry.register(
+            "pool_overwrites",
+            "Pool numbers taken from a visit still holding them (a number pool site's pool was exhausted)",
+            pool_overwrites.clone(),
+        );
         let dropped_click_ids = Family::<ParamLabels, Counter>::default();
         registry.register(
             "click_ids_dropped",
@@ -182,6 +189,7 @@ impl Metrics {
             pool_max,
             registrations,
             evictions,
+            pool_overwrites,
             dropped_click_ids,
             outbox_attempts,
             outbox_deliveries,
@@ -249,6 +257,11 @@ impl Metrics {
     /// Counts one code evicted to respect a site's cap.
     pub fn code_evicted(&self) {
         self.evictions.inc();
+    }
+
+    /// Counts one pool number overwritten (its holder was still active).
+    pub fn pool_overwrite(&self) {
+        self.pool_overwrites.inc();
     }
 
     /// Counts one click id dropped at capture, by its parameter (`gclid`).

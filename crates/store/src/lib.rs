@@ -25,6 +25,7 @@ mod heatmap;
 mod interactions;
 pub(crate) mod leads;
 mod live;
+mod number_pool;
 mod outbox;
 mod params;
 mod query;

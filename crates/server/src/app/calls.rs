@@ -124,8 +124,13 @@ async fn resolve(
     caller: &Caller,
 ) -> Result<(Site, CallOrigin), StoreError> {
     let now_ms = leadline_core::clock::now_millis();
-    let levers = site.settings.levers();
-    for lookup in matching::call_lookups(keyed, number.id, caller.number(), levers, now_ms) {
+    // A number of the site's pool names its holder; no code is keyed on it.
+    let lookups = if number.pool_of == Some(site.id) {
+        matching::pool_call_lookups(number.id, caller.number())
+    } else {
+        matching::call_lookups(keyed, number.id, caller.number(), site.settings.levers(), now_ms)
+    };
+    for lookup in lookups {
         let Some(found) = look_up(store, &site, lookup, now_ms).await? else {
             continue;
         };
@@ -173,6 +178,10 @@ async fn look_up(
             .reserved_label(pool, code)
             .await?
             .map(|label| CallFound::Reserved { label }),
+        CallLookup::PoolHolder(number) => store
+            .pool_holder(site.id, number, now_ms)
+            .await?
+            .map(CallFound::PoolHolder),
         CallLookup::RecentVisitOf(caller) => store
             .recent_visit_of_caller(site.id, caller.as_str(), now_ms - matching::CALLER_MEMORY_MS)
             .await?

@@ -15,11 +15,19 @@ use leadline_core::token::visit_token;
 use leadline_core::visit::{CodeOutcome, NewVisit, Selector, Touch, VisitRef, VisitState};
 
 /// A visit as it stands after a request, with what its answer shows: the site's number and
-/// the pool its codes are keyed in.
+/// the pool its codes are keyed in; on a number-pool site, the pool number the visit holds.
 pub struct Seen {
     pub visit: VisitState,
+    /// The site's main number (what the page prints, and the snippet finds).
     pub number: Option<E164>,
     pub selector: Selector,
+}
+
+impl Seen {
+    /// The number the visitor is shown: the visit's pool number, else the site's.
+    pub fn shown(&self) -> Option<&E164> {
+        self.visit.pool_number.as_ref().or(self.number.as_ref())
+    }
 }
 
 /// Why a registration was refused, as `leadline_visit_registrations` counts it.
@@ -187,9 +195,11 @@ pub fn count_dropped_click_ids(state: &AppState, site: &Site, dropped: &[ClickKi
     }
 }
 
-/// Counts a code evicted to keep the site within its cap.
+/// Counts a code evicted to keep the site within its cap, or a pool number overwritten.
 fn count_eviction(state: &AppState, visit: &VisitState) {
-    if visit.evicted {
-        state.metrics.code_evicted();
+    match (visit.evicted, visit.pool_number.is_some()) {
+        (true, true) => state.metrics.pool_overwrite(),
+        (true, false) => state.metrics.code_evicted(),
+        _ => {}
     }
 }

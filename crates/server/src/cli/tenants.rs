@@ -179,6 +179,10 @@ pub enum SiteCommand {
         #[command(flatten)]
         business: BusinessRef,
     },
+    /// A number-pool site's numbers (`--kind pool`): add, remove, list (with the count of
+    /// holders overwritten when the pool ran out).
+    #[command(subcommand)]
+    Pool(PoolCommand),
     /// Issue the site's secret for the returning-visitor lookup, replacing any earlier one;
     /// it is shown once and stored only as a hash.
     Secret {
@@ -186,6 +190,28 @@ pub enum SiteCommand {
         #[arg(long)]
         site: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PoolCommand {
+    /// Put a tracking number in the site's pool. It must be set up (`leadline number add
+    /// NUMBER --site KEY ...`) and serve no other site; it then serves this site only and is
+    /// never the number the site's pages print.
+    Add {
+        #[command(flatten)]
+        site: SiteRef,
+        /// The number in E.164.
+        number: String,
+    },
+    /// Take a number out of the site's pool (it then serves no site).
+    Remove {
+        #[command(flatten)]
+        site: SiteRef,
+        /// The number in E.164.
+        number: String,
+    },
+    /// List the site's pool: each number, whether a visit holds it, and the overwrites.
+    List(SiteRef),
 }
 
 /// A site of a business, by its key.
@@ -201,6 +227,10 @@ pub struct SiteRef {
 /// How a site hands out extensions (see docs/setup.md); unset flags keep the current value.
 #[derive(Debug, Args)]
 pub struct SiteSettingsArgs {
+    /// extensions (the site's number with a code per visit) or pool (each visit shown one
+    /// number of the site's pool: `leadline site pool add`).
+    #[arg(long, value_parser = ["extensions", "pool"])]
+    pub kind: Option<String>,
     /// page-load (every visit gets a code) or click (a click on a call button does).
     #[arg(long, value_parser = ["page-load", "click"])]
     pub mode: Option<String>,

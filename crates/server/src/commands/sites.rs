@@ -6,16 +6,17 @@ use super::tenants::{find_business, said};
 use crate::app::AppError;
 use crate::app::integrations::prompt;
 use crate::app::setup::sites::{add_site, edit_site, remove_site, set_site_disabled, snippet_tag};
-use crate::cli::{SiteCommand, SiteRef, SiteSettingsArgs};
+use crate::app::setup::pool::{add_pool_number, remove_pool_number};
+use crate::cli::{PoolCommand, SiteCommand, SiteRef, SiteSettingsArgs};
 use crate::config::Config;
-use leadline_core::Invalid;
+use leadline_core::{E164, Invalid};
 use leadline_core::ad_consent::AdsPolicy;
 use leadline_core::callme::Region;
 use leadline_core::lead::Author;
 use leadline_core::names::Name;
 use leadline_core::net::DomainName;
 use leadline_core::outbox::PromptChannel;
-use leadline_core::site::{Currency, ExtensionMode, SiteKey, SiteSettings, Timezone};
+use leadline_core::site::{Currency, ExtensionMode, SiteKey, SiteKind, SiteSettings, Timezone};
 use leadline_core::store::{Store, StoreError};
 use leadline_core::tenant::{Business, Site, SiteEdit};
 
@@ -134,6 +135,7 @@ pub async fn site(store: &dyn Store, config: &Config, command: SiteCommand) -> a
                 updated.currency.code()
             );
         }
+        SiteCommand::Pool(command) => pool(store, command).await?,
         SiteCommand::Disable(reference) => toggle(store, reference, true).await?,
         SiteCommand::Enable(reference) => toggle(store, reference, false).await?,
         SiteCommand::Remove(SiteRef { business, site }) => {
@@ -183,6 +185,43 @@ pub async fn site(store: &dyn Store, config: &Config, command: SiteCommand) -> a
     Ok(())
 }
 
+/// `leadline site pool …`
+async fn pool(store: &dyn Store, command: PoolCommand) -> anyhow::Result<()> {
+    match command {
+        PoolCommand::Add { site, number } => {
+            let business = find_business(store, &site.business).await?;
+            let current = business_site(store, &business, &site.site).await?;
+            let number = E164::parse(&number)?;
+            add_pool_number(store, business.id, current.id, &number, &author())
+                .await
+                .map_err(refused)?;
+            println!("site {} pool: added {number}", current.key);
+            if current.settings.kind != SiteKind::NumberPool {
+                println!("(the site shows it once it is a pool site: leadline site configure --kind pool)");
+            }
+        }
+        PoolCommand::Remove { site, number } => {
+            let business = find_business(store, &site.business).await?;
+            let current = business_site(store, &business, &site.site).await?;
+            let number = E164::parse(&number)?;
+            remove_pool_number(store, business.id, current.id, &number, &author())
+                .await
+                .map_err(refused)?;
+            println!("site {} pool: removed {number} (it serves no site now)", current.key);
+        }
+        PoolCommand::List(site) => {
+            let business = find_business(store, &site.business).await?;
+            let current = business_site(store, &business, &site.site).await?;
+            let now = chrono::Utc::now().timestamp_millis();
+            for n in store.pool_numbers(current.id, now).await? {
+                println!("{} {}", n.number, if n.holder.is_some() { "held" } else { "free" });
+            }
+            println!("overwrites: {}", store.pool_overwrites(current.id).await?);
+        }
+    }
+    Ok(())
+}
+
 async fn toggle(store: &dyn Store, reference: SiteRef, disabled: bool) -> anyhow::Result<()> {
     let business = find_business(store, &reference.business).await?;
     let current = business_site(store, &business, &reference.site).await?;
@@ -222,6 +261,9 @@ async fn set_post_call_prompt(store: &dyn Store, site: &Site, channel: Option<Pr
 
 /// The settings with the given flags applied (the use case checks them).
 fn apply_settings(mut settings: SiteSettings, args: &SiteSettingsArgs) -> anyhow::Result<SiteSettings> {
+    if let Some(kind) = &args.kind {
+        settings.kind = SiteKind::parse(kind)?;
+    }
     if let Some(mode) = &args.mode {
         settings.mode = if mode == "click" {
             ExtensionMode::Click

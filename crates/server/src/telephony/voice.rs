@@ -59,6 +59,10 @@ pub async fn incoming(State(state): State<AppState>, request: Request) -> Respon
             if let Some(verbs) = screened(&state, &signed, &site).await {
                 return twiml_response(&verbs);
             }
+            // A number of the site's pool names its visit by itself: no code is asked.
+            if signed.number.pool_of == Some(site.id) {
+                return answer(&state, &signed).await;
+            }
             let named = signed.query("site") == Some(site.key.as_str());
             let query = if named {
                 vec![("site", site.key.to_string())]
@@ -142,10 +146,16 @@ pub async fn keyed(State(state): State<AppState>, request: Request) -> Response 
         Ok(signed) => signed,
         Err(refusal) => return refusal.answer(state.telephony_fallback.as_ref()),
     };
+    answer(&state, &signed).await
+}
+
+/// Opens the call from what was keyed (nothing, on a pool number) and answers what it hears
+/// and whom it rings.
+async fn answer(state: &AppState, signed: &Signed) -> Response {
     // The site is read once: its business gives the destinations, its settings the call.
-    let (site, destinations) = match site_of(&state, &signed).await {
+    let (site, destinations) = match site_of(state, signed).await {
         Ok(site) => {
-            let destinations = business_destinations(&state, &site).await.unwrap_or_else(|e| {
+            let destinations = business_destinations(state, &site).await.unwrap_or_else(|e| {
                 tracing::error!(error = %e, "cannot load the destinations of a call");
                 Vec::new()
             });
@@ -154,7 +164,7 @@ pub async fn keyed(State(state): State<AppState>, request: Request) -> Response 
         Err(e) => (Err(AppError::from(e)), Vec::new()),
     };
     let tracked = match site {
-        Ok(site) => forward(&state, &signed, site, &destinations).await,
+        Ok(site) => forward(state, signed, site, &destinations).await,
         Err(e) => Err(e),
     };
     match tracked {

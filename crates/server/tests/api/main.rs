@@ -49,6 +49,7 @@ mod leads_list;
 mod leads_tenancy;
 mod matomo;
 mod member_removal;
+mod number_pool;
 mod operator;
 mod operator_login;
 mod ops;

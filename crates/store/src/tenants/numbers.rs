@@ -10,7 +10,8 @@ use leadline_core::{BusinessId, E164, NumberId, SiteId};
 use sqlx::any::AnyRow;
 use std::sync::LazyLock;
 
-const COLUMNS: &str = "n.id, n.number, n.provider, n.account_sid, n.auth_token, n.created_at";
+const COLUMNS: &str = "n.id, n.number, n.provider, n.account_sid, n.auth_token, n.created_at,
+     (SELECT p.site_id FROM pool_numbers p WHERE p.number_id = n.id) AS pool_site";
 
 /// The sites a number serves, space-separated, read with the number's row.
 const SITES: &str =
@@ -48,6 +49,7 @@ impl SqlStore {
             account_sid: parsed(row, "account_sid", AccountSid::parse)?,
             auth_token: Secret::new(self.unseal(Column::NumberAuthToken, &col::<String>(row, "auth_token")?)?),
             site_ids,
+            pool_of: col::<Option<i64>>(row, "pool_site")?.map(SiteId),
             created_at: time(row, "created_at")?,
         })
     }
@@ -140,7 +142,8 @@ impl NumberStore for SqlStore {
         let load = async {
             let row = sqlx::query(&format!(
                 "SELECT {} FROM tracking_numbers n JOIN number_sites ns ON ns.number_id = n.id
-                 WHERE ns.site_id = $1 AND n.removed_at IS NULL ORDER BY n.id LIMIT 1",
+                 WHERE ns.site_id = $1 AND n.removed_at IS NULL
+                 AND NOT EXISTS (SELECT 1 FROM pool_numbers p WHERE p.number_id = n.id) ORDER BY n.id LIMIT 1",
                 self.number_columns()
             ))
             .bind(site.0)

@@ -12,6 +12,7 @@ use super::allocation::{Holder, LockedPool, allocate, lock_pool};
 use super::{bulk, code_i64, codes, records};
 use crate::SqlStore;
 use crate::errors::backend;
+use crate::number_pool;
 use crate::group_commit::Waiting;
 use crate::reports::marks::StaleMarks;
 use crate::rows::now_millis;
@@ -84,6 +85,7 @@ impl SqlStore {
         // The pools' locks come first, in one order: on SQLite the transaction's first
         // statement must write, and on PostgreSQL two servers' batches must not deadlock.
         let mut pools = lock_pools(&mut tx, items).await?;
+        let pool_sites = lock_pool_sites(&mut tx, items).await?;
         let news: Vec<&NewVisit> = items.iter().map(|(new, _)| *new).collect();
         let ids = records::insert_visits(&mut tx, &news, now).await?;
         let landing: Vec<records::PageRow<'_>> = news
@@ -99,12 +101,23 @@ impl SqlStore {
                 code: None,
                 outcome: CodeOutcome::None,
                 evicted: false,
+                pool_number: None,
             })
             .collect();
         for group in groups(items) {
             let pool = pools.get_mut(&group.request.pool).ok_or(StoreError::NotFound)?;
             self.give_codes(&mut tx, pool, &group, &news, &ids, &mut states, now)
                 .await?;
+        }
+        for (i, (new, plan)) in items.iter().enumerate() {
+            if let CodePlan::Pool { idle_ms } = plan
+                && pool_sites.contains(&new.site_id.0)
+                && let Some(held) = number_pool::hold(&mut tx, new.site_id.0, ids[i], now, *idle_ms).await?
+            {
+                states[i].outcome = CodeOutcome::Allocated;
+                states[i].evicted = held.overwrote;
+                states[i].pool_number = Some(held.number);
+            }
         }
         let grew = pools.values().any(|pool| pool.grew);
         if grew {
@@ -251,6 +264,22 @@ async fn lock_pools(
         pools.insert(key, lock_pool(conn, key).await?);
     }
     Ok(pools)
+}
+
+/// Locks the pools of the batch's number-pool sites, in site order (two servers' batches
+/// must not deadlock); answers those sites.
+async fn lock_pool_sites(conn: &mut AnyConnection, items: &[(&NewVisit, CodePlan)]) -> StoreResult<Vec<i64>> {
+    let mut sites: Vec<i64> = items
+        .iter()
+        .filter(|(_, plan)| matches!(plan, CodePlan::Pool { .. }))
+        .map(|(new, _)| new.site_id.0)
+        .collect();
+    sites.sort_unstable();
+    sites.dedup();
+    for &site in &sites {
+        number_pool::lock_site(conn, site).await?;
+    }
+    Ok(sites)
 }
 
 /// The batch's visits that take a code (page-load mode), grouped by site, pool and policy,

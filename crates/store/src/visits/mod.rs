@@ -60,6 +60,7 @@ impl VisitStore for SqlStore {
                 code: u64::try_from(code).ok(),
                 outcome: CodeOutcome::Kept,
                 evicted: false,
+                pool_number: None,
             });
         }
         let epoch = self.activity.epoch();
@@ -81,6 +82,7 @@ impl VisitStore for SqlStore {
             },
             CodePlan::Visit(request) => visit_code(&mut tx, &holder, &request, now, &self.activity).await?,
             CodePlan::Click(request) => click_code(&mut tx, &holder, &request, now, &self.activity).await?,
+            CodePlan::Pool { idle_ms } => pool_number(&mut tx, &holder, now, idle_ms).await?,
         };
         if let (Some(pool_id), Some(evicted)) = (coded.pool_id, coded.evicted) {
             self.code_left(&mut tx, pool_id, evicted).await?;
@@ -114,7 +116,7 @@ impl VisitStore for SqlStore {
             };
             self.activity.hold(key, held, generation, epoch);
         }
-        let outcome = if coded.code.is_none() {
+        let outcome = if coded.code.is_none() && coded.pool_number.is_none() {
             CodeOutcome::None
         } else {
             coded.outcome
@@ -123,7 +125,8 @@ impl VisitStore for SqlStore {
             visit: visit.clone(),
             code: coded.code,
             outcome,
-            evicted: coded.evicted.is_some(),
+            evicted: coded.evicted.is_some() || coded.overwrote,
+            pool_number: coded.pool_number,
         })
     }
 
@@ -183,6 +186,9 @@ impl VisitStore for SqlStore {
             }
             tx.commit().await.map_err(backend)?;
         }
+        // Pool numbers held past the idle time, in one statement (a site's pool is small).
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        freed += crate::number_pool::release_idle(&mut conn, now_ms).await?;
         Ok(freed)
     }
 
@@ -338,6 +344,10 @@ struct Coded {
     pool_id: Option<i64>,
     /// Whether the pool's codes grew a digit ([`LockedPool::grew`]).
     grew: bool,
+    /// The pool number held (pool sites).
+    pool_number: Option<leadline_core::E164>,
+    /// The pool number was taken from another visit still holding it.
+    overwrote: bool,
 }
 
 impl Default for Coded {
@@ -348,8 +358,27 @@ impl Default for Coded {
             evicted: None,
             pool_id: None,
             grew: false,
+            pool_number: None,
+            overwrote: false,
         }
     }
+}
+
+/// Pool sites: the visit's pool number, its hold refreshed, or one taken.
+async fn pool_number(conn: &mut AnyConnection, holder: &Holder<'_>, now: i64, idle_ms: i64) -> StoreResult<Coded> {
+    let Some(held) = crate::number_pool::hold(conn, holder.site_id, holder.visit_id, now, idle_ms).await? else {
+        return Ok(Coded::default());
+    };
+    Ok(Coded {
+        outcome: if held.kept {
+            CodeOutcome::Kept
+        } else {
+            CodeOutcome::Allocated
+        },
+        pool_number: Some(held.number),
+        overwrote: held.overwrote,
+        ..Coded::default()
+    })
 }
 
 /// Page-load mode: refresh the visit's code, or allocate one if it was freed meanwhile.
@@ -380,6 +409,7 @@ async fn visit_code(
         evicted,
         pool_id: Some(pool.id),
         grew: pool.grew,
+        ..Coded::default()
     })
 }
 
@@ -406,5 +436,6 @@ async fn click_code(
         evicted,
         pool_id: Some(pool.id),
         grew: pool.grew,
+        ..Coded::default()
     })
 }

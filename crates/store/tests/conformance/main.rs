@@ -28,6 +28,7 @@ mod heatmap;
 mod interactions;
 mod leads;
 mod levers;
+mod number_pool;
 mod numbers;
 mod outbox;
 mod provider_accounts;

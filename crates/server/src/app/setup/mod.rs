@@ -6,5 +6,6 @@
 pub mod destinations;
 pub mod installation;
 pub mod numbers;
+pub mod pool;
 pub mod sites;
 pub mod storage;

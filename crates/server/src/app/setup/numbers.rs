@@ -79,7 +79,14 @@ pub async fn edit_number(
     author: &Author,
 ) -> AppResult<TrackingNumber> {
     edit.validate()?;
-    store.number(business, id).await?;
+    let current = store.number(business, id).await?;
+    if let Some(pool) = current.pool_of
+        && edit.site_ids != [pool]
+    {
+        return Err(AppError::Conflict(format!(
+            "the number is in the number pool of site {pool}; take it out of the pool first"
+        )));
+    }
     check_sites(store, business, &edit.site_ids).await?;
     let edited = store.edit_number(business, id, edit).await?;
     added(store, business, author, AuditAction::NumberUpdated, &edited).await;

@@ -284,12 +284,16 @@ pub fn keyed_code(code: u64, site: &Site, selector: Selector) -> String {
 impl StateBody {
     /// The state of a visit on `site`, as a request left it.
     pub fn new(seen: &Seen, site: &Site) -> Self {
-        let (state, number, selector) = (&seen.visit, seen.number.as_ref(), seen.selector);
+        let (state, number, selector) = (&seen.visit, seen.shown(), seen.selector);
         let code = state.code.map(|c| keyed_code(c, site, selector));
         // Every answer of the snippet carries these: one parse of the number gives them all.
+        // `match` is the site's main number (what the page prints) even when a pool number
+        // is shown; a pool number is shown and dialled as is, with no code.
         let shown = number.map(E164::shown);
+        let pooled = state.pool_number.is_some();
         let with_code = |f: &dyn Fn(&E164, &str) -> String| match (number, &code) {
             (Some(n), Some(c)) => Some(f(n, c)),
+            (Some(n), None) if pooled => Some(format!("tel:{n}")),
             _ => None,
         };
         Self {
@@ -301,10 +305,11 @@ impl StateBody {
             number: number.map(E164::to_string),
             display: match (&shown, &code) {
                 (Some(s), Some(c)) => Some(format!("{} ext. {c}", s.national)),
+                (Some(s), None) if pooled => Some(s.national.clone()),
                 _ => None,
             },
             national: shown.as_ref().map(|s| s.national.clone()),
-            match_digits: shown.as_ref().map(|s| s.national_digits.clone()),
+            match_digits: seen.number.as_ref().map(|n| n.shown().national_digits),
             country_code: shown.map(|s| s.country_code),
             tel: with_code(&|n, c| format!("tel:{n},{c}")),
             // RFC 3966's ext takes digits only; a star code keeps the pause form.

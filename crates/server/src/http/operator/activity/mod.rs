@@ -62,6 +62,7 @@ pub fn matched_label(matched: MatchedBy) -> &'static str {
         MatchedBy::ClickIntent => "click to call (likely)",
         MatchedBy::Redial => "redial",
         MatchedBy::RestedCode => "code after the visit",
+        MatchedBy::Pool => "pool number",
         MatchedBy::None => "none",
     }
 }
@@ -105,6 +106,7 @@ pub async fn list(
                 MatchedBy::ClickIntent,
                 MatchedBy::Redial,
                 MatchedBy::RestedCode,
+                MatchedBy::Pool,
                 MatchedBy::None,
             ]
             .map(|m| (m.as_str(), matched_label(m))),

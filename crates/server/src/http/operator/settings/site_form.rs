@@ -6,7 +6,7 @@ use leadline_core::ad_consent::AdsPolicy;
 use leadline_core::callme::Region;
 use leadline_core::names::Name;
 use leadline_core::net::DomainName;
-use leadline_core::site::{Currency, ExtensionMode, SiteSettings, Timezone};
+use leadline_core::site::{Currency, ExtensionMode, SiteKind, SiteSettings, Timezone};
 use leadline_core::tenant::{Site, SiteEdit};
 use std::str::FromStr;
 
@@ -17,6 +17,8 @@ pub struct SiteForm {
     pub domains: String,
     pub timezone: String,
     pub currency: String,
+    /// `extensions` or `pool` (a number pool); empty reads as extensions.
+    pub kind: String,
     /// `page_load` or `click`.
     pub mode: String,
     pub idle_minutes: String,
@@ -64,6 +66,7 @@ impl SiteForm {
             domains: domains.to_owned(),
             timezone: timezone.to_owned(),
             currency: currency.to_owned(),
+            kind: s.kind.as_str().to_owned(),
             mode: match s.mode {
                 ExtensionMode::PageLoad => "page_load".into(),
                 ExtensionMode::Click => "click".into(),
@@ -96,6 +99,7 @@ impl SiteForm {
             domains: text("domains"),
             timezone: text("timezone"),
             currency: text("currency"),
+            kind: text("kind"),
             mode: text("mode"),
             idle_minutes: text("idle_minutes"),
             click_idle_minutes: text("click_idle_minutes"),
@@ -130,6 +134,10 @@ impl SiteForm {
         );
         let timezone = errors.take("timezone", Timezone::parse(&self.timezone));
         let currency = errors.take("currency", Currency::parse(&self.currency));
+        let kind = match self.kind.trim() {
+            "" => Some(SiteKind::Extensions),
+            typed => errors.take("kind", SiteKind::parse(typed)),
+        };
         let mode = match self.mode.as_str() {
             "page_load" => Some(ExtensionMode::PageLoad),
             "click" => Some(ExtensionMode::Click),
@@ -158,6 +166,7 @@ impl SiteForm {
         // are still checked and every reason shown at once.
         let d = SiteSettings::default();
         let settings = SiteSettings {
+            kind: kind.unwrap_or_default(),
             mode: mode.unwrap_or_default(),
             idle_minutes: idle_minutes.unwrap_or(d.idle_minutes),
             click_idle_minutes: click_idle_minutes.unwrap_or(d.click_idle_minutes),

@@ -17,6 +17,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use leadline_core::SiteId;
 use leadline_core::net::DomainName;
+use leadline_core::site::SiteKind;
 use leadline_core::tenant::Site;
 
 /// A site as a row of the list.
@@ -57,6 +58,9 @@ struct SitePage {
     check_url: String,
     check: Option<Check>,
     capacity: CapacityView,
+    /// A number-pool site: its numbers (each with whether a visit holds it) and how many
+    /// times the exhausted pool overwrote a holder.
+    pool: Option<(Vec<(String, bool)>, u64)>,
 }
 
 async fn list_page(state: &AppState, owner: &Owner, form: SiteForm, errors: Errors) -> Result<Response, ApiError> {
@@ -115,6 +119,14 @@ async fn site_page(
     check: Option<Check>,
     check_url: String,
 ) -> Result<Response, ApiError> {
+    let pool = if site.settings.kind == SiteKind::NumberPool {
+        let now = chrono::Utc::now().timestamp_millis();
+        let numbers = state.store.pool_numbers(site.id, now).await?;
+        let shown = numbers.into_iter().map(|n| (n.number.to_string(), n.holder.is_some()));
+        Some((shown.collect(), state.store.pool_overwrites(site.id).await?))
+    } else {
+        None
+    };
     Ok(render(&SitePage {
         header: Header::of(state, &owner.0, Section::Settings).await?,
         csrf: owner.0.csrf.clone(),
@@ -127,6 +139,7 @@ async fn site_page(
         check_url,
         check,
         capacity: capacity::view(state, site).await?,
+        pool,
     }))
 }
 
