@@ -76,11 +76,20 @@ pub struct PendingClick {
 pub enum CallFound {
     Redial(VisitRef),
     Live(LiveCode),
-    Rested { site_id: SiteId, visit: VisitRef },
-    Reserved { label: String },
+    Rested {
+        site_id: SiteId,
+        visit: VisitRef,
+    },
+    Reserved {
+        label: String,
+    },
     RecentVisit(VisitRef),
     /// The one pending click, and how long before the call it came.
-    ClickIntent { site_id: SiteId, visit: VisitRef, age_ms: i64 },
+    ClickIntent {
+        site_id: SiteId,
+        visit: VisitRef,
+        age_ms: i64,
+    },
     /// The visit holding the pool number called.
     PoolHolder(VisitRef),
 }
@@ -293,9 +302,9 @@ pub fn lead_lookups(keys: &PersonKeys<'_>) -> Vec<LeadLookup> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::IntentId;
     use crate::keypad::read;
     use crate::visit::Selector;
-    use crate::IntentId;
 
     impl Levers {
         fn with_caller(self) -> Self {
@@ -377,12 +386,18 @@ mod tests {
     fn a_redial_and_a_resting_code_name_their_visit() {
         let visit = VisitRef::generate();
         let redial = origin(Some(CallFound::Redial(visit.clone())));
-        assert_eq!((redial.matched_by, redial.visit.as_ref()), (MatchedBy::Redial, Some(&visit)));
+        assert_eq!(
+            (redial.matched_by, redial.visit.as_ref()),
+            (MatchedBy::Redial, Some(&visit))
+        );
         let rested = origin(Some(CallFound::Rested {
             site_id: SiteId(2),
             visit: visit.clone(),
         }));
-        assert_eq!((rested.matched_by, rested.visit, rested.confidence), (MatchedBy::RestedCode, Some(visit), None));
+        assert_eq!(
+            (rested.matched_by, rested.visit, rested.confidence),
+            (MatchedBy::RestedCode, Some(visit), None)
+        );
     }
 
     #[test]
@@ -434,7 +449,10 @@ mod tests {
         );
         let back = VisitRef::generate();
         let returning = origin(Some(CallFound::RecentVisit(back.clone())));
-        assert_eq!((returning.matched_by, returning.visit), (MatchedBy::Caller, Some(back.clone())));
+        assert_eq!(
+            (returning.matched_by, returning.visit),
+            (MatchedBy::Caller, Some(back.clone()))
+        );
         let held = origin(Some(CallFound::PoolHolder(back.clone())));
         assert_eq!((held.matched_by, held.visit), (MatchedBy::Pool, Some(back)));
     }
@@ -445,7 +463,10 @@ mod tests {
             pool_call_lookups(NumberId(5), Some(&caller())),
             [CallLookup::PoolHolder(NumberId(5)), CallLookup::RecentVisitOf(caller())]
         );
-        assert_eq!(pool_call_lookups(NumberId(5), None), [CallLookup::PoolHolder(NumberId(5))]);
+        assert_eq!(
+            pool_call_lookups(NumberId(5), None),
+            [CallLookup::PoolHolder(NumberId(5))]
+        );
     }
 
     #[test]

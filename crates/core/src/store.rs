@@ -267,7 +267,14 @@ pub trait CallStore {
     async fn recent_visit_of_caller(&self, site: SiteId, caller: &str, since_ms: i64) -> StoreResult<Option<VisitRef>>;
     /// The visit of this caller's latest call on the site since `since_ms` that keyed `code`
     /// in `pool` (a redial repeats it).
-    async fn redial_visit(&self, site: SiteId, caller: &str, pool: PoolKey, code: u64, since_ms: i64) -> StoreResult<Option<VisitRef>>;
+    async fn redial_visit(
+        &self,
+        site: SiteId,
+        caller: &str,
+        pool: PoolKey,
+        code: u64,
+        since_ms: i64,
+    ) -> StoreResult<Option<VisitRef>>;
     /// The site and last visit of `code` in `pool` if it was freed at or after `since_ms` and
     /// nobody has held it since.
     async fn rested_code(&self, pool: PoolKey, code: u64, since_ms: i64) -> StoreResult<Option<(SiteId, VisitRef)>>;

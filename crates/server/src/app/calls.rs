@@ -101,7 +101,10 @@ async fn free_code(store: &dyn Store, call: &Call) {
     let (Some(code), Some(visit)) = (call.code, &call.origin.visit) else {
         return;
     };
-    if !matches!(call.origin.matched_by, MatchedBy::Code | MatchedBy::Click | MatchedBy::Redial) {
+    if !matches!(
+        call.origin.matched_by,
+        MatchedBy::Code | MatchedBy::Click | MatchedBy::Redial
+    ) {
         return;
     }
     let pool = PoolKey {

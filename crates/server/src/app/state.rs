@@ -124,7 +124,8 @@ impl AppState {
             self.limiter.retain_recent();
             self.limiter.shrink_to_fit();
             self.visit_limits.prune();
-            self.login_throttle.prune(leadline_core::clock::now().timestamp_millis());
+            self.login_throttle
+                .prune(leadline_core::clock::now().timestamp_millis());
             false
         })
         .await;

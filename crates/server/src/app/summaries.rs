@@ -45,7 +45,14 @@ pub async fn run(state: AppState, stop: CancellationToken) {
         return;
     };
     crate::jobs::every(ROUND, stop, || async {
-        if let Err(e) = send_due(state.store.as_ref(), &mailer, &state.base_url, leadline_core::clock::now()).await {
+        if let Err(e) = send_due(
+            state.store.as_ref(),
+            &mailer,
+            &state.base_url,
+            leadline_core::clock::now(),
+        )
+        .await
+        {
             tracing::warn!(error = %e, "summaries: a round failed");
         }
         false

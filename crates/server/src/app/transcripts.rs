@@ -149,7 +149,8 @@ fn failed(job: &TranscriptionJob, failure: SpeechError, settings: &Settings) -> 
                 settings.backoff_max,
                 rand::random::<f64>(),
             );
-            let at_ms = leadline_core::clock::now().timestamp_millis() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 2);
+            let at_ms = leadline_core::clock::now().timestamp_millis()
+                + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 2);
             TranscriptionOutcome::Retry { at_ms, error }
         }
         SpeechError::Retry(error) => TranscriptionOutcome::Failed {

@@ -193,7 +193,12 @@ impl Attachments {
 
     /// Whether a link's `expires` and `sig` sign `name` and have not expired.
     pub fn verify_link(&self, name: &StoredName, expires: i64, signature: &str) -> bool {
-        name.verify_link(&self.secret, expires, signature, leadline_core::clock::now().timestamp())
+        name.verify_link(
+            &self.secret,
+            expires,
+            signature,
+            leadline_core::clock::now().timestamp(),
+        )
     }
 
     /// The storage `business` keeps its files in: its own when set, else the default.

@@ -126,7 +126,13 @@ impl Adapter for Alerts {
                 match send(ctx, event, &to, channel, &message).await {
                     Ok(said) => {
                         ctx.store
-                            .record_alert_sent(business, &event.id, recipient.user_id, channel, leadline_core::clock::now())
+                            .record_alert_sent(
+                                business,
+                                &event.id,
+                                recipient.user_id,
+                                channel,
+                                leadline_core::clock::now(),
+                            )
                             .await
                             .map_err(|e| store_failure("the alert sent", e))?;
                         round.said.push(format!("{who}: {said}"));

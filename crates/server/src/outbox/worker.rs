@@ -158,7 +158,9 @@ impl Worker {
         };
         self.metrics.outbox_attempt(target, label);
         if let DeliveryOutcome::Delivered { .. } = outcome {
-            let lag = (leadline_core::clock::now() - delivery.event.occurred_at).to_std().unwrap_or_default();
+            let lag = (leadline_core::clock::now() - delivery.event.occurred_at)
+                .to_std()
+                .unwrap_or_default();
             self.metrics.outbox_delivered_after(lag.as_secs_f64());
         }
         if let DeliveryOutcome::Retry { error, .. } | DeliveryOutcome::Dead { error } = &outcome {

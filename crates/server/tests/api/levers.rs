@@ -22,7 +22,11 @@ impl TestApp {
         });
         let response = self
             .client
-            .post(format!("{}/v1/visits/{}/events", self.base_url, state["visit"].as_str().unwrap()))
+            .post(format!(
+                "{}/v1/visits/{}/events",
+                self.base_url,
+                state["visit"].as_str().unwrap()
+            ))
             .header("origin", "http://localhost")
             .header("user-agent", "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0")
             .body(body.to_string())
@@ -34,7 +38,12 @@ impl TestApp {
 
     /// Ends the call `sid` as the provider reports it.
     async fn end_call(&self, sid: &str) {
-        let ended = [("CallSid", sid), ("To", TRACKING), ("CallStatus", "completed"), ("CallDuration", "30")];
+        let ended = [
+            ("CallSid", sid),
+            ("To", TRACKING),
+            ("CallStatus", "completed"),
+            ("CallDuration", "30"),
+        ];
         self.twiml(&format!("{}/twilio/status", self.base_url), &ended).await;
     }
 }
@@ -44,11 +53,18 @@ async fn a_caller_who_keys_nothing_after_one_visitor_tapped_to_call_is_that_visi
     let tapper = app.register_visit(&seeded, "http://localhost/?utm_source=google").await;
     let _browsing = app.register_visit(&seeded, "http://localhost/").await;
     app.tap_to_call(&seeded, &tapper).await;
-    app.call_until_dial("CA1", CALLER, "").await.find("Dial").expect("the call is forwarded");
+    app.call_until_dial("CA1", CALLER, "")
+        .await
+        .find("Dial")
+        .expect("the call is forwarded");
     let call = app.call_by_sid("CA1").await.unwrap();
     assert_eq!(call.origin.matched_by, MatchedBy::ClickIntent);
     assert_eq!(call.origin.visit.as_ref().map(|v| v.as_str()), tapper["visit"].as_str());
-    assert_eq!(call.origin.confidence, Some(85), "a tap seconds before the call is likely the caller's");
+    assert_eq!(
+        call.origin.confidence,
+        Some(85),
+        "a tap seconds before the call is likely the caller's"
+    );
 
     // The tapper has called: their click is no longer pending, and two new ones are a guess.
     let one = app.register_visit(&seeded, "http://localhost/").await;
@@ -71,7 +87,10 @@ async fn a_site_without_the_click_lever_leaves_such_a_caller_unattributed(engine
     app.tap_to_call(&seeded, &tapper).await;
     app.call_until_dial("CA1", CALLER, "").await;
     let call = app.call_by_sid("CA1").await.unwrap();
-    assert_eq!((call.origin.matched_by, call.origin.confidence), (MatchedBy::None, None));
+    assert_eq!(
+        (call.origin.matched_by, call.origin.confidence),
+        (MatchedBy::None, None)
+    );
     app.finish().await;
 }
 
@@ -82,12 +101,19 @@ async fn a_redial_of_a_code_now_someone_elses_reaches_the_callers_own_visit(engi
     app.call_until_dial("CA1", CALLER, &code).await;
     app.end_call("CA1").await;
     let next = app.register_visit(&seeded, "http://localhost/").await;
-    assert_eq!(next["code"].as_str(), Some(code.as_str()), "the freed code goes to the next visitor");
+    assert_eq!(
+        next["code"].as_str(),
+        Some(code.as_str()),
+        "the freed code goes to the next visitor"
+    );
 
     app.call_until_dial("CA2", CALLER, &code).await;
     let redial = app.call_by_sid("CA2").await.unwrap();
     assert_eq!(redial.origin.matched_by, MatchedBy::Redial);
-    assert_eq!(redial.origin.visit.as_ref().map(|v| v.as_str()), first["visit"].as_str());
+    assert_eq!(
+        redial.origin.visit.as_ref().map(|v| v.as_str()),
+        first["visit"].as_str()
+    );
 
     app.call_until_dial("CA3", "+12025550170", &code).await;
     let other = app.call_by_sid("CA3").await.unwrap();

@@ -78,13 +78,19 @@ async fn visits_are_shown_distinct_pool_numbers_and_a_call_reaches_the_holder(en
     assert_ne!(a, b, "two live visits never share a pool number");
     assert!(POOL.contains(&a) && POOL.contains(&b), "{first}");
     assert_eq!(first["code"], serde_json::Value::Null);
-    assert_eq!(first["match"], "2025550100", "the page's printed number is what is replaced");
+    assert_eq!(
+        first["match"], "2025550100",
+        "the page's printed number is what is replaced"
+    );
     assert_eq!(first["display"], first["national"]);
     assert_eq!(first["tel"].as_str(), Some(format!("tel:{a}").as_str()));
 
     let answer = call(&app, "CApool1", a).await;
     assert!(answer.find("Gather").is_none(), "no code is asked on a pool number");
-    assert!(answer.find("Dial").is_some(), "the call is routed like any call of the site");
+    assert!(
+        answer.find("Dial").is_some(),
+        "the call is routed like any call of the site"
+    );
     let record = call_record(&app, a, "CApool1").await;
     assert_eq!(record.origin.matched_by, MatchedBy::Pool);
     assert_eq!(record.origin.visit.unwrap().as_str(), first["visit"].as_str().unwrap());
@@ -99,7 +105,10 @@ async fn an_exhausted_pool_gives_the_oldest_holders_number_to_the_newcomer(engin
     let second = app.register_visit(&seeded, "http://localhost/b").await;
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let third = app.register_visit(&seeded, "http://localhost/c").await;
-    assert_eq!(third["number"], first["number"], "the least recently active holder loses it");
+    assert_eq!(
+        third["number"], first["number"],
+        "the least recently active holder loses it"
+    );
     assert_ne!(third["number"], second["number"]);
     assert_eq!(app.store.pool_overwrites(seeded.site.id).await.unwrap(), 1);
 

@@ -1,5 +1,6 @@
 //! `leadline bench attribution` on a tiny day (an hour, a high call share): every call is
-//! judged once and the breakdowns add up, a seeded run gives the same figures again, on
+//! judged once and the breakdowns add up, on extension and number-pool sites alike, a seeded
+//! run gives the same figures again, on
 //! SQLite and on PostgreSQL, and flags that make no day are refused with the reason.
 
 use crate::harness::Cli;
@@ -17,7 +18,7 @@ const TINY: [&str; 12] = [
     "--call-share",
     "0.25",
     "--json",
-    "--compare=extensions,extensions+no-levers+check-digit",
+    "--compare=extensions,extensions+no-levers+check-digit,pool:30",
 ];
 
 fn run(cli: &Cli, extra: &[&str]) -> Value {
@@ -37,9 +38,15 @@ fn counts_add_up(arm: &Value) {
     };
     let calls = n(&["all", "calls"]);
     assert!(calls >= 5, "a tiny day still has calls: {arm}");
-    assert_eq!(calls, n(&["all", "correct"]) + n(&["all", "wrong"]) + n(&["all", "unattributed"]));
+    assert_eq!(
+        calls,
+        n(&["all", "correct"]) + n(&["all", "wrong"]) + n(&["all", "unattributed"])
+    );
     assert_eq!(calls, n(&["first_calls", "calls"]) + n(&["redials", "calls"]));
-    assert_eq!(n(&["first_calls", "calls"]), n(&["on_page", "calls"]) + n(&["after_leaving", "calls"]));
+    assert_eq!(
+        n(&["first_calls", "calls"]),
+        n(&["on_page", "calls"]) + n(&["after_leaving", "calls"])
+    );
     let by_match: u64 = tally["by_match"]
         .as_object()
         .unwrap()
@@ -47,21 +54,45 @@ fn counts_add_up(arm: &Value) {
         .map(|c| c["calls"].as_u64().unwrap())
         .sum();
     assert_eq!(by_match, calls, "every call has one way it was matched");
-    let shown: u64 = tally["code_lengths"].as_object().unwrap().values().map(|c| c.as_u64().unwrap()).sum();
-    assert_eq!(shown, n(&["visits"]), "every visit of an extension site is shown a code");
+    let shown: u64 = tally["code_lengths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|c| c.as_u64().unwrap())
+        .sum();
+    if arm["arm"].as_str().unwrap().starts_with("pool:") {
+        assert_eq!(shown, 0, "a pool site shows numbers, not codes");
+        assert!(
+            arm["pool_overwrites"].is_u64(),
+            "a pool arm counts its overwrites: {arm}"
+        );
+        assert!(
+            tally["by_match"].get("code").is_none(),
+            "no call to a pool number is matched by a code"
+        );
+    } else {
+        assert_eq!(
+            shown,
+            n(&["visits"]),
+            "every visit of an extension site is shown a code"
+        );
+    }
 }
 
 fn repeatable(extra: &[&str]) {
     let cli = Cli::new();
     let first = run(&cli, extra);
     let arms = first["arms"].as_array().unwrap();
-    assert_eq!(arms.len(), 2);
+    assert_eq!(arms.len(), 3);
     assert_eq!(arms[0]["tally"]["visits"], first["visitors"]);
     for arm in arms {
         counts_add_up(arm);
     }
     let lengths = |arm: &Value| arm["summary"]["code_length_mean"].as_f64().unwrap();
-    assert!(lengths(&arms[1]) > lengths(&arms[0]), "a check digit makes codes longer");
+    assert!(
+        lengths(&arms[1]) > lengths(&arms[0]),
+        "a check digit makes codes longer"
+    );
     let again = run(&cli, extra);
     assert_eq!(first, again, "the same seed gives the same figures");
 }

@@ -336,7 +336,8 @@ async fn insert_calls(
         return Ok(Vec::new());
     }
     let called = callers_known(conn, planned).await?;
-    let row = "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 'in_call', {}, 'in_call', {}, {}, {}, {})";
+    let row =
+        "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 'in_call', {}, 'in_call', {}, {}, {}, {})";
     let mut params = Params::on(conn);
     let rows: Vec<String> = planned.iter().map(|_| params.fill(row)).collect();
     let sql = format!(

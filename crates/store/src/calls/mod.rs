@@ -13,10 +13,10 @@ use crate::rows::{col, now_millis, parsed, parsed_opt, time, time_opt};
 use async_trait::async_trait;
 use leadline_core::call::{Call, CallKey, CallOrigin, CallOutcome, CallReport, MatchedBy, NewCall};
 use leadline_core::channel::Attribution;
+use leadline_core::matching::PendingClick;
 use leadline_core::provider::WebLink;
 use leadline_core::spam::SpamMark;
 use leadline_core::store::{CallMeClaim, CallMeGrant, CallStore, CodeSpans, StoreError, StoreResult};
-use leadline_core::matching::PendingClick;
 use leadline_core::visit::{PoolKey, Selector, VisitRef};
 use leadline_core::{BusinessId, IntentId, NumberId, SiteId};
 use sqlx::AnyConnection;
@@ -192,7 +192,14 @@ impl CallStore for SqlStore {
             .transpose()
     }
 
-    async fn redial_visit(&self, site: SiteId, caller: &str, pool: PoolKey, code: u64, since_ms: i64) -> StoreResult<Option<VisitRef>> {
+    async fn redial_visit(
+        &self,
+        site: SiteId,
+        caller: &str,
+        pool: PoolKey,
+        code: u64,
+        since_ms: i64,
+    ) -> StoreResult<Option<VisitRef>> {
         let found: Option<String> = sqlx::query_scalar(
             "SELECT v.public_id FROM calls c JOIN visits v ON v.id = c.visit_id
              WHERE c.site_id = $1 AND c.caller = $2 AND c.code = $3 AND c.started_at >= $4
@@ -208,7 +215,9 @@ impl CallStore for SqlStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;
-        found.map(|v| VisitRef::parse(&v).map_err(crate::errors::corrupt)).transpose()
+        found
+            .map(|v| VisitRef::parse(&v).map_err(crate::errors::corrupt))
+            .transpose()
     }
 
     async fn rested_code(&self, pool: PoolKey, code: u64, since_ms: i64) -> StoreResult<Option<(SiteId, VisitRef)>> {

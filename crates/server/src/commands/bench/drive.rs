@@ -55,7 +55,13 @@ struct Seen {
 }
 
 /// Sends the day to `site` starting at `start_ms` on the simulated clock and judges its calls.
-pub async fn run(server: &BenchServer, site: &BenchSite, day: &[Visitor], start_ms: i64, hours: f64) -> anyhow::Result<Tally> {
+pub async fn run(
+    server: &BenchServer,
+    site: &BenchSite,
+    day: &[Visitor],
+    start_ms: i64,
+    hours: f64,
+) -> anyhow::Result<Tally> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(4)
         .user_agent("Mozilla/5.0 (X11; Linux x86_64) leadline-bench")
@@ -85,7 +91,10 @@ fn schedule(day: &[Visitor], hours: f64) -> Vec<(i64, Event)> {
     for v in day {
         events.push((v.arrive_ms, Event::Arrive(v.id)));
         for (i, at) in v.page_views.iter().enumerate() {
-            events.push((v.arrive_ms + at, Event::PageView(v.id, u16::try_from(i).unwrap_or(u16::MAX))));
+            events.push((
+                v.arrive_ms + at,
+                Event::PageView(v.id, u16::try_from(i).unwrap_or(u16::MAX)),
+            ));
         }
         let mut beat = v.arrive_ms + HEARTBEAT_MS;
         while beat < v.leave_ms() {
@@ -122,7 +131,13 @@ impl Arm<'_> {
                 crate::jobs::sweep_once(self.server.store.as_ref()).await;
             }
             Event::Sample => {
-                let live = self.server.store.live_codes_of_site(self.site.id).await?;
+                let live = if self.site.numbers.len() > 1 {
+                    let now = leadline_core::clock::now_millis();
+                    let pool = self.server.store.pool_numbers(self.site.id, now).await?;
+                    pool.iter().filter(|n| n.holder.is_some()).count() as u64
+                } else {
+                    self.server.store.live_codes_of_site(self.site.id).await?
+                };
                 self.tally.sample(at_ms, live);
             }
             Event::Arrive(id) => self.arrive(visitor(id)).await?,

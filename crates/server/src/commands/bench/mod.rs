@@ -13,7 +13,7 @@ mod traffic;
 
 use crate::cli::AttributionArgs;
 use crate::commands::InputError;
-use leadline_core::site::SiteSettings;
+use leadline_core::site::{SiteKind, SiteSettings};
 use serde_json::json;
 use server::BenchServer;
 use tally::ArmResult;
@@ -25,7 +25,7 @@ const FIRST_DAY_MS: i64 = 1_893_974_400_000; // 2030-01-07T00:00:00Z
 #[derive(Debug, Clone, PartialEq)]
 enum ArmKind {
     /// An extension site with these settings.
-    Extensions(SiteSettings),
+    Extensions(Box<SiteSettings>),
     /// A DNI pool of this many numbers.
     Pool(usize),
 }
@@ -44,7 +44,16 @@ pub async fn attribution(args: &AttributionArgs) -> anyhow::Result<()> {
     let days_per_arm = (args.hours / 24.0).ceil() as i64 + 1;
     for (i, (name, kind)) in arms.into_iter().enumerate() {
         let started = std::time::Instant::now();
-        let result = run_arm(&server, i, &name, kind, &day, args, FIRST_DAY_MS + i as i64 * days_per_arm * 86_400_000).await;
+        let result = run_arm(
+            &server,
+            i,
+            &name,
+            kind,
+            &day,
+            args,
+            FIRST_DAY_MS + i as i64 * days_per_arm * 86_400_000,
+        )
+        .await;
         let result = match result {
             Ok(result) => result,
             Err(e) => {
@@ -52,7 +61,12 @@ pub async fn attribution(args: &AttributionArgs) -> anyhow::Result<()> {
                 return Err(e);
             }
         };
-        eprintln!("{name}: {} visits, {} calls in {:.1} s", result.tally.visits, result.tally.all.calls, started.elapsed().as_secs_f64());
+        eprintln!(
+            "{name}: {} visits, {} calls in {:.1} s",
+            result.tally.visits,
+            result.tally.all.calls,
+            started.elapsed().as_secs_f64()
+        );
         results.push(result);
     }
     server.stop().await?;
@@ -87,17 +101,27 @@ async fn run_arm(
     args: &AttributionArgs,
     start_ms: i64,
 ) -> anyhow::Result<ArmResult> {
-    let (settings, numbers) = match kind {
-        ArmKind::Extensions(settings) => (settings, 1),
-        ArmKind::Pool(n) => return Err(InputError(format!("'{name}': a pool of {n} needs the number pool kind of site")).into()),
+    let (settings, pool) = match kind {
+        ArmKind::Extensions(settings) => (*settings, 0),
+        ArmKind::Pool(n) => (
+            SiteSettings {
+                kind: SiteKind::NumberPool,
+                ..SiteSettings::default()
+            },
+            n,
+        ),
     };
-    let site = server.site(index, settings, numbers).await?;
+    let site = server.site(index, settings, pool).await?;
     let tally = drive::run(server, &site, day, start_ms, args.hours).await?;
+    let pool_overwrites = match pool {
+        0 => None,
+        _ => Some(server.store.pool_overwrites(site.id).await?),
+    };
     Ok(ArmResult {
         arm: name.to_owned(),
         summary: tally.summary(),
         tally,
-        pool_overwrites: None,
+        pool_overwrites,
     })
 }
 
@@ -120,7 +144,7 @@ fn arm_kind(name: &str) -> Result<ArmKind, InputError> {
     for change in parts {
         apply(&mut settings, change).map_err(|reason| InputError(format!("--compare '{name}': {reason}")))?;
     }
-    Ok(ArmKind::Extensions(settings))
+    Ok(ArmKind::Extensions(Box::new(settings)))
 }
 
 /// One `+change` of an extensions arm.
@@ -164,10 +188,16 @@ fn unknown(change: &str) -> String {
 /// Refuses flags that make no day: a rate, a length and shares in range.
 fn check(args: &AttributionArgs) -> Result<(), InputError> {
     if !(args.rate > 0.0 && args.rate <= 100_000.0) {
-        return Err(InputError(format!("--rate {} must be above 0 and at most 100000 visitors per hour", args.rate)));
+        return Err(InputError(format!(
+            "--rate {} must be above 0 and at most 100000 visitors per hour",
+            args.rate
+        )));
     }
     if !(args.hours > 0.0 && args.hours <= 168.0) {
-        return Err(InputError(format!("--hours {} must be above 0 and at most 168", args.hours)));
+        return Err(InputError(format!(
+            "--hours {} must be above 0 and at most 168",
+            args.hours
+        )));
     }
     let shares = [
         ("--call-share", args.call_share),

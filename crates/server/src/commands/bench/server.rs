@@ -10,13 +10,14 @@ use leadline_core::net::DomainName;
 use leadline_core::secret::random_token;
 use leadline_core::site::{Currency, SiteKey, SiteSettings, Timezone};
 use leadline_core::store::Store;
-use leadline_core::tenant::{AccountSid, NewBusiness, NewDestination, NewSite, NewTrackingNumber, Provider, parse_auth_token};
+use leadline_core::tenant::{
+    AccountSid, NewBusiness, NewDestination, NewSite, NewTrackingNumber, Provider, parse_auth_token,
+};
 use leadline_core::{BusinessId, E164, NumberId, SiteId};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-
 
 /// A running bench server and the business its sites belong to.
 pub struct BenchServer {
@@ -104,9 +105,10 @@ impl BenchServer {
         })
     }
 
-    /// A new site with these settings and `numbers` tracking numbers (`arm` keeps the numbers
-    /// of arms apart).
-    pub async fn site(&self, arm: usize, settings: SiteSettings, numbers: usize) -> anyhow::Result<BenchSite> {
+    /// A new site with these settings, its main number and, for a number-pool site, `pool`
+    /// more numbers in its pool (`arm` keeps the numbers of arms apart).
+    pub async fn site(&self, arm: usize, settings: SiteSettings, pool: usize) -> anyhow::Result<BenchSite> {
+        let numbers = 1 + pool;
         let domain = format!("arm{arm}.bench.example");
         let site = self
             .store
@@ -129,14 +131,14 @@ impl BenchServer {
                 .create_number(&NewTrackingNumber {
                     number,
                     provider: Provider::Twilio,
-                    account_sid: AccountSid::parse(&format!(
-                        "AC{}",
-                        random_token(32).to_lowercase()
-                    ))?,
+                    account_sid: AccountSid::parse(&format!("AC{}", random_token(32).to_lowercase()))?,
                     auth_token: parse_auth_token(&auth_token)?,
                     site_ids: vec![site.id],
                 })
                 .await?;
+            if n > 0 {
+                self.store.add_pool_number(site.id, created.id).await?;
+            }
             made.push((created.number, created.id));
         }
         Ok(BenchSite {

@@ -175,12 +175,28 @@ pub fn table(results: &[ArmResult]) -> String {
     row("correct", &|r| format!("{:.2}%", r.summary.correct_pct));
     row("wrong (silently)", &|r| format!("{:.2}%", r.summary.wrong_pct));
     row("not attributed", &|r| format!("{:.2}%", r.summary.unattributed_pct));
-    row("  on the page: correct", &|r| pct(&r.tally.on_page, r.tally.on_page.correct));
-    row("  after leaving: correct", &|r| pct(&r.tally.after_leaving, r.tally.after_leaving.correct));
-    row("  after leaving: wrong", &|r| pct(&r.tally.after_leaving, r.tally.after_leaving.wrong));
-    row("  redials: correct", &|r| pct(&r.tally.redials, r.tally.redials.correct));
+    row("  on the page: correct", &|r| {
+        pct(&r.tally.on_page, r.tally.on_page.correct)
+    });
+    row("  after leaving: correct", &|r| {
+        pct(&r.tally.after_leaving, r.tally.after_leaving.correct)
+    });
+    row("  after leaving: wrong", &|r| {
+        pct(&r.tally.after_leaving, r.tally.after_leaving.wrong)
+    });
+    row("  redials: correct", &|r| {
+        pct(&r.tally.redials, r.tally.redials.correct)
+    });
     row("  redials: wrong", &|r| pct(&r.tally.redials, r.tally.redials.wrong));
-    for matched in ["code", "redial", "rested_code", "caller", "click_intent", "pool", "none"] {
+    for matched in [
+        "code",
+        "redial",
+        "rested_code",
+        "caller",
+        "click_intent",
+        "pool",
+        "none",
+    ] {
         row(&format!("  matched by {matched} (wrong)"), &|r| {
             r.tally
                 .by_match

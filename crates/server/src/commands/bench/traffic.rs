@@ -106,7 +106,9 @@ fn visitor(rng: &mut StdRng, args: &AttributionArgs, id: u32, arrive_ms: i64) ->
     let stay_ms = (lognormal(rng, 90_000.0, 1.0) as i64).clamp(5_000, 45 * 60_000);
     let phone = rng.random::<f64>() < args.phone_share;
     let views = poisson(rng, (stay_ms as f64 / 60_000.0).min(6.0));
-    let mut page_views: Vec<i64> = (0..views).map(|_| rng.random_range(1_000..stay_ms.max(1_001))).collect();
+    let mut page_views: Vec<i64> = (0..views)
+        .map(|_| rng.random_range(1_000..stay_ms.max(1_001)))
+        .collect();
     page_views.sort_unstable();
     let call = (rng.random::<f64>() < args.call_share).then(|| planned_call(rng, args, arrive_ms, stay_ms, phone));
     Visitor {
@@ -241,7 +243,11 @@ mod tests {
     fn a_day_brings_about_the_rate_times_the_hours_and_the_call_share_calls() {
         let visitors = generate(&args(&["--rate", "1000", "--hours", "24"]));
         let expected = 24_000.0;
-        assert!((visitors.len() as f64 - expected).abs() < expected * 0.05, "{}", visitors.len());
+        assert!(
+            (visitors.len() as f64 - expected).abs() < expected * 0.05,
+            "{}",
+            visitors.len()
+        );
         let calls = visitors.iter().filter(|v| v.call.is_some()).count() as f64;
         assert!((calls / visitors.len() as f64 - 0.03).abs() < 0.005, "{calls}");
         assert!(visitors.windows(2).all(|w| w[0].arrive_ms <= w[1].arrive_ms));

@@ -120,7 +120,7 @@ async fn site_page(
     check_url: String,
 ) -> Result<Response, ApiError> {
     let pool = if site.settings.kind == SiteKind::NumberPool {
-        let now = chrono::Utc::now().timestamp_millis();
+        let now = leadline_core::clock::now_millis();
         let numbers = state.store.pool_numbers(site.id, now).await?;
         let shown = numbers.into_iter().map(|n| (n.number.to_string(), n.holder.is_some()));
         Some((shown.collect(), state.store.pool_overwrites(site.id).await?))

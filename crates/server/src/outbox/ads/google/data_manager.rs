@@ -71,7 +71,10 @@ pub(crate) fn body(google: &Google<'_>, facts: &AdFacts, found: &Match, ingest: 
     event.insert("transactionId".into(), json!(order_id));
     event.insert("eventTimestamp".into(), json!(rfc3339(conversion_time)));
     if restated {
-        event.insert("lastUpdatedTimestamp".into(), json!(rfc3339(leadline_core::clock::now())));
+        event.insert(
+            "lastUpdatedTimestamp".into(),
+            json!(rfc3339(leadline_core::clock::now())),
+        );
     }
     let source = match facts.row.record {
         ConversionRecord::Call { .. } => "PHONE",
