@@ -82,7 +82,10 @@ fn a_quiet_site_sees_one_digit_codes_and_needs_few_numbers() {
     assert_eq!(plan.hours.len(), 24);
     assert!((plan.hours[5].visits_per_hour - 2.0).abs() < 1e-9);
     assert!((plan.hours[5].live_mean - 2.0 * 33.0 / 60.0).abs() < 1e-9);
-    assert!(!plan.attribution.measured, "no calls were read, so the share is assumed");
+    assert!(
+        !plan.attribution.measured,
+        "no calls were read, so the share is assumed"
+    );
     assert!(plan.dni_pool >= 5 && plan.dni_pool < 10, "{}", plan.dni_pool);
     assert!(dni_wrong(plan.dni_pool, 1.1, 0.0) < WRONG_TARGET);
 }

@@ -49,12 +49,18 @@ async fn a_sites_settings_page_shows_its_capacity_plan_to_its_owner_only(engine:
     // 56 visits an hour, each holding a number for 3 + 30 minutes: a load of 30.8.
     let pool = dni_pool(56.0 * 33.0 / 60.0, 0.0, WRONG_TARGET);
     assert!(html.contains(&format!("pool needs {pool} numbers")), "{html}");
-    assert!(html.contains("every call is assumed to come in time"), "no calls were seeded");
+    assert!(
+        html.contains("every call is assumed to come in time"),
+        "no calls were seeded"
+    );
     assert!(
         html.contains(r#"<svg role="img" aria-labelledby="capacity-chart-caption""#),
         "the chart is inline and labelled: {html}"
     );
-    assert!(html.contains(r#"<td class="num">2.0</td>"#), "56 visits over 28 days is 2 an hour");
+    assert!(
+        html.contains(r#"<td class="num">2.0</td>"#),
+        "56 visits over 28 days is 2 an hour"
+    );
     assert!(!html.contains("<script"), "no script on the page");
 
     let other = app.add_business("other", "Other").await;

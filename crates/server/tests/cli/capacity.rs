@@ -84,13 +84,19 @@ fn plan_capacity_reads_the_sites_history_into_a_table_json_and_a_chart() {
     assert_eq!(plan["visits"], 847);
     assert_eq!(plan["busiest_hour_visits"], 120);
     assert_eq!(plan["hours"][10]["visits_per_hour"], 120.0);
-    assert_eq!((plan["code_digits_p50"].clone(), plan["code_digits_p99"].clone()), (2.into(), 2.into()));
+    assert_eq!(
+        (plan["code_digits_p50"].clone(), plan["code_digits_p99"].clone()),
+        (2.into(), 2.into())
+    );
     // 120 visits an hour, each holding a number for 3 + 30 minutes: a load of 66.
     assert_eq!(plan["dni_pool"], dni_pool(66.0, 0.0, WRONG_TARGET));
     assert_eq!(plan["attribution"]["measured"], false, "no calls were seeded");
     assert_eq!(json["from"], "2026-03-02");
     let drawn = std::fs::read_to_string(&svg).unwrap();
-    assert!(drawn.starts_with("<svg") && drawn.contains("DNI pool needed"), "{drawn}");
+    assert!(
+        drawn.starts_with("<svg") && drawn.contains("DNI pool needed"),
+        "{drawn}"
+    );
 }
 
 #[test]
@@ -102,7 +108,14 @@ fn plan_capacity_refuses_an_unknown_site_and_a_half_or_reversed_range() {
     let err = cli.refused(&["plan", "capacity", "--site", &key, "--from", "2026-03-02"]);
     assert!(err.contains("--to"), "{err}");
     let err = cli.refused(&[
-        "plan", "capacity", "--site", &key, "--from", "2026-03-09", "--to", "2026-03-02",
+        "plan",
+        "capacity",
+        "--site",
+        &key,
+        "--from",
+        "2026-03-09",
+        "--to",
+        "2026-03-02",
     ]);
     assert!(err.contains("after"), "{err}");
 }
