@@ -218,7 +218,7 @@ fn draw_capacity(svg: &mut String, plan: &leadline_core::capacity::Plan) -> Draw
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
             .margin(10)
-            .x_label_area_size(28)
+            .x_label_area_size(44)
             .y_label_area_size(56)
             .build_cartesian_2d(0u32..23u32, 0f64..top * 1.1)?;
         chart
