@@ -27,7 +27,9 @@ pub enum CallLookup {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallFound {
     Live(LiveCode),
-    Reserved { label: String },
+    Reserved {
+        label: String,
+    },
     RecentVisit(VisitRef),
     /// The visit holding the pool number called.
     PoolHolder(VisitRef),
@@ -229,7 +231,10 @@ mod tests {
         );
         let back = VisitRef::generate();
         let returning = origin(Some(CallFound::RecentVisit(back.clone())));
-        assert_eq!((returning.matched_by, returning.visit), (MatchedBy::Caller, Some(back.clone())));
+        assert_eq!(
+            (returning.matched_by, returning.visit),
+            (MatchedBy::Caller, Some(back.clone()))
+        );
         let held = origin(Some(CallFound::PoolHolder(back.clone())));
         assert_eq!((held.matched_by, held.visit), (MatchedBy::Pool, Some(back)));
     }
@@ -240,7 +245,10 @@ mod tests {
             pool_call_lookups(NumberId(5), Some(&caller())),
             [CallLookup::PoolHolder(NumberId(5)), CallLookup::RecentVisitOf(caller())]
         );
-        assert_eq!(pool_call_lookups(NumberId(5), None), [CallLookup::PoolHolder(NumberId(5))]);
+        assert_eq!(
+            pool_call_lookups(NumberId(5), None),
+            [CallLookup::PoolHolder(NumberId(5))]
+        );
     }
 
     #[test]

@@ -294,7 +294,11 @@ mod tests {
         let opt_in = SiteSettings::from_json(r#"{"ad_platforms":"granted_only"}"#).unwrap();
         assert_eq!(opt_in.ad_platforms, crate::ad_consent::AdsPolicy::GrantedOnly);
         assert!(SiteSettings::from_json(r#"{"ad_platforms":"sometimes"}"#).is_err());
-        assert_eq!(settings.kind, SiteKind::Extensions, "rows stored before pools are extension sites");
+        assert_eq!(
+            settings.kind,
+            SiteKind::Extensions,
+            "rows stored before pools are extension sites"
+        );
         let pool = SiteSettings::from_json(r#"{"kind":"number_pool"}"#).unwrap();
         assert_eq!(pool.kind, SiteKind::NumberPool);
         assert_eq!(SiteKind::parse("Pool").unwrap(), SiteKind::NumberPool);

@@ -13,6 +13,9 @@ use leadline_core::visit::VisitRef;
 use leadline_core::{E164, NumberId, SiteId};
 use sqlx::AnyConnection;
 
+/// A pool row as read for a choice: number, holder, held until, last activity, released at.
+type SlotRow = (i64, Option<i64>, Option<i64>, Option<i64>, i64);
+
 /// The number a visit holds after a request.
 pub(crate) struct PoolHold {
     pub number: E164,
@@ -61,7 +64,7 @@ pub(crate) async fn hold(
         }));
     }
     lock_site(conn, site_id).await?;
-    let rows: Vec<(i64, Option<i64>, Option<i64>, Option<i64>, i64)> = sqlx::query_as(
+    let rows: Vec<SlotRow> = sqlx::query_as(
         "SELECT number_id, visit_id, held_until, last_activity_at, released_at FROM pool_numbers WHERE site_id = $1",
     )
     .bind(site_id)

@@ -5,11 +5,10 @@ use super::InputError;
 use super::tenants::{find_business, said};
 use crate::app::AppError;
 use crate::app::integrations::prompt;
-use crate::app::setup::sites::{add_site, edit_site, remove_site, set_site_disabled, snippet_tag};
 use crate::app::setup::pool::{add_pool_number, remove_pool_number};
+use crate::app::setup::sites::{add_site, edit_site, remove_site, set_site_disabled, snippet_tag};
 use crate::cli::{PoolCommand, SiteCommand, SiteRef, SiteSettingsArgs};
 use crate::config::Config;
-use leadline_core::{E164, Invalid};
 use leadline_core::ad_consent::AdsPolicy;
 use leadline_core::callme::Region;
 use leadline_core::lead::Author;
@@ -19,6 +18,7 @@ use leadline_core::outbox::PromptChannel;
 use leadline_core::site::{Currency, ExtensionMode, SiteKey, SiteKind, SiteSettings, Timezone};
 use leadline_core::store::{Store, StoreError};
 use leadline_core::tenant::{Business, Site, SiteEdit};
+use leadline_core::{E164, Invalid};
 
 /// Who changes things from the command line (the audit log's actor).
 fn author() -> Author {

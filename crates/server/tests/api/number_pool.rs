@@ -78,13 +78,19 @@ async fn visits_are_shown_distinct_pool_numbers_and_a_call_reaches_the_holder(en
     assert_ne!(a, b, "two live visits never share a pool number");
     assert!(POOL.contains(&a) && POOL.contains(&b), "{first}");
     assert_eq!(first["code"], serde_json::Value::Null);
-    assert_eq!(first["match"], "2025550100", "the page's printed number is what is replaced");
+    assert_eq!(
+        first["match"], "2025550100",
+        "the page's printed number is what is replaced"
+    );
     assert_eq!(first["display"], first["national"]);
     assert_eq!(first["tel"].as_str(), Some(format!("tel:{a}").as_str()));
 
     let answer = call(&app, "CApool1", a).await;
     assert!(answer.find("Gather").is_none(), "no code is asked on a pool number");
-    assert!(answer.find("Dial").is_some(), "the call is routed like any call of the site");
+    assert!(
+        answer.find("Dial").is_some(),
+        "the call is routed like any call of the site"
+    );
     let record = call_record(&app, a, "CApool1").await;
     assert_eq!(record.origin.matched_by, MatchedBy::Pool);
     assert_eq!(record.origin.visit.unwrap().as_str(), first["visit"].as_str().unwrap());
@@ -99,7 +105,10 @@ async fn an_exhausted_pool_gives_the_oldest_holders_number_to_the_newcomer(engin
     let second = app.register_visit(&seeded, "http://localhost/b").await;
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let third = app.register_visit(&seeded, "http://localhost/c").await;
-    assert_eq!(third["number"], first["number"], "the least recently active holder loses it");
+    assert_eq!(
+        third["number"], first["number"],
+        "the least recently active holder loses it"
+    );
     assert_ne!(third["number"], second["number"]);
     assert_eq!(app.store.pool_overwrites(seeded.site.id).await.unwrap(), 1);
 
@@ -145,3 +154,24 @@ crate::on_both_engines!(
     an_exhausted_pool_gives_the_oldest_holders_number_to_the_newcomer,
     a_call_to_a_pool_number_never_matches_another_businesss_visit,
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_on_a_pool_site_sees_their_pool_number_where_the_page_prints_the_sites() {
+    let Some(browser) = crate::browser::chromium() else {
+        return;
+    };
+    let (app, _seeded) = pool_site(Engine::Sqlite).await;
+    let profile = tempfile::tempdir().unwrap();
+    let url = crate::browser::page(&app, "/demo/contact.html");
+    let dom = crate::browser::rendered(&browser, profile.path(), &url, None).await;
+    assert!(
+        dom.contains("<strong data-leadline-number=\"\">(202) 555-0200</strong>"),
+        "the marked number shows the pool number, with no extension:\n{dom}"
+    );
+    assert!(
+        dom.contains("href=\"tel:+12025550200\""),
+        "the tel: link dials it:\n{dom}"
+    );
+    assert!(!dom.contains(" ext. "), "{dom}");
+    app.finish().await;
+}
