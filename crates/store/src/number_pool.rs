@@ -13,7 +13,7 @@ use leadline_core::visit::VisitRef;
 use leadline_core::{E164, NumberId, SiteId};
 use sqlx::AnyConnection;
 
-/// A pool number's row: number, holder, held until, last activity, released at.
+/// A pool row as read for a choice: number, holder, held until, last activity, released at.
 type SlotRow = (i64, Option<i64>, Option<i64>, Option<i64>, i64);
 
 /// The number a visit holds after a request.

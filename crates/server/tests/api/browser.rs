@@ -15,7 +15,7 @@ use leadline_core::store::VisitStore;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-fn chromium() -> Option<PathBuf> {
+pub(crate) fn chromium() -> Option<PathBuf> {
     let found = ["chromium", "chromium-browser", "google-chrome"]
         .iter()
         .find_map(|name| {
@@ -32,7 +32,7 @@ fn chromium() -> Option<PathBuf> {
 }
 
 /// The page's DOM once its scripts have run (virtual time lets fetches and timers finish).
-async fn rendered(browser: &Path, profile: &Path, url: &str, user_agent: Option<&str>) -> String {
+pub(crate) async fn rendered(browser: &Path, profile: &Path, url: &str, user_agent: Option<&str>) -> String {
     let mut command = tokio::process::Command::new(browser);
     command.args([
         "--headless",
@@ -59,7 +59,7 @@ async fn rendered(browser: &Path, profile: &Path, url: &str, user_agent: Option<
 }
 
 /// The same page as the browser would reach it by name rather than address.
-fn page(app: &TestApp, path: &str) -> String {
+pub(crate) fn page(app: &TestApp, path: &str) -> String {
     format!("{}{path}", app.base_url.replace("127.0.0.1", "localhost"))
 }
 

@@ -154,3 +154,24 @@ crate::on_both_engines!(
     an_exhausted_pool_gives_the_oldest_holders_number_to_the_newcomer,
     a_call_to_a_pool_number_never_matches_another_businesss_visit,
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_on_a_pool_site_sees_their_pool_number_where_the_page_prints_the_sites() {
+    let Some(browser) = crate::browser::chromium() else {
+        return;
+    };
+    let (app, _seeded) = pool_site(Engine::Sqlite).await;
+    let profile = tempfile::tempdir().unwrap();
+    let url = crate::browser::page(&app, "/demo/contact.html");
+    let dom = crate::browser::rendered(&browser, profile.path(), &url, None).await;
+    assert!(
+        dom.contains("<strong data-leadline-number=\"\">(202) 555-0200</strong>"),
+        "the marked number shows the pool number, with no extension:\n{dom}"
+    );
+    assert!(
+        dom.contains("href=\"tel:+12025550200\""),
+        "the tel: link dials it:\n{dom}"
+    );
+    assert!(!dom.contains(" ext. "), "{dom}");
+    app.finish().await;
+}

@@ -224,6 +224,17 @@ impl NumberStore for SqlStore {
             } else {
                 tx.commit().await.map_err(backend)?;
             }
+            // A removed number leaves its site's pool (after the unlinking's commit or rollback):
+            // no visit is shown it again.
+            sqlx::query(
+                "DELETE FROM pool_numbers WHERE number_id = $1
+                 AND site_id IN (SELECT id FROM sites WHERE business_id = $2)",
+            )
+            .bind(id.0)
+            .bind(business.0)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
             Ok(())
         })
         .await

@@ -2,7 +2,7 @@ use crate::conformance;
 use crate::fixtures::{business, site, tracking_number};
 use crate::visits::new_visit;
 use leadline_core::number_pool::NumberPoolStore;
-use leadline_core::store::{NumberStore, StoreError, VisitStore};
+use leadline_core::store::{NumberStore, SiteStore, StoreError, VisitStore};
 use leadline_core::visit::{CodeOutcome, CodePlan, Touch, VisitState};
 use leadline_core::{NumberId, SiteId};
 use leadline_store::SqlStore;
@@ -188,6 +188,22 @@ async fn a_pool_number_serves_one_site_of_one_business(store: SqlStore) {
     ));
 }
 
+async fn a_removed_number_leaves_its_pool(store: SqlStore) {
+    let p = pool_site(&store, "acme", 2).await;
+    let owner = store.site_by_id(p.site).await.unwrap().business_id;
+    store.remove_number(owner, p.numbers[0]).await.unwrap();
+    let left: Vec<NumberId> = store
+        .pool_numbers(p.site, now())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| n.number_id)
+        .collect();
+    assert_eq!(left, [p.numbers[1]]);
+    let a = visit(&store, p.site, "fp:a", 30).await;
+    assert_eq!(held_id(&store, &p, &a).await, p.numbers[1]);
+}
+
 async fn a_site_without_pool_numbers_shows_no_number(store: SqlStore) {
     let p = pool_site(&store, "acme", 0).await;
     let a = visit(&store, p.site, "fp:a", 30).await;
@@ -200,5 +216,6 @@ conformance!(
     an_exhausted_pool_overwrites_the_oldest_holder_and_counts_it,
     an_idle_hold_is_released_by_the_sweep,
     a_pool_number_serves_one_site_of_one_business,
+    a_removed_number_leaves_its_pool,
     a_site_without_pool_numbers_shows_no_number,
 );
