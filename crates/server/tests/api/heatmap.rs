@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 const OFFER: &str = "http://localhost/offer?utm_source=google&utm_medium=cpc";
 
 /// Posts an event of the visit `state` as the snippet does; status and answer.
-async fn event(app: &TestApp, seeded: &Seeded, state: &Value, event: Value) -> (u16, Value) {
+pub(crate) async fn event(app: &TestApp, seeded: &Seeded, state: &Value, event: Value) -> (u16, Value) {
     let mut body = json!({ "site": seeded.site.key.as_str(), "token": state["token"] });
     body.as_object_mut().unwrap().extend(event.as_object().unwrap().clone());
     let response = app

@@ -14,26 +14,11 @@ impl TestApp {
     /// Posts a heartbeat of the visit carrying a click on the page's `tel:` link, as the
     /// snippet sends it when a phone's tap hides the page.
     async fn tap_to_call(&self, seeded: &Seeded, state: &Value) {
-        let body = json!({
-            "site": seeded.site.key.as_str(),
-            "token": state["token"],
+        let beat = json!({
             "type": "heartbeat",
             "clicks": [{ "element": "tel0", "url": "http://localhost/contact" }],
         });
-        let response = self
-            .client
-            .post(format!(
-                "{}/v1/visits/{}/events",
-                self.base_url,
-                state["visit"].as_str().unwrap()
-            ))
-            .header("origin", "http://localhost")
-            .header("user-agent", "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0")
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
+        assert_eq!(crate::heatmap::event(self, seeded, state, beat).await.0, 200);
     }
 
     /// Ends the call `sid` as the provider reports it.

@@ -217,8 +217,8 @@ fn check(args: &AttributionArgs) -> Result<(), InputError> {
     if args.keyed_share + args.nothing_share + args.wrong_digit_share + args.swap_share <= 0.0 {
         return Err(InputError("the four keying shares cannot all be 0".into()));
     }
-    if args.compare.is_empty() {
-        return Err(InputError("--compare names no arm".into()));
+    if args.compare.is_empty() || args.compare.len() > 80 {
+        return Err(InputError("--compare names 1 to 80 arms".into()));
     }
     Ok(())
 }

@@ -125,7 +125,8 @@ impl BenchServer {
         let auth_token = random_token(32);
         let mut made = Vec::with_capacity(numbers);
         for n in 0..numbers {
-            let number = E164::parse(&format!("+1303{}{:06}", 2 + arm % 8, n))?;
+            // Each arm its own block of a 303 exchange: 80 arms of 100,000 numbers.
+            let number = E164::parse(&format!("+1303{}{}{:05}", 2 + arm % 8, (arm / 8) % 10, n))?;
             let created = self
                 .store
                 .create_number(&NewTrackingNumber {
