@@ -265,8 +265,7 @@ pub trait CallStore {
     async fn recent_calls(&self, business: BusinessId, limit: u32) -> StoreResult<Vec<Call>>;
     /// The visit of this caller's most recent call with a visit on the site since `since_ms`.
     async fn recent_visit_of_caller(&self, site: SiteId, caller: &str, since_ms: i64) -> StoreResult<Option<VisitRef>>;
-    /// The visit of this caller's latest call on the site since `since_ms` that keyed `code`
-    /// in `pool` (a redial repeats it).
+    /// The visit of this caller's latest call on the site since `since_ms` keying `code` in `pool`.
     async fn redial_visit(
         &self,
         site: SiteId,
@@ -275,8 +274,7 @@ pub trait CallStore {
         code: u64,
         since_ms: i64,
     ) -> StoreResult<Option<VisitRef>>;
-    /// The site and last visit of `code` in `pool` if it was freed at or after `since_ms` and
-    /// nobody has held it since.
+    /// The site and last visit of `code` in `pool` if freed since `since_ms` and unheld since.
     async fn rested_code(&self, pool: PoolKey, code: u64, since_ms: i64) -> StoreResult<Option<(SiteId, VisitRef)>>;
     /// The visitors of the number's sites who clicked a call element or `tel:` link at or after
     /// `since_ms` and have not called since, latest click first; two at most.
